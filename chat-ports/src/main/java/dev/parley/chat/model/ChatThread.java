@@ -1,0 +1,59 @@
+package dev.parley.chat.model;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * A conversation owned by one user and served by one agent (the API's "thread"; named so that it
+ * never shadows {@link java.lang.Thread}). {@code title} is null until set by the client or
+ * generated from the first user message. {@code deletedAt} is set once soft-deleted.
+ */
+public record ChatThread(
+        ThreadId id,
+        String ownerId,
+        String agentId,
+        String title,
+        Map<String, String> metadata,
+        Instant createdAt,
+        Instant updatedAt,
+        Instant deletedAt) {
+
+    public ChatThread {
+        Require.notNull(id, "id");
+        Require.notBlank(ownerId, "ownerId");
+        Require.notBlank(agentId, "agentId");
+        metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+        Require.notNull(createdAt, "createdAt");
+        Require.notNull(updatedAt, "updatedAt");
+    }
+
+    public static ChatThread create(ThreadId id, String ownerId, String agentId, String title,
+                                    Map<String, String> metadata, Instant now) {
+        return new ChatThread(id, ownerId, agentId, title, metadata, now, now, null);
+    }
+
+    public boolean isDeleted() {
+        return deletedAt != null;
+    }
+
+    public boolean isOwnedBy(String userId) {
+        return ownerId.equals(userId);
+    }
+
+    public ChatThread withTitle(String newTitle, Instant now) {
+        return new ChatThread(id, ownerId, agentId, newTitle, metadata, createdAt, now, deletedAt);
+    }
+
+    public ChatThread withMetadata(Map<String, String> newMetadata, Instant now) {
+        return new ChatThread(id, ownerId, agentId, title, newMetadata, createdAt, now, deletedAt);
+    }
+
+    /** The thread after a new message: {@code updatedAt} moves on. */
+    public ChatThread touched(Instant now) {
+        return new ChatThread(id, ownerId, agentId, title, metadata, createdAt, now, deletedAt);
+    }
+
+    public ChatThread deleted(Instant now) {
+        return new ChatThread(id, ownerId, agentId, title, metadata, createdAt, updatedAt, now);
+    }
+}

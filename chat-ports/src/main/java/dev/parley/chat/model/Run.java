@@ -1,0 +1,80 @@
+package dev.parley.chat.model;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+
+/**
+ * One execution of an agent over a thread, triggered by {@code userMessageId}. Status changes are
+ * methods that return the new run and throw {@link IllegalStateException} on an illegal
+ * transition: a run never leaves a terminal status. {@code assistantMessageId} names the final
+ * (or partial) assistant message once there is one; {@code costUsd} is null when the model has
+ * no price.
+ */
+public record Run(
+        RunId id,
+        ThreadId threadId,
+        String agentId,
+        String model,
+        MessageId userMessageId,
+        RunStatus status,
+        MessageId assistantMessageId,
+        Usage usage,
+        BigDecimal costUsd,
+        RunError error,
+        Instant createdAt,
+        Instant startedAt,
+        Instant completedAt) {
+
+    public Run {
+        Require.notNull(id, "id");
+        Require.notNull(threadId, "threadId");
+        Require.notBlank(agentId, "agentId");
+        Require.notNull(userMessageId, "userMessageId");
+        Require.notNull(status, "status");
+        usage = usage == null ? Usage.ZERO : usage;
+        Require.notNull(createdAt, "createdAt");
+        Require.that(status.isTerminal() == (completedAt != null), "completedAt is set exactly on terminal runs");
+        Require.that(status != RunStatus.FAILED || error != null, "a failed run carries its error");
+    }
+
+    public static Run queued(RunId id, ThreadId threadId, String agentId, String model, MessageId userMessageId, Instant now) {
+        return new Run(id, threadId, agentId, model, userMessageId, RunStatus.QUEUED, null, Usage.ZERO, null, null, now, null, null);
+    }
+
+    public boolean isTerminal() {
+        return status.isTerminal();
+    }
+
+    /** {@code queued -> in_progress}. */
+    public Run started(Instant now) {
+        require(status == RunStatus.QUEUED, "start");
+        return new Run(id, threadId, agentId, model, userMessageId, RunStatus.IN_PROGRESS, null, usage, costUsd, null, createdAt, now, null);
+    }
+
+    /** {@code in_progress -> completed}. */
+    public Run completed(Instant now, MessageId assistantMessage, Usage totalUsage, BigDecimal cost) {
+        require(status == RunStatus.IN_PROGRESS, "complete");
+        return new Run(id, threadId, agentId, model, userMessageId, RunStatus.COMPLETED, assistantMessage, totalUsage, cost, null,
+                createdAt, startedAt, now);
+    }
+
+    /** {@code queued | in_progress -> failed}; {@code partialMessage} may be null. */
+    public Run failed(Instant now, RunError failure, MessageId partialMessage, Usage totalUsage, BigDecimal cost) {
+        require(!isTerminal(), "fail");
+        return new Run(id, threadId, agentId, model, userMessageId, RunStatus.FAILED, partialMessage, totalUsage, cost,
+                Require.notNull(failure, "failure"), createdAt, startedAt, now);
+    }
+
+    /** {@code queued | in_progress -> cancelled}; {@code partialMessage} may be null. */
+    public Run cancelled(Instant now, MessageId partialMessage, Usage totalUsage, BigDecimal cost) {
+        require(!isTerminal(), "cancel");
+        return new Run(id, threadId, agentId, model, userMessageId, RunStatus.CANCELLED, partialMessage, totalUsage, cost, null,
+                createdAt, startedAt, now);
+    }
+
+    private void require(boolean legal, String action) {
+        if (!legal) {
+            throw new IllegalStateException("cannot " + action + " run " + id + " in status " + status.wireName());
+        }
+    }
+}

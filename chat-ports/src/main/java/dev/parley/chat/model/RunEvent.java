@@ -1,0 +1,199 @@
+package dev.parley.chat.model;
+
+import java.math.BigDecimal;
+
+/**
+ * What happens during a run, in order. Every event but {@link Heartbeat} carries a {@code seq}
+ * that counts from 1 within its run with no gaps; a run's events end with exactly one terminal
+ * event ({@link Done}, {@link Error} or {@link Cancelled}). The wire name of each type is
+ * {@link #type()}; field names follow the HTTP contract.
+ */
+public sealed interface RunEvent {
+
+    RunId runId();
+
+    /** Position in the run's event log, from 1; 0 only for {@link Heartbeat}. */
+    long seq();
+
+    /** Wire name: {@code run_started}, {@code token}, ... */
+    String type();
+
+    /** True for {@link Done}, {@link Error} and {@link Cancelled}. */
+    default boolean isTerminal() {
+        return false;
+    }
+
+    /** False only for heartbeats, which are never stored or replayed. */
+    default boolean isReplayable() {
+        return true;
+    }
+
+    private static void check(RunId runId, long seq) {
+        Require.notNull(runId, "runId");
+        Require.that(seq >= 1, "seq counts from 1, was " + seq);
+    }
+
+    /** The run began executing; {@code messageId} is the user message that triggered it. */
+    record RunStarted(RunId runId, long seq, ThreadId threadId, MessageId messageId, String agentId) implements RunEvent {
+        public RunStarted {
+            check(runId, seq);
+            Require.notNull(threadId, "threadId");
+            Require.notNull(messageId, "messageId");
+            Require.notBlank(agentId, "agentId");
+        }
+
+        @Override
+        public String type() {
+            return "run_started";
+        }
+    }
+
+    /** A delta of answer text. */
+    record Token(RunId runId, long seq, String content) implements RunEvent {
+        public Token {
+            check(runId, seq);
+            Require.notNull(content, "content");
+        }
+
+        @Override
+        public String type() {
+            return "token";
+        }
+    }
+
+    /** A delta of reasoning text, never part of the answer. */
+    record Thinking(RunId runId, long seq, String content) implements RunEvent {
+        public Thinking {
+            check(runId, seq);
+            Require.notNull(content, "content");
+        }
+
+        @Override
+        public String type() {
+            return "thinking";
+        }
+    }
+
+    /** A tool call began as step {@code stepId}. */
+    record TraceStart(RunId runId, long seq, StepId stepId, ToolCall toolCall) implements RunEvent {
+        public TraceStart {
+            check(runId, seq);
+            Require.notNull(stepId, "stepId");
+            Require.notNull(toolCall, "toolCall");
+        }
+
+        @Override
+        public String type() {
+            return "trace_start";
+        }
+    }
+
+    /** Progress reported by a long-running tool. */
+    record TraceUpdate(RunId runId, long seq, StepId stepId, String content) implements RunEvent {
+        public TraceUpdate {
+            check(runId, seq);
+            Require.notNull(stepId, "stepId");
+            Require.notNull(content, "content");
+        }
+
+        @Override
+        public String type() {
+            return "trace_update";
+        }
+    }
+
+    /** A tool call ended: {@code output} when completed, {@code error} when failed or cancelled. */
+    record TraceEnd(RunId runId, long seq, StepId stepId, StepStatus status, String output, String error, long latencyMs)
+            implements RunEvent {
+        public TraceEnd {
+            check(runId, seq);
+            Require.notNull(stepId, "stepId");
+            Require.notNull(status, "status");
+            Require.notNegative(latencyMs, "latencyMs");
+        }
+
+        @Override
+        public String type() {
+            return "trace_end";
+        }
+    }
+
+    /** The run completed; {@code messageId} is the assistant's final message. {@code costUsd} may be null. */
+    record Done(RunId runId, long seq, ThreadId threadId, MessageId messageId, Usage usage, BigDecimal costUsd)
+            implements RunEvent {
+        public Done {
+            check(runId, seq);
+            Require.notNull(threadId, "threadId");
+            Require.notNull(messageId, "messageId");
+            Require.notNull(usage, "usage");
+        }
+
+        @Override
+        public String type() {
+            return "done";
+        }
+
+        @Override
+        public boolean isTerminal() {
+            return true;
+        }
+    }
+
+    /** The run failed; {@code message} is sanitized. */
+    record Error(RunId runId, long seq, String code, String message) implements RunEvent {
+        public Error {
+            check(runId, seq);
+            Require.notBlank(code, "code");
+            Require.notNull(message, "message");
+        }
+
+        @Override
+        public String type() {
+            return "error";
+        }
+
+        @Override
+        public boolean isTerminal() {
+            return true;
+        }
+    }
+
+    /** The run was cancelled; {@code messageId} names the kept partial message, or is null. */
+    record Cancelled(RunId runId, long seq, MessageId messageId) implements RunEvent {
+        public Cancelled {
+            check(runId, seq);
+        }
+
+        @Override
+        public String type() {
+            return "cancelled";
+        }
+
+        @Override
+        public boolean isTerminal() {
+            return true;
+        }
+    }
+
+    /** Keeps an idle stream open. Not part of the log: no seq, never stored, never replayed. */
+    record Heartbeat(RunId runId) implements RunEvent {
+        public Heartbeat {
+            Require.notNull(runId, "runId");
+        }
+
+        @Override
+        public long seq() {
+            return 0;
+        }
+
+        @Override
+        public String type() {
+            return "heartbeat";
+        }
+
+        @Override
+        public boolean isReplayable() {
+            return false;
+        }
+    }
+}

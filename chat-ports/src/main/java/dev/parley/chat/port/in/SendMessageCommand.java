@@ -1,0 +1,39 @@
+package dev.parley.chat.port.in;
+
+import dev.parley.chat.model.BusyPolicy;
+import dev.parley.chat.model.ContentPart;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.model.ThreadId;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Send a user message and run the agent. {@code threadId} null creates a new thread (for
+ * {@code agentId}, or the default agent when that is null too). {@code idempotencyKey} may be null.
+ */
+public record SendMessageCommand(String userId, ThreadId threadId, String agentId, List<ContentPart> content,
+                                 BusyPolicy ifBusy, String idempotencyKey, Map<String, String> metadata) {
+    public SendMessageCommand {
+        Require.notBlank(userId, "userId");
+        content = List.copyOf(Require.notNull(content, "content"));
+        ifBusy = ifBusy == null ? BusyPolicy.REJECT : ifBusy;
+        metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+    }
+
+    /** A plain-text message on an existing thread (or a new one when {@code threadId} is null). */
+    public static SendMessageCommand text(String userId, ThreadId threadId, String text) {
+        return new SendMessageCommand(userId, threadId, null, List.of(ContentPart.text(text)), BusyPolicy.REJECT, null, null);
+    }
+
+    public SendMessageCommand withBusyPolicy(BusyPolicy policy) {
+        return new SendMessageCommand(userId, threadId, agentId, content, policy, idempotencyKey, metadata);
+    }
+
+    public SendMessageCommand withIdempotencyKey(String key) {
+        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, key, metadata);
+    }
+
+    public SendMessageCommand withAgent(String agent) {
+        return new SendMessageCommand(userId, threadId, agent, content, ifBusy, idempotencyKey, metadata);
+    }
+}

@@ -1,0 +1,42 @@
+package dev.parley.chat.port.out;
+
+import java.util.function.Supplier;
+
+/**
+ * All of a backend's stores, and the transaction boundary around them. Every store method is
+ * thread-safe and atomic on its own; {@link #inTransaction} makes several calls atomic together.
+ * Failures to reach the backend surface as
+ * {@link dev.parley.chat.model.StorageUnavailableException}; nothing technology-specific
+ * (SQLException and the like) crosses this port.
+ */
+public interface ChatStore {
+
+    ThreadStore threads();
+
+    MessageStore messages();
+
+    RunStore runs();
+
+    RunEventStore events();
+
+    IdempotencyStore idempotency();
+
+    /**
+     * Runs {@code work} in one transaction: every store call it makes on this store's stores
+     * (from the calling thread) commits together when it returns, or not at all when it throws (the
+     * exception is rethrown). Nested calls join the outer transaction. Row locks taken by
+     * {@link ThreadStore#lock} are held until the outermost transaction ends.
+     */
+    <T> T inTransaction(Supplier<T> work);
+
+    /** Same as {@link #inTransaction(Supplier)} for work without a result. */
+    default void inTransaction(Runnable work) {
+        inTransaction(() -> {
+            work.run();
+            return null;
+        });
+    }
+
+    /** Returns normally when the backend answers; throws StorageUnavailableException otherwise. */
+    void ping();
+}
