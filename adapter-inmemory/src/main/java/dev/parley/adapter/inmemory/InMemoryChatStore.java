@@ -1,0 +1,225 @@
+package dev.parley.adapter.inmemory;
+
+import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.Step;
+import dev.parley.chat.model.StepId;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.out.ChatStore;
+import dev.parley.chat.port.out.IdempotencyRecord;
+import dev.parley.chat.port.out.IdempotencyStore;
+import dev.parley.chat.port.out.MessageStore;
+import dev.parley.chat.port.out.RunEventStore;
+import dev.parley.chat.port.out.RunStore;
+import dev.parley.chat.port.out.ThreadStore;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * The reference {@link ChatStore}: plain maps guarded by one store-wide lock. Every store call
+ * holds the lock for its duration; a transaction holds it from start to end, so transactions are
+ * serializable and {@link ThreadStore#lock} needs no lock of its own. Changes made inside a
+ * transaction are recorded in an undo log and reverted when the work throws.
+ *
+ * <p>The run event log has a lock of its own, taken after the store lock when both are needed,
+ * so that an event bus writing batches from its own thread never waits for a transaction (which
+ * may itself be waiting for the bus).
+ */
+final class InMemoryChatStore implements ChatStore {
+    final ReentrantLock lock = new ReentrantLock();
+    private Deque<Runnable> undo; // non-null while the lock holder is inside a transaction
+
+    final Map<ThreadId, ChatThread> threads = new HashMap<>();
+    final Map<ThreadId, List<Message>> messagesByThread = new HashMap<>();
+    final Map<MessageId, Message> messagesById = new HashMap<>();
+    final Map<RunId, Run> runs = new HashMap<>();
+    final Map<ThreadId, List<RunId>> runsByThread = new HashMap<>();
+    final Map<RunId, List<Step>> stepsByRun = new HashMap<>();
+    final Map<StepId, Step> steps = new HashMap<>();
+    /** Guarded by {@link #eventsLock}, not by {@link #lock}. */
+    final Map<RunId, List<RunEvent>> events = new HashMap<>();
+    final ReentrantLock eventsLock = new ReentrantLock();
+    final Map<IdempotencyKey, IdempotencyRecord> idempotency = new HashMap<>();
+
+    private final InMemoryThreadStore threadStore = new InMemoryThreadStore(this);
+    private final InMemoryMessageStore messageStore = new InMemoryMessageStore(this);
+    private final InMemoryRunStore runStore = new InMemoryRunStore(this);
+    private final InMemoryRunEventStore eventStore = new InMemoryRunEventStore(this);
+    private final InMemoryIdempotencyStore idempotencyStore = new InMemoryIdempotencyStore(this);
+
+    record IdempotencyKey(String ownerId, String scope, String key) {}
+
+    @Override
+    public ThreadStore threads() {
+        return threadStore;
+    }
+
+    @Override
+    public MessageStore messages() {
+        return messageStore;
+    }
+
+    @Override
+    public RunStore runs() {
+        return runStore;
+    }
+
+    @Override
+    public RunEventStore events() {
+        return eventStore;
+    }
+
+    @Override
+    public IdempotencyStore idempotency() {
+        return idempotencyStore;
+    }
+
+    @Override
+    public <T> T inTransaction(Supplier<T> work) {
+        lock.lock();
+        try {
+            if (undo != null) {
+                return work.get(); // nested: join the outer transaction
+            }
+            undo = new ArrayDeque<>();
+            try {
+                T result = work.get();
+                undo = null;
+                return result;
+            } catch (Throwable failure) {
+                Deque<Runnable> log = undo;
+                undo = null;
+                while (!log.isEmpty()) {
+                    log.pop().run();
+                }
+                throw failure;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void ping() {
+        // always reachable
+    }
+
+    /** Runs {@code action} under the store lock. */
+    <T> T locked(Supplier<T> action) {
+        lock.lock();
+        try {
+            return action.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void locked(Runnable action) {
+        lock.lock();
+        try {
+            action.run();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // --- mutations that can be undone (call with the lock held) ---
+
+    /** Records how to revert a change when the calling thread is inside a transaction. */
+    void recordUndo(Runnable revert) {
+        if (lock.isHeldByCurrentThread() && undo != null) {
+            undo.push(revert);
+        }
+    }
+
+    <K, V> void put(Map<K, V> map, K key, V value) {
+        V previous = map.put(key, value);
+        recordUndo(() -> {
+            if (previous == null) {
+                map.remove(key);
+            } else {
+                map.put(key, previous);
+            }
+        });
+    }
+
+    <K, V> V remove(Map<K, V> map, K key) {
+        V previous = map.remove(key);
+        if (previous != null) {
+            recordUndo(() -> map.put(key, previous));
+        }
+        return previous;
+    }
+
+    <E> void add(List<E> list, int index, E element) {
+        list.add(index, element);
+        recordUndo(() -> list.remove(index));
+    }
+
+    <E> void add(List<E> list, E element) {
+        add(list, list.size(), element);
+    }
+
+    <E> E removeAt(List<E> list, int index) {
+        E previous = list.remove(index);
+        recordUndo(() -> list.add(index, previous));
+        return previous;
+    }
+
+    <E> void set(List<E> list, int index, E element) {
+        E previous = list.set(index, element);
+        recordUndo(() -> list.set(index, previous));
+    }
+
+    /** The list under {@code key}, created (undoably) when absent. */
+    <K, E> List<E> listFor(Map<K, List<E>> map, K key) {
+        List<E> list = map.get(key);
+        if (list == null) {
+            list = new ArrayList<>();
+            put(map, key, list);
+        }
+        return list;
+    }
+
+    /** Removes a run's event log (undoably). Call with the store lock held. */
+    void dropEvents(RunId runId) {
+        eventsLock.lock();
+        try {
+            List<RunEvent> previous = events.remove(runId);
+            if (previous != null) {
+                recordUndo(() -> {
+                    eventsLock.lock();
+                    try {
+                        events.put(runId, previous);
+                    } finally {
+                        eventsLock.unlock();
+                    }
+                });
+            }
+        } finally {
+            eventsLock.unlock();
+        }
+    }
+
+    // --- shared checks (call with the lock held) ---
+
+    boolean isLive(ThreadId id) {
+        ChatThread t = threads.get(id);
+        return t != null && !t.isDeleted();
+    }
+
+    static ConflictException duplicate(String what) {
+        return new ConflictException("duplicate", what + " already exists");
+    }
+}
