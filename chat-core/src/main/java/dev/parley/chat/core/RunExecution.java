@@ -79,6 +79,8 @@ final class RunExecution {
     private final StringBuilder turnText = new StringBuilder();
     private Step openStep;
     private long openTurnPromptTokens;
+    /** The open turn's usage once the model has answered; until then it is estimated from the streamed text. */
+    private Usage openTurnUsage;
     private int stepPosition;
     private Usage usage = Usage.ZERO;
     private final List<ToolCall> pendingCalls = new ArrayList<>();
@@ -216,13 +218,15 @@ final class RunExecution {
                 engine.store().runs().insertStep(step);
                 openStep = step;
                 openTurnPromptTokens = promptTokens;
+                openTurnUsage = null;
                 turnText.setLength(0);
                 return step;
             });
             ModelResponse response = callModel(request);
-            cancellation.throwIfCancelled();
             Usage turnUsage = response.usage() != null ? response.usage()
                     : Usage.estimated(promptTokens, TokenEstimate.ofOutput(response.text(), response.toolCalls()));
+            guarded(() -> openTurnUsage = turnUsage);
+            cancellation.throwIfCancelled();
 
             if (!response.hasToolCalls()) {
                 finishCompleted(turn, response, turnUsage);
@@ -231,7 +235,6 @@ final class RunExecution {
             if (toolRounds >= agent.limits().maxToolRounds()) {
                 guarded(() -> {
                     reconcile(response);
-                    usage = usage.plus(turnUsage);
                     return null;
                 });
                 throw new RunFailure("tool_rounds_exceeded",
@@ -646,6 +649,9 @@ final class RunExecution {
     private Usage partialTurnUsage() {
         if (openStep == null || openStep.type() != StepType.MESSAGE_CREATION) {
             return Usage.ZERO;
+        }
+        if (openTurnUsage != null) {
+            return openTurnUsage;
         }
         return Usage.estimated(openTurnPromptTokens, TokenEstimate.ofChars(turnText.length()));
     }

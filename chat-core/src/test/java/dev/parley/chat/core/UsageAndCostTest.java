@@ -67,6 +67,7 @@ class UsageAndCostTest {
         // then
         assertThat(outcome.run().usage()).isEqualTo(Usage.reported(30, 7));
         assertThat(outcome.run().usage().totalTokens()).isEqualTo(37);
+        Events.assertUsageAddsUp(outcome);
         assertThat(outcome.run().costUsd()).isEqualByComparingTo("0.000145");
         assertThat(outcome.steps()).filteredOn(s -> s.type() == StepType.MESSAGE_CREATION)
                 .extracting(s -> s.usage()).containsExactly(Usage.reported(10, 2), Usage.reported(20, 5));
