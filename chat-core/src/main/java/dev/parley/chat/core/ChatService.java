@@ -1,5 +1,6 @@
 package dev.parley.chat.core;
 
+import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.DisconnectPolicy;
@@ -253,7 +254,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                     return replay.get();
                 }
             }
-            if (command.threadId() != null && command.ifBusy() == dev.parley.chat.model.BusyPolicy.INTERRUPT) {
+            if (command.threadId() != null && command.ifBusy() == BusyPolicy.INTERRUPT) {
                 stopActiveRuns(command.threadId());
             }
             try {
