@@ -139,11 +139,15 @@ public final class OpenAiChatModel implements ChatModel {
                                 response.toolCalls().size(), response.usage() == null ? "none" : "reported");
                     }
                     return response;
+                } catch (ModelException e) {
+                    log.debug("Chat completion failed: {} {}", e.code(), e.getMessage());
+                    throw e;
                 } catch (RetryableFailure failure) {
                     ModelException error = failure.error;
                     Duration delay = retryDelay(attempt, error.retryAfter().orElse(null));
                     if (attempt > settings.maxRetries() || delay == null
                             || System.nanoTime() + delay.toNanos() - deadline >= 0) {
+                        log.debug("Chat completion failed after {} attempt(s): {}", attempt, error.code());
                         throw error;
                     }
                     log.info("Model server call failed ({}), retry {} of {} in {} ms", error.code(), attempt,
