@@ -190,6 +190,24 @@ class TimeoutsAndCancellationTest {
     }
 
     @Test
+    void should_treat_an_interrupted_caller_as_cancelled() throws Exception {
+        // given
+        server.then(FakeChatServer.hang());
+        OpenAiChatModel model = model(server.baseUrl()).build();
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        Thread caller = new Thread(() -> outcome.complete(
+                catchThrowable(() -> model.complete(ask("Hi"), listener, new Cancellation()))));
+        caller.start();
+        assertThat(server.awaitRequests(1, 10_000)).isTrue();
+
+        // when
+        caller.interrupt();
+
+        // then
+        assertThat(outcome.get(10, TimeUnit.SECONDS)).isInstanceOf(RunCancelledException.class);
+    }
+
+    @Test
     void should_stop_waiting_for_a_retry_when_cancelled() throws Exception {
         // given
         server.then(FakeChatServer.json(429, "{}", "Retry-After", "25"));
