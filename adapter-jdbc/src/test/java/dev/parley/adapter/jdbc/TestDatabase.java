@@ -30,6 +30,8 @@ final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
     enum Vendor { H2, POSTGRESQL }
 
     private final Vendor vendor;
+    /** How many test containers (the class and its nested classes) are open. */
+    private int open;
     private String url;
     private String schema;
     private JdbcChatStore store;
@@ -48,6 +50,9 @@ final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) throws SQLException {
+        if (open++ > 0) {
+            return;
+        }
         String name = context.getRequiredTestClass().getSimpleName().toLowerCase(Locale.ROOT) + "_"
                 + UUID.randomUUID().toString().substring(0, 8);
         if (vendor == Vendor.H2) {
@@ -64,6 +69,9 @@ final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void afterAll(ExtensionContext context) throws SQLException {
+        if (--open > 0) {
+            return;
+        }
         if (store != null) {
             store.close();
         }
