@@ -488,7 +488,15 @@ final class RunExecution {
                 }, null);
                 cancelled = ended.value;
             } catch (RuntimeException e) {
-                log.error("run {}: could not store its cancellation", run.id(), e);
+                log.error("run {}: could not store its cancellation with its partial answer", run.id(), e);
+                try {
+                    Run c = run.cancelled(now, null, total, cost);
+                    if (engine.store().runs().update(c, run.status())) {
+                        run = c;
+                    }
+                } catch (RuntimeException again) {
+                    log.error("run {}: could not store its cancellation", run.id(), again);
+                }
                 emitTerminal(s -> new RunEvent.Cancelled(run.id(), s, null));
                 return;
             }
@@ -533,8 +541,8 @@ final class RunExecution {
                     return kept;
                 }, null);
             } catch (RuntimeException e) {
-                log.error("run {}: could not store its failure ({})", run.id(), code, e);
-                partial = Optional.empty();
+                log.error("run {}: could not store its failure ({}) with its partial answer", run.id(), code, e);
+                partial = recordFailureOnly(now, error, total, cost, ended);
             }
             if (partial == null) {
                 endedElsewhere();
@@ -549,6 +557,24 @@ final class RunExecution {
                 emitQuietly(s -> new RunEvent.TraceEnd(run.id(), s, stepEnd.id(), StepStatus.FAILED, null, code, stepEnd.latencyMs()));
             }
             emitTerminal(s -> new RunEvent.Error(run.id(), s, code, message));
+        }
+    }
+
+    /** Second attempt to end a failed run when storing its leftovers failed: the status alone. */
+    private Optional<MessageId> recordFailureOnly(Instant now, RunError error, Usage total, java.math.BigDecimal cost,
+                                                  Holder<Run> ended) {
+        try {
+            return transaction(() -> {
+                Run f = run.failed(now, error, null, total, cost);
+                if (!engine.store().runs().update(f, run.status())) {
+                    throw new LostRace();
+                }
+                ended.value = f;
+                return Optional.<MessageId>empty();
+            }, null);
+        } catch (RuntimeException e) {
+            log.error("run {}: could not store its failure", run.id(), e);
+            return Optional.empty();
         }
     }
 
