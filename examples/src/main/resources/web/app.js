@@ -360,15 +360,28 @@
   }
 
   function renderHistory(messages, runs) {
-    const runsById = new Map(runs.map((r) => [r.id, r]));
     const list = $('message-list');
+    const finished = runs.filter((r) => r.status !== 'in_progress' && r.status !== 'queued');
+    // a run's summary goes after its last message or, when it left none (a failure before any
+    // text), after the user message that started it: the last one sent before the run was made
     const lastIndexOfRun = new Map();
     messages.forEach((m, i) => { if (m.run_id) lastIndexOfRun.set(m.run_id, i); });
+    const metasAfter = new Map();
+    for (const run of finished) {
+      let index = lastIndexOfRun.get(run.id);
+      if (index === undefined) {
+        const created = Date.parse(run.created_at);
+        index = -1;
+        messages.forEach((m, i) => { if (m.role === 'user' && Date.parse(m.created_at) <= created) index = i; });
+        if (index < 0) continue;
+      }
+      if (!metasAfter.has(index)) metasAfter.set(index, []);
+      metasAfter.get(index).push(run);
+    }
     messages.forEach((m, i) => {
       list.append(...messageNodes(m));
-      if (m.run_id && lastIndexOfRun.get(m.run_id) === i && runsById.has(m.run_id)) {
-        const run = runsById.get(m.run_id);
-        if (run.status !== 'in_progress' && run.status !== 'queued') list.append(runMeta(run));
+      for (const run of (metasAfter.get(i) || []).sort((a, b) => a.created_at.localeCompare(b.created_at))) {
+        list.append(runMeta(run));
       }
     });
   }
@@ -378,7 +391,8 @@
     const text = textOf(message.content);
     if (message.role === 'tool') {
       nodes.push(el('li', { class: 'message', 'data-testid': 'message', 'data-role': 'tool', 'data-message-id': message.id },
-        el('div', { class: 'tool-chip', 'data-testid': 'message-text', text: '↳ ' + text })));
+        el('div', { class: 'tool-chip', 'data-testid': 'message-text' },
+          el('span', { class: 'chip-label', text: 'result' }), ' ' + text)));
       return nodes;
     }
     if (text || !(message.tool_calls && message.tool_calls.length)) {
@@ -400,7 +414,8 @@
 
   function toolCallChip(name, args) {
     return el('li', { class: 'message tool-call', 'data-testid': 'tool-call', 'data-role': 'tool-call' },
-      el('div', { class: 'tool-chip', text: '🔧 ' + name + ' ' + formatArgs(args) }));
+      el('div', { class: 'tool-chip' },
+        el('span', { class: 'chip-label', text: 'tool call' }), ' ' + name + ' ' + formatArgs(args)));
   }
 
   function textOf(content) {
