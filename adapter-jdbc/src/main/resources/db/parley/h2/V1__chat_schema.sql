@@ -71,7 +71,7 @@ CREATE TABLE parley_steps (
     started_at      timestamp(6) with time zone NOT NULL,
     completed_at    timestamp(6) with time zone
 );
-CREATE INDEX parley_steps_run ON parley_steps (run_id, position);
+CREATE UNIQUE INDEX parley_steps_run_position ON parley_steps (run_id, position);
 
 CREATE TABLE parley_run_events (
     run_id     varchar(80)                 NOT NULL,
@@ -87,7 +87,7 @@ CREATE TABLE parley_idempotency_keys (
     scope        character varying           NOT NULL,
     idem_key     character varying           NOT NULL,
     request_hash character varying           NOT NULL,
-    thread_id    varchar(80)                 NOT NULL,
+    thread_id    varchar(80)                 NOT NULL REFERENCES parley_threads (id),
     run_id       varchar(80)                 NOT NULL,
     created_at   timestamp(6) with time zone NOT NULL,
     PRIMARY KEY (owner_id, scope, idem_key)

@@ -78,7 +78,7 @@ CREATE TABLE parley_steps (
     started_at      timestamptz  NOT NULL,
     completed_at    timestamptz
 );
-CREATE INDEX parley_steps_run ON parley_steps (run_id, position);
+CREATE UNIQUE INDEX parley_steps_run_position ON parley_steps (run_id, position);
 
 -- The replayable event log of every run. No foreign key: the log is written by the event bus,
 -- which may run ahead of the run row on another connection.
@@ -96,7 +96,7 @@ CREATE TABLE parley_idempotency_keys (
     scope        text         NOT NULL,
     idem_key     text         NOT NULL,
     request_hash text         NOT NULL,
-    thread_id    varchar(80)  NOT NULL,
+    thread_id    varchar(80)  NOT NULL REFERENCES parley_threads (id),
     run_id       varchar(80)  NOT NULL,
     created_at   timestamptz  NOT NULL,
     PRIMARY KEY (owner_id, scope, idem_key)

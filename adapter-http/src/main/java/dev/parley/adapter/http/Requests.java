@@ -226,14 +226,7 @@ final class Requests {
                     return null;
                 }
                 String value = checkedText(path + ".url", url.textValue());
-                if (value == null) {
-                    return null;
-                }
-                if (!(value.startsWith("https://") || value.startsWith("http://") || value.startsWith("data:image/"))) {
-                    error(path + ".url", "must be an http(s) URL or a data:image/ URL");
-                    return null;
-                }
-                return ContentPart.imageUrl(value);
+                return value == null ? null : ContentPart.imageUrl(value);
             }
             default -> {
                 error(path + ".type", "must be one of: text, image_url");

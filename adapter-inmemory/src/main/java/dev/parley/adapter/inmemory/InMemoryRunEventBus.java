@@ -242,7 +242,8 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
         }
     }
 
-    private void evictExpired(long now) {
+    /** Drops logs that are done with as of {@code now} (a {@link System#nanoTime()} value). */
+    void evictExpired(long now) {
         for (RunLog log : logs.values()) {
             if (!log.flushLock.tryLock()) {
                 continue;

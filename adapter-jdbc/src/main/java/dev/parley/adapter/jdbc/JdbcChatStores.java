@@ -2,6 +2,7 @@ package dev.parley.adapter.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.SQLExceptionOverride;
 import dev.parley.chat.model.ChatException;
 import dev.parley.chat.model.StorageUnavailableException;
 import java.sql.Connection;
@@ -161,6 +162,8 @@ public final class JdbcChatStores {
             if (url.startsWith("jdbc:postgresql:")) {
                 config.addDataSourceProperty("reWriteBatchedInserts", "true");
             }
+            // drop connections of a database that is gone at once, not at their next validation
+            config.setExceptionOverride(new EvictWhenGone());
             return config;
         }
 
@@ -177,6 +180,14 @@ public final class JdbcChatStores {
                 config.schemas(schema).createSchemas(true);
             }
             config.load().migrate();
+        }
+    }
+
+    /** Tells the pool to evict a connection whose database is gone (H2 reports that with its own codes). */
+    private static final class EvictWhenGone implements SQLExceptionOverride {
+        @java.lang.Override
+        public Override adjudicate(SQLException e) {
+            return SqlErrors.isDatabaseGone(e) ? Override.MUST_EVICT : Override.CONTINUE_EVICT;
         }
     }
 

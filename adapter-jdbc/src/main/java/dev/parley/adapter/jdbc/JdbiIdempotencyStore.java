@@ -1,5 +1,6 @@
 package dev.parley.adapter.jdbc;
 
+import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.out.IdempotencyRecord;
@@ -38,6 +39,14 @@ final class JdbiIdempotencyStore implements IdempotencyStore {
 
     @Override
     public void insert(IdempotencyRecord record) {
+        try {
+            insertRow(record);
+        } catch (NotFoundException e) {
+            throw NotFoundException.thread(record.threadId());
+        }
+    }
+
+    private void insertRow(IdempotencyRecord record) {
         db.guarded(h -> h.createUpdate(insert)
                 .bind("owner", Text.put(record.ownerId()))
                 .bind("scope", Text.put(record.scope()))

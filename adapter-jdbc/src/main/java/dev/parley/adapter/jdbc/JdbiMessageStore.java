@@ -6,6 +6,7 @@ import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Role;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.SortOrder;
@@ -44,18 +45,23 @@ final class JdbiMessageStore implements MessageStore {
         nextPosition = d.incrementReturning(db.table("parley_threads"), "message_count", "id = :thread");
         insert = "INSERT INTO " + messages + " (" + COLUMNS + ") VALUES (:id, :thread, :position, :run, :role, :status, "
                 + d.json("content") + ", " + d.json("tool_calls") + ", :tool_call_id, " + d.json("metadata") + ", :created)";
+        String threads = db.table("parley_threads");
         String select = "SELECT " + COLUMNS + " FROM " + messages;
-        find = select + " WHERE id = :id";
-        pageAsc = select + " WHERE thread_id = :thread ORDER BY position ASC LIMIT :limit";
-        pageAscAfter = select + " WHERE thread_id = :thread AND position > :after ORDER BY position ASC LIMIT :limit";
-        pageDesc = select + " WHERE thread_id = :thread ORDER BY position DESC LIMIT :limit";
-        pageDescBefore = select + " WHERE thread_id = :thread AND position < :after ORDER BY position DESC LIMIT :limit";
-        count = "SELECT message_count FROM " + db.table("parley_threads") + " WHERE id = :thread";
+        // messages of a soft-deleted thread are hidden with it
+        String live = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = :thread AND t.deleted_at IS NULL)";
+        find = select + " m WHERE m.id = :id AND EXISTS (SELECT 1 FROM " + threads
+                + " t WHERE t.id = m.thread_id AND t.deleted_at IS NULL)";
+        pageAsc = select + " WHERE thread_id = :thread" + live + " ORDER BY position ASC LIMIT :limit";
+        pageAscAfter = select + " WHERE thread_id = :thread AND position > :after" + live + " ORDER BY position ASC LIMIT :limit";
+        pageDesc = select + " WHERE thread_id = :thread" + live + " ORDER BY position DESC LIMIT :limit";
+        pageDescBefore = select + " WHERE thread_id = :thread AND position < :after" + live
+                + " ORDER BY position DESC LIMIT :limit";
+        count = "SELECT message_count FROM " + threads + " WHERE id = :thread AND deleted_at IS NULL";
     }
 
     @Override
     public Message append(Message message) {
-        return db.atomic(false, h -> {
+        return db.atomic(true, h -> {
             long position = h.createQuery(nextPosition).bind("thread", message.threadId().value())
                     .mapTo(Long.class).findOne()
                     .orElseThrow(() -> NotFoundException.thread(message.threadId()));
@@ -106,7 +112,8 @@ final class JdbiMessageStore implements MessageStore {
 
     @Override
     public List<Message> latest(ThreadId threadId, int max) {
-        if (max <= 0) {
+        Require.that(max >= 0, "max must not be negative");
+        if (max == 0) {
             return List.of();
         }
         List<Message> newestFirst = db.call(h -> h.createQuery(pageDesc).bind("thread", threadId.value())

@@ -1,6 +1,7 @@
 package dev.parley.adapter.jdbc;
 
 import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.port.out.RunEventStore;
@@ -31,9 +32,12 @@ final class JdbiRunEventStore implements RunEventStore {
 
     @Override
     public void append(List<RunEvent> events) {
-        List<RunEvent> stored = events.stream().filter(RunEvent::isReplayable).toList();
-        if (stored.isEmpty()) {
+        if (events.isEmpty()) {
             return;
+        }
+        List<RunEvent> stored = List.copyOf(events);
+        for (RunEvent e : stored) {
+            Require.that(e.isReplayable(), "heartbeats are never stored");
         }
         Map<RunId, Long> firstSeq = new LinkedHashMap<>();
         Map<RunId, Long> expectNext = new LinkedHashMap<>();
@@ -73,9 +77,7 @@ final class JdbiRunEventStore implements RunEventStore {
 
     @Override
     public List<RunEvent> read(RunId runId, long afterSeq, int max) {
-        if (max <= 0) {
-            return List.of();
-        }
+        Require.that(max >= 1, "max must be at least 1");
         return db.call(h -> h.createQuery(read)
                 .bind("run", runId.value())
                 .bind("after", afterSeq)

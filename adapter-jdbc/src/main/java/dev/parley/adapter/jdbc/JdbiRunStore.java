@@ -1,8 +1,10 @@
 package dev.parley.adapter.jdbc;
 
 import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunError;
 import dev.parley.chat.model.RunId;
@@ -56,31 +58,44 @@ final class JdbiRunStore implements RunStore {
         insert = "INSERT INTO " + runs + " (" + COLUMNS + ") VALUES (:id, :thread, :agent, :model, :user_message, :status,"
                 + " :assistant_message, :input_tokens, :output_tokens, :estimated, :cost, :error_code, :error_message,"
                 + " :created, :started, :completed)";
+        String threads = db.table("parley_threads");
         String select = "SELECT " + COLUMNS + " FROM " + runs;
-        find = select + " WHERE id = :id";
-        update = "UPDATE " + runs + " SET thread_id = :thread, agent_id = :agent, model = :model,"
+        // runs of a soft-deleted thread are hidden with it
+        String liveThread = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = :thread AND t.deleted_at IS NULL)";
+        String liveRow = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = r.thread_id AND t.deleted_at IS NULL)";
+        find = select + " r WHERE r.id = :id" + liveRow;
+        update = "UPDATE " + runs + " SET agent_id = :agent, model = :model,"
                 + " user_message_id = :user_message, status = :status, assistant_message_id = :assistant_message,"
                 + " input_tokens = :input_tokens, output_tokens = :output_tokens, usage_estimated = :estimated,"
-                + " cost_usd = :cost, error_code = :error_code, error_message = :error_message, created_at = :created,"
-                + " started_at = :started, completed_at = :completed WHERE id = :id AND status = :expected";
-        active = select + " WHERE thread_id = :thread AND status IN " + ACTIVE + " ORDER BY created_at, id";
-        page = select + " WHERE thread_id = :thread ORDER BY created_at DESC, id DESC LIMIT :limit";
+                + " cost_usd = :cost, error_code = :error_code, error_message = :error_message,"
+                + " started_at = :started, completed_at = :completed"
+                + " WHERE id = :id AND thread_id = :thread AND status = :expected";
+        active = select + " WHERE thread_id = :thread AND status IN " + ACTIVE + liveThread + " ORDER BY created_at, id";
+        page = select + " WHERE thread_id = :thread" + liveThread + " ORDER BY created_at DESC, id DESC LIMIT :limit";
         pageAfter = select + " WHERE thread_id = :thread AND created_at <= :after_at"
-                + " AND (created_at < :after_at OR id < :after_id) ORDER BY created_at DESC, id DESC LIMIT :limit";
-        withStatus = select + " WHERE status = :status ORDER BY created_at, id LIMIT :limit";
+                + " AND (created_at < :after_at OR id < :after_id)" + liveThread
+                + " ORDER BY created_at DESC, id DESC LIMIT :limit";
+        withStatus = select + " r WHERE status = :status" + liveRow + " ORDER BY created_at, id LIMIT :limit";
         insertStep = "INSERT INTO " + stepTable + " (" + STEP_COLUMNS + ") VALUES (:id, :run, :position, :type, :status,"
                 + " :tool_call_id, :tool_name, :tool_arguments, :output, :error, :input_tokens, :output_tokens, :estimated,"
                 + " :started, :completed)";
-        updateStep = "UPDATE " + stepTable + " SET run_id = :run, position = :position, type = :type, status = :status,"
+        updateStep = "UPDATE " + stepTable + " SET position = :position, type = :type, status = :status,"
                 + " tool_call_id = :tool_call_id, tool_name = :tool_name, tool_arguments = :tool_arguments,"
                 + " output = :output, error = :error, input_tokens = :input_tokens, output_tokens = :output_tokens,"
-                + " usage_estimated = :estimated, started_at = :started, completed_at = :completed WHERE id = :id";
-        steps = "SELECT " + STEP_COLUMNS + " FROM " + stepTable + " WHERE run_id = :run ORDER BY position, id";
+                + " usage_estimated = :estimated, started_at = :started, completed_at = :completed"
+                + " WHERE id = :id AND run_id = :run";
+        steps = "SELECT " + STEP_COLUMNS + " FROM " + stepTable + " WHERE run_id = :run AND EXISTS (SELECT 1 FROM "
+                + runs + " r JOIN " + threads + " t ON t.id = r.thread_id WHERE r.id = :run AND t.deleted_at IS NULL)"
+                + " ORDER BY position, id";
     }
 
     @Override
     public void insert(Run run) {
-        db.guarded(h -> bindRun(h.createUpdate(insert), run).execute());
+        try {
+            db.guarded(h -> bindRun(h.createUpdate(insert), run).execute());
+        } catch (NotFoundException e) {
+            throw NotFoundException.thread(run.threadId());
+        }
     }
 
     @Override
@@ -90,6 +105,7 @@ final class JdbiRunStore implements RunStore {
 
     @Override
     public boolean update(Run run, RunStatus expected) {
+        Require.notNull(expected, "expected");
         return db.guarded(h -> bindRun(h.createUpdate(update), run).bind("expected", expected.wireName()).execute()) == 1;
     }
 
@@ -120,7 +136,8 @@ final class JdbiRunStore implements RunStore {
 
     @Override
     public List<Run> withStatus(RunStatus status, int max) {
-        if (max <= 0) {
+        Require.that(max >= 0, "max must not be negative");
+        if (max == 0) {
             return List.of();
         }
         return db.call(h -> h.createQuery(withStatus).bind("status", status.wireName()).bind("limit", max)
@@ -129,12 +146,19 @@ final class JdbiRunStore implements RunStore {
 
     @Override
     public void insertStep(Step step) {
-        db.guarded(h -> bindStep(h.createUpdate(insertStep), step).execute());
+        try {
+            db.guarded(h -> bindStep(h.createUpdate(insertStep), step).execute());
+        } catch (NotFoundException e) {
+            throw NotFoundException.run(step.runId());
+        }
     }
 
     @Override
     public void updateStep(Step step) {
-        db.guarded(h -> bindStep(h.createUpdate(updateStep), step).execute());
+        int updated = db.guarded(h -> bindStep(h.createUpdate(updateStep), step).execute());
+        if (updated == 0) {
+            throw new NotFoundException("not_found", "No step " + step.id() + " in run " + step.runId());
+        }
     }
 
     @Override

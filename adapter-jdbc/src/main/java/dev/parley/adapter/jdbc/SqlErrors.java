@@ -79,6 +79,12 @@ final class SqlErrors {
         return false;
     }
 
+    /** True when the failure shows the connection or the database behind it is gone for good. */
+    static boolean isDatabaseGone(SQLException sql) {
+        String state = sql.getSQLState() == null ? "" : sql.getSQLState();
+        return state.startsWith("08") || state.startsWith("57P") || H2_GONE.contains(sql.getErrorCode());
+    }
+
     private static boolean mentions(SQLException sql, String name) {
         for (Throwable t = sql; t != null; t = t.getCause()) {
             String message = t.getMessage();
