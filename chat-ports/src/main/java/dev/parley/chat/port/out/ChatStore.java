@@ -39,4 +39,12 @@ public interface ChatStore {
 
     /** Returns normally when the backend answers; throws StorageUnavailableException otherwise. */
     void ping();
+
+    /**
+     * Wake-up hints about changes to runs and their event logs made through this store, and, for a
+     * store shared by several processes, through theirs. None by default: readers then poll.
+     */
+    default RunSignals signals() {
+        return RunSignals.none();
+    }
 }

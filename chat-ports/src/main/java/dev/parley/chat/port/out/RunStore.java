@@ -7,6 +7,7 @@ import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.ThreadId;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -14,6 +15,11 @@ import java.util.Optional;
  * Runs and their steps. The store enforces, for all servers sharing it, that a thread has at most
  * one run {@code in_progress}: an insert or update that would make a second one throws a
  * ConflictException with code {@code run_in_progress}.
+ *
+ * <p>A run in progress is held by an owner (the server instance executing it) under a lease that
+ * the owner renews while it executes. A run whose lease expired belongs to a server that stopped;
+ * any server may then end it with {@link #updateIfLeaseExpired}. Lease times come from the callers'
+ * clocks, so servers sharing a store keep their clocks in sync.
  */
 public interface RunStore {
 
@@ -27,6 +33,35 @@ public interface RunStore {
      * returns whether it did. This is how concurrent completers and cancellers agree on one outcome.
      */
     boolean update(Run run, RunStatus expected);
+
+    /**
+     * Starts a queued run: replaces it with {@code started} (in progress) if its stored status is
+     * still {@code queued}, held by {@code owner} under a lease that expires at {@code leaseExpiresAt}.
+     * A compare-and-set like {@link #update}; a second run in progress on the thread is a
+     * ConflictException {@code run_in_progress}.
+     */
+    boolean start(Run started, String owner, Instant leaseExpiresAt);
+
+    /**
+     * Moves the lease of a run in progress held by {@code owner} to {@code leaseExpiresAt}, expired or
+     * not; false when the run is no longer in progress, is missing, or another owner holds it.
+     */
+    boolean renewLease(RunId id, String owner, Instant leaseExpiresAt);
+
+    /**
+     * Runs in progress on live threads whose lease expired at or before {@code now}, soonest expired
+     * first, at most {@code max}. A run in progress without a lease (started by other means than
+     * {@link #start}) counts as expired, and comes first.
+     */
+    List<Run> expiredLeases(Instant now, int max);
+
+    /**
+     * Replaces a run in progress with {@code run} only while its lease is expired at {@code now}: a
+     * compare-and-set on status {@code in_progress} and on the lease, so that ending the run of a
+     * stopped server never races a renewal by a live one. False when the run is no longer in progress
+     * or its lease runs past {@code now}.
+     */
+    boolean updateIfLeaseExpired(Run run, Instant now);
 
     /** The thread's queued and in-progress runs, oldest first. */
     List<Run> active(ThreadId threadId);

@@ -1,0 +1,51 @@
+package dev.parley.chat.port.out;
+
+import dev.parley.chat.model.RunId;
+import java.util.function.Consumer;
+
+/**
+ * Wake-up hints about runs from a store, for every server sharing it: a run's row changed (it
+ * started, ended, was cancelled by another server...) or new events of a run were stored. A hint
+ * only says "look again": it may come late, twice, for a run nobody here follows, or not at all
+ * (a store shared by several processes loses hints while it is unreachable). The store stays the
+ * source of truth, so a listener re-reads it and keeps polling at a modest interval as a fallback.
+ *
+ * <p>Hints are sent after the change is committed. Listeners are called on a thread of the
+ * implementation, one hint at a time, and must return quickly (hand real work to another thread).
+ * Thread-safe.
+ */
+public interface RunSignals {
+
+    /** Calls {@code listener} with the id of each run whose stored row changed. */
+    Registration onRunChanged(Consumer<RunId> listener);
+
+    /** Calls {@code listener} with the id of each run whose event log grew. */
+    Registration onEventsStored(Consumer<RunId> listener);
+
+    /** Signals that never fire: readers rely on polling alone. */
+    static RunSignals none() {
+        return new RunSignals() {
+            @Override
+            public Registration onRunChanged(Consumer<RunId> listener) {
+                return () -> { };
+            }
+
+            @Override
+            public Registration onEventsStored(Consumer<RunId> listener) {
+                return () -> { };
+            }
+
+            @Override
+            public String toString() {
+                return "RunSignals.none()";
+            }
+        };
+    }
+
+    /** A registered listener; closing it stops the calls (a call already under way may finish). */
+    @FunctionalInterface
+    interface Registration extends AutoCloseable {
+        @Override
+        void close();
+    }
+}
