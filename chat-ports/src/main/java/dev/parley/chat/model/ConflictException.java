@@ -3,7 +3,7 @@ package dev.parley.chat.model;
 /**
  * The request is valid but clashes with the current state. Codes: {@code run_in_progress} (the
  * thread already has an active run), {@code no_active_run} (nothing to cancel), {@code duplicate}
- * (a unique key already exists in a store).
+ * (a unique key already exists in a store), {@code run_ended} (a run's event log already ended).
  */
 public class ConflictException extends ChatException {
     private static final long serialVersionUID = 1L;

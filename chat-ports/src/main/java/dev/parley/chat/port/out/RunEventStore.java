@@ -12,7 +12,8 @@ public interface RunEventStore {
 
     /**
      * Appends events (of one or several runs) atomically. Each run's events must continue its log
-     * without gaps; a seq already stored is a ConflictException ({@code duplicate}).
+     * without gaps; a seq already stored is a ConflictException ({@code duplicate}). A run's log ends
+     * with its terminal event: appending after it is a ConflictException ({@code run_ended}).
      */
     void append(List<RunEvent> events);
 
