@@ -147,6 +147,28 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
     }
 
     @Test
+    void should_refuse_events_after_the_terminal_event_of_a_run() {
+        // given: a run ended by one writer
+        store.events().append(eventsOf(run.id()).started(thread.id(), question.id()).error("interrupted", "stopped").build());
+
+        // when / then: another writer's late events are refused
+        assertThatThrownBy(() -> store.events().append(eventsOf(run.id()).after(2).tokens("late").build()))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_ended"));
+        assertThat(store.events().lastSeq(run.id())).isEqualTo(2);
+    }
+
+    @Test
+    void should_refuse_a_batch_that_goes_on_after_its_terminal_event() {
+        // given
+        List<RunEvent> batch = eventsOf(run.id()).started(thread.id(), question.id()).cancelled(null).tokens("late").build();
+
+        // when / then
+        assertThatThrownBy(() -> store.events().append(batch))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_ended"));
+        assertThat(store.events().lastSeq(run.id())).isZero();
+    }
+
+    @Test
     void should_store_nothing_of_a_batch_with_a_bad_event() {
         // given
         List<RunEvent> batch = new ArrayList<>(eventsOf(run.id()).tokens("a", "b").build());
