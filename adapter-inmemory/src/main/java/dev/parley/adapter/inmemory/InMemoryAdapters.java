@@ -4,6 +4,7 @@ import dev.parley.chat.model.Require;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
 import dev.parley.chat.port.out.RunEventStore;
+import dev.parley.chat.port.out.RunSignals;
 import java.time.Duration;
 
 /**
@@ -59,7 +60,8 @@ public final class InMemoryAdapters {
         private int flushBatchSize = 64;
         private Duration evictFinishedAfter = Duration.ofSeconds(60);
         private Duration evictIdleAfter = Duration.ofMinutes(5);
-        private Duration pollInterval = Duration.ofMillis(50);
+        private Duration pollInterval;
+        private RunSignals signals;
 
         private EventBusBuilder(RunEventStore store) {
             this.store = store;
@@ -92,15 +94,30 @@ public final class InMemoryAdapters {
             return this;
         }
 
-        /** How often a reader of a run published elsewhere polls the store (default 50 ms). */
+        /**
+         * How often a reader of a run published elsewhere polls the store (default 50 ms, or 250 ms
+         * with {@link #signals}, which then wake readers as events are stored).
+         */
         public EventBusBuilder pollInterval(Duration interval) {
             Require.that(!interval.isNegative() && !interval.isZero(), "pollInterval must be positive");
             this.pollInterval = interval;
             return this;
         }
 
+        /**
+         * Hints from the store that a run's events were stored (normally {@code chatStore.signals()}):
+         * readers of runs published elsewhere then read new events at once instead of at their next
+         * poll. Polling goes on as a fallback for lost hints.
+         */
+        public EventBusBuilder signals(RunSignals signals) {
+            this.signals = Require.notNull(signals, "signals");
+            return this;
+        }
+
         public EventBus build() {
-            return new InMemoryRunEventBus(store, flushInterval, flushBatchSize, evictFinishedAfter, evictIdleAfter, pollInterval);
+            Duration poll = pollInterval != null ? pollInterval : Duration.ofMillis(signals == null ? 50 : 250);
+            return new InMemoryRunEventBus(store, flushInterval, flushBatchSize, evictFinishedAfter, evictIdleAfter, poll,
+                    signals == null ? RunSignals.none() : signals);
         }
     }
 }

@@ -15,9 +15,11 @@ import dev.parley.chat.port.out.IdempotencyRecord;
 import dev.parley.chat.port.out.IdempotencyStore;
 import dev.parley.chat.port.out.MessageStore;
 import dev.parley.chat.port.out.RunEventStore;
+import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.port.out.RunStore;
 import dev.parley.chat.port.out.ThreadStore;
 import java.util.ArrayDeque;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
@@ -35,15 +37,23 @@ import java.util.function.Supplier;
  * <p>The run event log has a lock of its own, taken after the store lock when both are needed,
  * so that an event bus writing batches from its own thread never waits for a transaction (which
  * may itself be waiting for the bus).
+ *
+ * <p>Changes to runs and their event logs are hinted to the listeners of {@link #signals()} once
+ * they are committed (right away outside a transaction, when the outermost transaction returns
+ * inside one), on a thread of the store's own.
  */
 final class InMemoryChatStore implements ChatStore {
     final ReentrantLock lock = new ReentrantLock();
     private Deque<Runnable> undo; // non-null while the lock holder is inside a transaction
+    /** Hints of the transaction under way, sent when it commits. Guarded by {@link #lock}. */
+    private final List<Runnable> pendingHints = new ArrayList<>();
 
     final Map<ThreadId, ChatThread> threads = new HashMap<>();
     final Map<ThreadId, List<Message>> messagesByThread = new HashMap<>();
     final Map<MessageId, Message> messagesById = new HashMap<>();
     final Map<RunId, Run> runs = new HashMap<>();
+    /** Who executes each run in progress, and until when (runs started by {@link RunStore#start}). */
+    final Map<RunId, Lease> leases = new HashMap<>();
     final Map<ThreadId, List<RunId>> runsByThread = new HashMap<>();
     final Map<RunId, List<Step>> stepsByRun = new HashMap<>();
     final Map<StepId, Step> steps = new HashMap<>();
@@ -57,8 +67,11 @@ final class InMemoryChatStore implements ChatStore {
     private final InMemoryRunStore runStore = new InMemoryRunStore(this);
     private final InMemoryRunEventStore eventStore = new InMemoryRunEventStore(this);
     private final InMemoryIdempotencyStore idempotencyStore = new InMemoryIdempotencyStore(this);
+    private final InMemoryRunSignals signals = new InMemoryRunSignals();
 
     record IdempotencyKey(String ownerId, String scope, String key) {}
+
+    record Lease(String owner, Instant expiresAt) {}
 
     @Override
     public ThreadStore threads() {
@@ -86,7 +99,14 @@ final class InMemoryChatStore implements ChatStore {
     }
 
     @Override
+    public RunSignals signals() {
+        return signals;
+    }
+
+    @Override
     public <T> T inTransaction(Supplier<T> work) {
+        List<Runnable> committed;
+        T result;
         lock.lock();
         try {
             if (undo != null) {
@@ -94,25 +114,48 @@ final class InMemoryChatStore implements ChatStore {
             }
             undo = new ArrayDeque<>();
             try {
-                T result = work.get();
+                result = work.get();
                 undo = null;
-                return result;
             } catch (Throwable failure) {
                 Deque<Runnable> log = undo;
                 undo = null;
+                pendingHints.clear();
                 while (!log.isEmpty()) {
                     log.pop().run();
                 }
                 throw failure;
             }
+            committed = List.copyOf(pendingHints);
+            pendingHints.clear();
         } finally {
             lock.unlock();
         }
+        committed.forEach(Runnable::run);
+        return result;
     }
 
     @Override
     public void ping() {
         // always reachable
+    }
+
+    /** Hints that the run's row changed: now, or when the calling thread's transaction commits. */
+    void runChanged(RunId runId) {
+        hint(() -> signals.runChanged(runId));
+    }
+
+    /** Hints that the run's event log grew: now, or when the calling thread's transaction commits. */
+    void eventsStored(RunId runId) {
+        hint(() -> signals.eventsStored(runId));
+    }
+
+    /** Never waits for the store lock: the event bus calls this from its own thread. */
+    private void hint(Runnable send) {
+        if (lock.isHeldByCurrentThread() && undo != null) {
+            pendingHints.add(send);
+            return;
+        }
+        send.run();
     }
 
     /** Runs {@code action} under the store lock. */

@@ -5,6 +5,7 @@ import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.port.out.RunEventStore;
+import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.port.out.RunSubscription;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -27,11 +28,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * arrives, the buffer holds {@code batchSize} events, or the background flusher runs; a terminal
  * event is stored before {@link #publish} returns. Readers of runs this server does not hold (run
  * before a restart, evicted, or executing on another server sharing the store) page from the store
- * and poll it until the terminal event. Finished runs' logs are evicted after a grace period.
+ * and poll it until the terminal event; a hint from the store's {@link RunSignals} that the run's
+ * events were stored wakes them before the next poll. Finished runs' logs are evicted after a grace
+ * period.
  */
 final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
     private static final System.Logger LOG = System.getLogger(InMemoryRunEventBus.class.getName());
     private static final int READ_PAGE = 256;
+    private static final String RUN_ENDED = "run_ended";
 
     private final RunEventStore store;
     private final int batchSize;
@@ -41,10 +45,11 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
     private final ConcurrentHashMap<RunId, RunLog> logs = new ConcurrentHashMap<>();
     private final Set<RunLog> dirty = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService flusher;
+    private final RunSignals.Registration wakeUps;
     private volatile boolean closed;
 
     InMemoryRunEventBus(RunEventStore store, Duration flushInterval, int batchSize, Duration evictFinishedAfter,
-                        Duration evictIdleAfter, Duration pollInterval) {
+                        Duration evictIdleAfter, Duration pollInterval, RunSignals signals) {
         this.store = Require.notNull(store, "store");
         this.batchSize = Require.inRange(batchSize, 1, 100_000, "batchSize");
         this.evictFinishedAfterNanos = evictFinishedAfter.toNanos();
@@ -57,6 +62,22 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
             return t;
         });
         flusher.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+        this.wakeUps = signals.onEventsStored(this::wakeReaders);
+    }
+
+    /** Wakes the readers waiting on the run's log, so that readers polling the store read it now. */
+    private void wakeReaders(RunId runId) {
+        RunLog log = logs.get(runId);
+        if (log == null) {
+            return;
+        }
+        log.lock.lock();
+        try {
+            log.version++;
+            log.changed.signalAll();
+        } finally {
+            log.lock.unlock();
+        }
     }
 
     /** One run's recent events, its unpersisted tail and its readers' wake-up signal. */
@@ -207,11 +228,19 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
         }
     }
 
-    /** Appends a batch; when part of it is already stored (an earlier append that seemed to fail), stores the rest. */
+    /**
+     * Appends a batch; when part of it is already stored (an earlier append that seemed to fail), stores
+     * the rest. When the stored log already ended (another server ended the run after its owner's lease
+     * expired), nothing more of it is written.
+     */
     private void append(RunId runId, List<RunEvent> batch) {
         try {
             store.append(batch);
-        } catch (ConflictException duplicate) {
+        } catch (ConflictException conflict) {
+            if (RUN_ENDED.equals(conflict.code())) {
+                droppedAfterEnd(runId, batch.size());
+                return;
+            }
             long stored = store.lastSeq(runId);
             List<RunEvent> rest = new ArrayList<>();
             for (RunEvent e : batch) {
@@ -219,10 +248,23 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
                     rest.add(e);
                 }
             }
-            if (!rest.isEmpty()) {
+            if (rest.isEmpty()) {
+                return;
+            }
+            try {
                 store.append(rest);
+            } catch (ConflictException again) {
+                if (!RUN_ENDED.equals(again.code())) {
+                    throw again;
+                }
+                droppedAfterEnd(runId, rest.size());
             }
         }
+    }
+
+    private static void droppedAfterEnd(RunId runId, int count) {
+        LOG.log(System.Logger.Level.WARNING, "dropped " + count + " events of run " + runId
+                + ": its stored log already ended (another server ended the run)");
     }
 
     @Override
@@ -317,6 +359,7 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
             return;
         }
         closed = true;
+        wakeUps.close();
         flusher.shutdown();
         try {
             if (!flusher.awaitTermination(10, TimeUnit.SECONDS)) {

@@ -26,20 +26,25 @@ final class InMemoryRunEventStore implements RunEventStore {
         if (events.isEmpty()) {
             return;
         }
+        Map<RunId, Integer> sizesBefore = new HashMap<>();
         db.eventsLock.lock();
         try {
             Map<RunId, Long> last = new HashMap<>();
+            Map<RunId, Boolean> ended = new HashMap<>();
             for (RunEvent e : events) {
                 Require.that(e.isReplayable(), "heartbeats are never stored");
                 long previous = last.computeIfAbsent(e.runId(), id -> (long) db.events.getOrDefault(id, List.of()).size());
                 if (e.seq() <= previous) {
                     throw new ConflictException("duplicate", "event " + e.seq() + " of run " + e.runId() + " already exists");
                 }
+                if (ended.computeIfAbsent(e.runId(), this::endedInStore)) {
+                    throw new ConflictException("run_ended", "the events of run " + e.runId() + " already ended");
+                }
+                ended.put(e.runId(), e.isTerminal());
                 Require.that(e.seq() == previous + 1,
                         "event " + e.seq() + " of run " + e.runId() + " would leave a gap after " + previous);
                 last.put(e.runId(), e.seq());
             }
-            Map<RunId, Integer> sizesBefore = new HashMap<>();
             for (RunEvent e : events) {
                 List<RunEvent> log = db.events.computeIfAbsent(e.runId(), id -> new ArrayList<>());
                 sizesBefore.putIfAbsent(e.runId(), log.size());
@@ -49,6 +54,13 @@ final class InMemoryRunEventStore implements RunEventStore {
         } finally {
             db.eventsLock.unlock();
         }
+        sizesBefore.keySet().forEach(db::eventsStored);
+    }
+
+    /** Whether the run's stored log ends with a terminal event; events lock held. */
+    private boolean endedInStore(RunId runId) {
+        List<RunEvent> log = db.events.get(runId);
+        return log != null && !log.isEmpty() && log.get(log.size() - 1).isTerminal();
     }
 
     private void truncate(Map<RunId, Integer> sizes) {

@@ -55,18 +55,97 @@ final class InMemoryRunStore implements RunStore {
     @Override
     public boolean update(Run run, RunStatus expected) {
         Require.notNull(expected, "expected");
-        return db.locked(() -> {
-            Run stored = db.runs.get(run.id());
-            if (stored == null || stored.status() != expected) {
+        return changed(run, db.locked(() -> replace(run, expected)));
+    }
+
+    /** Replaces the stored run if its status is {@code expected}; lock held. */
+    private boolean replace(Run run, RunStatus expected) {
+        Run stored = db.runs.get(run.id());
+        if (stored == null || stored.status() != expected) {
+            return false;
+        }
+        Require.that(stored.threadId().equals(run.threadId()), "a run never moves to another thread");
+        if (run.status() == RunStatus.IN_PROGRESS && anotherInProgress(run)) {
+            throw ConflictException.runInProgress(run.threadId());
+        }
+        db.put(db.runs, run.id(), run);
+        return true;
+    }
+
+    private boolean changed(Run run, boolean replaced) {
+        if (replaced) {
+            db.runChanged(run.id());
+        }
+        return replaced;
+    }
+
+    @Override
+    public boolean start(Run started, String owner, Instant leaseExpiresAt) {
+        Require.that(started.status() == RunStatus.IN_PROGRESS, "start moves a run to in_progress");
+        Require.notBlank(owner, "owner");
+        Require.notNull(leaseExpiresAt, "leaseExpiresAt");
+        return changed(started, db.locked(() -> {
+            if (!replace(started, RunStatus.QUEUED)) {
                 return false;
             }
-            Require.that(stored.threadId().equals(run.threadId()), "a run never moves to another thread");
-            if (run.status() == RunStatus.IN_PROGRESS && anotherInProgress(run)) {
-                throw ConflictException.runInProgress(run.threadId());
+            db.put(db.leases, started.id(), new InMemoryChatStore.Lease(owner, leaseExpiresAt));
+            return true;
+        }));
+    }
+
+    @Override
+    public boolean renewLease(RunId id, String owner, Instant leaseExpiresAt) {
+        Require.notNull(id, "id");
+        Require.notBlank(owner, "owner");
+        Require.notNull(leaseExpiresAt, "leaseExpiresAt");
+        return db.locked(() -> {
+            Run stored = db.runs.get(id);
+            InMemoryChatStore.Lease lease = db.leases.get(id);
+            if (stored == null || stored.status() != RunStatus.IN_PROGRESS || lease == null || !lease.owner().equals(owner)) {
+                return false;
             }
-            db.put(db.runs, run.id(), run);
+            db.put(db.leases, id, new InMemoryChatStore.Lease(owner, leaseExpiresAt));
             return true;
         });
+    }
+
+    @Override
+    public List<Run> expiredLeases(Instant now, int max) {
+        Require.notNull(now, "now");
+        Require.that(max >= 0, "max must not be negative");
+        List<Expired> found = db.locked(() -> {
+            List<Expired> out = new ArrayList<>();
+            for (Run r : db.runs.values()) {
+                if (r.status() != RunStatus.IN_PROGRESS || !db.isLive(r.threadId())) {
+                    continue;
+                }
+                InMemoryChatStore.Lease lease = db.leases.get(r.id());
+                if (lease == null || !lease.expiresAt().isAfter(now)) {
+                    out.add(new Expired(r, lease == null ? null : lease.expiresAt()));
+                }
+            }
+            return out;
+        });
+        found.sort(SOONEST_EXPIRED);
+        return found.stream().limit(max).map(Expired::run).toList();
+    }
+
+    private record Expired(Run run, Instant expiresAt) {}
+
+    private static final Comparator<Expired> SOONEST_EXPIRED = Comparator
+            .comparing(Expired::expiresAt, Comparator.nullsFirst(Comparator.<Instant>naturalOrder()))
+            .thenComparing(Expired::run, OLDEST_FIRST);
+
+    @Override
+    public boolean updateIfLeaseExpired(Run run, Instant now) {
+        Require.notNull(now, "now");
+        return changed(run, db.locked(() -> {
+            InMemoryChatStore.Lease lease = db.leases.get(run.id());
+            if (lease != null && lease.expiresAt().isAfter(now)) {
+                return false;
+            }
+            return replace(run, RunStatus.IN_PROGRESS);
+        }));
     }
 
     private boolean anotherInProgress(Run run) {

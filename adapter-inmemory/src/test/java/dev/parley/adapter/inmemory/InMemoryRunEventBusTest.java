@@ -311,6 +311,52 @@ class InMemoryRunEventBusTest {
     }
 
     @Test
+    void should_wake_a_reader_of_a_run_published_elsewhere_when_the_store_hints_that_its_events_were_stored()
+            throws Exception {
+        // given: two servers' buses over one store; the reader's bus polls so rarely that only a hint can wake it
+        ChatStore chatStore = InMemoryAdapters.store();
+        InMemoryRunEventBus writer = bus(InMemoryAdapters.eventBusBuilder(chatStore.events()).flushInterval(NEVER));
+        InMemoryRunEventBus reader = bus(InMemoryAdapters.eventBusBuilder(chatStore.events()).flushInterval(NEVER)
+                .pollInterval(NEVER).signals(chatStore.signals()));
+        List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a", "b")
+                .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
+        writer.publish(events.get(0));
+        RunSubscription sub = reader.subscribe(run, 0);
+        assertThat(sub.next(Duration.ofSeconds(20))).contains(events.get(0));
+        CompletableFuture<List<RunEvent>> rest = CompletableFuture.supplyAsync(() -> {
+            try {
+                return readAll(sub);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        // when
+        events.subList(1, events.size()).forEach(writer::publish);
+
+        // then
+        assertThat(rest.get(20, TimeUnit.SECONDS)).containsExactlyElementsOf(events.subList(1, events.size()));
+    }
+
+    @Test
+    void should_drop_its_late_events_when_another_server_already_ended_the_run_in_the_store() {
+        // given: this server stored the start of a run and buffers two tokens
+        InMemoryRunEventBus bus = quietBus();
+        List<RunEvent> ours = eventsOf(run).started(thread, question).tokens("a", "b").build();
+        ours.forEach(bus::publish);
+        // and meanwhile another server ended the run in the store (this one's lease had expired)
+        store.append(List.of(new RunEvent.Error(run, 2, "interrupted", "The server running this run stopped")));
+
+        // when: the buffered tokens and a later one are written
+        bus.flush();
+        bus.publish(new RunEvent.Token(run, 4, "c"));
+        bus.flush();
+
+        // then: the stored log still ends with the other server's terminal event
+        assertThat(store.read(run, 0, 10)).extracting(RunEvent::type).containsExactly("run_started", "error");
+    }
+
+    @Test
     void should_reject_a_subscription_before_seq_zero() {
         InMemoryRunEventBus bus = quietBus();
 
