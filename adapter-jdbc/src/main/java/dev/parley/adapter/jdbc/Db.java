@@ -8,6 +8,8 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
@@ -24,20 +26,71 @@ import org.jdbi.v3.core.statement.TemplateEngine;
  * thread; every store call made inside it from that thread runs on the same handle, and nested
  * transactions join it. Outside a transaction each store call takes a short-lived handle from the
  * pool. Every failure leaves here translated by {@link SqlErrors}.
+ *
+ * <p>Hints about changed runs ({@link #hint}) go out once the change is committed: on PostgreSQL as a
+ * {@code NOTIFY} in the changing transaction (the database delivers it at commit, to every server),
+ * elsewhere to this process's listeners after the transaction commits.
  */
 final class Db {
     private final Jdbi jdbi;
     private final Dialect dialect;
     private final String prefix;
     private final ThreadLocal<Handle> bound = new ThreadLocal<>();
+    /** Hints to send when the calling thread's transaction commits; null outside a transaction. */
+    private final ThreadLocal<List<Runnable>> afterCommit = new ThreadLocal<>();
     private final AtomicLong savepoints = new AtomicLong();
+    private final LocalRunSignals localSignals;
 
     Db(DataSource dataSource, Dialect dialect, String schema) {
         this.jdbi = Jdbi.create(dataSource);
         this.dialect = dialect;
         this.prefix = schema == null ? "" : quote(schema) + ".";
+        this.localSignals = dialect == Dialect.POSTGRESQL ? null : new LocalRunSignals();
         jdbi.getConfig(SqlStatements.class).setTemplateEngine(TemplateEngine.NOP);
         jdbi.registerArgument(new InstantArgumentFactory());
+    }
+
+    /** The signals of a database without notifications of its own (H2): hints within this process. */
+    LocalRunSignals localSignals() {
+        return localSignals;
+    }
+
+    /**
+     * Hints that a run changed or its events were stored, on {@code h} (the handle that made the
+     * change), to be delivered when that change commits.
+     */
+    void hint(Handle h, Hint hint, String runId) {
+        if (dialect == Dialect.POSTGRESQL) {
+            h.createQuery("SELECT pg_notify(:channel, :payload)")
+                    .bind("channel", hint.channel())
+                    .bind("payload", runId)
+                    .map((rs, ctx) -> Boolean.TRUE)
+                    .one();
+            return;
+        }
+        Runnable send = () -> localSignals.deliver(hint, runId);
+        List<Runnable> pending = afterCommit.get();
+        if (pending != null) {
+            pending.add(send);
+        } else {
+            send.run();
+        }
+    }
+
+    /** The two kinds of hints, and their PostgreSQL notification channels. */
+    enum Hint {
+        RUN_CHANGED("parley_run_changed"),
+        EVENTS_STORED("parley_run_events");
+
+        private final String channel;
+
+        Hint(String channel) {
+            this.channel = channel;
+        }
+
+        String channel() {
+            return channel;
+        }
     }
 
     Dialect dialect() {
@@ -86,7 +139,7 @@ final class Db {
         try {
             if (h == null) {
                 if (ownTransaction) {
-                    return jdbi.inTransaction(work::apply);
+                    return withHintsAfterCommit(() -> jdbi.inTransaction(work::apply));
                 }
                 try (Handle own = jdbi.open()) {
                     return work.apply(own);
@@ -116,6 +169,27 @@ final class Db {
         if (bound.get() != null) {
             return work.get();
         }
+        return withHintsAfterCommit(() -> inNewTransaction(work));
+    }
+
+    /** Runs a transaction that collects local hints, and sends them once it committed. */
+    private <T> T withHintsAfterCommit(Supplier<T> transaction) {
+        if (localSignals == null || afterCommit.get() != null) {
+            return transaction.get();
+        }
+        List<Runnable> pending = new ArrayList<>();
+        afterCommit.set(pending);
+        T result;
+        try {
+            result = transaction.get();
+        } finally {
+            afterCommit.remove();
+        }
+        pending.forEach(Runnable::run);
+        return result;
+    }
+
+    private <T> T inNewTransaction(Supplier<T> work) {
         Handle h;
         try {
             h = jdbi.open();

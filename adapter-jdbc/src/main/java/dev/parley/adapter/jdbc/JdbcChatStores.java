@@ -6,9 +6,11 @@ import com.zaxxer.hikari.SQLExceptionOverride;
 import dev.parley.chat.model.ChatException;
 import dev.parley.chat.model.StorageUnavailableException;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Properties;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
@@ -141,7 +143,8 @@ public final class JdbcChatStores {
                 if (migrate) {
                     migrate(ds, dialect);
                 }
-                return new JdbiChatStore(new Db(ds, dialect, schema), pool);
+                PgRunSignals signals = dialect == Dialect.POSTGRESQL ? new PgRunSignals(listenConnector(ds, pool != null)) : null;
+                return new JdbiChatStore(new Db(ds, dialect, schema), pool, signals);
             } catch (RuntimeException e) {
                 if (pool != null) {
                     pool.close();
@@ -165,6 +168,30 @@ public final class JdbcChatStores {
             // drop connections of a database that is gone at once, not at their next validation
             config.setExceptionOverride(new EvictWhenGone());
             return config;
+        }
+
+        /**
+         * Where the signal listener gets its connection: its own, next to the pool made from a URL; a
+         * connection of the caller's pool otherwise (held for as long as the store listens).
+         */
+        private PgRunSignals.Connector listenConnector(DataSource ds, boolean ownPool) {
+            if (!ownPool) {
+                return ds::getConnection;
+            }
+            Properties props = new Properties();
+            if (user != null) {
+                props.setProperty("user", user);
+            }
+            if (password != null) {
+                props.setProperty("password", password);
+            }
+            String seconds = Long.toString(Math.max(1, connectionTimeout.toSeconds()));
+            props.setProperty("connectTimeout", seconds);
+            props.setProperty("loginTimeout", seconds);
+            props.setProperty("tcpKeepAlive", "true");
+            props.setProperty("ApplicationName", "parley-signals");
+            String jdbcUrl = url;
+            return () -> DriverManager.getConnection(jdbcUrl, props);
         }
 
         private void migrate(DataSource ds, Dialect dialect) {

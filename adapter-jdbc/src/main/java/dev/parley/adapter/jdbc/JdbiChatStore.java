@@ -3,26 +3,34 @@ package dev.parley.adapter.jdbc;
 import dev.parley.chat.port.out.IdempotencyStore;
 import dev.parley.chat.port.out.MessageStore;
 import dev.parley.chat.port.out.RunEventStore;
+import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.port.out.RunStore;
 import dev.parley.chat.port.out.ThreadStore;
 import java.util.Locale;
 import java.util.function.Supplier;
 
-/** The stores over one {@link Db}, and the pool to close with them (null when the caller owns it). */
+/**
+ * The stores over one {@link Db}, their signals, and the pool to close with them (null when the caller
+ * owns it).
+ */
 final class JdbiChatStore implements JdbcChatStore {
     private static final int PING_TIMEOUT_SECONDS = 2;
 
     private final Db db;
     private final AutoCloseable ownedPool;
+    private final RunSignals signals;
+    private final AutoCloseable closeSignals;
     private final ThreadStore threads;
     private final MessageStore messages;
     private final RunStore runs;
     private final RunEventStore events;
     private final IdempotencyStore idempotency;
 
-    JdbiChatStore(Db db, AutoCloseable ownedPool) {
+    JdbiChatStore(Db db, AutoCloseable ownedPool, PgRunSignals pgSignals) {
         this.db = db;
         this.ownedPool = ownedPool;
+        this.signals = pgSignals != null ? pgSignals : db.localSignals();
+        this.closeSignals = pgSignals;
         this.threads = new JdbiThreadStore(db);
         this.messages = new JdbiMessageStore(db);
         this.runs = new JdbiRunStore(db);
@@ -56,6 +64,11 @@ final class JdbiChatStore implements JdbcChatStore {
     }
 
     @Override
+    public RunSignals signals() {
+        return signals;
+    }
+
+    @Override
     public <T> T inTransaction(Supplier<T> work) {
         return db.inTransaction(work);
     }
@@ -72,6 +85,13 @@ final class JdbiChatStore implements JdbcChatStore {
 
     @Override
     public void close() {
+        if (closeSignals != null) {
+            try {
+                closeSignals.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("Stopping the run signal listener failed", e);
+            }
+        }
         if (ownedPool != null) {
             try {
                 ownedPool.close();

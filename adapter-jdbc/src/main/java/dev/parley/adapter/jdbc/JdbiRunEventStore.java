@@ -1,5 +1,6 @@
 package dev.parley.adapter.jdbc;
 
+import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
@@ -7,20 +8,24 @@ import dev.parley.chat.port.out.RunEventStore;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import org.jdbi.v3.core.statement.PreparedBatch;
 
 /**
  * The run event log in {@code parley_run_events}, keyed by (run_id, seq); the key turns a seq written
- * twice into a {@code duplicate} conflict. A batch is written in one
+ * twice into a {@code duplicate} conflict, and a batch that would follow a run's terminal event is a
+ * {@code run_ended} conflict. Every batch is hinted ({@link Db#hint}) per run. A batch is written in one
  * transaction as one JDBC batch (a multi-row insert on PostgreSQL with {@code reWriteBatchedInserts}),
  * so a caller that buffers token events pays one round trip per flush, not one per token.
  */
 final class JdbiRunEventStore implements RunEventStore {
+    private static final Set<String> TERMINAL_TYPES = Set.of("done", "error", "cancelled");
     private final Db db;
     private final String insert;
     final String read;
     final String lastSeq;
-    final String exists;
+    final String typeAt;
 
     JdbiRunEventStore(Db db) {
         this.db = db;
@@ -30,7 +35,7 @@ final class JdbiRunEventStore implements RunEventStore {
         read = "SELECT seq, type, payload FROM " + events + " WHERE run_id = :run AND seq > :after ORDER BY run_id, seq LIMIT :limit";
         // not MAX(seq), which H2 answers by scanning the run's log
         lastSeq = "SELECT seq FROM " + events + " WHERE run_id = :run ORDER BY run_id DESC, seq DESC LIMIT 1";
-        exists = "SELECT 1 FROM " + events + " WHERE run_id = :run AND seq = :seq";
+        typeAt = "SELECT type FROM " + events + " WHERE run_id = :run AND seq = :seq";
     }
 
     @Override
@@ -44,23 +49,35 @@ final class JdbiRunEventStore implements RunEventStore {
         }
         Map<RunId, Long> firstSeq = new LinkedHashMap<>();
         Map<RunId, Long> expectNext = new LinkedHashMap<>();
+        Map<RunId, Boolean> ended = new LinkedHashMap<>();
         for (RunEvent e : stored) {
             Long next = expectNext.get(e.runId());
             if (next != null && e.seq() != next) {
                 throw new IllegalArgumentException("events of run " + e.runId() + " must have consecutive seqs: expected "
                         + next + ", got " + e.seq());
             }
+            if (Boolean.TRUE.equals(ended.get(e.runId()))) {
+                throw runEnded(e.runId());
+            }
             firstSeq.putIfAbsent(e.runId(), e.seq());
             expectNext.put(e.runId(), e.seq() + 1);
+            ended.put(e.runId(), e.isTerminal());
         }
         db.atomic(true, h -> {
             // a point lookup: its cost does not grow with the log
             for (Map.Entry<RunId, Long> first : firstSeq.entrySet()) {
                 long previous = first.getValue() - 1;
-                if (previous > 0 && h.createQuery(exists).bind("run", first.getKey().value()).bind("seq", previous)
-                        .mapTo(Integer.class).findOne().isEmpty()) {
+                if (previous == 0) {
+                    continue;
+                }
+                Optional<String> type = h.createQuery(typeAt).bind("run", first.getKey().value()).bind("seq", previous)
+                        .mapTo(String.class).findOne();
+                if (type.isEmpty()) {
                     throw new IllegalArgumentException("events of run " + first.getKey() + " must continue its log, got seq "
                             + first.getValue() + " where seq " + previous + " is missing");
+                }
+                if (TERMINAL_TYPES.contains(type.get())) {
+                    throw runEnded(first.getKey());
                 }
             }
             // a seq already stored (a retry, or a racing writer) fails on the primary key: duplicate
@@ -73,8 +90,15 @@ final class JdbiRunEventStore implements RunEventStore {
                         .add();
             }
             batch.execute();
+            for (RunId runId : firstSeq.keySet()) {
+                db.hint(h, Db.Hint.EVENTS_STORED, runId.value());
+            }
             return null;
         });
+    }
+
+    private static ConflictException runEnded(RunId runId) {
+        return new ConflictException("run_ended", "The events of run " + runId + " already ended");
     }
 
     @Override

@@ -23,12 +23,15 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
  * Runs in {@code parley_runs} and their steps in {@code parley_steps}. The database enforces one
  * in-progress run per thread (a partial unique index on PostgreSQL, a unique generated column on H2);
- * {@link #update} is a compare-and-set on the stored status.
+ * {@link #update} is a compare-and-set on the stored status. A run in progress started by
+ * {@link #start} carries its owner and lease in {@code owner_id} and {@code lease_expires_at}. Every
+ * change of a run's row is hinted through {@link Db#hint}.
  */
 final class JdbiRunStore implements RunStore {
     private static final String COLUMNS = "id, thread_id, agent_id, model, user_message_id, status, assistant_message_id,"
@@ -43,6 +46,10 @@ final class JdbiRunStore implements RunStore {
     private final String insert;
     private final String find;
     private final String update;
+    private final String start;
+    private final String renewLease;
+    final String expiredLeases;
+    private final String updateIfLeaseExpired;
     final String active;
     final String page;
     final String pageAfter;
@@ -70,6 +77,12 @@ final class JdbiRunStore implements RunStore {
                 + " cost_usd = :cost, error_code = :error_code, error_message = :error_message,"
                 + " started_at = :started, completed_at = :completed"
                 + " WHERE id = :id AND thread_id = :thread AND status = :expected";
+        start = update.replace(" WHERE ", ", owner_id = :owner, lease_expires_at = :lease WHERE ");
+        updateIfLeaseExpired = update + " AND (lease_expires_at IS NULL OR lease_expires_at <= :now)";
+        renewLease = "UPDATE " + runs + " SET lease_expires_at = :lease"
+                + " WHERE id = :id AND status = 'in_progress' AND owner_id = :owner";
+        expiredLeases = select + " r WHERE status = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= :now)"
+                + liveRow + " ORDER BY lease_expires_at NULLS FIRST, created_at, id LIMIT :limit";
         active = select + " WHERE thread_id = :thread AND status IN " + ACTIVE + liveThread + " ORDER BY thread_id, created_at, id";
         String newestFirst = " ORDER BY thread_id, created_at DESC, id DESC LIMIT :limit";
         page = select + " WHERE thread_id = :thread" + liveThread + newestFirst;
@@ -106,7 +119,61 @@ final class JdbiRunStore implements RunStore {
     @Override
     public boolean update(Run run, RunStatus expected) {
         Require.notNull(expected, "expected");
-        return db.guarded(h -> bindRun(h.createUpdate(update), run).bind("expected", expected.wireName()).execute()) == 1;
+        return db.guarded(h -> changed(h, run, bindRun(h.createUpdate(update), run).bind("expected", expected.wireName())
+                .execute()));
+    }
+
+    @Override
+    public boolean start(Run started, String owner, Instant leaseExpiresAt) {
+        Require.that(started.status() == RunStatus.IN_PROGRESS, "start moves a run to in_progress");
+        Require.notBlank(owner, "owner");
+        Require.notNull(leaseExpiresAt, "leaseExpiresAt");
+        return db.guarded(h -> changed(h, started, bindRun(h.createUpdate(start), started)
+                .bind("expected", RunStatus.QUEUED.wireName())
+                .bind("owner", Text.put(owner))
+                .bindByType("lease", leaseExpiresAt, Instant.class)
+                .execute()));
+    }
+
+    @Override
+    public boolean renewLease(RunId id, String owner, Instant leaseExpiresAt) {
+        Require.notNull(id, "id");
+        Require.notBlank(owner, "owner");
+        Require.notNull(leaseExpiresAt, "leaseExpiresAt");
+        return db.call(h -> h.createUpdate(renewLease)
+                .bind("id", id.value())
+                .bind("owner", Text.put(owner))
+                .bindByType("lease", leaseExpiresAt, Instant.class)
+                .execute()) == 1;
+    }
+
+    @Override
+    public List<Run> expiredLeases(Instant now, int max) {
+        Require.notNull(now, "now");
+        Require.that(max >= 0, "max must not be negative");
+        if (max == 0) {
+            return List.of();
+        }
+        return db.call(h -> h.createQuery(expiredLeases).bindByType("now", now, Instant.class).bind("limit", max)
+                .map((rs, ctx) -> run(rs)).list());
+    }
+
+    @Override
+    public boolean updateIfLeaseExpired(Run run, Instant now) {
+        Require.notNull(now, "now");
+        return db.guarded(h -> changed(h, run, bindRun(h.createUpdate(updateIfLeaseExpired), run)
+                .bind("expected", RunStatus.IN_PROGRESS.wireName())
+                .bindByType("now", now, Instant.class)
+                .execute()));
+    }
+
+    /** True when the statement changed the run's row, which is then hinted. */
+    private boolean changed(Handle h, Run run, int rows) {
+        if (rows != 1) {
+            return false;
+        }
+        db.hint(h, Db.Hint.RUN_CHANGED, run.id().value());
+        return true;
     }
 
     @Override

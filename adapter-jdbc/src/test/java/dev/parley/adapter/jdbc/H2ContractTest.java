@@ -7,6 +7,7 @@ import dev.parley.chat.testkit.IdempotencyStoreContract;
 import dev.parley.chat.testkit.MessageStoreContract;
 import dev.parley.chat.testkit.RunEventBusContract;
 import dev.parley.chat.testkit.RunEventStoreContract;
+import dev.parley.chat.testkit.RunSignalsContract;
 import dev.parley.chat.testkit.RunStoreContract;
 import dev.parley.chat.testkit.ThreadStoreContract;
 import dev.parley.chat.testkit.TransactionContract;
@@ -77,6 +78,28 @@ class H2ContractTest {
         @Override
         protected RunEventBus createBus(ChatStore sharedStore) {
             return InMemoryAdapters.eventBus(sharedStore.events());
+        }
+    }
+
+    @Nested
+    class Signals extends RunSignalsContract {
+        @Override
+        protected ChatStore createStore() {
+            return DB.freshStore();
+        }
+    }
+
+    /** The same bus woken by the store's hints that events were stored, polling only as a fallback. */
+    @Nested
+    class EventBusWithSignals extends RunEventBusContract {
+        @Override
+        protected ChatStore createStore() {
+            return DB.freshStore();
+        }
+
+        @Override
+        protected RunEventBus createBus(ChatStore sharedStore) {
+            return InMemoryAdapters.eventBusBuilder(sharedStore.events()).signals(sharedStore.signals()).build();
         }
     }
 }

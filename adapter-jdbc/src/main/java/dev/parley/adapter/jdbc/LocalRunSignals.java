@@ -1,0 +1,70 @@
+package dev.parley.adapter.jdbc;
+
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.port.out.RunSignals;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hints of a database without notifications (H2), for the listeners of this process: changes made
+ * through this store, delivered in order on one daemon thread that exists only while there is
+ * something to deliver.
+ */
+final class LocalRunSignals implements RunSignals {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalRunSignals.class);
+
+    private final List<Consumer<RunId>> runListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<RunId>> eventListeners = new CopyOnWriteArrayList<>();
+    private final ThreadPoolExecutor delivery = new ThreadPoolExecutor(0, 1, 2, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+            r -> {
+                Thread t = new Thread(r, "parley-jdbc-signals");
+                t.setDaemon(true);
+                return t;
+            });
+
+    @Override
+    public Registration onRunChanged(Consumer<RunId> listener) {
+        return register(runListeners, listener);
+    }
+
+    @Override
+    public Registration onEventsStored(Consumer<RunId> listener) {
+        return register(eventListeners, listener);
+    }
+
+    void deliver(Db.Hint hint, String runId) {
+        List<Consumer<RunId>> listeners = hint == Db.Hint.RUN_CHANGED ? runListeners : eventListeners;
+        if (listeners.isEmpty()) {
+            return;
+        }
+        RunId id = new RunId(runId);
+        delivery.execute(() -> Listeners.call(listeners, id, LOG));
+    }
+
+    private static Registration register(List<Consumer<RunId>> listeners, Consumer<RunId> listener) {
+        Consumer<RunId> entry = listener::accept; // one entry per registration
+        listeners.add(entry);
+        return () -> listeners.remove(entry);
+    }
+
+    /** Calls listeners in turn; one that throws does not stop the others. */
+    static final class Listeners {
+        private Listeners() {}
+
+        static void call(List<Consumer<RunId>> listeners, RunId runId, Logger log) {
+            for (Consumer<RunId> listener : listeners) {
+                try {
+                    listener.accept(runId);
+                } catch (RuntimeException e) {
+                    log.warn("A run signal listener failed", e);
+                }
+            }
+        }
+    }
+}

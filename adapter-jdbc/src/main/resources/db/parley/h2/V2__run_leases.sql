@@ -1,0 +1,7 @@
+-- A run in progress is held by the server executing it (owner_id) under a lease that the owner
+-- renews while it executes; a run whose lease expired belongs to a server that stopped, and any
+-- server may end it. Both columns stay NULL on runs that never started.
+ALTER TABLE parley_runs ADD COLUMN owner_id character varying;
+ALTER TABLE parley_runs ADD COLUMN lease_expires_at timestamp(6) with time zone;
+-- Runs in progress by lease expiry (those without a lease first): what the reaper asks for.
+CREATE INDEX parley_runs_lease ON parley_runs (status, lease_expires_at, created_at, id);
