@@ -21,6 +21,7 @@ import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.SortOrder;
+import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.in.AgentInfo;
@@ -35,6 +36,7 @@ import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.IdempotencyRecord;
 import dev.parley.chat.port.out.RunEventBus;
+import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.port.out.RunSubscription;
 import dev.parley.chat.port.out.Tool;
 import java.time.Clock;
@@ -45,6 +47,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -86,8 +89,16 @@ import org.slf4j.LoggerFactory;
  * thread), remembered for {@link #IDEMPOTENCY_WINDOW}; the request fingerprint covers the content,
  * the named agent and the busy policy.
  *
+ * <p>Several services (servers) may share one store. Any of them serves any request: a run
+ * executes on the server that started it, which holds it under a lease ({@link Builder#runLease})
+ * that it renews while the run executes; a cancel sent to another server is written to the store,
+ * and the executing server notices it from the store's {@link dev.parley.chat.port.out.RunSignals}
+ * hint at once (or from its periodic check). Every server runs a reaper ({@link Builder#reaperInterval})
+ * that ends the runs whose lease expired (their server stopped) as {@code failed} with code
+ * {@code interrupted}, keeping their streamed text, and starts queued runs that no server started.
+ *
  * <p>Thread-safe. {@link #close()} stops starting runs and cancels the runs executing here; runs
- * still queued stay queued in the store.
+ * still queued stay queued in the store (another server sharing it starts them).
  */
 public final class ChatService implements ChatUseCases, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChatService.class);
@@ -98,6 +109,12 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     public static final int TITLE_CODE_POINTS = 60;
     /** Default limit of a message's text, in code points. */
     public static final int DEFAULT_MAX_MESSAGE_CODE_POINTS = 32_000;
+    /** Default lease of a run executing on a server, renewed every third of it. */
+    public static final Duration DEFAULT_RUN_LEASE = Duration.ofSeconds(30);
+    /** Default (and longest default) pause between two passes of the reaper. */
+    public static final Duration DEFAULT_REAPER_INTERVAL = Duration.ofSeconds(5);
+    /** Default bound of one model call. */
+    public static final Duration DEFAULT_MODEL_TIMEOUT = Duration.ofMinutes(10);
 
     private static final int SEND_ATTEMPTS = 3;
     private static final int STATE_ATTEMPTS = 16;
@@ -119,8 +136,14 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     private final ExecutorService toolExecutor;
     private final ScheduledExecutorService watchdog;
     private final Duration cancelTimeout;
+    private final String instanceId;
+    private final Duration runLease;
+    private final Duration reaperInterval;
+    private final Reaper reaper;
+    private final RunSignals.Registration runChanges;
     private final ConcurrentMap<RunId, RunExecution> executions = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    private volatile boolean storeWasUnavailable;
 
     private ChatService(Builder b) {
         this.store = Require.notNull(b.store, "store");
@@ -142,14 +165,29 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         this.ownsRunExecutor = b.executor == null;
         this.runExecutor = b.executor == null ? Threads.runExecutor() : b.executor;
         this.toolExecutor = Threads.toolExecutor();
-        this.engine = new Engine(store, bus, model, clock, ids, Map.copyOf(b.prices), toolExecutor);
-        if (b.endedElsewhereCheck.isZero()) {
-            this.watchdog = null;
-        } else {
-            this.watchdog = Executors.newSingleThreadScheduledExecutor(Threads.platformFactory("parley-watchdog-"));
+        this.instanceId = b.instanceId != null ? b.instanceId : "parley-" + UUID.randomUUID().toString().substring(0, 13);
+        this.runLease = b.runLease;
+        this.reaperInterval = b.reaperInterval != null ? b.reaperInterval
+                : Duration.ofMillis(Math.max(100, Math.min(DEFAULT_REAPER_INTERVAL.toMillis(), runLease.toMillis() / 3)));
+        // two threads: lease renewals never wait behind a long pass of the reaper
+        this.watchdog = Executors.newScheduledThreadPool(2, Threads.platformFactory("parley-watchdog-"));
+        this.engine = new Engine(store, bus, model, clock, ids, Map.copyOf(b.prices), toolExecutor, watchdog, b.modelTimeout,
+                cancelTimeout);
+        this.reaper = new Reaper(engine);
+        if (!b.endedElsewhereCheck.isZero()) {
             long every = b.endedElsewhereCheck.toMillis();
             watchdog.scheduleWithFixedDelay(this::stopRunsEndedElsewhere, every, every, TimeUnit.MILLISECONDS);
         }
+        long renewEvery = Math.max(1, runLease.toMillis() / 3);
+        watchdog.scheduleWithFixedDelay(this::renewLeases, renewEvery, renewEvery, TimeUnit.MILLISECONDS);
+        if (!reaperInterval.isZero()) {
+            long reapEvery = reaperInterval.toMillis();
+            // a first pass soon after start: runs a crash left behind, queued runs nobody started
+            watchdog.scheduleWithFixedDelay(this::reapAndRecover, Math.min(reapEvery, 1000), reapEvery, TimeUnit.MILLISECONDS);
+        }
+        this.runChanges = store.signals().onRunChanged(this::runChangedSomewhere);
+        log.info("chat service {} started: run lease {} ms, reaper every {} ms", instanceId, runLease.toMillis(),
+                reaperInterval.toMillis());
     }
 
     /** A builder; {@code store}, {@code eventBus}, {@code model} and {@code agents} are required. */
@@ -391,7 +429,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 executions.put(started.id(), execution);
                 boolean won;
                 try {
-                    won = store.runs().update(started, RunStatus.QUEUED);
+                    won = store.runs().start(started, instanceId, clock.instant().plus(runLease));
                 } catch (ConflictException e) {
                     executions.remove(started.id(), execution);
                     if ("run_in_progress".equals(e.code())) {
@@ -562,18 +600,97 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     /** Stops local runs whose status another server changed in the store (a cancel sent there). */
     private void stopRunsEndedElsewhere() {
         for (RunExecution execution : executions.values()) {
-            if (execution.isTerminated()) {
-                continue;
-            }
             try {
-                Optional<Run> stored = store.runs().find(execution.run().id());
-                if (stored.isPresent() && stored.get().isTerminal()) {
-                    log.info("run {} was ended elsewhere as {}; stopping it", stored.get().id(), stored.get().status().wireName());
-                    execution.cancel();
-                }
+                stopIfEndedElsewhere(execution);
             } catch (RuntimeException e) {
                 log.debug("could not check run {}", execution.run().id(), e);
             }
+        }
+    }
+
+    /** Stops a local run when the store says it ended: another server cancelled it, or ended it after its lease expired. */
+    private void stopIfEndedElsewhere(RunExecution execution) {
+        if (execution.isTerminated()) {
+            return;
+        }
+        Optional<Run> stored = store.runs().find(execution.run().id());
+        if (stored.isPresent() && stored.get().isTerminal() && !execution.isTerminated()) {
+            log.info("run {} was ended elsewhere as {}; stopping it", stored.get().id(), stored.get().status().wireName());
+            execution.cancel();
+        }
+    }
+
+    /** A hint from the store: if the run executes here, look at it now (off the hint's thread). */
+    private void runChangedSomewhere(RunId runId) {
+        RunExecution execution = executions.get(runId);
+        if (execution == null || execution.isTerminated() || closed) {
+            return;
+        }
+        try {
+            watchdog.execute(() -> {
+                try {
+                    stopIfEndedElsewhere(execution);
+                } catch (RuntimeException e) {
+                    log.debug("could not check run {}", runId, e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            log.debug("run {} not checked: the service is closed", runId);
+        }
+    }
+
+    /**
+     * Renews the lease of every run executing here. A run whose lease cannot be renewed is no longer
+     * in progress in the store: it is stopped. While the store is unreachable nothing is renewed (the
+     * next pass tries again; a run whose lease expires meanwhile may be ended by another server).
+     */
+    private void renewLeases() {
+        for (RunExecution execution : executions.values()) {
+            if (execution.isTerminated()) {
+                continue;
+            }
+            RunId runId = execution.run().id();
+            try {
+                if (!store.runs().renewLease(runId, instanceId, clock.instant().plus(runLease))) {
+                    stopIfEndedElsewhere(execution);
+                }
+            } catch (StorageUnavailableException e) {
+                log.debug("could not renew the lease of run {}: the store is unavailable", runId);
+                return;
+            } catch (RuntimeException e) {
+                log.warn("could not renew the lease of run {}", runId, e);
+            }
+        }
+    }
+
+    /**
+     * One pass of the reaper: ends the runs whose lease expired and starts the next run of their
+     * threads, then starts queued runs that waited a whole interval on a thread with nothing in
+     * progress (the server that queued them stopped, or could not start them).
+     */
+    private void reapAndRecover() {
+        if (closed) {
+            return;
+        }
+        try {
+            Instant now = clock.instant();
+            for (ThreadId threadId : reaper.reapExpired(now, executions::containsKey)) {
+                dispatch(threadId);
+            }
+            for (ThreadId threadId : reaper.threadsWithWaitingRuns(now.minus(reaperInterval))) {
+                dispatch(threadId);
+            }
+            if (storeWasUnavailable) {
+                storeWasUnavailable = false;
+                log.info("the store answers again; the reaper goes on");
+            }
+        } catch (StorageUnavailableException e) {
+            if (!storeWasUnavailable) {
+                storeWasUnavailable = true;
+                log.warn("the reaper could not reach the store; it will try again");
+            }
+        } catch (RuntimeException e) {
+            log.error("the reaper failed; it will try again", e);
         }
     }
 
@@ -684,9 +801,8 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             return;
         }
         closed = true;
-        if (watchdog != null) {
-            watchdog.shutdownNow();
-        }
+        runChanges.close();
+        watchdog.shutdownNow();
         List<RunExecution> running = new ArrayList<>(executions.values());
         running.forEach(RunExecution::cancel);
         long deadline = System.nanoTime() + cancelTimeout.toNanos();
@@ -772,6 +888,10 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         private ExecutorService executor;
         private Duration cancelTimeout = Duration.ofSeconds(10);
         private Duration endedElsewhereCheck = Duration.ofSeconds(2);
+        private String instanceId;
+        private Duration runLease = DEFAULT_RUN_LEASE;
+        private Duration reaperInterval;
+        private Duration modelTimeout = DEFAULT_MODEL_TIMEOUT;
 
         private Builder() {
         }
@@ -845,11 +965,56 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
 
         /**
          * How often runs executing here look in the store for a cancel sent to another server that
-         * shares it (default 2 s; zero turns the check off).
+         * shares it (default 2 s; zero turns the check off). With a store that gives hints
+         * ({@link ChatStore#signals()}) the cancel is noticed at once and this check is the fallback.
          */
         public Builder endedElsewhereCheck(Duration interval) {
             Require.that(interval != null && !interval.isNegative(), "endedElsewhereCheck must not be negative");
             this.endedElsewhereCheck = interval;
+            return this;
+        }
+
+        /**
+         * The name of this server among those sharing the store: the owner of the runs it executes.
+         * Unique per running service; by default {@code parley-} and a random part.
+         */
+        public Builder instanceId(String id) {
+            Require.notBlank(id, "instanceId");
+            Require.that(id.length() <= 200, "instanceId is at most 200 characters");
+            this.instanceId = id;
+            return this;
+        }
+
+        /**
+         * How long a run executing here stays this server's without a renewal (default 30 s, at least
+         * 100 ms); renewed every third of it. Once it expired (the server stopped), any server's reaper
+         * ends the run as {@code failed} with code {@code interrupted}.
+         */
+        public Builder runLease(Duration lease) {
+            Require.that(lease != null && lease.toMillis() >= 100, "runLease must be at least 100 ms");
+            this.runLease = lease;
+            return this;
+        }
+
+        /**
+         * Pause between two passes of the reaper, which ends runs whose lease expired and starts queued
+         * runs nobody started (default: a third of the run lease, at most 5 s; zero turns it off).
+         */
+        public Builder reaperInterval(Duration interval) {
+            Require.that(interval != null && !interval.isNegative(), "reaperInterval must not be negative");
+            Require.that(interval.isZero() || interval.toMillis() >= 10, "reaperInterval must be zero or at least 10 ms");
+            this.reaperInterval = interval;
+            return this;
+        }
+
+        /**
+         * Longest one model call may take (default 10 min; zero for no bound). A call that takes longer
+         * is cancelled and its run fails with code {@code model_timeout}, keeping the streamed text; a
+         * model that ignores the cancel gets {@link #cancelTimeout} more before the run is ended anyway.
+         */
+        public Builder modelTimeout(Duration timeout) {
+            Require.that(timeout != null && !timeout.isNegative(), "modelTimeout must not be negative");
+            this.modelTimeout = timeout;
             return this;
         }
 

@@ -10,14 +10,21 @@ import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
 import java.math.BigDecimal;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 
-/** What every run needs from its service: the ports, time, ids, prices and where tools run. */
+/**
+ * What every run needs from its service: the ports, time, ids, prices, where tools run, and the
+ * timers that bound a model call ({@code modelTimeout}, zero for none; a model that ignores the
+ * cancel is given {@code cancelTimeout} more before its run is ended regardless).
+ */
 record Engine(ChatStore store, RunEventBus bus, ChatModel model, Clock clock, IdGenerator ids,
-              Map<String, ModelPrice> prices, ExecutorService toolExecutor) {
+              Map<String, ModelPrice> prices, ExecutorService toolExecutor, ScheduledExecutorService timers,
+              Duration modelTimeout, Duration cancelTimeout) {
 
     Instant now() {
         return clock.instant();

@@ -36,6 +36,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -63,6 +64,7 @@ import org.slf4j.MDC;
 final class RunExecution {
     private static final Logger log = LoggerFactory.getLogger(RunExecution.class);
     static final String TOOL_FAILED = "the tool failed";
+    static final String MODEL_TIMEOUT = "model_timeout";
     static final int MAX_ERROR_MESSAGE_CODE_POINTS = 300;
 
     private final Engine engine;
@@ -130,6 +132,16 @@ final class RunExecution {
     void forceCancel() {
         cancellation.cancel();
         finishCancelled();
+        end();
+    }
+
+    /**
+     * Ends the run as failed from another thread, whatever the executing thread is doing; used when
+     * the model ignores its timeout. The executing thread's later events are dropped.
+     */
+    void forceFail(String code, String message) {
+        cancellation.cancel();
+        finishFailed(code, message);
         end();
     }
 
@@ -296,14 +308,55 @@ final class RunExecution {
             cancellation.throwIfCancelled();
             modelCallInterruptible = true;
         }
+        Duration timeout = engine.modelTimeout();
+        if (timeout.isZero()) {
+            try {
+                return engine.model().complete(request, listener, cancellation);
+            } finally {
+                synchronized (interruptLock) {
+                    modelCallInterruptible = false;
+                    Thread.interrupted();
+                }
+            }
+        }
+        // the call gets a cancel signal of its own: the run's cancel, or the call's timeout
+        Cancellation call = new Cancellation();
+        Cancellation.Registration linked = cancellation.onCancel(call::cancel);
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> timer = engine.timers().schedule(() -> {
+            timedOut.set(true);
+            log.warn("run {}: the model did not answer within {} ms; cancelling the call", run().id(), timeout.toMillis());
+            call.cancel();
+            interruptModelCall();
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        // a model that ignores its cancel: the run is ended regardless, its thread left to the model
+        ScheduledFuture<?> stopper = engine.timers().schedule(() -> {
+            if (timedOut.get() && !isTerminated()) {
+                log.error("run {}: the model ignored its timeout for {} ms; ending the run without it", run().id(),
+                        engine.cancelTimeout().toMillis());
+                forceFail(MODEL_TIMEOUT, modelTimeoutMessage(timeout));
+            }
+        }, timeout.plus(engine.cancelTimeout()).toMillis(), TimeUnit.MILLISECONDS);
         try {
-            return engine.model().complete(request, listener, cancellation);
+            return engine.model().complete(request, listener, call);
+        } catch (RuntimeException e) {
+            if (timedOut.get() && !cancellation.isCancelled()) {
+                throw new RunFailure(MODEL_TIMEOUT, modelTimeoutMessage(timeout));
+            }
+            throw e;
         } finally {
+            timer.cancel(false);
+            stopper.cancel(false);
+            linked.close();
             synchronized (interruptLock) {
                 modelCallInterruptible = false;
                 Thread.interrupted();
             }
         }
+    }
+
+    private static String modelTimeoutMessage(Duration timeout) {
+        return "The model did not answer within " + timeout.toSeconds() + " s";
     }
 
     private void interruptModelCall() {
@@ -641,6 +694,14 @@ final class RunExecution {
                         stepEnd.latencyMs()));
             }
             emitTerminal(s -> new RunEvent.Cancelled(cancelled.id(), s, keptId));
+        } else if (stored.isPresent() && stored.get().status() == RunStatus.FAILED) {
+            // another server ended it after its lease expired, and stored what it had; readers here
+            // still need the end of the stream this server was publishing
+            Run failed = stored.get();
+            log.warn("run {} was ended elsewhere as failed ({})", failed.id(), failed.error().code());
+            run = failed;
+            openStep = null;
+            emitTerminal(s -> new RunEvent.Error(failed.id(), s, failed.error().code(), failed.error().message()));
         } else {
             log.warn("run {} was ended elsewhere as {}", run.id(), stored.map(r -> r.status().wireName()).orElse("missing"));
             stored.ifPresent(r -> run = r);
