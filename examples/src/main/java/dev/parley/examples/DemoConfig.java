@@ -28,13 +28,15 @@ public record DemoConfig(
         String openAiBaseUrl,
         String openAiApiKey,
         String model,
-        Duration tokenDelay) {
+        Duration tokenDelay,
+        Duration runLease) {
 
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
     public static final int DEFAULT_RATE_LIMIT = 600;
     public static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     public static final long DEFAULT_TOKEN_DELAY_MS = 15;
+    public static final int DEFAULT_RUN_LEASE_SECONDS = 30;
     /** HS256 needs a key of at least 256 bits. */
     public static final int MIN_SECRET_BYTES = 32;
 
@@ -66,8 +68,9 @@ public record DemoConfig(
         String apiKey = text(env, "OPENAI_API_KEY", null);
         String model = baseUrl == null ? DemoChatModel.MODEL_NAME : text(env, "PARLEY_MODEL", DEFAULT_OPENAI_MODEL);
         long delayMs = integer(env, "PARLEY_DEMO_TOKEN_DELAY_MS", (int) DEFAULT_TOKEN_DELAY_MS, 0, 60_000);
+        int leaseSeconds = integer(env, "PARLEY_RUN_LEASE_SECONDS", DEFAULT_RUN_LEASE_SECONDS, 1, 3600);
         return new DemoConfig(port, dbUrl, dbUser, dbPassword, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
-                model, Duration.ofMillis(delayMs));
+                model, Duration.ofMillis(delayMs), Duration.ofSeconds(leaseSeconds));
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -78,7 +81,7 @@ public record DemoConfig(
     /** This configuration on another port (0 for any free one). */
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
-                openAiBaseUrl, openAiApiKey, model, tokenDelay);
+                openAiBaseUrl, openAiApiKey, model, tokenDelay, runLease);
     }
 
     @Override
@@ -86,7 +89,8 @@ public record DemoConfig(
         // secrets stay out of logs
         return "DemoConfig[port=" + port + ", dbUrl=" + redacted(dbUrl) + ", dbUser=" + dbUser + ", devLogin=" + devLogin
                 + ", rateLimitPerMinute=" + rateLimitPerMinute + ", corsOrigins=" + corsOrigins
-                + ", openAiBaseUrl=" + openAiBaseUrl + ", model=" + model + ", tokenDelay=" + tokenDelay.toMillis() + "ms]";
+                + ", openAiBaseUrl=" + openAiBaseUrl + ", model=" + model + ", tokenDelay=" + tokenDelay.toMillis() + "ms"
+                + ", runLease=" + runLease.toSeconds() + "s]";
     }
 
     /** {@code url} with the values of any password parameters hidden. */

@@ -70,7 +70,8 @@ public final class DemoServer implements AutoCloseable {
             LOG.info("Starting the Parley demo: {}", config);
             var store = JdbcChatStores.create(config.dbUrl(), config.dbUser(), config.dbPassword());
             resources.add(store);
-            var bus = InMemoryAdapters.eventBus(store.events());
+            // hints from the database wake readers of runs executing on another server sharing it
+            var bus = InMemoryAdapters.eventBusBuilder(store.events()).signals(store.signals()).build();
             resources.add(bus);
 
             ChatModel model = model(config);
@@ -82,6 +83,7 @@ public final class DemoServer implements AutoCloseable {
                     .agents(DemoAgents.agents(config.usesOpenAi() ? config.model() : null, clock))
                     .defaultAgent(DemoAgents.ASSISTANT)
                     .prices(config.usesOpenAi() ? Map.of() : DemoAgents.prices())
+                    .runLease(config.runLease())
                     .build();
             resources.add(chat);
 

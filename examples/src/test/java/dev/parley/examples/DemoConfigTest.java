@@ -28,6 +28,7 @@ class DemoConfigTest {
         assertThat(config.usesOpenAi()).isFalse();
         assertThat(config.model()).isEqualTo("parley-demo");
         assertThat(config.tokenDelay()).isEqualTo(Duration.ofMillis(15));
+        assertThat(config.runLease()).isEqualTo(Duration.ofSeconds(30));
     }
 
     @Test
@@ -45,7 +46,8 @@ class DemoConfigTest {
                 Map.entry("OPENAI_BASE_URL", "http://localhost:11434/v1"),
                 Map.entry("OPENAI_API_KEY", "sk-test"),
                 Map.entry("PARLEY_MODEL", "llama3.2"),
-                Map.entry("PARLEY_DEMO_TOKEN_DELAY_MS", "0"));
+                Map.entry("PARLEY_DEMO_TOKEN_DELAY_MS", "0"),
+                Map.entry("PARLEY_RUN_LEASE_SECONDS", "5"));
 
         // when
         DemoConfig config = DemoConfig.fromEnvironment(env);
@@ -64,6 +66,7 @@ class DemoConfigTest {
         assertThat(config.openAiApiKey()).isEqualTo("sk-test");
         assertThat(config.model()).isEqualTo("llama3.2");
         assertThat(config.tokenDelay()).isZero();
+        assertThat(config.runLease()).isEqualTo(Duration.ofSeconds(5));
     }
 
     @Test
@@ -96,6 +99,7 @@ class DemoConfigTest {
             "PARLEY_CORS_ORIGINS        | https://a.example.com/app | no path",
             "OPENAI_BASE_URL            | localhost:11434          | OPENAI_BASE_URL must be an http:// or https:// URL",
             "PARLEY_DEMO_TOKEN_DELAY_MS | fast                     | PARLEY_DEMO_TOKEN_DELAY_MS must be a whole number from 0 to 60000",
+            "PARLEY_RUN_LEASE_SECONDS   | 0                        | PARLEY_RUN_LEASE_SECONDS must be a whole number from 1 to 3600",
     })
     void should_fail_fast_with_a_message_naming_the_bad_variable(String name, String value, String message) {
         assertThatThrownBy(() -> DemoConfig.fromEnvironment(Map.of(name, value)))

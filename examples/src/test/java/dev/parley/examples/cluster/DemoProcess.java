@@ -1,0 +1,131 @@
+package dev.parley.examples.cluster;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The packaged demo server ({@code parley-demo.jar}) running as a process of its own, its output in
+ * a log file. {@link #kill()} is {@code kill -9}.
+ */
+public final class DemoProcess implements AutoCloseable {
+    private static final Duration START_DEADLINE = Duration.ofSeconds(90);
+
+    private final String name;
+    private final Process process;
+    private final Path log;
+    private final int port;
+
+    private DemoProcess(String name, Process process, Path log, int port) {
+        this.name = name;
+        this.process = process;
+        this.log = log;
+        this.port = port;
+    }
+
+    /** Starts the jar with {@code env} (and a free port) and returns once it serves requests. */
+    public static DemoProcess start(String name, Map<String, String> env, Path dir) throws IOException, InterruptedException {
+        int port = freePort();
+        Path log = dir.resolve(name + ".log");
+        Path jar = Path.of(System.getProperty("parley.demo.jar", "target/parley-demo.jar"));
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("the packaged demo is missing (mvn package builds it): " + jar);
+        }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-jar", jar.toAbsolutePath().toString())
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        builder.environment().keySet().removeIf(k -> k.startsWith("PARLEY_") || k.startsWith("OPENAI_"));
+        Map<String, String> all = new HashMap<>(env);
+        all.put("PARLEY_PORT", Integer.toString(port));
+        builder.environment().putAll(all);
+        DemoProcess demo = new DemoProcess(name, builder.start(), log, port);
+        demo.awaitRunning();
+        return demo;
+    }
+
+    private void awaitRunning() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + START_DEADLINE.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException(name + " exited with " + process.exitValue() + ":\n" + log());
+            }
+            if (log().contains("Parley demo is running") && health() == 200) {
+                return;
+            }
+            try {
+                process.onExit().get(100, TimeUnit.MILLISECONDS); // wakes at once if the process dies
+            } catch (TimeoutException | java.util.concurrent.ExecutionException stillRunning) {
+                // look again
+            }
+        }
+        process.destroyForcibly();
+        throw new IllegalStateException(name + " did not start within " + START_DEADLINE + ":\n" + log());
+    }
+
+    private int health() {
+        try {
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+            return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/health")).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    public String log() throws IOException {
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** {@code kill -9}: the process gets no chance to end anything. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException(name + " survived kill -9");
+        }
+    }
+
+    /** Stops the process (SIGTERM, then SIGKILL after 30 s). */
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
