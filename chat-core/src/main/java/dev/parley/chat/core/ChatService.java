@@ -616,7 +616,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         Optional<Run> stored = store.runs().find(execution.run().id());
         if (stored.isPresent() && stored.get().isTerminal() && !execution.isTerminated()) {
             log.info("run {} was ended elsewhere as {}; stopping it", stored.get().id(), stored.get().status().wireName());
-            execution.cancel();
+            execution.stopEndedInStore(stored.get());
         }
     }
 

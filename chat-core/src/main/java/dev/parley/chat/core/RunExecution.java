@@ -5,6 +5,7 @@ import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.ModelException;
+import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Role;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunCancelledException;
@@ -74,6 +75,8 @@ final class RunExecution {
     private final Cancellation cancellation = new Cancellation();
     private final CompletableFuture<Run> finished = new CompletableFuture<>();
     private final AtomicBoolean ended = new AtomicBoolean();
+    /** The run as the store held it, ended by another party: stop without trying to end it here. */
+    private volatile Run endedInStore;
 
     /** Guards everything below, and every publish of this run's events. */
     private final Object lock = new Object();
@@ -122,6 +125,17 @@ final class RunExecution {
 
     /** Asks the run to stop: the model call is interrupted, a running tool is cancelled. */
     void cancel() {
+        cancellation.cancel();
+    }
+
+    /**
+     * Stops a run that the store already holds as ended (another server cancelled it, or ended it after
+     * its lease expired): it keeps its partial text and publishes the end of its stream, without first
+     * trying to end the run itself.
+     */
+    void stopEndedInStore(Run stored) {
+        Require.that(stored.isTerminal(), "the stored run has ended");
+        endedInStore = stored;
         cancellation.cancel();
     }
 
@@ -525,6 +539,10 @@ final class RunExecution {
             if (terminated) {
                 return;
             }
+            if (endedInStore != null) {
+                endedElsewhere(Optional.of(endedInStore));
+                return;
+            }
             Instant now = engine.now();
             Usage total = usage.plus(partialTurnUsage());
             BigDecimal cost = engine.cost(run.model(), total);
@@ -675,6 +693,11 @@ final class RunExecution {
         } catch (RuntimeException e) {
             log.warn("run {}: could not read its status", run.id(), e);
         }
+        endedElsewhere(stored);
+    }
+
+    /** See {@link #endedElsewhere()}, with the run as the store holds it. */
+    private void endedElsewhere(Optional<Run> stored) {
         if (stored.isPresent() && stored.get().status() == RunStatus.CANCELLED) {
             Run cancelled = stored.get();
             Instant now = engine.now();
