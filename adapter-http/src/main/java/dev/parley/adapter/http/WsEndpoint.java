@@ -21,10 +21,12 @@ import io.javalin.websocket.WsMessageContext;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -45,6 +47,11 @@ import org.slf4j.MDC;
  * {@code cancel}, {@code ping}; run events as frames with the SSE fields plus {@code request_id}.
  * Each chat is followed by its own thread reading its own subscription, so a slow socket only
  * holds up itself. A bad frame is answered with an {@code error} frame and the socket stays open.
+ *
+ * <p>Ordering: the {@code chat} and {@code cancel} frames of a socket take effect in the order they
+ * arrived (each waits until the one before has started its run or sent its cancel), and the runs
+ * of one thread followed on a socket are delivered one after the other: a run that interrupted an
+ * earlier one sends its first frame only after the earlier run's terminal frame.
  */
 final class WsEndpoint {
     static final int CLOSE_UNAUTHORIZED = 4401;
@@ -68,8 +75,9 @@ final class WsEndpoint {
         });
     }
 
-    /** A run followed on a socket. */
-    private record Followed(RunId runId, ThreadId threadId, String requestId, RunSubscription subscription) {}
+    /** A run followed on a socket; {@code delivered} completes when its pump has stopped (after its terminal frame, normally). */
+    private record Followed(RunId runId, ThreadId threadId, String requestId, RunSubscription subscription,
+                            CompletableFuture<Void> delivered) {}
 
     /** The state of one connection. */
     private static final class Socket {
@@ -80,9 +88,21 @@ final class WsEndpoint {
         volatile String userId;
         volatile RunId lastRun;
         volatile ScheduledFuture<?> authTimeout;
+        /** Completes once the last chat or cancel frame received has taken effect; guarded by {@code this}. */
+        private CompletableFuture<Void> lastInOrder = CompletableFuture.completedFuture(null);
 
         Socket(Session session) {
             this.session = session;
+        }
+
+        /**
+         * Takes the next place in the socket's order of run-changing frames: answers the future of
+         * the frame before, and makes {@code mine} the one the next frame waits for.
+         */
+        synchronized CompletableFuture<Void> takeTurn(CompletableFuture<Void> mine) {
+            CompletableFuture<Void> before = lastInOrder;
+            lastInOrder = mine;
+            return before;
         }
     }
 
@@ -279,14 +299,21 @@ final class WsEndpoint {
                     api.rateLimit(socket.userId);
                     Requests.Chat chat = Requests.chat(frame, true, config.maxMessageChars());
                     String rid = requestId;
-                    workers.newThread(() -> runChat(socket, chat, rid)).start();
+                    inOrder(socket, (before, done) -> runChat(socket, chat, rid, before, done));
                 }
                 case "cancel" -> {
                     api.rateLimit(socket.userId);
                     String rid = requestId;
                     String runId = optionalText(frame, "run_id");
                     String threadId = optionalText(frame, "thread_id");
-                    workers.newThread(() -> cancel(socket, runId, threadId, rid)).start();
+                    inOrder(socket, (before, done) -> {
+                        try {
+                            before.join();
+                            cancel(socket, runId, threadId, rid);
+                        } finally {
+                            done.complete(null);
+                        }
+                    });
                 }
                 default -> send(socket, error("unknown_type", "Unknown frame type; expected auth, chat, cancel, ping or pong", requestId));
             }
@@ -306,8 +333,35 @@ final class WsEndpoint {
         return node.textValue();
     }
 
-    private void runChat(Socket socket, Requests.Chat chat, String requestId) {
+    /** Runs {@code step} on a worker of its own, in the socket's order of run-changing frames. */
+    private void inOrder(Socket socket, InOrder step) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> before = socket.takeTurn(done);
         try {
+            workers.newThread(() -> step.run(before, done)).start();
+        } catch (RuntimeException | Error e) {
+            before.whenComplete((ignored, failure) -> done.complete(null));
+            throw e;
+        }
+    }
+
+    /** A run-changing frame's work: wait for {@code before}, take effect, complete {@code done}. */
+    @FunctionalInterface
+    private interface InOrder {
+        void run(CompletableFuture<Void> before, CompletableFuture<Void> done);
+    }
+
+    /**
+     * Once the frames before it have taken effect: sends the message (interrupting the thread's
+     * active run), starts following the new run and lets the next frame go on; then, once the
+     * earlier runs of the same thread followed here have sent their last frame, pumps the new one.
+     */
+    private void runChat(Socket socket, Requests.Chat chat, String requestId, CompletableFuture<Void> before,
+                         CompletableFuture<Void> done) {
+        Followed followed;
+        List<Followed> earlier;
+        try {
+            before.join();
             ThreadId threadId = null;
             if (chat.threadId() != null) {
                 threadId = ThreadId.parse(chat.threadId())
@@ -316,24 +370,36 @@ final class WsEndpoint {
             SendReceipt receipt = config.chat().send(new SendMessageCommand(socket.userId, threadId, chat.agentId(),
                     chat.content(), BusyPolicy.INTERRUPT, null, chat.metadata()));
             RunId runId = receipt.run().id();
-            RunSubscription subscription = config.chat().subscribe(socket.userId, receipt.thread().id(), runId, 0,
-                    DisconnectPolicy.CONTINUE);
-            Followed followed = new Followed(runId, receipt.thread().id(), requestId, subscription);
+            ThreadId thread = receipt.thread().id();
+            RunSubscription subscription = config.chat().subscribe(socket.userId, thread, runId, 0, DisconnectPolicy.CONTINUE);
+            followed = new Followed(runId, thread, requestId, subscription, new CompletableFuture<>());
+            earlier = socket.followed.values().stream().filter(f -> f.threadId().equals(thread)).toList();
             socket.followed.put(runId, followed);
             socket.lastRun = runId;
             if (!socket.session.isOpen()) {
                 subscription.close();
             }
-            pump(socket, followed);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             send(socket, problemFrame(Errors.toProblem(e, Api.requestId(null)), requestId));
+            return;
+        } finally {
+            done.complete(null);
+        }
+        try {
+            pump(socket, followed, earlier);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
-    private void pump(Socket socket, Followed followed) throws InterruptedException {
+    /**
+     * Sends the run's frames until its terminal one, after the {@code earlier} runs of its thread
+     * followed on this socket have sent theirs (their events were all published before this run's
+     * first, so this waits only for their delivery; a pump stuck that long drops the socket anyway).
+     */
+    private void pump(Socket socket, Followed followed, List<Followed> earlier) throws InterruptedException {
         try (RunSubscription subscription = followed.subscription()) {
+            awaitDelivered(earlier);
             while (socket.session.isOpen()) {
                 Optional<RunEvent> next = subscription.next(config.heartbeatInterval());
                 if (next.isPresent()) {
@@ -358,6 +424,21 @@ final class WsEndpoint {
             }
         } finally {
             socket.followed.remove(followed.runId());
+            followed.delivered().complete(null);
+        }
+    }
+
+    private static void awaitDelivered(List<Followed> earlier) throws InterruptedException {
+        long deadline = System.nanoTime() + SEND_TIMEOUT.toNanos();
+        for (Followed f : earlier) {
+            try {
+                f.delivered().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                LOG.debug("Run {} is still being delivered; following the next run of its thread regardless", f.runId());
+                return;
+            } catch (ExecutionException e) {
+                // never completed exceptionally
+            }
         }
     }
 

@@ -34,7 +34,8 @@ import java.util.function.UnaryOperator;
  * model, with a JDK HttpClient. Close after each test.
  */
 final class TestServer implements AutoCloseable {
-    static final Duration WAIT = Duration.ofSeconds(10);
+    /** Longest wait for anything the server should do soon; generous, so that a loaded machine is not a failure. */
+    static final Duration WAIT = Duration.ofSeconds(30);
     static final String ALICE = "alice";
     static final String BOB = "bob";
     static final String AGENT = "assistant";
@@ -47,7 +48,7 @@ final class TestServer implements AutoCloseable {
     final ChatService service;
     final Javalin app;
     final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+            .connectTimeout(WAIT).build();
     final String base;
     final OpenApiContract contract = new OpenApiContract();
 

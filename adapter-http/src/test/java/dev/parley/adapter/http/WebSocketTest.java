@@ -7,8 +7,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
+import dev.parley.adapter.inmemory.ScriptedChatModel.Script;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.Role;
+import dev.parley.chat.port.out.ModelRequest;
 import java.net.http.WebSocketHandshakeException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
@@ -144,21 +149,95 @@ class WebSocketTest {
 
     @Test
     void should_interrupt_the_active_run_when_a_new_chat_arrives_on_its_thread() throws Exception {
+        // given: a run that has streamed "old" and waits
         ScriptedChatModel model = ScriptedChatModel.builder().tokensThenBlock("old").build();
         server = TestServer.start(model);
         try (WsClient ws = authenticated()) {
             ws.send("{\"type\":\"chat\",\"request_id\":\"first\",\"message\":\"q1\"}");
-            String thread = ws.until("run_started").get(0).get("thread_id").asText();
+            List<JsonNode> frames = new ArrayList<>(ws.until("run_started"));
+            String thread = frames.get(0).get("thread_id").asText();
             assertThat(model.awaitBlocked(WAIT)).isTrue();
+
             // when
             ws.send("{\"type\":\"chat\",\"request_id\":\"second\",\"thread_id\":\"" + thread + "\",\"message\":\"q2\"}");
-            // then
-            List<JsonNode> frames = ws.until("done");
-            assertThat(frames).anySatisfy(f -> {
-                assertThat(f.get("type").asText()).isEqualTo("cancelled");
-                assertThat(f.get("request_id").asText()).isEqualTo("first");
-            });
-            assertThat(frames.get(frames.size() - 1).get("request_id").asText()).isEqualTo("second");
+            frames.addAll(ws.untilEnded("first", "second"));
+
+            // then: the old run ends with cancelled after what it had streamed, and nothing of it follows
+            List<JsonNode> old = ofRequest(frames, "first");
+            assertThat(old).extracting(f -> f.get("type").asText()).containsExactly("run_started", "token", "cancelled");
+            assertThat(old).extracting(f -> f.get("seq").asLong()).containsExactly(1L, 2L, 3L);
+            // the new run is complete, and starts only after the old one's end
+            List<JsonNode> fresh = ofRequest(frames, "second");
+            assertThat(fresh).extracting(f -> f.get("type").asText()).containsExactly("run_started", "token", "done");
+            assertThat(fresh).extracting(f -> f.get("seq").asLong()).containsExactly(1L, 2L, 3L);
+            assertThat(fresh).extracting(f -> f.get("run_id").asText()).containsOnly(fresh.get(0).get("run_id").asText())
+                    .doesNotContain(old.get(0).get("run_id").asText());
+            assertThat(frames.indexOf(fresh.get(0))).isGreaterThan(frames.indexOf(old.get(old.size() - 1)));
+            ws.send("{\"type\":\"ping\"}");
+            assertThat(ws.next().get("type").asText()).isEqualTo("pong");
+            // and the history keeps the partial answer
+            List<String> history = new ArrayList<>();
+            server.get(ALICE, "/api/v1/threads/{thread_id}/messages", thread).json().get("data").forEach(m -> history.add(
+                    m.get("role").asText() + ":" + m.get("content").get(0).get("text").asText() + ":" + m.get("status").asText()));
+            assertThat(history).containsExactly("user:q1:completed", "assistant:old:incomplete", "user:q2:completed",
+                    "assistant:q2:completed");
         }
+    }
+
+    @Test
+    void should_cancel_the_run_of_a_chat_sent_right_before_the_cancel() {
+        // given: runs that stream nothing until cancelled
+        server = TestServer.start(ScriptedChatModel.builder().respondWith(request -> Script.hangUntilCancelled()).build());
+        try (WsClient ws = authenticated()) {
+            // when: the cancel follows the chat before any frame of its run came back
+            ws.send("{\"type\":\"chat\",\"request_id\":\"c1\",\"message\":\"hello\"}");
+            ws.send("{\"type\":\"cancel\",\"request_id\":\"x\"}");
+            // then: the cancel found that run (rather than answering no_active_run)
+            List<JsonNode> frames = ws.until("done", "error", "cancelled");
+            JsonNode last = frames.get(frames.size() - 1);
+            assertThat(last.get("type").asText()).as(last.toString()).isEqualTo("cancelled");
+            assertThat(last.get("request_id").asText()).isEqualTo("c1");
+        }
+    }
+
+    @Test
+    void should_let_the_later_of_two_chats_sent_back_to_back_on_a_thread_interrupt_the_earlier() {
+        // given: q1 is answered only when cancelled, everything else is echoed
+        server = TestServer.start(ScriptedChatModel.builder().respondWith(request ->
+                lastUserText(request).equals("q1") ? Script.hangUntilCancelled() : Script.reply(lastUserText(request))).build());
+        try (WsClient ws = authenticated()) {
+            ws.send("{\"type\":\"chat\",\"request_id\":\"setup\",\"message\":\"q0\"}");
+            String thread = ws.untilEnded("setup").get(0).get("thread_id").asText();
+            // when
+            ws.send("{\"type\":\"chat\",\"request_id\":\"r1\",\"thread_id\":\"" + thread + "\",\"message\":\"q1\"}");
+            ws.send("{\"type\":\"chat\",\"request_id\":\"r2\",\"thread_id\":\"" + thread + "\",\"message\":\"q2\"}");
+            // then: q1's run ends first, cancelled, before any frame of q2's run
+            List<JsonNode> first = ws.until("done", "error", "cancelled");
+            JsonNode ended = first.get(first.size() - 1);
+            assertThat(ended.get("type").asText()).as(ended.toString()).isEqualTo("cancelled");
+            assertThat(ended.get("request_id").asText()).isEqualTo("r1");
+            assertThat(ofRequest(first, "r2")).isEmpty();
+            List<JsonNode> second = ws.untilEnded("r2");
+            assertThat(second).extracting(f -> f.get("type").asText()).containsExactly("run_started", "token", "done");
+            assertThat(ofRequest(second, "r1")).isEmpty();
+            List<String> history = new ArrayList<>();
+            server.get(ALICE, "/api/v1/threads/{thread_id}/messages", thread).json().get("data").forEach(m ->
+                    history.add(m.get("role").asText() + ":" + m.get("content").get(0).get("text").asText()));
+            assertThat(history).containsExactly("user:q0", "assistant:q0", "user:q1", "user:q2", "assistant:q2");
+        }
+    }
+
+    private static String lastUserText(ModelRequest request) {
+        List<Message> messages = request.messages();
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            if (messages.get(i).role() == Role.USER) {
+                return messages.get(i).text();
+            }
+        }
+        return "";
+    }
+
+    private static List<JsonNode> ofRequest(List<JsonNode> frames, String requestId) {
+        return frames.stream().filter(f -> f.has("request_id") && f.get("request_id").asText().equals(requestId)).toList();
     }
 }

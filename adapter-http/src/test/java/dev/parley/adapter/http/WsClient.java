@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -14,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /** A JDK WebSocket client that queues the server's frames (each checked against the document) and records the close code. */
 final class WsClient implements WebSocket.Listener, AutoCloseable {
+    static final java.util.Set<String> TERMINAL = java.util.Set.of("done", "error", "cancelled");
     final BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
     final CompletableFuture<Integer> closed = new CompletableFuture<>();
     private final StringBuilder partial = new StringBuilder();
@@ -27,7 +27,7 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
 
     static WsClient connect(TestServer server, Map<String, String> headers) {
         WsClient client = new WsClient(server.contract);
-        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(TestServer.WAIT);
         headers.forEach(builder::header);
         client.socket = builder.buildAsync(URI.create("ws://localhost:" + server.app.port() + "/api/v1/ws"), client).join();
         server.contract.record("GET", "/api/v1/ws", 101);
@@ -71,6 +71,24 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
                 return seen;
             }
         }
+    }
+
+    /**
+     * Frames until the run of each of {@code requestIds} has sent its terminal event ({@code done},
+     * {@code error} or {@code cancelled}), whatever the order in which the runs' frames arrive.
+     */
+    java.util.List<JsonNode> untilEnded(String... requestIds) {
+        java.util.List<JsonNode> seen = new java.util.ArrayList<>();
+        java.util.Set<String> open = new java.util.HashSet<>(java.util.List.of(requestIds));
+        while (!open.isEmpty()) {
+            JsonNode frame = next();
+            seen.add(frame);
+            JsonNode requestId = frame.get("request_id");
+            if (requestId != null && frame.has("run_id") && TERMINAL.contains(frame.get("type").asText())) {
+                open.remove(requestId.asText());
+            }
+        }
+        return seen;
     }
 
     int closeCode() {

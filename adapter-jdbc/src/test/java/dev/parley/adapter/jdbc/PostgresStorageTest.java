@@ -14,6 +14,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -112,6 +113,7 @@ class PostgresStorageTest {
                 if (System.nanoTime() > deadline) {
                     throw new AssertionError("the store did not recover within " + patience, e);
                 }
+                LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
             }
         }
     }

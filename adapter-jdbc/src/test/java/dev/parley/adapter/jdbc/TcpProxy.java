@@ -7,18 +7,26 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.HashSet;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Set;
 
 /**
  * A loopback TCP forwarder standing between a pool and a database, so that a test can take the
  * database away (every connection cut, new ones refused) and bring it back on the same port.
+ *
+ * <p>{@link #stop()} is atomic with respect to connections being set up: a socket is forwarded
+ * only once it is registered under the proxy's lock while its listener is still the current one,
+ * so a connection accepted just before a stop (a pool filling itself in the background) is closed
+ * by the stop or refused registration right after it, never left forwarding.
  */
 final class TcpProxy implements AutoCloseable {
     private final String targetHost;
     private final int targetPort;
-    private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-    private volatile ServerSocket server;
+    /** Open sockets of the current listener; guarded by {@code this}. */
+    private final Set<Socket> sockets = new HashSet<>();
+    /** The current listener, null while stopped; guarded by {@code this}. */
+    private ServerSocket server;
     private int port;
 
     TcpProxy(String targetHost, int targetPort) {
@@ -28,6 +36,9 @@ final class TcpProxy implements AutoCloseable {
 
     /** Starts listening (on a free port the first time, on the same port afterwards). */
     synchronized TcpProxy start() throws IOException {
+        if (server != null) {
+            throw new IllegalStateException("the proxy is already listening");
+        }
         ServerSocket s = new ServerSocket();
         s.setReuseAddress(true);
         s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
@@ -39,19 +50,22 @@ final class TcpProxy implements AutoCloseable {
         return this;
     }
 
-    int port() {
+    synchronized int port() {
         return port;
     }
 
-    /** Stops listening and cuts every connection. */
+    /**
+     * Stops listening and cuts every connection; when it returns, no connection made through this
+     * proxy forwards anything until the next {@link #start()}.
+     */
     synchronized void stop() throws IOException {
         ServerSocket s = server;
         server = null;
         if (s != null) {
             s.close();
         }
-        for (Socket socket : sockets) {
-            socket.close();
+        for (Socket socket : List.copyOf(sockets)) {
+            closeQuietly(socket);
         }
         sockets.clear();
     }
@@ -63,17 +77,49 @@ final class TcpProxy implements AutoCloseable {
 
     private void accept(ServerSocket s) {
         while (!s.isClosed()) {
+            Socket client;
             try {
-                Socket client = s.accept();
-                Socket upstream = new Socket(targetHost, targetPort);
-                sockets.add(client);
-                sockets.add(upstream);
-                pump(client, upstream);
-                pump(upstream, client);
+                client = s.accept();
             } catch (IOException e) {
-                // closed by stop(), or the target refused: the client sees its socket close
+                return; // closed by stop()
             }
+            if (!register(s, client)) {
+                closeQuietly(client);
+                continue;
+            }
+            Socket upstream;
+            try {
+                upstream = new Socket(targetHost, targetPort);
+            } catch (IOException e) {
+                unregisterAndClose(client); // the target refused: the client sees its socket close
+                continue;
+            }
+            if (!register(s, upstream)) {
+                // stopped meanwhile: stop() has closed the client already
+                closeQuietly(upstream);
+                continue;
+            }
+            pump(client, upstream);
+            pump(upstream, client);
         }
+    }
+
+    /** Tracks {@code socket} so that a stop closes it; false when {@code listener} was stopped meanwhile. */
+    private synchronized boolean register(ServerSocket listener, Socket socket) {
+        if (server != listener) {
+            return false;
+        }
+        sockets.add(socket);
+        return true;
+    }
+
+    private synchronized void forget(Socket socket) {
+        sockets.remove(socket);
+    }
+
+    private void unregisterAndClose(Socket socket) {
+        forget(socket);
+        closeQuietly(socket);
     }
 
     private void pump(Socket from, Socket to) {
@@ -88,8 +134,8 @@ final class TcpProxy implements AutoCloseable {
             } catch (IOException e) {
                 // one side went away
             } finally {
-                closeQuietly(from);
-                closeQuietly(to);
+                unregisterAndClose(from);
+                unregisterAndClose(to);
             }
         }, "tcp-proxy-pump");
         t.setDaemon(true);
