@@ -179,10 +179,10 @@ public final class JdbcChatStores {
                 return ds::getConnection;
             }
             Properties props = new Properties();
-            if (user != null) {
+            if (user != null && !user.isEmpty()) {
                 props.setProperty("user", user);
             }
-            if (password != null) {
+            if (password != null && !password.isEmpty()) {
                 props.setProperty("password", password);
             }
             String seconds = Long.toString(Math.max(1, connectionTimeout.toSeconds()));
