@@ -53,9 +53,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -169,8 +169,11 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         this.runLease = b.runLease;
         this.reaperInterval = b.reaperInterval != null ? b.reaperInterval
                 : Duration.ofMillis(Math.max(100, Math.min(DEFAULT_REAPER_INTERVAL.toMillis(), runLease.toMillis() / 3)));
-        // two threads: lease renewals never wait behind a long pass of the reaper
-        this.watchdog = Executors.newScheduledThreadPool(2, Threads.platformFactory("parley-watchdog-"));
+        // two threads: lease renewals never wait behind a long pass of the reaper; the timers of model calls
+        // that ended in time leave the queue at once
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(2, Threads.platformFactory("parley-watchdog-"));
+        timers.setRemoveOnCancelPolicy(true);
+        this.watchdog = timers;
         this.engine = new Engine(store, bus, model, clock, ids, Map.copyOf(b.prices), toolExecutor, watchdog, b.modelTimeout,
                 cancelTimeout);
         this.reaper = new Reaper(engine);
