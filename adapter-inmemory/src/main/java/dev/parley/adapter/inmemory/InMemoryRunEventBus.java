@@ -92,6 +92,8 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
         boolean initialized;
         boolean evicted;
         boolean terminal;
+        /** The last write of this run's events failed: deltas wait for the background flusher. */
+        boolean storeFailing;
         long firstSeq;
         long lastSeq;
         /** Moves on with every change readers may wait for. */
@@ -143,7 +145,9 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
                 }
                 log.pending.add(event);
                 log.version++;
-                flushNow = !isDelta(event) || log.pending.size() >= batchSize;
+                // while the store fails, a full batch of deltas is left to the background flusher, so that
+                // the run (and its live readers) do not wait out a store timeout at every token
+                flushNow = !isDelta(event) || (log.pending.size() >= batchSize && !log.storeFailing);
                 log.changed.signalAll();
             } finally {
                 log.lock.unlock();
@@ -202,6 +206,7 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
             }
             try {
                 append(log.runId, batch);
+                markStoreFailing(log, false);
             } catch (IllegalArgumentException gap) {
                 // the store's log of this run does not end where ours began: retrying cannot help
                 LOG.log(System.Logger.Level.ERROR, "dropped " + batch.size() + " events of run " + log.runId
@@ -213,6 +218,7 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
                 log.lock.lock();
                 try {
                     log.pending.addAll(0, batch);
+                    log.storeFailing = true;
                 } finally {
                     log.lock.unlock();
                 }
@@ -225,6 +231,15 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
             }
         } finally {
             log.flushLock.unlock();
+        }
+    }
+
+    private static void markStoreFailing(RunLog log, boolean failing) {
+        log.lock.lock();
+        try {
+            log.storeFailing = failing;
+        } finally {
+            log.lock.unlock();
         }
     }
 

@@ -86,6 +86,31 @@ class InMemoryRunEventBusTest {
     }
 
     @Test
+    void should_not_make_the_run_wait_for_a_failing_store_at_every_full_batch_of_tokens() {
+        // given a store that is down
+        InMemoryRunEventBus bus = quietBus();
+        store.failNextAppends(Integer.MAX_VALUE);
+        bus.publish(eventsOf(run).started(thread, question).build().get(0));
+        int attemptsWhileDown = store.attempts();
+
+        // when the run streams several full batches of tokens
+        List<RunEvent> tokens = eventsOf(run).started(thread, question).tokens(words(200)).build().subList(1, 201);
+        tokens.forEach(bus::publish);
+
+        // then the publishing thread did not try the store again: the background flusher retries
+        assertThat(store.attempts()).isEqualTo(attemptsWhileDown);
+        assertThat(bus.lastSeq(run)).isEqualTo(201);
+
+        // when the store is back, the next event that is not a delta writes everything, in order
+        store.failNextAppends(0);
+        bus.publish(new RunEvent.Cancelled(run, 202, null));
+
+        // then
+        assertThat(store.batchSizes()).containsExactly(202);
+        assertThat(store.lastSeq(run)).isEqualTo(202);
+    }
+
+    @Test
     void should_write_buffered_tokens_in_the_background() {
         // given
         InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(store).flushInterval(Duration.ofMillis(10)));
@@ -399,6 +424,7 @@ class InMemoryRunEventBusTest {
         private int failures;
         private boolean storeThenFail;
         private int reads;
+        private int attempts;
 
         RecordingStore(RunEventStore delegate) {
             this.delegate = delegate;
@@ -420,8 +446,13 @@ class InMemoryRunEventBusTest {
             return reads;
         }
 
+        synchronized int attempts() {
+            return attempts;
+        }
+
         @Override
         public synchronized void append(List<RunEvent> events) {
+            attempts++;
             if (failures > 0) {
                 failures--;
                 throw new StorageUnavailableException("store down", null);
