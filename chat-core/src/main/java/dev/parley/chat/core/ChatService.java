@@ -35,6 +35,7 @@ import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.IdempotencyRecord;
 import dev.parley.chat.port.out.RunEventBus;
+import dev.parley.chat.port.out.RunObserver;
 import dev.parley.chat.port.out.RunSubscription;
 import dev.parley.chat.port.out.Tool;
 import java.time.Clock;
@@ -124,7 +125,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
 
     private ChatService(Builder b) {
         this.store = Require.notNull(b.store, "store");
-        this.bus = Require.notNull(b.eventBus, "eventBus");
+        this.bus = ObservedEventBus.wrap(Require.notNull(b.eventBus, "eventBus"), b.observer);
         this.model = Require.notNull(b.model, "model");
         this.clock = b.clock;
         this.ids = b.ids;
@@ -772,6 +773,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         private ExecutorService executor;
         private Duration cancelTimeout = Duration.ofSeconds(10);
         private Duration endedElsewhereCheck = Duration.ofSeconds(2);
+        private RunObserver observer = RunObserver.NONE;
 
         private Builder() {
         }
@@ -850,6 +852,15 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         public Builder endedElsewhereCheck(Duration interval) {
             Require.that(interval != null && !interval.isNegative(), "endedElsewhereCheck must not be negative");
             this.endedElsewhereCheck = interval;
+            return this;
+        }
+
+        /**
+         * Told what the runs executing on this service do (start, first token, tool call ends, end
+         * with status, duration and usage), e.g. to keep metrics; default {@link RunObserver#NONE}.
+         */
+        public Builder observer(RunObserver observer) {
+            this.observer = Require.notNull(observer, "observer");
             return this;
         }
 
