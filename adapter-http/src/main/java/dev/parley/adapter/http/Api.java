@@ -52,6 +52,8 @@ final class Api {
     private static final Pattern SEQ = Pattern.compile("[0-9]{1,18}");
     private static final int MAX_CURSOR_LENGTH = 1024;
     private static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+    /** How many times the body limit an oversized body may be before it is no longer read to its end. */
+    private static final int DRAIN_FACTOR = 4;
     private static final List<HandlerType> CATCH_ALL_METHODS = List.of(
             HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE, HandlerType.OPTIONS);
     static final String ALLOWED_REQUEST_HEADERS = "Authorization, Content-Type, Accept, Idempotency-Key, Last-Event-ID, X-Request-Id";
@@ -523,7 +525,7 @@ final class Api {
     JsonNode readBody(Context ctx) {
         long declared = ctx.req().getContentLengthLong();
         if (declared > config.maxBodyBytes()) {
-            throw tooLarge();
+            throw tooLarge(ctx);
         }
         boolean chunked = ctx.header("Transfer-Encoding") != null;
         if (declared == 0 || (declared < 0 && !chunked)) {
@@ -536,24 +538,50 @@ final class Api {
             throw new ApiProblem(400, "invalid_body", "The request body could not be read");
         }
         if (bytes.length > config.maxBodyBytes()) {
-            throw tooLarge();
+            throw tooLarge(ctx);
         }
         if (bytes.length == 0) {
             return Json.object();
         }
         requireJsonContentType(ctx.header("Content-Type"));
+        return parseBody(bytes);
+    }
+
+    /** A non-empty request body as a JSON object: 400 {@code invalid_json} for anything but JSON in UTF-8, 422 when it is not an object. */
+    static JsonNode parseBody(byte[] bytes) {
         JsonNode node;
         try {
             node = Json.parse(bytes);
         } catch (JsonProcessingException e) {
-            throw new ApiProblem(400, "invalid_json", "The request body is not valid JSON");
-        } catch (IOException e) {
-            throw new ApiProblem(400, "invalid_json", "The request body is not valid JSON");
+            throw new ApiProblem(400, "invalid_json", "The request body is not valid JSON in UTF-8");
         }
         if (node == null || !node.isObject()) {
             throw ApiProblem.field("body", "must be a JSON object");
         }
         return node;
+    }
+
+    /**
+     * The 413 problem, after reading and dropping what is left of a body of moderate size: a server
+     * that closes the connection on unread request bytes makes the client's kernel reset it, and the
+     * client may then never see the 413. A body more than {@link #DRAIN_FACTOR} times the limit is
+     * not read; the connection is closed instead.
+     */
+    private ApiProblem tooLarge(Context ctx) {
+        long declared = ctx.req().getContentLengthLong();
+        long budget = config.maxBodyBytes() * DRAIN_FACTOR;
+        if (declared <= budget) {
+            try (InputStream in = ctx.req().getInputStream()) {
+                byte[] sink = new byte[8192];
+                long left = budget;
+                for (int n; left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) != -1; ) {
+                    left -= n;
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("Could not drain an oversized body: {}", e.toString());
+            }
+        }
+        return tooLarge();
     }
 
     private ApiProblem tooLarge() {

@@ -51,6 +51,7 @@ public final class ParleyHttp {
             cfg.concurrency.useVirtualThreads = true;
             cfg.startup.showJavalinBanner = false;
             acceptUnusualPaths(cfg);
+            problemErrors(cfg);
             new Api(config).install(cfg, true);
         });
     }
@@ -62,6 +63,17 @@ public final class ParleyHttp {
     public static void acceptUnusualPaths(JavalinConfig cfg) {
         cfg.jetty.modifyHttpConfiguration(http -> http.setUriCompliance(UriCompliance.LEGACY));
         cfg.jetty.modifyServletContextHandler(handler -> handler.getServletHandler().setDecodeAmbiguousURIs(true));
+    }
+
+    /**
+     * Makes the errors Jetty answers by itself, before any route sees the request (a NUL or bad
+     * UTF-8 in the path, oversized headers, a malformed request line), problem+json with a stable
+     * {@code code} instead of Jetty's HTML page. Applies to the whole server, so it is optional for
+     * embedders; {@link #create(Config)} always does it.
+     */
+    public static void problemErrors(JavalinConfig cfg) {
+        cfg.jetty.modifyServer(server -> server.setErrorHandler(new ProblemErrorHandler()));
+        cfg.jetty.modifyServletContextHandler(handler -> handler.setErrorHandler(new ProblemErrorHandler()));
     }
 
     /** {@link #create(Config)} started on {@code port} (0 for an ephemeral port; see {@link Javalin#port()}). */

@@ -50,6 +50,11 @@ final class TestServer implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5)).build();
     final String base;
     final OpenApiContract contract = new OpenApiContract();
+    /**
+     * What this server sent to the tests' clients: {@code "http <status> <content type>\n<body>"} per
+     * response, {@code "ws\n<frame>"} per WebSocket frame or close reason.
+     */
+    final List<String> transcript = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private TestServer(ScriptedChatModel model, UnaryOperator<ParleyHttp.Config.Builder> customize) {
         this.model = model;
@@ -253,6 +258,7 @@ final class TestServer implements AutoCloseable {
             try {
                 HttpResponse<String> r = client.send(build(), HttpResponse.BodyHandlers.ofString());
                 Response response = new Response(r.statusCode(), r.headers(), r.body());
+                transcript.add("http " + r.statusCode() + " " + response.contentType() + "\n" + r.body());
                 if (documented) {
                     contract.check(method, template.contains("?") ? template.substring(0, template.indexOf('?')) : template, response);
                 }
