@@ -71,9 +71,47 @@ final class WsEndpoint {
     /** A run followed on a socket. */
     private record Followed(RunId runId, ThreadId threadId, String requestId, RunSubscription subscription) {}
 
+    /** What the endpoint needs of a WebSocket session. */
+    interface Connection {
+        boolean isOpen();
+
+        /** Queues one text frame; {@code done} completes once it is written (or fails). */
+        void sendText(String text, Callback done);
+
+        /** Starts a close handshake. */
+        void close(int code, String reason);
+
+        /** Drops the connection without a handshake. */
+        void disconnect();
+
+        static Connection of(Session session) {
+            return new Connection() {
+                @Override
+                public boolean isOpen() {
+                    return session.isOpen();
+                }
+
+                @Override
+                public void sendText(String text, Callback done) {
+                    session.sendText(text, done);
+                }
+
+                @Override
+                public void close(int code, String reason) {
+                    session.close(code, reason, Callback.NOOP);
+                }
+
+                @Override
+                public void disconnect() {
+                    session.disconnect();
+                }
+            };
+        }
+    }
+
     /** The state of one connection. */
-    private static final class Socket {
-        final Session session;
+    static final class Socket {
+        final Connection session;
         final String sessionId = "ses_" + UUID.randomUUID().toString().replace("-", "");
         final ReentrantLock sendLock = new ReentrantLock();
         final Map<RunId, Followed> followed = new ConcurrentHashMap<>();
@@ -81,7 +119,7 @@ final class WsEndpoint {
         volatile RunId lastRun;
         volatile ScheduledFuture<?> authTimeout;
 
-        Socket(Session session) {
+        Socket(Connection session) {
             this.session = session;
         }
     }
@@ -142,7 +180,7 @@ final class WsEndpoint {
     // ---- lifecycle ----
 
     private void onConnect(WsConnectContext ctx) {
-        Socket socket = new Socket(ctx.session);
+        Socket socket = new Socket(Connection.of(ctx.session));
         sockets.put(ctx.sessionId(), socket);
         ctx.session.setMaxTextMessageSize(config.maxBodyBytes());
         ctx.session.setIdleTimeout(config.heartbeatInterval().multipliedBy(3));
@@ -153,13 +191,13 @@ final class WsEndpoint {
                 authenticated(socket, api.authenticate(authorization), null);
             } catch (ApiProblem e) {
                 send(socket, error("unauthorized", e.getMessage(), null));
-                socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized", Callback.NOOP);
+                socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized");
             }
             return;
         }
         socket.authTimeout = timer.schedule(() -> {
             if (socket.userId == null && socket.session.isOpen()) {
-                socket.session.close(CLOSE_UNAUTHORIZED, "authentication timeout", Callback.NOOP);
+                socket.session.close(CLOSE_UNAUTHORIZED, "authentication timeout");
             }
         }, config.webSocketAuthTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -201,13 +239,17 @@ final class WsEndpoint {
 
     private void onMessage(WsMessageContext ctx) {
         Socket socket = sockets.get(ctx.sessionId());
-        if (socket == null) {
-            return;
+        if (socket != null) {
+            onText(socket, ctx.message());
         }
+    }
+
+    /** Handles one text frame of {@code socket}: its answer frames, or an error frame for anything that goes wrong. */
+    void onText(Socket socket, String text) {
         String requestId = Api.requestId(null);
         MDC.put("request_id", requestId);
         try {
-            handleFrame(socket, ctx.message());
+            handleFrame(socket, text);
         } catch (RuntimeException e) {
             ApiProblem problem = Errors.toProblem(e, requestId);
             send(socket, problemFrame(problem, null));
@@ -258,7 +300,7 @@ final class WsEndpoint {
             Optional<String> user = config.authenticator().authenticate(token.textValue());
             if (user.isEmpty()) {
                 send(socket, error("unauthorized", "The token is malformed, expired or not valid", requestId));
-                socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized", Callback.NOOP);
+                socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized");
                 return;
             }
             authenticated(socket, user.get(), requestId);
