@@ -28,6 +28,8 @@ import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -56,18 +58,20 @@ final class Api {
     private static final int DRAIN_FACTOR = 4;
     private static final List<HandlerType> CATCH_ALL_METHODS = List.of(
             HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE, HandlerType.OPTIONS);
+    private static final String UNMATCHED = "unmatched";
     static final String ALLOWED_REQUEST_HEADERS = "Authorization, Content-Type, Accept, Idempotency-Key, Last-Event-ID, X-Request-Id";
 
     private final ParleyHttp.Config config;
     private final ChatUseCases chat;
-    private final Bucket4jRateLimiter rateLimiter;
+    private final RateLimiter rateLimiter;
+    private final ParleyMetrics metrics;
     private final List<Route> routes = new ArrayList<>();
 
     Api(ParleyHttp.Config config) {
         this.config = config;
         this.chat = config.chat();
-        this.rateLimiter = config.rateLimitPerMinute() == 0 ? null
-                : new Bucket4jRateLimiter(config.rateLimitPerMinute(), java.time.Duration.ofMinutes(1), 100_000);
+        this.rateLimiter = config.rateLimiter();
+        this.metrics = config.metrics();
     }
 
     /** Who may call a route. */
@@ -90,6 +94,9 @@ final class Api {
         route(cfg, HandlerType.GET, "/openapi.json", Access.PUBLIC, docs::openApi);
         route(cfg, HandlerType.GET, "/docs", Access.PUBLIC, docs::page);
         route(cfg, HandlerType.GET, "/docs/{asset}", Access.PUBLIC, docs::asset);
+        if (config.metricsScrape() != null) {
+            route(cfg, HandlerType.GET, "/metrics", Access.PUBLIC, this::metrics);
+        }
 
         route(cfg, HandlerType.GET, BASE + "/agents", Access.PUBLIC, this::listAgents);
         route(cfg, HandlerType.GET, BASE + "/agents/{agent_id}", Access.PUBLIC, this::getAgent);
@@ -116,49 +123,66 @@ final class Api {
         cfg.events.serverStopping(ws::shutdown);
 
         for (HandlerType method : CATCH_ALL_METHODS) {
-            cfg.routes.addHttpHandler(method, BASE + "/<rest>", guard(Access.PUBLIC, this::unmatched));
+            cfg.routes.addHttpHandler(method, BASE + "/<rest>", guard(UNMATCHED, Access.PUBLIC, this::unmatched));
             if (standalone) {
-                cfg.routes.addHttpHandler(method, "/<rest>", guard(Access.PUBLIC, this::unmatched));
-                cfg.routes.addHttpHandler(method, "/", guard(Access.PUBLIC, this::unmatched));
+                cfg.routes.addHttpHandler(method, "/<rest>", guard(UNMATCHED, Access.PUBLIC, this::unmatched));
+                cfg.routes.addHttpHandler(method, "/", guard(UNMATCHED, Access.PUBLIC, this::unmatched));
             }
         }
     }
 
     private void route(JavalinConfig cfg, HandlerType method, String path, Access access, Endpoint endpoint) {
         routes.add(new Route(method, path, Pattern.compile(path.replaceAll("\\{[^/]+}", "[^/]+"))));
-        cfg.routes.addHttpHandler(method, path, guard(access, endpoint));
+        cfg.routes.addHttpHandler(method, path, guard(path, access, endpoint));
     }
 
-    /** Wraps a handler: request id (header and log MDC), CORS, authentication, rate limit, and problem+json for every error. */
-    Handler guard(Access access, Endpoint endpoint) {
+    /**
+     * Wraps the handler of route template {@code uri}: request id (header and log MDC), CORS,
+     * authentication, rate limit, problem+json for every error, and the request's metrics.
+     */
+    Handler guard(String uri, Access access, Endpoint endpoint) {
         return ctx -> {
-            String requestId = requestId(ctx.header(REQUEST_ID_HEADER));
-            MDC.put("request_id", requestId);
+            long started = System.nanoTime();
             try {
-                ctx.header(REQUEST_ID_HEADER, requestId);
-                cors(ctx);
-                String userId = null;
-                if (access == Access.USER) {
-                    userId = authenticate(ctx.header("Authorization"));
-                    rateLimit(userId);
-                }
-                endpoint.handle(new Call(ctx, requestId, userId));
-            } catch (Exception e) {
-                if (e instanceof InterruptedException) {
-                    Thread.currentThread().interrupt();
-                }
-                ApiProblem problem = e instanceof InterruptedException
-                        ? new ApiProblem(503, "unavailable", "The server is shutting down; retry later")
-                        : Errors.toProblem(e, requestId);
-                if (ctx.res().isCommitted()) {
-                    LOG.debug("Error after the response was committed (request {}): {}", requestId, problem.code);
-                    return;
-                }
-                sendProblem(ctx, problem);
+                guarded(ctx, uri, access, endpoint);
             } finally {
-                MDC.remove("request_id");
+                if (metrics != null) {
+                    metrics.request(ctx.method().name(), uri, ctx.res().getStatus(), System.nanoTime() - started);
+                }
             }
         };
+    }
+
+    private void guarded(Context ctx, String uri, Access access, Endpoint endpoint) {
+        String requestId = requestId(ctx.header(REQUEST_ID_HEADER));
+        MDC.put("request_id", requestId);
+        try {
+            ctx.header(REQUEST_ID_HEADER, requestId);
+            cors(ctx);
+            String userId = null;
+            if (access == Access.USER) {
+                userId = authenticate(ctx.header("Authorization"));
+                rateLimit(userId);
+            }
+            endpoint.handle(new Call(ctx, requestId, userId));
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            ApiProblem problem = e instanceof InterruptedException
+                    ? new ApiProblem(503, "unavailable", "The server is shutting down; retry later")
+                    : Errors.toProblem(e, requestId);
+            if (problem.status == 503 && metrics != null && !(e instanceof InterruptedException)) {
+                metrics.storeError(uri.equals("/ready") ? "ready" : "http");
+            }
+            if (ctx.res().isCommitted()) {
+                LOG.debug("Error after the response was committed (request {}): {}", requestId, problem.code);
+                return;
+            }
+            sendProblem(ctx, problem);
+        } finally {
+            MDC.remove("request_id");
+        }
     }
 
     static String requestId(String fromClient) {
@@ -272,6 +296,23 @@ final class Api {
         json(call, 200, Json.object().put("status", "ready"));
     }
 
+    // ---- metrics ----
+
+    private void metrics(Call call) {
+        String expected = config.metricsToken();
+        if (expected != null) {
+            String given = call.ctx().header("Authorization");
+            String token = given == null ? null : bearerToken(given);
+            if (token == null || !MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+                throw new ApiProblem(401, "unauthorized", "The metrics token is missing or wrong")
+                        .header("WWW-Authenticate", "Bearer realm=\"parley-metrics\"");
+            }
+        }
+        call.ctx().status(200);
+        call.ctx().contentType("text/plain; version=0.0.4; charset=utf-8");
+        call.ctx().result(config.metricsScrape().get());
+    }
+
     // ---- agents ----
 
     private void listAgents(Call call) {
@@ -379,7 +420,7 @@ final class Api {
             after = Long.parseLong(trimmed);
         }
         RunSubscription subscription = chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE);
-        SseStream.pump(call.ctx().res(), subscription, config.heartbeatInterval());
+        stream(call.ctx(), subscription);
     }
 
     // ---- chat ----
@@ -400,7 +441,7 @@ final class Api {
         if (stream) {
             DisconnectPolicy onDisconnect = req.onDisconnect() == null ? DisconnectPolicy.CONTINUE : req.onDisconnect();
             RunSubscription subscription = chat.subscribe(call.userId(), receipt.thread().id(), receipt.run().id(), 0, onDisconnect);
-            SseStream.pump(ctx.res(), subscription, config.heartbeatInterval());
+            stream(ctx, subscription);
             return;
         }
         RunOutcome outcome = chat.await(call.userId(), receipt.run().id(), config.syncChatTimeout());
@@ -415,6 +456,19 @@ final class Api {
                     .with("thread_id", run.threadId().value());
         }
         json(call, 200, syncReply(receipt, outcome));
+    }
+
+    private void stream(Context ctx, RunSubscription subscription) throws InterruptedException {
+        if (metrics != null) {
+            metrics.streamOpened(false);
+        }
+        try {
+            SseStream.pump(ctx.res(), subscription, config.heartbeatInterval());
+        } finally {
+            if (metrics != null) {
+                metrics.streamClosed(false);
+            }
+        }
     }
 
     static ObjectNode syncReply(SendReceipt receipt, RunOutcome outcome) {

@@ -182,6 +182,9 @@ final class WsEndpoint {
     private void onConnect(WsConnectContext ctx) {
         Socket socket = new Socket(Connection.of(ctx.session));
         sockets.put(ctx.sessionId(), socket);
+        if (config.metrics() != null) {
+            config.metrics().webSocketOpened();
+        }
         ctx.session.setMaxTextMessageSize(config.maxBodyBytes());
         ctx.session.setIdleTimeout(config.heartbeatInterval().multipliedBy(3));
         ctx.enableAutomaticPings(config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
@@ -206,6 +209,9 @@ final class WsEndpoint {
         Socket socket = sockets.remove(ctx.sessionId());
         if (socket != null) {
             release(socket);
+            if (config.metrics() != null) {
+                config.metrics().webSocketClosed();
+            }
         }
     }
 
@@ -375,6 +381,9 @@ final class WsEndpoint {
     }
 
     private void pump(Socket socket, Followed followed) throws InterruptedException {
+        if (config.metrics() != null) {
+            config.metrics().streamOpened(true);
+        }
         try (RunSubscription subscription = followed.subscription()) {
             while (socket.session.isOpen()) {
                 Optional<RunEvent> next = subscription.next(config.heartbeatInterval());
@@ -400,6 +409,9 @@ final class WsEndpoint {
             }
         } finally {
             socket.followed.remove(followed.runId());
+            if (config.metrics() != null) {
+                config.metrics().streamClosed(true);
+            }
         }
     }
 
@@ -439,11 +451,14 @@ final class WsEndpoint {
         return frame;
     }
 
-    private static ObjectNode validation(String field, String message, String requestId) {
+    private ObjectNode validation(String field, String message, String requestId) {
         return problemFrame(ApiProblem.field(field, message), requestId);
     }
 
-    private static ObjectNode problemFrame(ApiProblem problem, String requestId) {
+    private ObjectNode problemFrame(ApiProblem problem, String requestId) {
+        if (problem.status == 503 && config.metrics() != null) {
+            config.metrics().storeError("websocket");
+        }
         ObjectNode frame = error(problem.code, problem.getMessage(), requestId);
         if (!problem.errors.isEmpty()) {
             ArrayNode errors = frame.putArray("errors");

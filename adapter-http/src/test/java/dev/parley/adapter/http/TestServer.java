@@ -56,11 +56,12 @@ final class TestServer implements AutoCloseable {
      */
     final List<String> transcript = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private TestServer(ScriptedChatModel model, UnaryOperator<ParleyHttp.Config.Builder> customize) {
+    private TestServer(ScriptedChatModel model, UnaryOperator<ChatService.Builder> customizeService,
+                       UnaryOperator<ParleyHttp.Config.Builder> customize) {
         this.model = model;
         this.store = InMemoryAdapters.store();
         this.bus = InMemoryAdapters.eventBus(store.events());
-        this.service = ChatService.builder().store(store).eventBus(bus).model(model)
+        this.service = customizeService.apply(ChatService.builder()).store(store).eventBus(bus).model(model)
                 .agents(List.of(
                         new Agent(AGENT, "Assistant", "Answers questions", "You are helpful.", null, List.of(new Calculator()), null),
                         new Agent(OTHER_AGENT, "Researcher", "Digs deeper", "You research.", "scripted-large", List.of(), null)))
@@ -74,11 +75,16 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer start(ScriptedChatModel model) {
-        return new TestServer(model, c -> c);
+        return new TestServer(model, b -> b, c -> c);
     }
 
     static TestServer start(ScriptedChatModel model, UnaryOperator<ParleyHttp.Config.Builder> customize) {
-        return new TestServer(model, customize);
+        return new TestServer(model, b -> b, customize);
+    }
+
+    static TestServer start(ScriptedChatModel model, UnaryOperator<ChatService.Builder> customizeService,
+                            UnaryOperator<ParleyHttp.Config.Builder> customize) {
+        return new TestServer(model, customizeService, customize);
     }
 
     @Override
