@@ -22,6 +22,7 @@ public record DemoConfig(
         String dbUrl,
         String dbUser,
         String dbPassword,
+        int dbPoolSize,
         String jwtSecret,
         boolean devLogin,
         int rateLimitPerMinute,
@@ -37,6 +38,7 @@ public record DemoConfig(
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
     public static final int DEFAULT_RATE_LIMIT = 600;
+    public static final int DEFAULT_DB_POOL_SIZE = 10;
     public static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     public static final long DEFAULT_TOKEN_DELAY_MS = 15;
     public static final String RATE_LIMIT_IN_MEMORY = "memory";
@@ -60,6 +62,7 @@ public record DemoConfig(
         }
         String dbUser = text(env, "PARLEY_DB_USER", dbUrl.startsWith("jdbc:h2:") ? "sa" : "");
         String dbPassword = text(env, "PARLEY_DB_PASSWORD", "");
+        int dbPoolSize = integer(env, "PARLEY_DB_POOL_SIZE", DEFAULT_DB_POOL_SIZE, 1, 500);
         String secret = text(env, "PARLEY_JWT_SECRET", null);
         if (secret != null && secret.getBytes(StandardCharsets.UTF_8).length < MIN_SECRET_BYTES) {
             throw new IllegalArgumentException("PARLEY_JWT_SECRET must be at least " + MIN_SECRET_BYTES
@@ -84,7 +87,7 @@ public record DemoConfig(
         }
         boolean metrics = bool(env, "PARLEY_METRICS", true);
         String metricsToken = text(env, "PARLEY_METRICS_TOKEN", null);
-        return new DemoConfig(port, dbUrl, dbUser, dbPassword, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
+        return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
                 model, Duration.ofMillis(delayMs), store, metrics, metricsToken);
     }
 
@@ -95,14 +98,14 @@ public record DemoConfig(
 
     /** This configuration on another port (0 for any free one). */
     public DemoConfig withPort(int newPort) {
-        return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
+        return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
                 openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken);
     }
 
     @Override
     public String toString() {
         // secrets stay out of logs
-        return "DemoConfig[port=" + port + ", dbUrl=" + redacted(dbUrl) + ", dbUser=" + dbUser + ", devLogin=" + devLogin
+        return "DemoConfig[port=" + port + ", dbUrl=" + redacted(dbUrl) + ", dbUser=" + dbUser + ", dbPoolSize=" + dbPoolSize + ", devLogin=" + devLogin
                 + ", rateLimitPerMinute=" + rateLimitPerMinute + ", corsOrigins=" + corsOrigins
                 + ", openAiBaseUrl=" + openAiBaseUrl + ", model=" + model + ", tokenDelay=" + tokenDelay.toMillis() + "ms"
                 + ", rateLimitStore=" + rateLimitStore + ", metrics=" + metrics + (metricsToken == null ? "" : " (token)") + "]";

@@ -81,7 +81,8 @@ public final class DemoServer implements AutoCloseable {
         List<AutoCloseable> resources = new ArrayList<>();
         try {
             LOG.info("Starting the Parley demo: {}", config);
-            var store = JdbcChatStores.create(config.dbUrl(), config.dbUser(), config.dbPassword());
+            var store = JdbcChatStores.builder().url(config.dbUrl()).credentials(config.dbUser(), config.dbPassword())
+                    .maxPoolSize(config.dbPoolSize()).build();
             resources.add(store);
             var bus = InMemoryAdapters.eventBus(store.events());
             resources.add(bus);
