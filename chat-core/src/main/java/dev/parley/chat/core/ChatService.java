@@ -21,6 +21,7 @@ import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.SortOrder;
+import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.in.AgentInfo;
@@ -104,6 +105,8 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     private static final int STATE_ATTEMPTS = 16;
     private static final long AWAIT_POLL_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long AWAIT_POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    private static final Duration DISPATCH_RETRY_FIRST = Duration.ofMillis(200);
+    private static final Duration DISPATCH_RETRY_MAX = Duration.ofSeconds(5);
 
     private final ChatStore store;
     private final RunEventBus bus;
@@ -371,6 +374,13 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
      * agree through the store's compare-and-set on the run's status.
      */
     private void dispatch(ThreadId threadId) {
+        dispatch(threadId, 0);
+    }
+
+    private void dispatch(ThreadId threadId, int failures) {
+        if (closed) {
+            return;
+        }
         try {
             for (int attempt = 0; attempt < STATE_ATTEMPTS && !closed; attempt++) {
                 List<Run> active = store.runs().active(threadId);
@@ -416,8 +426,30 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 }
                 return;
             }
+        } catch (StorageUnavailableException e) {
+            log.warn("could not start the next run of thread {} (the store is unavailable); retrying", threadId);
+            retryDispatch(threadId, failures);
         } catch (RuntimeException e) {
-            log.error("could not start the next run of thread {}", threadId, e);
+            log.error("could not start the next run of thread {}; retrying", threadId, e);
+            retryDispatch(threadId, failures);
+        }
+    }
+
+    /**
+     * Tries to start the thread's next run again after a failure (an exhausted pool, a store that
+     * went away), backing off up to {@link #DISPATCH_RETRY_MAX}; otherwise its queued run would wait
+     * for the next send or run end on the thread.
+     */
+    private void retryDispatch(ThreadId threadId, int failures) {
+        if (closed) {
+            return;
+        }
+        long delay = Math.min(DISPATCH_RETRY_MAX.toMillis(), DISPATCH_RETRY_FIRST.toMillis() << Math.min(failures, 10));
+        try {
+            CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, runExecutor)
+                    .execute(() -> dispatch(threadId, failures + 1));
+        } catch (RejectedExecutionException e) {
+            log.debug("thread {}: no retry, the service is closed", threadId);
         }
     }
 
