@@ -350,7 +350,13 @@ class SoakIT {
             } // the client goes away; the run goes on
             Stream rest = open("GET", "/api/v1/threads/" + ledger.threadId + "/runs/" + runId + "/events", null,
                     Map.of("Last-Event-ID", Long.toString(lastSeq)));
-            if (rest == null) {
+            if (rest.problem != null) {
+                if (rest.problem.status() == 503) {
+                    stats.unavailable.increment();
+                    stats.soft("resume: the events route answered 503");
+                } else {
+                    stats.unexpected("resume " + rest.problem.status() + " " + rest.problem.code());
+                }
                 return null;
             }
             try (rest) {

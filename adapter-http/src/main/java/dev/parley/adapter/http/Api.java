@@ -440,11 +440,21 @@ final class Api {
                 req.ifBusy(), idempotencyKey, req.metadata()));
         if (stream) {
             DisconnectPolicy onDisconnect = req.onDisconnect() == null ? DisconnectPolicy.CONTINUE : req.onDisconnect();
-            RunSubscription subscription = chat.subscribe(call.userId(), receipt.thread().id(), receipt.run().id(), 0, onDisconnect);
+            RunSubscription subscription;
+            try {
+                subscription = chat.subscribe(call.userId(), receipt.thread().id(), receipt.run().id(), 0, onDisconnect);
+            } catch (RuntimeException e) {
+                throw afterSend(e, receipt, call.requestId());
+            }
             stream(ctx, subscription);
             return;
         }
-        RunOutcome outcome = chat.await(call.userId(), receipt.run().id(), config.syncChatTimeout());
+        RunOutcome outcome;
+        try {
+            outcome = chat.await(call.userId(), receipt.run().id(), config.syncChatTimeout());
+        } catch (RuntimeException e) {
+            throw afterSend(e, receipt, call.requestId());
+        }
         Run run = outcome.run();
         if (run.status() == RunStatus.FAILED) {
             throw runFailed(run);
@@ -456,6 +466,18 @@ final class Api {
                     .with("thread_id", run.threadId().value());
         }
         json(call, 200, syncReply(receipt, outcome));
+    }
+
+    /**
+     * The problem for a failure after the message and its run were stored (e.g. the store went away
+     * in between): it names the run, so the client knows the message is kept and can follow the run.
+     */
+    static ApiProblem afterSend(RuntimeException e, SendReceipt receipt, String requestId) {
+        ApiProblem problem = Errors.toProblem(e, requestId);
+        if (!problem.extras.containsKey("run_id")) {
+            problem.with("run_id", receipt.run().id().value()).with("thread_id", receipt.thread().id().value());
+        }
+        return problem;
     }
 
     private void stream(Context ctx, RunSubscription subscription) throws InterruptedException {
