@@ -14,13 +14,15 @@ import java.util.Map;
  * a bad one is an {@link IllegalArgumentException} whose message names the variable and what it
  * accepts. {@code jwtSecret} is null when none was given (the server then generates one);
  * {@code openAiBaseUrl} is null for the built-in demo model, whose name {@code model} then is
- * ({@code PARLEY_MODEL} only names the model of an OpenAI-compatible server).
+ * ({@code PARLEY_MODEL} only names the model of an OpenAI-compatible server). {@code rateLimitStore} is
+ * {@code memory} or {@code postgres}; {@code metricsToken} is null when {@code /metrics} needs no token.
  */
 public record DemoConfig(
         int port,
         String dbUrl,
         String dbUser,
         String dbPassword,
+        int dbPoolSize,
         String jwtSecret,
         boolean devLogin,
         int rateLimitPerMinute,
@@ -29,19 +31,28 @@ public record DemoConfig(
         String openAiApiKey,
         String model,
         Duration tokenDelay,
+        String rateLimitStore,
+        boolean metrics,
+        String metricsToken,
         Duration runLease) {
 
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
     public static final int DEFAULT_RATE_LIMIT = 600;
+    public static final int DEFAULT_DB_POOL_SIZE = 10;
     public static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     public static final long DEFAULT_TOKEN_DELAY_MS = 15;
     public static final int DEFAULT_RUN_LEASE_SECONDS = 30;
+    public static final String RATE_LIMIT_IN_MEMORY = "memory";
+    public static final String RATE_LIMIT_IN_POSTGRES = "postgres";
     /** HS256 needs a key of at least 256 bits. */
     public static final int MIN_SECRET_BYTES = 32;
 
     public DemoConfig {
         corsOrigins = List.copyOf(corsOrigins);
+        if (!RATE_LIMIT_IN_MEMORY.equals(rateLimitStore) && !RATE_LIMIT_IN_POSTGRES.equals(rateLimitStore)) {
+            throw new IllegalArgumentException("rateLimitStore must be memory or postgres");
+        }
     }
 
     /** Reads the settings from {@code env} (normally {@code System.getenv()}), defaults for what is unset. */
@@ -53,6 +64,7 @@ public record DemoConfig(
         }
         String dbUser = text(env, "PARLEY_DB_USER", dbUrl.startsWith("jdbc:h2:") ? "sa" : "");
         String dbPassword = text(env, "PARLEY_DB_PASSWORD", "");
+        int dbPoolSize = integer(env, "PARLEY_DB_POOL_SIZE", DEFAULT_DB_POOL_SIZE, 1, 500);
         String secret = text(env, "PARLEY_JWT_SECRET", null);
         if (secret != null && secret.getBytes(StandardCharsets.UTF_8).length < MIN_SECRET_BYTES) {
             throw new IllegalArgumentException("PARLEY_JWT_SECRET must be at least " + MIN_SECRET_BYTES
@@ -69,8 +81,17 @@ public record DemoConfig(
         String model = baseUrl == null ? DemoChatModel.MODEL_NAME : text(env, "PARLEY_MODEL", DEFAULT_OPENAI_MODEL);
         long delayMs = integer(env, "PARLEY_DEMO_TOKEN_DELAY_MS", (int) DEFAULT_TOKEN_DELAY_MS, 0, 60_000);
         int leaseSeconds = integer(env, "PARLEY_RUN_LEASE_SECONDS", DEFAULT_RUN_LEASE_SECONDS, 1, 3600);
-        return new DemoConfig(port, dbUrl, dbUser, dbPassword, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
-                model, Duration.ofMillis(delayMs), Duration.ofSeconds(leaseSeconds));
+        String store = text(env, "PARLEY_RATE_LIMIT_STORE", RATE_LIMIT_IN_MEMORY).toLowerCase(Locale.ROOT);
+        if (!store.equals(RATE_LIMIT_IN_MEMORY) && !store.equals(RATE_LIMIT_IN_POSTGRES)) {
+            throw new IllegalArgumentException("PARLEY_RATE_LIMIT_STORE must be memory or postgres, was '" + store + "'");
+        }
+        if (store.equals(RATE_LIMIT_IN_POSTGRES) && !dbUrl.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("PARLEY_RATE_LIMIT_STORE=postgres needs a jdbc:postgresql: PARLEY_DB_URL");
+        }
+        boolean metrics = bool(env, "PARLEY_METRICS", true);
+        String metricsToken = text(env, "PARLEY_METRICS_TOKEN", null);
+        return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
+                model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds));
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -80,16 +101,17 @@ public record DemoConfig(
 
     /** This configuration on another port (0 for any free one). */
     public DemoConfig withPort(int newPort) {
-        return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
-                openAiBaseUrl, openAiApiKey, model, tokenDelay, runLease);
+        return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
+                openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease);
     }
 
     @Override
     public String toString() {
         // secrets stay out of logs
-        return "DemoConfig[port=" + port + ", dbUrl=" + redacted(dbUrl) + ", dbUser=" + dbUser + ", devLogin=" + devLogin
+        return "DemoConfig[port=" + port + ", dbUrl=" + redacted(dbUrl) + ", dbUser=" + dbUser + ", dbPoolSize=" + dbPoolSize + ", devLogin=" + devLogin
                 + ", rateLimitPerMinute=" + rateLimitPerMinute + ", corsOrigins=" + corsOrigins
                 + ", openAiBaseUrl=" + openAiBaseUrl + ", model=" + model + ", tokenDelay=" + tokenDelay.toMillis() + "ms"
+                + ", rateLimitStore=" + rateLimitStore + ", metrics=" + metrics + (metricsToken == null ? "" : " (token)")
                 + ", runLease=" + runLease.toSeconds() + "s]";
     }
 

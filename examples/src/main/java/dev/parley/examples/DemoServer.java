@@ -2,11 +2,24 @@ package dev.parley.examples;
 
 import dev.parley.adapter.http.JwtAuthenticator;
 import dev.parley.adapter.http.ParleyHttp;
+import dev.parley.adapter.http.ParleyMetrics;
+import dev.parley.adapter.http.RateLimiter;
 import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.jdbc.JdbcChatStores;
 import dev.parley.adapter.openai.OpenAiChatModel;
 import dev.parley.chat.core.ChatService;
 import dev.parley.chat.port.out.ChatModel;
+import dev.parley.chat.port.out.RunObserver;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import javax.sql.DataSource;
 import io.javalin.Javalin;
 import io.javalin.http.staticfiles.Location;
 import java.nio.charset.StandardCharsets;
@@ -68,7 +81,8 @@ public final class DemoServer implements AutoCloseable {
         List<AutoCloseable> resources = new ArrayList<>();
         try {
             LOG.info("Starting the Parley demo: {}", config);
-            var store = JdbcChatStores.create(config.dbUrl(), config.dbUser(), config.dbPassword());
+            var store = JdbcChatStores.builder().url(config.dbUrl()).credentials(config.dbUser(), config.dbPassword())
+                    .maxPoolSize(config.dbPoolSize()).build();
             resources.add(store);
             // hints from the database wake readers of runs executing on another server sharing it
             var bus = InMemoryAdapters.eventBusBuilder(store.events()).signals(store.signals()).build();
@@ -76,7 +90,10 @@ public final class DemoServer implements AutoCloseable {
 
             ChatModel model = model(config);
             Clock clock = Clock.systemUTC();
+            PrometheusMeterRegistry registry = config.metrics() ? meterRegistry(resources) : null;
+            ParleyMetrics metrics = registry == null ? null : ParleyMetrics.of(registry);
             ChatService chat = ChatService.builder()
+                    .observer(metrics == null ? RunObserver.NONE : metrics)
                     .store(store)
                     .eventBus(bus)
                     .model(model)
@@ -90,6 +107,18 @@ public final class DemoServer implements AutoCloseable {
             byte[] secret = secret(config);
             ParleyHttp.Config.Builder http = ParleyHttp.config(chat, JwtAuthenticator.hs256(secret).build())
                     .rateLimitPerMinute(config.rateLimitPerMinute());
+            if (config.rateLimitPerMinute() > 0 && config.rateLimitStore().equals(DemoConfig.RATE_LIMIT_IN_POSTGRES)) {
+                http.rateLimiter(RateLimiter.postgresql(rateLimitPool(config, resources), config.rateLimitPerMinute()));
+                LOG.info("Rate limits are counted in PostgreSQL, shared by every server on the database");
+            }
+            if (metrics != null) {
+                http.metrics(metrics);
+                if (config.metricsToken() == null) {
+                    http.metricsEndpoint(registry::scrape);
+                } else {
+                    http.metricsEndpoint(registry::scrape, config.metricsToken());
+                }
+            }
             if (!config.corsOrigins().isEmpty()) {
                 String[] origins = config.corsOrigins().toArray(String[]::new);
                 http.corsOrigins(origins).webSocketOrigins(origins);
@@ -101,6 +130,8 @@ public final class DemoServer implements AutoCloseable {
                 cfg.concurrency.useVirtualThreads = true;
                 cfg.startup.showJavalinBanner = false;
                 cfg.staticFiles.add("/web", Location.CLASSPATH);
+                ParleyHttp.acceptUnusualPaths(cfg);
+                ParleyHttp.problemErrors(cfg);
                 ParleyHttp.install(cfg, httpConfig);
                 if (devLogin != null) {
                     devLogin.install(cfg);
@@ -152,6 +183,35 @@ public final class DemoServer implements AutoCloseable {
         }
         LOG.info("Model: the built-in deterministic demo model ({} ms between tokens)", config.tokenDelay().toMillis());
         return new DemoChatModel(config.tokenDelay());
+    }
+
+    /** A Prometheus registry with the JVM's own meters (memory, GC, threads, CPU, uptime) beside Parley's. */
+    private static PrometheusMeterRegistry meterRegistry(List<AutoCloseable> resources) {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        resources.add(registry::close);
+        new JvmMemoryMetrics().bindTo(registry);
+        JvmGcMetrics gc = new JvmGcMetrics();
+        gc.bindTo(registry);
+        resources.add(gc);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        return registry;
+    }
+
+    /** A small pool of its own for the rate limit table, so that a burst of requests never waits behind the store. */
+    private static DataSource rateLimitPool(DemoConfig config, List<AutoCloseable> resources) {
+        HikariConfig pool = new HikariConfig();
+        pool.setPoolName("parley-rate-limit");
+        pool.setJdbcUrl(config.dbUrl());
+        pool.setUsername(config.dbUser().isEmpty() ? null : config.dbUser());
+        pool.setPassword(config.dbPassword().isEmpty() ? null : config.dbPassword());
+        pool.setMaximumPoolSize(4);
+        pool.setConnectionTimeout(1_000);
+        pool.setValidationTimeout(500);
+        HikariDataSource dataSource = new HikariDataSource(pool);
+        resources.add(dataSource);
+        return dataSource;
     }
 
     private static byte[] secret(DemoConfig config) {

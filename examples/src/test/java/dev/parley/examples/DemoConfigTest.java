@@ -29,6 +29,23 @@ class DemoConfigTest {
         assertThat(config.model()).isEqualTo("parley-demo");
         assertThat(config.tokenDelay()).isEqualTo(Duration.ofMillis(15));
         assertThat(config.runLease()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.rateLimitStore()).isEqualTo("memory");
+        assertThat(config.metrics()).isTrue();
+        assertThat(config.metricsToken()).isNull();
+    }
+
+    @Test
+    void should_count_rate_limits_in_postgres_only_on_a_postgres_database() {
+        DemoConfig shared = DemoConfig.fromEnvironment(Map.of("PARLEY_DB_URL", "jdbc:postgresql://db:5432/parley",
+                "PARLEY_RATE_LIMIT_STORE", "POSTGRES", "PARLEY_METRICS_TOKEN", "scrape-me", "PARLEY_METRICS", "on"));
+        assertThat(shared.rateLimitStore()).isEqualTo("postgres");
+        assertThat(shared.metricsToken()).isEqualTo("scrape-me");
+        assertThat(shared.toString()).doesNotContain("scrape-me");
+        assertThatThrownBy(() -> DemoConfig.fromEnvironment(Map.of("PARLEY_RATE_LIMIT_STORE", "postgres")))
+                .hasMessageContaining("PARLEY_RATE_LIMIT_STORE=postgres needs a jdbc:postgresql: PARLEY_DB_URL");
+        assertThatThrownBy(() -> DemoConfig.fromEnvironment(Map.of("PARLEY_RATE_LIMIT_STORE", "redis")))
+                .hasMessageContaining("PARLEY_RATE_LIMIT_STORE must be memory or postgres");
+        assertThat(DemoConfig.fromEnvironment(Map.of("PARLEY_METRICS", "false")).metrics()).isFalse();
     }
 
     @Test

@@ -108,6 +108,38 @@ class DemoServerTest {
     }
 
     @Test
+    void should_expose_run_request_and_jvm_metrics_at_metrics_after_a_chat() throws Exception {
+        // given
+        String token = JSON.readTree(post("/dev/login", null, "{\"user\": \"frank\"}").body()).path("token").asText();
+
+        // when
+        assertThat(post("/api/v1/chat", token, "{\"message\": \"calculate 6*7\"}").statusCode()).isEqualTo(200);
+        HttpResponse<String> metrics = get("/metrics", null);
+
+        // then
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
+        assertThat(metrics.body()).contains(
+                "parley_runs_started_total{agent=\"assistant\"}",
+                "parley_runs_ended_total{agent=\"assistant\",error=\"none\",status=\"completed\"}",
+                "parley_run_duration_seconds_bucket{agent=\"assistant\"",
+                "parley_run_first_token_seconds_count{agent=\"assistant\"}",
+                "parley_step_duration_seconds_count{status=\"completed\",tool=\"calculator\",type=\"tool_call\"}",
+                "parley_tokens_total{agent=\"assistant\",kind=\"output\"}",
+                "parley_streams_active{transport=\"sse\"}",
+                "http_server_requests_seconds_count{method=\"POST\",outcome=\"SUCCESS\",status=\"200\",uri=\"/api/v1/chat\"}",
+                "jvm_memory_used_bytes");
+    }
+
+    @Test
+    void should_answer_a_nul_in_the_path_with_problem_json() throws Exception {
+        HttpResponse<String> nul = get("/api/v1/threads/%00", null);
+        assertThat(nul.statusCode()).isEqualTo(400);
+        assertThat(nul.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+        assertThat(JSON.readTree(nul.body()).path("code").asText()).isEqualTo("bad_request");
+    }
+
+    @Test
     void should_not_have_a_login_endpoint_when_dev_login_is_off() throws Exception {
         // given
         try (DemoServer locked = DemoServer.start(DemoConfig.fromEnvironment(Map.of(

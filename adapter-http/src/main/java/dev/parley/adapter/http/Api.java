@@ -28,6 +28,8 @@ import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -52,20 +54,24 @@ final class Api {
     private static final Pattern SEQ = Pattern.compile("[0-9]{1,18}");
     private static final int MAX_CURSOR_LENGTH = 1024;
     private static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+    /** How many times the body limit an oversized body may be before it is no longer read to its end. */
+    private static final int DRAIN_FACTOR = 4;
     private static final List<HandlerType> CATCH_ALL_METHODS = List.of(
             HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE, HandlerType.OPTIONS);
+    private static final String UNMATCHED = "unmatched";
     static final String ALLOWED_REQUEST_HEADERS = "Authorization, Content-Type, Accept, Idempotency-Key, Last-Event-ID, X-Request-Id";
 
     private final ParleyHttp.Config config;
     private final ChatUseCases chat;
-    private final Bucket4jRateLimiter rateLimiter;
+    private final RateLimiter rateLimiter;
+    private final ParleyMetrics metrics;
     private final List<Route> routes = new ArrayList<>();
 
     Api(ParleyHttp.Config config) {
         this.config = config;
         this.chat = config.chat();
-        this.rateLimiter = config.rateLimitPerMinute() == 0 ? null
-                : new Bucket4jRateLimiter(config.rateLimitPerMinute(), java.time.Duration.ofMinutes(1), 100_000);
+        this.rateLimiter = config.rateLimiter();
+        this.metrics = config.metrics();
     }
 
     /** Who may call a route. */
@@ -88,6 +94,9 @@ final class Api {
         route(cfg, HandlerType.GET, "/openapi.json", Access.PUBLIC, docs::openApi);
         route(cfg, HandlerType.GET, "/docs", Access.PUBLIC, docs::page);
         route(cfg, HandlerType.GET, "/docs/{asset}", Access.PUBLIC, docs::asset);
+        if (config.metricsScrape() != null) {
+            route(cfg, HandlerType.GET, "/metrics", Access.PUBLIC, this::metrics);
+        }
 
         route(cfg, HandlerType.GET, BASE + "/agents", Access.PUBLIC, this::listAgents);
         route(cfg, HandlerType.GET, BASE + "/agents/{agent_id}", Access.PUBLIC, this::getAgent);
@@ -114,49 +123,66 @@ final class Api {
         cfg.events.serverStopping(ws::shutdown);
 
         for (HandlerType method : CATCH_ALL_METHODS) {
-            cfg.routes.addHttpHandler(method, BASE + "/<rest>", guard(Access.PUBLIC, this::unmatched));
+            cfg.routes.addHttpHandler(method, BASE + "/<rest>", guard(UNMATCHED, Access.PUBLIC, this::unmatched));
             if (standalone) {
-                cfg.routes.addHttpHandler(method, "/<rest>", guard(Access.PUBLIC, this::unmatched));
-                cfg.routes.addHttpHandler(method, "/", guard(Access.PUBLIC, this::unmatched));
+                cfg.routes.addHttpHandler(method, "/<rest>", guard(UNMATCHED, Access.PUBLIC, this::unmatched));
+                cfg.routes.addHttpHandler(method, "/", guard(UNMATCHED, Access.PUBLIC, this::unmatched));
             }
         }
     }
 
     private void route(JavalinConfig cfg, HandlerType method, String path, Access access, Endpoint endpoint) {
         routes.add(new Route(method, path, Pattern.compile(path.replaceAll("\\{[^/]+}", "[^/]+"))));
-        cfg.routes.addHttpHandler(method, path, guard(access, endpoint));
+        cfg.routes.addHttpHandler(method, path, guard(path, access, endpoint));
     }
 
-    /** Wraps a handler: request id (header and log MDC), CORS, authentication, rate limit, and problem+json for every error. */
-    Handler guard(Access access, Endpoint endpoint) {
+    /**
+     * Wraps the handler of route template {@code uri}: request id (header and log MDC), CORS,
+     * authentication, rate limit, problem+json for every error, and the request's metrics.
+     */
+    Handler guard(String uri, Access access, Endpoint endpoint) {
         return ctx -> {
-            String requestId = requestId(ctx.header(REQUEST_ID_HEADER));
-            MDC.put("request_id", requestId);
+            long started = System.nanoTime();
             try {
-                ctx.header(REQUEST_ID_HEADER, requestId);
-                cors(ctx);
-                String userId = null;
-                if (access == Access.USER) {
-                    userId = authenticate(ctx.header("Authorization"));
-                    rateLimit(userId);
-                }
-                endpoint.handle(new Call(ctx, requestId, userId));
-            } catch (Exception e) {
-                if (e instanceof InterruptedException) {
-                    Thread.currentThread().interrupt();
-                }
-                ApiProblem problem = e instanceof InterruptedException
-                        ? new ApiProblem(503, "unavailable", "The server is shutting down; retry later")
-                        : Errors.toProblem(e, requestId);
-                if (ctx.res().isCommitted()) {
-                    LOG.debug("Error after the response was committed (request {}): {}", requestId, problem.code);
-                    return;
-                }
-                sendProblem(ctx, problem);
+                guarded(ctx, uri, access, endpoint);
             } finally {
-                MDC.remove("request_id");
+                if (metrics != null) {
+                    metrics.request(ctx.method().name(), uri, ctx.res().getStatus(), System.nanoTime() - started);
+                }
             }
         };
+    }
+
+    private void guarded(Context ctx, String uri, Access access, Endpoint endpoint) {
+        String requestId = requestId(ctx.header(REQUEST_ID_HEADER));
+        MDC.put("request_id", requestId);
+        try {
+            ctx.header(REQUEST_ID_HEADER, requestId);
+            cors(ctx);
+            String userId = null;
+            if (access == Access.USER) {
+                userId = authenticate(ctx.header("Authorization"));
+                rateLimit(userId);
+            }
+            endpoint.handle(new Call(ctx, requestId, userId));
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            ApiProblem problem = e instanceof InterruptedException
+                    ? new ApiProblem(503, "unavailable", "The server is shutting down; retry later")
+                    : Errors.toProblem(e, requestId);
+            if (problem.status == 503 && metrics != null && !(e instanceof InterruptedException)) {
+                metrics.storeError(uri.equals("/ready") ? "ready" : "http");
+            }
+            if (ctx.res().isCommitted()) {
+                LOG.debug("Error after the response was committed (request {}): {}", requestId, problem.code);
+                return;
+            }
+            sendProblem(ctx, problem);
+        } finally {
+            MDC.remove("request_id");
+        }
     }
 
     static String requestId(String fromClient) {
@@ -270,6 +296,23 @@ final class Api {
         json(call, 200, Json.object().put("status", "ready"));
     }
 
+    // ---- metrics ----
+
+    private void metrics(Call call) {
+        String expected = config.metricsToken();
+        if (expected != null) {
+            String given = call.ctx().header("Authorization");
+            String token = given == null ? null : bearerToken(given);
+            if (token == null || !MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+                throw new ApiProblem(401, "unauthorized", "The metrics token is missing or wrong")
+                        .header("WWW-Authenticate", "Bearer realm=\"parley-metrics\"");
+            }
+        }
+        call.ctx().status(200);
+        call.ctx().contentType("text/plain; version=0.0.4; charset=utf-8");
+        call.ctx().result(config.metricsScrape().get());
+    }
+
     // ---- agents ----
 
     private void listAgents(Call call) {
@@ -377,7 +420,7 @@ final class Api {
             after = Long.parseLong(trimmed);
         }
         RunSubscription subscription = chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE);
-        SseStream.pump(call.ctx().res(), subscription, config.heartbeatInterval());
+        stream(call.ctx(), subscription);
     }
 
     // ---- chat ----
@@ -397,11 +440,21 @@ final class Api {
                 req.ifBusy(), idempotencyKey, req.metadata()));
         if (stream) {
             DisconnectPolicy onDisconnect = req.onDisconnect() == null ? DisconnectPolicy.CONTINUE : req.onDisconnect();
-            RunSubscription subscription = chat.subscribe(call.userId(), receipt.thread().id(), receipt.run().id(), 0, onDisconnect);
-            SseStream.pump(ctx.res(), subscription, config.heartbeatInterval());
+            RunSubscription subscription;
+            try {
+                subscription = chat.subscribe(call.userId(), receipt.thread().id(), receipt.run().id(), 0, onDisconnect);
+            } catch (RuntimeException e) {
+                throw afterSend(e, receipt, call.requestId());
+            }
+            stream(ctx, subscription);
             return;
         }
-        RunOutcome outcome = chat.await(call.userId(), receipt.run().id(), config.syncChatTimeout());
+        RunOutcome outcome;
+        try {
+            outcome = chat.await(call.userId(), receipt.run().id(), config.syncChatTimeout());
+        } catch (RuntimeException e) {
+            throw afterSend(e, receipt, call.requestId());
+        }
         Run run = outcome.run();
         if (run.status() == RunStatus.FAILED) {
             throw runFailed(run);
@@ -413,6 +466,31 @@ final class Api {
                     .with("thread_id", run.threadId().value());
         }
         json(call, 200, syncReply(receipt, outcome));
+    }
+
+    /**
+     * The problem for a failure after the message and its run were stored (e.g. the store went away
+     * in between): it names the run, so the client knows the message is kept and can follow the run.
+     */
+    static ApiProblem afterSend(RuntimeException e, SendReceipt receipt, String requestId) {
+        ApiProblem problem = Errors.toProblem(e, requestId);
+        if (!problem.extras.containsKey("run_id")) {
+            problem.with("run_id", receipt.run().id().value()).with("thread_id", receipt.thread().id().value());
+        }
+        return problem;
+    }
+
+    private void stream(Context ctx, RunSubscription subscription) throws InterruptedException {
+        if (metrics != null) {
+            metrics.streamOpened(false);
+        }
+        try {
+            SseStream.pump(ctx.res(), subscription, config.heartbeatInterval());
+        } finally {
+            if (metrics != null) {
+                metrics.streamClosed(false);
+            }
+        }
     }
 
     static ObjectNode syncReply(SendReceipt receipt, RunOutcome outcome) {
@@ -523,7 +601,7 @@ final class Api {
     JsonNode readBody(Context ctx) {
         long declared = ctx.req().getContentLengthLong();
         if (declared > config.maxBodyBytes()) {
-            throw tooLarge();
+            throw tooLarge(ctx);
         }
         boolean chunked = ctx.header("Transfer-Encoding") != null;
         if (declared == 0 || (declared < 0 && !chunked)) {
@@ -536,24 +614,50 @@ final class Api {
             throw new ApiProblem(400, "invalid_body", "The request body could not be read");
         }
         if (bytes.length > config.maxBodyBytes()) {
-            throw tooLarge();
+            throw tooLarge(ctx);
         }
         if (bytes.length == 0) {
             return Json.object();
         }
         requireJsonContentType(ctx.header("Content-Type"));
+        return parseBody(bytes);
+    }
+
+    /** A non-empty request body as a JSON object: 400 {@code invalid_json} for anything but JSON in UTF-8, 422 when it is not an object. */
+    static JsonNode parseBody(byte[] bytes) {
         JsonNode node;
         try {
             node = Json.parse(bytes);
         } catch (JsonProcessingException e) {
-            throw new ApiProblem(400, "invalid_json", "The request body is not valid JSON");
-        } catch (IOException e) {
-            throw new ApiProblem(400, "invalid_json", "The request body is not valid JSON");
+            throw new ApiProblem(400, "invalid_json", "The request body is not valid JSON in UTF-8");
         }
         if (node == null || !node.isObject()) {
             throw ApiProblem.field("body", "must be a JSON object");
         }
         return node;
+    }
+
+    /**
+     * The 413 problem, after reading and dropping what is left of a body of moderate size: a server
+     * that closes the connection on unread request bytes makes the client's kernel reset it, and the
+     * client may then never see the 413. A body more than {@link #DRAIN_FACTOR} times the limit is
+     * not read; the connection is closed instead.
+     */
+    private ApiProblem tooLarge(Context ctx) {
+        long declared = ctx.req().getContentLengthLong();
+        long budget = config.maxBodyBytes() * DRAIN_FACTOR;
+        if (declared <= budget) {
+            try (InputStream in = ctx.req().getInputStream()) {
+                byte[] sink = new byte[8192];
+                long left = budget;
+                for (int n; left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) != -1; ) {
+                    left -= n;
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("Could not drain an oversized body: {}", e.toString());
+            }
+        }
+        return tooLarge();
     }
 
     private ApiProblem tooLarge() {

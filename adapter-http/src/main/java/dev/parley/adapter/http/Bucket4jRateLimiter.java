@@ -13,7 +13,7 @@ import java.util.OptionalLong;
  * buckets of the least recently seen users are forgotten beyond {@code maxUsers} (a forgotten user
  * simply starts again with a full bucket).
  */
-final class Bucket4jRateLimiter {
+final class Bucket4jRateLimiter implements RateLimiter {
     private final long capacity;
     private final Duration period;
     private final Map<String, Bucket> buckets;
@@ -32,7 +32,8 @@ final class Bucket4jRateLimiter {
     }
 
     /** Takes one token for {@code userId}: empty when allowed, else the whole seconds to wait before retrying (at least 1). */
-    OptionalLong tryAcquire(String userId) {
+    @Override
+    public OptionalLong tryAcquire(String userId) {
         Bucket bucket;
         synchronized (buckets) {
             bucket = buckets.computeIfAbsent(userId, id -> Bucket.builder()

@@ -1,6 +1,7 @@
 package dev.parley.adapter.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -12,8 +13,11 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -51,13 +55,34 @@ final class Json {
         return NODES.arrayNode();
     }
 
-    /** Parses a request body; throws {@link JsonProcessingException} for anything that is not one JSON value. */
-    static JsonNode parse(byte[] body) throws IOException {
-        return MAPPER.readTree(body);
+    /**
+     * Parses a request body: strict UTF-8 (no overlong forms, encoded surrogates or code points past
+     * U+10FFFF; a leading byte order mark is ignored), then exactly one JSON value. Anything else is a
+     * {@link JsonProcessingException}.
+     */
+    static JsonNode parse(byte[] body) throws JsonProcessingException {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(body))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new JsonParseException(null, "not UTF-8");
+        }
+        return parse(text.startsWith("\uFEFF") ? text.substring(1) : text);
     }
 
+    /** Parses one JSON value; anything else (numbers Jackson cannot represent included) is a {@link JsonProcessingException}. */
     static JsonNode parse(String text) throws JsonProcessingException {
-        return MAPPER.readTree(text);
+        try {
+            return MAPPER.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new JsonParseException(null, "not representable: " + e.getClass().getSimpleName());
+        }
     }
 
     static String write(JsonNode node) {

@@ -8,6 +8,7 @@ import org.eclipse.jetty.http.UriCompliance;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The Parley HTTP API (REST, server-sent events and WebSocket, as in the project's HTTP contract)
@@ -51,6 +52,7 @@ public final class ParleyHttp {
             cfg.concurrency.useVirtualThreads = true;
             cfg.startup.showJavalinBanner = false;
             acceptUnusualPaths(cfg);
+            problemErrors(cfg);
             new Api(config).install(cfg, true);
         });
     }
@@ -62,6 +64,17 @@ public final class ParleyHttp {
     public static void acceptUnusualPaths(JavalinConfig cfg) {
         cfg.jetty.modifyHttpConfiguration(http -> http.setUriCompliance(UriCompliance.LEGACY));
         cfg.jetty.modifyServletContextHandler(handler -> handler.getServletHandler().setDecodeAmbiguousURIs(true));
+    }
+
+    /**
+     * Makes the errors Jetty answers by itself, before any route sees the request (a NUL or bad
+     * UTF-8 in the path, oversized headers, a malformed request line), problem+json with a stable
+     * {@code code} instead of Jetty's HTML page. Applies to the whole server, so it is optional for
+     * embedders; {@link #create(Config)} always does it.
+     */
+    public static void problemErrors(JavalinConfig cfg) {
+        cfg.jetty.modifyServer(server -> server.setErrorHandler(new ProblemErrorHandler()));
+        cfg.jetty.modifyServletContextHandler(handler -> handler.setErrorHandler(new ProblemErrorHandler()));
     }
 
     /** {@link #create(Config)} started on {@code port} (0 for an ephemeral port; see {@link Javalin#port()}). */
@@ -84,11 +97,18 @@ public final class ParleyHttp {
      * @param webSocketAuthTimeout how long an unauthenticated WebSocket stays open, default 10 s
      * @param syncChatTimeout      how long a non-streaming chat waits for its run, default 5 min
      * @param readinessCheck       what {@code GET /ready} runs (throws when not ready), default {@link ChatUseCases#checkReady()}
+     * @param rateLimiter          the per-user request budget, or null for none; default {@link RateLimiter#inMemory}
+     *                             with {@code rateLimitPerMinute}
+     * @param metrics              where HTTP metrics go, or null (default) for nowhere
+     * @param metricsScrape        what {@code GET /metrics} answers (metrics in the Prometheus text format), or null
+     *                             (default) for no such route
+     * @param metricsToken         the bearer token {@code GET /metrics} requires, or null (default) for none
      */
     public record Config(ChatUseCases chat, Authenticator authenticator, int rateLimitPerMinute, long maxBodyBytes,
                          int maxMessageChars, Duration heartbeatInterval, Set<String> corsOrigins,
                          Set<String> webSocketOrigins, Duration webSocketAuthTimeout, Duration syncChatTimeout,
-                         Runnable readinessCheck) {
+                         Runnable readinessCheck, RateLimiter rateLimiter, ParleyMetrics metrics,
+                         Supplier<String> metricsScrape, String metricsToken) {
         public static final int DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
         public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
         public static final int DEFAULT_MAX_MESSAGE_CHARS = 32_000;
@@ -111,6 +131,9 @@ public final class ParleyHttp {
             corsOrigins = Set.copyOf(corsOrigins);
             webSocketOrigins = Set.copyOf(webSocketOrigins);
             Objects.requireNonNull(readinessCheck, "readinessCheck");
+            if (metricsToken != null && metricsToken.isBlank()) {
+                throw new IllegalArgumentException("metricsToken must not be blank");
+            }
         }
 
         private static void requirePositive(Duration d, String name) {
@@ -133,6 +156,10 @@ public final class ParleyHttp {
             private Duration webSocketAuthTimeout = Duration.ofSeconds(10);
             private Duration syncChatTimeout = Duration.ofMinutes(5);
             private Runnable readinessCheck;
+            private RateLimiter rateLimiter;
+            private ParleyMetrics metrics;
+            private Supplier<String> metricsScrape;
+            private String metricsToken;
 
             Builder(ChatUseCases chat, Authenticator authenticator) {
                 this.chat = Objects.requireNonNull(chat, "chat");
@@ -184,10 +211,41 @@ public final class ParleyHttp {
                 return this;
             }
 
+            /**
+             * The per-user request budget to use instead of the in-memory one of {@link #rateLimitPerMinute}, e.g.
+             * {@link RateLimiter#postgresql} so that servers sharing a database share it.
+             */
+            public Builder rateLimiter(RateLimiter limiter) {
+                this.rateLimiter = Objects.requireNonNull(limiter, "limiter");
+                return this;
+            }
+
+            /** Records HTTP requests, open streams and store errors on {@code metrics}. */
+            public Builder metrics(ParleyMetrics metrics) {
+                this.metrics = Objects.requireNonNull(metrics, "metrics");
+                return this;
+            }
+
+            /** Serves {@code GET /metrics} (no token) with what {@code scrape} returns, e.g. {@code prometheusRegistry::scrape}. */
+            public Builder metricsEndpoint(Supplier<String> scrape) {
+                this.metricsScrape = Objects.requireNonNull(scrape, "scrape");
+                this.metricsToken = null;
+                return this;
+            }
+
+            /** Serves {@code GET /metrics} to requests that bear {@code token} ({@code Authorization: Bearer <token>}). */
+            public Builder metricsEndpoint(Supplier<String> scrape, String token) {
+                this.metricsScrape = Objects.requireNonNull(scrape, "scrape");
+                this.metricsToken = Objects.requireNonNull(token, "token");
+                return this;
+            }
+
             public Config build() {
+                RateLimiter limiter = rateLimiter != null ? rateLimiter
+                        : rateLimitPerMinute == 0 ? null : RateLimiter.inMemory(rateLimitPerMinute);
                 return new Config(chat, authenticator, rateLimitPerMinute, maxBodyBytes, maxMessageChars, heartbeatInterval,
                         corsOrigins, webSocketOrigins, webSocketAuthTimeout, syncChatTimeout,
-                        readinessCheck == null ? chat::checkReady : readinessCheck);
+                        readinessCheck == null ? chat::checkReady : readinessCheck, limiter, metrics, metricsScrape, metricsToken);
             }
         }
     }

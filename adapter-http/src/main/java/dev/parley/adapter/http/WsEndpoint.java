@@ -79,9 +79,47 @@ final class WsEndpoint {
     private record Followed(RunId runId, ThreadId threadId, String requestId, RunSubscription subscription,
                             CompletableFuture<Void> delivered) {}
 
+    /** What the endpoint needs of a WebSocket session. */
+    interface Connection {
+        boolean isOpen();
+
+        /** Queues one text frame; {@code done} completes once it is written (or fails). */
+        void sendText(String text, Callback done);
+
+        /** Starts a close handshake. */
+        void close(int code, String reason);
+
+        /** Drops the connection without a handshake. */
+        void disconnect();
+
+        static Connection of(Session session) {
+            return new Connection() {
+                @Override
+                public boolean isOpen() {
+                    return session.isOpen();
+                }
+
+                @Override
+                public void sendText(String text, Callback done) {
+                    session.sendText(text, done);
+                }
+
+                @Override
+                public void close(int code, String reason) {
+                    session.close(code, reason, Callback.NOOP);
+                }
+
+                @Override
+                public void disconnect() {
+                    session.disconnect();
+                }
+            };
+        }
+    }
+
     /** The state of one connection. */
-    private static final class Socket {
-        final Session session;
+    static final class Socket {
+        final Connection session;
         final String sessionId = "ses_" + UUID.randomUUID().toString().replace("-", "");
         final ReentrantLock sendLock = new ReentrantLock();
         final Map<RunId, Followed> followed = new ConcurrentHashMap<>();
@@ -91,7 +129,7 @@ final class WsEndpoint {
         /** Completes once the last chat or cancel frame received has taken effect; guarded by {@code this}. */
         private CompletableFuture<Void> lastInOrder = CompletableFuture.completedFuture(null);
 
-        Socket(Session session) {
+        Socket(Connection session) {
             this.session = session;
         }
 
@@ -162,8 +200,11 @@ final class WsEndpoint {
     // ---- lifecycle ----
 
     private void onConnect(WsConnectContext ctx) {
-        Socket socket = new Socket(ctx.session);
+        Socket socket = new Socket(Connection.of(ctx.session));
         sockets.put(ctx.sessionId(), socket);
+        if (config.metrics() != null) {
+            config.metrics().webSocketOpened();
+        }
         ctx.session.setMaxTextMessageSize(config.maxBodyBytes());
         ctx.session.setIdleTimeout(config.heartbeatInterval().multipliedBy(3));
         ctx.enableAutomaticPings(config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
@@ -173,13 +214,13 @@ final class WsEndpoint {
                 authenticated(socket, api.authenticate(authorization), null);
             } catch (ApiProblem e) {
                 send(socket, error("unauthorized", e.getMessage(), null));
-                socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized", Callback.NOOP);
+                socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized");
             }
             return;
         }
         socket.authTimeout = timer.schedule(() -> {
             if (socket.userId == null && socket.session.isOpen()) {
-                socket.session.close(CLOSE_UNAUTHORIZED, "authentication timeout", Callback.NOOP);
+                socket.session.close(CLOSE_UNAUTHORIZED, "authentication timeout");
             }
         }, config.webSocketAuthTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -188,6 +229,9 @@ final class WsEndpoint {
         Socket socket = sockets.remove(ctx.sessionId());
         if (socket != null) {
             release(socket);
+            if (config.metrics() != null) {
+                config.metrics().webSocketClosed();
+            }
         }
     }
 
@@ -221,13 +265,17 @@ final class WsEndpoint {
 
     private void onMessage(WsMessageContext ctx) {
         Socket socket = sockets.get(ctx.sessionId());
-        if (socket == null) {
-            return;
+        if (socket != null) {
+            onText(socket, ctx.message());
         }
+    }
+
+    /** Handles one text frame of {@code socket}: its answer frames, or an error frame for anything that goes wrong. */
+    void onText(Socket socket, String text) {
         String requestId = Api.requestId(null);
         MDC.put("request_id", requestId);
         try {
-            handleFrame(socket, ctx.message());
+            handleFrame(socket, text);
         } catch (RuntimeException e) {
             ApiProblem problem = Errors.toProblem(e, requestId);
             send(socket, problemFrame(problem, null));
@@ -278,7 +326,7 @@ final class WsEndpoint {
             Optional<String> user = config.authenticator().authenticate(token.textValue());
             if (user.isEmpty()) {
                 send(socket, error("unauthorized", "The token is malformed, expired or not valid", requestId));
-                socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized", Callback.NOOP);
+                socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized");
                 return;
             }
             authenticated(socket, user.get(), requestId);
@@ -398,6 +446,9 @@ final class WsEndpoint {
      * first, so this waits only for their delivery; a pump stuck that long drops the socket anyway).
      */
     private void pump(Socket socket, Followed followed, List<Followed> earlier) throws InterruptedException {
+        if (config.metrics() != null) {
+            config.metrics().streamOpened(true);
+        }
         try (RunSubscription subscription = followed.subscription()) {
             awaitDelivered(earlier);
             while (socket.session.isOpen()) {
@@ -425,6 +476,9 @@ final class WsEndpoint {
         } finally {
             socket.followed.remove(followed.runId());
             followed.delivered().complete(null);
+            if (config.metrics() != null) {
+                config.metrics().streamClosed(true);
+            }
         }
     }
 
@@ -478,11 +532,14 @@ final class WsEndpoint {
         return frame;
     }
 
-    private static ObjectNode validation(String field, String message, String requestId) {
+    private ObjectNode validation(String field, String message, String requestId) {
         return problemFrame(ApiProblem.field(field, message), requestId);
     }
 
-    private static ObjectNode problemFrame(ApiProblem problem, String requestId) {
+    private ObjectNode problemFrame(ApiProblem problem, String requestId) {
+        if (problem.status == 503 && config.metrics() != null) {
+            config.metrics().storeError("websocket");
+        }
         ObjectNode frame = error(problem.code, problem.getMessage(), requestId);
         if (!problem.errors.isEmpty()) {
             ArrayNode errors = frame.putArray("errors");

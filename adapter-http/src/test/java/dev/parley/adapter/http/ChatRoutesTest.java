@@ -267,6 +267,44 @@ class ChatRoutesTest {
     }
 
     @Test
+    void should_name_the_stored_run_when_the_store_fails_after_the_message_was_kept() {
+        // given a service whose store goes away right after a send
+        server = TestServer.start(ScriptedChatModel.echo(), c -> new ParleyHttp.Config.Builder(failingAfterSend(c.build().chat()),
+                JwtAuthenticator.hs256(Tokens.SECRET).build()));
+        String thread = server.newThread(ALICE);
+
+        // when
+        var streamed = server.request("POST", chatPath(), thread).as(ALICE).json("{\"message\":\"kept\",\"stream\":true}").send();
+        var sync = server.post(ALICE, "{\"message\":\"kept too\"}", chatPath(), thread);
+
+        // then the client learns that the message and its run exist
+        for (var r : List.of(streamed, sync)) {
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.json().get("code").asText()).isEqualTo("unavailable");
+            assertThat(r.json().get("run_id").asText()).startsWith("run_");
+            assertThat(r.json().get("thread_id").asText()).isEqualTo(thread);
+        }
+        assertThat(server.service.listMessages(ALICE, dev.parley.chat.model.ThreadId.parse(thread).orElseThrow(), null, null).items())
+                .extracting(m -> m.text()).contains("kept", "kept too");
+    }
+
+    /** {@code chat}, whose subscribe and await fail as an unreachable store would. */
+    private static dev.parley.chat.port.in.ChatUseCases failingAfterSend(dev.parley.chat.port.in.ChatUseCases chat) {
+        return (dev.parley.chat.port.in.ChatUseCases) java.lang.reflect.Proxy.newProxyInstance(
+                dev.parley.chat.port.in.ChatUseCases.class.getClassLoader(), new Class<?>[] {dev.parley.chat.port.in.ChatUseCases.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("subscribe") || method.getName().equals("await")) {
+                        throw new dev.parley.chat.model.StorageUnavailableException("pool exhausted", null);
+                    }
+                    try {
+                        return method.invoke(chat, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
     void should_answer_413_for_a_body_over_the_limit_with_or_without_a_length() throws Exception {
         start(ScriptedChatModel.echo());
         String thread = server.newThread(ALICE);

@@ -51,12 +51,18 @@ final class TestServer implements AutoCloseable {
             .connectTimeout(WAIT).build();
     final String base;
     final OpenApiContract contract = new OpenApiContract();
+    /**
+     * What this server sent to the tests' clients: {@code "http <status> <content type>\n<body>"} per
+     * response, {@code "ws\n<frame>"} per WebSocket frame or close reason.
+     */
+    final List<String> transcript = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private TestServer(ScriptedChatModel model, UnaryOperator<ParleyHttp.Config.Builder> customize) {
+    private TestServer(ScriptedChatModel model, UnaryOperator<ChatService.Builder> customizeService,
+                       UnaryOperator<ParleyHttp.Config.Builder> customize) {
         this.model = model;
         this.store = InMemoryAdapters.store();
         this.bus = InMemoryAdapters.eventBus(store.events());
-        this.service = ChatService.builder().store(store).eventBus(bus).model(model)
+        this.service = customizeService.apply(ChatService.builder()).store(store).eventBus(bus).model(model)
                 .agents(List.of(
                         new Agent(AGENT, "Assistant", "Answers questions", "You are helpful.", null, List.of(new Calculator()), null),
                         new Agent(OTHER_AGENT, "Researcher", "Digs deeper", "You research.", "scripted-large", List.of(), null)))
@@ -70,11 +76,16 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer start(ScriptedChatModel model) {
-        return new TestServer(model, c -> c);
+        return new TestServer(model, b -> b, c -> c);
     }
 
     static TestServer start(ScriptedChatModel model, UnaryOperator<ParleyHttp.Config.Builder> customize) {
-        return new TestServer(model, customize);
+        return new TestServer(model, b -> b, customize);
+    }
+
+    static TestServer start(ScriptedChatModel model, UnaryOperator<ChatService.Builder> customizeService,
+                            UnaryOperator<ParleyHttp.Config.Builder> customize) {
+        return new TestServer(model, customizeService, customize);
     }
 
     @Override
@@ -254,6 +265,7 @@ final class TestServer implements AutoCloseable {
             try {
                 HttpResponse<String> r = client.send(build(), HttpResponse.BodyHandlers.ofString());
                 Response response = new Response(r.statusCode(), r.headers(), r.body());
+                transcript.add("http " + r.statusCode() + " " + response.contentType() + "\n" + r.body());
                 if (documented) {
                     contract.check(method, template.contains("?") ? template.substring(0, template.indexOf('?')) : template, response);
                 }

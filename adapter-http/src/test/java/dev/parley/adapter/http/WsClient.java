@@ -19,14 +19,16 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
     private final StringBuilder partial = new StringBuilder();
     private final java.util.List<AssertionError> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final OpenApiContract contract;
+    private final java.util.List<String> transcript;
     private WebSocket socket;
 
-    private WsClient(OpenApiContract contract) {
+    private WsClient(OpenApiContract contract, java.util.List<String> transcript) {
         this.contract = contract;
+        this.transcript = transcript;
     }
 
     static WsClient connect(TestServer server, Map<String, String> headers) {
-        WsClient client = new WsClient(server.contract);
+        WsClient client = new WsClient(server.contract, server.transcript);
         WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(TestServer.WAIT);
         headers.forEach(builder::header);
         client.socket = builder.buildAsync(URI.create("ws://localhost:" + server.app.port() + "/api/v1/ws"), client).join();
@@ -103,6 +105,7 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
     public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
         partial.append(data);
         if (last) {
+            transcript.add("ws\n" + partial);
             JsonNode frame = TestServer.parse(partial.toString());
             partial.setLength(0);
             try {
@@ -118,6 +121,7 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
 
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        transcript.add("ws\n" + reason);
         closed.complete(statusCode);
         return null;
     }

@@ -209,12 +209,8 @@ public final class OpenAiChatModel implements ChatModel {
             if (why != null) {
                 throw aborted(why, e);
             }
-            if (e instanceof SseReader.EventTooLargeException) {
-                throw CompletionAssembler.badResponse("a stream event is too large");
-            }
-            if (e instanceof IOException) {
-                throw new ModelException("model_connection_lost",
-                        "The connection to the model server was lost mid-response", null, e);
+            if (e instanceof IOException io) {
+                throw readFailure(io);
             }
             throw (RuntimeException) e;
         } finally {
@@ -259,6 +255,33 @@ public final class OpenAiChatModel implements ChatModel {
                         "The model server closed the connection before answering", null, cause));
             }
             throw new ModelException("model_error", "The model call failed", null, cause);
+        }
+    }
+
+    /** What a failure to read a response body (not an abort) means for the caller. */
+    private static ModelException readFailure(IOException e) {
+        if (e instanceof SseReader.EventTooLargeException) {
+            return CompletionAssembler.badResponse("a stream event is too large");
+        }
+        return new ModelException("model_connection_lost", "The connection to the model server was lost mid-response", null, e);
+    }
+
+    /**
+     * Reads one streamed answer from {@code body} exactly as a call does once the server said 200
+     * {@code text/event-stream}, without HTTP, retries or timeouts: the response, or a
+     * {@link ModelException}. A seam for tests that feed it arbitrary bytes.
+     */
+    ModelResponse readStreamedAnswer(InputStream body, ModelStreamListener listener) {
+        CompletionAssembler assembler = new CompletionAssembler(listener);
+        long never = System.nanoTime() + Long.MAX_VALUE / 2;
+        Watchdog unwatched = new Watchdog(WATCHDOGS, new Exchange(), never, Long.MAX_VALUE, Long.MAX_VALUE);
+        try {
+            readStream(body, assembler, unwatched);
+            return assembler.response();
+        } catch (IOException e) {
+            throw readFailure(e);
+        } finally {
+            unwatched.stop();
         }
     }
 

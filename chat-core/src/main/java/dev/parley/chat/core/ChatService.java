@@ -36,6 +36,7 @@ import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.IdempotencyRecord;
 import dev.parley.chat.port.out.RunEventBus;
+import dev.parley.chat.port.out.RunObserver;
 import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.port.out.RunSubscription;
 import dev.parley.chat.port.out.Tool;
@@ -120,6 +121,8 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     private static final int STATE_ATTEMPTS = 16;
     private static final long AWAIT_POLL_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long AWAIT_POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    private static final Duration DISPATCH_RETRY_FIRST = Duration.ofMillis(200);
+    private static final Duration DISPATCH_RETRY_MAX = Duration.ofSeconds(5);
 
     private final ChatStore store;
     private final RunEventBus bus;
@@ -147,7 +150,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
 
     private ChatService(Builder b) {
         this.store = Require.notNull(b.store, "store");
-        this.bus = Require.notNull(b.eventBus, "eventBus");
+        this.bus = ObservedEventBus.wrap(Require.notNull(b.eventBus, "eventBus"), b.observer);
         this.model = Require.notNull(b.model, "model");
         this.clock = b.clock;
         this.ids = b.ids;
@@ -411,6 +414,13 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
      * agree through the store's compare-and-set on the run's status.
      */
     private void dispatch(ThreadId threadId) {
+        dispatch(threadId, 0);
+    }
+
+    private void dispatch(ThreadId threadId, int failures) {
+        if (closed) {
+            return;
+        }
         try {
             for (int attempt = 0; attempt < STATE_ATTEMPTS && !closed; attempt++) {
                 List<Run> active = store.runs().active(threadId);
@@ -456,8 +466,30 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 }
                 return;
             }
+        } catch (StorageUnavailableException e) {
+            log.warn("could not start the next run of thread {} (the store is unavailable); retrying", threadId);
+            retryDispatch(threadId, failures);
         } catch (RuntimeException e) {
-            log.error("could not start the next run of thread {}", threadId, e);
+            log.error("could not start the next run of thread {}; retrying", threadId, e);
+            retryDispatch(threadId, failures);
+        }
+    }
+
+    /**
+     * Tries to start the thread's next run again after a failure (an exhausted pool, a store that
+     * went away), backing off up to {@link #DISPATCH_RETRY_MAX}; otherwise its queued run would wait
+     * for the next send or run end on the thread.
+     */
+    private void retryDispatch(ThreadId threadId, int failures) {
+        if (closed) {
+            return;
+        }
+        long delay = Math.min(DISPATCH_RETRY_MAX.toMillis(), DISPATCH_RETRY_FIRST.toMillis() << Math.min(failures, 10));
+        try {
+            CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, runExecutor)
+                    .execute(() -> dispatch(threadId, failures + 1));
+        } catch (RejectedExecutionException e) {
+            log.debug("thread {}: no retry, the service is closed", threadId);
         }
     }
 
@@ -895,6 +927,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         private Duration runLease = DEFAULT_RUN_LEASE;
         private Duration reaperInterval;
         private Duration modelTimeout = DEFAULT_MODEL_TIMEOUT;
+        private RunObserver observer = RunObserver.NONE;
 
         private Builder() {
         }
@@ -1018,6 +1051,15 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         public Builder modelTimeout(Duration timeout) {
             Require.that(timeout != null && !timeout.isNegative(), "modelTimeout must not be negative");
             this.modelTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Told what the runs executing on this service do (start, first token, tool call ends, end
+         * with status, duration and usage), e.g. to keep metrics; default {@link RunObserver#NONE}.
+         */
+        public Builder observer(RunObserver observer) {
+            this.observer = Require.notNull(observer, "observer");
             return this;
         }
 

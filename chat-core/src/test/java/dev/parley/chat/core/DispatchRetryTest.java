@@ -1,0 +1,70 @@
+package dev.parley.chat.core;
+
+import static dev.parley.chat.core.ChatHarness.ALICE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.parley.adapter.inmemory.InMemoryAdapters;
+import dev.parley.adapter.inmemory.ScriptedChatModel;
+import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.StorageUnavailableException;
+import dev.parley.chat.port.in.RunOutcome;
+import dev.parley.chat.port.out.AgentLimits;
+import dev.parley.chat.port.out.ChatStore;
+import dev.parley.chat.port.out.RunStore;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class DispatchRetryTest {
+    private ChatHarness chat;
+
+    @AfterEach
+    void tearDown() {
+        if (chat != null) {
+            chat.close();
+        }
+    }
+
+    @Test
+    void should_start_a_queued_run_once_the_store_answers_again_after_its_start_failed() {
+        // given a store that cannot start runs for its first three attempts
+        AtomicInteger failuresLeft = new AtomicInteger(3);
+        ChatStore store = failingRunStarts(InMemoryAdapters.store(), failuresLeft);
+        chat = ChatHarness.custom(store, ScriptedChatModel.echo(), List.of(ChatHarness.agent(AgentLimits.DEFAULT)), b -> b);
+        ChatThread thread = chat.newThread(ALICE);
+
+        // when
+        RunOutcome outcome = chat.awaitEnd(chat.send(thread.id(), "still answered").run().id());
+
+        // then
+        assertThat(failuresLeft).hasValue(0);
+        assertThat(outcome.run().status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(outcome.responseText()).isEqualTo("still answered");
+    }
+
+    /** {@code delegate}, whose run store throws StorageUnavailableException on a run's start while {@code failures} lasts. */
+    private static ChatStore failingRunStarts(ChatStore delegate, AtomicInteger failures) {
+        RunStore runs = (RunStore) Proxy.newProxyInstance(RunStore.class.getClassLoader(), new Class<?>[] {RunStore.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("update") && args[1] == RunStatus.QUEUED
+                            && failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                        throw new StorageUnavailableException("connection pool exhausted", null);
+                    }
+                    return invoke(method, delegate.runs(), args);
+                });
+        return (ChatStore) Proxy.newProxyInstance(ChatStore.class.getClassLoader(), new Class<?>[] {ChatStore.class},
+                (proxy, method, args) -> method.getName().equals("runs") ? runs : invoke(method, delegate, args));
+    }
+
+    private static Object invoke(java.lang.reflect.Method method, Object target, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+}
