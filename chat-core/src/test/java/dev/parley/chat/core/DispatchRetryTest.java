@@ -50,7 +50,7 @@ class DispatchRetryTest {
     private static ChatStore failingRunStarts(ChatStore delegate, AtomicInteger failures) {
         RunStore runs = (RunStore) Proxy.newProxyInstance(RunStore.class.getClassLoader(), new Class<?>[] {RunStore.class},
                 (proxy, method, args) -> {
-                    if (method.getName().equals("update") && args[1] == RunStatus.QUEUED
+                    if (method.getName().equals("start")
                             && failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                         throw new StorageUnavailableException("connection pool exhausted", null);
                     }
