@@ -1,0 +1,580 @@
+package dev.parley.adapter.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.chat.model.DisconnectPolicy;
+import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunError;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.SortOrder;
+import dev.parley.chat.model.Step;
+import dev.parley.chat.model.StepType;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.model.WireEnum;
+import dev.parley.chat.port.in.ChatUseCases;
+import dev.parley.chat.port.in.CreateThreadCommand;
+import dev.parley.chat.port.in.RunOutcome;
+import dev.parley.chat.port.in.SendMessageCommand;
+import dev.parley.chat.port.in.SendReceipt;
+import dev.parley.chat.port.in.UpdateThreadCommand;
+import dev.parley.chat.port.out.RunSubscription;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/** The routes of the HTTP contract, their guard (request id, CORS, auth, rate limit, errors) and their handlers. */
+final class Api {
+    static final String BASE = "/api/v1";
+    static final String REQUEST_ID_HEADER = "X-Request-Id";
+    private static final Logger LOG = LoggerFactory.getLogger(Api.class);
+    private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+    private static final Pattern LIMIT = Pattern.compile("[0-9]{1,4}");
+    private static final Pattern SEQ = Pattern.compile("[0-9]{1,18}");
+    private static final int MAX_CURSOR_LENGTH = 1024;
+    private static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+    private static final List<HandlerType> CATCH_ALL_METHODS = List.of(
+            HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE, HandlerType.OPTIONS);
+    static final String ALLOWED_REQUEST_HEADERS = "Authorization, Content-Type, Accept, Idempotency-Key, Last-Event-ID, X-Request-Id";
+
+    private final ParleyHttp.Config config;
+    private final ChatUseCases chat;
+    private final Bucket4jRateLimiter rateLimiter;
+    private final List<Route> routes = new ArrayList<>();
+
+    Api(ParleyHttp.Config config) {
+        this.config = config;
+        this.chat = config.chat();
+        this.rateLimiter = config.rateLimitPerMinute() == 0 ? null
+                : new Bucket4jRateLimiter(config.rateLimitPerMinute(), java.time.Duration.ofMinutes(1), 100_000);
+    }
+
+    /** Who may call a route. */
+    enum Access { PUBLIC, USER }
+
+    /** One request as the handlers see it; {@code userId} is null on public routes. */
+    record Call(Context ctx, String requestId, String userId) {}
+
+    @FunctionalInterface
+    interface Endpoint {
+        void handle(Call call) throws Exception;
+    }
+
+    private record Route(HandlerType method, String path, Pattern pattern) {}
+
+    void install(JavalinConfig cfg, boolean standalone) {
+        Docs docs = new Docs();
+        route(cfg, HandlerType.GET, "/health", Access.PUBLIC, call -> json(call, 200, Json.object().put("status", "ok")));
+        route(cfg, HandlerType.GET, "/ready", Access.PUBLIC, this::ready);
+        route(cfg, HandlerType.GET, "/openapi.json", Access.PUBLIC, docs::openApi);
+        route(cfg, HandlerType.GET, "/docs", Access.PUBLIC, docs::page);
+        route(cfg, HandlerType.GET, "/docs/{asset}", Access.PUBLIC, docs::asset);
+
+        route(cfg, HandlerType.GET, BASE + "/agents", Access.PUBLIC, this::listAgents);
+        route(cfg, HandlerType.GET, BASE + "/agents/{agent_id}", Access.PUBLIC, this::getAgent);
+        route(cfg, HandlerType.POST, BASE + "/threads", Access.USER, this::createThread);
+        route(cfg, HandlerType.GET, BASE + "/threads", Access.USER, this::listThreads);
+        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}", Access.USER, this::getThread);
+        route(cfg, HandlerType.PATCH, BASE + "/threads/{thread_id}", Access.USER, this::updateThread);
+        route(cfg, HandlerType.DELETE, BASE + "/threads/{thread_id}", Access.USER, this::deleteThread);
+        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/messages", Access.USER, this::listMessages);
+        route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/chat", Access.USER, call -> chat(call, false));
+        route(cfg, HandlerType.DELETE, BASE + "/threads/{thread_id}/chat", Access.USER, this::cancelActive);
+        route(cfg, HandlerType.POST, BASE + "/chat", Access.USER, call -> chat(call, true));
+        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs", Access.USER, this::listRuns);
+        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs/{run_id}", Access.USER, this::getRun);
+        route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/runs/{run_id}/cancel", Access.USER, this::cancelRun);
+        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs/{run_id}/events", Access.USER, this::events);
+
+        WsEndpoint ws = new WsEndpoint(config, this);
+        route(cfg, HandlerType.GET, BASE + "/ws", Access.PUBLIC, call -> {
+            throw new ApiProblem(426, "upgrade_required", "This endpoint speaks WebSocket only").header("Upgrade", "websocket");
+        });
+        cfg.routes.wsBeforeUpgrade(BASE + "/ws", ws::beforeUpgrade);
+        cfg.routes.ws(BASE + "/ws", ws::configure);
+        cfg.events.serverStopping(ws::shutdown);
+
+        for (HandlerType method : CATCH_ALL_METHODS) {
+            cfg.routes.addHttpHandler(method, BASE + "/<rest>", guard(Access.PUBLIC, this::unmatched));
+            if (standalone) {
+                cfg.routes.addHttpHandler(method, "/<rest>", guard(Access.PUBLIC, this::unmatched));
+                cfg.routes.addHttpHandler(method, "/", guard(Access.PUBLIC, this::unmatched));
+            }
+        }
+    }
+
+    private void route(JavalinConfig cfg, HandlerType method, String path, Access access, Endpoint endpoint) {
+        routes.add(new Route(method, path, Pattern.compile(path.replaceAll("\\{[^/]+}", "[^/]+"))));
+        cfg.routes.addHttpHandler(method, path, guard(access, endpoint));
+    }
+
+    /** Wraps a handler: request id (header and log MDC), CORS, authentication, rate limit, and problem+json for every error. */
+    Handler guard(Access access, Endpoint endpoint) {
+        return ctx -> {
+            String requestId = requestId(ctx.header(REQUEST_ID_HEADER));
+            MDC.put("request_id", requestId);
+            try {
+                ctx.header(REQUEST_ID_HEADER, requestId);
+                cors(ctx);
+                String userId = null;
+                if (access == Access.USER) {
+                    userId = authenticate(ctx.header("Authorization"));
+                    rateLimit(userId);
+                }
+                endpoint.handle(new Call(ctx, requestId, userId));
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                ApiProblem problem = e instanceof InterruptedException
+                        ? new ApiProblem(503, "unavailable", "The server is shutting down; retry later")
+                        : Errors.toProblem(e, requestId);
+                if (ctx.res().isCommitted()) {
+                    LOG.debug("Error after the response was committed (request {}): {}", requestId, problem.code);
+                    return;
+                }
+                sendProblem(ctx, problem);
+            } finally {
+                MDC.remove("request_id");
+            }
+        };
+    }
+
+    static String requestId(String fromClient) {
+        if (fromClient != null && CLIENT_REQUEST_ID.matcher(fromClient).matches()) {
+            return fromClient;
+        }
+        return "req_" + UUID.randomUUID().toString().replace("-", "");
+    }
+
+    /** The user a bearer header proves; otherwise a 401 problem. */
+    String authenticate(String authorization) {
+        if (authorization == null || authorization.isBlank()) {
+            throw new ApiProblem(401, "unauthorized", "A bearer token is required")
+                    .header("WWW-Authenticate", "Bearer realm=\"parley\"");
+        }
+        String token = bearerToken(authorization);
+        Optional<String> user = token == null ? Optional.empty() : config.authenticator().authenticate(token);
+        return user.orElseThrow(() -> new ApiProblem(401, "unauthorized", "The bearer token is missing, malformed, expired or not valid")
+                .header("WWW-Authenticate", "Bearer realm=\"parley\", error=\"invalid_token\""));
+    }
+
+    private static String bearerToken(String authorization) {
+        String trimmed = authorization.trim();
+        if (trimmed.length() < 8 || !trimmed.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        String token = trimmed.substring(7).trim();
+        return token.isEmpty() ? null : token;
+    }
+
+    /** Takes one request from the user's bucket; a 429 problem when it is empty. */
+    void rateLimit(String userId) {
+        if (rateLimiter == null) {
+            return;
+        }
+        OptionalLong retryAfter = rateLimiter.tryAcquire(userId);
+        if (retryAfter.isPresent()) {
+            throw new ApiProblem(429, "rate_limited", "Too many requests; retry after " + retryAfter.getAsLong() + " s")
+                    .header("Retry-After", Long.toString(retryAfter.getAsLong()));
+        }
+    }
+
+    boolean corsAllows(String origin) {
+        return origin != null && (config.corsOrigins().contains("*") || config.corsOrigins().contains(origin));
+    }
+
+    private void cors(Context ctx) {
+        String origin = ctx.header("Origin");
+        if (corsAllows(origin)) {
+            ctx.header("Access-Control-Allow-Origin", config.corsOrigins().contains("*") ? "*" : origin);
+            ctx.header("Vary", "Origin");
+            ctx.header("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, WWW-Authenticate, Location");
+        }
+    }
+
+    static void sendProblem(Context ctx, ApiProblem problem) {
+        ctx.status(problem.status);
+        problem.headers.forEach(ctx::header);
+        ctx.contentType("application/problem+json");
+        ctx.result(Json.write(problem.body()));
+    }
+
+    static void json(Call call, int status, JsonNode body) {
+        call.ctx().status(status);
+        call.ctx().contentType("application/json");
+        call.ctx().result(Json.write(body));
+    }
+
+    // ---- unknown routes, preflight ----
+
+    private void unmatched(Call call) {
+        Context ctx = call.ctx();
+        String path = ctx.path();
+        if (path.length() > 1 && path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        Set<String> allowed = new LinkedHashSet<>();
+        for (Route route : routes) {
+            if (route.pattern.matcher(path).matches()) {
+                allowed.add(route.method.name());
+            }
+        }
+        if (allowed.isEmpty()) {
+            throw new ApiProblem(404, "not_found", "No such route");
+        }
+        allowed.add("OPTIONS");
+        String allow = String.join(", ", allowed);
+        if (ctx.method() == HandlerType.OPTIONS) {
+            ctx.header("Allow", allow);
+            if (corsAllows(ctx.header("Origin")) && ctx.header("Access-Control-Request-Method") != null) {
+                ctx.header("Access-Control-Allow-Methods", allow);
+                ctx.header("Access-Control-Allow-Headers", ALLOWED_REQUEST_HEADERS);
+                ctx.header("Access-Control-Max-Age", "600");
+            }
+            ctx.status(204);
+            return;
+        }
+        throw new ApiProblem(405, "method_not_allowed", "Method " + ctx.method().name() + " is not allowed here")
+                .header("Allow", allow);
+    }
+
+    // ---- health ----
+
+    private void ready(Call call) {
+        config.readinessCheck().run();
+        json(call, 200, Json.object().put("status", "ready"));
+    }
+
+    // ---- agents ----
+
+    private void listAgents(Call call) {
+        ObjectNode page = Json.object();
+        page.put("object", "list");
+        ArrayNode data = page.putArray("data");
+        chat.agents().forEach(a -> data.add(Wire.agent(a)));
+        page.put("has_more", false);
+        page.putNull("next_cursor");
+        json(call, 200, page);
+    }
+
+    private void getAgent(Call call) {
+        String id = call.ctx().pathParam("agent_id");
+        if (!id.matches("[A-Za-z0-9_.-]{1,64}")) {
+            throw ApiProblem.notFound("agent_not_found", "No such agent");
+        }
+        json(call, 200, Wire.agent(chat.agent(id)));
+    }
+
+    // ---- threads ----
+
+    private void createThread(Call call) {
+        Requests.CreateThread req = Requests.createThread(readBody(call.ctx()));
+        var thread = chat.createThread(new CreateThreadCommand(call.userId(), req.agentId(), req.title(), req.metadata()));
+        call.ctx().header("Location", BASE + "/threads/" + thread.id().value());
+        json(call, 201, Wire.thread(thread));
+    }
+
+    private void listThreads(Call call) {
+        String agentId = call.ctx().queryParam("agent_id");
+        if (agentId != null && agentId.isEmpty()) {
+            agentId = null;
+        }
+        if (agentId != null && Requests.textProblem(agentId) != null) {
+            throw ApiProblem.parameter("agent_id", "is not a valid agent id");
+        }
+        json(call, 200, Wire.page(chat.listThreads(call.userId(), agentId, page(call.ctx())), Wire::thread));
+    }
+
+    private void getThread(Call call) {
+        json(call, 200, Wire.thread(chat.getThread(call.userId(), threadId(call))));
+    }
+
+    private void updateThread(Call call) {
+        ThreadId id = threadId(call);
+        Requests.UpdateThread req = Requests.updateThread(readBody(call.ctx()));
+        var thread = chat.updateThread(new UpdateThreadCommand(call.userId(), id,
+                Optional.ofNullable(req.title()), Optional.ofNullable(req.metadata())));
+        json(call, 200, Wire.thread(thread));
+    }
+
+    private void deleteThread(Call call) {
+        ThreadId id = threadId(call);
+        boolean hard = booleanParam(call.ctx(), "hard");
+        chat.deleteThread(call.userId(), id, hard);
+        call.ctx().status(204);
+    }
+
+    private void listMessages(Call call) {
+        ThreadId id = threadId(call);
+        PageRequest page = page(call.ctx());
+        SortOrder order = SortOrder.ASC;
+        String raw = call.ctx().queryParam("order");
+        if (raw != null) {
+            order = WireEnum.fromWire(SortOrder.class, raw)
+                    .orElseThrow(() -> ApiProblem.parameter("order", "must be asc or desc"));
+        }
+        json(call, 200, Wire.page(chat.listMessages(call.userId(), id, page, order), Wire::message));
+    }
+
+    // ---- runs ----
+
+    private void listRuns(Call call) {
+        ThreadId id = threadId(call);
+        json(call, 200, Wire.page(chat.listRuns(call.userId(), id, page(call.ctx())), Wire::run));
+    }
+
+    private void getRun(Call call) {
+        ThreadId thread = threadId(call);
+        RunId run = runId(call);
+        json(call, 200, Wire.runWithSteps(chat.getRun(call.userId(), thread, run)));
+    }
+
+    private void cancelRun(Call call) {
+        ThreadId thread = threadId(call);
+        RunId run = runId(call);
+        json(call, 200, Wire.run(chat.cancelRun(call.userId(), thread, run)));
+    }
+
+    private void cancelActive(Call call) {
+        json(call, 200, Wire.run(chat.cancelActiveRun(call.userId(), threadId(call))));
+    }
+
+    private void events(Call call) throws InterruptedException {
+        ThreadId thread = threadId(call);
+        RunId run = runId(call);
+        long after = 0;
+        String lastEventId = call.ctx().header("Last-Event-ID");
+        if (lastEventId != null && !lastEventId.isBlank()) {
+            String trimmed = lastEventId.trim();
+            if (!SEQ.matcher(trimmed).matches()) {
+                throw ApiProblem.parameter("Last-Event-ID", "must be the seq of an event (a non-negative integer)");
+            }
+            after = Long.parseLong(trimmed);
+        }
+        RunSubscription subscription = chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE);
+        SseStream.pump(call.ctx().res(), subscription, config.heartbeatInterval());
+    }
+
+    // ---- chat ----
+
+    private void chat(Call call, boolean threadless) throws InterruptedException {
+        Context ctx = call.ctx();
+        ThreadId pathThread = threadless ? null : threadId(call);
+        Requests.Chat req = Requests.chat(readBody(ctx), threadless, config.maxMessageChars());
+        ThreadId threadId = pathThread;
+        if (threadless && req.threadId() != null) {
+            threadId = ThreadId.parse(req.threadId())
+                    .orElseThrow(() -> ApiProblem.notFound("thread_not_found", "No such thread"));
+        }
+        String idempotencyKey = idempotencyKey(ctx.header("Idempotency-Key"));
+        boolean stream = Boolean.TRUE.equals(req.stream()) || acceptsEventStream(ctx.header("Accept"));
+        SendReceipt receipt = chat.send(new SendMessageCommand(call.userId(), threadId, req.agentId(), req.content(),
+                req.ifBusy(), idempotencyKey, req.metadata()));
+        if (stream) {
+            DisconnectPolicy onDisconnect = req.onDisconnect() == null ? DisconnectPolicy.CONTINUE : req.onDisconnect();
+            RunSubscription subscription = chat.subscribe(call.userId(), receipt.thread().id(), receipt.run().id(), 0, onDisconnect);
+            SseStream.pump(ctx.res(), subscription, config.heartbeatInterval());
+            return;
+        }
+        RunOutcome outcome = chat.await(call.userId(), receipt.run().id(), config.syncChatTimeout());
+        Run run = outcome.run();
+        if (run.status() == RunStatus.FAILED) {
+            throw runFailed(run);
+        }
+        if (!run.isTerminal()) {
+            throw new ApiProblem(504, "timeout", "The run did not end within " + config.syncChatTimeout().toSeconds()
+                    + " s; it goes on and can be followed on its events route")
+                    .with("run_id", run.id().value())
+                    .with("thread_id", run.threadId().value());
+        }
+        json(call, 200, syncReply(receipt, outcome));
+    }
+
+    static ObjectNode syncReply(SendReceipt receipt, RunOutcome outcome) {
+        Run run = outcome.run();
+        ObjectNode o = Json.object();
+        o.put("thread_id", run.threadId().value());
+        o.put("run_id", run.id().value());
+        o.put("message_id", outcome.assistantMessage() == null ? null : outcome.assistantMessage().id().value());
+        o.put("user_message_id", receipt.userMessage().id().value());
+        o.put("status", run.status().wireName());
+        o.put("response", outcome.responseText());
+        ArrayNode calls = o.putArray("tool_calls");
+        for (Step step : outcome.steps()) {
+            if (step.type() == StepType.TOOL_CALL) {
+                ObjectNode call = Wire.toolCall(step.toolCall());
+                call.put("output", step.output());
+                calls.add(call);
+            }
+        }
+        o.set("usage", Wire.usage(run.usage()));
+        Wire.putCost(o, run.costUsd());
+        return o;
+    }
+
+    static ApiProblem runFailed(Run run) {
+        RunError error = run.error();
+        String code = error.code();
+        ApiProblem problem;
+        if (code.startsWith("model_")) {
+            problem = new ApiProblem(502, "model_error", "The model failed: " + error.message());
+        } else if ("unavailable".equals(code)) {
+            problem = new ApiProblem(503, "unavailable", "The service is temporarily unavailable; retry later");
+        } else {
+            problem = new ApiProblem(500, "run_failed", "The run failed: " + error.message());
+        }
+        return problem.with("run_id", run.id().value())
+                .with("thread_id", run.threadId().value())
+                .with("error", Map.of("code", code, "message", error.message()));
+    }
+
+    static boolean acceptsEventStream(String accept) {
+        if (accept == null) {
+            return false;
+        }
+        for (String range : accept.split(",")) {
+            String type = range.split(";")[0].trim().toLowerCase(Locale.ROOT);
+            if (type.equals("text/event-stream")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String idempotencyKey(String raw) {
+        if (raw == null) {
+            return null;
+        }
+        if (raw.isEmpty() || raw.length() > MAX_IDEMPOTENCY_KEY_LENGTH || !raw.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
+            throw ApiProblem.parameter("Idempotency-Key", "must be 1 to " + MAX_IDEMPOTENCY_KEY_LENGTH + " visible ASCII characters");
+        }
+        return raw;
+    }
+
+    // ---- parameters and bodies ----
+
+    static ThreadId threadId(Call call) {
+        return ThreadId.parse(call.ctx().pathParam("thread_id"))
+                .orElseThrow(() -> ApiProblem.notFound("thread_not_found", "No such thread"));
+    }
+
+    static RunId runId(Call call) {
+        return RunId.parse(call.ctx().pathParam("run_id"))
+                .orElseThrow(() -> ApiProblem.notFound("run_not_found", "No such run"));
+    }
+
+    static PageRequest page(Context ctx) {
+        int limit = PageRequest.DEFAULT_LIMIT;
+        String rawLimit = ctx.queryParam("limit");
+        if (rawLimit != null) {
+            if (!LIMIT.matcher(rawLimit).matches() || Integer.parseInt(rawLimit) < 1 || Integer.parseInt(rawLimit) > PageRequest.MAX_LIMIT) {
+                throw ApiProblem.parameter("limit", "must be an integer from 1 to " + PageRequest.MAX_LIMIT);
+            }
+            limit = Integer.parseInt(rawLimit);
+        }
+        String cursor = ctx.queryParam("cursor");
+        if (cursor != null && (cursor.length() > MAX_CURSOR_LENGTH || Requests.textProblem(cursor) != null)) {
+            throw ApiProblem.parameter("cursor", "is not a cursor this API returned");
+        }
+        return new PageRequest(limit, cursor);
+    }
+
+    private static boolean booleanParam(Context ctx, String name) {
+        String raw = ctx.queryParam(name);
+        if (raw == null || raw.equals("false")) {
+            return false;
+        }
+        if (raw.equals("true")) {
+            return true;
+        }
+        throw ApiProblem.parameter(name, "must be true or false");
+    }
+
+    /**
+     * The request body as a JSON object; an absent body is an empty object. 413 over the size limit,
+     * 415 for a body that is not {@code application/json} (UTF-8), 400 for text that is not JSON,
+     * 422 for JSON that is not an object.
+     */
+    JsonNode readBody(Context ctx) {
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > config.maxBodyBytes()) {
+            throw tooLarge();
+        }
+        boolean chunked = ctx.header("Transfer-Encoding") != null;
+        if (declared == 0 || (declared < 0 && !chunked)) {
+            return Json.object();
+        }
+        byte[] bytes;
+        try (InputStream in = ctx.req().getInputStream()) {
+            bytes = in.readNBytes((int) config.maxBodyBytes() + 1);
+        } catch (IOException e) {
+            throw new ApiProblem(400, "invalid_body", "The request body could not be read");
+        }
+        if (bytes.length > config.maxBodyBytes()) {
+            throw tooLarge();
+        }
+        if (bytes.length == 0) {
+            return Json.object();
+        }
+        requireJsonContentType(ctx.header("Content-Type"));
+        JsonNode node;
+        try {
+            node = Json.parse(bytes);
+        } catch (JsonProcessingException e) {
+            throw new ApiProblem(400, "invalid_json", "The request body is not valid JSON");
+        } catch (IOException e) {
+            throw new ApiProblem(400, "invalid_json", "The request body is not valid JSON");
+        }
+        if (node == null || !node.isObject()) {
+            throw ApiProblem.field("body", "must be a JSON object");
+        }
+        return node;
+    }
+
+    private ApiProblem tooLarge() {
+        return new ApiProblem(413, "payload_too_large", "The request body is larger than " + config.maxBodyBytes() + " bytes");
+    }
+
+    private static void requireJsonContentType(String contentType) {
+        if (contentType == null) {
+            throw unsupported();
+        }
+        String[] parts = contentType.split(";");
+        String type = parts[0].trim().toLowerCase(Locale.ROOT);
+        boolean json = type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
+        if (!json) {
+            throw unsupported();
+        }
+        for (int i = 1; i < parts.length; i++) {
+            String[] kv = parts[i].trim().split("=", 2);
+            if (kv.length == 2 && kv[0].trim().equalsIgnoreCase("charset")
+                    && !kv[1].trim().replace("\"", "").equalsIgnoreCase("utf-8")) {
+                throw unsupported();
+            }
+        }
+    }
+
+    private static ApiProblem unsupported() {
+        return new ApiProblem(415, "unsupported_media_type", "The request body must be application/json (UTF-8)");
+    }
+}

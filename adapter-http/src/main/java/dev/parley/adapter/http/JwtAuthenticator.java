@@ -1,0 +1,218 @@
+package dev.parley.adapter.http;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyType;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.jwk.source.ImmutableSecret;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.proc.ConfigurableJWTProcessor;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.text.ParseException;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Verifies signed JWTs (compact JWS) with nimbus-jose-jwt and answers their {@code sub}.
+ *
+ * <p>One key family per authenticator: an HS256 shared secret ({@link #hs256}), or public keys for
+ * RS256/ES256 ({@link #publicKey}, {@link #publicKeyPem}, {@link #jwks}, {@link #jwksFile}). Only
+ * the algorithms of the configured keys are accepted, so {@code alg: none} and algorithm confusion
+ * (an HS256 token "signed" with a public key) are refused. {@code exp} and {@code sub} are
+ * required; {@code exp}/{@code nbf} are checked with a small leeway (30 s by default); {@code iss}
+ * and {@code aud} are checked when configured. Thread-safe.
+ *
+ * <pre>{@code
+ * Authenticator auth = JwtAuthenticator.hs256(secretBytes).issuer("https://id.example").audience("parley").build();
+ * }</pre>
+ */
+public final class JwtAuthenticator implements Authenticator {
+    /** Longest token looked at; anything longer is refused unparsed. */
+    public static final int MAX_TOKEN_LENGTH = 8192;
+    /** Longest {@code sub} accepted as a user id. */
+    public static final int MAX_SUBJECT_LENGTH = 255;
+
+    private final ConfigurableJWTProcessor<SecurityContext> processor;
+
+    private JwtAuthenticator(Builder builder) {
+        DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
+        p.setJWSKeySelector(new JWSVerificationKeySelector<>(builder.algorithms, builder.keys));
+        JWTClaimsSet exact = builder.issuer == null ? new JWTClaimsSet.Builder().build()
+                : new JWTClaimsSet.Builder().issuer(builder.issuer).build();
+        Set<String> required = new HashSet<>(Set.of("sub", "exp"));
+        if (builder.audience != null) {
+            required.add("aud");
+        }
+        DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(
+                builder.audience == null ? null : Set.of(builder.audience), exact, required, null);
+        claims.setMaxClockSkew((int) builder.leeway.toSeconds());
+        p.setJWTClaimsSetVerifier(claims);
+        this.processor = p;
+    }
+
+    /** HS256 with a shared secret of at least 32 bytes. */
+    public static Builder hs256(byte[] secret) {
+        Objects.requireNonNull(secret, "secret");
+        if (secret.length < 32) {
+            throw new IllegalArgumentException("an HS256 secret needs at least 32 bytes (256 bits)");
+        }
+        return new Builder(Set.of(JWSAlgorithm.HS256), new ImmutableSecret<>(secret.clone()));
+    }
+
+    /** RS256 for an RSA public key, ES256 for an EC P-256 public key. */
+    public static Builder publicKey(PublicKey key) {
+        Objects.requireNonNull(key, "key");
+        return fromJwks(new JWKSet(toJwk(key)));
+    }
+
+    /** A PEM {@code -----BEGIN PUBLIC KEY-----} block (X.509 SubjectPublicKeyInfo) with an RSA or EC P-256 key. */
+    public static Builder publicKeyPem(String pem) {
+        Objects.requireNonNull(pem, "pem");
+        String base64 = pem.replaceAll("-----(BEGIN|END) PUBLIC KEY-----", "").replaceAll("\\s", "");
+        byte[] der;
+        try {
+            der = Base64.getDecoder().decode(base64);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a PEM public key", e);
+        }
+        for (String algorithm : new String[] {"RSA", "EC"}) {
+            try {
+                return publicKey(KeyFactory.getInstance(algorithm).generatePublic(new X509EncodedKeySpec(der)));
+            } catch (GeneralSecurityException e) {
+                // try the next key type
+            }
+        }
+        throw new IllegalArgumentException("the PEM block holds neither an RSA nor an EC public key");
+    }
+
+    /** A JSON Web Key Set; its RSA keys verify RS256 and its EC P-256 keys ES256 (private and secret parts are ignored). */
+    public static Builder jwks(String jwksJson) {
+        Objects.requireNonNull(jwksJson, "jwksJson");
+        try {
+            return fromJwks(JWKSet.parse(jwksJson));
+        } catch (ParseException e) {
+            throw new IllegalArgumentException("not a JSON Web Key Set: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #jwks(String)} read from a file (UTF-8). */
+    public static Builder jwksFile(Path path) {
+        try {
+            return jwks(Files.readString(path, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read JWKS file " + path, e);
+        }
+    }
+
+    private static Builder fromJwks(JWKSet set) {
+        JWKSet publicKeys = set.toPublicJWKSet();
+        Set<JWSAlgorithm> algorithms = new HashSet<>();
+        for (JWK key : publicKeys.getKeys()) {
+            if (key.getKeyType() == KeyType.RSA) {
+                algorithms.add(JWSAlgorithm.RS256);
+            } else if (key.getKeyType() == KeyType.EC && Curve.P_256.equals(((ECKey) key).getCurve())) {
+                algorithms.add(JWSAlgorithm.ES256);
+            }
+        }
+        if (algorithms.isEmpty()) {
+            throw new IllegalArgumentException("no RSA or EC P-256 public key in the key set");
+        }
+        return new Builder(Set.copyOf(algorithms), new ImmutableJWKSet<>(publicKeys));
+    }
+
+    private static JWK toJwk(PublicKey key) {
+        if (key instanceof RSAPublicKey rsa) {
+            return new RSAKey.Builder(rsa).build();
+        }
+        if (key instanceof ECPublicKey ec) {
+            Curve curve = Curve.forECParameterSpec(ec.getParams());
+            if (!Curve.P_256.equals(curve)) {
+                throw new IllegalArgumentException("only EC keys on P-256 (ES256) are supported");
+            }
+            return new ECKey.Builder(curve, ec).build();
+        }
+        throw new IllegalArgumentException("unsupported public key type " + key.getAlgorithm());
+    }
+
+    @Override
+    public Optional<String> authenticate(String bearerToken) {
+        if (bearerToken == null || bearerToken.isEmpty() || bearerToken.length() > MAX_TOKEN_LENGTH) {
+            return Optional.empty();
+        }
+        try {
+            String subject = processor.process(bearerToken, null).getSubject();
+            if (subject == null || subject.isBlank() || subject.length() > MAX_SUBJECT_LENGTH) {
+                return Optional.empty();
+            }
+            return Optional.of(subject);
+        } catch (ParseException | com.nimbusds.jose.proc.BadJOSEException | com.nimbusds.jose.JOSEException e) {
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            // a token crafted to break the parser is just a bad token
+            return Optional.empty();
+        }
+    }
+
+    /** Options common to every key family. */
+    public static final class Builder {
+        private final Set<JWSAlgorithm> algorithms;
+        private final JWKSource<SecurityContext> keys;
+        private String issuer;
+        private String audience;
+        private Duration leeway = Duration.ofSeconds(30);
+
+        private Builder(Set<JWSAlgorithm> algorithms, JWKSource<SecurityContext> keys) {
+            this.algorithms = algorithms;
+            this.keys = keys;
+        }
+
+        /** Required {@code iss} value; null (the default) accepts any issuer. */
+        public Builder issuer(String expectedIssuer) {
+            this.issuer = expectedIssuer;
+            return this;
+        }
+
+        /** Required {@code aud} value (the token's audience must contain it); null (the default) skips the check. */
+        public Builder audience(String expectedAudience) {
+            this.audience = expectedAudience;
+            return this;
+        }
+
+        /** Clock skew allowed on {@code exp} and {@code nbf}, 0 to 5 minutes; 30 s by default. */
+        public Builder leeway(Duration allowedSkew) {
+            Objects.requireNonNull(allowedSkew, "allowedSkew");
+            if (allowedSkew.isNegative() || allowedSkew.compareTo(Duration.ofMinutes(5)) > 0) {
+                throw new IllegalArgumentException("leeway must be between 0 and 5 minutes");
+            }
+            this.leeway = allowedSkew;
+            return this;
+        }
+
+        public JwtAuthenticator build() {
+            return new JwtAuthenticator(this);
+        }
+    }
+}

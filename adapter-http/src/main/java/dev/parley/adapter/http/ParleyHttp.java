@@ -1,0 +1,183 @@
+package dev.parley.adapter.http;
+
+import dev.parley.chat.port.in.ChatUseCases;
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The Parley HTTP API (REST, server-sent events and WebSocket, as in the project's HTTP contract)
+ * on Javalin 7, talking only to {@link ChatUseCases}.
+ *
+ * <p>Mount it on your own Javalin app:
+ * <pre>{@code
+ * ParleyHttp.Config config = ParleyHttp.config(chatService, JwtAuthenticator.hs256(secret).build()).build();
+ * Javalin app = Javalin.create(cfg -> {
+ *     cfg.concurrency.useVirtualThreads = true;   // used when the JVM has them
+ *     ParleyHttp.install(cfg, config);
+ *     cfg.routes.get("/hello", ctx -> ctx.result("your own routes live beside it"));
+ * }).start(8080);
+ * }</pre>
+ * or run it alone with {@link #start(Config, int)}. The API owns {@code /api/v1/*} (unknown paths
+ * there answer problem+json 404/405), {@code /health}, {@code /ready}, {@code /openapi.json} and
+ * {@code /docs}.
+ */
+public final class ParleyHttp {
+    private ParleyHttp() {}
+
+    /** Starts building a configuration; every other setting has a default. */
+    public static Config.Builder config(ChatUseCases chat, Authenticator authenticator) {
+        return new Config.Builder(chat, authenticator);
+    }
+
+    /** Registers every route, the WebSocket endpoint and their error handling on an embedder's Javalin config. */
+    public static void install(JavalinConfig cfg, Config config) {
+        Objects.requireNonNull(cfg, "cfg");
+        Objects.requireNonNull(config, "config");
+        new Api(config).install(cfg, false);
+    }
+
+    /**
+     * A Javalin app that serves only this API (virtual threads when the JVM has them, problem+json
+     * 404/405 for every unknown path), not yet started.
+     */
+    public static Javalin create(Config config) {
+        Objects.requireNonNull(config, "config");
+        return Javalin.create(cfg -> {
+            cfg.concurrency.useVirtualThreads = true;
+            cfg.startup.showJavalinBanner = false;
+            new Api(config).install(cfg, true);
+        });
+    }
+
+    /** {@link #create(Config)} started on {@code port} (0 for an ephemeral port; see {@link Javalin#port()}). */
+    public static Javalin start(Config config, int port) {
+        return create(config).start(port);
+    }
+
+    /**
+     * Settings of the API. Build with {@link ParleyHttp#config(ChatUseCases, Authenticator)}.
+     *
+     * @param chat                 the inbound port every route talks to
+     * @param authenticator        turns bearer tokens into user ids
+     * @param rateLimitPerMinute   requests per user per minute (token bucket; 0 disables), default 120
+     * @param maxBodyBytes         largest request body, default 1 MiB (also the largest WebSocket frame)
+     * @param maxMessageChars      longest chat message in Unicode code points, default 32,000
+     * @param heartbeatInterval    idle time after which a stream gets a heartbeat, default 15 s
+     * @param corsOrigins          origins allowed by CORS ({@code *} for any), default none
+     * @param webSocketOrigins     browser origins allowed to open the WebSocket ({@code *} for any); a
+     *                             request without {@code Origin} or from the server's own host is always allowed
+     * @param webSocketAuthTimeout how long an unauthenticated WebSocket stays open, default 10 s
+     * @param syncChatTimeout      how long a non-streaming chat waits for its run, default 5 min
+     * @param readinessCheck       what {@code GET /ready} runs (throws when not ready), default {@link ChatUseCases#checkReady()}
+     */
+    public record Config(ChatUseCases chat, Authenticator authenticator, int rateLimitPerMinute, long maxBodyBytes,
+                         int maxMessageChars, Duration heartbeatInterval, Set<String> corsOrigins,
+                         Set<String> webSocketOrigins, Duration webSocketAuthTimeout, Duration syncChatTimeout,
+                         Runnable readinessCheck) {
+        public static final int DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
+        public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+        public static final int DEFAULT_MAX_MESSAGE_CHARS = 32_000;
+
+        public Config {
+            Objects.requireNonNull(chat, "chat");
+            Objects.requireNonNull(authenticator, "authenticator");
+            if (rateLimitPerMinute < 0) {
+                throw new IllegalArgumentException("rateLimitPerMinute must not be negative");
+            }
+            if (maxBodyBytes < 1024 || maxBodyBytes > Integer.MAX_VALUE - 1) {
+                throw new IllegalArgumentException("maxBodyBytes must be between 1 KiB and 2 GiB");
+            }
+            if (maxMessageChars < 1) {
+                throw new IllegalArgumentException("maxMessageChars must be positive");
+            }
+            requirePositive(heartbeatInterval, "heartbeatInterval");
+            requirePositive(webSocketAuthTimeout, "webSocketAuthTimeout");
+            requirePositive(syncChatTimeout, "syncChatTimeout");
+            corsOrigins = Set.copyOf(corsOrigins);
+            webSocketOrigins = Set.copyOf(webSocketOrigins);
+            Objects.requireNonNull(readinessCheck, "readinessCheck");
+        }
+
+        private static void requirePositive(Duration d, String name) {
+            Objects.requireNonNull(d, name);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive");
+            }
+        }
+
+        /** Builder with the documented defaults. */
+        public static final class Builder {
+            private final ChatUseCases chat;
+            private final Authenticator authenticator;
+            private int rateLimitPerMinute = DEFAULT_RATE_LIMIT_PER_MINUTE;
+            private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+            private int maxMessageChars = DEFAULT_MAX_MESSAGE_CHARS;
+            private Duration heartbeatInterval = Duration.ofSeconds(15);
+            private final Set<String> corsOrigins = new LinkedHashSet<>();
+            private final Set<String> webSocketOrigins = new LinkedHashSet<>();
+            private Duration webSocketAuthTimeout = Duration.ofSeconds(10);
+            private Duration syncChatTimeout = Duration.ofMinutes(5);
+            private Runnable readinessCheck;
+
+            Builder(ChatUseCases chat, Authenticator authenticator) {
+                this.chat = Objects.requireNonNull(chat, "chat");
+                this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+            }
+
+            public Builder rateLimitPerMinute(int requests) {
+                this.rateLimitPerMinute = requests;
+                return this;
+            }
+
+            public Builder maxBodyBytes(long bytes) {
+                this.maxBodyBytes = bytes;
+                return this;
+            }
+
+            public Builder maxMessageChars(int codePoints) {
+                this.maxMessageChars = codePoints;
+                return this;
+            }
+
+            public Builder heartbeatInterval(Duration interval) {
+                this.heartbeatInterval = interval;
+                return this;
+            }
+
+            public Builder corsOrigins(String... origins) {
+                this.corsOrigins.addAll(Set.of(origins));
+                return this;
+            }
+
+            public Builder webSocketOrigins(String... origins) {
+                this.webSocketOrigins.addAll(Set.of(origins));
+                return this;
+            }
+
+            public Builder webSocketAuthTimeout(Duration timeout) {
+                this.webSocketAuthTimeout = timeout;
+                return this;
+            }
+
+            public Builder syncChatTimeout(Duration timeout) {
+                this.syncChatTimeout = timeout;
+                return this;
+            }
+
+            public Builder readinessCheck(Runnable check) {
+                this.readinessCheck = check;
+                return this;
+            }
+
+            public Config build() {
+                return new Config(chat, authenticator, rateLimitPerMinute, maxBodyBytes, maxMessageChars, heartbeatInterval,
+                        corsOrigins, webSocketOrigins, webSocketAuthTimeout, syncChatTimeout,
+                        readinessCheck == null ? chat::checkReady : readinessCheck);
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+package dev.parley.adapter.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.ContentPart;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.Page;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.Step;
+import dev.parley.chat.model.ToolCall;
+import dev.parley.chat.model.ToolSpec;
+import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.in.AgentInfo;
+import dev.parley.chat.port.in.RunOutcome;
+import java.math.BigDecimal;
+import java.util.Map;
+import java.util.function.Function;
+
+/** Domain values as the JSON resources of the HTTP contract (field names, order and nulls as documented). */
+final class Wire {
+    private Wire() {}
+
+    static ObjectNode thread(ChatThread t) {
+        ObjectNode o = Json.object();
+        o.put("id", t.id().value());
+        o.put("object", "thread");
+        o.put("agent_id", t.agentId());
+        o.put("title", t.title());
+        o.put("created_at", Json.time(t.createdAt()));
+        o.put("updated_at", Json.time(t.updatedAt()));
+        o.set("metadata", metadata(t.metadata()));
+        return o;
+    }
+
+    static ObjectNode message(Message m) {
+        ObjectNode o = Json.object();
+        o.put("id", m.id().value());
+        o.put("object", "message");
+        o.put("thread_id", m.threadId().value());
+        o.put("run_id", m.runId() == null ? null : m.runId().value());
+        o.put("role", m.role().wireName());
+        ArrayNode content = o.putArray("content");
+        for (ContentPart part : m.content()) {
+            ObjectNode p = content.addObject();
+            p.put("type", part.type());
+            if (part instanceof ContentPart.Text text) {
+                p.put("text", text.text());
+            } else if (part instanceof ContentPart.ImageUrl image) {
+                p.put("url", image.url());
+            }
+        }
+        o.put("status", m.status().wireName());
+        o.put("created_at", Json.time(m.createdAt()));
+        o.set("metadata", metadata(m.metadata()));
+        ArrayNode calls = o.putArray("tool_calls");
+        for (ToolCall call : m.toolCalls()) {
+            calls.add(toolCall(call));
+        }
+        o.put("tool_call_id", m.toolCallId());
+        return o;
+    }
+
+    static ObjectNode run(Run r) {
+        ObjectNode o = Json.object();
+        o.put("id", r.id().value());
+        o.put("object", "run");
+        o.put("thread_id", r.threadId().value());
+        o.put("agent_id", r.agentId());
+        o.put("status", r.status().wireName());
+        o.put("created_at", Json.time(r.createdAt()));
+        o.put("started_at", Json.time(r.startedAt()));
+        o.put("completed_at", Json.time(r.completedAt()));
+        o.put("model", r.model());
+        o.set("usage", usage(r.usage()));
+        putCost(o, r.costUsd());
+        if (r.error() == null) {
+            o.putNull("error");
+        } else {
+            ObjectNode e = o.putObject("error");
+            e.put("code", r.error().code());
+            e.put("message", r.error().message());
+        }
+        return o;
+    }
+
+    static ObjectNode runWithSteps(RunOutcome outcome) {
+        ObjectNode o = run(outcome.run());
+        ArrayNode steps = o.putArray("steps");
+        for (Step s : outcome.steps()) {
+            steps.add(step(s));
+        }
+        return o;
+    }
+
+    static ObjectNode step(Step s) {
+        ObjectNode o = Json.object();
+        o.put("id", s.id().value());
+        o.put("object", "step");
+        o.put("run_id", s.runId().value());
+        o.put("type", s.type().wireName());
+        o.put("status", s.status().wireName());
+        o.put("started_at", Json.time(s.startedAt()));
+        o.put("completed_at", Json.time(s.completedAt()));
+        o.put("latency_ms", s.latencyMs());
+        if (s.toolCall() == null) {
+            o.putNull("tool_call");
+        } else {
+            ObjectNode call = toolCall(s.toolCall());
+            call.put("output", s.output());
+            call.put("error", s.error());
+            o.set("tool_call", call);
+        }
+        o.set("usage", usage(s.usage()));
+        return o;
+    }
+
+    static ObjectNode agent(AgentInfo a) {
+        ObjectNode o = Json.object();
+        o.put("id", a.id());
+        o.put("name", a.name());
+        o.put("description", a.description());
+        o.put("model", a.model());
+        ArrayNode tools = o.putArray("tools");
+        for (ToolSpec tool : a.tools()) {
+            ObjectNode t = tools.addObject();
+            t.put("name", tool.name());
+            t.put("description", tool.description());
+            t.set("parameters", jsonOrString(tool.parametersSchema()));
+        }
+        return o;
+    }
+
+    static <T> ObjectNode page(Page<T> page, Function<T, ObjectNode> item) {
+        ObjectNode o = Json.object();
+        o.put("object", "list");
+        ArrayNode data = o.putArray("data");
+        for (T t : page.items()) {
+            data.add(item.apply(t));
+        }
+        o.put("has_more", page.hasMore());
+        o.put("next_cursor", page.nextCursor());
+        return o;
+    }
+
+    static ObjectNode usage(Usage u) {
+        ObjectNode o = Json.object();
+        o.put("input_tokens", u.inputTokens());
+        o.put("output_tokens", u.outputTokens());
+        o.put("total_tokens", u.totalTokens());
+        return o;
+    }
+
+    static ObjectNode toolCall(ToolCall call) {
+        ObjectNode o = Json.object();
+        o.put("id", call.id());
+        o.put("name", call.name());
+        o.set("arguments", jsonOrString(call.arguments()));
+        return o;
+    }
+
+    /** The heartbeat's data line: no run id, no seq (it is not part of the run's log). */
+    static ObjectNode heartbeat() {
+        ObjectNode o = Json.object();
+        o.put("type", "heartbeat");
+        return o;
+    }
+
+    /** An event as its SSE {@code data} and WebSocket frame: {@code type}, {@code run_id}, {@code seq}, then its own fields. */
+    static ObjectNode event(RunEvent event) {
+        if (event instanceof RunEvent.Heartbeat) {
+            return heartbeat();
+        }
+        ObjectNode o = Json.object();
+        o.put("type", event.type());
+        o.put("run_id", event.runId().value());
+        o.put("seq", event.seq());
+        if (event instanceof RunEvent.RunStarted e) {
+            o.put("thread_id", e.threadId().value());
+            o.put("message_id", e.messageId().value());
+            o.put("agent_id", e.agentId());
+        } else if (event instanceof RunEvent.Token e) {
+            o.put("content", e.content());
+        } else if (event instanceof RunEvent.Thinking e) {
+            o.put("content", e.content());
+        } else if (event instanceof RunEvent.TraceStart e) {
+            o.put("step_id", e.stepId().value());
+            o.set("tool_call", toolCall(e.toolCall()));
+        } else if (event instanceof RunEvent.TraceUpdate e) {
+            o.put("step_id", e.stepId().value());
+            o.put("content", e.content());
+        } else if (event instanceof RunEvent.TraceEnd e) {
+            o.put("step_id", e.stepId().value());
+            o.put("status", e.status().wireName());
+            o.put("output", e.output());
+            o.put("error", e.error());
+            o.put("latency_ms", e.latencyMs());
+        } else if (event instanceof RunEvent.Done e) {
+            o.put("thread_id", e.threadId().value());
+            o.put("message_id", e.messageId().value());
+            o.set("usage", usage(e.usage()));
+            o.put("tokens_used", e.usage().totalTokens());
+            putCost(o, e.costUsd());
+        } else if (event instanceof RunEvent.Error e) {
+            o.put("code", e.code());
+            o.put("message", e.message());
+        } else if (event instanceof RunEvent.Cancelled e) {
+            o.put("message_id", e.messageId() == null ? null : e.messageId().value());
+        }
+        return o;
+    }
+
+    static void putCost(ObjectNode o, BigDecimal cost) {
+        if (cost == null) {
+            o.putNull("cost_usd");
+        } else {
+            o.put("cost_usd", cost.signum() == 0 ? BigDecimal.ZERO : cost.stripTrailingZeros());
+        }
+    }
+
+    private static ObjectNode metadata(Map<String, String> metadata) {
+        ObjectNode o = Json.object();
+        metadata.entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(e -> o.put(e.getKey(), e.getValue()));
+        return o;
+    }
+
+    /** A JSON text the model or a tool author wrote: embedded as JSON when it parses, else kept as a string. */
+    private static JsonNode jsonOrString(String text) {
+        try {
+            return Json.parse(text);
+        } catch (Exception e) {
+            return Json.object().textNode(text);
+        }
+    }
+}

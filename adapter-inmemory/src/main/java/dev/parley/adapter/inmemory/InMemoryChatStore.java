@@ -1,0 +1,198 @@
+package dev.parley.adapter.inmemory;
+
+import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.Step;
+import dev.parley.chat.model.StepId;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.out.ChatStore;
+import dev.parley.chat.port.out.IdempotencyRecord;
+import dev.parley.chat.port.out.IdempotencyStore;
+import dev.parley.chat.port.out.MessageStore;
+import dev.parley.chat.port.out.RunEventStore;
+import dev.parley.chat.port.out.RunStore;
+import dev.parley.chat.port.out.ThreadStore;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * The reference {@link ChatStore}: plain maps guarded by one store-wide lock. Every store call
+ * holds the lock for its duration; a transaction holds it from start to end, so transactions are
+ * serializable and {@link ThreadStore#lock} needs no lock of its own. Changes made inside a
+ * transaction are recorded in an undo log and reverted when the work throws.
+ */
+final class InMemoryChatStore implements ChatStore {
+    final ReentrantLock lock = new ReentrantLock();
+    private Deque<Runnable> undo; // non-null while the lock holder is inside a transaction
+
+    final Map<ThreadId, ChatThread> threads = new HashMap<>();
+    final Map<ThreadId, List<Message>> messagesByThread = new HashMap<>();
+    final Map<MessageId, Message> messagesById = new HashMap<>();
+    final Map<RunId, Run> runs = new HashMap<>();
+    final Map<ThreadId, List<RunId>> runsByThread = new HashMap<>();
+    final Map<RunId, List<Step>> stepsByRun = new HashMap<>();
+    final Map<StepId, Step> steps = new HashMap<>();
+    final Map<RunId, List<RunEvent>> events = new HashMap<>();
+    final Map<IdempotencyKey, IdempotencyRecord> idempotency = new HashMap<>();
+
+    private final InMemoryThreadStore threadStore = new InMemoryThreadStore(this);
+    private final InMemoryMessageStore messageStore = new InMemoryMessageStore(this);
+    private final InMemoryRunStore runStore = new InMemoryRunStore(this);
+    private final InMemoryRunEventStore eventStore = new InMemoryRunEventStore(this);
+    private final InMemoryIdempotencyStore idempotencyStore = new InMemoryIdempotencyStore(this);
+
+    record IdempotencyKey(String ownerId, String scope, String key) {}
+
+    @Override
+    public ThreadStore threads() {
+        return threadStore;
+    }
+
+    @Override
+    public MessageStore messages() {
+        return messageStore;
+    }
+
+    @Override
+    public RunStore runs() {
+        return runStore;
+    }
+
+    @Override
+    public RunEventStore events() {
+        return eventStore;
+    }
+
+    @Override
+    public IdempotencyStore idempotency() {
+        return idempotencyStore;
+    }
+
+    @Override
+    public <T> T inTransaction(Supplier<T> work) {
+        lock.lock();
+        try {
+            if (undo != null) {
+                return work.get(); // nested: join the outer transaction
+            }
+            undo = new ArrayDeque<>();
+            try {
+                T result = work.get();
+                undo = null;
+                return result;
+            } catch (Throwable failure) {
+                Deque<Runnable> log = undo;
+                undo = null;
+                while (!log.isEmpty()) {
+                    log.pop().run();
+                }
+                throw failure;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void ping() {
+        // always reachable
+    }
+
+    /** Runs {@code action} under the store lock. */
+    <T> T locked(Supplier<T> action) {
+        lock.lock();
+        try {
+            return action.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void locked(Runnable action) {
+        lock.lock();
+        try {
+            action.run();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // --- mutations that can be undone (call with the lock held) ---
+
+    private void recordUndo(Runnable revert) {
+        if (undo != null) {
+            undo.push(revert);
+        }
+    }
+
+    <K, V> void put(Map<K, V> map, K key, V value) {
+        V previous = map.put(key, value);
+        recordUndo(() -> {
+            if (previous == null) {
+                map.remove(key);
+            } else {
+                map.put(key, previous);
+            }
+        });
+    }
+
+    <K, V> V remove(Map<K, V> map, K key) {
+        V previous = map.remove(key);
+        if (previous != null) {
+            recordUndo(() -> map.put(key, previous));
+        }
+        return previous;
+    }
+
+    <E> void add(List<E> list, int index, E element) {
+        list.add(index, element);
+        recordUndo(() -> list.remove(index));
+    }
+
+    <E> void add(List<E> list, E element) {
+        add(list, list.size(), element);
+    }
+
+    <E> E removeAt(List<E> list, int index) {
+        E previous = list.remove(index);
+        recordUndo(() -> list.add(index, previous));
+        return previous;
+    }
+
+    <E> void set(List<E> list, int index, E element) {
+        E previous = list.set(index, element);
+        recordUndo(() -> list.set(index, previous));
+    }
+
+    /** The list under {@code key}, created (undoably) when absent. */
+    <K, E> List<E> listFor(Map<K, List<E>> map, K key) {
+        List<E> list = map.get(key);
+        if (list == null) {
+            list = new ArrayList<>();
+            put(map, key, list);
+        }
+        return list;
+    }
+
+    // --- shared checks (call with the lock held) ---
+
+    boolean isLive(ThreadId id) {
+        ChatThread t = threads.get(id);
+        return t != null && !t.isDeleted();
+    }
+
+    static ConflictException duplicate(String what) {
+        return new ConflictException("duplicate", what + " already exists");
+    }
+}

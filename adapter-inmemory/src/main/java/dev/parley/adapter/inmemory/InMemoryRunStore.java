@@ -1,0 +1,207 @@
+package dev.parley.adapter.inmemory;
+
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.NotFoundException;
+import dev.parley.chat.model.Page;
+import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.Step;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.out.RunStore;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/** Runs and steps of an {@link InMemoryChatStore}. */
+final class InMemoryRunStore implements RunStore {
+    private static final String CURSOR_KIND = "run";
+    private static final Comparator<Run> OLDEST_FIRST = Comparator.comparing(Run::createdAt).thenComparing(Run::id);
+    private static final Comparator<Run> NEWEST_FIRST = OLDEST_FIRST.reversed();
+
+    private final InMemoryChatStore db;
+
+    InMemoryRunStore(InMemoryChatStore db) {
+        this.db = db;
+    }
+
+    @Override
+    public void insert(Run run) {
+        db.locked(() -> {
+            if (!db.threads.containsKey(run.threadId())) {
+                throw NotFoundException.thread(run.threadId());
+            }
+            if (db.runs.containsKey(run.id())) {
+                throw InMemoryChatStore.duplicate("run " + run.id());
+            }
+            if (run.status() == RunStatus.IN_PROGRESS && anotherInProgress(run)) {
+                throw ConflictException.runInProgress(run.threadId());
+            }
+            db.put(db.runs, run.id(), run);
+            db.add(db.listFor(db.runsByThread, run.threadId()), run.id());
+        });
+    }
+
+    @Override
+    public Optional<Run> find(RunId id) {
+        return db.locked(() -> Optional.ofNullable(db.runs.get(id)).filter(r -> db.isLive(r.threadId())));
+    }
+
+    @Override
+    public boolean update(Run run, RunStatus expected) {
+        Require.notNull(expected, "expected");
+        return db.locked(() -> {
+            Run stored = db.runs.get(run.id());
+            if (stored == null || stored.status() != expected) {
+                return false;
+            }
+            Require.that(stored.threadId().equals(run.threadId()), "a run never moves to another thread");
+            if (run.status() == RunStatus.IN_PROGRESS && anotherInProgress(run)) {
+                throw ConflictException.runInProgress(run.threadId());
+            }
+            db.put(db.runs, run.id(), run);
+            return true;
+        });
+    }
+
+    private boolean anotherInProgress(Run run) {
+        for (RunId id : db.runsByThread.getOrDefault(run.threadId(), List.of())) {
+            Run other = db.runs.get(id);
+            if (!id.equals(run.id()) && other.status() == RunStatus.IN_PROGRESS) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public List<Run> active(ThreadId threadId) {
+        List<Run> found = db.locked(() -> {
+            List<Run> out = new ArrayList<>();
+            for (Run r : runsOf(threadId)) {
+                if (r.status().isActive()) {
+                    out.add(r);
+                }
+            }
+            return out;
+        });
+        found.sort(OLDEST_FIRST);
+        return List.copyOf(found);
+    }
+
+    @Override
+    public Page<Run> page(ThreadId threadId, PageRequest page) {
+        Run after = page.cursor() == null ? null : decode(page.cursor());
+        List<Run> found = db.locked(() -> {
+            List<Run> out = new ArrayList<>();
+            for (Run r : runsOf(threadId)) {
+                if (after == null || NEWEST_FIRST.compare(r, after) > 0) {
+                    out.add(r);
+                }
+            }
+            return out;
+        });
+        found.sort(NEWEST_FIRST);
+        return Pages.of(found, page.limit(), last -> Cursors.encode(CURSOR_KIND, Cursors.instant(last.createdAt()),
+                last.id().value()));
+    }
+
+    /** A stand-in run carrying the cursor's sort key. */
+    private static Run decode(String cursor) {
+        String[] f = Cursors.decode(cursor, CURSOR_KIND, 2);
+        Instant createdAt = Cursors.parseInstant(f[0]);
+        RunId id = Cursors.parseId(RunId.parse(f[1]));
+        return new Run(id, new ThreadId("thr_cursor"), "cursor", null, new MessageId("msg_cursor"),
+                RunStatus.QUEUED, null, null, null, null, createdAt, null, null);
+    }
+
+    @Override
+    public List<Run> withStatus(RunStatus status, int max) {
+        Require.that(max >= 0, "max must not be negative");
+        List<Run> found = db.locked(() -> {
+            List<Run> out = new ArrayList<>();
+            for (Run r : db.runs.values()) {
+                if (r.status() == status && db.isLive(r.threadId())) {
+                    out.add(r);
+                }
+            }
+            return out;
+        });
+        found.sort(OLDEST_FIRST);
+        return List.copyOf(found.subList(0, Math.min(max, found.size())));
+    }
+
+    private List<Run> runsOf(ThreadId threadId) {
+        if (!db.isLive(threadId)) {
+            return List.of();
+        }
+        List<Run> out = new ArrayList<>();
+        for (RunId id : db.runsByThread.getOrDefault(threadId, List.of())) {
+            out.add(db.runs.get(id));
+        }
+        return out;
+    }
+
+    @Override
+    public void insertStep(Step step) {
+        db.locked(() -> {
+            if (!db.runs.containsKey(step.runId())) {
+                throw NotFoundException.run(step.runId());
+            }
+            if (db.steps.containsKey(step.id())) {
+                throw InMemoryChatStore.duplicate("step " + step.id());
+            }
+            List<Step> list = db.listFor(db.stepsByRun, step.runId());
+            db.add(list, insertionPoint(list, step), step);
+            db.put(db.steps, step.id(), step);
+        });
+    }
+
+    @Override
+    public void updateStep(Step step) {
+        db.locked(() -> {
+            Step stored = db.steps.get(step.id());
+            if (stored == null) {
+                throw new NotFoundException("not_found", "No step " + step.id());
+            }
+            Require.that(stored.runId().equals(step.runId()), "a step never moves to another run");
+            List<Step> list = db.stepsByRun.get(step.runId());
+            int index = list.indexOf(stored);
+            if (stored.position() == step.position()) {
+                db.set(list, index, step);
+            } else {
+                db.removeAt(list, index);
+                db.add(list, insertionPoint(list, step), step);
+            }
+            db.put(db.steps, step.id(), step);
+        });
+    }
+
+    /** Where {@code step} goes in the position-ordered list; a taken position is a duplicate. */
+    private static int insertionPoint(List<Step> list, Step step) {
+        int i = 0;
+        while (i < list.size() && list.get(i).position() < step.position()) {
+            i++;
+        }
+        if (i < list.size() && list.get(i).position() == step.position()) {
+            throw InMemoryChatStore.duplicate("step position " + step.position() + " of run " + step.runId());
+        }
+        return i;
+    }
+
+    @Override
+    public List<Step> steps(RunId runId) {
+        return db.locked(() -> {
+            Run run = db.runs.get(runId);
+            if (run == null || !db.isLive(run.threadId())) {
+                return List.of();
+            }
+            return List.copyOf(db.stepsByRun.getOrDefault(runId, List.of()));
+        });
+    }
+}

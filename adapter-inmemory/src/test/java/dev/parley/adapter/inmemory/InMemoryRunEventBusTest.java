@@ -1,0 +1,376 @@
+package dev.parley.adapter.inmemory;
+
+import static dev.parley.chat.testkit.Fixtures.eventsOf;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.StorageUnavailableException;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.model.ToolCall;
+import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.out.RunEventStore;
+import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.testkit.Fixtures;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Behaviour of the in-memory bus beyond the port contract: batching, eviction, failure handling. */
+@Timeout(60)
+class InMemoryRunEventBusTest {
+    private static final Duration NEVER = Duration.ofHours(1);
+
+    private final RecordingStore store = new RecordingStore(InMemoryAdapters.runEventStore());
+    private final RunId run = Fixtures.runId();
+    private final ThreadId thread = Fixtures.threadId();
+    private final MessageId question = Fixtures.messageId();
+    private final List<InMemoryAdapters.EventBus> buses = new ArrayList<>();
+
+    @AfterEach
+    void closeBuses() {
+        buses.forEach(InMemoryAdapters.EventBus::close);
+    }
+
+    private InMemoryRunEventBus bus(InMemoryAdapters.EventBusBuilder builder) {
+        InMemoryAdapters.EventBus bus = builder.build();
+        buses.add(bus);
+        return (InMemoryRunEventBus) bus;
+    }
+
+    /** A bus whose background flusher never gets to run during a test. */
+    private InMemoryRunEventBus quietBus() {
+        return bus(InMemoryAdapters.eventBusBuilder(store).flushInterval(NEVER));
+    }
+
+    @Test
+    void should_write_tokens_in_one_batch_with_the_event_that_follows_them() {
+        // given
+        InMemoryRunEventBus bus = quietBus();
+        List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a", "b", "c")
+                .traceStart(Fixtures.stepId(), new ToolCall("call_1", "calculator", "{}")).tokens("d")
+                .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
+
+        // when
+        events.forEach(bus::publish);
+
+        // then
+        assertThat(store.batchSizes()).containsExactly(1, 4, 2);
+        assertThat(store.read(run, 0, 100)).containsExactlyElementsOf(events);
+    }
+
+    @Test
+    void should_write_buffered_tokens_once_64_are_waiting() {
+        // given
+        InMemoryRunEventBus bus = quietBus();
+        List<RunEvent> events = eventsOf(run).started(thread, question).tokens(words(130)).build();
+
+        // when
+        events.forEach(bus::publish);
+
+        // then
+        assertThat(store.batchSizes()).containsExactly(1, 64, 64);
+        assertThat(store.lastSeq(run)).isEqualTo(129);
+        assertThat(bus.lastSeq(run)).isEqualTo(131);
+    }
+
+    @Test
+    void should_write_buffered_tokens_in_the_background() {
+        // given
+        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(store).flushInterval(Duration.ofMillis(10)));
+
+        // when
+        eventsOf(run).started(thread, question).tokens("a", "b", "c").build().forEach(bus::publish);
+
+        // then
+        awaitTrue(() -> store.lastSeq(run) == 4);
+    }
+
+    @Test
+    void should_write_everything_buffered_on_flush_and_on_close() {
+        // given
+        InMemoryRunEventBus bus = quietBus();
+        eventsOf(run).started(thread, question).tokens("a", "b").build().forEach(bus::publish);
+
+        // when
+        bus.flush();
+        bus.publish(new RunEvent.Token(run, 4, "c"));
+        bus.close();
+
+        // then
+        assertThat(store.lastSeq(run)).isEqualTo(4);
+        assertThatThrownBy(() -> bus.publish(new RunEvent.Token(run, 5, "d"))).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void should_evict_a_finished_run_after_the_grace_period_and_replay_it_from_the_store() throws Exception {
+        // given
+        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(store).flushInterval(NEVER)
+                .evictFinishedAfter(Duration.ofSeconds(30)));
+        List<RunEvent> events = eventsOf(run).started(thread, question).tokens("x", "y")
+                .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
+        events.forEach(bus::publish);
+
+        // when
+        bus.evictExpired(System.nanoTime() + Duration.ofSeconds(10).toNanos());
+        boolean heldDuringGrace = bus.holdsInMemory(run);
+        bus.evictExpired(System.nanoTime() + Duration.ofSeconds(31).toNanos());
+
+        // then
+        assertThat(heldDuringGrace).isTrue();
+        assertThat(bus.holdsInMemory(run)).isFalse();
+        assertThat(bus.lastSeq(run)).isEqualTo(4);
+        int readsBefore = store.reads();
+        try (RunSubscription sub = bus.subscribe(run, 1)) {
+            assertThat(readAll(sub)).containsExactlyElementsOf(events.subList(1, 4));
+        }
+        assertThat(store.reads()).isGreaterThan(readsBefore);
+        assertThatThrownBy(() -> bus.publish(new RunEvent.Token(run, 5, "late"))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void should_evict_finished_runs_in_the_background() {
+        // given
+        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(store).flushInterval(Duration.ofMillis(10))
+                .evictFinishedAfter(Duration.ZERO));
+
+        // when
+        eventsOf(run).started(thread, question).cancelled(null).build().forEach(bus::publish);
+
+        // then
+        awaitTrue(() -> !bus.holdsInMemory(run));
+    }
+
+    @Test
+    void should_let_a_reader_that_held_an_evicted_log_finish_reading() throws Exception {
+        // given
+        InMemoryRunEventBus bus = quietBus();
+        List<RunEvent> events = eventsOf(run).started(thread, question).tokens("x")
+                .error("model_error", "x").build();
+        events.forEach(bus::publish);
+        RunSubscription sub = bus.subscribe(run, 0);
+        Optional<RunEvent> first = sub.next(Duration.ZERO);
+
+        // when
+        bus.evictExpired(System.nanoTime() + Duration.ofHours(2).toNanos());
+
+        // then
+        assertThat(first).contains(events.get(0));
+        assertThat(readAll(sub)).containsExactlyElementsOf(events.subList(1, 3));
+    }
+
+    @Test
+    void should_drop_an_idle_unfinished_log_and_continue_the_run_from_the_store() throws Exception {
+        // given
+        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(store).flushInterval(NEVER)
+                .evictIdleAfter(Duration.ofMinutes(5)));
+        List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a", "b")
+                .traceStart(Fixtures.stepId(), new ToolCall("call_1", "slow", "{}"))
+                .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
+        events.subList(0, 4).forEach(bus::publish);
+        RunSubscription follower = bus.subscribe(run, 0);
+
+        // when
+        bus.evictExpired(System.nanoTime() + Duration.ofMinutes(6).toNanos());
+        boolean held = bus.holdsInMemory(run);
+        bus.publish(events.get(4));
+
+        // then
+        assertThat(held).isFalse();
+        assertThat(readAll(follower)).containsExactlyElementsOf(events);
+        assertThat(store.read(run, 0, 100)).containsExactlyElementsOf(events);
+    }
+
+    @Test
+    void should_keep_events_whose_write_failed_and_write_them_later() {
+        // given
+        InMemoryRunEventBus bus = quietBus();
+        store.failNextAppends(1);
+
+        // when
+        bus.publish(eventsOf(run).started(thread, question).build().get(0));
+        bus.publish(new RunEvent.Token(run, 2, "a"));
+        bus.flush();
+
+        // then
+        assertThat(store.read(run, 0, 10)).extracting(RunEvent::seq).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void should_fail_a_terminal_publish_the_store_could_not_take_and_keep_it_for_later() {
+        // given
+        InMemoryRunEventBus bus = quietBus();
+        bus.publish(eventsOf(run).started(thread, question).build().get(0));
+        store.failNextAppends(1);
+        RunEvent done = new RunEvent.Done(run, 2, thread, Fixtures.messageId(), Usage.ZERO, null);
+
+        // when / then
+        assertThatThrownBy(() -> bus.publish(done)).isInstanceOf(StorageUnavailableException.class);
+        bus.flush();
+        assertThat(store.read(run, 0, 10)).extracting(RunEvent::seq).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void should_not_store_twice_what_a_seemingly_failed_write_stored() {
+        // given
+        InMemoryRunEventBus bus = quietBus();
+        store.storeThenFailNextAppend();
+
+        // when
+        bus.publish(eventsOf(run).started(thread, question).build().get(0));
+        bus.publish(new RunEvent.Token(run, 2, "a"));
+        bus.publish(new RunEvent.Done(run, 3, thread, Fixtures.messageId(), Usage.ZERO, null));
+
+        // then
+        assertThat(store.read(run, 0, 10)).extracting(RunEvent::seq).containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
+    void should_end_open_subscriptions_when_the_bus_closes() throws Exception {
+        // given
+        InMemoryRunEventBus bus = quietBus();
+        bus.publish(eventsOf(run).started(thread, question).build().get(0));
+        RunSubscription sub = bus.subscribe(run, 1);
+        CountDownLatch reading = new CountDownLatch(1);
+        CompletableFuture<Optional<RunEvent>> blocked = CompletableFuture.supplyAsync(() -> {
+            reading.countDown();
+            try {
+                return sub.next(Duration.ofMinutes(10));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        reading.await();
+
+        // when
+        bus.close();
+
+        // then
+        assertThat(blocked.get(20, TimeUnit.SECONDS)).isEmpty();
+        assertThat(sub.isFinished()).isTrue();
+    }
+
+    @Test
+    void should_wake_a_reader_waiting_for_a_run_not_yet_published_when_it_starts() throws Exception {
+        // given: polling so rare that only the publish itself can wake the reader in time
+        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(store).flushInterval(NEVER).pollInterval(NEVER));
+        RunSubscription sub = bus.subscribe(run, 0);
+        CountDownLatch reading = new CountDownLatch(1);
+        CompletableFuture<Optional<RunEvent>> first = CompletableFuture.supplyAsync(() -> {
+            reading.countDown();
+            try {
+                return sub.next(Duration.ofMinutes(10));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        reading.await();
+
+        // when
+        RunEvent started = eventsOf(run).started(thread, question).build().get(0);
+        bus.publish(started);
+
+        // then
+        assertThat(first.get(20, TimeUnit.SECONDS)).contains(started);
+    }
+
+    @Test
+    void should_reject_a_subscription_before_seq_zero() {
+        InMemoryRunEventBus bus = quietBus();
+
+        assertThatThrownBy(() -> bus.subscribe(run, -1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static String[] words(int n) {
+        String[] out = new String[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = "w" + i + " ";
+        }
+        return out;
+    }
+
+    private static List<RunEvent> readAll(RunSubscription sub) throws InterruptedException {
+        List<RunEvent> read = new ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!sub.isFinished() && System.nanoTime() < deadline) {
+            sub.next(Duration.ofMillis(200)).ifPresent(read::add);
+        }
+        assertThat(sub.isFinished()).as("subscription finished").isTrue();
+        return read;
+    }
+
+    private static void awaitTrue(BooleanSupplier condition) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met in time");
+            }
+            Thread.onSpinWait();
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
+        }
+    }
+
+    /** A RunEventStore that records writes and can be told to fail. */
+    private static final class RecordingStore implements RunEventStore {
+        private final RunEventStore delegate;
+        private final List<Integer> batchSizes = new ArrayList<>();
+        private int failures;
+        private boolean storeThenFail;
+        private int reads;
+
+        RecordingStore(RunEventStore delegate) {
+            this.delegate = delegate;
+        }
+
+        synchronized void failNextAppends(int count) {
+            failures = count;
+        }
+
+        synchronized void storeThenFailNextAppend() {
+            storeThenFail = true;
+        }
+
+        synchronized List<Integer> batchSizes() {
+            return List.copyOf(batchSizes);
+        }
+
+        synchronized int reads() {
+            return reads;
+        }
+
+        @Override
+        public synchronized void append(List<RunEvent> events) {
+            if (failures > 0) {
+                failures--;
+                throw new StorageUnavailableException("store down", null);
+            }
+            delegate.append(events);
+            batchSizes.add(events.size());
+            if (storeThenFail) {
+                storeThenFail = false;
+                throw new StorageUnavailableException("connection lost after commit", null);
+            }
+        }
+
+        @Override
+        public synchronized List<RunEvent> read(RunId runId, long afterSeq, int max) {
+            reads++;
+            return delegate.read(runId, afterSeq, max);
+        }
+
+        @Override
+        public long lastSeq(RunId runId) {
+            return delegate.lastSeq(runId);
+        }
+    }
+}

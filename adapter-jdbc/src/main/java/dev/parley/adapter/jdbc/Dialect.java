@@ -1,0 +1,73 @@
+package dev.parley.adapter.jdbc;
+
+import java.util.Locale;
+
+/** What differs between the supported databases: migrations, JSON binding, and a few statements. */
+enum Dialect {
+    POSTGRESQL("postgresql") {
+        @Override
+        String json(String parameter) {
+            return "CAST(:" + parameter + " AS jsonb)";
+        }
+
+        @Override
+        String incrementReturning(String table, String column, String where) {
+            return "UPDATE " + table + " SET " + column + " = " + column + " + 1 WHERE " + where + " RETURNING " + column;
+        }
+
+        @Override
+        boolean failedStatementAbortsTransaction() {
+            return true;
+        }
+    },
+    H2("h2") {
+        @Override
+        String json(String parameter) {
+            return ":" + parameter;
+        }
+
+        @Override
+        String incrementReturning(String table, String column, String where) {
+            return "SELECT " + column + " FROM FINAL TABLE (UPDATE " + table + " SET " + column + " = " + column
+                    + " + 1 WHERE " + where + ")";
+        }
+
+        @Override
+        boolean failedStatementAbortsTransaction() {
+            return false;
+        }
+    };
+
+    private final String folder;
+
+    Dialect(String folder) {
+        this.folder = folder;
+    }
+
+    /** The Flyway location of this database's migrations. */
+    String migrations() {
+        return "classpath:db/parley/" + folder;
+    }
+
+    /** The SQL expression that binds named parameter {@code parameter} into a JSON column. */
+    abstract String json(String parameter);
+
+    /** One statement that adds 1 to {@code column} of the row matching {@code where} and yields the new value. */
+    abstract String incrementReturning(String table, String column, String where);
+
+    /** True when a failed statement poisons the rest of its transaction (PostgreSQL), so that work inside an
+     * outer transaction that may fail expectedly runs under a savepoint. */
+    abstract boolean failedStatementAbortsTransaction();
+
+    /** The dialect of the database that reports {@code productName} in its connection metadata. */
+    static Dialect of(String productName) {
+        String name = productName == null ? "" : productName.toLowerCase(Locale.ROOT);
+        if (name.contains("postgresql")) {
+            return POSTGRESQL;
+        }
+        if (name.equals("h2")) {
+            return H2;
+        }
+        throw new IllegalArgumentException("Unsupported database " + productName + ": Parley's JDBC store runs on PostgreSQL and H2");
+    }
+}

@@ -1,0 +1,224 @@
+package dev.parley.adapter.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.SQLExceptionOverride;
+import dev.parley.chat.model.ChatException;
+import dev.parley.chat.model.StorageUnavailableException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Objects;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+
+/**
+ * Creates {@link JdbcChatStore}s on PostgreSQL or H2 (file or in-memory), migrating the schema with
+ * Flyway first. The database is recognised from the connection's metadata.
+ *
+ * <pre>{@code
+ * try (JdbcChatStore store = JdbcChatStores.create("jdbc:postgresql://db:5432/app", "app", secret)) {
+ *     ChatService chat = ...; // wire the store into the core
+ * }
+ * JdbcChatStore embedded = JdbcChatStores.create("jdbc:h2:file:./data/parley");
+ * JdbcChatStore onMyPool = JdbcChatStores.builder().dataSource(myPool).schema("parley").build();
+ * }</pre>
+ *
+ * <p>A URL makes a HikariCP pool that the store owns and closes; its connection timeout is short
+ * (3 s by default) so that a database outage answers {@link StorageUnavailableException} quickly, and
+ * it reconnects by itself when the database is back. An H2 in-memory URL gets
+ * {@code DB_CLOSE_DELAY=-1} unless it names its own, so the database lives as long as the JVM rather
+ * than as long as one connection.
+ */
+public final class JdbcChatStores {
+    static final String HISTORY_TABLE = "parley_schema_history";
+
+    private JdbcChatStores() {}
+
+    /** A store on {@code jdbcUrl} (credentials in the URL, or none). */
+    public static JdbcChatStore create(String jdbcUrl) {
+        return builder().url(jdbcUrl).build();
+    }
+
+    /** A store on {@code jdbcUrl} with a user and password. */
+    public static JdbcChatStore create(String jdbcUrl, String user, String password) {
+        return builder().url(jdbcUrl).credentials(user, password).build();
+    }
+
+    /** A store on a pool the caller owns (and closes). */
+    public static JdbcChatStore create(DataSource dataSource) {
+        return builder().dataSource(dataSource).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Options of a store; {@link #url} or {@link #dataSource} is required. Not thread-safe. */
+    public static final class Builder {
+        private String url;
+        private String user;
+        private String password;
+        private DataSource dataSource;
+        private String schema;
+        private boolean migrate = true;
+        private int maxPoolSize = 10;
+        private Duration connectionTimeout = Duration.ofSeconds(3);
+
+        private Builder() {}
+
+        /** The JDBC URL of a PostgreSQL ({@code jdbc:postgresql:}) or H2 ({@code jdbc:h2:}) database. */
+        public Builder url(String jdbcUrl) {
+            this.url = Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+            return this;
+        }
+
+        public Builder credentials(String user, String password) {
+            this.user = user;
+            this.password = password;
+            return this;
+        }
+
+        /** Use this pool instead of making one; the store never closes it. */
+        public Builder dataSource(DataSource dataSource) {
+            this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+            return this;
+        }
+
+        /**
+         * Keep Parley's tables in this schema (created when missing) instead of the connection's
+         * current one. Letters, digits and underscores; case-sensitive.
+         */
+        public Builder schema(String schema) {
+            this.schema = schema;
+            return this;
+        }
+
+        /** Whether to run the schema migrations on build (default true). */
+        public Builder migrate(boolean migrate) {
+            this.migrate = migrate;
+            return this;
+        }
+
+        /** Largest number of connections of the pool made from a URL (default 10). */
+        public Builder maxPoolSize(int maxPoolSize) {
+            if (maxPoolSize < 1) {
+                throw new IllegalArgumentException("maxPoolSize must be at least 1");
+            }
+            this.maxPoolSize = maxPoolSize;
+            return this;
+        }
+
+        /** Longest wait for a connection of the pool made from a URL (default 3 s, at least 250 ms). */
+        public Builder connectionTimeout(Duration timeout) {
+            if (timeout.toMillis() < 250) {
+                throw new IllegalArgumentException("connectionTimeout must be at least 250 ms");
+            }
+            this.connectionTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Opens (or adopts) the pool, recognises the database, migrates the schema and returns the
+         * store. An unreachable database is a {@link StorageUnavailableException}; an unsupported one
+         * an IllegalArgumentException.
+         */
+        public JdbcChatStore build() {
+            if ((url == null) == (dataSource == null)) {
+                throw new IllegalArgumentException("set exactly one of url and dataSource");
+            }
+            if (schema != null) {
+                Db.quote(schema);
+            }
+            HikariDataSource pool = null;
+            try {
+                DataSource ds = dataSource;
+                if (ds == null) {
+                    pool = new HikariDataSource(poolConfig());
+                    ds = pool;
+                }
+                Dialect dialect = detect(ds);
+                if (migrate) {
+                    migrate(ds, dialect);
+                }
+                return new JdbiChatStore(new Db(ds, dialect, schema), pool);
+            } catch (RuntimeException e) {
+                if (pool != null) {
+                    pool.close();
+                }
+                throw opening(e);
+            }
+        }
+
+        private HikariConfig poolConfig() {
+            HikariConfig config = new HikariConfig();
+            config.setPoolName("parley");
+            config.setJdbcUrl(adjust(url));
+            config.setUsername(user);
+            config.setPassword(password);
+            config.setMaximumPoolSize(maxPoolSize);
+            config.setConnectionTimeout(connectionTimeout.toMillis());
+            config.setValidationTimeout(Math.min(1000, connectionTimeout.toMillis() - 1));
+            if (url.startsWith("jdbc:postgresql:")) {
+                config.addDataSourceProperty("reWriteBatchedInserts", "true");
+            }
+            // drop connections of a database that is gone at once, not at their next validation
+            config.setExceptionOverride(new EvictWhenGone());
+            return config;
+        }
+
+        private void migrate(DataSource ds, Dialect dialect) {
+            var config = Flyway.configure(JdbcChatStores.class.getClassLoader())
+                    .dataSource(ds)
+                    .locations(dialect.migrations())
+                    .table(HISTORY_TABLE)
+                    .failOnMissingLocations(true)
+                    // a database that already holds the application's own tables is fine
+                    .baselineOnMigrate(true)
+                    .baselineVersion("0");
+            if (schema != null) {
+                config.schemas(schema).createSchemas(true);
+            }
+            config.load().migrate();
+        }
+    }
+
+    /** Tells the pool to evict a connection whose database is gone (H2 reports that with its own codes). */
+    private static final class EvictWhenGone implements SQLExceptionOverride {
+        @java.lang.Override
+        public Override adjudicate(SQLException e) {
+            return SqlErrors.isDatabaseGone(e) ? Override.MUST_EVICT : Override.CONTINUE_EVICT;
+        }
+    }
+
+    static String adjust(String url) {
+        if (url.startsWith("jdbc:h2:mem:") && !url.toUpperCase(java.util.Locale.ROOT).contains("DB_CLOSE_DELAY")) {
+            return url + ";DB_CLOSE_DELAY=-1";
+        }
+        return url;
+    }
+
+    private static Dialect detect(DataSource ds) {
+        try (Connection c = ds.getConnection()) {
+            return Dialect.of(c.getMetaData().getDatabaseProductName());
+        } catch (SQLException e) {
+            throw SqlErrors.translate(e);
+        }
+    }
+
+    private static RuntimeException opening(RuntimeException e) {
+        if (e instanceof ChatException || e instanceof IllegalArgumentException) {
+            return e;
+        }
+        RuntimeException translated = SqlErrors.translate(e);
+        if (translated instanceof ChatException) {
+            return translated;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && SqlErrors.isTransient(sql)) {
+                return new StorageUnavailableException("The store is unreachable", e);
+            }
+        }
+        return new IllegalStateException("Preparing the Parley schema failed", e);
+    }
+}

@@ -1,0 +1,83 @@
+package dev.parley.adapter.jdbc;
+
+import dev.parley.chat.port.out.IdempotencyStore;
+import dev.parley.chat.port.out.MessageStore;
+import dev.parley.chat.port.out.RunEventStore;
+import dev.parley.chat.port.out.RunStore;
+import dev.parley.chat.port.out.ThreadStore;
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/** The stores over one {@link Db}, and the pool to close with them (null when the caller owns it). */
+final class JdbiChatStore implements JdbcChatStore {
+    private static final int PING_TIMEOUT_SECONDS = 2;
+
+    private final Db db;
+    private final AutoCloseable ownedPool;
+    private final ThreadStore threads;
+    private final MessageStore messages;
+    private final RunStore runs;
+    private final RunEventStore events;
+    private final IdempotencyStore idempotency;
+
+    JdbiChatStore(Db db, AutoCloseable ownedPool) {
+        this.db = db;
+        this.ownedPool = ownedPool;
+        this.threads = new JdbiThreadStore(db);
+        this.messages = new JdbiMessageStore(db);
+        this.runs = new JdbiRunStore(db);
+        this.events = new JdbiRunEventStore(db);
+        this.idempotency = new JdbiIdempotencyStore(db);
+    }
+
+    @Override
+    public ThreadStore threads() {
+        return threads;
+    }
+
+    @Override
+    public MessageStore messages() {
+        return messages;
+    }
+
+    @Override
+    public RunStore runs() {
+        return runs;
+    }
+
+    @Override
+    public RunEventStore events() {
+        return events;
+    }
+
+    @Override
+    public IdempotencyStore idempotency() {
+        return idempotency;
+    }
+
+    @Override
+    public <T> T inTransaction(Supplier<T> work) {
+        return db.inTransaction(work);
+    }
+
+    @Override
+    public void ping() {
+        db.call(h -> h.createQuery("SELECT 1").setQueryTimeout(PING_TIMEOUT_SECONDS).mapTo(Integer.class).one());
+    }
+
+    @Override
+    public String database() {
+        return db.dialect().name().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public void close() {
+        if (ownedPool != null) {
+            try {
+                ownedPool.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("Closing the connection pool failed", e);
+            }
+        }
+    }
+}

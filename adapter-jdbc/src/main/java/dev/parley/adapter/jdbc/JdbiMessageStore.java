@@ -1,0 +1,146 @@
+package dev.parley.adapter.jdbc;
+
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.MessageStatus;
+import dev.parley.chat.model.NotFoundException;
+import dev.parley.chat.model.Page;
+import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.model.Role;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.SortOrder;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.out.MessageStore;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Messages in {@code parley_messages}. Appending bumps the thread's {@code message_count} (which
+ * locks the thread row until the transaction ends, so concurrent appends take turns) and inserts
+ * one row at that position: the cost does not depend on the thread's length.
+ */
+final class JdbiMessageStore implements MessageStore {
+    private static final String COLUMNS =
+            "id, thread_id, position, run_id, role, status, content, tool_calls, tool_call_id, metadata, created_at";
+
+    private final Db db;
+    private final String nextPosition;
+    private final String insert;
+    private final String find;
+    private final String pageAsc;
+    private final String pageAscAfter;
+    private final String pageDesc;
+    private final String pageDescBefore;
+    private final String count;
+
+    JdbiMessageStore(Db db) {
+        this.db = db;
+        String messages = db.table("parley_messages");
+        Dialect d = db.dialect();
+        nextPosition = d.incrementReturning(db.table("parley_threads"), "message_count", "id = :thread");
+        insert = "INSERT INTO " + messages + " (" + COLUMNS + ") VALUES (:id, :thread, :position, :run, :role, :status, "
+                + d.json("content") + ", " + d.json("tool_calls") + ", :tool_call_id, " + d.json("metadata") + ", :created)";
+        String threads = db.table("parley_threads");
+        String select = "SELECT " + COLUMNS + " FROM " + messages;
+        // messages of a soft-deleted thread are hidden with it
+        String live = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = :thread AND t.deleted_at IS NULL)";
+        find = select + " m WHERE m.id = :id AND EXISTS (SELECT 1 FROM " + threads
+                + " t WHERE t.id = m.thread_id AND t.deleted_at IS NULL)";
+        pageAsc = select + " WHERE thread_id = :thread" + live + " ORDER BY position ASC LIMIT :limit";
+        pageAscAfter = select + " WHERE thread_id = :thread AND position > :after" + live + " ORDER BY position ASC LIMIT :limit";
+        pageDesc = select + " WHERE thread_id = :thread" + live + " ORDER BY position DESC LIMIT :limit";
+        pageDescBefore = select + " WHERE thread_id = :thread AND position < :after" + live
+                + " ORDER BY position DESC LIMIT :limit";
+        count = "SELECT message_count FROM " + threads + " WHERE id = :thread AND deleted_at IS NULL";
+    }
+
+    @Override
+    public Message append(Message message) {
+        return db.atomic(true, h -> {
+            long position = h.createQuery(nextPosition).bind("thread", message.threadId().value())
+                    .mapTo(Long.class).findOne()
+                    .orElseThrow(() -> NotFoundException.thread(message.threadId()));
+            Message stored = new Message(message.id(), message.threadId(), message.runId(), position, message.role(),
+                    message.content(), message.status(), message.toolCalls(), message.toolCallId(), message.metadata(),
+                    Db.stored(message.createdAt()));
+            h.createUpdate(insert)
+                    .bind("id", stored.id().value())
+                    .bind("thread", stored.threadId().value())
+                    .bind("position", position)
+                    .bind("run", stored.runId() == null ? null : stored.runId().value())
+                    .bind("role", stored.role().wireName())
+                    .bind("status", stored.status().wireName())
+                    .bind("content", Json.content(stored.content()))
+                    .bind("tool_calls", Json.toolCalls(stored.toolCalls()))
+                    .bind("tool_call_id", Text.put(stored.toolCallId()))
+                    .bind("metadata", Json.metadata(stored.metadata()))
+                    .bind("created", stored.createdAt())
+                    .execute();
+            return stored;
+        });
+    }
+
+    @Override
+    public Optional<Message> find(MessageId id) {
+        return db.call(h -> h.createQuery(find).bind("id", id.value()).map((rs, ctx) -> message(rs)).findOne());
+    }
+
+    @Override
+    public Page<Message> page(ThreadId threadId, PageRequest page, SortOrder order) {
+        boolean asc = order == SortOrder.ASC;
+        String kind = asc ? "ma" : "md";
+        Long after = page.cursor() == null ? null : Cursors.position(kind, page.cursor());
+        String sql = asc ? (after == null ? pageAsc : pageAscAfter) : (after == null ? pageDesc : pageDescBefore);
+        List<Message> rows = db.call(h -> {
+            var q = h.createQuery(sql).bind("thread", threadId.value()).bind("limit", page.limit() + 1);
+            if (after != null) {
+                q.bind("after", after.longValue());
+            }
+            return q.map((rs, ctx) -> message(rs)).list();
+        });
+        if (rows.size() <= page.limit()) {
+            return Page.last(rows);
+        }
+        List<Message> items = rows.subList(0, page.limit());
+        return new Page<>(items, true, Cursors.position(kind, items.get(items.size() - 1).position()));
+    }
+
+    @Override
+    public List<Message> latest(ThreadId threadId, int max) {
+        Require.that(max >= 0, "max must not be negative");
+        if (max == 0) {
+            return List.of();
+        }
+        List<Message> newestFirst = db.call(h -> h.createQuery(pageDesc).bind("thread", threadId.value())
+                .bind("limit", max).map((rs, ctx) -> message(rs)).list());
+        List<Message> oldestFirst = new ArrayList<>(newestFirst);
+        Collections.reverse(oldestFirst);
+        return oldestFirst;
+    }
+
+    @Override
+    public long count(ThreadId threadId) {
+        return db.call(h -> h.createQuery(count).bind("thread", threadId.value()).mapTo(Long.class).findOne().orElse(0L));
+    }
+
+    static Message message(ResultSet rs) throws SQLException {
+        String run = rs.getString("run_id");
+        return new Message(
+                new MessageId(rs.getString("id")),
+                new ThreadId(rs.getString("thread_id")),
+                run == null ? null : new RunId(run),
+                rs.getLong("position"),
+                Json.wire(Role.class, rs.getString("role")),
+                Json.content(rs.getString("content")),
+                Json.wire(MessageStatus.class, rs.getString("status")),
+                Json.toolCalls(rs.getString("tool_calls")),
+                Text.get(rs.getString("tool_call_id")),
+                Json.metadata(rs.getString("metadata")),
+                Db.instant(rs, "created_at"));
+    }
+}

@@ -1,0 +1,93 @@
+package dev.parley.adapter.jdbc;
+
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.port.out.RunEventStore;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jdbi.v3.core.statement.PreparedBatch;
+
+/**
+ * The run event log in {@code parley_run_events}, keyed by (run_id, seq). A batch is written in one
+ * transaction as one JDBC batch (a multi-row insert on PostgreSQL with {@code reWriteBatchedInserts}),
+ * so a caller that buffers token events pays one round trip per flush, not one per token.
+ */
+final class JdbiRunEventStore implements RunEventStore {
+    private final Db db;
+    private final String insert;
+    private final String read;
+    private final String lastSeq;
+
+    JdbiRunEventStore(Db db) {
+        this.db = db;
+        String events = db.table("parley_run_events");
+        insert = "INSERT INTO " + events + " (run_id, seq, type, payload) VALUES (:run, :seq, :type, "
+                + db.dialect().json("payload") + ")";
+        read = "SELECT seq, type, payload FROM " + events + " WHERE run_id = :run AND seq > :after ORDER BY seq LIMIT :limit";
+        lastSeq = "SELECT MAX(seq) FROM " + events + " WHERE run_id = :run";
+    }
+
+    @Override
+    public void append(List<RunEvent> events) {
+        if (events.isEmpty()) {
+            return;
+        }
+        List<RunEvent> stored = List.copyOf(events);
+        for (RunEvent e : stored) {
+            Require.that(e.isReplayable(), "heartbeats are never stored");
+        }
+        Map<RunId, Long> firstSeq = new LinkedHashMap<>();
+        Map<RunId, Long> expectNext = new LinkedHashMap<>();
+        for (RunEvent e : stored) {
+            Long next = expectNext.get(e.runId());
+            if (next != null && e.seq() != next) {
+                throw new IllegalArgumentException("events of run " + e.runId() + " must have consecutive seqs: expected "
+                        + next + ", got " + e.seq());
+            }
+            firstSeq.putIfAbsent(e.runId(), e.seq());
+            expectNext.put(e.runId(), e.seq() + 1);
+        }
+        db.atomic(true, h -> {
+            for (Map.Entry<RunId, Long> first : firstSeq.entrySet()) {
+                long last = h.createQuery(lastSeq).bind("run", first.getKey().value()).mapTo(Long.class).findOne().orElse(0L);
+                if (first.getValue() <= last) {
+                    throw new ConflictException("duplicate", "Event seq " + first.getValue() + " of run " + first.getKey()
+                            + " is already stored");
+                }
+                if (first.getValue() != last + 1) {
+                    throw new IllegalArgumentException("events of run " + first.getKey() + " must continue at seq "
+                            + (last + 1) + ", got " + first.getValue());
+                }
+            }
+            PreparedBatch batch = h.prepareBatch(insert);
+            for (RunEvent e : stored) {
+                batch.bind("run", e.runId().value())
+                        .bind("seq", e.seq())
+                        .bind("type", e.type())
+                        .bind("payload", Json.eventPayload(e))
+                        .add();
+            }
+            batch.execute();
+            return null;
+        });
+    }
+
+    @Override
+    public List<RunEvent> read(RunId runId, long afterSeq, int max) {
+        Require.that(max >= 1, "max must be at least 1");
+        return db.call(h -> h.createQuery(read)
+                .bind("run", runId.value())
+                .bind("after", afterSeq)
+                .bind("limit", max)
+                .map((rs, ctx) -> Json.event(runId, rs.getLong("seq"), rs.getString("type"), rs.getString("payload")))
+                .list());
+    }
+
+    @Override
+    public long lastSeq(RunId runId) {
+        return db.call(h -> h.createQuery(lastSeq).bind("run", runId.value()).mapTo(Long.class).findOne().orElse(0L));
+    }
+}

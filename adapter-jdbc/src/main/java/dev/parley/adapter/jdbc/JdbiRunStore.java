@@ -1,0 +1,249 @@
+package dev.parley.adapter.jdbc;
+
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.NotFoundException;
+import dev.parley.chat.model.Page;
+import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunError;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.Step;
+import dev.parley.chat.model.StepId;
+import dev.parley.chat.model.StepStatus;
+import dev.parley.chat.model.StepType;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.model.ToolCall;
+import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.out.RunStore;
+import java.math.BigDecimal;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.statement.SqlStatement;
+
+/**
+ * Runs in {@code parley_runs} and their steps in {@code parley_steps}. The database enforces one
+ * in-progress run per thread (a partial unique index on PostgreSQL, a unique generated column on H2);
+ * {@link #update} is a compare-and-set on the stored status.
+ */
+final class JdbiRunStore implements RunStore {
+    private static final String COLUMNS = "id, thread_id, agent_id, model, user_message_id, status, assistant_message_id,"
+            + " input_tokens, output_tokens, usage_estimated, cost_usd, error_code, error_message,"
+            + " created_at, started_at, completed_at";
+    private static final String STEP_COLUMNS = "id, run_id, position, type, status, tool_call_id, tool_name, tool_arguments,"
+            + " output, error, input_tokens, output_tokens, usage_estimated, started_at, completed_at";
+    private static final String CURSOR_KIND = "r1";
+    private static final String ACTIVE = "('queued', 'in_progress')";
+
+    private final Db db;
+    private final String insert;
+    private final String find;
+    private final String update;
+    private final String active;
+    private final String page;
+    private final String pageAfter;
+    private final String withStatus;
+    private final String insertStep;
+    private final String updateStep;
+    private final String steps;
+
+    JdbiRunStore(Db db) {
+        this.db = db;
+        String runs = db.table("parley_runs");
+        String stepTable = db.table("parley_steps");
+        insert = "INSERT INTO " + runs + " (" + COLUMNS + ") VALUES (:id, :thread, :agent, :model, :user_message, :status,"
+                + " :assistant_message, :input_tokens, :output_tokens, :estimated, :cost, :error_code, :error_message,"
+                + " :created, :started, :completed)";
+        String threads = db.table("parley_threads");
+        String select = "SELECT " + COLUMNS + " FROM " + runs;
+        // runs of a soft-deleted thread are hidden with it
+        String liveThread = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = :thread AND t.deleted_at IS NULL)";
+        String liveRow = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = r.thread_id AND t.deleted_at IS NULL)";
+        find = select + " r WHERE r.id = :id" + liveRow;
+        update = "UPDATE " + runs + " SET agent_id = :agent, model = :model,"
+                + " user_message_id = :user_message, status = :status, assistant_message_id = :assistant_message,"
+                + " input_tokens = :input_tokens, output_tokens = :output_tokens, usage_estimated = :estimated,"
+                + " cost_usd = :cost, error_code = :error_code, error_message = :error_message,"
+                + " started_at = :started, completed_at = :completed"
+                + " WHERE id = :id AND thread_id = :thread AND status = :expected";
+        active = select + " WHERE thread_id = :thread AND status IN " + ACTIVE + liveThread + " ORDER BY created_at, id";
+        page = select + " WHERE thread_id = :thread" + liveThread + " ORDER BY created_at DESC, id DESC LIMIT :limit";
+        pageAfter = select + " WHERE thread_id = :thread AND created_at <= :after_at"
+                + " AND (created_at < :after_at OR id < :after_id)" + liveThread
+                + " ORDER BY created_at DESC, id DESC LIMIT :limit";
+        withStatus = select + " r WHERE status = :status" + liveRow + " ORDER BY created_at, id LIMIT :limit";
+        insertStep = "INSERT INTO " + stepTable + " (" + STEP_COLUMNS + ") VALUES (:id, :run, :position, :type, :status,"
+                + " :tool_call_id, :tool_name, :tool_arguments, :output, :error, :input_tokens, :output_tokens, :estimated,"
+                + " :started, :completed)";
+        updateStep = "UPDATE " + stepTable + " SET position = :position, type = :type, status = :status,"
+                + " tool_call_id = :tool_call_id, tool_name = :tool_name, tool_arguments = :tool_arguments,"
+                + " output = :output, error = :error, input_tokens = :input_tokens, output_tokens = :output_tokens,"
+                + " usage_estimated = :estimated, started_at = :started, completed_at = :completed"
+                + " WHERE id = :id AND run_id = :run";
+        steps = "SELECT " + STEP_COLUMNS + " FROM " + stepTable + " WHERE run_id = :run AND EXISTS (SELECT 1 FROM "
+                + runs + " r JOIN " + threads + " t ON t.id = r.thread_id WHERE r.id = :run AND t.deleted_at IS NULL)"
+                + " ORDER BY position, id";
+    }
+
+    @Override
+    public void insert(Run run) {
+        try {
+            db.guarded(h -> bindRun(h.createUpdate(insert), run).execute());
+        } catch (NotFoundException e) {
+            throw NotFoundException.thread(run.threadId());
+        }
+    }
+
+    @Override
+    public Optional<Run> find(RunId id) {
+        return db.call(h -> h.createQuery(find).bind("id", id.value()).map((rs, ctx) -> run(rs)).findOne());
+    }
+
+    @Override
+    public boolean update(Run run, RunStatus expected) {
+        Require.notNull(expected, "expected");
+        return db.guarded(h -> bindRun(h.createUpdate(update), run).bind("expected", expected.wireName()).execute()) == 1;
+    }
+
+    @Override
+    public List<Run> active(ThreadId threadId) {
+        return db.call(h -> h.createQuery(active).bind("thread", threadId.value()).map((rs, ctx) -> run(rs)).list());
+    }
+
+    @Override
+    public Page<Run> page(ThreadId threadId, PageRequest request) {
+        Cursors.TimeKey after = request.cursor() == null ? null : Cursors.time(CURSOR_KIND, request.cursor(), RunId.PREFIX);
+        List<Run> rows = db.call(h -> {
+            var q = h.createQuery(after == null ? page : pageAfter)
+                    .bind("thread", threadId.value())
+                    .bind("limit", request.limit() + 1);
+            if (after != null) {
+                q.bind("after_at", after.at()).bind("after_id", after.id());
+            }
+            return q.map((rs, ctx) -> run(rs)).list();
+        });
+        if (rows.size() <= request.limit()) {
+            return Page.last(rows);
+        }
+        List<Run> items = rows.subList(0, request.limit());
+        Run last = items.get(items.size() - 1);
+        return new Page<>(items, true, Cursors.time(CURSOR_KIND, last.createdAt(), last.id().value()));
+    }
+
+    @Override
+    public List<Run> withStatus(RunStatus status, int max) {
+        Require.that(max >= 0, "max must not be negative");
+        if (max == 0) {
+            return List.of();
+        }
+        return db.call(h -> h.createQuery(withStatus).bind("status", status.wireName()).bind("limit", max)
+                .map((rs, ctx) -> run(rs)).list());
+    }
+
+    @Override
+    public void insertStep(Step step) {
+        try {
+            db.guarded(h -> bindStep(h.createUpdate(insertStep), step).execute());
+        } catch (NotFoundException e) {
+            throw NotFoundException.run(step.runId());
+        }
+    }
+
+    @Override
+    public void updateStep(Step step) {
+        int updated = db.guarded(h -> bindStep(h.createUpdate(updateStep), step).execute());
+        if (updated == 0) {
+            throw new NotFoundException("not_found", "No step " + step.id() + " in run " + step.runId());
+        }
+    }
+
+    @Override
+    public List<Step> steps(RunId runId) {
+        return db.call(h -> h.createQuery(steps).bind("run", runId.value()).map((rs, ctx) -> step(rs)).list());
+    }
+
+    private static <S extends SqlStatement<S>> S bindRun(S statement, Run run) {
+        return statement
+                .bind("id", run.id().value())
+                .bind("thread", run.threadId().value())
+                .bind("agent", run.agentId())
+                .bind("model", Text.put(run.model()))
+                .bind("user_message", run.userMessageId().value())
+                .bind("status", run.status().wireName())
+                .bind("assistant_message", run.assistantMessageId() == null ? null : run.assistantMessageId().value())
+                .bind("input_tokens", run.usage().inputTokens())
+                .bind("output_tokens", run.usage().outputTokens())
+                .bind("estimated", run.usage().estimated())
+                .bind("cost", run.costUsd())
+                .bind("error_code", run.error() == null ? null : Text.put(run.error().code()))
+                .bind("error_message", run.error() == null ? null : Text.put(run.error().message()))
+                .bindByType("created", run.createdAt(), Instant.class)
+                .bindByType("started", run.startedAt(), Instant.class)
+                .bindByType("completed", run.completedAt(), Instant.class);
+    }
+
+    private static <S extends SqlStatement<S>> S bindStep(S statement, Step step) {
+        ToolCall call = step.toolCall();
+        return statement
+                .bind("id", step.id().value())
+                .bind("run", step.runId().value())
+                .bind("position", step.position())
+                .bind("type", step.type().wireName())
+                .bind("status", step.status().wireName())
+                .bind("tool_call_id", call == null ? null : Text.put(call.id()))
+                .bind("tool_name", call == null ? null : Text.put(call.name()))
+                .bind("tool_arguments", call == null ? null : Text.put(call.arguments()))
+                .bind("output", Text.put(step.output()))
+                .bind("error", Text.put(step.error()))
+                .bind("input_tokens", step.usage().inputTokens())
+                .bind("output_tokens", step.usage().outputTokens())
+                .bind("estimated", step.usage().estimated())
+                .bindByType("started", step.startedAt(), Instant.class)
+                .bindByType("completed", step.completedAt(), Instant.class);
+    }
+
+    static Run run(ResultSet rs) throws SQLException {
+        String assistant = rs.getString("assistant_message_id");
+        String errorCode = rs.getString("error_code");
+        return new Run(
+                new RunId(rs.getString("id")),
+                new ThreadId(rs.getString("thread_id")),
+                rs.getString("agent_id"),
+                Text.get(rs.getString("model")),
+                new MessageId(rs.getString("user_message_id")),
+                Json.wire(RunStatus.class, rs.getString("status")),
+                assistant == null ? null : new MessageId(assistant),
+                new Usage(rs.getLong("input_tokens"), rs.getLong("output_tokens"), rs.getBoolean("usage_estimated")),
+                cost(rs),
+                errorCode == null ? null : new RunError(Text.get(errorCode), Text.get(rs.getString("error_message"))),
+                Db.instant(rs, "created_at"),
+                Db.instant(rs, "started_at"),
+                Db.instant(rs, "completed_at"));
+    }
+
+    private static BigDecimal cost(ResultSet rs) throws SQLException {
+        String text = rs.getString("cost_usd");
+        return text == null ? null : new BigDecimal(text);
+    }
+
+    static Step step(ResultSet rs) throws SQLException {
+        String callId = rs.getString("tool_call_id");
+        return new Step(
+                new StepId(rs.getString("id")),
+                new RunId(rs.getString("run_id")),
+                rs.getInt("position"),
+                Json.wire(StepType.class, rs.getString("type")),
+                Json.wire(StepStatus.class, rs.getString("status")),
+                callId == null ? null : new ToolCall(Text.get(callId), Text.get(rs.getString("tool_name")),
+                        Text.get(rs.getString("tool_arguments"))),
+                Text.get(rs.getString("output")),
+                Text.get(rs.getString("error")),
+                new Usage(rs.getLong("input_tokens"), rs.getLong("output_tokens"), rs.getBoolean("usage_estimated")),
+                Db.instant(rs, "started_at"),
+                Db.instant(rs, "completed_at"));
+    }
+}

@@ -1,0 +1,196 @@
+package dev.parley.adapter.jdbc;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.chat.model.ContentPart;
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.StepId;
+import dev.parley.chat.model.StepStatus;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.model.ToolCall;
+import dev.parley.chat.model.Usage;
+import dev.parley.chat.model.WireEnum;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The JSON columns: metadata maps, message content, tool calls and run event payloads. Output is
+ * already in storable form ({@link Text#putJson}); input is decoded before parsing. Field names follow
+ * the HTTP contract so that the stored documents read like the API.
+ */
+final class Json {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private Json() {}
+
+    static String metadata(Map<String, String> metadata) {
+        ObjectNode node = MAPPER.createObjectNode();
+        metadata.forEach(node::put);
+        return write(node);
+    }
+
+    static Map<String, String> metadata(String stored) {
+        JsonNode node = read(stored);
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            out.put(e.getKey(), e.getValue().asText());
+        }
+        return out;
+    }
+
+    static String content(List<ContentPart> parts) {
+        ArrayNode array = MAPPER.createArrayNode();
+        for (ContentPart part : parts) {
+            ObjectNode node = array.addObject().put("type", part.type());
+            if (part instanceof ContentPart.Text t) {
+                node.put("text", t.text());
+            } else if (part instanceof ContentPart.ImageUrl u) {
+                node.put("url", u.url());
+            }
+        }
+        return write(array);
+    }
+
+    static List<ContentPart> content(String stored) {
+        List<ContentPart> parts = new ArrayList<>();
+        for (JsonNode node : read(stored)) {
+            String type = node.path("type").asText();
+            switch (type) {
+                case "text" -> parts.add(ContentPart.text(node.path("text").asText()));
+                case "image_url" -> parts.add(ContentPart.imageUrl(node.path("url").asText()));
+                default -> throw new IllegalStateException("unknown content part type " + type);
+            }
+        }
+        return parts;
+    }
+
+    /** The calls as a JSON array, or null when there are none. */
+    static String toolCalls(List<ToolCall> calls) {
+        if (calls.isEmpty()) {
+            return null;
+        }
+        ArrayNode array = MAPPER.createArrayNode();
+        for (ToolCall call : calls) {
+            toolCall(array.addObject(), call);
+        }
+        return write(array);
+    }
+
+    static List<ToolCall> toolCalls(String stored) {
+        if (stored == null) {
+            return List.of();
+        }
+        List<ToolCall> calls = new ArrayList<>();
+        for (JsonNode node : read(stored)) {
+            calls.add(toolCall(node));
+        }
+        return calls;
+    }
+
+    /** The event's fields but {@code type}, {@code run_id} and {@code seq}, which have their own columns. */
+    static String eventPayload(RunEvent event) {
+        ObjectNode n = MAPPER.createObjectNode();
+        if (event instanceof RunEvent.RunStarted e) {
+            n.put("thread_id", e.threadId().value()).put("message_id", e.messageId().value()).put("agent_id", e.agentId());
+        } else if (event instanceof RunEvent.Token e) {
+            n.put("content", e.content());
+        } else if (event instanceof RunEvent.Thinking e) {
+            n.put("content", e.content());
+        } else if (event instanceof RunEvent.TraceStart e) {
+            n.put("step_id", e.stepId().value());
+            toolCall(n.putObject("tool_call"), e.toolCall());
+        } else if (event instanceof RunEvent.TraceUpdate e) {
+            n.put("step_id", e.stepId().value()).put("content", e.content());
+        } else if (event instanceof RunEvent.TraceEnd e) {
+            n.put("step_id", e.stepId().value()).put("status", e.status().wireName())
+                    .put("output", e.output()).put("error", e.error()).put("latency_ms", e.latencyMs());
+        } else if (event instanceof RunEvent.Done e) {
+            n.put("thread_id", e.threadId().value()).put("message_id", e.messageId().value());
+            usage(n.putObject("usage"), e.usage());
+            n.put("cost_usd", e.costUsd() == null ? null : e.costUsd().toString());
+        } else if (event instanceof RunEvent.Error e) {
+            n.put("code", e.code()).put("message", e.message());
+        } else if (event instanceof RunEvent.Cancelled e) {
+            n.put("message_id", e.messageId() == null ? null : e.messageId().value());
+        } else {
+            throw new IllegalArgumentException("not a stored event type: " + event.type());
+        }
+        return write(n);
+    }
+
+    static RunEvent event(RunId runId, long seq, String type, String stored) {
+        JsonNode n = read(stored);
+        return switch (type) {
+            case "run_started" -> new RunEvent.RunStarted(runId, seq, new ThreadId(n.path("thread_id").asText()),
+                    new MessageId(n.path("message_id").asText()), n.path("agent_id").asText());
+            case "token" -> new RunEvent.Token(runId, seq, n.path("content").asText());
+            case "thinking" -> new RunEvent.Thinking(runId, seq, n.path("content").asText());
+            case "trace_start" -> new RunEvent.TraceStart(runId, seq, new StepId(n.path("step_id").asText()),
+                    toolCall(n.path("tool_call")));
+            case "trace_update" -> new RunEvent.TraceUpdate(runId, seq, new StepId(n.path("step_id").asText()),
+                    n.path("content").asText());
+            case "trace_end" -> new RunEvent.TraceEnd(runId, seq, new StepId(n.path("step_id").asText()),
+                    wire(StepStatus.class, n.path("status").asText()), text(n, "output"), text(n, "error"),
+                    n.path("latency_ms").asLong());
+            case "done" -> new RunEvent.Done(runId, seq, new ThreadId(n.path("thread_id").asText()),
+                    new MessageId(n.path("message_id").asText()), usage(n.path("usage")),
+                    n.hasNonNull("cost_usd") ? new BigDecimal(n.get("cost_usd").asText()) : null);
+            case "error" -> new RunEvent.Error(runId, seq, n.path("code").asText(), n.path("message").asText());
+            case "cancelled" -> new RunEvent.Cancelled(runId, seq,
+                    n.hasNonNull("message_id") ? new MessageId(n.get("message_id").asText()) : null);
+            default -> throw new IllegalStateException("unknown stored event type " + type);
+        };
+    }
+
+    static <E extends Enum<E> & WireEnum> E wire(Class<E> type, String name) {
+        return WireEnum.fromWire(type, name)
+                .orElseThrow(() -> new IllegalStateException("unknown " + type.getSimpleName() + " " + name));
+    }
+
+    private static void toolCall(ObjectNode node, ToolCall call) {
+        node.put("id", call.id()).put("name", call.name()).put("arguments", call.arguments());
+    }
+
+    private static ToolCall toolCall(JsonNode node) {
+        return new ToolCall(node.path("id").asText(), node.path("name").asText(), node.path("arguments").asText());
+    }
+
+    private static void usage(ObjectNode node, Usage usage) {
+        node.put("input_tokens", usage.inputTokens()).put("output_tokens", usage.outputTokens())
+                .put("estimated", usage.estimated());
+    }
+
+    private static Usage usage(JsonNode node) {
+        return new Usage(node.path("input_tokens").asLong(), node.path("output_tokens").asLong(),
+                node.path("estimated").asBoolean());
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        return value == null || value.isNull() ? null : value.asText();
+    }
+
+    private static String write(JsonNode node) {
+        try {
+            return Text.putJson(MAPPER.writeValueAsString(node));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON", e);
+        }
+    }
+
+    private static JsonNode read(String stored) {
+        try {
+            return MAPPER.readTree(Text.getJson(stored));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored JSON is unreadable", e);
+        }
+    }
+}

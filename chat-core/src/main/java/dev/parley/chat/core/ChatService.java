@@ -1,0 +1,854 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.DisconnectPolicy;
+import dev.parley.chat.model.FieldError;
+import dev.parley.chat.model.IdGenerator;
+import dev.parley.chat.model.InvalidRequestException;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.MessageStatus;
+import dev.parley.chat.model.ModelPrice;
+import dev.parley.chat.model.NotFoundException;
+import dev.parley.chat.model.Page;
+import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.model.Role;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.SortOrder;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.in.AgentInfo;
+import dev.parley.chat.port.in.ChatUseCases;
+import dev.parley.chat.port.in.CreateThreadCommand;
+import dev.parley.chat.port.in.RunOutcome;
+import dev.parley.chat.port.in.SendMessageCommand;
+import dev.parley.chat.port.in.SendReceipt;
+import dev.parley.chat.port.in.UpdateThreadCommand;
+import dev.parley.chat.port.out.Agent;
+import dev.parley.chat.port.out.ChatModel;
+import dev.parley.chat.port.out.ChatStore;
+import dev.parley.chat.port.out.IdempotencyRecord;
+import dev.parley.chat.port.out.RunEventBus;
+import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.out.Tool;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The chat engine: Parley's implementation of {@link ChatUseCases}, wired from the outbound ports
+ * by {@link #builder()}.
+ *
+ * <pre>{@code
+ * try (ChatService chat = ChatService.builder()
+ *         .store(store).eventBus(bus).model(model)
+ *         .agents(List.of(new Agent("helper", "Helper", null, "You are helpful.", null, List.of(), null)))
+ *         .build()) {
+ *     SendReceipt sent = chat.send(SendMessageCommand.text("alice", null, "Hello"));
+ *     RunOutcome outcome = chat.await("alice", sent.run().id(), Duration.ofSeconds(30));
+ *     System.out.println(outcome.responseText());
+ * }
+ * }</pre>
+ *
+ * <p>A send stores the user message and a queued run in one transaction and returns; runs of one
+ * thread then start one at a time, oldest first, on an executor (virtual threads when the runtime
+ * has them), independent of the caller and of any subscriber. Each run publishes its events with
+ * seq 1, 2, 3, ... on the {@link RunEventBus} and ends with exactly one of {@code done},
+ * {@code error} or {@code cancelled}. The {@code token} events of each model turn belong to the
+ * assistant message stored for that turn: a turn that asks for tools keeps its text on the message
+ * that carries the tool calls, and the final turn's text is the message that {@code done} names.
+ *
+ * <p>Thread-safe. {@link #close()} stops starting runs and cancels the runs executing here; runs
+ * still queued stay queued in the store.
+ */
+public final class ChatService implements ChatUseCases, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ChatService.class);
+
+    /** How long an idempotency key is remembered. */
+    public static final Duration IDEMPOTENCY_WINDOW = Duration.ofHours(24);
+    /** Longest generated title, in code points. */
+    public static final int TITLE_CODE_POINTS = 60;
+    /** Default limit of a message's text, in code points. */
+    public static final int DEFAULT_MAX_MESSAGE_CODE_POINTS = 32_000;
+
+    private static final int SEND_ATTEMPTS = 3;
+    private static final int STATE_ATTEMPTS = 16;
+    private static final long AWAIT_POLL_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final long AWAIT_POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+    private final ChatStore store;
+    private final RunEventBus bus;
+    private final ChatModel model;
+    private final Clock clock;
+    private final IdGenerator ids;
+    private final Map<String, Agent> agents;
+    private final List<String> agentOrder;
+    private final String defaultAgentId;
+    private final RequestValidator validator;
+    private final Engine engine;
+    private final ExecutorService runExecutor;
+    private final boolean ownsRunExecutor;
+    private final ExecutorService toolExecutor;
+    private final ScheduledExecutorService watchdog;
+    private final Duration cancelTimeout;
+    private final ConcurrentMap<RunId, RunExecution> executions = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    private ChatService(Builder b) {
+        this.store = Require.notNull(b.store, "store");
+        this.bus = Require.notNull(b.eventBus, "eventBus");
+        this.model = Require.notNull(b.model, "model");
+        this.clock = b.clock;
+        this.ids = b.ids;
+        Require.notEmpty(b.agents, "agents");
+        Map<String, Agent> byId = new LinkedHashMap<>();
+        for (Agent agent : b.agents) {
+            Require.that(byId.put(agent.id(), agent) == null, "duplicate agent id " + agent.id());
+        }
+        this.agents = Map.copyOf(byId);
+        this.defaultAgentId = b.defaultAgent == null ? b.agents.get(0).id() : b.defaultAgent;
+        Require.that(byId.containsKey(defaultAgentId), "the default agent " + defaultAgentId + " is not among the agents");
+        this.agentOrder = List.copyOf(byId.keySet());
+        this.validator = new RequestValidator(b.maxMessageCodePoints);
+        this.cancelTimeout = b.cancelTimeout;
+        this.ownsRunExecutor = b.executor == null;
+        this.runExecutor = b.executor == null ? Threads.runExecutor() : b.executor;
+        this.toolExecutor = Threads.toolExecutor();
+        this.engine = new Engine(store, bus, model, clock, ids, Map.copyOf(b.prices), toolExecutor);
+        if (b.endedElsewhereCheck.isZero()) {
+            this.watchdog = null;
+        } else {
+            this.watchdog = Executors.newSingleThreadScheduledExecutor(Threads.platformFactory("parley-watchdog-"));
+            long every = b.endedElsewhereCheck.toMillis();
+            watchdog.scheduleWithFixedDelay(this::stopRunsEndedElsewhere, every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** A builder; {@code store}, {@code eventBus}, {@code model} and {@code agents} are required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ---- threads -----------------------------------------------------------------------------
+
+    @Override
+    public ChatThread createThread(CreateThreadCommand command) {
+        Require.notNull(command, "command");
+        RequestValidator.Errors errors = new RequestValidator.Errors();
+        RequestValidator.title(command.title(), errors);
+        RequestValidator.metadata(command.metadata(), errors);
+        errors.throwIfAny();
+        Agent agent = agentOrDefault(command.agentId());
+        ChatThread thread = ChatThread.create(ThreadId.next(ids), command.userId(), agent.id(), blankToNull(command.title()),
+                command.metadata(), clock.instant());
+        store.threads().insert(thread);
+        log.debug("thread {} created for agent {}", thread.id(), agent.id());
+        return thread;
+    }
+
+    @Override
+    public Page<ChatThread> listThreads(String userId, String agentId, PageRequest page) {
+        Require.notBlank(userId, "userId");
+        return store.threads().list(userId, agentId, page == null ? PageRequest.firstPage() : page);
+    }
+
+    @Override
+    public ChatThread getThread(String userId, ThreadId threadId) {
+        return owned(userId, threadId);
+    }
+
+    @Override
+    public ChatThread updateThread(UpdateThreadCommand command) {
+        Require.notNull(command, "command");
+        RequestValidator.Errors errors = new RequestValidator.Errors();
+        command.title().ifPresent(t -> RequestValidator.title(t, errors));
+        command.metadata().ifPresent(m -> RequestValidator.metadata(m, errors));
+        errors.throwIfAny();
+        ChatThread thread = owned(command.userId(), command.threadId());
+        if (command.title().isEmpty() && command.metadata().isEmpty()) {
+            return thread;
+        }
+        Instant now = clock.instant();
+        ChatThread updated = thread.touched(now);
+        if (command.title().isPresent()) {
+            updated = updated.withTitle(blankToNull(command.title().get()), now);
+        }
+        if (command.metadata().isPresent()) {
+            updated = updated.withMetadata(command.metadata().get(), now);
+        }
+        if (!store.threads().update(updated)) {
+            throw NotFoundException.thread(command.threadId());
+        }
+        return updated;
+    }
+
+    @Override
+    public void deleteThread(String userId, ThreadId threadId, boolean hard) {
+        owned(userId, threadId);
+        stopActiveRuns(threadId);
+        boolean deleted = hard ? store.threads().hardDelete(threadId) : store.threads().softDelete(threadId, clock.instant());
+        if (!deleted) {
+            throw NotFoundException.thread(threadId);
+        }
+        log.debug("thread {} deleted ({})", threadId, hard ? "hard" : "soft");
+    }
+
+    @Override
+    public Page<Message> listMessages(String userId, ThreadId threadId, PageRequest page, SortOrder order) {
+        owned(userId, threadId);
+        return store.messages().page(threadId, page == null ? PageRequest.firstPage() : page, order == null ? SortOrder.ASC : order);
+    }
+
+    // ---- send --------------------------------------------------------------------------------
+
+    @Override
+    public SendReceipt send(SendMessageCommand command) {
+        Require.notNull(command, "command");
+        requireOpen();
+        RequestValidator.Errors errors = new RequestValidator.Errors();
+        validator.content(command.content(), errors);
+        RequestValidator.metadata(command.metadata(), errors);
+        RequestValidator.idempotencyKey(command.idempotencyKey(), errors);
+        errors.throwIfAny();
+        if (command.agentId() != null) {
+            requireAgent(command.agentId());
+        }
+        if (command.threadId() != null) {
+            owned(command.userId(), command.threadId());
+        }
+        String fingerprint = command.idempotencyKey() == null ? null : Fingerprints.of(command);
+        String scope = command.threadId() == null ? "" : command.threadId().value();
+        SendReceipt receipt = null;
+        for (int attempt = 1; receipt == null; attempt++) {
+            if (fingerprint != null) {
+                Optional<SendReceipt> replay = replay(command, scope, fingerprint, clock.instant());
+                if (replay.isPresent()) {
+                    return replay.get();
+                }
+            }
+            if (command.threadId() != null && command.ifBusy() == dev.parley.chat.model.BusyPolicy.INTERRUPT) {
+                stopActiveRuns(command.threadId());
+            }
+            try {
+                receipt = store.inTransaction(() -> sendInTransaction(command, scope, fingerprint));
+            } catch (StillBusy e) {
+                if (attempt >= SEND_ATTEMPTS) {
+                    throw ConflictException.runInProgress(command.threadId());
+                }
+            } catch (ConflictException e) {
+                if (fingerprint == null || !"duplicate".equals(e.code()) || attempt >= SEND_ATTEMPTS) {
+                    throw e;
+                }
+                // a concurrent retry with the same key committed first: the next round replays it
+            }
+        }
+        if (!receipt.replayed()) {
+            log.debug("run {} queued on thread {}", receipt.run().id(), receipt.thread().id());
+            dispatch(receipt.thread().id());
+        }
+        return receipt;
+    }
+
+    private SendReceipt sendInTransaction(SendMessageCommand command, String scope, String fingerprint) {
+        Instant now = clock.instant();
+        String userId = command.userId();
+        ChatThread thread;
+        if (command.threadId() == null) {
+            if (fingerprint != null) {
+                Optional<SendReceipt> replay = replay(command, scope, fingerprint, now);
+                if (replay.isPresent()) {
+                    return replay.get();
+                }
+            }
+            Agent agent = agentOrDefault(command.agentId());
+            thread = ChatThread.create(ThreadId.next(ids), userId, agent.id(), null, null, now);
+            store.threads().insert(thread);
+        } else {
+            thread = store.threads().lock(command.threadId()).filter(t -> t.isOwnedBy(userId))
+                    .orElseThrow(() -> NotFoundException.thread(command.threadId()));
+            if (fingerprint != null) {
+                Optional<SendReceipt> replay = replay(command, scope, fingerprint, now);
+                if (replay.isPresent()) {
+                    return replay.get();
+                }
+            }
+        }
+        Agent agent = requireAgent(command.agentId() != null ? command.agentId() : thread.agentId());
+        if (!store.runs().active(thread.id()).isEmpty()) {
+            switch (command.ifBusy()) {
+                case REJECT -> throw ConflictException.runInProgress(thread.id());
+                case INTERRUPT -> throw new StillBusy();
+                case ENQUEUE -> { }
+            }
+        }
+        Message userMessage = store.messages().append(new Message(MessageId.next(ids), thread.id(), null, 0, Role.USER,
+                command.content(), MessageStatus.COMPLETED, List.of(), null, command.metadata(), now));
+        Run run = Run.queued(RunId.next(ids), thread.id(), agent.id(), modelName(agent), userMessage.id(), now);
+        store.runs().insert(run);
+        if (fingerprint != null) {
+            store.idempotency().insert(new IdempotencyRecord(userId, scope, command.idempotencyKey(), fingerprint, thread.id(),
+                    run.id(), now));
+        }
+        ChatThread updated = thread.touched(now);
+        if (updated.title() == null) {
+            String title = Texts.title(userMessage.text(), TITLE_CODE_POINTS);
+            if (title != null) {
+                updated = updated.withTitle(title, now);
+            }
+        }
+        store.threads().update(updated);
+        return new SendReceipt(updated, userMessage, run, false);
+    }
+
+    /** The earlier send with this key, or empty; the key with another request is {@code idempotency_key_reused}. */
+    private Optional<SendReceipt> replay(SendMessageCommand command, String scope, String fingerprint, Instant now) {
+        Optional<IdempotencyRecord> found = store.idempotency().find(command.userId(), scope, command.idempotencyKey());
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        IdempotencyRecord record = found.get();
+        Instant cutoff = now.minus(IDEMPOTENCY_WINDOW);
+        if (record.createdAt().isBefore(cutoff)) {
+            store.idempotency().deleteOlderThan(cutoff);
+            return Optional.empty();
+        }
+        if (!record.requestHash().equals(fingerprint)) {
+            throw new InvalidRequestException("idempotency_key_reused",
+                    "The idempotency key was already used with a different request",
+                    List.of(new FieldError("idempotency_key", "was already used with a different request")));
+        }
+        ChatThread thread = store.threads().find(record.threadId()).filter(t -> t.isOwnedBy(command.userId()))
+                .orElseThrow(() -> NotFoundException.thread(record.threadId()));
+        Run run = store.runs().find(record.runId()).orElseThrow(() -> NotFoundException.run(record.runId()));
+        Message userMessage = store.messages().find(run.userMessageId())
+                .orElseThrow(() -> new NotFoundException("message_not_found", "No message " + run.userMessageId()));
+        log.debug("idempotent replay of run {} on thread {}", run.id(), thread.id());
+        return Optional.of(new SendReceipt(thread, userMessage, run, true));
+    }
+
+    /** Rolls back a send with {@code if_busy: interrupt} that found a run started after the interrupt. */
+    private static final class StillBusy extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StillBusy() {
+            super(null, null, false, false);
+        }
+    }
+
+    // ---- dispatch ----------------------------------------------------------------------------
+
+    /**
+     * Starts the thread's oldest queued run when none is in progress. Servers sharing the store
+     * agree through the store's compare-and-set on the run's status.
+     */
+    private void dispatch(ThreadId threadId) {
+        try {
+            for (int attempt = 0; attempt < STATE_ATTEMPTS && !closed; attempt++) {
+                List<Run> active = store.runs().active(threadId);
+                if (active.stream().anyMatch(r -> r.status() == RunStatus.IN_PROGRESS)) {
+                    return;
+                }
+                Optional<Run> next = active.stream().filter(r -> r.status() == RunStatus.QUEUED).findFirst();
+                if (next.isEmpty()) {
+                    return;
+                }
+                Optional<ChatThread> thread = store.threads().find(threadId);
+                if (thread.isEmpty()) {
+                    cancelQueued(next.get());
+                    continue;
+                }
+                Run started = next.get().started(clock.instant());
+                RunExecution execution = new RunExecution(engine, started, agents.get(started.agentId()), thread.get().ownerId(),
+                        this::runEnded);
+                executions.put(started.id(), execution);
+                boolean won;
+                try {
+                    won = store.runs().update(started, RunStatus.QUEUED);
+                } catch (ConflictException e) {
+                    executions.remove(started.id(), execution);
+                    if ("run_in_progress".equals(e.code())) {
+                        return;
+                    }
+                    throw e;
+                } catch (RuntimeException e) {
+                    executions.remove(started.id(), execution);
+                    throw e;
+                }
+                if (!won) {
+                    executions.remove(started.id(), execution);
+                    continue;
+                }
+                log.debug("run {} started on thread {}", started.id(), threadId);
+                try {
+                    runExecutor.execute(execution::execute);
+                } catch (RejectedExecutionException e) {
+                    log.warn("run {} could not be started: the executor refused it", started.id());
+                    execution.forceCancel();
+                }
+                return;
+            }
+        } catch (RuntimeException e) {
+            log.error("could not start the next run of thread {}", threadId, e);
+        }
+    }
+
+    private void runEnded(RunExecution execution) {
+        Run run = execution.run();
+        executions.remove(run.id(), execution);
+        log.debug("run {} ended as {}", run.id(), run.status().wireName());
+        if (!closed) {
+            dispatch(run.threadId());
+        }
+    }
+
+    // ---- cancel ------------------------------------------------------------------------------
+
+    @Override
+    public Run cancelActiveRun(String userId, ThreadId threadId) {
+        owned(userId, threadId);
+        List<Run> active = store.runs().active(threadId);
+        Run target = active.stream().filter(r -> r.status() == RunStatus.IN_PROGRESS).findFirst()
+                .orElseGet(() -> active.isEmpty() ? null : active.get(0));
+        if (target == null) {
+            throw ConflictException.noActiveRun("thread " + threadId);
+        }
+        return cancel(target.id());
+    }
+
+    @Override
+    public Run cancelRun(String userId, ThreadId threadId, RunId runId) {
+        owned(userId, threadId);
+        runOn(threadId, runId);
+        return cancel(runId);
+    }
+
+    /**
+     * Cancels the run and returns it once it is terminal: a queued run at once, a run executing
+     * here when it has stored its partial answer and published {@code cancelled} (at most
+     * {@code cancelTimeout}, then it is ended regardless). Ended already: {@code no_active_run}.
+     */
+    private Run cancel(RunId runId) {
+        for (int attempt = 0; attempt < STATE_ATTEMPTS; attempt++) {
+            Run run = store.runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
+            if (run.isTerminal()) {
+                throw ConflictException.noActiveRun("run " + runId);
+            }
+            if (run.status() == RunStatus.QUEUED) {
+                if (cancelQueued(run)) {
+                    return store.runs().find(runId).orElse(run);
+                }
+                continue;
+            }
+            RunExecution execution = executions.get(runId);
+            if (execution != null) {
+                Run ended = stopAndWait(execution);
+                if (ended.status() != RunStatus.CANCELLED) {
+                    throw ConflictException.noActiveRun("run " + runId);
+                }
+                return ended;
+            }
+            long lastSeq = bus.lastSeq(runId);
+            Run cancelled = run.cancelled(clock.instant(), null, run.usage(), run.costUsd());
+            if (store.runs().update(cancelled, RunStatus.IN_PROGRESS)) {
+                awaitCancelledElsewhere(runId, lastSeq);
+                return store.runs().find(runId).orElse(cancelled);
+            }
+        }
+        throw ConflictException.noActiveRun("run " + runId);
+    }
+
+    /** Cancels a run that has not started; false when it is no longer queued. */
+    private boolean cancelQueued(Run run) {
+        Run cancelled = run.cancelled(clock.instant(), null, Usage.ZERO, null);
+        if (!store.runs().update(cancelled, RunStatus.QUEUED)) {
+            return false;
+        }
+        bus.publish(new RunEvent.Cancelled(run.id(), bus.lastSeq(run.id()) + 1, null));
+        log.debug("queued run {} cancelled", run.id());
+        return true;
+    }
+
+    private Run stopAndWait(RunExecution execution) {
+        execution.cancel();
+        try {
+            return execution.finished().get(cancelTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            log.warn("run {} did not stop within {} ms of its cancel; ending it", execution.run().id(), cancelTimeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            log.error("run {} ended abnormally", execution.run().id(), e.getCause());
+        }
+        execution.forceCancel();
+        return execution.run();
+    }
+
+    /**
+     * The run executes on another server, which notices the cancel in the store, stops, keeps the
+     * partial text and publishes {@code cancelled}. When that server stays silent (it may be gone)
+     * the event is published here so that readers see the end.
+     */
+    private void awaitCancelledElsewhere(RunId runId, long afterSeq) {
+        long deadline = System.nanoTime() + cancelTimeout.toNanos();
+        try (RunSubscription events = bus.subscribe(runId, afterSeq)) {
+            long remaining;
+            while ((remaining = deadline - System.nanoTime()) > 0 && !events.isFinished()) {
+                Optional<RunEvent> event = events.next(Duration.ofNanos(remaining));
+                if (event.isPresent() && event.get().isTerminal()) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        try {
+            bus.publish(new RunEvent.Cancelled(runId, bus.lastSeq(runId) + 1, null));
+        } catch (RuntimeException e) {
+            log.warn("run {}: could not publish its cancel", runId, e);
+        }
+    }
+
+    /** Cancels every queued and in-progress run of the thread, waiting for each to end. */
+    private void stopActiveRuns(ThreadId threadId) {
+        for (Run run : store.runs().active(threadId)) {
+            try {
+                cancel(run.id());
+            } catch (ConflictException e) {
+                log.debug("run {} ended before it could be cancelled", run.id());
+            }
+        }
+    }
+
+    /** For watchdogs and disconnects: cancels without telling anyone that there was nothing to cancel. */
+    private void cancelQuietly(RunId runId) {
+        try {
+            cancel(runId);
+        } catch (ConflictException | NotFoundException e) {
+            log.debug("run {} was not active any more", runId);
+        } catch (RuntimeException e) {
+            log.warn("run {} could not be cancelled", runId, e);
+        }
+    }
+
+    /** Stops local runs whose status another server changed in the store (a cancel sent there). */
+    private void stopRunsEndedElsewhere() {
+        for (RunExecution execution : executions.values()) {
+            if (execution.isTerminated()) {
+                continue;
+            }
+            try {
+                Optional<Run> stored = store.runs().find(execution.run().id());
+                if (stored.isPresent() && stored.get().isTerminal()) {
+                    log.info("run {} was ended elsewhere as {}; stopping it", stored.get().id(), stored.get().status().wireName());
+                    execution.cancel();
+                }
+            } catch (RuntimeException e) {
+                log.debug("could not check run {}", execution.run().id(), e);
+            }
+        }
+    }
+
+    // ---- runs --------------------------------------------------------------------------------
+
+    @Override
+    public RunOutcome await(String userId, RunId runId, Duration timeout) throws InterruptedException {
+        Require.notBlank(userId, "userId");
+        Require.notNull(runId, "runId");
+        Require.notNull(timeout, "timeout");
+        Run run = store.runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
+        if (store.threads().find(run.threadId()).filter(t -> t.isOwnedBy(userId)).isEmpty()) {
+            throw NotFoundException.run(runId);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long pause = AWAIT_POLL_MIN_NANOS;
+        while (!run.isTerminal()) {
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                break;
+            }
+            RunExecution execution = executions.get(runId);
+            if (execution != null) {
+                try {
+                    execution.finished().get(remaining, TimeUnit.NANOSECONDS);
+                } catch (TimeoutException | ExecutionException e) {
+                    // read the store below either way
+                }
+            } else {
+                TimeUnit.NANOSECONDS.sleep(Math.min(remaining, pause));
+                pause = Math.min(pause * 2, AWAIT_POLL_MAX_NANOS);
+            }
+            run = store.runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
+        }
+        return outcome(run);
+    }
+
+    @Override
+    public Page<Run> listRuns(String userId, ThreadId threadId, PageRequest page) {
+        owned(userId, threadId);
+        return store.runs().page(threadId, page == null ? PageRequest.firstPage() : page);
+    }
+
+    @Override
+    public RunOutcome getRun(String userId, ThreadId threadId, RunId runId) {
+        owned(userId, threadId);
+        return outcome(runOn(threadId, runId));
+    }
+
+    @Override
+    public RunSubscription subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
+        owned(userId, threadId);
+        runOn(threadId, runId);
+        if (afterSeq < 0) {
+            throw InvalidRequestException.parameter("after_seq", "must not be negative");
+        }
+        RunSubscription subscription = bus.subscribe(runId, afterSeq);
+        if (onDisconnect != DisconnectPolicy.CANCEL) {
+            return subscription;
+        }
+        return new CancelOnEarlyClose(subscription, () -> {
+            try {
+                CompletableFuture.runAsync(() -> cancelQuietly(runId), toolExecutor);
+            } catch (RejectedExecutionException e) {
+                log.debug("run {} not cancelled on disconnect: the service is closed", runId);
+            }
+        });
+    }
+
+    private RunOutcome outcome(Run run) {
+        Message message = run.assistantMessageId() == null ? null : store.messages().find(run.assistantMessageId()).orElse(null);
+        return new RunOutcome(run, message, store.runs().steps(run.id()));
+    }
+
+    // ---- agents and health -------------------------------------------------------------------
+
+    @Override
+    public List<AgentInfo> agents() {
+        List<AgentInfo> infos = new ArrayList<>(agentOrder.size());
+        for (String id : agentOrder) {
+            infos.add(info(agents.get(id)));
+        }
+        return infos;
+    }
+
+    @Override
+    public AgentInfo agent(String agentId) {
+        return info(requireAgent(agentId));
+    }
+
+    @Override
+    public String defaultAgentId() {
+        return defaultAgentId;
+    }
+
+    @Override
+    public void checkReady() {
+        store.ping();
+    }
+
+    /**
+     * Stops starting runs, cancels the runs executing here (waiting for each at most the cancel
+     * timeout) and releases the threads this service created. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (watchdog != null) {
+            watchdog.shutdownNow();
+        }
+        List<RunExecution> running = new ArrayList<>(executions.values());
+        running.forEach(RunExecution::cancel);
+        long deadline = System.nanoTime() + cancelTimeout.toNanos();
+        for (RunExecution execution : running) {
+            try {
+                execution.finished().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                execution.forceCancel();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                execution.forceCancel();
+            }
+        }
+        if (ownsRunExecutor) {
+            runExecutor.shutdown();
+        }
+        toolExecutor.shutdown();
+        log.debug("chat service closed");
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private ChatThread owned(String userId, ThreadId threadId) {
+        Require.notBlank(userId, "userId");
+        Require.notNull(threadId, "threadId");
+        return store.threads().find(threadId).filter(t -> t.isOwnedBy(userId))
+                .orElseThrow(() -> NotFoundException.thread(threadId));
+    }
+
+    private Run runOn(ThreadId threadId, RunId runId) {
+        Require.notNull(runId, "runId");
+        return store.runs().find(runId).filter(r -> r.threadId().equals(threadId))
+                .orElseThrow(() -> NotFoundException.run(runId));
+    }
+
+    private Agent requireAgent(String agentId) {
+        Agent agent = agentId == null ? null : agents.get(agentId);
+        if (agent == null) {
+            throw NotFoundException.agent(agentId);
+        }
+        return agent;
+    }
+
+    private Agent agentOrDefault(String agentId) {
+        return requireAgent(agentId == null ? defaultAgentId : agentId);
+    }
+
+    private String modelName(Agent agent) {
+        return agent.model() != null ? agent.model() : model.defaultModel();
+    }
+
+    private AgentInfo info(Agent agent) {
+        return new AgentInfo(agent.id(), agent.name(), agent.description(), modelName(agent),
+                agent.tools().stream().map(Tool::spec).toList());
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("the chat service is closed");
+        }
+    }
+
+    private static String blankToNull(String text) {
+        return text == null || text.isBlank() ? null : text;
+    }
+
+    // ---- builder -----------------------------------------------------------------------------
+
+    /**
+     * Wires a {@link ChatService}. Required: {@link #store}, {@link #eventBus}, {@link #model} and at
+     * least one agent. Not thread-safe; build once.
+     */
+    public static final class Builder {
+        private ChatStore store;
+        private RunEventBus eventBus;
+        private ChatModel model;
+        private List<Agent> agents = List.of();
+        private String defaultAgent;
+        private Map<String, ModelPrice> prices = Map.of();
+        private Clock clock = Clock.systemUTC();
+        private IdGenerator ids = IdGenerator.timeOrdered();
+        private int maxMessageCodePoints = DEFAULT_MAX_MESSAGE_CODE_POINTS;
+        private ExecutorService executor;
+        private Duration cancelTimeout = Duration.ofSeconds(10);
+        private Duration endedElsewhereCheck = Duration.ofSeconds(2);
+
+        private Builder() {
+        }
+
+        public Builder store(ChatStore store) {
+            this.store = Require.notNull(store, "store");
+            return this;
+        }
+
+        public Builder eventBus(RunEventBus eventBus) {
+            this.eventBus = Require.notNull(eventBus, "eventBus");
+            return this;
+        }
+
+        public Builder model(ChatModel model) {
+            this.model = Require.notNull(model, "model");
+            return this;
+        }
+
+        /** The agents, in the order {@link ChatService#agents()} lists them. */
+        public Builder agents(List<Agent> agents) {
+            this.agents = List.copyOf(agents);
+            return this;
+        }
+
+        /** The agent used when a request names none; the first agent unless set. */
+        public Builder defaultAgent(String agentId) {
+            this.defaultAgent = Require.notBlank(agentId, "defaultAgent");
+            return this;
+        }
+
+        /** Prices by model name; runs on a model without a price have a null cost. */
+        public Builder prices(Map<String, ModelPrice> prices) {
+            this.prices = Map.copyOf(prices);
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Require.notNull(clock, "clock");
+            return this;
+        }
+
+        public Builder ids(IdGenerator ids) {
+            this.ids = Require.notNull(ids, "ids");
+            return this;
+        }
+
+        /** Longest message text, in Unicode code points (default 32,000). */
+        public Builder maxMessageCodePoints(int max) {
+            this.maxMessageCodePoints = Require.inRange(max, 1, Integer.MAX_VALUE, "maxMessageCodePoints");
+            return this;
+        }
+
+        /**
+         * Where runs execute (one task per run, blocking for the run's length). By default one
+         * virtual thread per run when the runtime has them, else a bounded pool of platform
+         * threads. An executor given here is not shut down by {@link ChatService#close()}. Tool calls
+         * always run on the service's own threads.
+         */
+        public Builder executor(ExecutorService executor) {
+            this.executor = Require.notNull(executor, "executor");
+            return this;
+        }
+
+        /** How long a cancel waits for the run to stop before it ends the run regardless (default 10 s). */
+        public Builder cancelTimeout(Duration timeout) {
+            Require.that(timeout != null && !timeout.isNegative() && !timeout.isZero(), "cancelTimeout must be positive");
+            this.cancelTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * How often runs executing here look in the store for a cancel sent to another server that
+         * shares it (default 2 s; zero turns the check off).
+         */
+        public Builder endedElsewhereCheck(Duration interval) {
+            Require.that(interval != null && !interval.isNegative(), "endedElsewhereCheck must not be negative");
+            this.endedElsewhereCheck = interval;
+            return this;
+        }
+
+        public ChatService build() {
+            return new ChatService(this);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.ContentPart;
+import dev.parley.chat.port.in.SendMessageCommand;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/** The fingerprint of a send, to tell a retry (same body) from a reused idempotency key (other body). */
+final class Fingerprints {
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private Fingerprints() {}
+
+    /** SHA-256 over the content parts, the requested agent and the busy policy, in lowercase hex. */
+    static String of(SendMessageCommand command) {
+        MessageDigest digest = sha256();
+        for (ContentPart part : command.content()) {
+            put(digest, part.type());
+            if (part instanceof ContentPart.Text t) {
+                put(digest, t.text());
+            } else if (part instanceof ContentPart.ImageUrl i) {
+                put(digest, i.url());
+            }
+        }
+        put(digest, "agent");
+        put(digest, command.agentId() == null ? "" : command.agentId());
+        put(digest, "if_busy");
+        put(digest, command.ifBusy().wireName());
+        byte[] hash = digest.digest();
+        char[] out = new char[hash.length * 2];
+        for (int i = 0; i < hash.length; i++) {
+            out[2 * i] = HEX[(hash[i] >> 4) & 0xF];
+            out[2 * i + 1] = HEX[hash[i] & 0xF];
+        }
+        return new String(out);
+    }
+
+    /** Length-prefixed, so that no two different inputs share an encoding. */
+    private static void put(MessageDigest digest, String value) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        digest.update((byte) (bytes.length >>> 24));
+        digest.update((byte) (bytes.length >>> 16));
+        digest.update((byte) (bytes.length >>> 8));
+        digest.update((byte) bytes.length);
+        digest.update(bytes);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+}

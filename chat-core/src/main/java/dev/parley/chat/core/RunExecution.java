@@ -1,0 +1,786 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.ContentPart;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.MessageStatus;
+import dev.parley.chat.model.ModelException;
+import dev.parley.chat.model.Role;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunCancelledException;
+import dev.parley.chat.model.RunError;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.Step;
+import dev.parley.chat.model.StepId;
+import dev.parley.chat.model.StepStatus;
+import dev.parley.chat.model.StepType;
+import dev.parley.chat.model.StorageUnavailableException;
+import dev.parley.chat.model.ToolCall;
+import dev.parley.chat.model.ToolException;
+import dev.parley.chat.model.ToolSpec;
+import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.out.Agent;
+import dev.parley.chat.port.out.Cancellation;
+import dev.parley.chat.port.out.ModelRequest;
+import dev.parley.chat.port.out.ModelResponse;
+import dev.parley.chat.port.out.ModelStreamListener;
+import dev.parley.chat.port.out.Tool;
+import dev.parley.chat.port.out.ToolContext;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.LongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * One run executing on this server: the tool loop, its events and its end.
+ *
+ * <p>The run is the only writer of its events: every event gets its seq here, under
+ * {@link #lock}, and nothing is published once a terminal event was. Every change that ends the run
+ * (its last messages and its terminal status) is stored in one transaction whose compare-and-set
+ * on the run's status decides races with cancellers on this or another server.
+ *
+ * <p>Tokens of a model turn belong to the assistant message stored for that turn: a turn that asks
+ * for tools stores its text on the assistant message carrying the tool calls, the final turn on
+ * the message named by {@code done}. So the concatenated {@code token} contents equal the texts of
+ * the run's assistant messages in order (for the usual turn that asks for tools without text,
+ * exactly the final message).
+ */
+final class RunExecution {
+    private static final Logger log = LoggerFactory.getLogger(RunExecution.class);
+    static final String TOOL_FAILED = "the tool failed";
+    static final int MAX_ERROR_MESSAGE_CODE_POINTS = 300;
+
+    private final Engine engine;
+    private final Agent agent;
+    private final String userId;
+    private final Consumer<RunExecution> onEnd;
+    private final Cancellation cancellation = new Cancellation();
+    private final CompletableFuture<Run> finished = new CompletableFuture<>();
+    private final AtomicBoolean ended = new AtomicBoolean();
+
+    /** Guards everything below, and every publish of this run's events. */
+    private final Object lock = new Object();
+    private Run run;
+    private long seq;
+    private boolean terminated;
+    private final StringBuilder turnText = new StringBuilder();
+    private Step openStep;
+    private long openTurnPromptTokens;
+    private int stepPosition;
+    private Usage usage = Usage.ZERO;
+    private final List<ToolCall> pendingCalls = new ArrayList<>();
+
+    /** The model call may be interrupted only inside this window. */
+    private final Object interruptLock = new Object();
+    private Thread runner;
+    private boolean modelCallInterruptible;
+
+    RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd) {
+        this.engine = engine;
+        this.run = run;
+        this.agent = agent;
+        this.userId = userId;
+        this.onEnd = onEnd;
+        this.seq = engine.bus().lastSeq(run.id());
+    }
+
+    Run run() {
+        synchronized (lock) {
+            return run;
+        }
+    }
+
+    /** Completes with the run as it ended (terminal, or as last stored when another party ended it). */
+    CompletableFuture<Run> finished() {
+        return finished;
+    }
+
+    boolean isTerminated() {
+        synchronized (lock) {
+            return terminated;
+        }
+    }
+
+    /** Asks the run to stop: the model call is interrupted, a running tool is cancelled. */
+    void cancel() {
+        cancellation.cancel();
+    }
+
+    /**
+     * Ends the run as cancelled from another thread, whatever the executing thread is doing; used
+     * when the run did not stop in time. The executing thread's later events are dropped.
+     */
+    void forceCancel() {
+        cancellation.cancel();
+        finishCancelled();
+        end();
+    }
+
+    /** Executes the run on the calling thread; returns when the run has ended. */
+    void execute() {
+        synchronized (interruptLock) {
+            runner = Thread.currentThread();
+        }
+        Run current = run();
+        MDC.put("run_id", current.id().value());
+        MDC.put("thread_id", current.threadId().value());
+        Cancellation.Registration interrupting = cancellation.onCancel(this::interruptModelCall);
+        try {
+            if (agent == null) {
+                finishFailed("agent_not_found", "The agent of this run is no longer configured");
+            } else {
+                toolLoop(current);
+            }
+        } catch (Stopped stopped) {
+            log.debug("run {} was ended by another party", current.id());
+        } catch (RunCancelledException e) {
+            finishCancelled();
+        } catch (InterruptedException e) {
+            if (cancellation.isCancelled()) {
+                finishCancelled();
+            } else {
+                log.error("run {} was interrupted", current.id());
+                finishFailed("internal_error", "internal error");
+            }
+        } catch (ModelException e) {
+            if (cancellation.isCancelled()) {
+                finishCancelled();
+            } else {
+                log.warn("run {} failed: model error {}: {}", current.id(), e.code(), e.getMessage());
+                finishFailed(e.code(), sanitize(e.getMessage(), "The model call failed"));
+            }
+        } catch (StorageUnavailableException e) {
+            log.error("run {} failed: store unavailable", current.id(), e);
+            finishFailed("unavailable", "The store is unavailable");
+        } catch (RunFailure e) {
+            log.info("run {} failed: {}", current.id(), e.getMessage());
+            finishFailed(e.code, e.getMessage());
+        } catch (RuntimeException | Error e) {
+            if (cancellation.isCancelled()) {
+                log.debug("run {} stopped by cancel with {}", current.id(), e.toString());
+                finishCancelled();
+            } else {
+                log.error("run {} failed unexpectedly", current.id(), e);
+                finishFailed("internal_error", "internal error");
+            }
+        } finally {
+            interrupting.close();
+            synchronized (interruptLock) {
+                modelCallInterruptible = false;
+                runner = null;
+                Thread.interrupted();
+            }
+            end();
+            MDC.remove("run_id");
+            MDC.remove("thread_id");
+        }
+    }
+
+    private void toolLoop(Run current) throws InterruptedException {
+        cancellation.throwIfCancelled();
+        Message userMessage = engine.store().messages().find(current.userMessageId())
+                .orElseThrow(() -> new IllegalStateException("user message " + current.userMessageId() + " is missing"));
+        emit(s -> new RunEvent.RunStarted(current.id(), s, current.threadId(), userMessage.id(), current.agentId()));
+        List<Message> window = HistoryWindow.load(engine.store().messages(), current, userMessage, agent.limits(), engine.ids());
+        List<ToolSpec> toolSpecs = agent.tools().stream().map(Tool::spec).toList();
+        List<Message> runMessages = new ArrayList<>();
+        int toolRounds = 0;
+        while (true) {
+            cancellation.throwIfCancelled();
+            List<Message> conversation = new ArrayList<>();
+            if (!agent.systemPrompt().isBlank()) {
+                conversation.add(new Message(MessageId.next(engine.ids()), current.threadId(), current.id(), 0, Role.SYSTEM,
+                        List.of(ContentPart.text(agent.systemPrompt())), MessageStatus.COMPLETED, List.of(), null, null,
+                        userMessage.createdAt()));
+            }
+            conversation.addAll(window);
+            conversation.addAll(runMessages);
+            ModelRequest request = new ModelRequest(current.model(), conversation, toolSpecs);
+
+            long promptTokens = TokenEstimate.ofPrompt(conversation);
+            Step turn = guarded(() -> {
+                Step step = Step.messageCreation(StepId.next(engine.ids()), current.id(), ++stepPosition, engine.now());
+                engine.store().runs().insertStep(step);
+                openStep = step;
+                openTurnPromptTokens = promptTokens;
+                turnText.setLength(0);
+                return step;
+            });
+            ModelResponse response = callModel(request);
+            cancellation.throwIfCancelled();
+            Usage turnUsage = response.usage() != null ? response.usage()
+                    : Usage.estimated(promptTokens, TokenEstimate.ofOutput(response.text(), response.toolCalls()));
+
+            if (!response.hasToolCalls()) {
+                finishCompleted(turn, response, turnUsage);
+                return;
+            }
+            if (toolRounds >= agent.limits().maxToolRounds()) {
+                guarded(() -> {
+                    reconcile(response);
+                    usage = usage.plus(turnUsage);
+                    return null;
+                });
+                throw new RunFailure("tool_rounds_exceeded",
+                        "The agent asked for tools more than " + agent.limits().maxToolRounds() + " times");
+            }
+            toolRounds++;
+            Message asking = guarded(() -> {
+                reconcile(response);
+                Instant now = engine.now();
+                Message m = engine.store().inTransaction(() -> {
+                    Message stored = engine.store().messages().append(assistantMessage(current, turnText.toString(),
+                            response.toolCalls(), MessageStatus.COMPLETED, now));
+                    engine.store().runs().updateStep(turn.completed(now, null, turnUsage));
+                    engine.touchThread(current.threadId(), now);
+                    return stored;
+                });
+                usage = usage.plus(turnUsage);
+                openStep = null;
+                turnText.setLength(0);
+                pendingCalls.addAll(response.toolCalls());
+                return m;
+            });
+            runMessages.add(asking);
+            for (ToolCall call : response.toolCalls()) {
+                runMessages.add(runTool(current, call));
+            }
+        }
+    }
+
+    private ModelResponse callModel(ModelRequest request) {
+        ModelStreamListener listener = new ModelStreamListener() {
+            @Override
+            public void onToken(String delta) {
+                if (delta == null || delta.isEmpty()) {
+                    return;
+                }
+                synchronized (lock) {
+                    if (terminated) {
+                        return;
+                    }
+                    turnText.append(delta);
+                    emitLocked(s -> new RunEvent.Token(run.id(), s, delta));
+                }
+            }
+
+            @Override
+            public void onThinking(String delta) {
+                if (delta == null || delta.isEmpty()) {
+                    return;
+                }
+                synchronized (lock) {
+                    emitLocked(s -> new RunEvent.Thinking(run.id(), s, delta));
+                }
+            }
+        };
+        synchronized (interruptLock) {
+            cancellation.throwIfCancelled();
+            modelCallInterruptible = true;
+        }
+        try {
+            return engine.model().complete(request, listener, cancellation);
+        } finally {
+            synchronized (interruptLock) {
+                modelCallInterruptible = false;
+                Thread.interrupted();
+            }
+        }
+    }
+
+    private void interruptModelCall() {
+        synchronized (interruptLock) {
+            if (modelCallInterruptible && runner != null) {
+                runner.interrupt();
+            }
+        }
+    }
+
+    /**
+     * Makes the turn's streamed text agree with the model's final text: a model that streamed less
+     * than it answered (or nothing) gets the rest sent as one more token. Called under the lock.
+     */
+    private void reconcile(ModelResponse response) {
+        String streamed = turnText.toString();
+        String full = response.text();
+        if (full.equals(streamed)) {
+            return;
+        }
+        if (full.startsWith(streamed)) {
+            String rest = full.substring(streamed.length());
+            turnText.append(rest);
+            emitLocked(s -> new RunEvent.Token(run.id(), s, rest));
+        } else {
+            log.warn("run {}: the model's final text differs from what it streamed; keeping the streamed text", run.id());
+        }
+    }
+
+    private Message runTool(Run current, ToolCall call) throws InterruptedException {
+        Step step = guarded(() -> {
+            Step s = Step.toolCall(StepId.next(engine.ids()), current.id(), ++stepPosition, call, engine.now());
+            engine.store().runs().insertStep(s);
+            openStep = s;
+            emitLocked(q -> new RunEvent.TraceStart(current.id(), q, s.id(), call));
+            return s;
+        });
+        ToolResult result = invoke(current, call, step);
+        return guarded(() -> {
+            Instant now = engine.now();
+            Step ended = result.error == null ? step.completed(now, result.output, Usage.ZERO) : step.failed(now, result.error, Usage.ZERO);
+            String text = result.error == null ? result.output : "error: " + result.error;
+            Message toolMessage = engine.store().inTransaction(() -> {
+                engine.store().runs().updateStep(ended);
+                Message m = engine.store().messages().append(toolMessage(current, call.id(), text, now));
+                engine.touchThread(current.threadId(), now);
+                return m;
+            });
+            openStep = null;
+            pendingCalls.remove(call);
+            emitLocked(q -> new RunEvent.TraceEnd(current.id(), q, step.id(), ended.status(), ended.output(), ended.error(),
+                    ended.latencyMs()));
+            return toolMessage;
+        });
+    }
+
+    private record ToolResult(String output, String error) {
+    }
+
+    /** Runs the tool off this thread, bounded by its timeout; cancelling the run cancels the tool. */
+    private ToolResult invoke(Run current, ToolCall call, Step step) throws InterruptedException {
+        Optional<Tool> found = agent.tool(call.name());
+        if (found.isEmpty()) {
+            return new ToolResult(null, "tool_not_found: there is no tool named " + call.name());
+        }
+        Tool tool = found.get();
+        Cancellation toolCancellation = new Cancellation();
+        AtomicBoolean open = new AtomicBoolean(true);
+        Consumer<String> progress = content -> {
+            if (content == null || !open.get()) {
+                return;
+            }
+            synchronized (lock) {
+                if (open.get()) {
+                    emitLocked(q -> new RunEvent.TraceUpdate(current.id(), q, step.id(), content));
+                }
+            }
+        };
+        ToolContext context = new ToolContext(call.arguments(), call.id(), current.id(), current.threadId(), userId,
+                toolCancellation, progress);
+        CompletableFuture<String> outcome = new CompletableFuture<>();
+        Cancellation.Registration forward = cancellation.onCancel(() -> {
+            outcome.completeExceptionally(new RunCancelledException());
+            toolCancellation.cancel();
+        });
+        Future<?> task = null;
+        try {
+            String runId = current.id().value();
+            String threadId = current.threadId().value();
+            task = engine.toolExecutor().submit(() -> {
+                MDC.put("run_id", runId);
+                MDC.put("thread_id", threadId);
+                try {
+                    outcome.complete(tool.execute(context));
+                } catch (Throwable t) {
+                    outcome.completeExceptionally(t);
+                } finally {
+                    MDC.remove("run_id");
+                    MDC.remove("thread_id");
+                }
+            });
+            Duration timeout = tool.timeout();
+            String output = outcome.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return new ToolResult(output == null ? "" : output, null);
+        } catch (TimeoutException e) {
+            toolCancellation.cancel();
+            log.info("run {}: tool {} timed out after {} ms", current.id(), call.name(), tool.timeout().toMillis());
+            return new ToolResult(null, "tool_timeout: the tool did not finish within " + tool.timeout().toMillis() + " ms");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cancellation.isCancelled()) {
+                throw new RunCancelledException();
+            }
+            if (cause instanceof ToolException te) {
+                return new ToolResult(null, te.getMessage() == null ? TOOL_FAILED : te.getMessage());
+            }
+            log.warn("run {}: tool {} failed", current.id(), call.name(), cause);
+            return new ToolResult(null, TOOL_FAILED);
+        } finally {
+            open.set(false);
+            forward.close();
+            if (task != null && !task.isDone()) {
+                toolCancellation.cancel();
+                task.cancel(true);
+            }
+        }
+    }
+
+    // ---- the end of a run --------------------------------------------------------------------
+
+    private void finishCompleted(Step turn, ModelResponse response, Usage turnUsage) {
+        synchronized (lock) {
+            if (terminated) {
+                return;
+            }
+            reconcile(response);
+            usage = usage.plus(turnUsage);
+            Instant now = engine.now();
+            Usage total = usage;
+            java.math.BigDecimal cost = engine.cost(run.model(), total);
+            Message message = assistantMessage(run, turnText.toString(), List.of(), MessageStatus.COMPLETED, now);
+            Run completed = run.completed(now, message.id(), total, cost);
+            boolean won = transaction(() -> {
+                engine.store().messages().append(message);
+                engine.store().runs().updateStep(turn.completed(now, null, turnUsage));
+                if (!engine.store().runs().update(completed, RunStatus.IN_PROGRESS)) {
+                    throw new LostRace();
+                }
+                engine.touchThread(run.threadId(), now);
+                return true;
+            }, false);
+            if (!won) {
+                endedElsewhere();
+                return;
+            }
+            run = completed;
+            openStep = null;
+            turnText.setLength(0);
+            emitTerminal(s -> new RunEvent.Done(completed.id(), s, completed.threadId(), message.id(), total, cost));
+        }
+    }
+
+    /** Ends the run as cancelled, keeping the partial text; safe to call from any thread, more than once. */
+    void finishCancelled() {
+        synchronized (lock) {
+            if (terminated) {
+                return;
+            }
+            Instant now = engine.now();
+            Usage total = usage.plus(partialTurnUsage());
+            java.math.BigDecimal cost = engine.cost(run.model(), total);
+            Step step = openStep;
+            Step stepEnd = step == null ? null : step.cancelled(now, step.type() == StepType.MESSAGE_CREATION ? partialTurnUsage() : Usage.ZERO);
+            Optional<MessageId> partial;
+            Run cancelled;
+            try {
+                Holder<Run> ended = new Holder<>();
+                partial = transaction(() -> {
+                    Optional<MessageId> kept = storeLeftovers(now, "cancelled", stepEnd);
+                    Run c = run.cancelled(now, kept.orElse(null), total, cost);
+                    if (!engine.store().runs().update(c, run.status())) {
+                        throw new LostRace();
+                    }
+                    engine.touchThread(run.threadId(), now);
+                    ended.value = c;
+                    return kept;
+                }, null);
+                cancelled = ended.value;
+            } catch (RuntimeException e) {
+                log.error("run {}: could not store its cancellation with its partial answer", run.id(), e);
+                try {
+                    Run c = run.cancelled(now, null, total, cost);
+                    if (engine.store().runs().update(c, run.status())) {
+                        run = c;
+                    }
+                } catch (RuntimeException again) {
+                    log.error("run {}: could not store its cancellation", run.id(), again);
+                }
+                emitTerminal(s -> new RunEvent.Cancelled(run.id(), s, null));
+                return;
+            }
+            if (partial == null) {
+                endedElsewhere();
+                return;
+            }
+            run = cancelled;
+            leftoversStored();
+            MessageId kept = partial.orElse(null);
+            if (stepEnd != null && stepEnd.type() == StepType.TOOL_CALL) {
+                emitLocked(s -> new RunEvent.TraceEnd(cancelled.id(), s, stepEnd.id(), StepStatus.CANCELLED, null, "cancelled",
+                        stepEnd.latencyMs()));
+            }
+            emitTerminal(s -> new RunEvent.Cancelled(cancelled.id(), s, kept));
+        }
+    }
+
+    private void finishFailed(String code, String message) {
+        synchronized (lock) {
+            if (terminated) {
+                return;
+            }
+            Instant now = engine.now();
+            RunError error = new RunError(code, message);
+            Usage total = usage.plus(partialTurnUsage());
+            java.math.BigDecimal cost = engine.cost(run.model(), total);
+            Step step = openStep;
+            Step stepEnd = step == null ? null
+                    : step.failed(now, code, step.type() == StepType.MESSAGE_CREATION ? partialTurnUsage() : Usage.ZERO);
+            Optional<MessageId> partial = null;
+            Holder<Run> ended = new Holder<>();
+            try {
+                partial = transaction(() -> {
+                    Optional<MessageId> kept = storeLeftovers(now, code, stepEnd);
+                    Run f = run.failed(now, error, kept.orElse(null), total, cost);
+                    if (!engine.store().runs().update(f, run.status())) {
+                        throw new LostRace();
+                    }
+                    engine.touchThread(run.threadId(), now);
+                    ended.value = f;
+                    return kept;
+                }, null);
+            } catch (RuntimeException e) {
+                log.error("run {}: could not store its failure ({}) with its partial answer", run.id(), code, e);
+                partial = recordFailureOnly(now, error, total, cost, ended);
+            }
+            if (partial == null) {
+                endedElsewhere();
+                return;
+            }
+            if (ended.value != null) {
+                run = ended.value;
+                leftoversStored();
+            }
+            openStep = null;
+            if (stepEnd != null && stepEnd.type() == StepType.TOOL_CALL) {
+                emitQuietly(s -> new RunEvent.TraceEnd(run.id(), s, stepEnd.id(), StepStatus.FAILED, null, code, stepEnd.latencyMs()));
+            }
+            emitTerminal(s -> new RunEvent.Error(run.id(), s, code, message));
+        }
+    }
+
+    /** Second attempt to end a failed run when storing its leftovers failed: the status alone. */
+    private Optional<MessageId> recordFailureOnly(Instant now, RunError error, Usage total, java.math.BigDecimal cost,
+                                                  Holder<Run> ended) {
+        try {
+            return transaction(() -> {
+                Run f = run.failed(now, error, null, total, cost);
+                if (!engine.store().runs().update(f, run.status())) {
+                    throw new LostRace();
+                }
+                ended.value = f;
+                return Optional.<MessageId>empty();
+            }, null);
+        } catch (RuntimeException e) {
+            log.error("run {}: could not store its failure", run.id(), e);
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Stores what a run that ends early leaves behind: the in-flight step's end, a result for every
+     * tool call that got none (so the history stays well-formed), and the partial text of the
+     * current turn as an incomplete assistant message. Called in a transaction, under the lock.
+     */
+    private Optional<MessageId> storeLeftovers(Instant now, String reason, Step stepEnd) {
+        if (stepEnd != null) {
+            engine.store().runs().updateStep(stepEnd);
+        }
+        for (ToolCall call : pendingCalls) {
+            engine.store().messages().append(toolMessage(run, call.id(), "error: " + reason, now));
+        }
+        if (turnText.length() == 0) {
+            return Optional.empty();
+        }
+        Message partial = engine.store().messages().append(
+                assistantMessage(run, turnText.toString(), List.of(), MessageStatus.INCOMPLETE, now));
+        return Optional.of(partial.id());
+    }
+
+    /** Forgets what {@link #storeLeftovers} stored, once its transaction committed. */
+    private void leftoversStored() {
+        pendingCalls.clear();
+        turnText.setLength(0);
+        openStep = null;
+    }
+
+    /**
+     * The store says the run is no longer in progress although this server did not end it: another
+     * server (or a forced cancel) did. When it was cancelled, this run still owns the event log, so
+     * it keeps the partial text and publishes the {@code cancelled} event itself.
+     */
+    private void endedElsewhere() {
+        Optional<Run> stored = Optional.empty();
+        try {
+            stored = engine.store().runs().find(run.id());
+        } catch (RuntimeException e) {
+            log.warn("run {}: could not read its status", run.id(), e);
+        }
+        if (stored.isPresent() && stored.get().status() == RunStatus.CANCELLED) {
+            Run cancelled = stored.get();
+            Instant now = engine.now();
+            Step stepEnd = openStep == null ? null : openStep.cancelled(now, Usage.ZERO);
+            Optional<MessageId> kept = Optional.empty();
+            try {
+                kept = engine.store().inTransaction(() -> storeLeftovers(now, "cancelled", stepEnd));
+                leftoversStored();
+            } catch (RuntimeException e) {
+                log.warn("run {}: could not keep its partial text", run.id(), e);
+            }
+            run = cancelled;
+            openStep = null;
+            MessageId keptId = kept.orElse(null);
+            if (stepEnd != null && stepEnd.type() == StepType.TOOL_CALL) {
+                emitQuietly(s -> new RunEvent.TraceEnd(cancelled.id(), s, stepEnd.id(), StepStatus.CANCELLED, null, "cancelled",
+                        stepEnd.latencyMs()));
+            }
+            emitTerminal(s -> new RunEvent.Cancelled(cancelled.id(), s, keptId));
+        } else {
+            log.warn("run {} was ended elsewhere as {}", run.id(), stored.map(r -> r.status().wireName()).orElse("missing"));
+            stored.ifPresent(r -> run = r);
+            terminated = true;
+        }
+    }
+
+    private Usage partialTurnUsage() {
+        if (openStep == null || openStep.type() != StepType.MESSAGE_CREATION) {
+            return Usage.ZERO;
+        }
+        return Usage.estimated(openTurnPromptTokens, TokenEstimate.ofChars(turnText.length()));
+    }
+
+    /** Signals waiters and the service once; the service then starts the thread's next run. */
+    private void end() {
+        if (ended.compareAndSet(false, true)) {
+            finished.complete(run());
+            onEnd.accept(this);
+        }
+    }
+
+    // ---- events ------------------------------------------------------------------------------
+
+    private void emit(LongFunction<RunEvent> event) {
+        synchronized (lock) {
+            if (terminated) {
+                throw new Stopped();
+            }
+            emitLocked(event);
+        }
+    }
+
+    /** Publishes with the next seq; nothing once the run is terminated. Called under the lock. */
+    private void emitLocked(LongFunction<RunEvent> event) {
+        if (terminated) {
+            return;
+        }
+        RunEvent e = event.apply(seq + 1);
+        engine.bus().publish(e);
+        seq = e.seq();
+    }
+
+    private void emitQuietly(LongFunction<RunEvent> event) {
+        try {
+            emitLocked(event);
+        } catch (RuntimeException e) {
+            log.warn("run {}: could not publish an event", run.id(), e);
+        }
+    }
+
+    /** Publishes the terminal event; the run is terminated afterwards even when publishing failed. */
+    private void emitTerminal(LongFunction<RunEvent> event) {
+        try {
+            emitLocked(event);
+        } catch (RuntimeException e) {
+            log.error("run {}: could not publish its terminal event", run.id(), e);
+        } finally {
+            terminated = true;
+        }
+    }
+
+    /** Runs {@code work} in a transaction; {@code onLostRace} when its compare-and-set lost (and it rolled back). */
+    private <T> T transaction(java.util.function.Supplier<T> work, T onLostRace) {
+        try {
+            return engine.store().inTransaction(work);
+        } catch (LostRace e) {
+            return onLostRace;
+        }
+    }
+
+    /** Runs {@code work} under the lock unless the run was ended meanwhile. */
+    private <T> T guarded(java.util.function.Supplier<T> work) {
+        synchronized (lock) {
+            if (terminated) {
+                throw new Stopped();
+            }
+            return work.get();
+        }
+    }
+
+    // ---- messages ----------------------------------------------------------------------------
+
+    private Message assistantMessage(Run r, String text, List<ToolCall> calls, MessageStatus status, Instant now) {
+        return new Message(MessageId.next(engine.ids()), r.threadId(), r.id(), 0, Role.ASSISTANT, List.of(ContentPart.text(text)),
+                status, calls, null, null, now);
+    }
+
+    private Message toolMessage(Run r, String toolCallId, String text, Instant now) {
+        return new Message(MessageId.next(engine.ids()), r.threadId(), r.id(), 0, Role.TOOL, List.of(ContentPart.text(text)),
+                MessageStatus.COMPLETED, List.of(), toolCallId, null, now);
+    }
+
+    /** An error message fit for a client: no control characters, at most 300 code points. */
+    static String sanitize(String message, String fallback) {
+        if (message == null || message.isBlank()) {
+            return fallback;
+        }
+        StringBuilder sb = new StringBuilder();
+        int count = 0;
+        for (int i = 0; i < message.length() && count < MAX_ERROR_MESSAGE_CODE_POINTS; ) {
+            int cp = message.codePointAt(i);
+            i += Character.charCount(cp);
+            if (Character.isISOControl(cp) || (Character.isSurrogate((char) cp) && cp <= 0xFFFF)) {
+                sb.append(' ');
+            } else {
+                sb.appendCodePoint(cp);
+            }
+            count++;
+        }
+        return sb.toString().strip();
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private static final class Holder<T> {
+        T value;
+    }
+
+    /** The run ends with a failure of this code; its message is safe to show. */
+    static final class RunFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final String code;
+
+        RunFailure(String code, String message) {
+            super(message, null, false, false);
+            this.code = code;
+        }
+    }
+
+    /** Someone else ended the run; the executing thread stops without another event. */
+    private static final class Stopped extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Stopped() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** Rolls back a terminal transaction whose compare-and-set lost. */
+    private static final class LostRace extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        LostRace() {
+            super(null, null, false, false);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dev.parley.chat.core;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Executors for runs and tool calls: one virtual thread per task when the runtime has them
+ * (Java 21+), platform threads otherwise. Compiled for Java 17, so virtual threads are reached
+ * through method handles.
+ */
+final class Threads {
+    /** Platform threads for runs when there are no virtual threads. */
+    static final int PLATFORM_RUN_THREADS = 256;
+
+    private Threads() {}
+
+    /** True when this runtime offers virtual threads. */
+    static boolean hasVirtualThreads() {
+        return virtualThreadFactory("probe-").isPresent();
+    }
+
+    /** Runs: virtual threads, else a bounded pool whose extra tasks wait in a queue. */
+    static ExecutorService runExecutor() {
+        return virtualThreadExecutor("parley-run-").orElseGet(() -> {
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(PLATFORM_RUN_THREADS, PLATFORM_RUN_THREADS, 60, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), platformFactory("parley-run-"));
+            pool.allowCoreThreadTimeOut(true);
+            return pool;
+        });
+    }
+
+    /**
+     * Tool calls: virtual threads, else a cached pool. Tool calls are bounded by their timeouts and
+     * never queue behind runs (a run waits for its tool, so sharing a bounded pool could deadlock).
+     */
+    static ExecutorService toolExecutor() {
+        return virtualThreadExecutor("parley-tool-").orElseGet(() -> Executors.newCachedThreadPool(platformFactory("parley-tool-")));
+    }
+
+    private static Optional<ExecutorService> virtualThreadExecutor(String prefix) {
+        return virtualThreadFactory(prefix).flatMap(factory -> {
+            try {
+                MethodHandle perTask = MethodHandles.publicLookup().findStatic(Executors.class, "newThreadPerTaskExecutor",
+                        MethodType.methodType(ExecutorService.class, ThreadFactory.class));
+                return Optional.of((ExecutorService) perTask.invoke(factory));
+            } catch (Throwable e) {
+                return Optional.empty();
+            }
+        });
+    }
+
+    /** {@code Thread.ofVirtual().name(prefix, 0).factory()}, when available. */
+    private static Optional<ThreadFactory> virtualThreadFactory(String prefix) {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+            Class<?> builderClass = Class.forName("java.lang.Thread$Builder");
+            Class<?> ofVirtualClass = Class.forName("java.lang.Thread$Builder$OfVirtual");
+            Object builder = lookup.findStatic(Thread.class, "ofVirtual", MethodType.methodType(ofVirtualClass)).invoke();
+            builder = lookup.findVirtual(builderClass, "name", MethodType.methodType(builderClass, String.class, long.class))
+                    .invoke(builder, prefix, 0L);
+            Object factory = lookup.findVirtual(builderClass, "factory", MethodType.methodType(ThreadFactory.class)).invoke(builder);
+            return Optional.of((ThreadFactory) factory);
+        } catch (Throwable e) {
+            return Optional.empty();
+        }
+    }
+
+    static ThreadFactory platformFactory(String prefix) {
+        AtomicLong counter = new AtomicLong();
+        return task -> {
+            Thread thread = new Thread(task, prefix + counter.getAndIncrement());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

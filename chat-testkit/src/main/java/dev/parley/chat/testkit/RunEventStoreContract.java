@@ -1,0 +1,253 @@
+package dev.parley.chat.testkit;
+
+import static dev.parley.chat.testkit.Fixtures.aRun;
+import static dev.parley.chat.testkit.Fixtures.eventsOf;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.StepStatus;
+import dev.parley.chat.model.ToolCall;
+import dev.parley.chat.model.Usage;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+import org.assertj.core.api.recursive.comparison.RecursiveComparisonConfiguration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Contract of {@link dev.parley.chat.port.out.RunEventStore}: extend it and implement
+ * {@link #createStore()}. Events belong to runs stored in the same store.
+ */
+public abstract class RunEventStoreContract extends StoreContractSupport {
+    private static final RecursiveComparisonConfiguration BY_VALUE = RecursiveComparisonConfiguration.builder()
+            .withComparatorForType(BigDecimal::compareTo, BigDecimal.class).build();
+
+    protected ChatThread thread;
+    protected Message question;
+    protected Run run;
+
+    @BeforeEach
+    void givenARun() {
+        thread = givenThread();
+        question = givenMessage(thread);
+        run = givenRun(aRun().onThread(thread).forMessage(question.id()).inProgress());
+    }
+
+    /** Another run, on the same thread, to interleave with. */
+    protected Run anotherRun() {
+        return givenRun(aRun().onThread(thread).forMessage(question.id()).createdAt(Fixtures.at(1)));
+    }
+
+    @Test
+    void should_read_back_every_kind_of_event_in_order() {
+        // given
+        var step = Fixtures.stepId();
+        List<RunEvent> events = eventsOf(run.id()).started(thread.id(), question.id())
+                .thinking("Hmm, 6*7…").tokens("Let ", "me ", "check")
+                .traceStart(step, new ToolCall("call_1", "calculator", "{\"expression\":\"6*7\"}"))
+                .traceUpdate(step, "computing… 50%")
+                .traceEnd(step, StepStatus.COMPLETED, "42", null, 12)
+                .traceEnd(step, StepStatus.FAILED, null, "tool_timeout", 30_000)
+                .tokens(Fixtures.EMOJI, Fixtures.RTL, Fixtures.COMBINING, "", " ")
+                .done(thread.id(), Fixtures.messageId(), Usage.estimated(120, 45), new BigDecimal("0.00042000"))
+                .build();
+
+        // when
+        store.events().append(events);
+
+        // then
+        assertThat(store.events().read(run.id(), 0, 100)).usingRecursiveFieldByFieldElementComparator(BY_VALUE)
+                .containsExactlyElementsOf(events);
+        assertThat(store.events().lastSeq(run.id())).isEqualTo(events.size());
+    }
+
+    @Test
+    void should_round_trip_each_terminal_event() {
+        // given
+        Run failed = anotherRun();
+        Run cancelled = givenRun(aRun().onThread(thread).forMessage(question.id()).createdAt(Fixtures.at(2)));
+        List<RunEvent> all = new ArrayList<>();
+        all.addAll(eventsOf(run.id()).done(thread.id(), Fixtures.messageId(), Usage.reported(1, 2), null).build());
+        all.addAll(eventsOf(failed.id()).error("model_error", "The model failed").build());
+        all.addAll(eventsOf(cancelled.id()).cancelled(null).build());
+
+        // when
+        store.events().append(all);
+
+        // then
+        assertThat(store.events().read(run.id(), 0, 10)).containsExactly(all.get(0));
+        assertThat(store.events().read(failed.id(), 0, 10)).containsExactly(all.get(1));
+        assertThat(store.events().read(cancelled.id(), 0, 10)).containsExactly(all.get(2));
+    }
+
+    @Test
+    void should_read_from_any_seq_at_most_max_events() {
+        // given
+        List<RunEvent> events = eventsOf(run.id()).started(thread.id(), question.id()).tokens("a", "b", "c", "d", "e", "f").build();
+        store.events().append(events);
+
+        // when / then
+        for (int after = 0; after <= events.size(); after++) {
+            assertThat(store.events().read(run.id(), after, 100)).containsExactlyElementsOf(events.subList(after, events.size()));
+        }
+        assertThat(store.events().read(run.id(), 2, 3)).containsExactlyElementsOf(events.subList(2, 5));
+        assertThat(store.events().read(run.id(), 100, 3)).isEmpty();
+    }
+
+    @Test
+    void should_have_nothing_for_a_run_without_events() {
+        assertThat(store.events().read(run.id(), 0, 10)).isEmpty();
+        assertThat(store.events().lastSeq(run.id())).isZero();
+        assertThat(store.events().lastSeq(Fixtures.runId())).isZero();
+    }
+
+    @Test
+    void should_continue_a_log_across_appends() {
+        // given
+        var builder = eventsOf(run.id()).started(thread.id(), question.id());
+        store.events().append(builder.build());
+
+        // when
+        store.events().append(eventsOf(run.id()).after(1).tokens("x", "y").build());
+
+        // then
+        assertThat(store.events().lastSeq(run.id())).isEqualTo(3);
+        assertThat(store.events().read(run.id(), 0, 10)).extracting(RunEvent::seq).containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
+    void should_refuse_an_event_that_leaves_a_gap() {
+        // given
+        store.events().append(eventsOf(run.id()).tokens("a").build());
+
+        // when / then
+        assertThatThrownBy(() -> store.events().append(eventsOf(run.id()).after(2).tokens("c").build()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> store.events().append(eventsOf(anotherRun().id()).after(1).tokens("b").build()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(store.events().lastSeq(run.id())).isEqualTo(1);
+    }
+
+    @Test
+    void should_refuse_a_seq_already_stored_as_a_duplicate() {
+        // given
+        store.events().append(eventsOf(run.id()).tokens("a", "b").build());
+
+        // when / then
+        assertThatThrownBy(() -> store.events().append(eventsOf(run.id()).after(1).tokens("B").build()))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
+        assertThat(store.events().read(run.id(), 0, 10)).extracting(e -> ((RunEvent.Token) e).content())
+                .containsExactly("a", "b");
+    }
+
+    @Test
+    void should_store_nothing_of_a_batch_with_a_bad_event() {
+        // given
+        List<RunEvent> batch = new ArrayList<>(eventsOf(run.id()).tokens("a", "b").build());
+        batch.addAll(eventsOf(run.id()).after(5).tokens("z").build());
+
+        // when / then
+        assertThatThrownBy(() -> store.events().append(batch)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(store.events().lastSeq(run.id())).isZero();
+    }
+
+    @Test
+    void should_append_a_batch_of_several_runs_atomically() {
+        // given
+        Run other = anotherRun();
+        List<RunEvent> batch = new ArrayList<>();
+        batch.addAll(eventsOf(run.id()).tokens("a").build());
+        batch.addAll(eventsOf(other.id()).tokens("x", "y").build());
+        batch.addAll(eventsOf(run.id()).after(1).tokens("b").build());
+
+        // when
+        store.events().append(batch);
+
+        // then
+        assertThat(store.events().lastSeq(run.id())).isEqualTo(2);
+        assertThat(store.events().lastSeq(other.id())).isEqualTo(2);
+        assertThat(store.events().read(other.id(), 0, 10)).containsExactlyElementsOf(batch.subList(1, 3));
+    }
+
+    @Test
+    void should_accept_an_empty_batch() {
+        store.events().append(List.of());
+
+        assertThat(store.events().lastSeq(run.id())).isZero();
+    }
+
+    @Test
+    void should_never_store_a_heartbeat() {
+        // when
+        try {
+            store.events().append(List.of(new RunEvent.Heartbeat(run.id())));
+        } catch (IllegalArgumentException refused) {
+            // refusing is as good as skipping
+        }
+
+        // then
+        assertThat(store.events().lastSeq(run.id())).isZero();
+        assertThat(store.events().read(run.id(), 0, 10)).isEmpty();
+    }
+
+    @Test
+    void should_keep_logs_of_concurrent_runs_apart() {
+        // given
+        int n = 8;
+        List<Run> runs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            runs.add(givenRun(aRun().onThread(givenThread()).forMessage(question.id()).createdAt(Fixtures.at(i))));
+        }
+
+        // when
+        List<Object> results = race(n, i -> {
+            for (int seq = 0; seq < 20; seq++) {
+                store.events().append(eventsOf(runs.get(i).id()).after(seq).tokens("t" + seq).build());
+            }
+            return "ok";
+        });
+
+        // then
+        assertThat(results).containsOnly("ok");
+        for (Run r : runs) {
+            assertThat(store.events().read(r.id(), 0, 100)).extracting(RunEvent::seq)
+                    .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 20).boxed().toList());
+        }
+    }
+
+    @Test
+    void should_let_exactly_one_of_racing_writers_of_a_seq_win() {
+        // given
+        int n = 8;
+
+        // when
+        List<Object> results = race(n, i -> {
+            store.events().append(eventsOf(run.id()).tokens("writer " + i).build());
+            return Boolean.TRUE;
+        });
+
+        // then
+        assertThat(results).filteredOn(Boolean.TRUE::equals).hasSize(1);
+        assertThat(results).filteredOn(r -> !Boolean.TRUE.equals(r)).allSatisfy(r -> assertThat(r)
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate")));
+        assertThat(store.events().lastSeq(run.id())).isEqualTo(1);
+    }
+
+    @Test
+    void should_keep_a_long_token_exactly() {
+        // given
+        String text = Fixtures.longText(32_000);
+
+        // when
+        store.events().append(eventsOf(run.id()).tokens(text).build());
+
+        // then
+        assertThat(((RunEvent.Token) store.events().read(run.id(), 0, 1).get(0)).content()).isEqualTo(text);
+    }
+}

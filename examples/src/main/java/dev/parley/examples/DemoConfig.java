@@ -1,0 +1,160 @@
+package dev.parley.examples;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The demo server's settings, read from environment variables. Every value is checked when read:
+ * a bad one is an {@link IllegalArgumentException} whose message names the variable and what it
+ * accepts. {@code jwtSecret} is null when none was given (the server then generates one);
+ * {@code openAiBaseUrl} is null for the built-in demo model, whose name {@code model} then is
+ * ({@code PARLEY_MODEL} only names the model of an OpenAI-compatible server).
+ */
+public record DemoConfig(
+        int port,
+        String dbUrl,
+        String dbUser,
+        String dbPassword,
+        String jwtSecret,
+        boolean devLogin,
+        int rateLimitPerMinute,
+        List<String> corsOrigins,
+        String openAiBaseUrl,
+        String openAiApiKey,
+        String model,
+        Duration tokenDelay) {
+
+    public static final int DEFAULT_PORT = 7070;
+    public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
+    public static final int DEFAULT_RATE_LIMIT = 600;
+    public static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
+    public static final long DEFAULT_TOKEN_DELAY_MS = 15;
+    /** HS256 needs a key of at least 256 bits. */
+    public static final int MIN_SECRET_BYTES = 32;
+
+    public DemoConfig {
+        corsOrigins = List.copyOf(corsOrigins);
+    }
+
+    /** Reads the settings from {@code env} (normally {@code System.getenv()}), defaults for what is unset. */
+    public static DemoConfig fromEnvironment(Map<String, String> env) {
+        int port = integer(env, "PARLEY_PORT", DEFAULT_PORT, 0, 65_535);
+        String dbUrl = text(env, "PARLEY_DB_URL", DEFAULT_DB_URL);
+        if (!dbUrl.startsWith("jdbc:h2:") && !dbUrl.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("PARLEY_DB_URL must be a jdbc:h2: or jdbc:postgresql: URL, was '" + dbUrl + "'");
+        }
+        String dbUser = text(env, "PARLEY_DB_USER", dbUrl.startsWith("jdbc:h2:") ? "sa" : "");
+        String dbPassword = text(env, "PARLEY_DB_PASSWORD", "");
+        String secret = text(env, "PARLEY_JWT_SECRET", null);
+        if (secret != null && secret.getBytes(StandardCharsets.UTF_8).length < MIN_SECRET_BYTES) {
+            throw new IllegalArgumentException("PARLEY_JWT_SECRET must be at least " + MIN_SECRET_BYTES
+                    + " bytes (256 bits) for HS256; leave it unset to generate a random one");
+        }
+        boolean devLogin = bool(env, "PARLEY_DEV_LOGIN", true);
+        int rateLimit = integer(env, "PARLEY_RATE_LIMIT", DEFAULT_RATE_LIMIT, 0, 1_000_000);
+        List<String> cors = origins(text(env, "PARLEY_CORS_ORIGINS", ""));
+        String baseUrl = text(env, "OPENAI_BASE_URL", null);
+        if (baseUrl != null) {
+            requireHttpUrl("OPENAI_BASE_URL", baseUrl);
+        }
+        String apiKey = text(env, "OPENAI_API_KEY", null);
+        String model = baseUrl == null ? DemoChatModel.MODEL_NAME : text(env, "PARLEY_MODEL", DEFAULT_OPENAI_MODEL);
+        long delayMs = integer(env, "PARLEY_DEMO_TOKEN_DELAY_MS", (int) DEFAULT_TOKEN_DELAY_MS, 0, 60_000);
+        return new DemoConfig(port, dbUrl, dbUser, dbPassword, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
+                model, Duration.ofMillis(delayMs));
+    }
+
+    /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
+    public boolean usesOpenAi() {
+        return openAiBaseUrl != null;
+    }
+
+    /** This configuration on another port (0 for any free one). */
+    public DemoConfig withPort(int newPort) {
+        return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
+                openAiBaseUrl, openAiApiKey, model, tokenDelay);
+    }
+
+    @Override
+    public String toString() {
+        // secrets stay out of logs
+        return "DemoConfig[port=" + port + ", dbUrl=" + dbUrl + ", dbUser=" + dbUser + ", devLogin=" + devLogin
+                + ", rateLimitPerMinute=" + rateLimitPerMinute + ", corsOrigins=" + corsOrigins
+                + ", openAiBaseUrl=" + openAiBaseUrl + ", model=" + model + ", tokenDelay=" + tokenDelay.toMillis() + "ms]";
+    }
+
+    private static String text(Map<String, String> env, String name, String fallback) {
+        String value = env.get(name);
+        return value == null || value.isBlank() ? fallback : value.strip();
+    }
+
+    private static int integer(Map<String, String> env, String name, int fallback, int min, int max) {
+        String value = text(env, name, null);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            int parsed = Integer.parseInt(value);
+            if (parsed >= min && parsed <= max) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(name + " must be a whole number from " + min + " to " + max + ", was '" + value + "'");
+    }
+
+    private static boolean bool(Map<String, String> env, String name, boolean fallback) {
+        String value = text(env, name, null);
+        if (value == null) {
+            return fallback;
+        }
+        switch (value.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> {
+                return true;
+            }
+            case "false", "no", "off", "0" -> {
+                return false;
+            }
+            default -> throw new IllegalArgumentException(name + " must be true or false, was '" + value + "'");
+        }
+    }
+
+    private static List<String> origins(String value) {
+        List<String> origins = new ArrayList<>();
+        for (String part : value.split(",")) {
+            String origin = part.strip();
+            if (origin.isEmpty()) {
+                continue;
+            }
+            if (!origin.equals("*")) {
+                requireHttpUrl("PARLEY_CORS_ORIGINS", origin);
+                URI uri = URI.create(origin);
+                if (uri.getPath() != null && !uri.getPath().isEmpty()) {
+                    throw new IllegalArgumentException("PARLEY_CORS_ORIGINS entries are origins like https://app.example.com"
+                            + " (no path), was '" + origin + "'");
+                }
+            }
+            origins.add(origin);
+        }
+        return origins;
+    }
+
+    private static void requireHttpUrl(String name, String value) {
+        try {
+            URI uri = new URI(value);
+            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+                return;
+            }
+        } catch (URISyntaxException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(name + " must be an http:// or https:// URL, was '" + value + "'");
+    }
+}

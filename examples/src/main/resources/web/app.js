@@ -1,0 +1,855 @@
+/*
+ * Parley demo chat page. Plain JavaScript, no build step, no network but the Parley server.
+ * Streams runs with fetch() + ReadableStream (EventSource can neither POST nor send headers),
+ * and resumes a dropped stream from GET .../runs/{run_id}/events with Last-Event-ID.
+ */
+(function () {
+  'use strict';
+
+  const API = '/api/v1';
+  const STORAGE_KEY = 'parley.session';
+  const TERMINAL = new Set(['done', 'error', 'cancelled']);
+  const RECONNECT_ATTEMPTS = 12;
+
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, attrs, ...children) => {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === undefined || value === null) continue;
+      if (key === 'class') node.className = value;
+      else if (key === 'text') node.textContent = value;
+      else if (key.startsWith('data-') || key === 'title' || key === 'type' || key.startsWith('aria-')) node.setAttribute(key, value);
+      else node[key] = value;
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  };
+
+  const state = {
+    token: null,
+    user: null,
+    agents: [],
+    threads: [],
+    threadsCursor: null,
+    threadId: null,
+    thread: null,
+    olderCursor: null,
+    stream: null, // the run being followed on the open thread
+  };
+
+  // ---------------------------------------------------------------- errors and HTTP
+
+  class ApiError extends Error {
+    constructor(status, problem) {
+      const detail = problem && (problem.detail || problem.title);
+      super(detail || ('HTTP ' + status));
+      this.status = status;
+      this.code = (problem && problem.code) || 'http_' + status;
+      this.problem = problem;
+    }
+  }
+
+  function showError(err) {
+    const text = err instanceof ApiError ? err.message + ' (' + err.code + ')' : String(err && err.message || err);
+    $('error-text').textContent = text;
+    $('error-banner').hidden = false;
+  }
+
+  function clearError() {
+    $('error-banner').hidden = true;
+    $('error-text').textContent = '';
+  }
+
+  function authHeaders(extra) {
+    const headers = Object.assign({ Accept: 'application/json' }, extra || {});
+    if (state.token) headers.Authorization = 'Bearer ' + state.token;
+    return headers;
+  }
+
+  async function readProblem(response) {
+    const text = await response.text();
+    try { return text ? JSON.parse(text) : null; } catch (e) { return { detail: text.slice(0, 200) }; }
+  }
+
+  async function api(method, path, body) {
+    const headers = authHeaders(body === undefined ? {} : { 'Content-Type': 'application/json' });
+    const response = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (response.status === 401) {
+      signOut('Your session has expired: please sign in again.');
+      throw new ApiError(401, await readProblem(response));
+    }
+    if (!response.ok) throw new ApiError(response.status, await readProblem(response));
+    if (response.status === 204) return null;
+    const text = await response.text();
+    return text ? JSON.parse(text) : null;
+  }
+
+  // ---------------------------------------------------------------- session
+
+  function saveSession() {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify({ token: state.token, user: state.user }));
+  }
+
+  function loadSession() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || 'null');
+      if (saved && saved.token) {
+        state.token = saved.token;
+        state.user = saved.user || subjectOf(saved.token) || 'unknown';
+        return true;
+      }
+    } catch (e) { /* ignore a corrupt entry */ }
+    return false;
+  }
+
+  function subjectOf(token) {
+    try {
+      const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      return JSON.parse(atob(payload)).sub || null;
+    } catch (e) { return null; }
+  }
+
+  function showLogin(message) {
+    $('chat-view').hidden = true;
+    $('session-box').hidden = true;
+    $('login-view').hidden = false;
+    const error = $('login-error');
+    error.textContent = message || '';
+    error.hidden = !message;
+    $('login-user').focus();
+  }
+
+  function signOut(message) {
+    detachStream();
+    state.token = null;
+    state.user = null;
+    state.threadId = null;
+    localStorage.removeItem(STORAGE_KEY);
+    history.replaceState(null, '', location.pathname);
+    showLogin(message);
+  }
+
+  async function login(event) {
+    event.preventDefault();
+    const user = $('login-user').value.trim();
+    if (!user) return;
+    $('login-submit').disabled = true;
+    try {
+      const response = await fetch('/dev/login', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ user }),
+      });
+      if (response.status === 404) {
+        $('token-login').open = true;
+        throw new Error('This server has no dev login: sign in with a token.');
+      }
+      if (!response.ok) throw new ApiError(response.status, await readProblem(response));
+      const body = await response.json();
+      await startSession(body.token, user);
+    } catch (err) {
+      showLogin(err.message);
+    } finally {
+      $('login-submit').disabled = false;
+    }
+  }
+
+  async function loginWithToken() {
+    const token = $('login-token').value.trim();
+    if (!token) return;
+    await startSession(token, subjectOf(token) || 'unknown');
+  }
+
+  async function startSession(token, user) {
+    state.token = token;
+    state.user = user;
+    saveSession();
+    await showChat();
+  }
+
+  // ---------------------------------------------------------------- chat view
+
+  async function showChat() {
+    $('login-view').hidden = true;
+    $('chat-view').hidden = false;
+    $('session-box').hidden = false;
+    $('user-name').textContent = state.user;
+    clearError();
+    try {
+      await Promise.all([loadAgents(), loadThreads()]);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401)) showError(err);
+      return;
+    }
+    const wanted = location.hash.slice(1);
+    if (wanted && state.threads.some((t) => t.id === wanted)) {
+      await openThread(wanted);
+    } else {
+      newConversation();
+    }
+  }
+
+  async function loadAgents() {
+    const page = await fetch(API + '/agents', { headers: { Accept: 'application/json' } }).then((r) => r.json());
+    state.agents = page.data || page;
+    const select = $('agent-select');
+    select.replaceChildren(...state.agents.map((a) => el('option', { value: a.id, text: a.name + ' (' + a.id + ')' })));
+  }
+
+  async function loadThreads(more) {
+    const query = '?limit=50' + (more && state.threadsCursor ? '&cursor=' + encodeURIComponent(state.threadsCursor) : '');
+    const page = await api('GET', '/threads' + query);
+    state.threads = more ? state.threads.concat(page.data) : page.data;
+    state.threadsCursor = page.has_more ? page.next_cursor : null;
+    renderThreads();
+  }
+
+  function renderThreads() {
+    const list = $('thread-list');
+    list.replaceChildren(...state.threads.map(threadItem));
+    $('more-threads').hidden = !state.threadsCursor;
+  }
+
+  function threadItem(thread) {
+    const title = el('span', {
+      class: 'thread-title' + (thread.title ? '' : ' untitled'),
+      'data-testid': 'thread-title',
+      text: thread.title || 'New conversation',
+      title: thread.title || '',
+    });
+    const rename = el('button', { type: 'button', class: 'link', 'data-testid': 'thread-rename', text: 'Rename', title: 'Rename' });
+    const remove = el('button', { type: 'button', class: 'link', 'data-testid': 'thread-delete', text: 'Delete', title: 'Delete' });
+    const item = el('li', {
+      class: 'thread-item' + (thread.id === state.threadId ? ' active' : ''),
+      'data-testid': 'thread-item',
+      'data-thread-id': thread.id,
+    }, title, el('span', { class: 'thread-actions' }, rename, remove));
+    item.addEventListener('click', () => { if (!item.classList.contains('editing')) openThread(thread.id); });
+    rename.addEventListener('click', (e) => { e.stopPropagation(); startRename(item, thread); });
+    remove.addEventListener('click', (e) => { e.stopPropagation(); confirmDelete(item, remove, thread); });
+    return item;
+  }
+
+  function startRename(item, thread) {
+    item.classList.add('editing');
+    const input = el('input', { value: thread.title || '', 'data-testid': 'rename-input', maxLength: 200 });
+    const titleEl = item.querySelector('.thread-title');
+    titleEl.replaceWith(input);
+    input.focus();
+    input.select();
+    let finished = false;
+    const finish = async (save) => {
+      if (finished) return;
+      finished = true;
+      const title = input.value.trim();
+      if (save && title && title !== thread.title) {
+        try {
+          const updated = await api('PATCH', '/threads/' + thread.id, { title });
+          replaceThread(updated);
+          if (updated.id === state.threadId) showThreadHeading(updated);
+        } catch (err) { showError(err); }
+      }
+      renderThreads();
+    };
+    input.addEventListener('click', (e) => e.stopPropagation());
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') { e.preventDefault(); finish(true); }
+      if (e.key === 'Escape') { e.preventDefault(); finish(false); }
+    });
+    input.addEventListener('blur', () => finish(true));
+  }
+
+  function confirmDelete(item, button, thread) {
+    if (!item.classList.contains('confirming')) {
+      item.classList.add('confirming');
+      button.textContent = 'Really delete?';
+      button.setAttribute('data-testid', 'thread-delete-confirm');
+      setTimeout(() => {
+        if (item.isConnected) {
+          item.classList.remove('confirming');
+          button.textContent = 'Delete';
+          button.setAttribute('data-testid', 'thread-delete');
+        }
+      }, 4000);
+      return;
+    }
+    deleteThread(thread);
+  }
+
+  async function deleteThread(thread) {
+    try {
+      await api('DELETE', '/threads/' + thread.id);
+      state.threads = state.threads.filter((t) => t.id !== thread.id);
+      if (thread.id === state.threadId) newConversation();
+      renderThreads();
+    } catch (err) { showError(err); }
+  }
+
+  function replaceThread(updated) {
+    const index = state.threads.findIndex((t) => t.id === updated.id);
+    if (index >= 0) state.threads[index] = updated;
+  }
+
+  function showThreadHeading(thread) {
+    $('thread-heading').textContent = thread ? (thread.title || 'New conversation') : 'New conversation';
+    const agent = thread ? thread.agent_id : $('agent-select').value;
+    $('thread-agent').textContent = agent ? 'agent: ' + agent : '';
+  }
+
+  function newConversation() {
+    detachStream();
+    state.threadId = null;
+    state.thread = null;
+    state.olderCursor = null;
+    history.replaceState(null, '', location.pathname);
+    $('message-list').replaceChildren();
+    $('trace-list').replaceChildren();
+    $('older-messages').hidden = true;
+    updateEmptyHints();
+    showThreadHeading(null);
+    setBusy(false);
+    renderThreads();
+    $('message-input').focus();
+  }
+
+  async function openThread(threadId) {
+    detachStream();
+    clearError();
+    state.threadId = threadId;
+    state.thread = state.threads.find((t) => t.id === threadId) || null;
+    history.replaceState(null, '', '#' + threadId);
+    renderThreads();
+    showThreadHeading(state.thread);
+    $('message-list').replaceChildren();
+    $('trace-list').replaceChildren();
+    setBusy(false);
+    try {
+      const [messages, runs] = await Promise.all([
+        api('GET', '/threads/' + threadId + '/messages?order=desc&limit=100'),
+        api('GET', '/threads/' + threadId + '/runs?limit=100'),
+      ]);
+      if (state.threadId !== threadId) return;
+      state.olderCursor = messages.has_more ? messages.next_cursor : null;
+      $('older-messages').hidden = !state.olderCursor;
+      renderHistory(messages.data.slice().reverse(), runs.data);
+      await loadTraces(threadId, messages.data, runs.data);
+      const active = runs.data.find((r) => r.status === 'in_progress' || r.status === 'queued');
+      if (active && state.threadId === threadId) follow(threadId, active.id);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) {
+        state.threads = state.threads.filter((t) => t.id !== threadId);
+        newConversation();
+      }
+      showError(err);
+    }
+    updateEmptyHints();
+    scrollToEnd(true);
+  }
+
+  async function loadOlderMessages() {
+    if (!state.threadId || !state.olderCursor) return;
+    try {
+      const page = await api('GET', '/threads/' + state.threadId + '/messages?order=desc&limit=100&cursor='
+        + encodeURIComponent(state.olderCursor));
+      state.olderCursor = page.has_more ? page.next_cursor : null;
+      $('older-messages').hidden = !state.olderCursor;
+      const list = $('message-list');
+      const nodes = page.data.slice().reverse().flatMap(messageNodes);
+      list.prepend(...nodes);
+    } catch (err) { showError(err); }
+  }
+
+  function renderHistory(messages, runs) {
+    const list = $('message-list');
+    const finished = runs.filter((r) => r.status !== 'in_progress' && r.status !== 'queued');
+    // a run's summary goes after its last message or, when it left none (a failure before any
+    // text), after the user message that started it: the last one sent before the run was made
+    const lastIndexOfRun = new Map();
+    messages.forEach((m, i) => { if (m.run_id) lastIndexOfRun.set(m.run_id, i); });
+    const metasAfter = new Map();
+    for (const run of finished) {
+      let index = lastIndexOfRun.get(run.id);
+      if (index === undefined) {
+        const created = Date.parse(run.created_at);
+        index = -1;
+        messages.forEach((m, i) => { if (m.role === 'user' && Date.parse(m.created_at) <= created) index = i; });
+        if (index < 0) continue;
+      }
+      if (!metasAfter.has(index)) metasAfter.set(index, []);
+      metasAfter.get(index).push(run);
+    }
+    messages.forEach((m, i) => {
+      list.append(...messageNodes(m));
+      for (const run of (metasAfter.get(i) || []).sort((a, b) => a.created_at.localeCompare(b.created_at))) {
+        list.append(runMeta(run));
+      }
+    });
+  }
+
+  function messageNodes(message) {
+    const nodes = [];
+    const text = textOf(message.content);
+    if (message.role === 'tool') {
+      nodes.push(el('li', { class: 'message', 'data-testid': 'message', 'data-role': 'tool', 'data-message-id': message.id },
+        el('div', { class: 'tool-chip', 'data-testid': 'message-text' },
+          el('span', { class: 'chip-label', text: 'result' }), ' ' + text)));
+      return nodes;
+    }
+    if (text || !(message.tool_calls && message.tool_calls.length)) {
+      nodes.push(bubble(message.role, text, message.status, message.id));
+    }
+    for (const call of message.tool_calls || []) nodes.push(toolCallChip(call.name, call.arguments));
+    return nodes;
+  }
+
+  function bubble(role, text, status, id) {
+    return el('li', {
+      class: 'message',
+      'data-testid': 'message',
+      'data-role': role,
+      'data-status': status || 'completed',
+      'data-message-id': id,
+    }, el('div', { class: 'bubble', 'data-testid': 'message-text', text: text || '' }));
+  }
+
+  function toolCallChip(name, args) {
+    return el('li', { class: 'message tool-call', 'data-testid': 'tool-call', 'data-role': 'tool-call' },
+      el('div', { class: 'tool-chip' },
+        el('span', { class: 'chip-label', text: 'tool call' }), ' ' + name + ' ' + formatArgs(args)));
+  }
+
+  function textOf(content) {
+    if (typeof content === 'string') return content;
+    return (content || []).map((part) => part.type === 'text' ? part.text : part.type === 'image_url' ? '[image]' : '').join('');
+  }
+
+  function formatArgs(args) {
+    if (args === undefined || args === null) return '{}';
+    return typeof args === 'string' ? args : JSON.stringify(args);
+  }
+
+  function formatCost(cost) {
+    if (cost === null || cost === undefined || cost === '') return null;
+    const value = Number(cost);
+    if (!isFinite(value)) return null;
+    return '$' + value.toFixed(8).replace(/0+$/, '').replace(/\.$/, '.00');
+  }
+
+  function runMeta(run) {
+    const meta = el('li', { class: 'run-meta', 'data-testid': 'run-meta', 'data-run-id': run.id, 'data-run-status': run.status });
+    fillRunMeta(meta, run.status, run.usage, run.cost_usd, run.error);
+    return meta;
+  }
+
+  function fillRunMeta(meta, status, usage, cost, error) {
+    meta.setAttribute('data-run-status', status);
+    const parts = [el('span', { class: 'status ' + status, 'data-testid': 'run-status', text: status.replace('_', ' ') })];
+    if (usage) {
+      parts.push(el('span', {
+        'data-testid': 'run-usage',
+        text: usage.input_tokens + ' in · ' + usage.output_tokens + ' out · ' + usage.total_tokens + ' tokens',
+      }));
+    }
+    const costText = formatCost(cost);
+    if (costText) parts.push(el('span', { 'data-testid': 'run-cost', text: costText }));
+    if (error) parts.push(el('span', { class: 'run-error', 'data-testid': 'run-error', text: error.message + ' (' + error.code + ')' }));
+    meta.replaceChildren(...parts);
+  }
+
+  async function loadTraces(threadId, messages, runs) {
+    const withTools = new Set(messages.filter((m) => m.tool_calls && m.tool_calls.length).map((m) => m.run_id));
+    const traced = runs.filter((r) => withTools.has(r.id)).slice(0, 10).reverse();
+    for (const run of traced) {
+      const full = await api('GET', '/threads/' + threadId + '/runs/' + run.id);
+      if (state.threadId !== threadId) return;
+      for (const step of full.steps || []) {
+        if (step.type !== 'tool_call' || !step.tool_call) continue;
+        const item = traceItem(step.id, step.tool_call.name, step.tool_call.arguments);
+        endTrace(item, step.status, step.tool_call.output, step.tool_call.error, step.latency_ms);
+      }
+    }
+    updateEmptyHints();
+  }
+
+  function traceItem(stepId, name, args) {
+    const item = el('li', { class: 'trace-item', 'data-testid': 'trace-item', 'data-step-id': stepId, 'data-status': 'in_progress' },
+      el('header', {},
+        el('span', { class: 'trace-tool', 'data-testid': 'trace-tool', text: name }),
+        el('span', { class: 'status in_progress', 'data-testid': 'trace-status', text: 'running' })),
+      el('dl', {},
+        el('dt', { text: 'arguments' }), el('dd', { 'data-testid': 'trace-arguments', text: formatArgs(args) }),
+        el('dt', { text: 'output' }), el('dd', { class: 'trace-output', 'data-testid': 'trace-output', text: '…' }),
+        el('dt', { text: 'latency' }), el('dd', { 'data-testid': 'trace-latency', text: '…' })));
+    $('trace-list').append(item);
+    $('trace-empty').hidden = true;
+    return item;
+  }
+
+  function endTrace(item, status, output, error, latency) {
+    item.setAttribute('data-status', status);
+    const badge = item.querySelector('[data-testid="trace-status"]');
+    badge.textContent = status;
+    badge.className = 'status ' + status;
+    item.querySelector('[data-testid="trace-output"]').textContent =
+      error ? 'error: ' + error : (output === null || output === undefined ? '' : String(output));
+    item.querySelector('[data-testid="trace-latency"]').textContent = latency === null || latency === undefined ? '' : latency + ' ms';
+  }
+
+  function updateEmptyHints() {
+    $('empty-hint').hidden = $('message-list').children.length > 0;
+    $('trace-empty').hidden = $('trace-list').children.length > 0;
+  }
+
+  function scrollToEnd(force) {
+    const box = $('message-scroll');
+    const nearEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+    if (force || nearEnd) box.scrollTop = box.scrollHeight;
+  }
+
+  function setBusy(busy) {
+    $('send-button').disabled = busy;
+    $('stop-button').disabled = !busy;
+  }
+
+  function setConnection(text) {
+    const status = $('connection-status');
+    status.textContent = text || '';
+    status.hidden = !text;
+  }
+
+  // ---------------------------------------------------------------- sending and streaming
+
+  async function send(event) {
+    if (event) event.preventDefault();
+    const input = $('message-input');
+    const text = input.value;
+    if (!text.trim() || (state.stream && !state.stream.finished)) return;
+    clearError();
+    setBusy(true);
+    try {
+      if (!state.threadId) {
+        const thread = await api('POST', '/threads', { agent_id: $('agent-select').value || undefined });
+        state.threads.unshift(thread);
+        state.threadId = thread.id;
+        state.thread = thread;
+        history.replaceState(null, '', '#' + thread.id);
+        showThreadHeading(thread);
+        renderThreads();
+      }
+      input.value = '';
+      const threadId = state.threadId;
+      const userBubble = bubble('user', text, 'completed');
+      $('message-list').append(userBubble);
+      updateEmptyHints();
+      scrollToEnd(true);
+      const stream = newStream(threadId);
+      const response = await fetch(API + '/threads/' + threadId + '/chat', {
+        method: 'POST',
+        headers: authHeaders({ 'Content-Type': 'application/json', Accept: 'text/event-stream' }),
+        body: JSON.stringify({ message: text, stream: true }),
+        signal: stream.controller.signal,
+      });
+      if (!response.ok) {
+        userBubble.remove();
+        input.value = text;
+        finishStream(stream);
+        updateEmptyHints();
+        if (response.status === 401) { signOut('Your session has expired: please sign in again.'); return; }
+        throw new ApiError(response.status, await readProblem(response));
+      }
+      await consume(stream, response);
+    } catch (err) {
+      setBusy(false);
+      if (!(err && err.name === 'AbortError')) showError(err);
+    }
+  }
+
+  function newStream(threadId) {
+    const stream = {
+      threadId,
+      runId: null,
+      lastSeq: 0,
+      controller: new AbortController(),
+      finished: false,
+      detached: false,
+      dropped: false,
+      view: null,
+      traces: new Map(),
+    };
+    state.stream = stream;
+    setBusy(true);
+    return stream;
+  }
+
+  function follow(threadId, runId) {
+    const stream = newStream(threadId);
+    stream.runId = runId;
+    reconnect(stream, true);
+  }
+
+  function finishStream(stream) {
+    stream.finished = true;
+    if (state.stream === stream) {
+      state.stream = null;
+      setBusy(false);
+      setConnection(null);
+    }
+  }
+
+  /** Stops reading the open thread's stream (the run goes on server-side). */
+  function detachStream() {
+    const stream = state.stream;
+    if (stream) {
+      stream.detached = true;
+      stream.controller.abort();
+      finishStream(stream);
+    }
+  }
+
+  async function consume(stream, response) {
+    try {
+      await readEvents(response, stream.controller.signal, (event) => handleEvent(stream, event));
+    } catch (err) {
+      if (stream.detached) return;
+      // a dropped connection: resumed below
+    }
+    if (stream.finished || stream.detached) return;
+    await reconnect(stream, false);
+  }
+
+  async function reconnect(stream, joining) {
+    for (let attempt = 0; attempt < RECONNECT_ATTEMPTS && !stream.finished && !stream.detached; attempt++) {
+      if (!joining || attempt > 0) {
+        setConnection('Connection lost: reconnecting…');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 5000)));
+      }
+      if (stream.detached) return;
+      try {
+        if (!stream.runId) {
+          const runs = await api('GET', '/threads/' + stream.threadId + '/runs?limit=1');
+          if (!runs.data.length) throw new Error('The run could not be found.');
+          stream.runId = runs.data[0].id;
+        }
+        stream.controller = new AbortController();
+        stream.dropped = false;
+        const headers = authHeaders({ Accept: 'text/event-stream' });
+        if (stream.lastSeq > 0) headers['Last-Event-ID'] = String(stream.lastSeq);
+        const response = await fetch(API + '/threads/' + stream.threadId + '/runs/' + stream.runId + '/events', {
+          headers,
+          signal: stream.controller.signal,
+        });
+        if (response.status === 401) { signOut('Your session has expired: please sign in again.'); return; }
+        if (!response.ok) throw new ApiError(response.status, await readProblem(response));
+        setConnection(null);
+        await readEvents(response, stream.controller.signal, (event) => handleEvent(stream, event));
+      } catch (err) {
+        if (stream.detached) return;
+        if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429) {
+          showError(err);
+          break;
+        }
+      }
+    }
+    if (!stream.finished && !stream.detached) {
+      showError(new Error('The connection to the server was lost. Reload the page to see the run\'s outcome.'));
+      finishStream(stream);
+    }
+  }
+
+  /** Reads a text/event-stream body, calling onEvent({id, event, data}) per event. */
+  async function readEvents(response, signal, onEvent) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    const abort = () => reader.cancel().catch(() => {});
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let keepCr = buffer.endsWith('\r');
+        if (keepCr) buffer = buffer.slice(0, -1);
+        buffer = buffer.replace(/\r\n?/g, '\n');
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = parseBlock(block);
+          if (event) onEvent(event);
+        }
+        if (keepCr) buffer += '\r';
+      }
+      if (signal.aborted) throw new DOMException('aborted', 'AbortError');
+    } finally {
+      signal.removeEventListener('abort', abort);
+    }
+  }
+
+  function parseBlock(block) {
+    let id = null;
+    let type = 'message';
+    const data = [];
+    for (const line of block.split('\n')) {
+      if (!line || line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? '' : line.slice(colon + 1);
+      if (value.startsWith(' ')) value = value.slice(1);
+      if (field === 'id') id = value;
+      else if (field === 'event') type = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (!data.length) return null;
+    try {
+      return { id, event: type, data: JSON.parse(data.join('\n')) };
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function ensureView(stream) {
+    if (!stream.view) {
+      const message = bubble('assistant', '', 'completed');
+      message.setAttribute('data-streaming', 'true');
+      const meta = el('li', { class: 'run-meta', 'data-testid': 'run-meta', 'data-run-status': 'in_progress' });
+      if (stream.runId) meta.setAttribute('data-run-id', stream.runId);
+      fillRunMeta(meta, 'in_progress', null, null, null);
+      stream.view = { message, text: message.querySelector('.bubble'), meta, thinking: null };
+      if (stream.threadId === state.threadId && !stream.detached) {
+        $('message-list').append(message, meta);
+        updateEmptyHints();
+      }
+    }
+    return stream.view;
+  }
+
+  function handleEvent(stream, event) {
+    const data = event.data || {};
+    const type = data.type || event.event;
+    if (type === 'heartbeat') return;
+    const seq = Number(data.seq || event.id || 0);
+    if (seq && seq <= stream.lastSeq) return; // already seen before a reconnect
+    if (seq) stream.lastSeq = seq;
+    if (data.run_id && !stream.runId) stream.runId = data.run_id;
+    const view = ensureView(stream);
+    if (stream.runId) view.meta.setAttribute('data-run-id', stream.runId);
+    switch (type) {
+      case 'run_started':
+        break;
+      case 'token':
+        view.text.append(document.createTextNode(data.content || ''));
+        break;
+      case 'thinking':
+        if (!view.thinking) {
+          view.thinking = el('div', { class: 'thinking', 'data-testid': 'message-thinking' });
+          view.message.prepend(view.thinking);
+        }
+        view.thinking.append(document.createTextNode(data.content || ''));
+        break;
+      case 'trace_start': {
+        const call = data.tool_call || {};
+        view.message.before(toolCallChip(call.name, call.arguments));
+        stream.traces.set(data.step_id, traceItem(data.step_id, call.name, call.arguments));
+        updateEmptyHints();
+        break;
+      }
+      case 'trace_update': {
+        const item = stream.traces.get(data.step_id);
+        if (item) item.querySelector('[data-testid="trace-output"]').textContent = data.content || '';
+        break;
+      }
+      case 'trace_end': {
+        const item = stream.traces.get(data.step_id);
+        if (item) endTrace(item, data.status, data.output, data.error, data.latency_ms);
+        break;
+      }
+      case 'done':
+        endRun(stream, 'completed', data.usage, data.cost_usd, null, data.message_id);
+        break;
+      case 'error':
+        endRun(stream, 'failed', null, null, { code: data.code, message: data.message }, null);
+        showError(new ApiError(0, { detail: 'The run failed: ' + data.message, code: data.code }));
+        break;
+      case 'cancelled':
+        endRun(stream, 'cancelled', null, null, null, data.message_id);
+        break;
+      default:
+        break;
+    }
+    scrollToEnd(false);
+  }
+
+  function endRun(stream, status, usage, cost, error, messageId) {
+    const view = stream.view;
+    view.message.removeAttribute('data-streaming');
+    if (messageId) view.message.setAttribute('data-message-id', messageId);
+    if (status !== 'completed') view.message.setAttribute('data-status', 'incomplete');
+    if (!view.text.textContent && status !== 'completed') view.message.remove();
+    fillRunMeta(view.meta, status, usage, cost, error);
+    finishStream(stream);
+    stream.controller.abort();
+    if (stream.runId && (!usage || cost === undefined)) refreshRunMeta(stream.threadId, stream.runId, view.meta);
+    refreshThreadList();
+  }
+
+  async function refreshRunMeta(threadId, runId, meta) {
+    try {
+      const run = await api('GET', '/threads/' + threadId + '/runs/' + runId);
+      fillRunMeta(meta, run.status, run.usage, run.cost_usd, run.error);
+    } catch (e) { /* the live values stay */ }
+  }
+
+  async function refreshThreadList() {
+    try {
+      await loadThreads(false);
+      const current = state.threads.find((t) => t.id === state.threadId);
+      if (current) { state.thread = current; showThreadHeading(current); }
+    } catch (e) { /* keep the old list */ }
+  }
+
+  async function stop() {
+    const stream = state.stream;
+    if (!stream || !state.threadId) return;
+    $('stop-button').disabled = true;
+    try {
+      await api('DELETE', '/threads/' + state.threadId + '/chat');
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 'no_active_run')) {
+        $('stop-button').disabled = false;
+        showError(err);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- wiring
+
+  /** Test hooks: simulate a dropped connection while a run streams. */
+  window.parleyDebug = {
+    dropConnection() {
+      const stream = state.stream;
+      if (!stream || stream.finished) return false;
+      stream.dropped = true;
+      stream.controller.abort();
+      return true;
+    },
+    lastSeq() { return state.stream ? state.stream.lastSeq : 0; },
+  };
+
+  document.addEventListener('DOMContentLoaded', () => {
+    $('login-form').addEventListener('submit', login);
+    $('token-submit').addEventListener('click', loginWithToken);
+    $('sign-out').addEventListener('click', () => signOut());
+    $('error-close').addEventListener('click', clearError);
+    $('new-thread').addEventListener('click', newConversation);
+    $('more-threads').addEventListener('click', () => loadThreads(true).catch(showError));
+    $('older-messages').addEventListener('click', loadOlderMessages);
+    $('agent-select').addEventListener('change', () => { if (!state.threadId) showThreadHeading(null); });
+    $('composer').addEventListener('submit', send);
+    $('stop-button').addEventListener('click', stop);
+    $('message-input').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) send(e);
+    });
+    if (loadSession()) showChat(); else showLogin();
+  });
+})();

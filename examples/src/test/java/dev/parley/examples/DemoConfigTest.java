@@ -1,0 +1,103 @@
+package dev.parley.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class DemoConfigTest {
+
+    @Test
+    void should_use_the_documented_defaults_when_nothing_is_set() {
+        // when
+        DemoConfig config = DemoConfig.fromEnvironment(Map.of());
+
+        // then
+        assertThat(config.port()).isEqualTo(7070);
+        assertThat(config.dbUrl()).isEqualTo("jdbc:h2:file:./data/parley");
+        assertThat(config.dbUser()).isEqualTo("sa");
+        assertThat(config.dbPassword()).isEmpty();
+        assertThat(config.jwtSecret()).isNull();
+        assertThat(config.devLogin()).isTrue();
+        assertThat(config.rateLimitPerMinute()).isEqualTo(600);
+        assertThat(config.corsOrigins()).isEmpty();
+        assertThat(config.usesOpenAi()).isFalse();
+        assertThat(config.model()).isEqualTo("parley-demo");
+        assertThat(config.tokenDelay()).isEqualTo(Duration.ofMillis(15));
+    }
+
+    @Test
+    void should_read_every_variable() {
+        // given
+        Map<String, String> env = Map.ofEntries(
+                Map.entry("PARLEY_PORT", "8081"),
+                Map.entry("PARLEY_DB_URL", "jdbc:postgresql://127.0.0.1:5432/test"),
+                Map.entry("PARLEY_DB_USER", "postgres"),
+                Map.entry("PARLEY_DB_PASSWORD", "pw"),
+                Map.entry("PARLEY_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+                Map.entry("PARLEY_DEV_LOGIN", "false"),
+                Map.entry("PARLEY_RATE_LIMIT", "30"),
+                Map.entry("PARLEY_CORS_ORIGINS", "https://a.example.com, http://localhost:3000"),
+                Map.entry("OPENAI_BASE_URL", "http://localhost:11434/v1"),
+                Map.entry("OPENAI_API_KEY", "sk-test"),
+                Map.entry("PARLEY_MODEL", "llama3.2"),
+                Map.entry("PARLEY_DEMO_TOKEN_DELAY_MS", "0"));
+
+        // when
+        DemoConfig config = DemoConfig.fromEnvironment(env);
+
+        // then
+        assertThat(config.port()).isEqualTo(8081);
+        assertThat(config.dbUrl()).isEqualTo("jdbc:postgresql://127.0.0.1:5432/test");
+        assertThat(config.dbUser()).isEqualTo("postgres");
+        assertThat(config.dbPassword()).isEqualTo("pw");
+        assertThat(config.jwtSecret()).isEqualTo("0123456789abcdef0123456789abcdef");
+        assertThat(config.devLogin()).isFalse();
+        assertThat(config.rateLimitPerMinute()).isEqualTo(30);
+        assertThat(config.corsOrigins()).containsExactly("https://a.example.com", "http://localhost:3000");
+        assertThat(config.usesOpenAi()).isTrue();
+        assertThat(config.openAiBaseUrl()).isEqualTo("http://localhost:11434/v1");
+        assertThat(config.openAiApiKey()).isEqualTo("sk-test");
+        assertThat(config.model()).isEqualTo("llama3.2");
+        assertThat(config.tokenDelay()).isZero();
+    }
+
+    @Test
+    void should_default_the_openai_model_and_keep_secrets_out_of_to_string() {
+        DemoConfig config = DemoConfig.fromEnvironment(Map.of("OPENAI_BASE_URL", "https://api.openai.com/v1",
+                "OPENAI_API_KEY", "sk-very-secret", "PARLEY_JWT_SECRET", "s3cret-s3cret-s3cret-s3cret-s3cret",
+                "PARLEY_DB_PASSWORD", "db-password"));
+        assertThat(config.model()).isEqualTo("gpt-4o-mini");
+        assertThat(config.toString()).doesNotContain("sk-very-secret", "s3cret", "db-password");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "PARLEY_PORT                | abc                      | PARLEY_PORT must be a whole number from 0 to 65535",
+            "PARLEY_PORT                | 70000                    | PARLEY_PORT must be a whole number",
+            "PARLEY_DB_URL              | jdbc:mysql://x/y         | PARLEY_DB_URL must be a jdbc:h2: or jdbc:postgresql: URL",
+            "PARLEY_JWT_SECRET          | short                    | PARLEY_JWT_SECRET must be at least 32 bytes",
+            "PARLEY_DEV_LOGIN           | maybe                    | PARLEY_DEV_LOGIN must be true or false",
+            "PARLEY_RATE_LIMIT          | -1                       | PARLEY_RATE_LIMIT must be a whole number",
+            "PARLEY_CORS_ORIGINS        | ftp://x                  | PARLEY_CORS_ORIGINS must be an http:// or https:// URL",
+            "PARLEY_CORS_ORIGINS        | https://a.example.com/app | no path",
+            "OPENAI_BASE_URL            | localhost:11434          | OPENAI_BASE_URL must be an http:// or https:// URL",
+            "PARLEY_DEMO_TOKEN_DELAY_MS | fast                     | PARLEY_DEMO_TOKEN_DELAY_MS must be a whole number from 0 to 60000",
+    })
+    void should_fail_fast_with_a_message_naming_the_bad_variable(String name, String value, String message) {
+        assertThatThrownBy(() -> DemoConfig.fromEnvironment(Map.of(name, value)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(message);
+    }
+
+    @Test
+    void should_treat_blank_values_as_unset() {
+        DemoConfig config = DemoConfig.fromEnvironment(Map.of("PARLEY_PORT", " ", "PARLEY_JWT_SECRET", ""));
+        assertThat(config.port()).isEqualTo(7070);
+        assertThat(config.jwtSecret()).isNull();
+    }
+}

@@ -1,0 +1,137 @@
+package dev.parley.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.parley.adapter.inmemory.InMemoryAdapters;
+import dev.parley.adapter.inmemory.ScriptedChatModel;
+import dev.parley.chat.core.ChatService;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Role;
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.SortOrder;
+import dev.parley.chat.model.StepStatus;
+import dev.parley.chat.model.ToolCall;
+import dev.parley.chat.port.in.RunOutcome;
+import dev.parley.chat.port.in.SendMessageCommand;
+import dev.parley.chat.port.in.SendReceipt;
+import dev.parley.chat.port.out.ChatStore;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How to unit-test your own agent: the in-memory store and event bus, a scripted model playing
+ * the model's part, and the real {@link ChatService} in between. Copy it and put your agent in
+ * place of {@link EmbeddingExample#supportAgent()}. No network, no database, no sleeps.
+ */
+class MyAgentTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private final ChatStore store = InMemoryAdapters.store();
+    private final InMemoryAdapters.EventBus events = InMemoryAdapters.eventBus(store.events());
+    private ChatService chat;
+
+    private ChatService chatWith(ScriptedChatModel model) {
+        chat = ChatService.builder()
+                .store(store)
+                .eventBus(events)
+                .model(model)
+                .agents(List.of(EmbeddingExample.supportAgent()))
+                .build();
+        return chat;
+    }
+
+    @AfterEach
+    void close() {
+        if (chat != null) {
+            chat.close();
+        }
+        events.close();
+    }
+
+    @Test
+    void should_look_the_order_up_with_the_tool_and_answer_from_its_output() throws Exception {
+        // given: the model first calls the tool, then answers
+        ScriptedChatModel model = ScriptedChatModel.builder()
+                .callTools(new ToolCall("call_1", "order_status", "{\"order_id\":\"A-1001\"}"))
+                .reply("Your order arrives on 2026-11-24.")
+                .build();
+        ChatService chat = chatWith(model);
+
+        // when
+        SendReceipt receipt = chat.send(SendMessageCommand.text("alice", null, "Where is order A-1001?"));
+        RunOutcome outcome = chat.await("alice", receipt.run().id(), TIMEOUT);
+
+        // then: the run completed with the model's answer...
+        assertThat(outcome.run().status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(outcome.responseText()).isEqualTo("Your order arrives on 2026-11-24.");
+        // ...the tool ran once, with the model's arguments, and its output went back to the model
+        assertThat(outcome.steps()).filteredOn(step -> step.toolCall() != null).singleElement().satisfies(step -> {
+            assertThat(step.status()).isEqualTo(StepStatus.COMPLETED);
+            assertThat(step.toolCall().name()).isEqualTo("order_status");
+        });
+        Message toolResult = model.lastRequest().messages().get(model.lastRequest().messages().size() - 1);
+        assertThat(toolResult.role()).isEqualTo(Role.TOOL);
+        assertThat(toolResult.text()).contains("shipped on 2026-11-20");
+    }
+
+    @Test
+    void should_send_the_agents_system_prompt_and_offer_only_its_tool() throws Exception {
+        // given
+        ScriptedChatModel model = ScriptedChatModel.replying("Hello!");
+        ChatService chat = chatWith(model);
+
+        // when
+        SendReceipt receipt = chat.send(SendMessageCommand.text("alice", null, "Hi"));
+        chat.await("alice", receipt.run().id(), TIMEOUT);
+
+        // then
+        Message first = model.lastRequest().messages().get(0);
+        assertThat(first.role()).isEqualTo(Role.SYSTEM);
+        assertThat(first.text()).contains("order_status tool");
+        assertThat(model.lastRequest().tools()).extracting(spec -> spec.name()).containsExactly("order_status");
+    }
+
+    @Test
+    void should_tell_the_model_when_the_order_does_not_exist() throws Exception {
+        // given
+        ScriptedChatModel model = ScriptedChatModel.builder()
+                .callTools(new ToolCall("call_1", "order_status", "{\"order_id\":\"Z-9999\"}"))
+                .reply("I cannot find that order.")
+                .build();
+        ChatService chat = chatWith(model);
+
+        // when
+        SendReceipt receipt = chat.send(SendMessageCommand.text("alice", null, "Where is Z-9999?"));
+        RunOutcome outcome = chat.await("alice", receipt.run().id(), TIMEOUT);
+
+        // then: the failed call is recorded, and the model saw the tool's message
+        assertThat(outcome.steps()).filteredOn(step -> step.toolCall() != null).singleElement()
+                .satisfies(step -> assertThat(step.status()).isEqualTo(StepStatus.FAILED));
+        Message toolResult = model.lastRequest().messages().get(model.lastRequest().messages().size() - 1);
+        assertThat(toolResult.text()).contains("There is no order Z-9999.");
+        assertThat(outcome.run().status()).isEqualTo(RunStatus.COMPLETED);
+    }
+
+    @Test
+    void should_keep_the_whole_exchange_in_the_thread_history() throws Exception {
+        // given
+        ScriptedChatModel model = ScriptedChatModel.builder()
+                .callTools(new ToolCall("call_1", "order_status", "{\"order_id\":\"B-2002\"}"))
+                .reply("It ships tomorrow.")
+                .build();
+        ChatService chat = chatWith(model);
+
+        // when
+        SendReceipt receipt = chat.send(SendMessageCommand.text("alice", null, "Status of B-2002?"));
+        chat.await("alice", receipt.run().id(), TIMEOUT);
+
+        // then: question, tool call, tool result, answer
+        List<Message> history = chat.listMessages("alice", receipt.thread().id(), PageRequest.first(100), SortOrder.ASC).items();
+        assertThat(history).extracting(Message::role)
+                .containsExactly(Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT);
+        assertThat(history.get(3).text()).isEqualTo("It ships tomorrow.");
+    }
+}
