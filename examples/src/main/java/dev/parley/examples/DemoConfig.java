@@ -84,9 +84,14 @@ public record DemoConfig(
     @Override
     public String toString() {
         // secrets stay out of logs
-        return "DemoConfig[port=" + port + ", dbUrl=" + dbUrl + ", dbUser=" + dbUser + ", devLogin=" + devLogin
+        return "DemoConfig[port=" + port + ", dbUrl=" + redacted(dbUrl) + ", dbUser=" + dbUser + ", devLogin=" + devLogin
                 + ", rateLimitPerMinute=" + rateLimitPerMinute + ", corsOrigins=" + corsOrigins
                 + ", openAiBaseUrl=" + openAiBaseUrl + ", model=" + model + ", tokenDelay=" + tokenDelay.toMillis() + "ms]";
+    }
+
+    /** {@code url} with the values of any password parameters hidden. */
+    static String redacted(String url) {
+        return url.replaceAll("(?i)(password=)[^&;]*", "$1***");
     }
 
     private static String text(Map<String, String> env, String name, String fallback) {

@@ -131,17 +131,17 @@ class BrowserIT {
         screenshot("02-first-answer");
 
         // a longer answer seen mid-stream: text grows while the message is marked streaming
-        send("count to 300");
+        send("count to 600");
         WebElement counting = await("a partial count", d -> streamingBubble()
                 .filter(b -> b.findElement(By.cssSelector("[data-testid=message-text]")).getText().startsWith("1 2 3"))
                 .orElse(null));
         String partial = counting.findElement(By.cssSelector("[data-testid=message-text]")).getText();
-        assertThat(partial).doesNotEndWith(" 300");
+        assertThat(partial).doesNotEndWith(" 600");
         screenshot("03-streaming");
 
         // the connection drops mid-stream: the page resumes with Last-Event-ID, no gap, no duplicate
         assertThat((Boolean) js("return window.parleyDebug.dropConnection();")).isTrue();
-        String all = IntStream.rangeClosed(1, 300).mapToObj(Integer::toString).collect(Collectors.joining(" "));
+        String all = IntStream.rangeClosed(1, 600).mapToObj(Integer::toString).collect(Collectors.joining(" "));
         awaitAssistantText(all);
         screenshot("04-resumed-after-drop");
 
@@ -188,7 +188,7 @@ class BrowserIT {
         await("the history", d -> assistantTexts().contains("6*7 = 42"));
         List<String> assistant = assistantTexts();
         assertThat(assistant).contains("You said: \"Hello Parley, how are you today?\" (6 words).", all, "6*7 = 42");
-        assertThat(userTexts()).containsSubsequence("Hello Parley, how are you today?", "count to 300", "calculate 6*7",
+        assertThat(userTexts()).containsSubsequence("Hello Parley, how are you today?", "count to 600", "calculate 6*7",
                 "/fail", "count to 5000");
         assertThat(runMetas()).extracting(m -> m.getAttribute("data-run-status")).contains("completed", "failed", "cancelled");
         assertThat(driver.findElements(By.cssSelector("[data-testid=trace-item]"))).isNotEmpty();

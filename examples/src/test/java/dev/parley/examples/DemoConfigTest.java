@@ -75,6 +75,15 @@ class DemoConfigTest {
         assertThat(config.toString()).doesNotContain("sk-very-secret", "s3cret", "db-password");
     }
 
+    @Test
+    void should_hide_passwords_given_in_the_database_url() {
+        DemoConfig config = DemoConfig.fromEnvironment(Map.of("PARLEY_DB_URL",
+                "jdbc:postgresql://db/parley?user=app&password=hunter2&ssl=true"));
+        assertThat(config.toString()).contains("password=***&ssl=true").doesNotContain("hunter2");
+        assertThat(DemoConfig.redacted("jdbc:h2:file:./data/x;PASSWORD=abc;MODE=PostgreSQL"))
+                .isEqualTo("jdbc:h2:file:./data/x;PASSWORD=***;MODE=PostgreSQL");
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "PARLEY_PORT                | abc                      | PARLEY_PORT must be a whole number from 0 to 65535",

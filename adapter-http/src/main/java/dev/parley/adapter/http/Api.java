@@ -261,7 +261,12 @@ final class Api {
     // ---- health ----
 
     private void ready(Call call) {
-        config.readinessCheck().run();
+        try {
+            config.readinessCheck().run();
+        } catch (RuntimeException e) {
+            LOG.warn("Not ready (request {}): {}", call.requestId(), e.toString());
+            throw new ApiProblem(503, "unavailable", "The service is not ready; retry later");
+        }
         json(call, 200, Json.object().put("status", "ready"));
     }
 

@@ -67,7 +67,7 @@ public final class JwtAuthenticator implements Authenticator {
             required.add("aud");
         }
         DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(
-                builder.audience == null ? null : Set.of(builder.audience), exact, required, null);
+                builder.audience == null ? null : new HashSet<>(Set.of(builder.audience)), exact, required, null);
         claims.setMaxClockSkew((int) builder.leeway.toSeconds());
         p.setJWTClaimsSetVerifier(claims);
         this.processor = p;

@@ -4,6 +4,7 @@ import dev.parley.chat.port.in.ChatUseCases;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import java.time.Duration;
+import org.eclipse.jetty.http.UriCompliance;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
@@ -49,8 +50,18 @@ public final class ParleyHttp {
         return Javalin.create(cfg -> {
             cfg.concurrency.useVirtualThreads = true;
             cfg.startup.showJavalinBanner = false;
+            acceptUnusualPaths(cfg);
             new Api(config).install(cfg, true);
         });
+    }
+
+    /**
+     * Lets paths with encoded slashes, dot segments or control characters reach the routes (which
+     * answer them with a problem+json 404) instead of Jetty's own HTML 400. Optional for embedders.
+     */
+    public static void acceptUnusualPaths(JavalinConfig cfg) {
+        cfg.jetty.modifyHttpConfiguration(http -> http.setUriCompliance(UriCompliance.LEGACY));
+        cfg.jetty.modifyServletContextHandler(handler -> handler.getServletHandler().setDecodeAmbiguousURIs(true));
     }
 
     /** {@link #create(Config)} started on {@code port} (0 for an ephemeral port; see {@link Javalin#port()}). */

@@ -264,30 +264,34 @@ final class WsEndpoint {
             authenticated(socket, user.get(), requestId);
             return;
         }
-        switch (type) {
-            case "auth" -> send(socket, error("already_authenticated", "This socket is already authenticated", requestId));
-            case "ping" -> {
-                ObjectNode pong = Json.object().put("type", "pong");
-                if (requestId != null) {
-                    pong.put("request_id", requestId);
+        try {
+            switch (type) {
+                case "auth" -> send(socket, error("already_authenticated", "This socket is already authenticated", requestId));
+                case "ping" -> {
+                    ObjectNode pong = Json.object().put("type", "pong");
+                    if (requestId != null) {
+                        pong.put("request_id", requestId);
+                    }
+                    send(socket, pong);
                 }
-                send(socket, pong);
+                case "pong" -> { }
+                case "chat" -> {
+                    api.rateLimit(socket.userId);
+                    Requests.Chat chat = Requests.chat(frame, true, config.maxMessageChars());
+                    String rid = requestId;
+                    workers.newThread(() -> runChat(socket, chat, rid)).start();
+                }
+                case "cancel" -> {
+                    api.rateLimit(socket.userId);
+                    String rid = requestId;
+                    String runId = optionalText(frame, "run_id");
+                    String threadId = optionalText(frame, "thread_id");
+                    workers.newThread(() -> cancel(socket, runId, threadId, rid)).start();
+                }
+                default -> send(socket, error("unknown_type", "Unknown frame type; expected auth, chat, cancel, ping or pong", requestId));
             }
-            case "pong" -> { }
-            case "chat" -> {
-                api.rateLimit(socket.userId);
-                Requests.Chat chat = Requests.chat(frame, true, config.maxMessageChars());
-                String rid = requestId;
-                workers.newThread(() -> runChat(socket, chat, rid)).start();
-            }
-            case "cancel" -> {
-                api.rateLimit(socket.userId);
-                String rid = requestId;
-                String runId = optionalText(frame, "run_id");
-                String threadId = optionalText(frame, "thread_id");
-                workers.newThread(() -> cancel(socket, runId, threadId, rid)).start();
-            }
-            default -> send(socket, error("unknown_type", "Unknown frame type; expected auth, chat, cancel, ping or pong", requestId));
+        } catch (RuntimeException e) {
+            send(socket, problemFrame(Errors.toProblem(e, Api.requestId(null)), requestId));
         }
     }
 

@@ -31,6 +31,10 @@ import java.util.function.Supplier;
  * holds the lock for its duration; a transaction holds it from start to end, so transactions are
  * serializable and {@link ThreadStore#lock} needs no lock of its own. Changes made inside a
  * transaction are recorded in an undo log and reverted when the work throws.
+ *
+ * <p>The run event log has a lock of its own, taken after the store lock when both are needed,
+ * so that an event bus writing batches from its own thread never waits for a transaction (which
+ * may itself be waiting for the bus).
  */
 final class InMemoryChatStore implements ChatStore {
     final ReentrantLock lock = new ReentrantLock();
@@ -43,7 +47,9 @@ final class InMemoryChatStore implements ChatStore {
     final Map<ThreadId, List<RunId>> runsByThread = new HashMap<>();
     final Map<RunId, List<Step>> stepsByRun = new HashMap<>();
     final Map<StepId, Step> steps = new HashMap<>();
+    /** Guarded by {@link #eventsLock}, not by {@link #lock}. */
     final Map<RunId, List<RunEvent>> events = new HashMap<>();
+    final ReentrantLock eventsLock = new ReentrantLock();
     final Map<IdempotencyKey, IdempotencyRecord> idempotency = new HashMap<>();
 
     private final InMemoryThreadStore threadStore = new InMemoryThreadStore(this);
@@ -130,8 +136,9 @@ final class InMemoryChatStore implements ChatStore {
 
     // --- mutations that can be undone (call with the lock held) ---
 
-    private void recordUndo(Runnable revert) {
-        if (undo != null) {
+    /** Records how to revert a change when the calling thread is inside a transaction. */
+    void recordUndo(Runnable revert) {
+        if (lock.isHeldByCurrentThread() && undo != null) {
             undo.push(revert);
         }
     }
@@ -183,6 +190,26 @@ final class InMemoryChatStore implements ChatStore {
             put(map, key, list);
         }
         return list;
+    }
+
+    /** Removes a run's event log (undoably). Call with the store lock held. */
+    void dropEvents(RunId runId) {
+        eventsLock.lock();
+        try {
+            List<RunEvent> previous = events.remove(runId);
+            if (previous != null) {
+                recordUndo(() -> {
+                    eventsLock.lock();
+                    try {
+                        events.put(runId, previous);
+                    } finally {
+                        eventsLock.unlock();
+                    }
+                });
+            }
+        } finally {
+            eventsLock.unlock();
+        }
     }
 
     // --- shared checks (call with the lock held) ---

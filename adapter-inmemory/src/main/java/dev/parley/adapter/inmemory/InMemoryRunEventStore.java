@@ -5,11 +5,15 @@ import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.port.out.RunEventStore;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The run event log of an {@link InMemoryChatStore}: one list per run, index = seq - 1. */
+/**
+ * The run event log of an {@link InMemoryChatStore}: one list per run, index = seq - 1, under the
+ * store's events lock only (see {@link InMemoryChatStore}).
+ */
 final class InMemoryRunEventStore implements RunEventStore {
     private final InMemoryChatStore db;
 
@@ -22,7 +26,8 @@ final class InMemoryRunEventStore implements RunEventStore {
         if (events.isEmpty()) {
             return;
         }
-        db.locked(() -> {
+        db.eventsLock.lock();
+        try {
             Map<RunId, Long> last = new HashMap<>();
             for (RunEvent e : events) {
                 Require.that(e.isReplayable(), "heartbeats are never stored");
@@ -34,25 +39,58 @@ final class InMemoryRunEventStore implements RunEventStore {
                         "event " + e.seq() + " of run " + e.runId() + " would leave a gap after " + previous);
                 last.put(e.runId(), e.seq());
             }
+            Map<RunId, Integer> sizesBefore = new HashMap<>();
             for (RunEvent e : events) {
-                db.add(db.listFor(db.events, e.runId()), e);
+                List<RunEvent> log = db.events.computeIfAbsent(e.runId(), id -> new ArrayList<>());
+                sizesBefore.putIfAbsent(e.runId(), log.size());
+                log.add(e);
             }
-        });
+            db.recordUndo(() -> truncate(sizesBefore));
+        } finally {
+            db.eventsLock.unlock();
+        }
+    }
+
+    private void truncate(Map<RunId, Integer> sizes) {
+        db.eventsLock.lock();
+        try {
+            sizes.forEach((runId, size) -> {
+                List<RunEvent> log = db.events.get(runId);
+                if (log == null) {
+                    return;
+                }
+                if (size == 0) {
+                    db.events.remove(runId);
+                } else {
+                    log.subList(Math.min(size, log.size()), log.size()).clear();
+                }
+            });
+        } finally {
+            db.eventsLock.unlock();
+        }
     }
 
     @Override
     public List<RunEvent> read(RunId runId, long afterSeq, int max) {
         Require.that(max >= 1, "max must be at least 1");
-        return db.locked(() -> {
+        db.eventsLock.lock();
+        try {
             List<RunEvent> log = db.events.getOrDefault(runId, List.of());
             int from = (int) Math.max(0, Math.min(afterSeq, log.size()));
             int to = (int) Math.min(log.size(), (long) from + max);
             return List.copyOf(log.subList(from, to));
-        });
+        } finally {
+            db.eventsLock.unlock();
+        }
     }
 
     @Override
     public long lastSeq(RunId runId) {
-        return db.locked(() -> (long) db.events.getOrDefault(runId, List.of()).size());
+        db.eventsLock.lock();
+        try {
+            return db.events.getOrDefault(runId, List.of()).size();
+        } finally {
+            db.eventsLock.unlock();
+        }
     }
 }

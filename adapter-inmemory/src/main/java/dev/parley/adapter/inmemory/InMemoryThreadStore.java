@@ -117,7 +117,7 @@ final class InMemoryThreadStore implements ThreadStore {
             if (runIds != null) {
                 for (RunId runId : runIds) {
                     db.remove(db.runs, runId);
-                    db.remove(db.events, runId);
+                    db.dropEvents(runId);
                     List<Step> steps = db.remove(db.stepsByRun, runId);
                     if (steps != null) {
                         for (Step s : steps) {

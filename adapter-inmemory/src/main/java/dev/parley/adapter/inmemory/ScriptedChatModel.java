@@ -115,8 +115,11 @@ public final class ScriptedChatModel implements ChatModel {
             lock.unlock();
         }
         Script script = Require.notNull(turn.apply(request), "script");
-        try (Cancellation.Registration ignored = cancellation.onCancel(this::wakeAll)) {
+        Cancellation.Registration wakeOnCancel = cancellation.onCancel(this::wakeAll);
+        try {
             return play(script, listener, cancellation);
+        } finally {
+            wakeOnCancel.close();
         }
     }
 

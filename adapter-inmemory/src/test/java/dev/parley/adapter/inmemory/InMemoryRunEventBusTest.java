@@ -11,6 +11,7 @@ import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventStore;
 import dev.parley.chat.port.out.RunSubscription;
 import dev.parley.chat.testkit.Fixtures;
@@ -282,6 +283,31 @@ class InMemoryRunEventBusTest {
 
         // then
         assertThat(first.get(20, TimeUnit.SECONDS)).contains(started);
+    }
+
+    @Test
+    void should_write_batches_while_a_publisher_holds_a_transaction_of_the_store() {
+        // given: a full in-memory store whose transactions hold its lock, and a busy flusher
+        ChatStore chatStore = InMemoryAdapters.store();
+        var chatThread = Fixtures.aThread().build();
+        chatStore.threads().insert(chatThread);
+        var message = chatStore.messages().append(Fixtures.aMessage().inThread(chatThread).build());
+        var stored = Fixtures.aRun().onThread(chatThread).forMessage(message.id()).inProgress().build();
+        chatStore.runs().insert(stored);
+        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(chatStore.events()).flushInterval(Duration.ofMillis(1)));
+        List<RunEvent> events = eventsOf(stored.id()).started(chatThread.id(), message.id()).tokens("a")
+                .done(chatThread.id(), Fixtures.messageId(), Usage.ZERO, null).build();
+
+        // when: the background flusher writes the token while the transaction is open
+        chatStore.inTransaction(() -> {
+            bus.publish(events.get(0));
+            bus.publish(events.get(1));
+            awaitTrue(() -> chatStore.events().lastSeq(stored.id()) == 2);
+            bus.publish(events.get(2));
+        });
+
+        // then
+        assertThat(chatStore.events().read(stored.id(), 0, 10)).containsExactlyElementsOf(events);
     }
 
     @Test

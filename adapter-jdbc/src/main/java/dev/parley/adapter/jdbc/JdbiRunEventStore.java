@@ -1,6 +1,5 @@
 package dev.parley.adapter.jdbc;
 
-import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
@@ -11,7 +10,8 @@ import java.util.Map;
 import org.jdbi.v3.core.statement.PreparedBatch;
 
 /**
- * The run event log in {@code parley_run_events}, keyed by (run_id, seq). A batch is written in one
+ * The run event log in {@code parley_run_events}, keyed by (run_id, seq); the key turns a seq written
+ * twice into a {@code duplicate} conflict. A batch is written in one
  * transaction as one JDBC batch (a multi-row insert on PostgreSQL with {@code reWriteBatchedInserts}),
  * so a caller that buffers token events pays one round trip per flush, not one per token.
  */
@@ -20,6 +20,7 @@ final class JdbiRunEventStore implements RunEventStore {
     private final String insert;
     private final String read;
     private final String lastSeq;
+    private final String exists;
 
     JdbiRunEventStore(Db db) {
         this.db = db;
@@ -28,6 +29,7 @@ final class JdbiRunEventStore implements RunEventStore {
                 + db.dialect().json("payload") + ")";
         read = "SELECT seq, type, payload FROM " + events + " WHERE run_id = :run AND seq > :after ORDER BY seq LIMIT :limit";
         lastSeq = "SELECT MAX(seq) FROM " + events + " WHERE run_id = :run";
+        exists = "SELECT 1 FROM " + events + " WHERE run_id = :run AND seq = :seq";
     }
 
     @Override
@@ -51,17 +53,16 @@ final class JdbiRunEventStore implements RunEventStore {
             expectNext.put(e.runId(), e.seq() + 1);
         }
         db.atomic(true, h -> {
+            // a point lookup, not MAX(seq): its cost does not grow with the log (H2 cannot read MAX off the index)
             for (Map.Entry<RunId, Long> first : firstSeq.entrySet()) {
-                long last = h.createQuery(lastSeq).bind("run", first.getKey().value()).mapTo(Long.class).findOne().orElse(0L);
-                if (first.getValue() <= last) {
-                    throw new ConflictException("duplicate", "Event seq " + first.getValue() + " of run " + first.getKey()
-                            + " is already stored");
-                }
-                if (first.getValue() != last + 1) {
-                    throw new IllegalArgumentException("events of run " + first.getKey() + " must continue at seq "
-                            + (last + 1) + ", got " + first.getValue());
+                long previous = first.getValue() - 1;
+                if (previous > 0 && h.createQuery(exists).bind("run", first.getKey().value()).bind("seq", previous)
+                        .mapTo(Integer.class).findOne().isEmpty()) {
+                    throw new IllegalArgumentException("events of run " + first.getKey() + " must continue its log, got seq "
+                            + first.getValue() + " where seq " + previous + " is missing");
                 }
             }
+            // a seq already stored (a retry, or a racing writer) fails on the primary key: duplicate
             PreparedBatch batch = h.prepareBatch(insert);
             for (RunEvent e : stored) {
                 batch.bind("run", e.runId().value())

@@ -69,7 +69,7 @@ import org.slf4j.LoggerFactory;
 public final class OpenAiChatModel implements ChatModel {
     private static final Logger log = LoggerFactory.getLogger(OpenAiChatModel.class);
     private static final long MAX_COMPLETION_BYTES = 32L * 1024 * 1024;
-    private static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private static final long DRAIN_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     private static final ScheduledExecutorService WATCHDOGS = watchdogScheduler();
 
     private final OpenAiSettings settings;
@@ -128,7 +128,8 @@ public final class OpenAiChatModel implements ChatModel {
                     requests.modelFor(request), request.messages().size(), request.tools().size(), settings.streaming());
         }
         CallState state = new CallState();
-        try (Cancellation.Registration ignored = cancellation.onCancel(state::cancel)) {
+        Cancellation.Registration registration = cancellation.onCancel(state::cancel);
+        try {
             for (int attempt = 1; ; attempt++) {
                 try {
                     ModelResponse response = attempt(httpRequest, listener, state, deadline);
@@ -139,11 +140,15 @@ public final class OpenAiChatModel implements ChatModel {
                                 response.toolCalls().size(), response.usage() == null ? "none" : "reported");
                     }
                     return response;
+                } catch (ModelException e) {
+                    log.debug("Chat completion failed: {} {}", e.code(), e.getMessage());
+                    throw e;
                 } catch (RetryableFailure failure) {
                     ModelException error = failure.error;
                     Duration delay = retryDelay(attempt, error.retryAfter().orElse(null));
                     if (attempt > settings.maxRetries() || delay == null
                             || System.nanoTime() + delay.toNanos() - deadline >= 0) {
+                        log.debug("Chat completion failed after {} attempt(s): {}", attempt, error.code());
                         throw error;
                     }
                     log.info("Model server call failed ({}), retry {} of {} in {} ms", error.code(), attempt,
@@ -152,6 +157,8 @@ public final class OpenAiChatModel implements ChatModel {
                     cancellation.throwIfCancelled();
                 }
             }
+        } finally {
+            registration.close();
         }
     }
 
@@ -194,6 +201,10 @@ public final class OpenAiChatModel implements ChatModel {
             }
             return assembler.response();
         } catch (IOException | RuntimeException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                // an interrupted caller (e.g. an executor shutting down) is a cancellation
+                exchange.abort(Exchange.Abort.CANCELLED);
+            }
             Exchange.Abort why = exchange.abortReason();
             if (why != null) {
                 throw aborted(why, e);
@@ -265,7 +276,7 @@ public final class OpenAiChatModel implements ChatModel {
                 continue;
             }
             JsonNode chunk = parse(event, "a stream event is not JSON");
-            if (chunk.hasNonNull("error") && !chunk.has("choices")) {
+            if (isError(chunk)) {
                 throw errors.forStreamedError(chunk);
             }
             assembler.acceptChunk(chunk);
@@ -294,10 +305,15 @@ public final class OpenAiChatModel implements ChatModel {
             throw CompletionAssembler.badResponse("the completion is too large");
         }
         JsonNode completion = parse(new String(bytes, StandardCharsets.UTF_8), "the completion is not JSON");
-        if (completion.hasNonNull("error") && !completion.has("choices")) {
+        if (isError(completion)) {
             throw errors.forStreamedError(completion);
         }
         assembler.acceptCompletion(completion);
+    }
+
+    /** An error object sent with status 200: {@code {"error": {...}}} or vLLM's {@code {"object": "error", ...}}. */
+    private static boolean isError(JsonNode node) {
+        return !node.has("choices") && (node.hasNonNull("error") || "error".equals(node.path("object").asText()));
     }
 
     private static byte[] readErrorBody(InputStream body) {

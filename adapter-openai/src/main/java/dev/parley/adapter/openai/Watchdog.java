@@ -21,6 +21,7 @@ final class Watchdog implements Runnable {
     private volatile boolean receiving;
     private boolean stopped;
     private ScheduledFuture<?> task;
+    private long scheduledFor;
 
     /**
      * @param totalDeadline   {@link System#nanoTime()} after which the call is over
@@ -44,14 +45,21 @@ final class Watchdog implements Runnable {
 
     /** Data arrived: the idle clock starts over. */
     void activity() {
-        receiving = true;
-        phaseDeadline = plus(System.nanoTime(), idleNanos);
+        long deadline = plus(System.nanoTime(), idleNanos);
+        phaseDeadline = deadline;
+        if (!receiving) {
+            // the idle timeout may be shorter than the first-token one: wake up earlier
+            receiving = true;
+            rescheduleIfEarlier(deadline);
+        }
     }
 
-    /** Allows {@code nanos} more from now (e.g. to read the end of a finished body). */
+    /** Allows {@code nanos} more from now, and no more (e.g. to read the end of a finished body). */
     void extend(long nanos) {
+        long deadline = plus(System.nanoTime(), nanos);
         receiving = true;
-        phaseDeadline = plus(System.nanoTime(), nanos);
+        phaseDeadline = deadline;
+        rescheduleIfEarlier(deadline);
     }
 
     /** Stops watching; a check already running may still abort. */
@@ -67,6 +75,11 @@ final class Watchdog implements Runnable {
 
     @Override
     public void run() {
+        synchronized (lock) {
+            if (stopped) {
+                return;
+            }
+        }
         long now = System.nanoTime();
         long phase = phaseDeadline;
         boolean totalOver = now - totalDeadline >= 0;
@@ -83,12 +96,25 @@ final class Watchdog implements Runnable {
     }
 
     private void schedule(long now) {
-        long next = Math.min(phaseDeadline - now, totalDeadline - now);
+        long next = Math.max(0, Math.min(phaseDeadline - now, totalDeadline - now));
         synchronized (lock) {
             if (!stopped) {
-                task = scheduler.schedule(this, Math.max(0, next), TimeUnit.NANOSECONDS);
+                scheduledFor = now + next;
+                task = scheduler.schedule(this, next, TimeUnit.NANOSECONDS);
             }
         }
+    }
+
+    private void rescheduleIfEarlier(long deadline) {
+        synchronized (lock) {
+            if (stopped || (task != null && deadline - scheduledFor >= 0)) {
+                return;
+            }
+            if (task != null) {
+                task.cancel(false);
+            }
+        }
+        schedule(System.nanoTime());
     }
 
     private static long plus(long now, long nanos) {

@@ -250,6 +250,20 @@ class ErrorsAndRetriesTest {
     }
 
     @Test
+    void should_report_a_vllm_error_object_inside_the_stream_as_upstream_failure() {
+        // given
+        server.then(FakeChatServer.events(List.of(
+                "{\"object\":\"error\",\"message\":\"This model's maximum context length is 4096 tokens.\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}")));
+
+        // when
+        ModelException e = failure(model().build());
+
+        // then
+        assertThat(e.code()).isEqualTo("model_upstream");
+        assertThat(e.getMessage()).contains("maximum context length");
+    }
+
+    @Test
     void should_report_a_tool_call_without_a_name_as_a_bad_response() {
         // given
         server.then(FakeChatServer.events(List.of(

@@ -70,15 +70,34 @@ final class FakeChatServer implements AutoCloseable {
         return List.copyOf(received);
     }
 
+    /** Waits until {@code n} requests have arrived; false when they did not within the timeout. */
+    boolean awaitRequests(int n, long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        synchronized (received) {
+            while (received.size() < n) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return false;
+                }
+                received.wait(left);
+            }
+            return true;
+        }
+    }
+
     Received lastRequest() {
         return received.get(received.size() - 1);
     }
 
     private void handle(HttpExchange exchange) throws IOException {
         byte[] body = exchange.getRequestBody().readAllBytes();
-        received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
+        Received r = new Received(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
                 exchange.getRequestURI().getRawQuery(), Map.copyOf(exchange.getRequestHeaders()),
-                new String(body, StandardCharsets.UTF_8), System.nanoTime()));
+                new String(body, StandardCharsets.UTF_8), System.nanoTime());
+        synchronized (received) {
+            received.add(r);
+            received.notifyAll();
+        }
         Reply reply = replies.poll();
         if (reply == null) {
             reply = json(500, "{\"error\":{\"message\":\"no scripted reply\"}}");

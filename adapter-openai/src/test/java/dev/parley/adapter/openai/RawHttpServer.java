@@ -90,6 +90,7 @@ final class RawHttpServer implements AutoCloseable {
     private final ConcurrentLinkedQueue<Script> scripts = new ConcurrentLinkedQueue<>();
     private final CopyOnWriteArrayList<Socket> sockets = new CopyOnWriteArrayList<>();
     private final AtomicInteger requests = new AtomicInteger();
+    private final CopyOnWriteArrayList<Throwable> failures = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
 
     RawHttpServer() throws IOException {
@@ -144,6 +145,8 @@ final class RawHttpServer implements AutoCloseable {
             script.run(connection);
         } catch (IOException ignored) {
             // the client went away
+        } catch (RuntimeException | Error e) {
+            failures.add(e);
         }
     }
 
@@ -172,6 +175,9 @@ final class RawHttpServer implements AutoCloseable {
         serverSocket.close();
         for (Socket s : sockets) {
             s.close();
+        }
+        if (!failures.isEmpty()) {
+            throw new AssertionError("a server script failed", failures.get(0));
         }
     }
 }

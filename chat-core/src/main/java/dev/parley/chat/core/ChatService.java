@@ -1,5 +1,6 @@
 package dev.parley.chat.core;
 
+import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.DisconnectPolicy;
@@ -68,7 +69,7 @@ import org.slf4j.LoggerFactory;
  *         .build()) {
  *     SendReceipt sent = chat.send(SendMessageCommand.text("alice", null, "Hello"));
  *     RunOutcome outcome = chat.await("alice", sent.run().id(), Duration.ofSeconds(30));
- *     System.out.println(outcome.responseText());
+ *     String answer = outcome.responseText();
  * }
  * }</pre>
  *
@@ -79,6 +80,11 @@ import org.slf4j.LoggerFactory;
  * {@code error} or {@code cancelled}. The {@code token} events of each model turn belong to the
  * assistant message stored for that turn: a turn that asks for tools keeps its text on the message
  * that carries the tool calls, and the final turn's text is the message that {@code done} names.
+ *
+ * <p>A send that names an agent on an existing thread runs that agent for this run; the thread
+ * keeps its own. Idempotency keys are scoped per user and per thread (or to sends that named no
+ * thread), remembered for {@link #IDEMPOTENCY_WINDOW}; the request fingerprint covers the content,
+ * the named agent and the busy policy.
  *
  * <p>Thread-safe. {@link #close()} stops starting runs and cancels the runs executing here; runs
  * still queued stay queued in the store.
@@ -248,7 +254,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                     return replay.get();
                 }
             }
-            if (command.threadId() != null && command.ifBusy() == dev.parley.chat.model.BusyPolicy.INTERRUPT) {
+            if (command.threadId() != null && command.ifBusy() == BusyPolicy.INTERRUPT) {
                 stopActiveRuns(command.threadId());
             }
             try {

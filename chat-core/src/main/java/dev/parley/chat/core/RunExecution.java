@@ -27,6 +27,7 @@ import dev.parley.chat.port.out.ModelResponse;
 import dev.parley.chat.port.out.ModelStreamListener;
 import dev.parley.chat.port.out.Tool;
 import dev.parley.chat.port.out.ToolContext;
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,6 +41,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -79,6 +81,8 @@ final class RunExecution {
     private final StringBuilder turnText = new StringBuilder();
     private Step openStep;
     private long openTurnPromptTokens;
+    /** The open turn's usage once the model has answered; until then it is estimated from the streamed text. */
+    private Usage openTurnUsage;
     private int stepPosition;
     private Usage usage = Usage.ZERO;
     private final List<ToolCall> pendingCalls = new ArrayList<>();
@@ -216,13 +220,15 @@ final class RunExecution {
                 engine.store().runs().insertStep(step);
                 openStep = step;
                 openTurnPromptTokens = promptTokens;
+                openTurnUsage = null;
                 turnText.setLength(0);
                 return step;
             });
             ModelResponse response = callModel(request);
-            cancellation.throwIfCancelled();
             Usage turnUsage = response.usage() != null ? response.usage()
                     : Usage.estimated(promptTokens, TokenEstimate.ofOutput(response.text(), response.toolCalls()));
+            guarded(() -> openTurnUsage = turnUsage);
+            cancellation.throwIfCancelled();
 
             if (!response.hasToolCalls()) {
                 finishCompleted(turn, response, turnUsage);
@@ -231,7 +237,6 @@ final class RunExecution {
             if (toolRounds >= agent.limits().maxToolRounds()) {
                 guarded(() -> {
                     reconcile(response);
-                    usage = usage.plus(turnUsage);
                     return null;
                 });
                 throw new RunFailure("tool_rounds_exceeded",
@@ -438,7 +443,7 @@ final class RunExecution {
             usage = usage.plus(turnUsage);
             Instant now = engine.now();
             Usage total = usage;
-            java.math.BigDecimal cost = engine.cost(run.model(), total);
+            BigDecimal cost = engine.cost(run.model(), total);
             Message message = assistantMessage(run, turnText.toString(), List.of(), MessageStatus.COMPLETED, now);
             Run completed = run.completed(now, message.id(), total, cost);
             boolean won = transaction(() -> {
@@ -469,7 +474,7 @@ final class RunExecution {
             }
             Instant now = engine.now();
             Usage total = usage.plus(partialTurnUsage());
-            java.math.BigDecimal cost = engine.cost(run.model(), total);
+            BigDecimal cost = engine.cost(run.model(), total);
             Step step = openStep;
             Step stepEnd = step == null ? null : step.cancelled(now, step.type() == StepType.MESSAGE_CREATION ? partialTurnUsage() : Usage.ZERO);
             Optional<MessageId> partial;
@@ -523,7 +528,7 @@ final class RunExecution {
             Instant now = engine.now();
             RunError error = new RunError(code, message);
             Usage total = usage.plus(partialTurnUsage());
-            java.math.BigDecimal cost = engine.cost(run.model(), total);
+            BigDecimal cost = engine.cost(run.model(), total);
             Step step = openStep;
             Step stepEnd = step == null ? null
                     : step.failed(now, code, step.type() == StepType.MESSAGE_CREATION ? partialTurnUsage() : Usage.ZERO);
@@ -561,7 +566,7 @@ final class RunExecution {
     }
 
     /** Second attempt to end a failed run when storing its leftovers failed: the status alone. */
-    private Optional<MessageId> recordFailureOnly(Instant now, RunError error, Usage total, java.math.BigDecimal cost,
+    private Optional<MessageId> recordFailureOnly(Instant now, RunError error, Usage total, BigDecimal cost,
                                                   Holder<Run> ended) {
         try {
             return transaction(() -> {
@@ -647,6 +652,9 @@ final class RunExecution {
         if (openStep == null || openStep.type() != StepType.MESSAGE_CREATION) {
             return Usage.ZERO;
         }
+        if (openTurnUsage != null) {
+            return openTurnUsage;
+        }
         return Usage.estimated(openTurnPromptTokens, TokenEstimate.ofChars(turnText.length()));
     }
 
@@ -699,7 +707,7 @@ final class RunExecution {
     }
 
     /** Runs {@code work} in a transaction; {@code onLostRace} when its compare-and-set lost (and it rolled back). */
-    private <T> T transaction(java.util.function.Supplier<T> work, T onLostRace) {
+    private <T> T transaction(Supplier<T> work, T onLostRace) {
         try {
             return engine.store().inTransaction(work);
         } catch (LostRace e) {
@@ -708,7 +716,7 @@ final class RunExecution {
     }
 
     /** Runs {@code work} under the lock unless the run was ended meanwhile. */
-    private <T> T guarded(java.util.function.Supplier<T> work) {
+    private <T> T guarded(Supplier<T> work) {
         synchronized (lock) {
             if (terminated) {
                 throw new Stopped();

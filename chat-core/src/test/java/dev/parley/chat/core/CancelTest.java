@@ -75,6 +75,7 @@ class CancelTest {
         RunOutcome outcome = chat.service.getRun(ALICE, thread.id(), sent.run().id());
         assertThat(outcome.steps()).singleElement().satisfies(s -> assertThat(s.status()).isEqualTo(StepStatus.CANCELLED));
         assertThat(outcome.run().usage().estimated()).isTrue();
+        Events.assertUsageAddsUp(outcome);
     }
 
     @Test

@@ -20,6 +20,17 @@ final class Events {
         assertThat(events.get(events.size() - 1).isTerminal()).isTrue();
     }
 
+    /** A run's usage is the sum of its model turns' usage. */
+    static void assertUsageAddsUp(dev.parley.chat.port.in.RunOutcome outcome) {
+        dev.parley.chat.model.Usage sum = dev.parley.chat.model.Usage.ZERO;
+        for (dev.parley.chat.model.Step step : outcome.steps()) {
+            if (step.type() == dev.parley.chat.model.StepType.MESSAGE_CREATION) {
+                sum = sum.plus(step.usage());
+            }
+        }
+        assertThat(outcome.run().usage()).isEqualTo(sum);
+    }
+
     static List<String> types(List<RunEvent> events) {
         return events.stream().map(RunEvent::type).toList();
     }

@@ -50,6 +50,7 @@ class FailureTest {
         assertThat(history.get(1).status()).isEqualTo(MessageStatus.INCOMPLETE);
         assertThat(outcome.assistantMessage().id()).isEqualTo(history.get(1).id());
         assertThat(outcome.steps()).singleElement().satisfies(s -> assertThat(s.status()).isEqualTo(StepStatus.FAILED));
+        Events.assertUsageAddsUp(outcome);
 
         List<RunEvent> events = chat.events(sent.run().id());
         Events.assertWellFormed(events);

@@ -236,6 +236,7 @@ class ToolLoopTest {
         assertThat(outcome.run().status()).isEqualTo(RunStatus.FAILED);
         assertThat(outcome.run().error().code()).isEqualTo("tool_rounds_exceeded");
         assertThat(model.callCount()).isEqualTo(3);
+        Events.assertUsageAddsUp(outcome);
         assertThat(outcome.steps()).filteredOn(s -> s.type() == StepType.TOOL_CALL).hasSize(2);
         List<RunEvent> events = chat.events(outcome.run().id());
         Events.assertWellFormed(events);
