@@ -158,7 +158,7 @@ public final class JdbcChatStores {
             config.setPassword(password);
             config.setMaximumPoolSize(maxPoolSize);
             config.setConnectionTimeout(connectionTimeout.toMillis());
-            config.setValidationTimeout(Math.min(1000, connectionTimeout.toMillis() - 1));
+            config.setValidationTimeout(Math.max(250, Math.min(1000, connectionTimeout.toMillis())));
             if (url.startsWith("jdbc:postgresql:")) {
                 config.addDataSourceProperty("reWriteBatchedInserts", "true");
             }

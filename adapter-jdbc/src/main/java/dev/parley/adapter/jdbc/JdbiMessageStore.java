@@ -32,10 +32,10 @@ final class JdbiMessageStore implements MessageStore {
     private final String nextPosition;
     private final String insert;
     private final String find;
-    private final String pageAsc;
-    private final String pageAscAfter;
-    private final String pageDesc;
-    private final String pageDescBefore;
+    final String pageAsc;
+    final String pageAscAfter;
+    final String pageDesc;
+    final String pageDescBefore;
     private final String count;
 
     JdbiMessageStore(Db db) {
@@ -51,11 +51,13 @@ final class JdbiMessageStore implements MessageStore {
         String live = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = :thread AND t.deleted_at IS NULL)";
         find = select + " m WHERE m.id = :id AND EXISTS (SELECT 1 FROM " + threads
                 + " t WHERE t.id = m.thread_id AND t.deleted_at IS NULL)";
-        pageAsc = select + " WHERE thread_id = :thread" + live + " ORDER BY position ASC LIMIT :limit";
-        pageAscAfter = select + " WHERE thread_id = :thread AND position > :after" + live + " ORDER BY position ASC LIMIT :limit";
-        pageDesc = select + " WHERE thread_id = :thread" + live + " ORDER BY position DESC LIMIT :limit";
-        pageDescBefore = select + " WHERE thread_id = :thread AND position < :after" + live
-                + " ORDER BY position DESC LIMIT :limit";
+        // thread_id leads the ORDER BY so that H2 too walks the (thread_id, position) index instead of sorting
+        String asc = " ORDER BY thread_id, position LIMIT :limit";
+        String desc = " ORDER BY thread_id DESC, position DESC LIMIT :limit";
+        pageAsc = select + " WHERE thread_id = :thread" + live + asc;
+        pageAscAfter = select + " WHERE thread_id = :thread AND position > :after" + live + asc;
+        pageDesc = select + " WHERE thread_id = :thread" + live + desc;
+        pageDescBefore = select + " WHERE thread_id = :thread AND position < :after" + live + desc;
         count = "SELECT message_count FROM " + threads + " WHERE id = :thread AND deleted_at IS NULL";
     }
 

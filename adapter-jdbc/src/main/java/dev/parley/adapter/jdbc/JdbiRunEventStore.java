@@ -18,17 +18,18 @@ import org.jdbi.v3.core.statement.PreparedBatch;
 final class JdbiRunEventStore implements RunEventStore {
     private final Db db;
     private final String insert;
-    private final String read;
-    private final String lastSeq;
-    private final String exists;
+    final String read;
+    final String lastSeq;
+    final String exists;
 
     JdbiRunEventStore(Db db) {
         this.db = db;
         String events = db.table("parley_run_events");
         insert = "INSERT INTO " + events + " (run_id, seq, type, payload) VALUES (:run, :seq, :type, "
                 + db.dialect().json("payload") + ")";
-        read = "SELECT seq, type, payload FROM " + events + " WHERE run_id = :run AND seq > :after ORDER BY seq LIMIT :limit";
-        lastSeq = "SELECT MAX(seq) FROM " + events + " WHERE run_id = :run";
+        read = "SELECT seq, type, payload FROM " + events + " WHERE run_id = :run AND seq > :after ORDER BY run_id, seq LIMIT :limit";
+        // not MAX(seq), which H2 answers by scanning the run's log
+        lastSeq = "SELECT seq FROM " + events + " WHERE run_id = :run ORDER BY run_id DESC, seq DESC LIMIT 1";
         exists = "SELECT 1 FROM " + events + " WHERE run_id = :run AND seq = :seq";
     }
 
@@ -53,7 +54,7 @@ final class JdbiRunEventStore implements RunEventStore {
             expectNext.put(e.runId(), e.seq() + 1);
         }
         db.atomic(true, h -> {
-            // a point lookup, not MAX(seq): its cost does not grow with the log (H2 cannot read MAX off the index)
+            // a point lookup: its cost does not grow with the log
             for (Map.Entry<RunId, Long> first : firstSeq.entrySet()) {
                 long previous = first.getValue() - 1;
                 if (previous > 0 && h.createQuery(exists).bind("run", first.getKey().value()).bind("seq", previous)

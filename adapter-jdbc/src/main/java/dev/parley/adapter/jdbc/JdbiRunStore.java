@@ -43,13 +43,13 @@ final class JdbiRunStore implements RunStore {
     private final String insert;
     private final String find;
     private final String update;
-    private final String active;
-    private final String page;
-    private final String pageAfter;
-    private final String withStatus;
+    final String active;
+    final String page;
+    final String pageAfter;
+    final String withStatus;
     private final String insertStep;
     private final String updateStep;
-    private final String steps;
+    final String steps;
 
     JdbiRunStore(Db db) {
         this.db = db;
@@ -70,12 +70,12 @@ final class JdbiRunStore implements RunStore {
                 + " cost_usd = :cost, error_code = :error_code, error_message = :error_message,"
                 + " started_at = :started, completed_at = :completed"
                 + " WHERE id = :id AND thread_id = :thread AND status = :expected";
-        active = select + " WHERE thread_id = :thread AND status IN " + ACTIVE + liveThread + " ORDER BY created_at, id";
-        page = select + " WHERE thread_id = :thread" + liveThread + " ORDER BY created_at DESC, id DESC LIMIT :limit";
+        active = select + " WHERE thread_id = :thread AND status IN " + ACTIVE + liveThread + " ORDER BY thread_id, created_at, id";
+        String newestFirst = " ORDER BY thread_id, created_at DESC, id DESC LIMIT :limit";
+        page = select + " WHERE thread_id = :thread" + liveThread + newestFirst;
         pageAfter = select + " WHERE thread_id = :thread AND created_at <= :after_at"
-                + " AND (created_at < :after_at OR id < :after_id)" + liveThread
-                + " ORDER BY created_at DESC, id DESC LIMIT :limit";
-        withStatus = select + " r WHERE status = :status" + liveRow + " ORDER BY created_at, id LIMIT :limit";
+                + " AND (created_at < :after_at OR id < :after_id)" + liveThread + newestFirst;
+        withStatus = select + " r WHERE status = :status" + liveRow + " ORDER BY status, created_at, id LIMIT :limit";
         insertStep = "INSERT INTO " + stepTable + " (" + STEP_COLUMNS + ") VALUES (:id, :run, :position, :type, :status,"
                 + " :tool_call_id, :tool_name, :tool_arguments, :output, :error, :input_tokens, :output_tokens, :estimated,"
                 + " :started, :completed)";
@@ -86,7 +86,7 @@ final class JdbiRunStore implements RunStore {
                 + " WHERE id = :id AND run_id = :run";
         steps = "SELECT " + STEP_COLUMNS + " FROM " + stepTable + " WHERE run_id = :run AND EXISTS (SELECT 1 FROM "
                 + runs + " r JOIN " + threads + " t ON t.id = r.thread_id WHERE r.id = :run AND t.deleted_at IS NULL)"
-                + " ORDER BY position, id";
+                + " ORDER BY run_id, position";
     }
 
     @Override

@@ -22,7 +22,7 @@ final class JdbiThreadStore implements ThreadStore {
     private final String find;
     private final String lock;
     private final String update;
-    private final String[] list = new String[4];
+    final String[] list = new String[4];
     private final String softDelete;
     private final String lockAny;
     private final List<String> hardDelete;
@@ -41,7 +41,8 @@ final class JdbiThreadStore implements ThreadStore {
             list[variant] = "SELECT " + COLUMNS + " FROM " + threads + " WHERE owner_id = :owner AND deleted_at IS NULL"
                     + ((variant & 1) != 0 ? " AND agent_id = :agent" : "")
                     + ((variant & 2) != 0 ? " AND updated_at <= :after_at AND (updated_at < :after_at OR id < :after_id)" : "")
-                    + " ORDER BY updated_at DESC, id DESC LIMIT :limit";
+                    // the equality columns lead the ORDER BY too, so that H2 also reads the index in order
+                    + " ORDER BY owner_id, " + ((variant & 1) != 0 ? "agent_id, " : "") + "updated_at DESC, id DESC LIMIT :limit";
         }
         lockAny = "SELECT id FROM " + threads + " WHERE id = :id FOR UPDATE";
         softDelete = "UPDATE " + threads + " SET deleted_at = :now WHERE id = :id AND deleted_at IS NULL";

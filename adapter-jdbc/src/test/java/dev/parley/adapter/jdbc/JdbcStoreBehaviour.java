@@ -27,6 +27,9 @@ import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.out.IdempotencyRecord;
 import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -404,7 +407,7 @@ abstract class JdbcStoreBehaviour {
     }
 
     @Test
-    void should_keep_its_tables_in_the_schema_it_is_given() {
+    void should_keep_its_tables_in_the_schema_it_is_given() throws SQLException {
         // given
         String schema = "parley_extra_" + Long.toHexString(System.nanoTime());
 
@@ -416,6 +419,10 @@ abstract class JdbcStoreBehaviour {
             // then
             assertThat(other.threads().find(thread.id())).contains(thread);
             assertThat(store.threads().find(thread.id())).isEmpty();
+        } finally {
+            try (Connection c = db().connect(); Statement s = c.createStatement()) {
+                s.execute("DROP SCHEMA \"" + schema + "\" CASCADE");
+            }
         }
     }
 
