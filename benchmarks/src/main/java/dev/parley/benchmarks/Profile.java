@@ -38,8 +38,8 @@ public final class Profile {
         try (ServerProcess server = ServerProcess.start(jvm, List.of("--stores=memory"), out.resolve("server-profile.log"))) {
             Client client = new Client(server.port("memory"), Load.EXECUTOR);
             List<String> threads = client.createThreads("prof-memory-", callers);
-            Limit.round(client, threads, "memory", false, callers, Math.min(5, seconds / 3));
-            Limit.Round round = Limit.round(client, threads, "memory", false, callers, seconds);
+            Limit.round(client, threads, "prof-memory-", false, callers, Math.min(5, seconds / 3));
+            Limit.Round round = Limit.round(client, threads, "prof-memory-", false, callers, seconds);
             perSecond = round.perSecond();
             System.out.printf(Locale.ROOT, "  profiled %.0f turns/s (p50 %s), %d errors%n", perSecond,
                     Report.micros(round.latency().getValueAtPercentile(50)), round.errors());

@@ -65,11 +65,28 @@ public final class Client {
         return JSON.readTree(res.body()).get("id").asText();
     }
 
-    /** Creates {@code count} threads, one per user {@code prefix + i}, a few at a time. */
+    /** Creates {@code count} threads, one per user {@code prefix + i}, 32 at a time. */
     public List<String> createThreads(String prefix, int count) throws IOException, InterruptedException {
-        List<String> ids = new ArrayList<>(count);
+        List<java.util.concurrent.Future<String>> futures = new ArrayList<>(count);
+        java.util.concurrent.Semaphore parallel = new java.util.concurrent.Semaphore(32);
         for (int i = 0; i < count; i++) {
-            ids.add(createThread(prefix + i));
+            String user = prefix + i;
+            parallel.acquire();
+            futures.add(Load.EXECUTOR.submit(() -> {
+                try {
+                    return createThread(user);
+                } finally {
+                    parallel.release();
+                }
+            }));
+        }
+        List<String> ids = new ArrayList<>(count);
+        for (java.util.concurrent.Future<String> f : futures) {
+            try {
+                ids.add(f.get());
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IOException("creating threads failed: " + e.getCause(), e.getCause());
+            }
         }
         return ids;
     }

@@ -31,7 +31,7 @@ public final class FirstToken {
                 continue;
             }
             Client client = new Client(server.port(store), Load.EXECUTOR);
-            int slots = (int) Math.max(64, rate * 2);
+            int slots = (int) Math.max(64, rate * 5);
             List<String> threads = client.createThreads("ft-" + store + "-", slots);
             Histogram ignored = Load.histogram();
             drive(client, threads, store, rate, warmSeconds, false, ignored, ignored, new AtomicLong());

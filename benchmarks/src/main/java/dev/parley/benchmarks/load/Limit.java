@@ -29,16 +29,16 @@ public final class Limit {
             Client client = new Client(server.port(store), Load.EXECUTOR);
             List<String> parleyThreads = client.createThreads("lim-" + store + "-", clients);
             List<String> bareThreads = client.createThreads("lim-" + store + "-", clients);
-            round(client, parleyThreads, store, false, clients, warmSeconds);
-            round(client, bareThreads, store, true, clients, warmSeconds);
+            round(client, parleyThreads, "lim-" + store + "-", false, clients, warmSeconds);
+            round(client, bareThreads, "lim-" + store + "-", true, clients, warmSeconds);
             List<Double> parley = new ArrayList<>();
             List<Double> bare = new ArrayList<>();
             Histogram parleyLatency = Load.histogram();
             Histogram bareLatency = Load.histogram();
             long errors = 0;
             for (int r = 0; r < rounds; r++) {
-                Round p = round(client, parleyThreads, store, false, clients, seconds);
-                Round b = round(client, bareThreads, store, true, clients, seconds);
+                Round p = round(client, parleyThreads, "lim-" + store + "-", false, clients, seconds);
+                Round b = round(client, bareThreads, "lim-" + store + "-", true, clients, seconds);
                 parley.add(p.perSecond);
                 bare.add(b.perSecond);
                 parleyLatency.add(p.latency);
@@ -60,7 +60,7 @@ public final class Limit {
     public record Round(double perSecond, Histogram latency, long errors) {}
 
     /** One round: {@code clients} callers, each on its thread of {@code threads}, for {@code seconds}. */
-    public static Round round(Client client, List<String> threads, String store, boolean bare, int clients, double seconds)
+    public static Round round(Client client, List<String> threads, String userPrefix, boolean bare, int clients, double seconds)
             throws InterruptedException {
         Histogram latency = Load.histogram();
         AtomicLong completed = new AtomicLong();
@@ -69,7 +69,7 @@ public final class Limit {
         long start = System.nanoTime();
         long end = start + (long) (seconds * 1e9);
         for (int c = 0; c < clients; c++) {
-            String user = "lim-" + store + "-" + c;
+            String user = userPrefix + c;
             String thread = threads.get(c);
             Load.EXECUTOR.execute(() -> {
                 try {
