@@ -388,22 +388,25 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 Run started = next.get().started(clock.instant());
                 RunExecution execution = new RunExecution(engine, started, agents.get(started.agentId()), thread.get().ownerId(),
                         this::runEnded);
-                executions.put(started.id(), execution);
+                if (executions.putIfAbsent(started.id(), execution) != null) {
+                    // another dispatcher here (a send racing the end of the run before) is starting this run
+                    return;
+                }
                 boolean won;
                 try {
                     won = store.runs().update(started, RunStatus.QUEUED);
                 } catch (ConflictException e) {
-                    executions.remove(started.id(), execution);
+                    abandon(execution);
                     if ("run_in_progress".equals(e.code())) {
                         return;
                     }
                     throw e;
                 } catch (RuntimeException e) {
-                    executions.remove(started.id(), execution);
+                    abandon(execution);
                     throw e;
                 }
                 if (!won) {
-                    executions.remove(started.id(), execution);
+                    abandon(execution);
                     continue;
                 }
                 log.debug("run {} started on thread {}", started.id(), threadId);
@@ -418,6 +421,12 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         } catch (RuntimeException e) {
             log.error("could not start the next run of thread {}", threadId, e);
         }
+    }
+
+    /** Forgets an execution whose start lost its compare-and-set; whoever waits on it looks again. */
+    private void abandon(RunExecution execution) {
+        executions.remove(execution.run().id(), execution);
+        execution.abandon();
     }
 
     private void runEnded(RunExecution execution) {
