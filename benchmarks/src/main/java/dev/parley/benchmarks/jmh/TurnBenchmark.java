@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * {@code await}): the user message and a run stored in one transaction, the run started, the
  * history window read, a step, three tokens and {@code run_started}/{@code done} events (persisted by
  * the event bus in batches), the assistant message and the completed run stored. Each benchmark
- * thread talks on a thread of its own, with the cost-free model.
+ * thread talks as a user of its own, with the cost-free model, starting a new chat thread every 50 turns.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -48,21 +48,33 @@ public class TurnBenchmark {
         db.close();
     }
 
-    /** One benchmark thread's user and chat thread. */
+    /**
+     * One benchmark thread's user and its current chat thread, replaced by a new one every
+     * {@link #TURNS_PER_THREAD} turns: conversations of realistic length (long ones are the history
+     * benchmark's subject).
+     */
     @State(Scope.Thread)
     public static class Conversation {
+        static final int TURNS_PER_THREAD = 50;
         String user;
         ThreadId thread;
+        int turns;
 
         @Setup(Level.Trial)
-        public void setUp(TurnBenchmark bench) {
+        public void setUp() {
             user = "turns-" + USERS.incrementAndGet();
-            thread = bench.wired.chat().createThread(new CreateThreadCommand(user, null, null, null)).id();
+        }
+
+        ThreadId thread(TurnBenchmark bench) {
+            if (thread == null || turns++ % TURNS_PER_THREAD == 0) {
+                thread = bench.wired.chat().createThread(new CreateThreadCommand(user, null, null, null)).id();
+            }
+            return thread;
         }
     }
 
     @Benchmark
     public RunOutcome turn(Conversation c) throws InterruptedException {
-        return Fixtures.turn(wired.chat(), c.user, c.thread);
+        return Fixtures.turn(wired.chat(), c.user, c.thread(this));
     }
 }

@@ -93,6 +93,7 @@ public final class IdleStreams {
             opened.await(300, TimeUnit.SECONDS);
             double openSeconds = (System.nanoTime() - openStart) / 1e9;
             JsonNode open = admin.bench("/bench/gc", true);
+            classHistogram(server.pid(), logs.resolve("idle-class-histogram.txt"));
             long heartbeatsAtOpen = heartbeats.get();
             Load.sleep(holdSeconds);
             JsonNode held = admin.bench("/bench/gc", true);
@@ -112,6 +113,18 @@ public final class IdleStreams {
                     "after the hold: " + Report.kib(heapPerHeld));
             report.add("3", "RSS per idle stream", Report.kib(rssPer), null, null,
                     "server RSS " + Report.mib(before.get("rss").asDouble()) + " -> " + Report.mib(open.get("rss").asDouble()));
+        }
+    }
+
+    /** What the server's heap holds with every stream open (the top of {@code jcmd GC.class_histogram}), for the record. */
+    private static void classHistogram(long pid, Path file) {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        try {
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.class_histogram")
+                    .redirectErrorStream(true).redirectOutput(file.toFile()).start();
+            p.waitFor(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            Load.noteError(e);
         }
     }
 
