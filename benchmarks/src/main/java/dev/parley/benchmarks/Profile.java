@@ -55,6 +55,7 @@ public final class Profile {
         Map<String, Integer> topFrames = new HashMap<>();
         Map<String, Integer> parleyFrames = new HashMap<>();
         Map<String, Integer> libraries = new HashMap<>();
+        Map<String, Integer> paths = new HashMap<>();
         int samples = 0;
         try (RecordingFile file = new RecordingFile(jfr)) {
             while (file.hasMoreEvents()) {
@@ -71,6 +72,11 @@ public final class Profile {
                 String topMethod = name(frames.get(0));
                 topFrames.merge(topMethod, 1, Integer::sum);
                 libraries.merge(library(frames.get(0).getMethod().getType().getName()), 1, Integer::sum);
+                StringBuilder path = new StringBuilder(frameName(frames.get(0)));
+                for (int i = 1; i < Math.min(4, frames.size()); i++) {
+                    path.append(" <- ").append(frameName(frames.get(i)));
+                }
+                paths.merge(path.toString(), 1, Integer::sum);
                 for (RecordedFrame f : frames) {
                     String type = f.getMethod().getType().getName();
                     if (type.startsWith("dev.parley.") && !type.startsWith("dev.parley.benchmarks.")) {
@@ -84,12 +90,18 @@ public final class Profile {
         s.append("jdk.ExecutionSample: ").append(samples).append(" samples\n\n");
         s.append(table("share of samples by library of the top frame", libraries, samples, top));
         s.append(table("hottest methods (top frame)", topFrames, samples, top));
+        s.append(table("hottest call paths (top frame <- its callers)", paths, samples, top));
         s.append(table("hottest Parley methods (first dev.parley frame on the stack, inclusive)", parleyFrames, samples, top));
         return s.toString();
     }
 
     private static String name(RecordedFrame f) {
         return f.getMethod().getType().getName() + "." + f.getMethod().getName();
+    }
+
+    private static String frameName(RecordedFrame f) {
+        String type = f.getMethod().getType().getName();
+        return type.substring(type.lastIndexOf('.') + 1) + "." + f.getMethod().getName() + ":" + f.getLineNumber();
     }
 
     private static String library(String type) {

@@ -14,9 +14,12 @@ import org.HdrHistogram.Histogram;
  * Scenario 7, the limit: Parley's non-streaming chat route beside {@link dev.parley.benchmarks.BareChat}
  * (a bare Javalin handler writing the same rows with plain JDBC) on the same server, database and
  * pool, in alternating rounds of a closed loop of {@code clients} concurrent callers (each on a
- * thread of its own). The ratio is of the median round throughputs.
+ * chat thread of its own, a new one every 50 turns). The ratio is of the median round throughputs.
  */
 public final class Limit {
+    /** Each caller starts a new chat thread every this many turns, as users do (on both sides alike). */
+    static final int TURNS_PER_THREAD = 50;
+
     private Limit() {}
 
     public static void run(ServerProcess server, List<String> stores, int clients, int rounds, double warmSeconds,
@@ -70,12 +73,17 @@ public final class Limit {
         long end = start + (long) (seconds * 1e9);
         for (int c = 0; c < clients; c++) {
             String user = userPrefix + c;
-            String thread = threads.get(c);
+            String first = threads.get(c);
             Load.EXECUTOR.execute(() -> {
+                String thread = first;
+                int turns = 0;
                 try {
                     while (System.nanoTime() < end) {
                         long t0 = System.nanoTime();
                         try {
+                            if (++turns % TURNS_PER_THREAD == 0) {
+                                thread = client.createThread(user);
+                            }
                             HttpResponse<String> res = client.syncChat(user, thread, "zero:3", bare);
                             if (res.statusCode() == 200) {
                                 long t1 = System.nanoTime();
