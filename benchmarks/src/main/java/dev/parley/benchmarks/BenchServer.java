@@ -21,6 +21,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.component.LifeCycle;
 
 /**
  * The server under test: one Javalin app per store, each serving Parley's HTTP API over a
@@ -40,6 +43,7 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
 public final class BenchServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String AGENT = "assistant";
+    static final int ACCEPT_QUEUE = 4096;
 
     private final Map<String, Integer> ports = new LinkedHashMap<>();
     private final List<AutoCloseable> resources = new ArrayList<>();
@@ -130,6 +134,17 @@ public final class BenchServer implements AutoCloseable {
         Javalin app = Javalin.create(cfg -> {
             cfg.concurrency.useVirtualThreads = true;
             cfg.startup.showJavalinBanner = false;
+            // thousands of clients connect at once in the idle-streams scenario: a deep accept queue
+            cfg.jetty.modifyServer(server -> server.addEventListener(new LifeCycle.Listener() {
+                @Override
+                public void lifeCycleStarting(LifeCycle event) {
+                    for (Connector connector : server.getConnectors()) {
+                        if (connector instanceof ServerConnector serverConnector) {
+                            serverConnector.setAcceptQueueSize(ACCEPT_QUEUE);
+                        }
+                    }
+                }
+            }));
             cfg.jetty.modifyServletContextHandler(handler ->
                     handler.addFilter(new FilterHolder(timings), "/*", EnumSet.of(DispatcherType.REQUEST)));
             ParleyHttp.install(cfg, config);

@@ -85,11 +85,11 @@ public final class Main {
                          out.resolve("server-main.log"))) {
                 if (only.contains("1")) {
                     section("1 first token");
-                    FirstToken.run(server, stores, 200, quick ? 2 : 5, quick ? 4 : 20, report);
+                    FirstToken.run(server, stores, 200, quick ? 1 : 5, quick ? 3 : 20, report);
                 }
                 if (only.contains("2")) {
                     section("2 token delivery");
-                    TokenDelivery.run(server, quick ? 200 : 1000, quick ? 5 : 20, quick ? 1 : 5, report);
+                    TokenDelivery.run(server, quick ? 200 : 1000, quick ? 4 : 20, quick ? 1 : 5, report);
                 }
                 if (only.contains("4")) {
                     section("4 cancel");
@@ -97,13 +97,13 @@ public final class Main {
                 }
                 if (only.contains("7")) {
                     section("7 the limit");
-                    Limit.run(server, databases, 16, quick ? 1 : 3, quick ? 1 : 3, quick ? 3 : 8, report);
+                    Limit.run(server, databases, 16, quick ? 1 : 3, quick ? 1 : 3, quick ? 2 : 8, report);
                 }
             }
         }
         if (only.contains("3")) {
             section("3 idle streams");
-            IdleStreams.run(quick ? 500 : 10_000, quick ? 6 : 60, quick ? 2_000 : 15_000, 4, out, report);
+            IdleStreams.run(quick ? 500 : 10_000, quick ? 5 : 60, quick ? 2_000 : 15_000, 4, out, report);
         }
         JmhSuite jmh = new JmhSuite(quick, databases);
         if (only.contains("5")) {
@@ -138,9 +138,11 @@ public final class Main {
         Profile.record(out, seconds, 16);
     }
 
+    private static final long STARTED = System.nanoTime();
+
     private static void section(String name) {
         System.out.println();
-        System.out.println("== " + name);
+        System.out.printf(Locale.ROOT, "== %s (at %.0f s)%n", name, (System.nanoTime() - STARTED) / 1e9);
     }
 
     private static String conditions(boolean quick, boolean pg) {

@@ -64,8 +64,8 @@ public final class JmhSuite {
             return;
         }
         String[] lengths = quick ? new String[] {"10", "1000"} : new String[] {"10", "100", "1000", "10000"};
-        int warm = quick ? 3 : 10;
-        int measure = quick ? 12 : 40;
+        int warm = quick ? 2 : 10;
+        int measure = quick ? 8 : 40;
         Map<String, Double> p50 = new HashMap<>();
         List<RunResult> results = new java.util.ArrayList<>();
         for (String op : List.of("turn", "load")) {
@@ -110,12 +110,12 @@ public final class JmhSuite {
     }
 
     private void threadList(Report report) throws RunnerException {
-        String threads = quick ? "10000" : "100000";
+        String threads = quick ? "5000" : "100000";
         ChainedOptionsBuilder b = base(ThreadListBenchmark.class.getName())
                 .param("store", databases.toArray(String[]::new))
                 .param("threads", threads)
-                .warmupIterations(1).warmupTime(TimeValue.milliseconds(quick ? 500 : 2000))
-                .measurementIterations(quick ? 2 : 3).measurementTime(TimeValue.milliseconds(quick ? 500 : 2000));
+                .warmupIterations(1).warmupTime(TimeValue.milliseconds(quick ? 300 : 2000))
+                .measurementIterations(quick ? 2 : 3).measurementTime(TimeValue.milliseconds(quick ? 400 : 2000));
         Map<String, Double> p50 = new HashMap<>();
         Map<String, Double> p99 = new HashMap<>();
         for (RunResult r : new Runner(b.build()).run()) {

@@ -23,6 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * run waiting on its model).
  */
 public final class IdleStreams {
+    /** Streams being opened at once. */
+    static final int OPENING = 128;
+
     private IdleStreams() {}
 
     public static void run(int streams, double holdSeconds, long heartbeatMillis, int sourceAddresses, Path logs, Report report)
@@ -44,7 +47,7 @@ public final class IdleStreams {
             AtomicLong heartbeats = new AtomicLong();
             AtomicLong closedEarly = new AtomicLong();
             CountDownLatch opened = new CountDownLatch(streams);
-            Semaphore opening = new Semaphore(256);
+            Semaphore opening = new Semaphore(OPENING);
             long openStart = System.nanoTime();
             for (int i = 0; i < streams; i++) {
                 Client client = clients.get(i % clients.size());
