@@ -18,8 +18,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The server under test in a JVM of its own (so that its heap and RSS are its own), started from
- * the same jar and Java as the load generator. Its output goes to a log file; closing it closes its
- * standard input, which stops it.
+ * the same jar and Java as the load generator (plus the JVM options in
+ * {@code PARLEY_BENCH_SERVER_JVM_ARGS}, e.g. to record it with JFR). Its output goes to a log file;
+ * closing it closes its standard input, which stops it.
  */
 public final class ServerProcess implements AutoCloseable {
     private final Process process;
@@ -37,6 +38,10 @@ public final class ServerProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(java);
         command.addAll(jvmArgs);
+        String extra = System.getenv("PARLEY_BENCH_SERVER_JVM_ARGS");
+        if (extra != null && !extra.isBlank()) {
+            command.addAll(List.of(extra.trim().split("\\s+")));
+        }
         command.add("-cp");
         command.add(classpath);
         command.add(BenchServer.class.getName());
