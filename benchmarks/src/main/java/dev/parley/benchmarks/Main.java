@@ -77,6 +77,11 @@ public final class Main {
         stores.addAll(databases);
         Report report = new Report(out, conditions(quick, pg));
         System.out.println(report.markdown());
+        for (String db : databases) {
+            double commit = Probes.commitMicros(Databases.Kind.parse(db), 300);
+            report.add("0", "context: one-row insert + commit, plain JDBC, p50, " + db, Report.micros(commit), null, null,
+                    db.equals("postgres") ? "synchronous_commit=on: every commit waits for its WAL flush" : "H2 MVStore file");
+        }
 
         if (only.contains("1") || only.contains("2") || only.contains("4") || only.contains("7")) {
             try (FakeOpenAi fake = new FakeOpenAi(100);
