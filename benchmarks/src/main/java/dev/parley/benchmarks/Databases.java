@@ -165,6 +165,11 @@ public final class Databases {
             return kind;
         }
 
+        /** The PostgreSQL schema it lives in ({@code null} elsewhere). */
+        public String schema() {
+            return schema;
+        }
+
         /** The pool ({@code null} for in-memory). */
         public DataSource dataSource() {
             return pool;

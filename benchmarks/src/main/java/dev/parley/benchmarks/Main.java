@@ -81,6 +81,10 @@ public final class Main {
             double commit = Probes.commitMicros(Databases.Kind.parse(db), 300);
             report.add("0", "context: one-row insert + commit, plain JDBC, p50, " + db, Report.micros(commit), null, null,
                     db.equals("postgres") ? "synchronous_commit=on: every commit waits for its WAL flush" : "H2 MVStore file");
+            Probes.TurnCost cost = Probes.perTurn(Databases.Kind.parse(db), 50);
+            report.add("0", "context: writing commits / statements per turn through the core, " + db,
+                    String.format(Locale.ROOT, "%.1f / %.1f", cost.commits(), cost.statements()), null, null,
+                    "counted at the JDBC interface over 50 sequential turns (zero:3); the bare handler of 7 makes 2 writing commits and 10 statements");
         }
 
         if (only.contains("1") || only.contains("2") || only.contains("4") || only.contains("7")) {
