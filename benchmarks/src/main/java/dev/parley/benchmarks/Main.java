@@ -94,7 +94,9 @@ public final class Main {
                          out.resolve("server-main.log"))) {
                 if (only.contains("1")) {
                     section("1 first token");
-                    FirstToken.run(server, stores, 200, quick ? 1 : 5, quick ? 3 : 20, report);
+                    FirstToken.run(server, stores, 200, quick ? 1 : 5, quick ? 2 : 20, report);
+                    // the database stores again at a rate they sustain, to tell queueing from per-turn cost
+                    FirstToken.run(server, databases, 20, quick ? 1 : 3, quick ? 2 : 15, report);
                 }
                 if (only.contains("2")) {
                     section("2 token delivery");
@@ -112,7 +114,7 @@ public final class Main {
         }
         if (only.contains("3")) {
             section("3 idle streams");
-            IdleStreams.run(quick ? 500 : 10_000, quick ? 5 : 60, quick ? 2_000 : 15_000, 4, out, report);
+            IdleStreams.run(quick ? 300 : 10_000, quick ? 4 : 60, quick ? 1_000 : 15_000, 4, out, report);
         }
         JmhSuite jmh = new JmhSuite(quick, databases);
         if (only.contains("5")) {
