@@ -128,6 +128,8 @@ public final class Main {
         if (!pg) {
             report.skipped("-", "PostgreSQL figures", "PostgreSQL at " + Databases.PG_URL + " did not answer");
         }
+        report.add("0", "context: load average (1 / 5 / 15 min) at the end of the run", loadAverage(), null, null,
+                "other work on the machine shares its 2 cores");
         System.out.println();
         System.out.println(report.markdown());
         System.out.printf(Locale.ROOT, "total %.0f s; results in %s%n", (System.nanoTime() - started) / 1e9,
@@ -154,6 +156,15 @@ public final class Main {
     private static void section(String name) {
         System.out.println();
         System.out.printf(Locale.ROOT, "== %s (at %.0f s)%n", name, (System.nanoTime() - STARTED) / 1e9);
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return parts[0] + " / " + parts[1] + " / " + parts[2];
+        } catch (Exception e) {
+            return "unknown";
+        }
     }
 
     private static String conditions(boolean quick, boolean pg) {
