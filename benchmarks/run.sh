@@ -36,7 +36,7 @@ fi
 
 if [[ ! -f "$jar" ]] || [[ -n "$(find pom.xml */pom.xml */src/main -newer "$jar" -type f -print -quit)" ]]; then
   echo "building $jar ..."
-  mvn -q -pl benchmarks -am package -DskipTests -Denforcer.skip=false
+  mvn -q -pl benchmarks -am package -DskipTests
 fi
 
 # one process per side may hold thousands of sockets
