@@ -78,13 +78,13 @@ public final class Main {
         Report report = new Report(out, conditions(quick, pg));
         System.out.println(report.markdown());
         for (String db : databases) {
-            double commit = Probes.commitMicros(Databases.Kind.parse(db), 300);
+            double commit = Probes.commitMicros(Databases.Kind.parse(db), quick ? 100 : 300);
             report.add("0", "context: one-row insert + commit, plain JDBC, p50, " + db, Report.micros(commit), null, null,
                     db.equals("postgres") ? "synchronous_commit=on: every commit waits for its WAL flush" : "H2 MVStore file");
-            Probes.TurnCost cost = Probes.perTurn(Databases.Kind.parse(db), 50);
+            Probes.TurnCost cost = Probes.perTurn(Databases.Kind.parse(db), quick ? 20 : 50);
             report.add("0", "context: writing commits / statements per turn through the core, " + db,
                     String.format(Locale.ROOT, "%.1f / %.1f", cost.commits(), cost.statements()), null, null,
-                    "counted at the JDBC interface over 50 sequential turns (zero:3); the bare handler of 7 makes 2 writing commits and 10 statements");
+                    "counted at the JDBC interface over sequential turns (zero:3); the bare handler of 7 makes 2 writing commits and 10 statements");
         }
 
         if (only.contains("1") || only.contains("2") || only.contains("4") || only.contains("7")) {
@@ -95,8 +95,10 @@ public final class Main {
                 if (only.contains("1")) {
                     section("1 first token");
                     FirstToken.run(server, stores, 200, quick ? 1 : 5, quick ? 2 : 20, report);
-                    // the database stores again at a rate they sustain, to tell queueing from per-turn cost
-                    FirstToken.run(server, databases, 20, quick ? 1 : 3, quick ? 2 : 15, report);
+                    if (!quick) {
+                        // the database stores again at a rate they sustain, to tell queueing from per-turn cost
+                        FirstToken.run(server, databases, 20, 3, 15, report);
+                    }
                 }
                 if (only.contains("2")) {
                     section("2 token delivery");
@@ -108,7 +110,7 @@ public final class Main {
                 }
                 if (only.contains("7")) {
                     section("7 the limit");
-                    Limit.run(server, databases, 16, quick ? 1 : 3, quick ? 1 : 3, quick ? 2 : 8, report);
+                    Limit.run(server, databases, 16, quick ? 1 : 3, quick ? 0.5 : 3, quick ? 2 : 8, report);
                 }
             }
         }

@@ -31,7 +31,7 @@ public final class FirstToken {
                 continue;
             }
             Client client = new Client(server.port(store), Load.EXECUTOR);
-            int slots = (int) Math.max(64, rate * 5);
+            int slots = (int) Math.max(64, rate * Math.min(5, seconds));
             List<String> threads = client.createThreads("ft-" + store + "-", slots);
             String at = " at " + (int) rate + "/s, " + store;
             boolean goal = rate >= 200;
