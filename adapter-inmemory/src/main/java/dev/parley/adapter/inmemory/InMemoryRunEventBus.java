@@ -46,6 +46,10 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
     private final Set<RunLog> dirty = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService flusher;
     private final RunSignals.Registration wakeUps;
+    /** How often the flusher looks for logs to evict: a tenth of the shorter grace, between one tick and 1 s. */
+    private final long evictEveryNanos;
+    /** When the flusher last looked (flusher thread only). */
+    private long lastEviction = System.nanoTime();
     private volatile boolean closed;
 
     InMemoryRunEventBus(RunEventStore store, Duration flushInterval, int batchSize, Duration evictFinishedAfter,
@@ -56,6 +60,8 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
         this.evictIdleAfterNanos = evictIdleAfter.toNanos();
         this.pollIntervalNanos = Math.max(1, pollInterval.toNanos());
         long tick = Math.max(1, flushInterval.toMillis());
+        this.evictEveryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(tick),
+                Math.min(TimeUnit.SECONDS.toNanos(1), Math.min(evictFinishedAfterNanos, evictIdleAfterNanos) / 10));
         this.flusher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "parley-run-event-flusher");
             t.setDaemon(true);
@@ -293,7 +299,12 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
     private void tick() {
         try {
             flush();
-            evictExpired(System.nanoTime());
+            // every log is looked at, so not at every tick: finished runs are kept for a minute by default anyway
+            long now = System.nanoTime();
+            if (now - lastEviction >= evictEveryNanos) {
+                lastEviction = now;
+                evictExpired(now);
+            }
         } catch (RuntimeException | Error e) {
             LOG.log(System.Logger.Level.WARNING, "run event flusher failed: " + e);
         }

@@ -439,22 +439,25 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 Run started = next.get().started(clock.instant());
                 RunExecution execution = new RunExecution(engine, started, agents.get(started.agentId()), thread.get().ownerId(),
                         this::runEnded);
-                executions.put(started.id(), execution);
+                if (executions.putIfAbsent(started.id(), execution) != null) {
+                    // another dispatcher here (a send racing the end of the run before) is starting this run
+                    return;
+                }
                 boolean won;
                 try {
                     won = store.runs().start(started, instanceId, clock.instant().plus(runLease));
                 } catch (ConflictException e) {
-                    executions.remove(started.id(), execution);
+                    abandon(execution);
                     if ("run_in_progress".equals(e.code())) {
                         return;
                     }
                     throw e;
                 } catch (RuntimeException e) {
-                    executions.remove(started.id(), execution);
+                    abandon(execution);
                     throw e;
                 }
                 if (!won) {
-                    executions.remove(started.id(), execution);
+                    abandon(execution);
                     continue;
                 }
                 log.debug("run {} started on thread {}", started.id(), threadId);
@@ -491,6 +494,12 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         } catch (RejectedExecutionException e) {
             log.debug("thread {}: no retry, the service is closed", threadId);
         }
+    }
+
+    /** Forgets an execution whose start lost its compare-and-set; whoever waits on it looks again. */
+    private void abandon(RunExecution execution) {
+        executions.remove(execution.run().id(), execution);
+        execution.abandon();
     }
 
     private void runEnded(RunExecution execution) {

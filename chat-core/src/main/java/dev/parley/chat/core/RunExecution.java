@@ -743,6 +743,13 @@ final class RunExecution {
     }
 
     /** Signals waiters and the service once; the service then starts the thread's next run. */
+    /** For an execution that never ran (another party started or ended the run first): releases its waiters. */
+    void abandon() {
+        if (ended.compareAndSet(false, true)) {
+            finished.complete(run());
+        }
+    }
+
     private void end() {
         if (ended.compareAndSet(false, true)) {
             finished.complete(run());

@@ -1,0 +1,209 @@
+package dev.parley.benchmarks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.adapter.http.Authenticator;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Optional;
+import java.util.UUID;
+import javax.sql.DataSource;
+
+/**
+ * The limit Parley's non-streaming chat route is measured against: a bare Javalin handler that
+ * authenticates the same way, parses the same body and writes the same rows of a turn into Parley's
+ * tables with plain JDBC, in the fewest transactions that keep the user message safe before the model
+ * is called: (1) lock the thread, append the user message, insert the run; (2) read the history
+ * window; (3) append the assistant message, insert the step, the events ({@code run_started}, the
+ * tokens, {@code done}) and complete the run. No event bus, no run engine, no validation beyond
+ * the body's shape.
+ */
+final class BareChat {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int HISTORY = 50 + 32;
+    private static final int TOKENS = 3;
+
+    private final DataSource ds;
+    private final boolean postgres;
+    private final Authenticator authenticator;
+    private final String nextPosition;
+    private final String jsonParam;
+
+    BareChat(DataSource ds, boolean postgres, Authenticator authenticator) {
+        this.ds = ds;
+        this.postgres = postgres;
+        this.authenticator = authenticator;
+        this.nextPosition = postgres
+                ? "UPDATE parley_threads SET message_count = message_count + 1, updated_at = ? WHERE id = ? RETURNING message_count"
+                : "SELECT message_count FROM FINAL TABLE (UPDATE parley_threads SET message_count = message_count + 1,"
+                        + " updated_at = ? WHERE id = ?)";
+        this.jsonParam = postgres ? "CAST(? AS jsonb)" : "?";
+    }
+
+    void install(JavalinConfig cfg) {
+        cfg.routes.post("/bare/threads/{thread_id}/chat", this::chat);
+    }
+
+    private void chat(Context ctx) throws Exception {
+        String auth = ctx.header("Authorization");
+        Optional<String> user = auth == null || !auth.startsWith("Bearer ") ? Optional.empty()
+                : authenticator.authenticate(auth.substring(7));
+        if (user.isEmpty()) {
+            ctx.status(401).result("{\"code\":\"unauthorized\"}");
+            return;
+        }
+        JsonNode body = JSON.readTree(ctx.bodyAsBytes());
+        JsonNode message = body == null ? null : body.get("message");
+        if (message == null || !message.isTextual() || message.asText().isEmpty()) {
+            ctx.status(422).result("{\"code\":\"validation_failed\"}");
+            return;
+        }
+        String threadId = ctx.pathParam("thread_id");
+        String runId = "run_" + UUID.randomUUID();
+        String userMessageId = "msg_" + UUID.randomUUID();
+        String assistantMessageId = "msg_" + UUID.randomUUID();
+        String stepId = "step_" + UUID.randomUUID();
+        OffsetDateTime started = now();
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                if (!ownedAndLocked(c, threadId, user.get())) {
+                    c.rollback();
+                    ctx.status(404).result("{\"code\":\"thread_not_found\"}");
+                    return;
+                }
+                appendMessage(c, userMessageId, threadId, null, "user", textContent(message.asText()), started);
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO parley_runs (id, thread_id, agent_id, model,"
+                        + " user_message_id, status, input_tokens, output_tokens, usage_estimated, created_at, started_at)"
+                        + " VALUES (?, ?, 'assistant', 'bench', ?, 'in_progress', 0, 0, false, ?, ?)")) {
+                    s.setString(1, runId);
+                    s.setString(2, threadId);
+                    s.setString(3, userMessageId);
+                    s.setObject(4, started);
+                    s.setObject(5, started);
+                    s.executeUpdate();
+                }
+                c.commit();
+
+                int history = 0;
+                try (PreparedStatement s = c.prepareStatement("SELECT id, role, content FROM parley_messages"
+                        + " WHERE thread_id = ? ORDER BY position DESC LIMIT " + HISTORY)) {
+                    s.setString(1, threadId);
+                    try (ResultSet rs = s.executeQuery()) {
+                        while (rs.next()) {
+                            rs.getString(3);
+                            history++;
+                        }
+                    }
+                }
+                c.commit();
+
+                String reply = BenchModel.TOKEN.repeat(TOKENS);
+                OffsetDateTime done = now();
+                appendMessage(c, assistantMessageId, threadId, runId, "assistant", textContent(reply), done);
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO parley_steps (id, run_id, position, type, status,"
+                        + " input_tokens, output_tokens, usage_estimated, started_at, completed_at)"
+                        + " VALUES (?, ?, 1, 'message_creation', 'completed', 10, 3, false, ?, ?)")) {
+                    s.setString(1, stepId);
+                    s.setString(2, runId);
+                    s.setObject(3, started);
+                    s.setObject(4, done);
+                    s.executeUpdate();
+                }
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO parley_run_events (run_id, seq, type, payload)"
+                        + " VALUES (?, ?, ?, " + jsonParam + ")")) {
+                    int seq = 0;
+                    addEvent(s, runId, ++seq, "run_started", "{\"thread_id\":\"" + threadId + "\",\"message_id\":\""
+                            + userMessageId + "\",\"agent_id\":\"assistant\",\"history\":" + history + "}");
+                    for (int i = 0; i < TOKENS; i++) {
+                        addEvent(s, runId, ++seq, "token", "{\"content\":\"" + BenchModel.TOKEN + "\"}");
+                    }
+                    addEvent(s, runId, ++seq, "done", "{\"thread_id\":\"" + threadId + "\",\"message_id\":\""
+                            + assistantMessageId + "\",\"usage\":{\"input_tokens\":10,\"output_tokens\":3}}");
+                    s.executeBatch();
+                }
+                try (PreparedStatement s = c.prepareStatement("UPDATE parley_runs SET status = 'completed',"
+                        + " assistant_message_id = ?, input_tokens = 10, output_tokens = 3, completed_at = ?"
+                        + " WHERE id = ? AND status = 'in_progress'")) {
+                    s.setString(1, assistantMessageId);
+                    s.setObject(2, done);
+                    s.setString(3, runId);
+                    s.executeUpdate();
+                }
+                c.commit();
+                ObjectNode reply200 = JSON.createObjectNode();
+                reply200.put("thread_id", threadId);
+                reply200.put("run_id", runId);
+                reply200.put("message_id", assistantMessageId);
+                reply200.put("user_message_id", userMessageId);
+                reply200.put("status", "completed");
+                reply200.put("response", reply);
+                ctx.status(200).contentType("application/json").result(JSON.writeValueAsBytes(reply200));
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    private boolean ownedAndLocked(Connection c, String threadId, String user) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "SELECT owner_id FROM parley_threads WHERE id = ? AND deleted_at IS NULL FOR UPDATE")) {
+            s.setString(1, threadId);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() && rs.getString(1).equals(user);
+            }
+        }
+    }
+
+    private void appendMessage(Connection c, String id, String threadId, String runId, String role, String content,
+                               OffsetDateTime at) throws SQLException {
+        long position;
+        try (PreparedStatement s = c.prepareStatement(nextPosition)) {
+            s.setObject(1, at);
+            s.setString(2, threadId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                position = rs.getLong(1);
+            }
+        }
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO parley_messages (id, thread_id, position, run_id, role,"
+                + " status, content, metadata, created_at) VALUES (?, ?, ?, ?, ?, 'completed', " + jsonParam + ", "
+                + jsonParam + ", ?)")) {
+            s.setString(1, id);
+            s.setString(2, threadId);
+            s.setLong(3, position);
+            s.setString(4, runId);
+            s.setString(5, role);
+            s.setString(6, content);
+            s.setString(7, "{}");
+            s.setObject(8, at);
+            s.executeUpdate();
+        }
+    }
+
+    private static void addEvent(PreparedStatement s, String runId, int seq, String type, String payload) throws SQLException {
+        s.setString(1, runId);
+        s.setLong(2, seq);
+        s.setString(3, type);
+        s.setString(4, payload);
+        s.addBatch();
+    }
+
+    private static String textContent(String text) throws Exception {
+        return "[{\"type\":\"text\",\"text\":" + JSON.writeValueAsString(text) + "}]";
+    }
+
+    private static OffsetDateTime now() {
+        return OffsetDateTime.now(ZoneOffset.UTC);
+    }
+}

@@ -1,0 +1,193 @@
+package dev.parley.benchmarks;
+
+import dev.parley.benchmarks.jmh.JmhSuite;
+import dev.parley.benchmarks.load.CancelLatency;
+import dev.parley.benchmarks.load.FakeOpenAi;
+import dev.parley.benchmarks.load.FirstToken;
+import dev.parley.benchmarks.load.IdleStreams;
+import dev.parley.benchmarks.load.Limit;
+import dev.parley.benchmarks.load.ServerProcess;
+import dev.parley.benchmarks.load.TokenDelivery;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The entry point of {@code benchmarks.jar}:
+ * <pre>
+ * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7] [--out=DIR]   every scenario, then the summary table
+ * java -jar benchmarks.jar profile [--seconds=N]                              JFR profile of the hot path
+ * java -jar benchmarks.jar jfr-summary FILE.jfr                               summary of a recording's execution samples
+ * java -jar benchmarks.jar server --stores=memory,h2,postgres [--bare] ...    the server under test alone
+ * java -jar benchmarks.jar jmh [JMH options]                                  JMH's own command line
+ * </pre>
+ */
+public final class Main {
+    private Main() {}
+
+    public static void main(String[] args) throws Exception {
+        String command = args.length == 0 ? "all" : args[0];
+        String[] rest = args.length == 0 ? new String[0] : Arrays.copyOfRange(args, 1, args.length);
+        switch (command) {
+            case "all" -> all(rest);
+            case "profile" -> profile(rest);
+            case "jfr-summary" -> System.out.println(Profile.summarize(Path.of(rest[0]), 25));
+            case "server" -> BenchServer.main(rest);
+            case "jmh" -> org.openjdk.jmh.Main.main(rest);
+            default -> {
+                System.err.println("usage: all [--quick] [--only=1,...,7] [--out=DIR] | profile [--seconds=N] | jfr-summary FILE"
+                        + " | server OPTIONS | jmh OPTIONS");
+                System.exit(2);
+            }
+        }
+        System.exit(0);
+    }
+
+    private static void all(String[] args) throws Exception {
+        boolean quick = false;
+        Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7"));
+        Path out = Path.of("benchmarks/target/results");
+        for (String arg : args) {
+            if (arg.equals("--quick")) {
+                quick = true;
+            } else if (arg.startsWith("--only=")) {
+                only = new HashSet<>(List.of(arg.substring(7).split(",")));
+            } else if (arg.startsWith("--out=")) {
+                out = Path.of(arg.substring(6));
+            } else {
+                throw new IllegalArgumentException("unknown option " + arg);
+            }
+        }
+        Files.createDirectories(out);
+        long started = System.nanoTime();
+        boolean pg = Databases.postgresAvailable();
+        List<String> databases = new ArrayList<>(List.of("h2"));
+        if (pg) {
+            databases.add("postgres");
+        }
+        List<String> stores = new ArrayList<>(List.of("memory"));
+        stores.addAll(databases);
+        Report report = new Report(out, conditions(quick, pg));
+        System.out.println(report.markdown());
+        for (String db : databases) {
+            double commit = Probes.commitMicros(Databases.Kind.parse(db), quick ? 100 : 300);
+            report.add("0", "context: one-row insert + commit, plain JDBC, p50, " + db, Report.micros(commit), null, null,
+                    db.equals("postgres") ? "synchronous_commit=on: every commit waits for its WAL flush" : "H2 MVStore file");
+            Probes.TurnCost cost = Probes.perTurn(Databases.Kind.parse(db), quick ? 20 : 50);
+            report.add("0", "context: writing commits / statements per turn through the core, " + db,
+                    String.format(Locale.ROOT, "%.1f / %.1f", cost.commits(), cost.statements()), null, null,
+                    "counted at the JDBC interface over sequential turns (zero:3); the bare handler of 7 makes 2 writing commits and 10 statements");
+        }
+
+        if (only.contains("1") || only.contains("2") || only.contains("4") || only.contains("7")) {
+            try (FakeOpenAi fake = new FakeOpenAi(100);
+                 ServerProcess server = ServerProcess.start(List.of("-Xmx2g"),
+                         List.of("--stores=" + String.join(",", stores), "--bare", "--openai=" + fake.baseUrl()),
+                         out.resolve("server-main.log"))) {
+                if (only.contains("1")) {
+                    section("1 first token");
+                    FirstToken.run(server, stores, 200, quick ? 1 : 5, quick ? 2 : 20, report);
+                    if (!quick) {
+                        // the database stores again at a rate they sustain, to tell queueing from per-turn cost
+                        FirstToken.run(server, databases, 20, 3, 15, report);
+                    }
+                }
+                if (only.contains("2")) {
+                    section("2 token delivery");
+                    TokenDelivery.run(server, quick ? 200 : 1000, quick ? 4 : 20, quick ? 1 : 5, report);
+                }
+                if (only.contains("4")) {
+                    section("4 cancel");
+                    CancelLatency.run(server, fake, quick ? 24 : 200, quick ? 8 : 50, report);
+                }
+                if (only.contains("7")) {
+                    section("7 the limit");
+                    Limit.run(server, databases, 16, quick ? 1 : 3, quick ? 0.5 : 3, quick ? 2 : 8, report);
+                }
+            }
+        }
+        if (only.contains("3")) {
+            section("3 idle streams");
+            IdleStreams.run(quick ? 300 : 10_000, quick ? 4 : 60, quick ? 1_000 : 15_000, 4, out, report);
+        }
+        JmhSuite jmh = new JmhSuite(quick, databases);
+        if (only.contains("5")) {
+            section("5 persistence (JMH)");
+            jmh.turns(report);
+        }
+        if (only.contains("6")) {
+            section("6 history scaling (JMH)");
+            jmh.history(report);
+        }
+        if (!pg) {
+            report.skipped("-", "PostgreSQL figures", "PostgreSQL at " + Databases.PG_URL + " did not answer");
+        }
+        report.add("0", "context: load average (1 / 5 / 15 min) at the end of the run", loadAverage(), null, null,
+                "other work on the machine shares its 2 cores");
+        System.out.println();
+        System.out.println(report.markdown());
+        System.out.printf(Locale.ROOT, "total %.0f s; results in %s%n", (System.nanoTime() - started) / 1e9,
+                out.resolve("results.md").toAbsolutePath());
+    }
+
+    private static void profile(String[] args) throws Exception {
+        double seconds = 20;
+        Path out = Path.of("benchmarks/target/results");
+        for (String arg : args) {
+            if (arg.startsWith("--seconds=")) {
+                seconds = Double.parseDouble(arg.substring(10));
+            } else if (arg.startsWith("--out=")) {
+                out = Path.of(arg.substring(6));
+            } else {
+                throw new IllegalArgumentException("unknown option " + arg);
+            }
+        }
+        Profile.record(out, seconds, 16);
+    }
+
+    private static final long STARTED = System.nanoTime();
+
+    private static void section(String name) {
+        System.out.println();
+        System.out.printf(Locale.ROOT, "== %s (at %.0f s)%n", name, (System.nanoTime() - STARTED) / 1e9);
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return parts[0] + " / " + parts[1] + " / " + parts[2];
+        } catch (Exception e) {
+            return "unknown";
+        }
+    }
+
+    private static String conditions(boolean quick, boolean pg) {
+        String cpu = "unknown CPU";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(cpu);
+        } catch (Exception ignored) {
+            // not Linux
+        }
+        String load = "";
+        try {
+            load = Files.readString(Path.of("/proc/loadavg")).trim().split(" ")[0];
+        } catch (Exception ignored) {
+            // not Linux
+        }
+        long memory = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
+        return "Run " + Instant.now().truncatedTo(ChronoUnit.SECONDS) + (quick ? " (quick mode)" : " (full)") + ": "
+                + Runtime.getRuntime().availableProcessors() + " cores (" + cpu + "), " + (memory >> 30) + " GiB, Java "
+                + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + "), virtual threads "
+                + (Jdk.hasVirtualThreads() ? "on" : "off") + ", load average " + load + " at start; PostgreSQL "
+                + (pg ? Databases.PG_URL : "not available") + ", H2 file; load generator and server on the same machine.";
+    }
+}

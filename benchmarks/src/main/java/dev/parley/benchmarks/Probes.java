@@ -1,0 +1,158 @@
+package dev.parley.benchmarks;
+
+import dev.parley.adapter.inmemory.InMemoryAdapters;
+import dev.parley.adapter.jdbc.JdbcChatStore;
+import dev.parley.adapter.jdbc.JdbcChatStores;
+import dev.parley.chat.core.ChatService;
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.in.CreateThreadCommand;
+import dev.parley.chat.port.in.SendMessageCommand;
+import dev.parley.chat.port.out.Agent;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+
+/** Context for the database figures: what one commit costs on this machine, with plain JDBC. */
+final class Probes {
+    private Probes() {}
+
+    /** Median microseconds of a one-row insert committed on its own, on one connection. */
+    static double commitMicros(Databases.Kind kind, int commits) {
+        try (Databases.Database db = Databases.open(kind, 1)) {
+            db.execute("CREATE TABLE commit_probe (id INT PRIMARY KEY, payload VARCHAR(100))");
+            long[] took = new long[commits];
+            try (Connection c = db.dataSource().getConnection();
+                 PreparedStatement s = c.prepareStatement("INSERT INTO commit_probe (id, payload) VALUES (?, ?)")) {
+                c.setAutoCommit(true);
+                for (int i = 0; i < commits; i++) {
+                    long t0 = System.nanoTime();
+                    s.setInt(1, i);
+                    s.setString(2, "a row about as long as a short chat message, give or take");
+                    s.executeUpdate();
+                    took[i] = System.nanoTime() - t0;
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+            Arrays.sort(took);
+            return took[commits / 2] / 1_000.0;
+        }
+    }
+
+    /** Committed transactions that wrote something, and statements, per turn through the core (JDBC interface). */
+    record TurnCost(double commits, double statements) {}
+
+    static TurnCost perTurn(Databases.Kind kind, int turns) throws InterruptedException {
+        AtomicLong commits = new AtomicLong();
+        AtomicLong statements = new AtomicLong();
+        try (Databases.Database db = Databases.open(kind, 4)) {
+            DataSource counting = counting(db.dataSource(), commits, statements);
+            try (JdbcChatStore store = JdbcChatStores.builder().dataSource(counting).schema(db.schema()).build();
+                 InMemoryAdapters.EventBus bus = InMemoryAdapters.eventBus(store.events());
+                 ChatService chat = ChatService.builder().store(store).eventBus(bus).model(new BenchModel())
+                         .agents(List.of(new Agent("assistant", "Assistant", null, "You are a benchmark.", null, List.of(), null)))
+                         .build()) {
+                ThreadId thread = chat.createThread(new CreateThreadCommand("probe", null, null, null)).id();
+                for (int i = 0; i < 5; i++) {
+                    turn(chat, thread);
+                }
+                bus.flush();
+                long c0 = commits.get();
+                long s0 = statements.get();
+                for (int i = 0; i < turns; i++) {
+                    turn(chat, thread);
+                }
+                bus.flush();
+                return new TurnCost((commits.get() - c0) / (double) turns, (statements.get() - s0) / (double) turns);
+            }
+        }
+    }
+
+    private static void turn(ChatService chat, ThreadId thread) throws InterruptedException {
+        var sent = chat.send(SendMessageCommand.text("probe", thread, "zero:3"));
+        var outcome = chat.await("probe", sent.run().id(), Duration.ofSeconds(60));
+        if (outcome.run().status() != RunStatus.COMPLETED) {
+            throw new IllegalStateException("the run ended as " + outcome.run().status());
+        }
+    }
+
+    /** A data source whose connections count writing commits (explicit, or a write run in auto-commit) and statements. */
+    private static DataSource counting(DataSource target, AtomicLong commits, AtomicLong statements) {
+        return (DataSource) Proxy.newProxyInstance(Probes.class.getClassLoader(), new Class<?>[] {DataSource.class},
+                (proxy, method, args) -> {
+                    Object result = invoke(target, method, args);
+                    if (method.getName().equals("getConnection")) {
+                        return countingConnection((Connection) result, commits, statements);
+                    }
+                    return result;
+                });
+    }
+
+    private static Connection countingConnection(Connection target, AtomicLong commits, AtomicLong statements) {
+        boolean[] wrote = new boolean[1];
+        return (Connection) Proxy.newProxyInstance(Probes.class.getClassLoader(), new Class<?>[] {Connection.class},
+                (proxy, method, args) -> {
+                    Object result = invoke(target, method, args);
+                    switch (method.getName()) {
+                        case "commit" -> {
+                            if (wrote[0]) {
+                                commits.incrementAndGet();
+                            }
+                            wrote[0] = false;
+                        }
+                        case "rollback" -> wrote[0] = false;
+                        case "prepareStatement" -> {
+                            boolean write = isWrite((String) args[0]);
+                            return countingStatement((Statement) result, PreparedStatement.class, target, write, wrote, commits,
+                                    statements);
+                        }
+                        case "createStatement" -> {
+                            return countingStatement((Statement) result, Statement.class, target, true, wrote, commits, statements);
+                        }
+                        default -> { }
+                    }
+                    return result;
+                });
+    }
+
+    /** Statements that change rows (H2's {@code SELECT ... FROM FINAL TABLE (UPDATE ...)} included; {@code FOR UPDATE} not). */
+    private static boolean isWrite(String sql) {
+        String s = sql.stripLeading().toUpperCase(java.util.Locale.ROOT);
+        return s.startsWith("INSERT") || s.startsWith("UPDATE") || s.startsWith("DELETE") || s.startsWith("MERGE")
+                || s.contains("FINAL TABLE");
+    }
+
+    private static Object countingStatement(Statement target, Class<?> type, Connection connection, boolean write,
+                                            boolean[] wrote, AtomicLong commits, AtomicLong statements) {
+        return Proxy.newProxyInstance(Probes.class.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) -> {
+            if (method.getName().startsWith("execute")) {
+                statements.incrementAndGet();
+                if (write) {
+                    if (connection.getAutoCommit()) {
+                        commits.incrementAndGet();
+                    } else {
+                        wrote[0] = true;
+                    }
+                }
+            }
+            return invoke(target, method, args);
+        });
+    }
+
+    private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+}

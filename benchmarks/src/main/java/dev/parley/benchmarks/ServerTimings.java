@@ -1,0 +1,172 @@
+package dev.parley.benchmarks;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Server-side timestamps of event streams, taken in a servlet filter in front of every route: from
+ * the moment the request reaches the servlet layer (headers parsed by Jetty) to the moment the first
+ * event frame, and the first {@code token} frame, has been flushed to the socket. Only streamed
+ * responses of {@code POST .../chat} and of the baseline route {@code GET /bare/sse} are timed.
+ */
+final class ServerTimings implements Filter {
+    private static final byte[] TOKEN_EVENT = "event: token".getBytes(StandardCharsets.US_ASCII);
+
+    private final Recorder parleyFirstEvent = new Recorder(3);
+    private final Recorder parleyFirstToken = new Recorder(3);
+    private final Recorder baselineFirstEvent = new Recorder(3);
+
+    @Override
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain) throws IOException, ServletException {
+        HttpServletRequest req = (HttpServletRequest) request;
+        String path = req.getRequestURI();
+        boolean baseline = path.equals("/bare/sse");
+        if (!baseline && !(path.endsWith("/chat") && "POST".equals(req.getMethod()) && path.startsWith("/api/"))) {
+            chain.doFilter(request, response);
+            return;
+        }
+        Timed timed = new Timed((HttpServletResponse) response, System.nanoTime());
+        try {
+            chain.doFilter(request, timed);
+        } finally {
+            String type = timed.getContentType();
+            if (type != null && type.startsWith("text/event-stream") && timed.firstEvent > 0) {
+                if (baseline) {
+                    baselineFirstEvent.recordValue(micros(timed.firstEvent));
+                } else {
+                    parleyFirstEvent.recordValue(micros(timed.firstEvent));
+                    if (timed.firstToken > 0) {
+                        parleyFirstToken.recordValue(micros(timed.firstToken));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Percentiles (µs) since the last call, then starts a new interval. */
+    ObjectNode snapshot(ObjectNode into) {
+        Stats.put(into, "parley_first_event_us", parleyFirstEvent.getIntervalHistogram());
+        Stats.put(into, "parley_first_token_us", parleyFirstToken.getIntervalHistogram());
+        Stats.put(into, "baseline_first_event_us", baselineFirstEvent.getIntervalHistogram());
+        return into;
+    }
+
+    private static long micros(long nanos) {
+        return Math.max(1, nanos / 1_000);
+    }
+
+    /** Summaries of histograms as JSON. */
+    static final class Stats {
+        private Stats() {}
+
+        static void put(ObjectNode into, String name, Histogram h) {
+            ObjectNode o = into.putObject(name);
+            o.put("count", h.getTotalCount());
+            o.put("p50", h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(50));
+            o.put("p90", h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(90));
+            o.put("p99", h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(99));
+            o.put("max", h.getMaxValue());
+        }
+    }
+
+    private static final class Timed extends HttpServletResponseWrapper {
+        private final long start;
+        private ServletOutputStream stream;
+        volatile long firstEvent;
+        volatile long firstToken;
+
+        Timed(HttpServletResponse response, long start) {
+            super(response);
+            this.start = start;
+        }
+
+        @Override
+        public ServletOutputStream getOutputStream() throws IOException {
+            if (stream == null) {
+                stream = new TimedStream(super.getOutputStream());
+            }
+            return stream;
+        }
+
+        private final class TimedStream extends ServletOutputStream {
+            private final ServletOutputStream out;
+            private boolean written;
+            private boolean tokenWritten;
+
+            TimedStream(ServletOutputStream out) {
+                this.out = out;
+            }
+
+            @Override
+            public void write(int b) throws IOException {
+                written = true;
+                out.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (len > 0) {
+                    written = true;
+                    if (firstToken == 0 && isToken(b, off, len)) {
+                        tokenWritten = true;
+                    }
+                }
+                out.write(b, off, len);
+            }
+
+            @Override
+            public void flush() throws IOException {
+                out.flush();
+                if (written && firstEvent == 0) {
+                    firstEvent = System.nanoTime() - start;
+                }
+                if (tokenWritten && firstToken == 0) {
+                    firstToken = System.nanoTime() - start;
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                flush();
+                out.close();
+            }
+
+            @Override
+            public boolean isReady() {
+                return out.isReady();
+            }
+
+            @Override
+            public void setWriteListener(WriteListener listener) {
+                out.setWriteListener(listener);
+            }
+
+            private boolean isToken(byte[] b, int off, int len) {
+                int end = Math.min(off + len, off + 48) - TOKEN_EVENT.length;
+                outer:
+                for (int i = off; i <= end; i++) {
+                    for (int j = 0; j < TOKEN_EVENT.length; j++) {
+                        if (b[i + j] != TOKEN_EVENT[j]) {
+                            continue outer;
+                        }
+                    }
+                    return true;
+                }
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package dev.parley.benchmarks.jmh;
+
+import dev.parley.adapter.inmemory.InMemoryAdapters;
+import dev.parley.benchmarks.BenchModel;
+import dev.parley.chat.core.ChatService;
+import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.ContentPart;
+import dev.parley.chat.model.IdGenerator;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.MessageStatus;
+import dev.parley.chat.model.Role;
+
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.in.RunOutcome;
+import dev.parley.chat.port.in.SendMessageCommand;
+import dev.parley.chat.port.in.SendReceipt;
+import dev.parley.chat.port.out.Agent;
+import dev.parley.chat.port.out.ChatStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/** What the in-process benchmarks share: the wiring of the core and the making of long threads. */
+final class Fixtures {
+    static final String AGENT = "assistant";
+    static final IdGenerator IDS = IdGenerator.timeOrdered();
+    /** The text of every stored history message (about a short chat line). */
+    static final String LINE = "How long does it take to boil an egg for a soft yolk, roughly?";
+
+    private Fixtures() {}
+
+    /** The core over {@code store}, with the cost-free model; close both when done. */
+    static Wired wire(ChatStore store) {
+        InMemoryAdapters.EventBus bus = InMemoryAdapters.eventBus(store.events());
+        ChatService chat = ChatService.builder().store(store).eventBus(bus).model(new BenchModel())
+                .agents(List.of(new Agent(AGENT, "Assistant", null, "You are a benchmark.", null, List.of(), null)))
+                .build();
+        return new Wired(chat, bus);
+    }
+
+    record Wired(ChatService chat, InMemoryAdapters.EventBus bus) implements AutoCloseable {
+        @Override
+        public void close() {
+            chat.close();
+            bus.close();
+        }
+    }
+
+    /** One turn through the core: send, wait for the run to end, insist that it completed. */
+    static RunOutcome turn(ChatService chat, String user, ThreadId thread) throws InterruptedException {
+        SendReceipt sent = chat.send(SendMessageCommand.text(user, thread, "zero:3"));
+        RunOutcome outcome = chat.await(user, sent.run().id(), Duration.ofSeconds(60));
+        if (outcome.run().status() != RunStatus.COMPLETED) {
+            throw new IllegalStateException("the run ended as " + outcome.run().status() + ": " + outcome.run().error());
+        }
+        return outcome;
+    }
+
+    /** A new thread of {@code user} holding {@code length} alternating user/assistant messages. */
+    static ThreadId longThread(ChatStore store, String user, int length) {
+        ChatThread thread = ChatThread.create(ThreadId.next(IDS), user, AGENT, "bench", null, Instant.now());
+        store.threads().insert(thread);
+        for (int done = 0; done < length; ) {
+            int batch = Math.min(500, length - done);
+            int from = done;
+            store.inTransaction(() -> {
+                for (int i = from; i < from + batch; i++) {
+                    store.messages().append(message(thread.id(), i % 2 == 0 ? Role.USER : Role.ASSISTANT, LINE));
+                }
+            });
+            done += batch;
+        }
+        return thread.id();
+    }
+
+    static Message message(ThreadId thread, Role role, String text) {
+        return new Message(MessageId.next(IDS), thread, null, 0, role, List.of(ContentPart.text(text)), MessageStatus.COMPLETED,
+                List.of(), null, null, Instant.now());
+    }
+}

@@ -1,0 +1,143 @@
+package dev.parley.benchmarks.load;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.benchmarks.Report;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Scenario 3, idle streams: {@code streams} streamed chats held open on a fresh server, each a run
+ * whose model waits ({@code hang:0}), so the stream carries only heartbeats. Connections come from
+ * several loopback source addresses (127.0.0.2, 127.0.0.3, ...). The server's heap after a full
+ * collection and its RSS are read before the streams open and once they are all open; the difference
+ * divided by the number of streams is the cost of one stream (socket, request, subscription and the
+ * run waiting on its model).
+ */
+public final class IdleStreams {
+    /** Streams being opened at once. */
+    static final int OPENING = 128;
+
+    private IdleStreams() {}
+
+    public static void run(int streams, double holdSeconds, long heartbeatMillis, int sourceAddresses, Path logs, Report report)
+            throws Exception {
+        List<String> jvm = List.of("-Xmx4g", "-XX:+UseG1GC");
+        try (ServerProcess server = ServerProcess.start(jvm, List.of("--stores=memory", "--heartbeat-ms=" + heartbeatMillis),
+                logs.resolve("server-idle.log"))) {
+            List<Client> clients = new ArrayList<>();
+            for (int a = 0; a < sourceAddresses; a++) {
+                clients.add(new Client(server.port("memory"), InetAddress.getByName("127.0.0." + (2 + a)), Load.EXECUTOR));
+            }
+            Client admin = new Client(server.port("memory"), Load.EXECUTOR);
+            // warm the route once so the baseline includes the loaded classes
+            warm(admin);
+            JsonNode before = admin.bench("/bench/gc", true);
+
+            AtomicBoolean holding = new AtomicBoolean(true);
+            AtomicLong errors = new AtomicLong();
+            AtomicLong heartbeats = new AtomicLong();
+            AtomicLong closedEarly = new AtomicLong();
+            CountDownLatch opened = new CountDownLatch(streams);
+            Semaphore opening = new Semaphore(OPENING);
+            long openStart = System.nanoTime();
+            for (int i = 0; i < streams; i++) {
+                Client client = clients.get(i % clients.size());
+                String user = "idle-" + (i % 500);
+                opening.acquire();
+                Load.EXECUTOR.execute(() -> {
+                    boolean released = false;
+                    try {
+                        HttpResponse<InputStream> res = client.streamChat(user, null, "hang:0", true);
+                        if (res.statusCode() != 200) {
+                            errors.incrementAndGet();
+                            Load.noteError(new IllegalStateException("status " + res.statusCode()));
+                            res.body().close();
+                            return;
+                        }
+                        try (Client.EventReader events = new Client.EventReader(res.body())) {
+                            Client.Event e;
+                            while ((e = events.next()) != null) {
+                                if (e.type().equals("run_started") && !released) {
+                                    released = true;
+                                    opening.release();
+                                    opened.countDown();
+                                } else if (e.type().equals("heartbeat")) {
+                                    heartbeats.incrementAndGet();
+                                } else {
+                                    break;
+                                }
+                            }
+                        }
+                        if (holding.get()) {
+                            closedEarly.incrementAndGet();
+                        }
+                    } catch (Exception e) {
+                        if (holding.get()) {
+                            errors.incrementAndGet();
+                            Load.noteError(e);
+                        }
+                    } finally {
+                        if (!released) {
+                            opening.release();
+                            opened.countDown();
+                        }
+                    }
+                });
+            }
+            opened.await(300, TimeUnit.SECONDS);
+            double openSeconds = (System.nanoTime() - openStart) / 1e9;
+            JsonNode open = admin.bench("/bench/gc", true);
+            classHistogram(server.pid(), logs.resolve("idle-class-histogram.txt"));
+            long heartbeatsAtOpen = heartbeats.get();
+            Load.sleep(holdSeconds);
+            JsonNode held = admin.bench("/bench/gc", true);
+            long failed = errors.get() + closedEarly.get();
+            long received = heartbeats.get() - heartbeatsAtOpen;
+            holding.set(false);
+
+            double heapPer = (open.get("heap_after_gc").asDouble() - before.get("heap_after_gc").asDouble()) / streams;
+            double rssPer = (open.get("rss").asDouble() - before.get("rss").asDouble()) / streams;
+            double heapPerHeld = (held.get("heap_after_gc").asDouble() - before.get("heap_after_gc").asDouble()) / streams;
+            String cond = streams + " streams from " + sourceAddresses + " source addresses, opened in "
+                    + String.format(java.util.Locale.ROOT, "%.1f s", openSeconds) + ", held " + (int) holdSeconds
+                    + " s, heartbeat every " + heartbeatMillis + " ms";
+            report.add("3", "idle streams held without error", (streams - failed) + " of " + streams,
+                    "all", failed == 0, cond + "; " + received + " heartbeats received while held");
+            report.add("3", "heap per idle stream (after full GC)", Report.kib(heapPer), "< 13 KiB", heapPer < 13 * 1024,
+                    "after the hold: " + Report.kib(heapPerHeld));
+            report.add("3", "RSS per idle stream", Report.kib(rssPer), null, null,
+                    "server RSS " + Report.mib(before.get("rss").asDouble()) + " -> " + Report.mib(open.get("rss").asDouble()));
+        }
+    }
+
+    /** What the server's heap holds with every stream open (the top of {@code jcmd GC.class_histogram}), for the record. */
+    private static void classHistogram(long pid, Path file) {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        try {
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.class_histogram")
+                    .redirectErrorStream(true).redirectOutput(file.toFile()).start();
+            p.waitFor(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            Load.noteError(e);
+        }
+    }
+
+    private static void warm(Client admin) throws Exception {
+        String thread = admin.createThread("idle-warm");
+        HttpResponse<InputStream> res = admin.streamChat("idle-warm", thread, "zero:3", false);
+        try (Client.EventReader events = new Client.EventReader(res.body())) {
+            while (events.next() != null) {
+                // read to the end
+            }
+        }
+    }
+}
