@@ -1,0 +1,104 @@
+package dev.parley.adapter.jdbc;
+
+import dev.parley.adapter.inmemory.InMemoryAdapters;
+import dev.parley.chat.port.out.ChatStore;
+import dev.parley.chat.port.out.RunEventBus;
+import dev.parley.chat.testkit.IdempotencyStoreContract;
+import dev.parley.chat.testkit.MessageStoreContract;
+import dev.parley.chat.testkit.RunEventBusContract;
+import dev.parley.chat.testkit.RunEventStoreContract;
+import dev.parley.chat.testkit.RunSignalsContract;
+import dev.parley.chat.testkit.RunStoreContract;
+import dev.parley.chat.testkit.ThreadStoreContract;
+import dev.parley.chat.testkit.TransactionContract;
+import org.junit.jupiter.api.Nested;
+
+/** Every chat-testkit contract suite over a database of the subclass's, emptied before each test. */
+abstract class JdbcContractSuites {
+    /** The database of the concrete test class, registered there as an extension. */
+    abstract TestDatabase db();
+
+    @Nested
+    class Threads extends ThreadStoreContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class Messages extends MessageStoreContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class Runs extends RunStoreContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class Events extends RunEventStoreContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class Idempotency extends IdempotencyStoreContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class Transactions extends TransactionContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    /** The in-process bus of each server over the shared database's event log. */
+    @Nested
+    class EventBus extends RunEventBusContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+
+        @Override
+        protected RunEventBus createBus(ChatStore sharedStore) {
+            return InMemoryAdapters.eventBus(sharedStore.events());
+        }
+    }
+
+    @Nested
+    class Signals extends RunSignalsContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    /** The same bus woken by the store's hints that events were stored, polling only as a fallback. */
+    @Nested
+    class EventBusWithSignals extends RunEventBusContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+
+        @Override
+        protected RunEventBus createBus(ChatStore sharedStore) {
+            return InMemoryAdapters.eventBusBuilder(sharedStore.events()).signals(sharedStore.signals()).build();
+        }
+    }
+}
