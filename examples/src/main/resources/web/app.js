@@ -331,9 +331,12 @@
       if (state.threadId !== threadId) return;
       state.olderCursor = messages.has_more ? messages.next_cursor : null;
       $('older-messages').hidden = !state.olderCursor;
-      renderHistory(messages.data.slice().reverse(), runs.data);
-      await loadTraces(threadId, messages.data, runs.data);
+      // a run still going is drawn by replaying its events from the start, so what it stored so far
+      // (tool-call messages, their traces) is left out of the history: shown once, not twice
       const active = runs.data.find((r) => r.status === 'in_progress' || r.status === 'queued');
+      const settled = active ? messages.data.filter((m) => m.run_id !== active.id) : messages.data;
+      renderHistory(settled.slice().reverse(), runs.data);
+      await loadTraces(threadId, settled, runs.data);
       if (active && state.threadId === threadId) follow(threadId, active.id);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) {

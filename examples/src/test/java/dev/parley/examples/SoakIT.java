@@ -342,8 +342,11 @@ class SoakIT {
                     if (f.type().equals("token")) {
                         tokens.append(f.data().path("content").asText());
                     }
-                    if (f.isTerminal()) {
+                    if (f.type().equals("done")) {
                         ledger.assistant.put(f.data().path("message_id").asText(), "completed:" + tokens);
+                        return null;
+                    } else if (f.isTerminal()) {
+                        degraded("resume: the run ended with " + f.type() + " before the drop", f);
                         return null;
                     }
                 }

@@ -28,14 +28,19 @@ final class JdbiMessageStore implements MessageStore {
     private static final String COLUMNS =
             "id, thread_id, position, run_id, role, status, content, tool_calls, tool_call_id, metadata, created_at";
 
+    /** A position below every message's: the cursor of the first oldest-first page. */
+    static final long BEFORE_FIRST = Long.MIN_VALUE;
+    /** A position above every message's: the cursor of the first newest-first page and of the history window. */
+    static final long AFTER_LAST = Long.MAX_VALUE;
+
     private final Db db;
     private final String nextPosition;
     private final String insert;
     private final String find;
+    /** Messages after position {@code :after}, oldest first; the first page starts after {@link #BEFORE_FIRST}. */
     final String pageAsc;
-    final String pageAscAfter;
+    /** Messages before position {@code :after}, newest first; the first page starts before {@link #AFTER_LAST}. */
     final String pageDesc;
-    final String pageDescBefore;
     private final String count;
 
     JdbiMessageStore(Db db) {
@@ -51,13 +56,13 @@ final class JdbiMessageStore implements MessageStore {
         String live = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = :thread AND t.deleted_at IS NULL)";
         find = select + " m WHERE m.id = :id AND EXISTS (SELECT 1 FROM " + threads
                 + " t WHERE t.id = m.thread_id AND t.deleted_at IS NULL)";
-        // thread_id leads the ORDER BY so that H2 too walks the (thread_id, position) index instead of sorting
-        String asc = " ORDER BY thread_id, position LIMIT :limit";
-        String desc = " ORDER BY thread_id DESC, position DESC LIMIT :limit";
-        pageAsc = select + " WHERE thread_id = :thread" + live + asc;
-        pageAscAfter = select + " WHERE thread_id = :thread AND position > :after" + live + asc;
-        pageDesc = select + " WHERE thread_id = :thread" + live + desc;
-        pageDescBefore = select + " WHERE thread_id = :thread AND position < :after" + live + desc;
+        // thread_id leads the ORDER BY, and every page, the first too, has a range on position: only then does H2
+        // walk the unique (thread_id, position) index and stop after the page, rather than read the whole thread
+        // through the foreign key's index and sort it
+        pageAsc = select + " WHERE thread_id = :thread AND position > :after" + live
+                + " ORDER BY thread_id, position LIMIT :limit";
+        pageDesc = select + " WHERE thread_id = :thread AND position < :after" + live
+                + " ORDER BY thread_id DESC, position DESC LIMIT :limit";
         count = "SELECT message_count FROM " + threads + " WHERE id = :thread AND deleted_at IS NULL";
     }
 
@@ -96,15 +101,9 @@ final class JdbiMessageStore implements MessageStore {
     public Page<Message> page(ThreadId threadId, PageRequest page, SortOrder order) {
         boolean asc = order == SortOrder.ASC;
         String kind = asc ? "ma" : "md";
-        Long after = page.cursor() == null ? null : Cursors.position(kind, page.cursor());
-        String sql = asc ? (after == null ? pageAsc : pageAscAfter) : (after == null ? pageDesc : pageDescBefore);
-        List<Message> rows = db.call(h -> {
-            var q = h.createQuery(sql).bind("thread", threadId.value()).bind("limit", page.limit() + 1);
-            if (after != null) {
-                q.bind("after", after.longValue());
-            }
-            return q.map((rs, ctx) -> message(rs)).list();
-        });
+        long after = page.cursor() != null ? Cursors.position(kind, page.cursor()) : asc ? BEFORE_FIRST : AFTER_LAST;
+        List<Message> rows = db.call(h -> h.createQuery(asc ? pageAsc : pageDesc).bind("thread", threadId.value())
+                .bind("after", after).bind("limit", page.limit() + 1).map((rs, ctx) -> message(rs)).list());
         if (rows.size() <= page.limit()) {
             return Page.last(rows);
         }
@@ -119,7 +118,7 @@ final class JdbiMessageStore implements MessageStore {
             return List.of();
         }
         List<Message> newestFirst = db.call(h -> h.createQuery(pageDesc).bind("thread", threadId.value())
-                .bind("limit", max).map((rs, ctx) -> message(rs)).list());
+                .bind("after", AFTER_LAST).bind("limit", max).map((rs, ctx) -> message(rs)).list());
         List<Message> oldestFirst = new ArrayList<>(newestFirst);
         Collections.reverse(oldestFirst);
         return oldestFirst;

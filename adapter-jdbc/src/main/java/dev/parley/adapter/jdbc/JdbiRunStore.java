@@ -85,8 +85,9 @@ final class JdbiRunStore implements RunStore {
                 + liveRow + " ORDER BY lease_expires_at NULLS FIRST, created_at, id LIMIT :limit";
         active = select + " WHERE thread_id = :thread AND status IN " + ACTIVE + liveThread + " ORDER BY thread_id, created_at, id";
         String newestFirst = " ORDER BY thread_id, created_at DESC, id DESC LIMIT :limit";
-        page = select + " WHERE thread_id = :thread" + liveThread + newestFirst;
-        pageAfter = select + " WHERE thread_id = :thread AND created_at <= :after_at"
+        String byRecency = "SELECT " + COLUMNS + " FROM " + runs + db.dialect().useIndex("parley_runs_thread_recent");
+        page = byRecency + " WHERE thread_id = :thread" + liveThread + newestFirst;
+        pageAfter = byRecency + " WHERE thread_id = :thread AND created_at <= :after_at"
                 + " AND (created_at < :after_at OR id < :after_id)" + liveThread + newestFirst;
         withStatus = select + " r WHERE status = :status" + liveRow + " ORDER BY status, created_at, id LIMIT :limit";
         insertStep = "INSERT INTO " + stepTable + " (" + STEP_COLUMNS + ") VALUES (:id, :run, :position, :type, :status,"

@@ -2,9 +2,19 @@ package dev.parley.adapter.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.IdGenerator;
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.ThreadId;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.Query;
@@ -45,13 +55,88 @@ class KeysetPlanTest {
         }
     }
 
+    @Test
+    void should_read_no_more_rows_than_a_page_holds_on_h2_however_long_the_thread() {
+        // given: 600 threads of one owner, one of them with 600 messages, 300 runs and a run with 600 events
+        JdbcChatStore store = H2.freshStore();
+        IdGenerator ids = IdGenerator.timeOrdered();
+        Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+        ThreadId longThread = ThreadId.next(ids);
+        RunId run = RunId.next(ids);
+        store.inTransaction(() -> {
+            for (int i = 0; i < LONG; i++) {
+                store.threads().insert(ChatThread.create(i == 0 ? longThread : ThreadId.next(ids), "alice", "assistant",
+                        null, null, t0.plusSeconds(i)));
+            }
+            for (int i = 0; i < LONG; i++) {
+                store.messages().append(JdbcStoreBehaviour.userMessage(longThread, "m" + i));
+            }
+            for (int i = 0; i < LONG / 2; i++) {
+                store.runs().insert(Run.queued(i == 0 ? run : RunId.next(ids), longThread, "assistant", null,
+                        MessageId.next(ids), t0.plusSeconds(i)));
+            }
+            List<RunEvent> events = new ArrayList<>();
+            for (int seq = 1; seq <= LONG; seq++) {
+                events.add(new RunEvent.Token(run, seq, "t"));
+            }
+            store.events().append(events);
+        });
+        JdbiThreadStore threads = (JdbiThreadStore) store.threads();
+        JdbiMessageStore messages = (JdbiMessageStore) store.messages();
+        JdbiRunStore runs = (JdbiRunStore) store.runs();
+        JdbiRunEventStore events = (JdbiRunEventStore) store.events();
+        Map<String, Object> first = Map.of("owner", "alice", "thread", longThread.value(), "run", run.value(),
+                "limit", PAGE, "after", 0L, "status", "queued");
+        Map<String, Object> oldest = Map.of("thread", longThread.value(), "limit", PAGE,
+                "after", JdbiMessageStore.BEFORE_FIRST);
+        Map<String, Object> deep = Map.of("owner", "alice", "thread", longThread.value(), "run", run.value(),
+                "limit", PAGE, "after", LONG / 3L, "after_at", t0.plusSeconds(LONG / 5), "after_id", "thr_");
+        Map<String, Object> newest = Map.of("owner", "alice", "thread", longThread.value(), "limit", PAGE,
+                "after", JdbiMessageStore.AFTER_LAST);
+
+        for (var query : List.of(
+                Map.entry(threads.list[0], first), Map.entry(threads.list[2], deep),
+                Map.entry(messages.pageAsc, oldest), Map.entry(messages.pageAsc, deep),
+                Map.entry(messages.pageDesc, newest), Map.entry(messages.pageDesc, deep),
+                Map.entry(runs.page, first), Map.entry(runs.pageAfter, deep), Map.entry(runs.withStatus, first),
+                Map.entry(events.read, first), Map.entry(events.read, deep), Map.entry(events.lastSeq, first))) {
+            // when
+            String plan = explainAnalyze(query.getKey(), query.getValue());
+
+            // then: H2 counts the rows each table access read; none reads past the page
+            assertThat(maxScanCount(plan)).as(plan).isLessThanOrEqualTo(PAGE + 1);
+        }
+    }
+
+    private static final int LONG = 600;
+    private static final int PAGE = 21;
+
+    private static String explainAnalyze(String sql, Map<String, Object> binds) {
+        try (Handle h = Jdbi.create(H2::connect).open()) {
+            Query q = h.createQuery("EXPLAIN ANALYZE " + sql);
+            q.getConfig(SqlStatements.class).setUnusedBindingAllowed(true);
+            binds.forEach(q::bind);
+            return String.join("\n", q.mapTo(String.class).list());
+        }
+    }
+
+    private static int maxScanCount(String plan) {
+        Matcher m = Pattern.compile("scanCount: (\\d+)").matcher(plan);
+        int max = -1;
+        while (m.find()) {
+            max = Math.max(max, Integer.parseInt(m.group(1)));
+        }
+        assertThat(max).as("scan counts in %s", plan).isNotNegative();
+        return max;
+    }
+
     private static List<String> pageQueries(JdbcChatStore store) {
         JdbiThreadStore threads = (JdbiThreadStore) store.threads();
         JdbiMessageStore messages = (JdbiMessageStore) store.messages();
         JdbiRunStore runs = (JdbiRunStore) store.runs();
         JdbiRunEventStore events = (JdbiRunEventStore) store.events();
         List<String> queries = new ArrayList<>(List.of(threads.list));
-        queries.addAll(List.of(messages.pageAsc, messages.pageAscAfter, messages.pageDesc, messages.pageDescBefore,
+        queries.addAll(List.of(messages.pageAsc, messages.pageDesc,
                 runs.page, runs.pageAfter, runs.withStatus, events.read, events.lastSeq));
         return queries;
     }
