@@ -24,9 +24,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * The run event bus of one server. Each run known here has an in-memory log of its recent events;
  * publishing appends to it and wakes the run's readers, and each subscription reads the log through
  * its own cursor, so a slow reader never holds up a publisher. Events are persisted to the
- * {@link RunEventStore} in batches: tokens and thinking deltas are buffered until a different event
- * arrives, the buffer holds {@code batchSize} events, or the background flusher runs; a terminal
- * event is stored before {@link #publish} returns. Readers of runs this server does not hold (run
+ * {@link RunEventStore} in batches: events are buffered until the run's terminal event arrives, the
+ * buffer holds {@code batchSize} events, or the background flusher runs (every {@code flushInterval});
+ * a terminal event is stored, with everything buffered before it, before {@link #publish} returns. Readers of runs this server does not hold (run
  * before a restart, evicted, or executing on another server sharing the store) page from the store
  * and poll it until the terminal event; a hint from the store's {@link RunSignals} that the run's
  * events were stored wakes them before the next poll. Finished runs' logs are evicted after a grace
@@ -98,7 +98,7 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
         boolean initialized;
         boolean evicted;
         boolean terminal;
-        /** The last write of this run's events failed: deltas wait for the background flusher. */
+        /** The last write of this run's events failed: full batches wait for the background flusher. */
         boolean storeFailing;
         long firstSeq;
         long lastSeq;
@@ -151,9 +151,10 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
                 }
                 log.pending.add(event);
                 log.version++;
-                // while the store fails, a full batch of deltas is left to the background flusher, so that
-                // the run (and its live readers) do not wait out a store timeout at every token
-                flushNow = !isDelta(event) || (log.pending.size() >= batchSize && !log.storeFailing);
+                // only the terminal event waits for the store; the others go with it, with a full batch or with
+                // the flusher's next tick. While the store fails, a full batch is left to the background flusher,
+                // so that the run (and its live readers) do not wait out a store timeout at every token
+                flushNow = event.isTerminal() || (log.pending.size() >= batchSize && !log.storeFailing);
                 log.changed.signalAll();
             } finally {
                 log.lock.unlock();
@@ -165,10 +166,6 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
         } else {
             dirty.add(log);
         }
-    }
-
-    private static boolean isDelta(RunEvent event) {
-        return event instanceof RunEvent.Token || event instanceof RunEvent.Thinking;
     }
 
     private RunLog logFor(RunId runId) {
@@ -295,7 +292,7 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
         }
     }
 
-    /** Background work: persist buffered deltas, then evict logs that are done with. */
+    /** Background work: persist buffered events, then evict logs that are done with. */
     private void tick() {
         try {
             flush();
