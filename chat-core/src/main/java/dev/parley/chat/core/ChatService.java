@@ -285,7 +285,8 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         if (command.agentId() != null) {
             requireAgent(command.agentId());
         }
-        if (command.threadId() != null) {
+        if (command.threadId() != null && command.ifBusy() == BusyPolicy.INTERRUPT) {
+            // the runs it stops must be the user's; otherwise the thread's lock in the send transaction checks
             owned(command.userId(), command.threadId());
         }
         String fingerprint = command.idempotencyKey() == null ? null : Fingerprints.of(command);
@@ -314,7 +315,13 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 // a concurrent retry with the same key committed first: the next round replays it
             }
         }
-        if (!receipt.replayed()) {
+        if (receipt.replayed()) {
+            return receipt;
+        }
+        if (receipt.run().status() == RunStatus.IN_PROGRESS) {
+            log.debug("run {} started on thread {}", receipt.run().id(), receipt.thread().id());
+            execute(receipt.run(), receipt.userMessage(), command.userId());
+        } else {
             log.debug("run {} queued on thread {}", receipt.run().id(), receipt.thread().id());
             dispatch(receipt.thread().id());
         }
@@ -346,7 +353,9 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             }
         }
         Agent agent = requireAgent(command.agentId() != null ? command.agentId() : thread.agentId());
-        if (!store.runs().active(thread.id()).isEmpty()) {
+        // a new thread has no runs; an existing one is locked, so its active runs cannot change until this commits
+        boolean idle = command.threadId() == null || store.runs().active(thread.id()).isEmpty();
+        if (!idle) {
             switch (command.ifBusy()) {
                 case REJECT -> throw ConflictException.runInProgress(thread.id());
                 case INTERRUPT -> throw new StillBusy();
@@ -357,6 +366,15 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 command.content(), MessageStatus.COMPLETED, List.of(), null, command.metadata(), now));
         Run run = Run.queued(RunId.next(ids), thread.id(), agent.id(), modelName(agent), userMessage.id(), now);
         store.runs().insert(run);
+        if (idle) {
+            // nothing to wait for: the run starts here, committed with the message, so that no further
+            // write or read stands between this transaction and the model call
+            Run started = run.started(now);
+            if (!store.runs().start(started, instanceId, now.plus(runLease))) {
+                throw new IllegalStateException("run " + run.id() + " was changed before its insert committed");
+            }
+            run = started;
+        }
         if (fingerprint != null) {
             store.idempotency().insert(new IdempotencyRecord(userId, scope, command.idempotencyKey(), fingerprint, thread.id(),
                     run.id(), now));
@@ -493,6 +511,28 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                     .execute(() -> dispatch(threadId, failures + 1));
         } catch (RejectedExecutionException e) {
             log.debug("thread {}: no retry, the service is closed", threadId);
+        }
+    }
+
+    /**
+     * Executes a run that the send transaction started on this server. A send that raced {@link #close()}
+     * ends its run as cancelled, like the runs that were executing when the service closed.
+     */
+    private void execute(Run started, Message userMessage, String ownerId) {
+        RunExecution execution = new RunExecution(engine, started, agents.get(started.agentId()), ownerId, this::runEnded,
+                userMessage);
+        if (executions.putIfAbsent(started.id(), execution) != null) {
+            return;
+        }
+        if (closed) {
+            execution.forceCancel();
+            return;
+        }
+        try {
+            runExecutor.execute(execution::execute);
+        } catch (RejectedExecutionException e) {
+            log.warn("run {} could not be started: the executor refused it", started.id());
+            execution.forceCancel();
         }
     }
 
@@ -751,6 +791,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         long pause = AWAIT_POLL_MIN_NANOS;
+        boolean lookAgainFirst = true;
         while (!run.isTerminal()) {
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
@@ -763,6 +804,9 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 } catch (TimeoutException | ExecutionException e) {
                     // read the store below either way
                 }
+            } else if (lookAgainFirst) {
+                // a run executing here may have ended between the read above and the look-up: read before polling
+                lookAgainFirst = false;
             } else {
                 TimeUnit.NANOSECONDS.sleep(Math.min(remaining, pause));
                 pause = Math.min(pause * 2, AWAIT_POLL_MAX_NANOS);

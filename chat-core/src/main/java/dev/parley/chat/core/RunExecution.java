@@ -74,6 +74,8 @@ final class RunExecution {
     private final Consumer<RunExecution> onEnd;
     private final Cancellation cancellation = new Cancellation();
     private final CompletableFuture<Run> finished = new CompletableFuture<>();
+    /** The run's user message when the caller had it at hand, else null (read from the store). */
+    private final Message userMessage;
     private final AtomicBoolean ended = new AtomicBoolean();
     /** The run as the store held it, ended by another party: stop without trying to end it here. */
     private volatile Run endedInStore;
@@ -98,12 +100,23 @@ final class RunExecution {
     private boolean modelCallInterruptible;
 
     RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd) {
+        this(engine, run, agent, userId, onEnd, null, engine.bus().lastSeq(run.id()));
+    }
+
+    /** A run started by the send that stored {@code userMessage}: it has published nothing yet. */
+    RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd, Message userMessage) {
+        this(engine, run, agent, userId, onEnd, Require.notNull(userMessage, "userMessage"), 0);
+    }
+
+    private RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd, Message userMessage,
+                         long lastSeq) {
         this.engine = engine;
         this.run = run;
         this.agent = agent;
         this.userId = userId;
         this.onEnd = onEnd;
-        this.seq = engine.bus().lastSeq(run.id());
+        this.userMessage = userMessage;
+        this.seq = lastSeq;
     }
 
     Run run() {
@@ -221,8 +234,9 @@ final class RunExecution {
 
     private void toolLoop(Run current) throws InterruptedException {
         cancellation.throwIfCancelled();
-        Message userMessage = engine.store().messages().find(current.userMessageId())
-                .orElseThrow(() -> new IllegalStateException("user message " + current.userMessageId() + " is missing"));
+        Message userMessage = this.userMessage != null ? this.userMessage
+                : engine.store().messages().find(current.userMessageId()).orElseThrow(
+                        () -> new IllegalStateException("user message " + current.userMessageId() + " is missing"));
         emit(s -> new RunEvent.RunStarted(current.id(), s, current.threadId(), userMessage.id(), current.agentId()));
         List<Message> window = HistoryWindow.load(engine.store().messages(), current, userMessage, agent.limits(), engine.ids());
         List<ToolSpec> toolSpecs = agent.tools().stream().map(Tool::spec).toList();

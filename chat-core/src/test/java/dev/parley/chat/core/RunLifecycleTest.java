@@ -121,7 +121,25 @@ class RunLifecycleTest {
         assertThat(thread.ownerId()).isEqualTo(ALICE);
         assertThat(thread.title()).isEqualTo("Plan a trip to Lisbon");
         assertThat(sent.replayed()).isFalse();
-        assertThat(sent.run().status()).isEqualTo(RunStatus.QUEUED);
+        assertThat(sent.run().status()).isEqualTo(RunStatus.IN_PROGRESS);
+    }
+
+    @Test
+    void should_store_the_run_started_under_a_lease_with_the_user_message_when_the_thread_is_idle() throws Exception {
+        // given
+        ScriptedChatModel model = ScriptedChatModel.builder().tokensThenBlock("a").build();
+        chat = ChatHarness.of(model);
+        ChatThread thread = chat.newThread(ALICE);
+
+        // when
+        SendReceipt sent = chat.send(thread.id(), "hello");
+
+        // then: in progress as the send committed it, held by this server under an unexpired lease
+        assertThat(sent.run().status()).isEqualTo(RunStatus.IN_PROGRESS);
+        assertThat(chat.storedRun(sent.run().id()).status()).isEqualTo(RunStatus.IN_PROGRESS);
+        assertThat(chat.store.runs().expiredLeases(chat.clock.instant(), 10)).isEmpty();
+        assertThat(model.awaitBlocked(ChatHarness.WAIT)).isTrue();
+        assertThat(chat.service.cancelActiveRun(ALICE, thread.id()).status()).isEqualTo(RunStatus.CANCELLED);
     }
 
     @Test
