@@ -21,6 +21,8 @@ import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.SortOrder;
+import dev.parley.chat.model.Step;
+import dev.parley.chat.model.StepId;
 import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.Usage;
@@ -291,8 +293,8 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         }
         String fingerprint = command.idempotencyKey() == null ? null : Fingerprints.of(command);
         String scope = command.threadId() == null ? "" : command.threadId().value();
-        SendReceipt receipt = null;
-        for (int attempt = 1; receipt == null; attempt++) {
+        Sent sent = null;
+        for (int attempt = 1; sent == null; attempt++) {
             if (fingerprint != null) {
                 Optional<SendReceipt> replay = replay(command, scope, fingerprint, clock.instant());
                 if (replay.isPresent()) {
@@ -303,7 +305,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 stopActiveRuns(command.threadId());
             }
             try {
-                receipt = store.inTransaction(() -> sendInTransaction(command, scope, fingerprint));
+                sent = store.inTransaction(() -> sendInTransaction(command, scope, fingerprint));
             } catch (StillBusy e) {
                 if (attempt >= SEND_ATTEMPTS) {
                     throw ConflictException.runInProgress(command.threadId());
@@ -315,12 +317,13 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 // a concurrent retry with the same key committed first: the next round replays it
             }
         }
+        SendReceipt receipt = sent.receipt();
         if (receipt.replayed()) {
             return receipt;
         }
-        if (receipt.run().status() == RunStatus.IN_PROGRESS) {
+        if (sent.firstStep() != null) {
             log.debug("run {} started on thread {}", receipt.run().id(), receipt.thread().id());
-            execute(receipt.run(), receipt.userMessage(), command.userId());
+            execute(receipt.run(), receipt.userMessage(), sent.firstStep(), command.userId());
         } else {
             log.debug("run {} queued on thread {}", receipt.run().id(), receipt.thread().id());
             dispatch(receipt.thread().id());
@@ -328,7 +331,11 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         return receipt;
     }
 
-    private SendReceipt sendInTransaction(SendMessageCommand command, String scope, String fingerprint) {
+    /** What a send transaction stored: its receipt, and the first step of a run it started (else null). */
+    private record Sent(SendReceipt receipt, Step firstStep) {
+    }
+
+    private Sent sendInTransaction(SendMessageCommand command, String scope, String fingerprint) {
         Instant now = clock.instant();
         String userId = command.userId();
         ChatThread thread;
@@ -336,7 +343,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             if (fingerprint != null) {
                 Optional<SendReceipt> replay = replay(command, scope, fingerprint, now);
                 if (replay.isPresent()) {
-                    return replay.get();
+                    return new Sent(replay.get(), null);
                 }
             }
             Agent agent = agentOrDefault(command.agentId());
@@ -348,7 +355,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             if (fingerprint != null) {
                 Optional<SendReceipt> replay = replay(command, scope, fingerprint, now);
                 if (replay.isPresent()) {
-                    return replay.get();
+                    return new Sent(replay.get(), null);
                 }
             }
         }
@@ -366,14 +373,17 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 command.content(), MessageStatus.COMPLETED, List.of(), null, command.metadata(), now));
         Run run = Run.queued(RunId.next(ids), thread.id(), agent.id(), modelName(agent), userMessage.id(), now);
         store.runs().insert(run);
+        Step firstStep = null;
         if (idle) {
-            // nothing to wait for: the run starts here, committed with the message, so that no further
-            // write or read stands between this transaction and the model call
+            // nothing to wait for: the run starts here with its first model turn, committed with the message,
+            // so that no further write or read stands between this transaction and the model call
             Run started = run.started(now);
             if (!store.runs().start(started, instanceId, now.plus(runLease))) {
                 throw new IllegalStateException("run " + run.id() + " was changed before its insert committed");
             }
             run = started;
+            firstStep = Step.messageCreation(StepId.next(ids), run.id(), 1, now);
+            store.runs().insertStep(firstStep);
         }
         if (fingerprint != null) {
             store.idempotency().insert(new IdempotencyRecord(userId, scope, command.idempotencyKey(), fingerprint, thread.id(),
@@ -387,7 +397,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             }
         }
         store.threads().update(updated);
-        return new SendReceipt(updated, userMessage, run, false);
+        return new Sent(new SendReceipt(updated, userMessage, run, false), firstStep);
     }
 
     /** The earlier send with this key, or empty; the key with another request is {@code idempotency_key_reused}. */
@@ -518,9 +528,9 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
      * Executes a run that the send transaction started on this server. A send that raced {@link #close()}
      * ends its run as cancelled, like the runs that were executing when the service closed.
      */
-    private void execute(Run started, Message userMessage, String ownerId) {
+    private void execute(Run started, Message userMessage, Step firstStep, String ownerId) {
         RunExecution execution = new RunExecution(engine, started, agents.get(started.agentId()), ownerId, this::runEnded,
-                userMessage);
+                userMessage, firstStep);
         if (executions.putIfAbsent(started.id(), execution) != null) {
             return;
         }

@@ -87,6 +87,8 @@ final class RunExecution {
     private boolean terminated;
     private final StringBuilder turnText = new StringBuilder();
     private Step openStep;
+    /** The first model turn's step, stored with the run by its send and not yet begun; else null. */
+    private Step storedFirstStep;
     private long openTurnPromptTokens;
     /** The open turn's usage once the model has answered; until then it is estimated from the streamed text. */
     private Usage openTurnUsage;
@@ -100,16 +102,21 @@ final class RunExecution {
     private boolean modelCallInterruptible;
 
     RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd) {
-        this(engine, run, agent, userId, onEnd, null, engine.bus().lastSeq(run.id()));
+        this(engine, run, agent, userId, onEnd, null, null, engine.bus().lastSeq(run.id()));
     }
 
-    /** A run started by the send that stored {@code userMessage}: it has published nothing yet. */
-    RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd, Message userMessage) {
-        this(engine, run, agent, userId, onEnd, Require.notNull(userMessage, "userMessage"), 0);
+    /**
+     * A run started by the send that stored {@code userMessage} and the run's first step (its first
+     * model turn, in progress): it has published nothing yet.
+     */
+    RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd, Message userMessage,
+                 Step firstStep) {
+        this(engine, run, agent, userId, onEnd, Require.notNull(userMessage, "userMessage"),
+                Require.notNull(firstStep, "firstStep"), 0);
     }
 
     private RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd, Message userMessage,
-                         long lastSeq) {
+                         Step firstStep, long lastSeq) {
         this.engine = engine;
         this.run = run;
         this.agent = agent;
@@ -117,6 +124,10 @@ final class RunExecution {
         this.onEnd = onEnd;
         this.userMessage = userMessage;
         this.seq = lastSeq;
+        // a run that ends before its first turn begins ends this step with it
+        this.storedFirstStep = firstStep;
+        this.openStep = firstStep;
+        this.stepPosition = firstStep == null ? 0 : firstStep.position();
     }
 
     Run run() {
@@ -256,8 +267,13 @@ final class RunExecution {
 
             long promptTokens = TokenEstimate.ofPrompt(conversation);
             Step turn = guarded(() -> {
-                Step step = Step.messageCreation(StepId.next(engine.ids()), current.id(), ++stepPosition, engine.now());
-                engine.store().runs().insertStep(step);
+                Step step = storedFirstStep;
+                if (step != null) {
+                    storedFirstStep = null;
+                } else {
+                    step = Step.messageCreation(StepId.next(engine.ids()), current.id(), ++stepPosition, engine.now());
+                    engine.store().runs().insertStep(step);
+                }
                 openStep = step;
                 openTurnPromptTokens = promptTokens;
                 openTurnUsage = null;
@@ -747,7 +763,7 @@ final class RunExecution {
     }
 
     private Usage partialTurnUsage() {
-        if (openStep == null || openStep.type() != StepType.MESSAGE_CREATION) {
+        if (openStep == null || openStep.type() != StepType.MESSAGE_CREATION || storedFirstStep != null) {
             return Usage.ZERO;
         }
         if (openTurnUsage != null) {
