@@ -4,6 +4,7 @@ import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventStore;
 import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.port.out.RunSubscription;
@@ -19,6 +20,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * The run event bus of one server. Each run known here has an in-memory log of its recent events;
@@ -165,6 +167,124 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
             flush(log, event.isTerminal());
         } else {
             dirty.add(log);
+        }
+    }
+
+    /**
+     * Stores the terminal event, with the run's buffered events, in the transaction of {@code work}
+     * when this bus persists to {@code chatStore}'s event log; readers get it once that committed.
+     */
+    @Override
+    public <T> T publishWith(RunEvent event, ChatStore chatStore, Supplier<T> work) {
+        Require.notNull(event, "event");
+        Require.notNull(chatStore, "chatStore");
+        Require.notNull(work, "work");
+        Require.that(event.isTerminal(), "only a terminal event is published with a transaction");
+        if (chatStore.events() != store) {
+            return InMemoryAdapters.EventBus.super.publishWith(event, chatStore, work);
+        }
+        if (closed) {
+            throw new IllegalStateException("the event bus is closed");
+        }
+        RunLog log;
+        while (true) {
+            log = logFor(event.runId());
+            log.lock.lock();
+            try {
+                if (log.evicted) {
+                    continue;
+                }
+                if (!log.initialized) {
+                    initialize(log);
+                }
+                if (log.terminal) {
+                    throw new IllegalArgumentException("run " + event.runId() + " already ended at seq " + log.lastSeq);
+                }
+                if (event.seq() != log.lastSeq + 1) {
+                    throw new IllegalArgumentException("run " + event.runId() + " expects seq " + (log.lastSeq + 1)
+                            + ", got " + event.seq());
+                }
+            } finally {
+                log.lock.unlock();
+            }
+            break;
+        }
+        // the buffered events leave with the terminal one; taken before the transaction, so that a write of
+        // this run under way on the flusher ends first, and nothing here waits for a lock while it holds the store's
+        List<RunEvent> buffered = takePending(log);
+        List<RunEvent> batch = new ArrayList<>(buffered);
+        batch.add(event);
+        T result;
+        try {
+            result = chatStore.inTransaction(() -> {
+                T value = work.get();
+                appendWithTerminal(event.runId(), batch);
+                return value;
+            });
+        } catch (RuntimeException | Error failure) {
+            if (!buffered.isEmpty()) {
+                log.lock.lock();
+                try {
+                    log.pending.addAll(0, buffered);
+                } finally {
+                    log.lock.unlock();
+                }
+                dirty.add(log);
+            }
+            throw failure;
+        }
+        log.lock.lock();
+        try {
+            log.events.add(event);
+            log.lastSeq = event.seq();
+            log.lastActivity = System.nanoTime();
+            log.terminal = true;
+            log.terminalAt = log.lastActivity;
+            log.version++;
+            log.changed.signalAll();
+        } finally {
+            log.lock.unlock();
+        }
+        return result;
+    }
+
+    /** Takes the run's buffered events out of its log, once no write of them is under way. */
+    private List<RunEvent> takePending(RunLog log) {
+        log.flushLock.lock();
+        try {
+            dirty.remove(log);
+            log.lock.lock();
+            try {
+                List<RunEvent> taken = log.pending;
+                log.pending = new ArrayList<>();
+                return taken;
+            } finally {
+                log.lock.unlock();
+            }
+        } finally {
+            log.flushLock.unlock();
+        }
+    }
+
+    /**
+     * Appends a batch that ends the run's log, inside the caller's transaction; stores the rest when part
+     * of it is already stored. A log another server already ended fails the transaction.
+     */
+    private void appendWithTerminal(RunId runId, List<RunEvent> batch) {
+        try {
+            store.append(batch);
+        } catch (ConflictException conflict) {
+            if (RUN_ENDED.equals(conflict.code())) {
+                throw conflict;
+            }
+            long stored = store.lastSeq(runId);
+            List<RunEvent> rest = new ArrayList<>();
+            for (RunEvent e : batch) {
+                if (e.seq() > stored) {
+                    rest.add(e);
+                }
+            }
+            store.append(rest);
         }
     }
 

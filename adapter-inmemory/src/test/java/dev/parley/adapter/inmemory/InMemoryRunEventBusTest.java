@@ -71,6 +71,24 @@ class InMemoryRunEventBusTest {
     }
 
     @Test
+    void should_run_the_work_and_then_publish_when_the_transaction_belongs_to_another_store_than_its_log() {
+        // given a bus whose log is not the chat store's
+        InMemoryRunEventBus bus = quietBus();
+        ChatStore chatStore = InMemoryAdapters.store();
+        List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a")
+                .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
+        events.subList(0, 2).forEach(bus::publish);
+
+        // when
+        String result = bus.publishWith(events.get(2), chatStore, () -> "worked");
+
+        // then
+        assertThat(result).isEqualTo("worked");
+        assertThat(store.batchSizes()).containsExactly(3);
+        assertThat(store.read(run, 0, 100)).containsExactlyElementsOf(events);
+    }
+
+    @Test
     void should_write_buffered_tokens_once_64_are_waiting() {
         // given
         InMemoryRunEventBus bus = quietBus();

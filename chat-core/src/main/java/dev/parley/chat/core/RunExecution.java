@@ -543,15 +543,22 @@ final class RunExecution {
             BigDecimal cost = engine.cost(run.model(), total);
             Message message = assistantMessage(run, turnText.toString(), List.of(), MessageStatus.COMPLETED, now);
             Run completed = run.completed(now, message.id(), total, cost);
-            boolean won = transaction(() -> {
-                engine.store().messages().append(message);
-                engine.store().runs().updateStep(turn.completed(now, null, turnUsage));
-                if (!engine.store().runs().update(completed, RunStatus.IN_PROGRESS)) {
-                    throw new LostRace();
-                }
-                engine.touchThread(run.threadId(), now);
-                return true;
-            }, false);
+            // done commits with the answer and the completed run: it is never published before they are stored
+            RunEvent done = new RunEvent.Done(completed.id(), seq + 1, completed.threadId(), message.id(), total, cost);
+            boolean won;
+            try {
+                won = engine.bus().publishWith(done, engine.store(), () -> {
+                    engine.store().messages().append(message);
+                    engine.store().runs().updateStep(turn.completed(now, null, turnUsage));
+                    if (!engine.store().runs().update(completed, RunStatus.IN_PROGRESS)) {
+                        throw new LostRace();
+                    }
+                    engine.touchThread(run.threadId(), now);
+                    return true;
+                });
+            } catch (LostRace e) {
+                won = false;
+            }
             if (!won) {
                 endedElsewhere();
                 return;
@@ -559,7 +566,8 @@ final class RunExecution {
             run = completed;
             openStep = null;
             turnText.setLength(0);
-            emitTerminal(s -> new RunEvent.Done(completed.id(), s, completed.threadId(), message.id(), total, cost));
+            seq = done.seq();
+            terminated = true;
         }
     }
 
