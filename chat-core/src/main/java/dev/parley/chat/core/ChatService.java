@@ -795,22 +795,27 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         Require.notBlank(userId, "userId");
         Require.notNull(runId, "runId");
         Require.notNull(timeout, "timeout");
-        Run run = store.runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
-        if (store.threads().find(run.threadId()).filter(t -> t.isOwnedBy(userId)).isEmpty()) {
-            throw NotFoundException.run(runId);
+        // a run executing here for this user is waited for at once; any other is read (and its owner checked) first
+        RunExecution local = executions.get(runId);
+        Run run = null;
+        if (local == null || !userId.equals(local.userId())) {
+            run = store.runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
+            if (store.threads().find(run.threadId()).filter(t -> t.isOwnedBy(userId)).isEmpty()) {
+                throw NotFoundException.run(runId);
+            }
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         long pause = AWAIT_POLL_MIN_NANOS;
         boolean lookAgainFirst = true;
-        while (!run.isTerminal()) {
+        while (run == null || !run.isTerminal()) {
             long remaining = deadline - System.nanoTime();
-            if (remaining <= 0) {
+            if (remaining <= 0 && run != null) {
                 break;
             }
-            RunExecution execution = executions.get(runId);
+            RunExecution execution = run == null ? local : executions.get(runId);
             if (execution != null) {
                 try {
-                    execution.finished().get(remaining, TimeUnit.NANOSECONDS);
+                    execution.finished().get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
                 } catch (TimeoutException | ExecutionException e) {
                     // read the store below either way
                 }

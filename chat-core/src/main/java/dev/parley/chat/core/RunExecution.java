@@ -136,6 +136,11 @@ final class RunExecution {
         }
     }
 
+    /** The user the run executes for (its thread's owner). */
+    String userId() {
+        return userId;
+    }
+
     /** Completes with the run as it ended (terminal, or as last stored when another party ended it). */
     CompletableFuture<Run> finished() {
         return finished;
