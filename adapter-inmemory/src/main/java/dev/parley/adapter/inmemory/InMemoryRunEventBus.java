@@ -135,7 +135,12 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
                     continue;
                 }
                 if (!log.initialized) {
-                    initialize(log);
+                    if (event instanceof RunEvent.RunStarted && event.seq() == 1) {
+                        // a run is started once, and run_started is its first event: its log is empty
+                        initializeEmpty(log);
+                    } else {
+                        initialize(log);
+                    }
                 }
                 if (log.terminal) {
                     throw new IllegalArgumentException("run " + event.runId() + " already ended at seq " + log.lastSeq);
@@ -291,6 +296,15 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
     private RunLog logFor(RunId runId) {
         RunLog log = logs.get(runId);
         return log != null ? log : logs.computeIfAbsent(runId, RunLog::new);
+    }
+
+    /** Starts the log of a run that has published nothing yet, without reading the store. Lock held. */
+    private static void initializeEmpty(RunLog log) {
+        log.firstSeq = 1;
+        log.lastSeq = 0;
+        log.terminal = false;
+        log.terminalAt = System.nanoTime();
+        log.initialized = true;
     }
 
     /** Continues the log where the store ends (a run published before a restart or an eviction). Lock held. */

@@ -89,6 +89,21 @@ class InMemoryRunEventBusTest {
     }
 
     @Test
+    void should_start_the_log_of_a_run_at_its_run_started_without_reading_the_store() {
+        // given
+        InMemoryRunEventBus bus = quietBus();
+        List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a")
+                .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
+
+        // when
+        events.forEach(bus::publish);
+
+        // then
+        assertThat(store.lastSeqReads()).isZero();
+        assertThat(store.read(run, 0, 100)).containsExactlyElementsOf(events);
+    }
+
+    @Test
     void should_write_buffered_tokens_once_64_are_waiting() {
         // given
         InMemoryRunEventBus bus = quietBus();
@@ -451,6 +466,7 @@ class InMemoryRunEventBusTest {
         private int failures;
         private boolean storeThenFail;
         private int reads;
+        private int lastSeqReads;
         private int attempts;
 
         RecordingStore(RunEventStore delegate) {
@@ -477,6 +493,10 @@ class InMemoryRunEventBusTest {
             return attempts;
         }
 
+        synchronized int lastSeqReads() {
+            return lastSeqReads;
+        }
+
         @Override
         public synchronized void append(List<RunEvent> events) {
             attempts++;
@@ -500,6 +520,9 @@ class InMemoryRunEventBusTest {
 
         @Override
         public long lastSeq(RunId runId) {
+            synchronized (this) {
+                lastSeqReads++;
+            }
             return delegate.lastSeq(runId);
         }
     }
