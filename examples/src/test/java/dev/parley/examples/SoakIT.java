@@ -342,8 +342,12 @@ class SoakIT {
                     if (f.type().equals("token")) {
                         tokens.append(f.data().path("content").asText());
                     }
-                    if (f.isTerminal()) {
+                    if (f.type().equals("done")) {
                         ledger.assistant.put(f.data().path("message_id").asText(), "completed:" + tokens);
+                        return null;
+                    }
+                    if (f.isTerminal()) {
+                        degraded("resume: the run ended before the drop with " + f.type(), f);
                         return null;
                     }
                 }
