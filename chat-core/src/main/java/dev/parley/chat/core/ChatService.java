@@ -79,9 +79,11 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>A send stores the user message and a queued run in one transaction and returns; runs of one
- * thread then start one at a time, oldest first, on an executor (virtual threads when the runtime
- * has them), independent of the caller and of any subscriber. Each run publishes its events with
+ * <p>A send stores the user message and a run in one transaction and returns: on a thread with
+ * nothing in progress the run is stored already started (held by this server under its lease, its
+ * first step begun), otherwise queued; runs of one thread execute one at a time, oldest first, on
+ * an executor (virtual threads when the runtime has them), independent of the caller and of any
+ * subscriber. Each run publishes its events with
  * seq 1, 2, 3, ... on the {@link RunEventBus} and ends with exactly one of {@code done},
  * {@code error} or {@code cancelled}. The {@code token} events of each model turn belong to the
  * assistant message stored for that turn: a turn that asks for tools keeps its text on the message
