@@ -27,7 +27,7 @@ public final class InMemoryAdapters {
 
     /**
      * The run event bus of one server over {@code store} (in-memory, or a database shared by several
-     * servers), with default settings: deltas persisted every 50 ms or 64 events, finished runs
+     * servers), with default settings: events persisted every 50 ms or 64 events (a terminal one at once), finished runs
      * evicted from memory after 60 s. Close it on shutdown.
      */
     public static EventBus eventBus(RunEventStore store) {
@@ -67,7 +67,7 @@ public final class InMemoryAdapters {
             this.store = store;
         }
 
-        /** How often buffered token and thinking events are persisted (default 50 ms). */
+        /** How often buffered events are persisted (default 50 ms); a terminal event is persisted at once. */
         public EventBusBuilder flushInterval(Duration interval) {
             Require.that(!interval.isNegative() && !interval.isZero(), "flushInterval must be positive");
             this.flushInterval = interval;

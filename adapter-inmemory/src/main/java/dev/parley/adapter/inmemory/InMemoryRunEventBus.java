@@ -4,6 +4,7 @@ import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventStore;
 import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.port.out.RunSubscription;
@@ -19,14 +20,15 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * The run event bus of one server. Each run known here has an in-memory log of its recent events;
  * publishing appends to it and wakes the run's readers, and each subscription reads the log through
  * its own cursor, so a slow reader never holds up a publisher. Events are persisted to the
- * {@link RunEventStore} in batches: tokens and thinking deltas are buffered until a different event
- * arrives, the buffer holds {@code batchSize} events, or the background flusher runs; a terminal
- * event is stored before {@link #publish} returns. Readers of runs this server does not hold (run
+ * {@link RunEventStore} in batches: events are buffered until the run's terminal event arrives, the
+ * buffer holds {@code batchSize} events, or the background flusher runs (every {@code flushInterval});
+ * a terminal event is stored, with everything buffered before it, before {@link #publish} returns. Readers of runs this server does not hold (run
  * before a restart, evicted, or executing on another server sharing the store) page from the store
  * and poll it until the terminal event; a hint from the store's {@link RunSignals} that the run's
  * events were stored wakes them before the next poll. Finished runs' logs are evicted after a grace
@@ -98,7 +100,7 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
         boolean initialized;
         boolean evicted;
         boolean terminal;
-        /** The last write of this run's events failed: deltas wait for the background flusher. */
+        /** The last write of this run's events failed: full batches wait for the background flusher. */
         boolean storeFailing;
         long firstSeq;
         long lastSeq;
@@ -133,7 +135,12 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
                     continue;
                 }
                 if (!log.initialized) {
-                    initialize(log);
+                    if (event instanceof RunEvent.RunStarted && event.seq() == 1) {
+                        // a run is started once, and run_started is its first event: its log is empty
+                        initializeEmpty(log);
+                    } else {
+                        initialize(log);
+                    }
                 }
                 if (log.terminal) {
                     throw new IllegalArgumentException("run " + event.runId() + " already ended at seq " + log.lastSeq);
@@ -151,9 +158,10 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
                 }
                 log.pending.add(event);
                 log.version++;
-                // while the store fails, a full batch of deltas is left to the background flusher, so that
-                // the run (and its live readers) do not wait out a store timeout at every token
-                flushNow = !isDelta(event) || (log.pending.size() >= batchSize && !log.storeFailing);
+                // only the terminal event waits for the store; the others go with it, with a full batch or with
+                // the flusher's next tick. While the store fails, a full batch is left to the background flusher,
+                // so that the run (and its live readers) do not wait out a store timeout at every token
+                flushNow = event.isTerminal() || (log.pending.size() >= batchSize && !log.storeFailing);
                 log.changed.signalAll();
             } finally {
                 log.lock.unlock();
@@ -167,13 +175,136 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
         }
     }
 
-    private static boolean isDelta(RunEvent event) {
-        return event instanceof RunEvent.Token || event instanceof RunEvent.Thinking;
+    /**
+     * Stores the terminal event, with the run's buffered events, in the transaction of {@code work}
+     * when this bus persists to {@code chatStore}'s event log; readers get it once that committed.
+     */
+    @Override
+    public <T> T publishWith(RunEvent event, ChatStore chatStore, Supplier<T> work) {
+        Require.notNull(event, "event");
+        Require.notNull(chatStore, "chatStore");
+        Require.notNull(work, "work");
+        Require.that(event.isTerminal(), "only a terminal event is published with a transaction");
+        if (chatStore.events() != store) {
+            return InMemoryAdapters.EventBus.super.publishWith(event, chatStore, work);
+        }
+        if (closed) {
+            throw new IllegalStateException("the event bus is closed");
+        }
+        RunLog log;
+        while (true) {
+            log = logFor(event.runId());
+            log.lock.lock();
+            try {
+                if (log.evicted) {
+                    continue;
+                }
+                if (!log.initialized) {
+                    initialize(log);
+                }
+                if (log.terminal) {
+                    throw new IllegalArgumentException("run " + event.runId() + " already ended at seq " + log.lastSeq);
+                }
+                if (event.seq() != log.lastSeq + 1) {
+                    throw new IllegalArgumentException("run " + event.runId() + " expects seq " + (log.lastSeq + 1)
+                            + ", got " + event.seq());
+                }
+            } finally {
+                log.lock.unlock();
+            }
+            break;
+        }
+        // the buffered events leave with the terminal one; taken before the transaction, so that a write of
+        // this run under way on the flusher ends first, and nothing here waits for a lock while it holds the store's
+        List<RunEvent> buffered = takePending(log);
+        List<RunEvent> batch = new ArrayList<>(buffered);
+        batch.add(event);
+        T result;
+        try {
+            result = chatStore.inTransaction(() -> {
+                T value = work.get();
+                appendWithTerminal(event.runId(), batch);
+                return value;
+            });
+        } catch (RuntimeException | Error failure) {
+            if (!buffered.isEmpty()) {
+                log.lock.lock();
+                try {
+                    log.pending.addAll(0, buffered);
+                } finally {
+                    log.lock.unlock();
+                }
+                dirty.add(log);
+            }
+            throw failure;
+        }
+        log.lock.lock();
+        try {
+            log.events.add(event);
+            log.lastSeq = event.seq();
+            log.lastActivity = System.nanoTime();
+            log.terminal = true;
+            log.terminalAt = log.lastActivity;
+            log.version++;
+            log.changed.signalAll();
+        } finally {
+            log.lock.unlock();
+        }
+        return result;
+    }
+
+    /** Takes the run's buffered events out of its log, once no write of them is under way. */
+    private List<RunEvent> takePending(RunLog log) {
+        log.flushLock.lock();
+        try {
+            dirty.remove(log);
+            log.lock.lock();
+            try {
+                List<RunEvent> taken = log.pending;
+                log.pending = new ArrayList<>();
+                return taken;
+            } finally {
+                log.lock.unlock();
+            }
+        } finally {
+            log.flushLock.unlock();
+        }
+    }
+
+    /**
+     * Appends a batch that ends the run's log, inside the caller's transaction; stores the rest when part
+     * of it is already stored. A log another server already ended fails the transaction.
+     */
+    private void appendWithTerminal(RunId runId, List<RunEvent> batch) {
+        try {
+            store.append(batch);
+        } catch (ConflictException conflict) {
+            if (RUN_ENDED.equals(conflict.code())) {
+                throw conflict;
+            }
+            long stored = store.lastSeq(runId);
+            List<RunEvent> rest = new ArrayList<>();
+            for (RunEvent e : batch) {
+                if (e.seq() > stored) {
+                    rest.add(e);
+                }
+            }
+            store.append(rest);
+        }
     }
 
     private RunLog logFor(RunId runId) {
         RunLog log = logs.get(runId);
         return log != null ? log : logs.computeIfAbsent(runId, RunLog::new);
+    }
+
+    /** Starts the log of a run that has published nothing yet, without reading the store. Lock held. */
+    private static void initializeEmpty(RunLog log) {
+        log.firstSeq = 1;
+        log.lastSeq = 0;
+        log.terminal = false;
+        log.terminalAt = System.nanoTime();
+        log.initialized = true;
     }
 
     /** Continues the log where the store ends (a run published before a restart or an eviction). Lock held. */
@@ -295,7 +426,7 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
         }
     }
 
-    /** Background work: persist buffered deltas, then evict logs that are done with. */
+    /** Background work: persist buffered events, then evict logs that are done with. */
     private void tick() {
         try {
             flush();

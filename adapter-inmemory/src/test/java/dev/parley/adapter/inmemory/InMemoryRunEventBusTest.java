@@ -55,7 +55,7 @@ class InMemoryRunEventBusTest {
     }
 
     @Test
-    void should_write_tokens_in_one_batch_with_the_event_that_follows_them() {
+    void should_write_the_events_of_a_run_in_one_batch_with_its_terminal_event() {
         // given
         InMemoryRunEventBus bus = quietBus();
         List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a", "b", "c")
@@ -66,7 +66,40 @@ class InMemoryRunEventBusTest {
         events.forEach(bus::publish);
 
         // then
-        assertThat(store.batchSizes()).containsExactly(1, 4, 2);
+        assertThat(store.batchSizes()).containsExactly(7);
+        assertThat(store.read(run, 0, 100)).containsExactlyElementsOf(events);
+    }
+
+    @Test
+    void should_run_the_work_and_then_publish_when_the_transaction_belongs_to_another_store_than_its_log() {
+        // given a bus whose log is not the chat store's
+        InMemoryRunEventBus bus = quietBus();
+        ChatStore chatStore = InMemoryAdapters.store();
+        List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a")
+                .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
+        events.subList(0, 2).forEach(bus::publish);
+
+        // when
+        String result = bus.publishWith(events.get(2), chatStore, () -> "worked");
+
+        // then
+        assertThat(result).isEqualTo("worked");
+        assertThat(store.batchSizes()).containsExactly(3);
+        assertThat(store.read(run, 0, 100)).containsExactlyElementsOf(events);
+    }
+
+    @Test
+    void should_start_the_log_of_a_run_at_its_run_started_without_reading_the_store() {
+        // given
+        InMemoryRunEventBus bus = quietBus();
+        List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a")
+                .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
+
+        // when
+        events.forEach(bus::publish);
+
+        // then
+        assertThat(store.lastSeqReads()).isZero();
         assertThat(store.read(run, 0, 100)).containsExactlyElementsOf(events);
     }
 
@@ -80,8 +113,8 @@ class InMemoryRunEventBusTest {
         events.forEach(bus::publish);
 
         // then
-        assertThat(store.batchSizes()).containsExactly(1, 64, 64);
-        assertThat(store.lastSeq(run)).isEqualTo(129);
+        assertThat(store.batchSizes()).containsExactly(64, 64);
+        assertThat(store.lastSeq(run)).isEqualTo(128);
         assertThat(bus.lastSeq(run)).isEqualTo(131);
     }
 
@@ -90,18 +123,19 @@ class InMemoryRunEventBusTest {
         // given a store that is down
         InMemoryRunEventBus bus = quietBus();
         store.failNextAppends(Integer.MAX_VALUE);
-        bus.publish(eventsOf(run).started(thread, question).build().get(0));
+        List<RunEvent> events = eventsOf(run).started(thread, question).tokens(words(200)).build();
+        events.subList(0, 64).forEach(bus::publish);
         int attemptsWhileDown = store.attempts();
+        assertThat(attemptsWhileDown).isEqualTo(1);
 
-        // when the run streams several full batches of tokens
-        List<RunEvent> tokens = eventsOf(run).started(thread, question).tokens(words(200)).build().subList(1, 201);
-        tokens.forEach(bus::publish);
+        // when the run streams several more full batches of tokens
+        events.subList(64, 201).forEach(bus::publish);
 
         // then the publishing thread did not try the store again: the background flusher retries
         assertThat(store.attempts()).isEqualTo(attemptsWhileDown);
         assertThat(bus.lastSeq(run)).isEqualTo(201);
 
-        // when the store is back, the next event that is not a delta writes everything, in order
+        // when the store is back, the terminal event writes everything, in order
         store.failNextAppends(0);
         bus.publish(new RunEvent.Cancelled(run, 202, null));
 
@@ -204,6 +238,7 @@ class InMemoryRunEventBusTest {
                 .traceStart(Fixtures.stepId(), new ToolCall("call_1", "slow", "{}"))
                 .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
         events.subList(0, 4).forEach(bus::publish);
+        bus.flush(); // what the background flusher does before it looks for logs to evict
         RunSubscription follower = bus.subscribe(run, 0);
 
         // when
@@ -227,6 +262,8 @@ class InMemoryRunEventBusTest {
         bus.publish(eventsOf(run).started(thread, question).build().get(0));
         bus.publish(new RunEvent.Token(run, 2, "a"));
         bus.flush();
+        assertThat(store.lastSeq(run)).isZero();
+        bus.flush();
 
         // then
         assertThat(store.read(run, 0, 10)).extracting(RunEvent::seq).containsExactly(1L, 2L);
@@ -237,6 +274,7 @@ class InMemoryRunEventBusTest {
         // given
         InMemoryRunEventBus bus = quietBus();
         bus.publish(eventsOf(run).started(thread, question).build().get(0));
+        bus.flush();
         store.failNextAppends(1);
         RunEvent done = new RunEvent.Done(run, 2, thread, Fixtures.messageId(), Usage.ZERO, null);
 
@@ -254,6 +292,7 @@ class InMemoryRunEventBusTest {
 
         // when
         bus.publish(eventsOf(run).started(thread, question).build().get(0));
+        bus.flush();
         bus.publish(new RunEvent.Token(run, 2, "a"));
         bus.publish(new RunEvent.Done(run, 3, thread, Fixtures.messageId(), Usage.ZERO, null));
 
@@ -346,6 +385,7 @@ class InMemoryRunEventBusTest {
         List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a", "b")
                 .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
         writer.publish(events.get(0));
+        writer.flush();
         RunSubscription sub = reader.subscribe(run, 0);
         assertThat(sub.next(Duration.ofSeconds(20))).contains(events.get(0));
         CompletableFuture<List<RunEvent>> rest = CompletableFuture.supplyAsync(() -> {
@@ -368,7 +408,9 @@ class InMemoryRunEventBusTest {
         // given: this server stored the start of a run and buffers two tokens
         InMemoryRunEventBus bus = quietBus();
         List<RunEvent> ours = eventsOf(run).started(thread, question).tokens("a", "b").build();
-        ours.forEach(bus::publish);
+        bus.publish(ours.get(0));
+        bus.flush();
+        ours.subList(1, 3).forEach(bus::publish);
         // and meanwhile another server ended the run in the store (this one's lease had expired)
         store.append(List.of(new RunEvent.Error(run, 2, "interrupted", "The server running this run stopped")));
 
@@ -424,6 +466,7 @@ class InMemoryRunEventBusTest {
         private int failures;
         private boolean storeThenFail;
         private int reads;
+        private int lastSeqReads;
         private int attempts;
 
         RecordingStore(RunEventStore delegate) {
@@ -450,6 +493,10 @@ class InMemoryRunEventBusTest {
             return attempts;
         }
 
+        synchronized int lastSeqReads() {
+            return lastSeqReads;
+        }
+
         @Override
         public synchronized void append(List<RunEvent> events) {
             attempts++;
@@ -473,6 +520,9 @@ class InMemoryRunEventBusTest {
 
         @Override
         public long lastSeq(RunId runId) {
+            synchronized (this) {
+                lastSeqReads++;
+            }
             return delegate.lastSeq(runId);
         }
     }

@@ -21,6 +21,8 @@ import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.SortOrder;
+import dev.parley.chat.model.Step;
+import dev.parley.chat.model.StepId;
 import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.Usage;
@@ -77,9 +79,11 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>A send stores the user message and a queued run in one transaction and returns; runs of one
- * thread then start one at a time, oldest first, on an executor (virtual threads when the runtime
- * has them), independent of the caller and of any subscriber. Each run publishes its events with
+ * <p>A send stores the user message and a run in one transaction and returns: on a thread with
+ * nothing in progress the run is stored already started (held by this server under its lease, its
+ * first step begun), otherwise queued; runs of one thread execute one at a time, oldest first, on
+ * an executor (virtual threads when the runtime has them), independent of the caller and of any
+ * subscriber. Each run publishes its events with
  * seq 1, 2, 3, ... on the {@link RunEventBus} and ends with exactly one of {@code done},
  * {@code error} or {@code cancelled}. The {@code token} events of each model turn belong to the
  * assistant message stored for that turn: a turn that asks for tools keeps its text on the message
@@ -285,13 +289,14 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         if (command.agentId() != null) {
             requireAgent(command.agentId());
         }
-        if (command.threadId() != null) {
+        if (command.threadId() != null && command.ifBusy() == BusyPolicy.INTERRUPT) {
+            // the runs it stops must be the user's; otherwise the thread's lock in the send transaction checks
             owned(command.userId(), command.threadId());
         }
         String fingerprint = command.idempotencyKey() == null ? null : Fingerprints.of(command);
         String scope = command.threadId() == null ? "" : command.threadId().value();
-        SendReceipt receipt = null;
-        for (int attempt = 1; receipt == null; attempt++) {
+        Sent sent = null;
+        for (int attempt = 1; sent == null; attempt++) {
             if (fingerprint != null) {
                 Optional<SendReceipt> replay = replay(command, scope, fingerprint, clock.instant());
                 if (replay.isPresent()) {
@@ -302,7 +307,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 stopActiveRuns(command.threadId());
             }
             try {
-                receipt = store.inTransaction(() -> sendInTransaction(command, scope, fingerprint));
+                sent = store.inTransaction(() -> sendInTransaction(command, scope, fingerprint));
             } catch (StillBusy e) {
                 if (attempt >= SEND_ATTEMPTS) {
                     throw ConflictException.runInProgress(command.threadId());
@@ -314,14 +319,25 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 // a concurrent retry with the same key committed first: the next round replays it
             }
         }
-        if (!receipt.replayed()) {
+        SendReceipt receipt = sent.receipt();
+        if (receipt.replayed()) {
+            return receipt;
+        }
+        if (sent.firstStep() != null) {
+            log.debug("run {} started on thread {}", receipt.run().id(), receipt.thread().id());
+            execute(receipt.run(), receipt.userMessage(), sent.firstStep(), command.userId());
+        } else {
             log.debug("run {} queued on thread {}", receipt.run().id(), receipt.thread().id());
             dispatch(receipt.thread().id());
         }
         return receipt;
     }
 
-    private SendReceipt sendInTransaction(SendMessageCommand command, String scope, String fingerprint) {
+    /** What a send transaction stored: its receipt, and the first step of a run it started (else null). */
+    private record Sent(SendReceipt receipt, Step firstStep) {
+    }
+
+    private Sent sendInTransaction(SendMessageCommand command, String scope, String fingerprint) {
         Instant now = clock.instant();
         String userId = command.userId();
         ChatThread thread;
@@ -329,7 +345,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             if (fingerprint != null) {
                 Optional<SendReceipt> replay = replay(command, scope, fingerprint, now);
                 if (replay.isPresent()) {
-                    return replay.get();
+                    return new Sent(replay.get(), null);
                 }
             }
             Agent agent = agentOrDefault(command.agentId());
@@ -341,12 +357,14 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             if (fingerprint != null) {
                 Optional<SendReceipt> replay = replay(command, scope, fingerprint, now);
                 if (replay.isPresent()) {
-                    return replay.get();
+                    return new Sent(replay.get(), null);
                 }
             }
         }
         Agent agent = requireAgent(command.agentId() != null ? command.agentId() : thread.agentId());
-        if (!store.runs().active(thread.id()).isEmpty()) {
+        // a new thread has no runs; an existing one is locked, so its active runs cannot change until this commits
+        boolean idle = command.threadId() == null || store.runs().active(thread.id()).isEmpty();
+        if (!idle) {
             switch (command.ifBusy()) {
                 case REJECT -> throw ConflictException.runInProgress(thread.id());
                 case INTERRUPT -> throw new StillBusy();
@@ -357,6 +375,18 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 command.content(), MessageStatus.COMPLETED, List.of(), null, command.metadata(), now));
         Run run = Run.queued(RunId.next(ids), thread.id(), agent.id(), modelName(agent), userMessage.id(), now);
         store.runs().insert(run);
+        Step firstStep = null;
+        if (idle) {
+            // nothing to wait for: the run starts here with its first model turn, committed with the message,
+            // so that no further write or read stands between this transaction and the model call
+            Run started = run.started(now);
+            if (!store.runs().start(started, instanceId, now.plus(runLease))) {
+                throw new IllegalStateException("run " + run.id() + " was changed before its insert committed");
+            }
+            run = started;
+            firstStep = Step.messageCreation(StepId.next(ids), run.id(), 1, now);
+            store.runs().insertStep(firstStep);
+        }
         if (fingerprint != null) {
             store.idempotency().insert(new IdempotencyRecord(userId, scope, command.idempotencyKey(), fingerprint, thread.id(),
                     run.id(), now));
@@ -369,7 +399,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             }
         }
         store.threads().update(updated);
-        return new SendReceipt(updated, userMessage, run, false);
+        return new Sent(new SendReceipt(updated, userMessage, run, false), firstStep);
     }
 
     /** The earlier send with this key, or empty; the key with another request is {@code idempotency_key_reused}. */
@@ -493,6 +523,28 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                     .execute(() -> dispatch(threadId, failures + 1));
         } catch (RejectedExecutionException e) {
             log.debug("thread {}: no retry, the service is closed", threadId);
+        }
+    }
+
+    /**
+     * Executes a run that the send transaction started on this server. A send that raced {@link #close()}
+     * ends its run as cancelled, like the runs that were executing when the service closed.
+     */
+    private void execute(Run started, Message userMessage, Step firstStep, String ownerId) {
+        RunExecution execution = new RunExecution(engine, started, agents.get(started.agentId()), ownerId, this::runEnded,
+                userMessage, firstStep);
+        if (executions.putIfAbsent(started.id(), execution) != null) {
+            return;
+        }
+        if (closed) {
+            execution.forceCancel();
+            return;
+        }
+        try {
+            runExecutor.execute(execution::execute);
+        } catch (RejectedExecutionException e) {
+            log.warn("run {} could not be started: the executor refused it", started.id());
+            execution.forceCancel();
         }
     }
 
@@ -745,24 +797,33 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         Require.notBlank(userId, "userId");
         Require.notNull(runId, "runId");
         Require.notNull(timeout, "timeout");
-        Run run = store.runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
-        if (store.threads().find(run.threadId()).filter(t -> t.isOwnedBy(userId)).isEmpty()) {
-            throw NotFoundException.run(runId);
+        // a run executing here for this user is waited for at once; any other is read (and its owner checked) first
+        RunExecution local = executions.get(runId);
+        Run run = null;
+        if (local == null || !userId.equals(local.userId())) {
+            run = store.runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
+            if (store.threads().find(run.threadId()).filter(t -> t.isOwnedBy(userId)).isEmpty()) {
+                throw NotFoundException.run(runId);
+            }
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         long pause = AWAIT_POLL_MIN_NANOS;
-        while (!run.isTerminal()) {
+        boolean lookAgainFirst = true;
+        while (run == null || !run.isTerminal()) {
             long remaining = deadline - System.nanoTime();
-            if (remaining <= 0) {
+            if (remaining <= 0 && run != null) {
                 break;
             }
-            RunExecution execution = executions.get(runId);
+            RunExecution execution = run == null ? local : executions.get(runId);
             if (execution != null) {
                 try {
-                    execution.finished().get(remaining, TimeUnit.NANOSECONDS);
+                    execution.finished().get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
                 } catch (TimeoutException | ExecutionException e) {
                     // read the store below either way
                 }
+            } else if (lookAgainFirst) {
+                // a run executing here may have ended between the read above and the look-up: read before polling
+                lookAgainFirst = false;
             } else {
                 TimeUnit.NANOSECONDS.sleep(Math.min(remaining, pause));
                 pause = Math.min(pause * 2, AWAIT_POLL_MAX_NANOS);

@@ -5,6 +5,7 @@ import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.StepId;
 import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
 import dev.parley.chat.port.out.RunObserver;
 import dev.parley.chat.port.out.RunSubscription;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +65,17 @@ final class ObservedEventBus implements RunEventBus {
         } catch (RuntimeException e) {
             log.warn("run {}: the run observer failed on {}", event.runId(), event.type(), e);
         }
+    }
+
+    @Override
+    public <T> T publishWith(RunEvent event, ChatStore store, Supplier<T> work) {
+        T result = delegate.publishWith(event, store, work);
+        try {
+            observe(event);
+        } catch (RuntimeException e) {
+            log.warn("run {}: the run observer failed on {}", event.runId(), event.type(), e);
+        }
+        return result;
     }
 
     private void observe(RunEvent event) {

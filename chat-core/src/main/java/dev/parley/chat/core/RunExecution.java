@@ -74,6 +74,8 @@ final class RunExecution {
     private final Consumer<RunExecution> onEnd;
     private final Cancellation cancellation = new Cancellation();
     private final CompletableFuture<Run> finished = new CompletableFuture<>();
+    /** The run's user message when the caller had it at hand, else null (read from the store). */
+    private final Message userMessage;
     private final AtomicBoolean ended = new AtomicBoolean();
     /** The run as the store held it, ended by another party: stop without trying to end it here. */
     private volatile Run endedInStore;
@@ -85,6 +87,8 @@ final class RunExecution {
     private boolean terminated;
     private final StringBuilder turnText = new StringBuilder();
     private Step openStep;
+    /** The first model turn's step, stored with the run by its send and not yet begun; else null. */
+    private Step storedFirstStep;
     private long openTurnPromptTokens;
     /** The open turn's usage once the model has answered; until then it is estimated from the streamed text. */
     private Usage openTurnUsage;
@@ -98,18 +102,43 @@ final class RunExecution {
     private boolean modelCallInterruptible;
 
     RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd) {
+        this(engine, run, agent, userId, onEnd, null, null, engine.bus().lastSeq(run.id()));
+    }
+
+    /**
+     * A run started by the send that stored {@code userMessage} and the run's first step (its first
+     * model turn, in progress): it has published nothing yet.
+     */
+    RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd, Message userMessage,
+                 Step firstStep) {
+        this(engine, run, agent, userId, onEnd, Require.notNull(userMessage, "userMessage"),
+                Require.notNull(firstStep, "firstStep"), 0);
+    }
+
+    private RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd, Message userMessage,
+                         Step firstStep, long lastSeq) {
         this.engine = engine;
         this.run = run;
         this.agent = agent;
         this.userId = userId;
         this.onEnd = onEnd;
-        this.seq = engine.bus().lastSeq(run.id());
+        this.userMessage = userMessage;
+        this.seq = lastSeq;
+        // a run that ends before its first turn begins ends this step with it
+        this.storedFirstStep = firstStep;
+        this.openStep = firstStep;
+        this.stepPosition = firstStep == null ? 0 : firstStep.position();
     }
 
     Run run() {
         synchronized (lock) {
             return run;
         }
+    }
+
+    /** The user the run executes for (its thread's owner). */
+    String userId() {
+        return userId;
     }
 
     /** Completes with the run as it ended (terminal, or as last stored when another party ended it). */
@@ -221,8 +250,9 @@ final class RunExecution {
 
     private void toolLoop(Run current) throws InterruptedException {
         cancellation.throwIfCancelled();
-        Message userMessage = engine.store().messages().find(current.userMessageId())
-                .orElseThrow(() -> new IllegalStateException("user message " + current.userMessageId() + " is missing"));
+        Message userMessage = this.userMessage != null ? this.userMessage
+                : engine.store().messages().find(current.userMessageId()).orElseThrow(
+                        () -> new IllegalStateException("user message " + current.userMessageId() + " is missing"));
         emit(s -> new RunEvent.RunStarted(current.id(), s, current.threadId(), userMessage.id(), current.agentId()));
         List<Message> window = HistoryWindow.load(engine.store().messages(), current, userMessage, agent.limits(), engine.ids());
         List<ToolSpec> toolSpecs = agent.tools().stream().map(Tool::spec).toList();
@@ -242,8 +272,13 @@ final class RunExecution {
 
             long promptTokens = TokenEstimate.ofPrompt(conversation);
             Step turn = guarded(() -> {
-                Step step = Step.messageCreation(StepId.next(engine.ids()), current.id(), ++stepPosition, engine.now());
-                engine.store().runs().insertStep(step);
+                Step step = storedFirstStep;
+                if (step != null) {
+                    storedFirstStep = null;
+                } else {
+                    step = Step.messageCreation(StepId.next(engine.ids()), current.id(), ++stepPosition, engine.now());
+                    engine.store().runs().insertStep(step);
+                }
                 openStep = step;
                 openTurnPromptTokens = promptTokens;
                 openTurnUsage = null;
@@ -513,15 +548,22 @@ final class RunExecution {
             BigDecimal cost = engine.cost(run.model(), total);
             Message message = assistantMessage(run, turnText.toString(), List.of(), MessageStatus.COMPLETED, now);
             Run completed = run.completed(now, message.id(), total, cost);
-            boolean won = transaction(() -> {
-                engine.store().messages().append(message);
-                engine.store().runs().updateStep(turn.completed(now, null, turnUsage));
-                if (!engine.store().runs().update(completed, RunStatus.IN_PROGRESS)) {
-                    throw new LostRace();
-                }
-                engine.touchThread(run.threadId(), now);
-                return true;
-            }, false);
+            // done commits with the answer and the completed run: it is never published before they are stored
+            RunEvent done = new RunEvent.Done(completed.id(), seq + 1, completed.threadId(), message.id(), total, cost);
+            boolean won;
+            try {
+                won = engine.bus().publishWith(done, engine.store(), () -> {
+                    engine.store().messages().append(message);
+                    engine.store().runs().updateStep(turn.completed(now, null, turnUsage));
+                    if (!engine.store().runs().update(completed, RunStatus.IN_PROGRESS)) {
+                        throw new LostRace();
+                    }
+                    engine.touchThread(run.threadId(), now);
+                    return true;
+                });
+            } catch (LostRace e) {
+                won = false;
+            }
             if (!won) {
                 endedElsewhere();
                 return;
@@ -529,7 +571,8 @@ final class RunExecution {
             run = completed;
             openStep = null;
             turnText.setLength(0);
-            emitTerminal(s -> new RunEvent.Done(completed.id(), s, completed.threadId(), message.id(), total, cost));
+            seq = done.seq();
+            terminated = true;
         }
     }
 
@@ -733,7 +776,7 @@ final class RunExecution {
     }
 
     private Usage partialTurnUsage() {
-        if (openStep == null || openStep.type() != StepType.MESSAGE_CREATION) {
+        if (openStep == null || openStep.type() != StepType.MESSAGE_CREATION || storedFirstStep != null) {
             return Usage.ZERO;
         }
         if (openTurnUsage != null) {

@@ -3,6 +3,7 @@ package dev.parley.chat.core;
 import static dev.parley.chat.core.ChatHarness.ALICE;
 import static dev.parley.chat.core.ChatHarness.AGENT;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.chat.model.ChatThread;
@@ -11,6 +12,7 @@ import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.Role;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepStatus;
 import dev.parley.chat.model.StepType;
 import dev.parley.chat.port.in.RunOutcome;
@@ -121,7 +123,32 @@ class RunLifecycleTest {
         assertThat(thread.ownerId()).isEqualTo(ALICE);
         assertThat(thread.title()).isEqualTo("Plan a trip to Lisbon");
         assertThat(sent.replayed()).isFalse();
-        assertThat(sent.run().status()).isEqualTo(RunStatus.QUEUED);
+        assertThat(sent.run().status()).isEqualTo(RunStatus.IN_PROGRESS);
+    }
+
+    @Test
+    void should_store_the_run_started_under_a_lease_with_its_first_step_and_the_user_message_when_the_thread_is_idle()
+            throws Exception {
+        // given
+        ScriptedChatModel model = ScriptedChatModel.builder().tokensThenBlock("a").build();
+        chat = ChatHarness.of(model);
+        ChatThread thread = chat.newThread(ALICE);
+
+        // when
+        SendReceipt sent = chat.send(thread.id(), "hello");
+
+        // then: in progress as the send committed it, held by this server under an unexpired lease, its
+        // first model turn under way
+        assertThat(sent.run().status()).isEqualTo(RunStatus.IN_PROGRESS);
+        assertThat(chat.storedRun(sent.run().id()).status()).isEqualTo(RunStatus.IN_PROGRESS);
+        assertThat(chat.store.runs().expiredLeases(chat.clock.instant(), 10)).isEmpty();
+        assertThat(model.awaitBlocked(ChatHarness.WAIT)).isTrue();
+        assertThat(chat.store.runs().steps(sent.run().id())).extracting(Step::type, Step::status)
+                .containsExactly(tuple(StepType.MESSAGE_CREATION, StepStatus.IN_PROGRESS));
+
+        // and the one step ends with the run
+        assertThat(chat.service.cancelActiveRun(ALICE, thread.id()).status()).isEqualTo(RunStatus.CANCELLED);
+        assertThat(chat.store.runs().steps(sent.run().id())).extracting(Step::status).containsExactly(StepStatus.CANCELLED);
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.StepStatus;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
@@ -294,6 +295,67 @@ public abstract class RunEventBusContract extends StoreContractSupport {
 
         // then
         assertThat(store.events().read(run.id(), 0, 1000)).containsExactlyElementsOf(events);
+    }
+
+    @Test
+    void should_store_a_terminal_event_published_with_a_transaction_together_with_its_work() throws Exception {
+        // given a run that published everything but its end
+        Run run = givenRunningRun();
+        List<RunEvent> events = aRunsEvents(run);
+        RunEvent done = events.get(events.size() - 1);
+        publishAll(bus, events.subList(0, events.size() - 1));
+        Future<List<RunEvent>> reader = readInBackground(bus.subscribe(run.id(), 0));
+        Run completed = run.completed(Fixtures.at(100), null, Usage.ZERO, null);
+
+        // when
+        long seqSeenInside = bus.publishWith(done, store, () -> {
+            assertThat(store.runs().update(completed, RunStatus.IN_PROGRESS)).isTrue();
+            return bus.lastSeq(run.id());
+        });
+
+        // then: not published before the transaction ended; stored with the work's changes
+        assertThat(seqSeenInside).isEqualTo(done.seq() - 1);
+        assertThat(store.runs().find(run.id())).contains(completed);
+        assertThat(store.events().read(run.id(), 0, 1000)).containsExactlyElementsOf(events);
+        assertThat(bus.lastSeq(run.id())).isEqualTo(done.seq());
+        assertThat(reader.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)).containsExactlyElementsOf(events);
+    }
+
+    @Test
+    void should_publish_nothing_when_the_work_of_a_terminal_event_fails() throws Exception {
+        // given a run that published everything but its end
+        Run run = givenRunningRun();
+        List<RunEvent> events = aRunsEvents(run);
+        RunEvent done = events.get(events.size() - 1);
+        publishAll(bus, events.subList(0, events.size() - 1));
+        Run completed = run.completed(Fixtures.at(100), null, Usage.ZERO, null);
+
+        // when
+        assertThatThrownBy(() -> bus.publishWith(done, store, () -> {
+            store.runs().update(completed, RunStatus.IN_PROGRESS);
+            throw new IllegalStateException("the work failed");
+        })).isInstanceOf(IllegalStateException.class).hasMessage("the work failed");
+
+        // then: neither the work nor the event took effect; the run can still end
+        assertThat(store.runs().find(run.id())).contains(run);
+        assertThat(bus.lastSeq(run.id())).isEqualTo(done.seq() - 1);
+        assertThat(store.events().read(run.id(), 0, 1000)).extracting(RunEvent::type).doesNotContain(done.type());
+        bus.publish(done);
+        assertThat(store.events().read(run.id(), 0, 1000)).containsExactlyElementsOf(events);
+        try (RunSubscription sub = bus.subscribe(run.id(), 0)) {
+            assertThat(readToEnd(sub)).containsExactlyElementsOf(events);
+        }
+    }
+
+    @Test
+    void should_reject_a_transaction_with_an_event_that_does_not_end_the_run() {
+        // given
+        Run run = givenRunningRun();
+        RunEvent started = aRunsEvents(run).get(0);
+
+        // when / then
+        assertThatThrownBy(() -> bus.publishWith(started, store, () -> null)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(bus.lastSeq(run.id())).isZero();
     }
 
     @Test

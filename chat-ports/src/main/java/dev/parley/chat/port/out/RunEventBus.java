@@ -1,7 +1,9 @@
 package dev.parley.chat.port.out;
 
+import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
+import java.util.function.Supplier;
 
 /**
  * Carries run events from the run engine to every reader, live or late. The bus owns the event
@@ -17,6 +19,25 @@ public interface RunEventBus {
      * durable when this returns.
      */
     void publish(RunEvent event);
+
+    /**
+     * Publishes the run's terminal {@code event} together with {@code work}: runs {@code work} in a
+     * transaction of {@code store} and returns its result. A bus that persists to {@code store.events()}
+     * stores the event, with every event of the run it still buffers, in that same transaction, so that
+     * the run's last changes and its terminal event commit together (one commit instead of two); readers
+     * get the event once it committed. When {@code work} (or the transaction) fails, nothing is
+     * published and the failure is rethrown. The seq rules of {@link #publish} apply; once this
+     * returns, the event is durable.
+     *
+     * <p>The default runs the transaction and then {@link #publish}es the event.
+     */
+    default <T> T publishWith(RunEvent event, ChatStore store, Supplier<T> work) {
+        Require.notNull(event, "event");
+        Require.that(event.isTerminal(), "only a terminal event is published with a transaction");
+        T result = store.inTransaction(work);
+        publish(event);
+        return result;
+    }
 
     /** The highest published seq of the run, or 0. */
     long lastSeq(RunId runId);
