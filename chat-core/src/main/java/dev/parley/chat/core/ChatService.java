@@ -147,6 +147,8 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     private final ConcurrentMap<RunId, RunExecution> executions = new ConcurrentHashMap<>();
     private volatile boolean closed;
     private volatile boolean storeWasUnavailable;
+    /** The reaper leaves expired leases alone until then (after the store was unavailable to it). */
+    private volatile Instant reapNotBefore = Instant.MIN;
 
     private ChatService(Builder b) {
         this.store = Require.notNull(b.store, "store");
@@ -690,7 +692,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
      */
     private void renewLeases() {
         for (RunExecution execution : executions.values()) {
-            if (execution.isTerminated()) {
+            if (execution.isTerminated() && !execution.isStoringEnd()) {
                 continue;
             }
             RunId runId = execution.run().id();
@@ -710,7 +712,10 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     /**
      * One pass of the reaper: ends the runs whose lease expired and starts the next run of their
      * threads, then starts queued runs that waited a whole interval on a thread with nothing in
-     * progress (the server that queued them stopped, or could not start them).
+     * progress (the server that queued them stopped, or could not start them). Runs of this server
+     * are never ended here, also while they wait to store their end. When the store was unreachable,
+     * expired leases are left alone for one more lease after it answers again: their servers could
+     * not renew them meanwhile either.
      */
     private void reapAndRecover() {
         if (closed) {
@@ -718,15 +723,21 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         }
         try {
             Instant now = clock.instant();
-            for (ThreadId threadId : reaper.reapExpired(now, executions::containsKey)) {
-                dispatch(threadId);
+            if (storeWasUnavailable) {
+                store.ping();
+                storeWasUnavailable = false;
+                // no server could renew its leases meanwhile: give the live ones a lease to do so and to store the
+                // ends of their runs that ended during the outage, before taking their expired leases for death
+                reapNotBefore = now.plus(runLease);
+                log.info("the store answers again; the reaper ends expired runs again after {} ms", runLease.toMillis());
+            }
+            if (!now.isBefore(reapNotBefore)) {
+                for (ThreadId threadId : reaper.reapExpired(now, executions::containsKey)) {
+                    dispatch(threadId);
+                }
             }
             for (ThreadId threadId : reaper.threadsWithWaitingRuns(now.minus(reaperInterval))) {
                 dispatch(threadId);
-            }
-            if (storeWasUnavailable) {
-                storeWasUnavailable = false;
-                log.info("the store answers again; the reaper goes on");
             }
         } catch (StorageUnavailableException e) {
             if (!storeWasUnavailable) {
