@@ -524,14 +524,13 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         if (target == null) {
             throw ConflictException.noActiveRun("thread " + threadId);
         }
-        return cancel(target.id());
+        return cancel(target.id(), target);
     }
 
     @Override
     public Run cancelRun(String userId, ThreadId threadId, RunId runId) {
         owned(userId, threadId);
-        runOn(threadId, runId);
-        return cancel(runId);
+        return cancel(runId, runOn(threadId, runId));
     }
 
     /**
@@ -540,8 +539,13 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
      * {@code cancelTimeout}, then it is ended regardless). Ended already: {@code no_active_run}.
      */
     private Run cancel(RunId runId) {
+        return cancel(runId, null);
+    }
+
+    /** See {@link #cancel(RunId)}; {@code known} is the run as just read, or null. */
+    private Run cancel(RunId runId, Run known) {
         for (int attempt = 0; attempt < STATE_ATTEMPTS; attempt++) {
-            Run run = store.runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
+            Run run = attempt == 0 && known != null ? known : store.runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
             if (run.isTerminal()) {
                 throw ConflictException.noActiveRun("run " + runId);
             }
@@ -666,14 +670,18 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         }
     }
 
-    /** A hint from the store: if the run executes here, look at it now (off the hint's thread). */
+    /**
+     * A hint from the store: if the run executes here, look at it now, off the hint's thread and off
+     * the watchdog's (where a pass of the reaper or of the lease renewals may be waiting for the store):
+     * a cancel sent to another server waits for this.
+     */
     private void runChangedSomewhere(RunId runId) {
         RunExecution execution = executions.get(runId);
         if (execution == null || execution.isTerminated() || closed) {
             return;
         }
         try {
-            watchdog.execute(() -> {
+            toolExecutor.execute(() -> {
                 try {
                     stopIfEndedElsewhere(execution);
                 } catch (RuntimeException e) {
