@@ -97,6 +97,9 @@ import org.slf4j.LoggerFactory;
  * hint at once (or from its periodic check). Every server runs a reaper ({@link Builder#reaperInterval})
  * that ends the runs whose lease expired (their server stopped) as {@code failed} with code
  * {@code interrupted}, keeping their streamed text, and starts queued runs that no server started.
+ * A run that ends while the store cannot be reached publishes its end at once and stays its
+ * server's (leased, never reaped there) until that end is stored, with its partial text, once the
+ * store answers again.
  *
  * <p>Thread-safe. {@link #close()} stops starting runs and cancels the runs executing here; runs
  * still queued stay queued in the store (another server sharing it starts them).
