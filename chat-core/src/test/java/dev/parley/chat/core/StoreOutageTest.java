@@ -9,15 +9,21 @@ import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.Message;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunCancelledException;
 import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.port.in.RunOutcome;
+import dev.parley.chat.port.out.ChatModel;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -113,5 +119,52 @@ class StoreOutageTest {
         assertThat(outcome.run().status()).isEqualTo(RunStatus.FAILED);
         assertThat(outcome.run().error().code()).isEqualTo("interrupted");
         assertThat(outcome.responseText()).isEqualTo("Half");
+    }
+
+    @Test
+    void should_store_a_cancel_that_the_store_could_not_take_once_it_is_back_keeping_the_partial_text() throws Exception {
+        // given a run streaming on a server, whose model stops the database as the run is cancelled
+        TestClock clock = new TestClock(Instant.parse("2026-01-05T10:00:00Z"));
+        ChatModel model = (request, listener, cancellation) -> {
+            listener.onToken("Half");
+            CountDownLatch cancelled = new CountDownLatch(1);
+            cancellation.onCancel(cancelled::countDown);
+            while (true) {
+                try {
+                    cancelled.await();
+                    break;
+                } catch (InterruptedException e) {
+                    // the run's cancel interrupts the model call too; wait for the cancel itself
+                }
+            }
+            outage.stop();
+            throw new RunCancelledException();
+        };
+        ChatHarness chat = ChatHarness.custom(outage.store(), model, List.of(ChatHarness.agent(null)),
+                b -> b.clock(clock).runLease(LEASE).reaperInterval(Duration.ofMillis(20)).endedElsewhereCheck(Duration.ZERO)
+                        .cancelTimeout(Duration.ofMinutes(5)));
+        servers.add(chat);
+        ChatThread thread = chat.newThread(ALICE);
+        RunId runId = chat.send(thread.id(), "question").run().id();
+        ChatHarness.eventually("the run streamed", () -> chat.bus.lastSeq(runId) == 2);
+
+        // when it is cancelled
+        CompletableFuture<Run> cancel = CompletableFuture.supplyAsync(() -> chat.service.cancelRun(ALICE, thread.id(), runId));
+
+        // then its stream ends with cancelled, while the database still holds the run in progress and the cancel waits
+        List<RunEvent> streamed = chat.events(runId);
+        assertThat(Events.types(streamed)).containsExactly("run_started", "token", "cancelled");
+        assertThat(outage.database().runs().find(runId).orElseThrow().status()).isEqualTo(RunStatus.IN_PROGRESS);
+        assertThat(cancel).isNotDone();
+
+        // when the database is back
+        outage.start();
+
+        // then the cancel is stored with the partial text, and answered
+        assertThat(cancel.get(WAIT.toMillis(), TimeUnit.MILLISECONDS).status()).isEqualTo(RunStatus.CANCELLED);
+        List<Message> history = chat.history(thread.id());
+        assertThat(history).extracting(Message::text).containsExactly("question", "Half");
+        assertThat(history.get(1).status()).isEqualTo(MessageStatus.INCOMPLETE);
+        assertThat(outage.database().runs().find(runId).orElseThrow().assistantMessageId()).isEqualTo(history.get(1).id());
     }
 }
