@@ -101,6 +101,9 @@ import org.slf4j.LoggerFactory;
  * hint at once (or from its periodic check). Every server runs a reaper ({@link Builder#reaperInterval})
  * that ends the runs whose lease expired (their server stopped) as {@code failed} with code
  * {@code interrupted}, keeping their streamed text, and starts queued runs that no server started.
+ * A run that ends while the store cannot be reached publishes its end at once and stays its
+ * server's (leased, never reaped there) until that end is stored, with its partial text, once the
+ * store answers again.
  *
  * <p>Thread-safe. {@link #close()} stops starting runs and cancels the runs executing here; runs
  * still queued stay queued in the store (another server sharing it starts them).
@@ -151,6 +154,8 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     private final ConcurrentMap<RunId, RunExecution> executions = new ConcurrentHashMap<>();
     private volatile boolean closed;
     private volatile boolean storeWasUnavailable;
+    /** The reaper leaves expired leases alone until then (after the store was unavailable to it). */
+    private volatile Instant reapNotBefore = Instant.MIN;
 
     private ChatService(Builder b) {
         this.store = Require.notNull(b.store, "store");
@@ -574,14 +579,13 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         if (target == null) {
             throw ConflictException.noActiveRun("thread " + threadId);
         }
-        return cancel(target.id());
+        return cancel(target.id(), target);
     }
 
     @Override
     public Run cancelRun(String userId, ThreadId threadId, RunId runId) {
         owned(userId, threadId);
-        runOn(threadId, runId);
-        return cancel(runId);
+        return cancel(runId, runOn(threadId, runId));
     }
 
     /**
@@ -590,8 +594,13 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
      * {@code cancelTimeout}, then it is ended regardless). Ended already: {@code no_active_run}.
      */
     private Run cancel(RunId runId) {
+        return cancel(runId, null);
+    }
+
+    /** See {@link #cancel(RunId)}; {@code known} is the run as just read, or null. */
+    private Run cancel(RunId runId, Run known) {
         for (int attempt = 0; attempt < STATE_ATTEMPTS; attempt++) {
-            Run run = store.runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
+            Run run = attempt == 0 && known != null ? known : store.runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
             if (run.isTerminal()) {
                 throw ConflictException.noActiveRun("run " + runId);
             }
@@ -716,14 +725,18 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         }
     }
 
-    /** A hint from the store: if the run executes here, look at it now (off the hint's thread). */
+    /**
+     * A hint from the store: if the run executes here, look at it now, off the hint's thread and off
+     * the watchdog's (where a pass of the reaper or of the lease renewals may be waiting for the store):
+     * a cancel sent to another server waits for this.
+     */
     private void runChangedSomewhere(RunId runId) {
         RunExecution execution = executions.get(runId);
         if (execution == null || execution.isTerminated() || closed) {
             return;
         }
         try {
-            watchdog.execute(() -> {
+            toolExecutor.execute(() -> {
                 try {
                     stopIfEndedElsewhere(execution);
                 } catch (RuntimeException e) {
@@ -742,7 +755,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
      */
     private void renewLeases() {
         for (RunExecution execution : executions.values()) {
-            if (execution.isTerminated()) {
+            if (execution.isTerminated() && !execution.isStoringEnd()) {
                 continue;
             }
             RunId runId = execution.run().id();
@@ -762,7 +775,10 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     /**
      * One pass of the reaper: ends the runs whose lease expired and starts the next run of their
      * threads, then starts queued runs that waited a whole interval on a thread with nothing in
-     * progress (the server that queued them stopped, or could not start them).
+     * progress (the server that queued them stopped, or could not start them). Runs of this server
+     * are never ended here, also while they wait to store their end. When the store was unreachable,
+     * expired leases are left alone for one more lease after it answers again: their servers could
+     * not renew them meanwhile either.
      */
     private void reapAndRecover() {
         if (closed) {
@@ -770,15 +786,21 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         }
         try {
             Instant now = clock.instant();
-            for (ThreadId threadId : reaper.reapExpired(now, executions::containsKey)) {
-                dispatch(threadId);
+            if (storeWasUnavailable) {
+                store.ping();
+                storeWasUnavailable = false;
+                // no server could renew its leases meanwhile: give the live ones a lease to do so and to store the
+                // ends of their runs that ended during the outage, before taking their expired leases for death
+                reapNotBefore = now.plus(runLease);
+                log.info("the store answers again; the reaper ends expired runs again after {} ms", runLease.toMillis());
+            }
+            if (!now.isBefore(reapNotBefore)) {
+                for (ThreadId threadId : reaper.reapExpired(now, executions::containsKey)) {
+                    dispatch(threadId);
+                }
             }
             for (ThreadId threadId : reaper.threadsWithWaitingRuns(now.minus(reaperInterval))) {
                 dispatch(threadId);
-            }
-            if (storeWasUnavailable) {
-                storeWasUnavailable = false;
-                log.info("the store answers again; the reaper goes on");
             }
         } catch (StorageUnavailableException e) {
             if (!storeWasUnavailable) {

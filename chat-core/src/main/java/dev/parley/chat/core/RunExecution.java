@@ -11,6 +11,7 @@ import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunCancelledException;
 import dev.parley.chat.model.RunError;
 import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepId;
@@ -37,6 +38,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -67,6 +69,11 @@ final class RunExecution {
     static final String TOOL_FAILED = "the tool failed";
     static final String MODEL_TIMEOUT = "model_timeout";
     static final int MAX_ERROR_MESSAGE_CODE_POINTS = 300;
+    /** Backoff of the attempts to store a run's end while the store cannot be reached. */
+    static final long STORE_END_RETRY_FIRST_MILLIS = 50;
+    static final long STORE_END_RETRY_MAX_MILLIS = 2_000;
+    /** How long the end waits for the run's buffered events to be stored once the store answers again. */
+    static final Duration STORE_END_LOG_WAIT = Duration.ofSeconds(5);
 
     private final Engine engine;
     private final Agent agent;
@@ -77,6 +84,8 @@ final class RunExecution {
     /** The run's user message when the caller had it at hand, else null (read from the store). */
     private final Message userMessage;
     private final AtomicBoolean ended = new AtomicBoolean();
+    /** The run's end is published but not stored yet: {@link #end} waits for it. */
+    private volatile boolean endToStore;
     /** The run as the store held it, ended by another party: stop without trying to end it here. */
     private volatile Run endedInStore;
 
@@ -593,20 +602,30 @@ final class RunExecution {
             Step stepEnd = step == null ? null : step.cancelled(now, step.type() == StepType.MESSAGE_CREATION ? partialTurnUsage() : Usage.ZERO);
             Optional<MessageId> partial;
             Run cancelled;
+            Holder<Run> ended = new Holder<>();
+            Supplier<Optional<MessageId>> write = () -> {
+                Optional<MessageId> kept = storeLeftovers(now, "cancelled", stepEnd);
+                Run c = run.cancelled(now, kept.orElse(null), total, cost);
+                if (!engine.store().runs().update(c, run.status())) {
+                    throw new LostRace();
+                }
+                engine.touchThread(run.threadId(), now);
+                ended.value = c;
+                return kept;
+            };
             try {
-                Holder<Run> ended = new Holder<>();
-                partial = transaction(() -> {
-                    Optional<MessageId> kept = storeLeftovers(now, "cancelled", stepEnd);
-                    Run c = run.cancelled(now, kept.orElse(null), total, cost);
-                    if (!engine.store().runs().update(c, run.status())) {
-                        throw new LostRace();
-                    }
-                    engine.touchThread(run.threadId(), now);
-                    ended.value = c;
-                    return kept;
-                }, null);
+                partial = transaction(write, null);
                 cancelled = ended.value;
             } catch (RuntimeException e) {
+                if (storeUnreachable(e)) {
+                    log.warn("run {}: the store is unavailable; its cancellation is stored once it answers again", run.id());
+                    emitTerminal(s -> new RunEvent.Cancelled(run.id(), s, null));
+                    storeEndLater(storedBy(write, ended), () -> {
+                        Run c = run.cancelled(now, null, total, cost);
+                        return engine.store().runs().update(c, run.status()) ? c : null;
+                    });
+                    return;
+                }
                 log.error("run {}: could not store its cancellation with its partial answer", run.id(), e);
                 try {
                     Run c = run.cancelled(now, null, total, cost);
@@ -648,20 +667,29 @@ final class RunExecution {
                     : step.failed(now, code, step.type() == StepType.MESSAGE_CREATION ? partialTurnUsage() : Usage.ZERO);
             Optional<MessageId> partial = null;
             Holder<Run> ended = new Holder<>();
+            Supplier<Optional<MessageId>> write = () -> {
+                Optional<MessageId> kept = storeLeftovers(now, code, stepEnd);
+                Run f = run.failed(now, error, kept.orElse(null), total, cost);
+                if (!engine.store().runs().update(f, run.status())) {
+                    throw new LostRace();
+                }
+                engine.touchThread(run.threadId(), now);
+                ended.value = f;
+                return kept;
+            };
+            boolean storeLater = false;
             try {
-                partial = transaction(() -> {
-                    Optional<MessageId> kept = storeLeftovers(now, code, stepEnd);
-                    Run f = run.failed(now, error, kept.orElse(null), total, cost);
-                    if (!engine.store().runs().update(f, run.status())) {
-                        throw new LostRace();
-                    }
-                    engine.touchThread(run.threadId(), now);
-                    ended.value = f;
-                    return kept;
-                }, null);
+                partial = transaction(write, null);
             } catch (RuntimeException e) {
-                log.error("run {}: could not store its failure ({}) with its partial answer", run.id(), code, e);
-                partial = recordFailureOnly(now, error, total, cost, ended);
+                if (storeUnreachable(e)) {
+                    log.warn("run {}: the store is unavailable; its failure ({}) is stored once it answers again", run.id(), code);
+                    storeLater = true;
+                    ended.value = null;
+                    partial = Optional.empty();
+                } else {
+                    log.error("run {}: could not store its failure ({}) with its partial answer", run.id(), code, e);
+                    partial = recordFailureOnly(now, error, total, cost, ended);
+                }
             }
             if (partial == null) {
                 endedElsewhere();
@@ -676,6 +704,12 @@ final class RunExecution {
                 emitQuietly(s -> new RunEvent.TraceEnd(run.id(), s, stepEnd.id(), StepStatus.FAILED, null, code, stepEnd.latencyMs()));
             }
             emitTerminal(s -> new RunEvent.Error(run.id(), s, code, message));
+            if (storeLater) {
+                storeEndLater(storedBy(write, ended), () -> {
+                    Holder<Run> failed = new Holder<>();
+                    return recordFailureOnly(now, error, total, cost, failed) == null ? null : failed.value;
+                });
+            }
         }
     }
 
@@ -785,7 +819,6 @@ final class RunExecution {
         return Usage.estimated(openTurnPromptTokens, TokenEstimate.ofChars(turnText.length()));
     }
 
-    /** Signals waiters and the service once; the service then starts the thread's next run. */
     /** For an execution that never ran (another party started or ended the run first): releases its waiters. */
     void abandon() {
         if (ended.compareAndSet(false, true)) {
@@ -794,9 +827,165 @@ final class RunExecution {
     }
 
     private void end() {
+        if (endToStore) {
+            return; // ended by storeEndLater, once the end is stored
+        }
         if (ended.compareAndSet(false, true)) {
             finished.complete(run());
             onEnd.accept(this);
+        }
+    }
+
+    /** True while the run's end, published already, waits for the store to answer again to be stored. */
+    boolean isStoringEnd() {
+        return endToStore;
+    }
+
+    /**
+     * True when {@code failure} means the store cannot be reached (it does not answer a ping either),
+     * as opposed to a store that answers but refuses this write.
+     */
+    private boolean storeUnreachable(RuntimeException failure) {
+        if (!(failure instanceof StorageUnavailableException)) {
+            return false;
+        }
+        try {
+            engine.store().ping();
+            return false;
+        } catch (RuntimeException e) {
+            return true;
+        }
+    }
+
+    /** {@code write} in a transaction: the run as it stored it, or null when another party ended the run first. */
+    private Supplier<Run> storedBy(Supplier<Optional<MessageId>> write, Holder<Run> ended) {
+        return () -> {
+            ended.value = null;
+            Optional<MessageId> kept = transaction(write, null);
+            return kept == null ? null : ended.value;
+        };
+    }
+
+    /**
+     * Stores the end of a run that ended while the store could not be reached: its terminal event is
+     * published already (the event bus stores it once it can), and its status with its partial text
+     * is stored once the store answers again, after the events before it, retried with backoff.
+     * Until then the run stays this server's: its lease is renewed whenever the store answers and
+     * the reaper here leaves it alone, so that it ends as its stream said instead of as interrupted,
+     * and its waiters and the thread's next run wait for it. A store that answers but refuses
+     * {@code write} gets {@code fallback} (the status alone). Both return the run as stored, or null
+     * when another party ended it first. Called under the lock, once the run is terminated.
+     */
+    private void storeEndLater(Supplier<Run> write, Supplier<Run> fallback) {
+        endToStore = true;
+        long terminalSeq = engine.bus().lastSeq(run.id());
+        new EndStorer(write, fallback, terminalSeq).schedule(STORE_END_RETRY_FIRST_MILLIS);
+    }
+
+    /** Retries storing a run's end; see {@link #storeEndLater}. */
+    private final class EndStorer implements Runnable {
+        private final Supplier<Run> write;
+        private final Supplier<Run> fallback;
+        private final long terminalSeq;
+        private final RunId runId = run.id();
+        private long delayMillis = STORE_END_RETRY_FIRST_MILLIS;
+        private int attempts;
+        /** Writes that failed in a row while the store answered pings. */
+        private int refusals;
+        /** When the store first answered again ({@link System#nanoTime()}), or 0. */
+        private long answeredSince;
+
+        EndStorer(Supplier<Run> write, Supplier<Run> fallback, long terminalSeq) {
+            this.write = write;
+            this.fallback = fallback;
+            this.terminalSeq = terminalSeq;
+        }
+
+        /** Runs the next attempt after {@code millis}, off the timer's thread (an attempt may wait for the store). */
+        void schedule(long millis) {
+            try {
+                engine.timers().schedule(() -> {
+                    try {
+                        engine.toolExecutor().execute(this);
+                    } catch (RejectedExecutionException e) {
+                        giveUp();
+                    }
+                }, millis, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                giveUp();
+            }
+        }
+
+        @Override
+        public void run() {
+            attempts++;
+            Run stored;
+            try {
+                if (engine.store().events().lastSeq(runId) < terminalSeq) {
+                    // the store answers: the run's buffered events go first, so that its log ends before its status
+                    // does (the event bus writes them on its own within moments); a log that stays short is not
+                    // waited for longer than STORE_END_LOG_WAIT
+                    long now = System.nanoTime();
+                    if (answeredSince == 0) {
+                        answeredSince = now;
+                    }
+                    if (now - answeredSince < STORE_END_LOG_WAIT.toNanos()) {
+                        schedule(STORE_END_RETRY_FIRST_MILLIS);
+                        return;
+                    }
+                    log.warn("run {}: its events up to seq {} are not stored; storing its end anyway", runId, terminalSeq);
+                }
+                stored = write.get();
+            } catch (RuntimeException e) {
+                if (storeUnreachable(e)) {
+                    answeredSince = 0;
+                    refusals = 0;
+                    long next = delayMillis;
+                    delayMillis = Math.min(STORE_END_RETRY_MAX_MILLIS, delayMillis * 2);
+                    schedule(next);
+                    return;
+                }
+                if (e instanceof StorageUnavailableException && ++refusals < 2) {
+                    // the store may have come back between the write and the ping: once more before giving up the partial text
+                    schedule(STORE_END_RETRY_FIRST_MILLIS);
+                    return;
+                }
+                log.error("run {}: could not store its end with its partial answer", runId, e);
+                try {
+                    stored = fallback.get();
+                } catch (RuntimeException again) {
+                    log.error("run {}: could not store its end", runId, again);
+                    giveUp();
+                    return;
+                }
+            }
+            if (stored != null) {
+                log.info("run {}: its end ({}) is stored, after {} attempts", runId, stored.status().wireName(), attempts);
+            }
+            done(stored);
+        }
+
+        /** The end cannot be stored (the service closed, or the store refuses it): the run is left to a reaper. */
+        private void giveUp() {
+            log.warn("run {}: its end was not stored; the reaper will end it once its lease expires", runId);
+            done(null);
+        }
+
+        private void done(Run stored) {
+            synchronized (lock) {
+                if (stored != null) {
+                    run = stored;
+                    leftoversStored();
+                } else {
+                    try {
+                        engine.store().runs().find(runId).filter(Run::isTerminal).ifPresent(r -> run = r);
+                    } catch (RuntimeException e) {
+                        log.debug("run {}: could not read its status", runId, e);
+                    }
+                }
+            }
+            endToStore = false;
+            end();
         }
     }
 

@@ -1,0 +1,82 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.StorageUnavailableException;
+import dev.parley.chat.port.out.ChatStore;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A store whose database can be stopped and started: while it is down, every call (reads, writes,
+ * transactions, pings) throws StorageUnavailableException, as a store whose database went away does.
+ * Counts the calls by method name.
+ */
+final class OutageStore {
+    /** Which store a service is given: the one that goes down, or the database underneath. */
+    enum Target { THROUGH_OUTAGE, DATABASE }
+
+    private final ChatStore delegate;
+    private final ChatStore store;
+    private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private volatile boolean down;
+
+    OutageStore(ChatStore delegate) {
+        this.delegate = delegate;
+        this.store = proxy(ChatStore.class, delegate);
+    }
+
+    /** The store to give the service. */
+    ChatStore store() {
+        return store;
+    }
+
+    /** The store underneath, which answers whatever happens. */
+    ChatStore database() {
+        return delegate;
+    }
+
+    void stop() {
+        down = true;
+    }
+
+    void start() {
+        down = false;
+    }
+
+    /** How many times a method of that name was called on the store or one of its parts. */
+    int calls(String method) {
+        return calls.computeIfAbsent(method, m -> new AtomicInteger()).get();
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T proxy(Class<T> type, T target) {
+        return (T) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (p, method, args) -> {
+            if (method.getDeclaringClass() == Object.class) {
+                return invoke(method, target, args);
+            }
+            if (method.getName().equals("signals")) {
+                return invoke(method, target, args);
+            }
+            Class<?> returned = method.getReturnType();
+            if (returned.isInterface() && returned.getPackageName().equals(ChatStore.class.getPackageName())) {
+                return proxy((Class<Object>) returned, invoke(method, target, args)); // a part of the store
+            }
+            calls.computeIfAbsent(method.getName(), m -> new AtomicInteger()).incrementAndGet();
+            if (down) {
+                throw new StorageUnavailableException("connection refused", null);
+            }
+            return invoke(method, target, args);
+        });
+    }
+
+    private static Object invoke(Method method, Object target, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+}
