@@ -14,7 +14,7 @@ import java.util.Optional;
  * {@code id: <seq>\nevent: <type>\ndata: <json>\n\n} (the events already waiting are written together
  * and flushed once), and {@code event: heartbeat\ndata: {"type":"heartbeat"}\n\n}
  * (no id) after each idle interval. Ends right after the terminal event. The subscription is read in
- * the request's own thread, so a slow client only ever holds up itself.
+ * the stream's own thread (see {@code Api.stream}), so a slow client only ever holds up itself.
  */
 final class SseStream {
     private static final byte[] HEARTBEAT = ("event: heartbeat\ndata: " + Json.write(Wire.heartbeat()) + "\n\n")
@@ -36,8 +36,10 @@ final class SseStream {
     /**
      * Streams {@code subscription} to the response until its terminal event or until the client goes
      * away; always closes the subscription (which applies its disconnect policy when the run is not over).
+     *
+     * @return false when the client went away (a write failed), true otherwise
      */
-    static void pump(HttpServletResponse res, RunSubscription subscription, Duration heartbeat) throws InterruptedException {
+    static boolean pump(HttpServletResponse res, RunSubscription subscription, Duration heartbeat) throws InterruptedException {
         try (subscription) {
             res.setStatus(200);
             res.setContentType("text/event-stream;charset=utf-8");
@@ -49,10 +51,10 @@ final class SseStream {
                 Optional<RunEvent> next = subscription.next(heartbeat);
                 if (next.isPresent()) {
                     if (writeReady(out, subscription, next.get())) {
-                        return;
+                        return true;
                     }
                 } else if (subscription.isFinished()) {
-                    return;
+                    return true;
                 } else {
                     out.write(HEARTBEAT);
                     out.flush();
@@ -60,6 +62,7 @@ final class SseStream {
             }
         } catch (IOException clientGone) {
             // the client disconnected; closing the subscription above decides whether the run goes on
+            return false;
         }
     }
 
