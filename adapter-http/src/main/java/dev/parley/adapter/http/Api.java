@@ -501,35 +501,34 @@ final class Api {
     private void stream(Call call, RunSubscription subscription) {
         Context ctx = call.ctx();
         ctx.future(() -> {
-            CompletableFuture<Void> ended = new CompletableFuture<>();
             try {
                 AsyncContext async = ctx.req().getAsyncContext();
                 async.setTimeout(0); // a stream lasts as long as its run; heartbeats keep it alive
-                streamThreads.newThread(() -> pump(call, subscription, async, ended)).start();
+                streamThreads.newThread(() -> pump(call, subscription, async)).start();
             } catch (RuntimeException | Error e) {
                 subscription.close();
                 throw e;
             }
-            return ended;
+            // never completed: the pump ends the request itself (see pump), Javalin has nothing left to write
+            return new CompletableFuture<Void>();
         });
     }
 
     /**
-     * Pumps one stream on its own thread. A stream that ends normally completes {@code ended}, and
-     * Javalin finishes the request as for any handler. A client that went away leaves Jetty to fail
-     * and recycle the request: Javalin's completion is not run on it then, the async context is
-     * only completed here in case Jetty has not done so yet.
+     * Pumps one stream on its own thread, then completes the request's async context itself rather
+     * than through Javalin's future: when the client went away or the server is stopping, Jetty may
+     * have failed and recycled the request already, and Javalin's completion would then run its
+     * error handling on a dead response.
      */
-    private void pump(Call call, RunSubscription subscription, AsyncContext async, CompletableFuture<Void> ended) {
+    private void pump(Call call, RunSubscription subscription, AsyncContext async) {
         Thread self = Thread.currentThread();
         pumping.add(self);
         MDC.put("request_id", call.requestId());
         if (metrics != null) {
             metrics.streamOpened(false);
         }
-        boolean delivered = true;
         try {
-            delivered = SseStream.pump(call.ctx().res(), subscription, config.heartbeatInterval());
+            SseStream.pump(call.ctx().res(), subscription, config.heartbeatInterval());
         } catch (InterruptedException e) {
             // the server is stopping: the stream ends here and the client resumes elsewhere with Last-Event-ID
         } catch (RuntimeException e) {
@@ -542,15 +541,11 @@ final class Api {
             }
             MDC.remove("request_id");
             pumping.remove(self);
-        }
-        if (delivered) {
-            ended.complete(null);
-            return;
-        }
-        try {
-            async.complete();
-        } catch (RuntimeException alreadyCompleted) {
-            // Jetty completed the failed request itself
+            try {
+                async.complete();
+            } catch (RuntimeException alreadyCompleted) {
+                // Jetty completed the failed request itself
+            }
         }
     }
 

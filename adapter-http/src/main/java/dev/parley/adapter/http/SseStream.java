@@ -36,10 +36,8 @@ final class SseStream {
     /**
      * Streams {@code subscription} to the response until its terminal event or until the client goes
      * away; always closes the subscription (which applies its disconnect policy when the run is not over).
-     *
-     * @return false when the client went away (a write failed), true otherwise
      */
-    static boolean pump(HttpServletResponse res, RunSubscription subscription, Duration heartbeat) throws InterruptedException {
+    static void pump(HttpServletResponse res, RunSubscription subscription, Duration heartbeat) throws InterruptedException {
         try (subscription) {
             res.setStatus(200);
             res.setContentType("text/event-stream;charset=utf-8");
@@ -51,10 +49,10 @@ final class SseStream {
                 Optional<RunEvent> next = subscription.next(heartbeat);
                 if (next.isPresent()) {
                     if (writeReady(out, subscription, next.get())) {
-                        return true;
+                        return;
                     }
                 } else if (subscription.isFinished()) {
-                    return true;
+                    return;
                 } else {
                     out.write(HEARTBEAT);
                     out.flush();
@@ -62,7 +60,6 @@ final class SseStream {
             }
         } catch (IOException clientGone) {
             // the client disconnected; closing the subscription above decides whether the run goes on
-            return false;
         }
     }
 
