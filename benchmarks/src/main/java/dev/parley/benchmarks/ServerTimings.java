@@ -38,22 +38,9 @@ final class ServerTimings implements Filter {
             chain.doFilter(request, response);
             return;
         }
-        Timed timed = new Timed((HttpServletResponse) response, System.nanoTime());
-        try {
-            chain.doFilter(request, timed);
-        } finally {
-            String type = timed.getContentType();
-            if (type != null && type.startsWith("text/event-stream") && timed.firstEvent > 0) {
-                if (baseline) {
-                    baselineFirstEvent.recordValue(micros(timed.firstEvent));
-                } else {
-                    parleyFirstEvent.recordValue(micros(timed.firstEvent));
-                    if (timed.firstToken > 0) {
-                        parleyFirstToken.recordValue(micros(timed.firstToken));
-                    }
-                }
-            }
-        }
+        // recorded when the frame is flushed, not when the handler returns: a stream may be pumped
+        // by another thread after the request's own has been handed back (servlet async)
+        chain.doFilter(request, new Timed((HttpServletResponse) response, System.nanoTime(), baseline));
     }
 
     /** Percentiles (µs) since the last call, then starts a new interval. */
@@ -82,15 +69,22 @@ final class ServerTimings implements Filter {
         }
     }
 
-    private static final class Timed extends HttpServletResponseWrapper {
+    private final class Timed extends HttpServletResponseWrapper {
         private final long start;
+        private final boolean baseline;
         private ServletOutputStream stream;
         volatile long firstEvent;
         volatile long firstToken;
 
-        Timed(HttpServletResponse response, long start) {
+        Timed(HttpServletResponse response, long start, boolean baseline) {
             super(response);
             this.start = start;
+            this.baseline = baseline;
+        }
+
+        private boolean isEventStream() {
+            String type = getContentType();
+            return type != null && type.startsWith("text/event-stream");
         }
 
         @Override
@@ -132,9 +126,15 @@ final class ServerTimings implements Filter {
                 out.flush();
                 if (written && firstEvent == 0) {
                     firstEvent = System.nanoTime() - start;
+                    if (isEventStream()) {
+                        (baseline ? baselineFirstEvent : parleyFirstEvent).recordValue(micros(firstEvent));
+                    }
                 }
                 if (tokenWritten && firstToken == 0) {
                     firstToken = System.nanoTime() - start;
+                    if (!baseline && isEventStream()) {
+                        parleyFirstToken.recordValue(micros(firstToken));
+                    }
                 }
             }
 

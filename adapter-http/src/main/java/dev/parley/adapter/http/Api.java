@@ -26,11 +26,13 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
+import jakarta.servlet.AsyncContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -38,7 +40,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,11 +66,16 @@ final class Api {
     private static final String UNMATCHED = "unmatched";
     static final String ALLOWED_REQUEST_HEADERS = "Authorization, Content-Type, Accept, Idempotency-Key, Last-Event-ID, X-Request-Id";
 
+    private static final HexFormat HEX = HexFormat.of();
+
     private final ParleyHttp.Config config;
     private final ChatUseCases chat;
     private final RateLimiter rateLimiter;
     private final ParleyMetrics metrics;
     private final List<Route> routes = new ArrayList<>();
+    /** One thread per open event stream (virtual when the JVM has them): it pumps the stream once the request's own thread is handed back. */
+    private final ThreadFactory streamThreads = Threads.factory("parley-sse-");
+    private final Set<Thread> pumping = ConcurrentHashMap.newKeySet();
 
     Api(ParleyHttp.Config config) {
         this.config = config;
@@ -121,6 +131,7 @@ final class Api {
         cfg.routes.wsBeforeUpgrade(BASE + "/ws", ws::beforeUpgrade);
         cfg.routes.ws(BASE + "/ws", ws::configure);
         cfg.events.serverStopping(ws::shutdown);
+        cfg.events.serverStopping(() -> pumping.forEach(Thread::interrupt));
 
         for (HandlerType method : CATCH_ALL_METHODS) {
             cfg.routes.addHttpHandler(method, BASE + "/<rest>", guard(UNMATCHED, Access.PUBLIC, this::unmatched));
@@ -189,7 +200,9 @@ final class Api {
         if (fromClient != null && CLIENT_REQUEST_ID.matcher(fromClient).matches()) {
             return fromClient;
         }
-        return "req_" + UUID.randomUUID().toString().replace("-", "");
+        // 128 random bits as 32 hex digits; an id to correlate logs, not a secret, so no SecureRandom
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return "req_" + HEX.toHexDigits(random.nextLong()) + HEX.toHexDigits(random.nextLong());
     }
 
     /** The user a bearer header proves; otherwise a 401 problem. */
@@ -420,7 +433,7 @@ final class Api {
             after = Long.parseLong(trimmed);
         }
         RunSubscription subscription = chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE);
-        stream(call.ctx(), subscription);
+        stream(call, subscription);
     }
 
     // ---- chat ----
@@ -446,7 +459,7 @@ final class Api {
             } catch (RuntimeException e) {
                 throw afterSend(e, receipt, call.requestId());
             }
-            stream(ctx, subscription);
+            stream(call, subscription);
             return;
         }
         RunOutcome outcome;
@@ -480,15 +493,58 @@ final class Api {
         return problem;
     }
 
-    private void stream(Context ctx, RunSubscription subscription) throws InterruptedException {
+    /**
+     * Answers the request with the subscription's events. The stream is pumped by a thread of its
+     * own, started once the handler returns (servlet async), so the request's thread, with Jetty's
+     * and Javalin's frames on its stack, does not stay parked for the life of the stream.
+     */
+    private void stream(Call call, RunSubscription subscription) {
+        Context ctx = call.ctx();
+        ctx.future(() -> {
+            try {
+                AsyncContext async = ctx.req().getAsyncContext();
+                async.setTimeout(0); // a stream lasts as long as its run; heartbeats keep it alive
+                streamThreads.newThread(() -> pump(call, subscription, async)).start();
+            } catch (RuntimeException | Error e) {
+                subscription.close();
+                throw e;
+            }
+            // never completed: the pump ends the request itself (see pump), Javalin has nothing left to write
+            return new CompletableFuture<Void>();
+        });
+    }
+
+    /**
+     * Pumps one stream on its own thread, then completes the request's async context itself rather
+     * than through Javalin's future: when the client went away or the server is stopping, Jetty may
+     * have failed and recycled the request already, and Javalin's completion would then run its
+     * error handling on a dead response.
+     */
+    private void pump(Call call, RunSubscription subscription, AsyncContext async) {
+        Thread self = Thread.currentThread();
+        pumping.add(self);
+        MDC.put("request_id", call.requestId());
         if (metrics != null) {
             metrics.streamOpened(false);
         }
         try {
-            SseStream.pump(ctx.res(), subscription, config.heartbeatInterval());
+            SseStream.pump(call.ctx().res(), subscription, config.heartbeatInterval());
+        } catch (InterruptedException e) {
+            // the server is stopping: the stream ends here and the client resumes elsewhere with Last-Event-ID
+        } catch (RuntimeException e) {
+            // the response is committed (headers went out first), so all that is left is to end the stream
+            LOG.debug("Event stream ended by an error (request {}): {}", call.requestId(), Errors.toProblem(e, call.requestId()).code);
         } finally {
+            subscription.close();
             if (metrics != null) {
                 metrics.streamClosed(false);
+            }
+            MDC.remove("request_id");
+            pumping.remove(self);
+            try {
+                async.complete();
+            } catch (RuntimeException alreadyCompleted) {
+                // Jetty completed the failed request itself
             }
         }
     }
@@ -609,7 +665,8 @@ final class Api {
         }
         byte[] bytes;
         try (InputStream in = ctx.req().getInputStream()) {
-            bytes = in.readNBytes((int) config.maxBodyBytes() + 1);
+            // a declared length is enforced by Jetty, so it sizes the buffer; a chunked body may run over
+            bytes = in.readNBytes(declared > 0 ? (int) declared : (int) config.maxBodyBytes() + 1);
         } catch (IOException e) {
             throw new ApiProblem(400, "invalid_body", "The request body could not be read");
         }

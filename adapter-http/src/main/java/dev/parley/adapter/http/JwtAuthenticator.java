@@ -28,12 +28,16 @@ import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.text.ParseException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Date;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Verifies signed JWTs (compact JWS) with nimbus-jose-jwt and answers their {@code sub}.
@@ -45,6 +49,13 @@ import java.util.Set;
  * required; {@code exp}/{@code nbf} are checked with a small leeway (30 s by default); {@code iss}
  * and {@code aud} are checked when configured. Thread-safe.
  *
+ * <p>Verified tokens are remembered (keyed by the exact token string, at most
+ * {@link Builder#cacheSize} of them, 4,096 by default), so a client that sends the same token with
+ * every request pays for its signature once. A remembered token is accepted only while its
+ * {@code exp} (and {@code nbf}, when it has one) still hold with the same leeway, and is forgotten
+ * once they do not; a token that fails verification is never remembered. The configured keys never
+ * change, so a signature once verified stays valid.
+ *
  * <pre>{@code
  * Authenticator auth = JwtAuthenticator.hs256(secretBytes).issuer("https://id.example").audience("parley").build();
  * }</pre>
@@ -55,9 +66,27 @@ public final class JwtAuthenticator implements Authenticator {
     /** Longest {@code sub} accepted as a user id. */
     public static final int MAX_SUBJECT_LENGTH = 255;
 
+    /** Default number of verified tokens remembered. */
+    public static final int DEFAULT_CACHE_SIZE = 4096;
+
     private final ConfigurableJWTProcessor<SecurityContext> processor;
+    private final Clock clock;
+    private final long leewayMillis;
+    private final int cacheSize;
+    /** Verified tokens by their exact text; at most {@link #cacheSize} entries. */
+    private final ConcurrentHashMap<String, Verified> verified = new ConcurrentHashMap<>();
+
+    /** A verified token's subject and the window (leeway included) in which it is valid, epoch millis. */
+    private record Verified(String subject, long notBefore, long expires) {
+        boolean validAt(long now) {
+            return now > notBefore && now < expires;
+        }
+    }
 
     private JwtAuthenticator(Builder builder) {
+        this.clock = builder.clock;
+        this.leewayMillis = builder.leeway.toSeconds() * 1000; // whole seconds, as the claims verifier counts
+        this.cacheSize = builder.cacheSize;
         DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
         p.setJWSKeySelector(new JWSVerificationKeySelector<>(builder.algorithms, builder.keys));
         JWTClaimsSet exact = builder.issuer == null ? new JWTClaimsSet.Builder().build()
@@ -66,8 +95,14 @@ public final class JwtAuthenticator implements Authenticator {
         if (builder.audience != null) {
             required.add("aud");
         }
+        Clock verifierClock = builder.clock;
         DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(
-                builder.audience == null ? null : new HashSet<>(Set.of(builder.audience)), exact, required, null);
+                builder.audience == null ? null : new HashSet<>(Set.of(builder.audience)), exact, required, null) {
+            @Override
+            protected Date currentTime() {
+                return Date.from(verifierClock.instant());
+            }
+        };
         claims.setMaxClockSkew((int) builder.leeway.toSeconds());
         p.setJWTClaimsSetVerifier(claims);
         this.processor = p;
@@ -162,11 +197,22 @@ public final class JwtAuthenticator implements Authenticator {
         if (bearerToken == null || bearerToken.isEmpty() || bearerToken.length() > MAX_TOKEN_LENGTH) {
             return Optional.empty();
         }
+        long now = clock.millis();
+        Verified known = verified.get(bearerToken);
+        if (known != null) {
+            if (known.validAt(now)) {
+                return Optional.of(known.subject());
+            }
+            verified.remove(bearerToken, known);
+            return Optional.empty();
+        }
         try {
-            String subject = processor.process(bearerToken, null).getSubject();
+            JWTClaimsSet claims = processor.process(bearerToken, null);
+            String subject = claims.getSubject();
             if (subject == null || subject.isBlank() || subject.length() > MAX_SUBJECT_LENGTH) {
                 return Optional.empty();
             }
+            remember(bearerToken, subject, claims);
             return Optional.of(subject);
         } catch (ParseException | com.nimbusds.jose.proc.BadJOSEException | com.nimbusds.jose.JOSEException e) {
             return Optional.empty();
@@ -176,6 +222,41 @@ public final class JwtAuthenticator implements Authenticator {
         }
     }
 
+    /** Remembers a token that passed verification, keeping the cache within its bound. */
+    private void remember(String token, String subject, JWTClaimsSet claims) {
+        if (cacheSize == 0) {
+            return;
+        }
+        Date exp = claims.getExpirationTime(); // required, so never null after verification
+        Date nbf = claims.getNotBeforeTime();
+        long expires = exp.getTime() > Long.MAX_VALUE - leewayMillis ? Long.MAX_VALUE : exp.getTime() + leewayMillis;
+        long notBefore = nbf == null ? Long.MIN_VALUE : nbf.getTime() - leewayMillis;
+        if (verified.size() >= cacheSize) {
+            evict();
+        }
+        verified.put(token, new Verified(subject, notBefore, expires));
+    }
+
+    /**
+     * Drops the expired entries, then, if that freed less than an eighth of the cache, arbitrary
+     * others down to seven eighths, so that a full cache is swept once per eighth of its size.
+     */
+    private void evict() {
+        long now = clock.millis();
+        verified.values().removeIf(v -> !v.validAt(now));
+        int target = cacheSize - Math.max(1, cacheSize / 8);
+        Iterator<String> tokens = verified.keySet().iterator();
+        while (verified.size() > target && tokens.hasNext()) {
+            tokens.next();
+            tokens.remove();
+        }
+    }
+
+    /** Number of verified tokens currently remembered. */
+    int cachedTokens() {
+        return verified.size();
+    }
+
     /** Options common to every key family. */
     public static final class Builder {
         private final Set<JWSAlgorithm> algorithms;
@@ -183,6 +264,8 @@ public final class JwtAuthenticator implements Authenticator {
         private String issuer;
         private String audience;
         private Duration leeway = Duration.ofSeconds(30);
+        private int cacheSize = DEFAULT_CACHE_SIZE;
+        private Clock clock = Clock.systemUTC();
 
         private Builder(Set<JWSAlgorithm> algorithms, JWKSource<SecurityContext> keys) {
             this.algorithms = algorithms;
@@ -208,6 +291,21 @@ public final class JwtAuthenticator implements Authenticator {
                 throw new IllegalArgumentException("leeway must be between 0 and 5 minutes");
             }
             this.leeway = allowedSkew;
+            return this;
+        }
+
+        /** Verified tokens remembered (0 to 1,000,000; 0 verifies every request anew); 4,096 by default. */
+        public Builder cacheSize(int maxTokens) {
+            if (maxTokens < 0 || maxTokens > 1_000_000) {
+                throw new IllegalArgumentException("cacheSize must be between 0 and 1000000");
+            }
+            this.cacheSize = maxTokens;
+            return this;
+        }
+
+        /** The clock {@code exp} and {@code nbf} are checked against; the system clock by default. */
+        Builder clock(Clock now) {
+            this.clock = Objects.requireNonNull(now, "now");
             return this;
         }
 

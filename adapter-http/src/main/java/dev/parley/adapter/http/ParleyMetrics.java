@@ -44,7 +44,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code parley.store.errors} [{@code parley_store_errors_total}] requests answered 503 because the store was
  *       unreachable, by {@code where} ({@code http}, {@code websocket}, {@code ready})</li>
  *   <li>{@code http.server.requests} [{@code http_server_requests_seconds}] by {@code method}, {@code uri} (the route
- *       template), {@code status} and {@code outcome}; a stream counts until it ends</li>
+ *       template), {@code status} and {@code outcome}; an SSE stream counts once it is opened (it is pumped
+ *       after its handler returns)</li>
  * </ul>
  * Latency timers publish histogram buckets from 5 ms to 10 min, so quantiles can be computed across servers.
  * Thread-safe.

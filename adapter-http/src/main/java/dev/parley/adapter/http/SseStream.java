@@ -10,14 +10,18 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Writes one run's events as {@code text/event-stream}, flushing after each frame:
- * {@code id: <seq>\nevent: <type>\ndata: <json>\n\n}, and {@code event: heartbeat\ndata: {"type":"heartbeat"}\n\n}
+ * Writes one run's events as {@code text/event-stream}, flushing after each frame or burst of frames:
+ * {@code id: <seq>\nevent: <type>\ndata: <json>\n\n} (the events already waiting are written together
+ * and flushed once), and {@code event: heartbeat\ndata: {"type":"heartbeat"}\n\n}
  * (no id) after each idle interval. Ends right after the terminal event. The subscription is read in
- * the request's own thread, so a slow client only ever holds up itself.
+ * the stream's own thread (see {@code Api.stream}), so a slow client only ever holds up itself.
  */
 final class SseStream {
     private static final byte[] HEARTBEAT = ("event: heartbeat\ndata: " + Json.write(Wire.heartbeat()) + "\n\n")
             .getBytes(StandardCharsets.UTF_8);
+
+    /** Most events written between two flushes. */
+    private static final int BATCH = 64;
 
     private SseStream() {}
 
@@ -44,10 +48,7 @@ final class SseStream {
             while (true) {
                 Optional<RunEvent> next = subscription.next(heartbeat);
                 if (next.isPresent()) {
-                    RunEvent event = next.get();
-                    out.write(frame(event).getBytes(StandardCharsets.UTF_8));
-                    out.flush();
-                    if (event.isTerminal()) {
+                    if (writeReady(out, subscription, next.get())) {
                         return;
                     }
                 } else if (subscription.isFinished()) {
@@ -60,5 +61,27 @@ final class SseStream {
         } catch (IOException clientGone) {
             // the client disconnected; closing the subscription above decides whether the run goes on
         }
+    }
+
+    /**
+     * Writes {@code first} and the events already waiting behind it (up to {@link #BATCH}), then
+     * flushes once: a burst of events costs one flush, not one each. True after the terminal event.
+     */
+    private static boolean writeReady(ServletOutputStream out, RunSubscription subscription, RunEvent first)
+            throws IOException, InterruptedException {
+        RunEvent event = first;
+        for (int written = 1; ; written++) {
+            out.write(frame(event).getBytes(StandardCharsets.UTF_8));
+            if (event.isTerminal() || written == BATCH) {
+                break;
+            }
+            Optional<RunEvent> ready = subscription.next(Duration.ZERO);
+            if (ready.isEmpty()) {
+                break;
+            }
+            event = ready.get();
+        }
+        out.flush();
+        return event.isTerminal();
     }
 }

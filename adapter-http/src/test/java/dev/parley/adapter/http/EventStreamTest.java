@@ -153,6 +153,33 @@ class EventStreamTest {
     }
 
     @Test
+    void should_end_open_streams_when_the_server_stops() throws Exception {
+        // given: a stream idle for longer than the test waits (no heartbeat would notice the stop)
+        ScriptedChatModel model = ScriptedChatModel.builder().tokensThenBlock("x").build();
+        server = TestServer.start(model, c -> c.heartbeatInterval(WAIT.multipliedBy(4)));
+        String thread = server.newThread(ALICE);
+        try (TestServer.EventStream stream = streamChat(thread, "{\"message\":\"hi\",\"stream\":true}")) {
+            assertThat(stream.events().next()).isNotNull();
+
+            // when
+            CompletableFuture<Void> stopped = CompletableFuture.runAsync(server.app::stop);
+
+            // then: the pump is interrupted, the stream ends and the server stops
+            stopped.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            CompletableFuture<Void> ended = CompletableFuture.runAsync(() -> {
+                try {
+                    stream.events().readToEnd();
+                } catch (java.io.UncheckedIOException reset) {
+                    // a connection closed under the reader ends the stream as well
+                }
+            });
+            ended.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        } finally {
+            model.release();
+        }
+    }
+
+    @Test
     void should_let_the_run_finish_when_the_client_goes_away() throws Exception {
         ScriptedChatModel model = ScriptedChatModel.builder().tokensThenBlock("x").build();
         server = TestServer.start(model, c -> c.heartbeatInterval(Duration.ofMillis(50)));

@@ -21,10 +21,15 @@ import dev.parley.chat.port.out.ThreadStore;
 import java.util.ArrayDeque;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -55,6 +60,14 @@ final class InMemoryChatStore implements ChatStore {
     /** Who executes each run in progress, and until when (runs started by {@link RunStore#start}). */
     final Map<RunId, Lease> leases = new HashMap<>();
     final Map<ThreadId, List<RunId>> runsByThread = new HashMap<>();
+    /** The queued and in-progress runs of each thread that has any (oldest first); kept by {@link #putRun}. */
+    final Map<ThreadId, Set<RunId>> activeRunsByThread = new HashMap<>();
+    /**
+     * The live (not deleted) threads of each owner, in the order of {@link ThreadStore#list}, and of
+     * each owner and agent; kept by {@link #putThread} and {@link #unlistThread}.
+     */
+    final Map<String, NavigableSet<ChatThread>> threadsByOwner = new HashMap<>();
+    final Map<OwnerAgent, NavigableSet<ChatThread>> threadsByOwnerAgent = new HashMap<>();
     final Map<RunId, List<Step>> stepsByRun = new HashMap<>();
     final Map<StepId, Step> steps = new HashMap<>();
     /** Guarded by {@link #eventsLock}, not by {@link #lock}. */
@@ -72,6 +85,12 @@ final class InMemoryChatStore implements ChatStore {
     record IdempotencyKey(String ownerId, String scope, String key) {}
 
     record Lease(String owner, Instant expiresAt) {}
+
+    record OwnerAgent(String ownerId, String agentId) {}
+
+    /** Most recently updated first, ties by id descending: the order of {@link ThreadStore#list}. */
+    static final Comparator<ChatThread> THREAD_ORDER = Comparator.comparing(ChatThread::updatedAt)
+            .thenComparing(ChatThread::id).reversed();
 
     @Override
     public ThreadStore threads() {
@@ -223,6 +242,77 @@ final class InMemoryChatStore implements ChatStore {
     <E> void set(List<E> list, int index, E element) {
         E previous = list.set(index, element);
         recordUndo(() -> list.set(index, previous));
+    }
+
+    <E> void addTo(Set<E> set, E element) {
+        if (set.add(element)) {
+            recordUndo(() -> set.remove(element));
+        }
+    }
+
+    <E> void removeFrom(Set<E> set, E element) {
+        if (set.remove(element)) {
+            recordUndo(() -> set.add(element));
+        }
+    }
+
+    /** Stores a run (new or replacing its stored version) and keeps {@link #activeRunsByThread} in step. */
+    void putRun(Run run) {
+        Run previous = runs.get(run.id());
+        put(runs, run.id(), run);
+        boolean wasActive = previous != null && previous.status().isActive();
+        if (run.status().isActive() && !wasActive) {
+            Set<RunId> active = activeRunsByThread.get(run.threadId());
+            if (active == null) {
+                active = new LinkedHashSet<>();
+                put(activeRunsByThread, run.threadId(), active);
+            }
+            addTo(active, run.id());
+        } else if (!run.status().isActive() && wasActive) {
+            Set<RunId> active = activeRunsByThread.get(run.threadId());
+            removeFrom(active, run.id());
+            if (active.isEmpty()) {
+                remove(activeRunsByThread, run.threadId());
+            }
+        }
+    }
+
+    /** Stores a thread (new or replacing its stored version) and keeps the owner indexes in step. */
+    void putThread(ChatThread thread) {
+        ChatThread previous = threads.get(thread.id());
+        put(threads, thread.id(), thread);
+        if (previous != null) {
+            unlistThread(previous);
+        }
+        if (!thread.isDeleted()) {
+            addTo(setFor(threadsByOwner, thread.ownerId()), thread);
+            addTo(setFor(threadsByOwnerAgent, new OwnerAgent(thread.ownerId(), thread.agentId())), thread);
+        }
+    }
+
+    /** Takes a stored thread version out of the owner indexes (the thread map is left alone). */
+    void unlistThread(ChatThread stored) {
+        unlistFrom(threadsByOwner, stored.ownerId(), stored);
+        unlistFrom(threadsByOwnerAgent, new OwnerAgent(stored.ownerId(), stored.agentId()), stored);
+    }
+
+    private <K> void unlistFrom(Map<K, NavigableSet<ChatThread>> index, K key, ChatThread stored) {
+        NavigableSet<ChatThread> set = index.get(key);
+        if (set != null) {
+            removeFrom(set, stored);
+            if (set.isEmpty()) {
+                remove(index, key);
+            }
+        }
+    }
+
+    private <K> NavigableSet<ChatThread> setFor(Map<K, NavigableSet<ChatThread>> index, K key) {
+        NavigableSet<ChatThread> set = index.get(key);
+        if (set == null) {
+            set = new TreeSet<>(THREAD_ORDER);
+            put(index, key, set);
+        }
+        return set;
     }
 
     /** The list under {@code key}, created (undoably) when absent. */

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /** Runs and steps of an {@link InMemoryChatStore}. */
 final class InMemoryRunStore implements RunStore {
@@ -42,7 +43,7 @@ final class InMemoryRunStore implements RunStore {
             if (run.status() == RunStatus.IN_PROGRESS && anotherInProgress(run)) {
                 throw ConflictException.runInProgress(run.threadId());
             }
-            db.put(db.runs, run.id(), run);
+            db.putRun(run);
             db.add(db.listFor(db.runsByThread, run.threadId()), run.id());
         });
     }
@@ -68,7 +69,7 @@ final class InMemoryRunStore implements RunStore {
         if (run.status() == RunStatus.IN_PROGRESS && anotherInProgress(run)) {
             throw ConflictException.runInProgress(run.threadId());
         }
-        db.put(db.runs, run.id(), run);
+        db.putRun(run);
         return true;
     }
 
@@ -149,22 +150,22 @@ final class InMemoryRunStore implements RunStore {
     }
 
     private boolean anotherInProgress(Run run) {
-        for (RunId id : db.runsByThread.getOrDefault(run.threadId(), List.of())) {
-            Run other = db.runs.get(id);
-            if (!id.equals(run.id()) && other.status() == RunStatus.IN_PROGRESS) {
+        for (RunId id : db.activeRunsByThread.getOrDefault(run.threadId(), Set.of())) {
+            if (!id.equals(run.id()) && db.runs.get(id).status() == RunStatus.IN_PROGRESS) {
                 return true;
             }
         }
         return false;
     }
 
+    /** Costs the thread's active runs, not all its runs: they are indexed by {@link InMemoryChatStore#putRun}. */
     @Override
     public List<Run> active(ThreadId threadId) {
         List<Run> found = db.locked(() -> {
             List<Run> out = new ArrayList<>();
-            for (Run r : runsOf(threadId)) {
-                if (r.status().isActive()) {
-                    out.add(r);
+            if (db.isLive(threadId)) {
+                for (RunId id : db.activeRunsByThread.getOrDefault(threadId, Set.of())) {
+                    out.add(db.runs.get(id));
                 }
             }
             return out;

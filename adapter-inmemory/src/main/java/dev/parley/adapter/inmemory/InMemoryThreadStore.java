@@ -11,17 +11,14 @@ import dev.parley.chat.port.out.IdempotencyRecord;
 import dev.parley.chat.port.out.ThreadStore;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Optional;
 
 /** Threads of an {@link InMemoryChatStore}. */
 final class InMemoryThreadStore implements ThreadStore {
     private static final String CURSOR_KIND = "thr";
-    /** Most recently updated first, ties by id descending. */
-    private static final Comparator<ChatThread> ORDER = Comparator.comparing(ChatThread::updatedAt)
-            .thenComparing(ChatThread::id).reversed();
 
     private final InMemoryChatStore db;
 
@@ -35,7 +32,7 @@ final class InMemoryThreadStore implements ThreadStore {
             if (db.threads.containsKey(thread.id())) {
                 throw InMemoryChatStore.duplicate("thread " + thread.id());
             }
-            db.put(db.threads, thread.id(), thread);
+            db.putThread(thread);
         });
     }
 
@@ -57,26 +54,32 @@ final class InMemoryThreadStore implements ThreadStore {
             if (stored == null || stored.isDeleted()) {
                 return false;
             }
-            db.put(db.threads, stored.id(), new ChatThread(stored.id(), stored.ownerId(), stored.agentId(), thread.title(),
+            db.putThread(new ChatThread(stored.id(), stored.ownerId(), stored.agentId(), thread.title(),
                     thread.metadata(), stored.createdAt(), thread.updatedAt(), null));
             return true;
         });
     }
 
+    /** Costs the page, not the user's threads: live threads are indexed by owner and by owner and agent. */
     @Override
     public Page<ChatThread> list(String ownerId, String agentId, PageRequest page) {
         ChatThread after = page.cursor() == null ? null : decode(page.cursor());
         List<ChatThread> matching = db.locked(() -> {
+            NavigableSet<ChatThread> owned = agentId == null ? db.threadsByOwner.get(ownerId)
+                    : db.threadsByOwnerAgent.get(new InMemoryChatStore.OwnerAgent(ownerId, agentId));
             List<ChatThread> found = new ArrayList<>();
-            for (ChatThread t : db.threads.values()) {
-                if (!t.isDeleted() && t.ownerId().equals(ownerId) && (agentId == null || t.agentId().equals(agentId))
-                        && (after == null || ORDER.compare(t, after) > 0)) {
-                    found.add(t);
+            if (owned == null) {
+                return found;
+            }
+            // one more than the page, so that Pages can tell whether another page follows
+            for (ChatThread t : after == null ? owned : owned.tailSet(after, false)) {
+                if (found.size() > page.limit()) {
+                    break;
                 }
+                found.add(t);
             }
             return found;
         });
-        matching.sort(ORDER);
         return Pages.of(matching, page.limit(), last -> Cursors.encode(CURSOR_KIND, Cursors.instant(last.updatedAt()),
                 last.id().value()));
     }
@@ -96,7 +99,7 @@ final class InMemoryThreadStore implements ThreadStore {
             if (stored == null || stored.isDeleted()) {
                 return false;
             }
-            db.put(db.threads, id, stored.deleted(now));
+            db.putThread(stored.deleted(now));
             return true;
         });
     }
@@ -104,9 +107,12 @@ final class InMemoryThreadStore implements ThreadStore {
     @Override
     public boolean hardDelete(ThreadId id) {
         return db.inTransaction(() -> {
-            if (db.remove(db.threads, id) == null) {
+            ChatThread removed = db.remove(db.threads, id);
+            if (removed == null) {
                 return false;
             }
+            db.unlistThread(removed);
+            db.remove(db.activeRunsByThread, id);
             List<Message> messages = db.remove(db.messagesByThread, id);
             if (messages != null) {
                 for (Message m : messages) {

@@ -261,6 +261,24 @@ public abstract class RunStoreContract extends StoreContractSupport {
     }
 
     @Test
+    void should_follow_a_run_in_and_out_of_the_active_ones_as_its_status_changes() {
+        // given
+        Run queued = givenRun(aRunHere().createdAt(at(1)));
+        Run started = queued.started(at(2));
+
+        // when / then
+        assertThat(store.runs().start(started, "worker-1", at(60))).isTrue();
+        assertThat(store.runs().active(thread.id())).containsExactly(started);
+        Run done = started.completed(at(3), null, null, null);
+        assertThat(store.runs().update(done, RunStatus.IN_PROGRESS)).isTrue();
+        assertThat(store.runs().active(thread.id())).isEmpty();
+        Run next = givenRun(aRunHere().createdAt(at(4)));
+        assertThat(store.runs().active(thread.id())).containsExactly(next);
+        store.threads().softDelete(thread.id(), at(5));
+        assertThat(store.runs().active(thread.id())).isEmpty();
+    }
+
+    @Test
     void should_page_runs_newest_first_across_pages() {
         // given
         List<Run> runs = new ArrayList<>();

@@ -125,6 +125,26 @@ public abstract class ThreadStoreContract extends StoreContractSupport {
     }
 
     @Test
+    void should_move_an_updated_thread_up_the_list_and_drop_a_deleted_one() {
+        // given
+        ChatThread older = givenThread(aThread().ownedBy("alice").withAgent("helper").createdAt(at(1)));
+        ChatThread newer = givenThread(aThread().ownedBy("alice").withAgent("helper").createdAt(at(2)));
+        ChatThread doomed = givenThread(aThread().ownedBy("alice").withAgent("helper").createdAt(at(3)));
+        ChatThread gone = givenThread(aThread().ownedBy("alice").withAgent("helper").createdAt(at(4)));
+
+        // when
+        ChatThread touched = older.withTitle("renamed", at(10));
+        store.threads().update(touched);
+        store.threads().softDelete(doomed.id(), at(11));
+        store.threads().hardDelete(gone.id());
+
+        // then
+        assertThat(store.threads().list("alice", null, PageRequest.first(10)).items()).containsExactly(touched, newer);
+        assertThat(store.threads().list("alice", "helper", PageRequest.first(10)).items()).containsExactly(touched, newer);
+        assertThat(walkThreads("alice", "helper", 1)).containsExactly(touched, newer);
+    }
+
+    @Test
     void should_break_ties_of_updated_at_by_id_descending() {
         // given
         List<ChatThread> threads = new ArrayList<>();

@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.Message;
+import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Usage;
@@ -103,6 +104,8 @@ public abstract class TransactionContract extends StoreContractSupport {
         Run doomedRun = givenRun(aRun().onThread(doomed).forMessage(doomedMessage.id()).completed());
         store.events().append(eventsOf(doomedRun.id()).tokens("x").build());
         store.idempotency().insert(anIdempotencyRecord().withKey("old").forRun(run).createdAt(at(1)).build());
+        List<ChatThread> listed = store.threads().list(thread.ownerId(), null, PageRequest.first(10)).items();
+        List<ChatThread> listedForAgent = store.threads().list(thread.ownerId(), thread.agentId(), PageRequest.first(10)).items();
 
         // when
         assertThatThrownBy(() -> store.inTransaction(() -> {
@@ -124,6 +127,9 @@ public abstract class TransactionContract extends StoreContractSupport {
         assertThat(store.runs().find(doomedRun.id())).isPresent();
         assertThat(store.events().lastSeq(doomedRun.id())).isEqualTo(1);
         assertThat(store.idempotency().find("alice", "", "old")).isPresent();
+        assertThat(store.threads().list(thread.ownerId(), null, PageRequest.first(10)).items()).isEqualTo(listed);
+        assertThat(store.threads().list(thread.ownerId(), thread.agentId(), PageRequest.first(10)).items()).isEqualTo(listedForAgent);
+        assertThat(store.runs().active(thread.id())).containsExactly(run);
     }
 
     @Test
