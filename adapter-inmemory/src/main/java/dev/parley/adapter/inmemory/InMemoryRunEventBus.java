@@ -282,15 +282,20 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
             if (RUN_ENDED.equals(conflict.code())) {
                 throw conflict;
             }
-            long stored = store.lastSeq(runId);
-            List<RunEvent> rest = new ArrayList<>();
-            for (RunEvent e : batch) {
-                if (e.seq() > stored) {
-                    rest.add(e);
-                }
-            }
-            store.append(rest);
+            store.append(notYetStored(runId, batch));
         }
+    }
+
+    /** The events of {@code batch} past the run's last stored seq (an earlier append that seemed to fail stored the rest). */
+    private List<RunEvent> notYetStored(RunId runId, List<RunEvent> batch) {
+        long stored = store.lastSeq(runId);
+        List<RunEvent> rest = new ArrayList<>();
+        for (RunEvent e : batch) {
+            if (e.seq() > stored) {
+                rest.add(e);
+            }
+        }
+        return rest;
     }
 
     private RunLog logFor(RunId runId) {
@@ -393,13 +398,7 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
                 droppedAfterEnd(runId, batch.size());
                 return;
             }
-            long stored = store.lastSeq(runId);
-            List<RunEvent> rest = new ArrayList<>();
-            for (RunEvent e : batch) {
-                if (e.seq() > stored) {
-                    rest.add(e);
-                }
-            }
+            List<RunEvent> rest = notYetStored(runId, batch);
             if (rest.isEmpty()) {
                 return;
             }
