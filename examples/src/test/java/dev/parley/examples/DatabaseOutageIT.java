@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.examples.cluster.Api;
 import dev.parley.examples.cluster.DemoProcess;
+import dev.parley.examples.cluster.PrivatePostgres;
 import dev.parley.examples.cluster.SseStream;
-import dev.parley.examples.cluster.TestPostgres;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,7 +35,7 @@ class DatabaseOutageIT {
 
     @Test
     void should_answer_503_during_an_outage_end_or_finish_its_runs_and_recover_when_the_database_is_back() throws Exception {
-        try (TestPostgres.PrivateServer database = TestPostgres.privateServer(dir);
+        try (PrivatePostgres.PrivateServer database = PrivatePostgres.privateServer(dir);
              DemoProcess server = DemoProcess.start("server", environment(database), dir)) {
             // given a server that works, and two runs streaming: a short one and one that outlasts the outage
             Api api = Api.signIn(server, "heidi");
@@ -106,7 +106,7 @@ class DatabaseOutageIT {
         }
     }
 
-    private static Map<String, String> environment(TestPostgres.PrivateServer database) {
+    private static Map<String, String> environment(PrivatePostgres.PrivateServer database) {
         Map<String, String> env = new HashMap<>(database.demoEnvironment());
         env.put("PARLEY_JWT_SECRET", SECRET);
         env.put("PARLEY_RUN_LEASE_SECONDS", Integer.toString(LEASE_SECONDS));

@@ -6,8 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.examples.cluster.Api;
 import dev.parley.examples.cluster.DemoProcess;
+import dev.parley.examples.cluster.PrivatePostgres;
 import dev.parley.examples.cluster.SseStream;
-import dev.parley.examples.cluster.TestPostgres;
+import dev.parley.testsupport.TestPostgres;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -63,7 +64,7 @@ class MultiServerIT {
     }
 
     private static Map<String, String> environment() {
-        Map<String, String> env = new HashMap<>(schema.demoEnvironment());
+        Map<String, String> env = new HashMap<>(PrivatePostgres.demoEnvironment(schema.url()));
         env.put("PARLEY_JWT_SECRET", SECRET);
         env.put("PARLEY_RUN_LEASE_SECONDS", Integer.toString(LEASE_SECONDS));
         env.put("PARLEY_DEMO_TOKEN_DELAY_MS", "10");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.testsupport.TestPostgres;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -84,7 +85,7 @@ class SoakIT {
     @Test
     void should_keep_exactly_the_acknowledged_messages_and_leave_no_run_active_after_200_users() throws Exception {
         Duration length = Duration.ofSeconds(soakSeconds());
-        try (TestPostgres db = new TestPostgres("soak");
+        try (TestPostgres.Schema db = TestPostgres.freshSchema("soak");
              DemoServer server = DemoServer.start(DemoConfig.fromEnvironment(Map.of(
                      "PARLEY_PORT", "0",
                      "PARLEY_DB_URL", db.url(),
@@ -141,7 +142,7 @@ class SoakIT {
             // then no run stays active once the load stopped
             long drainBy = System.nanoTime() + DRAIN.toNanos();
             long active;
-            while ((active = db.count("SELECT COUNT(*) FROM parley_runs WHERE status IN ('queued', 'in_progress')")) > 0
+            while ((active = db.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status IN ('queued', 'in_progress')")) > 0
                     && System.nanoTime() < drainBy) {
                 LockSupport.parkNanos(100_000_000L);
             }
@@ -162,7 +163,7 @@ class SoakIT {
             }
             assertThat(mismatches).as("differences between what was acknowledged and what is stored").isEmpty();
             long acknowledged = users.stream().flatMap(u -> u.ledgers.stream()).mapToLong(l -> l.acknowledged.size()).sum();
-            assertThat(db.count("SELECT COUNT(*) FROM parley_messages WHERE role = 'user'"))
+            assertThat(db.queryLong("SELECT COUNT(*) FROM parley_messages WHERE role = 'user'"))
                     .isBetween(acknowledged, acknowledged + stats.uncertain.sum());
 
             // and nothing unexpected happened on the way
@@ -827,7 +828,7 @@ class SoakIT {
         }
     }
 
-    private String report(double seconds, Duration length, long heapBefore, List<Long> heapDuring, long heapEnd, TestPostgres db) {
+    private String report(double seconds, Duration length, long heapBefore, List<Long> heapDuring, long heapEnd, TestPostgres.Schema db) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("Parley soak: %d users for %d s (%.1f s with the last requests) on PostgreSQL, Java %s, %d cores%n",
                 USERS, length.toSeconds(), seconds, System.getProperty("java.version"), Runtime.getRuntime().availableProcessors()));
@@ -839,13 +840,13 @@ class SoakIT {
                     sorted.size(), sorted.size() / seconds, pct(sorted, 50), pct(sorted, 95), pct(sorted, 99), pct(sorted, 100)));
         }
         sb.append(String.format("  stored: %d messages (%d user), %d runs (%d completed, %d cancelled, %d failed), %d events%n",
-                db.count("SELECT COUNT(*) FROM parley_messages"), db.count("SELECT COUNT(*) FROM parley_messages WHERE role = 'user'"),
-                db.count("SELECT COUNT(*) FROM parley_runs"), db.count("SELECT COUNT(*) FROM parley_runs WHERE status = 'completed'"),
-                db.count("SELECT COUNT(*) FROM parley_runs WHERE status = 'cancelled'"),
-                db.count("SELECT COUNT(*) FROM parley_runs WHERE status = 'failed'"), db.count("SELECT COUNT(*) FROM parley_run_events")));
+                db.queryLong("SELECT COUNT(*) FROM parley_messages"), db.queryLong("SELECT COUNT(*) FROM parley_messages WHERE role = 'user'"),
+                db.queryLong("SELECT COUNT(*) FROM parley_runs"), db.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'completed'"),
+                db.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'cancelled'"),
+                db.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'failed'"), db.queryLong("SELECT COUNT(*) FROM parley_run_events")));
         sb.append(String.format("  left active: %d queued, %d in progress%n",
-                db.count("SELECT COUNT(*) FROM parley_runs WHERE status = 'queued'"),
-                db.count("SELECT COUNT(*) FROM parley_runs WHERE status = 'in_progress'")));
+                db.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'queued'"),
+                db.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'in_progress'")));
         sb.append(String.format("  errors: %d 503s, %d requests without an answer, tolerated %s, unexpected %s, protocol %s%n",
                 stats.unavailable.sum(), stats.uncertain.sum(), stats.tolerated(), stats.unexpected(), stats.protocolErrors));
         sb.append(String.format("  heap after GC: %d MiB before, %s MiB during, %d MiB after draining%n",

@@ -5,6 +5,7 @@ import static dev.parley.adapter.http.TestServer.BOB;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.adapter.inmemory.ScriptedChatModel;
+import dev.parley.testsupport.TestPostgres;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,12 +22,12 @@ import org.junit.jupiter.api.Test;
 
 /** The PostgreSQL-backed rate limiter, as servers sharing a database use it: every limiter on the table draws from one bucket per user. */
 class PostgresRateLimiterTest {
-    private TestPostgres database;
+    private TestPostgres.Schema database;
     private DataSource dataSource;
 
     @BeforeEach
     void createSchema() {
-        database = new TestPostgres("ratelimit");
+        database = TestPostgres.freshSchema("ratelimit");
         dataSource = database.dataSource();
     }
 

@@ -1,5 +1,6 @@
 package dev.parley.adapter.jdbc;
 
+import dev.parley.testsupport.TestPostgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -52,11 +53,11 @@ class PostgresStorageTest {
 
     @Test
     void should_answer_storage_unavailable_while_the_database_is_away_and_recover_after() throws Exception {
-        String base = TestDatabase.Postgres.withParameter(TestDatabase.Postgres.baseUrl(),
+        String base = TestPostgres.withParameter(TestPostgres.baseUrl(),
                 "currentSchema=" + schemaOf(DB.url()));
-        try (TcpProxy proxy = new TcpProxy(TestDatabase.Postgres.host(base), TestDatabase.Postgres.port(base)).start();
+        try (TcpProxy proxy = new TcpProxy(TestPostgres.host(base), TestPostgres.port(base)).start();
              JdbcChatStore viaProxy = JdbcChatStores.builder()
-                     .url(TestDatabase.Postgres.viaPort(base, proxy.port()))
+                     .url(TestPostgres.viaPort(base, proxy.port()))
                      .connectionTimeout(Duration.ofSeconds(1))
                      .maxPoolSize(2)
                      .build()) {
