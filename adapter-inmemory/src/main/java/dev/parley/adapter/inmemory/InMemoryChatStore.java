@@ -37,7 +37,8 @@ import java.util.function.Supplier;
  * The reference {@link ChatStore}: plain maps guarded by one store-wide lock. Every store call
  * holds the lock for its duration; a transaction holds it from start to end, so transactions are
  * serializable and {@link ThreadStore#lock} needs no lock of its own. Changes made inside a
- * transaction are recorded in an undo log and reverted when the work throws.
+ * transaction are recorded in an undo log and reverted when the work throws, or when a store call
+ * inside it failed (as {@link ChatStore#inTransaction} promises).
  *
  * <p>The run event log has a lock of its own, taken after the store lock when both are needed,
  * so that an event bus writing batches from its own thread never waits for a transaction (which
@@ -50,6 +51,8 @@ import java.util.function.Supplier;
 final class InMemoryChatStore implements ChatStore {
     final ReentrantLock lock = new ReentrantLock();
     private Deque<Runnable> undo; // non-null while the lock holder is inside a transaction
+    /** The first store call that failed in the transaction under way; it rolls back. Guarded by {@link #lock}. */
+    private RuntimeException failure;
     /** Hints of the transaction under way, sent when it commits. Guarded by {@link #lock}. */
     private final List<Runnable> pendingHints = new ArrayList<>();
 
@@ -129,20 +132,33 @@ final class InMemoryChatStore implements ChatStore {
         lock.lock();
         try {
             if (undo != null) {
-                return work.get(); // nested: join the outer transaction
+                // nested: join the outer transaction, which fails with anything that leaves here
+                requireUsable();
+                try {
+                    return work.get();
+                } catch (RuntimeException e) {
+                    failTransaction(e);
+                    throw e;
+                }
             }
             undo = new ArrayDeque<>();
+            failure = null;
             try {
                 result = work.get();
+                if (failure != null) {
+                    // the work caught a store call's failure and went on: the transaction cannot commit
+                    throw failure;
+                }
                 undo = null;
-            } catch (Throwable failure) {
+            } catch (Throwable thrown) {
                 Deque<Runnable> log = undo;
                 undo = null;
+                failure = null;
                 pendingHints.clear();
                 while (!log.isEmpty()) {
                     log.pop().run();
                 }
-                throw failure;
+                throw thrown;
             }
             committed = List.copyOf(pendingHints);
             pendingHints.clear();
@@ -151,6 +167,20 @@ final class InMemoryChatStore implements ChatStore {
         }
         committed.forEach(Runnable::run);
         return result;
+    }
+
+    /** Inside a transaction that a failed store call doomed, nothing more is done. Any thread may call it. */
+    void requireUsable() {
+        if (lock.isHeldByCurrentThread() && undo != null && failure != null) {
+            throw new IllegalStateException("A store call failed earlier in this transaction: it can only roll back", failure);
+        }
+    }
+
+    /** Records the first failure of the calling thread's transaction, if it is inside one. */
+    void failTransaction(RuntimeException e) {
+        if (lock.isHeldByCurrentThread() && undo != null && failure == null) {
+            failure = e;
+        }
     }
 
     @Override
@@ -177,23 +207,27 @@ final class InMemoryChatStore implements ChatStore {
         send.run();
     }
 
-    /** Runs {@code action} under the store lock. */
+    /** Runs {@code action} under the store lock; inside a transaction, its failure fails the transaction. */
     <T> T locked(Supplier<T> action) {
         lock.lock();
         try {
-            return action.get();
+            requireUsable();
+            try {
+                return action.get();
+            } catch (RuntimeException e) {
+                failTransaction(e);
+                throw e;
+            }
         } finally {
             lock.unlock();
         }
     }
 
     void locked(Runnable action) {
-        lock.lock();
-        try {
+        locked(() -> {
             action.run();
-        } finally {
-            lock.unlock();
-        }
+            return null;
+        });
     }
 
     // --- mutations that can be undone (call with the lock held) ---

@@ -4,6 +4,7 @@ import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventStore;
 import dev.parley.chat.port.out.RunSignals;
@@ -217,23 +218,29 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
         // the buffered events leave with the terminal one; taken before the transaction, so that a write of
         // this run under way on the flusher ends first, and nothing here waits for a lock while it holds the store's
         List<RunEvent> buffered = takePending(log);
-        List<RunEvent> batch = new ArrayList<>(buffered);
-        batch.add(event);
         T result;
         try {
+            // after a write of this run that seemed to fail, part of what is buffered may be stored: it is
+            // left out here, as a store call that fails inside the transaction would fail the transaction
+            List<RunEvent> batch = new ArrayList<>(isStoreFailing(log) ? notYetStored(event.runId(), buffered) : buffered);
+            batch.add(event);
             result = chatStore.inTransaction(() -> {
                 T value = work.get();
-                appendWithTerminal(event.runId(), batch);
+                store.append(batch);
                 return value;
             });
         } catch (RuntimeException | Error failure) {
-            if (!buffered.isEmpty()) {
-                log.lock.lock();
-                try {
-                    log.pending.addAll(0, buffered);
-                } finally {
-                    log.lock.unlock();
+            log.lock.lock();
+            try {
+                log.pending.addAll(0, buffered);
+                if (failure instanceof StorageUnavailableException) {
+                    // whether the transaction committed is not known when the store failed to answer
+                    log.storeFailing = true;
                 }
+            } finally {
+                log.lock.unlock();
+            }
+            if (!buffered.isEmpty()) {
                 dirty.add(log);
             }
             throw failure;
@@ -268,21 +275,6 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
             }
         } finally {
             log.flushLock.unlock();
-        }
-    }
-
-    /**
-     * Appends a batch that ends the run's log, inside the caller's transaction; stores the rest when part
-     * of it is already stored. A log another server already ended fails the transaction.
-     */
-    private void appendWithTerminal(RunId runId, List<RunEvent> batch) {
-        try {
-            store.append(batch);
-        } catch (ConflictException conflict) {
-            if (RUN_ENDED.equals(conflict.code())) {
-                throw conflict;
-            }
-            store.append(notYetStored(runId, batch));
         }
     }
 
@@ -373,6 +365,15 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
             }
         } finally {
             log.flushLock.unlock();
+        }
+    }
+
+    private static boolean isStoreFailing(RunLog log) {
+        log.lock.lock();
+        try {
+            return log.storeFailing;
+        } finally {
+            log.lock.unlock();
         }
     }
 

@@ -26,6 +26,16 @@ final class InMemoryRunEventStore implements RunEventStore {
         if (events.isEmpty()) {
             return;
         }
+        try {
+            db.requireUsable();
+            appendChecked(events);
+        } catch (RuntimeException e) {
+            db.failTransaction(e);
+            throw e;
+        }
+    }
+
+    private void appendChecked(List<RunEvent> events) {
         Map<RunId, Integer> sizesBefore = new HashMap<>();
         db.eventsLock.lock();
         try {

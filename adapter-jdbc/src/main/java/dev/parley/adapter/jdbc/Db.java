@@ -10,7 +10,6 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
@@ -27,53 +26,74 @@ import org.jdbi.v3.core.statement.TemplateEngine;
  * transactions join it. Outside a transaction each store call takes a short-lived handle from the
  * pool. Every failure leaves here translated by {@link SqlErrors}.
  *
- * <p>Hints about changed runs ({@link #hint}) go out once the change is committed: on PostgreSQL as a
- * {@code NOTIFY} in the changing transaction (the database delivers it at commit, to every server),
- * elsewhere to this process's listeners after the transaction commits.
+ * <p>A store call that fails inside a transaction fails the whole transaction: it rolls back when
+ * the outermost work ends, and {@link #inTransaction} throws that failure even if the work caught it;
+ * store calls made after it throw {@link IllegalStateException} without reaching the database. On
+ * PostgreSQL a failed statement leaves nothing else to do in its transaction anyway, and no statement
+ * needs a savepoint (two more round trips) to be caught.
+ *
+ * <p>Hints about changed runs ({@link #hint}) go to the store's {@link Hints} once the change is
+ * committed: right away outside a transaction, when the outermost transaction commits inside one,
+ * never for one that rolls back.
  */
 final class Db {
     private final Jdbi jdbi;
     private final Dialect dialect;
     private final String prefix;
-    private final ThreadLocal<Handle> bound = new ThreadLocal<>();
-    /** Hints to send when the calling thread's transaction commits; null outside a transaction. */
-    private final ThreadLocal<List<Runnable>> afterCommit = new ThreadLocal<>();
-    private final AtomicLong savepoints = new AtomicLong();
-    private final LocalRunSignals localSignals;
+    private final Hints hints;
+    private final ThreadLocal<Tx> bound = new ThreadLocal<>();
 
-    Db(DataSource dataSource, Dialect dialect, String schema) {
+    /** Where committed hints go: this process's listeners and, on PostgreSQL, every other server's. */
+    @FunctionalInterface
+    interface Hints {
+        /** Called after the change committed; must not block. */
+        void deliver(Hint hint, String runId);
+    }
+
+    /** The transaction bound to a thread: its handle, the hints it sends if it commits, its failure. */
+    private static final class Tx {
+        final Handle handle;
+        final List<Hint> hintKinds = new ArrayList<>();
+        final List<String> hintRuns = new ArrayList<>();
+        RuntimeException failure;
+
+        Tx(Handle handle) {
+            this.handle = handle;
+        }
+
+        /** Records the first failure of the transaction and returns {@code failure}. */
+        RuntimeException fail(RuntimeException failure) {
+            if (this.failure == null) {
+                this.failure = failure;
+            }
+            return failure;
+        }
+
+        void requireUsable() {
+            if (failure != null) {
+                throw new IllegalStateException("A store call failed earlier in this transaction: it can only roll back",
+                        failure);
+            }
+        }
+    }
+
+    Db(DataSource dataSource, Dialect dialect, String schema, Hints hints) {
         this.jdbi = Jdbi.create(dataSource);
         this.dialect = dialect;
         this.prefix = schema == null ? "" : quote(schema) + ".";
-        this.localSignals = dialect == Dialect.POSTGRESQL ? null : new LocalRunSignals();
+        this.hints = hints;
         jdbi.getConfig(SqlStatements.class).setTemplateEngine(TemplateEngine.NOP);
         jdbi.registerArgument(new InstantArgumentFactory());
     }
 
-    /** The signals of a database without notifications of its own (H2): hints within this process. */
-    LocalRunSignals localSignals() {
-        return localSignals;
-    }
-
-    /**
-     * Hints that a run changed or its events were stored, on {@code h} (the handle that made the
-     * change), to be delivered when that change commits.
-     */
-    void hint(Handle h, Hint hint, String runId) {
-        if (dialect == Dialect.POSTGRESQL) {
-            h.createQuery("SELECT pg_notify(:channel, :payload)")
-                    .bind("channel", hint.channel())
-                    .bind("payload", runId)
-                    .map((rs, ctx) -> Boolean.TRUE)
-                    .one();
-            return;
-        }
-        Runnable send = () -> localSignals.deliver(hint, runId);
-        List<Runnable> pending = afterCommit.get();
-        if (pending != null) {
-            pending.add(send);
+    /** Hints that a run changed or its events were stored, once the calling thread's change commits. */
+    void hint(Hint hint, String runId) {
+        Tx tx = bound.get();
+        if (tx != null) {
+            tx.hintKinds.add(hint);
+            tx.hintRuns.add(runId);
         } else {
-            send.run();
+            hints.deliver(hint, runId);
         }
     }
 
@@ -102,106 +122,61 @@ final class Db {
         return prefix + name;
     }
 
-    /** A read or a single statement, on the thread's transaction or a handle of its own. */
+    /** A read or a single statement: on the thread's transaction, or on a handle of its own in auto-commit. */
     <T> T call(Work<T> work) {
-        Handle h = bound.get();
-        try {
-            if (h != null) {
-                return work.apply(h);
-            }
-            try (Handle own = jdbi.open()) {
-                return work.apply(own);
-            }
-        } catch (RuntimeException e) {
-            throw SqlErrors.translate(e);
-        }
-    }
-
-    /**
-     * Several statements that take effect together: inside the thread's transaction they join it,
-     * otherwise they get a transaction of their own. {@code mayConflict}: see {@link #guarded}.
-     */
-    <T> T atomic(boolean mayConflict, Work<T> work) {
-        return run(true, mayConflict, work);
-    }
-
-    /**
-     * One statement that may fail on a constraint (a caller may catch the conflict and carry on):
-     * inside the thread's transaction it runs under a savepoint where a failed statement would
-     * otherwise poison the transaction (PostgreSQL).
-     */
-    <T> T guarded(Work<T> work) {
-        return run(false, true, work);
-    }
-
-    private <T> T run(boolean ownTransaction, boolean mayConflict, Work<T> work) {
-        Handle h = bound.get();
-        try {
-            if (h == null) {
-                if (ownTransaction) {
-                    return withHintsAfterCommit(() -> jdbi.inTransaction(work::apply));
-                }
-                try (Handle own = jdbi.open()) {
-                    return work.apply(own);
-                }
-            }
-            if (!mayConflict || !dialect.failedStatementAbortsTransaction()) {
-                return work.apply(h);
-            }
-            String savepoint = "parley_sp" + savepoints.incrementAndGet();
-            h.savepoint(savepoint);
-            T result;
+        Tx tx = bound.get();
+        if (tx != null) {
+            tx.requireUsable();
             try {
-                result = work.apply(h);
+                return work.apply(tx.handle);
             } catch (RuntimeException e) {
-                h.rollbackToSavepoint(savepoint);
-                throw e;
+                throw tx.fail(SqlErrors.translate(e));
             }
-            h.releaseSavepoint(savepoint);
-            return result;
+        }
+        try (Handle own = jdbi.open()) {
+            return work.apply(own);
         } catch (RuntimeException e) {
             throw SqlErrors.translate(e);
         }
+    }
+
+    /** Several statements that take effect together: they join the thread's transaction, or get one of their own. */
+    <T> T atomic(Work<T> work) {
+        if (bound.get() != null) {
+            return call(work);
+        }
+        return inTransaction(() -> call(work));
     }
 
     /** See {@link dev.parley.chat.port.out.ChatStore#inTransaction(Supplier)}. */
     <T> T inTransaction(Supplier<T> work) {
-        if (bound.get() != null) {
-            return work.get();
+        Tx outer = bound.get();
+        if (outer != null) {
+            outer.requireUsable();
+            try {
+                return work.get();
+            } catch (RuntimeException e) {
+                outer.fail(e);
+                throw e;
+            }
         }
-        return withHintsAfterCommit(() -> inNewTransaction(work));
-    }
-
-    /** Runs a transaction that collects local hints, and sends them once it committed. */
-    private <T> T withHintsAfterCommit(Supplier<T> transaction) {
-        if (localSignals == null || afterCommit.get() != null) {
-            return transaction.get();
-        }
-        List<Runnable> pending = new ArrayList<>();
-        afterCommit.set(pending);
-        T result;
-        try {
-            result = transaction.get();
-        } finally {
-            afterCommit.remove();
-        }
-        pending.forEach(Runnable::run);
-        return result;
-    }
-
-    private <T> T inNewTransaction(Supplier<T> work) {
         Handle h;
         try {
             h = jdbi.open();
         } catch (RuntimeException e) {
             throw SqlErrors.translate(e);
         }
+        Tx tx = new Tx(h);
+        T result;
         try {
             h.begin();
-            bound.set(h);
-            T result = work.get();
+            bound.set(tx);
+            result = work.get();
+            if (tx.failure != null) {
+                // the work caught a store call's failure and went on: the transaction cannot commit
+                throw tx.failure;
+            }
             h.commit();
-            return result;
         } catch (RuntimeException e) {
             rollbackQuietly(h, e);
             throw SqlErrors.translate(e);
@@ -212,11 +187,10 @@ final class Db {
             bound.remove();
             closeQuietly(h);
         }
-    }
-
-    /** True while the calling thread is inside {@link #inTransaction}. */
-    boolean inTransaction() {
-        return bound.get() != null;
+        for (int i = 0; i < tx.hintKinds.size(); i++) {
+            hints.deliver(tx.hintKinds.get(i), tx.hintRuns.get(i));
+        }
+        return result;
     }
 
     private static void rollbackQuietly(Handle h, Throwable failure) {

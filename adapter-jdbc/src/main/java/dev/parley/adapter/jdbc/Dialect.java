@@ -16,11 +16,6 @@ enum Dialect {
         }
 
         @Override
-        boolean failedStatementAbortsTransaction() {
-            return true;
-        }
-
-        @Override
         String useIndex(String index) {
             return "";
         }
@@ -35,11 +30,6 @@ enum Dialect {
         String incrementReturning(String table, String column, String where) {
             return "SELECT " + column + " FROM FINAL TABLE (UPDATE " + table + " SET " + column + " = " + column
                     + " + 1 WHERE " + where + ")";
-        }
-
-        @Override
-        boolean failedStatementAbortsTransaction() {
-            return false;
         }
 
         @Override
@@ -64,10 +54,6 @@ enum Dialect {
 
     /** One statement that adds 1 to {@code column} of the row matching {@code where} and yields the new value. */
     abstract String incrementReturning(String table, String column, String where);
-
-    /** True when a failed statement poisons the rest of its transaction (PostgreSQL), so that work inside an
-     * outer transaction that may fail expectedly runs under a savepoint. */
-    abstract boolean failedStatementAbortsTransaction();
 
     /**
      * The table hint, placed after a table name, that makes the planner read {@code index}, or nothing where

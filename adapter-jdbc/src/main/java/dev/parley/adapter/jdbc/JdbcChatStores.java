@@ -143,8 +143,12 @@ public final class JdbcChatStores {
                 if (migrate) {
                     migrate(ds, dialect);
                 }
-                PgRunSignals signals = dialect == Dialect.POSTGRESQL ? new PgRunSignals(listenConnector(ds, pool != null)) : null;
-                return new JdbiChatStore(new Db(ds, dialect, schema), pool, signals);
+                if (dialect == Dialect.POSTGRESQL) {
+                    PgRunSignals signals = new PgRunSignals(listenConnector(ds, pool != null), ds);
+                    return new JdbiChatStore(new Db(ds, dialect, schema, signals), pool, signals, signals);
+                }
+                LocalRunSignals signals = new LocalRunSignals();
+                return new JdbiChatStore(new Db(ds, dialect, schema, signals), pool, signals, null);
             } catch (RuntimeException e) {
                 if (pool != null) {
                     pool.close();

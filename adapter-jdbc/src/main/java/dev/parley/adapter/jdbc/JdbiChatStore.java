@@ -26,11 +26,11 @@ final class JdbiChatStore implements JdbcChatStore {
     private final RunEventStore events;
     private final IdempotencyStore idempotency;
 
-    JdbiChatStore(Db db, AutoCloseable ownedPool, PgRunSignals pgSignals) {
+    JdbiChatStore(Db db, AutoCloseable ownedPool, RunSignals signals, AutoCloseable closeSignals) {
         this.db = db;
         this.ownedPool = ownedPool;
-        this.signals = pgSignals != null ? pgSignals : db.localSignals();
-        this.closeSignals = pgSignals;
+        this.signals = signals;
+        this.closeSignals = closeSignals;
         this.threads = new JdbiThreadStore(db);
         this.messages = new JdbiMessageStore(db);
         this.runs = new JdbiRunStore(db);

@@ -47,7 +47,7 @@ final class JdbiIdempotencyStore implements IdempotencyStore {
     }
 
     private void insertRow(IdempotencyRecord record) {
-        db.guarded(h -> h.createUpdate(insert)
+        db.call(h -> h.createUpdate(insert)
                 .bind("owner", Text.put(record.ownerId()))
                 .bind("scope", Text.put(record.scope()))
                 .bind("key", Text.put(record.key()))

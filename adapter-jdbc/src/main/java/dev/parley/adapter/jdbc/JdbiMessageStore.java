@@ -68,7 +68,7 @@ final class JdbiMessageStore implements MessageStore {
 
     @Override
     public Message append(Message message) {
-        return db.atomic(true, h -> {
+        return db.atomic(h -> {
             long position = h.createQuery(nextPosition).bind("thread", message.threadId().value())
                     .mapTo(Long.class).findOne()
                     .orElseThrow(() -> NotFoundException.thread(message.threadId()));

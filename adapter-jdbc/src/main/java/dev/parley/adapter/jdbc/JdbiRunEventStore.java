@@ -63,7 +63,7 @@ final class JdbiRunEventStore implements RunEventStore {
             expectNext.put(e.runId(), e.seq() + 1);
             ended.put(e.runId(), e.isTerminal());
         }
-        db.atomic(true, h -> {
+        db.atomic(h -> {
             // a point lookup: its cost does not grow with the log
             for (Map.Entry<RunId, Long> first : firstSeq.entrySet()) {
                 long previous = first.getValue() - 1;
@@ -91,7 +91,7 @@ final class JdbiRunEventStore implements RunEventStore {
             }
             batch.execute();
             for (RunId runId : firstSeq.keySet()) {
-                db.hint(h, Db.Hint.EVENTS_STORED, runId.value());
+                db.hint(Db.Hint.EVENTS_STORED, runId.value());
             }
             return null;
         });

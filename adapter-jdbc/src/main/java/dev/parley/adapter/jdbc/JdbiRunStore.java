@@ -23,7 +23,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
@@ -106,7 +105,7 @@ final class JdbiRunStore implements RunStore {
     @Override
     public void insert(Run run) {
         try {
-            db.guarded(h -> bindRun(h.createUpdate(insert), run).execute());
+            db.call(h -> bindRun(h.createUpdate(insert), run).execute());
         } catch (NotFoundException e) {
             throw NotFoundException.thread(run.threadId());
         }
@@ -120,7 +119,7 @@ final class JdbiRunStore implements RunStore {
     @Override
     public boolean update(Run run, RunStatus expected) {
         Require.notNull(expected, "expected");
-        return db.guarded(h -> changed(h, run, bindRun(h.createUpdate(update), run).bind("expected", expected.wireName())
+        return db.call(h -> changed(run, bindRun(h.createUpdate(update), run).bind("expected", expected.wireName())
                 .execute()));
     }
 
@@ -129,7 +128,7 @@ final class JdbiRunStore implements RunStore {
         Require.that(started.status() == RunStatus.IN_PROGRESS, "start moves a run to in_progress");
         Require.notBlank(owner, "owner");
         Require.notNull(leaseExpiresAt, "leaseExpiresAt");
-        return db.guarded(h -> changed(h, started, bindRun(h.createUpdate(start), started)
+        return db.call(h -> changed(started, bindRun(h.createUpdate(start), started)
                 .bind("expected", RunStatus.QUEUED.wireName())
                 .bind("owner", Text.put(owner))
                 .bindByType("lease", leaseExpiresAt, Instant.class)
@@ -162,18 +161,18 @@ final class JdbiRunStore implements RunStore {
     @Override
     public boolean updateIfLeaseExpired(Run run, Instant now) {
         Require.notNull(now, "now");
-        return db.guarded(h -> changed(h, run, bindRun(h.createUpdate(updateIfLeaseExpired), run)
+        return db.call(h -> changed(run, bindRun(h.createUpdate(updateIfLeaseExpired), run)
                 .bind("expected", RunStatus.IN_PROGRESS.wireName())
                 .bindByType("now", now, Instant.class)
                 .execute()));
     }
 
     /** True when the statement changed the run's row, which is then hinted. */
-    private boolean changed(Handle h, Run run, int rows) {
+    private boolean changed(Run run, int rows) {
         if (rows != 1) {
             return false;
         }
-        db.hint(h, Db.Hint.RUN_CHANGED, run.id().value());
+        db.hint(Db.Hint.RUN_CHANGED, run.id().value());
         return true;
     }
 
@@ -215,7 +214,7 @@ final class JdbiRunStore implements RunStore {
     @Override
     public void insertStep(Step step) {
         try {
-            db.guarded(h -> bindStep(h.createUpdate(insertStep), step).execute());
+            db.call(h -> bindStep(h.createUpdate(insertStep), step).execute());
         } catch (NotFoundException e) {
             throw NotFoundException.run(step.runId());
         }
@@ -223,7 +222,7 @@ final class JdbiRunStore implements RunStore {
 
     @Override
     public void updateStep(Step step) {
-        int updated = db.guarded(h -> bindStep(h.createUpdate(updateStep), step).execute());
+        int updated = db.call(h -> bindStep(h.createUpdate(updateStep), step).execute());
         if (updated == 0) {
             throw new NotFoundException("not_found", "No step " + step.id() + " in run " + step.runId());
         }

@@ -58,7 +58,7 @@ final class JdbiThreadStore implements ThreadStore {
 
     @Override
     public void insert(ChatThread thread) {
-        db.guarded(h -> h.createUpdate(insert)
+        db.call(h -> h.createUpdate(insert)
                 .bind("id", thread.id().value())
                 .bind("owner", Text.put(thread.ownerId()))
                 .bind("agent", thread.agentId())
@@ -120,7 +120,7 @@ final class JdbiThreadStore implements ThreadStore {
 
     @Override
     public boolean hardDelete(ThreadId id) {
-        return db.atomic(false, h -> {
+        return db.atomic(h -> {
             h.createQuery(lockAny).bind("id", id.value()).mapTo(String.class).findOne();
             int removed = 0;
             for (String sql : hardDelete) {

@@ -12,11 +12,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hints of a database without notifications (H2), for the listeners of this process: changes made
- * through this store, delivered in order on one daemon thread that exists only while there is
- * something to deliver.
+ * Hints for the listeners of this process: changes made through this store, delivered in order on
+ * one daemon thread that exists only while there is something to deliver. On a database without
+ * notifications (H2) these are all the hints there are; on PostgreSQL {@link PgRunSignals} adds
+ * those of other servers.
  */
-final class LocalRunSignals implements RunSignals {
+final class LocalRunSignals implements RunSignals, Db.Hints {
     private static final Logger LOG = LoggerFactory.getLogger(LocalRunSignals.class);
 
     private final List<Consumer<RunId>> runListeners = new CopyOnWriteArrayList<>();
@@ -38,13 +39,23 @@ final class LocalRunSignals implements RunSignals {
         return register(eventListeners, listener);
     }
 
-    void deliver(Db.Hint hint, String runId) {
-        List<Consumer<RunId>> listeners = hint == Db.Hint.RUN_CHANGED ? runListeners : eventListeners;
+    @Override
+    public void deliver(Db.Hint hint, String runId) {
+        List<Consumer<RunId>> listeners = listeners(hint);
         if (listeners.isEmpty()) {
             return;
         }
         RunId id = new RunId(runId);
         delivery.execute(() -> Listeners.call(listeners, id, LOG));
+    }
+
+    /** Calls the listeners of {@code hint} on the calling thread. */
+    void deliverHere(Db.Hint hint, RunId runId) {
+        Listeners.call(listeners(hint), runId, LOG);
+    }
+
+    private List<Consumer<RunId>> listeners(Db.Hint hint) {
+        return hint == Db.Hint.RUN_CHANGED ? runListeners : eventListeners;
     }
 
     private static Registration register(List<Consumer<RunId>> listeners, Consumer<RunId> listener) {

@@ -2,34 +2,61 @@ package dev.parley.adapter.jdbc;
 
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.port.out.RunSignals;
+import java.security.SecureRandom;
+import java.sql.Array;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hints from PostgreSQL's {@code LISTEN}/{@code NOTIFY}, from every server on the database. One
- * daemon thread holds one connection that listens on the two channels the stores notify (the
- * payload is only a run id, far below the 8,000-byte limit) and calls the listeners in turn. The
- * thread starts with the first listener; when the connection is lost it reconnects with a backoff,
- * and hints sent meanwhile are lost (readers poll as a fallback). Registering waits (briefly) until
- * the connection listens, so that changes committed afterwards are heard.
+ * Hints on PostgreSQL, between every server sharing the database.
+ *
+ * <p>A committed change made through this store reaches this process's listeners at once (through
+ * {@link LocalRunSignals}) and the other servers by {@code NOTIFY}: a sender thread takes the hints
+ * waiting, borrows a connection from the store's pool and sends them all in one auto-committed
+ * statement. The notifications are not sent inside the changing transaction: there, every commit
+ * that notifies takes PostgreSQL's database-wide notification lock until its WAL flush, so
+ * concurrent turns would commit one at a time, and each hint would cost the turn a round trip. The
+ * payload is the run id and this store's origin tag (far below the 8,000-byte limit); the listener
+ * ignores its own.
+ *
+ * <p>One daemon thread holds one connection that listens on the two channels and calls the
+ * listeners in turn. It starts with the first listener; when the connection is lost it reconnects
+ * with a backoff. Hints sent while a server does not listen, or while the database cannot be
+ * reached, or that find the bounded queue full, are lost: they are wake-ups, and readers poll as a
+ * fallback. Registering waits (briefly) until the connection listens, so that changes committed
+ * afterwards are heard.
  */
-final class PgRunSignals implements RunSignals, AutoCloseable {
+final class PgRunSignals implements RunSignals, Db.Hints, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PgRunSignals.class);
     private static final int WAIT_MILLIS = 500;
     private static final Duration FIRST_LISTEN_WAIT = Duration.ofSeconds(5);
     private static final long MIN_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
+    /** Hints waiting to be sent; more are dropped (and counted) while the database is slow or away. */
+    static final int QUEUE_CAPACITY = 16_384;
+    /** At most this many hints leave in one statement. */
+    static final int MAX_BATCH = 512;
+    private static final String SEND = "SELECT pg_notify(c, p) FROM unnest(?, ?) AS t(c, p)";
 
     /** Opens the listening connection: a connection of its own, or one borrowed from the caller's pool. */
     @FunctionalInterface
@@ -38,31 +65,44 @@ final class PgRunSignals implements RunSignals, AutoCloseable {
     }
 
     private final Connector connector;
-    private final List<Consumer<RunId>> runListeners = new CopyOnWriteArrayList<>();
-    private final List<Consumer<RunId>> eventListeners = new CopyOnWriteArrayList<>();
+    private final DataSource sendVia;
+    private final LocalRunSignals local = new LocalRunSignals();
+    /** Tells this store's notifications from other servers': a random tag per store. */
+    private final String origin;
+    private final BlockingQueue<Outgoing> outgoing = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final AtomicLong dropped = new AtomicLong();
     private final Object lock = new Object();
     private final CountDownLatch listening = new CountDownLatch(1);
-    private Thread thread;
+    private Thread listener;
+    private volatile Thread sender;
     private volatile boolean closed;
 
-    PgRunSignals(Connector connector) {
+    private record Outgoing(String channel, String payload) {}
+
+    /**
+     * @param connector where the listening connection comes from
+     * @param sendVia   the pool the sender borrows a connection from for each batch of notifications
+     */
+    PgRunSignals(Connector connector, DataSource sendVia) {
         this.connector = connector;
+        this.sendVia = sendVia;
+        byte[] tag = new byte[6];
+        new SecureRandom().nextBytes(tag);
+        this.origin = HexFormat.of().formatHex(tag);
     }
 
     @Override
     public Registration onRunChanged(Consumer<RunId> listener) {
-        return register(runListeners, listener);
+        return listening(local.onRunChanged(listener));
     }
 
     @Override
     public Registration onEventsStored(Consumer<RunId> listener) {
-        return register(eventListeners, listener);
+        return listening(local.onEventsStored(listener));
     }
 
-    private Registration register(List<Consumer<RunId>> listeners, Consumer<RunId> listener) {
-        Consumer<RunId> entry = listener::accept; // one entry per registration
-        listeners.add(entry);
-        start();
+    private Registration listening(Registration registration) {
+        startListener();
         try {
             if (!listening.await(FIRST_LISTEN_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
                 LOG.warn("Not listening for run signals yet (database unreachable?); polling covers the gap");
@@ -70,19 +110,132 @@ final class PgRunSignals implements RunSignals, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return () -> listeners.remove(entry);
+        return registration;
     }
 
-    private void start() {
+    /** A committed change: to this process's listeners now, to the other servers' by the sender. */
+    @Override
+    public void deliver(Db.Hint hint, String runId) {
+        local.deliver(hint, runId);
+        if (closed) {
+            return;
+        }
+        if (!outgoing.offer(new Outgoing(hint.channel(), runId + " " + origin))) {
+            if (dropped.getAndIncrement() == 0) {
+                LOG.warn("Run signals for other servers are being dropped (the database is slow or away); they poll meanwhile");
+            }
+            return;
+        }
+        startSender();
+    }
+
+    private void startListener() {
         synchronized (lock) {
-            if (thread != null || closed) {
+            if (listener != null || closed) {
                 return;
             }
-            thread = new Thread(this::listen, "parley-pg-listener");
-            thread.setDaemon(true);
-            thread.start();
+            listener = daemon(this::listen, "parley-pg-listener");
         }
     }
+
+    private void startSender() {
+        if (sender != null) {
+            return;
+        }
+        synchronized (lock) {
+            if (sender != null || closed) {
+                return;
+            }
+            sender = daemon(this::send, "parley-pg-notifier");
+        }
+    }
+
+    private static Thread daemon(Runnable body, String name) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    // ---- sending -------------------------------------------------------------------------------
+
+    private void send() {
+        long backoff = MIN_BACKOFF_MILLIS;
+        boolean reportedLoss = false;
+        List<Outgoing> batch = new ArrayList<>();
+        while (true) {
+            batch.clear();
+            try {
+                Outgoing first = outgoing.poll(WAIT_MILLIS, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    if (closed) {
+                        return;
+                    }
+                    continue;
+                }
+                batch.add(first);
+            } catch (InterruptedException e) {
+                if (closed) {
+                    return;
+                }
+                continue;
+            }
+            outgoing.drainTo(batch, MAX_BATCH - 1);
+            try {
+                notifyAll(batch);
+                backoff = MIN_BACKOFF_MILLIS;
+                if (reportedLoss) {
+                    LOG.info("Sending run signals to other servers again");
+                    reportedLoss = false;
+                }
+                long lost = dropped.getAndSet(0);
+                if (lost > 0) {
+                    LOG.info("{} run signals for other servers were dropped; their readers polled", lost);
+                }
+            } catch (SQLException | RuntimeException e) {
+                if (!reportedLoss) {
+                    LOG.warn("Could not send run signals to other servers (they poll meanwhile): {}",
+                            e.getClass().getSimpleName());
+                    reportedLoss = true;
+                }
+                if (closed) {
+                    return;
+                }
+                pause(backoff);
+                backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
+            }
+        }
+    }
+
+    /** Sends a batch in one auto-committed statement; hints that repeat within it are sent once. */
+    private void notifyAll(List<Outgoing> batch) throws SQLException {
+        Set<Outgoing> distinct = new LinkedHashSet<>(batch);
+        String[] channels = new String[distinct.size()];
+        String[] payloads = new String[distinct.size()];
+        int i = 0;
+        for (Outgoing o : distinct) {
+            channels[i] = o.channel();
+            payloads[i++] = o.payload();
+        }
+        try (Connection c = sendVia.getConnection()) {
+            if (!c.getAutoCommit()) {
+                c.setAutoCommit(true);
+            }
+            Array channelArray = c.createArrayOf("text", channels);
+            Array payloadArray = c.createArrayOf("text", payloads);
+            try (PreparedStatement s = c.prepareStatement(SEND)) {
+                s.setArray(1, channelArray);
+                s.setArray(2, payloadArray);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        // one row per notification
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- listening -----------------------------------------------------------------------------
 
     private void listen() {
         long backoff = MIN_BACKOFF_MILLIS;
@@ -136,16 +289,22 @@ final class PgRunSignals implements RunSignals, AutoCloseable {
         }
     }
 
+    /** A notification of another server: its payload is {@code <run id> <origin>}. */
     private void dispatch(String channel, String payload) {
-        List<Consumer<RunId>> listeners;
+        Db.Hint hint;
         if (Db.Hint.RUN_CHANGED.channel().equals(channel)) {
-            listeners = runListeners;
+            hint = Db.Hint.RUN_CHANGED;
         } else if (Db.Hint.EVENTS_STORED.channel().equals(channel)) {
-            listeners = eventListeners;
+            hint = Db.Hint.EVENTS_STORED;
         } else {
             return;
         }
-        RunId.parse(payload).ifPresent(runId -> LocalRunSignals.Listeners.call(listeners, runId, LOG));
+        int space = payload.indexOf(' ');
+        if (space >= 0 && payload.regionMatches(space + 1, origin, 0, origin.length())
+                && payload.length() == space + 1 + origin.length()) {
+            return; // this store's own: its listeners heard it when it committed
+        }
+        RunId.parse(space < 0 ? payload : payload.substring(0, space)).ifPresent(runId -> local.deliverHere(hint, runId));
     }
 
     private void pause(long millis) {
@@ -163,18 +322,21 @@ final class PgRunSignals implements RunSignals, AutoCloseable {
         }
     }
 
-    /** Stops listening and waits for the listening thread to end. Idempotent. */
+    /** Sends the hints still waiting (if the database answers), stops both threads and waits for them. Idempotent. */
     @Override
     public void close() {
-        Thread listener;
+        Thread[] threads;
         synchronized (lock) {
             closed = true;
-            listener = thread;
+            threads = new Thread[] {listener, sender};
             lock.notifyAll();
         }
-        if (listener != null) {
+        for (Thread t : threads) {
+            if (t == null) {
+                continue;
+            }
             try {
-                listener.join(TimeUnit.SECONDS.toMillis(5));
+                t.join(TimeUnit.SECONDS.toMillis(5));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

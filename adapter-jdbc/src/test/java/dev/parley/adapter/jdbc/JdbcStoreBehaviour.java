@@ -205,28 +205,6 @@ abstract class JdbcStoreBehaviour {
     }
 
     @Test
-    void should_let_a_transaction_go_on_after_a_conflict_it_caught() {
-        // given
-        ChatThread thread = aThread("alice");
-        Run running = aQueuedRun(thread.id()).started(now());
-        store.runs().update(running, RunStatus.QUEUED);
-        Run second = aQueuedRun(thread.id());
-
-        // when
-        store.inTransaction(() -> {
-            assertThatThrownBy(() -> store.runs().update(second.started(now()), RunStatus.QUEUED))
-                    .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_in_progress"));
-            assertThatThrownBy(() -> store.threads().insert(thread))
-                    .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
-            store.messages().append(userMessage(thread.id(), "after the conflicts"));
-        });
-
-        // then
-        assertThat(store.messages().count(thread.id())).isEqualTo(3);
-        assertThat(store.runs().find(second.id()).orElseThrow().status()).isEqualTo(RunStatus.QUEUED);
-    }
-
-    @Test
     void should_undo_every_call_of_a_transaction_that_throws() {
         // given
         ChatThread thread = aThread("alice");

@@ -6,6 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.Message;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.model.ThreadId;
 import java.net.ServerSocket;
@@ -15,12 +20,18 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** PostgreSQL specifics: appends never touch earlier rows; outages become StorageUnavailableException and heal. */
+/**
+ * PostgreSQL specifics: appends never touch earlier rows; hints reach every store on the database; outages become
+ * StorageUnavailableException and heal.
+ */
 class PostgresStorageTest {
     @RegisterExtension
     static final TestDatabase DB = TestDatabase.postgres();
@@ -49,6 +60,68 @@ class PostgresStorageTest {
         // then: the first row is the very tuple that was written (same transaction id, same place)
         assertThat(rowVersion(first)).isEqualTo(versionBefore);
         assertThat(store.messages().count(thread.id())).isEqualTo(51);
+    }
+
+    @Test
+    void should_hint_every_other_store_on_the_database_and_its_own_listeners_once() throws Exception {
+        // given: two servers' stores on one database, each with a listener
+        try (JdbcChatStore other = JdbcChatStores.builder().url(DB.url()).maxPoolSize(2).build()) {
+            BlockingQueue<RunId> heardHere = new LinkedBlockingQueue<>();
+            BlockingQueue<RunId> heardThere = new LinkedBlockingQueue<>();
+            RunSignals.Registration here = store.signals().onRunChanged(heardHere::add);
+            RunSignals.Registration there = other.signals().onRunChanged(heardThere::add);
+            ChatThread thread = ChatThread.create(ThreadId.next(JdbcStoreBehaviour.IDS), "alice", "agent", null, Map.of(),
+                    JdbcStoreBehaviour.now());
+            store.threads().insert(thread);
+            Message question = store.messages().append(JdbcStoreBehaviour.userMessage(thread.id(), "hi"));
+            Run run = Run.queued(RunId.next(JdbcStoreBehaviour.IDS), thread.id(), "agent", null, question.id(),
+                    JdbcStoreBehaviour.now());
+            store.runs().insert(run);
+
+            // when: this store starts the run in a transaction
+            store.inTransaction(() -> store.runs().start(run.started(JdbcStoreBehaviour.now()), "server-a",
+                    JdbcStoreBehaviour.now().plusSeconds(30)));
+
+            // then: the other store hears it through the database, this one at once, and each only once
+            assertThat(heardThere.poll(10, TimeUnit.SECONDS)).isEqualTo(run.id());
+            assertThat(heardHere.poll(10, TimeUnit.SECONDS)).isEqualTo(run.id());
+            Thread.sleep(300);
+            assertThat(heardHere).isEmpty();
+            assertThat(heardThere).isEmpty();
+            here.close();
+            there.close();
+        }
+    }
+
+    @Test
+    void should_send_no_hint_for_a_transaction_that_rolled_back() throws Exception {
+        // given
+        try (JdbcChatStore other = JdbcChatStores.builder().url(DB.url()).maxPoolSize(2).build()) {
+            BlockingQueue<RunId> heard = new LinkedBlockingQueue<>();
+            RunSignals.Registration registration = other.signals().onRunChanged(heard::add);
+            ChatThread thread = ChatThread.create(ThreadId.next(JdbcStoreBehaviour.IDS), "alice", "agent", null, Map.of(),
+                    JdbcStoreBehaviour.now());
+            store.threads().insert(thread);
+            Message question = store.messages().append(JdbcStoreBehaviour.userMessage(thread.id(), "hi"));
+            Run rolledBack = Run.queued(RunId.next(JdbcStoreBehaviour.IDS), thread.id(), "agent", null, question.id(),
+                    JdbcStoreBehaviour.now());
+            Run committed = Run.queued(RunId.next(JdbcStoreBehaviour.IDS), thread.id(), "agent", null, question.id(),
+                    JdbcStoreBehaviour.now().plusMillis(1));
+            store.runs().insert(rolledBack);
+            store.runs().insert(committed);
+
+            // when
+            assertThatThrownBy(() -> store.inTransaction(() -> {
+                store.runs().start(rolledBack.started(JdbcStoreBehaviour.now()), "server-a", JdbcStoreBehaviour.now().plusSeconds(30));
+                throw new IllegalStateException("rolled back");
+            })).hasMessage("rolled back");
+            store.runs().update(committed.cancelled(JdbcStoreBehaviour.now(), null, Usage.ZERO, null), RunStatus.QUEUED);
+
+            // then: the hint of the committed change arrives, and none came for the rolled-back one
+            assertThat(heard.poll(10, TimeUnit.SECONDS)).isEqualTo(committed.id());
+            assertThat(heard).doesNotContain(rolledBack.id());
+            registration.close();
+        }
     }
 
     @Test

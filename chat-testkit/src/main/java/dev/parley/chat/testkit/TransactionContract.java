@@ -150,6 +150,70 @@ public abstract class TransactionContract extends StoreContractSupport {
     }
 
     @Test
+    void should_roll_back_and_rethrow_when_the_work_catches_a_failed_store_call_and_goes_on() {
+        // given
+        ChatThread existing = givenThread();
+        ChatThread fresh = aThread().createdAt(at(1)).build();
+        ChatThread later = aThread().createdAt(at(2)).build();
+
+        // when
+        assertThatThrownBy(() -> store.inTransaction(() -> {
+            store.threads().insert(fresh);
+            try {
+                store.threads().insert(existing);
+            } catch (ConflictException caught) {
+                // the work goes on as if nothing happened
+            }
+            assertThatThrownBy(() -> store.threads().insert(later)).isInstanceOf(IllegalStateException.class);
+            return null;
+        })).isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
+
+        // then: nothing of it was kept
+        assertThat(store.threads().find(fresh.id())).isEmpty();
+        assertThat(store.threads().find(later.id())).isEmpty();
+        assertThat(store.threads().find(existing.id())).contains(existing);
+    }
+
+    @Test
+    void should_roll_back_the_outer_transaction_when_a_nested_one_failed_though_its_failure_was_caught() {
+        // given
+        ChatThread outer = aThread().build();
+        ChatThread inner = aThread().createdAt(at(1)).build();
+
+        // when
+        assertThatThrownBy(() -> store.inTransaction(() -> {
+            store.threads().insert(outer);
+            try {
+                store.inTransaction(() -> {
+                    store.threads().insert(inner);
+                    throw new Boom();
+                });
+            } catch (Boom caught) {
+                // the outer work goes on
+            }
+            return null;
+        })).isInstanceOf(Boom.class);
+
+        // then
+        assertThat(store.threads().find(outer.id())).isEmpty();
+        assertThat(store.threads().find(inner.id())).isEmpty();
+    }
+
+    @Test
+    void should_take_a_failed_call_outside_a_transaction_as_that_call_alone() {
+        // given
+        ChatThread existing = givenThread();
+        ChatThread fresh = aThread().createdAt(at(1)).build();
+
+        // when
+        assertThatThrownBy(() -> store.threads().insert(existing)).isInstanceOf(ConflictException.class);
+        store.threads().insert(fresh);
+
+        // then
+        assertThat(store.threads().find(fresh.id())).contains(fresh);
+    }
+
+    @Test
     void should_join_nested_transactions_into_the_outer_one() {
         // given
         ChatThread inner = aThread().build();

@@ -26,6 +26,14 @@ public interface ChatStore {
      * (from the calling thread) commits together when it returns, or not at all when it throws (the
      * exception is rethrown). Nested calls join the outer transaction. Row locks taken by
      * {@link ThreadStore#lock} are held until the outermost transaction ends.
+     *
+     * <p>A store call (or a nested transaction) that throws inside {@code work} fails the whole
+     * transaction, even when {@code work} catches the exception and goes on: later store calls in it
+     * throw IllegalStateException, and the transaction rolls back and rethrows that first failure
+     * when {@code work} returns. (A database such as PostgreSQL can do nothing more in a transaction
+     * after a failed statement; a savepoint around every call that may fail would cost each of them
+     * two more round trips.) To try something that may conflict and carry on, try it in a
+     * transaction of its own.
      */
     <T> T inTransaction(Supplier<T> work);
 
