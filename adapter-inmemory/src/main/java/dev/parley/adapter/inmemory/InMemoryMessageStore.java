@@ -1,5 +1,6 @@
 package dev.parley.adapter.inmemory;
 
+import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.NotFoundException;
@@ -24,7 +25,8 @@ final class InMemoryMessageStore implements MessageStore {
     @Override
     public Message append(Message message) {
         return db.locked(() -> {
-            if (!db.threads.containsKey(message.threadId())) {
+            ChatThread thread = db.threads.get(message.threadId());
+            if (thread == null) {
                 throw NotFoundException.thread(message.threadId());
             }
             if (db.messagesById.containsKey(message.id())) {
@@ -34,6 +36,9 @@ final class InMemoryMessageStore implements MessageStore {
             Message stored = message.atPosition(list.size() + 1L);
             db.add(list, stored);
             db.put(db.messagesById, stored.id(), stored);
+            if (stored.createdAt().isAfter(thread.updatedAt())) {
+                db.putThread(thread.touched(stored.createdAt()));
+            }
             return stored;
         });
     }

@@ -49,6 +49,18 @@ final class InMemoryRunStore implements RunStore {
     }
 
     @Override
+    public void insertStarted(Run started, String owner, Instant leaseExpiresAt) {
+        Require.that(started.status() == RunStatus.IN_PROGRESS, "insertStarted stores a run in progress");
+        Require.notBlank(owner, "owner");
+        Require.notNull(leaseExpiresAt, "leaseExpiresAt");
+        db.locked(() -> {
+            insert(started);
+            db.put(db.leases, started.id(), new InMemoryChatStore.Lease(owner, leaseExpiresAt));
+        });
+        db.runChanged(started.id());
+    }
+
+    @Override
     public Optional<Run> find(RunId id) {
         return db.locked(() -> Optional.ofNullable(db.runs.get(id)).filter(r -> db.isLive(r.threadId())));
     }

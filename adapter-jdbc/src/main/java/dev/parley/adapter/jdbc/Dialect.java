@@ -11,11 +11,6 @@ enum Dialect {
         }
 
         @Override
-        String incrementReturning(String table, String column, String where) {
-            return "UPDATE " + table + " SET " + column + " = " + column + " + 1 WHERE " + where + " RETURNING " + column;
-        }
-
-        @Override
         String useIndex(String index) {
             return "";
         }
@@ -24,12 +19,6 @@ enum Dialect {
         @Override
         String json(String parameter) {
             return ":" + parameter;
-        }
-
-        @Override
-        String incrementReturning(String table, String column, String where) {
-            return "SELECT " + column + " FROM FINAL TABLE (UPDATE " + table + " SET " + column + " = " + column
-                    + " + 1 WHERE " + where + ")";
         }
 
         @Override
@@ -51,9 +40,6 @@ enum Dialect {
 
     /** The SQL expression that binds named parameter {@code parameter} into a JSON column. */
     abstract String json(String parameter);
-
-    /** One statement that adds 1 to {@code column} of the row matching {@code where} and yields the new value. */
-    abstract String incrementReturning(String table, String column, String where);
 
     /**
      * The table hint, placed after a table name, that makes the planner read {@code index}, or nothing where

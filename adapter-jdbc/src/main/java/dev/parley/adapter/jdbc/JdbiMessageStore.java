@@ -14,15 +14,18 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.out.MessageStore;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
- * Messages in {@code parley_messages}. Appending bumps the thread's {@code message_count} (which
- * locks the thread row until the transaction ends, so concurrent appends take turns) and inserts
- * one row at that position: the cost does not depend on the thread's length.
+ * Messages in {@code parley_messages}. Appending bumps the thread's {@code message_count} and moves its
+ * {@code updated_at} (which locks the thread row until the transaction ends, so concurrent appends take
+ * turns) and inserts one row at that position: the cost does not depend on the thread's length. On
+ * PostgreSQL both are one statement.
  */
 final class JdbiMessageStore implements MessageStore {
     private static final String COLUMNS =
@@ -34,8 +37,11 @@ final class JdbiMessageStore implements MessageStore {
     static final long AFTER_LAST = Long.MAX_VALUE;
 
     private final Db db;
+    /** H2: takes the thread's next position (and moves its updated_at); {@link #insert} then stores the row. */
     private final String nextPosition;
     private final String insert;
+    /** PostgreSQL: both in one statement that yields the position. */
+    private final String appendReturning;
     private final String find;
     /** Messages after position {@code :after}, oldest first; the first page starts after {@link #BEFORE_FIRST}. */
     final String pageAsc;
@@ -47,10 +53,17 @@ final class JdbiMessageStore implements MessageStore {
         this.db = db;
         String messages = db.table("parley_messages");
         Dialect d = db.dialect();
-        nextPosition = d.incrementReturning(db.table("parley_threads"), "message_count", "id = :thread");
-        insert = "INSERT INTO " + messages + " (" + COLUMNS + ") VALUES (:id, :thread, :position, :run, :role, :status, "
-                + d.json("content") + ", " + d.json("tool_calls") + ", :tool_call_id, " + d.json("metadata") + ", :created)";
         String threads = db.table("parley_threads");
+        String bump = "UPDATE " + threads + " SET message_count = message_count + 1,"
+                + " updated_at = GREATEST(updated_at, :created) WHERE id = :thread";
+        String values = ":run, :role, :status, " + d.json("content") + ", " + d.json("tool_calls") + ", :tool_call_id, "
+                + d.json("metadata") + ", :created";
+        nextPosition = d == Dialect.H2 ? "SELECT message_count FROM FINAL TABLE (" + bump + ")" : null;
+        insert = "INSERT INTO " + messages + " (" + COLUMNS + ") VALUES (:id, :thread, :position, " + values + ")";
+        appendReturning = d == Dialect.POSTGRESQL
+                ? "WITH p AS (" + bump + " RETURNING message_count) INSERT INTO " + messages + " (" + COLUMNS + ")"
+                        + " SELECT :id, :thread, p.message_count, " + values + " FROM p RETURNING position"
+                : null;
         String select = "SELECT " + COLUMNS + " FROM " + messages;
         // messages of a soft-deleted thread are hidden with it
         String live = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = :thread AND t.deleted_at IS NULL)";
@@ -68,28 +81,40 @@ final class JdbiMessageStore implements MessageStore {
 
     @Override
     public Message append(Message message) {
+        Instant createdAt = Db.stored(message.createdAt());
+        if (appendReturning != null) {
+            long position = db.call(h -> bind(h.createQuery(appendReturning), message, createdAt)
+                    .mapTo(Long.class).findOne()
+                    .orElseThrow(() -> NotFoundException.thread(message.threadId())));
+            return stored(message, position, createdAt);
+        }
         return db.atomic(h -> {
             long position = h.createQuery(nextPosition).bind("thread", message.threadId().value())
+                    .bind("created", createdAt)
                     .mapTo(Long.class).findOne()
                     .orElseThrow(() -> NotFoundException.thread(message.threadId()));
-            Message stored = new Message(message.id(), message.threadId(), message.runId(), position, message.role(),
-                    message.content(), message.status(), message.toolCalls(), message.toolCallId(), message.metadata(),
-                    Db.stored(message.createdAt()));
-            h.createUpdate(insert)
-                    .bind("id", stored.id().value())
-                    .bind("thread", stored.threadId().value())
-                    .bind("position", position)
-                    .bind("run", stored.runId() == null ? null : stored.runId().value())
-                    .bind("role", stored.role().wireName())
-                    .bind("status", stored.status().wireName())
-                    .bind("content", Json.content(stored.content()))
-                    .bind("tool_calls", Json.toolCalls(stored.toolCalls()))
-                    .bind("tool_call_id", Text.put(stored.toolCallId()))
-                    .bind("metadata", Json.metadata(stored.metadata()))
-                    .bind("created", stored.createdAt())
-                    .execute();
-            return stored;
+            bind(h.createUpdate(insert), message, createdAt).bind("position", position).execute();
+            return stored(message, position, createdAt);
         });
+    }
+
+    private static <S extends SqlStatement<S>> S bind(S statement, Message message, Instant createdAt) {
+        return statement
+                .bind("id", message.id().value())
+                .bind("thread", message.threadId().value())
+                .bind("run", message.runId() == null ? null : message.runId().value())
+                .bind("role", message.role().wireName())
+                .bind("status", message.status().wireName())
+                .bind("content", Json.content(message.content()))
+                .bind("tool_calls", Json.toolCalls(message.toolCalls()))
+                .bind("tool_call_id", Text.put(message.toolCallId()))
+                .bind("metadata", Json.metadata(message.metadata()))
+                .bind("created", createdAt);
+    }
+
+    private static Message stored(Message message, long position, Instant createdAt) {
+        return new Message(message.id(), message.threadId(), message.runId(), position, message.role(),
+                message.content(), message.status(), message.toolCalls(), message.toolCallId(), message.metadata(), createdAt);
     }
 
     @Override

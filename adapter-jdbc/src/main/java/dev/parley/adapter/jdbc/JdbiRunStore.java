@@ -43,6 +43,7 @@ final class JdbiRunStore implements RunStore {
 
     private final Db db;
     private final String insert;
+    private final String insertStarted;
     private final String find;
     private final String update;
     private final String start;
@@ -64,6 +65,9 @@ final class JdbiRunStore implements RunStore {
         insert = "INSERT INTO " + runs + " (" + COLUMNS + ") VALUES (:id, :thread, :agent, :model, :user_message, :status,"
                 + " :assistant_message, :input_tokens, :output_tokens, :estimated, :cost, :error_code, :error_message,"
                 + " :created, :started, :completed)";
+        insertStarted = "INSERT INTO " + runs + " (" + COLUMNS + ", owner_id, lease_expires_at) VALUES (:id, :thread, :agent,"
+                + " :model, :user_message, :status, :assistant_message, :input_tokens, :output_tokens, :estimated, :cost,"
+                + " :error_code, :error_message, :created, :started, :completed, :owner, :lease)";
         String threads = db.table("parley_threads");
         String select = "SELECT " + COLUMNS + " FROM " + runs;
         // runs of a soft-deleted thread are hidden with it
@@ -108,6 +112,21 @@ final class JdbiRunStore implements RunStore {
             db.call(h -> bindRun(h.createUpdate(insert), run).execute());
         } catch (NotFoundException e) {
             throw NotFoundException.thread(run.threadId());
+        }
+    }
+
+    @Override
+    public void insertStarted(Run started, String owner, Instant leaseExpiresAt) {
+        Require.that(started.status() == RunStatus.IN_PROGRESS, "insertStarted stores a run in progress");
+        Require.notBlank(owner, "owner");
+        Require.notNull(leaseExpiresAt, "leaseExpiresAt");
+        try {
+            db.call(h -> changed(started, bindRun(h.createUpdate(insertStarted), started)
+                    .bind("owner", Text.put(owner))
+                    .bindByType("lease", leaseExpiresAt, Instant.class)
+                    .execute()));
+        } catch (NotFoundException e) {
+            throw NotFoundException.thread(started.threadId());
         }
     }
 

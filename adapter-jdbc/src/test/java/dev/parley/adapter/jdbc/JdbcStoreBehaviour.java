@@ -113,9 +113,11 @@ abstract class JdbcStoreBehaviour {
         store.events().append(List.of(token, end));
         store.idempotency().insert(key);
 
-        // then
-        assertThat(store.threads().find(thread.id())).contains(thread);
-        assertThat(store.threads().list(thread.ownerId(), null, PageRequest.firstPage()).items()).containsExactly(thread);
+        // then: the thread as given, but for updated_at, which its newest message moved on
+        ChatThread updated = thread.touched(store.messages().latest(thread.id(), 10).stream().map(Message::createdAt)
+                .max(Instant::compareTo).orElseThrow());
+        assertThat(store.threads().find(thread.id())).contains(updated);
+        assertThat(store.threads().list(thread.ownerId(), null, PageRequest.firstPage()).items()).containsExactly(updated);
         assertThat(store.messages().find(message.id())).contains(storedMessage);
         assertThat(store.messages().find(tool.id())).contains(storedTool);
         assertThat(storedMessage.text()).isEqualTo(TRICKY);

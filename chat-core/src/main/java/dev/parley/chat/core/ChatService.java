@@ -379,31 +379,30 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         Message userMessage = store.messages().append(new Message(MessageId.next(ids), thread.id(), null, 0, Role.USER,
                 command.content(), MessageStatus.COMPLETED, List.of(), null, command.metadata(), now));
         Run run = Run.queued(RunId.next(ids), thread.id(), agent.id(), modelName(agent), userMessage.id(), now);
-        store.runs().insert(run);
         Step firstStep = null;
         if (idle) {
             // nothing to wait for: the run starts here with its first model turn, committed with the message,
             // so that no further write or read stands between this transaction and the model call
-            Run started = run.started(now);
-            if (!store.runs().start(started, instanceId, now.plus(runLease))) {
-                throw new IllegalStateException("run " + run.id() + " was changed before its insert committed");
-            }
-            run = started;
+            run = run.started(now);
+            store.runs().insertStarted(run, instanceId, now.plus(runLease));
             firstStep = Step.messageCreation(StepId.next(ids), run.id(), 1, now);
             store.runs().insertStep(firstStep);
+        } else {
+            store.runs().insert(run);
         }
         if (fingerprint != null) {
             store.idempotency().insert(new IdempotencyRecord(userId, scope, command.idempotencyKey(), fingerprint, thread.id(),
                     run.id(), now));
         }
+        // appending the message moved the thread's updated_at; a thread without a title takes one from it
         ChatThread updated = thread.touched(now);
         if (updated.title() == null) {
             String title = Texts.title(userMessage.text(), TITLE_CODE_POINTS);
             if (title != null) {
                 updated = updated.withTitle(title, now);
+                store.threads().update(updated);
             }
         }
-        store.threads().update(updated);
         return new Sent(new SendReceipt(updated, userMessage, run, false), firstStep);
     }
 

@@ -72,11 +72,14 @@ class DispatchRetryTest {
         assertThat(outcome.responseText()).isEqualTo("hello");
     }
 
-    /** {@code delegate}, whose run store throws StorageUnavailableException on a run's start while {@code failures} lasts. */
+    /**
+     * {@code delegate}, whose run store throws StorageUnavailableException on a run's start (of a queued run, or an
+     * insert of one started at once) while {@code failures} lasts.
+     */
     private static ChatStore failingRunStarts(ChatStore delegate, AtomicInteger failures) {
         RunStore runs = (RunStore) Proxy.newProxyInstance(RunStore.class.getClassLoader(), new Class<?>[] {RunStore.class},
                 (proxy, method, args) -> {
-                    if (method.getName().equals("start")
+                    if ((method.getName().equals("start") || method.getName().equals("insertStarted"))
                             && failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                         throw new StorageUnavailableException("connection pool exhausted", null);
                     }

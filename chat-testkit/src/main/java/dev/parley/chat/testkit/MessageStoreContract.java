@@ -10,6 +10,7 @@ import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.InvalidRequestException;
 import dev.parley.chat.model.Message;
+import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Role;
@@ -142,6 +143,49 @@ public abstract class MessageStoreContract extends StoreContractSupport {
         assertThatThrownBy(() -> store.messages().append(aMessage().inThread(thread).withId(first.id()).build()))
                 .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
         assertThat(store.messages().count(thread.id())).isEqualTo(1);
+    }
+
+    @Test
+    void should_refuse_a_message_for_a_thread_that_does_not_exist() {
+        assertThatThrownBy(() -> store.messages().append(aMessage().inThread(Fixtures.aThread().build()).build()))
+                .isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    void should_move_the_threads_updated_at_to_each_new_message_and_never_back() {
+        // given
+        ChatThread thread = givenThread(Fixtures.aThread().createdAt(at(10)));
+
+        // when
+        store.messages().append(aMessage().inThread(thread).createdAt(at(50)).build());
+
+        // then
+        ChatThread moved = store.threads().find(thread.id()).orElseThrow();
+        assertThat(moved.updatedAt()).isEqualTo(at(50));
+        assertThat(moved.title()).isEqualTo(thread.title());
+        assertThat(moved.metadata()).isEqualTo(thread.metadata());
+
+        // and when: a message stamped earlier (another server's clock) leaves it where it is
+        store.messages().append(aMessage().inThread(thread).createdAt(at(40)).build());
+
+        // then
+        assertThat(store.threads().find(thread.id()).orElseThrow().updatedAt()).isEqualTo(at(50));
+    }
+
+    @Test
+    void should_list_the_thread_of_the_newest_message_first() {
+        // given
+        ChatThread older = givenThread(Fixtures.aThread().createdAt(at(10)));
+        ChatThread newer = givenThread(Fixtures.aThread().createdAt(at(20)));
+
+        // when
+        store.messages().append(aMessage().inThread(older).createdAt(at(30)).build());
+
+        // then
+        assertThat(store.threads().list(older.ownerId(), null, PageRequest.first(10)).items())
+                .extracting(ChatThread::id).containsExactly(older.id(), newer.id());
+        assertThat(store.threads().list(older.ownerId(), older.agentId(), PageRequest.first(10)).items())
+                .extracting(ChatThread::id).containsExactly(older.id(), newer.id());
     }
 
     @Test

@@ -510,6 +510,36 @@ public abstract class RunStoreContract extends StoreContractSupport {
     }
 
     @Test
+    void should_insert_a_run_started_at_once_under_its_lease() {
+        // given
+        Run started = aRunHere().build().started(at(10));
+
+        // when
+        store.runs().insertStarted(started, SERVER_A, at(1_000));
+
+        // then
+        assertThat(store.runs().find(started.id())).contains(started);
+        assertThat(store.runs().active(started.threadId())).containsExactly(started);
+        assertThat(store.runs().expiredLeases(at(999), 10)).isEmpty();
+        assertThat(store.runs().expiredLeases(at(1_000), 10)).containsExactly(started);
+        assertThat(store.runs().renewLease(started.id(), SERVER_B, at(5_000))).isFalse();
+        assertThat(store.runs().renewLease(started.id(), SERVER_A, at(5_000))).isTrue();
+    }
+
+    @Test
+    void should_refuse_to_insert_a_started_run_beside_one_in_progress() {
+        // given
+        Run first = givenRun(aRunHere());
+        store.runs().start(first.started(at(2)), SERVER_A, at(1_000));
+        Run second = aRunHere().createdAt(at(3)).build().started(at(3));
+
+        // when / then
+        assertThatThrownBy(() -> store.runs().insertStarted(second, SERVER_B, at(1_000)))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_in_progress"));
+        assertThat(store.runs().find(second.id())).isEmpty();
+    }
+
+    @Test
     void should_refuse_to_start_a_run_that_is_no_longer_queued() {
         // given
         Run queued = givenRun(aRunHere());

@@ -17,7 +17,9 @@ public interface MessageStore {
 
     /**
      * Appends {@code message} to its thread and returns it with its {@code position} (the thread's
-     * next number: 1, 2, 3, ...). The position given on the argument is ignored.
+     * next number: 1, 2, 3, ...). The position given on the argument is ignored. The thread's
+     * {@code updatedAt} moves on to the message's {@code createdAt} (never back), as every new
+     * message makes its thread the most recently updated; a missing thread is a NotFoundException.
      */
     Message append(Message message);
 

@@ -26,6 +26,24 @@ public interface RunStore {
     /** Stores a new run. */
     void insert(Run run);
 
+    /**
+     * Stores a new run that starts at once ({@code started}, in progress), held by {@code owner}
+     * under a lease that expires at {@code leaseExpiresAt}: what {@link #insert} of its queued form
+     * followed by {@link #start} stores, in one step where the store can. A second run in progress on
+     * the thread is a ConflictException {@code run_in_progress}. The default does exactly those two
+     * calls, which take effect together inside {@link ChatStore#inTransaction} (where the core calls it).
+     */
+    default void insertStarted(Run started, String owner, Instant leaseExpiresAt) {
+        if (started.status() != RunStatus.IN_PROGRESS) {
+            throw new IllegalArgumentException("insertStarted stores a run in progress");
+        }
+        insert(Run.queued(started.id(), started.threadId(), started.agentId(), started.model(), started.userMessageId(),
+                started.createdAt()));
+        if (!start(started, owner, leaseExpiresAt)) {
+            throw new IllegalStateException("run " + started.id() + " was changed before it could start");
+        }
+    }
+
     Optional<Run> find(RunId id);
 
     /**
