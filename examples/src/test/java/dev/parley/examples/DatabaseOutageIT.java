@@ -37,73 +37,82 @@ class DatabaseOutageIT {
     void should_answer_503_during_an_outage_end_or_finish_its_runs_and_recover_when_the_database_is_back() throws Exception {
         try (PrivatePostgres.PrivateServer database = PrivatePostgres.privateServer(dir);
              DemoProcess server = DemoProcess.start("server", environment(database), dir)) {
-            // given a server that works, and two runs streaming: a short one and one that outlasts the outage
-            Api api = Api.signIn(server, "heidi");
-            assertThat(api.post("/api/v1/chat", chat("calculate 6*7", false, null), Map.of()).json().path("response").asText())
-                    .isEqualTo("6*7 = 42");
-            SseStream shortRun = api.stream("POST", "/api/v1/chat", chat("count to 150", true, null), Map.of());
-            SseStream longRun = api.stream("POST", "/api/v1/chat", chat("count to 1000", true, null), Map.of());
-            JsonNode shortStarted = shortRun.until(WAIT, "run_started").data();
-            JsonNode longStarted = longRun.until(WAIT, "run_started").data();
-            shortRun.until(WAIT, "token");
-            longRun.until(WAIT, "token");
-
-            // when the database stops
-            database.stop();
-
-            // then readiness says so, and requests are answered 503 quickly instead of hanging
-            awaitStatus(api, "/ready", 503);
-            Api.Response list = api.get("/api/v1/threads");
-            assertThat(list.status()).as(list.body()).isEqualTo(503);
-            assertThat(list.code()).isEqualTo("unavailable");
-            Api.Response send = api.post("/api/v1/chat", chat("hello?", false, null), Map.of());
-            assertThat(send.status()).as(send.body()).isEqualTo(503);
-            assertThat(send.code()).isEqualTo("unavailable");
-            assertThat(list.body() + send.body()).doesNotContainIgnoringCase("sql").doesNotContain("Exception");
-            System.out.printf("database down: GET /api/v1/threads answered 503 in %d ms, POST /api/v1/chat in %d ms%n",
-                    list.took().toMillis(), send.took().toMillis());
-            assertThat(list.took()).isLessThan(Duration.ofSeconds(15));
-            assertThat(send.took()).isLessThan(Duration.ofSeconds(15));
-            // and the run that ends meanwhile ends its stream with an error, the other streams on
-            SseStream.Event shortEnd = shortRun.until(WAIT, "error", "done");
-            assertThat(shortEnd.type()).isEqualTo("error");
-            assertThat(shortEnd.data().path("code").asText()).isEqualTo("unavailable");
-
-            // when the database is back
-            database.start();
-
-            // then the server is ready again, and new chats work
-            awaitStatus(api, "/ready", 200);
-            Api.Response again = awaitStatus(api, "/api/v1/chat", chat("calculate 2*21", false, null), 200);
-            assertThat(again.json().path("response").asText()).isEqualTo("2*21 = 42");
-            // and the run that outlasted the outage finishes whole (on a machine so slow that it ended during the
-            // outage, it failed like the other)
-            SseStream.Event longEnd = longRun.until(WAIT, "done", "error");
-            if (longEnd.type().equals("done")) {
-                assertThat(longRun.text()).isEqualTo(countTo(1000));
-                assertThat(run(api, longStarted).path("status").asText()).isEqualTo("completed");
-            } else {
-                System.out.println("the long run ended during the outage: " + longEnd);
-                awaitTrue(() -> "failed".equals(run(api, longStarted).path("status").asText()), "the long run failed");
-                assertThat(run(api, longStarted).path("error").path("code").asText()).isEqualTo("unavailable");
-                assertThat(lastMessage(api, longStarted).path("content").get(0).path("text").asText()).isEqualTo(longRun.text());
+            try {
+                outage(database, server);
+            } catch (AssertionError | Exception e) {
+                System.out.println("the server's warnings and errors:\n" + server.problems());
+                throw e;
             }
-            // and the run that ended during the outage is stored as its stream said, by its own server once the
-            // database is back (not as interrupted by the reaper), with what it had streamed kept
-            awaitTrue(() -> !"in_progress".equals(run(api, shortStarted).path("status").asText()), "the short run ended");
-            JsonNode shortRunNow = run(api, shortStarted);
-            assertThat(shortRunNow.path("status").asText()).isEqualTo("failed");
-            assertThat(shortRunNow.path("error").path("code").asText()).isEqualTo("unavailable");
-            JsonNode kept = lastMessage(api, shortStarted);
-            assertThat(kept.path("role").asText()).isEqualTo("assistant");
-            assertThat(kept.path("status").asText()).isEqualTo("incomplete");
-            assertThat(kept.path("content").get(0).path("text").asText()).isEqualTo(shortRun.text());
-            assertThat(countTo(150)).startsWith(shortRun.text());
-            awaitTrue(() -> database.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'in_progress'") == 0,
-                    "no run is in progress");
-            shortRun.close();
-            longRun.close();
         }
+    }
+
+    private void outage(PrivatePostgres.PrivateServer database, DemoProcess server) throws Exception {
+        // given a server that works, and two runs streaming: a short one and one that outlasts the outage
+        Api api = Api.signIn(server, "heidi");
+        assertThat(api.post("/api/v1/chat", chat("calculate 6*7", false, null), Map.of()).json().path("response").asText())
+                .isEqualTo("6*7 = 42");
+        SseStream shortRun = api.stream("POST", "/api/v1/chat", chat("count to 150", true, null), Map.of());
+        SseStream longRun = api.stream("POST", "/api/v1/chat", chat("count to 1000", true, null), Map.of());
+        JsonNode shortStarted = shortRun.until(WAIT, "run_started").data();
+        JsonNode longStarted = longRun.until(WAIT, "run_started").data();
+        shortRun.until(WAIT, "token");
+        longRun.until(WAIT, "token");
+
+        // when the database stops
+        database.stop();
+
+        // then readiness says so, and requests are answered 503 quickly instead of hanging
+        awaitStatus(api, "/ready", 503);
+        Api.Response list = api.get("/api/v1/threads");
+        assertThat(list.status()).as(list.body()).isEqualTo(503);
+        assertThat(list.code()).isEqualTo("unavailable");
+        Api.Response send = api.post("/api/v1/chat", chat("hello?", false, null), Map.of());
+        assertThat(send.status()).as(send.body()).isEqualTo(503);
+        assertThat(send.code()).isEqualTo("unavailable");
+        assertThat(list.body() + send.body()).doesNotContainIgnoringCase("sql").doesNotContain("Exception");
+        System.out.printf("database down: GET /api/v1/threads answered 503 in %d ms, POST /api/v1/chat in %d ms%n",
+                list.took().toMillis(), send.took().toMillis());
+        assertThat(list.took()).isLessThan(Duration.ofSeconds(15));
+        assertThat(send.took()).isLessThan(Duration.ofSeconds(15));
+        // and the run that ends meanwhile ends its stream with an error, the other streams on
+        SseStream.Event shortEnd = shortRun.until(WAIT, "error", "done");
+        assertThat(shortEnd.type()).isEqualTo("error");
+        assertThat(shortEnd.data().path("code").asText()).isEqualTo("unavailable");
+
+        // when the database is back
+        database.start();
+
+        // then the server is ready again, and new chats work
+        awaitStatus(api, "/ready", 200);
+        Api.Response again = awaitStatus(api, "/api/v1/chat", chat("calculate 2*21", false, null), 200);
+        assertThat(again.json().path("response").asText()).isEqualTo("2*21 = 42");
+        // and the run that outlasted the outage finishes whole (on a machine so slow that it ended during the
+        // outage, it failed like the other)
+        SseStream.Event longEnd = longRun.until(WAIT, "done", "error");
+        if (longEnd.type().equals("done")) {
+            assertThat(longRun.text()).isEqualTo(countTo(1000));
+            assertThat(run(api, longStarted).path("status").asText()).isEqualTo("completed");
+        } else {
+            System.out.println("the long run ended during the outage: " + longEnd);
+            awaitTrue(() -> "failed".equals(run(api, longStarted).path("status").asText()), "the long run failed");
+            assertThat(run(api, longStarted).path("error").path("code").asText()).isEqualTo("unavailable");
+            assertThat(lastMessage(api, longStarted).path("content").get(0).path("text").asText()).isEqualTo(longRun.text());
+        }
+        // and the run that ended during the outage is stored as its stream said, by its own server once the
+        // database is back (not as interrupted by the reaper), with what it had streamed kept
+        awaitTrue(() -> !"in_progress".equals(run(api, shortStarted).path("status").asText()), "the short run ended");
+        JsonNode shortRunNow = run(api, shortStarted);
+        assertThat(shortRunNow.path("status").asText()).isEqualTo("failed");
+        assertThat(shortRunNow.path("error").path("code").asText()).isEqualTo("unavailable");
+        JsonNode kept = lastMessage(api, shortStarted);
+        assertThat(kept.path("role").asText()).isEqualTo("assistant");
+        assertThat(kept.path("status").asText()).isEqualTo("incomplete");
+        assertThat(kept.path("content").get(0).path("text").asText()).isEqualTo(shortRun.text());
+        assertThat(countTo(150)).startsWith(shortRun.text());
+        awaitTrue(() -> database.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'in_progress'") == 0,
+                "no run is in progress");
+        shortRun.close();
+        longRun.close();
     }
 
     private static Map<String, String> environment(PrivatePostgres.PrivateServer database) {

@@ -320,7 +320,6 @@ final class RunExecution {
                     Message stored = engine.store().messages().append(assistantMessage(current, turnText.toString(),
                             response.toolCalls(), MessageStatus.COMPLETED, now));
                     engine.store().runs().updateStep(turn.completed(now, null, turnUsage));
-                    engine.touchThread(current.threadId(), now);
                     return stored;
                 });
                 usage = usage.plus(turnUsage);
@@ -459,9 +458,7 @@ final class RunExecution {
             String text = result.error == null ? result.output : "error: " + result.error;
             Message toolMessage = engine.store().inTransaction(() -> {
                 engine.store().runs().updateStep(ended);
-                Message m = engine.store().messages().append(toolMessage(current, call.id(), text, now));
-                engine.touchThread(current.threadId(), now);
-                return m;
+                return engine.store().messages().append(toolMessage(current, call.id(), text, now));
             });
             openStep = null;
             pendingCalls.remove(call);
@@ -567,7 +564,7 @@ final class RunExecution {
                     if (!engine.store().runs().update(completed, RunStatus.IN_PROGRESS)) {
                         throw new LostRace();
                     }
-                    engine.touchThread(run.threadId(), now);
+                    // appending the answer moved the thread's updated_at
                     return true;
                 });
             } catch (LostRace e) {
@@ -617,7 +614,8 @@ final class RunExecution {
                 partial = transaction(write, null);
                 cancelled = ended.value;
             } catch (RuntimeException e) {
-                if (storeUnreachable(e)) {
+                // not decided by a ping: a store that came back meanwhile would answer it, and the partial text be lost
+                if (e instanceof StorageUnavailableException) {
                     log.warn("run {}: the store is unavailable; its cancellation is stored once it answers again", run.id());
                     emitTerminal(s -> new RunEvent.Cancelled(run.id(), s, null));
                     storeEndLater(storedBy(write, ended), () -> {
@@ -681,7 +679,8 @@ final class RunExecution {
             try {
                 partial = transaction(write, null);
             } catch (RuntimeException e) {
-                if (storeUnreachable(e)) {
+                // not decided by a ping: a store that came back meanwhile would answer it, and the partial text be lost
+                if (e instanceof StorageUnavailableException) {
                     log.warn("run {}: the store is unavailable; its failure ({}) is stored once it answers again", run.id(), code);
                     storeLater = true;
                     ended.value = null;

@@ -22,6 +22,7 @@ final class OutageStore {
     private final ChatStore store;
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private volatile boolean down;
+    private volatile boolean backOnPing;
 
     OutageStore(ChatStore delegate) {
         this.delegate = delegate;
@@ -46,6 +47,11 @@ final class OutageStore {
         down = false;
     }
 
+    /** The database comes back as soon as the store is pinged: a ping never tells that it was away. */
+    void startOnNextPing() {
+        backOnPing = true;
+    }
+
     /** How many times a method of that name was called on the store or one of its parts. */
     int calls(String method) {
         return calls.computeIfAbsent(method, m -> new AtomicInteger()).get();
@@ -65,6 +71,10 @@ final class OutageStore {
                 return proxy((Class<Object>) returned, invoke(method, target, args)); // a part of the store
             }
             calls.computeIfAbsent(method.getName(), m -> new AtomicInteger()).incrementAndGet();
+            if (down && backOnPing && method.getName().equals("ping")) {
+                backOnPing = false;
+                down = false;
+            }
             if (down) {
                 throw new StorageUnavailableException("connection refused", null);
             }

@@ -88,6 +88,34 @@ class StoreOutageTest {
     }
 
     @Test
+    void should_keep_the_partial_text_of_a_run_whose_end_failed_though_the_store_answered_right_after() throws Exception {
+        // given a run whose model stops the database as it answers, and a database that is back by the next ping
+        TestClock clock = new TestClock(Instant.parse("2026-01-05T10:00:00Z"));
+        ChatModel model = (request, listener, cancellation) -> {
+            listener.onToken("Half");
+            listener.onToken(" done");
+            outage.stop();
+            outage.startOnNextPing();
+            return dev.parley.chat.port.out.ModelResponse.text("Half done", null);
+        };
+        ChatHarness chat = ChatHarness.custom(outage.store(), model, List.of(ChatHarness.agent(null)),
+                b -> b.clock(clock).runLease(LEASE).reaperInterval(Duration.ofMillis(20)).endedElsewhereCheck(Duration.ZERO));
+        servers.add(chat);
+        ChatThread thread = chat.newThread(ALICE);
+
+        // when the run ends
+        RunId runId = chat.send(thread.id(), "question").run().id();
+        RunOutcome outcome = chat.awaitEnd(runId);
+
+        // then it failed on the store, and kept what it streamed
+        assertThat(outcome.run().status()).isEqualTo(RunStatus.FAILED);
+        assertThat(outcome.run().error().code()).isEqualTo("unavailable");
+        List<Message> history = chat.history(thread.id());
+        assertThat(history).extracting(Message::text).containsExactly("question", "Half done");
+        assertThat(history.get(1).status()).isEqualTo(MessageStatus.INCOMPLETE);
+    }
+
+    @Test
     void should_leave_expired_leases_for_one_lease_after_the_store_was_unreachable_then_end_them() throws Exception {
         // given a run on server A, whose clock stands still so that its renewals never move its lease on
         TestClock clockA = new TestClock(Instant.parse("2026-01-05T10:00:00Z"));

@@ -99,6 +99,22 @@ public final class DemoProcess implements AutoCloseable {
         return Files.exists(log) ? Files.readString(log) : "";
     }
 
+    /** The server's log lines that are warnings or errors (stack frames left out), for a failing test to show. */
+    public String problems() {
+        try {
+            StringBuilder out = new StringBuilder();
+            for (String line : log().split("\n")) {
+                if ((line.contains("[WARN]") || line.contains("[ERROR]") || line.startsWith("WARNING"))
+                        && !line.contains("SqlErrors") && !line.contains("PoolBase") && !line.contains("ProxyConnection")) {
+                    out.append(line).append('\n');
+                }
+            }
+            return out.toString();
+        } catch (IOException e) {
+            return "(the log of " + name + " could not be read: " + e + ")";
+        }
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
