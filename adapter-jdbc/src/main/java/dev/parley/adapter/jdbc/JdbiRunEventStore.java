@@ -16,8 +16,8 @@ import org.jdbi.v3.core.statement.PreparedBatch;
  * The run event log in {@code parley_run_events}, keyed by (run_id, seq); the key turns a seq written
  * twice into a {@code duplicate} conflict, and a batch that would follow a run's terminal event is a
  * {@code run_ended} conflict. Every batch is hinted ({@link Db#hint}) per run. A batch is written in one
- * transaction as one JDBC batch (a multi-row insert on PostgreSQL with {@code reWriteBatchedInserts}),
- * so a caller that buffers token events pays one round trip per flush, not one per token.
+ * transaction as one statement on PostgreSQL (an insert from arrays) and as one JDBC batch on H2, so a
+ * caller that buffers token events pays one round trip per flush, not one per token.
  */
 final class JdbiRunEventStore implements RunEventStore {
     private static final Set<String> TERMINAL_TYPES = Set.of("done", "error", "cancelled");
@@ -30,8 +30,12 @@ final class JdbiRunEventStore implements RunEventStore {
     JdbiRunEventStore(Db db) {
         this.db = db;
         String events = db.table("parley_run_events");
-        insert = "INSERT INTO " + events + " (run_id, seq, type, payload) VALUES (:run, :seq, :type, "
-                + db.dialect().json("payload") + ")";
+        insert = db.dialect() == Dialect.POSTGRESQL
+                // one statement for any batch: a multi-row insert from arrays, parsed and planned once
+                ? "INSERT INTO " + events + " (run_id, seq, type, payload) SELECT r, s, t, CAST(p AS jsonb)"
+                        + " FROM unnest(:runs, :seqs, :types, :payloads) AS e(r, s, t, p)"
+                : "INSERT INTO " + events + " (run_id, seq, type, payload) VALUES (:run, :seq, :type, "
+                        + db.dialect().json("payload") + ")";
         read = "SELECT seq, type, payload FROM " + events + " WHERE run_id = :run AND seq > :after ORDER BY run_id, seq LIMIT :limit";
         // not MAX(seq), which H2 answers by scanning the run's log
         lastSeq = "SELECT seq FROM " + events + " WHERE run_id = :run ORDER BY run_id DESC, seq DESC LIMIT 1";
@@ -81,15 +85,31 @@ final class JdbiRunEventStore implements RunEventStore {
                 }
             }
             // a seq already stored (a retry, or a racing writer) fails on the primary key: duplicate
-            PreparedBatch batch = h.prepareBatch(insert);
-            for (RunEvent e : stored) {
-                batch.bind("run", e.runId().value())
-                        .bind("seq", e.seq())
-                        .bind("type", e.type())
-                        .bind("payload", Json.eventPayload(e))
-                        .add();
+            if (db.dialect() == Dialect.POSTGRESQL) {
+                String[] runs = new String[stored.size()];
+                long[] seqs = new long[stored.size()];
+                String[] types = new String[stored.size()];
+                String[] payloads = new String[stored.size()];
+                for (int i = 0; i < stored.size(); i++) {
+                    RunEvent e = stored.get(i);
+                    runs[i] = e.runId().value();
+                    seqs[i] = e.seq();
+                    types[i] = e.type();
+                    payloads[i] = Json.eventPayload(e);
+                }
+                h.createUpdate(insert).bind("runs", runs).bind("seqs", seqs).bind("types", types).bind("payloads", payloads)
+                        .execute();
+            } else {
+                PreparedBatch batch = h.prepareBatch(insert);
+                for (RunEvent e : stored) {
+                    batch.bind("run", e.runId().value())
+                            .bind("seq", e.seq())
+                            .bind("type", e.type())
+                            .bind("payload", Json.eventPayload(e))
+                            .add();
+                }
+                batch.execute();
             }
-            batch.execute();
             for (RunId runId : firstSeq.keySet()) {
                 db.hint(Db.Hint.EVENTS_STORED, runId.value());
             }

@@ -36,6 +36,8 @@ import org.slf4j.LoggerFactory;
  * statement. The notifications are not sent inside the changing transaction: there, every commit
  * that notifies takes PostgreSQL's database-wide notification lock until its WAL flush, so
  * concurrent turns would commit one at a time, and each hint would cost the turn a round trip. The
+ * sender gathers what arrives within a millisecond of a first hint, and its transaction does not wait
+ * for its WAL flush. The
  * payload is the run id and this store's origin tag (far below the 8,000-byte limit); the listener
  * ignores its own.
  *
@@ -56,7 +58,19 @@ final class PgRunSignals implements RunSignals, Db.Hints, AutoCloseable {
     static final int QUEUE_CAPACITY = 16_384;
     /** At most this many hints leave in one statement. */
     static final int MAX_BATCH = 512;
-    private static final String SEND = "SELECT pg_notify(c, p) FROM unnest(?, ?) AS t(c, p)";
+    /**
+     * How long the sender waits for more hints after the first one of a batch: every statement that
+     * notifies is a transaction of its own with a commit record, so batching saves the database work at
+     * a cost of this much latency for the other servers.
+     */
+    static final long GATHER_MICROS = 1_000;
+    /**
+     * One auto-committed statement: the notifications of a batch, in a transaction that does not wait
+     * for its WAL flush (a hint lost in a crash costs a poll, and notifications are delivered at
+     * commit either way).
+     */
+    private static final String SEND = "SELECT set_config('synchronous_commit', 'off', true), pg_notify(c, p)"
+            + " FROM unnest(?, ?) AS t(c, p)";
 
     /** Opens the listening connection: a connection of its own, or one borrowed from the caller's pool. */
     @FunctionalInterface
@@ -180,7 +194,7 @@ final class PgRunSignals implements RunSignals, Db.Hints, AutoCloseable {
                 }
                 continue;
             }
-            outgoing.drainTo(batch, MAX_BATCH - 1);
+            gather(batch);
             try {
                 notifyAll(batch);
                 backoff = MIN_BACKOFF_MILLIS;
@@ -203,6 +217,28 @@ final class PgRunSignals implements RunSignals, Db.Hints, AutoCloseable {
                 }
                 pause(backoff);
                 backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
+            }
+        }
+    }
+
+    /** Adds the hints that arrive within {@link #GATHER_MICROS} of the first one, up to {@link #MAX_BATCH}. */
+    private void gather(List<Outgoing> batch) {
+        long deadline = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(GATHER_MICROS);
+        while (batch.size() < MAX_BATCH) {
+            outgoing.drainTo(batch, MAX_BATCH - batch.size());
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0 || batch.size() >= MAX_BATCH) {
+                return;
+            }
+            try {
+                Outgoing next = outgoing.poll(remaining, TimeUnit.NANOSECONDS);
+                if (next == null) {
+                    return;
+                }
+                batch.add(next);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }
