@@ -161,7 +161,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         this.store = Require.notNull(b.store, "store");
         this.bus = ObservedEventBus.wrap(Require.notNull(b.eventBus, "eventBus"), b.observer);
         this.model = Require.notNull(b.model, "model");
-        this.clock = b.clock;
+        this.clock = MicrosecondClock.of(b.clock);
         this.ids = b.ids;
         Require.notEmpty(b.agents, "agents");
         Map<String, Agent> byId = new LinkedHashMap<>();
@@ -841,6 +841,13 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                     execution.finished().get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
                 } catch (TimeoutException | ExecutionException e) {
                     // read the store below either way
+                }
+                if (execution == local && userId.equals(local.userId())) {
+                    // completed here for this user: what it stored is known without reading it back
+                    Optional<RunOutcome> completed = local.completedOutcome();
+                    if (completed.isPresent()) {
+                        return completed.get();
+                    }
                 }
             } else if (lookAgainFirst) {
                 // a run executing here may have ended between the read above and the look-up: read before polling

@@ -22,6 +22,7 @@ import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.ToolException;
 import dev.parley.chat.model.ToolSpec;
 import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.Cancellation;
 import dev.parley.chat.port.out.ModelRequest;
@@ -33,7 +34,9 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -98,6 +101,10 @@ final class RunExecution {
     private Step openStep;
     /** The first model turn's step, stored with the run by its send and not yet begun; else null. */
     private Step storedFirstStep;
+    /** The run's steps as stored, in position order: known here while every write of them committed. Guarded by lock. */
+    private final Map<StepId, Step> storedSteps = new LinkedHashMap<>();
+    /** What the run completed with, as stored; null until it completed here. */
+    private volatile RunOutcome completedOutcome;
     private long openTurnPromptTokens;
     /** The open turn's usage once the model has answered; until then it is estimated from the streamed text. */
     private Usage openTurnUsage;
@@ -153,6 +160,14 @@ final class RunExecution {
     /** Completes with the run as it ended (terminal, or as last stored when another party ended it). */
     CompletableFuture<Run> finished() {
         return finished;
+    }
+
+    /**
+     * The run, its answer and its steps as stored, once it completed here (the same as reading them
+     * back); empty while it runs and for a run that ended otherwise, which is read from the store.
+     */
+    Optional<RunOutcome> completedOutcome() {
+        return Optional.ofNullable(completedOutcome);
     }
 
     boolean isTerminated() {
@@ -288,6 +303,7 @@ final class RunExecution {
                     step = Step.messageCreation(StepId.next(engine.ids()), current.id(), ++stepPosition, engine.now());
                     engine.store().runs().insertStep(step);
                 }
+                storedSteps.put(step.id(), step);
                 openStep = step;
                 openTurnPromptTokens = promptTokens;
                 openTurnUsage = null;
@@ -316,12 +332,14 @@ final class RunExecution {
             Message asking = guarded(() -> {
                 reconcile(response);
                 Instant now = engine.now();
+                Step turnEnd = turn.completed(now, null, turnUsage);
                 Message m = engine.store().inTransaction(() -> {
                     Message stored = engine.store().messages().append(assistantMessage(current, turnText.toString(),
                             response.toolCalls(), MessageStatus.COMPLETED, now));
-                    engine.store().runs().updateStep(turn.completed(now, null, turnUsage));
+                    engine.store().runs().updateStep(turnEnd);
                     return stored;
                 });
+                storedSteps.put(turnEnd.id(), turnEnd);
                 usage = usage.plus(turnUsage);
                 openStep = null;
                 turnText.setLength(0);
@@ -447,6 +465,7 @@ final class RunExecution {
         Step step = guarded(() -> {
             Step s = Step.toolCall(StepId.next(engine.ids()), current.id(), ++stepPosition, call, engine.now());
             engine.store().runs().insertStep(s);
+            storedSteps.put(s.id(), s);
             openStep = s;
             emitLocked(q -> new RunEvent.TraceStart(current.id(), q, s.id(), call));
             return s;
@@ -460,6 +479,7 @@ final class RunExecution {
                 engine.store().runs().updateStep(ended);
                 return engine.store().messages().append(toolMessage(current, call.id(), text, now));
             });
+            storedSteps.put(ended.id(), ended);
             openStep = null;
             pendingCalls.remove(call);
             emitLocked(q -> new RunEvent.TraceEnd(current.id(), q, step.id(), ended.status(), ended.output(), ended.error(),
@@ -556,24 +576,27 @@ final class RunExecution {
             Run completed = run.completed(now, message.id(), total, cost);
             // done commits with the answer and the completed run: it is never published before they are stored
             RunEvent done = new RunEvent.Done(completed.id(), seq + 1, completed.threadId(), message.id(), total, cost);
-            boolean won;
+            Step turnEnd = turn.completed(now, null, turnUsage);
+            Message stored;
             try {
-                won = engine.bus().publishWith(done, engine.store(), () -> {
-                    engine.store().messages().append(message);
-                    engine.store().runs().updateStep(turn.completed(now, null, turnUsage));
+                stored = engine.bus().publishWith(done, engine.store(), () -> {
+                    Message answer = engine.store().messages().append(message);
+                    engine.store().runs().updateStep(turnEnd);
                     if (!engine.store().runs().update(completed, RunStatus.IN_PROGRESS)) {
                         throw new LostRace();
                     }
                     // appending the answer moved the thread's updated_at
-                    return true;
+                    return answer;
                 });
             } catch (LostRace e) {
-                won = false;
+                stored = null;
             }
-            if (!won) {
+            if (stored == null) {
                 endedElsewhere();
                 return;
             }
+            storedSteps.put(turnEnd.id(), turnEnd);
+            completedOutcome = new RunOutcome(completed, stored, List.copyOf(storedSteps.values()));
             run = completed;
             openStep = null;
             turnText.setLength(0);

@@ -59,6 +59,40 @@ class ToolLoopTest {
     }
 
     @Test
+    void should_answer_an_await_with_exactly_what_the_store_holds_of_the_completed_run() {
+        // given a run with a tool round, on a clock that reads nanoseconds
+        ScriptedChatModel model = ScriptedChatModel.builder().callTools(WEATHER_CALL).reply("It is sunny in Oslo").build();
+        java.time.Clock nanos = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return java.time.Instant.now().plusNanos(123);
+            }
+        };
+        chat = ChatHarness.custom(dev.parley.adapter.inmemory.InMemoryAdapters.store(), model,
+                List.of(ChatHarness.agent(AgentLimits.DEFAULT, TestTool.named("weather", ctx -> "sunny"))), b -> b.clock(nanos));
+
+        // when
+        RunOutcome awaited = run("Weather in Oslo?");
+
+        // then: the run, its answer and its steps as a later read gives them
+        RunOutcome read = chat.service.getRun(ALICE, awaited.run().threadId(), awaited.run().id());
+        assertThat(awaited).isEqualTo(read);
+        assertThat(awaited.steps()).extracting(Step::type).containsExactly(StepType.MESSAGE_CREATION, StepType.TOOL_CALL,
+                StepType.MESSAGE_CREATION);
+        assertThat(awaited.run().completedAt().getNano() % 1_000).isZero();
+    }
+
+    @Test
     void should_store_the_tool_call_message_then_one_linked_tool_message_per_call_then_the_answer() {
         // given
         ToolCall second = new ToolCall("call_2", "weather", "{\"city\":\"Rome\"}");
