@@ -57,7 +57,6 @@ final class InMemoryRunStore implements RunStore {
             insert(started);
             db.put(db.leases, started.id(), new InMemoryChatStore.Lease(owner, leaseExpiresAt));
         });
-        db.runChanged(started.id());
     }
 
     @Override
@@ -85,8 +84,9 @@ final class InMemoryRunStore implements RunStore {
         return true;
     }
 
+    /** Hints a replacement that ended the run (see {@link dev.parley.chat.port.out.RunSignals#onRunChanged}). */
     private boolean changed(Run run, boolean replaced) {
-        if (replaced) {
+        if (replaced && run.isTerminal()) {
             db.runChanged(run.id());
         }
         return replaced;

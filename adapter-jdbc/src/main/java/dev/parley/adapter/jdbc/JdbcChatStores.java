@@ -166,9 +166,6 @@ public final class JdbcChatStores {
             config.setMaximumPoolSize(maxPoolSize);
             config.setConnectionTimeout(connectionTimeout.toMillis());
             config.setValidationTimeout(Math.max(250, Math.min(1000, connectionTimeout.toMillis())));
-            if (url.startsWith("jdbc:postgresql:")) {
-                config.addDataSourceProperty("reWriteBatchedInserts", "true");
-            }
             // drop connections of a database that is gone at once, not at their next validation
             config.setExceptionOverride(new EvictWhenGone());
             return config;

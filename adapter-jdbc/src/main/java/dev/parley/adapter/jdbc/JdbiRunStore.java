@@ -30,7 +30,7 @@ import org.jdbi.v3.core.statement.SqlStatement;
  * in-progress run per thread (a partial unique index on PostgreSQL, a unique generated column on H2);
  * {@link #update} is a compare-and-set on the stored status. A run in progress started by
  * {@link #start} carries its owner and lease in {@code owner_id} and {@code lease_expires_at}. Every
- * change of a run's row is hinted through {@link Db#hint}.
+ * change that ends a run is hinted through {@link Db#hint}.
  */
 final class JdbiRunStore implements RunStore {
     private static final String COLUMNS = "id, thread_id, agent_id, model, user_message_id, status, assistant_message_id,"
@@ -186,12 +186,14 @@ final class JdbiRunStore implements RunStore {
                 .execute()));
     }
 
-    /** True when the statement changed the run's row, which is then hinted. */
+    /** True when the statement changed the run's row; a change that ended the run is hinted. */
     private boolean changed(Run run, int rows) {
         if (rows != 1) {
             return false;
         }
-        db.hint(Db.Hint.RUN_CHANGED, run.id().value());
+        if (run.isTerminal()) {
+            db.hint(Db.Hint.RUN_CHANGED, run.id().value());
+        }
         return true;
     }
 

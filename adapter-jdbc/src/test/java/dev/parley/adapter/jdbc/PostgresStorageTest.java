@@ -78,9 +78,9 @@ class PostgresStorageTest {
                     JdbcStoreBehaviour.now());
             store.runs().insert(run);
 
-            // when: this store starts the run in a transaction
-            store.inTransaction(() -> store.runs().start(run.started(JdbcStoreBehaviour.now()), "server-a",
-                    JdbcStoreBehaviour.now().plusSeconds(30)));
+            // when: this store ends the run in a transaction
+            store.inTransaction(() -> store.runs().update(run.cancelled(JdbcStoreBehaviour.now(), null, Usage.ZERO, null),
+                    RunStatus.QUEUED));
 
             // then: the other store hears it through the database, this one at once, and each only once
             assertThat(heardThere.poll(10, TimeUnit.SECONDS)).isEqualTo(run.id());
@@ -112,7 +112,7 @@ class PostgresStorageTest {
 
             // when
             assertThatThrownBy(() -> store.inTransaction(() -> {
-                store.runs().start(rolledBack.started(JdbcStoreBehaviour.now()), "server-a", JdbcStoreBehaviour.now().plusSeconds(30));
+                store.runs().update(rolledBack.cancelled(JdbcStoreBehaviour.now(), null, Usage.ZERO, null), RunStatus.QUEUED);
                 throw new IllegalStateException("rolled back");
             })).hasMessage("rolled back");
             store.runs().update(committed.cancelled(JdbcStoreBehaviour.now(), null, Usage.ZERO, null), RunStatus.QUEUED);

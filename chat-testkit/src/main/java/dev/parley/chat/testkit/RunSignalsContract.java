@@ -48,7 +48,7 @@ public abstract class RunSignalsContract extends StoreContractSupport {
     }
 
     @Test
-    void should_hint_that_a_run_changed_when_its_status_is_updated() throws Exception {
+    void should_hint_that_a_run_ended_when_its_status_is_updated_to_a_terminal_one() throws Exception {
         // given
         Run run = givenRun(aRun().onThread(thread).forMessage(question.id()).inProgress());
         BlockingQueue<RunId> changed = listenToRunChanges();
@@ -61,20 +61,28 @@ public abstract class RunSignalsContract extends StoreContractSupport {
     }
 
     @Test
-    void should_hint_that_a_run_changed_when_it_starts_or_its_expired_lease_is_ended() throws Exception {
+    void should_hint_that_a_run_ended_when_its_expired_lease_is_ended() throws Exception {
+        // given
+        Run queued = givenRun(aRun().onThread(thread).forMessage(question.id()));
+        Run started = queued.started(at(1));
+        store.runs().start(started, "server-a", at(100));
+        BlockingQueue<RunId> changed = listenToRunChanges();
+
+        // when
+        store.runs().updateIfLeaseExpired(started.cancelled(at(200), null, Usage.ZERO, null), at(200));
+
+        // then
+        assertThat(awaitHint(changed, queued.id()::equals)).isTrue();
+    }
+
+    @Test
+    void should_hint_that_a_queued_run_ended_when_it_is_cancelled() throws Exception {
         // given
         Run queued = givenRun(aRun().onThread(thread).forMessage(question.id()));
         BlockingQueue<RunId> changed = listenToRunChanges();
 
         // when
-        Run started = queued.started(at(1));
-        store.runs().start(started, "server-a", at(100));
-
-        // then
-        assertThat(awaitHint(changed, queued.id()::equals)).isTrue();
-
-        // and when
-        store.runs().updateIfLeaseExpired(started.cancelled(at(200), null, Usage.ZERO, null), at(200));
+        store.runs().update(queued.cancelled(at(5), null, Usage.ZERO, null), RunStatus.QUEUED);
 
         // then
         assertThat(awaitHint(changed, queued.id()::equals)).isTrue();

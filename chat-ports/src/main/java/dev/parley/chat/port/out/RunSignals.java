@@ -4,8 +4,8 @@ import dev.parley.chat.model.RunId;
 import java.util.function.Consumer;
 
 /**
- * Wake-up hints about runs from a store, for every server sharing it: a run's row changed (it
- * started, ended, was cancelled by another server...) or new events of a run were stored. A hint
+ * Wake-up hints about runs from a store, for every server sharing it: a run ended (it completed,
+ * failed, or was cancelled, perhaps by another server) or new events of a run were stored. A hint
  * only says "look again": it may come late, twice, for a run nobody here follows, or not at all
  * (a store shared by several processes loses hints while it is unreachable). The store stays the
  * source of truth, so a listener re-reads it and keeps polling at a modest interval as a fallback.
@@ -16,7 +16,10 @@ import java.util.function.Consumer;
  */
 public interface RunSignals {
 
-    /** Calls {@code listener} with the id of each run whose stored row changed. */
+    /**
+     * Calls {@code listener} with the id of each run whose stored status became terminal. A store
+     * may hint other changes of a run's row too; it need not (nothing here waits for a run to start).
+     */
     Registration onRunChanged(Consumer<RunId> listener);
 
     /** Calls {@code listener} with the id of each run whose event log grew. */
