@@ -70,13 +70,7 @@ class PostgresStorageTest {
             BlockingQueue<RunId> heardThere = new LinkedBlockingQueue<>();
             RunSignals.Registration here = store.signals().onRunChanged(heardHere::add);
             RunSignals.Registration there = other.signals().onRunChanged(heardThere::add);
-            ChatThread thread = ChatThread.create(ThreadId.next(JdbcStoreBehaviour.IDS), "alice", "agent", null, Map.of(),
-                    JdbcStoreBehaviour.now());
-            store.threads().insert(thread);
-            Message question = store.messages().append(JdbcStoreBehaviour.userMessage(thread.id(), "hi"));
-            Run run = Run.queued(RunId.next(JdbcStoreBehaviour.IDS), thread.id(), "agent", null, question.id(),
-                    JdbcStoreBehaviour.now());
-            store.runs().insert(run);
+            Run run = aQueuedRun(aThreadWithAQuestion());
 
             // when: this store ends the run in a transaction
             store.inTransaction(() -> store.runs().update(run.cancelled(JdbcStoreBehaviour.now(), null, Usage.ZERO, null),
@@ -99,16 +93,9 @@ class PostgresStorageTest {
         try (JdbcChatStore other = JdbcChatStores.builder().url(DB.url()).maxPoolSize(2).build()) {
             BlockingQueue<RunId> heard = new LinkedBlockingQueue<>();
             RunSignals.Registration registration = other.signals().onRunChanged(heard::add);
-            ChatThread thread = ChatThread.create(ThreadId.next(JdbcStoreBehaviour.IDS), "alice", "agent", null, Map.of(),
-                    JdbcStoreBehaviour.now());
-            store.threads().insert(thread);
-            Message question = store.messages().append(JdbcStoreBehaviour.userMessage(thread.id(), "hi"));
-            Run rolledBack = Run.queued(RunId.next(JdbcStoreBehaviour.IDS), thread.id(), "agent", null, question.id(),
-                    JdbcStoreBehaviour.now());
-            Run committed = Run.queued(RunId.next(JdbcStoreBehaviour.IDS), thread.id(), "agent", null, question.id(),
-                    JdbcStoreBehaviour.now().plusMillis(1));
-            store.runs().insert(rolledBack);
-            store.runs().insert(committed);
+            Message question = aThreadWithAQuestion();
+            Run rolledBack = aQueuedRun(question);
+            Run committed = aQueuedRun(question);
 
             // when
             assertThatThrownBy(() -> store.inTransaction(() -> {
@@ -122,6 +109,22 @@ class PostgresStorageTest {
             assertThat(heard).doesNotContain(rolledBack.id());
             registration.close();
         }
+    }
+
+    /** A new thread of alice's holding one question. */
+    private Message aThreadWithAQuestion() {
+        ChatThread thread = ChatThread.create(ThreadId.next(JdbcStoreBehaviour.IDS), "alice", "agent", null, Map.of(),
+                JdbcStoreBehaviour.now());
+        store.threads().insert(thread);
+        return store.messages().append(JdbcStoreBehaviour.userMessage(thread.id(), "hi"));
+    }
+
+    /** A stored run queued for {@code question}. */
+    private Run aQueuedRun(Message question) {
+        Run run = Run.queued(RunId.next(JdbcStoreBehaviour.IDS), question.threadId(), "agent", null, question.id(),
+                JdbcStoreBehaviour.now());
+        store.runs().insert(run);
+        return run;
     }
 
     @Test

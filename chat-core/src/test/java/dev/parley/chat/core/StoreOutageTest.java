@@ -74,12 +74,8 @@ class StoreOutageTest {
 
         // then the run ends as its stream said, not as interrupted, and keeps what it streamed
         RunOutcome outcome = chat.awaitEnd(runId);
-        assertThat(outcome.run().status()).isEqualTo(RunStatus.FAILED);
-        assertThat(outcome.run().error().code()).isEqualTo("unavailable");
-        List<Message> history = chat.history(thread.id());
-        assertThat(history).extracting(Message::text).containsExactly("question", "Half done");
-        assertThat(history.get(1).status()).isEqualTo(MessageStatus.INCOMPLETE);
-        assertThat(outcome.run().assistantMessageId()).isEqualTo(history.get(1).id());
+        Message kept = assertFailedUnavailableKeeping(chat, outcome, "Half done");
+        assertThat(outcome.run().assistantMessageId()).isEqualTo(kept.id());
         // and the stored event log is the stream its readers saw
         assertThat(outage.database().events().read(runId, 0, 100)).isEqualTo(streamed);
         // and the thread takes the next message
@@ -108,11 +104,17 @@ class StoreOutageTest {
         RunOutcome outcome = chat.awaitEnd(runId);
 
         // then it failed on the store, and kept what it streamed
+        assertFailedUnavailableKeeping(chat, outcome, "Half done");
+    }
+
+    /** The run failed on the store and its thread holds the question, then {@code partial} kept as incomplete. */
+    private static Message assertFailedUnavailableKeeping(ChatHarness chat, RunOutcome outcome, String partial) {
         assertThat(outcome.run().status()).isEqualTo(RunStatus.FAILED);
         assertThat(outcome.run().error().code()).isEqualTo("unavailable");
-        List<Message> history = chat.history(thread.id());
-        assertThat(history).extracting(Message::text).containsExactly("question", "Half done");
+        List<Message> history = chat.history(outcome.run().threadId());
+        assertThat(history).extracting(Message::text).containsExactly("question", partial);
         assertThat(history.get(1).status()).isEqualTo(MessageStatus.INCOMPLETE);
+        return history.get(1);
     }
 
     @Test
