@@ -133,13 +133,7 @@ final class InMemoryChatStore implements ChatStore {
         try {
             if (undo != null) {
                 // nested: join the outer transaction, which fails with anything that leaves here
-                requireUsable();
-                try {
-                    return work.get();
-                } catch (RuntimeException e) {
-                    failTransaction(e);
-                    throw e;
-                }
+                return withinTransaction(work);
             }
             undo = new ArrayDeque<>();
             failure = null;
@@ -169,17 +163,23 @@ final class InMemoryChatStore implements ChatStore {
         return result;
     }
 
-    /** Inside a transaction that a failed store call doomed, nothing more is done. Any thread may call it. */
-    void requireUsable() {
-        if (lock.isHeldByCurrentThread() && undo != null && failure != null) {
+    /**
+     * Runs a store call: inside the calling thread's transaction it is refused once a call before it
+     * failed, and its own failure fails the transaction (see {@link ChatStore#inTransaction}); outside
+     * one it just runs. Any thread may call it.
+     */
+    <T> T withinTransaction(Supplier<T> call) {
+        boolean inside = lock.isHeldByCurrentThread() && undo != null;
+        if (inside && failure != null) {
             throw new IllegalStateException("A store call failed earlier in this transaction: it can only roll back", failure);
         }
-    }
-
-    /** Records the first failure of the calling thread's transaction, if it is inside one. */
-    void failTransaction(RuntimeException e) {
-        if (lock.isHeldByCurrentThread() && undo != null && failure == null) {
-            failure = e;
+        try {
+            return call.get();
+        } catch (RuntimeException e) {
+            if (inside && failure == null) {
+                failure = e;
+            }
+            throw e;
         }
     }
 
@@ -211,13 +211,7 @@ final class InMemoryChatStore implements ChatStore {
     <T> T locked(Supplier<T> action) {
         lock.lock();
         try {
-            requireUsable();
-            try {
-                return action.get();
-            } catch (RuntimeException e) {
-                failTransaction(e);
-                throw e;
-            }
+            return withinTransaction(action);
         } finally {
             lock.unlock();
         }

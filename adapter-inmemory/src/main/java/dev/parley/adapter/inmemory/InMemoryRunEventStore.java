@@ -26,13 +26,10 @@ final class InMemoryRunEventStore implements RunEventStore {
         if (events.isEmpty()) {
             return;
         }
-        try {
-            db.requireUsable();
+        db.withinTransaction(() -> {
             appendChecked(events);
-        } catch (RuntimeException e) {
-            db.failTransaction(e);
-            throw e;
-        }
+            return null;
+        });
     }
 
     private void appendChecked(List<RunEvent> events) {

@@ -50,11 +50,12 @@ final class Db {
         void deliver(Hint hint, String runId);
     }
 
+    private record PendingHint(Hint hint, String runId) {}
+
     /** The transaction bound to a thread: its handle, the hints it sends if it commits, its failure. */
     private static final class Tx {
         final Handle handle;
-        final List<Hint> hintKinds = new ArrayList<>();
-        final List<String> hintRuns = new ArrayList<>();
+        final List<PendingHint> hints = new ArrayList<>();
         RuntimeException failure;
 
         Tx(Handle handle) {
@@ -90,8 +91,7 @@ final class Db {
     void hint(Hint hint, String runId) {
         Tx tx = bound.get();
         if (tx != null) {
-            tx.hintKinds.add(hint);
-            tx.hintRuns.add(runId);
+            tx.hints.add(new PendingHint(hint, runId));
         } else {
             hints.deliver(hint, runId);
         }
@@ -187,8 +187,8 @@ final class Db {
             bound.remove();
             closeQuietly(h);
         }
-        for (int i = 0; i < tx.hintKinds.size(); i++) {
-            hints.deliver(tx.hintKinds.get(i), tx.hintRuns.get(i));
+        for (PendingHint pending : tx.hints) {
+            hints.deliver(pending.hint(), pending.runId());
         }
         return result;
     }

@@ -196,7 +196,7 @@ final class PgRunSignals implements RunSignals, Db.Hints, AutoCloseable {
             }
             gather(batch);
             try {
-                notifyAll(batch);
+                sendBatch(batch);
                 backoff = MIN_BACKOFF_MILLIS;
                 if (reportedLoss) {
                     LOG.info("Sending run signals to other servers again");
@@ -244,7 +244,7 @@ final class PgRunSignals implements RunSignals, Db.Hints, AutoCloseable {
     }
 
     /** Sends a batch in one auto-committed statement; hints that repeat within it are sent once. */
-    private void notifyAll(List<Outgoing> batch) throws SQLException {
+    private void sendBatch(List<Outgoing> batch) throws SQLException {
         Set<Outgoing> distinct = new LinkedHashSet<>(batch);
         String[] channels = new String[distinct.size()];
         String[] payloads = new String[distinct.size()];
