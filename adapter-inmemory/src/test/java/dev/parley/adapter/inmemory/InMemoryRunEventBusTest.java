@@ -301,6 +301,43 @@ class InMemoryRunEventBusTest {
     }
 
     @Test
+    void should_leave_out_of_the_final_transaction_what_a_seemingly_failed_write_stored() {
+        // given a bus over a chat store's own event log, whose write of run_started stored it and then failed
+        ChatStore database = InMemoryAdapters.store();
+        RecordingStore events = new RecordingStore(database.events());
+        ChatStore chatStore = withEvents(database, events);
+        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(events).flushInterval(NEVER));
+        events.storeThenFailNextAppend();
+        bus.publish(eventsOf(run).started(thread, question).build().get(0));
+        bus.flush();
+        bus.publish(new RunEvent.Token(run, 2, "a"));
+
+        // when the run ends with its work in one transaction
+        String result = bus.publishWith(new RunEvent.Done(run, 3, thread, Fixtures.messageId(), Usage.ZERO, null), chatStore,
+                () -> "worked");
+
+        // then the transaction committed, and every event is stored once
+        assertThat(result).isEqualTo("worked");
+        assertThat(events.read(run, 0, 10)).extracting(RunEvent::seq).containsExactly(1L, 2L, 3L);
+        assertThat(events.batchSizes()).containsExactly(1, 2);
+    }
+
+    /** {@code database} with {@code events} as its event log. */
+    private static ChatStore withEvents(ChatStore database, RunEventStore events) {
+        return (ChatStore) java.lang.reflect.Proxy.newProxyInstance(ChatStore.class.getClassLoader(),
+                new Class<?>[] {ChatStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("events")) {
+                        return events;
+                    }
+                    try {
+                        return method.invoke(database, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
     void should_end_open_subscriptions_when_the_bus_closes() throws Exception {
         // given
         InMemoryRunEventBus bus = quietBus();
