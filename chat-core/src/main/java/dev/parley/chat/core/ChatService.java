@@ -61,6 +61,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -266,12 +267,31 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     @Override
     public void deleteThread(String userId, ThreadId threadId, boolean hard) {
         owned(userId, threadId);
-        stopActiveRuns(threadId);
-        boolean deleted = hard ? store.threads().hardDelete(threadId) : store.threads().softDelete(threadId, clock.instant());
-        if (!deleted) {
-            throw NotFoundException.thread(threadId);
+        for (int attempt = 1; ; attempt++) {
+            stopActiveRuns(threadId);
+            // under the thread's lock, which a send takes too: no run starts between the check and the delete
+            Boolean deleted = store.inTransaction(() -> {
+                if (store.threads().lock(threadId).filter(t -> t.isOwnedBy(userId)).isEmpty()) {
+                    return false;
+                }
+                if (!store.runs().active(threadId).isEmpty()) {
+                    return null;
+                }
+                return hard ? store.threads().hardDelete(threadId) : store.threads().softDelete(threadId, clock.instant());
+            });
+            if (deleted == null) {
+                // a send started a run after the runs were stopped: stop that one too
+                if (attempt >= STATE_ATTEMPTS) {
+                    throw ConflictException.runInProgress(threadId);
+                }
+                continue;
+            }
+            if (!deleted) {
+                throw NotFoundException.thread(threadId);
+            }
+            log.debug("thread {} deleted ({})", threadId, hard ? "hard" : "soft");
+            return;
         }
-        log.debug("thread {} deleted ({})", threadId, hard ? "hard" : "soft");
     }
 
     @Override
@@ -301,6 +321,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         String fingerprint = command.idempotencyKey() == null ? null : Fingerprints.of(command);
         String scope = command.threadId() == null ? "" : command.threadId().value();
         Sent sent = null;
+        AtomicReference<RunExecution> starting = new AtomicReference<>();
         for (int attempt = 1; sent == null; attempt++) {
             if (fingerprint != null) {
                 Optional<SendReceipt> replay = replay(command, scope, fingerprint, clock.instant());
@@ -312,25 +333,31 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 stopActiveRuns(command.threadId());
             }
             try {
-                sent = store.inTransaction(() -> sendInTransaction(command, scope, fingerprint));
+                sent = store.inTransaction(() -> sendInTransaction(command, scope, fingerprint, starting));
             } catch (StillBusy e) {
+                forget(starting);
                 if (attempt >= SEND_ATTEMPTS) {
                     throw ConflictException.runInProgress(command.threadId());
                 }
             } catch (ConflictException e) {
+                forget(starting);
                 if (fingerprint == null || !"duplicate".equals(e.code()) || attempt >= SEND_ATTEMPTS) {
                     throw e;
                 }
                 // a concurrent retry with the same key committed first: the next round replays it
+            } catch (RuntimeException | Error e) {
+                forget(starting);
+                throw e;
             }
         }
         SendReceipt receipt = sent.receipt();
         if (receipt.replayed()) {
             return receipt;
         }
-        if (sent.firstStep() != null) {
+        RunExecution execution = starting.get();
+        if (execution != null) {
             log.debug("run {} started on thread {}", receipt.run().id(), receipt.thread().id());
-            execute(receipt.run(), receipt.userMessage(), sent.firstStep(), command.userId());
+            submit(execution);
         } else {
             log.debug("run {} queued on thread {}", receipt.run().id(), receipt.thread().id());
             dispatch(receipt.thread().id());
@@ -338,11 +365,30 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         return receipt;
     }
 
-    /** What a send transaction stored: its receipt, and the first step of a run it started (else null). */
-    private record Sent(SendReceipt receipt, Step firstStep) {
+    /** What a send transaction stored. */
+    private record Sent(SendReceipt receipt) {
     }
 
-    private Sent sendInTransaction(SendMessageCommand command, String scope, String fingerprint) {
+    /**
+     * Forgets the execution a send transaction registered for the run it started, when that
+     * transaction did not commit.
+     */
+    private void forget(AtomicReference<RunExecution> starting) {
+        RunExecution execution = starting.getAndSet(null);
+        if (execution != null) {
+            abandon(execution);
+        }
+    }
+
+    /**
+     * The send transaction. A run it starts is registered here, as executing on this server, before
+     * the transaction commits: from the moment the run is visible in progress, a cancel on this
+     * server finds its execution (and stops it before it calls the model) instead of taking it for a
+     * run executing elsewhere.
+     */
+    private Sent sendInTransaction(SendMessageCommand command, String scope, String fingerprint,
+                                   AtomicReference<RunExecution> starting) {
+        forget(starting); // an earlier attempt of this transaction rolled back
         Instant now = clock.instant();
         String userId = command.userId();
         ChatThread thread;
@@ -350,7 +396,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             if (fingerprint != null) {
                 Optional<SendReceipt> replay = replay(command, scope, fingerprint, now);
                 if (replay.isPresent()) {
-                    return new Sent(replay.get(), null);
+                    return new Sent(replay.get());
                 }
             }
             Agent agent = agentOrDefault(command.agentId());
@@ -362,7 +408,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             if (fingerprint != null) {
                 Optional<SendReceipt> replay = replay(command, scope, fingerprint, now);
                 if (replay.isPresent()) {
-                    return new Sent(replay.get(), null);
+                    return new Sent(replay.get());
                 }
             }
         }
@@ -379,14 +425,16 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         Message userMessage = store.messages().append(new Message(MessageId.next(ids), thread.id(), null, 0, Role.USER,
                 command.content(), MessageStatus.COMPLETED, List.of(), null, command.metadata(), now));
         Run run = Run.queued(RunId.next(ids), thread.id(), agent.id(), modelName(agent), userMessage.id(), now);
-        Step firstStep = null;
         if (idle) {
             // nothing to wait for: the run starts here with its first model turn, committed with the message,
             // so that no further write or read stands between this transaction and the model call
             run = run.started(now);
             store.runs().insertStarted(run, instanceId, now.plus(runLease));
-            firstStep = Step.messageCreation(StepId.next(ids), run.id(), 1, now);
+            Step firstStep = Step.messageCreation(StepId.next(ids), run.id(), 1, now);
             store.runs().insertStep(firstStep);
+            RunExecution execution = new RunExecution(engine, run, agent, userId, this::runEnded, userMessage, firstStep);
+            executions.put(run.id(), execution);
+            starting.set(execution);
         } else {
             store.runs().insert(run);
         }
@@ -403,7 +451,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 store.threads().update(updated);
             }
         }
-        return new Sent(new SendReceipt(updated, userMessage, run, false), firstStep);
+        return new Sent(new SendReceipt(updated, userMessage, run, false));
     }
 
     /** The earlier send with this key, or empty; the key with another request is {@code idempotency_key_reused}. */
@@ -495,12 +543,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                     continue;
                 }
                 log.debug("run {} started on thread {}", started.id(), threadId);
-                try {
-                    runExecutor.execute(execution::execute);
-                } catch (RejectedExecutionException e) {
-                    log.warn("run {} could not be started: the executor refused it", started.id());
-                    execution.forceCancel();
-                }
+                submit(execution);
                 return;
             }
         } catch (StorageUnavailableException e) {
@@ -531,23 +574,20 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     }
 
     /**
-     * Executes a run that the send transaction started on this server. A send that raced {@link #close()}
-     * ends its run as cancelled, like the runs that were executing when the service closed.
+     * Executes a run that this server started in the store (by a send or a dispatch). A start that
+     * raced {@link #close()} ends its run as cancelled, like the runs that were executing when the
+     * service closed: the execution is marked submitted before {@link #closed} is read, and close
+     * sets {@link #closed} before it looks for submitted executions, so one of the two cancels it.
      */
-    private void execute(Run started, Message userMessage, Step firstStep, String ownerId) {
-        RunExecution execution = new RunExecution(engine, started, agents.get(started.agentId()), ownerId, this::runEnded,
-                userMessage, firstStep);
-        if (executions.putIfAbsent(started.id(), execution) != null) {
-            return;
-        }
+    private void submit(RunExecution execution) {
+        execution.markSubmitted();
         if (closed) {
-            execution.forceCancel();
-            return;
+            execution.cancel();
         }
         try {
             runExecutor.execute(execution::execute);
         } catch (RejectedExecutionException e) {
-            log.warn("run {} could not be started: the executor refused it", started.id());
+            log.warn("run {} could not be started: the executor refused it", execution.run().id());
             execution.forceCancel();
         }
     }
@@ -612,6 +652,10 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             RunExecution execution = executions.get(runId);
             if (execution != null) {
                 Run ended = stopAndWait(execution);
+                if (!ended.isTerminal()) {
+                    // an execution that never ran: its start lost to another server's; look again
+                    continue;
+                }
                 if (ended.status() != RunStatus.CANCELLED) {
                     throw ConflictException.noActiveRun("run " + runId);
                 }
@@ -649,14 +693,19 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         } catch (ExecutionException e) {
             log.error("run {} ended abnormally", execution.run().id(), e.getCause());
         }
-        execution.forceCancel();
+        if (execution.isSubmitted()) {
+            execution.forceCancel();
+        }
+        // else its start is still being decided (here, or lost to another server): the caller looks again
         return execution.run();
     }
 
     /**
      * The run executes on another server, which notices the cancel in the store, stops, keeps the
-     * partial text and publishes {@code cancelled}. When that server stays silent (it may be gone)
-     * the event is published here so that readers see the end.
+     * partial text and publishes {@code cancelled}: the run's log has one writer. Only when that
+     * server is gone (its lease on the run expired) and stayed silent is the event published here,
+     * so that readers see the end; a live owner that notices late ends the run itself, within its
+     * own cancel timeout of noticing.
      */
     private void awaitCancelledElsewhere(RunId runId, long afterSeq) {
         long deadline = System.nanoTime() + cancelTimeout.toNanos();
@@ -673,6 +722,11 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             return;
         }
         try {
+            Optional<Instant> lease = store.runs().leaseExpiresAt(runId);
+            if (lease.isPresent() && lease.get().isAfter(clock.instant())) {
+                log.info("run {}: its server has not stopped it yet; it publishes the cancel when it does", runId);
+                return;
+            }
             bus.publish(new RunEvent.Cancelled(runId, bus.lastSeq(runId) + 1, null));
         } catch (RuntimeException e) {
             log.warn("run {}: could not publish its cancel", runId, e);
@@ -720,7 +774,20 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         Optional<Run> stored = store.runs().find(execution.run().id());
         if (stored.isPresent() && stored.get().isTerminal() && !execution.isTerminated()) {
             log.info("run {} was ended elsewhere as {}; stopping it", stored.get().id(), stored.get().status().wireName());
-            execution.stopEndedInStore(stored.get());
+            if (!execution.stopEndedInStore(stored.get())) {
+                return; // told before: its forced end is scheduled already
+            }
+            // the run's log has one writer, this server: a run that does not stop in time is ended here regardless
+            try {
+                watchdog.schedule(() -> {
+                    if (!execution.isTerminated()) {
+                        log.warn("run {} did not stop within {} ms; ending it", execution.run().id(), cancelTimeout.toMillis());
+                        execution.forceCancel();
+                    }
+                }, cancelTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                log.debug("run {}: no forced end, the service is closed", execution.run().id());
+            }
         }
     }
 
@@ -935,9 +1002,11 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         }
         closed = true;
         runChanges.close();
-        watchdog.shutdownNow();
-        List<RunExecution> running = new ArrayList<>(executions.values());
+        // an execution not yet submitted is cancelled by the thread that submits it (see submit)
+        List<RunExecution> running = executions.values().stream().filter(RunExecution::isSubmitted).toList();
+        // cancelled before the timers stop: a run never meets a stopped timer before it knows it is cancelled
         running.forEach(RunExecution::cancel);
+        watchdog.shutdownNow();
         long deadline = System.nanoTime() + cancelTimeout.toNanos();
         for (RunExecution execution : running) {
             try {

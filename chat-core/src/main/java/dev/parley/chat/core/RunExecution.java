@@ -46,6 +46,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
 import java.util.function.Supplier;
@@ -71,6 +72,7 @@ final class RunExecution {
     private static final Logger log = LoggerFactory.getLogger(RunExecution.class);
     static final String TOOL_FAILED = "the tool failed";
     static final String MODEL_TIMEOUT = "model_timeout";
+    static final String THREAD_DELETED = "thread_deleted";
     static final int MAX_ERROR_MESSAGE_CODE_POINTS = 300;
     /** Backoff of the attempts to store a run's end while the store cannot be reached. */
     static final long STORE_END_RETRY_FIRST_MILLIS = 50;
@@ -91,9 +93,15 @@ final class RunExecution {
     private volatile boolean endToStore;
     /** The run as the store held it, ended by another party: stop without trying to end it here. */
     private volatile Run endedInStore;
+    /** Handed to the run executor (its run is in progress in the store); see {@link #markSubmitted}. */
+    private volatile boolean submitted;
 
-    /** Guards everything below, and every publish of this run's events. */
-    private final Object lock = new Object();
+    /**
+     * Guards everything below, and every publish of this run's events. Held across store calls, so a
+     * lock and not a monitor: a virtual thread that waits here, or for a pooled connection while
+     * holding it, does not pin its carrier on JDK 21 to 23.
+     */
+    private final ReentrantLock lock = new ReentrantLock();
     private Run run;
     private long seq;
     private boolean terminated;
@@ -147,8 +155,11 @@ final class RunExecution {
     }
 
     Run run() {
-        synchronized (lock) {
+        lock.lock();
+        try {
             return run;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -171,8 +182,11 @@ final class RunExecution {
     }
 
     boolean isTerminated() {
-        synchronized (lock) {
+        lock.lock();
+        try {
             return terminated;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -184,12 +198,27 @@ final class RunExecution {
     /**
      * Stops a run that the store already holds as ended (another server cancelled it, or ended it after
      * its lease expired): it keeps its partial text and publishes the end of its stream, without first
-     * trying to end the run itself.
+     * trying to end the run itself. True the first time.
      */
-    void stopEndedInStore(Run stored) {
+    boolean stopEndedInStore(Run stored) {
         Require.that(stored.isTerminal(), "the stored run has ended");
+        boolean first = endedInStore == null;
         endedInStore = stored;
         cancellation.cancel();
+        return first;
+    }
+
+    /**
+     * Marks the run as handed to the run executor: its start is decided (the store holds it in
+     * progress, held by this server), and only from then on may it be ended by force.
+     */
+    void markSubmitted() {
+        submitted = true;
+    }
+
+    /** See {@link #markSubmitted}. */
+    boolean isSubmitted() {
+        return submitted;
     }
 
     /**
@@ -360,12 +389,15 @@ final class RunExecution {
                 if (delta == null || delta.isEmpty()) {
                     return;
                 }
-                synchronized (lock) {
+                lock.lock();
+                try {
                     if (terminated) {
                         return;
                     }
                     turnText.append(delta);
                     emitLocked(s -> new RunEvent.Token(run.id(), s, delta));
+                } finally {
+                    lock.unlock();
                 }
             }
 
@@ -374,8 +406,11 @@ final class RunExecution {
                 if (delta == null || delta.isEmpty()) {
                     return;
                 }
-                synchronized (lock) {
+                lock.lock();
+                try {
                     emitLocked(s -> new RunEvent.Thinking(run.id(), s, delta));
+                } finally {
+                    lock.unlock();
                 }
             }
         };
@@ -504,10 +539,13 @@ final class RunExecution {
             if (content == null || !open.get()) {
                 return;
             }
-            synchronized (lock) {
+            lock.lock();
+            try {
                 if (open.get()) {
                     emitLocked(q -> new RunEvent.TraceUpdate(current.id(), q, step.id(), content));
                 }
+            } finally {
+                lock.unlock();
             }
         };
         ToolContext context = new ToolContext(call.arguments(), call.id(), current.id(), current.threadId(), userId,
@@ -519,9 +557,14 @@ final class RunExecution {
         });
         Future<?> task = null;
         try {
+            // a cancel that fired before this point completed the outcome already: the tool is not started
+            cancellation.throwIfCancelled();
             String runId = current.id().value();
             String threadId = current.threadId().value();
             task = engine.toolExecutor().submit(() -> {
+                if (toolCancellation.isCancelled()) {
+                    return; // the run was cancelled before the tool began: it never begins
+                }
                 MDC.put("run_id", runId);
                 MDC.put("thread_id", threadId);
                 try {
@@ -563,7 +606,8 @@ final class RunExecution {
     // ---- the end of a run --------------------------------------------------------------------
 
     private void finishCompleted(Step turn, ModelResponse response, Usage turnUsage) {
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (terminated) {
                 return;
             }
@@ -602,12 +646,15 @@ final class RunExecution {
             turnText.setLength(0);
             seq = done.seq();
             terminated = true;
+        } finally {
+            lock.unlock();
         }
     }
 
     /** Ends the run as cancelled, keeping the partial text; safe to call from any thread, more than once. */
     void finishCancelled() {
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (terminated) {
                 return;
             }
@@ -671,11 +718,14 @@ final class RunExecution {
                         stepEnd.latencyMs()));
             }
             emitTerminal(s -> new RunEvent.Cancelled(cancelled.id(), s, kept));
+        } finally {
+            lock.unlock();
         }
     }
 
     private void finishFailed(String code, String message) {
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (terminated) {
                 return;
             }
@@ -732,6 +782,8 @@ final class RunExecution {
                     return recordFailureOnly(now, error, total, cost, failed) == null ? null : failed.value;
                 });
             }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -824,9 +876,14 @@ final class RunExecution {
             run = failed;
             openStep = null;
             emitTerminal(s -> new RunEvent.Error(failed.id(), s, failed.error().code(), failed.error().message()));
+        } else if (stored.isEmpty()) {
+            // its thread was deleted under it: its readers still need the end of the stream
+            log.warn("run {} is no longer in the store (its thread was deleted)", run.id());
+            openStep = null;
+            emitTerminal(s -> new RunEvent.Error(run.id(), s, THREAD_DELETED, "The thread was deleted while the run executed"));
         } else {
-            log.warn("run {} was ended elsewhere as {}", run.id(), stored.map(r -> r.status().wireName()).orElse("missing"));
-            stored.ifPresent(r -> run = r);
+            log.warn("run {} was ended elsewhere as {}", run.id(), stored.get().status().wireName());
+            run = stored.get();
             terminated = true;
         }
     }
@@ -994,7 +1051,8 @@ final class RunExecution {
         }
 
         private void done(Run stored) {
-            synchronized (lock) {
+            lock.lock();
+            try {
                 if (stored != null) {
                     run = stored;
                     leftoversStored();
@@ -1005,6 +1063,8 @@ final class RunExecution {
                         log.debug("run {}: could not read its status", runId, e);
                     }
                 }
+            } finally {
+                lock.unlock();
             }
             endToStore = false;
             end();
@@ -1014,11 +1074,14 @@ final class RunExecution {
     // ---- events ------------------------------------------------------------------------------
 
     private void emit(LongFunction<RunEvent> event) {
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (terminated) {
                 throw new Stopped();
             }
             emitLocked(event);
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -1062,11 +1125,14 @@ final class RunExecution {
 
     /** Runs {@code work} under the lock unless the run was ended meanwhile. */
     private <T> T guarded(Supplier<T> work) {
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (terminated) {
                 throw new Stopped();
             }
             return work.get();
+        } finally {
+            lock.unlock();
         }
     }
 
