@@ -114,6 +114,10 @@ final class RunExecution {
     /** What the run completed with, as stored; null until it completed here. */
     private volatile RunOutcome completedOutcome;
     private long openTurnPromptTokens;
+    /** Deltas (text and thinking) the open turn streamed: each is at least one token the model produced. */
+    private long openTurnDeltas;
+    /** Characters of thinking the open turn streamed. */
+    private long openTurnThinkingChars;
     /** The open turn's usage once the model has answered; until then it is estimated from the streamed text. */
     private Usage openTurnUsage;
     private int stepPosition;
@@ -336,6 +340,8 @@ final class RunExecution {
                 openStep = step;
                 openTurnPromptTokens = promptTokens;
                 openTurnUsage = null;
+                openTurnDeltas = 0;
+                openTurnThinkingChars = 0;
                 turnText.setLength(0);
                 return step;
             });
@@ -395,6 +401,7 @@ final class RunExecution {
                         return;
                     }
                     turnText.append(delta);
+                    openTurnDeltas++;
                     emitLocked(s -> new RunEvent.Token(run.id(), s, delta));
                 } finally {
                     lock.unlock();
@@ -408,6 +415,10 @@ final class RunExecution {
                 }
                 lock.lock();
                 try {
+                    if (!terminated) {
+                        openTurnDeltas++;
+                        openTurnThinkingChars += delta.length();
+                    }
                     emitLocked(s -> new RunEvent.Thinking(run.id(), s, delta));
                 } finally {
                     lock.unlock();
@@ -490,6 +501,7 @@ final class RunExecution {
         if (full.startsWith(streamed)) {
             String rest = full.substring(streamed.length());
             turnText.append(rest);
+            openTurnDeltas++;
             emitLocked(s -> new RunEvent.Token(run.id(), s, rest));
         } else {
             log.warn("run {}: the model's final text differs from what it streamed; keeping the streamed text", run.id());
@@ -895,7 +907,9 @@ final class RunExecution {
         if (openTurnUsage != null) {
             return openTurnUsage;
         }
-        return Usage.estimated(openTurnPromptTokens, TokenEstimate.ofChars(turnText.length()));
+        // what the model produced before the end: never fewer tokens than it streamed deltas
+        long estimated = TokenEstimate.ofChars(turnText.length()) + TokenEstimate.ofChars(openTurnThinkingChars);
+        return Usage.estimated(openTurnPromptTokens, Math.max(estimated, openTurnDeltas));
     }
 
     /** For an execution that never ran (another party started or ended the run first): releases its waiters. */
