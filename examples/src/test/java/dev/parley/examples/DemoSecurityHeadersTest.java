@@ -34,7 +34,7 @@ class DemoSecurityHeadersTest {
             // then
             assertThat(page.statusCode()).isEqualTo(200);
             assertThat(page.headers().firstValue("Content-Security-Policy")).hasValue(
-                    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self' ws://" + host
+                    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws://" + host
                             + " wss://" + host + "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
             for (String path : List.of("/", "/app.js", "/app.css", "/nothing.html", "/api/v1/agents", "/api/v1/threads", "/health",
                     "/docs", "/openapi.json")) {

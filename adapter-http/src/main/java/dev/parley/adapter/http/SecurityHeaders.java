@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * <p>Three policies: the API's own answers (JSON, problems, event streams) get
  * {@link #API_POLICY}, which lets them load nothing; {@code /docs} gets {@link #DOCS_POLICY}; with
  * {@link Builder#wholeApp(boolean)} every other answer of the embedding app (its pages, static files
- * and routes) gets the page policy, by default {@code 'self'} for everything, scripts and styles
+ * and routes) gets the page policy, by default {@code 'self'} for everything (and {@code data:} images), scripts and styles
  * from files only, {@code connect-src} open to the server's own WebSocket ({@code ws:}/{@code wss:}
  * of the request's host), no plugins, no {@code <base>}, no framing.
  *
@@ -40,7 +40,8 @@ public final class SecurityHeaders {
     public static final Duration HSTS_MAX_AGE = Duration.ofDays(365);
     static final String DEFAULT_REFERRER_POLICY = "no-referrer";
 
-    private static final String PAGE_POLICY_HEAD = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';"
+    /** {@code data:} images: harmless (an image runs no script), and pages use them for an empty favicon or CSS icons. */
+    private static final String PAGE_POLICY_HEAD = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
             + " connect-src 'self'";
     private static final String PAGE_POLICY_TAIL = "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     /** A host name, IPv4 or bracketed IPv6 address, with an optional port: safe to repeat inside a header. */

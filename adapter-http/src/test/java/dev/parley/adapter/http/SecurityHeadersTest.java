@@ -231,7 +231,7 @@ class SecurityHeadersTest {
             for (HttpResponse<String> r : List.of(page, missing)) {
                 assertBaseline(r.uri().getPath(), lowerCase(r.headers().map()));
                 assertThat(r.headers().firstValue("Content-Security-Policy")).hasValue(
-                        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';"
+                        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
                                 + " connect-src 'self' ws://localhost:" + host.port() + " wss://localhost:" + host.port()
                                 + "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
             }
