@@ -230,6 +230,28 @@
     return item;
   }
 
+  /** Shows a thread's new title in its list item and, when it is open, in the heading. */
+  function showThreadTitle(thread) {
+    replaceThread(thread);
+    if (thread.id === state.threadId) { state.thread = thread; showThreadHeading(thread); }
+    const item = Array.from($('thread-list').children).find((li) => li.getAttribute('data-thread-id') === thread.id);
+    const title = item && item.querySelector('[data-testid="thread-title"]');
+    if (!title) return;
+    title.textContent = thread.title || 'New conversation';
+    title.title = thread.title || '';
+    title.classList.toggle('untitled', !thread.title);
+  }
+
+  /** A new thread takes its title from the first message as the run starts: shown at once, not after the run. */
+  async function refreshTitle(threadId) {
+    const known = state.threads.find((t) => t.id === threadId);
+    if (known && known.title) return;
+    try {
+      const thread = await api('GET', '/threads/' + threadId);
+      if (thread.title) showThreadTitle(thread);
+    } catch (e) { /* the list is refreshed when the run ends */ }
+  }
+
   function startRename(item, thread) {
     item.classList.add('editing');
     const input = el('input', { value: thread.title || '', 'data-testid': 'rename-input', maxLength: 200 });
@@ -393,9 +415,7 @@
     const nodes = [];
     const text = textOf(message.content);
     if (message.role === 'tool') {
-      nodes.push(el('li', { class: 'message', 'data-testid': 'message', 'data-role': 'tool', 'data-message-id': message.id },
-        el('div', { class: 'tool-chip', 'data-testid': 'message-text' },
-          el('span', { class: 'chip-label', text: 'result' }), ' ' + text)));
+      nodes.push(resultChip(text, message.id));
       return nodes;
     }
     if (text || !(message.tool_calls && message.tool_calls.length)) {
@@ -413,6 +433,13 @@
       'data-status': status || 'completed',
       'data-message-id': id,
     }, el('div', { class: 'bubble', 'data-testid': 'message-text', text: text || '' }));
+  }
+
+  function resultChip(text, id) {
+    const shown = text === null || text === undefined ? '' : String(text);
+    return el('li', { class: 'message', 'data-testid': 'message', 'data-role': 'tool', 'data-message-id': id },
+      el('div', { class: 'tool-chip', 'data-testid': 'message-text' },
+        el('span', { class: 'chip-label', text: 'result' }), ' ' + shown));
   }
 
   function toolCallChip(name, args) {
@@ -739,6 +766,7 @@
     if (stream.runId) view.meta.setAttribute('data-run-id', stream.runId);
     switch (type) {
       case 'run_started':
+        refreshTitle(stream.threadId);
         break;
       case 'token':
         view.text.append(document.createTextNode(data.content || ''));
@@ -765,6 +793,8 @@
       case 'trace_end': {
         const item = stream.traces.get(data.step_id);
         if (item) endTrace(item, data.status, data.output, data.error, data.latency_ms);
+        // the tool's result as history shows it: its output, or "error: " and the error
+        view.message.before(resultChip(data.error ? 'error: ' + data.error : data.output, null));
         break;
       }
       case 'done':
