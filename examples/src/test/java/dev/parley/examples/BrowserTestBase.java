@@ -191,6 +191,22 @@ abstract class BrowserTestBase {
         return driver.findElements(By.cssSelector("[data-testid=thread-item]"));
     }
 
+    /**
+     * Clicks the control {@code testId} of the displayed thread whose item shows {@code title},
+     * trying again when the list was drawn anew meanwhile (it is, when a run ends).
+     */
+    void clickInThread(String title, String testId) {
+        await("\"" + testId + "\" of the thread \"" + title + "\"", d -> {
+            WebElement item = threadItems().stream()
+                    .filter(i -> i.isDisplayed() && i.getText().contains(title)).findFirst().orElse(null);
+            if (item == null) {
+                return false;
+            }
+            item.findElement(By.cssSelector("[data-testid=" + testId + "]")).click();
+            return true;
+        });
+    }
+
     WebElement displayed(By by) {
         return driver.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null);
     }

@@ -91,9 +91,7 @@ class PageLayoutBrowserIT extends BrowserTestBase {
 
         // switching threads from the drawer
         click("menu-button");
-        WebElement older = await("the older thread", d -> threadItems().stream()
-                .filter(i -> i.isDisplayed() && i.getText().contains("Mountains")).findFirst().orElse(null));
-        older.findElement(By.cssSelector("[data-testid=thread-open]")).click();
+        clickInThread("Mountains", "thread-open");
         await("the drawer closed", d -> !byTestId("sidebar").isDisplayed());
         await("the older thread open", d -> "Mountains".equals(byTestId("thread-heading").getText())
                 && assistantTexts().contains("(1.5 + 2) * 4 = 14"));
