@@ -572,7 +572,6 @@
     const count = $('trace-count');
     count.textContent = String(traces);
     count.hidden = traces === 0;
-    $('trace-button').setAttribute('aria-label', traces ? 'Tool calls (' + traces + ')' : 'Tool calls');
   }
 
   function scrollToEnd(force) {
