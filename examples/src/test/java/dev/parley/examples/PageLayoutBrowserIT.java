@@ -97,6 +97,14 @@ class PageLayoutBrowserIT extends BrowserTestBase {
                 && assistantTexts().contains("(1.5 + 2) * 4 = 14"));
         assertNoHorizontalScroll();
         screenshot("375-06-switched");
+
+        // the narrowest phone the page is made for
+        viewport(360, 640);
+        assertNoHorizontalScroll();
+        assertThat(rect(byTestId("message-input")).get("width")).isGreaterThanOrEqualTo(250);
+        assertThat((Boolean) js("const h = arguments[0]; return h.scrollWidth <= h.clientWidth;", byTestId("thread-heading")))
+                .as("a short title is shown whole").isTrue();
+        screenshot("360-01-chat");
     }
 
     @Test
