@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -56,13 +57,22 @@ abstract class BrowserTestBase {
 
     @BeforeAll
     static void startServerAndBrowser() throws IOException {
+        start("15", options -> { });
+    }
+
+    /**
+     * Starts the demo (its model streaming a token every {@code tokenDelayMs}) and Chromium with
+     * {@code customize}d options; a subclass with its own needs stops what the base started in a
+     * {@code @BeforeAll} of its own and calls this.
+     */
+    static void start(String tokenDelayMs, Consumer<ChromeOptions> customize) throws IOException {
         requireChromium();
         screenshots = Path.of(System.getProperty("parley.screenshots", "target/screenshots"));
         Files.createDirectories(screenshots);
         server = DemoServer.start(DemoConfig.fromEnvironment(Map.of(
                 "PARLEY_PORT", "0",
                 "PARLEY_DB_URL", "jdbc:h2:file:" + dataDir.resolve("parley").toAbsolutePath(),
-                "PARLEY_DEMO_TOKEN_DELAY_MS", "15")));
+                "PARLEY_DEMO_TOKEN_DELAY_MS", tokenDelayMs)));
 
         System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
         ChromeOptions options = new ChromeOptions();
@@ -70,6 +80,7 @@ abstract class BrowserTestBase {
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--window-size=1400,900", "--user-data-dir=" + profileDir.toAbsolutePath());
+        customize.accept(options);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort()
@@ -105,7 +116,12 @@ abstract class BrowserTestBase {
         testName = info.getTestMethod().orElseThrow().getName();
         driver.get(server.url());
         js("localStorage.clear();");
+        beforeReload();
         driver.get(server.url());
+    }
+
+    /** Called on a blank page before each test's first page load. */
+    void beforeReload() {
     }
 
     @AfterEach
@@ -237,10 +253,16 @@ abstract class BrowserTestBase {
         }
         try {
             Path png = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE).toPath();
-            Files.copy(png, screenshots.resolve(testName + "-" + name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(png, screenshots.resolve(screenshotPrefix() + testName + "-" + name + ".png"),
+                    StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException | RuntimeException e) {
             System.err.println("screenshot " + name + " failed: " + e.getMessage());
         }
+    }
+
+    /** What the names of this class's screenshots start with. */
+    String screenshotPrefix() {
+        return "";
     }
 
     static String abbreviate(String text) {
