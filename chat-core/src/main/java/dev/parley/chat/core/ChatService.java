@@ -318,7 +318,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                     throw ConflictException.runInProgress(command.threadId());
                 }
             } catch (ConflictException e) {
-                if (fingerprint == null || !"duplicate".equals(e.code()) || attempt >= SEND_ATTEMPTS) {
+                if (fingerprint == null || e.reason() != ConflictException.Reason.DUPLICATE || attempt >= SEND_ATTEMPTS) {
                     throw e;
                 }
                 // a concurrent retry with the same key committed first: the next round replays it
@@ -419,7 +419,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             return Optional.empty();
         }
         if (!record.requestHash().equals(fingerprint)) {
-            throw new InvalidRequestException("idempotency_key_reused",
+            throw new InvalidRequestException(InvalidRequestException.Reason.IDEMPOTENCY_KEY_REUSED,
                     "The idempotency key was already used with a different request",
                     List.of(new FieldError("idempotency_key", "was already used with a different request")));
         }
@@ -482,7 +482,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                     won = store.runs().start(started, instanceId, clock.instant().plus(runLease));
                 } catch (ConflictException e) {
                     abandon(execution);
-                    if ("run_in_progress".equals(e.code())) {
+                    if (e.reason() == ConflictException.Reason.RUN_IN_PROGRESS) {
                         return;
                     }
                     throw e;

@@ -141,7 +141,7 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
 
         // when / then
         assertThatThrownBy(() -> store.events().append(eventsOf(run.id()).after(1).tokens("B").build()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE));
         assertThat(store.events().read(run.id(), 0, 10)).extracting(e -> ((RunEvent.Token) e).content())
                 .containsExactly("a", "b");
     }
@@ -153,7 +153,7 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
 
         // when / then: another writer's late events are refused
         assertThatThrownBy(() -> store.events().append(eventsOf(run.id()).after(2).tokens("late").build()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_ended"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_ENDED));
         assertThat(store.events().lastSeq(run.id())).isEqualTo(2);
     }
 
@@ -164,7 +164,7 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
 
         // when / then
         assertThatThrownBy(() -> store.events().append(batch))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_ended"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_ENDED));
         assertThat(store.events().lastSeq(run.id())).isZero();
     }
 
@@ -257,7 +257,7 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
         // then
         assertThat(results).filteredOn(Boolean.TRUE::equals).hasSize(1);
         assertThat(results).filteredOn(r -> !Boolean.TRUE.equals(r)).allSatisfy(r -> assertThat(r)
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate")));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE)));
         assertThat(store.events().lastSeq(run.id())).isEqualTo(1);
     }
 
