@@ -15,6 +15,7 @@ import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.assertj.core.api.recursive.comparison.RecursiveComparisonConfiguration;
 import org.junit.jupiter.api.BeforeEach;
@@ -84,6 +85,15 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
         assertThat(store.events().read(run.id(), 0, 10)).containsExactly(all.get(0));
         assertThat(store.events().read(failed.id(), 0, 10)).containsExactly(all.get(1));
         assertThat(store.events().read(cancelled.id(), 0, 10)).containsExactly(all.get(2));
+    }
+
+    @Test
+    void should_have_round_tripped_every_kind_of_stored_event_above() {
+        // the two tests above store one event of each kind; a new kind of event must join them
+        assertThat(Arrays.stream(RunEvent.class.getPermittedSubclasses()).filter(kind -> kind != RunEvent.Heartbeat.class))
+                .containsExactlyInAnyOrder(RunEvent.RunStarted.class, RunEvent.Thinking.class, RunEvent.Token.class,
+                        RunEvent.TraceStart.class, RunEvent.TraceUpdate.class, RunEvent.TraceEnd.class,
+                        RunEvent.Done.class, RunEvent.Error.class, RunEvent.Cancelled.class);
     }
 
     @Test
