@@ -9,13 +9,11 @@ import dev.parley.chat.model.IdGenerator;
 import dev.parley.chat.model.InvalidRequestException;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
-import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.ModelPrice;
 import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Require;
-import dev.parley.chat.model.Role;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
@@ -376,8 +374,8 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 case ENQUEUE -> { }
             }
         }
-        Message userMessage = store.messages().append(new Message(MessageId.next(ids), thread.id(), null, 0, Role.USER,
-                command.content(), MessageStatus.COMPLETED, List.of(), null, command.metadata(), now));
+        Message userMessage = store.messages().append(
+                Message.user(MessageId.next(ids), thread.id(), command.content(), now).withMetadata(command.metadata()));
         Run run = Run.queued(RunId.next(ids), thread.id(), agent.id(), modelName(agent), userMessage.id(), now);
         Step firstStep = null;
         if (idle) {

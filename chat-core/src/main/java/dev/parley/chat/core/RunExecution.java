@@ -1,12 +1,10 @@
 package dev.parley.chat.core;
 
-import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.ModelException;
 import dev.parley.chat.model.Require;
-import dev.parley.chat.model.Role;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunCancelledException;
 import dev.parley.chat.model.RunError;
@@ -286,9 +284,8 @@ final class RunExecution {
             cancellation.throwIfCancelled();
             List<Message> conversation = new ArrayList<>();
             if (!agent.systemPrompt().isBlank()) {
-                conversation.add(new Message(MessageId.next(engine.ids()), current.threadId(), current.id(), 0, Role.SYSTEM,
-                        List.of(ContentPart.text(agent.systemPrompt())), MessageStatus.COMPLETED, List.of(), null, null,
-                        userMessage.createdAt()));
+                conversation.add(Message.system(MessageId.next(engine.ids()), current.threadId(), agent.systemPrompt(),
+                        userMessage.createdAt()).inRun(current.id()));
             }
             conversation.addAll(window);
             conversation.addAll(runMessages);
@@ -1073,13 +1070,12 @@ final class RunExecution {
     // ---- messages ----------------------------------------------------------------------------
 
     private Message assistantMessage(Run r, String text, List<ToolCall> calls, MessageStatus status, Instant now) {
-        return new Message(MessageId.next(engine.ids()), r.threadId(), r.id(), 0, Role.ASSISTANT, List.of(ContentPart.text(text)),
-                status, calls, null, null, now);
+        return Message.assistant(MessageId.next(engine.ids()), r.threadId(), text, now).inRun(r.id()).withToolCalls(calls)
+                .withStatus(status);
     }
 
     private Message toolMessage(Run r, String toolCallId, String text, Instant now) {
-        return new Message(MessageId.next(engine.ids()), r.threadId(), r.id(), 0, Role.TOOL, List.of(ContentPart.text(text)),
-                MessageStatus.COMPLETED, List.of(), toolCallId, null, now);
+        return Message.toolResult(MessageId.next(engine.ids()), r.threadId(), toolCallId, text, now).inRun(r.id());
     }
 
     /** An error message fit for a client: no control characters, at most 300 code points. */
