@@ -24,7 +24,7 @@ import java.util.Set;
  * The entry point of {@code benchmarks.jar}:
  * <pre>
  * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7] [--out=DIR]   every scenario, then the summary table
- * java -jar benchmarks.jar profile [--seconds=N]                              JFR profile of the hot path
+ * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
  * java -jar benchmarks.jar jfr-summary FILE.jfr                               summary of a recording's execution samples
  * java -jar benchmarks.jar server --stores=memory,h2,postgres [--bare] ...    the server under test alone
  * java -jar benchmarks.jar jmh [JMH options]                                  JMH's own command line
@@ -43,7 +43,7 @@ public final class Main {
             case "server" -> BenchServer.main(rest);
             case "jmh" -> org.openjdk.jmh.Main.main(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,7] [--out=DIR] | profile [--seconds=N] | jfr-summary FILE"
+                System.err.println("usage: all [--quick] [--only=1,...,7] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
             }
@@ -140,9 +140,12 @@ public final class Main {
 
     private static void profile(String[] args) throws Exception {
         double seconds = 20;
+        String store = "memory";
         Path out = Path.of("benchmarks/target/results");
         for (String arg : args) {
-            if (arg.startsWith("--seconds=")) {
+            if (arg.startsWith("--store=")) {
+                store = arg.substring(8);
+            } else if (arg.startsWith("--seconds=")) {
                 seconds = Double.parseDouble(arg.substring(10));
             } else if (arg.startsWith("--out=")) {
                 out = Path.of(arg.substring(6));
@@ -150,7 +153,7 @@ public final class Main {
                 throw new IllegalArgumentException("unknown option " + arg);
             }
         }
-        Profile.record(out, seconds, 16);
+        Profile.record(out, seconds, 16, store);
     }
 
     private static final long STARTED = System.nanoTime();

@@ -29,17 +29,23 @@ public final class Profile {
 
     /** Records {@code seconds} of load; writes {@code profile.jfr} and {@code profile.txt} to {@code out}; returns turns/s. */
     public static double record(Path out, double seconds, int callers) throws Exception {
+        return record(out, seconds, callers, "memory");
+    }
+
+    /** Like {@link #record(Path, double, int)}, with the server on {@code store} (memory, h2 or postgres). */
+    public static double record(Path out, double seconds, int callers, String store) throws Exception {
         Files.createDirectories(out);
         Path jfr = out.resolve("profile.jfr").toAbsolutePath();
         Files.deleteIfExists(jfr);
         List<String> jvm = List.of("-Xmx2g", "-XX:+FlightRecorder",
                 "-XX:StartFlightRecording=filename=" + jfr + ",settings=profile,dumponexit=true");
         double perSecond;
-        try (ServerProcess server = ServerProcess.start(jvm, List.of("--stores=memory"), out.resolve("server-profile.log"))) {
-            Client client = new Client(server.port("memory"), Load.EXECUTOR);
-            List<String> threads = client.createThreads("prof-memory-", callers);
-            Limit.round(client, threads, "prof-memory-", false, callers, Math.min(5, seconds / 3));
-            Limit.Round round = Limit.round(client, threads, "prof-memory-", false, callers, seconds);
+        try (ServerProcess server = ServerProcess.start(jvm, List.of("--stores=" + store), out.resolve("server-profile.log"))) {
+            Client client = new Client(server.port(store), Load.EXECUTOR);
+            String prefix = "prof-" + store + "-";
+            List<String> threads = client.createThreads(prefix, callers);
+            Limit.round(client, threads, prefix, false, callers, Math.min(5, seconds / 3));
+            Limit.Round round = Limit.round(client, threads, prefix, false, callers, seconds);
             perSecond = round.perSecond();
             System.out.printf(Locale.ROOT, "  profiled %.0f turns/s (p50 %s), %d errors%n", perSecond,
                     Report.micros(round.latency().getValueAtPercentile(50)), round.errors());
@@ -57,9 +63,23 @@ public final class Profile {
         Map<String, Integer> libraries = new HashMap<>();
         Map<String, Integer> paths = new HashMap<>();
         int samples = 0;
+        int pinned = 0;
+        double longestPinMillis = 0;
+        Map<String, Integer> pinnedAt = new HashMap<>();
         try (RecordingFile file = new RecordingFile(jfr)) {
             while (file.hasMoreEvents()) {
                 RecordedEvent event = file.readEvent();
+                if (event.getEventType().getName().equals("jdk.VirtualThreadPinned")) {
+                    // recorded only over the threshold of the settings (20 ms in JDK's "profile")
+                    pinned++;
+                    longestPinMillis = Math.max(longestPinMillis, event.getDuration().toNanos() / 1e6);
+                    RecordedStackTrace stack = event.getStackTrace();
+                    String where = stack == null ? "?" : stack.getFrames().stream()
+                            .filter(f -> f.getMethod().getType().getName().startsWith("dev.parley."))
+                            .findFirst().map(Profile::name).orElse(stack.getFrames().isEmpty() ? "?" : name(stack.getFrames().get(0)));
+                    pinnedAt.merge(where, 1, Integer::sum);
+                    continue;
+                }
                 if (!event.getEventType().getName().equals("jdk.ExecutionSample")) {
                     continue;
                 }
@@ -87,7 +107,12 @@ public final class Profile {
             }
         }
         StringBuilder s = new StringBuilder();
-        s.append("jdk.ExecutionSample: ").append(samples).append(" samples\n\n");
+        s.append("jdk.ExecutionSample: ").append(samples).append(" samples\n");
+        s.append(String.format(Locale.ROOT, "jdk.VirtualThreadPinned (20 ms and longer): %d events, longest %.1f ms%n%n",
+                pinned, longestPinMillis));
+        if (pinned > 0) {
+            s.append(table("where virtual threads were pinned (first dev.parley frame)", pinnedAt, pinned, top));
+        }
         s.append(table("share of samples by library of the top frame", libraries, samples, top));
         s.append(table("hottest methods (top frame)", topFrames, samples, top));
         s.append(table("hottest call paths (top frame <- its callers)", paths, samples, top));

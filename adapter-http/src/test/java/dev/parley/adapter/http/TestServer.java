@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.chat.core.ChatService;
+import dev.parley.chat.core.ChatServiceBuilder;
 import dev.parley.chat.model.ModelPrice;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.ChatStore;
@@ -57,7 +58,7 @@ final class TestServer implements AutoCloseable {
      */
     final List<String> transcript = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private TestServer(ScriptedChatModel model, UnaryOperator<ChatService.Builder> customizeService,
+    private TestServer(ScriptedChatModel model, UnaryOperator<ChatServiceBuilder> customizeService,
                        UnaryOperator<ParleyHttp.Config.Builder> customize) {
         this.model = model;
         this.store = InMemoryAdapters.store();
@@ -85,7 +86,7 @@ final class TestServer implements AutoCloseable {
         return new TestServer(model, b -> b, customize);
     }
 
-    static TestServer start(ScriptedChatModel model, UnaryOperator<ChatService.Builder> customizeService,
+    static TestServer start(ScriptedChatModel model, UnaryOperator<ChatServiceBuilder> customizeService,
                             UnaryOperator<ParleyHttp.Config.Builder> customize) {
         return new TestServer(model, customizeService, customize);
     }

@@ -107,6 +107,15 @@ final class InMemoryRunStore implements RunStore {
     }
 
     @Override
+    public Optional<Instant> leaseExpiresAt(RunId id) {
+        Require.notNull(id, "id");
+        return db.locked(() -> {
+            InMemoryChatStore.Lease lease = db.runs.containsKey(id) ? db.leases.get(id) : null;
+            return Optional.ofNullable(lease == null ? null : lease.expiresAt());
+        });
+    }
+
+    @Override
     public boolean renewLease(RunId id, String owner, Instant leaseExpiresAt) {
         Require.notNull(id, "id");
         Require.notBlank(owner, "owner");

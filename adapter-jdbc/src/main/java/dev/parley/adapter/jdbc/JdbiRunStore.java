@@ -48,6 +48,7 @@ final class JdbiRunStore implements RunStore {
     private final String update;
     private final String start;
     private final String renewLease;
+    private final String leaseExpiresAt;
     final String expiredLeases;
     private final String updateIfLeaseExpired;
     final String active;
@@ -84,6 +85,7 @@ final class JdbiRunStore implements RunStore {
         updateIfLeaseExpired = update + " AND (lease_expires_at IS NULL OR lease_expires_at <= :now)";
         renewLease = "UPDATE " + runs + " SET lease_expires_at = :lease"
                 + " WHERE id = :id AND status = 'in_progress' AND owner_id = :owner";
+        leaseExpiresAt = "SELECT lease_expires_at FROM " + runs + " WHERE id = :id AND lease_expires_at IS NOT NULL";
         expiredLeases = select + " r WHERE status = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at <= :now)"
                 + liveRow + " ORDER BY lease_expires_at NULLS FIRST, created_at, id LIMIT :limit";
         active = select + " WHERE thread_id = :thread AND status IN " + ACTIVE + liveThread + " ORDER BY thread_id, created_at, id";
@@ -164,6 +166,12 @@ final class JdbiRunStore implements RunStore {
                 .bind("owner", Text.put(owner))
                 .bindByType("lease", leaseExpiresAt, Instant.class)
                 .execute()) == 1;
+    }
+
+    @Override
+    public Optional<Instant> leaseExpiresAt(RunId id) {
+        Require.notNull(id, "id");
+        return db.call(h -> h.createQuery(leaseExpiresAt).bind("id", id.value()).mapTo(Instant.class).findOne());
     }
 
     @Override

@@ -47,11 +47,11 @@ final class ChatHarness implements AutoCloseable {
     final ChatModel model;
     final ChatService service;
 
-    private ChatHarness(ChatStore store, ChatModel model, List<Agent> agents, UnaryOperator<ChatService.Builder> customize) {
+    private ChatHarness(ChatStore store, ChatModel model, List<Agent> agents, UnaryOperator<ChatServiceBuilder> customize) {
         this.store = store;
         this.bus = InMemoryAdapters.eventBus(store.events());
         this.model = model;
-        ChatService.Builder builder = ChatService.builder()
+        ChatServiceBuilder builder = ChatService.builder()
                 .store(store).eventBus(bus).model(model).agents(agents).clock(clock);
         this.service = customize.apply(builder).build();
     }
@@ -64,7 +64,7 @@ final class ChatHarness implements AutoCloseable {
         return new ChatHarness(InMemoryAdapters.store(), model, List.of(agent(limits, tools)), b -> b);
     }
 
-    static ChatHarness custom(ChatStore store, ChatModel model, List<Agent> agents, UnaryOperator<ChatService.Builder> customize) {
+    static ChatHarness custom(ChatStore store, ChatModel model, List<Agent> agents, UnaryOperator<ChatServiceBuilder> customize) {
         return new ChatHarness(store, model, agents, customize);
     }
 

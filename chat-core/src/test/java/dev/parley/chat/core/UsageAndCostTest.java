@@ -104,4 +104,52 @@ class UsageAndCostTest {
         assertThat(outcome.run().model()).isEqualTo("big-model");
         assertThat(outcome.run().costUsd()).isEqualByComparingTo("3");
     }
+
+    private static String[] numbers(int count) {
+        String[] tokens = new String[count];
+        for (int i = 0; i < count; i++) {
+            tokens[i] = i == 0 ? "1" : ", " + (i + 1);
+        }
+        return tokens;
+    }
+
+    @Test
+    void should_count_at_least_one_output_token_per_streamed_token_when_a_run_is_cancelled() throws Exception {
+        // given: 83 numbers streamed ("1", ", 2", ", 3", ...: about 3.7 characters each), then the model waits
+        ScriptedChatModel model = ScriptedChatModel.builder().tokensThenBlock(numbers(83)).build();
+        start(model, Map.of("scripted", ModelPrice.of("0", "1000000")), ChatHarness.agent(null));
+        ChatThread thread = chat.newThread(ALICE);
+        var runId = chat.send(thread.id(), "count to 100").run().id();
+        assertThat(model.awaitBlocked(ChatHarness.WAIT)).isTrue();
+
+        // when
+        chat.service.cancelRun(ALICE, thread.id(), runId);
+
+        // then: usage and cost cover every token the client was sent
+        RunOutcome outcome = chat.awaitEnd(runId);
+        long sent = Events.ofType(chat.events(runId), RunEvent.Token.class).size();
+        assertThat(sent).isEqualTo(83);
+        assertThat(outcome.run().usage().outputTokens()).isGreaterThanOrEqualTo(sent);
+        assertThat(outcome.run().costUsd()).isEqualByComparingTo(String.valueOf(outcome.run().usage().outputTokens()));
+        RunEvent.Cancelled cancelled = (RunEvent.Cancelled) Events.last(chat.events(runId));
+        assertThat(outcome.assistantMessage().id()).isEqualTo(cancelled.messageId());
+    }
+
+    @Test
+    void should_count_at_least_one_output_token_per_streamed_token_when_a_run_fails_mid_stream() {
+        // given: 60 numbers streamed, then the model fails
+        ScriptedChatModel model = ScriptedChatModel.builder()
+                .turn(ScriptedChatModel.Script.tokens(numbers(60)).thenFail("model_unavailable", "the model went away")).build();
+        start(model, Map.of("scripted", ModelPrice.of("0", "1000000")), ChatHarness.agent(null));
+
+        // when
+        RunOutcome outcome = runOnce("count to 100");
+
+        // then
+        long sent = Events.ofType(chat.events(outcome.run().id()), RunEvent.Token.class).size();
+        assertThat(outcome.run().error().code()).isEqualTo("model_unavailable");
+        assertThat(sent).isEqualTo(60);
+        assertThat(outcome.run().usage().outputTokens()).isGreaterThanOrEqualTo(sent);
+        assertThat(outcome.run().costUsd()).isEqualByComparingTo(String.valueOf(outcome.run().usage().outputTokens()));
+    }
 }

@@ -8,12 +8,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.IdGenerator;
 import dev.parley.chat.model.InvalidRequestException;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunError;
+import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepStatus;
@@ -594,6 +596,24 @@ public abstract class RunStoreContract extends StoreContractSupport {
         assertThat(byOwner).isTrue();
         assertThat(store.runs().expiredLeases(at(2_999), 10)).isEmpty();
         assertThat(store.runs().expiredLeases(at(3_000), 10)).containsExactly(started);
+    }
+
+    @Test
+    void should_tell_when_a_runs_lease_expires_and_keep_it_after_the_run_ended() {
+        // given
+        Run started = queuedThenStarted(SERVER_A, at(1_000));
+        Run queued = givenRun(aRunHere());
+        store.runs().renewLease(started.id(), SERVER_A, at(4_000));
+
+        // when
+        Optional<Instant> whileRunning = store.runs().leaseExpiresAt(started.id());
+        store.runs().update(started.cancelled(at(50), null, Usage.ZERO, null), RunStatus.IN_PROGRESS);
+
+        // then
+        assertThat(whileRunning).contains(at(4_000));
+        assertThat(store.runs().leaseExpiresAt(started.id())).contains(at(4_000));
+        assertThat(store.runs().leaseExpiresAt(queued.id())).as("never held under a lease").isEmpty();
+        assertThat(store.runs().leaseExpiresAt(RunId.next(IdGenerator.timeOrdered()))).as("missing").isEmpty();
     }
 
     @Test

@@ -67,6 +67,13 @@ public interface RunStore {
     boolean renewLease(RunId id, String owner, Instant leaseExpiresAt);
 
     /**
+     * When the lease of the run's server expires, as last set by {@link #start}, {@link #insertStarted}
+     * or {@link #renewLease}; kept after the run ended. Empty when the run is missing or was never
+     * held under a lease.
+     */
+    Optional<Instant> leaseExpiresAt(RunId id);
+
+    /**
      * Runs in progress on live threads whose lease expired at or before {@code now}, soonest expired
      * first, at most {@code max}. A run in progress without a lease (started by other means than
      * {@link #start}) counts as expired, and comes first.
