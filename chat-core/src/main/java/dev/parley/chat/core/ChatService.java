@@ -37,9 +37,9 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (ChatService chat = ChatService.builder()
  *         .store(store).eventBus(bus).model(model)
- *         .agents(List.of(new Agent("helper", "Helper", null, "You are helpful.", null, List.of(), null)))
+ *         .agents(List.of(Agent.builder("helper").instructions("You are helpful.").build()))
  *         .build()) {
- *     SendReceipt sent = chat.send(SendMessageCommand.text("alice", null, "Hello"));
+ *     SendReceipt sent = chat.send(SendMessageCommand.newThread("alice", "Hello"));
  *     RunOutcome outcome = chat.await("alice", sent.run().id(), Duration.ofSeconds(30));
  *     String answer = outcome.responseText();
  * }
