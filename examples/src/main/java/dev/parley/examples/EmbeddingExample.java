@@ -20,7 +20,7 @@ import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.ChatModel;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import dev.parley.chat.port.out.Schema;
 import dev.parley.chat.port.out.Tool;
 import java.io.PrintStream;
@@ -76,7 +76,7 @@ public final class EmbeddingExample {
             out.println("thread " + thread + " (agent " + receipt.thread().agentId() + ")");
 
             // 2. Follow the run's events as they happen: tokens, tool calls, the end.
-            try (RunSubscription run = chat.subscribe(USER, thread, receipt.run().id(), 0, DisconnectPolicy.CONTINUE)) {
+            try (RunStream run = chat.subscribe(USER, thread, receipt.run().id(), 0, DisconnectPolicy.CONTINUE)) {
                 out.print("assistant> ");
                 run.forEach(event -> print(event, out));
             }

@@ -15,7 +15,7 @@ import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.ChatModel;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import dev.parley.chat.port.out.Schema;
 import dev.parley.chat.port.out.Tool;
 import java.io.IOException;
@@ -60,7 +60,7 @@ class ReadmeSnippetTest {
             System.out.println(outcome.responseText());
 
             // ...or follow the run's events (live, or replayed from the store as here)
-            try (RunSubscription events = chat.subscribe("alice", sent.thread().id(), sent.run().id(), 0,
+            try (RunStream events = chat.subscribe("alice", sent.thread().id(), sent.run().id(), 0,
                     DisconnectPolicy.CONTINUE)) {
                 events.forEach(event -> {
                     if (event instanceof RunEvent.Token token) {

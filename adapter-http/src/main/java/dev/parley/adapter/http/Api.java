@@ -21,7 +21,7 @@ import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.in.UpdateThreadCommand;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -434,12 +434,12 @@ final class Api {
         ThreadId thread = threadId(call);
         RunId run = runId(call);
         long after = lastEventId(call.ctx());
-        RunSubscription subscription = chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE);
-        Optional<RunSubscription> opened = ReadAhead.open(subscription);
+        RunStream subscription = chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE);
+        Optional<RunStream> opened = ReadAhead.open(subscription);
         if (call.ctx().method() == HandlerType.HEAD) {
             // the checks and headers of the stream without waiting for its events; committed before the
             // handler ends so that Jetty does not announce a Content-Length of 0 for an open-ended stream
-            opened.ifPresent(RunSubscription::close);
+            opened.ifPresent(RunStream::close);
             if (opened.isEmpty()) {
                 call.ctx().status(204);
                 return;
@@ -484,7 +484,7 @@ final class Api {
             DisconnectPolicy onDisconnect = req.onDisconnect() == null ? DisconnectPolicy.CONTINUE : req.onDisconnect();
             // a retry that joins the original run resumes as /events does; a new run starts at its first event
             long after = receipt.replayed() ? resumeAfter : 0;
-            Optional<RunSubscription> subscription;
+            Optional<RunStream> subscription;
             try {
                 subscription = ReadAhead.open(chat.subscribe(call.userId(), receipt.thread().id(), receipt.run().id(), after, onDisconnect));
             } catch (RuntimeException e) {
@@ -530,13 +530,13 @@ final class Api {
      * (servlet async), so the request's thread, with Jetty's and Javalin's frames on its stack, does
      * not stay parked for the life of the stream.
      */
-    private void stream(Call call, Optional<RunSubscription> opened) {
+    private void stream(Call call, Optional<RunStream> opened) {
         Context ctx = call.ctx();
         if (opened.isEmpty()) {
             ctx.status(204); // the run is over and nothing is left after Last-Event-ID: EventSource stops on 204
             return;
         }
-        RunSubscription subscription = opened.get();
+        RunStream subscription = opened.get();
         ctx.future(() -> {
             try {
                 AsyncContext async = ctx.req().getAsyncContext();
@@ -557,7 +557,7 @@ final class Api {
      * have failed and recycled the request already, and Javalin's completion would then run its
      * error handling on a dead response.
      */
-    private void pump(Call call, RunSubscription subscription, AsyncContext async) {
+    private void pump(Call call, RunStream subscription, AsyncContext async) {
         Thread self = Thread.currentThread();
         pumping.add(self);
         MDC.put("request_id", call.requestId());

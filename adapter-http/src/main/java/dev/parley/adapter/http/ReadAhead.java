@@ -1,7 +1,7 @@
 package dev.parley.adapter.http;
 
 import dev.parley.chat.model.RunEvent;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -10,11 +10,11 @@ import java.util.Optional;
  * with nothing left to send (a finished run resumed at or after its terminal event) is answered
  * 204 instead of an empty {@code 200 text/event-stream}, which EventSource would reconnect to forever.
  */
-final class ReadAhead implements RunSubscription {
-    private final RunSubscription delegate;
+final class ReadAhead implements RunStream {
+    private final RunStream delegate;
     private RunEvent first;
 
-    private ReadAhead(RunSubscription delegate, RunEvent first) {
+    private ReadAhead(RunStream delegate, RunEvent first) {
         this.delegate = delegate;
         this.first = first;
     }
@@ -23,7 +23,7 @@ final class ReadAhead implements RunSubscription {
      * {@code subscription} with its first event read without waiting; empty, and the subscription
      * closed, when the run is over and nothing is left after the seq it was opened at.
      */
-    static Optional<RunSubscription> open(RunSubscription subscription) throws InterruptedException {
+    static Optional<RunStream> open(RunStream subscription) throws InterruptedException {
         Optional<RunEvent> first;
         try {
             first = subscription.next(Duration.ZERO);

@@ -12,7 +12,7 @@ import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import io.javalin.http.Context;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsConfig;
@@ -77,7 +77,7 @@ final class WsEndpoint {
     }
 
     /** A run followed on a socket; {@code delivered} completes when its pump has stopped (after its terminal frame, normally). */
-    private record Followed(RunId runId, ThreadId threadId, String requestId, RunSubscription subscription,
+    private record Followed(RunId runId, ThreadId threadId, String requestId, RunStream subscription,
                             CompletableFuture<Void> delivered) {}
 
     /** What the endpoint needs of a WebSocket session. */
@@ -420,7 +420,7 @@ final class WsEndpoint {
                     chat.content(), BusyPolicy.INTERRUPT, null, chat.metadata()));
             RunId runId = receipt.run().id();
             ThreadId thread = receipt.thread().id();
-            RunSubscription subscription = config.chat().subscribe(socket.userId, thread, runId, 0, DisconnectPolicy.CONTINUE);
+            RunStream subscription = config.chat().subscribe(socket.userId, thread, runId, 0, DisconnectPolicy.CONTINUE);
             followed = new Followed(runId, thread, requestId, subscription, new CompletableFuture<>());
             earlier = socket.followed.values().stream().filter(f -> f.threadId().equals(thread)).toList();
             socket.followed.put(runId, followed);
@@ -450,7 +450,7 @@ final class WsEndpoint {
         if (config.metrics() != null) {
             config.metrics().streamOpened(true);
         }
-        try (RunSubscription subscription = followed.subscription()) {
+        try (RunStream subscription = followed.subscription()) {
             awaitDelivered(earlier);
             while (socket.session.isOpen()) {
                 Optional<RunEvent> next = subscription.next(config.heartbeatInterval());

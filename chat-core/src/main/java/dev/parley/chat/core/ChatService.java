@@ -18,7 +18,7 @@ import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.in.UpdateThreadCommand;
 import dev.parley.chat.port.out.ChatStore;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -206,7 +206,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     }
 
     @Override
-    public RunSubscription subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
+    public RunStream subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
         return runs.subscribe(userId, threadId, runId, afterSeq, onDisconnect);
     }
 

@@ -25,7 +25,7 @@ import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.ModelResponse;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -277,7 +277,7 @@ class CancelTest {
         chat = ChatHarness.of(model);
         ChatThread thread = chat.newThread(ALICE);
         SendReceipt sent = chat.send(thread.id(), "hi");
-        RunSubscription subscription = chat.service.subscribe(ALICE, thread.id(), sent.run().id(), 0, DisconnectPolicy.CANCEL);
+        RunStream subscription = chat.service.subscribe(ALICE, thread.id(), sent.run().id(), 0, DisconnectPolicy.CANCEL);
         assertThat(model.awaitBlocked(WAIT)).isTrue();
 
         // when
@@ -294,7 +294,7 @@ class CancelTest {
         chat = ChatHarness.of(model);
         ChatThread thread = chat.newThread(ALICE);
         SendReceipt sent = chat.send(thread.id(), "hi");
-        RunSubscription subscription = chat.service.subscribe(ALICE, thread.id(), sent.run().id(), 0, DisconnectPolicy.CONTINUE);
+        RunStream subscription = chat.service.subscribe(ALICE, thread.id(), sent.run().id(), 0, DisconnectPolicy.CONTINUE);
         assertThat(subscription.next(WAIT)).get().isInstanceOf(RunEvent.RunStarted.class);
         assertThat(model.awaitBlocked(WAIT)).isTrue();
 
