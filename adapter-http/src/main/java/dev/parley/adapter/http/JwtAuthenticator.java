@@ -106,6 +106,20 @@ public final class JwtAuthenticator implements Authenticator {
         claims.setMaxClockSkew((int) builder.leeway.toSeconds());
         p.setJWTClaimsSetVerifier(claims);
         this.processor = p;
+        initializeParser(p);
+    }
+
+    /**
+     * Initializes the JOSE library's classes now, with a token that fails verification: the first
+     * requests would otherwise initialize them together, each but one waiting (a virtual thread
+     * pinned to its carrier meanwhile).
+     */
+    private static void initializeParser(DefaultJWTProcessor<SecurityContext> processor) {
+        try {
+            processor.process("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3YXJtLXVwIiwiZXhwIjoxfQ.AAAA", null);
+        } catch (ParseException | com.nimbusds.jose.proc.BadJOSEException | com.nimbusds.jose.JOSEException | RuntimeException e) {
+            // expected: the token is not signed by any configured key
+        }
     }
 
     /** HS256 with a shared secret of at least 32 bytes. */
