@@ -132,7 +132,7 @@ class UsageAndCostTest {
         assertThat(outcome.run().usage().outputTokens()).isGreaterThanOrEqualTo(sent);
         assertThat(outcome.run().costUsd()).isEqualByComparingTo(String.valueOf(outcome.run().usage().outputTokens()));
         RunEvent.Cancelled cancelled = (RunEvent.Cancelled) Events.last(chat.events(runId));
-        assertThat(outcome.message().id()).isEqualTo(cancelled.messageId());
+        assertThat(outcome.assistantMessage().id()).isEqualTo(cancelled.messageId());
     }
 
     @Test
