@@ -2,7 +2,6 @@ package dev.parley.examples;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.adapter.jdbc.JdbcChatStore;
 import dev.parley.adapter.jdbc.JdbcChatStores;
@@ -62,10 +61,8 @@ public final class EmbeddingExample {
         Agent support = supportAgent();
 
         try (JdbcChatStore store = JdbcChatStores.create("jdbc:h2:mem:parley-example;DB_CLOSE_DELAY=-1", "sa", "");
-             InMemoryAdapters.EventBus events = InMemoryAdapters.eventBus(store.events());
              ChatService chat = ChatService.builder()
                      .store(store)
-                     .eventBus(events)
                      .model(model(env))
                      .agents(List.of(support))
                      .build()) {

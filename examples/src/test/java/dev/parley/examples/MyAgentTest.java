@@ -22,21 +22,19 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * How to unit-test your own agent: the in-memory store and event bus, a scripted model playing
- * the model's part, and the real {@link ChatService} in between. Copy it and put your agent in
+ * How to unit-test your own agent: the in-memory store, a scripted model playing the model's
+ * part, and the real {@link ChatService} in between. Copy it and put your agent in
  * place of {@link EmbeddingExample#supportAgent()}. No network, no database, no sleeps.
  */
 class MyAgentTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     private final ChatStore store = InMemoryAdapters.store();
-    private final InMemoryAdapters.EventBus events = InMemoryAdapters.eventBus(store.events());
     private ChatService chat;
 
     private ChatService chatWith(ScriptedChatModel model) {
         chat = ChatService.builder()
                 .store(store)
-                .eventBus(events)
                 .model(model)
                 .agents(List.of(EmbeddingExample.supportAgent()))
                 .build();
@@ -48,7 +46,6 @@ class MyAgentTest {
         if (chat != null) {
             chat.close();
         }
-        events.close();
     }
 
     @Test

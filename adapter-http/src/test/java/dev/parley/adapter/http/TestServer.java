@@ -44,7 +44,6 @@ final class TestServer implements AutoCloseable {
 
     final ScriptedChatModel model;
     final ChatStore store;
-    final InMemoryAdapters.EventBus bus;
     final ChatService service;
     final Javalin app;
     final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -61,8 +60,7 @@ final class TestServer implements AutoCloseable {
                        UnaryOperator<ParleyHttp.Config.Builder> customize) {
         this.model = model;
         this.store = InMemoryAdapters.store();
-        this.bus = InMemoryAdapters.eventBus(store.events());
-        this.service = customizeService.apply(ChatService.builder()).store(store).eventBus(bus).model(model)
+        this.service = customizeService.apply(ChatService.builder()).store(store).model(model)
                 .agents(List.of(
                         new Agent(AGENT, "Assistant", "Answers questions", "You are helpful.", null, List.of(new Calculator()), null),
                         new Agent(OTHER_AGENT, "Researcher", "Digs deeper", "You research.", "scripted-large", List.of(), null)))
@@ -92,7 +90,6 @@ final class TestServer implements AutoCloseable {
     public void close() {
         app.stop();
         service.close();
-        bus.close();
     }
 
     /** A tool the assistant agent offers: answers 42 to any expression. */

@@ -71,7 +71,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * try (ChatService chat = ChatService.builder()
- *         .store(store).eventBus(bus).model(model)
+ *         .store(store).model(model)
  *         .agents(List.of(new Agent("helper", "Helper", null, "You are helpful.", null, List.of(), null)))
  *         .build()) {
  *     SendReceipt sent = chat.send(SendMessageCommand.text("alice", null, "Hello"));
@@ -134,6 +134,8 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
 
     private final ChatStore store;
     private final RunEventBus bus;
+    /** The bus this service built (none was given), closed with it; null otherwise. */
+    private final RunEventBuses.Bus ownBus;
     private final ChatModel model;
     private final Clock clock;
     private final IdGenerator ids;
@@ -158,9 +160,10 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     /** The reaper leaves expired leases alone until then (after the store was unavailable to it). */
     private volatile Instant reapNotBefore = Instant.MIN;
 
-    private ChatService(Builder b) {
+    private ChatService(Builder b, RunEventBuses.Bus ownBus) {
         this.store = Require.notNull(b.store, "store");
-        this.bus = ObservedEventBus.wrap(Require.notNull(b.eventBus, "eventBus"), b.observer);
+        this.ownBus = ownBus;
+        this.bus = ObservedEventBus.wrap(ownBus != null ? ownBus : b.eventBus, b.observer);
         this.model = Require.notNull(b.model, "model");
         this.clock = MicrosecondClock.of(b.clock);
         this.ids = b.ids;
@@ -206,7 +209,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 reaperInterval.toMillis());
     }
 
-    /** A builder; {@code store}, {@code eventBus}, {@code model} and {@code agents} are required. */
+    /** A builder; {@code store}, {@code model} and {@code agents} are required. */
     public static Builder builder() {
         return new Builder();
     }
@@ -993,7 +996,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
 
     /**
      * Stops starting runs, cancels the runs executing here (waiting for each at most the cancel
-     * timeout) and releases the threads this service created. Idempotent.
+     * timeout) and releases the threads and the event bus this service created. Idempotent.
      */
     @Override
     public void close() {
@@ -1022,6 +1025,9 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             runExecutor.shutdown();
         }
         toolExecutor.shutdown();
+        if (ownBus != null) {
+            ownBus.close();
+        }
         log.debug("chat service closed");
     }
 
@@ -1074,8 +1080,8 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     // ---- builder -----------------------------------------------------------------------------
 
     /**
-     * Wires a {@link ChatService}. Required: {@link #store}, {@link #eventBus}, {@link #model} and at
-     * least one agent. Not thread-safe; build once.
+     * Wires a {@link ChatService}. Required: {@link #store}, {@link #model} and at least one agent.
+     * Not thread-safe; build once.
      */
     public static final class Builder {
         private ChatStore store;
@@ -1104,6 +1110,11 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
             return this;
         }
 
+        /**
+         * The bus runs publish their events on and readers follow. By default the service builds one
+         * over the store's event log, woken by its {@link ChatStore#signals()} ({@link RunEventBuses#create(ChatStore)}),
+         * and closes it on {@link ChatService#close()}; a bus given here is left open.
+         */
         public Builder eventBus(RunEventBus eventBus) {
             this.eventBus = Require.notNull(eventBus, "eventBus");
             return this;
@@ -1231,7 +1242,15 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         }
 
         public ChatService build() {
-            return new ChatService(this);
+            RunEventBuses.Bus ownBus = eventBus == null ? RunEventBuses.create(Require.notNull(store, "store")) : null;
+            try {
+                return new ChatService(this, ownBus);
+            } catch (RuntimeException | Error e) {
+                if (ownBus != null) {
+                    ownBus.close();
+                }
+                throw e;
+            }
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.parley.adapter.inmemory;
+package dev.parley.chat.core;
 
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.Require;
@@ -35,8 +35,8 @@ import java.util.function.Supplier;
  * events were stored wakes them before the next poll. Finished runs' logs are evicted after a grace
  * period.
  */
-final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
-    private static final System.Logger LOG = System.getLogger(InMemoryRunEventBus.class.getName());
+final class StoreBackedRunEventBus implements RunEventBuses.Bus {
+    private static final System.Logger LOG = System.getLogger(StoreBackedRunEventBus.class.getName());
     private static final int READ_PAGE = 256;
     private static final String RUN_ENDED = "run_ended";
 
@@ -55,8 +55,8 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
     private long lastEviction = System.nanoTime();
     private volatile boolean closed;
 
-    InMemoryRunEventBus(RunEventStore store, Duration flushInterval, int batchSize, Duration evictFinishedAfter,
-                        Duration evictIdleAfter, Duration pollInterval, RunSignals signals) {
+    StoreBackedRunEventBus(RunEventStore store, Duration flushInterval, int batchSize, Duration evictFinishedAfter,
+                           Duration evictIdleAfter, Duration pollInterval, RunSignals signals) {
         this.store = Require.notNull(store, "store");
         this.batchSize = Require.inRange(batchSize, 1, 100_000, "batchSize");
         this.evictFinishedAfterNanos = evictFinishedAfter.toNanos();
@@ -187,7 +187,7 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
         Require.notNull(work, "work");
         Require.that(event.isTerminal(), "only a terminal event is published with a transaction");
         if (chatStore.events() != store) {
-            return InMemoryAdapters.EventBus.super.publishWith(event, chatStore, work);
+            return RunEventBuses.Bus.super.publishWith(event, chatStore, work);
         }
         if (closed) {
             throw new IllegalStateException("the event bus is closed");
@@ -471,6 +471,11 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
                 log.flushLock.unlock();
             }
         }
+    }
+
+    /** How often a reader of a run published elsewhere polls the store (for tests). */
+    Duration pollInterval() {
+        return Duration.ofNanos(pollIntervalNanos);
     }
 
     /** True while the run's log is held in memory (for tests of eviction). */
