@@ -1,6 +1,7 @@
 package dev.parley.chat.core;
 
 import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.EventLogRules;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
@@ -126,48 +127,25 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         if (closed) {
             throw new IllegalStateException("the event bus is closed");
         }
-        RunLog log;
+        RunLog log = lockedLogFor(event);
         boolean flushNow;
-        while (true) {
-            log = logFor(event.runId());
-            log.lock.lock();
-            try {
-                if (log.evicted) {
-                    continue;
-                }
-                if (!log.initialized) {
-                    if (event instanceof RunEvent.RunStarted && event.seq() == 1) {
-                        // a run is started once, and run_started is its first event: its log is empty
-                        initializeEmpty(log);
-                    } else {
-                        initialize(log);
-                    }
-                }
-                if (log.terminal) {
-                    throw new IllegalArgumentException("run " + event.runId() + " already ended at seq " + log.lastSeq);
-                }
-                if (event.seq() != log.lastSeq + 1) {
-                    throw new IllegalArgumentException("run " + event.runId() + " expects seq " + (log.lastSeq + 1)
-                            + ", got " + event.seq());
-                }
-                log.events.add(event);
-                log.lastSeq = event.seq();
-                log.lastActivity = System.nanoTime();
-                if (event.isTerminal()) {
-                    log.terminal = true;
-                    log.terminalAt = log.lastActivity;
-                }
-                log.pending.add(event);
-                log.version++;
-                // only the terminal event waits for the store; the others go with it, with a full batch or with
-                // the flusher's next tick. While the store fails, a full batch is left to the background flusher,
-                // so that the run (and its live readers) do not wait out a store timeout at every token
-                flushNow = event.isTerminal() || (log.pending.size() >= batchSize && !log.storeFailing);
-                log.changed.signalAll();
-            } finally {
-                log.lock.unlock();
+        try {
+            log.events.add(event);
+            log.lastSeq = event.seq();
+            log.lastActivity = System.nanoTime();
+            if (event.isTerminal()) {
+                log.terminal = true;
+                log.terminalAt = log.lastActivity;
             }
-            break;
+            log.pending.add(event);
+            log.version++;
+            // only the terminal event waits for the store; the others go with it, with a full batch or with
+            // the flusher's next tick. While the store fails, a full batch is left to the background flusher,
+            // so that the run (and its live readers) do not wait out a store timeout at every token
+            flushNow = event.isTerminal() || (log.pending.size() >= batchSize && !log.storeFailing);
+            log.changed.signalAll();
+        } finally {
+            log.lock.unlock();
         }
         if (flushNow) {
             flush(log, event.isTerminal());
@@ -192,29 +170,8 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         if (closed) {
             throw new IllegalStateException("the event bus is closed");
         }
-        RunLog log;
-        while (true) {
-            log = logFor(event.runId());
-            log.lock.lock();
-            try {
-                if (log.evicted) {
-                    continue;
-                }
-                if (!log.initialized) {
-                    initialize(log);
-                }
-                if (log.terminal) {
-                    throw new IllegalArgumentException("run " + event.runId() + " already ended at seq " + log.lastSeq);
-                }
-                if (event.seq() != log.lastSeq + 1) {
-                    throw new IllegalArgumentException("run " + event.runId() + " expects seq " + (log.lastSeq + 1)
-                            + ", got " + event.seq());
-                }
-            } finally {
-                log.lock.unlock();
-            }
-            break;
-        }
+        RunLog log = lockedLogFor(event);
+        log.lock.unlock();
         // the buffered events leave with the terminal one; taken before the transaction, so that a write of
         // this run under way on the flusher ends first, and nothing here waits for a lock while it holds the store's
         List<RunEvent> buffered = takePending(log);
@@ -288,6 +245,37 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
             }
         }
         return rest;
+    }
+
+    /**
+     * The run's current log, locked, once {@code event} was checked against it by {@link EventLogRules};
+     * the caller unlocks it. The log of a run not known here continues the stored one, but a first
+     * {@code run_started} starts an empty log without reading the store.
+     */
+    private RunLog lockedLogFor(RunEvent event) {
+        while (true) {
+            RunLog log = logFor(event.runId());
+            log.lock.lock();
+            try {
+                if (log.evicted) {
+                    log.lock.unlock();
+                    continue;
+                }
+                if (!log.initialized) {
+                    if (event instanceof RunEvent.RunStarted && event.seq() == 1) {
+                        // a run is started once, and run_started is its first event: its log is empty
+                        initializeEmpty(log);
+                    } else {
+                        initialize(log);
+                    }
+                }
+                EventLogRules.requirePublishable(log.lastSeq, log.terminal, event);
+                return log;
+            } catch (RuntimeException | Error e) {
+                log.lock.unlock();
+                throw e;
+            }
+        }
     }
 
     private RunLog logFor(RunId runId) {
