@@ -11,34 +11,31 @@ import dev.parley.chat.port.out.RunEventStore;
 import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.port.out.RunSubscription;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The run event bus of one server. Each run known here has an in-memory log of its recent events;
- * publishing appends to it and wakes the run's readers, and each subscription reads the log through
- * its own cursor, so a slow reader never holds up a publisher. Events are persisted to the
- * {@link RunEventStore} in batches: events are buffered until the run's terminal event arrives, the
- * buffer holds {@code batchSize} events, or the background flusher runs (every {@code flushInterval});
- * a terminal event is stored, with everything buffered before it, before {@link #publish} returns. Readers of runs this server does not hold (run
- * before a restart, evicted, or executing on another server sharing the store) page from the store
- * and poll it until the terminal event; a hint from the store's {@link RunSignals} that the run's
- * events were stored wakes them before the next poll. Finished runs' logs are evicted after a grace
- * period.
+ * The run event bus of one server. Each run known here has an in-memory {@link RunLog} of its recent
+ * events; publishing appends to it and wakes the run's readers, and each {@link RunLogSubscription}
+ * reads the log through its own cursor, so a slow reader never holds up a publisher. Events are
+ * persisted to the {@link RunEventStore} in batches: events are buffered until the run's terminal
+ * event arrives, the buffer holds {@code batchSize} events, or the background flusher runs (every
+ * {@code flushInterval}); a terminal event is stored, with everything buffered before it, before
+ * {@link #publish} returns. Readers of runs this server does not hold (run before a restart,
+ * evicted, or executing on another server sharing the store) page from the store and poll it until
+ * the terminal event; a hint from the store's {@link RunSignals} that the run's events were stored
+ * wakes them before the next poll. Finished runs' logs are evicted after a grace period.
  */
 final class StoreBackedRunEventBus implements RunEventBuses.Bus {
-    private static final System.Logger LOG = System.getLogger(StoreBackedRunEventBus.class.getName());
-    private static final int READ_PAGE = 256;
+    private static final Logger LOG = LoggerFactory.getLogger(StoreBackedRunEventBus.class);
     private static final String RUN_ENDED = "run_ended";
 
     private final RunEventStore store;
@@ -87,36 +84,6 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
             log.changed.signalAll();
         } finally {
             log.lock.unlock();
-        }
-    }
-
-    /** One run's recent events, its unpersisted tail and its readers' wake-up signal. */
-    private static final class RunLog {
-        final RunId runId;
-        final ReentrantLock lock = new ReentrantLock();
-        final Condition changed = lock.newCondition();
-        /** Serializes appends of this run to the store, keeping them in seq order. */
-        final ReentrantLock flushLock = new ReentrantLock();
-        final List<RunEvent> events = new ArrayList<>();
-        List<RunEvent> pending = new ArrayList<>();
-        boolean initialized;
-        boolean evicted;
-        boolean terminal;
-        /** The last write of this run's events failed: full batches wait for the background flusher. */
-        boolean storeFailing;
-        long firstSeq;
-        long lastSeq;
-        /** Moves on with every change readers may wait for. */
-        long version;
-        long lastActivity = System.nanoTime();
-        long terminalAt;
-
-        RunLog(RunId runId) {
-            this.runId = runId;
-        }
-
-        RunEvent get(long seq) {
-            return events.get((int) (seq - firstSeq));
         }
     }
 
@@ -179,7 +146,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         try {
             // after a write of this run that seemed to fail, part of what is buffered may be stored: it is
             // left out here, as a store call that fails inside the transaction would fail the transaction
-            List<RunEvent> batch = new ArrayList<>(isStoreFailing(log) ? notYetStored(event.runId(), buffered) : buffered);
+            List<RunEvent> batch = new ArrayList<>(log.isStoreFailing() ? notYetStored(event.runId(), buffered) : buffered);
             batch.add(event);
             result = chatStore.inTransaction(() -> {
                 T value = work.get();
@@ -264,9 +231,9 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
                 if (!log.initialized) {
                     if (event instanceof RunEvent.RunStarted && event.seq() == 1) {
                         // a run is started once, and run_started is its first event: its log is empty
-                        initializeEmpty(log);
+                        log.initializeEmpty();
                     } else {
-                        initialize(log);
+                        log.initialize(store);
                     }
                 }
                 EventLogRules.requirePublishable(log.lastSeq, log.terminal, event);
@@ -278,33 +245,10 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         }
     }
 
-    private RunLog logFor(RunId runId) {
+    /** The run's log, made when the run is not known here yet. */
+    RunLog logFor(RunId runId) {
         RunLog log = logs.get(runId);
         return log != null ? log : logs.computeIfAbsent(runId, RunLog::new);
-    }
-
-    /** Starts the log of a run that has published nothing yet, without reading the store. Lock held. */
-    private static void initializeEmpty(RunLog log) {
-        log.firstSeq = 1;
-        log.lastSeq = 0;
-        log.terminal = false;
-        log.terminalAt = System.nanoTime();
-        log.initialized = true;
-    }
-
-    /** Continues the log where the store ends (a run published before a restart or an eviction). Lock held. */
-    private void initialize(RunLog log) {
-        long stored = store.lastSeq(log.runId);
-        boolean ended = false;
-        if (stored > 0) {
-            List<RunEvent> tail = store.read(log.runId, stored - 1, 1);
-            ended = !tail.isEmpty() && tail.get(0).isTerminal();
-        }
-        log.firstSeq = stored + 1;
-        log.lastSeq = stored;
-        log.terminal = ended;
-        log.terminalAt = System.nanoTime();
-        log.initialized = true;
     }
 
     /**
@@ -328,11 +272,10 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
             }
             try {
                 append(log.runId, batch);
-                markStoreFailing(log, false);
+                log.markStoreFailing(false);
             } catch (IllegalArgumentException gap) {
                 // the store's log of this run does not end where ours began: retrying cannot help
-                LOG.log(System.Logger.Level.ERROR, "dropped " + batch.size() + " events of run " + log.runId
-                        + " the store refused: " + gap.getMessage());
+                LOG.error("dropped {} events of run {} the store refused: {}", batch.size(), log.runId, gap.getMessage());
                 if (rethrow) {
                     throw gap;
                 }
@@ -348,29 +291,10 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
                 if (rethrow) {
                     throw failure;
                 }
-                LOG.log(System.Logger.Level.WARNING, "could not store events of run " + log.runId + ", will retry: "
-                        + failure.getMessage());
+                LOG.warn("could not store events of run {}, will retry: {}", log.runId, failure.getMessage());
             }
         } finally {
             log.flushLock.unlock();
-        }
-    }
-
-    private static boolean isStoreFailing(RunLog log) {
-        log.lock.lock();
-        try {
-            return log.storeFailing;
-        } finally {
-            log.lock.unlock();
-        }
-    }
-
-    private static void markStoreFailing(RunLog log, boolean failing) {
-        log.lock.lock();
-        try {
-            log.storeFailing = failing;
-        } finally {
-            log.lock.unlock();
         }
     }
 
@@ -403,8 +327,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     }
 
     private static void droppedAfterEnd(RunId runId, int count) {
-        LOG.log(System.Logger.Level.WARNING, "dropped " + count + " events of run " + runId
-                + ": its stored log already ended (another server ended the run)");
+        LOG.warn("dropped {} events of run {}: its stored log already ended (another server ended the run)", count, runId);
     }
 
     @Override
@@ -425,7 +348,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
                 evictExpired(now);
             }
         } catch (RuntimeException | Error e) {
-            LOG.log(System.Logger.Level.WARNING, "run event flusher failed: " + e);
+            LOG.warn("run event flusher failed: {}", e.toString());
         }
     }
 
@@ -500,7 +423,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     public RunSubscription subscribe(RunId runId, long afterSeq) {
         Require.notNull(runId, "runId");
         Require.notNegative(afterSeq, "afterSeq");
-        return new Subscription(runId, afterSeq);
+        return new RunLogSubscription(this, store, pollIntervalNanos, runId, afterSeq);
     }
 
     @Override
@@ -520,164 +443,11 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         }
         flush();
         for (RunLog log : logs.values()) {
-            log.lock.lock();
-            try {
-                log.changed.signalAll();
-            } finally {
-                log.lock.unlock();
-            }
+            log.signalReaders();
         }
     }
 
-    /** A reader with its own cursor; waits on its run's log, which doubles as the wake-up point while polling the store. */
-    private final class Subscription implements RunSubscription {
-        private final RunId runId;
-        private final ArrayDeque<RunEvent> fromStore = new ArrayDeque<>();
-        private long cursor;
-        private boolean finished;
-        private boolean tailChecked;
-        private volatile boolean closedByReader;
-        private volatile RunLog log;
-
-        Subscription(RunId runId, long afterSeq) {
-            this.runId = runId;
-            this.cursor = afterSeq;
-        }
-
-        @Override
-        public Optional<RunEvent> next(Duration timeout) throws InterruptedException {
-            if (finished) {
-                return Optional.empty();
-            }
-            long deadline = deadline(timeout);
-            while (true) {
-                if (closedByReader || closed) {
-                    finished = true;
-                    return Optional.empty();
-                }
-                RunEvent buffered = fromStore.poll();
-                if (buffered != null) {
-                    return deliver(buffered);
-                }
-                RunLog current = log;
-                if (current == null) {
-                    current = logFor(runId);
-                    log = current;
-                }
-                long want = cursor + 1;
-                RunEvent found = null;
-                boolean readStore = false;
-                long seen;
-                current.lock.lock();
-                try {
-                    seen = current.version;
-                    if (closedByReader || closed) {
-                        continue;
-                    }
-                    boolean local = current.initialized && want >= current.firstSeq;
-                    if (local && want <= current.lastSeq) {
-                        found = current.get(want);
-                    } else if (local && current.terminal) {
-                        finished = true;
-                        return Optional.empty();
-                    } else if (current.evicted) {
-                        log = null; // the run went on, or will, in a newer log or only in the store
-                        continue;
-                    } else if (local) {
-                        long remaining = deadline - System.nanoTime();
-                        if (remaining <= 0) {
-                            return Optional.empty();
-                        }
-                        current.changed.awaitNanos(remaining);
-                        continue;
-                    } else {
-                        readStore = true;
-                    }
-                } finally {
-                    current.lock.unlock();
-                }
-                if (found != null) {
-                    return deliver(found);
-                }
-                if (readStore) {
-                    fromStore.addAll(store.read(runId, cursor, READ_PAGE));
-                    if (!fromStore.isEmpty()) {
-                        continue;
-                    }
-                    if (endedBeforeCursor()) {
-                        finished = true;
-                        return Optional.empty();
-                    }
-                    long remaining = deadline - System.nanoTime();
-                    if (remaining <= 0) {
-                        return Optional.empty();
-                    }
-                    awaitPoll(current, seen, Math.min(remaining, pollIntervalNanos));
-                }
-            }
-        }
-
-        /** For a reader opened at or after the run's last seq: whether that last event was terminal. */
-        private boolean endedBeforeCursor() {
-            if (tailChecked || cursor == 0) {
-                return false;
-            }
-            tailChecked = true;
-            long last = store.lastSeq(runId);
-            if (last == 0 || last > cursor) {
-                return false;
-            }
-            List<RunEvent> tail = store.read(runId, last - 1, 1);
-            return !tail.isEmpty() && tail.get(0).isTerminal();
-        }
-
-        /** Waits for the next poll, or less when the run starts publishing here or the reader is closed. */
-        private void awaitPoll(RunLog current, long seen, long nanos) throws InterruptedException {
-            current.lock.lock();
-            try {
-                if (current.version == seen && !current.evicted && !closedByReader && !closed) {
-                    current.changed.awaitNanos(nanos);
-                }
-            } finally {
-                current.lock.unlock();
-            }
-        }
-
-        private Optional<RunEvent> deliver(RunEvent event) {
-            cursor = event.seq();
-            if (event.isTerminal()) {
-                finished = true;
-                fromStore.clear();
-            }
-            return Optional.of(event);
-        }
-
-        @Override
-        public boolean isFinished() {
-            return finished || closedByReader;
-        }
-
-        @Override
-        public void close() {
-            closedByReader = true;
-            RunLog current = log;
-            if (current != null) {
-                current.lock.lock();
-                try {
-                    current.changed.signalAll();
-                } finally {
-                    current.lock.unlock();
-                }
-            }
-        }
-    }
-
-    private static long deadline(Duration timeout) {
-        long now = System.nanoTime();
-        if (timeout.isNegative() || timeout.isZero()) {
-            return now;
-        }
-        long nanos = timeout.compareTo(Duration.ofDays(365)) > 0 ? Duration.ofDays(365).toNanos() : timeout.toNanos();
-        return now + nanos;
+    boolean isClosed() {
+        return closed;
     }
 }
