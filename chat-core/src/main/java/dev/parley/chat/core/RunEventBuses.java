@@ -12,11 +12,15 @@ import java.time.Duration;
  * several servers). {@link ChatService#builder()} builds one by default; build one here only to
  * share it or to use it without a {@link ChatService}.
  *
- * <p>Events are kept in memory while their run is live and persisted in batches: every 50 ms or 64
- * events, a terminal event at once (with everything buffered before it); finished runs are evicted
- * from memory after 60 s. Readers of runs published elsewhere read the store, woken by its
- * {@link RunSignals} as events are stored, and poll it as a fallback (every 250 ms, or every 50 ms
- * with {@link RunSignals#none()}).
+ * <p>Readers keep their own cursor into a per-run in-memory log, so a slow reader never blocks a
+ * publisher. Events are written in batches (at 64 buffered, every 50 ms, or with the run's terminal
+ * event); a terminal event is stored, with everything buffered before it, before {@code publish}
+ * returns. Runs published before a restart, evicted from memory (60 s after they end) or running on
+ * another server over the same store are read from the store until they end: a hint from the
+ * store's {@link RunSignals} that a run's events were stored wakes their readers at once, and
+ * polling is the fallback (every 250 ms, or every 50 ms with {@link RunSignals#none()}). Once
+ * another server ended a run in the store (its owner's lease had expired), the bus drops the late
+ * events it still buffers for that run instead of writing them after the terminal event.
  */
 public final class RunEventBuses {
     private RunEventBuses() {}
