@@ -120,7 +120,7 @@ public final class BenchServer implements AutoCloseable {
         ChatService chat = ChatService.builder()
                 .store(store)
                 .model(model)
-                .agents(List.of(new Agent(AGENT, "Assistant", "Answers benchmarks", "You are a benchmark.", null, List.of(), null)))
+                .agents(List.of(Agent.builder(AGENT).name("Assistant").description("Answers benchmarks").instructions("You are a benchmark.").build()))
                 .build();
         resources.add(chat);
         ParleyHttp.Config config = ParleyHttp.config(chat, Tokens.authenticator())

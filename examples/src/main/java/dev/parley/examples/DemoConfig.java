@@ -16,6 +16,7 @@ import java.util.Map;
  * {@code openAiBaseUrl} is null for the built-in demo model, whose name {@code model} then is
  * ({@code PARLEY_MODEL} only names the model of an OpenAI-compatible server). {@code rateLimitStore} is
  * {@code memory} or {@code postgres}; {@code metricsToken} is null when {@code /metrics} needs no token.
+ * {@code behindTls} ({@code PARLEY_BEHIND_TLS}) says browsers reach the server over HTTPS, which adds HSTS.
  */
 public record DemoConfig(
         int port,
@@ -34,7 +35,8 @@ public record DemoConfig(
         String rateLimitStore,
         boolean metrics,
         String metricsToken,
-        Duration runLease) {
+        Duration runLease,
+        boolean behindTls) {
 
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
@@ -90,8 +92,9 @@ public record DemoConfig(
         }
         boolean metrics = bool(env, "PARLEY_METRICS", true);
         String metricsToken = text(env, "PARLEY_METRICS_TOKEN", null);
+        boolean behindTls = bool(env, "PARLEY_BEHIND_TLS", false);
         return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
-                model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds));
+                model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls);
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -102,7 +105,7 @@ public record DemoConfig(
     /** This configuration on another port (0 for any free one). */
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
-                openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease);
+                openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls);
     }
 
     @Override
@@ -112,7 +115,7 @@ public record DemoConfig(
                 + ", rateLimitPerMinute=" + rateLimitPerMinute + ", corsOrigins=" + corsOrigins
                 + ", openAiBaseUrl=" + openAiBaseUrl + ", model=" + model + ", tokenDelay=" + tokenDelay.toMillis() + "ms"
                 + ", rateLimitStore=" + rateLimitStore + ", metrics=" + metrics + (metricsToken == null ? "" : " (token)")
-                + ", runLease=" + runLease.toSeconds() + "s]";
+                + ", runLease=" + runLease.toSeconds() + "s, behindTls=" + behindTls + "]";
     }
 
     /** {@code url} with the values of any password parameters hidden. */

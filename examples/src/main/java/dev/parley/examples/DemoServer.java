@@ -4,6 +4,7 @@ import dev.parley.adapter.http.JwtAuthenticator;
 import dev.parley.adapter.http.ParleyHttp;
 import dev.parley.adapter.http.ParleyMetrics;
 import dev.parley.adapter.http.RateLimiter;
+import dev.parley.adapter.http.SecurityHeaders;
 import dev.parley.adapter.jdbc.JdbcChatStores;
 import dev.parley.adapter.openai.OpenAiChatModel;
 import dev.parley.chat.core.ChatService;
@@ -102,7 +103,9 @@ public final class DemoServer implements AutoCloseable {
 
             byte[] secret = secret(config);
             ParleyHttp.Config.Builder http = ParleyHttp.config(chat, JwtAuthenticator.hs256(secret).build())
-                    .rateLimitPerMinute(config.rateLimitPerMinute());
+                    .rateLimitPerMinute(config.rateLimitPerMinute())
+                    // the page and the dev login get the headers too, the page its strict CSP
+                    .securityHeaders(SecurityHeaders.builder().wholeApp(true).behindTls(config.behindTls()).build());
             if (config.rateLimitPerMinute() > 0 && config.rateLimitStore().equals(DemoConfig.RATE_LIMIT_IN_POSTGRES)) {
                 http.rateLimiter(RateLimiter.postgresql(rateLimitPool(config, resources), config.rateLimitPerMinute()));
                 LOG.info("Rate limits are counted in PostgreSQL, shared by every server on the database");

@@ -32,6 +32,7 @@ class DemoConfigTest {
         assertThat(config.rateLimitStore()).isEqualTo("memory");
         assertThat(config.metrics()).isTrue();
         assertThat(config.metricsToken()).isNull();
+        assertThat(config.behindTls()).isFalse();
     }
 
     @Test
@@ -64,7 +65,8 @@ class DemoConfigTest {
                 Map.entry("OPENAI_API_KEY", "sk-test"),
                 Map.entry("PARLEY_MODEL", "llama3.2"),
                 Map.entry("PARLEY_DEMO_TOKEN_DELAY_MS", "0"),
-                Map.entry("PARLEY_RUN_LEASE_SECONDS", "5"));
+                Map.entry("PARLEY_RUN_LEASE_SECONDS", "5"),
+                Map.entry("PARLEY_BEHIND_TLS", "true"));
 
         // when
         DemoConfig config = DemoConfig.fromEnvironment(env);
@@ -84,6 +86,7 @@ class DemoConfigTest {
         assertThat(config.model()).isEqualTo("llama3.2");
         assertThat(config.tokenDelay()).isZero();
         assertThat(config.runLease()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.behindTls()).isTrue();
     }
 
     @Test
@@ -117,6 +120,7 @@ class DemoConfigTest {
             "OPENAI_BASE_URL            | localhost:11434          | OPENAI_BASE_URL must be an http:// or https:// URL",
             "PARLEY_DEMO_TOKEN_DELAY_MS | fast                     | PARLEY_DEMO_TOKEN_DELAY_MS must be a whole number from 0 to 60000",
             "PARLEY_RUN_LEASE_SECONDS   | 0                        | PARLEY_RUN_LEASE_SECONDS must be a whole number from 1 to 3600",
+            "PARLEY_BEHIND_TLS          | https                    | PARLEY_BEHIND_TLS must be true or false, was 'https'",
     })
     void should_fail_fast_with_a_message_naming_the_bad_variable(String name, String value, String message) {
         assertThatThrownBy(() -> DemoConfig.fromEnvironment(Map.of(name, value)))

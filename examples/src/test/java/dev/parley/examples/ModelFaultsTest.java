@@ -101,7 +101,7 @@ class ModelFaultsTest {
                 .maxRetries(0)
                 .build();
         chat = ChatService.builder().store(store).model(model)
-                .agents(List.of(new Agent("helper", "Helper", null, "You are helpful.", null, List.of(), null)))
+                .agents(List.of(Agent.builder("helper").instructions("You are helpful.").build()))
                 .build();
         SendReceipt sent = chat.send(SendMessageCommand.text(USER, null, text));
         RunOutcome outcome = chat.await(USER, sent.run().id(), WAIT);

@@ -62,7 +62,8 @@ final class Api {
     /** How many times the body limit an oversized body may be before it is no longer read to its end. */
     private static final int DRAIN_FACTOR = 4;
     private static final List<HandlerType> CATCH_ALL_METHODS = List.of(
-            HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE, HandlerType.OPTIONS);
+            HandlerType.GET, HandlerType.HEAD, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE,
+            HandlerType.OPTIONS);
     private static final String UNMATCHED = "unmatched";
     static final String ALLOWED_REQUEST_HEADERS = "Authorization, Content-Type, Accept, Idempotency-Key, Last-Event-ID, X-Request-Id";
 
@@ -142,9 +143,18 @@ final class Api {
         }
     }
 
+    /**
+     * Registers a route; a GET route also answers HEAD with the same status and headers (Jetty sends
+     * no body), instead of Javalin's bare 200 for a HEAD without a handler of its own.
+     */
     private void route(JavalinConfig cfg, HandlerType method, String path, Access access, Endpoint endpoint) {
-        routes.add(new Route(method, path, Pattern.compile(path.replaceAll("\\{[^/]+}", "[^/]+"))));
+        Pattern pattern = Pattern.compile(path.replaceAll("\\{[^/]+}", "[^/]+"));
+        routes.add(new Route(method, path, pattern));
         cfg.routes.addHttpHandler(method, path, guard(path, access, endpoint));
+        if (method == HandlerType.GET) {
+            routes.add(new Route(HandlerType.HEAD, path, pattern));
+            cfg.routes.addHttpHandler(HandlerType.HEAD, path, guard(path, access, endpoint));
+        }
     }
 
     /**
@@ -420,7 +430,7 @@ final class Api {
         json(call, 200, Wire.run(chat.cancelActiveRun(call.userId(), threadId(call))));
     }
 
-    private void events(Call call) throws InterruptedException {
+    private void events(Call call) throws InterruptedException, IOException {
         ThreadId thread = threadId(call);
         RunId run = runId(call);
         long after = 0;
@@ -433,6 +443,14 @@ final class Api {
             after = Long.parseLong(trimmed);
         }
         RunSubscription subscription = chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE);
+        if (call.ctx().method() == HandlerType.HEAD) {
+            // the checks and headers of the stream without waiting for its events; committed before the
+            // handler ends so that Jetty does not announce a Content-Length of 0 for an open-ended stream
+            subscription.close();
+            SseStream.headers(call.ctx().res());
+            call.ctx().res().flushBuffer();
+            return;
+        }
         stream(call, subscription);
     }
 

@@ -7,10 +7,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Properties;
 
-/** {@code GET /openapi.json} (the maintained document in this module's resources) and {@code GET /docs} (Swagger UI from its webjar). */
+/**
+ * {@code GET /openapi.json} (the maintained document in this module's resources) and {@code GET /docs}
+ * (Swagger UI from its webjar, every file served from here; no inline script, so that the page works
+ * under {@link SecurityHeaders#DOCS_POLICY}).
+ */
 final class Docs {
     static final String OPENAPI_RESOURCE = "/dev/parley/adapter/http/openapi.json";
+    /** The page's own script, beside the webjar's files. */
+    static final String INIT_SCRIPT = "parley-docs.js";
+    private static final String INIT_RESOURCE = "/dev/parley/adapter/http/docs.js";
     private static final Map<String, String> ASSETS = Map.of(
+            INIT_SCRIPT, "text/javascript; charset=utf-8",
             "swagger-ui.css", "text/css; charset=utf-8",
             "swagger-ui-bundle.js", "text/javascript; charset=utf-8",
             "swagger-ui-standalone-preset.js", "text/javascript; charset=utf-8",
@@ -26,11 +34,9 @@ final class Docs {
               <link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
             </head>
             <body>
-              <div id="swagger-ui"></div>
+              <div id="swagger-ui" data-openapi-url="/openapi.json"></div>
               <script src="/docs/swagger-ui-bundle.js"></script>
-              <script>
-                window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true });
-              </script>
+              <script src="/docs/parley-docs.js"></script>
             </body>
             </html>
             """;
@@ -58,7 +64,8 @@ final class Docs {
     void asset(Api.Call call) {
         String name = call.ctx().pathParam("asset");
         String type = ASSETS.get(name);
-        InputStream in = type == null ? null : Docs.class.getResourceAsStream(webjarBase + name);
+        InputStream in = type == null ? null
+                : Docs.class.getResourceAsStream(name.equals(INIT_SCRIPT) ? INIT_RESOURCE : webjarBase + name);
         if (in == null) {
             throw new ApiProblem(404, "not_found", "No such route");
         }

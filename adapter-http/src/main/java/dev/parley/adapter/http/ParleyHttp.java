@@ -39,6 +39,7 @@ public final class ParleyHttp {
     public static void install(JavalinConfig cfg, Config config) {
         Objects.requireNonNull(cfg, "cfg");
         Objects.requireNonNull(config, "config");
+        config.securityHeaders().install(cfg, false, config.metricsScrape() != null);
         new Api(config).install(cfg, false);
     }
 
@@ -53,6 +54,7 @@ public final class ParleyHttp {
             cfg.startup.showJavalinBanner = false;
             acceptUnusualPaths(cfg);
             problemErrors(cfg);
+            config.securityHeaders().install(cfg, true, config.metricsScrape() != null);
             new Api(config).install(cfg, true);
         });
     }
@@ -103,12 +105,13 @@ public final class ParleyHttp {
      * @param metricsScrape        what {@code GET /metrics} answers (metrics in the Prometheus text format), or null
      *                             (default) for no such route
      * @param metricsToken         the bearer token {@code GET /metrics} requires, or null (default) for none
+     * @param securityHeaders      the browser-facing security headers, default {@link SecurityHeaders#defaults()}
      */
     public record Config(ChatUseCases chat, Authenticator authenticator, int rateLimitPerMinute, long maxBodyBytes,
                          int maxMessageChars, Duration heartbeatInterval, Set<String> corsOrigins,
                          Set<String> webSocketOrigins, Duration webSocketAuthTimeout, Duration syncChatTimeout,
                          Runnable readinessCheck, RateLimiter rateLimiter, ParleyMetrics metrics,
-                         Supplier<String> metricsScrape, String metricsToken) {
+                         Supplier<String> metricsScrape, String metricsToken, SecurityHeaders securityHeaders) {
         public static final int DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
         public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
         public static final int DEFAULT_MAX_MESSAGE_CHARS = 32_000;
@@ -134,6 +137,7 @@ public final class ParleyHttp {
             if (metricsToken != null && metricsToken.isBlank()) {
                 throw new IllegalArgumentException("metricsToken must not be blank");
             }
+            Objects.requireNonNull(securityHeaders, "securityHeaders");
         }
 
         private static void requirePositive(Duration d, String name) {
@@ -160,6 +164,7 @@ public final class ParleyHttp {
             private ParleyMetrics metrics;
             private Supplier<String> metricsScrape;
             private String metricsToken;
+            private SecurityHeaders securityHeaders = SecurityHeaders.defaults();
 
             Builder(ChatUseCases chat, Authenticator authenticator) {
                 this.chat = Objects.requireNonNull(chat, "chat");
@@ -240,12 +245,23 @@ public final class ParleyHttp {
                 return this;
             }
 
+            /**
+             * The security headers of the API's answers (and, with {@link SecurityHeaders.Builder#wholeApp},
+             * of the embedding app's), e.g. {@code SecurityHeaders.builder().behindTls(true).build()} to add HSTS,
+             * or {@link SecurityHeaders#off()}. A header the app sets itself is never replaced.
+             */
+            public Builder securityHeaders(SecurityHeaders headers) {
+                this.securityHeaders = Objects.requireNonNull(headers, "headers");
+                return this;
+            }
+
             public Config build() {
                 RateLimiter limiter = rateLimiter != null ? rateLimiter
                         : rateLimitPerMinute == 0 ? null : RateLimiter.inMemory(rateLimitPerMinute);
                 return new Config(chat, authenticator, rateLimitPerMinute, maxBodyBytes, maxMessageChars, heartbeatInterval,
                         corsOrigins, webSocketOrigins, webSocketAuthTimeout, syncChatTimeout,
-                        readinessCheck == null ? chat::checkReady : readinessCheck, limiter, metrics, metricsScrape, metricsToken);
+                        readinessCheck == null ? chat::checkReady : readinessCheck, limiter, metrics, metricsScrape, metricsToken,
+                        securityHeaders);
             }
         }
     }

@@ -28,13 +28,29 @@ final class ProblemErrorHandler extends ErrorHandler {
         LOG.debug("Jetty refused a request with {} (request {}): {}", code, requestId, message);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/problem+json");
         response.getHeaders().put(Api.REQUEST_ID_HEADER, requestId);
+        securityHeaders(response.getHeaders());
         response.write(true, ByteBuffer.wrap(Json.write(problem.body()).getBytes(StandardCharsets.UTF_8)), callback);
     }
 
     @Override
     public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
         fields.put(new HttpField(HttpHeader.CONTENT_TYPE, "application/problem+json"));
+        securityHeaders(fields);
         return ByteBuffer.wrap(Json.write(problem(status).body()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The headers every API answer carries (see {@link SecurityHeaders}), where not set already. */
+    private static void securityHeaders(HttpFields.Mutable fields) {
+        putIfAbsent(fields, "X-Content-Type-Options", "nosniff");
+        putIfAbsent(fields, "X-Frame-Options", "DENY");
+        putIfAbsent(fields, "Referrer-Policy", SecurityHeaders.DEFAULT_REFERRER_POLICY);
+        putIfAbsent(fields, "Content-Security-Policy", SecurityHeaders.API_POLICY);
+    }
+
+    private static void putIfAbsent(HttpFields.Mutable fields, String name, String value) {
+        if (!fields.contains(name)) {
+            fields.put(name, value);
+        }
     }
 
     /** The problem for a status Jetty chose; the detail is generic on purpose. */

@@ -33,16 +33,21 @@ final class SseStream {
         return "id: " + event.seq() + "\nevent: " + event.type() + "\ndata: " + Json.write(Wire.event(event)) + "\n\n";
     }
 
+    /** The status and headers of a stream. */
+    static void headers(HttpServletResponse res) {
+        res.setStatus(200);
+        res.setContentType("text/event-stream;charset=utf-8");
+        res.setHeader("Cache-Control", "no-cache");
+        res.setHeader("X-Accel-Buffering", "no");
+    }
+
     /**
      * Streams {@code subscription} to the response until its terminal event or until the client goes
      * away; always closes the subscription (which applies its disconnect policy when the run is not over).
      */
     static void pump(HttpServletResponse res, RunSubscription subscription, Duration heartbeat) throws InterruptedException {
         try (subscription) {
-            res.setStatus(200);
-            res.setContentType("text/event-stream;charset=utf-8");
-            res.setHeader("Cache-Control", "no-cache");
-            res.setHeader("X-Accel-Buffering", "no");
+            headers(res);
             ServletOutputStream out = res.getOutputStream();
             out.flush();
             while (true) {

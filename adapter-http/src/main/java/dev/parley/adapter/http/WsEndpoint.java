@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.BusyPolicy;
+import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.RunEvent;
@@ -503,7 +504,7 @@ final class WsEndpoint {
                 RunId last = socket.lastRun;
                 target = last == null ? null : socket.followed.get(last);
                 if (target == null) {
-                    throw new ApiProblem(409, "no_active_run", "This socket has no active run");
+                    throw new ApiProblem(409, ConflictException.Reason.NO_ACTIVE_RUN.wireName(), "This socket has no active run");
                 }
                 config.chat().cancelRun(socket.userId, target.threadId(), target.runId());
                 return;

@@ -21,7 +21,7 @@ class EmbeddingTest {
         // given
         var store = InMemoryAdapters.store();
         try (ChatService chat = ChatService.builder().store(store).model(ScriptedChatModel.echo())
-                     .agents(List.of(new Agent("helper", "Helper", null, null, null, null, null))).build()) {
+                     .agents(List.of(Agent.builder("helper").name("Helper").build())).build()) {
             ParleyHttp.Config config = ParleyHttp.config(chat, JwtAuthenticator.hs256(Tokens.SECRET).build()).build();
             Javalin app = Javalin.create(cfg -> {
                 cfg.concurrency.useVirtualThreads = true;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.chat.core.ChatService;
+import dev.parley.chat.core.ChatServiceBuilder;
 import dev.parley.chat.model.ModelPrice;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.ChatStore;
@@ -56,14 +57,16 @@ final class TestServer implements AutoCloseable {
      */
     final List<String> transcript = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private TestServer(ScriptedChatModel model, UnaryOperator<ChatService.Builder> customizeService,
+    private TestServer(ScriptedChatModel model, UnaryOperator<ChatServiceBuilder> customizeService,
                        UnaryOperator<ParleyHttp.Config.Builder> customize) {
         this.model = model;
         this.store = InMemoryAdapters.store();
         this.service = customizeService.apply(ChatService.builder()).store(store).model(model)
                 .agents(List.of(
-                        new Agent(AGENT, "Assistant", "Answers questions", "You are helpful.", null, List.of(new Calculator()), null),
-                        new Agent(OTHER_AGENT, "Researcher", "Digs deeper", "You research.", "scripted-large", List.of(), null)))
+                        Agent.builder(AGENT).name("Assistant").description("Answers questions")
+                                .instructions("You are helpful.").tools(new Calculator()).build(),
+                        Agent.builder(OTHER_AGENT).name("Researcher").description("Digs deeper")
+                                .instructions("You research.").model("scripted-large").build()))
                 .prices(Map.of("scripted", ModelPrice.of("1", "2")))
                 .build();
         ParleyHttp.Config.Builder config = ParleyHttp.config(service, JwtAuthenticator.hs256(Tokens.SECRET).build())
@@ -81,7 +84,7 @@ final class TestServer implements AutoCloseable {
         return new TestServer(model, b -> b, customize);
     }
 
-    static TestServer start(ScriptedChatModel model, UnaryOperator<ChatService.Builder> customizeService,
+    static TestServer start(ScriptedChatModel model, UnaryOperator<ChatServiceBuilder> customizeService,
                             UnaryOperator<ParleyHttp.Config.Builder> customize) {
         return new TestServer(model, customizeService, customize);
     }

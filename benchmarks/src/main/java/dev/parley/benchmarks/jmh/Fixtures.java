@@ -33,7 +33,7 @@ final class Fixtures {
     /** The core over {@code store} (with the event bus it builds), with the cost-free model; close it when done. */
     static Wired wire(ChatStore store) {
         ChatService chat = ChatService.builder().store(store).model(new BenchModel())
-                .agents(List.of(new Agent(AGENT, "Assistant", null, "You are a benchmark.", null, List.of(), null)))
+                .agents(List.of(Agent.builder(AGENT).name("Assistant").instructions("You are a benchmark.").build()))
                 .build();
         return new Wired(chat);
     }

@@ -36,7 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     private static final Logger LOG = LoggerFactory.getLogger(StoreBackedRunEventBus.class);
-    private static final String RUN_ENDED = "run_ended";
 
     private final RunEventStore store;
     private final int batchSize;
@@ -307,7 +306,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         try {
             store.append(batch);
         } catch (ConflictException conflict) {
-            if (RUN_ENDED.equals(conflict.code())) {
+            if (conflict.reason() == ConflictException.Reason.RUN_ENDED) {
                 droppedAfterEnd(runId, batch.size());
                 return;
             }
@@ -318,7 +317,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
             try {
                 store.append(rest);
             } catch (ConflictException again) {
-                if (!RUN_ENDED.equals(again.code())) {
+                if (again.reason() != ConflictException.Reason.RUN_ENDED) {
                     throw again;
                 }
                 droppedAfterEnd(runId, rest.size());

@@ -192,9 +192,9 @@ class CancelTest {
 
         // when / then
         assertThatThrownBy(() -> chat.service.cancelRun(ALICE, thread.id(), sent.run().id()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("no_active_run"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.NO_ACTIVE_RUN));
         assertThatThrownBy(() -> chat.service.cancelActiveRun(ALICE, thread.id()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("no_active_run"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.NO_ACTIVE_RUN));
         assertThat(chat.storedRun(sent.run().id()).status()).isEqualTo(RunStatus.COMPLETED);
         Events.assertWellFormed(chat.events(sent.run().id()));
     }
@@ -339,7 +339,7 @@ class CancelTest {
             try {
                 cancelled = chat.service.cancelRun(ALICE, thread.id(), sent.run().id());
             } catch (ConflictException e) {
-                assertThat(e.code()).isEqualTo("no_active_run");
+                assertThat(e.reason()).isEqualTo(ConflictException.Reason.NO_ACTIVE_RUN);
             }
 
             // then

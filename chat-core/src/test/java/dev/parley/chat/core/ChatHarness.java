@@ -48,11 +48,11 @@ final class ChatHarness implements AutoCloseable {
     final ChatModel model;
     final ChatService service;
 
-    private ChatHarness(ChatStore store, ChatModel model, List<Agent> agents, UnaryOperator<ChatService.Builder> customize) {
+    private ChatHarness(ChatStore store, ChatModel model, List<Agent> agents, UnaryOperator<ChatServiceBuilder> customize) {
         this.store = store;
         this.bus = RunEventBuses.create(store);
         this.model = model;
-        ChatService.Builder builder = ChatService.builder()
+        ChatServiceBuilder builder = ChatService.builder()
                 .store(store).eventBus(bus).model(model).agents(agents).clock(clock);
         this.service = customize.apply(builder).build();
     }
@@ -65,12 +65,13 @@ final class ChatHarness implements AutoCloseable {
         return new ChatHarness(InMemoryAdapters.store(), model, List.of(agent(limits, tools)), b -> b);
     }
 
-    static ChatHarness custom(ChatStore store, ChatModel model, List<Agent> agents, UnaryOperator<ChatService.Builder> customize) {
+    static ChatHarness custom(ChatStore store, ChatModel model, List<Agent> agents, UnaryOperator<ChatServiceBuilder> customize) {
         return new ChatHarness(store, model, agents, customize);
     }
 
     static Agent agent(AgentLimits limits, Tool... tools) {
-        return new Agent(AGENT, "Helper", "Answers questions", SYSTEM_PROMPT, null, List.of(tools), limits);
+        return Agent.builder(AGENT).name("Helper").description("Answers questions").instructions(SYSTEM_PROMPT).tools(tools)
+                .limits(limits).build();
     }
 
     ChatThread newThread(String userId) {

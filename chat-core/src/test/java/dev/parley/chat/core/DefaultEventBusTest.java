@@ -24,12 +24,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
-/** The event bus {@link ChatService.Builder} builds when none is given, and one that is given. */
+/** The event bus {@link ChatServiceBuilder} builds when none is given, and one that is given. */
 class DefaultEventBusTest {
     private final CountingSignals signals = new CountingSignals(InMemoryAdapters.store());
     private final ChatStore store = StoreViews.withSignals(signals.store, signals);
 
-    private ChatService.Builder builder() {
+    private ChatServiceBuilder builder() {
         return ChatService.builder().store(store).model(ScriptedChatModel.echo()).agents(List.of(ChatHarness.agent(null)));
     }
 

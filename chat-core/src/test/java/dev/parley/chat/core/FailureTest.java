@@ -141,11 +141,11 @@ class FailureTest {
     @Test
     void should_strip_control_characters_and_cap_model_error_messages() {
         // when
-        String sanitized = RunExecution.sanitize("bad\u0000thing\nhappened" + "x".repeat(1000), "fallback");
+        String sanitized = RunMessages.sanitize("bad\u0000thing\nhappened" + "x".repeat(1000), "fallback");
 
         // then
         assertThat(sanitized).doesNotContain("\u0000", "\n").startsWith("bad thing happened");
         assertThat(sanitized.codePointCount(0, sanitized.length())).isLessThanOrEqualTo(300);
-        assertThat(RunExecution.sanitize(null, "fallback")).isEqualTo("fallback");
+        assertThat(RunMessages.sanitize(null, "fallback")).isEqualTo("fallback");
     }
 }

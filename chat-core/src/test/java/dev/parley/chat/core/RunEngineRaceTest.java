@@ -53,7 +53,7 @@ class RunEngineRaceTest {
     }
 
     private ChatHarness server(ChatStore store, dev.parley.chat.port.out.ChatModel model,
-                               java.util.function.UnaryOperator<ChatService.Builder> customize,
+                               java.util.function.UnaryOperator<ChatServiceBuilder> customize,
                                dev.parley.chat.port.out.Tool... tools) {
         ChatHarness server = ChatHarness.custom(store, model, List.of(ChatHarness.agent(null, tools)), customize);
         servers.add(server);

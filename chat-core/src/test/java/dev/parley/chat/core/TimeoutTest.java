@@ -41,7 +41,7 @@ class TimeoutTest {
         }
     }
 
-    private ChatHarness harness(ChatModel model, UnaryOperator<ChatService.Builder> customize, Tool... tools) {
+    private ChatHarness harness(ChatModel model, UnaryOperator<ChatServiceBuilder> customize, Tool... tools) {
         return ChatHarness.custom(InMemoryAdapters.store(), model, List.of(ChatHarness.agent(null, tools)), customize);
     }
 

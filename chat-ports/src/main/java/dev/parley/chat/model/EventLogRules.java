@@ -45,7 +45,8 @@ public final class EventLogRules {
 
     /**
      * For a store's append: refuses {@code next} unless it may follow the log (see
-     * {@link #breach}), with a {@link ConflictException} {@code duplicate} or {@code run_ended},
+     * {@link #breach}), with a {@link ConflictException} {@link ConflictException.Reason#DUPLICATE} or
+     * {@link ConflictException.Reason#RUN_ENDED},
      * or an IllegalArgumentException for a heartbeat or a gap.
      */
     public static void requireAppendable(long lastSeq, boolean ended, RunEvent next) {
@@ -55,8 +56,8 @@ public final class EventLogRules {
         }
         String message = describe(breach, lastSeq, next);
         switch (breach) {
-            case DUPLICATE -> throw new ConflictException("duplicate", message);
-            case AFTER_END -> throw new ConflictException("run_ended", message);
+            case DUPLICATE -> throw new ConflictException(ConflictException.Reason.DUPLICATE, message);
+            case AFTER_END -> throw new ConflictException(ConflictException.Reason.RUN_ENDED, message);
             default -> throw new IllegalArgumentException(message);
         }
     }

@@ -35,9 +35,9 @@ class EventLogRulesTest {
     void should_refuse_for_a_store_with_the_conflict_codes_of_the_port() {
         assertThatCode(() -> EventLogRules.requireAppendable(4, false, token(5))).doesNotThrowAnyException();
         assertThatThrownBy(() -> EventLogRules.requireAppendable(4, false, token(3)))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE));
         assertThatThrownBy(() -> EventLogRules.requireAppendable(4, true, token(5)))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_ended"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_ENDED));
         assertThatThrownBy(() -> EventLogRules.requireAppendable(4, false, token(7))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> EventLogRules.requireAppendable(0, false, new RunEvent.Heartbeat(run)))
                 .isInstanceOf(IllegalArgumentException.class);

@@ -3,6 +3,7 @@ package dev.parley.chat.port.out;
 import dev.parley.chat.model.RunEvent;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A reader of one run's events in seq order, starting after the seq it was opened at. Reading is
@@ -16,6 +17,33 @@ public interface RunSubscription extends AutoCloseable {
      * may send a heartbeat) or after the terminal event was returned or the subscription closed.
      */
     Optional<RunEvent> next(Duration timeout) throws InterruptedException;
+
+    /**
+     * Follows the run to its end: hands every further event to {@code action}, in seq order, on the
+     * calling thread, and returns after the terminal event or once the subscription was closed
+     * (from another thread, say). It blocks meanwhile; it does not close the subscription. What
+     * {@code action} throws ends the loop and propagates.
+     *
+     * <pre>{@code
+     * try (RunSubscription events = chat.subscribe(user, threadId, runId, 0, DisconnectPolicy.CONTINUE)) {
+     *     events.forEach(event -> {
+     *         if (event instanceof RunEvent.Token token) {
+     *             System.out.print(token.content());
+     *         }
+     *     });
+     * }
+     * }</pre>
+     *
+     * @throws InterruptedException when the calling thread is interrupted while waiting
+     */
+    default void forEach(Consumer<? super RunEvent> action) throws InterruptedException {
+        while (!isFinished()) {
+            Optional<RunEvent> next = next(Duration.ofSeconds(10));
+            if (next.isPresent()) {
+                action.accept(next.get());
+            }
+        }
+    }
 
     /** True once the terminal event has been returned or the subscription was closed. */
     boolean isFinished();

@@ -1,0 +1,162 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.NotFoundException;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.out.RunSubscription;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Cancels runs, here or across servers: a queued run at once, a run executing here through its
+ * execution, a run executing elsewhere through the store (its owner publishes the end).
+ */
+final class Canceller {
+    private static final Logger log = LoggerFactory.getLogger(Canceller.class);
+
+    private final Engine engine;
+    private final RunScheduler scheduler;
+    private final Duration cancelTimeout;
+
+    Canceller(Engine engine, RunScheduler scheduler, Duration cancelTimeout) {
+        this.engine = engine;
+        this.scheduler = scheduler;
+        this.cancelTimeout = cancelTimeout;
+    }
+
+    /** Cancels the thread's run in progress, else its oldest queued one; {@code no_active_run} when it has none. */
+    Run cancelActive(ThreadId threadId) {
+        List<Run> active = engine.store().runs().active(threadId);
+        Run target = active.stream().filter(r -> r.status() == RunStatus.IN_PROGRESS).findFirst()
+                .orElseGet(() -> active.isEmpty() ? null : active.get(0));
+        if (target == null) {
+            throw ConflictException.noActiveRun("thread " + threadId);
+        }
+        return cancel(target.id(), target);
+    }
+
+    /**
+     * Cancels the run and returns it once it is terminal: a queued run at once, a run executing
+     * here when it has stored its partial answer and published {@code cancelled} (at most
+     * {@code cancelTimeout}, then it is ended regardless). Ended already: {@code no_active_run}.
+     * {@code known} is the run as just read, or null.
+     */
+    Run cancel(RunId runId, Run known) {
+        for (int attempt = 0; attempt < ChatService.STATE_ATTEMPTS; attempt++) {
+            Run run = attempt == 0 && known != null ? known
+                    : engine.store().runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
+            if (run.isTerminal()) {
+                throw ConflictException.noActiveRun("run " + runId);
+            }
+            if (run.status() == RunStatus.QUEUED) {
+                if (scheduler.cancelQueued(run)) {
+                    return engine.store().runs().find(runId).orElse(run);
+                }
+                continue;
+            }
+            RunExecution execution = scheduler.execution(runId);
+            if (execution != null) {
+                Run ended = stopAndWait(execution);
+                if (!ended.isTerminal()) {
+                    // an execution that never ran: its start lost to another server's; look again
+                    continue;
+                }
+                if (ended.status() != RunStatus.CANCELLED) {
+                    throw ConflictException.noActiveRun("run " + runId);
+                }
+                return ended;
+            }
+            long lastSeq = engine.bus().lastSeq(runId);
+            Run cancelled = run.cancelled(engine.now(), null, run.usage(), run.costUsd());
+            if (engine.store().runs().update(cancelled, RunStatus.IN_PROGRESS)) {
+                awaitCancelledElsewhere(runId, lastSeq);
+                return engine.store().runs().find(runId).orElse(cancelled);
+            }
+        }
+        throw ConflictException.noActiveRun("run " + runId);
+    }
+
+    /** Cancels every queued and in-progress run of the thread, waiting for each to end. */
+    void stopActiveRuns(ThreadId threadId) {
+        for (Run run : engine.store().runs().active(threadId)) {
+            try {
+                cancel(run.id(), null);
+            } catch (ConflictException e) {
+                log.debug("run {} ended before it could be cancelled", run.id());
+            }
+        }
+    }
+
+    /** For watchdogs and disconnects: cancels without telling anyone that there was nothing to cancel. */
+    void cancelQuietly(RunId runId) {
+        try {
+            cancel(runId, null);
+        } catch (ConflictException | NotFoundException e) {
+            log.debug("run {} was not active any more", runId);
+        } catch (RuntimeException e) {
+            log.warn("run {} could not be cancelled", runId, e);
+        }
+    }
+
+    private Run stopAndWait(RunExecution execution) {
+        execution.cancel();
+        try {
+            return execution.finished().get(cancelTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            log.warn("run {} did not stop within {} ms of its cancel; ending it", execution.run().id(), cancelTimeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            log.error("run {} ended abnormally", execution.run().id(), e.getCause());
+        }
+        if (execution.isSubmitted()) {
+            execution.forceCancel();
+        }
+        // else its start is still being decided (here, or lost to another server): the caller looks again
+        return execution.run();
+    }
+
+    /**
+     * The run executes on another server, which notices the cancel in the store, stops, keeps the
+     * partial text and publishes {@code cancelled}: the run's log has one writer. Only when that
+     * server is gone (its lease on the run expired) and stayed silent is the event published here,
+     * so that readers see the end; a live owner that notices late ends the run itself, within its
+     * own cancel timeout of noticing.
+     */
+    private void awaitCancelledElsewhere(RunId runId, long afterSeq) {
+        long deadline = System.nanoTime() + cancelTimeout.toNanos();
+        try (RunSubscription events = engine.bus().subscribe(runId, afterSeq)) {
+            long remaining;
+            while ((remaining = deadline - System.nanoTime()) > 0 && !events.isFinished()) {
+                Optional<RunEvent> event = events.next(Duration.ofNanos(remaining));
+                if (event.isPresent() && event.get().isTerminal()) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        try {
+            Optional<Instant> lease = engine.store().runs().leaseExpiresAt(runId);
+            if (lease.isPresent() && lease.get().isAfter(engine.now())) {
+                log.info("run {}: its server has not stopped it yet; it publishes the cancel when it does", runId);
+                return;
+            }
+            engine.bus().publish(new RunEvent.Cancelled(runId, engine.bus().lastSeq(runId) + 1, null));
+        } catch (RuntimeException e) {
+            log.warn("run {}: could not publish its cancel", runId, e);
+        }
+    }
+}

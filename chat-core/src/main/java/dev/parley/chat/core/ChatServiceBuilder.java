@@ -1,0 +1,190 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.IdGenerator;
+import dev.parley.chat.model.ModelPrice;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.port.out.Agent;
+import dev.parley.chat.port.out.ChatModel;
+import dev.parley.chat.port.out.ChatStore;
+import dev.parley.chat.port.out.RunEventBus;
+import dev.parley.chat.port.out.RunObserver;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * Wires a {@link ChatService}. Required: {@link #store}, {@link #model} and at least one agent.
+ * Not thread-safe; build once.
+ */
+public final class ChatServiceBuilder {
+    ChatStore store;
+    RunEventBus eventBus;
+    ChatModel model;
+    List<Agent> agents = List.of();
+    String defaultAgent;
+    Map<String, ModelPrice> prices = Map.of();
+    Clock clock = Clock.systemUTC();
+    IdGenerator ids = IdGenerator.timeOrdered();
+    int maxMessageCodePoints = ChatService.DEFAULT_MAX_MESSAGE_CODE_POINTS;
+    ExecutorService executor;
+    Duration cancelTimeout = Duration.ofSeconds(10);
+    Duration endedElsewhereCheck = Duration.ofSeconds(2);
+    String instanceId;
+    Duration runLease = ChatService.DEFAULT_RUN_LEASE;
+    Duration reaperInterval;
+    Duration modelTimeout = ChatService.DEFAULT_MODEL_TIMEOUT;
+    RunObserver observer = RunObserver.NONE;
+
+    ChatServiceBuilder() {
+    }
+
+    public ChatServiceBuilder store(ChatStore store) {
+        this.store = Require.notNull(store, "store");
+        return this;
+    }
+
+    /**
+     * The bus runs publish their events on and readers follow. By default the service builds one
+     * over the store's event log, woken by its {@link ChatStore#signals()} ({@link RunEventBuses#create(ChatStore)}),
+     * and closes it on {@link ChatService#close()}; a bus given here is left open.
+     */
+    public ChatServiceBuilder eventBus(RunEventBus eventBus) {
+        this.eventBus = Require.notNull(eventBus, "eventBus");
+        return this;
+    }
+
+    public ChatServiceBuilder model(ChatModel model) {
+        this.model = Require.notNull(model, "model");
+        return this;
+    }
+
+    /** The agents, in the order {@link ChatService#agents()} lists them. */
+    public ChatServiceBuilder agents(List<Agent> agents) {
+        this.agents = List.copyOf(agents);
+        return this;
+    }
+
+    /** The agent used when a request names none; the first agent unless set. */
+    public ChatServiceBuilder defaultAgent(String agentId) {
+        this.defaultAgent = Require.notBlank(agentId, "defaultAgent");
+        return this;
+    }
+
+    /** Prices by model name; runs on a model without a price have a null cost. */
+    public ChatServiceBuilder prices(Map<String, ModelPrice> prices) {
+        this.prices = Map.copyOf(prices);
+        return this;
+    }
+
+    public ChatServiceBuilder clock(Clock clock) {
+        this.clock = Require.notNull(clock, "clock");
+        return this;
+    }
+
+    public ChatServiceBuilder ids(IdGenerator ids) {
+        this.ids = Require.notNull(ids, "ids");
+        return this;
+    }
+
+    /** Longest message text, in Unicode code points (default 32,000). */
+    public ChatServiceBuilder maxMessageCodePoints(int max) {
+        this.maxMessageCodePoints = Require.inRange(max, 1, Integer.MAX_VALUE, "maxMessageCodePoints");
+        return this;
+    }
+
+    /**
+     * Where runs execute (one task per run, blocking for the run's length). By default one
+     * virtual thread per run when the runtime has them, else a bounded pool of platform
+     * threads. An executor given here is not shut down by {@link ChatService#close()}. Tool calls
+     * always run on the service's own threads.
+     */
+    public ChatServiceBuilder executor(ExecutorService executor) {
+        this.executor = Require.notNull(executor, "executor");
+        return this;
+    }
+
+    /** How long a cancel waits for the run to stop before it ends the run regardless (default 10 s). */
+    public ChatServiceBuilder cancelTimeout(Duration timeout) {
+        Require.that(timeout != null && !timeout.isNegative() && !timeout.isZero(), "cancelTimeout must be positive");
+        this.cancelTimeout = timeout;
+        return this;
+    }
+
+    /**
+     * How often runs executing here look in the store for a cancel sent to another server that
+     * shares it (default 2 s; zero turns the check off). With a store that gives hints
+     * ({@link ChatStore#signals()}) the cancel is noticed at once and this check is the fallback.
+     */
+    public ChatServiceBuilder endedElsewhereCheck(Duration interval) {
+        Require.that(interval != null && !interval.isNegative(), "endedElsewhereCheck must not be negative");
+        this.endedElsewhereCheck = interval;
+        return this;
+    }
+
+    /**
+     * The name of this server among those sharing the store: the owner of the runs it executes.
+     * Unique per running service; by default {@code parley-} and a random part.
+     */
+    public ChatServiceBuilder instanceId(String id) {
+        Require.notBlank(id, "instanceId");
+        Require.that(id.length() <= 200, "instanceId is at most 200 characters");
+        this.instanceId = id;
+        return this;
+    }
+
+    /**
+     * How long a run executing here stays this server's without a renewal (default 30 s, at least
+     * 100 ms); renewed every third of it. Once it expired (the server stopped), any server's reaper
+     * ends the run as {@code failed} with code {@code interrupted}.
+     */
+    public ChatServiceBuilder runLease(Duration lease) {
+        Require.that(lease != null && lease.toMillis() >= 100, "runLease must be at least 100 ms");
+        this.runLease = lease;
+        return this;
+    }
+
+    /**
+     * Pause between two passes of the reaper, which ends runs whose lease expired and starts queued
+     * runs nobody started (default: a third of the run lease, at most 5 s; zero turns it off).
+     */
+    public ChatServiceBuilder reaperInterval(Duration interval) {
+        Require.that(interval != null && !interval.isNegative(), "reaperInterval must not be negative");
+        Require.that(interval.isZero() || interval.toMillis() >= 10, "reaperInterval must be zero or at least 10 ms");
+        this.reaperInterval = interval;
+        return this;
+    }
+
+    /**
+     * Longest one model call may take (default 10 min; zero for no bound). A call that takes longer
+     * is cancelled and its run fails with code {@code model_timeout}, keeping the streamed text; a
+     * model that ignores the cancel gets {@link #cancelTimeout} more before the run is ended anyway.
+     */
+    public ChatServiceBuilder modelTimeout(Duration timeout) {
+        Require.that(timeout != null && !timeout.isNegative(), "modelTimeout must not be negative");
+        this.modelTimeout = timeout;
+        return this;
+    }
+
+    /**
+     * Told what the runs executing on this service do (start, first token, tool call ends, end
+     * with status, duration and usage), e.g. to keep metrics; default {@link RunObserver#NONE}.
+     */
+    public ChatServiceBuilder observer(RunObserver observer) {
+        this.observer = Require.notNull(observer, "observer");
+        return this;
+    }
+
+    public ChatService build() {
+        RunEventBuses.Bus ownBus = eventBus == null ? RunEventBuses.create(Require.notNull(store, "store")) : null;
+        try {
+            return new ChatService(this, ownBus);
+        } catch (RuntimeException | Error e) {
+            if (ownBus != null) {
+                ownBus.close();
+            }
+            throw e;
+        }
+    }
+}

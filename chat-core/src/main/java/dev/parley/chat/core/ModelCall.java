@@ -1,0 +1,148 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.port.out.Cancellation;
+import dev.parley.chat.port.out.ModelRequest;
+import dev.parley.chat.port.out.ModelResponse;
+import dev.parley.chat.port.out.ModelStreamListener;
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The model calls of one run: each streams into the run's open turn, is bounded by the model
+ * timeout, and is stopped by the run's cancel (the executing thread is interrupted only inside a call).
+ */
+final class ModelCall {
+    private static final Logger log = LoggerFactory.getLogger(ModelCall.class);
+    static final String MODEL_TIMEOUT = "model_timeout";
+
+    private final Engine engine;
+    private final RunState state;
+    private final RunEnder ender;
+    private final Cancellation cancellation;
+    /** The call may be interrupted only inside this window. Guards no I/O, so a monitor is fine. */
+    private final Object interruptLock = new Object();
+    private Thread runner;
+    private boolean interruptible;
+
+    ModelCall(Engine engine, RunState state, RunEnder ender, Cancellation cancellation) {
+        this.engine = engine;
+        this.state = state;
+        this.ender = ender;
+        this.cancellation = cancellation;
+    }
+
+    /** The run executes on the calling thread from now on. */
+    void enter() {
+        synchronized (interruptLock) {
+            runner = Thread.currentThread();
+        }
+    }
+
+    /** The run's thread leaves; an interrupt meant for a call is cleared. */
+    void leave() {
+        synchronized (interruptLock) {
+            interruptible = false;
+            runner = null;
+            Thread.interrupted();
+        }
+    }
+
+    /** Interrupts the executing thread if it is inside a model call. */
+    void interrupt() {
+        synchronized (interruptLock) {
+            if (interruptible && runner != null) {
+                runner.interrupt();
+            }
+        }
+    }
+
+    /** One model call, its tokens streamed into the open turn. */
+    ModelResponse complete(ModelRequest request) {
+        ModelStreamListener listener = new ModelStreamListener() {
+            @Override
+            public void onToken(String delta) {
+                if (delta == null || delta.isEmpty()) {
+                    return;
+                }
+                state.unlessTerminated(() -> {
+                    state.turnText.append(delta);
+                    state.openTurnDeltas++;
+                    state.emitLocked(s -> new RunEvent.Token(state.run.id(), s, delta));
+                });
+            }
+
+            @Override
+            public void onThinking(String delta) {
+                if (delta == null || delta.isEmpty()) {
+                    return;
+                }
+                state.unlessTerminated(() -> {
+                    state.openTurnDeltas++;
+                    state.openTurnThinkingChars += delta.length();
+                    state.emitLocked(s -> new RunEvent.Thinking(state.run.id(), s, delta));
+                });
+            }
+        };
+        synchronized (interruptLock) {
+            cancellation.throwIfCancelled();
+            interruptible = true;
+        }
+        Duration timeout = engine.modelTimeout();
+        if (timeout.isZero()) {
+            try {
+                return engine.model().complete(request, listener, cancellation);
+            } finally {
+                closeWindow();
+            }
+        }
+        // the call gets a cancel signal of its own: the run's cancel, or the call's timeout
+        Cancellation call = new Cancellation();
+        Cancellation.Registration linked = cancellation.onCancel(call::cancel);
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> timer = engine.timers().schedule(() -> {
+            timedOut.set(true);
+            log.warn("run {}: the model did not answer within {} ms; cancelling the call", state.run().id(), timeout.toMillis());
+            call.cancel();
+            interrupt();
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        // a model that ignores its cancel: the run is ended regardless, its thread left to the model
+        ScheduledFuture<?> stopper = engine.timers().schedule(() -> {
+            if (timedOut.get() && !state.isTerminated()) {
+                log.error("run {}: the model ignored its timeout for {} ms; ending the run without it", state.run().id(),
+                        engine.cancelTimeout().toMillis());
+                cancellation.cancel();
+                ender.finish(new Ending.Failed(MODEL_TIMEOUT, timeoutMessage(timeout)));
+                state.end();
+            }
+        }, timeout.plus(engine.cancelTimeout()).toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            return engine.model().complete(request, listener, call);
+        } catch (RuntimeException e) {
+            if (timedOut.get() && !cancellation.isCancelled()) {
+                throw new RunFailure(MODEL_TIMEOUT, timeoutMessage(timeout));
+            }
+            throw e;
+        } finally {
+            timer.cancel(false);
+            stopper.cancel(false);
+            linked.close();
+            closeWindow();
+        }
+    }
+
+    private void closeWindow() {
+        synchronized (interruptLock) {
+            interruptible = false;
+            Thread.interrupted();
+        }
+    }
+
+    private static String timeoutMessage(Duration timeout) {
+        return "The model did not answer within " + timeout.toSeconds() + " s";
+    }
+}

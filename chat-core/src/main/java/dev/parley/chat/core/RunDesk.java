@@ -1,0 +1,126 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.DisconnectPolicy;
+import dev.parley.chat.model.InvalidRequestException;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.NotFoundException;
+import dev.parley.chat.model.Page;
+import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.in.RunOutcome;
+import dev.parley.chat.port.out.RunSubscription;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reading runs: their pages, outcomes and event streams, and waiting for one to end (a run
+ * executing here is waited for directly, one elsewhere is polled in the store).
+ */
+final class RunDesk {
+    private static final Logger log = LoggerFactory.getLogger(RunDesk.class);
+    private static final long AWAIT_POLL_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final long AWAIT_POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+    private final Engine engine;
+    private final ThreadDesk threads;
+    private final RunScheduler scheduler;
+    private final Canceller canceller;
+
+    RunDesk(Engine engine, ThreadDesk threads, RunScheduler scheduler, Canceller canceller) {
+        this.engine = engine;
+        this.threads = threads;
+        this.scheduler = scheduler;
+        this.canceller = canceller;
+    }
+
+    RunOutcome await(String userId, RunId runId, Duration timeout) throws InterruptedException {
+        Require.notBlank(userId, "userId");
+        Require.notNull(runId, "runId");
+        Require.notNull(timeout, "timeout");
+        // a run executing here for this user is waited for at once; any other is read (and its owner checked) first
+        RunExecution local = scheduler.execution(runId);
+        Run run = null;
+        if (local == null || !userId.equals(local.userId())) {
+            run = engine.store().runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
+            if (engine.store().threads().find(run.threadId()).filter(t -> t.isOwnedBy(userId)).isEmpty()) {
+                throw NotFoundException.run(runId);
+            }
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long pause = AWAIT_POLL_MIN_NANOS;
+        boolean lookAgainFirst = true;
+        while (run == null || !run.isTerminal()) {
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0 && run != null) {
+                break;
+            }
+            RunExecution execution = run == null ? local : scheduler.execution(runId);
+            if (execution != null) {
+                try {
+                    execution.finished().get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException | ExecutionException e) {
+                    // read the store below either way
+                }
+                if (execution == local && userId.equals(local.userId())) {
+                    // completed here for this user: what it stored is known without reading it back
+                    Optional<RunOutcome> completed = local.completedOutcome();
+                    if (completed.isPresent()) {
+                        return completed.get();
+                    }
+                }
+            } else if (lookAgainFirst) {
+                // a run executing here may have ended between the read above and the look-up: read before polling
+                lookAgainFirst = false;
+            } else {
+                TimeUnit.NANOSECONDS.sleep(Math.min(remaining, pause));
+                pause = Math.min(pause * 2, AWAIT_POLL_MAX_NANOS);
+            }
+            run = engine.store().runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
+        }
+        return outcome(run);
+    }
+
+    Page<Run> listRuns(String userId, ThreadId threadId, PageRequest page) {
+        threads.owned(userId, threadId);
+        return engine.store().runs().page(threadId, page == null ? PageRequest.firstPage() : page);
+    }
+
+    RunOutcome getRun(String userId, ThreadId threadId, RunId runId) {
+        threads.owned(userId, threadId);
+        return outcome(threads.runOn(threadId, runId));
+    }
+
+    RunSubscription subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
+        threads.owned(userId, threadId);
+        threads.runOn(threadId, runId);
+        if (afterSeq < 0) {
+            throw InvalidRequestException.parameter("after_seq", "must not be negative");
+        }
+        RunSubscription subscription = engine.bus().subscribe(runId, afterSeq);
+        if (onDisconnect != DisconnectPolicy.CANCEL) {
+            return subscription;
+        }
+        return new CancelOnEarlyClose(subscription, () -> {
+            try {
+                CompletableFuture.runAsync(() -> canceller.cancelQuietly(runId), engine.toolExecutor());
+            } catch (RejectedExecutionException e) {
+                log.debug("run {} not cancelled on disconnect: the service is closed", runId);
+            }
+        });
+    }
+
+    RunOutcome outcome(Run run) {
+        Message message = run.assistantMessageId() == null ? null : engine.store().messages().find(run.assistantMessageId()).orElse(null);
+        return new RunOutcome(run, message, engine.store().runs().steps(run.id()));
+    }
+}

@@ -1,0 +1,265 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.Step;
+import dev.parley.chat.model.StorageUnavailableException;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.out.Agent;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which runs execute on this server: owns their executions, starts each thread's next run (servers
+ * agreeing through the store's compare-and-set), hands runs to the run executor, and stops them on close.
+ */
+final class RunScheduler {
+    private static final Logger log = LoggerFactory.getLogger(RunScheduler.class);
+    private static final int STATE_ATTEMPTS = ChatService.STATE_ATTEMPTS;
+    private static final Duration DISPATCH_RETRY_FIRST = Duration.ofMillis(200);
+    private static final Duration DISPATCH_RETRY_MAX = Duration.ofSeconds(5);
+
+    private final Engine engine;
+    private final AgentRegistry agents;
+    private final String instanceId;
+    private final Duration runLease;
+    private final ExecutorService runExecutor;
+    private final boolean ownsRunExecutor;
+    private final ConcurrentMap<RunId, RunExecution> executions = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    RunScheduler(Engine engine, AgentRegistry agents, String instanceId, Duration runLease, ExecutorService runExecutor,
+                 boolean ownsRunExecutor) {
+        this.engine = engine;
+        this.agents = agents;
+        this.instanceId = instanceId;
+        this.runLease = runLease;
+        this.runExecutor = runExecutor;
+        this.ownsRunExecutor = ownsRunExecutor;
+    }
+
+    String instanceId() {
+        return instanceId;
+    }
+
+    Duration runLease() {
+        return runLease;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("the chat service is closed");
+        }
+    }
+
+    /** The run's execution on this server, or null. */
+    RunExecution execution(RunId runId) {
+        return executions.get(runId);
+    }
+
+    boolean executesHere(RunId runId) {
+        return executions.containsKey(runId);
+    }
+
+    Collection<RunExecution> executions() {
+        return executions.values();
+    }
+
+    /**
+     * Registers the execution of a run that a send is starting in its transaction, before that
+     * transaction commits: from the moment the run is visible in progress, a cancel on this server
+     * finds it here. {@link #forget} it when the transaction does not commit, {@link #submit} it when it does.
+     */
+    RunExecution registerStarted(Run started, Agent agent, String userId, Message userMessage, Step firstStep) {
+        RunExecution execution = new RunExecution(engine, started, agent, userId, this::runEnded, userMessage, firstStep);
+        executions.put(started.id(), execution);
+        return execution;
+    }
+
+    /** Forgets an execution whose start did not happen (it lost its compare-and-set, or its transaction rolled back). */
+    void forget(RunExecution execution) {
+        executions.remove(execution.run().id(), execution);
+        execution.abandon();
+    }
+
+    /**
+     * Executes a run that this server started in the store (by a send or a dispatch). A start that
+     * raced {@link #close()} ends its run as cancelled, like the runs that were executing when the
+     * service closed: the execution is marked submitted before {@link #closed} is read, and close
+     * sets {@link #closed} before it looks for submitted executions, so one of the two cancels it.
+     */
+    void submit(RunExecution execution) {
+        execution.markSubmitted();
+        if (closed) {
+            execution.cancel();
+        }
+        try {
+            runExecutor.execute(execution::execute);
+        } catch (RejectedExecutionException e) {
+            log.warn("run {} could not be started: the executor refused it", execution.run().id());
+            execution.forceCancel();
+        }
+    }
+
+    /**
+     * Starts the thread's oldest queued run when none is in progress. Servers sharing the store
+     * agree through the store's compare-and-set on the run's status.
+     */
+    void dispatch(ThreadId threadId) {
+        dispatch(threadId, 0);
+    }
+
+    private void dispatch(ThreadId threadId, int failures) {
+        if (closed) {
+            return;
+        }
+        try {
+            for (int attempt = 0; attempt < STATE_ATTEMPTS && !closed; attempt++) {
+                List<Run> active = engine.store().runs().active(threadId);
+                if (active.stream().anyMatch(r -> r.status() == RunStatus.IN_PROGRESS)) {
+                    return;
+                }
+                Optional<Run> next = active.stream().filter(r -> r.status() == RunStatus.QUEUED).findFirst();
+                if (next.isEmpty()) {
+                    return;
+                }
+                Optional<ChatThread> thread = engine.store().threads().find(threadId);
+                if (thread.isEmpty()) {
+                    cancelQueued(next.get());
+                    continue;
+                }
+                if (start(next.get(), thread.get().ownerId())) {
+                    return;
+                }
+            }
+        } catch (StorageUnavailableException e) {
+            log.warn("could not start the next run of thread {} (the store is unavailable); retrying", threadId);
+            retryDispatch(threadId, failures);
+        } catch (RuntimeException e) {
+            log.error("could not start the next run of thread {}; retrying", threadId, e);
+            retryDispatch(threadId, failures);
+        }
+    }
+
+    /** Starts a queued run here; false when another server started or ended it first (look again). */
+    private boolean start(Run queued, String ownerId) {
+        Run started = queued.started(engine.now());
+        RunExecution execution = new RunExecution(engine, started, agents.find(started.agentId()), ownerId, this::runEnded);
+        if (executions.putIfAbsent(started.id(), execution) != null) {
+            // another dispatcher here (a send racing the end of the run before) is starting this run
+            return true;
+        }
+        boolean won;
+        try {
+            won = engine.store().runs().start(started, instanceId, engine.now().plus(runLease));
+        } catch (ConflictException e) {
+            forget(execution);
+            if (e.reason() == ConflictException.Reason.RUN_IN_PROGRESS) {
+                return true;
+            }
+            throw e;
+        } catch (RuntimeException e) {
+            forget(execution);
+            throw e;
+        }
+        if (!won) {
+            forget(execution);
+            return false;
+        }
+        log.debug("run {} started on thread {}", started.id(), started.threadId());
+        submit(execution);
+        return true;
+    }
+
+    /**
+     * Tries to start the thread's next run again after a failure (an exhausted pool, a store that
+     * went away), backing off up to {@link #DISPATCH_RETRY_MAX}; otherwise its queued run would wait
+     * for the next send or run end on the thread.
+     */
+    private void retryDispatch(ThreadId threadId, int failures) {
+        if (closed) {
+            return;
+        }
+        long delay = Math.min(DISPATCH_RETRY_MAX.toMillis(), DISPATCH_RETRY_FIRST.toMillis() << Math.min(failures, 10));
+        try {
+            CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, runExecutor)
+                    .execute(() -> dispatch(threadId, failures + 1));
+        } catch (RejectedExecutionException e) {
+            log.debug("thread {}: no retry, the service is closed", threadId);
+        }
+    }
+
+    private void runEnded(RunExecution execution) {
+        Run run = execution.run();
+        executions.remove(run.id(), execution);
+        log.debug("run {} ended as {}", run.id(), run.status().wireName());
+        if (!closed) {
+            dispatch(run.threadId());
+        }
+    }
+
+    /** Cancels a run that has not started; false when it is no longer queued. */
+    boolean cancelQueued(Run run) {
+        Run cancelled = run.cancelled(engine.now(), null, Usage.ZERO, null);
+        if (!engine.store().runs().update(cancelled, RunStatus.QUEUED)) {
+            return false;
+        }
+        engine.bus().publish(new RunEvent.Cancelled(run.id(), engine.bus().lastSeq(run.id()) + 1, null));
+        log.debug("queued run {} cancelled", run.id());
+        return true;
+    }
+
+    /**
+     * Stops starting runs and cancels the submitted executions (an execution not submitted yet is
+     * cancelled by the thread that submits it); returns them, or null when closed already.
+     */
+    List<RunExecution> closeAndCancel() {
+        if (closed) {
+            return null;
+        }
+        closed = true;
+        List<RunExecution> running = executions.values().stream().filter(RunExecution::isSubmitted).toList();
+        running.forEach(RunExecution::cancel);
+        return running;
+    }
+
+    /** Waits for the cancelled executions, at most {@code timeout} in all, ending the late ones regardless. */
+    void awaitStopped(List<RunExecution> running, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (RunExecution execution : running) {
+            try {
+                execution.finished().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                execution.forceCancel();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                execution.forceCancel();
+            }
+        }
+        if (ownsRunExecutor) {
+            runExecutor.shutdown();
+        }
+    }
+}

@@ -1,0 +1,236 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.BusyPolicy;
+import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.FieldError;
+import dev.parley.chat.model.InvalidRequestException;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.NotFoundException;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.Step;
+import dev.parley.chat.model.StepId;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.in.SendMessageCommand;
+import dev.parley.chat.port.in.SendReceipt;
+import dev.parley.chat.port.out.Agent;
+import dev.parley.chat.port.out.IdempotencyRecord;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A send: validation, idempotent replays, the busy policy, and the one transaction that stores the
+ * user message with its run (started here when the thread is idle, else queued).
+ */
+final class Sender {
+    private static final Logger log = LoggerFactory.getLogger(Sender.class);
+    private static final int SEND_ATTEMPTS = 3;
+
+    private final Engine engine;
+    private final RequestValidator validator;
+    private final AgentRegistry agents;
+    private final ThreadDesk threads;
+    private final Canceller canceller;
+    private final RunScheduler scheduler;
+
+    Sender(Engine engine, RequestValidator validator, AgentRegistry agents, ThreadDesk threads, Canceller canceller,
+           RunScheduler scheduler) {
+        this.engine = engine;
+        this.validator = validator;
+        this.agents = agents;
+        this.threads = threads;
+        this.canceller = canceller;
+        this.scheduler = scheduler;
+    }
+
+    SendReceipt send(SendMessageCommand command) {
+        Require.notNull(command, "command");
+        scheduler.requireOpen();
+        RequestValidator.Errors errors = new RequestValidator.Errors();
+        validator.content(command.content(), errors);
+        RequestValidator.metadata(command.metadata(), errors);
+        RequestValidator.idempotencyKey(command.idempotencyKey(), errors);
+        errors.throwIfAny();
+        if (command.agentId() != null) {
+            agents.require(command.agentId());
+        }
+        if (command.threadId() != null && command.ifBusy() == BusyPolicy.INTERRUPT) {
+            // the runs it stops must be the user's; otherwise the thread's lock in the send transaction checks
+            threads.owned(command.userId(), command.threadId());
+        }
+        String fingerprint = command.idempotencyKey() == null ? null : Fingerprints.of(command);
+        String scope = command.threadId() == null ? "" : command.threadId().value();
+        Sent sent = null;
+        AtomicReference<RunExecution> starting = new AtomicReference<>();
+        for (int attempt = 1; sent == null; attempt++) {
+            if (fingerprint != null) {
+                Optional<SendReceipt> replay = replay(command, scope, fingerprint, engine.now());
+                if (replay.isPresent()) {
+                    return replay.get();
+                }
+            }
+            if (command.threadId() != null && command.ifBusy() == BusyPolicy.INTERRUPT) {
+                canceller.stopActiveRuns(command.threadId());
+            }
+            try {
+                sent = engine.store().inTransaction(() -> sendInTransaction(command, scope, fingerprint, starting));
+            } catch (StillBusy e) {
+                forget(starting);
+                if (attempt >= SEND_ATTEMPTS) {
+                    throw ConflictException.runInProgress(command.threadId());
+                }
+            } catch (ConflictException e) {
+                forget(starting);
+                if (fingerprint == null || e.reason() != ConflictException.Reason.DUPLICATE || attempt >= SEND_ATTEMPTS) {
+                    throw e;
+                }
+                // a concurrent retry with the same key committed first: the next round replays it
+            } catch (RuntimeException | Error e) {
+                forget(starting);
+                throw e;
+            }
+        }
+        SendReceipt receipt = sent.receipt();
+        if (receipt.replayed()) {
+            return receipt;
+        }
+        RunExecution execution = starting.get();
+        if (execution != null) {
+            log.debug("run {} started on thread {}", receipt.run().id(), receipt.thread().id());
+            scheduler.submit(execution);
+        } else {
+            log.debug("run {} queued on thread {}", receipt.run().id(), receipt.thread().id());
+            scheduler.dispatch(receipt.thread().id());
+        }
+        return receipt;
+    }
+
+    /** What a send transaction stored. */
+    private record Sent(SendReceipt receipt) {
+    }
+
+    /**
+     * Forgets the execution a send transaction registered for the run it started, when that
+     * transaction did not commit.
+     */
+    private void forget(AtomicReference<RunExecution> starting) {
+        RunExecution execution = starting.getAndSet(null);
+        if (execution != null) {
+            scheduler.forget(execution);
+        }
+    }
+
+    /**
+     * The send transaction. A run it starts is registered here, as executing on this server, before
+     * the transaction commits: from the moment the run is visible in progress, a cancel on this
+     * server finds its execution (and stops it before it calls the model) instead of taking it for a
+     * run executing elsewhere.
+     */
+    private Sent sendInTransaction(SendMessageCommand command, String scope, String fingerprint,
+                                   AtomicReference<RunExecution> starting) {
+        forget(starting); // an earlier attempt of this transaction rolled back
+        Instant now = engine.now();
+        String userId = command.userId();
+        ChatThread thread;
+        if (command.threadId() == null) {
+            if (fingerprint != null) {
+                Optional<SendReceipt> replay = replay(command, scope, fingerprint, now);
+                if (replay.isPresent()) {
+                    return new Sent(replay.get());
+                }
+            }
+            Agent agent = agents.orDefault(command.agentId());
+            thread = ChatThread.create(ThreadId.next(engine.ids()), userId, agent.id(), null, null, now);
+            engine.store().threads().insert(thread);
+        } else {
+            thread = engine.store().threads().lock(command.threadId()).filter(t -> t.isOwnedBy(userId))
+                    .orElseThrow(() -> NotFoundException.thread(command.threadId()));
+            if (fingerprint != null) {
+                Optional<SendReceipt> replay = replay(command, scope, fingerprint, now);
+                if (replay.isPresent()) {
+                    return new Sent(replay.get());
+                }
+            }
+        }
+        Agent agent = agents.require(command.agentId() != null ? command.agentId() : thread.agentId());
+        // a new thread has no runs; an existing one is locked, so its active runs cannot change until this commits
+        boolean idle = command.threadId() == null || engine.store().runs().active(thread.id()).isEmpty();
+        if (!idle) {
+            switch (command.ifBusy()) {
+                case REJECT -> throw ConflictException.runInProgress(thread.id());
+                case INTERRUPT -> throw new StillBusy();
+                case ENQUEUE -> { }
+            }
+        }
+        Message userMessage = engine.store().messages().append(
+                Message.user(MessageId.next(engine.ids()), thread.id(), command.content(), now).withMetadata(command.metadata()));
+        Run run = Run.queued(RunId.next(engine.ids()), thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now);
+        if (idle) {
+            // nothing to wait for: the run starts here with its first model turn, committed with the message,
+            // so that no further write or read stands between this transaction and the model call
+            run = run.started(now);
+            engine.store().runs().insertStarted(run, scheduler.instanceId(), now.plus(scheduler.runLease()));
+            Step firstStep = Step.messageCreation(StepId.next(engine.ids()), run.id(), 1, now);
+            engine.store().runs().insertStep(firstStep);
+            starting.set(scheduler.registerStarted(run, agent, userId, userMessage, firstStep));
+        } else {
+            engine.store().runs().insert(run);
+        }
+        if (fingerprint != null) {
+            engine.store().idempotency().insert(new IdempotencyRecord(userId, scope, command.idempotencyKey(), fingerprint, thread.id(),
+                    run.id(), now));
+        }
+        // appending the message moved the thread's updated_at; a thread without a title takes one from it
+        ChatThread updated = thread.touched(now);
+        if (updated.title() == null) {
+            String title = Texts.title(userMessage.text(), ChatService.TITLE_CODE_POINTS);
+            if (title != null) {
+                updated = updated.withTitle(title, now);
+                engine.store().threads().update(updated);
+            }
+        }
+        return new Sent(new SendReceipt(updated, userMessage, run, false));
+    }
+
+    /** The earlier send with this key, or empty; the key with another request is {@code idempotency_key_reused}. */
+    private Optional<SendReceipt> replay(SendMessageCommand command, String scope, String fingerprint, Instant now) {
+        Optional<IdempotencyRecord> found = engine.store().idempotency().find(command.userId(), scope, command.idempotencyKey());
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        IdempotencyRecord record = found.get();
+        Instant cutoff = now.minus(ChatService.IDEMPOTENCY_WINDOW);
+        if (record.createdAt().isBefore(cutoff)) {
+            engine.store().idempotency().deleteOlderThan(cutoff);
+            return Optional.empty();
+        }
+        if (!record.requestHash().equals(fingerprint)) {
+            throw new InvalidRequestException(InvalidRequestException.Reason.IDEMPOTENCY_KEY_REUSED,
+                    "The idempotency key was already used with a different request",
+                    List.of(new FieldError("idempotency_key", "was already used with a different request")));
+        }
+        ChatThread thread = engine.store().threads().find(record.threadId()).filter(t -> t.isOwnedBy(command.userId()))
+                .orElseThrow(() -> NotFoundException.thread(record.threadId()));
+        Run run = engine.store().runs().find(record.runId()).orElseThrow(() -> NotFoundException.run(record.runId()));
+        Message userMessage = engine.store().messages().find(run.userMessageId())
+                .orElseThrow(() -> new NotFoundException("message_not_found", "No message " + run.userMessageId()));
+        log.debug("idempotent replay of run {} on thread {}", run.id(), thread.id());
+        return Optional.of(new SendReceipt(thread, userMessage, run, true));
+    }
+
+    /** Rolls back a send with {@code if_busy: interrupt} that found a run started after the interrupt. */
+    private static final class StillBusy extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StillBusy() {
+            super(null, null, false, false);
+        }
+    }
+}

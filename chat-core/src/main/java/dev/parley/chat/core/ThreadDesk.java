@@ -1,0 +1,138 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.NotFoundException;
+import dev.parley.chat.model.Page;
+import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.SortOrder;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.in.CreateThreadCommand;
+import dev.parley.chat.port.in.UpdateThreadCommand;
+import dev.parley.chat.port.out.Agent;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Threads and their messages: create, read, rename, delete, and the ownership checks every
+ * thread-scoped call makes (another user's thread is as missing as a deleted one).
+ */
+final class ThreadDesk {
+    private static final Logger log = LoggerFactory.getLogger(ThreadDesk.class);
+
+    private final Engine engine;
+    private final AgentRegistry agents;
+    private final Canceller canceller;
+
+    ThreadDesk(Engine engine, AgentRegistry agents, Canceller canceller) {
+        this.engine = engine;
+        this.agents = agents;
+        this.canceller = canceller;
+    }
+
+    ChatThread create(CreateThreadCommand command) {
+        Require.notNull(command, "command");
+        RequestValidator.Errors errors = new RequestValidator.Errors();
+        RequestValidator.title(command.title(), errors);
+        RequestValidator.metadata(command.metadata(), errors);
+        errors.throwIfAny();
+        Agent agent = agents.orDefault(command.agentId());
+        ChatThread thread = ChatThread.create(ThreadId.next(engine.ids()), command.userId(), agent.id(), blankToNull(command.title()),
+                command.metadata(), engine.now());
+        engine.store().threads().insert(thread);
+        log.debug("thread {} created for agent {}", thread.id(), agent.id());
+        return thread;
+    }
+
+    Page<ChatThread> list(String userId, String agentId, PageRequest page) {
+        Require.notBlank(userId, "userId");
+        return engine.store().threads().list(userId, agentId, page == null ? PageRequest.firstPage() : page);
+    }
+
+    ChatThread update(UpdateThreadCommand command) {
+        Require.notNull(command, "command");
+        RequestValidator.Errors errors = new RequestValidator.Errors();
+        command.title().ifPresent(t -> RequestValidator.title(t, errors));
+        command.metadata().ifPresent(m -> RequestValidator.metadata(m, errors));
+        errors.throwIfAny();
+        ChatThread thread = owned(command.userId(), command.threadId());
+        if (command.title().isEmpty() && command.metadata().isEmpty()) {
+            return thread;
+        }
+        Instant now = engine.now();
+        ChatThread updated = thread.touched(now);
+        if (command.title().isPresent()) {
+            updated = updated.withTitle(blankToNull(command.title().get()), now);
+        }
+        if (command.metadata().isPresent()) {
+            updated = updated.withMetadata(command.metadata().get(), now);
+        }
+        if (!engine.store().threads().update(updated)) {
+            throw NotFoundException.thread(command.threadId());
+        }
+        return updated;
+    }
+
+    /**
+     * Cancels the thread's runs, then deletes it under the thread's lock, which a send takes too: no
+     * run starts between the check and the delete.
+     */
+    void delete(String userId, ThreadId threadId, boolean hard) {
+        owned(userId, threadId);
+        for (int attempt = 1; ; attempt++) {
+            canceller.stopActiveRuns(threadId);
+            Boolean deleted = engine.store().inTransaction(() -> {
+                if (engine.store().threads().lock(threadId).filter(t -> t.isOwnedBy(userId)).isEmpty()) {
+                    return false;
+                }
+                if (!engine.store().runs().active(threadId).isEmpty()) {
+                    return null;
+                }
+                return hard ? engine.store().threads().hardDelete(threadId)
+                        : engine.store().threads().softDelete(threadId, engine.now());
+            });
+            if (deleted == null) {
+                // a send started a run after the runs were stopped: stop that one too
+                if (attempt >= ChatService.STATE_ATTEMPTS) {
+                    throw ConflictException.runInProgress(threadId);
+                }
+                continue;
+            }
+            if (!deleted) {
+                throw NotFoundException.thread(threadId);
+            }
+            log.debug("thread {} deleted ({})", threadId, hard ? "hard" : "soft");
+            return;
+        }
+    }
+
+    Page<Message> messages(String userId, ThreadId threadId, PageRequest page, SortOrder order) {
+        owned(userId, threadId);
+        return engine.store().messages().page(threadId, page == null ? PageRequest.firstPage() : page,
+                order == null ? SortOrder.ASC : order);
+    }
+
+    /** The user's thread; {@code thread_not_found} when it is missing, deleted or another user's. */
+    ChatThread owned(String userId, ThreadId threadId) {
+        Require.notBlank(userId, "userId");
+        Require.notNull(threadId, "threadId");
+        return engine.store().threads().find(threadId).filter(t -> t.isOwnedBy(userId))
+                .orElseThrow(() -> NotFoundException.thread(threadId));
+    }
+
+    /** The run of that thread; {@code run_not_found} otherwise. */
+    Run runOn(ThreadId threadId, RunId runId) {
+        Require.notNull(runId, "runId");
+        return engine.store().runs().find(runId).filter(r -> r.threadId().equals(threadId))
+                .orElseThrow(() -> NotFoundException.run(runId));
+    }
+
+    static String blankToNull(String text) {
+        return text == null || text.isBlank() ? null : text;
+    }
+}

@@ -1,0 +1,153 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.MessageStatus;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.Step;
+import dev.parley.chat.model.StepId;
+import dev.parley.chat.model.ToolCall;
+import dev.parley.chat.model.ToolSpec;
+import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.out.Agent;
+import dev.parley.chat.port.out.Cancellation;
+import dev.parley.chat.port.out.ModelRequest;
+import dev.parley.chat.port.out.ModelResponse;
+import dev.parley.chat.port.out.Tool;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A run's model turns and tool rounds: each turn's answer either asks for tools (stored with its
+ * text, the tools run, the loop goes on) or completes the run; every step is stored as it goes.
+ */
+final class TurnLoop {
+    private final Engine engine;
+    private final Agent agent;
+    private final RunState state;
+    private final Cancellation cancellation;
+    private final ModelCall modelCall;
+    private final ToolInvoker tools;
+    private final RunEnder ender;
+
+    TurnLoop(Engine engine, Agent agent, RunState state, Cancellation cancellation, ModelCall modelCall, ToolInvoker tools,
+             RunEnder ender) {
+        this.engine = engine;
+        this.agent = agent;
+        this.state = state;
+        this.cancellation = cancellation;
+        this.modelCall = modelCall;
+        this.tools = tools;
+        this.ender = ender;
+    }
+
+    /** Runs the loop to the run's completion; any other end leaves it as an exception. */
+    void run(Run current, Message knownUserMessage) throws InterruptedException {
+        cancellation.throwIfCancelled();
+        Message userMessage = knownUserMessage != null ? knownUserMessage
+                : engine.store().messages().find(current.userMessageId()).orElseThrow(
+                        () -> new IllegalStateException("user message " + current.userMessageId() + " is missing"));
+        state.emit(s -> new RunEvent.RunStarted(current.id(), s, current.threadId(), userMessage.id(), current.agentId()));
+        List<Message> window = HistoryWindow.load(engine.store().messages(), current, userMessage, agent.limits(), engine.ids());
+        List<ToolSpec> toolSpecs = agent.tools().stream().map(Tool::spec).toList();
+        List<Message> runMessages = new ArrayList<>();
+        int toolRounds = 0;
+        while (true) {
+            cancellation.throwIfCancelled();
+            List<Message> conversation = new ArrayList<>();
+            if (!agent.systemPrompt().isBlank()) {
+                conversation.add(RunMessages.system(engine, current, agent.systemPrompt(), userMessage.createdAt()));
+            }
+            conversation.addAll(window);
+            conversation.addAll(runMessages);
+            ModelRequest request = new ModelRequest(current.model(), conversation, toolSpecs);
+
+            long promptTokens = TokenEstimate.ofPrompt(conversation);
+            Step turn = state.guarded(() -> {
+                Step step = state.storedFirstStep;
+                if (step != null) {
+                    state.storedFirstStep = null;
+                } else {
+                    step = Step.messageCreation(StepId.next(engine.ids()), current.id(), ++state.stepPosition, engine.now());
+                    engine.store().runs().insertStep(step);
+                }
+                state.openTurn(step, promptTokens);
+                return step;
+            });
+            ModelResponse response = modelCall.complete(request);
+            Usage turnUsage = response.usage() != null ? response.usage()
+                    : Usage.estimated(promptTokens, TokenEstimate.ofOutput(response.text(), response.toolCalls()));
+            state.guarded(() -> state.openTurnUsage = turnUsage);
+            cancellation.throwIfCancelled();
+
+            if (!response.hasToolCalls()) {
+                ender.finish(new Ending.Completed(turn, response, turnUsage));
+                return;
+            }
+            if (toolRounds >= agent.limits().maxToolRounds()) {
+                state.guarded(() -> {
+                    state.reconcile(response);
+                    return null;
+                });
+                throw new RunFailure("tool_rounds_exceeded",
+                        "The agent asked for tools more than " + agent.limits().maxToolRounds() + " times");
+            }
+            toolRounds++;
+            runMessages.add(storeAsking(current, turn, response, turnUsage));
+            for (ToolCall call : response.toolCalls()) {
+                runMessages.add(runTool(current, call));
+            }
+        }
+    }
+
+    /** Stores a turn that asks for tools: its text with the calls, and the turn's end. */
+    private Message storeAsking(Run current, Step turn, ModelResponse response, Usage turnUsage) {
+        return state.guarded(() -> {
+            state.reconcile(response);
+            Instant now = engine.now();
+            Step turnEnd = turn.completed(now, null, turnUsage);
+            Message m = engine.store().inTransaction(() -> {
+                Message stored = engine.store().messages().append(RunMessages.assistant(engine, current, state.turnText.toString(),
+                        response.toolCalls(), MessageStatus.COMPLETED, now));
+                engine.store().runs().updateStep(turnEnd);
+                return stored;
+            });
+            state.storedSteps.put(turnEnd.id(), turnEnd);
+            state.usage = state.usage.plus(turnUsage);
+            state.openStep = null;
+            state.turnText.setLength(0);
+            state.pendingCalls.addAll(response.toolCalls());
+            return m;
+        });
+    }
+
+    /** One tool call as a step of its own, its result stored as a tool message. */
+    private Message runTool(Run current, ToolCall call) throws InterruptedException {
+        Step step = state.guarded(() -> {
+            Step s = Step.toolCall(StepId.next(engine.ids()), current.id(), ++state.stepPosition, call, engine.now());
+            engine.store().runs().insertStep(s);
+            state.storedSteps.put(s.id(), s);
+            state.openStep = s;
+            state.emitLocked(q -> new RunEvent.TraceStart(current.id(), q, s.id(), call));
+            return s;
+        });
+        ToolInvoker.ToolResult result = tools.invoke(current, call, step);
+        return state.guarded(() -> {
+            Instant now = engine.now();
+            Step ended = result.error() == null ? step.completed(now, result.output(), Usage.ZERO)
+                    : step.failed(now, result.error(), Usage.ZERO);
+            String text = result.error() == null ? result.output() : "error: " + result.error();
+            Message toolMessage = engine.store().inTransaction(() -> {
+                engine.store().runs().updateStep(ended);
+                return engine.store().messages().append(RunMessages.toolResult(engine, current, call.id(), text, now));
+            });
+            state.storedSteps.put(ended.id(), ended);
+            state.openStep = null;
+            state.pendingCalls.remove(call);
+            state.emitLocked(q -> new RunEvent.TraceEnd(current.id(), q, step.id(), ended.status(), ended.output(), ended.error(),
+                    ended.latencyMs()));
+            return toolMessage;
+        });
+    }
+}

@@ -1,0 +1,28 @@
+package dev.parley.chat.port.in;
+
+import dev.parley.chat.model.DisconnectPolicy;
+import dev.parley.chat.model.Page;
+import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.out.RunSubscription;
+import java.time.Duration;
+
+/** Reading runs: their pages, outcomes and event streams, and waiting for one to end. Thread-safe. */
+public interface RunUseCases {
+    /** Waits up to {@code timeout} for the run to end and returns it with its output. */
+    RunOutcome await(String userId, RunId runId, Duration timeout) throws InterruptedException;
+
+    /** The thread's runs, newest first. */
+    Page<Run> listRuns(String userId, ThreadId threadId, PageRequest page);
+
+    /** A run with its steps and assistant message. */
+    RunOutcome getRun(String userId, ThreadId threadId, RunId runId);
+
+    /**
+     * Follows a run's events with {@code seq > afterSeq} (0 for all), live or replayed. With
+     * {@link DisconnectPolicy#CANCEL}, closing the subscription before the terminal event cancels the run.
+     */
+    RunSubscription subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect);
+}
