@@ -54,11 +54,10 @@ public final class EventLogRules {
         if (breach == null) {
             return;
         }
-        String message = describe(breach, lastSeq, next);
         switch (breach) {
-            case DUPLICATE -> throw new ConflictException(ConflictException.Reason.DUPLICATE, message);
-            case AFTER_END -> throw new ConflictException(ConflictException.Reason.RUN_ENDED, message);
-            default -> throw new IllegalArgumentException(message);
+            case DUPLICATE -> throw ConflictException.duplicate("event " + next.seq() + " of run " + next.runId());
+            case AFTER_END -> throw ConflictException.runEnded(next.runId());
+            default -> throw new IllegalArgumentException(describe(breach, lastSeq, next));
         }
     }
 
