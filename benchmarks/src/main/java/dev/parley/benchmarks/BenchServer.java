@@ -117,11 +117,8 @@ public final class BenchServer implements AutoCloseable {
     }
 
     private int app(ChatStore store, ChatModel model, Options options, BareChat bare) {
-        InMemoryAdapters.EventBus bus = InMemoryAdapters.eventBus(store.events());
-        resources.add(bus);
         ChatService chat = ChatService.builder()
                 .store(store)
-                .eventBus(bus)
                 .model(model)
                 .agents(List.of(Agent.builder(AGENT).name("Assistant").description("Answers benchmarks").instructions("You are a benchmark.").build()))
                 .build();

@@ -1,9 +1,9 @@
 package dev.parley.benchmarks;
 
-import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.jdbc.JdbcChatStore;
 import dev.parley.adapter.jdbc.JdbcChatStores;
 import dev.parley.chat.core.ChatService;
+import dev.parley.chat.core.RunEventBuses;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.in.CreateThreadCommand;
@@ -57,7 +57,7 @@ final class Probes {
         try (Databases.Database db = Databases.open(kind, 4)) {
             DataSource counting = counting(db.dataSource(), commits, statements);
             try (JdbcChatStore store = JdbcChatStores.builder().dataSource(counting).schema(db.schema()).build();
-                 InMemoryAdapters.EventBus bus = InMemoryAdapters.eventBus(store.events());
+                 RunEventBuses.Bus bus = RunEventBuses.create(store);
                  ChatService chat = ChatService.builder().store(store).eventBus(bus).model(new BenchModel())
                          .agents(List.of(Agent.builder("assistant").name("Assistant").instructions("You are a benchmark.").build()))
                          .build()) {

@@ -5,7 +5,6 @@ import dev.parley.adapter.http.ParleyHttp;
 import dev.parley.adapter.http.ParleyMetrics;
 import dev.parley.adapter.http.RateLimiter;
 import dev.parley.adapter.http.SecurityHeaders;
-import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.jdbc.JdbcChatStores;
 import dev.parley.adapter.openai.OpenAiChatModel;
 import dev.parley.chat.core.ChatService;
@@ -85,18 +84,15 @@ public final class DemoServer implements AutoCloseable {
             var store = JdbcChatStores.builder().url(config.dbUrl()).credentials(config.dbUser(), config.dbPassword())
                     .maxPoolSize(config.dbPoolSize()).build();
             resources.add(store);
-            // hints from the database wake readers of runs executing on another server sharing it
-            var bus = InMemoryAdapters.eventBusBuilder(store.events()).signals(store.signals()).build();
-            resources.add(bus);
 
             ChatModel model = model(config);
             Clock clock = Clock.systemUTC();
             PrometheusMeterRegistry registry = config.metrics() ? meterRegistry(resources) : null;
             ParleyMetrics metrics = registry == null ? null : ParleyMetrics.of(registry);
+            // its event bus is built over the store: the database's hints wake readers of runs on other servers
             ChatService chat = ChatService.builder()
                     .observer(metrics == null ? RunObserver.NONE : metrics)
                     .store(store)
-                    .eventBus(bus)
                     .model(model)
                     .agents(DemoAgents.agents(config.usesOpenAi() ? config.model() : null, clock))
                     .defaultAgent(DemoAgents.ASSISTANT)

@@ -1,6 +1,5 @@
 package dev.parley.examples;
 
-import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.adapter.jdbc.JdbcChatStore;
 import dev.parley.adapter.jdbc.JdbcChatStores;
@@ -60,12 +59,8 @@ public final class EmbeddingExample {
     /** Runs the example, printing to {@code out}. */
     static void run(PrintStream out, Map<String, String> env) throws Exception {
         try (JdbcChatStore store = JdbcChatStores.create("jdbc:h2:mem:parley-example;DB_CLOSE_DELAY=-1", "sa", "");
-             InMemoryAdapters.EventBus events = InMemoryAdapters.eventBusBuilder(store.events())
-                     .signals(store.signals())
-                     .build();
              ChatService chat = ChatService.builder()
                      .store(store)
-                     .eventBus(events)
                      .model(model(env))
                      .agents(List.of(supportAgent()))
                      .build()) {

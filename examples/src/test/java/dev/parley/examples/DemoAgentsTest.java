@@ -30,10 +30,8 @@ class DemoAgentsTest {
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-22T10:30:00Z"), ZoneOffset.UTC);
 
     private final ChatStore store = InMemoryAdapters.store();
-    private final InMemoryAdapters.EventBus events = InMemoryAdapters.eventBus(store.events());
     private final ChatService chat = ChatService.builder()
             .store(store)
-            .eventBus(events)
             .model(new DemoChatModel(Duration.ofMillis(1)))
             .agents(DemoAgents.agents(null, CLOCK))
             .defaultAgent(DemoAgents.ASSISTANT)
@@ -43,7 +41,6 @@ class DemoAgentsTest {
     @AfterEach
     void close() {
         chat.close();
-        events.close();
     }
 
     private RunOutcome ask(String agent, String text) throws InterruptedException {

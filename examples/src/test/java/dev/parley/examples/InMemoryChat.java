@@ -11,7 +11,7 @@ import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * The real {@link ChatService} on the in-memory store and event bus, for tests of your own agents:
+ * The real {@link ChatService} on the in-memory store, for tests of your own agents:
  * register it once and start a service per test in one line. Everything it started is closed after
  * each test. Copy it next to your tests.
  *
@@ -42,9 +42,7 @@ final class InMemoryChat implements AfterEachCallback {
     /** A chat service where {@code model} answers, on a new, empty in-memory store. */
     ChatService start(ChatModel model) {
         ChatStore store = InMemoryAdapters.store();
-        InMemoryAdapters.EventBus bus = InMemoryAdapters.eventBusBuilder(store.events()).signals(store.signals()).build();
-        started.add(bus);
-        ChatService chat = ChatService.builder().store(store).eventBus(bus).model(model).agents(agents).build();
+        ChatService chat = ChatService.builder().store(store).model(model).agents(agents).build();
         started.add(chat);
         return chat;
     }

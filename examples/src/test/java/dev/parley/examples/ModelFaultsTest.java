@@ -42,7 +42,6 @@ class ModelFaultsTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private final ChatStore store = InMemoryAdapters.store();
-    private final InMemoryAdapters.EventBus bus = InMemoryAdapters.eventBus(store.events());
     private final CountDownLatch release = new CountDownLatch(1);
     private ServerSocket server;
     private ChatService chat;
@@ -53,7 +52,6 @@ class ModelFaultsTest {
         if (chat != null) {
             chat.close();
         }
-        bus.close();
         if (server != null) {
             server.close();
         }
@@ -102,7 +100,7 @@ class ModelFaultsTest {
                 .idleTimeout(Duration.ofMillis(300))
                 .maxRetries(0)
                 .build();
-        chat = ChatService.builder().store(store).eventBus(bus).model(model)
+        chat = ChatService.builder().store(store).model(model)
                 .agents(List.of(Agent.builder("helper").instructions("You are helpful.").build()))
                 .build();
         SendReceipt sent = chat.send(SendMessageCommand.text(USER, null, text));

@@ -2,7 +2,6 @@ package dev.parley.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.adapter.jdbc.JdbcChatStore;
 import dev.parley.adapter.jdbc.JdbcChatStores;
@@ -51,8 +50,7 @@ class ReadmeSnippetTest {
                 .build();
 
         try (JdbcChatStore store = JdbcChatStores.create("jdbc:h2:mem:parley;DB_CLOSE_DELAY=-1", "sa", "");
-             var bus = InMemoryAdapters.eventBusBuilder(store.events()).signals(store.signals()).build();
-             var chat = ChatService.builder().store(store).eventBus(bus).model(model).agents(List.of(helper)).build()) {
+             var chat = ChatService.builder().store(store).model(model).agents(List.of(helper)).build()) {
             SendReceipt sent = chat.send(SendMessageCommand.newThread("alice", "What is the weather in Lisbon?"));
 
             // wait for the answer...

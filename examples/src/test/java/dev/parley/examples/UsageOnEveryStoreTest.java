@@ -54,8 +54,7 @@ class UsageOnEveryStoreTest {
             }
             default -> throw new IllegalArgumentException(store);
         };
-        var bus = track(InMemoryAdapters.eventBus(chatStore.events()));
-        return track(ChatService.builder().store(chatStore).eventBus(bus).model(model).agents(List.of(AGENT))
+        return track(ChatService.builder().store(chatStore).model(model).agents(List.of(AGENT))
                 .prices(Map.of("scripted", ModelPrice.of("0", "1000000"))).build());
     }
 

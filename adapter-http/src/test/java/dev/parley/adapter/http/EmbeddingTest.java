@@ -20,8 +20,7 @@ class EmbeddingTest {
     void should_mount_beside_the_embedders_own_routes() throws Exception {
         // given
         var store = InMemoryAdapters.store();
-        try (var bus = InMemoryAdapters.eventBus(store.events());
-             ChatService chat = ChatService.builder().store(store).eventBus(bus).model(ScriptedChatModel.echo())
+        try (ChatService chat = ChatService.builder().store(store).model(ScriptedChatModel.echo())
                      .agents(List.of(Agent.builder("helper").name("Helper").build())).build()) {
             ParleyHttp.Config config = ParleyHttp.config(chat, JwtAuthenticator.hs256(Tokens.SECRET).build()).build();
             Javalin app = Javalin.create(cfg -> {

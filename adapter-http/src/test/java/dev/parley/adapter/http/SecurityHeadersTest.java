@@ -259,11 +259,10 @@ class SecurityHeadersTest {
     }
 
     /** The API mounted on a host app: {@code before} runs on the host's config before the API is installed, {@code after} after. */
-    private record Embedded(Javalin app, ChatService chat, AutoCloseable bus, HttpClient client) implements AutoCloseable {
+    private record Embedded(Javalin app, ChatService chat, HttpClient client) implements AutoCloseable {
         static Embedded start(SecurityHeaders headers, Consumer<JavalinConfig> before, Consumer<JavalinConfig> after) {
             var store = InMemoryAdapters.store();
-            var bus = InMemoryAdapters.eventBus(store.events());
-            ChatService chat = ChatService.builder().store(store).eventBus(bus).model(ScriptedChatModel.echo())
+            ChatService chat = ChatService.builder().store(store).model(ScriptedChatModel.echo())
                     .agents(List.of(new Agent("helper", "Helper", null, null, null, null, null))).build();
             ParleyHttp.Config config = ParleyHttp.config(chat, JwtAuthenticator.hs256(Tokens.SECRET).build())
                     .securityHeaders(headers).build();
@@ -273,7 +272,7 @@ class SecurityHeadersTest {
                 ParleyHttp.install(cfg, config);
                 after.accept(cfg);
             }).start(0);
-            return new Embedded(app, chat, bus, HttpClient.newBuilder().connectTimeout(WAIT).build());
+            return new Embedded(app, chat, HttpClient.newBuilder().connectTimeout(WAIT).build());
         }
 
         int port() {
@@ -289,7 +288,6 @@ class SecurityHeadersTest {
         public void close() throws Exception {
             app.stop();
             chat.close();
-            bus.close();
         }
     }
 

@@ -45,7 +45,6 @@ final class TestServer implements AutoCloseable {
 
     final ScriptedChatModel model;
     final ChatStore store;
-    final InMemoryAdapters.EventBus bus;
     final ChatService service;
     final Javalin app;
     final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -62,8 +61,7 @@ final class TestServer implements AutoCloseable {
                        UnaryOperator<ParleyHttp.Config.Builder> customize) {
         this.model = model;
         this.store = InMemoryAdapters.store();
-        this.bus = InMemoryAdapters.eventBus(store.events());
-        this.service = customizeService.apply(ChatService.builder()).store(store).eventBus(bus).model(model)
+        this.service = customizeService.apply(ChatService.builder()).store(store).model(model)
                 .agents(List.of(
                         Agent.builder(AGENT).name("Assistant").description("Answers questions")
                                 .instructions("You are helpful.").tools(new Calculator()).build(),
@@ -95,7 +93,6 @@ final class TestServer implements AutoCloseable {
     public void close() {
         app.stop();
         service.close();
-        bus.close();
     }
 
     /** A tool the assistant agent offers: answers 42 to any expression. */

@@ -30,15 +30,13 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class WebSocketFrameFuzzTest {
     private static final Queue<String> FRAMES = new ConcurrentLinkedQueue<>();
-    private static InMemoryAdapters.EventBus bus;
     private static ChatService chat;
     private static WsEndpoint endpoint;
 
     @BeforeAll
     static void start() {
         var store = InMemoryAdapters.store();
-        bus = InMemoryAdapters.eventBus(store.events());
-        chat = ChatService.builder().store(store).eventBus(bus).model(ScriptedChatModel.echo())
+        chat = ChatService.builder().store(store).model(ScriptedChatModel.echo())
                 .agents(List.of(Agent.builder("assistant").name("Assistant").instructions("You help.").build())).build();
         ParleyHttp.Config config = ParleyHttp.config(chat, JwtAuthenticator.hs256(Tokens.SECRET).build())
                 .rateLimitPerMinute(0)
@@ -51,7 +49,6 @@ class WebSocketFrameFuzzTest {
     static void stopAndCheckEveryFrame() {
         endpoint.shutdown();
         chat.close();
-        bus.close();
         for (String frame : FRAMES) {
             JsonNode json = TestServer.parse(frame);
             assertThat(json.path("code").asText()).as(frame).isNotIn("internal_error", "run_failed");

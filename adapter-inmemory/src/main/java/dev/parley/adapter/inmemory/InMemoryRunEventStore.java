@@ -1,6 +1,6 @@
 package dev.parley.adapter.inmemory;
 
-import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.EventLogRules;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
@@ -39,17 +39,9 @@ final class InMemoryRunEventStore implements RunEventStore {
             Map<RunId, Long> last = new HashMap<>();
             Map<RunId, Boolean> ended = new HashMap<>();
             for (RunEvent e : events) {
-                Require.that(e.isReplayable(), "heartbeats are never stored");
                 long previous = last.computeIfAbsent(e.runId(), id -> (long) db.events.getOrDefault(id, List.of()).size());
-                if (e.seq() <= previous) {
-                    throw ConflictException.duplicate("event " + e.seq() + " of run " + e.runId());
-                }
-                if (ended.computeIfAbsent(e.runId(), this::endedInStore)) {
-                    throw ConflictException.runEnded(e.runId());
-                }
+                EventLogRules.requireAppendable(previous, ended.computeIfAbsent(e.runId(), this::endedInStore), e);
                 ended.put(e.runId(), e.isTerminal());
-                Require.that(e.seq() == previous + 1,
-                        "event " + e.seq() + " of run " + e.runId() + " would leave a gap after " + previous);
                 last.put(e.runId(), e.seq());
             }
             for (RunEvent e : events) {

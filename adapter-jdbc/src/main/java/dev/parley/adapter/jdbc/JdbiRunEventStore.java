@@ -1,21 +1,23 @@
 package dev.parley.adapter.jdbc;
 
-import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.EventLogRules;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.port.out.RunEventStore;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.PreparedBatch;
 
 /**
- * The run event log in {@code parley_run_events}, keyed by (run_id, seq); the key turns a seq written
- * twice into a {@code duplicate} conflict, and a batch that would follow a run's terminal event is a
- * {@code run_ended} conflict. Every batch is hinted ({@link Db#hint}) per run. A batch is written in one
+ * The run event log in {@code parley_run_events}, keyed by (run_id, seq), keeping
+ * {@link EventLogRules}: the key turns a seq written twice into a {@code duplicate} conflict, and a
+ * batch that would follow a run's terminal event is a {@code run_ended} conflict. Every batch is hinted ({@link Db#hint}) per run. A batch is written in one
  * transaction as one statement on PostgreSQL (an insert from arrays) and as one JDBC batch on H2, so a
  * caller that buffers token events pays one round trip per flush, not one per token.
  */
@@ -48,41 +50,20 @@ final class JdbiRunEventStore implements RunEventStore {
             return;
         }
         List<RunEvent> stored = List.copyOf(events);
+        // each run's events in the batch follow one another by the rules; where they begin is checked below
+        Map<RunId, RunEvent> firstOf = new LinkedHashMap<>();
+        Map<RunId, RunEvent> lastOf = new HashMap<>();
         for (RunEvent e : stored) {
-            Require.that(e.isReplayable(), "heartbeats are never stored");
-        }
-        Map<RunId, Long> firstSeq = new LinkedHashMap<>();
-        Map<RunId, Long> expectNext = new LinkedHashMap<>();
-        Map<RunId, Boolean> ended = new LinkedHashMap<>();
-        for (RunEvent e : stored) {
-            Long next = expectNext.get(e.runId());
-            if (next != null && e.seq() != next) {
-                throw new IllegalArgumentException("events of run " + e.runId() + " must have consecutive seqs: expected "
-                        + next + ", got " + e.seq());
+            RunEvent before = lastOf.put(e.runId(), e);
+            if (before == null) {
+                firstOf.put(e.runId(), e);
+            } else {
+                EventLogRules.requireAppendable(before.seq(), before.isTerminal(), e);
             }
-            if (Boolean.TRUE.equals(ended.get(e.runId()))) {
-                throw runEnded(e.runId());
-            }
-            firstSeq.putIfAbsent(e.runId(), e.seq());
-            expectNext.put(e.runId(), e.seq() + 1);
-            ended.put(e.runId(), e.isTerminal());
         }
         db.atomic(h -> {
-            // a point lookup: its cost does not grow with the log
-            for (Map.Entry<RunId, Long> first : firstSeq.entrySet()) {
-                long previous = first.getValue() - 1;
-                if (previous == 0) {
-                    continue;
-                }
-                Optional<String> type = h.createQuery(typeAt).bind("run", first.getKey().value()).bind("seq", previous)
-                        .mapTo(String.class).findOne();
-                if (type.isEmpty()) {
-                    throw new IllegalArgumentException("events of run " + first.getKey() + " must continue its log, got seq "
-                            + first.getValue() + " where seq " + previous + " is missing");
-                }
-                if (TERMINAL_TYPES.contains(type.get())) {
-                    throw runEnded(first.getKey());
-                }
+            for (RunEvent first : firstOf.values()) {
+                requireContinues(h, first);
             }
             // a seq already stored (a retry, or a racing writer) fails on the primary key: duplicate
             if (db.dialect() == Dialect.POSTGRESQL) {
@@ -110,15 +91,30 @@ final class JdbiRunEventStore implements RunEventStore {
                 }
                 batch.execute();
             }
-            for (RunId runId : firstSeq.keySet()) {
+            for (RunId runId : firstOf.keySet()) {
                 db.hint(Db.Hint.EVENTS_STORED, runId.value());
             }
             return null;
         });
     }
 
-    private static ConflictException runEnded(RunId runId) {
-        return ConflictException.runEnded(runId);
+    /**
+     * Checks that {@code first} may follow the run's stored log by a point lookup of the seq before
+     * it, whose cost does not grow with the log: the log ends there when that event is terminal, and
+     * before it when it is missing. A log that goes on past it makes {@code first} a seq already
+     * stored, which the primary key refuses as a duplicate.
+     */
+    private void requireContinues(Handle h, RunEvent first) {
+        long previous = first.seq() - 1;
+        if (previous < 1) {
+            EventLogRules.requireAppendable(0, false, first);
+            return;
+        }
+        Optional<String> type = h.createQuery(typeAt).bind("run", first.runId().value()).bind("seq", previous)
+                .mapTo(String.class).findOne();
+        long last = type.isPresent() ? previous
+                : h.createQuery(lastSeq).bind("run", first.runId().value()).mapTo(Long.class).findOne().orElse(0L);
+        EventLogRules.requireAppendable(last, type.filter(TERMINAL_TYPES::contains).isPresent(), first);
     }
 
     @Override

@@ -1,8 +1,9 @@
 package dev.parley.adapter.jdbc;
 
-import dev.parley.adapter.inmemory.InMemoryAdapters;
+import dev.parley.chat.core.RunEventBuses;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
+import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.testkit.IdempotencyStoreContract;
 import dev.parley.chat.testkit.MessageStoreContract;
 import dev.parley.chat.testkit.RunEventBusContract;
@@ -66,7 +67,7 @@ abstract class JdbcContractSuites {
         }
     }
 
-    /** The in-process bus of each server over the shared database's event log. */
+    /** The core's bus of each server over the shared database's event log, polling it. */
     @Nested
     class EventBus extends RunEventBusContract {
         @Override
@@ -76,7 +77,7 @@ abstract class JdbcContractSuites {
 
         @Override
         protected RunEventBus createBus(ChatStore sharedStore) {
-            return InMemoryAdapters.eventBus(sharedStore.events());
+            return RunEventBuses.create(sharedStore.events(), RunSignals.none());
         }
     }
 
@@ -98,7 +99,7 @@ abstract class JdbcContractSuites {
 
         @Override
         protected RunEventBus createBus(ChatStore sharedStore) {
-            return InMemoryAdapters.eventBusBuilder(sharedStore.events()).signals(sharedStore.signals()).build();
+            return RunEventBuses.create(sharedStore);
         }
     }
 }

@@ -1,6 +1,5 @@
 package dev.parley.benchmarks.jmh;
 
-import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.benchmarks.BenchModel;
 import dev.parley.chat.core.ChatService;
 import dev.parley.chat.model.ChatThread;
@@ -31,20 +30,18 @@ final class Fixtures {
 
     private Fixtures() {}
 
-    /** The core over {@code store}, with the cost-free model; close both when done. */
+    /** The core over {@code store} (with the event bus it builds), with the cost-free model; close it when done. */
     static Wired wire(ChatStore store) {
-        InMemoryAdapters.EventBus bus = InMemoryAdapters.eventBus(store.events());
-        ChatService chat = ChatService.builder().store(store).eventBus(bus).model(new BenchModel())
+        ChatService chat = ChatService.builder().store(store).model(new BenchModel())
                 .agents(List.of(Agent.builder(AGENT).name("Assistant").instructions("You are a benchmark.").build()))
                 .build();
-        return new Wired(chat, bus);
+        return new Wired(chat);
     }
 
-    record Wired(ChatService chat, InMemoryAdapters.EventBus bus) implements AutoCloseable {
+    record Wired(ChatService chat) implements AutoCloseable {
         @Override
         public void close() {
             chat.close();
-            bus.close();
         }
     }
 

@@ -19,6 +19,7 @@ import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.in.UpdateThreadCommand;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.in.RunStream;
+import dev.parley.chat.port.out.RunEventBus;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * try (ChatService chat = ChatService.builder()
- *         .store(store).eventBus(bus).model(model)
+ *         .store(store).model(model)
  *         .agents(List.of(Agent.builder("helper").instructions("You are helpful.").build()))
  *         .build()) {
  *     SendReceipt sent = chat.send(SendMessageCommand.newThread("alice", "Hello"));
@@ -93,6 +94,8 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     static final int STATE_ATTEMPTS = 16;
 
     private final ChatStore store;
+    /** The bus this service built (none was given), closed with it; null otherwise. */
+    private final RunEventBuses.Bus ownBus;
     private final Duration cancelTimeout;
     private final ExecutorService toolExecutor;
     private final ScheduledExecutorService watchdog;
@@ -104,9 +107,10 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     private final RunDesk runs;
     private final LeaseKeeper leases;
 
-    ChatService(ChatServiceBuilder b) {
+    ChatService(ChatServiceBuilder b, RunEventBuses.Bus ownBus) {
         this.store = Require.notNull(b.store, "store");
-        Require.notNull(b.eventBus, "eventBus");
+        this.ownBus = ownBus;
+        RunEventBus bus = ownBus != null ? ownBus : Require.notNull(b.eventBus, "eventBus");
         Require.notNull(b.model, "model");
         this.cancelTimeout = b.cancelTimeout;
         this.agents = new AgentRegistry(b.agents, b.defaultAgent, b.model);
@@ -116,7 +120,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(2, Threads.platformFactory("parley-watchdog-"));
         timers.setRemoveOnCancelPolicy(true);
         this.watchdog = timers;
-        Engine engine = new Engine(store, ObservedEventBus.wrap(b.eventBus, b.observer), b.model, MicrosecondClock.of(b.clock),
+        Engine engine = new Engine(store, ObservedEventBus.wrap(bus, b.observer), b.model, MicrosecondClock.of(b.clock),
                 b.ids, Map.copyOf(b.prices), toolExecutor, watchdog, b.modelTimeout, cancelTimeout);
         String instanceId = b.instanceId != null ? b.instanceId : "parley-" + UUID.randomUUID().toString().substring(0, 13);
         Duration reaperInterval = b.reaperInterval != null ? b.reaperInterval
@@ -132,7 +136,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
                 reaperInterval.toMillis());
     }
 
-    /** A builder; {@code store}, {@code eventBus}, {@code model} and {@code agents} are required. */
+    /** A builder; {@code store}, {@code model} and {@code agents} are required. */
     public static ChatServiceBuilder builder() {
         return new ChatServiceBuilder();
     }
@@ -234,7 +238,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
 
     /**
      * Stops starting runs, cancels the runs executing here (waiting for each at most the cancel
-     * timeout) and releases the threads this service created. Idempotent.
+     * timeout) and releases the threads and the event bus this service created. Idempotent.
      */
     @Override
     public void close() {
@@ -247,6 +251,9 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         watchdog.shutdownNow();
         scheduler.awaitStopped(running, cancelTimeout);
         toolExecutor.shutdown();
+        if (ownBus != null) {
+            ownBus.close();
+        }
         log.debug("chat service closed");
     }
 }

@@ -15,8 +15,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 
 /**
- * Wires a {@link ChatService}. Required: {@link #store}, {@link #eventBus}, {@link #model} and at
- * least one agent. Not thread-safe; build once.
+ * Wires a {@link ChatService}. Required: {@link #store}, {@link #model} and at least one agent.
+ * Not thread-safe; build once.
  */
 public final class ChatServiceBuilder {
     ChatStore store;
@@ -45,6 +45,11 @@ public final class ChatServiceBuilder {
         return this;
     }
 
+    /**
+     * The bus runs publish their events on and readers follow. By default the service builds one
+     * over the store's event log, woken by its {@link ChatStore#signals()} ({@link RunEventBuses#create(ChatStore)}),
+     * and closes it on {@link ChatService#close()}; a bus given here is left open.
+     */
     public ChatServiceBuilder eventBus(RunEventBus eventBus) {
         this.eventBus = Require.notNull(eventBus, "eventBus");
         return this;
@@ -172,6 +177,14 @@ public final class ChatServiceBuilder {
     }
 
     public ChatService build() {
-        return new ChatService(this);
+        RunEventBuses.Bus ownBus = eventBus == null ? RunEventBuses.create(Require.notNull(store, "store")) : null;
+        try {
+            return new ChatService(this, ownBus);
+        } catch (RuntimeException | Error e) {
+            if (ownBus != null) {
+                ownBus.close();
+            }
+            throw e;
+        }
     }
 }

@@ -31,8 +31,9 @@ import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 /**
- * A {@link ChatService} on the in-memory store and event bus with a test clock, plus the reads
- * tests keep needing. Close it after each test.
+ * A {@link ChatService} on the in-memory store with a test clock, plus the reads tests keep
+ * needing; its event bus is the one the service would build, kept here so that tests can read it.
+ * Close it after each test.
  */
 final class ChatHarness implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(10);
@@ -43,13 +44,13 @@ final class ChatHarness implements AutoCloseable {
 
     final TestClock clock = new TestClock(Instant.parse("2026-01-05T10:00:00Z"));
     final ChatStore store;
-    final InMemoryAdapters.EventBus bus;
+    final RunEventBuses.Bus bus;
     final ChatModel model;
     final ChatService service;
 
     private ChatHarness(ChatStore store, ChatModel model, List<Agent> agents, UnaryOperator<ChatServiceBuilder> customize) {
         this.store = store;
-        this.bus = InMemoryAdapters.eventBus(store.events());
+        this.bus = RunEventBuses.create(store);
         this.model = model;
         ChatServiceBuilder builder = ChatService.builder()
                 .store(store).eventBus(bus).model(model).agents(agents).clock(clock);

@@ -102,7 +102,12 @@ final class StoreViews {
 
     /** {@code delegate} without hints: whoever shares it learns of changes only by reading. */
     static ChatStore withoutHints(ChatStore delegate) {
-        return replacing(delegate, "signals", RunSignals.none());
+        return withSignals(delegate, RunSignals.none());
+    }
+
+    /** {@code delegate} whose hints are {@code signals}. */
+    static ChatStore withSignals(ChatStore delegate, RunSignals signals) {
+        return replacing(delegate, "signals", signals);
     }
 
     /** True once {@code thread} waits inside a method named {@code method} (of any class). */

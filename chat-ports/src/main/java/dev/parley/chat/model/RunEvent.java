@@ -3,10 +3,10 @@ package dev.parley.chat.model;
 import java.math.BigDecimal;
 
 /**
- * What happens during a run, in order. Every event but {@link Heartbeat} carries a {@code seq}
- * that counts from 1 within its run with no gaps; a run's events end with exactly one terminal
- * event ({@link Done}, {@link Error} or {@link Cancelled}). The wire name of each type is
- * {@link #type()}; field names follow the HTTP contract.
+ * What happens during a run, in order. Every event but {@link Heartbeat} has a {@code seq}, its
+ * position in the run's event log, which ends with one terminal event ({@link Done}, {@link Error}
+ * or {@link Cancelled}); {@link EventLogRules} states the rules of that log. The wire name of each
+ * type is {@link #type()}; field names follow the HTTP contract.
  *
  * <p>Code that must handle every kind of event (serializers, above all) implements a
  * {@link Visitor} and calls {@link #accept}: a new kind of event then fails to compile in each of

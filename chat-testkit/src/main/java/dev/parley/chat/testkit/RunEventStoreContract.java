@@ -157,6 +157,18 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
     }
 
     @Test
+    void should_refuse_a_batch_that_repeats_a_seq_as_a_duplicate() {
+        // given
+        List<RunEvent> batch = new ArrayList<>(eventsOf(run.id()).tokens("a", "b").build());
+        batch.add(batch.get(1));
+
+        // when / then
+        assertThatThrownBy(() -> store.events().append(batch))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE));
+        assertThat(store.events().lastSeq(run.id())).isZero();
+    }
+
+    @Test
     void should_refuse_events_after_the_terminal_event_of_a_run() {
         // given: a run ended by one writer
         store.events().append(eventsOf(run.id()).started(thread.id(), question.id()).error("interrupted", "stopped").build());

@@ -1,5 +1,6 @@
 package dev.parley.chat.port.out;
 
+import dev.parley.chat.model.EventLogRules;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
@@ -14,9 +15,9 @@ import java.util.function.Supplier;
 public interface RunEventBus {
 
     /**
-     * Publishes the run's next event. Events of one run are published by one writer at a time with
-     * seq {@code lastSeq + 1}; anything else is an IllegalArgumentException. A terminal event is
-     * durable when this returns.
+     * Publishes the run's next event. Events of one run are published by one writer at a time and
+     * keep {@link EventLogRules} (seq {@code lastSeq + 1}, nothing after the terminal event); anything
+     * else is an IllegalArgumentException. A terminal event is durable when this returns.
      */
     void publish(RunEvent event);
 

@@ -1,5 +1,6 @@
 package dev.parley.chat.port.out;
 
+import dev.parley.chat.model.EventLogRules;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import java.util.List;
@@ -11,9 +12,10 @@ import java.util.List;
 public interface RunEventStore {
 
     /**
-     * Appends events (of one or several runs) atomically. Each run's events must continue its log
-     * without gaps; a seq already stored is a ConflictException ({@code duplicate}). A run's log ends
-     * with its terminal event: appending after it is a ConflictException ({@code run_ended}).
+     * Appends events (of one or several runs) atomically, or none of them. Each run's log keeps
+     * {@link EventLogRules}: a seq already stored is a ConflictException ({@code duplicate}), an event
+     * after the run's terminal event a ConflictException ({@code run_ended}), a heartbeat or a gap an
+     * IllegalArgumentException; {@link EventLogRules#requireAppendable} checks an event that way.
      */
     void append(List<RunEvent> events);
 

@@ -25,24 +25,12 @@ public interface RunSignals {
     /** Calls {@code listener} with the id of each run whose event log grew. */
     Registration onEventsStored(Consumer<RunId> listener);
 
-    /** Signals that never fire: readers rely on polling alone. */
+    /**
+     * Signals that never fire: readers rely on polling alone. Always the same instance, so that a
+     * reader can tell a store without hints ({@code signals == RunSignals.none()}) and poll sooner.
+     */
     static RunSignals none() {
-        return new RunSignals() {
-            @Override
-            public Registration onRunChanged(Consumer<RunId> listener) {
-                return () -> { };
-            }
-
-            @Override
-            public Registration onEventsStored(Consumer<RunId> listener) {
-                return () -> { };
-            }
-
-            @Override
-            public String toString() {
-                return "RunSignals.none()";
-            }
-        };
+        return NoRunSignals.INSTANCE;
     }
 
     /** A registered listener; closing it stops the calls (a call already under way may finish). */

@@ -1,9 +1,10 @@
-package dev.parley.adapter.inmemory;
+package dev.parley.chat.core;
 
 import static dev.parley.chat.testkit.Fixtures.eventsOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
@@ -27,37 +28,37 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** Behaviour of the in-memory bus beyond the port contract: batching, eviction, failure handling. */
+/** Behaviour of the core's bus beyond the port contract: batching, eviction, failure handling. */
 @Timeout(60)
-class InMemoryRunEventBusTest {
+class StoreBackedRunEventBusTest {
     private static final Duration NEVER = Duration.ofHours(1);
 
     private final RecordingStore store = new RecordingStore(InMemoryAdapters.runEventStore());
     private final RunId run = Fixtures.runId();
     private final ThreadId thread = Fixtures.threadId();
     private final MessageId question = Fixtures.messageId();
-    private final List<InMemoryAdapters.EventBus> buses = new ArrayList<>();
+    private final List<RunEventBuses.Bus> buses = new ArrayList<>();
 
     @AfterEach
     void closeBuses() {
-        buses.forEach(InMemoryAdapters.EventBus::close);
+        buses.forEach(RunEventBuses.Bus::close);
     }
 
-    private InMemoryRunEventBus bus(InMemoryAdapters.EventBusBuilder builder) {
-        InMemoryAdapters.EventBus bus = builder.build();
+    private StoreBackedRunEventBus bus(RunEventBuses.Builder builder) {
+        RunEventBuses.Bus bus = builder.build();
         buses.add(bus);
-        return (InMemoryRunEventBus) bus;
+        return (StoreBackedRunEventBus) bus;
     }
 
     /** A bus whose background flusher never gets to run during a test. */
-    private InMemoryRunEventBus quietBus() {
-        return bus(InMemoryAdapters.eventBusBuilder(store).flushInterval(NEVER));
+    private StoreBackedRunEventBus quietBus() {
+        return bus(RunEventBuses.builder(store).flushInterval(NEVER));
     }
 
     @Test
     void should_write_the_events_of_a_run_in_one_batch_with_its_terminal_event() {
         // given
-        InMemoryRunEventBus bus = quietBus();
+        StoreBackedRunEventBus bus = quietBus();
         List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a", "b", "c")
                 .traceStart(Fixtures.stepId(), new ToolCall("call_1", "calculator", "{}")).tokens("d")
                 .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
@@ -73,7 +74,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_run_the_work_and_then_publish_when_the_transaction_belongs_to_another_store_than_its_log() {
         // given a bus whose log is not the chat store's
-        InMemoryRunEventBus bus = quietBus();
+        StoreBackedRunEventBus bus = quietBus();
         ChatStore chatStore = InMemoryAdapters.store();
         List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a")
                 .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
@@ -91,7 +92,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_start_the_log_of_a_run_at_its_run_started_without_reading_the_store() {
         // given
-        InMemoryRunEventBus bus = quietBus();
+        StoreBackedRunEventBus bus = quietBus();
         List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a")
                 .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
 
@@ -106,7 +107,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_write_buffered_tokens_once_64_are_waiting() {
         // given
-        InMemoryRunEventBus bus = quietBus();
+        StoreBackedRunEventBus bus = quietBus();
         List<RunEvent> events = eventsOf(run).started(thread, question).tokens(words(130)).build();
 
         // when
@@ -121,7 +122,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_not_make_the_run_wait_for_a_failing_store_at_every_full_batch_of_tokens() {
         // given a store that is down
-        InMemoryRunEventBus bus = quietBus();
+        StoreBackedRunEventBus bus = quietBus();
         store.failNextAppends(Integer.MAX_VALUE);
         List<RunEvent> events = eventsOf(run).started(thread, question).tokens(words(200)).build();
         events.subList(0, 64).forEach(bus::publish);
@@ -147,7 +148,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_write_buffered_tokens_in_the_background() {
         // given
-        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(store).flushInterval(Duration.ofMillis(10)));
+        StoreBackedRunEventBus bus = bus(RunEventBuses.builder(store).flushInterval(Duration.ofMillis(10)));
 
         // when
         eventsOf(run).started(thread, question).tokens("a", "b", "c").build().forEach(bus::publish);
@@ -159,7 +160,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_write_everything_buffered_on_flush_and_on_close() {
         // given
-        InMemoryRunEventBus bus = quietBus();
+        StoreBackedRunEventBus bus = quietBus();
         eventsOf(run).started(thread, question).tokens("a", "b").build().forEach(bus::publish);
 
         // when
@@ -175,7 +176,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_evict_a_finished_run_after_the_grace_period_and_replay_it_from_the_store() throws Exception {
         // given
-        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(store).flushInterval(NEVER)
+        StoreBackedRunEventBus bus = bus(RunEventBuses.builder(store).flushInterval(NEVER)
                 .evictFinishedAfter(Duration.ofSeconds(30)));
         List<RunEvent> events = eventsOf(run).started(thread, question).tokens("x", "y")
                 .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
@@ -201,7 +202,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_evict_finished_runs_in_the_background() {
         // given
-        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(store).flushInterval(Duration.ofMillis(10))
+        StoreBackedRunEventBus bus = bus(RunEventBuses.builder(store).flushInterval(Duration.ofMillis(10))
                 .evictFinishedAfter(Duration.ZERO));
 
         // when
@@ -214,7 +215,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_let_a_reader_that_held_an_evicted_log_finish_reading() throws Exception {
         // given
-        InMemoryRunEventBus bus = quietBus();
+        StoreBackedRunEventBus bus = quietBus();
         List<RunEvent> events = eventsOf(run).started(thread, question).tokens("x")
                 .error("model_error", "x").build();
         events.forEach(bus::publish);
@@ -232,7 +233,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_drop_an_idle_unfinished_log_and_continue_the_run_from_the_store() throws Exception {
         // given
-        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(store).flushInterval(NEVER)
+        StoreBackedRunEventBus bus = bus(RunEventBuses.builder(store).flushInterval(NEVER)
                 .evictIdleAfter(Duration.ofMinutes(5)));
         List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a", "b")
                 .traceStart(Fixtures.stepId(), new ToolCall("call_1", "slow", "{}"))
@@ -255,7 +256,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_keep_events_whose_write_failed_and_write_them_later() {
         // given
-        InMemoryRunEventBus bus = quietBus();
+        StoreBackedRunEventBus bus = quietBus();
         store.failNextAppends(1);
 
         // when
@@ -272,7 +273,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_fail_a_terminal_publish_the_store_could_not_take_and_keep_it_for_later() {
         // given
-        InMemoryRunEventBus bus = quietBus();
+        StoreBackedRunEventBus bus = quietBus();
         bus.publish(eventsOf(run).started(thread, question).build().get(0));
         bus.flush();
         store.failNextAppends(1);
@@ -287,7 +288,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_not_store_twice_what_a_seemingly_failed_write_stored() {
         // given
-        InMemoryRunEventBus bus = quietBus();
+        StoreBackedRunEventBus bus = quietBus();
         store.storeThenFailNextAppend();
 
         // when
@@ -306,7 +307,7 @@ class InMemoryRunEventBusTest {
         ChatStore database = InMemoryAdapters.store();
         RecordingStore events = new RecordingStore(database.events());
         ChatStore chatStore = withEvents(database, events);
-        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(events).flushInterval(NEVER));
+        StoreBackedRunEventBus bus = bus(RunEventBuses.builder(events).flushInterval(NEVER));
         events.storeThenFailNextAppend();
         bus.publish(eventsOf(run).started(thread, question).build().get(0));
         bus.flush();
@@ -340,7 +341,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_end_open_subscriptions_when_the_bus_closes() throws Exception {
         // given
-        InMemoryRunEventBus bus = quietBus();
+        StoreBackedRunEventBus bus = quietBus();
         bus.publish(eventsOf(run).started(thread, question).build().get(0));
         RunSubscription sub = bus.subscribe(run, 1);
         CountDownLatch reading = new CountDownLatch(1);
@@ -365,7 +366,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_wake_a_reader_waiting_for_a_run_not_yet_published_when_it_starts() throws Exception {
         // given: polling so rare that only the publish itself can wake the reader in time
-        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(store).flushInterval(NEVER).pollInterval(NEVER));
+        StoreBackedRunEventBus bus = bus(RunEventBuses.builder(store).flushInterval(NEVER).pollInterval(NEVER));
         RunSubscription sub = bus.subscribe(run, 0);
         CountDownLatch reading = new CountDownLatch(1);
         CompletableFuture<Optional<RunEvent>> first = CompletableFuture.supplyAsync(() -> {
@@ -395,7 +396,7 @@ class InMemoryRunEventBusTest {
         var message = chatStore.messages().append(Fixtures.aMessage().inThread(chatThread).build());
         var stored = Fixtures.aRun().onThread(chatThread).forMessage(message.id()).inProgress().build();
         chatStore.runs().insert(stored);
-        InMemoryRunEventBus bus = bus(InMemoryAdapters.eventBusBuilder(chatStore.events()).flushInterval(Duration.ofMillis(1)));
+        StoreBackedRunEventBus bus = bus(RunEventBuses.builder(chatStore.events()).flushInterval(Duration.ofMillis(1)));
         List<RunEvent> events = eventsOf(stored.id()).started(chatThread.id(), message.id()).tokens("a")
                 .done(chatThread.id(), Fixtures.messageId(), Usage.ZERO, null).build();
 
@@ -416,8 +417,8 @@ class InMemoryRunEventBusTest {
             throws Exception {
         // given: two servers' buses over one store; the reader's bus polls so rarely that only a hint can wake it
         ChatStore chatStore = InMemoryAdapters.store();
-        InMemoryRunEventBus writer = bus(InMemoryAdapters.eventBusBuilder(chatStore.events()).flushInterval(NEVER));
-        InMemoryRunEventBus reader = bus(InMemoryAdapters.eventBusBuilder(chatStore.events()).flushInterval(NEVER)
+        StoreBackedRunEventBus writer = bus(RunEventBuses.builder(chatStore.events()).flushInterval(NEVER));
+        StoreBackedRunEventBus reader = bus(RunEventBuses.builder(chatStore.events()).flushInterval(NEVER)
                 .pollInterval(NEVER).signals(chatStore.signals()));
         List<RunEvent> events = eventsOf(run).started(thread, question).tokens("a", "b")
                 .done(thread, Fixtures.messageId(), Usage.ZERO, null).build();
@@ -443,7 +444,7 @@ class InMemoryRunEventBusTest {
     @Test
     void should_drop_its_late_events_when_another_server_already_ended_the_run_in_the_store() {
         // given: this server stored the start of a run and buffers two tokens
-        InMemoryRunEventBus bus = quietBus();
+        StoreBackedRunEventBus bus = quietBus();
         List<RunEvent> ours = eventsOf(run).started(thread, question).tokens("a", "b").build();
         bus.publish(ours.get(0));
         bus.flush();
@@ -462,7 +463,7 @@ class InMemoryRunEventBusTest {
 
     @Test
     void should_reject_a_subscription_before_seq_zero() {
-        InMemoryRunEventBus bus = quietBus();
+        StoreBackedRunEventBus bus = quietBus();
 
         assertThatThrownBy(() -> bus.subscribe(run, -1)).isInstanceOf(IllegalArgumentException.class);
     }

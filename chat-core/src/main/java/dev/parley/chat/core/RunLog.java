@@ -1,0 +1,94 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.port.out.RunEventStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One run's recent events in {@link StoreBackedRunEventBus}, its unpersisted tail and its readers'
+ * wake-up signal. Fields are guarded by {@link #lock}; appends to the store by {@link #flushLock}.
+ */
+final class RunLog {
+    final RunId runId;
+    final ReentrantLock lock = new ReentrantLock();
+    final Condition changed = lock.newCondition();
+    /** Serializes appends of this run to the store, keeping them in seq order. */
+    final ReentrantLock flushLock = new ReentrantLock();
+    final List<RunEvent> events = new ArrayList<>();
+    List<RunEvent> pending = new ArrayList<>();
+    boolean initialized;
+    boolean evicted;
+    boolean terminal;
+    /** The last write of this run's events failed: full batches wait for the background flusher. */
+    boolean storeFailing;
+    long firstSeq;
+    long lastSeq;
+    /** Moves on with every change readers may wait for. */
+    long version;
+    long lastActivity = System.nanoTime();
+    long terminalAt;
+
+    RunLog(RunId runId) {
+        this.runId = runId;
+    }
+
+    RunEvent get(long seq) {
+        return events.get((int) (seq - firstSeq));
+    }
+
+    /** Starts the log of a run that has published nothing yet, without reading the store. Lock held. */
+    void initializeEmpty() {
+        firstSeq = 1;
+        lastSeq = 0;
+        terminal = false;
+        terminalAt = System.nanoTime();
+        initialized = true;
+    }
+
+    /** Continues the log where {@code store} ends (a run published before a restart or an eviction). Lock held. */
+    void initialize(RunEventStore store) {
+        long stored = store.lastSeq(runId);
+        boolean ended = false;
+        if (stored > 0) {
+            List<RunEvent> tail = store.read(runId, stored - 1, 1);
+            ended = !tail.isEmpty() && tail.get(0).isTerminal();
+        }
+        firstSeq = stored + 1;
+        lastSeq = stored;
+        terminal = ended;
+        terminalAt = System.nanoTime();
+        initialized = true;
+    }
+
+    boolean isStoreFailing() {
+        lock.lock();
+        try {
+            return storeFailing;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void markStoreFailing(boolean failing) {
+        lock.lock();
+        try {
+            storeFailing = failing;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes every reader waiting on this log. */
+    void signalReaders() {
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+}

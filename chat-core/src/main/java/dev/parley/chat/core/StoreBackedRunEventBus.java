@@ -1,0 +1,452 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.EventLogRules;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.StorageUnavailableException;
+import dev.parley.chat.port.out.ChatStore;
+import dev.parley.chat.port.out.RunEventStore;
+import dev.parley.chat.port.out.RunSignals;
+import dev.parley.chat.port.out.RunSubscription;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The run event bus of one server. Each run known here has an in-memory {@link RunLog} of its recent
+ * events; publishing appends to it and wakes the run's readers, and each {@link RunLogSubscription}
+ * reads the log through its own cursor, so a slow reader never holds up a publisher. Events are
+ * persisted to the {@link RunEventStore} in batches: events are buffered until the run's terminal
+ * event arrives, the buffer holds {@code batchSize} events, or the background flusher runs (every
+ * {@code flushInterval}); a terminal event is stored, with everything buffered before it, before
+ * {@link #publish} returns. Readers of runs this server does not hold (run before a restart,
+ * evicted, or executing on another server sharing the store) page from the store and poll it until
+ * the terminal event; a hint from the store's {@link RunSignals} that the run's events were stored
+ * wakes them before the next poll. Finished runs' logs are evicted after a grace period.
+ */
+final class StoreBackedRunEventBus implements RunEventBuses.Bus {
+    private static final Logger LOG = LoggerFactory.getLogger(StoreBackedRunEventBus.class);
+
+    private final RunEventStore store;
+    private final int batchSize;
+    private final long evictFinishedAfterNanos;
+    private final long evictIdleAfterNanos;
+    private final long pollIntervalNanos;
+    private final ConcurrentHashMap<RunId, RunLog> logs = new ConcurrentHashMap<>();
+    private final Set<RunLog> dirty = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService flusher;
+    private final RunSignals.Registration wakeUps;
+    /** How often the flusher looks for logs to evict: a tenth of the shorter grace, between one tick and 1 s. */
+    private final long evictEveryNanos;
+    /** When the flusher last looked (flusher thread only). */
+    private long lastEviction = System.nanoTime();
+    private volatile boolean closed;
+
+    StoreBackedRunEventBus(RunEventStore store, Duration flushInterval, int batchSize, Duration evictFinishedAfter,
+                           Duration evictIdleAfter, Duration pollInterval, RunSignals signals) {
+        this.store = Require.notNull(store, "store");
+        this.batchSize = Require.inRange(batchSize, 1, 100_000, "batchSize");
+        this.evictFinishedAfterNanos = evictFinishedAfter.toNanos();
+        this.evictIdleAfterNanos = evictIdleAfter.toNanos();
+        this.pollIntervalNanos = Math.max(1, pollInterval.toNanos());
+        long tick = Math.max(1, flushInterval.toMillis());
+        this.evictEveryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(tick),
+                Math.min(TimeUnit.SECONDS.toNanos(1), Math.min(evictFinishedAfterNanos, evictIdleAfterNanos) / 10));
+        this.flusher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "parley-run-event-flusher");
+            t.setDaemon(true);
+            return t;
+        });
+        flusher.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+        this.wakeUps = signals.onEventsStored(this::wakeReaders);
+    }
+
+    /** Wakes the readers waiting on the run's log, so that readers polling the store read it now. */
+    private void wakeReaders(RunId runId) {
+        RunLog log = logs.get(runId);
+        if (log == null) {
+            return;
+        }
+        log.lock.lock();
+        try {
+            log.version++;
+            log.changed.signalAll();
+        } finally {
+            log.lock.unlock();
+        }
+    }
+
+    @Override
+    public void publish(RunEvent event) {
+        Require.notNull(event, "event");
+        Require.that(event.isReplayable(), "heartbeats are not part of a run's log");
+        if (closed) {
+            throw new IllegalStateException("the event bus is closed");
+        }
+        RunLog log = lockedLogFor(event);
+        boolean flushNow;
+        try {
+            log.events.add(event);
+            log.lastSeq = event.seq();
+            log.lastActivity = System.nanoTime();
+            if (event.isTerminal()) {
+                log.terminal = true;
+                log.terminalAt = log.lastActivity;
+            }
+            log.pending.add(event);
+            log.version++;
+            // only the terminal event waits for the store; the others go with it, with a full batch or with
+            // the flusher's next tick. While the store fails, a full batch is left to the background flusher,
+            // so that the run (and its live readers) do not wait out a store timeout at every token
+            flushNow = event.isTerminal() || (log.pending.size() >= batchSize && !log.storeFailing);
+            log.changed.signalAll();
+        } finally {
+            log.lock.unlock();
+        }
+        if (flushNow) {
+            flush(log, event.isTerminal());
+        } else {
+            dirty.add(log);
+        }
+    }
+
+    /**
+     * Stores the terminal event, with the run's buffered events, in the transaction of {@code work}
+     * when this bus persists to {@code chatStore}'s event log; readers get it once that committed.
+     */
+    @Override
+    public <T> T publishWith(RunEvent event, ChatStore chatStore, Supplier<T> work) {
+        Require.notNull(event, "event");
+        Require.notNull(chatStore, "chatStore");
+        Require.notNull(work, "work");
+        Require.that(event.isTerminal(), "only a terminal event is published with a transaction");
+        if (chatStore.events() != store) {
+            return RunEventBuses.Bus.super.publishWith(event, chatStore, work);
+        }
+        if (closed) {
+            throw new IllegalStateException("the event bus is closed");
+        }
+        RunLog log = lockedLogFor(event);
+        log.lock.unlock();
+        // the buffered events leave with the terminal one; taken before the transaction, so that a write of
+        // this run under way on the flusher ends first, and nothing here waits for a lock while it holds the store's
+        List<RunEvent> buffered = takePending(log);
+        T result;
+        try {
+            // after a write of this run that seemed to fail, part of what is buffered may be stored: it is
+            // left out here, as a store call that fails inside the transaction would fail the transaction
+            List<RunEvent> batch = new ArrayList<>(log.isStoreFailing() ? notYetStored(event.runId(), buffered) : buffered);
+            batch.add(event);
+            result = chatStore.inTransaction(() -> {
+                T value = work.get();
+                store.append(batch);
+                return value;
+            });
+        } catch (RuntimeException | Error failure) {
+            log.lock.lock();
+            try {
+                log.pending.addAll(0, buffered);
+                if (failure instanceof StorageUnavailableException) {
+                    // whether the transaction committed is not known when the store failed to answer
+                    log.storeFailing = true;
+                }
+            } finally {
+                log.lock.unlock();
+            }
+            if (!buffered.isEmpty()) {
+                dirty.add(log);
+            }
+            throw failure;
+        }
+        log.lock.lock();
+        try {
+            log.events.add(event);
+            log.lastSeq = event.seq();
+            log.lastActivity = System.nanoTime();
+            log.terminal = true;
+            log.terminalAt = log.lastActivity;
+            log.version++;
+            log.changed.signalAll();
+        } finally {
+            log.lock.unlock();
+        }
+        return result;
+    }
+
+    /** Takes the run's buffered events out of its log, once no write of them is under way. */
+    private List<RunEvent> takePending(RunLog log) {
+        log.flushLock.lock();
+        try {
+            dirty.remove(log);
+            log.lock.lock();
+            try {
+                List<RunEvent> taken = log.pending;
+                log.pending = new ArrayList<>();
+                return taken;
+            } finally {
+                log.lock.unlock();
+            }
+        } finally {
+            log.flushLock.unlock();
+        }
+    }
+
+    /** The events of {@code batch} past the run's last stored seq (an earlier append that seemed to fail stored the rest). */
+    private List<RunEvent> notYetStored(RunId runId, List<RunEvent> batch) {
+        long stored = store.lastSeq(runId);
+        List<RunEvent> rest = new ArrayList<>();
+        for (RunEvent e : batch) {
+            if (e.seq() > stored) {
+                rest.add(e);
+            }
+        }
+        return rest;
+    }
+
+    /**
+     * The run's current log, locked, once {@code event} was checked against it by {@link EventLogRules};
+     * the caller unlocks it. The log of a run not known here continues the stored one, but a first
+     * {@code run_started} starts an empty log without reading the store.
+     */
+    private RunLog lockedLogFor(RunEvent event) {
+        while (true) {
+            RunLog log = logFor(event.runId());
+            log.lock.lock();
+            try {
+                if (log.evicted) {
+                    log.lock.unlock();
+                    continue;
+                }
+                if (!log.initialized) {
+                    if (event instanceof RunEvent.RunStarted && event.seq() == 1) {
+                        // a run is started once, and run_started is its first event: its log is empty
+                        log.initializeEmpty();
+                    } else {
+                        log.initialize(store);
+                    }
+                }
+                EventLogRules.requirePublishable(log.lastSeq, log.terminal, event);
+                return log;
+            } catch (RuntimeException | Error e) {
+                log.lock.unlock();
+                throw e;
+            }
+        }
+    }
+
+    /** The run's log, made when the run is not known here yet. */
+    RunLog logFor(RunId runId) {
+        RunLog log = logs.get(runId);
+        return log != null ? log : logs.computeIfAbsent(runId, RunLog::new);
+    }
+
+    /**
+     * Persists the run's pending events. Failures keep them pending for the flusher to retry;
+     * {@code rethrow} passes the failure on to the caller (a terminal publish must be durable).
+     */
+    private void flush(RunLog log, boolean rethrow) {
+        log.flushLock.lock();
+        try {
+            dirty.remove(log);
+            List<RunEvent> batch;
+            log.lock.lock();
+            try {
+                if (log.pending.isEmpty()) {
+                    return;
+                }
+                batch = log.pending;
+                log.pending = new ArrayList<>();
+            } finally {
+                log.lock.unlock();
+            }
+            try {
+                append(log.runId, batch);
+                log.markStoreFailing(false);
+            } catch (IllegalArgumentException gap) {
+                // the store's log of this run does not end where ours began: retrying cannot help
+                LOG.error("dropped {} events of run {} the store refused: {}", batch.size(), log.runId, gap.getMessage());
+                if (rethrow) {
+                    throw gap;
+                }
+            } catch (RuntimeException failure) {
+                log.lock.lock();
+                try {
+                    log.pending.addAll(0, batch);
+                    log.storeFailing = true;
+                } finally {
+                    log.lock.unlock();
+                }
+                dirty.add(log);
+                if (rethrow) {
+                    throw failure;
+                }
+                LOG.warn("could not store events of run {}, will retry: {}", log.runId, failure.getMessage());
+            }
+        } finally {
+            log.flushLock.unlock();
+        }
+    }
+
+    /**
+     * Appends a batch; when part of it is already stored (an earlier append that seemed to fail), stores
+     * the rest. When the stored log already ended (another server ended the run after its owner's lease
+     * expired), nothing more of it is written.
+     */
+    private void append(RunId runId, List<RunEvent> batch) {
+        try {
+            store.append(batch);
+        } catch (ConflictException conflict) {
+            if (conflict.reason() == ConflictException.Reason.RUN_ENDED) {
+                droppedAfterEnd(runId, batch.size());
+                return;
+            }
+            List<RunEvent> rest = notYetStored(runId, batch);
+            if (rest.isEmpty()) {
+                return;
+            }
+            try {
+                store.append(rest);
+            } catch (ConflictException again) {
+                if (again.reason() != ConflictException.Reason.RUN_ENDED) {
+                    throw again;
+                }
+                droppedAfterEnd(runId, rest.size());
+            }
+        }
+    }
+
+    private static void droppedAfterEnd(RunId runId, int count) {
+        LOG.warn("dropped {} events of run {}: its stored log already ended (another server ended the run)", count, runId);
+    }
+
+    @Override
+    public void flush() {
+        for (RunLog log : List.copyOf(dirty)) {
+            flush(log, false);
+        }
+    }
+
+    /** Background work: persist buffered events, then evict logs that are done with. */
+    private void tick() {
+        try {
+            flush();
+            // every log is looked at, so not at every tick: finished runs are kept for a minute by default anyway
+            long now = System.nanoTime();
+            if (now - lastEviction >= evictEveryNanos) {
+                lastEviction = now;
+                evictExpired(now);
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.warn("run event flusher failed: {}", e.toString());
+        }
+    }
+
+    /** Drops logs that are done with as of {@code now} (a {@link System#nanoTime()} value). */
+    void evictExpired(long now) {
+        for (RunLog log : logs.values()) {
+            if (!log.flushLock.tryLock()) {
+                continue;
+            }
+            try {
+                log.lock.lock();
+                try {
+                    boolean expired;
+                    if (!log.initialized) { // a reader's wake-up point for a run not published here
+                        expired = now - log.lastActivity >= evictFinishedAfterNanos;
+                    } else if (log.terminal) {
+                        expired = log.pending.isEmpty() && now - log.terminalAt >= evictFinishedAfterNanos;
+                    } else {
+                        expired = log.pending.isEmpty() && now - log.lastActivity >= evictIdleAfterNanos;
+                    }
+                    if (expired) {
+                        log.evicted = true;
+                        log.version++;
+                        logs.remove(log.runId, log);
+                        log.changed.signalAll();
+                    }
+                } finally {
+                    log.lock.unlock();
+                }
+            } finally {
+                log.flushLock.unlock();
+            }
+        }
+    }
+
+    /** How often a reader of a run published elsewhere polls the store (for tests). */
+    Duration pollInterval() {
+        return Duration.ofNanos(pollIntervalNanos);
+    }
+
+    /** True while the run's log is held in memory (for tests of eviction). */
+    boolean holdsInMemory(RunId runId) {
+        RunLog log = logs.get(runId);
+        if (log == null) {
+            return false;
+        }
+        log.lock.lock();
+        try {
+            return log.initialized && !log.evicted;
+        } finally {
+            log.lock.unlock();
+        }
+    }
+
+    @Override
+    public long lastSeq(RunId runId) {
+        RunLog log = logs.get(runId);
+        if (log != null) {
+            log.lock.lock();
+            try {
+                if (log.initialized && !log.evicted) {
+                    return log.lastSeq;
+                }
+            } finally {
+                log.lock.unlock();
+            }
+        }
+        return store.lastSeq(runId);
+    }
+
+    @Override
+    public RunSubscription subscribe(RunId runId, long afterSeq) {
+        Require.notNull(runId, "runId");
+        Require.notNegative(afterSeq, "afterSeq");
+        return new RunLogSubscription(this, store, pollIntervalNanos, runId, afterSeq);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        wakeUps.close();
+        flusher.shutdown();
+        try {
+            if (!flusher.awaitTermination(10, TimeUnit.SECONDS)) {
+                flusher.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        flush();
+        for (RunLog log : logs.values()) {
+            log.signalReaders();
+        }
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+}
