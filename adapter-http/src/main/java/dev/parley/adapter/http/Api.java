@@ -1,48 +1,26 @@
 package dev.parley.adapter.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.PageRequest;
-import dev.parley.chat.model.Run;
-import dev.parley.chat.model.RunError;
 import dev.parley.chat.model.RunId;
-import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.SortOrder;
-import dev.parley.chat.model.Step;
-import dev.parley.chat.model.StepType;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.WireEnum;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.CreateThreadCommand;
-import dev.parley.chat.port.in.RunOutcome;
-import dev.parley.chat.port.in.SendMessageCommand;
-import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.in.UpdateThreadCommand;
-import dev.parley.chat.port.in.RunStream;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
-import jakarta.servlet.AsyncContext;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -55,12 +33,6 @@ final class Api {
     static final String REQUEST_ID_HEADER = "X-Request-Id";
     private static final Logger LOG = LoggerFactory.getLogger(Api.class);
     private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
-    private static final Pattern LIMIT = Pattern.compile("[0-9]{1,4}");
-    private static final Pattern SEQ = Pattern.compile("[0-9]{1,18}");
-    private static final int MAX_CURSOR_LENGTH = 1024;
-    private static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-    /** How many times the body limit an oversized body may be before it is no longer read to its end. */
-    private static final int DRAIN_FACTOR = 4;
     private static final List<HandlerType> CATCH_ALL_METHODS = List.of(
             HandlerType.GET, HandlerType.HEAD, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE,
             HandlerType.OPTIONS);
@@ -71,18 +43,21 @@ final class Api {
 
     private final ParleyHttp.Config config;
     private final ChatUseCases chat;
-    private final RateLimiter rateLimiter;
+    private final Credentials credentials;
+    private final Bodies bodies;
+    private final ChatFlow flow;
+    private final ChatRoutes chatRoutes;
     private final ParleyMetrics metrics;
     private final List<Route> routes = new ArrayList<>();
-    /** One thread per open event stream (virtual when the JVM has them): it pumps the stream once the request's own thread is handed back. */
-    private final ThreadFactory streamThreads = Threads.factory("parley-sse-");
-    private final Set<Thread> pumping = ConcurrentHashMap.newKeySet();
 
     Api(ParleyHttp.Config config) {
         this.config = config;
         this.chat = config.chat();
-        this.rateLimiter = config.rateLimiter();
         this.metrics = config.metrics();
+        this.credentials = new Credentials(config.authenticator(), config.rateLimiter());
+        this.bodies = new Bodies(config.maxBodyBytes());
+        this.flow = new ChatFlow(chat, metrics, config.heartbeatInterval());
+        this.chatRoutes = new ChatRoutes(config, flow, bodies);
     }
 
     /** Who may call a route. */
@@ -117,22 +92,22 @@ final class Api {
         route(cfg, HandlerType.PATCH, BASE + "/threads/{thread_id}", Access.USER, this::updateThread);
         route(cfg, HandlerType.DELETE, BASE + "/threads/{thread_id}", Access.USER, this::deleteThread);
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/messages", Access.USER, this::listMessages);
-        route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/chat", Access.USER, call -> chat(call, false));
+        route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/chat", Access.USER, call -> chatRoutes.chat(call, false));
         route(cfg, HandlerType.DELETE, BASE + "/threads/{thread_id}/chat", Access.USER, this::cancelActive);
-        route(cfg, HandlerType.POST, BASE + "/chat", Access.USER, call -> chat(call, true));
+        route(cfg, HandlerType.POST, BASE + "/chat", Access.USER, call -> chatRoutes.chat(call, true));
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs", Access.USER, this::listRuns);
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs/{run_id}", Access.USER, this::getRun);
         route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/runs/{run_id}/cancel", Access.USER, this::cancelRun);
-        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs/{run_id}/events", Access.USER, this::events);
+        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs/{run_id}/events", Access.USER, chatRoutes::events);
 
-        WsEndpoint ws = new WsEndpoint(config, this);
+        WsEndpoint ws = new WsEndpoint(config, credentials, flow);
         route(cfg, HandlerType.GET, BASE + "/ws", Access.PUBLIC, call -> {
             throw new ApiProblem(426, "upgrade_required", "This endpoint speaks WebSocket only").header("Upgrade", "websocket");
         });
-        cfg.routes.wsBeforeUpgrade(BASE + "/ws", ws::beforeUpgrade);
+        cfg.routes.wsBeforeUpgrade(BASE + "/ws", new WsOrigins(config.webSocketOrigins())::beforeUpgrade);
         cfg.routes.ws(BASE + "/ws", ws::configure);
         cfg.events.serverStopping(ws::shutdown);
-        cfg.events.serverStopping(() -> pumping.forEach(Thread::interrupt));
+        cfg.events.serverStopping(chatRoutes::shutdown);
 
         for (HandlerType method : CATCH_ALL_METHODS) {
             cfg.routes.addHttpHandler(method, BASE + "/<rest>", guard(UNMATCHED, Access.PUBLIC, this::unmatched));
@@ -182,8 +157,8 @@ final class Api {
             cors(ctx);
             String userId = null;
             if (access == Access.USER) {
-                userId = authenticate(ctx.header("Authorization"));
-                rateLimit(userId);
+                userId = credentials.authenticate(ctx.header("Authorization"));
+                credentials.rateLimit(userId);
             }
             endpoint.handle(new Call(ctx, requestId, userId));
         } catch (Exception e) {
@@ -213,39 +188,6 @@ final class Api {
         // 128 random bits as 32 hex digits; an id to correlate logs, not a secret, so no SecureRandom
         ThreadLocalRandom random = ThreadLocalRandom.current();
         return "req_" + HEX.toHexDigits(random.nextLong()) + HEX.toHexDigits(random.nextLong());
-    }
-
-    /** The user a bearer header proves; otherwise a 401 problem. */
-    String authenticate(String authorization) {
-        if (authorization == null || authorization.isBlank()) {
-            throw new ApiProblem(401, "unauthorized", "A bearer token is required")
-                    .header("WWW-Authenticate", "Bearer realm=\"parley\"");
-        }
-        String token = bearerToken(authorization);
-        Optional<String> user = token == null ? Optional.empty() : config.authenticator().authenticate(token);
-        return user.orElseThrow(() -> new ApiProblem(401, "unauthorized", "The bearer token is missing, malformed, expired or not valid")
-                .header("WWW-Authenticate", "Bearer realm=\"parley\", error=\"invalid_token\""));
-    }
-
-    private static String bearerToken(String authorization) {
-        String trimmed = authorization.trim();
-        if (trimmed.length() < 8 || !trimmed.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return null;
-        }
-        String token = trimmed.substring(7).trim();
-        return token.isEmpty() ? null : token;
-    }
-
-    /** Takes one request from the user's bucket; a 429 problem when it is empty. */
-    void rateLimit(String userId) {
-        if (rateLimiter == null) {
-            return;
-        }
-        OptionalLong retryAfter = rateLimiter.tryAcquire(userId);
-        if (retryAfter.isPresent()) {
-            throw new ApiProblem(429, "rate_limited", "Too many requests; retry after " + retryAfter.getAsLong() + " s")
-                    .header("Retry-After", Long.toString(retryAfter.getAsLong()));
-        }
     }
 
     boolean corsAllows(String origin) {
@@ -322,15 +264,7 @@ final class Api {
     // ---- metrics ----
 
     private void metrics(Call call) {
-        String expected = config.metricsToken();
-        if (expected != null) {
-            String given = call.ctx().header("Authorization");
-            String token = given == null ? null : bearerToken(given);
-            if (token == null || !MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
-                throw new ApiProblem(401, "unauthorized", "The metrics token is missing or wrong")
-                        .header("WWW-Authenticate", "Bearer realm=\"parley-metrics\"");
-            }
-        }
+        Credentials.requireMetricsToken(call.ctx().header("Authorization"), config.metricsToken());
         call.ctx().status(200);
         call.ctx().contentType("text/plain; version=0.0.4; charset=utf-8");
         call.ctx().result(config.metricsScrape().get());
@@ -359,7 +293,7 @@ final class Api {
     // ---- threads ----
 
     private void createThread(Call call) {
-        Requests.CreateThread req = Requests.createThread(readBody(call.ctx()));
+        Requests.CreateThread req = Requests.createThread(bodies.read(call.ctx()));
         var thread = chat.createThread(new CreateThreadCommand(call.userId(), req.agentId(), req.title(), req.metadata()));
         call.ctx().header("Location", BASE + "/threads/" + thread.id().value());
         json(call, 201, Wire.thread(thread));
@@ -373,7 +307,7 @@ final class Api {
         if (agentId != null && Requests.textProblem(agentId) != null) {
             throw ApiProblem.parameter("agent_id", "is not a valid agent id");
         }
-        json(call, 200, Wire.page(chat.listThreads(call.userId(), agentId, page(call.ctx())), Wire::thread));
+        json(call, 200, Wire.page(chat.listThreads(call.userId(), agentId, Bodies.page(call.ctx())), Wire::thread));
     }
 
     private void getThread(Call call) {
@@ -382,7 +316,7 @@ final class Api {
 
     private void updateThread(Call call) {
         ThreadId id = threadId(call);
-        Requests.UpdateThread req = Requests.updateThread(readBody(call.ctx()));
+        Requests.UpdateThread req = Requests.updateThread(bodies.read(call.ctx()));
         var thread = chat.updateThread(new UpdateThreadCommand(call.userId(), id,
                 Optional.ofNullable(req.title()), Optional.ofNullable(req.metadata())));
         json(call, 200, Wire.thread(thread));
@@ -390,14 +324,14 @@ final class Api {
 
     private void deleteThread(Call call) {
         ThreadId id = threadId(call);
-        boolean hard = booleanParam(call.ctx(), "hard");
+        boolean hard = Bodies.booleanParam(call.ctx(), "hard");
         chat.deleteThread(call.userId(), id, hard);
         call.ctx().status(204);
     }
 
     private void listMessages(Call call) {
         ThreadId id = threadId(call);
-        PageRequest page = page(call.ctx());
+        PageRequest page = Bodies.page(call.ctx());
         SortOrder order = SortOrder.ASC;
         String raw = call.ctx().queryParam("order");
         if (raw != null) {
@@ -411,7 +345,7 @@ final class Api {
 
     private void listRuns(Call call) {
         ThreadId id = threadId(call);
-        json(call, 200, Wire.page(chat.listRuns(call.userId(), id, page(call.ctx())), Wire::run));
+        json(call, 200, Wire.page(chat.listRuns(call.userId(), id, Bodies.page(call.ctx())), Wire::run));
     }
 
     private void getRun(Call call) {
@@ -430,354 +364,13 @@ final class Api {
         json(call, 200, Wire.run(chat.cancelActiveRun(call.userId(), threadId(call))));
     }
 
-    private void events(Call call) throws InterruptedException, IOException {
-        ThreadId thread = threadId(call);
-        RunId run = runId(call);
-        long after = lastEventId(call.ctx());
-        RunStream subscription = chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE);
-        Optional<RunStream> opened = ReadAhead.open(subscription);
-        if (call.ctx().method() == HandlerType.HEAD) {
-            // the checks and headers of the stream without waiting for its events; committed before the
-            // handler ends so that Jetty does not announce a Content-Length of 0 for an open-ended stream
-            opened.ifPresent(RunStream::close);
-            if (opened.isEmpty()) {
-                call.ctx().status(204);
-                return;
-            }
-            SseStream.headers(call.ctx().res());
-            call.ctx().res().flushBuffer();
-            return;
-        }
-        stream(call, opened);
-    }
-
-    /** The seq a resuming client last received ({@code Last-Event-ID}); 0 without the header. */
-    private static long lastEventId(Context ctx) {
-        String lastEventId = ctx.header("Last-Event-ID");
-        if (lastEventId == null || lastEventId.isBlank()) {
-            return 0;
-        }
-        String trimmed = lastEventId.trim();
-        if (!SEQ.matcher(trimmed).matches()) {
-            throw ApiProblem.parameter("Last-Event-ID", "must be the seq of an event (a non-negative integer)");
-        }
-        return Long.parseLong(trimmed);
-    }
-
-    // ---- chat ----
-
-    private void chat(Call call, boolean threadless) throws InterruptedException {
-        Context ctx = call.ctx();
-        ThreadId pathThread = threadless ? null : threadId(call);
-        Requests.Chat req = Requests.chat(readBody(ctx), threadless, config.maxMessageChars());
-        ThreadId threadId = pathThread;
-        if (threadless && req.threadId() != null) {
-            threadId = ThreadId.parse(req.threadId())
-                    .orElseThrow(() -> ApiProblem.notFound("thread_not_found", "No such thread"));
-        }
-        String idempotencyKey = idempotencyKey(ctx.header("Idempotency-Key"));
-        boolean stream = Boolean.TRUE.equals(req.stream()) || acceptsEventStream(ctx.header("Accept"));
-        long resumeAfter = stream ? lastEventId(ctx) : 0;
-        SendReceipt receipt = chat.send(new SendMessageCommand(call.userId(), threadId, req.agentId(), req.content(),
-                req.ifBusy(), idempotencyKey, req.metadata()));
-        if (stream) {
-            DisconnectPolicy onDisconnect = req.onDisconnect() == null ? DisconnectPolicy.CONTINUE : req.onDisconnect();
-            // a retry that joins the original run resumes as /events does; a new run starts at its first event
-            long after = receipt.replayed() ? resumeAfter : 0;
-            Optional<RunStream> subscription;
-            try {
-                subscription = ReadAhead.open(chat.subscribe(call.userId(), receipt.thread().id(), receipt.run().id(), after, onDisconnect));
-            } catch (RuntimeException e) {
-                throw afterSend(e, receipt, call.requestId());
-            }
-            stream(call, subscription);
-            return;
-        }
-        RunOutcome outcome;
-        try {
-            outcome = chat.await(call.userId(), receipt.run().id(), config.syncChatTimeout());
-        } catch (RuntimeException e) {
-            throw afterSend(e, receipt, call.requestId());
-        }
-        Run run = outcome.run();
-        if (run.status() == RunStatus.FAILED) {
-            throw runFailed(run);
-        }
-        if (!run.isTerminal()) {
-            throw new ApiProblem(504, "timeout", "The run did not end within " + config.syncChatTimeout().toSeconds()
-                    + " s; it goes on and can be followed on its events route")
-                    .with("run_id", run.id().value())
-                    .with("thread_id", run.threadId().value());
-        }
-        json(call, 200, syncReply(receipt, outcome));
-    }
-
-    /**
-     * The problem for a failure after the message and its run were stored (e.g. the store went away
-     * in between): it names the run, so the client knows the message is kept and can follow the run.
-     */
-    static ApiProblem afterSend(RuntimeException e, SendReceipt receipt, String requestId) {
-        ApiProblem problem = Errors.toProblem(e, requestId);
-        if (!problem.extras.containsKey("run_id")) {
-            problem.with("run_id", receipt.run().id().value()).with("thread_id", receipt.thread().id().value());
-        }
-        return problem;
-    }
-
-    /**
-     * Answers the request with the subscription's events, or 204 when there is none left (see
-     * {@link ReadAhead}). The stream is pumped by a thread of its own, started once the handler returns
-     * (servlet async), so the request's thread, with Jetty's and Javalin's frames on its stack, does
-     * not stay parked for the life of the stream.
-     */
-    private void stream(Call call, Optional<RunStream> opened) {
-        Context ctx = call.ctx();
-        if (opened.isEmpty()) {
-            ctx.status(204); // the run is over and nothing is left after Last-Event-ID: EventSource stops on 204
-            return;
-        }
-        RunStream subscription = opened.get();
-        ctx.future(() -> {
-            try {
-                AsyncContext async = ctx.req().getAsyncContext();
-                async.setTimeout(0); // a stream lasts as long as its run; heartbeats keep it alive
-                streamThreads.newThread(() -> pump(call, subscription, async)).start();
-            } catch (RuntimeException | Error e) {
-                subscription.close();
-                throw e;
-            }
-            // never completed: the pump ends the request itself (see pump), Javalin has nothing left to write
-            return new CompletableFuture<Void>();
-        });
-    }
-
-    /**
-     * Pumps one stream on its own thread, then completes the request's async context itself rather
-     * than through Javalin's future: when the client went away or the server is stopping, Jetty may
-     * have failed and recycled the request already, and Javalin's completion would then run its
-     * error handling on a dead response.
-     */
-    private void pump(Call call, RunStream subscription, AsyncContext async) {
-        Thread self = Thread.currentThread();
-        pumping.add(self);
-        MDC.put("request_id", call.requestId());
-        if (metrics != null) {
-            metrics.streamOpened(false);
-        }
-        try {
-            SseStream.pump(call.ctx().res(), subscription, config.heartbeatInterval());
-        } catch (InterruptedException e) {
-            // the server is stopping: the stream ends here and the client resumes elsewhere with Last-Event-ID
-        } catch (RuntimeException e) {
-            // the response is committed (headers went out first), so all that is left is to end the stream
-            LOG.debug("Event stream ended by an error (request {}): {}", call.requestId(), Errors.toProblem(e, call.requestId()).code);
-        } finally {
-            subscription.close();
-            if (metrics != null) {
-                metrics.streamClosed(false);
-            }
-            MDC.remove("request_id");
-            pumping.remove(self);
-            try {
-                async.complete();
-            } catch (RuntimeException alreadyCompleted) {
-                // Jetty completed the failed request itself
-            }
-        }
-    }
-
-    static ObjectNode syncReply(SendReceipt receipt, RunOutcome outcome) {
-        Run run = outcome.run();
-        ObjectNode o = Json.object();
-        o.put("thread_id", run.threadId().value());
-        o.put("run_id", run.id().value());
-        o.put("message_id", outcome.assistantMessage() == null ? null : outcome.assistantMessage().id().value());
-        o.put("user_message_id", receipt.userMessage().id().value());
-        o.put("status", run.status().wireName());
-        o.put("response", outcome.responseText());
-        ArrayNode calls = o.putArray("tool_calls");
-        for (Step step : outcome.steps()) {
-            if (step.type() == StepType.TOOL_CALL) {
-                ObjectNode call = Wire.toolCall(step.toolCall());
-                call.put("output", step.output());
-                calls.add(call);
-            }
-        }
-        o.set("usage", Wire.usage(run.usage()));
-        Wire.putCost(o, run.costUsd());
-        return o;
-    }
-
-    static ApiProblem runFailed(Run run) {
-        RunError error = run.error();
-        String code = error.code();
-        ApiProblem problem;
-        if (code.startsWith("model_")) {
-            problem = new ApiProblem(502, "model_error", "The model failed: " + error.message());
-        } else if ("unavailable".equals(code)) {
-            problem = new ApiProblem(503, "unavailable", "The service is temporarily unavailable; retry later");
-        } else {
-            problem = new ApiProblem(500, "run_failed", "The run failed: " + error.message());
-        }
-        return problem.with("run_id", run.id().value())
-                .with("thread_id", run.threadId().value())
-                .with("error", Map.of("code", code, "message", error.message()));
-    }
-
-    static boolean acceptsEventStream(String accept) {
-        if (accept == null) {
-            return false;
-        }
-        for (String range : accept.split(",")) {
-            String type = range.split(";")[0].trim().toLowerCase(Locale.ROOT);
-            if (type.equals("text/event-stream")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static String idempotencyKey(String raw) {
-        if (raw == null) {
-            return null;
-        }
-        if (raw.isEmpty() || raw.length() > MAX_IDEMPOTENCY_KEY_LENGTH || !raw.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
-            throw ApiProblem.parameter("Idempotency-Key", "must be 1 to " + MAX_IDEMPOTENCY_KEY_LENGTH + " visible ASCII characters");
-        }
-        return raw;
-    }
-
-    // ---- parameters and bodies ----
+    // ---- path parameters ----
 
     static ThreadId threadId(Call call) {
-        return ThreadId.parse(call.ctx().pathParam("thread_id"))
-                .orElseThrow(() -> ApiProblem.notFound("thread_not_found", "No such thread"));
+        return Ids.thread(call.ctx().pathParam("thread_id"));
     }
 
     static RunId runId(Call call) {
-        return RunId.parse(call.ctx().pathParam("run_id"))
-                .orElseThrow(() -> ApiProblem.notFound("run_not_found", "No such run"));
-    }
-
-    static PageRequest page(Context ctx) {
-        int limit = PageRequest.DEFAULT_LIMIT;
-        String rawLimit = ctx.queryParam("limit");
-        if (rawLimit != null) {
-            if (!LIMIT.matcher(rawLimit).matches() || Integer.parseInt(rawLimit) < 1 || Integer.parseInt(rawLimit) > PageRequest.MAX_LIMIT) {
-                throw ApiProblem.parameter("limit", "must be an integer from 1 to " + PageRequest.MAX_LIMIT);
-            }
-            limit = Integer.parseInt(rawLimit);
-        }
-        String cursor = ctx.queryParam("cursor");
-        if (cursor != null && (cursor.length() > MAX_CURSOR_LENGTH || Requests.textProblem(cursor) != null)) {
-            throw ApiProblem.parameter("cursor", "is not a cursor this API returned");
-        }
-        return new PageRequest(limit, cursor);
-    }
-
-    private static boolean booleanParam(Context ctx, String name) {
-        String raw = ctx.queryParam(name);
-        if (raw == null || raw.equals("false")) {
-            return false;
-        }
-        if (raw.equals("true")) {
-            return true;
-        }
-        throw ApiProblem.parameter(name, "must be true or false");
-    }
-
-    /**
-     * The request body as a JSON object; an absent body is an empty object. 413 over the size limit,
-     * 415 for a body that is not {@code application/json} (UTF-8), 400 for text that is not JSON,
-     * 422 for JSON that is not an object.
-     */
-    JsonNode readBody(Context ctx) {
-        long declared = ctx.req().getContentLengthLong();
-        if (declared > config.maxBodyBytes()) {
-            throw tooLarge(ctx);
-        }
-        boolean chunked = ctx.header("Transfer-Encoding") != null;
-        if (declared == 0 || (declared < 0 && !chunked)) {
-            return Json.object();
-        }
-        byte[] bytes;
-        try (InputStream in = ctx.req().getInputStream()) {
-            // a declared length is enforced by Jetty, so it sizes the buffer; a chunked body may run over
-            bytes = in.readNBytes(declared > 0 ? (int) declared : (int) config.maxBodyBytes() + 1);
-        } catch (IOException e) {
-            throw new ApiProblem(400, "invalid_body", "The request body could not be read");
-        }
-        if (bytes.length > config.maxBodyBytes()) {
-            throw tooLarge(ctx);
-        }
-        if (bytes.length == 0) {
-            return Json.object();
-        }
-        requireJsonContentType(ctx.header("Content-Type"));
-        return parseBody(bytes);
-    }
-
-    /** A non-empty request body as a JSON object: 400 {@code invalid_json} for anything but JSON in UTF-8, 422 when it is not an object. */
-    static JsonNode parseBody(byte[] bytes) {
-        JsonNode node;
-        try {
-            node = Json.parse(bytes);
-        } catch (JsonProcessingException e) {
-            throw new ApiProblem(400, "invalid_json", "The request body is not valid JSON in UTF-8");
-        }
-        if (node == null || !node.isObject()) {
-            throw ApiProblem.field("body", "must be a JSON object");
-        }
-        return node;
-    }
-
-    /**
-     * The 413 problem, after reading and dropping what is left of a body of moderate size: a server
-     * that closes the connection on unread request bytes makes the client's kernel reset it, and the
-     * client may then never see the 413. A body more than {@link #DRAIN_FACTOR} times the limit is
-     * not read; the connection is closed instead.
-     */
-    private ApiProblem tooLarge(Context ctx) {
-        long declared = ctx.req().getContentLengthLong();
-        long budget = config.maxBodyBytes() * DRAIN_FACTOR;
-        if (declared <= budget) {
-            try (InputStream in = ctx.req().getInputStream()) {
-                byte[] sink = new byte[8192];
-                long left = budget;
-                for (int n; left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) != -1; ) {
-                    left -= n;
-                }
-            } catch (IOException | RuntimeException e) {
-                LOG.debug("Could not drain an oversized body: {}", e.toString());
-            }
-        }
-        return tooLarge();
-    }
-
-    private ApiProblem tooLarge() {
-        return new ApiProblem(413, "payload_too_large", "The request body is larger than " + config.maxBodyBytes() + " bytes");
-    }
-
-    private static void requireJsonContentType(String contentType) {
-        if (contentType == null) {
-            throw unsupported();
-        }
-        String[] parts = contentType.split(";");
-        String type = parts[0].trim().toLowerCase(Locale.ROOT);
-        boolean json = type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
-        if (!json) {
-            throw unsupported();
-        }
-        for (int i = 1; i < parts.length; i++) {
-            String[] kv = parts[i].trim().split("=", 2);
-            if (kv.length == 2 && kv[0].trim().equalsIgnoreCase("charset")
-                    && !kv[1].trim().replace("\"", "").equalsIgnoreCase("utf-8")) {
-                throw unsupported();
-            }
-        }
-    }
-
-    private static ApiProblem unsupported() {
-        return new ApiProblem(415, "unsupported_media_type", "The request body must be application/json (UTF-8)");
+        return Ids.run(call.ctx().pathParam("run_id"));
     }
 }

@@ -5,28 +5,21 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ConflictException;
-import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
-import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.in.RunStream;
-import io.javalin.http.Context;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
+import java.io.IOException;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -36,9 +29,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.ReentrantLock;
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -57,133 +47,24 @@ import org.slf4j.MDC;
 final class WsEndpoint {
     static final int CLOSE_UNAUTHORIZED = 4401;
     private static final Logger LOG = LoggerFactory.getLogger(WsEndpoint.class);
-    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
     private static final int MAX_REQUEST_ID_LENGTH = 128;
 
     private final ParleyHttp.Config config;
-    private final Api api;
+    private final Credentials credentials;
+    private final ChatFlow flow;
     private final ScheduledExecutorService timer;
     private final ThreadFactory workers = Threads.factory("parley-ws-");
-    private final Map<String, Socket> sockets = new ConcurrentHashMap<>();
+    private final Map<String, WsSocket> sockets = new ConcurrentHashMap<>();
 
-    WsEndpoint(ParleyHttp.Config config, Api api) {
+    WsEndpoint(ParleyHttp.Config config, Credentials credentials, ChatFlow flow) {
         this.config = config;
-        this.api = api;
+        this.credentials = credentials;
+        this.flow = flow;
         this.timer = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread t = new Thread(task, "parley-ws-auth-timeout");
             t.setDaemon(true);
             return t;
         });
-    }
-
-    /** A run followed on a socket; {@code delivered} completes when its pump has stopped (after its terminal frame, normally). */
-    private record Followed(RunId runId, ThreadId threadId, String requestId, RunStream subscription,
-                            CompletableFuture<Void> delivered) {}
-
-    /** What the endpoint needs of a WebSocket session. */
-    interface Connection {
-        boolean isOpen();
-
-        /** Queues one text frame; {@code done} completes once it is written (or fails). */
-        void sendText(String text, Callback done);
-
-        /** Starts a close handshake. */
-        void close(int code, String reason);
-
-        /** Drops the connection without a handshake. */
-        void disconnect();
-
-        static Connection of(Session session) {
-            return new Connection() {
-                @Override
-                public boolean isOpen() {
-                    return session.isOpen();
-                }
-
-                @Override
-                public void sendText(String text, Callback done) {
-                    session.sendText(text, done);
-                }
-
-                @Override
-                public void close(int code, String reason) {
-                    session.close(code, reason, Callback.NOOP);
-                }
-
-                @Override
-                public void disconnect() {
-                    session.disconnect();
-                }
-            };
-        }
-    }
-
-    /** The state of one connection. */
-    static final class Socket {
-        final Connection session;
-        final String sessionId = "ses_" + UUID.randomUUID().toString().replace("-", "");
-        final ReentrantLock sendLock = new ReentrantLock();
-        final Map<RunId, Followed> followed = new ConcurrentHashMap<>();
-        volatile String userId;
-        volatile RunId lastRun;
-        volatile ScheduledFuture<?> authTimeout;
-        /** Completes once the last chat or cancel frame received has taken effect; guarded by {@code this}. */
-        private CompletableFuture<Void> lastInOrder = CompletableFuture.completedFuture(null);
-
-        Socket(Connection session) {
-            this.session = session;
-        }
-
-        /**
-         * Takes the next place in the socket's order of run-changing frames: answers the future of
-         * the frame before, and makes {@code mine} the one the next frame waits for.
-         */
-        synchronized CompletableFuture<Void> takeTurn(CompletableFuture<Void> mine) {
-            CompletableFuture<Void> before = lastInOrder;
-            lastInOrder = mine;
-            return before;
-        }
-    }
-
-    // ---- upgrade ----
-
-    /** Refuses the upgrade (403 problem) when the browser's Origin is not allowed. */
-    void beforeUpgrade(Context ctx) throws java.io.IOException {
-        String origin = ctx.header("Origin");
-        if (originAllowed(origin, ctx.header("Host"))) {
-            return;
-        }
-        ApiProblem problem = new ApiProblem(403, "origin_not_allowed", "This origin may not open the WebSocket");
-        ctx.skipRemainingHandlers();
-        var res = ctx.res();
-        res.setStatus(403);
-        res.setContentType("application/problem+json");
-        res.setHeader(Api.REQUEST_ID_HEADER, Api.requestId(ctx.header(Api.REQUEST_ID_HEADER)));
-        res.getOutputStream().write(Json.write(problem.body()).getBytes(StandardCharsets.UTF_8));
-        res.getOutputStream().flush();
-    }
-
-    boolean originAllowed(String origin, String host) {
-        if (origin == null) {
-            return true; // not a browser: browsers always send Origin on WebSocket upgrades
-        }
-        if (config.webSocketOrigins().contains("*") || config.webSocketOrigins().contains(origin)) {
-            return true;
-        }
-        try {
-            URI uri = URI.create(origin);
-            if (uri.getHost() == null || host == null) {
-                return false;
-            }
-            String originHost = uri.getPort() == -1 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
-            String defaultPort = "https".equalsIgnoreCase(uri.getScheme()) ? ":443" : ":80";
-            String requestHost = host.toLowerCase(Locale.ROOT);
-            String candidate = originHost.toLowerCase(Locale.ROOT);
-            return requestHost.equals(candidate) || requestHost.equals(candidate + defaultPort)
-                    || (requestHost + defaultPort).equals(candidate);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
     }
 
     void configure(WsConfig ws) {
@@ -201,7 +82,7 @@ final class WsEndpoint {
     // ---- lifecycle ----
 
     private void onConnect(WsConnectContext ctx) {
-        Socket socket = new Socket(Connection.of(ctx.session));
+        WsSocket socket = new WsSocket(WsSocket.Connection.of(ctx.session));
         sockets.put(ctx.sessionId(), socket);
         if (config.metrics() != null) {
             config.metrics().webSocketOpened();
@@ -212,9 +93,9 @@ final class WsEndpoint {
         String authorization = ctx.header("Authorization");
         if (authorization != null) {
             try {
-                authenticated(socket, api.authenticate(authorization), null);
+                authenticated(socket, credentials.authenticate(authorization), null);
             } catch (ApiProblem e) {
-                send(socket, error("unauthorized", e.getMessage(), null));
+                socket.send(error("unauthorized", e.getMessage(), null));
                 socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized");
             }
             return;
@@ -227,7 +108,7 @@ final class WsEndpoint {
     }
 
     private void onClose(WsCloseContext ctx) {
-        Socket socket = sockets.remove(ctx.sessionId());
+        WsSocket socket = sockets.remove(ctx.sessionId());
         if (socket != null) {
             release(socket);
             if (config.metrics() != null) {
@@ -240,16 +121,16 @@ final class WsEndpoint {
         LOG.debug("WebSocket error on {}: {}", ctx.sessionId(), ctx.error() == null ? "unknown" : ctx.error().toString());
     }
 
-    private void release(Socket socket) {
+    private void release(WsSocket socket) {
         ScheduledFuture<?> timeout = socket.authTimeout;
         if (timeout != null) {
             timeout.cancel(false);
         }
-        // followed runs go on: a WebSocket that goes away never cancels (the client cancels explicitly)
+        // followed runs go on unless their chat asked for on_disconnect: cancel (closing applies the policy)
         socket.followed.values().forEach(f -> f.subscription().close());
     }
 
-    private void authenticated(Socket socket, String userId, String requestId) {
+    private void authenticated(WsSocket socket, String userId, String requestId) {
         ScheduledFuture<?> timeout = socket.authTimeout;
         if (timeout != null) {
             timeout.cancel(false);
@@ -259,42 +140,42 @@ final class WsEndpoint {
         if (requestId != null) {
             frame.put("request_id", requestId);
         }
-        send(socket, frame);
+        socket.send(frame);
     }
 
     // ---- frames ----
 
     private void onMessage(WsMessageContext ctx) {
-        Socket socket = sockets.get(ctx.sessionId());
+        WsSocket socket = sockets.get(ctx.sessionId());
         if (socket != null) {
             onText(socket, ctx.message());
         }
     }
 
     /** Handles one text frame of {@code socket}: its answer frames, or an error frame for anything that goes wrong. */
-    void onText(Socket socket, String text) {
+    void onText(WsSocket socket, String text) {
         String requestId = Api.requestId(null);
         MDC.put("request_id", requestId);
         try {
             handleFrame(socket, text);
         } catch (RuntimeException e) {
             ApiProblem problem = Errors.toProblem(e, requestId);
-            send(socket, problemFrame(problem, null));
+            socket.send(problemFrame(problem, null));
         } finally {
             MDC.remove("request_id");
         }
     }
 
-    private void handleFrame(Socket socket, String text) {
+    private void handleFrame(WsSocket socket, String text) {
         JsonNode frame;
         try {
             frame = Json.parse(text);
         } catch (Exception e) {
-            send(socket, error("invalid_json", "Frames must be JSON objects", null));
+            socket.send(error("invalid_json", "Frames must be JSON objects", null));
             return;
         }
         if (frame == null || !frame.isObject()) {
-            send(socket, error("invalid_json", "Frames must be JSON objects", null));
+            socket.send(error("invalid_json", "Frames must be JSON objects", null));
             return;
         }
         JsonNode requestIdNode = frame.get("request_id");
@@ -303,30 +184,30 @@ final class WsEndpoint {
             if (!requestIdNode.isTextual() || requestIdNode.textValue().isEmpty()
                     || requestIdNode.textValue().length() > MAX_REQUEST_ID_LENGTH
                     || Requests.textProblem(requestIdNode.textValue()) != null) {
-                send(socket, validation("request_id", "must be a string of 1 to " + MAX_REQUEST_ID_LENGTH + " characters", null));
+                socket.send(validation("request_id", "must be a string of 1 to " + MAX_REQUEST_ID_LENGTH + " characters", null));
                 return;
             }
             requestId = requestIdNode.textValue();
         }
         JsonNode typeNode = frame.get("type");
         if (typeNode == null || !typeNode.isTextual()) {
-            send(socket, validation("type", "is required", requestId));
+            socket.send(validation("type", "is required", requestId));
             return;
         }
         String type = typeNode.textValue();
         if (socket.userId == null) {
             if (!type.equals("auth")) {
-                send(socket, error("unauthorized", "Authenticate first with {\"type\":\"auth\",\"token\":\"...\"}", requestId));
+                socket.send(error("unauthorized", "Authenticate first with {\"type\":\"auth\",\"token\":\"...\"}", requestId));
                 return;
             }
             JsonNode token = frame.get("token");
             if (token == null || !token.isTextual() || token.textValue().isEmpty()) {
-                send(socket, validation("token", "is required", requestId));
+                socket.send(validation("token", "is required", requestId));
                 return;
             }
-            Optional<String> user = config.authenticator().authenticate(token.textValue());
+            Optional<String> user = credentials.user(token.textValue());
             if (user.isEmpty()) {
-                send(socket, error("unauthorized", "The token is malformed, expired or not valid", requestId));
+                socket.send(error("unauthorized", "The token is malformed, expired or not valid", requestId));
                 socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized");
                 return;
             }
@@ -335,23 +216,23 @@ final class WsEndpoint {
         }
         try {
             switch (type) {
-                case "auth" -> send(socket, error("already_authenticated", "This socket is already authenticated", requestId));
+                case "auth" -> socket.send(error("already_authenticated", "This socket is already authenticated", requestId));
                 case "ping" -> {
                     ObjectNode pong = Json.object().put("type", "pong");
                     if (requestId != null) {
                         pong.put("request_id", requestId);
                     }
-                    send(socket, pong);
+                    socket.send(pong);
                 }
                 case "pong" -> { }
                 case "chat" -> {
-                    api.rateLimit(socket.userId);
+                    credentials.rateLimit(socket.userId);
                     Requests.Chat chat = Requests.chat(frame, true, config.maxMessageChars());
                     String rid = requestId;
                     inOrder(socket, (before, done) -> runChat(socket, chat, rid, before, done));
                 }
                 case "cancel" -> {
-                    api.rateLimit(socket.userId);
+                    credentials.rateLimit(socket.userId);
                     String rid = requestId;
                     String runId = optionalText(frame, "run_id");
                     String threadId = optionalText(frame, "thread_id");
@@ -364,10 +245,10 @@ final class WsEndpoint {
                         }
                     });
                 }
-                default -> send(socket, error("unknown_type", "Unknown frame type; expected auth, chat, cancel, ping or pong", requestId));
+                default -> socket.send(error("unknown_type", "Unknown frame type; expected auth, chat, cancel, ping or pong", requestId));
             }
         } catch (RuntimeException e) {
-            send(socket, problemFrame(Errors.toProblem(e, Api.requestId(null)), requestId));
+            socket.send(problemFrame(Errors.toProblem(e, Api.requestId(null)), requestId));
         }
     }
 
@@ -383,7 +264,7 @@ final class WsEndpoint {
     }
 
     /** Runs {@code step} on a worker of its own, in the socket's order of run-changing frames. */
-    private void inOrder(Socket socket, InOrder step) {
+    private void inOrder(WsSocket socket, InOrder step) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         CompletableFuture<Void> before = socket.takeTurn(done);
         try {
@@ -401,91 +282,105 @@ final class WsEndpoint {
     }
 
     /**
-     * Once the frames before it have taken effect: sends the message (interrupting the thread's
-     * active run), starts following the new run and lets the next frame go on; then, once the
-     * earlier runs of the same thread followed here have sent their last frame, pumps the new one.
+     * Once the frames before it have taken effect: sends the message (with the chat's busy policy,
+     * interrupting the thread's active run by default), starts following the new run and lets the
+     * next frame go on; then, once the earlier runs of the same thread followed here have sent their
+     * last frame, pumps the new one.
      */
-    private void runChat(Socket socket, Requests.Chat chat, String requestId, CompletableFuture<Void> before,
+    private void runChat(WsSocket socket, Requests.Chat chat, String requestId, CompletableFuture<Void> before,
                          CompletableFuture<Void> done) {
-        Followed followed;
-        List<Followed> earlier;
+        WsSocket.Followed followed;
+        List<WsSocket.Followed> earlier;
         try {
             before.join();
-            ThreadId threadId = null;
-            if (chat.threadId() != null) {
-                threadId = ThreadId.parse(chat.threadId())
-                        .orElseThrow(() -> ApiProblem.notFound("thread_not_found", "No such thread"));
+            ThreadId threadId = ChatFlow.target(null, chat);
+            SendReceipt receipt = flow.send(socket.userId, threadId, chat, BusyPolicy.INTERRUPT, null);
+            Optional<RunStream> opened = flow.follow(socket.userId, receipt, chat, 0, requestId);
+            if (opened.isEmpty()) {
+                return;
             }
-            SendReceipt receipt = config.chat().send(new SendMessageCommand(socket.userId, threadId, chat.agentId(),
-                    chat.content(), BusyPolicy.INTERRUPT, null, chat.metadata()));
             RunId runId = receipt.run().id();
             ThreadId thread = receipt.thread().id();
-            RunStream subscription = config.chat().subscribe(socket.userId, thread, runId, 0, DisconnectPolicy.CONTINUE);
-            followed = new Followed(runId, thread, requestId, subscription, new CompletableFuture<>());
+            followed = new WsSocket.Followed(runId, thread, requestId, opened.get(), new CompletableFuture<>());
             earlier = socket.followed.values().stream().filter(f -> f.threadId().equals(thread)).toList();
             socket.followed.put(runId, followed);
             socket.lastRun = runId;
             if (!socket.session.isOpen()) {
-                subscription.close();
+                followed.subscription().close();
             }
         } catch (RuntimeException e) {
-            send(socket, problemFrame(Errors.toProblem(e, Api.requestId(null)), requestId));
+            socket.send(problemFrame(Errors.toProblem(e, Api.requestId(null)), requestId));
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return;
         } finally {
             done.complete(null);
         }
         try {
-            pump(socket, followed, earlier);
+            awaitDelivered(earlier);
+            flow.pump(followed.subscription(), new FrameSink(socket, requestId));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            followed.subscription().close();
+            socket.followed.remove(followed.runId());
+            followed.delivered().complete(null);
         }
     }
 
     /**
-     * Sends the run's frames until its terminal one, after the {@code earlier} runs of its thread
-     * followed on this socket have sent theirs (their events were all published before this run's
-     * first, so this waits only for their delivery; a pump stuck that long drops the socket anyway).
+     * The chat flow's sink for one run followed on a socket: each event or heartbeat is a frame of
+     * its own (with the chat's {@code request_id}), written before the next is read, so a pump
+     * stuck on a slow socket holds up only that socket (and drops it after the send timeout).
      */
-    private void pump(Socket socket, Followed followed, List<Followed> earlier) throws InterruptedException {
-        if (config.metrics() != null) {
-            config.metrics().streamOpened(true);
+    private final class FrameSink implements ChatFlow.Sink {
+        private final WsSocket socket;
+        private final String requestId;
+
+        FrameSink(WsSocket socket, String requestId) {
+            this.socket = socket;
+            this.requestId = requestId;
         }
-        try (RunStream subscription = followed.subscription()) {
-            awaitDelivered(earlier);
-            while (socket.session.isOpen()) {
-                Optional<RunEvent> next = subscription.next(config.heartbeatInterval());
-                if (next.isPresent()) {
-                    ObjectNode frame = Wire.event(next.get());
-                    if (followed.requestId() != null) {
-                        frame.put("request_id", followed.requestId());
-                    }
-                    if (!send(socket, frame) || next.get().isTerminal()) {
-                        return;
-                    }
-                } else if (subscription.isFinished()) {
-                    return;
-                } else {
-                    ObjectNode heartbeat = Wire.heartbeat();
-                    if (followed.requestId() != null) {
-                        heartbeat.put("request_id", followed.requestId());
-                    }
-                    if (!send(socket, heartbeat)) {
-                        return;
-                    }
-                }
+
+        @Override
+        public boolean webSocket() {
+            return true;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return socket.session.isOpen();
+        }
+
+        @Override
+        public void event(RunEvent event) throws IOException {
+            write(Wire.event(event));
+        }
+
+        @Override
+        public void heartbeat() throws IOException {
+            write(Wire.heartbeat());
+        }
+
+        private void write(ObjectNode frame) throws IOException {
+            if (requestId != null) {
+                frame.put("request_id", requestId);
             }
-        } finally {
-            socket.followed.remove(followed.runId());
-            followed.delivered().complete(null);
-            if (config.metrics() != null) {
-                config.metrics().streamClosed(true);
+            if (!socket.send(frame)) {
+                throw new IOException("the WebSocket is closed");
             }
         }
     }
 
-    private static void awaitDelivered(List<Followed> earlier) throws InterruptedException {
-        long deadline = System.nanoTime() + SEND_TIMEOUT.toNanos();
-        for (Followed f : earlier) {
+    /**
+     * Waits until the {@code earlier} runs of a thread followed on this socket have sent their last
+     * frame (their events were all published before the next run's first, so this waits only for
+     * their delivery; a pump stuck that long drops the socket anyway).
+     */
+    private static void awaitDelivered(List<WsSocket.Followed> earlier) throws InterruptedException {
+        long deadline = System.nanoTime() + WsSocket.SEND_TIMEOUT.toNanos();
+        for (WsSocket.Followed f : earlier) {
             try {
                 f.delivered().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
@@ -497,9 +392,9 @@ final class WsEndpoint {
         }
     }
 
-    private void cancel(Socket socket, String rawRunId, String rawThreadId, String requestId) {
+    private void cancel(WsSocket socket, String rawRunId, String rawThreadId, String requestId) {
         try {
-            Followed target;
+            WsSocket.Followed target;
             if (rawRunId == null) {
                 RunId last = socket.lastRun;
                 target = last == null ? null : socket.followed.get(last);
@@ -509,17 +404,16 @@ final class WsEndpoint {
                 config.chat().cancelRun(socket.userId, target.threadId(), target.runId());
                 return;
             }
-            RunId runId = RunId.parse(rawRunId).orElseThrow(() -> ApiProblem.notFound("run_not_found", "No such run"));
+            RunId runId = Ids.run(rawRunId);
             target = socket.followed.get(runId);
             ThreadId threadId = target != null ? target.threadId()
-                    : rawThreadId == null ? null : ThreadId.parse(rawThreadId)
-                            .orElseThrow(() -> ApiProblem.notFound("thread_not_found", "No such thread"));
+                    : rawThreadId == null ? null : Ids.thread(rawThreadId);
             if (threadId == null) {
                 throw ApiProblem.notFound("run_not_found", "No such run on this socket; name its thread_id to cancel it");
             }
             config.chat().cancelRun(socket.userId, threadId, runId);
         } catch (RuntimeException e) {
-            send(socket, problemFrame(Errors.toProblem(e, Api.requestId(null)), requestId));
+            socket.send(problemFrame(Errors.toProblem(e, Api.requestId(null)), requestId));
         }
     }
 
@@ -555,26 +449,5 @@ final class WsEndpoint {
         return frame;
     }
 
-    /** Sends one frame and waits for it to be written; false (and the socket closed) when it cannot be. */
-    private boolean send(Socket socket, ObjectNode frame) {
-        socket.sendLock.lock();
-        try {
-            if (!socket.session.isOpen()) {
-                return false;
-            }
-            Callback.Completable done = new Callback.Completable();
-            socket.session.sendText(Json.write(frame), done);
-            done.get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (ExecutionException | TimeoutException e) {
-            LOG.debug("Dropping WebSocket {} that cannot be written to: {}", socket.sessionId, e.toString());
-            socket.session.disconnect();
-            return false;
-        } finally {
-            socket.sendLock.unlock();
-        }
-    }
+
 }

@@ -155,6 +155,29 @@ class OpenApiContractTest {
     }
 
     @Test
+    void should_answer_preflights_from_the_route_table_to_allowed_origins_only_and_keep_unknown_routes_404() {
+        // an allowed origin is told the route's methods and the API's request headers, not an echo of what it asked
+        var allowed = server.request("OPTIONS", "/api/v1/threads").undocumented().header("Origin", "https://app.example")
+                .header("Access-Control-Request-Method", "DELETE").header("Access-Control-Request-Headers", "X-Anything").send();
+        assertThat(allowed.status()).isEqualTo(204);
+        assertThat(allowed.header("Access-Control-Allow-Methods")).contains("GET", "POST").doesNotContain("DELETE");
+        assertThat(allowed.header("Access-Control-Allow-Headers")).isEqualTo(Api.ALLOWED_REQUEST_HEADERS);
+        assertThat(allowed.header("Access-Control-Max-Age")).isEqualTo("600");
+        // a refused origin is told nothing
+        var refused = server.request("OPTIONS", "/api/v1/threads").undocumented().header("Origin", "https://evil.example")
+                .header("Access-Control-Request-Method", "DELETE").header("Access-Control-Request-Headers", "X-Anything").send();
+        assertThat(refused.header("Access-Control-Allow-Origin")).isNull();
+        assertThat(refused.header("Access-Control-Allow-Methods")).isNull();
+        assertThat(refused.header("Access-Control-Allow-Headers")).isNull();
+        // an unknown route stays a 404 problem, preflight or not
+        var unknown = server.request("OPTIONS", "/api/v1/nothing/here").undocumented().header("Origin", "https://app.example")
+                .header("Access-Control-Request-Method", "GET").send();
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.header("Content-Type")).startsWith("application/problem+json");
+        assertThat(unknown.body()).contains("\"not_found\"");
+    }
+
+    @Test
     void should_answer_503_when_not_ready() {
         try (TestServer down = TestServer.start(ScriptedChatModel.echo(), c -> c.readinessCheck(() -> {
             throw new StorageUnavailableException("db down", null);

@@ -26,7 +26,7 @@ class RequestFuzzTest {
     @FuzzTest(maxDuration = "2m")
     void should_turn_any_chat_body_into_a_request_or_a_4xx_problem(byte[] body) {
         expectRequestOrClientError(() -> {
-            Requests.Chat chat = Requests.chat(Api.parseBody(body), true, MAX_MESSAGE_CHARS);
+            Requests.Chat chat = Requests.chat(Bodies.parseBody(body), true, MAX_MESSAGE_CHARS);
             long codePoints = 0;
             assertThat(chat.content()).isNotEmpty();
             for (ContentPart part : chat.content()) {
@@ -48,7 +48,7 @@ class RequestFuzzTest {
     @FuzzTest(maxDuration = "2m")
     void should_turn_any_thread_body_into_a_request_or_a_4xx_problem(byte[] body) {
         expectRequestOrClientError(() -> {
-            JsonNode json = Api.parseBody(body);
+            JsonNode json = Bodies.parseBody(body);
             Requests.CreateThread create = Requests.createThread(json);
             if (create.title() != null) {
                 assertStorable(create.title());

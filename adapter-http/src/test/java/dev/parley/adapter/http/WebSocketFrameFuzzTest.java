@@ -42,7 +42,8 @@ class WebSocketFrameFuzzTest {
                 .rateLimitPerMinute(0)
                 .maxMessageChars(500)
                 .build();
-        endpoint = new WsEndpoint(config, new Api(config));
+        endpoint = new WsEndpoint(config, new Credentials(config.authenticator(), config.rateLimiter()),
+                new ChatFlow(chat, config.metrics(), config.heartbeatInterval()));
     }
 
     @AfterAll
@@ -59,7 +60,7 @@ class WebSocketFrameFuzzTest {
     void should_answer_any_text_frame_with_error_frames_or_handle_it(byte[] input) {
         // given
         RecordingConnection connection = new RecordingConnection();
-        WsEndpoint.Socket socket = new WsEndpoint.Socket(connection);
+        WsSocket socket = new WsSocket(connection);
         boolean authenticate = input.length == 0 || input[0] != 'U';
         if (authenticate) {
             endpoint.onText(socket, "{\"type\":\"auth\",\"token\":\"" + Tokens.forUser("fuzz") + "\"}");
@@ -82,7 +83,7 @@ class WebSocketFrameFuzzTest {
     }
 
     /** A connection that is always open and records the frames sent on it. */
-    private static final class RecordingConnection implements WsEndpoint.Connection {
+    private static final class RecordingConnection implements WsSocket.Connection {
         final Queue<String> frames = new ConcurrentLinkedQueue<>();
 
         @Override

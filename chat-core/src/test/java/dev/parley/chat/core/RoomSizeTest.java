@@ -12,17 +12,17 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Rooms stay small: no main-code class of the core (one top-level class per file) is over 500
- * lines, and the facade under 300; a class that grows past that is split before anything is added.
+ * Rooms stay small: no main-code class of the core or of adapter-http (one top-level class per file)
+ * is over 500 lines, and the facade under 300; a class that grows past that is split before anything is added.
  */
 class RoomSizeTest {
     static final int MAX_LINES = 500;
     static final int MAX_FACADE_LINES = 300;
     /** The module directories whose main code is held to the limit, relative to chat-core (where this test runs). */
-    static final List<String> MODULES = List.of(".");
+    static final List<String> MODULES = List.of(".", "../adapter-http");
 
     @Test
-    void should_keep_every_main_class_of_the_core_under_500_lines() throws IOException {
+    void should_keep_every_main_class_of_the_core_and_the_http_adapter_under_500_lines() throws IOException {
         Map<String, Long> tooLong = new TreeMap<>();
         for (String module : MODULES) {
             Path root = Path.of(module, "src", "main", "java");
