@@ -3,6 +3,7 @@ package dev.parley.adapter.jdbc;
 import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
+import dev.parley.chat.testkit.AgentStoreContract;
 import dev.parley.chat.testkit.IdempotencyStoreContract;
 import dev.parley.chat.testkit.MessageStoreContract;
 import dev.parley.chat.testkit.RunEventBusContract;
@@ -52,6 +53,14 @@ abstract class JdbcContractSuites {
 
     @Nested
     class Idempotency extends IdempotencyStoreContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class Agents extends AgentStoreContract {
         @Override
         protected ChatStore createStore() {
             return db().freshStore();
