@@ -41,7 +41,7 @@ final class ThreadDesk {
         RequestValidator.title(command.title(), errors);
         RequestValidator.metadata(command.metadata(), errors);
         errors.throwIfAny();
-        Agent agent = agents.orDefault(command.agentId());
+        Agent agent = agents.requireActive(command.agentId() != null ? command.agentId() : agents.defaultAgentId(), false).agent();
         ChatThread thread = ChatThread.create(ThreadId.next(engine.ids()), command.userId(), agent.id(), blankToNull(command.title()),
                 command.metadata(), engine.now());
         engine.store().threads().insert(thread);
