@@ -110,6 +110,8 @@
   }
 
   function showLogin(message) {
+    closeDrawer(false);
+    closeSheet(false);
     $('chat-view').hidden = true;
     $('session-box').hidden = true;
     $('login-view').hidden = false;
@@ -206,35 +208,86 @@
 
   function renderThreads() {
     const list = $('thread-list');
+    // a title being edited is not thrown away: the list is drawn again when the edit ends
+    if (list.querySelector('.thread-item.editing')) return;
+    // keep the keyboard focus on the same control of the same thread
+    const focused = document.activeElement;
+    const focusedItem = focused && list.contains(focused) ? focused.closest('.thread-item') : null;
+    const focusKey = focusedItem ? [focusedItem.getAttribute('data-thread-id'), focused.getAttribute('data-testid')] : null;
     list.replaceChildren(...state.threads.map(threadItem));
     $('more-threads').hidden = !state.threadsCursor;
+    if (focusKey) {
+      const item = Array.from(list.children).find((li) => li.getAttribute('data-thread-id') === focusKey[0]);
+      const target = item && (item.querySelector('[data-testid="' + focusKey[1] + '"]') || item.querySelector('.thread-open'));
+      if (target) target.focus();
+    }
+  }
+
+  function threadLabel(thread) {
+    return thread.title || 'New conversation';
   }
 
   function threadItem(thread) {
+    const active = thread.id === state.threadId;
     const title = el('span', {
       class: 'thread-title' + (thread.title ? '' : ' untitled'),
       'data-testid': 'thread-title',
-      text: thread.title || 'New conversation',
+      text: threadLabel(thread),
       title: thread.title || '',
     });
-    const rename = el('button', { type: 'button', class: 'link', 'data-testid': 'thread-rename', text: 'Rename', title: 'Rename' });
-    const remove = el('button', { type: 'button', class: 'link', 'data-testid': 'thread-delete', text: 'Delete', title: 'Delete' });
+    const open = el('button', { type: 'button', class: 'thread-open', 'data-testid': 'thread-open', 'aria-current': active ? 'true' : null }, title);
+    const rename = el('button', {
+      type: 'button', class: 'link', 'data-testid': 'thread-rename', text: 'Rename', 'aria-label': 'Rename ' + threadLabel(thread),
+    });
+    const remove = el('button', {
+      type: 'button', class: 'link', 'data-testid': 'thread-delete', text: 'Delete', 'aria-label': 'Delete ' + threadLabel(thread),
+    });
     const item = el('li', {
-      class: 'thread-item' + (thread.id === state.threadId ? ' active' : ''),
+      class: 'thread-item' + (active ? ' active' : ''),
       'data-testid': 'thread-item',
       'data-thread-id': thread.id,
-    }, title, el('span', { class: 'thread-actions' }, rename, remove));
-    item.addEventListener('click', () => { if (!item.classList.contains('editing')) openThread(thread.id); });
+    }, open, el('span', { class: 'thread-actions' }, rename, remove));
+    item.addEventListener('click', () => {
+      if (item.classList.contains('editing')) return;
+      closeDrawer(true);
+      if (thread.id !== state.threadId) openThread(thread.id);
+    });
     rename.addEventListener('click', (e) => { e.stopPropagation(); startRename(item, thread); });
     remove.addEventListener('click', (e) => { e.stopPropagation(); confirmDelete(item, remove, thread); });
     return item;
   }
 
+  /** Shows a thread's new title in its list item and, when it is open, in the heading. */
+  function showThreadTitle(thread) {
+    replaceThread(thread);
+    if (thread.id === state.threadId) { state.thread = thread; showThreadHeading(thread); }
+    const item = Array.from($('thread-list').children).find((li) => li.getAttribute('data-thread-id') === thread.id);
+    const title = item && item.querySelector('[data-testid="thread-title"]');
+    if (!title) return;
+    title.textContent = threadLabel(thread);
+    title.title = thread.title || '';
+    title.classList.toggle('untitled', !thread.title);
+    item.querySelector('[data-testid="thread-rename"]').setAttribute('aria-label', 'Rename ' + threadLabel(thread));
+    const remove = item.querySelector('[data-testid="thread-delete"]');
+    if (remove) remove.setAttribute('aria-label', 'Delete ' + threadLabel(thread));
+  }
+
+  /** A new thread takes its title from the first message as the run starts: shown at once, not after the run. */
+  async function refreshTitle(threadId) {
+    const known = state.threads.find((t) => t.id === threadId);
+    if (known && known.title) return;
+    try {
+      const thread = await api('GET', '/threads/' + threadId);
+      if (thread.title) showThreadTitle(thread);
+    } catch (e) { /* the list is refreshed when the run ends */ }
+  }
+
   function startRename(item, thread) {
     item.classList.add('editing');
-    const input = el('input', { value: thread.title || '', 'data-testid': 'rename-input', maxLength: 200 });
-    const titleEl = item.querySelector('.thread-title');
-    titleEl.replaceWith(input);
+    const input = el('input', {
+      value: thread.title || '', 'data-testid': 'rename-input', maxLength: 200, 'aria-label': 'New title for ' + threadLabel(thread),
+    });
+    item.querySelector('.thread-open').replaceWith(input);
     input.focus();
     input.select();
     let finished = false;
@@ -249,12 +302,18 @@
           if (updated.id === state.threadId) showThreadHeading(updated);
         } catch (err) { showError(err); }
       }
+      item.classList.remove('editing');
+      const hadFocus = document.activeElement === input;
       renderThreads();
+      if (hadFocus) {
+        const again = Array.from($('thread-list').children).find((li) => li.getAttribute('data-thread-id') === thread.id);
+        if (again) again.querySelector('[data-testid="thread-rename"]').focus();
+      }
     };
     input.addEventListener('click', (e) => e.stopPropagation());
     input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') { e.preventDefault(); finish(true); }
-      if (e.key === 'Escape') { e.preventDefault(); finish(false); }
+      if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); finish(false); }
     });
     input.addEventListener('blur', () => finish(true));
   }
@@ -264,11 +323,13 @@
       item.classList.add('confirming');
       button.textContent = 'Really delete?';
       button.setAttribute('data-testid', 'thread-delete-confirm');
+      button.setAttribute('aria-label', 'Really delete ' + threadLabel(thread) + '?');
       setTimeout(() => {
         if (item.isConnected) {
           item.classList.remove('confirming');
           button.textContent = 'Delete';
           button.setAttribute('data-testid', 'thread-delete');
+          button.setAttribute('aria-label', 'Delete ' + threadLabel(thread));
         }
       }, 4000);
       return;
@@ -280,8 +341,9 @@
     try {
       await api('DELETE', '/threads/' + thread.id);
       state.threads = state.threads.filter((t) => t.id !== thread.id);
-      if (thread.id === state.threadId) newConversation();
-      renderThreads();
+      const hadFocus = $('thread-list').contains(document.activeElement);
+      if (thread.id === state.threadId) newConversation(); else renderThreads();
+      if (hadFocus) $('new-thread').focus();
     } catch (err) { showError(err); }
   }
 
@@ -393,9 +455,7 @@
     const nodes = [];
     const text = textOf(message.content);
     if (message.role === 'tool') {
-      nodes.push(el('li', { class: 'message', 'data-testid': 'message', 'data-role': 'tool', 'data-message-id': message.id },
-        el('div', { class: 'tool-chip', 'data-testid': 'message-text' },
-          el('span', { class: 'chip-label', text: 'result' }), ' ' + text)));
+      nodes.push(resultChip(text, message.id));
       return nodes;
     }
     if (text || !(message.tool_calls && message.tool_calls.length)) {
@@ -413,6 +473,13 @@
       'data-status': status || 'completed',
       'data-message-id': id,
     }, el('div', { class: 'bubble', 'data-testid': 'message-text', text: text || '' }));
+  }
+
+  function resultChip(text, id) {
+    const shown = text === null || text === undefined ? '' : String(text);
+    return el('li', { class: 'message', 'data-testid': 'message', 'data-role': 'tool', 'data-message-id': id },
+      el('div', { class: 'tool-chip', 'data-testid': 'message-text' },
+        el('span', { class: 'chip-label', text: 'result' }), ' ' + shown));
   }
 
   function toolCallChip(name, args) {
@@ -500,7 +567,11 @@
 
   function updateEmptyHints() {
     $('empty-hint').hidden = $('message-list').children.length > 0;
-    $('trace-empty').hidden = $('trace-list').children.length > 0;
+    const traces = $('trace-list').children.length;
+    $('trace-empty').hidden = traces > 0;
+    const count = $('trace-count');
+    count.textContent = String(traces);
+    count.hidden = traces === 0;
   }
 
   function scrollToEnd(force) {
@@ -510,8 +581,13 @@
   }
 
   function setBusy(busy) {
-    $('send-button').disabled = busy;
-    $('stop-button').disabled = !busy;
+    const focused = document.activeElement;
+    const send = $('send-button');
+    const stopButton = $('stop-button');
+    const losesFocus = (busy && focused === send) || (!busy && focused === stopButton);
+    send.disabled = busy;
+    stopButton.disabled = !busy;
+    if (losesFocus) $('message-input').focus();
   }
 
   function setConnection(text) {
@@ -739,6 +815,7 @@
     if (stream.runId) view.meta.setAttribute('data-run-id', stream.runId);
     switch (type) {
       case 'run_started':
+        refreshTitle(stream.threadId);
         break;
       case 'token':
         view.text.append(document.createTextNode(data.content || ''));
@@ -765,6 +842,8 @@
       case 'trace_end': {
         const item = stream.traces.get(data.step_id);
         if (item) endTrace(item, data.status, data.output, data.error, data.latency_ms);
+        // the tool's result as history shows it: its output, or "error: " and the error
+        view.message.before(resultChip(data.error ? 'error: ' + data.error : data.output, null));
         break;
       }
       case 'done':
@@ -814,6 +893,7 @@
   async function stop() {
     const stream = state.stream;
     if (!stream || !state.threadId) return;
+    if (document.activeElement === $('stop-button')) $('message-input').focus();
     $('stop-button').disabled = true;
     try {
       await api('DELETE', '/threads/' + state.threadId + '/chat');
@@ -823,6 +903,58 @@
         showError(err);
       }
     }
+  }
+
+  // ---------------------------------------------------------------- drawer and sheet
+
+  const narrow = window.matchMedia('(max-width: 760px)');
+  const medium = window.matchMedia('(max-width: 1000px)');
+
+  function drawerOpen() { return $('chat-view').classList.contains('drawer-open'); }
+  function sheetOpen() { return $('chat-view').classList.contains('trace-open'); }
+
+  /** While the drawer or the sheet covers the page, what is under it takes no focus or clicks. */
+  function updateOverlay() {
+    const drawer = drawerOpen();
+    const sheet = sheetOpen();
+    $('backdrop').hidden = !drawer && !sheet;
+    document.querySelector('.topbar').inert = drawer || sheet;
+    $('error-banner').inert = drawer || sheet;
+    document.querySelector('.conversation').inert = drawer || sheet;
+    $('sidebar').inert = sheet;
+    $('trace-panel').inert = drawer;
+    $('menu-button').setAttribute('aria-expanded', String(drawer));
+    $('trace-button').setAttribute('aria-expanded', String(sheet));
+  }
+
+  function openDrawer() {
+    closeSheet(false);
+    $('chat-view').classList.add('drawer-open');
+    updateOverlay();
+    const target = $('thread-list').querySelector('.thread-item.active .thread-open')
+      || $('thread-list').querySelector('.thread-open') || $('new-thread');
+    target.focus();
+  }
+
+  function closeDrawer(returnFocus) {
+    if (!drawerOpen()) return;
+    $('chat-view').classList.remove('drawer-open');
+    updateOverlay();
+    if (returnFocus && narrow.matches) $('menu-button').focus();
+  }
+
+  function openSheet() {
+    closeDrawer(false);
+    $('chat-view').classList.add('trace-open');
+    updateOverlay();
+    $('trace-close').focus();
+  }
+
+  function closeSheet(returnFocus) {
+    if (!sheetOpen()) return;
+    $('chat-view').classList.remove('trace-open');
+    updateOverlay();
+    if (returnFocus && medium.matches) $('trace-button').focus();
   }
 
   // ---------------------------------------------------------------- wiring
@@ -844,7 +976,19 @@
     $('token-submit').addEventListener('click', loginWithToken);
     $('sign-out').addEventListener('click', () => signOut());
     $('error-close').addEventListener('click', clearError);
-    $('new-thread').addEventListener('click', newConversation);
+    $('new-thread').addEventListener('click', () => { closeDrawer(false); newConversation(); });
+    $('menu-button').addEventListener('click', openDrawer);
+    $('drawer-close').addEventListener('click', () => closeDrawer(true));
+    $('trace-button').addEventListener('click', () => (sheetOpen() ? closeSheet(true) : openSheet()));
+    $('trace-close').addEventListener('click', () => closeSheet(true));
+    $('backdrop').addEventListener('click', () => { closeDrawer(true); closeSheet(true); });
+    document.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape') return;
+      if (drawerOpen()) { e.preventDefault(); closeDrawer(true); }
+      if (sheetOpen()) { e.preventDefault(); closeSheet(true); }
+    });
+    narrow.addEventListener('change', () => { if (!narrow.matches) closeDrawer(false); });
+    medium.addEventListener('change', () => { if (!medium.matches) closeSheet(false); });
     $('more-threads').addEventListener('click', () => loadThreads(true).catch(showError));
     $('older-messages').addEventListener('click', loadOlderMessages);
     $('agent-select').addEventListener('change', () => { if (!state.threadId) showThreadHeading(null); });

@@ -123,7 +123,7 @@ public final class BenchServer implements AutoCloseable {
                 .store(store)
                 .eventBus(bus)
                 .model(model)
-                .agents(List.of(new Agent(AGENT, "Assistant", "Answers benchmarks", "You are a benchmark.", null, List.of(), null)))
+                .agents(List.of(Agent.builder(AGENT).name("Assistant").description("Answers benchmarks").instructions("You are a benchmark.").build()))
                 .build();
         resources.add(chat);
         ParleyHttp.Config config = ParleyHttp.config(chat, Tokens.authenticator())

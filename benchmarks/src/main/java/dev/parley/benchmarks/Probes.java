@@ -59,7 +59,7 @@ final class Probes {
             try (JdbcChatStore store = JdbcChatStores.builder().dataSource(counting).schema(db.schema()).build();
                  InMemoryAdapters.EventBus bus = InMemoryAdapters.eventBus(store.events());
                  ChatService chat = ChatService.builder().store(store).eventBus(bus).model(new BenchModel())
-                         .agents(List.of(new Agent("assistant", "Assistant", null, "You are a benchmark.", null, List.of(), null)))
+                         .agents(List.of(Agent.builder("assistant").name("Assistant").instructions("You are a benchmark.").build()))
                          .build()) {
                 ThreadId thread = chat.createThread(new CreateThreadCommand("probe", null, null, null)).id();
                 for (int i = 0; i < 5; i++) {

@@ -77,7 +77,10 @@ public final class Profile {
                     String where = stack == null ? "?" : stack.getFrames().stream()
                             .filter(f -> f.getMethod().getType().getName().startsWith("dev.parley."))
                             .findFirst().map(Profile::name).orElse(stack.getFrames().isEmpty() ? "?" : name(stack.getFrames().get(0)));
-                    pinnedAt.merge(where, 1, Integer::sum);
+                    // JDK 24+ says why (e.g. waiting for another thread's class initialization)
+                    String reason = event.hasField("pinnedReason") ? event.getString("pinnedReason") : null;
+                    pinnedAt.merge(reason == null ? where : where + " (" + reason.replaceAll(" of [\\w.$]+", "") + ")", 1,
+                            Integer::sum);
                     continue;
                 }
                 if (!event.getEventType().getName().equals("jdk.ExecutionSample")) {

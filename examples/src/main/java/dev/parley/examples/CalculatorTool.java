@@ -1,11 +1,8 @@
 package dev.parley.examples;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.parley.chat.model.ToolException;
+import dev.parley.chat.port.out.Schema;
 import dev.parley.chat.port.out.Tool;
-import dev.parley.chat.port.out.ToolContext;
-import java.io.IOException;
+import dev.parley.chat.port.out.ToolArguments;
 
 /**
  * The {@code calculator} tool: evaluates {@code {"expression": "(1.5 + 2) * -3"}} with
@@ -13,32 +10,21 @@ import java.io.IOException;
  * ({@code 42}, {@code 2.5}). A bad expression or a division by zero fails the call with a message
  * that says why. Thread-safe.
  */
-public final class CalculatorTool implements Tool {
+public final class CalculatorTool {
     /** The tool's name, as the model calls it. */
     public static final String NAME = "calculator";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Override
-    public String name() {
-        return NAME;
+    private CalculatorTool() {
     }
 
-    @Override
-    public String description() {
-        return "Evaluates an arithmetic expression with + - * /, parentheses and decimals, and returns the result.";
-    }
-
-    @Override
-    public String parametersSchema() {
-        return """
-                {"type":"object","properties":{"expression":{"type":"string",\
-                "description":"The expression to evaluate, for example (1.5 + 2) * 4"}},\
-                "required":["expression"],"additionalProperties":false}""";
-    }
-
-    @Override
-    public String execute(ToolContext context) {
-        return calculate(expressionOf(context.arguments()));
+    /** The tool. */
+    public static Tool create() {
+        return Tool.of(NAME,
+                "Evaluates an arithmetic expression with + - * /, parentheses and decimals, and returns the result.",
+                Schema.object()
+                        .string("expression", "The expression to evaluate, for example (1.5 + 2) * 4")
+                        .required("expression"),
+                ctx -> calculate(ctx.args().string("expression")));
     }
 
     /** The formatted value of {@code expression}; throws ToolException when it cannot be evaluated. */
@@ -46,17 +32,8 @@ public final class CalculatorTool implements Tool {
         return Calculator.format(Calculator.evaluate(expression));
     }
 
+    /** The expression in a call's {@code arguments}; ToolException when there is none. */
     static String expressionOf(String arguments) {
-        JsonNode node;
-        try {
-            node = JSON.readTree(arguments);
-        } catch (IOException e) {
-            node = null;
-        }
-        JsonNode expression = node == null || !node.isObject() ? null : node.get("expression");
-        if (expression == null || !expression.isTextual()) {
-            throw new ToolException("The arguments must be a JSON object with a string field \"expression\".");
-        }
-        return expression.asText();
+        return ToolArguments.parse(arguments).string("expression");
     }
 }

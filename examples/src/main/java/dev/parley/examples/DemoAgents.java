@@ -2,7 +2,6 @@ package dev.parley.examples;
 
 import dev.parley.chat.model.ModelPrice;
 import dev.parley.chat.port.out.Agent;
-import dev.parley.chat.port.out.AgentLimits;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -23,15 +22,20 @@ public final class DemoAgents {
 
     /** Both agents; {@code model} names the model they use (null for the ChatModel's default). */
     public static List<Agent> agents(String model, Clock clock) {
-        Agent assistant = new Agent(ASSISTANT, "Assistant",
-                "A helpful general assistant that can calculate and tell the time.",
-                "You are a helpful assistant. Use the calculator tool for arithmetic and the clock tool"
-                        + " for the current date or time. Answer clearly and briefly.",
-                model, List.of(new CalculatorTool(), new ClockTool(clock)), AgentLimits.DEFAULT);
-        Agent terse = new Agent(TERSE, "Terse",
-                "Answers in as few words as possible, without tools.",
-                "You answer in as few words as possible. You have no tools.",
-                model, List.of(), AgentLimits.DEFAULT);
+        Agent assistant = Agent.builder(ASSISTANT)
+                .name("Assistant")
+                .description("A helpful general assistant that can calculate and tell the time.")
+                .instructions("You are a helpful assistant. Use the calculator tool for arithmetic and the clock tool"
+                        + " for the current date or time. Answer clearly and briefly.")
+                .model(model)
+                .tools(CalculatorTool.create(), ClockTool.create(clock))
+                .build();
+        Agent terse = Agent.builder(TERSE)
+                .name("Terse")
+                .description("Answers in as few words as possible, without tools.")
+                .instructions("You answer in as few words as possible. You have no tools.")
+                .model(model)
+                .build();
         return List.of(assistant, terse);
     }
 

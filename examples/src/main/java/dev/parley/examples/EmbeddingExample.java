@@ -1,7 +1,5 @@
 package dev.parley.examples;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.adapter.jdbc.JdbcChatStore;
@@ -21,12 +19,10 @@ import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.out.Agent;
-import dev.parley.chat.port.out.AgentLimits;
 import dev.parley.chat.port.out.ChatModel;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
+import dev.parley.chat.port.out.Schema;
 import dev.parley.chat.port.out.Tool;
-import dev.parley.chat.port.out.ToolContext;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -36,8 +32,8 @@ import java.util.Optional;
 /**
  * Parley embedded in a plain Java program, without HTTP: a {@link ChatService} on the JDBC store
  * (an in-memory H2 database here; any {@code jdbc:h2:} or {@code jdbc:postgresql:} URL works), an
- * agent with a custom tool ({@link OrderStatusTool}), a streamed run printed as it happens, and the
- * stored conversation printed at the end.
+ * agent with a custom tool ({@link #orderStatusTool()}), a streamed run printed as it happens, and
+ * the stored conversation printed at the end.
  *
  * <p>It needs no network: a scripted model plays the model's part (it calls the tool, then answers
  * from the tool's output). With {@code OPENAI_BASE_URL} set (and {@code OPENAI_API_KEY},
@@ -49,6 +45,10 @@ import java.util.Optional;
  */
 public final class EmbeddingExample {
     private static final String USER = "alice";
+    static final String ORDER_STATUS = "order_status";
+    private static final Map<String, String> ORDERS = Map.of(
+            "A-1001", "order A-1001 shipped on 2026-11-20 and arrives on 2026-11-24",
+            "B-2002", "order B-2002 is being packed and ships tomorrow");
 
     private EmbeddingExample() {
     }
@@ -59,24 +59,27 @@ public final class EmbeddingExample {
 
     /** Runs the example, printing to {@code out}. */
     static void run(PrintStream out, Map<String, String> env) throws Exception {
-        Agent support = supportAgent();
-
         try (JdbcChatStore store = JdbcChatStores.create("jdbc:h2:mem:parley-example;DB_CLOSE_DELAY=-1", "sa", "");
-             InMemoryAdapters.EventBus events = InMemoryAdapters.eventBus(store.events());
+             InMemoryAdapters.EventBus events = InMemoryAdapters.eventBusBuilder(store.events())
+                     .signals(store.signals())
+                     .build();
              ChatService chat = ChatService.builder()
                      .store(store)
                      .eventBus(events)
                      .model(model(env))
-                     .agents(List.of(support))
+                     .agents(List.of(supportAgent()))
                      .build()) {
 
             // 1. Send a message: a new thread is created, the run starts in the background.
-            SendReceipt receipt = chat.send(SendMessageCommand.text(USER, null, "Where is my order A-1001?"));
+            SendReceipt receipt = chat.send(SendMessageCommand.newThread(USER, "Where is my order A-1001?"));
             ThreadId thread = receipt.thread().id();
             out.println("thread " + thread + " (agent " + receipt.thread().agentId() + ")");
 
             // 2. Follow the run's events as they happen: tokens, tool calls, the end.
-            follow(chat, receipt, out);
+            try (RunStream run = chat.subscribe(USER, thread, receipt.run().id(), 0, DisconnectPolicy.CONTINUE)) {
+                out.print("assistant> ");
+                run.forEach(event -> print(event, out));
+            }
 
             // 3. Or just wait for the outcome.
             SendReceipt second = chat.send(SendMessageCommand.text(USER, thread, "And order B-2002?"));
@@ -92,42 +95,51 @@ public final class EmbeddingExample {
         }
     }
 
-    /** The example's agent: answers questions about orders with the {@link OrderStatusTool}. */
+    /** The example's agent: answers questions about orders with the {@link #orderStatusTool()}. */
     public static Agent supportAgent() {
-        return new Agent("support", "Order support",
-                "Answers questions about orders.",
-                "You help customers with their orders. Use the order_status tool to look an order up.",
-                null, List.of(new OrderStatusTool()), AgentLimits.DEFAULT);
+        return Agent.builder("support")
+                .name("Order support")
+                .description("Answers questions about orders.")
+                .instructions("You help customers with their orders. Use the order_status tool to look an order up.")
+                .tools(orderStatusTool())
+                .build();
     }
 
-    private static void follow(ChatService chat, SendReceipt receipt, PrintStream out) throws InterruptedException {
-        try (RunSubscription subscription = chat.subscribe(USER, receipt.thread().id(), receipt.run().id(), 0,
-                DisconnectPolicy.CONTINUE)) {
-            out.print("assistant> ");
-            while (!subscription.isFinished()) {
-                Optional<RunEvent> next = subscription.next(Duration.ofSeconds(30));
-                if (next.isEmpty()) {
-                    continue;
-                }
-                RunEvent event = next.get();
-                if (event instanceof RunEvent.Token token) {
-                    out.print(token.content());
-                } else if (event instanceof RunEvent.TraceStart start) {
-                    out.print("[calling " + start.toolCall().name() + " " + start.toolCall().arguments() + "] ");
-                } else if (event instanceof RunEvent.TraceEnd end) {
-                    out.print("[" + end.status().wireName() + " in " + end.latencyMs() + " ms: "
-                            + (end.output() != null ? end.output() : end.error()) + "] ");
-                } else if (event instanceof RunEvent.Done done) {
-                    out.println();
-                    out.println("done: " + done.usage().totalTokens() + " tokens");
-                } else if (event instanceof RunEvent.Error error) {
-                    out.println();
-                    out.println("failed: " + error.code() + " " + error.message());
-                } else if (event instanceof RunEvent.Cancelled) {
-                    out.println();
-                    out.println("cancelled");
-                }
-            }
+    /**
+     * A custom tool: looks an order up by id. A real one would ask an order service; this one has a
+     * fixed table. An unknown id fails the call with a message the model can pass on; so does a
+     * call without an {@code order_id}, by {@code string("order_id")} alone.
+     */
+    public static Tool orderStatusTool() {
+        return Tool.of(ORDER_STATUS, "Looks up the status of an order by its id, for example A-1001.",
+                Schema.object().string("order_id", "The order's id, for example A-1001").required("order_id"),
+                ctx -> {
+                    String orderId = ctx.args().string("order_id");
+                    String status = ORDERS.get(orderId);
+                    if (status == null) {
+                        throw new ToolException("There is no order " + orderId + ".");
+                    }
+                    return status;
+                });
+    }
+
+    private static void print(RunEvent event, PrintStream out) {
+        if (event instanceof RunEvent.Token token) {
+            out.print(token.content());
+        } else if (event instanceof RunEvent.TraceStart start) {
+            out.print("[calling " + start.toolCall().name() + " " + start.toolCall().arguments() + "] ");
+        } else if (event instanceof RunEvent.TraceEnd end) {
+            out.print("[" + end.status().wireName() + " in " + end.latencyMs() + " ms: "
+                    + (end.output() != null ? end.output() : end.error()) + "] ");
+        } else if (event instanceof RunEvent.Done done) {
+            out.println();
+            out.println("done: " + done.usage().totalTokens() + " tokens");
+        } else if (event instanceof RunEvent.Error error) {
+            out.println();
+            out.println("failed: " + error.code() + " " + error.message());
+        } else if (event instanceof RunEvent.Cancelled) {
+            out.println();
+            out.println("cancelled");
         }
     }
 
@@ -148,7 +160,7 @@ public final class EmbeddingExample {
         ScriptedChatModel.Builder scripted = ScriptedChatModel.builder();
         for (int i = 0; i < 2; i++) {
             scripted.turn(request -> ScriptedChatModel.Script.toolCalls(
-                    new ToolCall("call_" + request.messages().size(), OrderStatusTool.NAME,
+                    new ToolCall("call_" + request.messages().size(), ORDER_STATUS,
                             "{\"order_id\":\"" + orderIdIn(lastUserText(request.messages())) + "\"}")));
             scripted.turn(request -> ScriptedChatModel.Script.reply(
                     "Here is what I found: " + request.messages().get(request.messages().size() - 1).text()));
@@ -168,42 +180,5 @@ public final class EmbeddingExample {
     private static String orderIdIn(String text) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("[A-Z]-\\d{4}").matcher(text);
         return m.find() ? m.group() : "unknown";
-    }
-
-    /**
-     * A custom tool: looks an order up by id. A real one would ask an order service; this one has a
-     * fixed table. An unknown id fails the call with a message the model can pass on.
-     */
-    public static final class OrderStatusTool implements Tool {
-        static final String NAME = "order_status";
-        private static final ObjectMapper JSON = new ObjectMapper();
-        private static final Map<String, String> ORDERS = Map.of(
-                "A-1001", "order A-1001 shipped on 2026-11-20 and arrives on 2026-11-24",
-                "B-2002", "order B-2002 is being packed and ships tomorrow");
-
-        @Override
-        public String name() {
-            return NAME;
-        }
-
-        @Override
-        public String description() {
-            return "Looks up the status of an order by its id, for example A-1001.";
-        }
-
-        @Override
-        public String parametersSchema() {
-            return "{\"type\":\"object\",\"properties\":{\"order_id\":{\"type\":\"string\"}},\"required\":[\"order_id\"]}";
-        }
-
-        @Override
-        public String execute(ToolContext context) throws IOException {
-            JsonNode orderId = JSON.readTree(context.arguments()).path("order_id");
-            String status = ORDERS.get(orderId.asText());
-            if (status == null) {
-                throw new ToolException("There is no order " + orderId.asText() + ".");
-            }
-            return status;
-        }
     }
 }

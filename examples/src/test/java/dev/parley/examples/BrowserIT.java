@@ -1,38 +1,15 @@
 package dev.parley.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
-import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
-import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.interactions.Actions;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The demo end to end in a real headless Chromium (Debian's {@code chromium} and
@@ -40,78 +17,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * to {@code examples/target/screenshots/}. Without Chromium the test is skipped, except on CI
  * ({@code CI=true}) where it fails.
  */
-class BrowserIT {
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    private static final Duration WAIT = Duration.ofSeconds(30);
-
-    @TempDir
-    static Path dataDir;
-    @TempDir
-    static Path profileDir;
-
-    private static DemoServer server;
-    private static WebDriver driver;
-    private static Path screenshots;
-    private String testName;
-
-    @BeforeAll
-    static void startServerAndBrowser() throws IOException {
-        requireChromium();
-        screenshots = Path.of(System.getProperty("parley.screenshots", "target/screenshots"));
-        Files.createDirectories(screenshots);
-        server = DemoServer.start(DemoConfig.fromEnvironment(Map.of(
-                "PARLEY_PORT", "0",
-                "PARLEY_DB_URL", "jdbc:h2:file:" + dataDir.resolve("parley").toAbsolutePath(),
-                "PARLEY_DEMO_TOKEN_DELAY_MS", "15")));
-
-        System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--window-size=1400,900", "--user-data-dir=" + profileDir.toAbsolutePath());
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort()
-                .build();
-        driver = new ChromeDriver(service, options);
-        driver.manage().timeouts().pageLoadTimeout(WAIT).scriptTimeout(WAIT);
-    }
-
-    private static void requireChromium() {
-        boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
-        String message = "Chromium is not installed (" + CHROMIUM + ", " + CHROMEDRIVER
-                + "): apt-get install -y chromium chromium-driver";
-        if (!present && "true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(message);
-        }
-        Assumptions.assumeTrue(present, message + "; browser test skipped");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (driver != null) {
-            driver.quit();
-        }
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    @BeforeEach
-    void freshPage(TestInfo info) {
-        testName = info.getTestMethod().orElseThrow().getName();
-        driver.get(server.url());
-        js("localStorage.clear();");
-        driver.get(server.url());
-    }
-
-    @AfterEach
-    void lastScreenshot() {
-        screenshot("last");
-    }
-
+class BrowserIT extends BrowserTestBase {
     // ------------------------------------------------------------------ the scenario
 
     @Test
@@ -230,108 +136,5 @@ class BrowserIT {
         driver.get(server.url());
         await("the list after reload", d -> threadItems().size() == 1 && threadItems().get(0).getText().contains("Groceries"));
         screenshot("10-after-delete");
-    }
-
-    // ------------------------------------------------------------------ page helpers
-
-    private void signIn(String user) {
-        WebElement name = await("the sign-in form", d -> displayed(By.cssSelector("[data-testid=login-user]")));
-        name.sendKeys(user);
-        click("login-submit");
-        await("the chat view", d -> displayed(By.cssSelector("[data-testid=chat-view]")));
-        assertThat(driver.findElement(By.cssSelector("[data-testid=user-name]")).getText()).isEqualTo(user);
-    }
-
-    private void send(String message) {
-        await("the composer ready", d -> driver.findElement(By.cssSelector("[data-testid=send-button]")).isEnabled());
-        WebElement input = driver.findElement(By.cssSelector("[data-testid=message-input]"));
-        input.clear();
-        input.sendKeys(message);
-        click("send-button");
-    }
-
-    private void click(String testId) {
-        driver.findElement(By.cssSelector("[data-testid=" + testId + "]")).click();
-    }
-
-    private WebElement awaitAssistantText(String expected) {
-        return await("an answer \"" + abbreviate(expected) + "\"", d -> assistantBubbles().stream()
-                .filter(b -> b.getAttribute("data-streaming") == null)
-                .filter(b -> b.findElement(By.cssSelector("[data-testid=message-text]")).getText().equals(expected))
-                .findFirst().orElse(null));
-    }
-
-    private java.util.Optional<WebElement> streamingBubble() {
-        return assistantBubbles().stream().filter(b -> "true".equals(b.getAttribute("data-streaming"))).findFirst();
-    }
-
-    private WebElement lastAssistantBubble() {
-        List<WebElement> bubbles = assistantBubbles();
-        return bubbles.get(bubbles.size() - 1);
-    }
-
-    private List<WebElement> assistantBubbles() {
-        return driver.findElements(By.cssSelector("[data-testid=message][data-role=assistant]"));
-    }
-
-    private List<String> assistantTexts() {
-        return assistantBubbles().stream().map(WebElement::getText).toList();
-    }
-
-    private List<String> userTexts() {
-        return driver.findElements(By.cssSelector("[data-testid=message][data-role=user]")).stream()
-                .map(WebElement::getText).toList();
-    }
-
-    private List<WebElement> runMetas() {
-        return driver.findElements(By.cssSelector("[data-testid=run-meta]"));
-    }
-
-    private WebElement runMetaAfter(WebElement message) {
-        return message.findElement(By.xpath("following-sibling::li[@data-testid='run-meta'][1]"));
-    }
-
-    private List<WebElement> threadItems() {
-        return driver.findElements(By.cssSelector("[data-testid=thread-item]"));
-    }
-
-    private WebElement displayed(By by) {
-        return driver.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null);
-    }
-
-    private static String text(WebElement parent, String testId) {
-        return parent.findElement(By.cssSelector("[data-testid=" + testId + "]")).getText();
-    }
-
-    private Object js(String script) {
-        return ((JavascriptExecutor) driver).executeScript(script);
-    }
-
-    private <T> T await(String what, Function<WebDriver, T> condition) {
-        try {
-            return new WebDriverWait(driver, WAIT, Duration.ofMillis(100))
-                    .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
-                    .withMessage("waiting for " + what)
-                    .until(condition);
-        } catch (RuntimeException e) {
-            screenshot("timeout");
-            throw e;
-        }
-    }
-
-    private void screenshot(String name) {
-        if (driver == null) {
-            return;
-        }
-        try {
-            Path png = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE).toPath();
-            Files.copy(png, screenshots.resolve(testName + "-" + name + ".png"), StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException | RuntimeException e) {
-            System.err.println("screenshot " + name + " failed: " + e.getMessage());
-        }
-    }
-
-    private static String abbreviate(String text) {
-        return text.length() <= 60 ? text : text.substring(0, 60) + "...";
     }
 }

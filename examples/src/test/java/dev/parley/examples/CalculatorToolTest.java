@@ -5,15 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.parley.chat.model.ToolException;
 import dev.parley.chat.port.out.Cancellation;
+import dev.parley.chat.port.out.Tool;
 import dev.parley.chat.port.out.ToolContext;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
 class CalculatorToolTest {
-    private final CalculatorTool tool = new CalculatorTool();
+    private final Tool tool = CalculatorTool.create();
 
-    private String run(String arguments) {
+    private String run(String arguments) throws Exception {
         return tool.execute(new ToolContext(arguments, "call_1", null, null, "alice", new Cancellation(), null));
     }
 
@@ -38,7 +39,7 @@ class CalculatorToolTest {
             "3 - 3             | 0",
             "((((7))))         | 7",
     })
-    void should_evaluate_with_precedence_parentheses_decimals_and_unary_minus(String expression, String expected) {
+    void should_evaluate_with_precedence_parentheses_decimals_and_unary_minus(String expression, String expected) throws Exception {
         // when
         String result = run("{\"expression\": \"" + expression + "\"}");
 

@@ -18,24 +18,24 @@ class ClockToolTest {
     }
 
     @Test
-    void should_answer_the_current_utc_time_in_iso_8601_to_the_second() {
+    void should_answer_the_current_utc_time_in_iso_8601_to_the_second() throws Exception {
         // given
         Clock paris = Clock.fixed(Instant.parse("2026-11-22T10:30:15.789Z"), ZoneId.of("Europe/Paris"));
 
         // when
-        String now = new ClockTool(paris).execute(context());
+        String now = ClockTool.create(paris).execute(context());
 
         // then
         assertThat(now).isEqualTo("2026-11-22T10:30:15Z");
     }
 
     @Test
-    void should_read_the_system_clock_by_default() {
+    void should_read_the_system_clock_by_default() throws Exception {
         // given
         Instant before = Instant.now().truncatedTo(ChronoUnit.SECONDS);
 
         // when
-        Instant answered = Instant.parse(new ClockTool().execute(context()));
+        Instant answered = Instant.parse(ClockTool.create().execute(context()));
 
         // then
         assertThat(answered).isBetween(before, Instant.now());

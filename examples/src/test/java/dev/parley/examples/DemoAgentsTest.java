@@ -14,7 +14,7 @@ import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.model.DisconnectPolicy;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
@@ -116,7 +116,7 @@ class DemoAgentsTest {
         // given
         ThreadId thread = chat.createThread(new CreateThreadCommand("alice", null, null, null)).id();
         SendReceipt receipt = chat.send(SendMessageCommand.text("alice", thread, "count to 5000"));
-        try (RunSubscription subscription = chat.subscribe("alice", thread, receipt.run().id(), 0, DisconnectPolicy.CONTINUE)) {
+        try (RunStream subscription = chat.subscribe("alice", thread, receipt.run().id(), 0, DisconnectPolicy.CONTINUE)) {
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
             int tokens = 0;
             while (tokens < 3 && System.nanoTime() < deadline) {

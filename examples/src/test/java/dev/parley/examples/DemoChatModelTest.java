@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 class DemoChatModelTest {
     private static final IdGenerator IDS = IdGenerator.timeOrdered();
     private static final ThreadId THREAD = ThreadId.next(IDS);
-    private static final List<ToolSpec> BOTH_TOOLS = List.of(new CalculatorTool().spec(), new ClockTool().spec());
+    private static final List<ToolSpec> BOTH_TOOLS = List.of(CalculatorTool.create().spec(), ClockTool.create().spec());
 
     private final DemoChatModel model = new DemoChatModel(Duration.ZERO);
     private final List<String> tokens = new CopyOnWriteArrayList<>();

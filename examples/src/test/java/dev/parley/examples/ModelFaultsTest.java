@@ -16,7 +16,7 @@ import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.ChatStore;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -103,7 +103,7 @@ class ModelFaultsTest {
                 .maxRetries(0)
                 .build();
         chat = ChatService.builder().store(store).eventBus(bus).model(model)
-                .agents(List.of(new Agent("helper", "Helper", null, "You are helpful.", null, List.of(), null)))
+                .agents(List.of(Agent.builder("helper").instructions("You are helpful.").build()))
                 .build();
         SendReceipt sent = chat.send(SendMessageCommand.text(USER, null, text));
         RunOutcome outcome = chat.await(USER, sent.run().id(), WAIT);
@@ -117,7 +117,7 @@ class ModelFaultsTest {
         List<Message> history = store.messages().page(outcome.run().threadId(), PageRequest.first(10), SortOrder.ASC).items();
         assertThat(history).extracting(Message::text).containsExactly("hello", partial);
         List<RunEvent> events = new ArrayList<>();
-        try (RunSubscription subscription = chat.subscribe(USER, outcome.run().threadId(), outcome.run().id(), 0, null)) {
+        try (RunStream subscription = chat.subscribe(USER, outcome.run().threadId(), outcome.run().id(), 0, null)) {
             while (!subscription.isFinished()) {
                 Optional<RunEvent> next = subscription.next(WAIT);
                 assertThat(next).as("an event within %s", WAIT).isPresent();

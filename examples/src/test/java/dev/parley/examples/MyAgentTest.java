@@ -2,7 +2,6 @@ package dev.parley.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.chat.core.ChatService;
 import dev.parley.chat.model.Message;
@@ -15,41 +14,21 @@ import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
-import dev.parley.chat.port.out.ChatStore;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * How to unit-test your own agent: the in-memory store and event bus, a scripted model playing
- * the model's part, and the real {@link ChatService} in between. Copy it and put your agent in
- * place of {@link EmbeddingExample#supportAgent()}. No network, no database, no sleeps.
+ * How to unit-test your own agent: the real {@link ChatService} on the in-memory adapters
+ * ({@link InMemoryChat}), and a scripted model playing the model's part. Copy it and put your
+ * agent in place of {@link EmbeddingExample#supportAgent()}. No network, no database, no sleeps.
  */
 class MyAgentTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-    private final ChatStore store = InMemoryAdapters.store();
-    private final InMemoryAdapters.EventBus events = InMemoryAdapters.eventBus(store.events());
-    private ChatService chat;
-
-    private ChatService chatWith(ScriptedChatModel model) {
-        chat = ChatService.builder()
-                .store(store)
-                .eventBus(events)
-                .model(model)
-                .agents(List.of(EmbeddingExample.supportAgent()))
-                .build();
-        return chat;
-    }
-
-    @AfterEach
-    void close() {
-        if (chat != null) {
-            chat.close();
-        }
-        events.close();
-    }
+    @RegisterExtension
+    final InMemoryChat parley = InMemoryChat.of(EmbeddingExample.supportAgent());
 
     @Test
     void should_look_the_order_up_with_the_tool_and_answer_from_its_output() throws Exception {
@@ -58,10 +37,10 @@ class MyAgentTest {
                 .callTools(new ToolCall("call_1", "order_status", "{\"order_id\":\"A-1001\"}"))
                 .reply("Your order arrives on 2026-11-24.")
                 .build();
-        ChatService chat = chatWith(model);
+        ChatService chat = parley.start(model);
 
         // when
-        SendReceipt receipt = chat.send(SendMessageCommand.text("alice", null, "Where is order A-1001?"));
+        SendReceipt receipt = chat.send(SendMessageCommand.newThread("alice", "Where is order A-1001?"));
         RunOutcome outcome = chat.await("alice", receipt.run().id(), TIMEOUT);
 
         // then: the run completed with the model's answer...
@@ -81,10 +60,10 @@ class MyAgentTest {
     void should_send_the_agents_system_prompt_and_offer_only_its_tool() throws Exception {
         // given
         ScriptedChatModel model = ScriptedChatModel.replying("Hello!");
-        ChatService chat = chatWith(model);
+        ChatService chat = parley.start(model);
 
         // when
-        SendReceipt receipt = chat.send(SendMessageCommand.text("alice", null, "Hi"));
+        SendReceipt receipt = chat.send(SendMessageCommand.newThread("alice", "Hi"));
         chat.await("alice", receipt.run().id(), TIMEOUT);
 
         // then
@@ -101,10 +80,10 @@ class MyAgentTest {
                 .callTools(new ToolCall("call_1", "order_status", "{\"order_id\":\"Z-9999\"}"))
                 .reply("I cannot find that order.")
                 .build();
-        ChatService chat = chatWith(model);
+        ChatService chat = parley.start(model);
 
         // when
-        SendReceipt receipt = chat.send(SendMessageCommand.text("alice", null, "Where is Z-9999?"));
+        SendReceipt receipt = chat.send(SendMessageCommand.newThread("alice", "Where is Z-9999?"));
         RunOutcome outcome = chat.await("alice", receipt.run().id(), TIMEOUT);
 
         // then: the failed call is recorded, and the model saw the tool's message
@@ -116,16 +95,36 @@ class MyAgentTest {
     }
 
     @Test
+    void should_tell_the_model_which_argument_it_forgot() throws Exception {
+        // given: the model calls the tool without an order id, then apologizes
+        ScriptedChatModel model = ScriptedChatModel.builder()
+                .callTools(new ToolCall("call_1", "order_status", "{\"order\":\"A-1001\"}"))
+                .reply("Sorry, which order?")
+                .build();
+        ChatService chat = parley.start(model);
+
+        // when
+        SendReceipt receipt = chat.send(SendMessageCommand.newThread("alice", "Where is my order?"));
+        RunOutcome outcome = chat.await("alice", receipt.run().id(), TIMEOUT);
+
+        // then: the call failed with a message naming the argument, and the run went on
+        Message toolResult = model.lastRequest().messages().get(model.lastRequest().messages().size() - 1);
+        assertThat(toolResult.text()).contains("\"order_id\"");
+        assertThat(outcome.run().status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(outcome.responseText()).isEqualTo("Sorry, which order?");
+    }
+
+    @Test
     void should_keep_the_whole_exchange_in_the_thread_history() throws Exception {
         // given
         ScriptedChatModel model = ScriptedChatModel.builder()
                 .callTools(new ToolCall("call_1", "order_status", "{\"order_id\":\"B-2002\"}"))
                 .reply("It ships tomorrow.")
                 .build();
-        ChatService chat = chatWith(model);
+        ChatService chat = parley.start(model);
 
         // when
-        SendReceipt receipt = chat.send(SendMessageCommand.text("alice", null, "Status of B-2002?"));
+        SendReceipt receipt = chat.send(SendMessageCommand.newThread("alice", "Status of B-2002?"));
         chat.await("alice", receipt.run().id(), TIMEOUT);
 
         // then: question, tool call, tool result, answer

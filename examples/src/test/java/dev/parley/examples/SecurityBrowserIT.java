@@ -2,7 +2,6 @@ package dev.parley.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,38 +14,20 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Function;
 import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.NoAlertPresentException;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.UnexpectedAlertBehaviour;
-import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The demo page and {@code /docs} under their Content-Security-Policy in a real headless Chromium
@@ -55,10 +36,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * tool argument stays text after a reload; the page refuses to render in a frame of another origin.
  * Without Chromium the test is skipped, except on CI ({@code CI=true}) where it fails.
  */
-class SecurityBrowserIT {
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    private static final Duration WAIT = Duration.ofSeconds(30);
+class SecurityBrowserIT extends BrowserTestBase {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -74,82 +52,37 @@ class SecurityBrowserIT {
             + " #trace-list img, #trace-list script, #trace-list svg, #trace-list a, #trace-list iframe,"
             + " #thread-heading *, [onerror], [onload], a[href^='javascript:' i]";
 
-    @TempDir
-    static Path dataDir;
-    @TempDir
-    static Path profileDir;
-
-    private static DemoServer server;
-    private static WebDriver driver;
     private static HttpServer framer;
-    private static Path screenshots;
-    private String testName;
 
     @BeforeAll
-    static void startServerAndBrowser() throws IOException {
-        requireChromium();
-        screenshots = Path.of(System.getProperty("parley.screenshots", "target/screenshots"));
-        Files.createDirectories(screenshots);
-        server = DemoServer.start(DemoConfig.fromEnvironment(Map.of(
-                "PARLEY_PORT", "0",
-                "PARLEY_DB_URL", "jdbc:h2:file:" + dataDir.resolve("parley").toAbsolutePath(),
-                "PARLEY_DEMO_TOKEN_DELAY_MS", "0")));
-
-        System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--window-size=1400,900", "--user-data-dir=" + profileDir.toAbsolutePath());
-        // the console, where Chromium reports every CSP violation and refused frame
-        LoggingPreferences logs = new LoggingPreferences();
-        logs.enable(LogType.BROWSER, Level.ALL);
-        options.setCapability("goog:loggingPrefs", logs);
-        // an alert must stay open for the test to see it, not be dismissed by the driver
-        options.setUnhandledPromptBehaviour(UnexpectedAlertBehaviour.IGNORE);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort()
-                .build();
-        driver = new ChromeDriver(service, options);
-        driver.manage().timeouts().pageLoadTimeout(WAIT).scriptTimeout(WAIT);
-    }
-
-    private static void requireChromium() {
-        boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
-        String message = "Chromium is not installed (" + CHROMIUM + ", " + CHROMEDRIVER
-                + "): apt-get install -y chromium chromium-driver";
-        if (!present && "true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(message);
-        }
-        Assumptions.assumeTrue(present, message + "; browser test skipped");
+    static void restartWithTheConsoleRecorded() throws IOException {
+        stop();
+        start("0", options -> {
+            // the console, where Chromium reports every CSP violation and refused frame
+            LoggingPreferences logs = new LoggingPreferences();
+            logs.enable(LogType.BROWSER, Level.ALL);
+            options.setCapability("goog:loggingPrefs", logs);
+            // an alert must stay open for the test to see it, not be dismissed by the driver
+            options.setUnhandledPromptBehaviour(UnexpectedAlertBehaviour.IGNORE);
+        });
     }
 
     @AfterAll
-    static void stop() {
-        if (driver != null) {
-            driver.quit();
-        }
+    static void stopFramer() {
         if (framer != null) {
             framer.stop(0);
-        }
-        if (server != null) {
-            server.close();
+            framer = null;
         }
     }
 
-    @BeforeEach
-    void freshPage(TestInfo info) {
-        testName = info.getTestMethod().orElseThrow().getName();
-        driver.get(server.url());
-        js("localStorage.clear();");
+    @Override
+    void beforeReload() {
         console(); // what came before is not this test's; its own page load is
-        driver.get(server.url());
     }
 
-    @AfterEach
-    void lastScreenshot() {
-        screenshot("last");
+    @Override
+    String screenshotPrefix() {
+        return "security-";
     }
 
     // ------------------------------------------------------------------ the page
@@ -160,7 +93,7 @@ class SecurityBrowserIT {
         signIn("carol");
         // when: a streamed answer with a tool call (fetch and its event stream), then the WebSocket
         send("calculate 6*7");
-        await("the answer", d -> assistantTexts().contains("6*7 = 42"));
+        await("the answer", d -> finishedAssistantTexts().contains("6*7 = 42"));
         String token = (String) js("return JSON.parse(localStorage.getItem('parley.session')).token;");
         Object frame = ((JavascriptExecutor) driver).executeAsyncScript("""
                 const done = arguments[arguments.length - 1];
@@ -196,7 +129,7 @@ class SecurityBrowserIT {
         // given hostile text in a message (and its echo), a tool call's arguments and the thread's title
         signIn("mallory");
         send(PAYLOAD);
-        await("the echo", d -> assistantTexts().stream().anyMatch(t -> t.startsWith("You said:")));
+        await("the echo", d -> finishedAssistantTexts().stream().anyMatch(t -> t.startsWith("You said:")));
         send("calculate " + PAYLOAD);
         await("the tool call's end", d -> driver.findElements(By.cssSelector("[data-testid=trace-item]")).stream()
                 .anyMatch(t -> !"in_progress".equals(t.getAttribute("data-status"))));
@@ -210,7 +143,7 @@ class SecurityBrowserIT {
                 .filter(i -> threadId.equals(i.getAttribute("data-thread-id"))).findFirst().orElse(null));
         thread.click();
         await("the history", d -> driver.findElements(By.cssSelector("[data-testid=trace-item]")).size() == 1
-                && !assistantTexts().isEmpty());
+                && !finishedAssistantTexts().isEmpty());
         screenshot("hostile-history");
 
         // then every piece shows as the text it is
@@ -221,7 +154,7 @@ class SecurityBrowserIT {
         assertThat(driver.findElement(By.cssSelector("[data-testid=thread-heading]")).getText()).isEqualTo(PAYLOAD);
         assertThat(driver.findElements(By.cssSelector("[data-testid=message][data-role=user] [data-testid=message-text]")))
                 .extracting(WebElement::getText).contains(PAYLOAD, "calculate " + PAYLOAD);
-        assertThat(assistantTexts()).anyMatch(t -> t.contains(PAYLOAD));
+        assertThat(finishedAssistantTexts()).anyMatch(t -> t.contains(PAYLOAD));
         assertThat(text(driver.findElement(By.cssSelector("[data-testid=trace-item]")), "trace-arguments")).contains(IMG, SCRIPT, SVG)
                 .contains("javascript:alert(3)");
         // and none of it became markup, ran, or was even tried (a blocked inline handler would be a violation)
@@ -328,64 +261,9 @@ class SecurityBrowserIT {
         return JSON.readTree(response.body());
     }
 
-    private void signIn(String user) {
-        WebElement name = await("the sign-in form", d -> displayed(By.cssSelector("[data-testid=login-user]")));
-        name.sendKeys(user);
-        driver.findElement(By.cssSelector("[data-testid=login-submit]")).click();
-        await("the chat view", d -> displayed(By.cssSelector("[data-testid=chat-view]")));
-    }
-
-    private void send(String message) {
-        await("the composer ready", d -> driver.findElement(By.cssSelector("[data-testid=send-button]")).isEnabled());
-        WebElement input = driver.findElement(By.cssSelector("[data-testid=message-input]"));
-        input.clear();
-        input.sendKeys(message);
-        driver.findElement(By.cssSelector("[data-testid=send-button]")).click();
-    }
-
-    private List<String> assistantTexts() {
+    private List<String> finishedAssistantTexts() {
         return driver.findElements(By.cssSelector("[data-testid=message][data-role=assistant]")).stream()
                 .filter(b -> b.getAttribute("data-streaming") == null)
                 .map(WebElement::getText).toList();
-    }
-
-    private List<WebElement> threadItems() {
-        return driver.findElements(By.cssSelector("[data-testid=thread-item]"));
-    }
-
-    private static String text(WebElement parent, String testId) {
-        return parent.findElement(By.cssSelector("[data-testid=" + testId + "]")).getText();
-    }
-
-    private WebElement displayed(By by) {
-        return driver.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null);
-    }
-
-    private Object js(String script) {
-        return ((JavascriptExecutor) driver).executeScript(script);
-    }
-
-    private <T> T await(String what, Function<WebDriver, T> condition) {
-        try {
-            return new WebDriverWait(driver, WAIT, Duration.ofMillis(100))
-                    .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
-                    .withMessage("waiting for " + what)
-                    .until(condition);
-        } catch (RuntimeException e) {
-            screenshot("timeout");
-            throw e;
-        }
-    }
-
-    private void screenshot(String name) {
-        if (driver == null) {
-            return;
-        }
-        try {
-            Path png = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE).toPath();
-            Files.copy(png, screenshots.resolve("security-" + testName + "-" + name + ".png"), StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException | RuntimeException e) {
-            System.err.println("screenshot " + name + " failed: " + e.getMessage());
-        }
     }
 }

@@ -21,7 +21,7 @@ import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.in.UpdateThreadCommand;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -433,25 +433,35 @@ final class Api {
     private void events(Call call) throws InterruptedException, IOException {
         ThreadId thread = threadId(call);
         RunId run = runId(call);
-        long after = 0;
-        String lastEventId = call.ctx().header("Last-Event-ID");
-        if (lastEventId != null && !lastEventId.isBlank()) {
-            String trimmed = lastEventId.trim();
-            if (!SEQ.matcher(trimmed).matches()) {
-                throw ApiProblem.parameter("Last-Event-ID", "must be the seq of an event (a non-negative integer)");
-            }
-            after = Long.parseLong(trimmed);
-        }
-        RunSubscription subscription = chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE);
+        long after = lastEventId(call.ctx());
+        RunStream subscription = chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE);
+        Optional<RunStream> opened = ReadAhead.open(subscription);
         if (call.ctx().method() == HandlerType.HEAD) {
             // the checks and headers of the stream without waiting for its events; committed before the
             // handler ends so that Jetty does not announce a Content-Length of 0 for an open-ended stream
-            subscription.close();
+            opened.ifPresent(RunStream::close);
+            if (opened.isEmpty()) {
+                call.ctx().status(204);
+                return;
+            }
             SseStream.headers(call.ctx().res());
             call.ctx().res().flushBuffer();
             return;
         }
-        stream(call, subscription);
+        stream(call, opened);
+    }
+
+    /** The seq a resuming client last received ({@code Last-Event-ID}); 0 without the header. */
+    private static long lastEventId(Context ctx) {
+        String lastEventId = ctx.header("Last-Event-ID");
+        if (lastEventId == null || lastEventId.isBlank()) {
+            return 0;
+        }
+        String trimmed = lastEventId.trim();
+        if (!SEQ.matcher(trimmed).matches()) {
+            throw ApiProblem.parameter("Last-Event-ID", "must be the seq of an event (a non-negative integer)");
+        }
+        return Long.parseLong(trimmed);
     }
 
     // ---- chat ----
@@ -467,13 +477,16 @@ final class Api {
         }
         String idempotencyKey = idempotencyKey(ctx.header("Idempotency-Key"));
         boolean stream = Boolean.TRUE.equals(req.stream()) || acceptsEventStream(ctx.header("Accept"));
+        long resumeAfter = stream ? lastEventId(ctx) : 0;
         SendReceipt receipt = chat.send(new SendMessageCommand(call.userId(), threadId, req.agentId(), req.content(),
                 req.ifBusy(), idempotencyKey, req.metadata()));
         if (stream) {
             DisconnectPolicy onDisconnect = req.onDisconnect() == null ? DisconnectPolicy.CONTINUE : req.onDisconnect();
-            RunSubscription subscription;
+            // a retry that joins the original run resumes as /events does; a new run starts at its first event
+            long after = receipt.replayed() ? resumeAfter : 0;
+            Optional<RunStream> subscription;
             try {
-                subscription = chat.subscribe(call.userId(), receipt.thread().id(), receipt.run().id(), 0, onDisconnect);
+                subscription = ReadAhead.open(chat.subscribe(call.userId(), receipt.thread().id(), receipt.run().id(), after, onDisconnect));
             } catch (RuntimeException e) {
                 throw afterSend(e, receipt, call.requestId());
             }
@@ -512,12 +525,18 @@ final class Api {
     }
 
     /**
-     * Answers the request with the subscription's events. The stream is pumped by a thread of its
-     * own, started once the handler returns (servlet async), so the request's thread, with Jetty's
-     * and Javalin's frames on its stack, does not stay parked for the life of the stream.
+     * Answers the request with the subscription's events, or 204 when there is none left (see
+     * {@link ReadAhead}). The stream is pumped by a thread of its own, started once the handler returns
+     * (servlet async), so the request's thread, with Jetty's and Javalin's frames on its stack, does
+     * not stay parked for the life of the stream.
      */
-    private void stream(Call call, RunSubscription subscription) {
+    private void stream(Call call, Optional<RunStream> opened) {
         Context ctx = call.ctx();
+        if (opened.isEmpty()) {
+            ctx.status(204); // the run is over and nothing is left after Last-Event-ID: EventSource stops on 204
+            return;
+        }
+        RunStream subscription = opened.get();
         ctx.future(() -> {
             try {
                 AsyncContext async = ctx.req().getAsyncContext();
@@ -538,7 +557,7 @@ final class Api {
      * have failed and recycled the request already, and Javalin's completion would then run its
      * error handling on a dead response.
      */
-    private void pump(Call call, RunSubscription subscription, AsyncContext async) {
+    private void pump(Call call, RunStream subscription, AsyncContext async) {
         Thread self = Thread.currentThread();
         pumping.add(self);
         MDC.put("request_id", call.requestId());

@@ -24,14 +24,14 @@ final class Errors {
             return new ApiProblem(404, e.code(), e.getMessage());
         }
         if (error instanceof ConflictException e) {
-            if ("duplicate".equals(e.code())) {
+            if (e.reason() == ConflictException.Reason.DUPLICATE) {
                 LOG.warn("Unexpected duplicate key reached the HTTP adapter (request {})", requestId, e);
                 return new ApiProblem(409, "conflict", "The request conflicts with the current state; retry it");
             }
             return new ApiProblem(409, e.code(), e.getMessage());
         }
         if (error instanceof InvalidRequestException e) {
-            int status = "invalid_parameter".equals(e.code()) ? 400 : 422;
+            int status = e.reason() == InvalidRequestException.Reason.INVALID_PARAMETER ? 400 : 422;
             return new ApiProblem(status, e.code(), e.getMessage(), e.errors());
         }
         if (error instanceof StorageUnavailableException e) {

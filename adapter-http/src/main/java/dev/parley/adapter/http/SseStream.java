@@ -1,7 +1,7 @@
 package dev.parley.adapter.http;
 
 import dev.parley.chat.model.RunEvent;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -45,7 +45,7 @@ final class SseStream {
      * Streams {@code subscription} to the response until its terminal event or until the client goes
      * away; always closes the subscription (which applies its disconnect policy when the run is not over).
      */
-    static void pump(HttpServletResponse res, RunSubscription subscription, Duration heartbeat) throws InterruptedException {
+    static void pump(HttpServletResponse res, RunStream subscription, Duration heartbeat) throws InterruptedException {
         try (subscription) {
             headers(res);
             ServletOutputStream out = res.getOutputStream();
@@ -72,7 +72,7 @@ final class SseStream {
      * Writes {@code first} and the events already waiting behind it (up to {@link #BATCH}), then
      * flushes once: a burst of events costs one flush, not one each. True after the terminal event.
      */
-    private static boolean writeReady(ServletOutputStream out, RunSubscription subscription, RunEvent first)
+    private static boolean writeReady(ServletOutputStream out, RunStream subscription, RunEvent first)
             throws IOException, InterruptedException {
         RunEvent event = first;
         for (int written = 1; ; written++) {

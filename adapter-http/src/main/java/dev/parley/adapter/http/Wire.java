@@ -170,45 +170,91 @@ final class Wire {
 
     /** An event as its SSE {@code data} and WebSocket frame: {@code type}, {@code run_id}, {@code seq}, then its own fields. */
     static ObjectNode event(RunEvent event) {
-        if (event instanceof RunEvent.Heartbeat) {
-            return heartbeat();
-        }
-        ObjectNode o = Json.object();
-        o.put("type", event.type());
-        o.put("run_id", event.runId().value());
-        o.put("seq", event.seq());
-        if (event instanceof RunEvent.RunStarted e) {
+        return event.accept(EVENT);
+    }
+
+    private static final RunEvent.Visitor<ObjectNode> EVENT = new RunEvent.Visitor<>() {
+        @Override
+        public ObjectNode visit(RunEvent.RunStarted e) {
+            ObjectNode o = eventHead(e);
             o.put("thread_id", e.threadId().value());
             o.put("message_id", e.messageId().value());
             o.put("agent_id", e.agentId());
-        } else if (event instanceof RunEvent.Token e) {
-            o.put("content", e.content());
-        } else if (event instanceof RunEvent.Thinking e) {
-            o.put("content", e.content());
-        } else if (event instanceof RunEvent.TraceStart e) {
+            return o;
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.Token e) {
+            return eventHead(e).put("content", e.content());
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.Thinking e) {
+            return eventHead(e).put("content", e.content());
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.TraceStart e) {
+            ObjectNode o = eventHead(e);
             o.put("step_id", e.stepId().value());
             o.set("tool_call", toolCall(e.toolCall()));
-        } else if (event instanceof RunEvent.TraceUpdate e) {
+            return o;
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.TraceUpdate e) {
+            ObjectNode o = eventHead(e);
             o.put("step_id", e.stepId().value());
             o.put("content", e.content());
-        } else if (event instanceof RunEvent.TraceEnd e) {
+            return o;
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.TraceEnd e) {
+            ObjectNode o = eventHead(e);
             o.put("step_id", e.stepId().value());
             o.put("status", e.status().wireName());
             o.put("output", e.output());
             o.put("error", e.error());
             o.put("latency_ms", e.latencyMs());
-        } else if (event instanceof RunEvent.Done e) {
+            return o;
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.Done e) {
+            ObjectNode o = eventHead(e);
             o.put("thread_id", e.threadId().value());
             o.put("message_id", e.messageId().value());
             o.set("usage", usage(e.usage()));
             o.put("tokens_used", e.usage().totalTokens());
             putCost(o, e.costUsd());
-        } else if (event instanceof RunEvent.Error e) {
+            return o;
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.Error e) {
+            ObjectNode o = eventHead(e);
             o.put("code", e.code());
             o.put("message", e.message());
-        } else if (event instanceof RunEvent.Cancelled e) {
-            o.put("message_id", e.messageId() == null ? null : e.messageId().value());
+            return o;
         }
+
+        @Override
+        public ObjectNode visit(RunEvent.Cancelled e) {
+            return eventHead(e).put("message_id", e.messageId() == null ? null : e.messageId().value());
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.Heartbeat e) {
+            return heartbeat();
+        }
+    };
+
+    private static ObjectNode eventHead(RunEvent event) {
+        ObjectNode o = Json.object();
+        o.put("type", event.type());
+        o.put("run_id", event.runId().value());
+        o.put("seq", event.seq());
         return o;
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.BusyPolicy;
+import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.RunEvent;
@@ -11,7 +12,7 @@ import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import io.javalin.http.Context;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsConfig;
@@ -76,7 +77,7 @@ final class WsEndpoint {
     }
 
     /** A run followed on a socket; {@code delivered} completes when its pump has stopped (after its terminal frame, normally). */
-    private record Followed(RunId runId, ThreadId threadId, String requestId, RunSubscription subscription,
+    private record Followed(RunId runId, ThreadId threadId, String requestId, RunStream subscription,
                             CompletableFuture<Void> delivered) {}
 
     /** What the endpoint needs of a WebSocket session. */
@@ -419,7 +420,7 @@ final class WsEndpoint {
                     chat.content(), BusyPolicy.INTERRUPT, null, chat.metadata()));
             RunId runId = receipt.run().id();
             ThreadId thread = receipt.thread().id();
-            RunSubscription subscription = config.chat().subscribe(socket.userId, thread, runId, 0, DisconnectPolicy.CONTINUE);
+            RunStream subscription = config.chat().subscribe(socket.userId, thread, runId, 0, DisconnectPolicy.CONTINUE);
             followed = new Followed(runId, thread, requestId, subscription, new CompletableFuture<>());
             earlier = socket.followed.values().stream().filter(f -> f.threadId().equals(thread)).toList();
             socket.followed.put(runId, followed);
@@ -449,7 +450,7 @@ final class WsEndpoint {
         if (config.metrics() != null) {
             config.metrics().streamOpened(true);
         }
-        try (RunSubscription subscription = followed.subscription()) {
+        try (RunStream subscription = followed.subscription()) {
             awaitDelivered(earlier);
             while (socket.session.isOpen()) {
                 Optional<RunEvent> next = subscription.next(config.heartbeatInterval());
@@ -503,7 +504,7 @@ final class WsEndpoint {
                 RunId last = socket.lastRun;
                 target = last == null ? null : socket.followed.get(last);
                 if (target == null) {
-                    throw new ApiProblem(409, "no_active_run", "This socket has no active run");
+                    throw new ApiProblem(409, ConflictException.Reason.NO_ACTIVE_RUN.wireName(), "This socket has no active run");
                 }
                 config.chat().cancelRun(socket.userId, target.threadId(), target.runId());
                 return;

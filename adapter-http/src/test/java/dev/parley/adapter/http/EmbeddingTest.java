@@ -22,7 +22,7 @@ class EmbeddingTest {
         var store = InMemoryAdapters.store();
         try (var bus = InMemoryAdapters.eventBus(store.events());
              ChatService chat = ChatService.builder().store(store).eventBus(bus).model(ScriptedChatModel.echo())
-                     .agents(List.of(new Agent("helper", "Helper", null, null, null, null, null))).build()) {
+                     .agents(List.of(Agent.builder("helper").name("Helper").build())).build()) {
             ParleyHttp.Config config = ParleyHttp.config(chat, JwtAuthenticator.hs256(Tokens.SECRET).build()).build();
             Javalin app = Javalin.create(cfg -> {
                 cfg.concurrency.useVirtualThreads = true;

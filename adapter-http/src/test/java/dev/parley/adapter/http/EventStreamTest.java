@@ -113,6 +113,82 @@ class EventStreamTest {
     }
 
     @Test
+    void should_answer_204_to_a_resume_of_a_finished_run_with_nothing_left_so_eventsource_stops() {
+        // given: a finished run of 4 events
+        server = TestServer.start(ScriptedChatModel.builder().replyTokens("Hello", " world").build());
+        String thread = server.newThread(ALICE);
+        List<SseReader.Frame> frames;
+        try (TestServer.EventStream stream = streamChat(thread, "{\"message\":\"hi\",\"stream\":true}")) {
+            frames = stream.events().readToEnd();
+        }
+        String runId = frames.get(0).json().get("run_id").asText();
+        String last = frames.get(frames.size() - 1).id();
+        assertThat(last).isEqualTo("4");
+        // when: an EventSource that was not closed reconnects with the terminal seq, or one past it
+        TestServer.Response atEnd = server.request("GET", EVENTS, thread, runId).as(ALICE).header("Last-Event-ID", last).send();
+        TestServer.Response pastEnd = server.request("GET", EVENTS, thread, runId).as(ALICE).header("Last-Event-ID", "99").send();
+        // then
+        assertThat(atEnd.status()).isEqualTo(204);
+        assertThat(atEnd.body()).isEmpty();
+        assertThat(pastEnd.status()).isEqualTo(204);
+        TestServer.Response head = server.request("HEAD", EVENTS, thread, runId).as(ALICE).header("Last-Event-ID", last).undocumented().send();
+        assertThat(head.status()).isEqualTo(204);
+        try (TestServer.EventStream beforeEnd = server.request("GET", EVENTS, thread, runId).as(ALICE)
+                .header("Last-Event-ID", "3").stream()) {
+            assertThat(beforeEnd.events().readToEnd()).extracting(SseReader.Frame::seq).containsExactly(4L);
+        }
+    }
+
+    @Test
+    void should_resume_an_idempotent_retry_of_a_streamed_chat_after_its_last_event_id() throws Exception {
+        // given: a streamed chat whose connection drops after 3 events
+        ScriptedChatModel model = ScriptedChatModel.builder().tokensThenBlock("a", "b", "c").build();
+        server = TestServer.start(model);
+        String thread = server.newThread(ALICE);
+        String body = "{\"message\":\"hi\",\"stream\":true}";
+        List<SseReader.Frame> frames = new ArrayList<>();
+        try (TestServer.EventStream stream = server.request("POST", CHAT, thread).as(ALICE)
+                .header("Idempotency-Key", "retry-1").json(body).stream()) {
+            for (int i = 0; i < 3; i++) {
+                frames.add(stream.events().next());
+            }
+        }
+        assertThat(model.awaitBlocked(WAIT)).isTrue();
+        model.release();
+        // when: the client retries the same request with the same key and the seq it last received
+        try (TestServer.EventStream retried = server.request("POST", CHAT, thread).as(ALICE)
+                .header("Idempotency-Key", "retry-1").header("Last-Event-ID", frames.get(2).id()).json(body).stream()) {
+            frames.addAll(retried.events().readToEnd());
+        }
+        // then: no duplicate, no gap, and the text is the stored one
+        assertThat(frames).extracting(SseReader.Frame::seq).containsExactly(1L, 2L, 3L, 4L, 5L);
+        StringBuilder text = new StringBuilder();
+        frames.stream().filter(f -> f.event().equals("token")).forEach(f -> text.append(f.json().get("content").asText()));
+        JsonNode messages = server.get(ALICE, "/api/v1/threads/{thread_id}/messages", thread).json().get("data");
+        assertThat(messages).hasSize(2);
+        assertThat(text.toString()).isEqualTo(messages.get(1).get("content").get(0).get("text").asText()).isEqualTo("abc");
+        // and a retry after the end has nothing left: 204, as /events answers
+        TestServer.Response afterEnd = server.request("POST", CHAT, thread).as(ALICE)
+                .header("Idempotency-Key", "retry-1").header("Last-Event-ID", "5").json(body).send();
+        assertThat(afterEnd.status()).isEqualTo(204);
+        assertThat(afterEnd.body()).isEmpty();
+    }
+
+    @Test
+    void should_start_a_new_streamed_run_at_its_first_event_whatever_last_event_id_says() {
+        server = TestServer.start(ScriptedChatModel.replying("fresh"));
+        String thread = server.newThread(ALICE);
+        try (TestServer.EventStream stream = server.request("POST", CHAT, thread).as(ALICE)
+                .header("Idempotency-Key", "new-1").header("Last-Event-ID", "2").json("{\"message\":\"hi\",\"stream\":true}").stream()) {
+            assertThat(stream.events().readToEnd()).extracting(SseReader.Frame::seq).startsWith(1L, 2L);
+        }
+        var malformed = server.request("POST", CHAT, thread).as(ALICE)
+                .header("Last-Event-ID", "abc").json("{\"message\":\"not stored\",\"stream\":true}").send();
+        assertThat(malformed.status()).isEqualTo(400);
+        assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/messages", thread).json().get("data")).hasSize(2);
+    }
+
+    @Test
     void should_end_with_cancelled_and_keep_the_partial_text_when_cancelled_mid_stream() {
         ScriptedChatModel model = ScriptedChatModel.builder().tokensThenBlock("par", "tial").build();
         server = TestServer.start(model);

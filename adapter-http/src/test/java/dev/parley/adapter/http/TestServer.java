@@ -65,8 +65,10 @@ final class TestServer implements AutoCloseable {
         this.bus = InMemoryAdapters.eventBus(store.events());
         this.service = customizeService.apply(ChatService.builder()).store(store).eventBus(bus).model(model)
                 .agents(List.of(
-                        new Agent(AGENT, "Assistant", "Answers questions", "You are helpful.", null, List.of(new Calculator()), null),
-                        new Agent(OTHER_AGENT, "Researcher", "Digs deeper", "You research.", "scripted-large", List.of(), null)))
+                        Agent.builder(AGENT).name("Assistant").description("Answers questions")
+                                .instructions("You are helpful.").tools(new Calculator()).build(),
+                        Agent.builder(OTHER_AGENT).name("Researcher").description("Digs deeper")
+                                .instructions("You research.").model("scripted-large").build()))
                 .prices(Map.of("scripted", ModelPrice.of("1", "2")))
                 .build();
         ParleyHttp.Config.Builder config = ParleyHttp.config(service, JwtAuthenticator.hs256(Tokens.SECRET).build())

@@ -39,7 +39,7 @@ class WebSocketFrameFuzzTest {
         var store = InMemoryAdapters.store();
         bus = InMemoryAdapters.eventBus(store.events());
         chat = ChatService.builder().store(store).eventBus(bus).model(ScriptedChatModel.echo())
-                .agents(List.of(new Agent("assistant", "Assistant", null, "You help.", null, List.of(), null))).build();
+                .agents(List.of(Agent.builder("assistant").name("Assistant").instructions("You help.").build())).build();
         ParleyHttp.Config config = ParleyHttp.config(chat, JwtAuthenticator.hs256(Tokens.SECRET).build())
                 .rateLimitPerMinute(0)
                 .maxMessageChars(500)

@@ -111,7 +111,7 @@ final class InMemoryAgentStore implements AgentStore {
                 throw NotFoundException.agent(next.id());
             }
             if (next.version() != versions.size() + 1) {
-                throw new ConflictException("agent_version_conflict",
+                throw new ConflictException(ConflictException.Reason.AGENT_VERSION_CONFLICT,
                         "Agent " + next.id() + " is at version " + versions.size() + ", not " + (next.version() - 1));
             }
             db.add(versions, next);

@@ -397,6 +397,6 @@ final class InMemoryChatStore implements ChatStore {
     }
 
     static ConflictException duplicate(String what) {
-        return new ConflictException("duplicate", what + " already exists");
+        return ConflictException.duplicate(what);
     }
 }

@@ -38,7 +38,6 @@ import java.util.function.Supplier;
 final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
     private static final System.Logger LOG = System.getLogger(InMemoryRunEventBus.class.getName());
     private static final int READ_PAGE = 256;
-    private static final String RUN_ENDED = "run_ended";
 
     private final RunEventStore store;
     private final int batchSize;
@@ -395,7 +394,7 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
         try {
             store.append(batch);
         } catch (ConflictException conflict) {
-            if (RUN_ENDED.equals(conflict.code())) {
+            if (conflict.reason() == ConflictException.Reason.RUN_ENDED) {
                 droppedAfterEnd(runId, batch.size());
                 return;
             }
@@ -406,7 +405,7 @@ final class InMemoryRunEventBus implements InMemoryAdapters.EventBus {
             try {
                 store.append(rest);
             } catch (ConflictException again) {
-                if (!RUN_ENDED.equals(again.code())) {
+                if (again.reason() != ConflictException.Reason.RUN_ENDED) {
                     throw again;
                 }
                 droppedAfterEnd(runId, rest.size());

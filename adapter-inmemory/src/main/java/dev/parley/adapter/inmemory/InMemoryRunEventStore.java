@@ -42,10 +42,10 @@ final class InMemoryRunEventStore implements RunEventStore {
                 Require.that(e.isReplayable(), "heartbeats are never stored");
                 long previous = last.computeIfAbsent(e.runId(), id -> (long) db.events.getOrDefault(id, List.of()).size());
                 if (e.seq() <= previous) {
-                    throw new ConflictException("duplicate", "event " + e.seq() + " of run " + e.runId() + " already exists");
+                    throw ConflictException.duplicate("event " + e.seq() + " of run " + e.runId());
                 }
                 if (ended.computeIfAbsent(e.runId(), this::endedInStore)) {
-                    throw new ConflictException("run_ended", "the events of run " + e.runId() + " already ended");
+                    throw ConflictException.runEnded(e.runId());
                 }
                 ended.put(e.runId(), e.isTerminal());
                 Require.that(e.seq() == previous + 1,

@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.parley.adapter.inmemory.ScriptedChatModel.Script;
-import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.Message;
-import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.ModelException;
-import dev.parley.chat.model.Role;
 import dev.parley.chat.model.RunCancelledException;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.ToolCall;
@@ -35,8 +32,7 @@ class ScriptedChatModelTest {
     private final Recorder recorder = new Recorder();
 
     private ModelRequest ask(String text) {
-        Message system = new Message(Fixtures.messageId(), thread, null, 0, Role.SYSTEM, List.of(ContentPart.text("Be brief")),
-                MessageStatus.COMPLETED, null, null, null, Fixtures.T0);
+        Message system = Message.system(Fixtures.messageId(), thread, "Be brief", Fixtures.T0);
         Message user = Fixtures.aMessage().inThread(thread).withText(text).build();
         return new ModelRequest(null, List.of(system, user), List.of());
     }

@@ -181,7 +181,7 @@ final class JdbiAgentStore implements AgentStore {
     }
 
     private static ConflictException conflict(StoredAgent next, int latest) {
-        return new ConflictException("agent_version_conflict",
+        return new ConflictException(ConflictException.Reason.AGENT_VERSION_CONFLICT,
                 "Agent " + next.id() + " is at version " + latest + ", not " + (next.version() - 1));
     }
 

@@ -118,7 +118,7 @@ final class JdbiRunEventStore implements RunEventStore {
     }
 
     private static ConflictException runEnded(RunId runId) {
-        return new ConflictException("run_ended", "The events of run " + runId + " already ended");
+        return ConflictException.runEnded(runId);
     }
 
     @Override

@@ -97,34 +97,67 @@ final class Json {
 
     /** The event's fields but {@code type}, {@code run_id} and {@code seq}, which have their own columns. */
     static String eventPayload(RunEvent event) {
-        ObjectNode n = MAPPER.createObjectNode();
-        if (event instanceof RunEvent.RunStarted e) {
-            n.put("thread_id", e.threadId().value()).put("message_id", e.messageId().value()).put("agent_id", e.agentId());
-        } else if (event instanceof RunEvent.Token e) {
-            n.put("content", e.content());
-        } else if (event instanceof RunEvent.Thinking e) {
-            n.put("content", e.content());
-        } else if (event instanceof RunEvent.TraceStart e) {
-            n.put("step_id", e.stepId().value());
-            toolCall(n.putObject("tool_call"), e.toolCall());
-        } else if (event instanceof RunEvent.TraceUpdate e) {
-            n.put("step_id", e.stepId().value()).put("content", e.content());
-        } else if (event instanceof RunEvent.TraceEnd e) {
-            n.put("step_id", e.stepId().value()).put("status", e.status().wireName())
-                    .put("output", e.output()).put("error", e.error()).put("latency_ms", e.latencyMs());
-        } else if (event instanceof RunEvent.Done e) {
-            n.put("thread_id", e.threadId().value()).put("message_id", e.messageId().value());
-            usage(n.putObject("usage"), e.usage());
-            n.put("cost_usd", e.costUsd() == null ? null : e.costUsd().toString());
-        } else if (event instanceof RunEvent.Error e) {
-            n.put("code", e.code()).put("message", e.message());
-        } else if (event instanceof RunEvent.Cancelled e) {
-            n.put("message_id", e.messageId() == null ? null : e.messageId().value());
-        } else {
-            throw new IllegalArgumentException("not a stored event type: " + event.type());
-        }
-        return write(n);
+        return write(event.accept(PAYLOAD));
     }
+
+    private static final RunEvent.Visitor<ObjectNode> PAYLOAD = new RunEvent.Visitor<>() {
+        @Override
+        public ObjectNode visit(RunEvent.RunStarted e) {
+            return MAPPER.createObjectNode().put("thread_id", e.threadId().value()).put("message_id", e.messageId().value())
+                    .put("agent_id", e.agentId());
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.Token e) {
+            return MAPPER.createObjectNode().put("content", e.content());
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.Thinking e) {
+            return MAPPER.createObjectNode().put("content", e.content());
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.TraceStart e) {
+            ObjectNode n = MAPPER.createObjectNode().put("step_id", e.stepId().value());
+            toolCall(n.putObject("tool_call"), e.toolCall());
+            return n;
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.TraceUpdate e) {
+            return MAPPER.createObjectNode().put("step_id", e.stepId().value()).put("content", e.content());
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.TraceEnd e) {
+            return MAPPER.createObjectNode().put("step_id", e.stepId().value()).put("status", e.status().wireName())
+                    .put("output", e.output()).put("error", e.error()).put("latency_ms", e.latencyMs());
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.Done e) {
+            ObjectNode n = MAPPER.createObjectNode().put("thread_id", e.threadId().value())
+                    .put("message_id", e.messageId().value());
+            usage(n.putObject("usage"), e.usage());
+            return n.put("cost_usd", e.costUsd() == null ? null : e.costUsd().toString());
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.Error e) {
+            return MAPPER.createObjectNode().put("code", e.code()).put("message", e.message());
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.Cancelled e) {
+            return MAPPER.createObjectNode().put("message_id", e.messageId() == null ? null : e.messageId().value());
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.Heartbeat e) {
+            throw new IllegalArgumentException("not a stored event type: " + e.type());
+        }
+    };
 
     static RunEvent event(RunId runId, long seq, String type, String stored) {
         JsonNode n = read(stored);

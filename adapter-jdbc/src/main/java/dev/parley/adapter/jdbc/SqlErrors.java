@@ -44,15 +44,15 @@ final class SqlErrors {
         String state = sql.getSQLState() == null ? "" : sql.getSQLState();
         if (state.equals("23505")) {
             if (mentions(sql, ONE_IN_PROGRESS)) {
-                return new ConflictException("run_in_progress", "The thread already has a run in progress");
+                return new ConflictException(ConflictException.Reason.RUN_IN_PROGRESS, "The thread already has a run in progress");
             }
-            return new ConflictException("duplicate", "A record with the same key already exists");
+            return new ConflictException(ConflictException.Reason.DUPLICATE, "A record with the same key already exists");
         }
         if (state.equals("23503")) {
             return new NotFoundException("not_found", "A record it refers to does not exist");
         }
         if (state.startsWith("23")) {
-            return new ConflictException("conflict", "The change breaks a rule of the store");
+            return new ConflictException(ConflictException.Reason.CONSTRAINT, "The change breaks a rule of the store");
         }
         LOG.warn("Database failure: {}", describe(sql, failure));
         return new StorageUnavailableException("The store failed to answer", failure);

@@ -75,8 +75,7 @@ abstract class JdbcStoreBehaviour {
     }
 
     static Message userMessage(ThreadId thread, String text) {
-        return new Message(MessageId.next(IDS), thread, null, 0, Role.USER, List.of(ContentPart.text(text)),
-                MessageStatus.COMPLETED, List.of(), null, Map.of(), now());
+        return Message.user(MessageId.next(IDS), thread, text, now());
     }
 
     Run aQueuedRun(ThreadId thread) {
@@ -96,8 +95,7 @@ abstract class JdbcStoreBehaviour {
                 List.of(ContentPart.text(TRICKY), ContentPart.imageUrl("data:" + TRICKY)), MessageStatus.INCOMPLETE,
                 List.of(new ToolCall("call" + TRICKY, "name" + TRICKY, "{\"q\":\"" + TRICKY.replace("\\", "\\\\") + "\"}")),
                 null, Map.of("k", TRICKY), now());
-        Message tool = new Message(MessageId.next(IDS), thread.id(), null, 0, Role.TOOL, List.of(ContentPart.text(TRICKY)),
-                MessageStatus.COMPLETED, List.of(), "call" + TRICKY, Map.of(), now());
+        Message tool = Message.toolResult(MessageId.next(IDS), thread.id(), "call" + TRICKY, TRICKY, now());
         Run run = aQueuedRun(thread.id());
         Run failed = run.failed(now(), new RunError("code" + TRICKY, TRICKY), null, Usage.ZERO, null);
         Step step = Step.toolCall(StepId.next(IDS), run.id(), 1, new ToolCall("c" + TRICKY, "n", TRICKY), now())

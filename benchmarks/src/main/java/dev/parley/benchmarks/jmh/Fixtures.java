@@ -35,7 +35,7 @@ final class Fixtures {
     static Wired wire(ChatStore store) {
         InMemoryAdapters.EventBus bus = InMemoryAdapters.eventBus(store.events());
         ChatService chat = ChatService.builder().store(store).eventBus(bus).model(new BenchModel())
-                .agents(List.of(new Agent(AGENT, "Assistant", null, "You are a benchmark.", null, List.of(), null)))
+                .agents(List.of(Agent.builder(AGENT).name("Assistant").instructions("You are a benchmark.").build()))
                 .build();
         return new Wired(chat, bus);
     }

@@ -113,7 +113,7 @@ final class AgentDesk {
     private StoredAgent writable(Caller caller, String agentId) {
         requireUser(caller);
         if (agents.builtIn(agentId) != null) {
-            throw new ForbiddenException("agent_read_only", "Agent " + agentId + " is built in and cannot be changed");
+            throw new ForbiddenException(ForbiddenException.Reason.AGENT_READ_ONLY, "Agent " + agentId + " is built in and cannot be changed");
         }
         StoredAgent latest = visible(caller, agentId, engine.store().agents().lock(agentId));
         if (latest.definition().visibility() == AgentVisibility.SHARED) {
@@ -137,13 +137,13 @@ final class AgentDesk {
             }
         }
         if (!errors.isEmpty()) {
-            throw new InvalidRequestException("validation_failed", "Unknown tools: " + errors.get(0).field(), errors);
+            throw new InvalidRequestException(InvalidRequestException.Reason.VALIDATION_FAILED, "Unknown tools: " + errors.get(0).field(), errors);
         }
     }
 
     private static void requireAdminFor(Caller caller, AgentVisibility visibility) {
         if (visibility == AgentVisibility.SHARED && !caller.isAdmin()) {
-            throw new ForbiddenException("forbidden", "Creating or changing a shared agent needs the admin role");
+            throw new ForbiddenException(ForbiddenException.Reason.FORBIDDEN, "Creating or changing a shared agent needs the admin role");
         }
     }
 

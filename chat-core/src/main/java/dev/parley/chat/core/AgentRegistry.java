@@ -120,7 +120,7 @@ final class AgentRegistry {
     RunAgent requireActive(String agentId, boolean locked) {
         RunAgent found = requireLatest(agentId, locked);
         if (found.archived()) {
-            throw new ConflictException("agent_archived", "Agent " + agentId + " is archived");
+            throw new ConflictException(ConflictException.Reason.AGENT_ARCHIVED, "Agent " + agentId + " is archived");
         }
         return found;
     }

@@ -1,18 +1,18 @@
 package dev.parley.chat.core;
 
 import dev.parley.chat.model.RunEvent;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A subscription whose close before the terminal event cancels the run ({@code on_disconnect: cancel}). */
-final class CancelOnEarlyClose implements RunSubscription {
-    private final RunSubscription delegate;
+final class CancelOnEarlyClose implements RunStream {
+    private final RunStream delegate;
     private final Runnable cancel;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    CancelOnEarlyClose(RunSubscription delegate, Runnable cancel) {
+    CancelOnEarlyClose(RunStream delegate, Runnable cancel) {
         this.delegate = delegate;
         this.cancel = cancel;
     }

@@ -25,7 +25,7 @@ import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.in.UpdateThreadCommand;
 import dev.parley.chat.port.out.ChatStore;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -44,9 +44,9 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (ChatService chat = ChatService.builder()
  *         .store(store).eventBus(bus).model(model)
- *         .agents(List.of(new Agent("helper", "Helper", null, "You are helpful.", null, List.of(), null)))
+ *         .agents(List.of(Agent.builder("helper").instructions("You are helpful.").build()))
  *         .build()) {
- *     SendReceipt sent = chat.send(SendMessageCommand.text("alice", null, "Hello"));
+ *     SendReceipt sent = chat.send(SendMessageCommand.newThread("alice", "Hello"));
  *     RunOutcome outcome = chat.await("alice", sent.run().id(), Duration.ofSeconds(30));
  *     String answer = outcome.responseText();
  * }
@@ -215,7 +215,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     }
 
     @Override
-    public RunSubscription subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
+    public RunStream subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
         return runs.subscribe(userId, threadId, runId, afterSeq, onDisconnect);
     }
 

@@ -1,10 +1,8 @@
 package dev.parley.chat.core;
 
-import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.IdGenerator;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
-import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.Role;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.ToolCall;
@@ -94,9 +92,8 @@ final class HistoryWindow {
 
     private static void closePending(List<Message> out, Message asking, Set<String> pending, IdGenerator ids, Instant now) {
         for (String callId : pending) {
-            out.add(new Message(MessageId.next(ids), asking.threadId(), asking.runId(), 0, Role.TOOL,
-                    List.of(ContentPart.text("error: no result was recorded for this call")), MessageStatus.COMPLETED,
-                    List.of(), callId, null, now));
+            out.add(Message.toolResult(MessageId.next(ids), asking.threadId(), callId,
+                    "error: no result was recorded for this call", now).inRun(asking.runId()));
         }
         pending.clear();
     }

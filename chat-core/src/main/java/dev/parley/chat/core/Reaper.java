@@ -1,7 +1,6 @@
 package dev.parley.chat.core;
 
 import dev.parley.chat.model.ConflictException;
-import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.MessageStatus;
@@ -128,13 +127,12 @@ final class Reaper {
                     }
                 }
                 for (ToolCall call : unansweredToolCalls(run)) {
-                    engine.store().messages().append(new Message(MessageId.next(engine.ids()), run.threadId(), run.id(), 0,
-                            Role.TOOL, List.of(ContentPart.text("error: " + reason)), MessageStatus.COMPLETED, List.of(),
-                            call.id(), null, now));
+                    engine.store().messages().append(Message.toolResult(MessageId.next(engine.ids()), run.threadId(),
+                            call.id(), "error: " + reason, now).inRun(run.id()));
                 }
                 if (partialId != null) {
-                    engine.store().messages().append(new Message(partialId, run.threadId(), run.id(), 0, Role.ASSISTANT,
-                            List.of(ContentPart.text(partialText)), MessageStatus.INCOMPLETE, List.of(), null, null, now));
+                    engine.store().messages().append(Message.assistant(partialId, run.threadId(), partialText, now)
+                            .inRun(run.id()).withStatus(MessageStatus.INCOMPLETE));
                 }
                 engine.touchThread(run.threadId(), now);
                 if (finalEvent != null) {

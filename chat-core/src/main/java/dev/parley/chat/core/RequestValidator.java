@@ -45,7 +45,7 @@ final class RequestValidator {
                 }
                 summary.append(errors.get(i).field()).append(' ').append(errors.get(i).message());
             }
-            throw new InvalidRequestException("validation_failed", summary.toString(), errors);
+            throw new InvalidRequestException(InvalidRequestException.Reason.VALIDATION_FAILED, summary.toString(), errors);
         }
     }
 

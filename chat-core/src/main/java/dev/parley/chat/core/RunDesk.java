@@ -11,6 +11,7 @@ import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.in.RunOutcome;
+import dev.parley.chat.port.in.RunStream;
 import dev.parley.chat.port.out.RunSubscription;
 import java.time.Duration;
 import java.util.Optional;
@@ -100,7 +101,7 @@ final class RunDesk {
         return outcome(threads.runOn(threadId, runId));
     }
 
-    RunSubscription subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
+    RunStream subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
         threads.owned(userId, threadId);
         threads.runOn(threadId, runId);
         if (afterSeq < 0) {

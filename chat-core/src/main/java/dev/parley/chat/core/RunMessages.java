@@ -1,10 +1,8 @@
 package dev.parley.chat.core;
 
-import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.MessageStatus;
-import dev.parley.chat.model.Role;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.ToolCall;
 import java.time.Instant;
@@ -18,19 +16,17 @@ final class RunMessages {
     }
 
     static Message assistant(Engine engine, Run run, String text, List<ToolCall> calls, MessageStatus status, Instant now) {
-        return new Message(MessageId.next(engine.ids()), run.threadId(), run.id(), 0, Role.ASSISTANT, List.of(ContentPart.text(text)),
-                status, calls, null, null, now);
+        return Message.assistant(MessageId.next(engine.ids()), run.threadId(), text, now).inRun(run.id()).withToolCalls(calls)
+                .withStatus(status);
     }
 
     static Message toolResult(Engine engine, Run run, String toolCallId, String text, Instant now) {
-        return new Message(MessageId.next(engine.ids()), run.threadId(), run.id(), 0, Role.TOOL, List.of(ContentPart.text(text)),
-                MessageStatus.COMPLETED, List.of(), toolCallId, null, now);
+        return Message.toolResult(MessageId.next(engine.ids()), run.threadId(), toolCallId, text, now).inRun(run.id());
     }
 
     /** The agent's instructions as the conversation's first message. */
     static Message system(Engine engine, Run run, String prompt, Instant at) {
-        return new Message(MessageId.next(engine.ids()), run.threadId(), run.id(), 0, Role.SYSTEM, List.of(ContentPart.text(prompt)),
-                MessageStatus.COMPLETED, List.of(), null, null, at);
+        return Message.system(MessageId.next(engine.ids()), run.threadId(), prompt, at).inRun(run.id());
     }
 
     /** An error message fit for a client: no control characters, at most 300 code points. */

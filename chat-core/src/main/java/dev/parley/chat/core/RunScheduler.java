@@ -177,7 +177,7 @@ final class RunScheduler {
             won = engine.store().runs().start(started, instanceId, engine.now().plus(runLease));
         } catch (ConflictException e) {
             forget(execution);
-            if ("run_in_progress".equals(e.code())) {
+            if (e.reason() == ConflictException.Reason.RUN_IN_PROGRESS) {
                 return true;
             }
             throw e;

@@ -7,10 +7,8 @@ import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.InvalidRequestException;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
-import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.Require;
-import dev.parley.chat.model.Role;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunInstructions;
@@ -92,7 +90,7 @@ final class Sender {
                 }
             } catch (ConflictException e) {
                 forget(starting);
-                if (fingerprint == null || !"duplicate".equals(e.code()) || attempt >= SEND_ATTEMPTS) {
+                if (fingerprint == null || e.reason() != ConflictException.Reason.DUPLICATE || attempt >= SEND_ATTEMPTS) {
                     throw e;
                 }
                 // a concurrent retry with the same key committed first: the next round replays it
@@ -175,8 +173,8 @@ final class Sender {
                 case ENQUEUE -> { }
             }
         }
-        Message userMessage = engine.store().messages().append(new Message(MessageId.next(engine.ids()), thread.id(), null, 0, Role.USER,
-                command.content(), MessageStatus.COMPLETED, List.of(), null, command.metadata(), now));
+        Message userMessage = engine.store().messages().append(
+                Message.user(MessageId.next(engine.ids()), thread.id(), command.content(), now).withMetadata(command.metadata()));
         RunInstructions used = agents.render(runAgent, thread, userId, Map.of(), now);
         Run run = Run.queued(RunId.next(engine.ids()), thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now);
         if (idle) {
@@ -221,7 +219,7 @@ final class Sender {
             return Optional.empty();
         }
         if (!record.requestHash().equals(fingerprint)) {
-            throw new InvalidRequestException("idempotency_key_reused",
+            throw new InvalidRequestException(InvalidRequestException.Reason.IDEMPOTENCY_KEY_REUSED,
                     "The idempotency key was already used with a different request",
                     List.of(new FieldError("idempotency_key", "was already used with a different request")));
         }

@@ -55,7 +55,7 @@ class BusyPolicyTest {
 
         // when / then
         assertThatThrownBy(() -> chat.send(thread.id(), "two"))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_in_progress"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_IN_PROGRESS));
         assertThat(chat.history(thread.id())).extracting(Message::text).containsExactly("one");
         model.release();
         chat.awaitEnd(first.run().id());
@@ -142,7 +142,7 @@ class BusyPolicyTest {
                 accepted.add(result.get(10, TimeUnit.SECONDS));
             } catch (java.util.concurrent.ExecutionException e) {
                 assertThat(e.getCause()).isInstanceOfSatisfying(ConflictException.class,
-                        c -> assertThat(c.code()).isEqualTo("run_in_progress"));
+                        c -> assertThat(c.reason()).isEqualTo(ConflictException.Reason.RUN_IN_PROGRESS));
                 rejected++;
             }
         }

@@ -25,7 +25,7 @@ import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.ModelResponse;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -192,9 +192,9 @@ class CancelTest {
 
         // when / then
         assertThatThrownBy(() -> chat.service.cancelRun(ALICE, thread.id(), sent.run().id()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("no_active_run"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.NO_ACTIVE_RUN));
         assertThatThrownBy(() -> chat.service.cancelActiveRun(ALICE, thread.id()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("no_active_run"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.NO_ACTIVE_RUN));
         assertThat(chat.storedRun(sent.run().id()).status()).isEqualTo(RunStatus.COMPLETED);
         Events.assertWellFormed(chat.events(sent.run().id()));
     }
@@ -277,7 +277,7 @@ class CancelTest {
         chat = ChatHarness.of(model);
         ChatThread thread = chat.newThread(ALICE);
         SendReceipt sent = chat.send(thread.id(), "hi");
-        RunSubscription subscription = chat.service.subscribe(ALICE, thread.id(), sent.run().id(), 0, DisconnectPolicy.CANCEL);
+        RunStream subscription = chat.service.subscribe(ALICE, thread.id(), sent.run().id(), 0, DisconnectPolicy.CANCEL);
         assertThat(model.awaitBlocked(WAIT)).isTrue();
 
         // when
@@ -294,7 +294,7 @@ class CancelTest {
         chat = ChatHarness.of(model);
         ChatThread thread = chat.newThread(ALICE);
         SendReceipt sent = chat.send(thread.id(), "hi");
-        RunSubscription subscription = chat.service.subscribe(ALICE, thread.id(), sent.run().id(), 0, DisconnectPolicy.CONTINUE);
+        RunStream subscription = chat.service.subscribe(ALICE, thread.id(), sent.run().id(), 0, DisconnectPolicy.CONTINUE);
         assertThat(subscription.next(WAIT)).get().isInstanceOf(RunEvent.RunStarted.class);
         assertThat(model.awaitBlocked(WAIT)).isTrue();
 
@@ -339,7 +339,7 @@ class CancelTest {
             try {
                 cancelled = chat.service.cancelRun(ALICE, thread.id(), sent.run().id());
             } catch (ConflictException e) {
-                assertThat(e.code()).isEqualTo("no_active_run");
+                assertThat(e.reason()).isEqualTo(ConflictException.Reason.NO_ACTIVE_RUN);
             }
 
             // then

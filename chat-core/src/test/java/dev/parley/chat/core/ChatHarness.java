@@ -69,7 +69,8 @@ final class ChatHarness implements AutoCloseable {
     }
 
     static Agent agent(AgentLimits limits, Tool... tools) {
-        return new Agent(AGENT, "Helper", "Answers questions", SYSTEM_PROMPT, null, List.of(tools), limits);
+        return Agent.builder(AGENT).name("Helper").description("Answers questions").instructions(SYSTEM_PROMPT).tools(tools)
+                .limits(limits).build();
     }
 
     ChatThread newThread(String userId) {

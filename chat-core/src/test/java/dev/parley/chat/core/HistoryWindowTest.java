@@ -32,13 +32,11 @@ class HistoryWindowTest {
     }
 
     private Message asking(ToolCall... calls) {
-        return new Message(MessageId.next(IDS), THREAD, null, ++position, Role.ASSISTANT, List.of(ContentPart.text("")),
-                MessageStatus.COMPLETED, List.of(calls), null, null, NOW);
+        return Message.assistant(MessageId.next(IDS), THREAD, "", NOW).withToolCalls(calls).atPosition(++position);
     }
 
     private Message result(String callId, String text) {
-        return new Message(MessageId.next(IDS), THREAD, null, ++position, Role.TOOL, List.of(ContentPart.text(text)),
-                MessageStatus.COMPLETED, List.of(), callId, null, NOW);
+        return Message.toolResult(MessageId.next(IDS), THREAD, callId, text, NOW).atPosition(++position);
     }
 
     private static List<String> texts(List<Message> messages) {

@@ -27,7 +27,7 @@ import dev.parley.chat.model.StepType;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.out.ChatStore;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.RunStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -138,7 +138,7 @@ class RunEngineRaceTest {
         ChatHarness server = server(shared, model, b -> b);
         ChatThread thread = server.newThread(ALICE);
         RunId runId = server.send(thread.id(), "hi").run().id();
-        RunSubscription subscription = server.service.subscribe(ALICE, thread.id(), runId, 0, DisconnectPolicy.CONTINUE);
+        RunStream subscription = server.service.subscribe(ALICE, thread.id(), runId, 0, DisconnectPolicy.CONTINUE);
         assertThat(model.awaitBlocked(WAIT)).isTrue();
 
         // when: its rows are removed by someone who did not stop it first (another server's delete, an operator)

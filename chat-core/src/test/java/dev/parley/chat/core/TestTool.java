@@ -25,7 +25,8 @@ final class TestTool implements Tool {
         return new TestTool(name, Duration.ofSeconds(30), body);
     }
 
-    TestTool withTimeout(Duration newTimeout) {
+    @Override
+    public TestTool withTimeout(Duration newTimeout) {
         return new TestTool(name, newTimeout, body);
     }
 

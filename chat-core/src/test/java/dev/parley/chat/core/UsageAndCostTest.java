@@ -93,7 +93,7 @@ class UsageAndCostTest {
     @Test
     void should_price_runs_by_the_agents_model() {
         // given
-        Agent priced = new Agent("priced", "Priced", null, "", "big-model", List.of(), null);
+        Agent priced = Agent.builder("priced").name("Priced").model("big-model").build();
         start(ScriptedChatModel.builder().reply("ok").usage(1_000_000, 1_000_000).build(),
                 Map.of("big-model", ModelPrice.of("1", "2"), "scripted", ModelPrice.of("100", "100")), priced);
 

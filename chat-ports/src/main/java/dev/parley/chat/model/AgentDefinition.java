@@ -55,7 +55,7 @@ public record AgentDefinition(String name, String description, String instructio
         }
         checkMetadata(errors, metadata);
         if (!errors.isEmpty()) {
-            throw new InvalidRequestException("validation_failed", summary(errors), errors);
+            throw new InvalidRequestException(InvalidRequestException.Reason.VALIDATION_FAILED, summary(errors), errors);
         }
     }
 

@@ -23,7 +23,7 @@ public record ModelSettings(Double temperature, Integer maxOutputTokens, Reasoni
             errors.add(new FieldError("model_settings.max_output_tokens", "must be between 1 and 1000000"));
         }
         if (!errors.isEmpty()) {
-            throw new InvalidRequestException("validation_failed", "Invalid model settings", errors);
+            throw new InvalidRequestException(InvalidRequestException.Reason.VALIDATION_FAILED, "Invalid model settings", errors);
         }
     }
 

@@ -7,8 +7,15 @@ import java.math.BigDecimal;
  * that counts from 1 within its run with no gaps; a run's events end with exactly one terminal
  * event ({@link Done}, {@link Error} or {@link Cancelled}). The wire name of each type is
  * {@link #type()}; field names follow the HTTP contract.
+ *
+ * <p>Code that must handle every kind of event (serializers, above all) implements a
+ * {@link Visitor} and calls {@link #accept}: a new kind of event then fails to compile in each of
+ * them instead of slipping past an {@code instanceof} chain.
  */
 public sealed interface RunEvent {
+
+    /** Calls the method of {@code visitor} for this event's kind and returns what it returns. */
+    <R> R accept(Visitor<R> visitor);
 
     RunId runId();
 
@@ -26,6 +33,34 @@ public sealed interface RunEvent {
     /** False only for heartbeats, which are never stored or replayed. */
     default boolean isReplayable() {
         return true;
+    }
+
+    /**
+     * One method per kind of event, so that an implementation handles them all. Adding a kind of
+     * event adds a method here, which every implementation must then write.
+     *
+     * @param <R> what a visit returns
+     */
+    interface Visitor<R> {
+        R visit(RunStarted event);
+
+        R visit(Token event);
+
+        R visit(Thinking event);
+
+        R visit(TraceStart event);
+
+        R visit(TraceUpdate event);
+
+        R visit(TraceEnd event);
+
+        R visit(Done event);
+
+        R visit(Error event);
+
+        R visit(Cancelled event);
+
+        R visit(Heartbeat event);
     }
 
     private static void check(RunId runId, long seq) {
@@ -46,6 +81,11 @@ public sealed interface RunEvent {
         public String type() {
             return "run_started";
         }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.visit(this);
+        }
     }
 
     /** A delta of answer text. */
@@ -59,6 +99,11 @@ public sealed interface RunEvent {
         public String type() {
             return "token";
         }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.visit(this);
+        }
     }
 
     /** A delta of reasoning text, never part of the answer. */
@@ -71,6 +116,11 @@ public sealed interface RunEvent {
         @Override
         public String type() {
             return "thinking";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.visit(this);
         }
     }
 
@@ -86,6 +136,11 @@ public sealed interface RunEvent {
         public String type() {
             return "trace_start";
         }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.visit(this);
+        }
     }
 
     /** Progress reported by a long-running tool. */
@@ -99,6 +154,11 @@ public sealed interface RunEvent {
         @Override
         public String type() {
             return "trace_update";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.visit(this);
         }
     }
 
@@ -116,6 +176,11 @@ public sealed interface RunEvent {
         public String type() {
             return "trace_end";
         }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.visit(this);
+        }
     }
 
     /** The run completed; {@code messageId} is the assistant's final message. {@code costUsd} may be null. */
@@ -131,6 +196,11 @@ public sealed interface RunEvent {
         @Override
         public String type() {
             return "done";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.visit(this);
         }
 
         @Override
@@ -153,6 +223,11 @@ public sealed interface RunEvent {
         }
 
         @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.visit(this);
+        }
+
+        @Override
         public boolean isTerminal() {
             return true;
         }
@@ -167,6 +242,11 @@ public sealed interface RunEvent {
         @Override
         public String type() {
             return "cancelled";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.visit(this);
         }
 
         @Override
@@ -189,6 +269,11 @@ public sealed interface RunEvent {
         @Override
         public String type() {
             return "heartbeat";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.visit(this);
         }
 
         @Override

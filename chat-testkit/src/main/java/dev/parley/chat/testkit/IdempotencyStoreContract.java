@@ -77,7 +77,7 @@ public abstract class IdempotencyStoreContract extends StoreContractSupport {
 
         // when / then
         assertThatThrownBy(() -> store.idempotency().insert(anIdempotencyRecord().withRequestHash("different").forRun(run).build()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE));
         assertThat(store.idempotency().find("alice", "", "key-1")).contains(first);
     }
 
@@ -107,7 +107,7 @@ public abstract class IdempotencyStoreContract extends StoreContractSupport {
         // then
         assertThat(results).filteredOn(Boolean.TRUE::equals).hasSize(1);
         assertThat(results).filteredOn(r -> !Boolean.TRUE.equals(r)).allSatisfy(r -> assertThat(r)
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate")));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE)));
     }
 
     @Test

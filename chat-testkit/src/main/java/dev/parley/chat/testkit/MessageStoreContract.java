@@ -141,7 +141,7 @@ public abstract class MessageStoreContract extends StoreContractSupport {
 
         // when / then
         assertThatThrownBy(() -> store.messages().append(aMessage().inThread(thread).withId(first.id()).build()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE));
         assertThat(store.messages().count(thread.id())).isEqualTo(1);
     }
 

@@ -15,6 +15,7 @@ import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.assertj.core.api.recursive.comparison.RecursiveComparisonConfiguration;
 import org.junit.jupiter.api.BeforeEach;
@@ -87,6 +88,15 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
     }
 
     @Test
+    void should_have_round_tripped_every_kind_of_stored_event_above() {
+        // the two tests above store one event of each kind; a new kind of event must join them
+        assertThat(Arrays.stream(RunEvent.class.getPermittedSubclasses()).filter(kind -> kind != RunEvent.Heartbeat.class))
+                .containsExactlyInAnyOrder(RunEvent.RunStarted.class, RunEvent.Thinking.class, RunEvent.Token.class,
+                        RunEvent.TraceStart.class, RunEvent.TraceUpdate.class, RunEvent.TraceEnd.class,
+                        RunEvent.Done.class, RunEvent.Error.class, RunEvent.Cancelled.class);
+    }
+
+    @Test
     void should_read_from_any_seq_at_most_max_events() {
         // given
         List<RunEvent> events = eventsOf(run.id()).started(thread.id(), question.id()).tokens("a", "b", "c", "d", "e", "f").build();
@@ -141,7 +151,7 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
 
         // when / then
         assertThatThrownBy(() -> store.events().append(eventsOf(run.id()).after(1).tokens("B").build()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE));
         assertThat(store.events().read(run.id(), 0, 10)).extracting(e -> ((RunEvent.Token) e).content())
                 .containsExactly("a", "b");
     }
@@ -153,7 +163,7 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
 
         // when / then: another writer's late events are refused
         assertThatThrownBy(() -> store.events().append(eventsOf(run.id()).after(2).tokens("late").build()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_ended"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_ENDED));
         assertThat(store.events().lastSeq(run.id())).isEqualTo(2);
     }
 
@@ -164,7 +174,7 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
 
         // when / then
         assertThatThrownBy(() -> store.events().append(batch))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_ended"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_ENDED));
         assertThat(store.events().lastSeq(run.id())).isZero();
     }
 
@@ -257,7 +267,7 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
         // then
         assertThat(results).filteredOn(Boolean.TRUE::equals).hasSize(1);
         assertThat(results).filteredOn(r -> !Boolean.TRUE.equals(r)).allSatisfy(r -> assertThat(r)
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate")));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE)));
         assertThat(store.events().lastSeq(run.id())).isEqualTo(1);
     }
 

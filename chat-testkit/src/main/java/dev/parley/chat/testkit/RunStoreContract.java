@@ -99,7 +99,7 @@ public abstract class RunStoreContract extends StoreContractSupport {
 
         // when / then
         assertThatThrownBy(() -> store.runs().insert(aRunHere().withId(run.id()).createdAt(at(9)).build()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE));
     }
 
     @Test
@@ -163,7 +163,7 @@ public abstract class RunStoreContract extends StoreContractSupport {
 
         // when / then
         assertThatThrownBy(() -> store.runs().insert(aRunHere().inProgress().createdAt(at(1)).build()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_in_progress"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_IN_PROGRESS));
         assertThat(store.runs().active(thread.id())).hasSize(1);
     }
 
@@ -175,7 +175,7 @@ public abstract class RunStoreContract extends StoreContractSupport {
 
         // when / then
         assertThatThrownBy(() -> store.runs().update(waiting.started(at(2)), RunStatus.QUEUED))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_in_progress"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_IN_PROGRESS));
         assertThat(store.runs().find(waiting.id())).contains(waiting);
     }
 
@@ -225,7 +225,7 @@ public abstract class RunStoreContract extends StoreContractSupport {
         // then
         assertThat(results).filteredOn(Boolean.TRUE::equals).hasSize(1);
         assertThat(results).filteredOn(r -> !Boolean.TRUE.equals(r)).allSatisfy(r -> assertThat(r)
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_in_progress")));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_IN_PROGRESS)));
         assertThat(store.runs().withStatus(RunStatus.IN_PROGRESS, 100)).hasSize(1);
     }
 
@@ -243,7 +243,7 @@ public abstract class RunStoreContract extends StoreContractSupport {
         // then
         assertThat(results).filteredOn(Boolean.TRUE::equals).hasSize(1);
         assertThat(results).filteredOn(r -> !Boolean.TRUE.equals(r)).allSatisfy(r -> assertThat(r)
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_in_progress")));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_IN_PROGRESS)));
         assertThat(store.runs().active(thread.id())).hasSize(1);
     }
 
@@ -433,7 +433,7 @@ public abstract class RunStoreContract extends StoreContractSupport {
 
         // when / then
         assertThatThrownBy(() -> store.runs().insertStep(aStep().ofRun(run).withId(step.id()).atPosition(2).build()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE));
     }
 
     @Test
@@ -537,7 +537,7 @@ public abstract class RunStoreContract extends StoreContractSupport {
 
         // when / then
         assertThatThrownBy(() -> store.runs().insertStarted(second, SERVER_B, at(1_000)))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_in_progress"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_IN_PROGRESS));
         assertThat(store.runs().find(second.id())).isEmpty();
     }
 
@@ -565,7 +565,7 @@ public abstract class RunStoreContract extends StoreContractSupport {
 
         // when / then
         assertThatThrownBy(() -> store.runs().start(second.started(at(3)), SERVER_B, at(1_000)))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("run_in_progress"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_IN_PROGRESS));
         assertThat(store.runs().find(second.id())).contains(second);
     }
 

@@ -67,7 +67,7 @@ public abstract class ThreadStoreContract extends StoreContractSupport {
 
         // when / then
         assertThatThrownBy(() -> store.threads().insert(aThread().withId(thread.id()).ownedBy("bob").build()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE));
         assertThat(store.threads().find(thread.id())).contains(thread);
     }
 

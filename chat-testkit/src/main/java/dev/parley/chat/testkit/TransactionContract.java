@@ -142,7 +142,7 @@ public abstract class TransactionContract extends StoreContractSupport {
         assertThatThrownBy(() -> store.inTransaction(() -> {
             store.threads().insert(fresh);
             store.threads().insert(existing);
-        })).isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
+        })).isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE));
 
         // then
         assertThat(store.threads().find(fresh.id())).isEmpty();
@@ -166,7 +166,7 @@ public abstract class TransactionContract extends StoreContractSupport {
             }
             assertThatThrownBy(() -> store.threads().insert(later)).isInstanceOf(IllegalStateException.class);
             return null;
-        })).isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo("duplicate"));
+        })).isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.DUPLICATE));
 
         // then: nothing of it was kept
         assertThat(store.threads().find(fresh.id())).isEmpty();

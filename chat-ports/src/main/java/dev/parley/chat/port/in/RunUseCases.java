@@ -6,7 +6,6 @@ import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
-import dev.parley.chat.port.out.RunSubscription;
 import java.time.Duration;
 
 /** Reading runs: their pages, outcomes and event streams, and waiting for one to end. Thread-safe. */
@@ -24,5 +23,5 @@ public interface RunUseCases {
      * Follows a run's events with {@code seq > afterSeq} (0 for all), live or replayed. With
      * {@link DisconnectPolicy#CANCEL}, closing the subscription before the terminal event cancels the run.
      */
-    RunSubscription subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect);
+    RunStream subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect);
 }

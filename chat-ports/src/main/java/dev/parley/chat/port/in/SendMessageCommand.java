@@ -20,6 +20,11 @@ public record SendMessageCommand(String userId, ThreadId threadId, String agentI
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
     }
 
+    /** A plain-text message that starts a new thread (of the default agent unless {@link #withAgent} names one). */
+    public static SendMessageCommand newThread(String userId, String text) {
+        return text(userId, null, text);
+    }
+
     /** A plain-text message on an existing thread (or a new one when {@code threadId} is null). */
     public static SendMessageCommand text(String userId, ThreadId threadId, String text) {
         return new SendMessageCommand(userId, threadId, null, List.of(ContentPart.text(text)), BusyPolicy.REJECT, null, null);
