@@ -15,6 +15,7 @@ import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepType;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.WireEnum;
+import dev.parley.chat.port.in.AgentAdmin;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.CreateThreadCommand;
 import dev.parley.chat.port.in.RunOutcome;
@@ -109,8 +110,12 @@ final class Api {
             route(cfg, HandlerType.GET, "/metrics", Access.PUBLIC, this::metrics);
         }
 
-        route(cfg, HandlerType.GET, BASE + "/agents", Access.PUBLIC, this::listAgents);
-        route(cfg, HandlerType.GET, BASE + "/agents/{agent_id}", Access.PUBLIC, this::getAgent);
+        if (chat instanceof AgentAdmin admin) {
+            new AgentRoutes(this, config, admin).install(cfg);
+        } else {
+            route(cfg, HandlerType.GET, BASE + "/agents", Access.PUBLIC, this::listAgents);
+            route(cfg, HandlerType.GET, BASE + "/agents/{agent_id}", Access.PUBLIC, this::getAgent);
+        }
         route(cfg, HandlerType.POST, BASE + "/threads", Access.USER, this::createThread);
         route(cfg, HandlerType.GET, BASE + "/threads", Access.USER, this::listThreads);
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}", Access.USER, this::getThread);
@@ -147,7 +152,7 @@ final class Api {
      * Registers a route; a GET route also answers HEAD with the same status and headers (Jetty sends
      * no body), instead of Javalin's bare 200 for a HEAD without a handler of its own.
      */
-    private void route(JavalinConfig cfg, HandlerType method, String path, Access access, Endpoint endpoint) {
+    void route(JavalinConfig cfg, HandlerType method, String path, Access access, Endpoint endpoint) {
         Pattern pattern = Pattern.compile(path.replaceAll("\\{[^/]+}", "[^/]+"));
         routes.add(new Route(method, path, pattern));
         cfg.routes.addHttpHandler(method, path, guard(path, access, endpoint));
@@ -227,7 +232,7 @@ final class Api {
                 .header("WWW-Authenticate", "Bearer realm=\"parley\", error=\"invalid_token\""));
     }
 
-    private static String bearerToken(String authorization) {
+    static String bearerToken(String authorization) {
         String trimmed = authorization.trim();
         if (trimmed.length() < 8 || !trimmed.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return null;

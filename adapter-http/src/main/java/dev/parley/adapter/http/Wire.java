@@ -275,7 +275,7 @@ final class Wire {
     }
 
     /** A JSON text the model or a tool author wrote: embedded as JSON when it parses, else kept as a string. */
-    private static JsonNode jsonOrString(String text) {
+    static JsonNode jsonOrString(String text) {
         try {
             return Json.parse(text);
         } catch (Exception e) {
