@@ -484,7 +484,7 @@ final class Api {
         boolean stream = Boolean.TRUE.equals(req.stream()) || acceptsEventStream(ctx.header("Accept"));
         long resumeAfter = stream ? lastEventId(ctx) : 0;
         SendReceipt receipt = chat.send(new SendMessageCommand(call.userId(), threadId, req.agentId(), req.content(),
-                req.ifBusy(), idempotencyKey, req.metadata()));
+                req.ifBusy(), idempotencyKey, req.metadata(), req.variables()));
         if (stream) {
             DisconnectPolicy onDisconnect = req.onDisconnect() == null ? DisconnectPolicy.CONTINUE : req.onDisconnect();
             // a retry that joins the original run resumes as /events does; a new run starts at its first event

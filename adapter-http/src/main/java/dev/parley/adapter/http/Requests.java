@@ -37,7 +37,7 @@ final class Requests {
 
     /** What a chat request (HTTP or WebSocket) asks for; absent members are null. */
     record Chat(List<ContentPart> content, Boolean stream, BusyPolicy ifBusy, DisconnectPolicy onDisconnect,
-                Map<String, String> metadata, String threadId, String agentId) {}
+                Map<String, String> metadata, String threadId, String agentId, Map<String, String> variables) {}
 
     static CreateThread createThread(JsonNode body) {
         Requests r = new Requests(body);
@@ -63,8 +63,9 @@ final class Requests {
         Map<String, String> metadata = r.metadata("metadata");
         String threadId = withTarget ? r.string("thread_id") : null;
         String agentId = withTarget ? r.string("agent_id") : null;
+        Map<String, String> variables = r.metadata("variables");
         r.done();
-        return new Chat(content, stream, ifBusy, onDisconnect, metadata, threadId, agentId);
+        return new Chat(content, stream, ifBusy, onDisconnect, metadata, threadId, agentId, variables);
     }
 
     /** Throws the collected field errors, if any. */

@@ -228,4 +228,30 @@ class AgentRoutesTest {
         assertThat(server.request("GET", "/api/v1/tools").send().status()).isEqualTo(401);
         assertThat(server.request("POST", "/api/v1/agents").json("{\"name\":\"x\"}").send().status()).isEqualTo(401);
     }
+
+    @Test
+    void should_render_the_chat_requests_variables_else_the_threads_metadata_into_the_instructions() {
+        // given
+        String id = create(ALICE, "{\"name\":\"Support\",\"instructions\":\"You help {{customer}} for {{user_id}}.\","
+                + "\"variables\":[{\"name\":\"customer\",\"required\":true}]}");
+        String thread = server.post(ALICE, "{\"agent_id\":\"" + id + "\"}", "/api/v1/threads").json().get("id").asText();
+
+        // when
+        TestServer.Response missing = server.post(ALICE, "{\"message\":\"hi\"}", "/api/v1/threads/{thread_id}/chat", thread);
+        TestServer.Response given = server.post(ALICE, "{\"message\":\"hi\",\"variables\":{\"customer\":\"ACME {{user_id}}\"}}",
+                "/api/v1/threads/{thread_id}/chat", thread);
+
+        // then
+        assertThat(missing.status()).as(missing.body()).isEqualTo(422);
+        assertThat(missing.json().get("errors").findValuesAsText("field")).contains("variables.customer");
+        assertThat(given.status()).as(given.body()).isEqualTo(200);
+        assertThat(server.model.lastRequest().messages().get(0).text()).isEqualTo("You help ACME {{user_id}} for alice.");
+        server.patch(ALICE, "{\"metadata\":{\"customer\":\"Globex\"}}", "/api/v1/threads/{thread_id}", thread);
+        server.chat(ALICE, thread, "again");
+        assertThat(server.model.lastRequest().messages().get(0).text()).isEqualTo("You help Globex for alice.");
+        TestServer.Response wrongType = server.post(ALICE, "{\"message\":\"hi\",\"variables\":{\"customer\":1}}",
+                "/api/v1/threads/{thread_id}/chat", thread);
+        assertThat(wrongType.status()).isEqualTo(422);
+        assertThat(wrongType.json().get("errors").findValuesAsText("field")).contains("variables.customer");
+    }
 }

@@ -175,7 +175,7 @@ final class Sender {
         }
         Message userMessage = engine.store().messages().append(
                 Message.user(MessageId.next(engine.ids()), thread.id(), command.content(), now).withMetadata(command.metadata()));
-        RunInstructions used = agents.render(runAgent, thread, userId, Map.of(), now);
+        RunInstructions used = agents.render(runAgent, thread, userId, command.variables(), now);
         Run run = Run.queued(RunId.next(engine.ids()), thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now);
         if (idle) {
             // nothing to wait for: the run starts here with its first model turn, committed with the message,
