@@ -88,6 +88,10 @@ final class Wire {
 
     static ObjectNode runWithSteps(RunOutcome outcome) {
         ObjectNode o = run(outcome.run());
+        if (outcome.instructions() != null) {
+            o.put("agent_version", outcome.instructions().agentVersion());
+            o.put("instructions", outcome.instructions().instructions());
+        }
         ArrayNode steps = o.putArray("steps");
         for (Step s : outcome.steps()) {
             steps.add(step(s));

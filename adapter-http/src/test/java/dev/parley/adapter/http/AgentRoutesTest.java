@@ -246,6 +246,9 @@ class AgentRoutesTest {
         assertThat(missing.json().get("errors").findValuesAsText("field")).contains("variables.customer");
         assertThat(given.status()).as(given.body()).isEqualTo(200);
         assertThat(server.model.lastRequest().messages().get(0).text()).isEqualTo("You help ACME {{user_id}} for alice.");
+        JsonNode run = server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}", thread, given.json().get("run_id").asText()).json();
+        assertThat(run.get("agent_version").asInt()).isEqualTo(1);
+        assertThat(run.get("instructions").asText()).isEqualTo("You help ACME {{user_id}} for alice.");
         server.patch(ALICE, "{\"metadata\":{\"customer\":\"Globex\"}}", "/api/v1/threads/{thread_id}", thread);
         server.chat(ALICE, thread, "again");
         assertThat(server.model.lastRequest().messages().get(0).text()).isEqualTo("You help Globex for alice.");
