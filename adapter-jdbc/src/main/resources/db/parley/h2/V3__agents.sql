@@ -27,3 +27,6 @@ CREATE TABLE parley_agent_versions (
 -- What each run took from its agent: the version and the rendered instructions it sent.
 ALTER TABLE parley_runs ADD COLUMN agent_version integer;
 ALTER TABLE parley_runs ADD COLUMN instructions character varying;
+
+-- The agent version a thread was pinned to at creation; null: it follows the latest version.
+ALTER TABLE parley_threads ADD COLUMN agent_version integer;

@@ -365,7 +365,8 @@ final class Api {
 
     private void createThread(Call call) {
         Requests.CreateThread req = Requests.createThread(readBody(call.ctx()));
-        var thread = chat.createThread(new CreateThreadCommand(call.userId(), req.agentId(), req.title(), req.metadata()));
+        var thread = chat.createThread(new CreateThreadCommand(call.userId(), req.agentId(), req.title(), req.metadata(),
+                req.agentVersion()));
         call.ctx().header("Location", BASE + "/threads/" + thread.id().value());
         json(call, 201, Wire.thread(thread));
     }

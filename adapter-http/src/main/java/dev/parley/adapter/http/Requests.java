@@ -30,7 +30,7 @@ final class Requests {
     }
 
     /** What {@code POST /threads} asks for. */
-    record CreateThread(String agentId, String title, Map<String, String> metadata) {}
+    record CreateThread(String agentId, String title, Map<String, String> metadata, Integer agentVersion) {}
 
     /** What {@code PATCH /threads/{id}} asks for; absent members are null. */
     record UpdateThread(String title, Map<String, String> metadata) {}
@@ -41,7 +41,8 @@ final class Requests {
 
     static CreateThread createThread(JsonNode body) {
         Requests r = new Requests(body);
-        CreateThread result = new CreateThread(r.string("agent_id"), r.string("title"), r.metadata("metadata"));
+        CreateThread result = new CreateThread(r.string("agent_id"), r.string("title"), r.metadata("metadata"),
+                r.positiveInt("agent_version"));
         r.done();
         return result;
     }
@@ -94,6 +95,18 @@ final class Requests {
             return null;
         }
         return checkedText(name, node.textValue());
+    }
+
+    private Integer positiveInt(String name) {
+        JsonNode node = member(name);
+        if (node == null) {
+            return null;
+        }
+        if (!node.isIntegralNumber() || !node.canConvertToInt() || node.intValue() < 1) {
+            error(name, "must be a whole number from 1");
+            return null;
+        }
+        return node.intValue();
     }
 
     private Boolean bool(String name) {

@@ -28,6 +28,7 @@ final class Wire {
         o.put("id", t.id().value());
         o.put("object", "thread");
         o.put("agent_id", t.agentId());
+        o.put("agent_version", t.agentVersion());
         o.put("title", t.title());
         o.put("created_at", Json.time(t.createdAt()));
         o.put("updated_at", Json.time(t.updatedAt()));

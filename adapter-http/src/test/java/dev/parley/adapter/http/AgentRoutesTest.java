@@ -257,4 +257,33 @@ class AgentRoutesTest {
         assertThat(wrongType.status()).isEqualTo(422);
         assertThat(wrongType.json().get("errors").findValuesAsText("field")).contains("variables.customer");
     }
+
+    @Test
+    void should_run_a_pinned_thread_on_its_version_and_an_unpinned_one_on_the_latest() {
+        // given
+        String id = create(ALICE, "{\"name\":\"Support\",\"instructions\":\"Version one.\"}");
+        TestServer.Response pinned = server.post(ALICE, "{\"agent_id\":\"" + id + "\",\"agent_version\":1}", "/api/v1/threads");
+        String latest = server.post(ALICE, "{\"agent_id\":\"" + id + "\"}", "/api/v1/threads").json().get("id").asText();
+        server.patch(ALICE, "{\"instructions\":\"Version two.\"}", "/api/v1/agents/{agent_id}", id);
+
+        // when
+        JsonNode onPinned = server.chat(ALICE, pinned.json().get("id").asText(), "hi");
+        String pinnedInstructions = server.model.lastRequest().messages().get(0).text();
+        server.chat(ALICE, latest, "hi");
+
+        // then
+        assertThat(pinned.status()).as(pinned.body()).isEqualTo(201);
+        assertThat(pinned.json().get("agent_version").asInt()).isEqualTo(1);
+        assertThat(pinnedInstructions).isEqualTo("Version one.");
+        assertThat(server.model.lastRequest().messages().get(0).text()).isEqualTo("Version two.");
+        JsonNode run = server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}", pinned.json().get("id").asText(),
+                onPinned.get("run_id").asText()).json();
+        assertThat(run.get("agent_version").asInt()).isEqualTo(1);
+        TestServer.Response noSuch = server.post(ALICE, "{\"agent_id\":\"" + id + "\",\"agent_version\":9}", "/api/v1/threads");
+        assertThat(noSuch.status()).isEqualTo(404);
+        assertThat(noSuch.json().get("code").asText()).isEqualTo("agent_version_not_found");
+        TestServer.Response bad = server.post(ALICE, "{\"agent_id\":\"" + id + "\",\"agent_version\":0}", "/api/v1/threads");
+        assertThat(bad.status()).isEqualTo(422);
+        assertThat(bad.json().get("errors").findValuesAsText("field")).contains("agent_version");
+    }
 }

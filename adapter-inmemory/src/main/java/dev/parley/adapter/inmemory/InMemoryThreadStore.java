@@ -55,7 +55,7 @@ final class InMemoryThreadStore implements ThreadStore {
                 return false;
             }
             db.putThread(new ChatThread(stored.id(), stored.ownerId(), stored.agentId(), thread.title(),
-                    thread.metadata(), stored.createdAt(), thread.updatedAt(), null));
+                    thread.metadata(), stored.createdAt(), thread.updatedAt(), null, stored.agentVersion()));
             return true;
         });
     }

@@ -125,6 +125,20 @@ final class AgentRegistry {
         return found;
     }
 
+    /**
+     * The agent as a thread pinned to {@code version} runs it; a version that does not exist is
+     * {@code agent_version_not_found} (built-in agents have version 1 only).
+     */
+    RunAgent requireVersion(String agentId, int version) {
+        RunAgent found = byId.containsKey(agentId)
+                ? (version == 1 ? findLatest(agentId, false) : null)
+                : store.find(agentId, version).map(this::runAgent).orElse(null);
+        if (found == null) {
+            throw new NotFoundException("agent_version_not_found", "Agent " + agentId + " has no version " + version);
+        }
+        return found;
+    }
+
     private RunAgent findLatest(String agentId, boolean locked) {
         if (agentId == null) {
             return null;

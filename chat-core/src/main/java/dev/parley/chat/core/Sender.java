@@ -162,7 +162,9 @@ final class Sender {
             }
         }
         AgentRegistry.RunAgent runAgent = command.agentId() != null && !command.agentId().equals(thread.agentId())
-                ? agents.requireActive(command.agentId(), true) : agents.requireLatest(thread.agentId(), true);
+                ? agents.requireActive(command.agentId(), true)
+                : thread.agentVersion() != null ? agents.requireVersion(thread.agentId(), thread.agentVersion())
+                : agents.requireLatest(thread.agentId(), true);
         Agent agent = runAgent.agent();
         // a new thread has no runs; an existing one is locked, so its active runs cannot change until this commits
         boolean idle = command.threadId() == null || engine.store().runs().active(thread.id()).isEmpty();

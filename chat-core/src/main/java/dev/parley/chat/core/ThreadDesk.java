@@ -42,8 +42,11 @@ final class ThreadDesk {
         RequestValidator.metadata(command.metadata(), errors);
         errors.throwIfAny();
         Agent agent = agents.requireActive(command.agentId() != null ? command.agentId() : agents.defaultAgentId(), false).agent();
+        if (command.agentVersion() != null) {
+            agents.requireVersion(agent.id(), command.agentVersion());
+        }
         ChatThread thread = ChatThread.create(ThreadId.next(engine.ids()), command.userId(), agent.id(), blankToNull(command.title()),
-                command.metadata(), engine.now());
+                command.metadata(), engine.now()).withAgentVersion(command.agentVersion());
         engine.store().threads().insert(thread);
         log.debug("thread {} created for agent {}", thread.id(), agent.id());
         return thread;
