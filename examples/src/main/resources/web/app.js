@@ -191,11 +191,34 @@
     }
   }
 
+  // the agents the user may start a thread with: built-in, shared, then their own, each group labelled
+  const AGENT_GROUPS = [
+    ['Built-in', (a) => a.builtin !== false],
+    ['Shared', (a) => a.builtin === false && a.visibility === 'shared'],
+    ['Mine', (a) => a.builtin === false && a.visibility !== 'shared'],
+  ];
+
   async function loadAgents() {
-    const page = await fetch(API + '/agents', { headers: { Accept: 'application/json' } }).then((r) => r.json());
+    const page = await fetch(API + '/agents?limit=100', { headers: authHeaders() }).then((r) => r.json());
     state.agents = page.data || page;
-    const select = $('agent-select');
-    select.replaceChildren(...state.agents.map((a) => el('option', { value: a.id, text: a.name + ' (' + a.id + ')' })));
+    const groups = AGENT_GROUPS
+      .map(([label, test]) => [label, state.agents.filter(test)])
+      .filter(([, agents]) => agents.length > 0)
+      .map(([label, agents]) => el('optgroup', { label, 'data-testid': 'agent-group' },
+        ...agents.map((a) => el('option', { value: a.id, text: agentLabel(a) }))));
+    $('agent-select').replaceChildren(...groups);
+  }
+
+  function agentLabel(agent) {
+    return agent.builtin === false ? agent.name + ' (v' + agent.version + ')' : agent.name + ' (' + agent.id + ')';
+  }
+
+  /** "name · v2 (pinned)" for a pinned thread, "name · latest v3" for a stored agent, the name for a built-in one. */
+  function agentHeading(agentId, thread) {
+    const agent = state.agents.find((a) => a.id === agentId);
+    const name = agent ? agent.name : agentId;
+    if (thread && thread.agent_version) return name + ' · v' + thread.agent_version + ' (pinned)';
+    return agent && agent.builtin === false ? name + ' · latest v' + agent.version : name;
   }
 
   async function loadThreads(more) {
@@ -355,7 +378,7 @@
   function showThreadHeading(thread) {
     $('thread-heading').textContent = thread ? (thread.title || 'New conversation') : 'New conversation';
     const agent = thread ? thread.agent_id : $('agent-select').value;
-    $('thread-agent').textContent = agent ? 'agent: ' + agent : '';
+    $('thread-agent').textContent = agent ? 'agent: ' + agentHeading(agent, thread) : '';
   }
 
   function newConversation() {

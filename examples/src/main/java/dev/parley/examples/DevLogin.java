@@ -17,17 +17,21 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
+import java.util.List;
 
 /**
  * The demo's sign-in: {@code POST /dev/login {"user": "alice"}} answers
- * {@code {"token": "<HS256 JWT with sub=alice>", "user": "alice", "expires_at": "..."}}. It trusts
- * whatever name it is given, which is why it exists only in the demo and can be switched off
+ * {@code {"token": "<HS256 JWT with sub=alice>", "user": "alice", "expires_at": "..."}};
+ * {@code "roles": ["admin"]} in the body puts that {@code roles} claim in the token (the admin may
+ * create and change shared agents) and the answer. It trusts whatever name and role it is given, which is why it exists only in the demo and can be switched off
  * ({@code PARLEY_DEV_LOGIN=false}: the route is then not registered at all and answers 404).
  */
 final class DevLogin {
     static final String PATH = "/dev/login";
     static final Duration TOKEN_LIFETIME = Duration.ofHours(12);
     static final int MAX_USER_LENGTH = 64;
+    /** The only role the demo hands out. */
+    static final String ADMIN = "admin";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final MACSigner signer;
@@ -48,7 +52,16 @@ final class DevLogin {
 
     /** A signed HS256 token for {@code user}, valid for {@link #TOKEN_LIFETIME}. */
     String mint(String user, Instant now) {
-        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+        return mint(user, List.of(), now);
+    }
+
+    /** A signed HS256 token for {@code user} with the {@code roles} claim when {@code roles} is not empty. */
+    String mint(String user, List<String> roles, Instant now) {
+        JWTClaimsSet.Builder builder = new JWTClaimsSet.Builder();
+        if (!roles.isEmpty()) {
+            builder.claim("roles", roles);
+        }
+        JWTClaimsSet claims = builder
                 .subject(user)
                 .issueTime(Date.from(now))
                 .expirationTime(Date.from(now.plus(TOKEN_LIFETIME)))
@@ -80,12 +93,34 @@ final class DevLogin {
             problem(ctx, 422, "validation_failed", "Validation failed", invalid, "user");
             return;
         }
+        List<String> roles = roles(body.get("roles"));
+        if (roles == null) {
+            problem(ctx, 422, "validation_failed", "Validation failed", "roles must be a list holding at most \"" + ADMIN + "\".", "roles");
+            return;
+        }
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         ObjectNode answer = JSON.createObjectNode()
-                .put("token", mint(user, now))
+                .put("token", mint(user, roles, now))
                 .put("user", user)
                 .put("expires_at", now.plus(TOKEN_LIFETIME).toString());
+        roles.forEach(answer.putArray("roles")::add);
         ctx.status(200).contentType("application/json").result(answer.toString());
+    }
+
+    /** The asked roles: absent or null is none; a list of {@code "admin"} only; anything else is null. */
+    private static List<String> roles(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            return null;
+        }
+        for (JsonNode role : node) {
+            if (!role.isTextual() || !role.asText().equals(ADMIN)) {
+                return null;
+            }
+        }
+        return node.isEmpty() ? List.of() : List.of(ADMIN);
     }
 
     private static String validate(String user) {

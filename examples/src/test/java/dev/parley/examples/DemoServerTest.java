@@ -61,6 +61,22 @@ class DemoServerTest {
     }
 
     @Test
+    void should_mint_an_admin_token_that_may_create_a_shared_agent_when_asked() throws Exception {
+        // given
+        String admin = JSON.readTree(post("/dev/login", null, "{\"user\": \"erin\", \"roles\": [\"admin\"]}").body()).path("token").asText();
+        String plain = JSON.readTree(post("/dev/login", null, "{\"user\": \"frank\"}").body()).path("token").asText();
+        String shared = "{\"name\": \"Team\", \"visibility\": \"shared\"}";
+
+        // then
+        JsonNode claims = JSON.readTree(Base64.getUrlDecoder().decode(admin.split("\\.")[1]));
+        assertThat(claims.path("roles").get(0).asText()).isEqualTo("admin");
+        assertThat(post("/api/v1/agents", admin, shared).statusCode()).isEqualTo(201);
+        assertThat(post("/api/v1/agents", plain, shared).statusCode()).isEqualTo(403);
+        assertThat(post("/dev/login", null, "{\"user\": \"erin\", \"roles\": [\"root\"]}").statusCode()).isEqualTo(422);
+        assertThat(post("/dev/login", null, "{\"user\": \"erin\", \"roles\": \"admin\"}").statusCode()).isEqualTo(422);
+    }
+
+    @Test
     void should_refuse_a_login_without_a_usable_user_name() throws Exception {
         HttpResponse<String> missing = post("/dev/login", null, "{}");
         assertThat(missing.statusCode()).isEqualTo(422);

@@ -8,6 +8,7 @@ import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.SortOrder;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.WireEnum;
+import dev.parley.chat.port.in.AgentAdmin;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.CreateThreadCommand;
 import dev.parley.chat.port.in.UpdateThreadCommand;
@@ -84,8 +85,12 @@ final class Api {
             route(cfg, HandlerType.GET, "/metrics", Access.PUBLIC, this::metrics);
         }
 
-        route(cfg, HandlerType.GET, BASE + "/agents", Access.PUBLIC, this::listAgents);
-        route(cfg, HandlerType.GET, BASE + "/agents/{agent_id}", Access.PUBLIC, this::getAgent);
+        if (chat instanceof AgentAdmin admin) {
+            new AgentRoutes(this, config, admin, credentials, bodies).install(cfg);
+        } else {
+            route(cfg, HandlerType.GET, BASE + "/agents", Access.PUBLIC, this::listAgents);
+            route(cfg, HandlerType.GET, BASE + "/agents/{agent_id}", Access.PUBLIC, this::getAgent);
+        }
         route(cfg, HandlerType.POST, BASE + "/threads", Access.USER, this::createThread);
         route(cfg, HandlerType.GET, BASE + "/threads", Access.USER, this::listThreads);
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}", Access.USER, this::getThread);
@@ -122,7 +127,7 @@ final class Api {
      * Registers a route; a GET route also answers HEAD with the same status and headers (Jetty sends
      * no body), instead of Javalin's bare 200 for a HEAD without a handler of its own.
      */
-    private void route(JavalinConfig cfg, HandlerType method, String path, Access access, Endpoint endpoint) {
+    void route(JavalinConfig cfg, HandlerType method, String path, Access access, Endpoint endpoint) {
         Pattern pattern = Pattern.compile(path.replaceAll("\\{[^/]+}", "[^/]+"));
         routes.add(new Route(method, path, pattern));
         cfg.routes.addHttpHandler(method, path, guard(path, access, endpoint));
@@ -294,7 +299,8 @@ final class Api {
 
     private void createThread(Call call) {
         Requests.CreateThread req = Requests.createThread(bodies.read(call.ctx()));
-        var thread = chat.createThread(new CreateThreadCommand(call.userId(), req.agentId(), req.title(), req.metadata()));
+        var thread = chat.createThread(new CreateThreadCommand(call.userId(), req.agentId(), req.title(), req.metadata(),
+                req.agentVersion()));
         call.ctx().header("Location", BASE + "/threads/" + thread.id().value());
         json(call, 201, Wire.thread(thread));
     }

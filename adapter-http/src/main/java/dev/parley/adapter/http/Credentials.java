@@ -32,7 +32,7 @@ final class Credentials {
                 .header("WWW-Authenticate", "Bearer realm=\"parley\", error=\"invalid_token\""));
     }
 
-    private static String bearerToken(String authorization) {
+    static String bearerToken(String authorization) {
         String trimmed = authorization.trim();
         if (trimmed.length() < 8 || !trimmed.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return null;

@@ -63,6 +63,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class JwtAuthenticator implements Authenticator {
     /** Longest token looked at; anything longer is refused unparsed. */
     public static final int MAX_TOKEN_LENGTH = 8192;
+    /** Most roles and longest role name read from the {@code roles} claim. */
+    private static final int MAX_ROLES = 32;
+    private static final int MAX_ROLE_LENGTH = 64;
     /** Longest {@code sub} accepted as a user id. */
     public static final int MAX_SUBJECT_LENGTH = 255;
 
@@ -77,7 +80,7 @@ public final class JwtAuthenticator implements Authenticator {
     private final ConcurrentHashMap<String, Verified> verified = new ConcurrentHashMap<>();
 
     /** A verified token's subject and the window (leeway included) in which it is valid, epoch millis. */
-    private record Verified(String subject, long notBefore, long expires) {
+    private record Verified(String subject, Set<String> roles, long notBefore, long expires) {
         boolean validAt(long now) {
             return now > notBefore && now < expires;
         }
@@ -236,6 +239,35 @@ public final class JwtAuthenticator implements Authenticator {
         }
     }
 
+    /** The {@code roles} claim of a valid token (a list of strings, or one string); empty when absent or malformed. */
+    @Override
+    public Set<String> roles(String bearerToken) {
+        if (bearerToken == null || bearerToken.isEmpty() || bearerToken.length() > MAX_TOKEN_LENGTH) {
+            return Set.of();
+        }
+        Verified known = verified.get(bearerToken);
+        if (known != null) {
+            return known.validAt(clock.millis()) ? known.roles() : Set.of();
+        }
+        try {
+            return rolesOf(processor.process(bearerToken, null));
+        } catch (ParseException | com.nimbusds.jose.proc.BadJOSEException | com.nimbusds.jose.JOSEException | RuntimeException e) {
+            return Set.of();
+        }
+    }
+
+    private static Set<String> rolesOf(JWTClaimsSet claims) {
+        Object claim = claims.getClaim("roles");
+        java.util.List<?> values = claim instanceof java.util.List<?> list ? list : claim instanceof String s ? java.util.List.of(s) : java.util.List.of();
+        Set<String> roles = new HashSet<>();
+        for (Object value : values) {
+            if (value instanceof String role && !role.isBlank() && role.length() <= MAX_ROLE_LENGTH && roles.size() < MAX_ROLES) {
+                roles.add(role);
+            }
+        }
+        return Set.copyOf(roles);
+    }
+
     /** Remembers a token that passed verification, keeping the cache within its bound. */
     private void remember(String token, String subject, JWTClaimsSet claims) {
         if (cacheSize == 0) {
@@ -248,7 +280,7 @@ public final class JwtAuthenticator implements Authenticator {
         if (verified.size() >= cacheSize) {
             evict();
         }
-        verified.put(token, new Verified(subject, notBefore, expires));
+        verified.put(token, new Verified(subject, rolesOf(claims), notBefore, expires));
     }
 
     /**

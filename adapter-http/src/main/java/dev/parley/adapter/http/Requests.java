@@ -30,18 +30,19 @@ final class Requests {
     }
 
     /** What {@code POST /threads} asks for. */
-    record CreateThread(String agentId, String title, Map<String, String> metadata) {}
+    record CreateThread(String agentId, String title, Map<String, String> metadata, Integer agentVersion) {}
 
     /** What {@code PATCH /threads/{id}} asks for; absent members are null. */
     record UpdateThread(String title, Map<String, String> metadata) {}
 
     /** What a chat request (HTTP or WebSocket) asks for; absent members are null. */
     record Chat(List<ContentPart> content, Boolean stream, BusyPolicy ifBusy, DisconnectPolicy onDisconnect,
-                Map<String, String> metadata, String threadId, String agentId) {}
+                Map<String, String> metadata, String threadId, String agentId, Map<String, String> variables) {}
 
     static CreateThread createThread(JsonNode body) {
         Requests r = new Requests(body);
-        CreateThread result = new CreateThread(r.string("agent_id"), r.string("title"), r.metadata("metadata"));
+        CreateThread result = new CreateThread(r.string("agent_id"), r.string("title"), r.metadata("metadata"),
+                r.positiveInt("agent_version"));
         r.done();
         return result;
     }
@@ -63,8 +64,9 @@ final class Requests {
         Map<String, String> metadata = r.metadata("metadata");
         String threadId = withTarget ? r.string("thread_id") : null;
         String agentId = withTarget ? r.string("agent_id") : null;
+        Map<String, String> variables = r.metadata("variables");
         r.done();
-        return new Chat(content, stream, ifBusy, onDisconnect, metadata, threadId, agentId);
+        return new Chat(content, stream, ifBusy, onDisconnect, metadata, threadId, agentId, variables);
     }
 
     /** Throws the collected field errors, if any. */
@@ -93,6 +95,18 @@ final class Requests {
             return null;
         }
         return checkedText(name, node.textValue());
+    }
+
+    private Integer positiveInt(String name) {
+        JsonNode node = member(name);
+        if (node == null) {
+            return null;
+        }
+        if (!node.isIntegralNumber() || !node.canConvertToInt() || node.intValue() < 1) {
+            error(name, "must be a whole number from 1");
+            return null;
+        }
+        return node.intValue();
     }
 
     private Boolean bool(String name) {

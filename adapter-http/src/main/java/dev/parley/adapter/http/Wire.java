@@ -28,6 +28,7 @@ final class Wire {
         o.put("id", t.id().value());
         o.put("object", "thread");
         o.put("agent_id", t.agentId());
+        o.put("agent_version", t.agentVersion());
         o.put("title", t.title());
         o.put("created_at", Json.time(t.createdAt()));
         o.put("updated_at", Json.time(t.updatedAt()));
@@ -88,6 +89,10 @@ final class Wire {
 
     static ObjectNode runWithSteps(RunOutcome outcome) {
         ObjectNode o = run(outcome.run());
+        if (outcome.instructions() != null) {
+            o.put("agent_version", outcome.instructions().agentVersion());
+            o.put("instructions", outcome.instructions().instructions());
+        }
         ArrayNode steps = o.putArray("steps");
         for (Step s : outcome.steps()) {
             steps.add(step(s));
@@ -275,7 +280,7 @@ final class Wire {
     }
 
     /** A JSON text the model or a tool author wrote: embedded as JSON when it parses, else kept as a string. */
-    private static JsonNode jsonOrString(String text) {
+    static JsonNode jsonOrString(String text) {
         try {
             return Json.parse(text);
         } catch (Exception e) {

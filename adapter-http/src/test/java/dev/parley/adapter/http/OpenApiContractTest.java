@@ -67,6 +67,12 @@ class OpenApiContractTest {
     void should_exercise_every_rest_route_with_documented_answers() throws Exception {
         server.get(null, "/api/v1/agents");
         server.get(null, "/api/v1/agents/{agent_id}", "assistant");
+        String agent = server.post("alice", "{\"name\":\"Support\",\"tools\":[{\"name\":\"calculator\"}]}", "/api/v1/agents").json().get("id").asText();
+        server.patch("alice", "{\"description\":\"Helps\"}", "/api/v1/agents/{agent_id}", agent);
+        server.get("alice", "/api/v1/agents/{agent_id}/versions", agent);
+        server.get("alice", "/api/v1/agents/{agent_id}/versions/{version}", agent, "1");
+        server.get("alice", "/api/v1/tools");
+        server.delete("alice", "/api/v1/agents/{agent_id}", agent);
         String thread = server.newThread(ALICE);
         server.get(ALICE, "/api/v1/threads");
         server.get(ALICE, "/api/v1/threads/{thread_id}", thread);

@@ -1,5 +1,10 @@
 package dev.parley.adapter.inmemory;
 
+import dev.parley.chat.model.AgentStatus;
+import dev.parley.chat.model.RunInstructions;
+import dev.parley.chat.model.StoredAgent;
+import dev.parley.chat.port.out.AgentStore;
+import java.util.TreeMap;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.Message;
@@ -77,12 +82,18 @@ final class InMemoryChatStore implements ChatStore {
     final Map<RunId, List<RunEvent>> events = new HashMap<>();
     final ReentrantLock eventsLock = new ReentrantLock();
     final Map<IdempotencyKey, IdempotencyRecord> idempotency = new HashMap<>();
+    /** Every version of each stored agent (index = version - 1), by id; the agent's status apart. */
+    final TreeMap<String, List<StoredAgent>> agentVersions = new TreeMap<>();
+    final Map<String, AgentStatus> agentStatus = new HashMap<>();
+    /** What each run took from its agent. */
+    final Map<RunId, RunInstructions> runInstructions = new HashMap<>();
 
     private final InMemoryThreadStore threadStore = new InMemoryThreadStore(this);
     private final InMemoryMessageStore messageStore = new InMemoryMessageStore(this);
     private final InMemoryRunStore runStore = new InMemoryRunStore(this);
     private final InMemoryRunEventStore eventStore = new InMemoryRunEventStore(this);
     private final InMemoryIdempotencyStore idempotencyStore = new InMemoryIdempotencyStore(this);
+    private final InMemoryAgentStore agentStore = new InMemoryAgentStore(this);
     private final InMemoryRunSignals signals = new InMemoryRunSignals();
 
     record IdempotencyKey(String ownerId, String scope, String key) {}
@@ -118,6 +129,11 @@ final class InMemoryChatStore implements ChatStore {
     @Override
     public IdempotencyStore idempotency() {
         return idempotencyStore;
+    }
+
+    @Override
+    public AgentStore agents() {
+        return agentStore;
     }
 
     @Override

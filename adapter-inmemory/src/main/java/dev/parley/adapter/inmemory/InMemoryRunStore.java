@@ -8,6 +8,7 @@ import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.ThreadId;
@@ -304,5 +305,21 @@ final class InMemoryRunStore implements RunStore {
             }
             return List.copyOf(db.stepsByRun.getOrDefault(runId, List.of()));
         });
+    }
+
+    @Override
+    public void recordInstructions(RunId id, RunInstructions instructions) {
+        Require.notNull(instructions, "instructions");
+        db.locked(() -> {
+            if (!db.runs.containsKey(id)) {
+                throw NotFoundException.run(id);
+            }
+            db.put(db.runInstructions, id, instructions);
+        });
+    }
+
+    @Override
+    public Optional<RunInstructions> instructions(RunId id) {
+        return db.locked(() -> Optional.ofNullable(db.runInstructions.get(id)));
     }
 }

@@ -55,7 +55,7 @@ final class InMemoryThreadStore implements ThreadStore {
                 return false;
             }
             db.putThread(new ChatThread(stored.id(), stored.ownerId(), stored.agentId(), thread.title(),
-                    thread.metadata(), stored.createdAt(), thread.updatedAt(), null));
+                    thread.metadata(), stored.createdAt(), thread.updatedAt(), null, stored.agentVersion()));
             return true;
         });
     }
@@ -124,6 +124,7 @@ final class InMemoryThreadStore implements ThreadStore {
                 for (RunId runId : runIds) {
                     db.remove(db.runs, runId);
                     db.remove(db.leases, runId);
+                    db.remove(db.runInstructions, runId);
                     db.dropEvents(runId);
                     List<Step> steps = db.remove(db.stepsByRun, runId);
                     if (steps != null) {

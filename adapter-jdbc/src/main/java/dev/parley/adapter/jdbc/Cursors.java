@@ -57,6 +57,19 @@ final class Cursors {
         }
     }
 
+    static String ofText(String kind, String value) {
+        return encode(kind + "|" + value);
+    }
+
+    /** The value of a cursor made by {@link #ofText(String, String)} with {@code kind}. */
+    static String textOf(String kind, String cursor) {
+        String text = decode(cursor);
+        if (!text.startsWith(kind + "|")) {
+            throw malformed();
+        }
+        return text.substring(kind.length() + 1);
+    }
+
     private static String encode(String text) {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(text.getBytes(StandardCharsets.UTF_8));
     }

@@ -1,5 +1,6 @@
 package dev.parley.adapter.jdbc;
 
+import dev.parley.chat.port.out.AgentStore;
 import dev.parley.chat.port.out.IdempotencyStore;
 import dev.parley.chat.port.out.MessageStore;
 import dev.parley.chat.port.out.RunEventStore;
@@ -25,6 +26,7 @@ final class JdbiChatStore implements JdbcChatStore {
     private final RunStore runs;
     private final RunEventStore events;
     private final IdempotencyStore idempotency;
+    private final AgentStore agents;
 
     JdbiChatStore(Db db, AutoCloseable ownedPool, RunSignals signals, AutoCloseable closeSignals) {
         this.db = db;
@@ -36,6 +38,7 @@ final class JdbiChatStore implements JdbcChatStore {
         this.runs = new JdbiRunStore(db);
         this.events = new JdbiRunEventStore(db);
         this.idempotency = new JdbiIdempotencyStore(db);
+        this.agents = new JdbiAgentStore(db);
     }
 
     @Override
@@ -61,6 +64,11 @@ final class JdbiChatStore implements JdbcChatStore {
     @Override
     public IdempotencyStore idempotency() {
         return idempotency;
+    }
+
+    @Override
+    public AgentStore agents() {
+        return agents;
     }
 
     @Override

@@ -8,6 +8,7 @@ import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunError;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepId;
@@ -341,5 +342,28 @@ final class JdbiRunStore implements RunStore {
                 new Usage(rs.getLong("input_tokens"), rs.getLong("output_tokens"), rs.getBoolean("usage_estimated")),
                 Db.instant(rs, "started_at"),
                 Db.instant(rs, "completed_at"));
+    }
+
+    @Override
+    public void recordInstructions(RunId id, RunInstructions instructions) {
+        Require.notNull(instructions, "instructions");
+        int updated = db.call(h -> h.createUpdate("UPDATE " + db.table("parley_runs")
+                        + " SET agent_version = :version, instructions = :instructions WHERE id = :id")
+                .bind("id", id.value())
+                .bind("version", instructions.agentVersion())
+                .bind("instructions", Text.put(instructions.instructions()))
+                .execute());
+        if (updated == 0) {
+            throw NotFoundException.run(id);
+        }
+    }
+
+    @Override
+    public Optional<RunInstructions> instructions(RunId id) {
+        return db.call(h -> h.createQuery("SELECT agent_version, instructions FROM " + db.table("parley_runs")
+                        + " WHERE id = :id AND agent_version IS NOT NULL")
+                .bind("id", id.value())
+                .map((rs, ctx) -> new RunInstructions(rs.getInt("agent_version"), Text.get(rs.getString("instructions"))))
+                .findOne());
     }
 }

@@ -14,7 +14,7 @@ import org.jdbi.v3.core.statement.Query;
 
 /** Threads in {@code parley_threads}; soft delete sets {@code deleted_at}. */
 final class JdbiThreadStore implements ThreadStore {
-    private static final String COLUMNS = "id, owner_id, agent_id, title, metadata, created_at, updated_at, deleted_at";
+    private static final String COLUMNS = "id, owner_id, agent_id, title, metadata, created_at, updated_at, deleted_at, agent_version";
     private static final String CURSOR_KIND = "t1";
 
     private final Db db;
@@ -32,7 +32,7 @@ final class JdbiThreadStore implements ThreadStore {
         String threads = db.table("parley_threads");
         String runs = db.table("parley_runs");
         insert = "INSERT INTO " + threads + " (" + COLUMNS + ", message_count) VALUES (:id, :owner, :agent, :title, "
-                + db.dialect().json("metadata") + ", :created, :updated, :deleted, 0)";
+                + db.dialect().json("metadata") + ", :created, :updated, :deleted, :agent_version, 0)";
         find = "SELECT " + COLUMNS + " FROM " + threads + " WHERE id = :id AND deleted_at IS NULL";
         lock = find + " FOR UPDATE";
         update = "UPDATE " + threads + " SET title = :title, metadata = " + db.dialect().json("metadata")
@@ -67,6 +67,7 @@ final class JdbiThreadStore implements ThreadStore {
                 .bind("created", thread.createdAt())
                 .bind("updated", thread.updatedAt())
                 .bindByType("deleted", thread.deletedAt(), Instant.class)
+                .bindByType("agent_version", thread.agentVersion(), Integer.class)
                 .execute());
     }
 
@@ -139,6 +140,7 @@ final class JdbiThreadStore implements ThreadStore {
                 Json.metadata(rs.getString("metadata")),
                 Db.instant(rs, "created_at"),
                 Db.instant(rs, "updated_at"),
-                Db.instant(rs, "deleted_at"));
+                Db.instant(rs, "deleted_at"),
+                rs.getObject("agent_version") == null ? null : rs.getInt("agent_version"));
     }
 }

@@ -4,6 +4,7 @@ import dev.parley.chat.core.RunEventBuses;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
 import dev.parley.chat.port.out.RunSignals;
+import dev.parley.chat.testkit.AgentStoreContract;
 import dev.parley.chat.testkit.IdempotencyStoreContract;
 import dev.parley.chat.testkit.MessageStoreContract;
 import dev.parley.chat.testkit.RunEventBusContract;
@@ -53,6 +54,14 @@ abstract class JdbcContractSuites {
 
     @Nested
     class Idempotency extends IdempotencyStoreContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class Agents extends AgentStoreContract {
         @Override
         protected ChatStore createStore() {
             return db().freshStore();

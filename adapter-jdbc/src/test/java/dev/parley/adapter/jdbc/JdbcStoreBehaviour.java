@@ -3,6 +3,7 @@ package dev.parley.adapter.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.parley.chat.model.AgentDefinition;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.ContentPart;
@@ -22,6 +23,7 @@ import dev.parley.chat.model.SortOrder;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepId;
 import dev.parley.chat.model.StepStatus;
+import dev.parley.chat.model.StoredAgent;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
@@ -410,6 +412,52 @@ abstract class JdbcStoreBehaviour {
             out.add(i);
         }
         return out;
+    }
+
+    @Test
+    void should_make_two_consecutive_versions_from_two_concurrent_patches() throws Exception {
+        // given: version 1 of an agent, and two writers that each read the latest version and add the next
+        StoredAgent v1 = StoredAgent.create(IDS.next(StoredAgent.ID_PREFIX), "alice",
+                new AgentDefinition("Agent", null, "Be brief.", null, null, null, null, null, null), now());
+        store.agents().create(v1);
+        java.util.concurrent.atomic.AtomicInteger writer = new java.util.concurrent.atomic.AtomicInteger();
+
+        // when: each patch retries on the new latest version when it lost the race, as the core does
+        List<Integer> versions = race(2, () -> {
+            String name = "Writer " + writer.incrementAndGet();
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    StoredAgent latest = store.agents().find(v1.id()).orElseThrow();
+                    StoredAgent next = latest.nextVersion(new AgentDefinition(name, null, "Be brief.", null, null, null, null,
+                            null, null), now());
+                    store.agents().addVersion(next);
+                    return next.version();
+                } catch (ConflictException e) {
+                    assertThat(e.code()).isEqualTo("agent_version_conflict");
+                    assertThat(attempt).isLessThan(10);
+                }
+            }
+        });
+
+        // then: versions 2 and 3, each patch in one of them, nothing lost, nothing doubled
+        assertThat(versions).containsExactlyInAnyOrder(2, 3);
+        assertThat(store.agents().versions(v1.id(), PageRequest.firstPage()).items())
+                .extracting(a -> a.definition().name()).containsExactlyInAnyOrder("Writer 1", "Writer 2", "Agent");
+        assertThat(db().count("parley_agent_versions")).isEqualTo(3);
+    }
+
+    @Test
+    void should_refuse_a_second_row_for_one_version_in_the_database_itself() throws Exception {
+        StoredAgent v1 = StoredAgent.create(IDS.next(StoredAgent.ID_PREFIX), "alice",
+                new AgentDefinition("Agent", null, "", null, null, null, null, null, null), now());
+        store.agents().create(v1);
+
+        try (java.sql.Connection c = db().connect();
+             java.sql.PreparedStatement s = c.prepareStatement("INSERT INTO parley_agent_versions (agent_id, version, definition,"
+                     + " created_at) SELECT agent_id, version, definition, created_at FROM parley_agent_versions WHERE agent_id = ?")) {
+            s.setString(1, v1.id());
+            assertThatThrownBy(s::executeUpdate).isInstanceOf(java.sql.SQLException.class);
+        }
     }
 
     /** Runs {@code task} on {@code n} threads released at once; returns the results. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.Message;
+import dev.parley.chat.model.ModelSettings;
 import dev.parley.chat.model.ModelException;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.ToolSpec;
@@ -48,6 +49,18 @@ final class ChatCompletionsRequest {
         }
         for (Map.Entry<String, JsonNode> option : settings.options().entrySet()) {
             root.set(option.getKey(), option.getValue());
+        }
+        // the agent's own settings win over the client's defaults; Chat Completions names them
+        // temperature, max_completion_tokens (max_tokens is deprecated) and reasoning_effort
+        ModelSettings agent = request.settings();
+        if (agent.temperature() != null) {
+            root.put("temperature", agent.temperature());
+        }
+        if (agent.maxOutputTokens() != null) {
+            root.put("max_completion_tokens", agent.maxOutputTokens());
+        }
+        if (agent.reasoningEffort() != null) {
+            root.put("reasoning_effort", agent.reasoningEffort().wireName());
         }
         root.put("stream", settings.streaming());
         if (settings.streaming() && settings.includeUsage()) {

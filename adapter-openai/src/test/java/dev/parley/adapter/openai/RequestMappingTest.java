@@ -14,6 +14,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.ModelException;
 import dev.parley.chat.model.ToolCall;
+import dev.parley.chat.model.ModelSettings;
+import dev.parley.chat.model.ReasoningEffort;
 import dev.parley.chat.model.ToolSpec;
 import dev.parley.chat.port.out.Cancellation;
 import dev.parley.chat.port.out.ModelRequest;
@@ -137,6 +139,30 @@ class RequestMappingTest {
 
         // then
         assertThat(sent.get("model").asText()).isEqualTo("gpt-4.1");
+    }
+
+    @Test
+    void should_send_the_agents_model_settings_over_the_clients_defaults() throws Exception {
+        // given
+        ModelRequest request = new ModelRequest(null, ask("Hi").messages(), List.of(),
+                new ModelSettings(0.2, 300, ReasoningEffort.HIGH));
+
+        // when
+        JsonNode sent = send(model().temperature(1.5).build(), request);
+
+        // then
+        assertThat(sent.get("temperature").asDouble()).isEqualTo(0.2);
+        assertThat(sent.get("max_completion_tokens").asInt()).isEqualTo(300);
+        assertThat(sent.get("reasoning_effort").asText()).isEqualTo("high");
+    }
+
+    @Test
+    void should_send_no_settings_when_the_agent_has_none() throws Exception {
+        JsonNode sent = send(model().build(), ask("Hi"));
+
+        assertThat(sent.has("temperature")).isFalse();
+        assertThat(sent.has("max_completion_tokens")).isFalse();
+        assertThat(sent.has("reasoning_effort")).isFalse();
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.parley.chat.core;
 
+import dev.parley.chat.model.AgentDefinition;
+import dev.parley.chat.model.AgentStatus;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.Message;
@@ -9,8 +11,13 @@ import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.SortOrder;
+import dev.parley.chat.model.StoredAgent;
 import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.model.ToolSpec;
+import dev.parley.chat.port.in.AgentAdmin;
 import dev.parley.chat.port.in.AgentInfo;
+import dev.parley.chat.port.in.AgentPatch;
+import dev.parley.chat.port.in.Caller;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.CreateThreadCommand;
 import dev.parley.chat.port.in.RunOutcome;
@@ -75,7 +82,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. {@link #close()} stops starting runs and cancels the runs executing here; runs
  * still queued stay queued in the store (another server sharing it starts them).
  */
-public final class ChatService implements ChatUseCases, AutoCloseable {
+public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChatService.class);
 
     /** How long an idempotency key is remembered. */
@@ -106,6 +113,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     private final Sender sender;
     private final RunDesk runs;
     private final LeaseKeeper leases;
+    private final AgentDesk agentDesk;
 
     ChatService(ChatServiceBuilder b, RunEventBuses.Bus ownBus) {
         this.store = Require.notNull(b.store, "store");
@@ -113,7 +121,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         RunEventBus bus = ownBus != null ? ownBus : Require.notNull(b.eventBus, "eventBus");
         Require.notNull(b.model, "model");
         this.cancelTimeout = b.cancelTimeout;
-        this.agents = new AgentRegistry(b.agents, b.defaultAgent, b.model);
+        this.agents = new AgentRegistry(b.agents, b.defaultAgent, b.model, b.tools, store.agents());
         this.toolExecutor = Threads.toolExecutor();
         // two threads: lease renewals never wait behind a long pass of the reaper; the timers of model calls
         // that ended in time leave the queue at once
@@ -131,6 +139,7 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
         this.threads = new ThreadDesk(engine, agents, canceller);
         this.sender = new Sender(engine, new RequestValidator(b.maxMessageCodePoints), agents, threads, canceller, scheduler);
         this.runs = new RunDesk(engine, threads, scheduler, canceller);
+        this.agentDesk = new AgentDesk(engine, agents);
         this.leases = new LeaseKeeper(engine, scheduler, reaperInterval, b.endedElsewhereCheck);
         log.info("chat service {} started: run lease {} ms, reaper every {} ms", instanceId, b.runLease.toMillis(),
                 reaperInterval.toMillis());
@@ -230,6 +239,24 @@ public final class ChatService implements ChatUseCases, AutoCloseable {
     public String defaultAgentId() {
         return agents.defaultAgentId();
     }
+
+    // ---- agents as data: one line each, the rules live in AgentDesk ---------------------------
+
+    @Override public StoredAgent createAgent(Caller caller, AgentDefinition definition) { return agentDesk.create(caller, definition); }
+
+    @Override public StoredAgent getAgent(Caller caller, String agentId) { return agentDesk.get(caller, agentId); }
+
+    @Override public StoredAgent getAgentVersion(Caller caller, String agentId, int version) { return agentDesk.version(caller, agentId, version); }
+
+    @Override public Page<StoredAgent> listAgentVersions(Caller caller, String agentId, PageRequest page) { return agentDesk.versions(caller, agentId, page); }
+
+    @Override public Page<StoredAgent> listAgents(Caller caller, AgentStatus status, PageRequest page) { return agentDesk.list(caller, status, page); }
+
+    @Override public StoredAgent updateAgent(Caller caller, String agentId, AgentPatch patch) { return agentDesk.update(caller, agentId, patch); }
+
+    @Override public void archiveAgent(Caller caller, String agentId) { agentDesk.archive(caller, agentId); }
+
+    @Override public List<ToolSpec> tools() { return agentDesk.tools(); }
 
     @Override
     public void checkReady() {

@@ -8,6 +8,7 @@ import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
 import dev.parley.chat.port.out.RunObserver;
+import dev.parley.chat.port.out.Tool;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -23,6 +24,7 @@ public final class ChatServiceBuilder {
     RunEventBus eventBus;
     ChatModel model;
     List<Agent> agents = List.of();
+    List<Tool> tools = List.of();
     String defaultAgent;
     Map<String, ModelPrice> prices = Map.of();
     Clock clock = Clock.systemUTC();
@@ -63,6 +65,15 @@ public final class ChatServiceBuilder {
     /** The agents, in the order {@link ChatService#agents()} lists them. */
     public ChatServiceBuilder agents(List<Agent> agents) {
         this.agents = List.copyOf(agents);
+        return this;
+    }
+
+    /**
+     * The tool registry beyond the built-in agents' own tools (which join it by themselves): the tools
+     * stored agents may name.
+     */
+    public ChatServiceBuilder tools(List<Tool> tools) {
+        this.tools = List.copyOf(tools);
         return this;
     }
 

@@ -122,6 +122,7 @@ final class RunDesk {
 
     RunOutcome outcome(Run run) {
         Message message = run.assistantMessageId() == null ? null : engine.store().messages().find(run.assistantMessageId()).orElse(null);
-        return new RunOutcome(run, message, engine.store().runs().steps(run.id()));
+        return new RunOutcome(run, message, engine.store().runs().steps(run.id()),
+                engine.store().runs().instructions(run.id()).orElse(null));
     }
 }

@@ -97,7 +97,9 @@ final class RunEnder {
             return;
         }
         s.storedSteps.put(turnEnd.id(), turnEnd);
-        s.completedOutcome = new RunOutcome(completed, stored, List.copyOf(s.storedSteps.values()));
+        // what the store recorded, so that an awaited outcome equals the run read back later
+        s.completedOutcome = new RunOutcome(completed, stored, List.copyOf(s.storedSteps.values()),
+                engine.store().runs().instructions(completed.id()).orElse(null));
         s.run = completed;
         s.openStep = null;
         s.turnText.setLength(0);

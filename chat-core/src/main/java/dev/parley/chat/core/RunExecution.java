@@ -48,7 +48,7 @@ final class RunExecution {
     /** Handed to the run executor (its run is in progress in the store); see {@link #markSubmitted}. */
     private volatile boolean submitted;
 
-    RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd) {
+    RunExecution(Engine engine, Run run, AgentRegistry.RunAgent agent, String userId, Consumer<RunExecution> onEnd) {
         this(engine, run, agent, userId, onEnd, null, null, engine.bus().lastSeq(run.id()));
     }
 
@@ -56,22 +56,22 @@ final class RunExecution {
      * A run started by the send that stored {@code userMessage} and the run's first step (its first
      * model turn, in progress): it has published nothing yet.
      */
-    RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd, Message userMessage,
+    RunExecution(Engine engine, Run run, AgentRegistry.RunAgent agent, String userId, Consumer<RunExecution> onEnd, Message userMessage,
                  Step firstStep) {
         this(engine, run, agent, userId, onEnd, Require.notNull(userMessage, "userMessage"),
                 Require.notNull(firstStep, "firstStep"), 0);
     }
 
-    private RunExecution(Engine engine, Run run, Agent agent, String userId, Consumer<RunExecution> onEnd, Message userMessage,
-                         Step firstStep, long lastSeq) {
-        this.agent = agent;
+    private RunExecution(Engine engine, Run run, AgentRegistry.RunAgent runAgent, String userId, Consumer<RunExecution> onEnd,
+                         Message userMessage, Step firstStep, long lastSeq) {
+        this.agent = runAgent == null ? null : runAgent.agent();
         this.userId = userId;
         this.userMessage = userMessage;
         this.state = new RunState(engine.bus(), run, firstStep, lastSeq, () -> onEnd.accept(this));
         this.ender = new RunEnder(engine, state);
         this.modelCall = new ModelCall(engine, state, ender, cancellation);
         this.turns = agent == null ? null
-                : new TurnLoop(engine, agent, state, cancellation, modelCall, new ToolInvoker(engine, agent, userId, state, cancellation),
+                : new TurnLoop(engine, agent, runAgent.settings(), state, cancellation, modelCall, new ToolInvoker(engine, agent, userId, state, cancellation),
                         ender);
     }
 

@@ -92,7 +92,7 @@ final class RunScheduler {
      * transaction commits: from the moment the run is visible in progress, a cancel on this server
      * finds it here. {@link #forget} it when the transaction does not commit, {@link #submit} it when it does.
      */
-    RunExecution registerStarted(Run started, Agent agent, String userId, Message userMessage, Step firstStep) {
+    RunExecution registerStarted(Run started, AgentRegistry.RunAgent agent, String userId, Message userMessage, Step firstStep) {
         RunExecution execution = new RunExecution(engine, started, agent, userId, this::runEnded, userMessage, firstStep);
         executions.put(started.id(), execution);
         return execution;
@@ -166,7 +166,8 @@ final class RunScheduler {
     /** Starts a queued run here; false when another server started or ended it first (look again). */
     private boolean start(Run queued, String ownerId) {
         Run started = queued.started(engine.now());
-        RunExecution execution = new RunExecution(engine, started, agents.find(started.agentId()), ownerId, this::runEnded);
+        RunExecution execution = new RunExecution(engine, started,
+                agents.forRun(started, engine.store().runs().instructions(started.id())), ownerId, this::runEnded);
         if (executions.putIfAbsent(started.id(), execution) != null) {
             // another dispatcher here (a send racing the end of the run before) is starting this run
             return true;

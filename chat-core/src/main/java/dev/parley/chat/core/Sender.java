@@ -11,6 +11,7 @@ import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepId;
 import dev.parley.chat.model.ThreadId;
@@ -20,6 +21,7 @@ import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.IdempotencyRecord;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -146,8 +148,8 @@ final class Sender {
                     return new Sent(replay.get());
                 }
             }
-            Agent agent = agents.orDefault(command.agentId());
-            thread = ChatThread.create(ThreadId.next(engine.ids()), userId, agent.id(), null, null, now);
+            AgentRegistry.RunAgent named = agents.requireActive(command.agentId() != null ? command.agentId() : agents.defaultAgentId(), true);
+            thread = ChatThread.create(ThreadId.next(engine.ids()), userId, named.agent().id(), null, null, now);
             engine.store().threads().insert(thread);
         } else {
             thread = engine.store().threads().lock(command.threadId()).filter(t -> t.isOwnedBy(userId))
@@ -159,7 +161,11 @@ final class Sender {
                 }
             }
         }
-        Agent agent = agents.require(command.agentId() != null ? command.agentId() : thread.agentId());
+        AgentRegistry.RunAgent runAgent = command.agentId() != null && !command.agentId().equals(thread.agentId())
+                ? agents.requireActive(command.agentId(), true)
+                : thread.agentVersion() != null ? agents.requireVersion(thread.agentId(), thread.agentVersion())
+                : agents.requireLatest(thread.agentId(), true);
+        Agent agent = runAgent.agent();
         // a new thread has no runs; an existing one is locked, so its active runs cannot change until this commits
         boolean idle = command.threadId() == null || engine.store().runs().active(thread.id()).isEmpty();
         if (!idle) {
@@ -171,17 +177,20 @@ final class Sender {
         }
         Message userMessage = engine.store().messages().append(
                 Message.user(MessageId.next(engine.ids()), thread.id(), command.content(), now).withMetadata(command.metadata()));
+        RunInstructions used = agents.render(runAgent, thread, userId, command.variables(), now);
         Run run = Run.queued(RunId.next(engine.ids()), thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now);
         if (idle) {
             // nothing to wait for: the run starts here with its first model turn, committed with the message,
             // so that no further write or read stands between this transaction and the model call
             run = run.started(now);
             engine.store().runs().insertStarted(run, scheduler.instanceId(), now.plus(scheduler.runLease()));
+            engine.store().runs().recordInstructions(run.id(), used);
             Step firstStep = Step.messageCreation(StepId.next(engine.ids()), run.id(), 1, now);
             engine.store().runs().insertStep(firstStep);
-            starting.set(scheduler.registerStarted(run, agent, userId, userMessage, firstStep));
+            starting.set(scheduler.registerStarted(run, runAgent.withInstructions(used.instructions()), userId, userMessage, firstStep));
         } else {
             engine.store().runs().insert(run);
+            engine.store().runs().recordInstructions(run.id(), used);
         }
         if (fingerprint != null) {
             engine.store().idempotency().insert(new IdempotencyRecord(userId, scope, command.idempotencyKey(), fingerprint, thread.id(),

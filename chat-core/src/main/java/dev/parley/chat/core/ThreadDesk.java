@@ -41,9 +41,12 @@ final class ThreadDesk {
         RequestValidator.title(command.title(), errors);
         RequestValidator.metadata(command.metadata(), errors);
         errors.throwIfAny();
-        Agent agent = agents.orDefault(command.agentId());
+        Agent agent = agents.requireActive(command.agentId() != null ? command.agentId() : agents.defaultAgentId(), false).agent();
+        if (command.agentVersion() != null) {
+            agents.requireVersion(agent.id(), command.agentVersion());
+        }
         ChatThread thread = ChatThread.create(ThreadId.next(engine.ids()), command.userId(), agent.id(), blankToNull(command.title()),
-                command.metadata(), engine.now());
+                command.metadata(), engine.now()).withAgentVersion(command.agentVersion());
         engine.store().threads().insert(thread);
         log.debug("thread {} created for agent {}", thread.id(), agent.id());
         return thread;

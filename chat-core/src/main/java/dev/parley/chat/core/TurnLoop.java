@@ -1,6 +1,7 @@
 package dev.parley.chat.core;
 
 import dev.parley.chat.model.Message;
+import dev.parley.chat.model.ModelSettings;
 import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
@@ -25,16 +26,18 @@ import java.util.List;
 final class TurnLoop {
     private final Engine engine;
     private final Agent agent;
+    private final ModelSettings settings;
     private final RunState state;
     private final Cancellation cancellation;
     private final ModelCall modelCall;
     private final ToolInvoker tools;
     private final RunEnder ender;
 
-    TurnLoop(Engine engine, Agent agent, RunState state, Cancellation cancellation, ModelCall modelCall, ToolInvoker tools,
+    TurnLoop(Engine engine, Agent agent, ModelSettings settings, RunState state, Cancellation cancellation, ModelCall modelCall, ToolInvoker tools,
              RunEnder ender) {
         this.engine = engine;
         this.agent = agent;
+        this.settings = settings;
         this.state = state;
         this.cancellation = cancellation;
         this.modelCall = modelCall;
@@ -61,7 +64,7 @@ final class TurnLoop {
             }
             conversation.addAll(window);
             conversation.addAll(runMessages);
-            ModelRequest request = new ModelRequest(current.model(), conversation, toolSpecs);
+            ModelRequest request = new ModelRequest(current.model(), conversation, toolSpecs, settings);
 
             long promptTokens = TokenEstimate.ofPrompt(conversation);
             Step turn = state.guarded(() -> {

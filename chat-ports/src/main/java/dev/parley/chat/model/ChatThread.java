@@ -16,7 +16,8 @@ public record ChatThread(
         Map<String, String> metadata,
         Instant createdAt,
         Instant updatedAt,
-        Instant deletedAt) {
+        Instant deletedAt,
+        Integer agentVersion) {
 
     public ChatThread {
         Require.notNull(id, "id");
@@ -25,11 +26,23 @@ public record ChatThread(
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
         Require.notNull(createdAt, "createdAt");
         Require.notNull(updatedAt, "updatedAt");
+        Require.that(agentVersion == null || agentVersion >= 1, "agentVersion must be at least 1");
+    }
+
+    /** A thread that follows its agent's latest version. */
+    public ChatThread(ThreadId id, String ownerId, String agentId, String title, Map<String, String> metadata,
+                      Instant createdAt, Instant updatedAt, Instant deletedAt) {
+        this(id, ownerId, agentId, title, metadata, createdAt, updatedAt, deletedAt, null);
     }
 
     public static ChatThread create(ThreadId id, String ownerId, String agentId, String title,
                                     Map<String, String> metadata, Instant now) {
         return new ChatThread(id, ownerId, agentId, title, metadata, now, now, null);
+    }
+
+    /** This thread pinned to {@code version} of its agent ({@code null}: it follows the latest). */
+    public ChatThread withAgentVersion(Integer version) {
+        return new ChatThread(id, ownerId, agentId, title, metadata, createdAt, updatedAt, deletedAt, version);
     }
 
     public boolean isDeleted() {
@@ -41,19 +54,19 @@ public record ChatThread(
     }
 
     public ChatThread withTitle(String newTitle, Instant now) {
-        return new ChatThread(id, ownerId, agentId, newTitle, metadata, createdAt, now, deletedAt);
+        return new ChatThread(id, ownerId, agentId, newTitle, metadata, createdAt, now, deletedAt, agentVersion);
     }
 
     public ChatThread withMetadata(Map<String, String> newMetadata, Instant now) {
-        return new ChatThread(id, ownerId, agentId, title, newMetadata, createdAt, now, deletedAt);
+        return new ChatThread(id, ownerId, agentId, title, newMetadata, createdAt, now, deletedAt, agentVersion);
     }
 
     /** The thread after a new message: {@code updatedAt} moves on. */
     public ChatThread touched(Instant now) {
-        return new ChatThread(id, ownerId, agentId, title, metadata, createdAt, now, deletedAt);
+        return new ChatThread(id, ownerId, agentId, title, metadata, createdAt, now, deletedAt, agentVersion);
     }
 
     public ChatThread deleted(Instant now) {
-        return new ChatThread(id, ownerId, agentId, title, metadata, createdAt, updatedAt, now);
+        return new ChatThread(id, ownerId, agentId, title, metadata, createdAt, updatedAt, now, agentVersion);
     }
 }

@@ -19,7 +19,11 @@ public class ConflictException extends ChatException {
         /** {@code run_ended}: a run's event log already ended. */
         RUN_ENDED("run_ended"),
         /** {@code conflict}: the change breaks another rule of the store. */
-        CONSTRAINT("conflict");
+        CONSTRAINT("conflict"),
+        /** {@code agent_archived}: the agent is archived and starts no new threads. */
+        AGENT_ARCHIVED("agent_archived"),
+        /** {@code agent_version_conflict}: another update wrote the agent's next version first. */
+        AGENT_VERSION_CONFLICT("agent_version_conflict");
 
         private final String code;
 

@@ -72,6 +72,21 @@ public abstract class ThreadStoreContract extends StoreContractSupport {
     }
 
     @Test
+    void should_keep_the_agent_version_a_thread_was_pinned_to_across_updates() {
+        // given
+        ChatThread thread = aThread().ownedBy("alice").withAgent("agt_1").build().withAgentVersion(3);
+        store.threads().insert(thread);
+        ChatThread unpinned = givenThread();
+
+        // when
+        store.threads().update(thread.withTitle("renamed", at(2000)).withAgentVersion(7));
+
+        // then
+        assertThat(store.threads().find(thread.id()).orElseThrow().agentVersion()).isEqualTo(3);
+        assertThat(store.threads().find(unpinned.id()).orElseThrow().agentVersion()).isNull();
+    }
+
+    @Test
     void should_update_title_metadata_and_updated_at_only() {
         // given
         ChatThread thread = givenThread(aThread().ownedBy("alice").withAgent("helper").titled("old").withMetadata("a", "1"));

@@ -10,14 +10,24 @@ import java.util.Map;
 /**
  * Send a user message and run the agent. {@code threadId} null creates a new thread (for
  * {@code agentId}, or the default agent when that is null too). {@code idempotencyKey} may be null.
+ * {@code variables} are the values of the agent's declared instruction variables for this run;
+ * they win over the thread's metadata entries of the same name and over the defaults.
  */
 public record SendMessageCommand(String userId, ThreadId threadId, String agentId, List<ContentPart> content,
-                                 BusyPolicy ifBusy, String idempotencyKey, Map<String, String> metadata) {
+                                 BusyPolicy ifBusy, String idempotencyKey, Map<String, String> metadata,
+                                 Map<String, String> variables) {
     public SendMessageCommand {
         Require.notBlank(userId, "userId");
         content = List.copyOf(Require.notNull(content, "content"));
         ifBusy = ifBusy == null ? BusyPolicy.REJECT : ifBusy;
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+        variables = variables == null ? Map.of() : Map.copyOf(variables);
+    }
+
+    /** A command without instruction variables. */
+    public SendMessageCommand(String userId, ThreadId threadId, String agentId, List<ContentPart> content,
+                              BusyPolicy ifBusy, String idempotencyKey, Map<String, String> metadata) {
+        this(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, Map.of());
     }
 
     /** A plain-text message that starts a new thread (of the default agent unless {@link #withAgent} names one). */
@@ -31,14 +41,18 @@ public record SendMessageCommand(String userId, ThreadId threadId, String agentI
     }
 
     public SendMessageCommand withBusyPolicy(BusyPolicy policy) {
-        return new SendMessageCommand(userId, threadId, agentId, content, policy, idempotencyKey, metadata);
+        return new SendMessageCommand(userId, threadId, agentId, content, policy, idempotencyKey, metadata, variables);
     }
 
     public SendMessageCommand withIdempotencyKey(String key) {
-        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, key, metadata);
+        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, key, metadata, variables);
     }
 
     public SendMessageCommand withAgent(String agent) {
-        return new SendMessageCommand(userId, threadId, agent, content, ifBusy, idempotencyKey, metadata);
+        return new SendMessageCommand(userId, threadId, agent, content, ifBusy, idempotencyKey, metadata, variables);
+    }
+
+    public SendMessageCommand withVariables(Map<String, String> values) {
+        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, values);
     }
 }

@@ -21,6 +21,11 @@ public interface ChatStore {
 
     IdempotencyStore idempotency();
 
+    /** Stored agents and their versions; {@link AgentStore#none()} for a store that keeps none. */
+    default AgentStore agents() {
+        return AgentStore.none();
+    }
+
     /**
      * Runs {@code work} in one transaction: every store call it makes on this store's stores
      * (from the calling thread) commits together when it returns, or not at all when it throws (the

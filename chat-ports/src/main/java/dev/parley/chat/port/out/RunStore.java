@@ -4,6 +4,7 @@ import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.ThreadId;
@@ -104,4 +105,16 @@ public interface RunStore {
 
     /** The run's steps ordered by position. */
     List<Step> steps(RunId runId);
+
+    /**
+     * Records the agent version and the rendered instructions a run uses, once, when the run is
+     * stored (in the same transaction). Removed with the run. Stores that do not keep them ignore it.
+     */
+    default void recordInstructions(RunId id, RunInstructions instructions) {
+    }
+
+    /** What {@link #recordInstructions} recorded for the run, or empty. */
+    default Optional<RunInstructions> instructions(RunId id) {
+        return Optional.empty();
+    }
 }

@@ -1,0 +1,165 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.AgentDefinition;
+import dev.parley.chat.model.AgentStatus;
+import dev.parley.chat.model.AgentVisibility;
+import dev.parley.chat.model.FieldError;
+import dev.parley.chat.model.ForbiddenException;
+import dev.parley.chat.model.InvalidRequestException;
+import dev.parley.chat.model.NotFoundException;
+import dev.parley.chat.model.Page;
+import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.model.StoredAgent;
+import dev.parley.chat.model.ToolSpec;
+import dev.parley.chat.port.in.AgentPatch;
+import dev.parley.chat.port.in.Caller;
+import dev.parley.chat.port.out.Agent;
+import dev.parley.chat.port.out.Tool;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Agents as data: creating, reading, versioning and archiving stored agents, with the rules of
+ * {@link dev.parley.chat.port.in.AgentAdmin} (ownership, the admin role for shared agents, the
+ * read-only built-ins, tools from the registry). Changes of one agent take turns on its row lock.
+ */
+final class AgentDesk {
+    private final Engine engine;
+    private final AgentRegistry agents;
+    private final Instant startedAt;
+
+    AgentDesk(Engine engine, AgentRegistry agents) {
+        this.engine = engine;
+        this.agents = agents;
+        this.startedAt = engine.now();
+    }
+
+    StoredAgent create(Caller caller, AgentDefinition definition) {
+        String userId = requireUser(caller);
+        Require.notNull(definition, "definition");
+        checkTools(definition);
+        requireAdminFor(caller, definition.visibility());
+        StoredAgent agent = StoredAgent.create(engine.ids().next(StoredAgent.ID_PREFIX), userId, definition, engine.now());
+        engine.store().agents().create(agent);
+        return agent;
+    }
+
+    StoredAgent get(Caller caller, String agentId) {
+        Agent builtIn = agents.builtIn(agentId);
+        return builtIn != null ? builtInView(builtIn) : visible(caller, agentId, engine.store().agents().find(agentId));
+    }
+
+    StoredAgent version(Caller caller, String agentId, int version) {
+        StoredAgent latest = get(caller, agentId);
+        if (latest.version() == version) {
+            return latest;
+        }
+        return (latest.isBuiltIn() ? java.util.Optional.<StoredAgent>empty() : engine.store().agents().find(agentId, version))
+                .orElseThrow(() -> new NotFoundException("agent_version_not_found", "Agent " + agentId + " has no version " + version));
+    }
+
+    Page<StoredAgent> versions(Caller caller, String agentId, PageRequest page) {
+        StoredAgent latest = get(caller, agentId);
+        return latest.isBuiltIn() ? Page.last(List.of(latest)) : engine.store().agents().versions(agentId, orFirst(page));
+    }
+
+    Page<StoredAgent> list(Caller caller, AgentStatus status, PageRequest page) {
+        PageRequest request = orFirst(page);
+        AgentStatus wanted = status == null ? AgentStatus.ACTIVE : status;
+        boolean firstActive = request.cursor() == null && wanted == AgentStatus.ACTIVE;
+        List<Agent> builtIns = firstActive ? agents.builtIns() : List.of();
+        PageRequest storedPage = new PageRequest(Math.max(1, request.limit() - builtIns.size()), request.cursor());
+        Page<StoredAgent> stored = engine.store().agents().list(caller == null ? null : caller.userId(), wanted, storedPage);
+        List<StoredAgent> items = new ArrayList<>();
+        builtIns.forEach(a -> items.add(builtInView(a)));
+        items.addAll(stored.items());
+        return new Page<>(items, stored.hasMore(), stored.nextCursor());
+    }
+
+    StoredAgent update(Caller caller, String agentId, AgentPatch patch) {
+        Require.notNull(patch, "patch");
+        return engine.store().inTransaction(() -> {
+            StoredAgent latest = writable(caller, agentId);
+            StoredAgent result = latest;
+            if (patch.changesDefinition()) {
+                AgentDefinition next = patch.applyTo(latest.definition());
+                checkTools(next);
+                requireAdminFor(caller, next.visibility());
+                result = latest.nextVersion(next, engine.now());
+                engine.store().agents().addVersion(result);
+            }
+            if (patch.status() != null && patch.status() != latest.status()) {
+                engine.store().agents().setStatus(agentId, patch.status(), engine.now());
+                result = result.withStatus(patch.status());
+            }
+            return result;
+        });
+    }
+
+    void archive(Caller caller, String agentId) {
+        engine.store().inTransaction(() -> {
+            writable(caller, agentId);
+            engine.store().agents().setStatus(agentId, AgentStatus.ARCHIVED, engine.now());
+        });
+    }
+
+    List<ToolSpec> tools() {
+        return agents.tools().values().stream().map(Tool::spec).toList();
+    }
+
+    /** The latest version, locked, when the caller may change it. */
+    private StoredAgent writable(Caller caller, String agentId) {
+        requireUser(caller);
+        if (agents.builtIn(agentId) != null) {
+            throw new ForbiddenException(ForbiddenException.Reason.AGENT_READ_ONLY, "Agent " + agentId + " is built in and cannot be changed");
+        }
+        StoredAgent latest = visible(caller, agentId, engine.store().agents().lock(agentId));
+        if (latest.definition().visibility() == AgentVisibility.SHARED) {
+            requireAdminFor(caller, AgentVisibility.SHARED);
+        } else if (!latest.ownerId().equals(caller.userId())) {
+            throw NotFoundException.agent(agentId);
+        }
+        return latest;
+    }
+
+    private static StoredAgent visible(Caller caller, String agentId, java.util.Optional<StoredAgent> found) {
+        return found.filter(a -> a.isVisibleTo(caller == null ? null : caller.userId()))
+                .orElseThrow(() -> NotFoundException.agent(agentId));
+    }
+
+    private void checkTools(AgentDefinition definition) {
+        List<FieldError> errors = new ArrayList<>();
+        for (int i = 0; i < definition.tools().size(); i++) {
+            if (!agents.tools().containsKey(definition.tools().get(i))) {
+                errors.add(new FieldError("tools[" + i + "].name", "is not a tool of this server (GET /api/v1/tools lists them)"));
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new InvalidRequestException(InvalidRequestException.Reason.VALIDATION_FAILED, "Unknown tools: " + errors.get(0).field(), errors);
+        }
+    }
+
+    private static void requireAdminFor(Caller caller, AgentVisibility visibility) {
+        if (visibility == AgentVisibility.SHARED && !caller.isAdmin()) {
+            throw new ForbiddenException(ForbiddenException.Reason.FORBIDDEN, "Creating or changing a shared agent needs the admin role");
+        }
+    }
+
+    private static String requireUser(Caller caller) {
+        Require.that(caller != null && caller.userId() != null && !caller.userId().isBlank(), "a write needs a signed-in caller");
+        return caller.userId();
+    }
+
+    private static PageRequest orFirst(PageRequest page) {
+        return page == null ? PageRequest.firstPage() : page;
+    }
+
+    private StoredAgent builtInView(Agent agent) {
+        List<String> toolNames = agent.tools().stream().map(Tool::name).toList();
+        AgentDefinition d = new AgentDefinition(agent.name(), agent.description(), "", agents.modelName(agent), null, toolNames,
+                List.of(), AgentVisibility.SHARED, null);
+        return new StoredAgent(agent.id(), null, 1, AgentStatus.ACTIVE, d, startedAt, startedAt);
+    }
+}

@@ -1,0 +1,6 @@
+package dev.parley.chat.model;
+
+/** How much a reasoning model thinks before it answers. */
+public enum ReasoningEffort implements WireEnum {
+    LOW, MEDIUM, HIGH
+}
