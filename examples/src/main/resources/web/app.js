@@ -382,6 +382,7 @@
   }
 
   function newConversation() {
+    leaveEditor();
     detachStream();
     state.threadId = null;
     state.thread = null;
@@ -397,7 +398,13 @@
     $('message-input').focus();
   }
 
+  function leaveEditor() {
+    $('agent-editor').hidden = true;
+    document.querySelector('.conversation').hidden = false;
+  }
+
   async function openThread(threadId) {
+    leaveEditor();
     detachStream();
     clearError();
     state.threadId = threadId;
@@ -530,11 +537,11 @@
 
   function runMeta(run) {
     const meta = el('li', { class: 'run-meta', 'data-testid': 'run-meta', 'data-run-id': run.id, 'data-run-status': run.status });
-    fillRunMeta(meta, run.status, run.usage, run.cost_usd, run.error);
+    fillRunMeta(meta, run.status, run.usage, run.cost_usd, run.error, run.instructions);
     return meta;
   }
 
-  function fillRunMeta(meta, status, usage, cost, error) {
+  function fillRunMeta(meta, status, usage, cost, error, instructions) {
     meta.setAttribute('data-run-status', status);
     const parts = [el('span', { class: 'status ' + status, 'data-testid': 'run-status', text: status.replace('_', ' ') })];
     if (usage) {
@@ -546,6 +553,10 @@
     const costText = formatCost(cost);
     if (costText) parts.push(el('span', { 'data-testid': 'run-cost', text: costText }));
     if (error) parts.push(el('span', { class: 'run-error', 'data-testid': 'run-error', text: error.message + ' (' + error.code + ')' }));
+    if (instructions) {
+      parts.push(el('details', { class: 'run-instructions', 'data-testid': 'run-instructions' },
+        el('summary', { text: 'Instructions' }), el('span', { 'data-testid': 'run-instructions-text', text: instructions })));
+    }
     meta.replaceChildren(...parts);
   }
 
@@ -894,14 +905,14 @@
     fillRunMeta(view.meta, status, usage, cost, error);
     finishStream(stream);
     stream.controller.abort();
-    if (stream.runId && (!usage || cost === undefined)) refreshRunMeta(stream.threadId, stream.runId, view.meta);
+    if (stream.runId) refreshRunMeta(stream.threadId, stream.runId, view.meta);
     refreshThreadList();
   }
 
   async function refreshRunMeta(threadId, runId, meta) {
     try {
       const run = await api('GET', '/threads/' + threadId + '/runs/' + runId);
-      fillRunMeta(meta, run.status, run.usage, run.cost_usd, run.error);
+      fillRunMeta(meta, run.status, run.usage, run.cost_usd, run.error, run.instructions);
     } catch (e) { /* the live values stay */ }
   }
 
@@ -944,6 +955,7 @@
     document.querySelector('.topbar').inert = drawer || sheet;
     $('error-banner').inert = drawer || sheet;
     document.querySelector('.conversation').inert = drawer || sheet;
+    $('agent-editor').inert = drawer || sheet;
     $('sidebar').inert = sheet;
     $('trace-panel').inert = drawer;
     $('menu-button').setAttribute('aria-expanded', String(drawer));
@@ -978,6 +990,222 @@
     $('chat-view').classList.remove('trace-open');
     updateOverlay();
     if (returnFocus && medium.matches) $('trace-button').focus();
+  }
+
+  // ---------------------------------------------------------------- agent editor
+
+  const editor = { agent: null, viewing: null, tools: [] }; // the latest version being edited, an old one being read
+
+  async function openEditor(agentId) {
+    closeDrawer(false);
+    closeSheet(false);
+    document.querySelector('.conversation').hidden = true;
+    $('agent-editor').hidden = false;
+    try {
+      if (!editor.tools.length) editor.tools = (await api('GET', '/tools')).data || [];
+      await loadEditorAgents();
+      if (agentId) await editAgent(agentId); else fillAgentForm(null);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401)) showError(err);
+    }
+    $('editor-heading').focus();
+  }
+
+  function closeEditor() {
+    $('agent-editor').hidden = true;
+    document.querySelector('.conversation').hidden = false;
+    $('agents-button').focus();
+  }
+
+  async function loadEditorAgents() {
+    const [active, archived] = await Promise.all([
+      api('GET', '/agents?limit=100'), api('GET', '/agents?limit=100&status=archived')]);
+    const own = [...(active.data || []), ...(archived.data || [])].filter((a) => a.builtin === false);
+    $('editor-agents').replaceChildren(...own.map((a) => el('li', {},
+      el('button', {
+        type: 'button', 'data-testid': 'editor-agent', 'data-agent-id': a.id,
+        class: a.status === 'archived' ? 'archived' : null,
+        'aria-current': editor.agent && editor.agent.id === a.id ? 'true' : null,
+        text: a.name + ' (v' + a.version + (a.status === 'archived' ? ', archived)' : ')'),
+        onclick: () => editAgent(a.id).catch(showError),
+      }))));
+  }
+
+  async function editAgent(agentId) {
+    const agent = await api('GET', '/agents/' + encodeURIComponent(agentId));
+    fillAgentForm(agent);
+    await loadEditorAgents();
+  }
+
+  function variableRow(variable) {
+    const v = variable || { name: '', required: false, default: null };
+    const row = el('li', { class: 'variable-row', 'data-testid': 'variable-row' },
+      el('input', { 'aria-label': 'Variable name', 'data-testid': 'var-name', value: v.name || '', maxLength: 64, placeholder: 'name' }),
+      el('label', { class: 'check' },
+        el('input', { type: 'checkbox', 'data-testid': 'var-required', checked: !!v.required }), 'required'),
+      el('input', { 'aria-label': 'Default value', 'data-testid': 'var-default', value: v.default === null || v.default === undefined ? '' : v.default, placeholder: 'default' }),
+      el('button', { type: 'button', class: 'link', 'data-testid': 'var-remove', text: 'Remove', onclick: () => row.remove() }));
+    return row;
+  }
+
+  /** Shows {@code agent} in the form (null: an empty form for a new agent); {@code readOnly} for an old version. */
+  function fillAgentForm(agent, readOnly) {
+    clearFieldErrors();
+    if (!readOnly) editor.agent = agent;
+    editor.viewing = readOnly ? agent : null;
+    const a = agent || { name: '', description: '', instructions: '', model: '', model_settings: {}, tools: [], variables: [], visibility: 'private' };
+    const settings = a.model_settings || {};
+    $('agent-name').value = a.name || '';
+    $('agent-description').value = a.description || '';
+    $('agent-instructions').value = a.instructions || '';
+    $('agent-model').value = a.model || '';
+    $('agent-temperature').value = settings.temperature === undefined || settings.temperature === null ? '' : settings.temperature;
+    $('agent-max-tokens').value = settings.max_output_tokens === undefined || settings.max_output_tokens === null ? '' : settings.max_output_tokens;
+    $('agent-effort').value = settings.reasoning_effort || '';
+    $('agent-visibility').value = a.visibility === 'shared' ? 'shared' : 'private';
+    $('agent-variables').replaceChildren(...(a.variables || []).map(variableRow));
+    const chosen = new Set((a.tools || []).map((t) => t.name));
+    const names = [...new Set([...editor.tools.map((t) => t.name), ...chosen])];
+    $('agent-tools').replaceChildren(...names.map((name) => {
+      const spec = editor.tools.find((t) => t.name === name);
+      return el('label', { class: 'check', title: spec ? spec.description : null },
+        el('input', { type: 'checkbox', value: name, 'data-testid': 'agent-tool', checked: chosen.has(name) }), name);
+    }));
+    $('agent-fields').disabled = !!readOnly || (agent && agent.status === 'archived');
+    $('agent-save').hidden = !!readOnly;
+    $('agent-save').disabled = !!agent && agent.status === 'archived';
+    $('agent-save').textContent = agent ? 'Save as a new version' : 'Create agent';
+    $('agent-archive').hidden = !!readOnly || !agent || agent.status === 'archived';
+    $('agent-restore').hidden = !!readOnly || !agent || agent.status !== 'archived';
+    $('agent-latest').hidden = !readOnly;
+    $('editor-heading').textContent = agent ? a.name : 'New agent';
+    $('editor-status').textContent = agent ? 'v' + a.version + ' · ' + a.status : '';
+    $('agent-form-state').textContent = !agent ? 'A new private agent: version 1 once created.'
+      : readOnly ? 'Version ' + a.version + ', read-only. The latest is v' + editor.agent.version + '.'
+        : a.status === 'archived' ? 'Archived: no new threads can use it; its threads keep working. Restore it to edit.'
+          : 'Saving makes version ' + (a.version + 1) + '.';
+    $('agent-history').hidden = !agent;
+    if (agent && !readOnly) loadVersions(agent).catch(showError);
+  }
+
+  async function loadVersions(agent) {
+    const page = await api('GET', '/agents/' + encodeURIComponent(agent.id) + '/versions?limit=100');
+    $('agent-versions').replaceChildren(...(page.data || []).map((v) => el('li', { 'data-testid': 'agent-version', 'data-version': v.version },
+      el('span', { text: 'v' + v.version + ' · ' + new Date(v.updated_at || v.created_at).toLocaleString() + (v.version === agent.version ? ' (latest)' : '') }),
+      v.version === agent.version ? null : el('button', {
+        type: 'button', class: 'link', 'data-testid': 'version-open', text: 'Open this version',
+        'aria-label': 'Open version ' + v.version,
+        onclick: () => openVersion(agent.id, v.version).catch(showError),
+      }))));
+  }
+
+  async function openVersion(agentId, version) {
+    const old = await api('GET', '/agents/' + encodeURIComponent(agentId) + '/versions/' + version);
+    fillAgentForm(old, true);
+    $('agent-form-state').focus();
+  }
+
+  function agentBody() {
+    const settings = {};
+    const temperature = $('agent-temperature').value.trim();
+    const maxTokens = $('agent-max-tokens').value.trim();
+    if (temperature !== '') settings.temperature = Number(temperature);
+    if (maxTokens !== '') settings.max_output_tokens = Number(maxTokens);
+    if ($('agent-effort').value) settings.reasoning_effort = $('agent-effort').value;
+    const body = {
+      name: $('agent-name').value,
+      description: $('agent-description').value,
+      instructions: $('agent-instructions').value,
+      model: $('agent-model').value.trim() || null,
+      model_settings: settings,
+      tools: [...$('agent-tools').querySelectorAll('input:checked')].map((c) => ({ name: c.value })),
+      variables: [...$('agent-variables').children].map((row) => {
+        const value = row.querySelector('[data-testid=var-default]').value;
+        return {
+          name: row.querySelector('[data-testid=var-name]').value.trim(),
+          required: row.querySelector('[data-testid=var-required]').checked,
+          default: value === '' ? null : value,
+        };
+      }),
+      visibility: $('agent-visibility').value,
+    };
+    if (!editor.agent && body.model === null) delete body.model;
+    return body;
+  }
+
+  function clearFieldErrors() {
+    for (const p of document.querySelectorAll('#agent-form .field-error')) { p.hidden = true; p.textContent = ''; }
+    for (const c of document.querySelectorAll('#agent-form [aria-invalid]')) c.removeAttribute('aria-invalid');
+    $('agent-form-error').hidden = true;
+    $('agent-form-error').textContent = '';
+  }
+
+  /** The error element for an API field name: the exact one, else its list ("tools[1].name" → tools). */
+  function fieldErrorFor(field) {
+    const all = [...document.querySelectorAll('#agent-form .field-error')];
+    return all.find((p) => p.dataset.field === field)
+      || all.find((p) => field.startsWith(p.dataset.field + '[') || field.startsWith(p.dataset.field + '.'));
+  }
+
+  function showFieldError(target, text) {
+    target.textContent = target.textContent ? target.textContent + ' ' + text : text;
+    target.hidden = false;
+    const control = document.querySelector('[aria-describedby="' + target.id + '"]');
+    if (control) control.setAttribute('aria-invalid', 'true');
+  }
+
+  function showAgentError(err) {
+    const problem = err instanceof ApiError ? err.problem : null;
+    const errors = (problem && problem.errors) || [];
+    let first = null;
+    for (const e of errors) {
+      const target = fieldErrorFor(e.field || '');
+      const text = target ? e.message : (e.field + ': ' + e.message);
+      showFieldError(target || $('agent-form-error'), text);
+      first = first || target;
+    }
+    if (err instanceof ApiError && err.status === 403 && $('agent-visibility').value === 'shared') {
+      showFieldError($('agent-visibility-error'), err.message + ' (' + err.code + ')');
+      first = first || $('agent-visibility-error');
+    } else if (!errors.length) {
+      showFieldError($('agent-form-error'), err instanceof ApiError ? err.message + ' (' + err.code + ')' : String(err.message || err));
+    }
+    const control = first && document.querySelector('[aria-describedby="' + first.id + '"]');
+    (control || $('agent-form-error')).focus();
+  }
+
+  async function saveAgent(event) {
+    event.preventDefault();
+    if (editor.viewing) return;
+    clearFieldErrors();
+    $('agent-save').disabled = true;
+    try {
+      const saved = editor.agent
+        ? await api('PATCH', '/agents/' + encodeURIComponent(editor.agent.id), agentBody())
+        : await api('POST', '/agents', agentBody());
+      fillAgentForm(saved);
+      await Promise.all([loadEditorAgents(), loadAgents()]);
+      $('agent-form-state').textContent = 'Saved as version ' + saved.version + '.';
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401)) showAgentError(err);
+    } finally {
+      $('agent-save').disabled = !!editor.agent && editor.agent.status === 'archived';
+    }
+  }
+
+  async function setArchived(archived) {
+    if (!editor.agent) return;
+    clearFieldErrors();
+    const id = encodeURIComponent(editor.agent.id);
+    try {
+      if (archived) await api('DELETE', '/agents/' + id);
+      else await api('PATCH', '/agents/' + id, { status: 'active' });
+      fillAgentForm(await api('GET', '/agents/' + id));
+      await Promise.all([loadEditorAgents(), loadAgents()]);
+      (archived ? $('agent-restore') : $('agent-archive')).focus();
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401)) showAgentError(err);
+    }
   }
 
   // ---------------------------------------------------------------- wiring
@@ -1016,6 +1244,18 @@
     $('older-messages').addEventListener('click', loadOlderMessages);
     $('agent-select').addEventListener('change', () => { if (!state.threadId) showThreadHeading(null); });
     $('composer').addEventListener('submit', send);
+    $('agents-button').addEventListener('click', () => openEditor(null));
+    $('editor-close').addEventListener('click', closeEditor);
+    $('agent-new').addEventListener('click', () => { fillAgentForm(null); loadEditorAgents().catch(showError); $('agent-name').focus(); });
+    $('agent-form').addEventListener('submit', saveAgent);
+    $('variable-add').addEventListener('click', () => {
+      const row = variableRow(null);
+      $('agent-variables').append(row);
+      row.querySelector('input').focus();
+    });
+    $('agent-archive').addEventListener('click', () => setArchived(true));
+    $('agent-restore').addEventListener('click', () => setArchived(false));
+    $('agent-latest').addEventListener('click', () => { fillAgentForm(editor.agent); $('agent-form-state').focus(); });
     $('stop-button').addEventListener('click', stop);
     $('message-input').addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) send(e);
