@@ -77,6 +77,17 @@ class AccessibilityBrowserIT extends BrowserTestBase {
         assertNoSeriousViolations("tool-call sheet, 375 px");
 
         click("trace-close");
+        click("menu-button");
+        await("the drawer", d -> displayed(By.cssSelector("[data-testid=agents-button]")));
+        click("agents-button");
+        await("the agent editor", d -> displayed(By.cssSelector("[data-testid=agent-form]")));
+        click("variable-add");
+        byTestId("agent-temperature").sendKeys("9");
+        click("agent-save");
+        await("the field errors", d -> displayed(By.cssSelector("[data-testid=agent-form] .field-error")));
+        screenshot("axe-editor-375");
+        assertNoSeriousViolations("agent editor with field errors, 375 px");
+        click("editor-close");
         click("sign-out");
         await("the sign-in form", d -> displayed(By.cssSelector("[data-testid=login-user]")));
         assertNoSeriousViolations("signed out, 375 px");
