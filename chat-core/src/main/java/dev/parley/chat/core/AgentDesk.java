@@ -21,9 +21,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Agents as data: creating, reading, versioning and archiving stored agents, with the rules of
- * {@link dev.parley.chat.port.in.AgentAdmin} (ownership, the admin role for shared agents, the
- * read-only built-ins, tools from the registry). Changes of one agent take turns on its row lock.
+ * Agents as data: creating, reading, versioning and archiving stored agents under the rules of
+ * {@link dev.parley.chat.port.in.AgentAdmin}.
+ *
+ * <p>The rules: ownership, the admin role for shared agents, the read-only built-ins, tools from the
+ * registry. Changes of one agent take turns on its row lock.
  */
 final class AgentDesk {
     private final Engine engine;

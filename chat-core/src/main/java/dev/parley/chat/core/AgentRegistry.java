@@ -27,10 +27,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The agents this service runs: the built-in ones wired in code (by id, in their listed order,
- * read-only, version 1) and the stored ones of the {@link AgentStore}, by id and version; the
- * default one; and the tool registry stored agents name their tools from. The built-ins and the
- * registry are fixed once built; the model names the agents that name none.
+ * The agents this service runs (built-in ones wired in code, stored ones by id and version), the
+ * default one, and the tool registry that stored agents name their tools from.
+ *
+ * <p>Built-ins are listed in their order, read-only, version 1; the built-ins and the registry are
+ * fixed once built; the model names the agents that name none.
  */
 final class AgentRegistry {
     /** An agent as one run uses it: the agent (tools resolved), its model settings and its version. */

@@ -38,9 +38,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The chat engine: Parley's implementation of {@link ChatUseCases}, wired from the outbound ports
- * by {@link #builder()}. A facade: each call is served by one of its rooms (threads, sending,
- * scheduling, cancelling, leases, reading runs, agents).
+ * The chat engine, a facade over its rooms (threads, sending, scheduling, cancelling, leases, reading
+ * runs, agents): Parley's {@link ChatUseCases}, wired from the outbound ports by {@link #builder()}.
  *
  * <pre>{@code
  * try (ChatService chat = ChatService.builder()

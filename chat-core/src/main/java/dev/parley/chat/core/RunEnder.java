@@ -22,9 +22,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single path by which a run executing here ends ({@link #finish}): its last changes and its
- * terminal status in one transaction whose compare-and-set decides races with other parties, then
- * its terminal event; or, when someone else ended it first, the end as the store holds it.
+ * The single path by which a run executing here ends ({@link #finish}), completed, cancelled or failed,
+ * or as the store holds it when another party ended it first.
+ *
+ * <p>The run's last changes and its terminal status go in one transaction whose compare-and-set
+ * decides races with other parties; its terminal event follows (or commits with it, for {@code done}).
  */
 final class RunEnder {
     private static final Logger log = LoggerFactory.getLogger(RunEnder.class);

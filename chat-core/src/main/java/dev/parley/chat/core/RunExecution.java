@@ -19,8 +19,7 @@ import org.slf4j.MDC;
 
 /**
  * One run executing on this server: its lifecycle (execute, cancel, stop because the store says it
- * ended, end by force) over its rooms: the turn loop, the model call, tool calls, and the single
- * path by which it ends ({@link RunEnder}).
+ * ended, end by force) over the turn loop, the model call, tool calls and {@link RunEnder}.
  *
  * <p>The run is the only writer of its events: every event gets its seq under its state's lock,
  * and nothing is published once a terminal event was. Every change that ends the run (its last
