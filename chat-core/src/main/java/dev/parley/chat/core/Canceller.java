@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -150,11 +151,40 @@ final class Canceller {
         }
         try {
             Optional<Instant> lease = engine.store().runs().leaseExpiresAt(runId);
-            if (lease.isPresent() && lease.get().isAfter(engine.now())) {
+            Instant now = engine.now();
+            if (lease.isPresent() && lease.get().isAfter(now)) {
+                // its owner renews no lease of a cancelled run: by the lease's end (and one cancel timeout
+                // more) a live owner has ended the stream, so an end still missing then means it is gone
                 log.info("run {}: its server has not stopped it yet; it publishes the cancel when it does", runId);
+                long delay = Duration.between(now, lease.get()).plus(cancelTimeout).toMillis();
+                engine.timers().schedule(() -> engine.toolExecutor().execute(() -> publishIfUnended(runId)), delay,
+                        TimeUnit.MILLISECONDS);
                 return;
             }
-            engine.bus().publish(new RunEvent.Cancelled(runId, engine.bus().lastSeq(runId) + 1, null));
+            publishIfUnended(runId);
+        } catch (RejectedExecutionException e) {
+            log.debug("run {}: no later look at its stream, the service is closed", runId);
+        } catch (RuntimeException e) {
+            log.warn("run {}: could not publish its cancel", runId, e);
+        }
+    }
+
+    /** Publishes {@code cancelled} for a cancelled run whose log has no terminal event (its server is gone). */
+    private void publishIfUnended(RunId runId) {
+        try {
+            long last = engine.bus().lastSeq(runId);
+            if (last > 0) {
+                try (RunSubscription events = engine.bus().subscribe(runId, last - 1)) {
+                    Optional<RunEvent> lastEvent = events.next(Duration.ofSeconds(1));
+                    if (lastEvent.isPresent() && lastEvent.get().isTerminal()) {
+                        return;
+                    }
+                }
+            }
+            log.warn("run {}: its server ended no stream after its cancel; publishing the end here", runId);
+            engine.bus().publish(new RunEvent.Cancelled(runId, last + 1, null));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             log.warn("run {}: could not publish its cancel", runId, e);
         }

@@ -234,6 +234,28 @@ class RunEngineRaceTest {
     }
 
     @Test
+    void should_end_the_stream_of_a_cancelled_run_whose_server_never_stops_it() throws Exception {
+        // given: a run streaming on server A, which will never learn of a cancel (no hints, no checks, and
+        // its lease renewals go nowhere, as if it had died with the run)
+        ScriptedChatModel modelA = ScriptedChatModel.builder().tokensThenBlock("partial").build();
+        ChatHarness serverA = server(StoreViews.withoutHints(StoreViews.withoutLeaseRenewals(shared)), modelA,
+                b -> b.endedElsewhereCheck(Duration.ZERO).runLease(Duration.ofSeconds(1)).cancelTimeout(Duration.ofMillis(200)));
+        ChatHarness serverB = server(shared, ScriptedChatModel.echo(), b -> b.cancelTimeout(Duration.ofMillis(100)));
+        ChatThread thread = serverA.newThread(ALICE);
+        RunId runId = serverA.send(thread.id(), "hi").run().id();
+        assertThat(modelA.awaitBlocked(WAIT)).isTrue();
+
+        // when: B cancels it while A's lease still runs
+        Run cancelled = serverB.service.cancelRun(ALICE, thread.id(), runId);
+
+        // then: once the lease has run out with no end from A, B ends the stream for its readers
+        assertThat(cancelled.status()).isEqualTo(RunStatus.CANCELLED);
+        List<RunEvent> events = serverB.events(runId);
+        Events.assertWellFormed(events);
+        assertThat(Events.last(events)).isInstanceOf(RunEvent.Cancelled.class);
+    }
+
+    @Test
     void should_not_begin_a_tool_once_the_run_is_cancelled() throws Exception {
         // given: a run whose model asked for a tool, held while it stores the tool's step
         AtomicInteger toolCalls = new AtomicInteger();

@@ -100,6 +100,16 @@ final class StoreViews {
                 });
     }
 
+    /**
+     * {@code delegate} whose {@code runs().renewLease} answers true without renewing: a server on it
+     * believes it holds its runs while their leases run out, and never learns of a cancel that way.
+     */
+    static ChatStore withoutLeaseRenewals(ChatStore delegate) {
+        RunStore runs = RunStore.class.cast(Proxy.newProxyInstance(RunStore.class.getClassLoader(), new Class<?>[] {RunStore.class},
+                (p, m, args) -> m.getName().equals("renewLease") ? Boolean.TRUE : call(delegate.runs(), m, args)));
+        return replacing(delegate, "runs", runs);
+    }
+
     /** {@code delegate} without hints: whoever shares it learns of changes only by reading. */
     static ChatStore withoutHints(ChatStore delegate) {
         return withSignals(delegate, RunSignals.none());
