@@ -3,6 +3,7 @@ package dev.parley.chat.core;
 import dev.parley.chat.model.AgentDefinition;
 import dev.parley.chat.model.AgentStatus;
 import dev.parley.chat.model.AgentVisibility;
+import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.ForbiddenException;
 import dev.parley.chat.model.InvalidRequestException;
@@ -13,6 +14,7 @@ import dev.parley.chat.model.Require;
 import dev.parley.chat.model.StoredAgent;
 import dev.parley.chat.model.ToolSpec;
 import dev.parley.chat.port.in.AgentPatch;
+import dev.parley.chat.port.in.AgentSeed;
 import dev.parley.chat.port.in.Caller;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.Tool;
@@ -28,6 +30,7 @@ import java.util.List;
  * registry. Changes of one agent take turns on its row lock.
  */
 final class AgentDesk {
+    private static final int SEED_ATTEMPTS = 3;
     private final Engine engine;
     private final AgentRegistry agents;
     private final Instant startedAt;
@@ -105,6 +108,38 @@ final class AgentDesk {
             writable(caller, agentId);
             engine.store().agents().setStatus(agentId, AgentStatus.ARCHIVED, engine.now());
         });
+    }
+
+    StoredAgent seed(AgentSeed seed) {
+        Require.notNull(seed, "seed");
+        Require.that(agents.builtIn(seed.id()) == null, "agent " + seed.id() + " is built in");
+        checkTools(seed.definition());
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return engine.store().inTransaction(() -> {
+                    java.util.Optional<StoredAgent> found = engine.store().agents().lock(seed.id());
+                    if (found.isEmpty()) {
+                        StoredAgent created = StoredAgent.create(seed.id(), seed.ownerId(), seed.definition(), engine.now());
+                        engine.store().agents().create(created);
+                        return created;
+                    }
+                    StoredAgent latest = found.get();
+                    if (latest.definition().equals(seed.definition())) {
+                        return latest;
+                    }
+                    StoredAgent next = latest.nextVersion(seed.definition(), engine.now());
+                    engine.store().agents().addVersion(next);
+                    return next;
+                });
+            } catch (ConflictException e) {
+                // another server created the agent or added the version first: look again
+                boolean raced = e.reason() == ConflictException.Reason.DUPLICATE
+                        || e.reason() == ConflictException.Reason.AGENT_VERSION_CONFLICT;
+                if (!raced || attempt == SEED_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
     }
 
     List<ToolSpec> tools() {

@@ -15,6 +15,7 @@ import dev.parley.chat.model.StoredAgent;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.ToolSpec;
 import dev.parley.chat.port.in.AgentAdmin;
+import dev.parley.chat.port.in.AgentSeed;
 import dev.parley.chat.port.in.AgentInfo;
 import dev.parley.chat.port.in.AgentPatch;
 import dev.parley.chat.port.in.Caller;
@@ -254,6 +255,8 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     @Override public StoredAgent updateAgent(Caller caller, String agentId, AgentPatch patch) { return agentDesk.update(caller, agentId, patch); }
 
     @Override public void archiveAgent(Caller caller, String agentId) { agentDesk.archive(caller, agentId); }
+
+    @Override public StoredAgent seedAgent(AgentSeed seed) { return agentDesk.seed(seed); }
 
     @Override public List<ToolSpec> tools() { return agentDesk.tools(); }
 

@@ -3,6 +3,7 @@ package dev.parley.chat.core;
 import dev.parley.chat.model.IdGenerator;
 import dev.parley.chat.model.ModelPrice;
 import dev.parley.chat.model.Require;
+import dev.parley.chat.port.in.AgentSeed;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.ChatStore;
@@ -38,6 +39,7 @@ public final class ChatServiceBuilder {
     Duration reaperInterval;
     Duration modelTimeout = ChatService.DEFAULT_MODEL_TIMEOUT;
     RunObserver observer = RunObserver.NONE;
+    List<AgentSeed> seeds = List.of();
 
     ChatServiceBuilder() {
     }
@@ -187,12 +189,29 @@ public final class ChatServiceBuilder {
         return this;
     }
 
+    /**
+     * Stored agents the application brings with it, applied by {@link #build()} through
+     * {@link ChatService#seedAgent}: created when missing, given a new version when changed, left
+     * alone when the same. A seed the store refuses fails the build.
+     */
+    public ChatServiceBuilder seedAgents(List<AgentSeed> seeds) {
+        this.seeds = List.copyOf(seeds);
+        return this;
+    }
+
     public ChatService build() {
         RunEventBuses.Bus ownBus = eventBus == null ? RunEventBuses.create(Require.notNull(store, "store")) : null;
+        ChatService service = null;
         try {
-            return new ChatService(this, ownBus);
+            service = new ChatService(this, ownBus);
+            for (AgentSeed seed : seeds) {
+                service.seedAgent(seed);
+            }
+            return service;
         } catch (RuntimeException | Error e) {
-            if (ownBus != null) {
+            if (service != null) {
+                service.close();
+            } else if (ownBus != null) {
                 ownBus.close();
             }
             throw e;

@@ -46,6 +46,18 @@ public interface AgentAdmin {
     /** Archives the agent: new threads naming it are refused ({@code agent_archived}), its threads go on. */
     void archiveAgent(Caller caller, String agentId);
 
+    /**
+     * Makes the stored agent {@code seed.id()} say {@code seed.definition()}, for agents an
+     * application brings with it and applies at every start: creates it (version 1, owned by
+     * {@code seed.ownerId()}) when it does not exist, adds the next version when its latest one says
+     * something else, and changes nothing when it already says this. The owner of an existing agent
+     * and its status stay as they are (an agent archived through the API stays archived). No role
+     * is checked: this is the application's own code, not a user's request. Tools must be in
+     * {@link #tools()}. Safe when several servers seed the same agent at once: one creates it or
+     * adds the version, the others find it done.
+     */
+    StoredAgent seedAgent(AgentSeed seed);
+
     /** The tool registry: every tool an agent may name. */
     List<ToolSpec> tools();
 }
