@@ -286,4 +286,30 @@ class AgentRoutesTest {
         assertThat(bad.status()).isEqualTo(422);
         assertThat(bad.json().get("errors").findValuesAsText("field")).contains("agent_version");
     }
+
+    @Test
+    void should_render_a_websocket_chat_frames_variables_into_the_instructions() {
+        // given
+        String id = create(ALICE, "{\"name\":\"Support\",\"instructions\":\"You help {{customer}}.\","
+                + "\"variables\":[{\"name\":\"customer\",\"required\":true}]}");
+        try (WsClient ws = WsClient.connect(server, java.util.Map.of("Authorization", "Bearer " + Tokens.forUser(ALICE)))) {
+            assertThat(ws.next().get("type").asText()).isEqualTo("session_start");
+
+            // when
+            ws.send("{\"type\":\"chat\",\"request_id\":\"none\",\"agent_id\":\"" + id + "\",\"message\":\"hi\"}");
+            JsonNode missing = ws.next();
+            ws.send("{\"type\":\"chat\",\"request_id\":\"given\",\"agent_id\":\"" + id + "\",\"message\":\"hi\","
+                    + "\"variables\":{\"customer\":\"ACME\"}}");
+            List<JsonNode> frames = ws.until("done", "error", "cancelled");
+
+            // then
+            assertThat(missing.get("code").asText()).isEqualTo("validation_failed");
+            assertThat(missing.get("errors").findValuesAsText("field")).contains("variables.customer");
+            assertThat(frames.get(frames.size() - 1).get("type").asText()).isEqualTo("done");
+            assertThat(server.model.lastRequest().messages().get(0).text()).isEqualTo("You help ACME.");
+            JsonNode run = server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}", frames.get(0).get("thread_id").asText(),
+                    frames.get(0).get("run_id").asText()).json();
+            assertThat(run.get("agent_version").asInt()).isEqualTo(1);
+        }
+    }
 }
