@@ -110,10 +110,15 @@ public final class JmhSuite {
     }
 
     private void threadList(Report report) throws RunnerException {
-        String threads = quick ? "5000" : "100000";
-        ChainedOptionsBuilder b = base(ThreadListBenchmark.class.getName())
+        listPages(report, ThreadListBenchmark.class, "threads", quick ? 5_000 : 100_000, "list threads (20)");
+        listPages(report, AgentListBenchmark.class, "agents", 10_000, "list agents (20)");
+    }
+
+    /** A first page and a middle page of a keyset-paged list at {@code size} rows, side by side. */
+    private void listPages(Report report, Class<?> benchmark, String sizeParam, int size, String what) throws RunnerException {
+        ChainedOptionsBuilder b = base(benchmark.getName())
                 .param("store", databases.toArray(String[]::new))
-                .param("threads", threads)
+                .param(sizeParam, Integer.toString(size))
                 .warmupIterations(1).warmupTime(TimeValue.milliseconds(quick ? 300 : 2000))
                 .measurementIterations(quick ? 2 : 3).measurementTime(TimeValue.milliseconds(quick ? 400 : 2000));
         Map<String, Double> p50 = new HashMap<>();
@@ -124,8 +129,8 @@ public final class JmhSuite {
             p99.put(key, r.getPrimaryResult().getStatistics().getPercentile(99));
         }
         for (String db : databases) {
-            report.add("6", "list threads (20), " + db + ", " + String.format(Locale.ROOT, "%,d", Integer.parseInt(threads))
-                            + " threads: first page / middle page, p50",
+            report.add("6", what + ", " + db + ", " + String.format(Locale.ROOT, "%,d", size) + " " + sizeParam
+                            + ": first page / middle page, p50",
                     Report.micros(p50.getOrDefault("firstPage/" + db, Double.NaN)) + " / "
                             + Report.micros(p50.getOrDefault("middlePage/" + db, Double.NaN)), null, null,
                     "p99 " + Report.micros(p99.getOrDefault("firstPage/" + db, Double.NaN)) + " / "
