@@ -828,7 +828,7 @@
       const meta = el('li', { class: 'run-meta', 'data-testid': 'run-meta', 'data-run-status': 'in_progress' });
       if (stream.runId) meta.setAttribute('data-run-id', stream.runId);
       fillRunMeta(meta, 'in_progress', null, null, null);
-      stream.view = { message, text: message.querySelector('.bubble'), meta, thinking: null };
+      stream.view = { message, text: message.querySelector('.bubble'), tokens: null, meta, thinking: null };
       if (stream.threadId === state.threadId && !stream.detached) {
         $('message-list').append(message, meta);
         updateEmptyHints();
@@ -852,7 +852,12 @@
         refreshTitle(stream.threadId);
         break;
       case 'token':
-        view.text.append(document.createTextNode(data.content || ''));
+        // one text node per answer: a long answer stays one node to lay out, not thousands
+        if (!view.tokens) {
+          view.tokens = document.createTextNode('');
+          view.text.append(view.tokens);
+        }
+        view.tokens.appendData(data.content || '');
         break;
       case 'thinking':
         if (!view.thinking) {
@@ -893,7 +898,18 @@
       default:
         break;
     }
-    scrollToEnd(false);
+    scrollSoon();
+  }
+
+  // at most one scroll (and so one forced layout) per frame, however fast events arrive
+  let scrollPending = false;
+  function scrollSoon() {
+    if (scrollPending) return;
+    scrollPending = true;
+    requestAnimationFrame(() => {
+      scrollPending = false;
+      scrollToEnd(false);
+    });
   }
 
   function endRun(stream, status, usage, cost, error, messageId) {
