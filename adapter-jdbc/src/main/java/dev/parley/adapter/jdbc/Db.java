@@ -56,6 +56,7 @@ final class Db {
     private static final class Tx {
         final Handle handle;
         final List<PendingHint> hints = new ArrayList<>();
+        final List<Runnable> afterCommit = new ArrayList<>();
         RuntimeException failure;
 
         Tx(Handle handle) {
@@ -94,6 +95,16 @@ final class Db {
             tx.hints.add(new PendingHint(hint, runId));
         } else {
             hints.deliver(hint, runId);
+        }
+    }
+
+    /** Runs {@code action} in this process once the calling thread's change commits (at once outside a transaction). */
+    void afterCommit(Runnable action) {
+        Tx tx = bound.get();
+        if (tx != null) {
+            tx.afterCommit.add(action);
+        } else {
+            action.run();
         }
     }
 
@@ -190,6 +201,7 @@ final class Db {
         for (PendingHint pending : tx.hints) {
             hints.deliver(pending.hint(), pending.runId());
         }
+        tx.afterCommit.forEach(Runnable::run);
         return result;
     }
 

@@ -27,6 +27,7 @@ final class JdbiChatStore implements JdbcChatStore {
     private final RunEventStore events;
     private final IdempotencyStore idempotency;
     private final AgentStore agents;
+    private final EventLogCompaction compaction;
 
     JdbiChatStore(Db db, AutoCloseable ownedPool, RunSignals signals, AutoCloseable closeSignals) {
         this.db = db;
@@ -36,9 +37,16 @@ final class JdbiChatStore implements JdbcChatStore {
         this.threads = new JdbiThreadStore(db);
         this.messages = new JdbiMessageStore(db);
         this.runs = new JdbiRunStore(db);
-        this.events = new JdbiRunEventStore(db);
+        this.compaction = new EventLogCompaction(db);
+        this.events = new JdbiRunEventStore(db, compaction);
+        compaction.start();
         this.idempotency = new JdbiIdempotencyStore(db);
         this.agents = new JdbiAgentStore(db);
+    }
+
+    /** The rewriting of finished logs, for tests and benchmarks of this package. */
+    EventLogCompaction compaction() {
+        return compaction;
     }
 
     @Override
@@ -93,6 +101,7 @@ final class JdbiChatStore implements JdbcChatStore {
 
     @Override
     public void close() {
+        compaction.close();
         if (closeSignals != null) {
             try {
                 closeSignals.close();

@@ -5,7 +5,7 @@ import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.port.out.RunEventStore;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,33 +15,44 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.PreparedBatch;
 
 /**
- * The run event log in {@code parley_run_events}, keyed by (run_id, seq), keeping
- * {@link EventLogRules}: the key turns a seq written twice into a {@code duplicate} conflict, and a
- * batch that would follow a run's terminal event is a {@code run_ended} conflict. Every batch is hinted ({@link Db#hint}) per run. A batch is written in one
- * transaction as one statement on PostgreSQL (an insert from arrays) and as one JDBC batch on H2, so a
- * caller that buffers token events pays one round trip per flush, not one per token.
+ * The run event log in {@code parley_run_event_chunks}, keeping {@link EventLogRules}. Each append
+ * writes one row per run: the batch's events as one chunk ({@link EventChunks}), so a caller that
+ * buffers token events pays one row and one round trip per flush, not per token. Once a run's log
+ * is terminal, {@link EventLogCompaction} rewrites it into one deflated row. A read is a keyset on
+ * (run_id, last_seq): the chunk that holds seq {@code after + 1}, then the ones after it; it reads
+ * the same events from loose chunks and from the rewritten row.
+ *
+ * <p>Rows of the previous format ({@code parley_run_events}, one per event) still replay: while any
+ * are left, reads and appends also look there, and the compaction sweep moves them into chunks.
+ * A seq already stored is a {@code duplicate} conflict: the check reads the log's last chunk, and two
+ * writers that continue the log from the same point meet on the unique (run_id, first_seq).
  */
 final class JdbiRunEventStore implements RunEventStore {
     private static final Set<String> TERMINAL_TYPES = Set.of("done", "error", "cancelled");
     private final Db db;
-    private final String insert;
-    final String read;
-    final String lastSeq;
-    final String typeAt;
+    private final EventLogCompaction compaction;
+    private final String insertChunk;
+    final String readChunks;
+    final String lastChunk;
+    private final String legacyRead;
+    private final String legacyLast;
 
-    JdbiRunEventStore(Db db) {
+    JdbiRunEventStore(Db db, EventLogCompaction compaction) {
         this.db = db;
-        String events = db.table("parley_run_events");
-        insert = db.dialect() == Dialect.POSTGRESQL
-                // one statement for any batch: a multi-row insert from arrays, parsed and planned once
-                ? "INSERT INTO " + events + " (run_id, seq, type, payload) SELECT r, s, t, CAST(p AS jsonb)"
-                        + " FROM unnest(:runs, :seqs, :types, :payloads) AS e(r, s, t, p)"
-                : "INSERT INTO " + events + " (run_id, seq, type, payload) VALUES (:run, :seq, :type, "
-                        + db.dialect().json("payload") + ")";
-        read = "SELECT seq, type, payload FROM " + events + " WHERE run_id = :run AND seq > :after ORDER BY run_id, seq LIMIT :limit";
-        // not MAX(seq), which H2 answers by scanning the run's log
-        lastSeq = "SELECT seq FROM " + events + " WHERE run_id = :run ORDER BY run_id DESC, seq DESC LIMIT 1";
-        typeAt = "SELECT type FROM " + events + " WHERE run_id = :run AND seq = :seq";
+        this.compaction = compaction;
+        String chunks = db.table("parley_run_event_chunks");
+        String legacy = db.table("parley_run_events");
+        insertChunk = "INSERT INTO " + chunks + " (run_id, first_seq, last_seq, terminal, events)"
+                + " VALUES (:run, :first, :last, :terminal, :events)";
+        readChunks = "SELECT first_seq, events FROM " + chunks + " WHERE run_id = :run AND last_seq > :after"
+                + " ORDER BY run_id, last_seq LIMIT :limit";
+        lastChunk = "SELECT last_seq, terminal FROM " + chunks + " WHERE run_id = :run ORDER BY run_id DESC, last_seq DESC LIMIT 1";
+        legacyRead = "SELECT seq, type, payload FROM " + legacy + " WHERE run_id = :run AND seq > :after ORDER BY run_id, seq LIMIT :limit";
+        legacyLast = "SELECT seq, type FROM " + legacy + " WHERE run_id = :run ORDER BY run_id DESC, seq DESC LIMIT 1";
+    }
+
+    private record Last(long seq, boolean terminal) {
+        static final Last NONE = new Last(0, false);
     }
 
     @Override
@@ -49,87 +60,86 @@ final class JdbiRunEventStore implements RunEventStore {
         if (events.isEmpty()) {
             return;
         }
-        List<RunEvent> stored = List.copyOf(events);
         // each run's events in the batch follow one another by the rules; where they begin is checked below
-        Map<RunId, RunEvent> firstOf = new LinkedHashMap<>();
-        Map<RunId, RunEvent> lastOf = new HashMap<>();
-        for (RunEvent e : stored) {
-            RunEvent before = lastOf.put(e.runId(), e);
-            if (before == null) {
-                firstOf.put(e.runId(), e);
-            } else {
+        Map<RunId, List<RunEvent>> byRun = new LinkedHashMap<>();
+        for (RunEvent e : events) {
+            List<RunEvent> run = byRun.computeIfAbsent(e.runId(), id -> new ArrayList<>());
+            if (!run.isEmpty()) {
+                RunEvent before = run.get(run.size() - 1);
                 EventLogRules.requireAppendable(before.seq(), before.isTerminal(), e);
             }
+            run.add(e);
         }
         db.atomic(h -> {
-            for (RunEvent first : firstOf.values()) {
-                requireContinues(h, first);
+            PreparedBatch batch = h.prepareBatch(insertChunk);
+            for (List<RunEvent> run : byRun.values()) {
+                RunEvent first = run.get(0);
+                RunEvent last = run.get(run.size() - 1);
+                Last stored = last(h, first.runId());
+                EventLogRules.requireAppendable(stored.seq(), stored.terminal(), first);
+                batch.bind("run", first.runId().value())
+                        .bind("first", first.seq())
+                        .bind("last", last.seq())
+                        .bind("terminal", last.isTerminal())
+                        .bind("events", EventChunks.encode(run, false))
+                        .add();
             }
-            // a seq already stored (a retry, or a racing writer) fails on the primary key: duplicate
-            if (db.dialect() == Dialect.POSTGRESQL) {
-                String[] runs = new String[stored.size()];
-                long[] seqs = new long[stored.size()];
-                String[] types = new String[stored.size()];
-                String[] payloads = new String[stored.size()];
-                for (int i = 0; i < stored.size(); i++) {
-                    RunEvent e = stored.get(i);
-                    runs[i] = e.runId().value();
-                    seqs[i] = e.seq();
-                    types[i] = e.type();
-                    payloads[i] = Json.eventPayload(e);
+            batch.execute();
+            for (List<RunEvent> run : byRun.values()) {
+                RunEvent last = run.get(run.size() - 1);
+                db.hint(Db.Hint.EVENTS_STORED, last.runId().value());
+                if (last.isTerminal()) {
+                    db.afterCommit(() -> compaction.soon(last.runId()));
                 }
-                h.createUpdate(insert).bind("runs", runs).bind("seqs", seqs).bind("types", types).bind("payloads", payloads)
-                        .execute();
-            } else {
-                PreparedBatch batch = h.prepareBatch(insert);
-                for (RunEvent e : stored) {
-                    batch.bind("run", e.runId().value())
-                            .bind("seq", e.seq())
-                            .bind("type", e.type())
-                            .bind("payload", Json.eventPayload(e))
-                            .add();
-                }
-                batch.execute();
-            }
-            for (RunId runId : firstOf.keySet()) {
-                db.hint(Db.Hint.EVENTS_STORED, runId.value());
             }
             return null;
         });
     }
 
-    /**
-     * Checks that {@code first} may follow the run's stored log by a point lookup of the seq before
-     * it, whose cost does not grow with the log: the log ends there when that event is terminal, and
-     * before it when it is missing. A log that goes on past it makes {@code first} a seq already
-     * stored, which the primary key refuses as a duplicate.
-     */
-    private void requireContinues(Handle h, RunEvent first) {
-        long previous = first.seq() - 1;
-        if (previous < 1) {
-            EventLogRules.requireAppendable(0, false, first);
-            return;
+    /** The last stored seq of the run and whether it is terminal: one index probe. */
+    private Last last(Handle h, RunId runId) {
+        Optional<Last> chunk = h.createQuery(lastChunk).bind("run", runId.value())
+                .map((rs, ctx) -> new Last(rs.getLong("last_seq"), rs.getBoolean("terminal"))).findOne();
+        if (chunk.isPresent() || !compaction.legacyRowsLeft()) {
+            return chunk.orElse(Last.NONE);
         }
-        Optional<String> type = h.createQuery(typeAt).bind("run", first.runId().value()).bind("seq", previous)
-                .mapTo(String.class).findOne();
-        long last = type.isPresent() ? previous
-                : h.createQuery(lastSeq).bind("run", first.runId().value()).mapTo(Long.class).findOne().orElse(0L);
-        EventLogRules.requireAppendable(last, type.filter(TERMINAL_TYPES::contains).isPresent(), first);
+        return h.createQuery(legacyLast).bind("run", runId.value())
+                .map((rs, ctx) -> new Last(rs.getLong("seq"), TERMINAL_TYPES.contains(rs.getString("type")))).findOne()
+                .orElse(Last.NONE);
     }
 
     @Override
     public List<RunEvent> read(RunId runId, long afterSeq, int max) {
         Require.that(max >= 1, "max must be at least 1");
-        return db.call(h -> h.createQuery(read)
-                .bind("run", runId.value())
-                .bind("after", afterSeq)
-                .bind("limit", max)
-                .map((rs, ctx) -> Json.event(runId, rs.getLong("seq"), rs.getString("type"), rs.getString("payload")))
-                .list());
+        return db.call(h -> {
+            List<RunEvent> found = new ArrayList<>();
+            // events of the previous format come first: a log that has any began there
+            if (compaction.legacyRowsLeft()) {
+                found.addAll(h.createQuery(legacyRead).bind("run", runId.value()).bind("after", afterSeq).bind("limit", max)
+                        .map((rs, ctx) -> Json.event(runId, rs.getLong("seq"), rs.getString("type"), rs.getString("payload")))
+                        .list());
+            }
+            long after = found.isEmpty() ? afterSeq : found.get(found.size() - 1).seq();
+            if (found.size() < max) {
+                // each chunk holds at least one event: max chunks are always enough
+                int want = max - found.size();
+                h.createQuery(readChunks).bind("run", runId.value()).bind("after", after).bind("limit", want)
+                        .map((rs, ctx) -> EventChunks.decode(runId, rs.getLong("first_seq"), rs.getBytes("events")))
+                        .forEach(chunk -> {
+                            for (RunEvent e : chunk) {
+                                if (e.seq() > afterSeq && (found.isEmpty() || e.seq() > found.get(found.size() - 1).seq())
+                                        && found.size() < max) {
+                                    found.add(e);
+                                }
+                            }
+                        });
+            }
+            return found;
+        });
     }
 
     @Override
     public long lastSeq(RunId runId) {
-        return db.call(h -> h.createQuery(lastSeq).bind("run", runId.value()).mapTo(Long.class).findOne().orElse(0L));
+        return db.call(h -> last(h, runId).seq());
     }
 }

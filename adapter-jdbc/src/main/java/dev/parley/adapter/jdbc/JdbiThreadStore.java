@@ -48,6 +48,7 @@ final class JdbiThreadStore implements ThreadStore {
         softDelete = "UPDATE " + threads + " SET deleted_at = :now WHERE id = :id AND deleted_at IS NULL";
         String ofThread = "(SELECT id FROM " + runs + " WHERE thread_id = :id)";
         hardDelete = List.of(
+                "DELETE FROM " + db.table("parley_run_event_chunks") + " WHERE run_id IN " + ofThread,
                 "DELETE FROM " + db.table("parley_run_events") + " WHERE run_id IN " + ofThread,
                 "DELETE FROM " + db.table("parley_steps") + " WHERE run_id IN " + ofThread,
                 "DELETE FROM " + db.table("parley_idempotency_keys") + " WHERE thread_id = :id",

@@ -100,6 +100,11 @@ final class Json {
         return write(event.accept(PAYLOAD));
     }
 
+    /** The same fields as a tree, for the chunks of the event log (which need no escaping: they are bytes). */
+    static ObjectNode eventNode(RunEvent event) {
+        return event.accept(PAYLOAD);
+    }
+
     private static final RunEvent.Visitor<ObjectNode> PAYLOAD = new RunEvent.Visitor<>() {
         @Override
         public ObjectNode visit(RunEvent.RunStarted e) {
@@ -160,7 +165,11 @@ final class Json {
     };
 
     static RunEvent event(RunId runId, long seq, String type, String stored) {
-        JsonNode n = read(stored);
+        return event(runId, seq, type, read(stored));
+    }
+
+    /** The event of {@code type} whose fields (but type, run and seq) are {@code n}. */
+    static RunEvent event(RunId runId, long seq, String type, JsonNode n) {
         return switch (type) {
             case "run_started" -> new RunEvent.RunStarted(runId, seq, new ThreadId(n.path("thread_id").asText()),
                     new MessageId(n.path("message_id").asText()), n.path("agent_id").asText());

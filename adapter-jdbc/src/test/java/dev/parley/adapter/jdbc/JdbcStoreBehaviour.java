@@ -248,7 +248,7 @@ abstract class JdbcStoreBehaviour {
         assertThat(db().count("parley_messages")).isEqualTo(1);
         assertThat(db().count("parley_runs")).isEqualTo(1);
         assertThat(db().count("parley_steps")).isEqualTo(1);
-        assertThat(db().count("parley_run_events")).isEqualTo(2);
+        assertThat(db().count("parley_run_event_chunks")).isEqualTo(1); // the kept run's two events, one chunk
         assertThat(db().count("parley_idempotency_keys")).isEqualTo(1);
         assertThat(store.threads().hardDelete(doomed.id())).isFalse();
     }
@@ -269,7 +269,7 @@ abstract class JdbcStoreBehaviour {
         assertThat(db().count("parley_threads")).isEqualTo(1);
         assertThat(db().count("parley_messages")).isEqualTo(1);
         assertThat(db().count("parley_runs")).isEqualTo(1);
-        assertThat(db().count("parley_run_events")).isEqualTo(1);
+        assertThat(db().count("parley_run_event_chunks")).isEqualTo(1);
     }
 
     @Test

@@ -99,7 +99,7 @@ class KeysetPlanTest {
                 Map.entry(messages.pageAsc, oldest), Map.entry(messages.pageAsc, deep),
                 Map.entry(messages.pageDesc, newest), Map.entry(messages.pageDesc, deep),
                 Map.entry(runs.page, first), Map.entry(runs.pageAfter, deep), Map.entry(runs.withStatus, first),
-                Map.entry(events.read, first), Map.entry(events.read, deep), Map.entry(events.lastSeq, first))) {
+                Map.entry(events.readChunks, first), Map.entry(events.readChunks, deep), Map.entry(events.lastChunk, first))) {
             // when
             String plan = explainAnalyze(query.getKey(), query.getValue());
 
@@ -137,7 +137,7 @@ class KeysetPlanTest {
         JdbiRunEventStore events = (JdbiRunEventStore) store.events();
         List<String> queries = new ArrayList<>(List.of(threads.list));
         queries.addAll(List.of(messages.pageAsc, messages.pageDesc,
-                runs.page, runs.pageAfter, runs.withStatus, events.read, events.lastSeq));
+                runs.page, runs.pageAfter, runs.withStatus, events.readChunks, events.lastChunk));
         return queries;
     }
 
