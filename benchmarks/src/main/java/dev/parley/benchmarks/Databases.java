@@ -165,6 +165,11 @@ public final class Databases {
             return kind;
         }
 
+        /** Its JDBC URL ({@code null} for in-memory). */
+        public String url() {
+            return url;
+        }
+
         /** The PostgreSQL schema it lives in ({@code null} elsewhere). */
         public String schema() {
             return schema;

@@ -41,9 +41,10 @@ public final class Main {
             case "profile" -> profile(rest);
             case "jfr-summary" -> System.out.println(Profile.summarize(Path.of(rest[0]), 25));
             case "server" -> BenchServer.main(rest);
+            case "eventlog-size" -> EventLogSize.main(rest);
             case "jmh" -> org.openjdk.jmh.Main.main(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,7] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE"
+                System.err.println("usage: all [--quick] [--only=1,...,7] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
             }

@@ -2,6 +2,7 @@ package dev.parley.adapter.http;
 
 import dev.parley.chat.model.ChatException;
 import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.EventsExpiredException;
 import dev.parley.chat.model.ForbiddenException;
 import dev.parley.chat.model.InvalidRequestException;
 import dev.parley.chat.model.ModelException;
@@ -26,6 +27,9 @@ final class Errors {
         }
         if (error instanceof ForbiddenException e) {
             return new ApiProblem(403, e.code(), e.getMessage());
+        }
+        if (error instanceof EventsExpiredException e) {
+            return new ApiProblem(410, e.code(), e.getMessage());
         }
         if (error instanceof ConflictException e) {
             if (e.reason() == ConflictException.Reason.DUPLICATE) {

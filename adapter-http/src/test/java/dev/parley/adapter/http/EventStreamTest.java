@@ -65,6 +65,23 @@ class EventStreamTest {
     }
 
     @Test
+    void should_answer_410_events_expired_for_a_run_whose_log_the_retention_removed() {
+        server = TestServer.start(ScriptedChatModel.replying("one two three"));
+        String thread = server.newThread(ALICE);
+        JsonNode reply = server.chat(ALICE, thread, "hi");
+        String runId = reply.get("run_id").asText();
+        server.store.events().expire(java.time.Instant.now().plusSeconds(60), 10);
+
+        TestServer.Response gone = server.request("GET", EVENTS, thread, runId).as(ALICE).send();
+
+        assertThat(gone.status()).isEqualTo(410);
+        assertThat(gone.header("Content-Type")).startsWith("application/problem+json");
+        assertThat(gone.json().get("code").asText()).isEqualTo("events_expired");
+        assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}", thread, runId).status()).isEqualTo(200);
+        assertThat(server.get(BOB, EVENTS, thread, runId).status()).isEqualTo(404);
+    }
+
+    @Test
     void should_stream_when_the_client_accepts_an_event_stream_and_replay_identically() {
         server = TestServer.start(ScriptedChatModel.replying("one two three"));
         String thread = server.newThread(ALICE);

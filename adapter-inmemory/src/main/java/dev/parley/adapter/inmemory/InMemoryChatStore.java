@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -81,6 +82,8 @@ final class InMemoryChatStore implements ChatStore {
     /** Guarded by {@link #eventsLock}, not by {@link #lock}. */
     final Map<RunId, List<RunEvent>> events = new HashMap<>();
     final ReentrantLock eventsLock = new ReentrantLock();
+    /** The runs whose logs the retention removed. Guarded by {@link #eventsLock}. */
+    final Set<RunId> expiredLogs = new HashSet<>();
     final Map<IdempotencyKey, IdempotencyRecord> idempotency = new HashMap<>();
     /** Every version of each stored agent (index = version - 1), by id; the agent's status apart. */
     final TreeMap<String, List<StoredAgent>> agentVersions = new TreeMap<>();

@@ -104,4 +104,46 @@ final class InMemoryRunEventStore implements RunEventStore {
             db.eventsLock.unlock();
         }
     }
+
+    @Override
+    public int expire(java.time.Instant endedBefore, int max) {
+        Require.that(max >= 1, "max must be at least 1");
+        List<RunId> ended = new ArrayList<>();
+        db.lock.lock();
+        try {
+            for (var run : db.runs.values()) {
+                if (run.completedAt() != null && run.completedAt().isBefore(endedBefore)) {
+                    ended.add(run.id());
+                }
+            }
+        } finally {
+            db.lock.unlock();
+        }
+        int removed = 0;
+        db.eventsLock.lock();
+        try {
+            for (RunId runId : ended) {
+                if (removed == max) {
+                    break;
+                }
+                if (db.expiredLogs.add(runId)) {
+                    db.events.remove(runId);
+                    removed++;
+                }
+            }
+        } finally {
+            db.eventsLock.unlock();
+        }
+        return removed;
+    }
+
+    @Override
+    public boolean expired(RunId runId) {
+        db.eventsLock.lock();
+        try {
+            return db.expiredLogs.contains(runId);
+        } finally {
+            db.eventsLock.unlock();
+        }
+    }
 }

@@ -18,7 +18,7 @@ import java.util.zip.Inflater;
  * The bytes of one chunk of a run's event log: consecutive events of one run as a JSON array of
  * {@code [type, fields]} pairs (the seq of each is the chunk's first seq plus its index), in UTF-8,
  * either as is (first byte {@code J}: a chunk written while the run goes on, cheap to write) or
- * deflated (first byte {@code Z}: the one chunk of a finished log). Strings keep every character but
+ * deflated (first byte {@code Z}: the packed chunks of a finished log). Strings keep every character but
  * lone surrogates, which UTF-8 cannot carry (written as {@code ?}, as the JDBC drivers do).
  */
 final class EventChunks {
@@ -75,10 +75,6 @@ final class EventChunks {
             events.add(Json.event(runId, firstSeq + i, pair.get(0).asText(), pair.get(1)));
         }
         return events;
-    }
-
-    static boolean isDeflated(byte[] stored) {
-        return stored.length > 0 && stored[0] == DEFLATED;
     }
 
     private static byte[] json(byte[] stored) {

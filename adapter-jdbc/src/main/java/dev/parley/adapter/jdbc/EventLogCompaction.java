@@ -14,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Rewrites each finished run's event log into one deflated chunk, and moves rows of the previous
+ * Rewrites each finished run's event log into deflated chunks of up to {@link #PACKED_EVENTS}
+ * events (one row for most answers; a bounded amount to inflate for a read at any seq), and moves rows of the previous
  * format ({@code parley_run_events}) into chunks. A run's rewrite is one small transaction that
  * locks only that run's chunks ({@code FOR UPDATE}): servers that try the same run take turns and
  * the second finds the work done; readers are never blocked (they see the loose chunks or the one
@@ -27,6 +28,7 @@ import org.slf4j.LoggerFactory;
 final class EventLogCompaction implements AutoCloseable {
     static final Duration SWEEP_INTERVAL = Duration.ofMinutes(1);
     static final int SWEEP_BATCH = 200;
+    static final int PACKED_EVENTS = 1000;
     private static final int MAX_QUEUED = 10_000;
     private static final Logger log = LoggerFactory.getLogger(EventLogCompaction.class);
 
@@ -62,7 +64,7 @@ final class EventLogCompaction implements AutoCloseable {
             log.debug("could not look for event rows of the previous format; the sweep looks again: {}", e.toString());
         }
         long every = SWEEP_INTERVAL.toMillis();
-        sweeper.scheduleWithFixedDelay(this::sweepQuietly, legacyRowsLeft ? 0 : every, every, TimeUnit.MILLISECONDS);
+        sweeper.scheduleWithFixedDelay(this::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
     }
 
     /** Looks whether any row of the previous format is left. */
@@ -91,22 +93,18 @@ final class EventLogCompaction implements AutoCloseable {
         }
     }
 
-    private record Chunk(long firstSeq, long lastSeq, boolean terminal, byte[] events) {}
+    private record Chunk(long firstSeq, boolean terminal, boolean packed, byte[] events) {}
 
-    /**
-     * Rewrites the run's log into one deflated chunk when it is finished and not yet one; true when
-     * it did.
-     */
+    /** Rewrites the run's log into packed chunks when it is finished and not yet packed; true when it did. */
     boolean compact(RunId runId) {
         return db.inTransaction(() -> db.call(h -> {
-            List<Chunk> rows = h.createQuery("SELECT first_seq, last_seq, terminal, events FROM " + chunks
+            List<Chunk> rows = h.createQuery("SELECT first_seq, terminal, packed, events FROM " + chunks
                             + " WHERE run_id = :run ORDER BY run_id, last_seq FOR UPDATE")
                     .bind("run", runId.value())
-                    .map((rs, ctx) -> new Chunk(rs.getLong("first_seq"), rs.getLong("last_seq"), rs.getBoolean("terminal"),
+                    .map((rs, ctx) -> new Chunk(rs.getLong("first_seq"), rs.getBoolean("terminal"), rs.getBoolean("packed"),
                             rs.getBytes("events")))
                     .list();
-            if (rows.isEmpty() || !rows.get(rows.size() - 1).terminal()
-                    || (rows.size() == 1 && EventChunks.isDeflated(rows.get(0).events()))) {
+            if (rows.isEmpty() || !rows.get(rows.size() - 1).terminal() || rows.stream().allMatch(Chunk::packed)) {
                 return false;
             }
             List<RunEvent> events = new ArrayList<>();
@@ -114,7 +112,9 @@ final class EventLogCompaction implements AutoCloseable {
                 events.addAll(EventChunks.decode(runId, row.firstSeq(), row.events()));
             }
             h.createUpdate("DELETE FROM " + chunks + " WHERE run_id = :run").bind("run", runId.value()).execute();
-            insert(h, runId, events, true);
+            for (int i = 0; i < events.size(); i += PACKED_EVENTS) {
+                insert(h, runId, events.subList(i, Math.min(events.size(), i + PACKED_EVENTS)), true);
+            }
             return true;
         }));
     }
@@ -131,22 +131,24 @@ final class EventLogCompaction implements AutoCloseable {
                 return null;
             }
             boolean terminal = events.get(events.size() - 1).isTerminal();
-            insert(h, runId, events, terminal);
+            insert(h, runId, events, false);
             h.createUpdate("DELETE FROM " + legacy + " WHERE run_id = :run").bind("run", runId.value()).execute();
             return terminal;
         }));
         return ended != null;
     }
 
-    private void insert(org.jdbi.v3.core.Handle h, RunId runId, List<RunEvent> events, boolean deflate) {
+    /** One chunk; {@code packed}: deflated, part of a finished log's rewrite. */
+    private void insert(org.jdbi.v3.core.Handle h, RunId runId, List<RunEvent> events, boolean packed) {
         RunEvent last = events.get(events.size() - 1);
-        h.createUpdate("INSERT INTO " + chunks + " (run_id, first_seq, last_seq, terminal, events)"
-                        + " VALUES (:run, :first, :last, :terminal, :events)")
+        h.createUpdate("INSERT INTO " + chunks + " (run_id, first_seq, last_seq, terminal, packed, events)"
+                        + " VALUES (:run, :first, :last, :terminal, :packed, :events)")
                 .bind("run", runId.value())
                 .bind("first", events.get(0).seq())
                 .bind("last", last.seq())
                 .bind("terminal", last.isTerminal())
-                .bind("events", EventChunks.encode(events, deflate))
+                .bind("packed", packed)
+                .bind("events", EventChunks.encode(events, packed))
                 .execute();
     }
 
@@ -157,7 +159,7 @@ final class EventLogCompaction implements AutoCloseable {
     int sweep() {
         int changed = 0;
         List<String> loose = db.call(h -> h.createQuery("SELECT run_id FROM " + chunks
-                + " WHERE terminal = TRUE AND first_seq > 1 LIMIT :limit").bind("limit", SWEEP_BATCH).mapTo(String.class).list());
+                + " WHERE terminal = TRUE AND packed = FALSE LIMIT :limit").bind("limit", SWEEP_BATCH).mapTo(String.class).list());
         for (String run : loose) {
             changed += compact(new RunId(run)) ? 1 : 0;
         }

@@ -5,6 +5,7 @@ import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.port.out.RunEventStore;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,9 +19,9 @@ import org.jdbi.v3.core.statement.PreparedBatch;
  * The run event log in {@code parley_run_event_chunks}, keeping {@link EventLogRules}. Each append
  * writes one row per run: the batch's events as one chunk ({@link EventChunks}), so a caller that
  * buffers token events pays one row and one round trip per flush, not per token. Once a run's log
- * is terminal, {@link EventLogCompaction} rewrites it into one deflated row. A read is a keyset on
- * (run_id, last_seq): the chunk that holds seq {@code after + 1}, then the ones after it; it reads
- * the same events from loose chunks and from the rewritten row.
+ * is terminal, {@link EventLogCompaction} rewrites it into deflated rows of up to 1,000 events. A
+ * read is a keyset on (run_id, last_seq): the chunk that holds seq {@code after + 1}, then the ones
+ * after it; it reads the same events from loose chunks and from the rewritten rows.
  *
  * <p>Rows of the previous format ({@code parley_run_events}, one per event) still replay: while any
  * are left, reads and appends also look there, and the compaction sweep moves them into chunks.
@@ -36,19 +37,35 @@ final class JdbiRunEventStore implements RunEventStore {
     final String lastChunk;
     private final String legacyRead;
     private final String legacyLast;
+    private final String expiring;
+    private final List<String> expire;
+    private final String expiredAt;
 
     JdbiRunEventStore(Db db, EventLogCompaction compaction) {
         this.db = db;
         this.compaction = compaction;
         String chunks = db.table("parley_run_event_chunks");
         String legacy = db.table("parley_run_events");
-        insertChunk = "INSERT INTO " + chunks + " (run_id, first_seq, last_seq, terminal, events)"
-                + " VALUES (:run, :first, :last, :terminal, :events)";
-        readChunks = "SELECT first_seq, events FROM " + chunks + " WHERE run_id = :run AND last_seq > :after"
-                + " ORDER BY run_id, last_seq LIMIT :limit";
+        insertChunk = "INSERT INTO " + chunks + " (run_id, first_seq, last_seq, terminal, packed, events)"
+                + " VALUES (:run, :first, :last, :terminal, FALSE, :events)";
+        // the chunks that end within (after, upto], and the one after them, which may hold upto: two
+        // bounded index ranges, however long the log and however its events are chunked
+        readChunks = "SELECT first_seq, events FROM (SELECT first_seq, last_seq, events FROM " + chunks
+                + " WHERE run_id = :run AND last_seq > :after AND last_seq <= :upto) within_range"
+                + " UNION ALL SELECT first_seq, events FROM (SELECT first_seq, last_seq, events FROM " + chunks
+                + " WHERE run_id = :run AND last_seq > :upto ORDER BY run_id, last_seq LIMIT 1) straddling";
         lastChunk = "SELECT last_seq, terminal FROM " + chunks + " WHERE run_id = :run ORDER BY run_id DESC, last_seq DESC LIMIT 1";
         legacyRead = "SELECT seq, type, payload FROM " + legacy + " WHERE run_id = :run AND seq > :after ORDER BY run_id, seq LIMIT :limit";
         legacyLast = "SELECT seq, type FROM " + legacy + " WHERE run_id = :run ORDER BY run_id DESC, seq DESC LIMIT 1";
+        String runs = db.table("parley_runs");
+        expiring = "SELECT id FROM " + runs + " WHERE events_expired_at IS NULL AND completed_at IS NOT NULL"
+                + " AND completed_at < :before ORDER BY events_expired_at, completed_at LIMIT :max"
+                + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : " FOR UPDATE");
+        expire = List.of(
+                "UPDATE " + runs + " SET events_expired_at = CURRENT_TIMESTAMP WHERE id = :run",
+                "DELETE FROM " + chunks + " WHERE run_id = :run",
+                "DELETE FROM " + legacy + " WHERE run_id = :run");
+        expiredAt = "SELECT 1 FROM " + runs + " WHERE id = :run AND events_expired_at IS NOT NULL";
     }
 
     private record Last(long seq, boolean terminal) {
@@ -121,18 +138,21 @@ final class JdbiRunEventStore implements RunEventStore {
             }
             long after = found.isEmpty() ? afterSeq : found.get(found.size() - 1).seq();
             if (found.size() < max) {
-                // each chunk holds at least one event: max chunks are always enough
-                int want = max - found.size();
-                h.createQuery(readChunks).bind("run", runId.value()).bind("after", after).bind("limit", want)
-                        .map((rs, ctx) -> EventChunks.decode(runId, rs.getLong("first_seq"), rs.getBytes("events")))
-                        .forEach(chunk -> {
-                            for (RunEvent e : chunk) {
-                                if (e.seq() > afterSeq && (found.isEmpty() || e.seq() > found.get(found.size() - 1).seq())
-                                        && found.size() < max) {
-                                    found.add(e);
-                                }
-                            }
-                        });
+                long upto = after + (max - found.size());
+                List<Map.Entry<Long, byte[]>> rows = new ArrayList<>(h.createQuery(readChunks)
+                        .bind("run", runId.value()).bind("after", after).bind("upto", upto)
+                        .map((rs, ctx) -> Map.entry(rs.getLong("first_seq"), rs.getBytes("events"))).list());
+                rows.sort(Map.Entry.comparingByKey());
+                for (Map.Entry<Long, byte[]> row : rows) {
+                    if (row.getKey() > upto) {
+                        break;
+                    }
+                    for (RunEvent e : EventChunks.decode(runId, row.getKey(), row.getValue())) {
+                        if (e.seq() > after && e.seq() <= upto) {
+                            found.add(e);
+                        }
+                    }
+                }
             }
             return found;
         });
@@ -141,5 +161,26 @@ final class JdbiRunEventStore implements RunEventStore {
     @Override
     public long lastSeq(RunId runId) {
         return db.call(h -> last(h, runId).seq());
+    }
+
+    @Override
+    public int expire(Instant endedBefore, int max) {
+        Require.that(max >= 1, "max must be at least 1");
+        return db.inTransaction(() -> db.call(h -> {
+            List<String> ids = h.createQuery(expiring).bind("before", endedBefore).bind("max", max).mapTo(String.class).list();
+            for (String sql : expire) {
+                if (!ids.isEmpty()) {
+                    PreparedBatch batch = h.prepareBatch(sql);
+                    ids.forEach(id -> batch.bind("run", id).add());
+                    batch.execute();
+                }
+            }
+            return ids.size();
+        }));
+    }
+
+    @Override
+    public boolean expired(RunId runId) {
+        return db.call(h -> h.createQuery(expiredAt).bind("run", runId.value()).mapTo(Integer.class).findOne()).isPresent();
     }
 }

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The event log's chunks: a finished log rewritten into one row replays the same events, also to readers racing the rewrite. */
+/** The event log's chunks: a finished log rewritten into packed rows replays the same events, also to readers racing the rewrite. */
 abstract class EventLogChunksBehaviour {
     abstract TestDatabase db();
 
@@ -95,6 +95,21 @@ abstract class EventLogChunksBehaviour {
         assertThat(whileStreaming).isEqualTo(50);
         assertThat(chunksOf(run.id())).isEqualTo(1);
         assertThat(store.events().lastSeq(run.id())).isEqualTo(300);
+    }
+
+    @Test
+    void should_pack_a_long_log_into_rows_of_a_thousand_events_and_resume_anywhere_in_it() {
+        Run run = aRun();
+        List<RunEvent> events = answer(run, 2498);
+        appendInFlushes(events, 10);
+
+        compaction.compact(run.id());
+
+        assertThat(chunksOf(run.id())).isEqualTo(3);
+        assertThat(store.events().read(run.id(), 1499, 3)).containsExactlyElementsOf(events.subList(1499, 1502));
+        assertThat(store.events().read(run.id(), 999, 2)).containsExactlyElementsOf(events.subList(999, 1001));
+        assertThat(readAll(run.id(), 0, 400)).isEqualTo(events);
+        assertThat(compaction.sweep()).isZero();
     }
 
     @Test

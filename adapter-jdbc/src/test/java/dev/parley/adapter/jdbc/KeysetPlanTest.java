@@ -79,18 +79,21 @@ class KeysetPlanTest {
             for (int seq = 1; seq <= LONG; seq++) {
                 events.add(new RunEvent.Token(run, seq, "t"));
             }
-            store.events().append(events);
+            for (int i = 0; i < events.size(); i += 3) {
+                store.events().append(events.subList(i, i + 3)); // flushes of 3, as a run streams: 200 chunks
+            }
         });
         JdbiThreadStore threads = (JdbiThreadStore) store.threads();
         JdbiMessageStore messages = (JdbiMessageStore) store.messages();
         JdbiRunStore runs = (JdbiRunStore) store.runs();
         JdbiRunEventStore events = (JdbiRunEventStore) store.events();
         Map<String, Object> first = Map.of("owner", "alice", "thread", longThread.value(), "run", run.value(),
-                "limit", PAGE, "after", 0L, "status", "queued");
+                "limit", PAGE, "after", 0L, "status", "queued", "upto", (long) PAGE);
         Map<String, Object> oldest = Map.of("thread", longThread.value(), "limit", PAGE,
                 "after", JdbiMessageStore.BEFORE_FIRST);
         Map<String, Object> deep = Map.of("owner", "alice", "thread", longThread.value(), "run", run.value(),
-                "limit", PAGE, "after", LONG / 3L, "after_at", t0.plusSeconds(LONG / 5), "after_id", "thr_");
+                "limit", PAGE, "after", LONG / 3L, "after_at", t0.plusSeconds(LONG / 5), "after_id", "thr_",
+                "upto", LONG / 3L + PAGE);
         Map<String, Object> newest = Map.of("owner", "alice", "thread", longThread.value(), "limit", PAGE,
                 "after", JdbiMessageStore.AFTER_LAST);
 

@@ -141,6 +141,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
         this.runs = new RunDesk(engine, threads, scheduler, canceller);
         this.agentDesk = new AgentDesk(engine, agents);
         this.leases = new LeaseKeeper(engine, scheduler, reaperInterval, b.endedElsewhereCheck);
+        LogRetention.start(engine, b.eventLogRetention);
         log.info("chat service {} started: run lease {} ms, reaper every {} ms", instanceId, b.runLease.toMillis(),
                 reaperInterval.toMillis());
     }

@@ -39,6 +39,7 @@ public final class ChatServiceBuilder {
     Duration reaperInterval;
     Duration modelTimeout = ChatService.DEFAULT_MODEL_TIMEOUT;
     RunObserver observer = RunObserver.NONE;
+    Duration eventLogRetention;
     List<AgentSeed> seeds = List.of();
 
     ChatServiceBuilder() {
@@ -196,6 +197,17 @@ public final class ChatServiceBuilder {
      */
     public ChatServiceBuilder seedAgents(List<AgentSeed> seeds) {
         this.seeds = List.copyOf(seeds);
+        return this;
+    }
+
+    /**
+     * How long the event logs of ended runs are kept (null or zero, the default: forever). Older logs
+     * are removed in the background; their runs, steps and messages stay, and {@code /events} of such
+     * a run answers {@code events_expired}.
+     */
+    public ChatServiceBuilder eventLogRetention(Duration retention) {
+        Require.that(retention == null || !retention.isNegative(), "the event log retention must not be negative");
+        this.eventLogRetention = retention;
         return this;
     }
 

@@ -1,6 +1,7 @@
 package dev.parley.chat.core;
 
 import dev.parley.chat.model.DisconnectPolicy;
+import dev.parley.chat.model.EventsExpiredException;
 import dev.parley.chat.model.InvalidRequestException;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.NotFoundException;
@@ -103,9 +104,12 @@ final class RunDesk {
 
     RunStream subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
         threads.owned(userId, threadId);
-        threads.runOn(threadId, runId);
+        Run run = threads.runOn(threadId, runId);
         if (afterSeq < 0) {
             throw InvalidRequestException.parameter("after_seq", "must not be negative");
+        }
+        if (run.isTerminal() && engine.store().events().expired(runId)) {
+            throw new EventsExpiredException(runId);
         }
         RunSubscription subscription = engine.bus().subscribe(runId, afterSeq);
         if (onDisconnect != DisconnectPolicy.CANCEL) {

@@ -294,4 +294,42 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
         // then
         assertThat(((RunEvent.Token) store.events().read(run.id(), 0, 1).get(0)).content()).isEqualTo(text);
     }
+
+    @Test
+    void should_remove_only_the_logs_of_runs_that_ended_before_the_cutoff_and_remember_it() {
+        // given: a run that ended at T0 + 2 ms, one that ended an hour later, and one still going
+        Run old = givenRun(aRun().onThread(thread).forMessage(question.id()).completed());
+        Run recent = givenRun(aRun().onThread(thread).forMessage(question.id()).createdAt(Fixtures.at(3_600_000)).completed());
+        for (Run r : List.of(old, recent, run)) {
+            store.events().append(eventsOf(r.id()).started(thread.id(), question.id()).tokens("a", "b").build());
+        }
+
+        // when
+        int first = store.events().expire(Fixtures.at(60_000), 10);
+        int again = store.events().expire(Fixtures.at(60_000), 10);
+
+        // then
+        assertThat(first).isEqualTo(1);
+        assertThat(again).isZero();
+        assertThat(store.events().expired(old.id())).isTrue();
+        assertThat(store.events().read(old.id(), 0, 10)).isEmpty();
+        assertThat(store.events().lastSeq(old.id())).isZero();
+        assertThat(store.runs().find(old.id())).isPresent();
+        for (Run kept : List.of(recent, run)) {
+            assertThat(store.events().expired(kept.id())).isFalse();
+            assertThat(store.events().read(kept.id(), 0, 10)).hasSize(3);
+        }
+    }
+
+    @Test
+    void should_expire_at_most_the_number_asked_for_at_a_time() {
+        for (int i = 0; i < 3; i++) {
+            Run ended = givenRun(aRun().onThread(thread).forMessage(question.id()).completed());
+            store.events().append(eventsOf(ended.id()).started(thread.id(), question.id()).build());
+        }
+
+        assertThat(store.events().expire(Fixtures.at(60_000), 2)).isEqualTo(2);
+        assertThat(store.events().expire(Fixtures.at(60_000), 2)).isEqualTo(1);
+        assertThat(store.events().expire(Fixtures.at(60_000), 2)).isZero();
+    }
 }

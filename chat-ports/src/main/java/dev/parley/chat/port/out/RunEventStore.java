@@ -24,4 +24,19 @@ public interface RunEventStore {
 
     /** The highest stored seq of the run, or 0. */
     long lastSeq(RunId runId);
+
+    /**
+     * The event log retention: removes the logs of up to {@code max} runs that ended before
+     * {@code endedBefore} (their runs, steps and messages stay), and remembers that they did
+     * ({@link #expired}). Returns how many logs it removed; call again while it returns {@code max}.
+     * A store without retention keeps every log (the default).
+     */
+    default int expire(java.time.Instant endedBefore, int max) {
+        return 0;
+    }
+
+    /** True when {@link #expire} removed the run's log. */
+    default boolean expired(RunId runId) {
+        return false;
+    }
 }
