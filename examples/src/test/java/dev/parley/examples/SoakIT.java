@@ -839,11 +839,11 @@ class SoakIT {
             sb.append(String.format("  %-15s %6d  %7.1f/s  p50 %6.0f ms  p95 %6.0f ms  p99 %6.0f ms  max %6.0f ms%n", kind.getKey(),
                     sorted.size(), sorted.size() / seconds, pct(sorted, 50), pct(sorted, 95), pct(sorted, 99), pct(sorted, 100)));
         }
-        sb.append(String.format("  stored: %d messages (%d user), %d runs (%d completed, %d cancelled, %d failed), %d events%n",
+        sb.append(String.format("  stored: %d messages (%d user), %d runs (%d completed, %d cancelled, %d failed), %d event log chunks%n",
                 db.queryLong("SELECT COUNT(*) FROM parley_messages"), db.queryLong("SELECT COUNT(*) FROM parley_messages WHERE role = 'user'"),
                 db.queryLong("SELECT COUNT(*) FROM parley_runs"), db.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'completed'"),
                 db.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'cancelled'"),
-                db.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'failed'"), db.queryLong("SELECT COUNT(*) FROM parley_run_events")));
+                db.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'failed'"), db.queryLong("SELECT COUNT(*) FROM parley_run_event_chunks")));
         sb.append(String.format("  left active: %d queued, %d in progress%n",
                 db.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'queued'"),
                 db.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'in_progress'")));
