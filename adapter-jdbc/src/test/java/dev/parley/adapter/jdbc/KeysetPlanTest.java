@@ -153,7 +153,7 @@ class KeysetPlanTest {
             q.getConfig(SqlStatements.class).setUnusedBindingAllowed(true);
             q.bind("owner", "alice").bind("agent", "assistant").bind("after_at", Instant.parse("2026-01-01T00:00:00Z"))
                     .bind("after_id", "thr_1").bind("limit", 21).bind("thread", "thr_1").bind("after", 5L)
-                    .bind("status", "queued").bind("run", "run_1");
+                    .bind("status", "queued").bind("run", "run_1").bind("upto", 26L);
             return String.join("\n", q.mapTo(String.class).list());
         }
     }
