@@ -15,6 +15,7 @@ import dev.parley.chat.model.StoredAgent;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.ToolSpec;
 import dev.parley.chat.port.in.AgentAdmin;
+import dev.parley.chat.port.in.ApprovalCommand;
 import dev.parley.chat.port.in.AgentInfo;
 import dev.parley.chat.port.in.AgentPatch;
 import dev.parley.chat.port.in.Caller;
@@ -215,6 +216,11 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     @Override
     public RunOutcome getRun(String userId, ThreadId threadId, RunId runId) {
         return runs.getRun(userId, threadId, runId);
+    }
+
+    @Override
+    public RunOutcome decide(ApprovalCommand command) {
+        throw new UnsupportedOperationException("not yet");
     }
 
     @Override

@@ -20,6 +20,15 @@ public interface RunUseCases {
     RunOutcome getRun(String userId, ThreadId threadId, RunId runId);
 
     /**
+     * Decides one tool call the run waits on (status {@code requires_action}) and returns the run as
+     * it is after the decision: still waiting while other calls are undecided, else going on (on this
+     * server). An unknown call is {@code tool_call_not_found}; a decided call or a run that waits for
+     * nothing is a ConflictException {@code not_awaiting_approval}. Of two racing decisions of one
+     * call, on any servers, exactly one is recorded.
+     */
+    RunOutcome decide(ApprovalCommand command);
+
+    /**
      * Follows a run's events with {@code seq > afterSeq} (0 for all), live or replayed. With
      * {@link DisconnectPolicy#CANCEL}, closing the subscription before the terminal event cancels the run.
      */
