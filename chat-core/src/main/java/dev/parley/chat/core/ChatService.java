@@ -114,6 +114,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     private final RunDesk runs;
     private final LeaseKeeper leases;
     private final AgentDesk agentDesk;
+    private final ApprovalDesk approvals;
 
     ChatService(ChatServiceBuilder b, RunEventBuses.Bus ownBus) {
         this.store = Require.notNull(b.store, "store");
@@ -135,12 +136,13 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
                 : Duration.ofMillis(Math.max(100, Math.min(DEFAULT_REAPER_INTERVAL.toMillis(), b.runLease.toMillis() / 3)));
         this.scheduler = new RunScheduler(engine, agents, instanceId, b.runLease,
                 b.executor == null ? Threads.runExecutor() : b.executor, b.executor == null);
-        this.canceller = new Canceller(engine, scheduler, cancelTimeout);
+        this.approvals = new ApprovalDesk(engine, scheduler);
+        this.canceller = new Canceller(engine, scheduler, approvals, cancelTimeout);
         this.threads = new ThreadDesk(engine, agents, canceller);
         this.sender = new Sender(engine, new RequestValidator(b.maxMessageCodePoints), agents, threads, canceller, scheduler);
         this.runs = new RunDesk(engine, threads, scheduler, canceller);
         this.agentDesk = new AgentDesk(engine, agents);
-        this.leases = new LeaseKeeper(engine, scheduler, reaperInterval, b.endedElsewhereCheck);
+        this.leases = new LeaseKeeper(engine, scheduler, approvals, reaperInterval, b.endedElsewhereCheck);
         log.info("chat service {} started: run lease {} ms, reaper every {} ms", instanceId, b.runLease.toMillis(),
                 reaperInterval.toMillis());
     }
@@ -220,7 +222,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
 
     @Override
     public RunOutcome decide(ApprovalCommand command) {
-        throw new UnsupportedOperationException("not yet");
+        return runs.outcome(approvals.decide(command));
     }
 
     @Override
@@ -262,6 +264,11 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     @Override public void archiveAgent(Caller caller, String agentId) { agentDesk.archive(caller, agentId); }
 
     @Override public List<ToolSpec> tools() { return agentDesk.tools(); }
+
+    /** How many runs execute on this server now (a run waiting for approval executes nowhere). */
+    int executingHere() {
+        return scheduler.executions().size();
+    }
 
     @Override
     public void checkReady() {

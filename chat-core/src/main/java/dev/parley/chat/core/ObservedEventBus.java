@@ -123,6 +123,11 @@ final class ObservedEventBus implements RunEventBus {
     }
 
     @Override
+    public void handOff(RunId runId) {
+        delegate.handOff(runId);
+    }
+
+    @Override
     public long lastSeq(RunId runId) {
         return delegate.lastSeq(runId);
     }

@@ -10,7 +10,10 @@ import java.time.Duration;
 
 /** Reading runs: their pages, outcomes and event streams, and waiting for one to end. Thread-safe. */
 public interface RunUseCases {
-    /** Waits up to {@code timeout} for the run to end and returns it with its output. */
+    /**
+     * Waits up to {@code timeout} for the run to end, or to wait for approval of tool calls (status
+     * {@code requires_action}), and returns it with its output.
+     */
     RunOutcome await(String userId, RunId runId, Duration timeout) throws InterruptedException;
 
     /** The thread's runs, newest first. */
