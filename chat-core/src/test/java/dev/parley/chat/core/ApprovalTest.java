@@ -357,6 +357,8 @@ class ApprovalTest {
         ChatHarness b = ChatHarness.custom(StoreViews.holdingRunStoreCall(shared, "steps", args -> true, timeoutPass), model,
                 List.of(ChatHarness.agent(AgentLimits.DEFAULT, tools())), x -> x.reaperInterval(Duration.ofMillis(20)));
         servers.add(b);
+        // servers sharing a store keep their clocks in step
+        a.clock.advance(Duration.ofMinutes(2));
         b.clock.advance(Duration.ofMinutes(2));
         assertThat(timeoutPass.awaitEntered()).isTrue();
 
@@ -474,6 +476,30 @@ class ApprovalTest {
         assertThat(Events.tokens(seen)).isEqualTo("Refunded on B.");
         assertThat(modelA.callCount()).isEqualTo(1);
         assertThat(modelB.callCount()).isEqualTo(1);
+    }
+
+    @Test
+    void should_pause_for_a_tool_that_a_stored_agent_requires_approval_of() throws Exception {
+        // given: a stored agent that requires approval of lookup (which needs none by itself), within a minute
+        ScriptedChatModel model = ScriptedChatModel.builder().callTools(LOOKUP).reply("Looked up.").build();
+        ChatHarness server = server(model, AgentLimits.DEFAULT, b -> b.reaperInterval(Duration.ofMillis(20)));
+        var careful = server.service.createAgent(dev.parley.chat.port.in.Caller.user(ALICE),
+                new dev.parley.chat.model.AgentDefinition("Careful", "", "Be careful.", null, null, List.of("lookup"), List.of(),
+                        null, null).withApprovals(List.of("lookup"), 60));
+        ChatThread thread = server.service.createThread(new dev.parley.chat.port.in.CreateThreadCommand(ALICE, careful.id(), null, null));
+
+        // when
+        RunId runId = server.send(thread.id(), "look it up").run().id();
+        RunOutcome waiting = awaitSettled(server, runId);
+        server.clock.advance(Duration.ofSeconds(60));
+
+        // then
+        assertThat(waiting.run().status()).isEqualTo(RunStatus.REQUIRES_ACTION);
+        assertThat(waiting.pendingApprovals()).containsExactly(LOOKUP);
+        RunOutcome done = awaitTerminal(server, runId);
+        assertThat(Events.ofType(server.events(runId), RunEvent.ApprovalDecided.class)).extracting(RunEvent.ApprovalDecided::reason)
+                .containsExactly("timeout");
+        assertThat(done.steps()).extracting(Step::status).contains(StepStatus.DENIED);
     }
 
     /** Runs {@code task(0..n-1)} on {@code n} threads released at once; what each returned or threw, in task order. */
