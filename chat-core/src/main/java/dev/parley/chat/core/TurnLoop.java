@@ -65,8 +65,12 @@ final class TurnLoop {
             runMessages.addAll(before.runMessages());
             toolRounds = before.toolRounds();
             for (Step decided : before.decided()) {
-                runMessages.add(decided.status() == StepStatus.DENIED ? answerDenied(current, decided)
-                        : finishTool(current, decided.toolCall(), decided));
+                if (decided.status() == StepStatus.DENIED) {
+                    runMessages.add(answerDenied(current, decided));
+                } else {
+                    state.guarded(() -> state.openStep = decided);
+                    runMessages.add(finishTool(current, decided.toolCall(), decided));
+                }
             }
         } else {
             state.emit(s -> new RunEvent.RunStarted(current.id(), s, current.threadId(), userMessage.id(), current.agentId()));
@@ -156,6 +160,7 @@ final class TurnLoop {
             Step s = Step.toolCall(StepId.next(engine.ids()), current.id(), ++state.stepPosition, call, engine.now());
             engine.store().runs().insertStep(s);
             state.storedSteps.put(s.id(), s);
+            state.openStep = s;
             state.emitLocked(q -> new RunEvent.TraceStart(current.id(), q, s.id(), call));
             return s;
         });
@@ -175,9 +180,8 @@ final class TurnLoop {
         });
     }
 
-    /** Runs the call of {@code step} (stored, in progress), stores its end and result. */
+    /** Runs the call of {@code step} (stored, in progress, the open step), stores its end and result. */
     private Message finishTool(Run current, ToolCall call, Step step) throws InterruptedException {
-        state.guarded(() -> state.openStep = step);
         ToolInvoker.ToolResult result = tools.invoke(current, call, step);
         return state.guarded(() -> {
             Instant now = engine.now();
