@@ -25,6 +25,11 @@
     return node;
   };
 
+  /** Where the page's feature files (loaded after this one) plug in: see window.Parley below. */
+  const hooks = {
+    event: null, // (stream, type, data) for run events this file does not handle itself
+  };
+
   const state = {
     token: null,
     user: null,
@@ -425,7 +430,7 @@
       $('older-messages').hidden = !state.olderCursor;
       // a run still going is drawn by replaying its events from the start, so what it stored so far
       // (tool-call messages, their traces) is left out of the history: shown once, not twice
-      const active = runs.data.find((r) => r.status === 'in_progress' || r.status === 'queued');
+      const active = runs.data.find((r) => r.status === 'in_progress' || r.status === 'queued' || r.status === 'requires_action');
       const settled = active ? messages.data.filter((m) => m.run_id !== active.id) : messages.data;
       renderHistory(settled.slice().reverse(), runs.data);
       await loadTraces(threadId, settled, runs.data);
@@ -896,6 +901,7 @@
         endRun(stream, 'cancelled', null, null, null, data.message_id);
         break;
       default:
+        if (hooks.event) hooks.event(stream, type, data);
         break;
     }
     scrollSoon();
@@ -1236,6 +1242,17 @@
       return true;
     },
     lastSeq() { return state.stream ? state.stream.lastSeq : 0; },
+  };
+
+  // what the feature files loaded after this one (approvals.js, ...) may use: one property per line, alphabetical
+  window.Parley = {
+    ApiError,
+    api,
+    el,
+    hooks,
+    showError,
+    state,
+    updateEmptyHints,
   };
 
   document.addEventListener('DOMContentLoaded', () => {

@@ -1,6 +1,7 @@
 package dev.parley.benchmarks;
 
 import dev.parley.benchmarks.jmh.JmhSuite;
+import dev.parley.benchmarks.load.ApprovalLatency;
 import dev.parley.benchmarks.load.CancelLatency;
 import dev.parley.benchmarks.load.FakeOpenAi;
 import dev.parley.benchmarks.load.FirstToken;
@@ -23,7 +24,7 @@ import java.util.Set;
 /**
  * The entry point of {@code benchmarks.jar}:
  * <pre>
- * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7] [--out=DIR]   every scenario, then the summary table
+ * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8] [--out=DIR]   every scenario, then the summary table
  * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
  * java -jar benchmarks.jar jfr-summary FILE.jfr                               summary of a recording's execution samples
  * java -jar benchmarks.jar server --stores=memory,h2,postgres [--bare] ...    the server under test alone
@@ -44,7 +45,7 @@ public final class Main {
             case "eventlog-size" -> EventLogSize.main(rest);
             case "jmh" -> org.openjdk.jmh.Main.main(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,7] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
+                System.err.println("usage: all [--quick] [--only=1,...,8] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
             }
@@ -54,7 +55,7 @@ public final class Main {
 
     private static void all(String[] args) throws Exception {
         boolean quick = false;
-        Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7"));
+        Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8"));
         Path out = Path.of("benchmarks/target/results");
         for (String arg : args) {
             if (arg.equals("--quick")) {
@@ -118,6 +119,12 @@ public final class Main {
         if (only.contains("3")) {
             section("3 idle streams");
             IdleStreams.run(quick ? 300 : 10_000, quick ? 4 : 60, quick ? 1_000 : 15_000, 4, out, report);
+        }
+        if (only.contains("8")) {
+            section("8 approvals");
+            for (String db : databases) {
+                ApprovalLatency.run(Databases.Kind.parse(db), quick ? 20 : 200, quick ? 500 : 10_000, report);
+            }
         }
         JmhSuite jmh = new JmhSuite(quick, databases);
         if (only.contains("5")) {

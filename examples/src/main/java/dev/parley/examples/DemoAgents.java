@@ -7,12 +7,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The demo server's agents: {@code assistant} (the default, with the {@code calculator} and
- * {@code clock} tools) and {@code terse} (no tools), and the price of the demo model so that
+ * The demo server's agents: {@code assistant} (the default, with the {@code calculator},
+ * {@code clock} and {@code refund} tools, the last needing approval of each call) and {@code terse} (no tools), and the price of the demo model so that
  * runs show a cost.
  */
 public final class DemoAgents {
-    /** The general assistant, with both tools; the default agent. */
+    /** The general assistant, with the three tools; the default agent. */
     public static final String ASSISTANT = "assistant";
     /** A terse agent without tools. */
     public static final String TERSE = "terse";
@@ -24,11 +24,11 @@ public final class DemoAgents {
     public static List<Agent> agents(String model, Clock clock) {
         Agent assistant = Agent.builder(ASSISTANT)
                 .name("Assistant")
-                .description("A helpful general assistant that can calculate and tell the time.")
-                .instructions("You are a helpful assistant. Use the calculator tool for arithmetic and the clock tool"
-                        + " for the current date or time. Answer clearly and briefly.")
+                .description("A helpful general assistant that can calculate, tell the time and refund orders (with approval).")
+                .instructions("You are a helpful assistant. Use the calculator tool for arithmetic, the clock tool"
+                        + " for the current date or time and the refund tool to refund an order. Answer clearly and briefly.")
                 .model(model)
-                .tools(CalculatorTool.create(), ClockTool.create(clock))
+                .tools(CalculatorTool.create(), ClockTool.create(clock), RefundTool.create())
                 .build();
         Agent terse = Agent.builder(TERSE)
                 .name("Terse")

@@ -43,6 +43,9 @@ import java.util.regex.Pattern;
  *   <li>{@code count to N} (1 &lt;= N &lt;= 10000): answers {@code 1 2 3 ... N}, one number per token;</li>
  *   <li>a message containing the word {@code time} or {@code date}: calls the {@code clock} tool,
  *       then answers with the time it gave;</li>
+ *   <li>{@code refund <order> [<order> ...]}: calls the {@code refund} tool once per order (at most
+ *       {@value #MAX_REFUNDS}, in one turn), then says which orders were refunded and which were not
+ *       (with the reason of a denial);</li>
  *   <li>anything else: a short reply that quotes the message and gives its word count.</li>
  * </ul>
  * Text is streamed word by word (one number per token when counting) with {@code tokenDelay}
@@ -61,6 +64,9 @@ public final class DemoChatModel implements ChatModel {
     private static final Pattern CALCULATE = Pattern.compile("^\\s*calculate\\b(.*)$",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     private static final Pattern COUNT = Pattern.compile("\\bcount\\s+to\\s+(-?\\d+)\\b", Pattern.CASE_INSENSITIVE);
+    private static final Pattern REFUND = Pattern.compile("^refund\\s+(.+)$", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    /** Most orders one {@code refund} message refunds. */
+    static final int MAX_REFUNDS = 5;
     private static final Pattern TIME_OR_DATE = Pattern.compile("\\b(time|date)\\b", Pattern.CASE_INSENSITIVE);
     private static final Pattern WORD = Pattern.compile("\\s*\\S+");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -112,6 +118,10 @@ public final class DemoChatModel implements ChatModel {
             ObjectNode arguments = JSON.createObjectNode().put("expression", expression);
             return callTool(CalculatorTool.NAME, arguments.toString(), inputTokens);
         }
+        Matcher refund = REFUND.matcher(text);
+        if (refund.matches()) {
+            return refund(request, refund.group(1), inputTokens, listener, cancellation);
+        }
         Matcher count = COUNT.matcher(text);
         if (count.find()) {
             return count(count.group(1), inputTokens, listener, cancellation);
@@ -123,6 +133,22 @@ public final class DemoChatModel implements ChatModel {
             return callTool(ClockTool.NAME, "{}", inputTokens);
         }
         return stream(echo(text), inputTokens, listener, cancellation);
+    }
+
+    /** One {@code refund} call per order named (commas or spaces between them), in one turn. */
+    private ModelResponse refund(ModelRequest request, String orders, long inputTokens, ModelStreamListener listener,
+                                 Cancellation cancellation) {
+        if (!offers(request, RefundTool.NAME)) {
+            return stream("I cannot refund here: this agent has no refund tool.", inputTokens, listener, cancellation);
+        }
+        List<ToolCall> calls = new ArrayList<>();
+        for (String order : orders.split("[\\s,]+")) {
+            if (!order.isBlank() && calls.size() < MAX_REFUNDS) {
+                calls.add(new ToolCall(ids.next("call"), RefundTool.NAME, JSON.createObjectNode().put("order", order).toString()));
+            }
+        }
+        Usage usage = Usage.reported(inputTokens, 1 + calls.size());
+        return new ModelResponse("", calls, usage, "tool_calls", MODEL_NAME);
     }
 
     /** The reply to a message that matches no rule: the message quoted, and its word count. */
@@ -226,7 +252,22 @@ public final class DemoChatModel implements ChatModel {
             }
             return "I could not read the clock: " + sentence(reasonOf(output));
         }
+        if (name.equals(RefundTool.NAME)) {
+            String order = orderOf(call.arguments());
+            if (output.startsWith(RefundTool.REFUNDED)) {
+                return "Order " + order + " is refunded.";
+            }
+            return "I did not refund order " + order + ": " + sentence(reasonOf(output));
+        }
         return "The " + (name.isEmpty() ? "tool" : name + " tool") + " answered: " + output;
+    }
+
+    private static String orderOf(String arguments) {
+        try {
+            return JSON.readTree(arguments).path("order").asText(arguments);
+        } catch (IOException e) {
+            return arguments;
+        }
     }
 
     private static ToolCall findCall(List<Message> before, String toolCallId) {

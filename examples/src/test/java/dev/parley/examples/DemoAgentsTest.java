@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.chat.core.ChatService;
 import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.ApprovalDecision;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.StepStatus;
 import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.in.ApprovalCommand;
 import dev.parley.chat.port.in.CreateThreadCommand;
 import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.SendMessageCommand;
@@ -50,10 +52,10 @@ class DemoAgentsTest {
     }
 
     @Test
-    void should_list_the_assistant_with_both_tools_first_and_the_terse_agent_without_tools() {
+    void should_list_the_assistant_with_its_tools_first_and_the_terse_agent_without_tools() {
         assertThat(chat.defaultAgentId()).isEqualTo("assistant");
         assertThat(chat.agents()).extracting(a -> a.id()).containsExactly("assistant", "terse");
-        assertThat(chat.agent("assistant").tools()).extracting(t -> t.name()).containsExactly("calculator", "clock");
+        assertThat(chat.agent("assistant").tools()).extracting(t -> t.name()).containsExactly("calculator", "clock", "refund");
         assertThat(chat.agent("terse").tools()).isEmpty();
     }
 
@@ -86,6 +88,28 @@ class DemoAgentsTest {
         assertThat(outcome.steps()).filteredOn(s -> s.toolCall() != null).singleElement()
                 .satisfies(step -> assertThat(step.status()).isEqualTo(StepStatus.FAILED));
         assertThat(outcome.responseText()).startsWith("I could not calculate 1/0: Division by zero");
+    }
+
+    @Test
+    void should_wait_for_approval_of_each_refund_and_say_which_orders_were_refunded() throws Exception {
+        // given
+        RunOutcome waiting = ask("assistant", "refund A-1, B-2");
+        assertThat(waiting.run().status()).isEqualTo(RunStatus.REQUIRES_ACTION);
+        assertThat(waiting.pendingApprovals()).extracting(c -> c.arguments())
+                .containsExactly("{\"order\":\"A-1\"}", "{\"order\":\"B-2\"}");
+        var thread = waiting.run().threadId();
+        var run = waiting.run().id();
+
+        // when
+        chat.decide(new ApprovalCommand("alice", thread, run, waiting.pendingApprovals().get(0).id(), ApprovalDecision.APPROVE, null));
+        chat.decide(new ApprovalCommand("alice", thread, run, waiting.pendingApprovals().get(1).id(), ApprovalDecision.DENY,
+                "no receipt"));
+
+        // then
+        RunOutcome done = chat.await("alice", run, TIMEOUT);
+        assertThat(done.run().status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(done.responseText()).isEqualTo(
+                "Order A-1 is refunded. I did not refund order B-2: the user denied this tool call: no receipt.");
     }
 
     @Test

@@ -275,6 +275,47 @@ class MultiServerIT {
 
     // ------------------------------------------------------------------ helpers
 
+    @Test
+    void should_let_a_run_wait_for_approval_on_one_server_and_complete_on_the_other_while_a_reader_follows_it() throws Exception {
+        // given a run that waits for approval of two refunds, paused on server A, and a reader on A
+        Api onA = Api.signIn(serverA, "gwen");
+        Api onB = onA.on(serverB);
+        Api.Response waiting = onA.post("/api/v1/chat", chat("refund A-1 B-2", false, null), Map.of());
+        assertThat(waiting.status()).as(waiting.body()).isEqualTo(200);
+        assertThat(waiting.json().path("status").asText()).isEqualTo("requires_action");
+        String run = "/api/v1/threads/" + waiting.json().path("thread_id").asText() + "/runs/" + waiting.json().path("run_id").asText();
+        List<String> calls = new ArrayList<>();
+        waiting.json().path("required_action").path("tool_calls").forEach(c -> calls.add(c.path("id").asText()));
+        assertThat(calls).hasSize(2);
+        try (SseStream reader = onA.stream("GET", run + "/events", null, Map.of())) {
+            reader.until(WAIT, "approval_required");
+            reader.until(WAIT, "approval_required");
+
+            // when the first call is decided on both servers at once
+            CompletableFuture<Api.Response> approveOnA = CompletableFuture.supplyAsync(() -> call(() ->
+                    onA.post(run + "/approvals", "{\"tool_call_id\":\"" + calls.get(0) + "\",\"decision\":\"approve\"}", Map.of())));
+            CompletableFuture<Api.Response> denyOnB = CompletableFuture.supplyAsync(() -> call(() ->
+                    onB.post(run + "/approvals", "{\"tool_call_id\":\"" + calls.get(0) + "\",\"decision\":\"deny\"}", Map.of())));
+            List<Integer> statuses = List.of(approveOnA.get(WAIT.toSeconds(), TimeUnit.SECONDS).status(),
+                    denyOnB.get(WAIT.toSeconds(), TimeUnit.SECONDS).status());
+
+            // then exactly one of them is recorded
+            assertThat(statuses).containsExactlyInAnyOrder(200, 409);
+
+            // and when the second is denied on B, the run goes on on B, and the reader on A sees it to the end
+            Api.Response last = onB.post(run + "/approvals", "{\"tool_call_id\":\"" + calls.get(1)
+                    + "\",\"decision\":\"deny\",\"reason\":\"no receipt\"}", Map.of());
+            assertThat(last.status()).as(last.body()).isEqualTo(200);
+            reader.until(WAIT, "done");
+            List<SseStream.Event> all = reader.received();
+            assertThat(all).extracting(SseStream.Event::id)
+                    .containsExactlyElementsOf(LongStream.rangeClosed(1, all.size()).boxed().toList());
+            assertThat(all).extracting(SseStream.Event::type).filteredOn("approval_decided"::equals).hasSize(2);
+            assertThat(reader.text()).endsWith("I did not refund order B-2: the user denied this tool call: no receipt.");
+        }
+        assertThat(onA.get(run).json().path("status").asText()).isEqualTo("completed");
+    }
+
     private static long percentile(List<Long> nanos, int percent) {
         List<Long> sorted = nanos.stream().sorted().toList();
         int index = Math.max(0, (int) Math.ceil(percent / 100.0 * sorted.size()) - 1);

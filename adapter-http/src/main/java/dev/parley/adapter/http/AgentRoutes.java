@@ -16,6 +16,7 @@ import dev.parley.chat.model.WireEnum;
 import dev.parley.chat.port.in.AgentAdmin;
 import dev.parley.chat.port.in.AgentPatch;
 import dev.parley.chat.port.in.Caller;
+import dev.parley.chat.port.out.AgentLimits;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.HandlerType;
 import java.util.ArrayList;
@@ -165,8 +166,10 @@ final class AgentRoutes {
         for (String name : d.tools()) {
             // a tool the registry no longer has (removed from code since this version was saved) keeps its name
             ToolSpec spec = registry.getOrDefault(name, new ToolSpec(name, "", null));
-            tools.add(tool(spec).put("requires_approval", false));
+            tools.add(tool(spec).put("requires_approval", d.approvalTools().contains(name)));
         }
+        o.put("approval_timeout_seconds", d.approvalTimeoutSeconds() != null ? d.approvalTimeoutSeconds()
+                : AgentLimits.DEFAULT_APPROVAL_TIMEOUT.toSeconds());
         ArrayNode variables = o.putArray("variables");
         for (AgentVariable v : d.variables()) {
             variables.addObject()
@@ -198,6 +201,8 @@ final class AgentRoutes {
     private static final class Body {
         private final JsonNode body;
         private final List<FieldError> errors = new ArrayList<>();
+        /** The tools whose entries say {@code "requires_approval": true}, read with {@link #tools()}. */
+        private final List<String> approvals = new ArrayList<>();
 
         private Body(JsonNode body) {
             this.body = body;
@@ -217,8 +222,10 @@ final class AgentRoutes {
             List<AgentVariable> variables = b.variables();
             AgentVisibility visibility = b.enumValue("visibility", AgentVisibility.class);
             Map<String, String> metadata = b.metadata();
+            Optional<Integer> timeout = b.approvalTimeout();
             b.done();
-            return new AgentDefinition(name, description, instructions, model, settings, tools, variables, visibility, metadata);
+            return new AgentDefinition(name, description, instructions, model, settings, tools, variables, visibility, metadata,
+                    b.approvals, timeout == null ? null : timeout.orElse(null));
         }
 
         static AgentPatch patch(JsonNode json) {
@@ -233,8 +240,10 @@ final class AgentRoutes {
             AgentVisibility visibility = b.enumValue("visibility", AgentVisibility.class);
             Map<String, String> metadata = b.metadata();
             AgentStatus status = b.enumValue("status", AgentStatus.class);
+            Optional<Integer> timeout = b.approvalTimeout();
             b.done();
-            return new AgentPatch(name, description, instructions, model, settings, tools, variables, visibility, metadata, status);
+            return new AgentPatch(name, description, instructions, model, settings, tools, variables, visibility, metadata, status,
+                    b.approvals, timeout);
         }
 
         private void done() {
@@ -341,8 +350,30 @@ final class AgentRoutes {
                     continue;
                 }
                 names.add(name);
+                JsonNode approval = entry.isObject() ? member(entry, "requires_approval") : null;
+                if (approval != null && !approval.isBoolean()) {
+                    errors.add(new FieldError("tools[" + i + "].requires_approval", "must be true or false"));
+                } else if (approval != null && approval.booleanValue()) {
+                    approvals.add(name);
+                }
             }
             return names;
+        }
+
+        /** {@code approval_timeout_seconds}: null when absent, empty when null (the default). */
+        private Optional<Integer> approvalTimeout() {
+            if (!body.has("approval_timeout_seconds")) {
+                return null;
+            }
+            JsonNode node = body.get("approval_timeout_seconds");
+            if (node.isNull()) {
+                return Optional.empty();
+            }
+            if (!node.isIntegralNumber() || !node.canConvertToInt()) {
+                errors.add(new FieldError("approval_timeout_seconds", "must be a whole number of seconds"));
+                return null;
+            }
+            return Optional.of(node.intValue());
         }
 
         private List<AgentVariable> variables() {

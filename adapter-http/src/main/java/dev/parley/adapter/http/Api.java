@@ -9,6 +9,7 @@ import dev.parley.chat.model.SortOrder;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.WireEnum;
 import dev.parley.chat.port.in.AgentAdmin;
+import dev.parley.chat.port.in.ApprovalCommand;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.CreateThreadCommand;
 import dev.parley.chat.port.in.UpdateThreadCommand;
@@ -104,6 +105,7 @@ final class Api {
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs/{run_id}", Access.USER, this::getRun);
         route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/runs/{run_id}/cancel", Access.USER, this::cancelRun);
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs/{run_id}/events", Access.USER, chatRoutes::events);
+        route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/runs/{run_id}/approvals", Access.USER, this::decide);
 
         WsEndpoint ws = new WsEndpoint(config, credentials, flow);
         route(cfg, HandlerType.GET, BASE + "/ws", Access.PUBLIC, call -> {
@@ -364,6 +366,14 @@ final class Api {
         ThreadId thread = threadId(call);
         RunId run = runId(call);
         json(call, 200, Wire.run(chat.cancelRun(call.userId(), thread, run)));
+    }
+
+    private void decide(Call call) {
+        ThreadId thread = threadId(call);
+        RunId run = runId(call);
+        Requests.Approval approval = Requests.approval(bodies.read(call.ctx()));
+        json(call, 200, Wire.runWithSteps(chat.decide(new ApprovalCommand(call.userId(), thread, run, approval.toolCallId(),
+                approval.decision(), approval.reason()))));
     }
 
     private void cancelActive(Call call) {

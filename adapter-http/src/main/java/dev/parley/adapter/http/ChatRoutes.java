@@ -97,7 +97,7 @@ final class ChatRoutes {
         if (run.status() == RunStatus.FAILED) {
             throw runFailed(run);
         }
-        if (!run.isTerminal()) {
+        if (!run.isTerminal() && run.status() != RunStatus.REQUIRES_ACTION) {
             throw new ApiProblem(504, "timeout", "The run did not end within " + config.syncChatTimeout().toSeconds()
                     + " s; it goes on and can be followed on its events route")
                     .with("run_id", run.id().value())
@@ -176,9 +176,11 @@ final class ChatRoutes {
             if (step.type() == StepType.TOOL_CALL) {
                 ObjectNode call = Wire.toolCall(step.toolCall());
                 call.put("output", step.output());
+                call.put("error", step.error());
                 calls.add(call);
             }
         }
+        Wire.putRequiredAction(o, outcome);
         o.set("usage", Wire.usage(run.usage()));
         Wire.putCost(o, run.costUsd());
         return o;

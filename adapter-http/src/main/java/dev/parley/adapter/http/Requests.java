@@ -1,6 +1,7 @@
 package dev.parley.adapter.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.chat.model.ApprovalDecision;
 import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.DisconnectPolicy;
@@ -38,6 +39,28 @@ final class Requests {
     /** What a chat request (HTTP or WebSocket) asks for; absent members are null. */
     record Chat(List<ContentPart> content, Boolean stream, BusyPolicy ifBusy, DisconnectPolicy onDisconnect,
                 Map<String, String> metadata, String threadId, String agentId, Map<String, String> variables) {}
+
+    /** What an approval decision (HTTP or WebSocket) asks for; both members are required. */
+    record Approval(String toolCallId, ApprovalDecision decision, String reason) {}
+
+    static Approval approval(JsonNode body) {
+        Requests r = new Requests(body);
+        String toolCallId = r.string("tool_call_id");
+        ApprovalDecision decision = r.enumValue("decision", ApprovalDecision.class);
+        String reason = r.string("reason");
+        if (toolCallId == null && !r.hasError("tool_call_id")) {
+            r.error("tool_call_id", "is required");
+        }
+        if (decision == null && !r.hasError("decision")) {
+            r.error("decision", "is required (approve or deny)");
+        }
+        r.done();
+        return new Approval(toolCallId, decision, reason);
+    }
+
+    private boolean hasError(String field) {
+        return errors.stream().anyMatch(e -> e.field().equals(field));
+    }
 
     static CreateThread createThread(JsonNode body) {
         Requests r = new Requests(body);

@@ -16,6 +16,7 @@ import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.in.AgentInfo;
 import dev.parley.chat.port.in.RunOutcome;
 import java.math.BigDecimal;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -93,11 +94,27 @@ final class Wire {
             o.put("agent_version", outcome.instructions().agentVersion());
             o.put("instructions", outcome.instructions().instructions());
         }
+        putRequiredAction(o, outcome);
         ArrayNode steps = o.putArray("steps");
         for (Step s : outcome.steps()) {
             steps.add(step(s));
         }
         return o;
+    }
+
+    /** {@code required_action}: the tool calls a run waiting for approval waits on, or null. */
+    static void putRequiredAction(ObjectNode o, RunOutcome outcome) {
+        List<ToolCall> pending = outcome.pendingApprovals();
+        if (pending.isEmpty()) {
+            o.putNull("required_action");
+            return;
+        }
+        ObjectNode action = o.putObject("required_action");
+        action.put("type", "approve_tool_calls");
+        ArrayNode calls = action.putArray("tool_calls");
+        for (ToolCall call : pending) {
+            calls.add(toolCall(call));
+        }
     }
 
     static ObjectNode step(Step s) {
@@ -222,6 +239,24 @@ final class Wire {
             o.put("output", e.output());
             o.put("error", e.error());
             o.put("latency_ms", e.latencyMs());
+            return o;
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.ApprovalRequired e) {
+            ObjectNode o = eventHead(e);
+            o.put("step_id", e.stepId().value());
+            o.set("tool_call", toolCall(e.toolCall()));
+            return o;
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.ApprovalDecided e) {
+            ObjectNode o = eventHead(e);
+            o.put("step_id", e.stepId().value());
+            o.put("tool_call_id", e.toolCallId());
+            o.put("decision", e.decision().wireName());
+            o.put("reason", e.reason());
             return o;
         }
 

@@ -9,6 +9,7 @@ import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.in.ApprovalCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.in.RunStream;
 import io.javalin.websocket.WsCloseContext;
@@ -245,7 +246,22 @@ final class WsEndpoint {
                         }
                     });
                 }
-                default -> socket.send(error("unknown_type", "Unknown frame type; expected auth, chat, cancel, ping or pong", requestId));
+                case "approval" -> {
+                    credentials.rateLimit(socket.userId);
+                    Requests.Approval approval = Requests.approval(frame);
+                    RunId runId = Ids.run(Optional.ofNullable(optionalText(frame, "run_id"))
+                            .orElseThrow(() -> ApiProblem.field("run_id", "is required")));
+                    WsSocket.Followed followed = socket.followed.get(runId);
+                    String rawThread = optionalText(frame, "thread_id");
+                    ThreadId threadId = followed != null ? followed.threadId() : rawThread == null ? null : Ids.thread(rawThread);
+                    if (threadId == null) {
+                        throw ApiProblem.notFound("run_not_found", "No such run on this socket; name its thread_id to decide on it");
+                    }
+                    config.chat().decide(new ApprovalCommand(socket.userId, threadId, runId, approval.toolCallId(),
+                            approval.decision(), approval.reason()));
+                }
+                default -> socket.send(error("unknown_type",
+                        "Unknown frame type; expected auth, chat, cancel, approval, ping or pong", requestId));
             }
         } catch (RuntimeException e) {
             socket.send(problemFrame(Errors.toProblem(e, Api.requestId(null)), requestId));

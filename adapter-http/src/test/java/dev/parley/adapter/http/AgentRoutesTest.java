@@ -50,6 +50,34 @@ class AgentRoutesTest {
     }
 
     @Test
+    void should_keep_which_tools_need_approval_and_the_approval_timeout_across_versions() {
+        // when
+        String id = create(ALICE, "{\"name\":\"Careful\",\"tools\":[{\"name\":\"calculator\",\"requires_approval\":true}],"
+                + "\"approval_timeout_seconds\":600}");
+        JsonNode created = server.get(ALICE, "/api/v1/agents/{agent_id}", id).json();
+        server.patch(ALICE, "{\"description\":\"still careful\"}", "/api/v1/agents/{agent_id}", id);
+        JsonNode v2 = server.get(ALICE, "/api/v1/agents/{agent_id}", id).json();
+        server.patch(ALICE, "{\"tools\":[{\"name\":\"calculator\"}],\"approval_timeout_seconds\":null}", "/api/v1/agents/{agent_id}", id);
+        JsonNode v3 = server.get(ALICE, "/api/v1/agents/{agent_id}", id).json();
+
+        // then
+        assertThat(created.get("tools").get(0).get("requires_approval").asBoolean()).isTrue();
+        assertThat(created.get("approval_timeout_seconds").asInt()).isEqualTo(600);
+        assertThat(v2.get("tools").get(0).get("requires_approval").asBoolean()).isTrue();
+        assertThat(v2.get("approval_timeout_seconds").asInt()).isEqualTo(600);
+        assertThat(v3.get("tools").get(0).get("requires_approval").asBoolean()).isFalse();
+        assertThat(v3.get("approval_timeout_seconds").asInt()).isEqualTo(86_400);
+        var bad = server.post(ALICE, "{\"name\":\"x\",\"tools\":[{\"name\":\"calculator\",\"requires_approval\":\"yes\"}],"
+                + "\"approval_timeout_seconds\":0}", "/api/v1/agents");
+        assertThat(bad.status()).isEqualTo(422);
+        assertThat(bad.json().get("errors")).extracting(e -> e.get("field").asText())
+                .contains("tools[0].requires_approval");
+        var zero = server.post(ALICE, "{\"name\":\"x\",\"approval_timeout_seconds\":0}", "/api/v1/agents");
+        assertThat(zero.status()).isEqualTo(422);
+        assertThat(zero.json().get("errors").get(0).get("field").asText()).isEqualTo("approval_timeout_seconds");
+    }
+
+    @Test
     void should_create_a_private_agent_as_version_1_with_every_field() {
         // when
         TestServer.Response r = server.post(ALICE, SUPPORT, "/api/v1/agents");

@@ -92,6 +92,28 @@ class OpenApiContractTest {
     }
 
     @Test
+    void should_decide_a_tool_call_of_a_waiting_run_through_the_documented_route() {
+        ScriptedChatModel model = ScriptedChatModel.builder().callTools(new ToolCall("call_r", "refund", "{\"order\":\"A-1\"}"))
+                .reply("Refunded.").build();
+        try (TestServer other = TestServer.start(model)) {
+            String thread = other.post(ALICE, "{\"agent_id\":\"" + TestServer.APPROVING_AGENT + "\"}", "/api/v1/threads").json()
+                    .get("id").asText();
+            var waiting = other.post(ALICE, "{\"message\":\"refund A-1\"}", "/api/v1/threads/{thread_id}/chat", thread);
+            assertThat(waiting.json().get("status").asText()).isEqualTo("requires_action");
+            String run = waiting.json().get("run_id").asText();
+            assertThat(other.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}", thread, run).status()).isEqualTo(200);
+            var decided = other.post(ALICE, "{\"tool_call_id\":\"call_r\",\"decision\":\"deny\",\"reason\":\"no\"}",
+                    "/api/v1/threads/{thread_id}/runs/{run_id}/approvals", thread, run);
+            assertThat(decided.status()).isEqualTo(200);
+            server.contract.record("POST", "/api/v1/threads/{thread_id}/runs/{run_id}/approvals", 200);
+            TestServer.eventually("the run completed", () -> other.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}", thread, run)
+                    .json().get("status").asText().equals("completed"));
+            var replay = other.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}/events", thread, run);
+            assertThat(replay.body()).contains("event: approval_required", "event: approval_decided", "event: done");
+        }
+    }
+
+    @Test
     void should_cancel_the_active_run_through_the_documented_routes() throws Exception {
         ScriptedChatModel blocking = ScriptedChatModel.builder().tokensThenBlock("x").tokensThenBlock("y").build();
         try (TestServer other = TestServer.start(blocking)) {

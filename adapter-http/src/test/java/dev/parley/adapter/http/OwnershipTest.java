@@ -28,6 +28,7 @@ class OwnershipTest {
                     {"GET", "/api/v1/threads/{thread_id}/runs", null},
                     {"GET", "/api/v1/threads/{thread_id}/runs/{run_id}", null},
                     {"POST", "/api/v1/threads/{thread_id}/runs/{run_id}/cancel", null},
+                    {"POST", "/api/v1/threads/{thread_id}/runs/{run_id}/approvals", "{\"tool_call_id\":\"call_1\",\"decision\":\"approve\"}"},
                     {"GET", "/api/v1/threads/{thread_id}/runs/{run_id}/events", null},
                     {"DELETE", "/api/v1/threads/{thread_id}", null},
                     {"DELETE", "/api/v1/threads/{thread_id}?hard=true", null}};

@@ -41,6 +41,8 @@ final class TestServer implements AutoCloseable {
     static final String BOB = "bob";
     static final String AGENT = "assistant";
     static final String OTHER_AGENT = "researcher";
+    /** An agent whose {@code refund} tool needs a person's approval of each call. */
+    static final String APPROVING_AGENT = "cashier";
     static final ObjectMapper JSON = new ObjectMapper();
 
     final ScriptedChatModel model;
@@ -59,14 +61,23 @@ final class TestServer implements AutoCloseable {
 
     private TestServer(ScriptedChatModel model, UnaryOperator<ChatServiceBuilder> customizeService,
                        UnaryOperator<ParleyHttp.Config.Builder> customize) {
+        this(model, customizeService, customize, InMemoryAdapters.store());
+    }
+
+    private TestServer(ScriptedChatModel model, UnaryOperator<ChatServiceBuilder> customizeService,
+                       UnaryOperator<ParleyHttp.Config.Builder> customize, ChatStore store) {
         this.model = model;
-        this.store = InMemoryAdapters.store();
+        this.store = store;
         this.service = customizeService.apply(ChatService.builder()).store(store).model(model)
                 .agents(List.of(
                         Agent.builder(AGENT).name("Assistant").description("Answers questions")
                                 .instructions("You are helpful.").tools(new Calculator()).build(),
                         Agent.builder(OTHER_AGENT).name("Researcher").description("Digs deeper")
-                                .instructions("You research.").model("scripted-large").build()))
+                                .instructions("You research.").model("scripted-large").build(),
+                        Agent.builder(APPROVING_AGENT).name("Cashier").description("Refunds orders, with approval")
+                                .tools(Tool.of("refund", "Refunds an order", "{\"type\":\"object\"}", ctx -> "refunded")
+                                        .requiringApproval())
+                                .build()))
                 .prices(Map.of("scripted", ModelPrice.of("1", "2")))
                 .build();
         ParleyHttp.Config.Builder config = ParleyHttp.config(service, JwtAuthenticator.hs256(Tokens.SECRET).build())
@@ -78,6 +89,11 @@ final class TestServer implements AutoCloseable {
 
     static TestServer start(ScriptedChatModel model) {
         return new TestServer(model, b -> b, c -> c);
+    }
+
+    /** A server over {@code store} (for instance one that can be taken down). */
+    static TestServer over(ChatStore store, ScriptedChatModel model) {
+        return new TestServer(model, b -> b, c -> c, store);
     }
 
     static TestServer start(ScriptedChatModel model, UnaryOperator<ParleyHttp.Config.Builder> customize) {

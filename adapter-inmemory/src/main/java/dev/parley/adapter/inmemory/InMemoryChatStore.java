@@ -68,6 +68,8 @@ final class InMemoryChatStore implements ChatStore {
     final Map<RunId, Run> runs = new HashMap<>();
     /** Who executes each run in progress, and until when (runs started by {@link RunStore#start}). */
     final Map<RunId, Lease> leases = new HashMap<>();
+    /** When each run requiring action must be decided by. */
+    final Map<RunId, Instant> decideBy = new HashMap<>();
     final Map<ThreadId, List<RunId>> runsByThread = new HashMap<>();
     /** The queued and in-progress runs of each thread that has any (oldest first); kept by {@link #putRun}. */
     final Map<ThreadId, Set<RunId>> activeRunsByThread = new HashMap<>();

@@ -11,6 +11,7 @@ import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
+import dev.parley.chat.model.StepStatus;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.out.RunStore;
 import java.time.Instant;
@@ -41,7 +42,7 @@ final class InMemoryRunStore implements RunStore {
             if (db.runs.containsKey(run.id())) {
                 throw InMemoryChatStore.duplicate("run " + run.id());
             }
-            if (run.status() == RunStatus.IN_PROGRESS && anotherInProgress(run)) {
+            if (run.status().holdsThread() && anotherInProgress(run)) {
                 throw ConflictException.runInProgress(run.threadId());
             }
             db.putRun(run);
@@ -78,7 +79,7 @@ final class InMemoryRunStore implements RunStore {
             return false;
         }
         Require.that(stored.threadId().equals(run.threadId()), "a run never moves to another thread");
-        if (run.status() == RunStatus.IN_PROGRESS && anotherInProgress(run)) {
+        if (run.status().holdsThread() && anotherInProgress(run)) {
             throw ConflictException.runInProgress(run.threadId());
         }
         db.putRun(run);
@@ -171,9 +172,56 @@ final class InMemoryRunStore implements RunStore {
         }));
     }
 
+    @Override
+    public boolean pause(Run waiting, Instant decideBy) {
+        Require.that(waiting.status() == RunStatus.REQUIRES_ACTION, "pause moves a run to requires_action");
+        Require.notNull(decideBy, "decideBy");
+        return db.locked(() -> {
+            if (!replace(waiting, RunStatus.IN_PROGRESS)) {
+                return false;
+            }
+            db.remove(db.leases, waiting.id());
+            db.put(db.decideBy, waiting.id(), decideBy);
+            return true;
+        });
+    }
+
+    @Override
+    public boolean resume(Run resumed, String owner, Instant leaseExpiresAt) {
+        Require.that(resumed.status() == RunStatus.IN_PROGRESS, "resume moves a run to in_progress");
+        Require.notBlank(owner, "owner");
+        Require.notNull(leaseExpiresAt, "leaseExpiresAt");
+        return db.locked(() -> {
+            if (!replace(resumed, RunStatus.REQUIRES_ACTION)) {
+                return false;
+            }
+            db.remove(db.decideBy, resumed.id());
+            db.put(db.leases, resumed.id(), new InMemoryChatStore.Lease(owner, leaseExpiresAt));
+            return true;
+        });
+    }
+
+    @Override
+    public List<Run> decisionsDue(Instant now, int max) {
+        Require.notNull(now, "now");
+        Require.that(max >= 0, "max must not be negative");
+        List<Expired> found = db.locked(() -> {
+            List<Expired> out = new ArrayList<>();
+            for (Run r : db.runs.values()) {
+                Instant by = db.decideBy.get(r.id());
+                if (r.status() == RunStatus.REQUIRES_ACTION && db.isLive(r.threadId()) && by != null && !by.isAfter(now)) {
+                    out.add(new Expired(r, by));
+                }
+            }
+            return out;
+        });
+        found.sort(SOONEST_EXPIRED);
+        return found.stream().limit(max).map(Expired::run).toList();
+    }
+
     private boolean anotherInProgress(Run run) {
         for (RunId id : db.activeRunsByThread.getOrDefault(run.threadId(), Set.of())) {
-            if (!id.equals(run.id()) && db.runs.get(id).status() == RunStatus.IN_PROGRESS) {
+            if (!id.equals(run.id()) && db.runs.get(id).status().holdsThread()) {
                 return true;
             }
         }
@@ -281,6 +329,19 @@ final class InMemoryRunStore implements RunStore {
                 db.add(list, insertionPoint(list, step), step);
             }
             db.put(db.steps, step.id(), step);
+        });
+    }
+
+    @Override
+    public boolean updateStep(Step step, StepStatus expected) {
+        Require.notNull(expected, "expected");
+        return db.locked(() -> {
+            Step stored = db.steps.get(step.id());
+            if (stored == null || stored.status() != expected || !stored.runId().equals(step.runId())) {
+                return false;
+            }
+            updateStep(step);
+            return true;
         });
     }
 

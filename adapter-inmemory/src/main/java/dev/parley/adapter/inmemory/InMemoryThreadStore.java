@@ -124,6 +124,7 @@ final class InMemoryThreadStore implements ThreadStore {
                 for (RunId runId : runIds) {
                     db.remove(db.runs, runId);
                     db.remove(db.leases, runId);
+                    db.remove(db.decideBy, runId);
                     db.remove(db.runInstructions, runId);
                     db.dropEvents(runId);
                     List<Step> steps = db.remove(db.stepsByRun, runId);

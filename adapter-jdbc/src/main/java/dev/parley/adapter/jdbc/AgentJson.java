@@ -45,6 +45,11 @@ final class AgentJson {
             vars.addObject().put("name", v.name()).put("description", v.description()).put("required", v.required())
                     .put("default", v.defaultValue());
         }
+        ArrayNode approvals = n.putArray("approval_tools");
+        d.approvalTools().forEach(approvals::add);
+        if (d.approvalTimeoutSeconds() != null) {
+            n.put("approval_timeout_seconds", d.approvalTimeoutSeconds());
+        }
         n.put("visibility", d.visibility().wireName());
         ObjectNode meta = n.putObject("metadata");
         d.metadata().forEach(meta::put);
@@ -78,8 +83,11 @@ final class AgentJson {
         for (Map.Entry<String, JsonNode> e : n.path("metadata").properties()) {
             meta.put(e.getKey(), e.getValue().asText());
         }
+        List<String> approvals = new ArrayList<>();
+        n.path("approval_tools").forEach(t -> approvals.add(t.asText()));
+        Integer timeout = n.hasNonNull("approval_timeout_seconds") ? n.get("approval_timeout_seconds").asInt() : null;
         return new AgentDefinition(text(n, "name"), text(n, "description"), text(n, "instructions"), text(n, "model"), settings,
-                tools, vars, Json.wire(AgentVisibility.class, n.path("visibility").asText()), meta);
+                tools, vars, Json.wire(AgentVisibility.class, n.path("visibility").asText()), meta, approvals, timeout);
     }
 
     private static String text(JsonNode node, String field) {

@@ -40,7 +40,7 @@ final class JdbiRunStore implements RunStore {
     private static final String STEP_COLUMNS = "id, run_id, position, type, status, tool_call_id, tool_name, tool_arguments,"
             + " output, error, input_tokens, output_tokens, usage_estimated, started_at, completed_at";
     private static final String CURSOR_KIND = "r1";
-    private static final String ACTIVE = "('queued', 'in_progress')";
+    private static final String ACTIVE = "('queued', 'in_progress', 'requires_action')";
 
     private final Db db;
     private final String insert;
@@ -56,8 +56,12 @@ final class JdbiRunStore implements RunStore {
     final String page;
     final String pageAfter;
     final String withStatus;
+    private final String pause;
+    private final String resume;
+    final String decisionsDue;
     private final String insertStep;
     private final String updateStep;
+    private final String updateStepIf;
     final String steps;
 
     JdbiRunStore(Db db) {
@@ -83,6 +87,10 @@ final class JdbiRunStore implements RunStore {
                 + " started_at = :started, completed_at = :completed"
                 + " WHERE id = :id AND thread_id = :thread AND status = :expected";
         start = update.replace(" WHERE ", ", owner_id = :owner, lease_expires_at = :lease WHERE ");
+        pause = update.replace(" WHERE ", ", owner_id = NULL, lease_expires_at = NULL, decide_by = :decide_by WHERE ");
+        resume = update.replace(" WHERE ", ", owner_id = :owner, lease_expires_at = :lease, decide_by = NULL WHERE ");
+        decisionsDue = select + " r WHERE status = 'requires_action' AND decide_by <= :now" + liveRow
+                + " ORDER BY decide_by, created_at, id LIMIT :limit";
         updateIfLeaseExpired = update + " AND (lease_expires_at IS NULL OR lease_expires_at <= :now)";
         renewLease = "UPDATE " + runs + " SET lease_expires_at = :lease"
                 + " WHERE id = :id AND status = 'in_progress' AND owner_id = :owner";
@@ -104,6 +112,7 @@ final class JdbiRunStore implements RunStore {
                 + " output = :output, error = :error, input_tokens = :input_tokens, output_tokens = :output_tokens,"
                 + " usage_estimated = :estimated, started_at = :started, completed_at = :completed"
                 + " WHERE id = :id AND run_id = :run";
+        updateStepIf = updateStep + " AND status = :expected";
         steps = "SELECT " + STEP_COLUMNS + " FROM " + stepTable + " WHERE run_id = :run AND EXISTS (SELECT 1 FROM "
                 + runs + " r JOIN " + threads + " t ON t.id = r.thread_id WHERE r.id = :run AND t.deleted_at IS NULL)"
                 + " ORDER BY run_id, position";
@@ -195,6 +204,39 @@ final class JdbiRunStore implements RunStore {
                 .execute()));
     }
 
+    @Override
+    public boolean pause(Run waiting, Instant decideBy) {
+        Require.that(waiting.status() == RunStatus.REQUIRES_ACTION, "pause moves a run to requires_action");
+        Require.notNull(decideBy, "decideBy");
+        return db.call(h -> changed(waiting, bindRun(h.createUpdate(pause), waiting)
+                .bind("expected", RunStatus.IN_PROGRESS.wireName())
+                .bindByType("decide_by", decideBy, Instant.class)
+                .execute()));
+    }
+
+    @Override
+    public boolean resume(Run resumed, String owner, Instant leaseExpiresAt) {
+        Require.that(resumed.status() == RunStatus.IN_PROGRESS, "resume moves a run to in_progress");
+        Require.notBlank(owner, "owner");
+        Require.notNull(leaseExpiresAt, "leaseExpiresAt");
+        return db.call(h -> changed(resumed, bindRun(h.createUpdate(resume), resumed)
+                .bind("expected", RunStatus.REQUIRES_ACTION.wireName())
+                .bind("owner", Text.put(owner))
+                .bindByType("lease", leaseExpiresAt, Instant.class)
+                .execute()));
+    }
+
+    @Override
+    public List<Run> decisionsDue(Instant now, int max) {
+        Require.notNull(now, "now");
+        Require.that(max >= 0, "max must not be negative");
+        if (max == 0) {
+            return List.of();
+        }
+        return db.call(h -> h.createQuery(decisionsDue).bindByType("now", now, Instant.class).bind("limit", max)
+                .map((rs, ctx) -> run(rs)).list());
+    }
+
     /** True when the statement changed the run's row; a change that ended the run is hinted. */
     private boolean changed(Run run, int rows) {
         if (rows != 1) {
@@ -256,6 +298,12 @@ final class JdbiRunStore implements RunStore {
         if (updated == 0) {
             throw new NotFoundException("not_found", "No step " + step.id() + " in run " + step.runId());
         }
+    }
+
+    @Override
+    public boolean updateStep(Step step, StepStatus expected) {
+        Require.notNull(expected, "expected");
+        return db.call(h -> bindStep(h.createUpdate(updateStepIf), step).bind("expected", expected.wireName()).execute()) == 1;
     }
 
     @Override

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.chat.model.ApprovalDecision;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.RunEvent;
@@ -141,6 +142,19 @@ final class Json {
         }
 
         @Override
+        public ObjectNode visit(RunEvent.ApprovalRequired e) {
+            ObjectNode n = MAPPER.createObjectNode().put("step_id", e.stepId().value());
+            toolCall(n.putObject("tool_call"), e.toolCall());
+            return n;
+        }
+
+        @Override
+        public ObjectNode visit(RunEvent.ApprovalDecided e) {
+            return MAPPER.createObjectNode().put("step_id", e.stepId().value()).put("tool_call_id", e.toolCallId())
+                    .put("decision", e.decision().wireName()).put("reason", e.reason());
+        }
+
+        @Override
         public ObjectNode visit(RunEvent.Done e) {
             ObjectNode n = MAPPER.createObjectNode().put("thread_id", e.threadId().value())
                     .put("message_id", e.messageId().value());
@@ -182,6 +196,10 @@ final class Json {
             case "trace_end" -> new RunEvent.TraceEnd(runId, seq, new StepId(n.path("step_id").asText()),
                     wire(StepStatus.class, n.path("status").asText()), text(n, "output"), text(n, "error"),
                     n.path("latency_ms").asLong());
+            case "approval_required" -> new RunEvent.ApprovalRequired(runId, seq, new StepId(n.path("step_id").asText()),
+                    toolCall(n.path("tool_call")));
+            case "approval_decided" -> new RunEvent.ApprovalDecided(runId, seq, new StepId(n.path("step_id").asText()),
+                    n.path("tool_call_id").asText(), wire(ApprovalDecision.class, n.path("decision").asText()), text(n, "reason"));
             case "done" -> new RunEvent.Done(runId, seq, new ThreadId(n.path("thread_id").asText()),
                     new MessageId(n.path("message_id").asText()), usage(n.path("usage")),
                     n.hasNonNull("cost_usd") ? new BigDecimal(n.get("cost_usd").asText()) : null);

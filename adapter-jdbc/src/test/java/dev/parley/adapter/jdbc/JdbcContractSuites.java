@@ -5,6 +5,7 @@ import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
 import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.testkit.AgentStoreContract;
+import dev.parley.chat.testkit.ApprovalStoreContract;
 import dev.parley.chat.testkit.IdempotencyStoreContract;
 import dev.parley.chat.testkit.MessageStoreContract;
 import dev.parley.chat.testkit.RunEventBusContract;
@@ -38,6 +39,14 @@ abstract class JdbcContractSuites {
 
     @Nested
     class Runs extends RunStoreContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class Approvals extends ApprovalStoreContract {
         @Override
         protected ChatStore createStore() {
             return db().freshStore();

@@ -17,7 +17,9 @@ import dev.parley.chat.port.in.AgentPatch;
 import dev.parley.chat.port.in.AgentSeed;
 import dev.parley.chat.port.in.Caller;
 import dev.parley.chat.port.out.Agent;
+import dev.parley.chat.port.out.AgentLimits;
 import dev.parley.chat.port.out.Tool;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,10 +43,10 @@ final class AgentDesk {
         this.startedAt = engine.now();
     }
 
-    StoredAgent create(Caller caller, AgentDefinition definition) {
+    StoredAgent create(Caller caller, AgentDefinition requested) {
         String userId = requireUser(caller);
-        Require.notNull(definition, "definition");
-        checkTools(definition);
+        Require.notNull(requested, "definition");
+        AgentDefinition definition = checkTools(requested);
         requireAdminFor(caller, definition.visibility());
         StoredAgent agent = StoredAgent.create(engine.ids().next(StoredAgent.ID_PREFIX), userId, definition, engine.now());
         engine.store().agents().create(agent);
@@ -89,8 +91,7 @@ final class AgentDesk {
             StoredAgent latest = writable(caller, agentId);
             StoredAgent result = latest;
             if (patch.changesDefinition()) {
-                AgentDefinition next = patch.applyTo(latest.definition());
-                checkTools(next);
+                AgentDefinition next = checkTools(patch.applyTo(latest.definition()));
                 requireAdminFor(caller, next.visibility());
                 result = latest.nextVersion(next, engine.now());
                 engine.store().agents().addVersion(result);
@@ -166,7 +167,11 @@ final class AgentDesk {
                 .orElseThrow(() -> NotFoundException.agent(agentId));
     }
 
-    private void checkTools(AgentDefinition definition) {
+    /**
+     * The definition once its tools are known to the registry, with the tools that require approval by
+     * themselves among those it requires approval of (so that a stored version says what its runs do).
+     */
+    private AgentDefinition checkTools(AgentDefinition definition) {
         List<FieldError> errors = new ArrayList<>();
         for (int i = 0; i < definition.tools().size(); i++) {
             if (!agents.tools().containsKey(definition.tools().get(i))) {
@@ -176,6 +181,14 @@ final class AgentDesk {
         if (!errors.isEmpty()) {
             throw new InvalidRequestException(InvalidRequestException.Reason.VALIDATION_FAILED, "Unknown tools: " + errors.get(0).field(), errors);
         }
+        List<String> approvals = new ArrayList<>();
+        for (String name : definition.tools()) {
+            if (definition.approvalTools().contains(name) || agents.tools().get(name).requiresApproval()) {
+                approvals.add(name);
+            }
+        }
+        return approvals.equals(definition.approvalTools()) ? definition
+                : definition.withApprovals(approvals, definition.approvalTimeoutSeconds());
     }
 
     private static void requireAdminFor(Caller caller, AgentVisibility visibility) {
@@ -195,8 +208,12 @@ final class AgentDesk {
 
     private StoredAgent builtInView(Agent agent) {
         List<String> toolNames = agent.tools().stream().map(Tool::name).toList();
+        List<String> approvals = agent.tools().stream().filter(Tool::requiresApproval).map(Tool::name).toList();
+        Duration timeout = agent.limits().approvalTimeout();
         AgentDefinition d = new AgentDefinition(agent.name(), agent.description(), "", agents.modelName(agent), null, toolNames,
-                List.of(), AgentVisibility.SHARED, null);
+                List.of(), AgentVisibility.SHARED, null, approvals,
+                timeout.equals(AgentLimits.DEFAULT_APPROVAL_TIMEOUT) ? null : (int) Math.min(timeout.toSeconds(),
+                        AgentDefinition.MAX_APPROVAL_TIMEOUT_SECONDS));
         return new StoredAgent(agent.id(), null, 1, AgentStatus.ACTIVE, d, startedAt, startedAt);
     }
 }

@@ -16,7 +16,9 @@ import dev.parley.chat.port.in.AgentInfo;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.AgentStore;
 import dev.parley.chat.port.out.ChatModel;
+import dev.parley.chat.port.out.AgentLimits;
 import dev.parley.chat.port.out.Tool;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -176,10 +178,13 @@ final class AgentRegistry {
         for (String name : d.tools()) {
             Tool tool = tools.get(name);
             if (tool != null) {
-                agentTools.add(tool);
+                // the agent may require approval of a tool that does not require it by itself
+                agentTools.add(d.approvalTools().contains(name) && !tool.requiresApproval() ? tool.requiringApproval() : tool);
             }
         }
-        Agent agent = new Agent(stored.id(), d.name(), d.description(), d.instructions(), d.model(), agentTools, null);
+        AgentLimits limits = d.approvalTimeoutSeconds() == null ? AgentLimits.DEFAULT
+                : AgentLimits.DEFAULT.withApprovalTimeout(Duration.ofSeconds(d.approvalTimeoutSeconds()));
+        Agent agent = new Agent(stored.id(), d.name(), d.description(), d.instructions(), d.model(), agentTools, limits);
         return new RunAgent(agent, d.modelSettings(), stored.version(), d.variables(), stored.isArchived());
     }
 

@@ -29,9 +29,11 @@ final class Canceller {
     private final Engine engine;
     private final RunScheduler scheduler;
     private final Duration cancelTimeout;
+    private final ApprovalDesk approvals;
 
-    Canceller(Engine engine, RunScheduler scheduler, Duration cancelTimeout) {
+    Canceller(Engine engine, RunScheduler scheduler, ApprovalDesk approvals, Duration cancelTimeout) {
         this.engine = engine;
+        this.approvals = approvals;
         this.scheduler = scheduler;
         this.cancelTimeout = cancelTimeout;
     }
@@ -39,7 +41,7 @@ final class Canceller {
     /** Cancels the thread's run in progress, else its oldest queued one; {@code no_active_run} when it has none. */
     Run cancelActive(ThreadId threadId) {
         List<Run> active = engine.store().runs().active(threadId);
-        Run target = active.stream().filter(r -> r.status() == RunStatus.IN_PROGRESS).findFirst()
+        Run target = active.stream().filter(r -> r.status().holdsThread()).findFirst()
                 .orElseGet(() -> active.isEmpty() ? null : active.get(0));
         if (target == null) {
             throw ConflictException.noActiveRun("thread " + threadId);
@@ -49,7 +51,7 @@ final class Canceller {
 
     /**
      * Cancels the run and returns it once it is terminal: a queued run at once, a run executing
-     * here when it has stored its partial answer and published {@code cancelled} (at most
+     * here when it has stored its partial answer, a run waiting for approval at once and published {@code cancelled} (at most
      * {@code cancelTimeout}, then it is ended regardless). Ended already: {@code no_active_run}.
      * {@code known} is the run as just read, or null.
      */
@@ -63,6 +65,13 @@ final class Canceller {
             if (run.status() == RunStatus.QUEUED) {
                 if (scheduler.cancelQueued(run)) {
                     return engine.store().runs().find(runId).orElse(run);
+                }
+                continue;
+            }
+            if (run.status() == RunStatus.REQUIRES_ACTION) {
+                Optional<Run> cancelled = approvals.cancelWaiting(runId);
+                if (cancelled.isPresent()) {
+                    return cancelled.get();
                 }
                 continue;
             }

@@ -16,6 +16,7 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.ToolSpec;
 import dev.parley.chat.port.in.AgentAdmin;
 import dev.parley.chat.port.in.AgentSeed;
+import dev.parley.chat.port.in.ApprovalCommand;
 import dev.parley.chat.port.in.AgentInfo;
 import dev.parley.chat.port.in.AgentPatch;
 import dev.parley.chat.port.in.Caller;
@@ -114,6 +115,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     private final RunDesk runs;
     private final LeaseKeeper leases;
     private final AgentDesk agentDesk;
+    private final ApprovalDesk approvals;
 
     ChatService(ChatServiceBuilder b, RunEventBuses.Bus ownBus) {
         this.store = Require.notNull(b.store, "store");
@@ -135,12 +137,13 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
                 : Duration.ofMillis(Math.max(100, Math.min(DEFAULT_REAPER_INTERVAL.toMillis(), b.runLease.toMillis() / 3)));
         this.scheduler = new RunScheduler(engine, agents, instanceId, b.runLease,
                 b.executor == null ? Threads.runExecutor() : b.executor, b.executor == null);
-        this.canceller = new Canceller(engine, scheduler, cancelTimeout);
+        this.approvals = new ApprovalDesk(engine, scheduler);
+        this.canceller = new Canceller(engine, scheduler, approvals, cancelTimeout);
         this.threads = new ThreadDesk(engine, agents, canceller);
         this.sender = new Sender(engine, new RequestValidator(b.maxMessageCodePoints), agents, threads, canceller, scheduler);
         this.runs = new RunDesk(engine, threads, scheduler, canceller);
         this.agentDesk = new AgentDesk(engine, agents);
-        this.leases = new LeaseKeeper(engine, scheduler, reaperInterval, b.endedElsewhereCheck);
+        this.leases = new LeaseKeeper(engine, scheduler, approvals, reaperInterval, b.endedElsewhereCheck);
         LogRetention.start(engine, b.eventLogRetention);
         log.info("chat service {} started: run lease {} ms, reaper every {} ms", instanceId, b.runLease.toMillis(),
                 reaperInterval.toMillis());
@@ -220,26 +223,22 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     }
 
     @Override
+    public RunOutcome decide(ApprovalCommand command) {
+        return runs.outcome(approvals.decide(command));
+    }
+
+    @Override
     public RunStream subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
         return runs.subscribe(userId, threadId, runId, afterSeq, onDisconnect);
     }
 
     // ---- agents and health -------------------------------------------------------------------
 
-    @Override
-    public List<AgentInfo> agents() {
-        return agents.infos();
-    }
+    @Override public List<AgentInfo> agents() { return agents.infos(); }
 
-    @Override
-    public AgentInfo agent(String agentId) {
-        return agents.info(agentId);
-    }
+    @Override public AgentInfo agent(String agentId) { return agents.info(agentId); }
 
-    @Override
-    public String defaultAgentId() {
-        return agents.defaultAgentId();
-    }
+    @Override public String defaultAgentId() { return agents.defaultAgentId(); }
 
     // ---- agents as data: one line each, the rules live in AgentDesk ---------------------------
 
@@ -260,6 +259,11 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     @Override public StoredAgent seedAgent(AgentSeed seed) { return agentDesk.seed(seed); }
 
     @Override public List<ToolSpec> tools() { return agentDesk.tools(); }
+
+    /** How many runs execute on this server now (a run waiting for approval executes nowhere). */
+    int executingHere() {
+        return scheduler.executions().size();
+    }
 
     @Override
     public void checkReady() {

@@ -23,6 +23,7 @@ final class LeaseKeeper implements AutoCloseable {
     private final Engine engine;
     private final RunScheduler scheduler;
     private final Reaper reaper;
+    private final ApprovalDesk approvals;
     private final Duration reaperInterval;
     private final RunSignals.Registration runChanges;
     private volatile boolean storeWasUnavailable;
@@ -30,8 +31,9 @@ final class LeaseKeeper implements AutoCloseable {
     private volatile Instant reapNotBefore = Instant.MIN;
 
     /** Starts the renewals, the periodic check (unless {@code endedElsewhereCheck} is zero) and the reaper (unless zero). */
-    LeaseKeeper(Engine engine, RunScheduler scheduler, Duration reaperInterval, Duration endedElsewhereCheck) {
+    LeaseKeeper(Engine engine, RunScheduler scheduler, ApprovalDesk approvals, Duration reaperInterval, Duration endedElsewhereCheck) {
         this.engine = engine;
+        this.approvals = approvals;
         this.scheduler = scheduler;
         this.reaper = new Reaper(engine);
         this.reaperInterval = reaperInterval;
@@ -145,7 +147,8 @@ final class LeaseKeeper implements AutoCloseable {
      * progress (the server that queued them stopped, or could not start them). Runs of this server
      * are never ended here, also while they wait to store their end. When the store was unreachable,
      * expired leases are left alone for one more lease after it answers again: their servers could
-     * not renew them meanwhile either.
+     * not renew them meanwhile either. Runs waiting for approval past their decision time get their
+     * undecided calls denied (reason {@code timeout}).
      */
     private void reapAndRecover() {
         if (scheduler.isClosed()) {
@@ -169,6 +172,7 @@ final class LeaseKeeper implements AutoCloseable {
             for (ThreadId threadId : reaper.threadsWithWaitingRuns(now.minus(reaperInterval))) {
                 scheduler.dispatch(threadId);
             }
+            approvals.denyDue(now);
         } catch (StorageUnavailableException e) {
             if (!storeWasUnavailable) {
                 storeWasUnavailable = true;

@@ -122,6 +122,13 @@ final class ObservedEventBus implements RunEventBus {
         return Duration.ofNanos(Math.max(0, System.nanoTime() - run.startNanos));
     }
 
+    /** A paused run is forgotten here too: it may resume on another server, and holds nothing while it waits. */
+    @Override
+    public void handOff(RunId runId) {
+        delegate.handOff(runId);
+        runs.remove(runId);
+    }
+
     @Override
     public long lastSeq(RunId runId) {
         return delegate.lastSeq(runId);

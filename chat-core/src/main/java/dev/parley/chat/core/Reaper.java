@@ -183,7 +183,12 @@ final class Reaper {
     }
 
     /** The tool calls of the run's last assistant message that no tool message answers yet. */
-    private List<ToolCall> unansweredToolCalls(Run run) {
+    List<ToolCall> unansweredToolCalls(Run run) {
+        return unansweredToolCalls(engine, run);
+    }
+
+    /** The tool calls of the run's last assistant message that no tool message answers yet. */
+    static List<ToolCall> unansweredToolCalls(Engine engine, Run run) {
         List<Message> recent = engine.store().messages().latest(run.threadId(), RECENT_MESSAGES);
         List<ToolCall> asked = List.of();
         Set<String> answered = new HashSet<>();

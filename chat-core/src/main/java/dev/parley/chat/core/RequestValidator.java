@@ -3,6 +3,7 @@ package dev.parley.chat.core;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.InvalidRequestException;
+import dev.parley.chat.port.in.ApprovalCommand;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -119,6 +120,16 @@ final class RequestValidator {
             errors.add("idempotency_key", "must be 1 to " + MAX_IDEMPOTENCY_KEY_LENGTH + " characters");
         } else {
             containsBadCharacters("idempotency_key", key, errors);
+        }
+    }
+
+    /** The optional reason of an approval decision. */
+    static void approvalReason(String reason, Errors errors) {
+        if (reason == null || containsBadCharacters("reason", reason, errors)) {
+            return;
+        }
+        if (Texts.codePoints(reason) > ApprovalCommand.MAX_REASON) {
+            errors.add("reason", "must be at most " + ApprovalCommand.MAX_REASON + " characters");
         }
     }
 

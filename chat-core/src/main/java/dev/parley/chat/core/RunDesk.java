@@ -10,6 +10,7 @@ import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.RunStream;
@@ -61,7 +62,7 @@ final class RunDesk {
         long deadline = System.nanoTime() + timeout.toNanos();
         long pause = AWAIT_POLL_MIN_NANOS;
         boolean lookAgainFirst = true;
-        while (run == null || !run.isTerminal()) {
+        while (run == null || !(run.isTerminal() || run.status() == RunStatus.REQUIRES_ACTION)) {
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0 && run != null) {
                 break;

@@ -44,11 +44,18 @@ final class RunExecution {
     private final RunEnder ender;
     private final ModelCall modelCall;
     private final TurnLoop turns;
+    /** The run went on after a pause for approval: it finishes its decided calls first, and has published before. */
+    private final boolean resumed;
     /** Handed to the run executor (its run is in progress in the store); see {@link #markSubmitted}. */
     private volatile boolean submitted;
 
     RunExecution(Engine engine, Run run, AgentRegistry.RunAgent agent, String userId, Consumer<RunExecution> onEnd) {
-        this(engine, run, agent, userId, onEnd, null, null, engine.bus().lastSeq(run.id()));
+        this(engine, run, agent, userId, onEnd, null, null, engine.bus().lastSeq(run.id()), false);
+    }
+
+    /** A run resumed here after its last pending tool call was decided (its log continues the stored one). */
+    static RunExecution resumed(Engine engine, Run run, AgentRegistry.RunAgent agent, String userId, Consumer<RunExecution> onEnd) {
+        return new RunExecution(engine, run, agent, userId, onEnd, null, null, engine.bus().lastSeq(run.id()), true);
     }
 
     /**
@@ -58,11 +65,12 @@ final class RunExecution {
     RunExecution(Engine engine, Run run, AgentRegistry.RunAgent agent, String userId, Consumer<RunExecution> onEnd, Message userMessage,
                  Step firstStep) {
         this(engine, run, agent, userId, onEnd, Require.notNull(userMessage, "userMessage"),
-                Require.notNull(firstStep, "firstStep"), 0);
+                Require.notNull(firstStep, "firstStep"), 0, false);
     }
 
     private RunExecution(Engine engine, Run run, AgentRegistry.RunAgent runAgent, String userId, Consumer<RunExecution> onEnd,
-                         Message userMessage, Step firstStep, long lastSeq) {
+                         Message userMessage, Step firstStep, long lastSeq, boolean resumed) {
+        this.resumed = resumed;
         this.agent = runAgent == null ? null : runAgent.agent();
         this.userId = userId;
         this.userMessage = userMessage;
@@ -161,8 +169,10 @@ final class RunExecution {
             if (turns == null) {
                 ender.finish(new Ending.Failed("agent_not_found", "The agent of this run is no longer configured"));
             } else {
-                turns.run(current, userMessage);
+                turns.run(current, userMessage, resumed);
             }
+        } catch (ApprovalGate.Paused paused) {
+            log.debug("run {} waits for approval of tool calls", current.id());
         } catch (RunState.Stopped stopped) {
             log.debug("run {} was ended by another party", current.id());
         } catch (RunCancelledException e) {

@@ -138,7 +138,7 @@ final class RunScheduler {
         try {
             for (int attempt = 0; attempt < STATE_ATTEMPTS && !closed; attempt++) {
                 List<Run> active = engine.store().runs().active(threadId);
-                if (active.stream().anyMatch(r -> r.status() == RunStatus.IN_PROGRESS)) {
+                if (active.stream().anyMatch(r -> r.status().holdsThread())) {
                     return;
                 }
                 Optional<Run> next = active.stream().filter(r -> r.status() == RunStatus.QUEUED).findFirst();
@@ -192,6 +192,19 @@ final class RunScheduler {
         log.debug("run {} started on thread {}", started.id(), started.threadId());
         submit(execution);
         return true;
+    }
+
+    /**
+     * Executes here a run that a decision on this server resumed (in progress in the store, held by
+     * this server): it finishes its decided tool calls, then goes on with its next model turn.
+     */
+    void resume(Run resumed) {
+        String ownerId = engine.store().threads().find(resumed.threadId()).map(ChatThread::ownerId).orElse(null);
+        RunExecution execution = RunExecution.resumed(engine, resumed,
+                ownerId == null ? null : agents.forRun(resumed, engine.store().runs().instructions(resumed.id())), ownerId,
+                this::runEnded);
+        executions.put(resumed.id(), execution);
+        submit(execution);
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.port.out.ChatStore;
+import dev.parley.chat.port.out.RunEventBus;
 import dev.parley.chat.port.out.RunEventStore;
 import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.port.out.RunSubscription;
@@ -380,6 +381,37 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
             } finally {
                 log.flushLock.unlock();
             }
+        }
+    }
+
+    /**
+     * Stores the run's buffered events and drops its log, so that its readers here go on from the
+     * store and a later publish continues the stored log (see {@link RunEventBus#handOff}).
+     */
+    @Override
+    public void handOff(RunId runId) {
+        Require.notNull(runId, "runId");
+        RunLog log = logs.get(runId);
+        if (log == null) {
+            return;
+        }
+        log.flushLock.lock();
+        try {
+            flush(log, true);
+            log.lock.lock();
+            try {
+                if (!log.pending.isEmpty()) {
+                    throw new StorageUnavailableException("the events of run " + runId + " could not be stored", null);
+                }
+                log.evicted = true;
+                log.version++;
+                logs.remove(log.runId, log);
+                log.changed.signalAll();
+            } finally {
+                log.lock.unlock();
+            }
+        } finally {
+            log.flushLock.unlock();
         }
     }
 

@@ -7,6 +7,7 @@ import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepId;
+import dev.parley.chat.model.StepStatus;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.ToolSpec;
 import dev.parley.chat.model.Usage;
@@ -32,9 +33,11 @@ final class TurnLoop {
     private final ModelCall modelCall;
     private final ToolInvoker tools;
     private final RunEnder ender;
+    private final ApprovalGate approvals;
 
     TurnLoop(Engine engine, Agent agent, ModelSettings settings, RunState state, Cancellation cancellation, ModelCall modelCall, ToolInvoker tools,
              RunEnder ender) {
+        this.approvals = new ApprovalGate(engine, agent, state);
         this.engine = engine;
         this.agent = agent;
         this.settings = settings;
@@ -45,17 +48,35 @@ final class TurnLoop {
         this.ender = ender;
     }
 
-    /** Runs the loop to the run's completion; any other end leaves it as an exception. */
-    void run(Run current, Message knownUserMessage) throws InterruptedException {
+    /**
+     * Runs the loop to the run's completion; any other end leaves it as an exception, a pause for
+     * approval as {@link ApprovalGate.Paused}. A {@code resumed} run (its last pending call was
+     * decided) first finishes the decided calls of the turn it paused in, then goes on.
+     */
+    void run(Run current, Message knownUserMessage, boolean resumed) throws InterruptedException {
         cancellation.throwIfCancelled();
         Message userMessage = knownUserMessage != null ? knownUserMessage
                 : engine.store().messages().find(current.userMessageId()).orElseThrow(
                         () -> new IllegalStateException("user message " + current.userMessageId() + " is missing"));
-        state.emit(s -> new RunEvent.RunStarted(current.id(), s, current.threadId(), userMessage.id(), current.agentId()));
-        List<Message> window = HistoryWindow.load(engine.store().messages(), current, userMessage, agent.limits(), engine.ids());
-        List<ToolSpec> toolSpecs = agent.tools().stream().map(Tool::spec).toList();
         List<Message> runMessages = new ArrayList<>();
         int toolRounds = 0;
+        if (resumed) {
+            ApprovalGate.Resumed before = approvals.resume(current, userMessage);
+            runMessages.addAll(before.runMessages());
+            toolRounds = before.toolRounds();
+            for (Step decided : before.decided()) {
+                if (decided.status() == StepStatus.DENIED) {
+                    runMessages.add(answerDenied(current, decided));
+                } else {
+                    state.guarded(() -> state.openStep = decided);
+                    runMessages.add(finishTool(current, decided.toolCall(), decided));
+                }
+            }
+        } else {
+            state.emit(s -> new RunEvent.RunStarted(current.id(), s, current.threadId(), userMessage.id(), current.agentId()));
+        }
+        List<Message> window = HistoryWindow.load(engine.store().messages(), current, userMessage, agent.limits(), engine.ids());
+        List<ToolSpec> toolSpecs = agent.tools().stream().map(Tool::spec).toList();
         while (true) {
             cancellation.throwIfCancelled();
             List<Message> conversation = new ArrayList<>();
@@ -98,8 +119,16 @@ final class TurnLoop {
             }
             toolRounds++;
             runMessages.add(storeAsking(current, turn, response, turnUsage));
+            List<ToolCall> toApprove = new ArrayList<>();
             for (ToolCall call : response.toolCalls()) {
-                runMessages.add(runTool(current, call));
+                if (approvals.needsApproval(call)) {
+                    toApprove.add(call);
+                } else {
+                    runMessages.add(runTool(current, call));
+                }
+            }
+            if (!toApprove.isEmpty()) {
+                approvals.pause(current, toApprove);
             }
         }
     }
@@ -135,6 +164,24 @@ final class TurnLoop {
             state.emitLocked(q -> new RunEvent.TraceStart(current.id(), q, s.id(), call));
             return s;
         });
+        return finishTool(current, call, step);
+    }
+
+    /** A denied call: never run, the model is told so (with the reason) in its result. */
+    private Message answerDenied(Run current, Step denied) {
+        return state.guarded(() -> {
+            Instant now = engine.now();
+            Message toolMessage = engine.store().messages().append(RunMessages.toolResult(engine, current, denied.toolCall().id(),
+                    ApprovalGate.denialText(denied.error()), now));
+            state.pendingCalls.remove(denied.toolCall());
+            state.emitLocked(q -> new RunEvent.TraceEnd(current.id(), q, denied.id(), StepStatus.DENIED, null,
+                    denied.error() == null ? "denied" : denied.error(), denied.latencyMs()));
+            return toolMessage;
+        });
+    }
+
+    /** Runs the call of {@code step} (stored, in progress, the open step), stores its end and result. */
+    private Message finishTool(Run current, ToolCall call, Step step) throws InterruptedException {
         ToolInvoker.ToolResult result = tools.invoke(current, call, step);
         return state.guarded(() -> {
             Instant now = engine.now();

@@ -10,7 +10,10 @@ import java.util.Set;
 /**
  * What a user writes of a stored agent (one version of it): name, description, instruction
  * template, model (null for the server's default), model settings, the names of the registry's
- * tools it may call, declared variables, visibility and metadata.
+ * tools it may call, declared variables, visibility and metadata; which of its tools need a person's
+ * approval of each call beyond those that need it by themselves ({@code approvalTools}, a subset of
+ * {@code tools}), and how long a call waits for that approval ({@code approvalTimeoutSeconds}, null
+ * for the default of a day).
  *
  * <p>Validated whole in the constructor: every broken rule becomes one {@link FieldError}, all of
  * them thrown together as an {@link InvalidRequestException} ({@code validation_failed}). Field
@@ -20,7 +23,8 @@ import java.util.Set;
  */
 public record AgentDefinition(String name, String description, String instructions, String model,
                               ModelSettings modelSettings, List<String> tools, List<AgentVariable> variables,
-                              AgentVisibility visibility, Map<String, String> metadata) {
+                              AgentVisibility visibility, Map<String, String> metadata, List<String> approvalTools,
+                              Integer approvalTimeoutSeconds) {
     public static final int MAX_NAME = 200;
     public static final int MAX_DESCRIPTION = 2_000;
     public static final int MAX_INSTRUCTIONS = 100_000;
@@ -31,6 +35,8 @@ public record AgentDefinition(String name, String description, String instructio
     public static final int MAX_METADATA_KEYS = 16;
     public static final int MAX_METADATA_KEY = 64;
     public static final int MAX_METADATA_VALUE = 512;
+    /** Longest approval timeout an agent may set: 30 days. */
+    public static final int MAX_APPROVAL_TIMEOUT_SECONDS = 30 * 86_400;
 
     public AgentDefinition {
         description = description == null ? "" : description;
@@ -40,6 +46,7 @@ public record AgentDefinition(String name, String description, String instructio
         variables = variables == null ? List.of() : List.copyOf(variables);
         visibility = visibility == null ? AgentVisibility.PRIVATE : visibility;
         metadata = metadata == null ? Map.of() : Map.copyOf(new LinkedHashMap<>(metadata));
+        approvalTools = approvalTools == null ? List.of() : List.copyOf(approvalTools);
         List<FieldError> errors = new ArrayList<>();
         if (text(errors, "name", name, MAX_NAME) && name.isBlank()) {
             errors.add(new FieldError("name", "must not be blank"));
@@ -49,6 +56,14 @@ public record AgentDefinition(String name, String description, String instructio
             errors.add(new FieldError("model", "must not be blank (leave it out for the default model)"));
         }
         checkTools(errors, tools);
+        for (String tool : approvalTools) {
+            if (!tools.contains(tool)) {
+                errors.add(new FieldError("tools", "requires approval of " + tool + ", which is not one of its tools"));
+            }
+        }
+        if (approvalTimeoutSeconds != null && (approvalTimeoutSeconds < 1 || approvalTimeoutSeconds > MAX_APPROVAL_TIMEOUT_SECONDS)) {
+            errors.add(new FieldError("approval_timeout_seconds", "must be from 1 to " + MAX_APPROVAL_TIMEOUT_SECONDS));
+        }
         Set<String> declared = checkVariables(errors, variables);
         if (text(errors, "instructions", instructions, MAX_INSTRUCTIONS)) {
             checkTemplate(errors, instructions, declared);
@@ -57,6 +72,18 @@ public record AgentDefinition(String name, String description, String instructio
         if (!errors.isEmpty()) {
             throw new InvalidRequestException(InvalidRequestException.Reason.VALIDATION_FAILED, summary(errors), errors);
         }
+    }
+
+    /** A definition whose tools need no approval beyond their own, with the default approval timeout. */
+    public AgentDefinition(String name, String description, String instructions, String model, ModelSettings modelSettings,
+                           List<String> tools, List<AgentVariable> variables, AgentVisibility visibility, Map<String, String> metadata) {
+        this(name, description, instructions, model, modelSettings, tools, variables, visibility, metadata, List.of(), null);
+    }
+
+    /** This definition with {@code approvals} (tool names) needing approval and {@code timeoutSeconds} (null: default). */
+    public AgentDefinition withApprovals(List<String> approvals, Integer timeoutSeconds) {
+        return new AgentDefinition(name, description, instructions, model, modelSettings, tools, variables, visibility, metadata,
+                approvals, timeoutSeconds);
     }
 
     /** The parsed instruction template (already checked when this record was made). */

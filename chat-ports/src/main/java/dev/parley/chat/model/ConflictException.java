@@ -23,7 +23,9 @@ public class ConflictException extends ChatException {
         /** {@code agent_archived}: the agent is archived and starts no new threads. */
         AGENT_ARCHIVED("agent_archived"),
         /** {@code agent_version_conflict}: another update wrote the agent's next version first. */
-        AGENT_VERSION_CONFLICT("agent_version_conflict");
+        AGENT_VERSION_CONFLICT("agent_version_conflict"),
+        /** {@code not_awaiting_approval}: the tool call was decided already, or its run waits for no decision. */
+        NOT_AWAITING_APPROVAL("not_awaiting_approval");
 
         private final String code;
 
@@ -55,6 +57,11 @@ public class ConflictException extends ChatException {
 
     public static ConflictException noActiveRun(String what) {
         return new ConflictException(Reason.NO_ACTIVE_RUN, "No active run on " + what);
+    }
+
+    /** The tool call (or the run) waits for no decision. */
+    public static ConflictException notAwaitingApproval(String what) {
+        return new ConflictException(Reason.NOT_AWAITING_APPROVAL, what + " is not awaiting approval");
     }
 
     /** A record with the same key as {@code what} already exists. */

@@ -3,7 +3,7 @@ package dev.parley.chat.model;
 /**
  * The thing asked for does not exist, was deleted, or belongs to someone else (the three are
  * indistinguishable on purpose). Codes: {@code thread_not_found}, {@code run_not_found},
- * {@code agent_not_found}, {@code message_not_found}, {@code not_found}.
+ * {@code agent_not_found}, {@code message_not_found}, {@code tool_call_not_found}, {@code not_found}.
  */
 public class NotFoundException extends ChatException {
     private static final long serialVersionUID = 1L;
@@ -18,6 +18,10 @@ public class NotFoundException extends ChatException {
 
     public static NotFoundException run(RunId id) {
         return new NotFoundException("run_not_found", "No run " + id);
+    }
+
+    public static NotFoundException toolCall(String id) {
+        return new NotFoundException("tool_call_not_found", "No tool call " + Ids.abbreviate(id) + " in this run");
     }
 
     public static NotFoundException agent(String id) {

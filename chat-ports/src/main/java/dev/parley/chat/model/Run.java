@@ -51,6 +51,20 @@ public record Run(
         return new Run(id, threadId, agentId, model, userMessageId, RunStatus.IN_PROGRESS, null, usage, costUsd, null, createdAt, now, null);
     }
 
+    /** {@code in_progress -> requires_action}: the run waits for decisions on tool calls. */
+    public Run requiringAction() {
+        require(status == RunStatus.IN_PROGRESS, "pause");
+        return new Run(id, threadId, agentId, model, userMessageId, RunStatus.REQUIRES_ACTION, null, usage, costUsd, null, createdAt,
+                startedAt, null);
+    }
+
+    /** {@code requires_action -> in_progress}: every pending tool call was decided. */
+    public Run resumed() {
+        require(status == RunStatus.REQUIRES_ACTION, "resume");
+        return new Run(id, threadId, agentId, model, userMessageId, RunStatus.IN_PROGRESS, null, usage, costUsd, null, createdAt,
+                startedAt, null);
+    }
+
     /** {@code in_progress -> completed}. */
     public Run completed(Instant now, MessageId assistantMessage, Usage totalUsage, BigDecimal cost) {
         require(status == RunStatus.IN_PROGRESS, "complete");
@@ -58,14 +72,14 @@ public record Run(
                 createdAt, startedAt, now);
     }
 
-    /** {@code queued | in_progress -> failed}; {@code partialMessage} may be null. */
+    /** {@code queued | in_progress | requires_action -> failed}; {@code partialMessage} may be null. */
     public Run failed(Instant now, RunError failure, MessageId partialMessage, Usage totalUsage, BigDecimal cost) {
         require(!isTerminal(), "fail");
         return new Run(id, threadId, agentId, model, userMessageId, RunStatus.FAILED, partialMessage, totalUsage, cost,
                 Require.notNull(failure, "failure"), createdAt, startedAt, now);
     }
 
-    /** {@code queued | in_progress -> cancelled}; {@code partialMessage} may be null. */
+    /** {@code queued | in_progress | requires_action -> cancelled}; {@code partialMessage} may be null. */
     public Run cancelled(Instant now, MessageId partialMessage, Usage totalUsage, BigDecimal cost) {
         require(!isTerminal(), "cancel");
         return new Run(id, threadId, agentId, model, userMessageId, RunStatus.CANCELLED, partialMessage, totalUsage, cost, null,

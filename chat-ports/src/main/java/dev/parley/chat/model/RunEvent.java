@@ -54,6 +54,10 @@ public sealed interface RunEvent {
 
         R visit(TraceEnd event);
 
+        R visit(ApprovalRequired event);
+
+        R visit(ApprovalDecided event);
+
         R visit(Done event);
 
         R visit(Error event);
@@ -175,6 +179,52 @@ public sealed interface RunEvent {
         @Override
         public String type() {
             return "trace_end";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.visit(this);
+        }
+    }
+
+    /**
+     * The tool call of step {@code stepId} waits for a person's decision; the run waits (status
+     * {@code requires_action}) until every such call of its turn is decided. Not terminal.
+     */
+    record ApprovalRequired(RunId runId, long seq, StepId stepId, ToolCall toolCall) implements RunEvent {
+        public ApprovalRequired {
+            check(runId, seq);
+            Require.notNull(stepId, "stepId");
+            Require.notNull(toolCall, "toolCall");
+        }
+
+        @Override
+        public String type() {
+            return "approval_required";
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.visit(this);
+        }
+    }
+
+    /**
+     * A person (or the timeout, with reason {@code timeout}) decided the tool call {@code toolCallId}
+     * of step {@code stepId}; {@code reason} may be null.
+     */
+    record ApprovalDecided(RunId runId, long seq, StepId stepId, String toolCallId, ApprovalDecision decision, String reason)
+            implements RunEvent {
+        public ApprovalDecided {
+            check(runId, seq);
+            Require.notNull(stepId, "stepId");
+            Require.notBlank(toolCallId, "toolCallId");
+            Require.notNull(decision, "decision");
+        }
+
+        @Override
+        public String type() {
+            return "approval_decided";
         }
 
         @Override

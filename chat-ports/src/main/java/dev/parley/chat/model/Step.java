@@ -36,6 +36,23 @@ public record Step(
         return new Step(id, runId, position, StepType.TOOL_CALL, StepStatus.IN_PROGRESS, call, null, null, Usage.ZERO, now, null);
     }
 
+    /** A tool call that waits for a person's decision before it may run. */
+    public static Step awaitingApproval(StepId id, RunId runId, int position, ToolCall call, Instant now) {
+        return new Step(id, runId, position, StepType.TOOL_CALL, StepStatus.AWAITING_APPROVAL, call, null, null, Usage.ZERO, now, null);
+    }
+
+    /** {@code awaiting_approval -> in_progress}: approved, it runs when the run resumes. */
+    public Step approved() {
+        requireAwaiting();
+        return new Step(id, runId, position, type, StepStatus.IN_PROGRESS, toolCall, null, null, usage, startedAt, null);
+    }
+
+    /** {@code awaiting_approval -> denied}: never runs; {@code reason} (may be null) is kept as its error. */
+    public Step denied(Instant now, String reason) {
+        requireAwaiting();
+        return new Step(id, runId, position, type, StepStatus.DENIED, toolCall, null, reason, usage, startedAt, now);
+    }
+
     public static Step messageCreation(StepId id, RunId runId, int position, Instant now) {
         return new Step(id, runId, position, StepType.MESSAGE_CREATION, StepStatus.IN_PROGRESS, null, null, null, Usage.ZERO, now, null);
     }
@@ -58,6 +75,12 @@ public record Step(
     /** Milliseconds from start to end, or null while in progress. */
     public Long latencyMs() {
         return completedAt == null ? null : Duration.between(startedAt, completedAt).toMillis();
+    }
+
+    private void requireAwaiting() {
+        if (status != StepStatus.AWAITING_APPROVAL) {
+            throw new IllegalStateException("step " + id + " is not awaiting approval but " + status.wireName());
+        }
     }
 
     private void require() {

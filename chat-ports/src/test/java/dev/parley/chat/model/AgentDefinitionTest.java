@@ -65,4 +65,21 @@ class AgentDefinitionTest {
                 .containsExactly("model_settings.temperature", "model_settings.max_output_tokens");
         assertThat(new ModelSettings(0.0, 1_000_000, ReasoningEffort.HIGH).isDefault()).isFalse();
     }
+
+    @Test
+    void should_require_approval_only_of_its_own_tools_within_a_bounded_timeout() {
+        AgentDefinition base = new AgentDefinition("A", null, null, null, null, List.of("refund"), null, null, null);
+
+        assertThat(base.approvalTools()).isEmpty();
+        assertThat(base.approvalTimeoutSeconds()).isNull();
+        assertThat(base.withApprovals(List.of("refund"), 60).approvalTools()).containsExactly("refund");
+        assertThatThrownBy(() -> base.withApprovals(List.of("email"), null))
+                .isInstanceOfSatisfying(InvalidRequestException.class,
+                        e -> assertThat(e.errors()).extracting(FieldError::field).containsExactly("tools"));
+        assertThatThrownBy(() -> base.withApprovals(List.of(), 0))
+                .isInstanceOfSatisfying(InvalidRequestException.class,
+                        e -> assertThat(e.errors()).extracting(FieldError::field).containsExactly("approval_timeout_seconds"));
+        assertThatThrownBy(() -> base.withApprovals(List.of(), AgentDefinition.MAX_APPROVAL_TIMEOUT_SECONDS + 1))
+                .isInstanceOf(InvalidRequestException.class);
+    }
 }

@@ -13,7 +13,7 @@ class ReasonCodesTest {
     void should_keep_the_wire_code_of_every_conflict_reason() {
         assertThat(Arrays.stream(ConflictException.Reason.values()).map(ConflictException.Reason::wireName))
                 .containsExactly("run_in_progress", "no_active_run", "duplicate", "run_ended", "conflict",
-                        "agent_archived", "agent_version_conflict");
+                        "agent_archived", "agent_version_conflict", "not_awaiting_approval");
     }
 
     @Test

@@ -48,7 +48,7 @@ public abstract class AgentStoreContract extends StoreContractSupport {
         AgentDefinition def = new AgentDefinition(Fixtures.UNICODE, Fixtures.RTL, "Be {{tone}} \\{{literal}} " + Fixtures.EMOJI,
                 "gpt-4.1", new ModelSettings(0.25, 2048, ReasoningEffort.LOW), List.of("clock", "weather"),
                 List.of(new AgentVariable("tone", "how to sound", true, null), new AgentVariable("x", "", false, "d")),
-                AgentVisibility.SHARED, Map.of("team", "support 🚀"));
+                AgentVisibility.SHARED, Map.of("team", "support 🚀")).withApprovals(List.of("weather"), 3_600);
         StoredAgent agent = StoredAgent.create(IDS.next("agt"), "alice", def, at(1));
 
         // when

@@ -1,5 +1,6 @@
 package dev.parley.chat.testkit;
 
+import dev.parley.chat.model.ApprovalDecision;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.IdGenerator;
@@ -556,6 +557,16 @@ public final class Fixtures {
 
         public EventsBuilder traceEnd(StepId stepId, StepStatus status, String output, String error, long latencyMs) {
             events.add(new RunEvent.TraceEnd(runId, ++seq, stepId, status, output, error, latencyMs));
+            return this;
+        }
+
+        public EventsBuilder approvalRequired(StepId stepId, ToolCall call) {
+            events.add(new RunEvent.ApprovalRequired(runId, ++seq, stepId, call));
+            return this;
+        }
+
+        public EventsBuilder approvalDecided(StepId stepId, String toolCallId, ApprovalDecision decision, String reason) {
+            events.add(new RunEvent.ApprovalDecided(runId, ++seq, stepId, toolCallId, decision, reason));
             return this;
         }
 

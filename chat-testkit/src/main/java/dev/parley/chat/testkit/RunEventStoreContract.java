@@ -5,6 +5,7 @@ import static dev.parley.chat.testkit.Fixtures.eventsOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.parley.chat.model.ApprovalDecision;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.Message;
@@ -55,6 +56,10 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
                 .traceUpdate(step, "computing… 50%")
                 .traceEnd(step, StepStatus.COMPLETED, "42", null, 12)
                 .traceEnd(step, StepStatus.FAILED, null, "tool_timeout", 30_000)
+                .approvalRequired(step, new ToolCall("call_2", "refund", "{\"order\":\"A-1\"}"))
+                .approvalDecided(step, "call_2", ApprovalDecision.DENY, "Not without a receipt " + Fixtures.EMOJI)
+                .approvalDecided(step, "call_3", ApprovalDecision.APPROVE, null)
+                .traceEnd(step, StepStatus.DENIED, null, "Not without a receipt", 0)
                 .tokens(Fixtures.EMOJI, Fixtures.RTL, Fixtures.COMBINING, "", " ")
                 .done(thread.id(), Fixtures.messageId(), Usage.estimated(120, 45), new BigDecimal("0.00042000"))
                 .build();
@@ -93,6 +98,7 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
         assertThat(Arrays.stream(RunEvent.class.getPermittedSubclasses()).filter(kind -> kind != RunEvent.Heartbeat.class))
                 .containsExactlyInAnyOrder(RunEvent.RunStarted.class, RunEvent.Thinking.class, RunEvent.Token.class,
                         RunEvent.TraceStart.class, RunEvent.TraceUpdate.class, RunEvent.TraceEnd.class,
+                        RunEvent.ApprovalRequired.class, RunEvent.ApprovalDecided.class,
                         RunEvent.Done.class, RunEvent.Error.class, RunEvent.Cancelled.class);
     }
 

@@ -3,7 +3,10 @@ package dev.parley.chat.port.in;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunInstructions;
+import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
+import dev.parley.chat.model.StepStatus;
+import dev.parley.chat.model.ToolCall;
 import java.util.List;
 
 /**
@@ -19,6 +22,17 @@ public record RunOutcome(Run run, Message assistantMessage, List<Step> steps, Ru
 
     public RunOutcome(Run run, Message assistantMessage, List<Step> steps) {
         this(run, assistantMessage, steps, null);
+    }
+
+    /**
+     * The tool calls the run waits to have decided (its steps {@code awaiting_approval}, in order):
+     * empty unless the run's status is {@code requires_action}.
+     */
+    public List<ToolCall> pendingApprovals() {
+        if (run.status() != RunStatus.REQUIRES_ACTION) {
+            return List.of();
+        }
+        return steps.stream().filter(s -> s.status() == StepStatus.AWAITING_APPROVAL).map(Step::toolCall).toList();
     }
 
     /** The assistant's text, or empty when there is no assistant message. */

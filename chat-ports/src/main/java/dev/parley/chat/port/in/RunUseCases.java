@@ -10,7 +10,10 @@ import java.time.Duration;
 
 /** Reading runs: their pages, outcomes and event streams, and waiting for one to end. Thread-safe. */
 public interface RunUseCases {
-    /** Waits up to {@code timeout} for the run to end and returns it with its output. */
+    /**
+     * Waits up to {@code timeout} for the run to end, or to wait for approval of tool calls (status
+     * {@code requires_action}), and returns it with its output.
+     */
     RunOutcome await(String userId, RunId runId, Duration timeout) throws InterruptedException;
 
     /** The thread's runs, newest first. */
@@ -18,6 +21,15 @@ public interface RunUseCases {
 
     /** A run with its steps and assistant message. */
     RunOutcome getRun(String userId, ThreadId threadId, RunId runId);
+
+    /**
+     * Decides one tool call the run waits on (status {@code requires_action}) and returns the run as
+     * it is after the decision: still waiting while other calls are undecided, else going on (on this
+     * server). An unknown call is {@code tool_call_not_found}; a decided call or a run that waits for
+     * nothing is a ConflictException {@code not_awaiting_approval}. Of two racing decisions of one
+     * call, on any servers, exactly one is recorded.
+     */
+    RunOutcome decide(ApprovalCommand command);
 
     /**
      * Follows a run's events with {@code seq > afterSeq} (0 for all), live or replayed. With

@@ -40,6 +40,17 @@ public interface RunEventBus {
         return result;
     }
 
+    /**
+     * Hands the run's log over to writers elsewhere, for a run that pauses (waits for approval of tool
+     * calls): stores every event of the run published here, then forgets what this bus holds of it,
+     * so that its later events (stored by whoever decides or cancels the waiting run, or published by
+     * the server that resumes it) are read from the store, and a later publish here continues from
+     * the store. Its caller publishes nothing more of the run until it resumes. Throws when the
+     * events cannot be stored. Nothing by default, for a bus that keeps no state of a run.
+     */
+    default void handOff(RunId runId) {
+    }
+
     /** The highest published seq of the run, or 0. */
     long lastSeq(RunId runId);
 

@@ -7,6 +7,7 @@ import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
+import dev.parley.chat.model.StepStatus;
 import dev.parley.chat.model.ThreadId;
 import java.time.Instant;
 import java.util.List;
@@ -14,8 +15,11 @@ import java.util.Optional;
 
 /**
  * Runs and their steps. The store enforces, for all servers sharing it, that a thread has at most
- * one run {@code in_progress}: an insert or update that would make a second one throws a
- * ConflictException with code {@code run_in_progress}.
+ * one run {@code in_progress} or {@code requires_action} ({@link RunStatus#holdsThread()}): an insert
+ * or update that would make a second one throws a ConflictException with code {@code run_in_progress}.
+ *
+ * <p>A run {@code requires_action} waits for decisions on tool calls: it has no owner and no lease,
+ * only the time by which it must be decided ({@link #pause}); {@link #resume} gives it an owner again.
  *
  * <p>A run in progress is held by an owner (the server instance executing it) under a lease that
  * the owner renews while it executes. A run whose lease expired belongs to a server that stopped;
@@ -89,7 +93,27 @@ public interface RunStore {
      */
     boolean updateIfLeaseExpired(Run run, Instant now);
 
-    /** The thread's queued and in-progress runs, oldest first. */
+    /**
+     * Pauses a run in progress: replaces it with {@code waiting} (status {@code requires_action}) if its
+     * stored status is still {@code in_progress} (compare-and-set), drops its owner and lease, and
+     * records {@code decideBy}, when its undecided tool calls are denied. False when it was no longer in progress.
+     */
+    boolean pause(Run waiting, Instant decideBy);
+
+    /**
+     * Resumes a waiting run: replaces it with {@code resumed} (in progress) if its stored status is
+     * still {@code requires_action}, held by {@code owner} under a lease that expires at
+     * {@code leaseExpiresAt}. A compare-and-set like {@link #start}.
+     */
+    boolean resume(Run resumed, String owner, Instant leaseExpiresAt);
+
+    /**
+     * Runs {@code requires_action} on live threads whose decision time ({@link #pause}) is at or before
+     * {@code now}, soonest first, at most {@code max}.
+     */
+    List<Run> decisionsDue(Instant now, int max);
+
+    /** The thread's queued, in-progress and waiting ({@code requires_action}) runs, oldest first. */
     List<Run> active(ThreadId threadId);
 
     /** A keyset page of the thread's runs, newest first. */
@@ -102,6 +126,12 @@ public interface RunStore {
 
     /** Replaces a stored step (matched by id). */
     void updateStep(Step step);
+
+    /**
+     * Replaces a stored step if its stored status is still {@code expected} (compare-and-set); false
+     * otherwise or when it is missing.
+     */
+    boolean updateStep(Step step, StepStatus expected);
 
     /** The run's steps ordered by position. */
     List<Step> steps(RunId runId);

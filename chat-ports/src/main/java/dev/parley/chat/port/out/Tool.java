@@ -35,6 +35,15 @@ public interface Tool {
     }
 
     /**
+     * Whether a person must approve each call before it runs (false unless overridden). The run then
+     * waits, as stored rows only, until the call is approved or denied; an agent may require approval
+     * of a tool that does not require it itself.
+     */
+    default boolean requiresApproval() {
+        return false;
+    }
+
+    /**
      * Does the work and returns its result as text for the model. Throw
      * {@link dev.parley.chat.model.ToolException} with a message fit for the model when the
      * arguments are bad or the work fails (the accessors of {@link ToolContext#args()} do so by
@@ -50,7 +59,15 @@ public interface Tool {
     default Tool withTimeout(Duration timeout) {
         Require.notNull(timeout, "timeout");
         Require.that(!timeout.isNegative() && !timeout.isZero(), "timeout must be positive");
-        Tool self = this;
+        return delegate(this, timeout, requiresApproval());
+    }
+
+    /** This tool, requiring a person's approval of each call (see {@link #requiresApproval()}). */
+    default Tool requiringApproval() {
+        return delegate(this, timeout(), true);
+    }
+
+    private static Tool delegate(Tool self, Duration timeout, boolean approval) {
         return new Tool() {
             @Override
             public String name() {
@@ -70,6 +87,11 @@ public interface Tool {
             @Override
             public Duration timeout() {
                 return timeout;
+            }
+
+            @Override
+            public boolean requiresApproval() {
+                return approval;
             }
 
             @Override
