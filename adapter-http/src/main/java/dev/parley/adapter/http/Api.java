@@ -3,6 +3,7 @@ package dev.parley.adapter.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.SortOrder;
@@ -74,6 +75,13 @@ final class Api {
 
     private record Route(HandlerType method, String path, Pattern pattern) {}
 
+    /** The query parameters of a list page. */
+    static final Set<String> PAGE = Set.of("limit", "cursor");
+    /** At most this many unknown query parameters are named in one answer. */
+    private static final int MAX_NAMED_PARAMETERS = 20;
+    private static final Set<String> THREAD_LIST = Set.of("limit", "cursor", "agent_id", "status");
+    private static final Set<String> MESSAGE_LIST = Set.of("limit", "cursor", "order");
+
     void install(JavalinConfig cfg, boolean standalone) {
         Docs docs = new Docs();
         route(cfg, HandlerType.GET, "/health", Access.PUBLIC, call -> json(call, 200, Json.object().put("status", "ok")));
@@ -92,15 +100,15 @@ final class Api {
             route(cfg, HandlerType.GET, BASE + "/agents/{agent_id}", Access.PUBLIC, this::getAgent);
         }
         route(cfg, HandlerType.POST, BASE + "/threads", Access.USER, this::createThread);
-        route(cfg, HandlerType.GET, BASE + "/threads", Access.USER, this::listThreads);
+        route(cfg, HandlerType.GET, BASE + "/threads", Access.USER, THREAD_LIST, this::listThreads);
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}", Access.USER, this::getThread);
         route(cfg, HandlerType.PATCH, BASE + "/threads/{thread_id}", Access.USER, this::updateThread);
-        route(cfg, HandlerType.DELETE, BASE + "/threads/{thread_id}", Access.USER, this::deleteThread);
-        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/messages", Access.USER, this::listMessages);
+        route(cfg, HandlerType.DELETE, BASE + "/threads/{thread_id}", Access.USER, Set.of("hard"), this::deleteThread);
+        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/messages", Access.USER, MESSAGE_LIST, this::listMessages);
         route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/chat", Access.USER, call -> chatRoutes.chat(call, false));
         route(cfg, HandlerType.DELETE, BASE + "/threads/{thread_id}/chat", Access.USER, this::cancelActive);
         route(cfg, HandlerType.POST, BASE + "/chat", Access.USER, call -> chatRoutes.chat(call, true));
-        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs", Access.USER, this::listRuns);
+        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs", Access.USER, PAGE, this::listRuns);
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs/{run_id}", Access.USER, this::getRun);
         route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/runs/{run_id}/cancel", Access.USER, this::cancelRun);
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs/{run_id}/events", Access.USER, chatRoutes::events);
@@ -128,12 +136,40 @@ final class Api {
      * no body), instead of Javalin's bare 200 for a HEAD without a handler of its own.
      */
     void route(JavalinConfig cfg, HandlerType method, String path, Access access, Endpoint endpoint) {
+        route(cfg, method, path, access, Set.of(), endpoint);
+    }
+
+    /**
+     * A route that reads the query parameters {@code query}; any other is 400 {@code invalid_parameter}
+     * naming it, before the handler acts (a misspelt {@code ?hard_delete=true} never soft-deletes).
+     */
+    void route(JavalinConfig cfg, HandlerType method, String path, Access access, Set<String> query, Endpoint endpoint) {
         Pattern pattern = Pattern.compile(path.replaceAll("\\{[^/]+}", "[^/]+"));
+        Endpoint checked = call -> {
+            requireKnownParameters(call.ctx(), query);
+            endpoint.handle(call);
+        };
         routes.add(new Route(method, path, pattern));
-        cfg.routes.addHttpHandler(method, path, guard(path, access, endpoint));
+        cfg.routes.addHttpHandler(method, path, guard(path, access, checked));
         if (method == HandlerType.GET) {
             routes.add(new Route(HandlerType.HEAD, path, pattern));
-            cfg.routes.addHttpHandler(HandlerType.HEAD, path, guard(path, access, endpoint));
+            cfg.routes.addHttpHandler(HandlerType.HEAD, path, guard(path, access, checked));
+        }
+    }
+
+    /** 400 {@code invalid_parameter} with one field error per query parameter not in {@code known}. */
+    static void requireKnownParameters(Context ctx, Set<String> known) {
+        List<FieldError> unknown = new ArrayList<>();
+        for (String name : new java.util.TreeSet<>(ctx.queryParamMap().keySet())) {
+            if (!known.contains(name) && unknown.size() < MAX_NAMED_PARAMETERS) {
+                String shown = name.length() > 100 ? name.substring(0, 100) : name;
+                unknown.add(new FieldError(Requests.textProblem(shown) == null ? shown : "?", "is not a parameter of this route"));
+            }
+        }
+        if (!unknown.isEmpty()) {
+            String detail = unknown.size() == 1 ? "Unknown query parameter: " + unknown.get(0).field()
+                    : "Unknown query parameters: " + String.join(", ", unknown.stream().map(FieldError::field).toList());
+            throw new ApiProblem(400, "invalid_parameter", detail, unknown);
         }
     }
 

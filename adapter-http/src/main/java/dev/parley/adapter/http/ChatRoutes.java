@@ -176,6 +176,7 @@ final class ChatRoutes {
             if (step.type() == StepType.TOOL_CALL) {
                 ObjectNode call = Wire.toolCall(step.toolCall());
                 call.put("output", step.output());
+                call.put("error", step.error());
                 calls.add(call);
             }
         }
