@@ -112,6 +112,7 @@ final class Api {
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs/{run_id}", Access.USER, this::getRun);
         route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/runs/{run_id}/cancel", Access.USER, this::cancelRun);
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs/{run_id}/events", Access.USER, chatRoutes::events);
+        new UsageRoutes(this, config).install(cfg);
 
         WsEndpoint ws = new WsEndpoint(config, credentials, flow);
         route(cfg, HandlerType.GET, BASE + "/ws", Access.PUBLIC, call -> {
@@ -349,6 +350,17 @@ final class Api {
         if (agentId != null && Requests.textProblem(agentId) != null) {
             throw ApiProblem.parameter("agent_id", "is not a valid agent id");
         }
+        String status = call.ctx().queryParam("status");
+        if (status != null && !status.equals("active") && !status.equals("deleted")) {
+            throw ApiProblem.parameter("status", "must be active or deleted");
+        }
+        if ("deleted".equals(status)) {
+            if (agentId != null) {
+                throw ApiProblem.parameter("agent_id", "is not a filter of the trash (status=deleted)");
+            }
+            json(call, 200, Wire.page(chat.listDeletedThreads(call.userId(), Bodies.page(call.ctx())), Wire::thread));
+            return;
+        }
         json(call, 200, Wire.page(chat.listThreads(call.userId(), agentId, Bodies.page(call.ctx())), Wire::thread));
     }
 
@@ -393,7 +405,8 @@ final class Api {
     private void getRun(Call call) {
         ThreadId thread = threadId(call);
         RunId run = runId(call);
-        json(call, 200, Wire.runWithSteps(chat.getRun(call.userId(), thread, run)));
+        var outcome = chat.getRun(call.userId(), thread, run);
+        json(call, 200, Wire.runWithSteps(outcome, chat.price(outcome.run().model()).orElse(null)));
     }
 
     private void cancelRun(Call call) {

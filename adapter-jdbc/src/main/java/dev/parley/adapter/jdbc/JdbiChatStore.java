@@ -2,6 +2,8 @@ package dev.parley.adapter.jdbc;
 
 import dev.parley.chat.port.out.AgentStore;
 import dev.parley.chat.port.out.IdempotencyStore;
+import dev.parley.chat.port.out.JobLeases;
+import dev.parley.chat.port.out.UsageStore;
 import dev.parley.chat.port.out.MessageStore;
 import dev.parley.chat.port.out.RunEventStore;
 import dev.parley.chat.port.out.RunSignals;
@@ -27,15 +29,21 @@ final class JdbiChatStore implements JdbcChatStore {
     private final RunEventStore events;
     private final IdempotencyStore idempotency;
     private final AgentStore agents;
+    private final JdbiUsageStore usage;
+    private final boolean keepUsage;
+    private final JobLeases leases;
 
-    JdbiChatStore(Db db, AutoCloseable ownedPool, RunSignals signals, AutoCloseable closeSignals) {
+    JdbiChatStore(Db db, AutoCloseable ownedPool, RunSignals signals, AutoCloseable closeSignals, boolean keepUsage) {
         this.db = db;
         this.ownedPool = ownedPool;
         this.signals = signals;
         this.closeSignals = closeSignals;
         this.threads = new JdbiThreadStore(db);
         this.messages = new JdbiMessageStore(db);
-        this.runs = new JdbiRunStore(db);
+        this.usage = new JdbiUsageStore(db);
+        this.runs = new JdbiRunStore(db, keepUsage ? usage : null);
+        this.keepUsage = keepUsage;
+        this.leases = new JdbiJobLeases(db);
         this.events = new JdbiRunEventStore(db);
         this.idempotency = new JdbiIdempotencyStore(db);
         this.agents = new JdbiAgentStore(db);
@@ -69,6 +77,16 @@ final class JdbiChatStore implements JdbcChatStore {
     @Override
     public AgentStore agents() {
         return agents;
+    }
+
+    @Override
+    public UsageStore usage() {
+        return keepUsage ? usage : UsageStore.none();
+    }
+
+    @Override
+    public JobLeases leases() {
+        return leases;
     }
 
     @Override

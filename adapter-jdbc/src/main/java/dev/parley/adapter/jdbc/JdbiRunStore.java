@@ -43,6 +43,7 @@ final class JdbiRunStore implements RunStore {
     private static final String ACTIVE = "('queued', 'in_progress')";
 
     private final Db db;
+    private final JdbiUsageStore ledger;
     private final String insert;
     private final String insertStarted;
     private final String find;
@@ -60,8 +61,10 @@ final class JdbiRunStore implements RunStore {
     private final String updateStep;
     final String steps;
 
-    JdbiRunStore(Db db) {
+    /** {@code ledger} null: the store keeps no usage (see {@link JdbcChatStores.Builder#usageLedger}). */
+    JdbiRunStore(Db db, JdbiUsageStore ledger) {
         this.db = db;
+        this.ledger = ledger;
         String runs = db.table("parley_runs");
         String stepTable = db.table("parley_steps");
         insert = "INSERT INTO " + runs + " (" + COLUMNS + ") VALUES (:id, :thread, :agent, :model, :user_message, :status,"
@@ -141,8 +144,24 @@ final class JdbiRunStore implements RunStore {
     @Override
     public boolean update(Run run, RunStatus expected) {
         Require.notNull(expected, "expected");
-        return db.call(h -> changed(run, bindRun(h.createUpdate(update), run).bind("expected", expected.wireName())
-                .execute()));
+        return ended(run, h -> bindRun(h.createUpdate(update), run).bind("expected", expected.wireName()).execute());
+    }
+
+    /**
+     * Runs the statement that changes the run; when it ends the run, in one transaction with the
+     * run's usage added to the ledger.
+     */
+    private boolean ended(Run run, Db.Work<Integer> change) {
+        if (!run.isTerminal() || ledger == null) {
+            return db.call(h -> changed(run, change.apply(h)));
+        }
+        return db.atomic(h -> {
+            boolean changed = changed(run, change.apply(h));
+            if (changed) {
+                ledger.record(h, run);
+            }
+            return changed;
+        });
     }
 
     @Override
@@ -189,10 +208,10 @@ final class JdbiRunStore implements RunStore {
     @Override
     public boolean updateIfLeaseExpired(Run run, Instant now) {
         Require.notNull(now, "now");
-        return db.call(h -> changed(run, bindRun(h.createUpdate(updateIfLeaseExpired), run)
+        return ended(run, h -> bindRun(h.createUpdate(updateIfLeaseExpired), run)
                 .bind("expected", RunStatus.IN_PROGRESS.wireName())
                 .bindByType("now", now, Instant.class)
-                .execute()));
+                .execute());
     }
 
     /** True when the statement changed the run's row; a change that ended the run is hinted. */
