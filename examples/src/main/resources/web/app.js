@@ -379,6 +379,7 @@
     $('thread-heading').textContent = thread ? (thread.title || 'New conversation') : 'New conversation';
     const agent = thread ? thread.agent_id : $('agent-select').value;
     $('thread-agent').textContent = agent ? 'agent: ' + agentHeading(agent, thread) : '';
+    if (window.Parley.onThreadShown) window.Parley.onThreadShown(thread);
   }
 
   function newConversation() {
@@ -399,6 +400,7 @@
   }
 
   function leaveEditor() {
+    if (window.Parley.onLeaveViews) window.Parley.onLeaveViews();
     $('agent-editor').hidden = true;
     document.querySelector('.conversation').hidden = false;
   }
@@ -1220,6 +1222,20 @@
       return true;
     },
     lastSeq() { return state.stream ? state.stream.lastSeq : 0; },
+  };
+
+  /** What the page's other scripts (usage.js) use; they may set the on... hooks. */
+  window.Parley = {
+    api,
+    ApiError,
+    closeDrawer,
+    closeSheet,
+    el,
+    formatCost,
+    loadThreads,
+    newConversation,
+    showError,
+    state,
   };
 
   document.addEventListener('DOMContentLoaded', () => {
