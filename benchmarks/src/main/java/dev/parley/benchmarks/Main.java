@@ -42,8 +42,10 @@ public final class Main {
             case "jfr-summary" -> System.out.println(Profile.summarize(Path.of(rest[0]), 25));
             case "server" -> BenchServer.main(rest);
             case "jmh" -> org.openjdk.jmh.Main.main(rest);
+            case "usage" -> UsageBench.main(rest);
             default -> {
                 System.err.println("usage: all [--quick] [--only=1,...,7] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE"
+                        + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
             }

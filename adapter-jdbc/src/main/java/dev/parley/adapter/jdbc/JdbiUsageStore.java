@@ -10,12 +10,10 @@ import java.math.BigDecimal;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.Query;
 
@@ -57,7 +55,9 @@ final class JdbiUsageStore implements UsageStore {
         for (UsageGroup group : UsageGroup.values()) {
             String table = group == UsageGroup.THREAD ? threadHourly : hourly;
             String key = switch (group) {
-                case DAY -> "hour_start";
+                // the UTC day, as text, so that a month is read as 30 groups rather than 720 hours
+                case DAY -> db.dialect() == Dialect.POSTGRESQL ? "to_char(hour_start AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+                        : "FORMATDATETIME(hour_start, 'yyyy-MM-dd', 'en', 'UTC')";
                 case AGENT -> "agent_id";
                 case MODEL -> "model";
                 case THREAD -> "thread_id";
@@ -116,22 +116,11 @@ final class JdbiUsageStore implements UsageStore {
             }
             return q.map((rs, ctx) -> new UsageRow(key(rs, groupBy), totals(rs))).list();
         });
-        if (groupBy != UsageGroup.DAY) {
-            return rows;
-        }
-        // hours to days (UTC), in order
-        TreeMap<String, UsageTotals> days = new TreeMap<>();
-        rows.forEach(r -> days.merge(r.group(), r.totals(), UsageTotals::plus));
-        List<UsageRow> result = new ArrayList<>();
-        days.forEach((day, totals) -> result.add(new UsageRow(day, totals)));
-        return result;
+        return rows;
     }
 
     private static String key(ResultSet rs, UsageGroup groupBy) throws SQLException {
-        if (groupBy == UsageGroup.DAY) {
-            return Db.instant(rs, "grp").atOffset(ZoneOffset.UTC).toLocalDate().toString();
-        }
-        return Text.get(rs.getString("grp"));
+        return groupBy == UsageGroup.DAY ? rs.getString("grp") : Text.get(rs.getString("grp"));
     }
 
     static UsageTotals totals(ResultSet rs) throws SQLException {
