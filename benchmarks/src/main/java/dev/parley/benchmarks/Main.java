@@ -45,7 +45,7 @@ public final class Main {
             case "usage" -> UsageBench.main(rest);
             default -> {
                 System.err.println("usage: all [--quick] [--only=1,...,7] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE"
-                        + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N]"
+                        + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
             }

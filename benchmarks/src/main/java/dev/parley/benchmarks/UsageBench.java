@@ -33,7 +33,7 @@ import java.util.function.Supplier;
  * backfill (what the ends of those runs would have left). (2) Whole turns through the core with the
  * store keeping thread totals and the ledger, and without, in alternating rounds on one database.
  *
- * <pre>java -jar benchmarks.jar usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N]</pre>
+ * <pre>java -jar benchmarks.jar usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only]</pre>
  */
 public final class UsageBench {
     private static final String USER = "u0";
@@ -50,7 +50,11 @@ public final class UsageBench {
         int runs = 1_000_000;
         int turns = 300;
         int rounds = 6;
+        boolean reports = true;
         for (String arg : args) {
+            if (arg.equals("--turns-only")) {
+                reports = false;
+            }
             if (arg.startsWith("--store=")) {
                 store = arg.substring(8);
             } else if (arg.startsWith("--runs=")) {
@@ -63,7 +67,9 @@ public final class UsageBench {
         }
         Databases.Kind kind = Databases.Kind.parse(store);
         System.out.printf(Locale.ROOT, "usage benchmark on %s, %s, Java %s%n", kind.label(), Instant.now(), Runtime.version());
-        report(kind, runs);
+        if (reports) {
+            report(kind, runs);
+        }
         turns(kind, turns, rounds);
     }
 

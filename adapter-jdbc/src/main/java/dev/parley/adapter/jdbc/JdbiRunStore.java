@@ -24,6 +24,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
@@ -53,6 +54,9 @@ final class JdbiRunStore implements RunStore {
     private final String leaseExpiresAt;
     final String expiredLeases;
     private final String updateIfLeaseExpired;
+    /** PostgreSQL with a ledger: {@link #update} and {@link #updateIfLeaseExpired} of a run's end with its usage; else null. */
+    private final String updateEnding;
+    private final String updateIfLeaseExpiredEnding;
     final String active;
     final String page;
     final String pageAfter;
@@ -87,6 +91,9 @@ final class JdbiRunStore implements RunStore {
                 + " WHERE id = :id AND thread_id = :thread AND status = :expected";
         start = update.replace(" WHERE ", ", owner_id = :owner, lease_expires_at = :lease WHERE ");
         updateIfLeaseExpired = update + " AND (lease_expires_at IS NULL OR lease_expires_at <= :now)";
+        boolean oneStatement = ledger != null && db.dialect() == Dialect.POSTGRESQL;
+        updateEnding = oneStatement ? ledger.pgEnding(update) : null;
+        updateIfLeaseExpiredEnding = oneStatement ? ledger.pgEnding(updateIfLeaseExpired) : null;
         renewLease = "UPDATE " + runs + " SET lease_expires_at = :lease"
                 + " WHERE id = :id AND status = 'in_progress' AND owner_id = :owner";
         leaseExpiresAt = "SELECT lease_expires_at FROM " + runs + " WHERE id = :id AND lease_expires_at IS NOT NULL";
@@ -144,19 +151,33 @@ final class JdbiRunStore implements RunStore {
     @Override
     public boolean update(Run run, RunStatus expected) {
         Require.notNull(expected, "expected");
-        return ended(run, h -> bindRun(h.createUpdate(update), run).bind("expected", expected.wireName()).execute());
+        return ended(run, update, updateEnding, s -> s.bind("expected", expected.wireName()));
     }
 
     /**
-     * Runs the statement that changes the run; when it ends the run, in one transaction with the
-     * run's usage added to the ledger.
+     * Runs {@code sql}, the statement that changes the run (its own values bound, then {@code extra});
+     * when it ends the run, together with the run's usage added to the ledger: in one statement
+     * ({@code ending}) on PostgreSQL, in one transaction elsewhere.
      */
-    private boolean ended(Run run, Db.Work<Integer> change) {
+    private boolean ended(Run run, String sql, String ending, Consumer<SqlStatement<?>> extra) {
         if (!run.isTerminal() || ledger == null) {
-            return db.call(h -> changed(run, change.apply(h)));
+            return db.call(h -> {
+                var statement = bindRun(h.createUpdate(sql), run);
+                extra.accept(statement);
+                return changed(run, statement.execute());
+            });
+        }
+        if (ending != null) {
+            return db.call(h -> {
+                var statement = ledger.bindLedger(bindRun(h.createQuery(ending), run), run);
+                extra.accept(statement);
+                return changed(run, statement.mapTo(Integer.class).one());
+            });
         }
         return db.atomic(h -> {
-            boolean changed = changed(run, change.apply(h));
+            var statement = bindRun(h.createUpdate(sql), run);
+            extra.accept(statement);
+            boolean changed = changed(run, statement.execute());
             if (changed) {
                 ledger.record(h, run);
             }
@@ -208,10 +229,8 @@ final class JdbiRunStore implements RunStore {
     @Override
     public boolean updateIfLeaseExpired(Run run, Instant now) {
         Require.notNull(now, "now");
-        return ended(run, h -> bindRun(h.createUpdate(updateIfLeaseExpired), run)
-                .bind("expected", RunStatus.IN_PROGRESS.wireName())
-                .bindByType("now", now, Instant.class)
-                .execute());
+        return ended(run, updateIfLeaseExpired, updateIfLeaseExpiredEnding,
+                s -> s.bind("expected", RunStatus.IN_PROGRESS.wireName()).bindByType("now", now, Instant.class));
     }
 
     /** True when the statement changed the run's row; a change that ended the run is hinted. */

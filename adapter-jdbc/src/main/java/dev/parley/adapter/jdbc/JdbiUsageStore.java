@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.Query;
+import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
  * The usage ledger: {@link #record} adds an ended run to its thread's totals ({@code parley_threads})
@@ -85,6 +86,42 @@ final class JdbiUsageStore implements UsageStore {
         keys.forEach(k -> on.append(" AND u.").append(k).append(" = s.").append(k));
         return "MERGE INTO " + table + " u USING (" + source + ") s ON (" + on + ") WHEN MATCHED THEN UPDATE SET" + add
                 + " WHEN NOT MATCHED THEN INSERT (" + names + ") VALUES (s." + String.join(", s.", columns) + ")";
+    }
+
+    /**
+     * PostgreSQL: {@code runUpdate} (an {@code UPDATE} of one run that ends it) and the ledger's three
+     * changes in one statement, so that keeping usage costs the run's end no round trip: the run's
+     * update returns its thread, which the thread totals' update and the two ledger upserts follow
+     * (data-modifying CTEs, each executed once; nothing when the run's update matched no row). The
+     * statement answers how many runs it updated. Bind the run as for {@code runUpdate}, then
+     * {@link #bindLedger}.
+     */
+    String pgEnding(String runUpdate) {
+        String threads = db.table("parley_threads");
+        String values = " SELECT owner_id, :hour, %s 1, :input_tokens, :output_tokens, :ledger_cost, :unpriced FROM t";
+        String add = " runs = u.runs + EXCLUDED.runs, input_tokens = u.input_tokens + EXCLUDED.input_tokens,"
+                + " output_tokens = u.output_tokens + EXCLUDED.output_tokens, cost_usd = u.cost_usd + EXCLUDED.cost_usd,"
+                + " unpriced_runs = u.unpriced_runs + EXCLUDED.unpriced_runs";
+        String columns = " runs, input_tokens, output_tokens, cost_usd, unpriced_runs)";
+        return "WITH r AS (" + runUpdate + " RETURNING thread_id),"
+                + " t AS (UPDATE " + threads + " SET runs_count = runs_count + 1, input_tokens = input_tokens + :input_tokens,"
+                + " output_tokens = output_tokens + :output_tokens, cost_usd = cost_usd + :ledger_cost,"
+                + " unpriced_runs = unpriced_runs + :unpriced WHERE id = (SELECT thread_id FROM r) RETURNING owner_id),"
+                + " h AS (INSERT INTO " + db.table("parley_usage_hourly") + " AS u (owner_id, hour_start, agent_id, model," + columns
+                + String.format(values, ":agent, :ledger_model,")
+                + " ON CONFLICT (owner_id, hour_start, agent_id, model) DO UPDATE SET" + add + "),"
+                + " th AS (INSERT INTO " + db.table("parley_usage_thread_hourly") + " AS u (owner_id, hour_start, thread_id," + columns
+                + String.format(values, ":thread,")
+                + " ON CONFLICT (owner_id, hour_start, thread_id) DO UPDATE SET" + add + ")"
+                + " SELECT count(*) FROM r";
+    }
+
+    /** The values {@link #pgEnding}'s ledger part needs beyond the run's own. */
+    <S extends SqlStatement<S>> S bindLedger(S statement, Run run) {
+        return statement.bind("hour", run.completedAt().truncatedTo(ChronoUnit.HOURS))
+                .bind("ledger_cost", run.costUsd() == null ? BigDecimal.ZERO : run.costUsd())
+                .bind("unpriced", run.costUsd() == null ? 1 : 0)
+                .bind("ledger_model", run.model() == null ? "" : Text.put(run.model()));
     }
 
     /** Counts a run that just ended, on the handle (and in the transaction) of the change that ended it. */
