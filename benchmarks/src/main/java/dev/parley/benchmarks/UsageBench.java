@@ -42,6 +42,7 @@ public final class UsageBench {
     private static final int RUNS_PER_THREAD = 20;
     private static final int OTHER_USERS = 20;
     private static final int OTHER_RUNS = 10_000;
+    private static final int SLICE = 50_000;
 
     private UsageBench() {}
 
@@ -127,10 +128,13 @@ public final class UsageBench {
         int threads = runs / RUNS_PER_THREAD;
         // thread i of u0 lives in hour i % 720 of the month; thread j of user k likewise
         sql.add(threadsSql(pg, USER, "t0_", threads));
-        sql.add(runsSql(pg, "t0_", runs));
+        // in slices, each its own transaction (H2 keeps a transaction's undo log until it ends)
+        for (int from = 0; from < runs; from += SLICE) {
+            sql.add(runsSql(pg, "t0_", from, Math.min(runs, from + SLICE)));
+        }
         for (int k = 1; k <= OTHER_USERS; k++) {
             sql.add(threadsSql(pg, "u" + k, "t" + k + "_", OTHER_RUNS / RUNS_PER_THREAD));
-            sql.add(runsSql(pg, "t" + k + "_", OTHER_RUNS));
+            sql.add(runsSql(pg, "t" + k + "_", 0, OTHER_RUNS));
         }
         sql.addAll(backfill(pg));
         sql.add(pg ? "ANALYZE" : "ANALYZE");
@@ -138,7 +142,12 @@ public final class UsageBench {
     }
 
     private static String series(boolean pg, int n) {
-        return pg ? "generate_series(0, " + (n - 1) + ") AS g(x)" : "SYSTEM_RANGE(0, " + (n - 1) + ") AS g(x)";
+        return series(pg, 0, n);
+    }
+
+    /** {@code x} from {@code from} to {@code to} - 1. */
+    private static String series(boolean pg, int from, int to) {
+        return pg ? "generate_series(" + from + ", " + (to - 1) + ") AS g(x)" : "SYSTEM_RANGE(" + from + ", " + (to - 1) + ") AS g(x)";
     }
 
     private static String threadsSql(boolean pg, String owner, String prefix, int n) {
@@ -147,7 +156,7 @@ public final class UsageBench {
                 + (pg ? "::jsonb" : "") + ", " + hourOf(pg, "x") + ", " + hourOf(pg, "x") + " FROM " + series(pg, n);
     }
 
-    private static String runsSql(boolean pg, String prefix, int n) {
+    private static String runsSql(boolean pg, String prefix, int from, int to) {
         String thread = "FLOOR(x / " + RUNS_PER_THREAD + ")";
         String at = hourOf(pg, (pg ? "" : "CAST(") + thread + (pg ? "::int" : " AS INT)"));
         String end = pg ? at + " + (MOD(x, " + RUNS_PER_THREAD + ") * interval '2 minutes')"
@@ -158,7 +167,7 @@ public final class UsageBench {
                 + " AS VARCHAR), 'agent' || CAST(MOD(" + (pg ? thread + "::int" : "CAST(" + thread + " AS INT)") + ", 3) AS VARCHAR),"
                 + " CASE WHEN MOD(x, 2) = 0 THEN 'gpt-4o-mini' ELSE 'llama3.2' END, 'm' || CAST(x AS VARCHAR), 'completed',"
                 + " 1000, 200, false, " + (pg ? "0.00027" : "'0.00027'") + ", " + end + ", " + end + ", " + end
-                + " FROM " + series(pg, n);
+                + " FROM " + series(pg, from, to);
     }
 
     /** The start of hour {@code index % 720} of the month. */
