@@ -93,7 +93,7 @@ public final class UsageBench {
                 System.out.printf(Locale.ROOT, "report group_by=%-6s %,7d groups: median %8.2f ms, p90 %8.2f ms%n", group.wireName(),
                         groups, ms[0], ms[1]);
             }
-            String scan = "SELECT CAST(r.completed_at AS DATE) AS day, count(*), sum(r.input_tokens), sum(r.output_tokens)"
+            String scan = "SELECT CAST(r.completed_at AS DATE) AS d, count(*), sum(r.input_tokens), sum(r.output_tokens)"
                     + " FROM parley_runs r JOIN parley_threads t ON t.id = r.thread_id WHERE t.owner_id = '" + USER + "'"
                     + " AND r.completed_at >= TIMESTAMP WITH TIME ZONE '2026-11-01 00:00:00+00'"
                     + " AND r.completed_at < TIMESTAMP WITH TIME ZONE '2026-12-01 00:00:00+00' GROUP BY CAST(r.completed_at AS DATE)";
