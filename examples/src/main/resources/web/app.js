@@ -384,6 +384,7 @@
     $('thread-heading').textContent = thread ? (thread.title || 'New conversation') : 'New conversation';
     const agent = thread ? thread.agent_id : $('agent-select').value;
     $('thread-agent').textContent = agent ? 'agent: ' + agentHeading(agent, thread) : '';
+    if (window.Parley.onThreadShown) window.Parley.onThreadShown(thread);
   }
 
   function newConversation() {
@@ -404,6 +405,7 @@
   }
 
   function leaveEditor() {
+    if (window.Parley.onLeaveViews) window.Parley.onLeaveViews();
     $('agent-editor').hidden = true;
     document.querySelector('.conversation').hidden = false;
   }
@@ -1244,12 +1246,18 @@
     lastSeq() { return state.stream ? state.stream.lastSeq : 0; },
   };
 
-  // what the feature files loaded after this one (approvals.js, ...) may use: one property per line, alphabetical
+  // what the page's feature files loaded after this one (approvals.js, usage.js, ...) may use: one property
+  // per line, alphabetical; they may also set the on... hooks (onThreadShown, onLeaveViews)
   window.Parley = {
     ApiError,
     api,
+    closeDrawer,
+    closeSheet,
     el,
+    formatCost,
     hooks,
+    loadThreads,
+    newConversation,
     showError,
     state,
     updateEmptyHints,

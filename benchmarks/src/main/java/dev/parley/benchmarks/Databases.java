@@ -182,10 +182,15 @@ public final class Databases {
 
         /** A Parley store on this database, tables migrated. */
         public ChatStore chatStore() {
+            return chatStore(true);
+        }
+
+        /** A Parley store on this database, tables migrated, keeping thread totals and the usage ledger or not. */
+        public ChatStore chatStore(boolean usageLedger) {
             if (kind == Kind.MEMORY) {
                 return InMemoryAdapters.store();
             }
-            JdbcChatStore store = JdbcChatStores.builder().dataSource(pool).schema(schema).build();
+            JdbcChatStore store = JdbcChatStores.builder().dataSource(pool).schema(schema).usageLedger(usageLedger).build();
             stores.add(store);
             return store;
         }

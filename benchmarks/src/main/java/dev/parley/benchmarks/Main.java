@@ -44,8 +44,10 @@ public final class Main {
             case "server" -> BenchServer.main(rest);
             case "eventlog-size" -> EventLogSize.main(rest);
             case "jmh" -> org.openjdk.jmh.Main.main(rest);
+            case "usage" -> UsageBench.main(rest);
             default -> {
                 System.err.println("usage: all [--quick] [--only=1,...,8] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
+                        + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
             }

@@ -1,10 +1,13 @@
 package dev.parley.examples;
 
+import dev.parley.chat.model.ModelPrice;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -17,6 +20,10 @@ import java.util.Map;
  * ({@code PARLEY_MODEL} only names the model of an OpenAI-compatible server). {@code rateLimitStore} is
  * {@code memory} or {@code postgres}; {@code metricsToken} is null when {@code /metrics} needs no token.
  * {@code behindTls} ({@code PARLEY_BEHIND_TLS}) says browsers reach the server over HTTPS, which adds HSTS.
+ * {@code prices} ({@code PARLEY_MODEL_PRICES}, e.g. {@code gpt-4o-mini=0.15/0.60,llama3.2=0/0}: US dollars per
+ * million input / output tokens) are empty when unset (the demo model's own price then applies);
+ * {@code userBudgetUsd} ({@code PARLEY_USER_BUDGET_USD}) is each user's monthly budget, null for none;
+ * {@code trashRetention} ({@code PARLEY_TRASH_RETENTION_DAYS}, 0 = forever) is how long deleted threads stay restorable.
  */
 public record DemoConfig(
         int port,
@@ -36,7 +43,10 @@ public record DemoConfig(
         boolean metrics,
         String metricsToken,
         Duration runLease,
-        boolean behindTls) {
+        boolean behindTls,
+        Map<String, ModelPrice> prices,
+        BigDecimal userBudgetUsd,
+        Duration trashRetention) {
 
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
@@ -45,6 +55,7 @@ public record DemoConfig(
     public static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     public static final long DEFAULT_TOKEN_DELAY_MS = 15;
     public static final int DEFAULT_RUN_LEASE_SECONDS = 30;
+    public static final int DEFAULT_TRASH_RETENTION_DAYS = 30;
     public static final String RATE_LIMIT_IN_MEMORY = "memory";
     public static final String RATE_LIMIT_IN_POSTGRES = "postgres";
     /** HS256 needs a key of at least 256 bits. */
@@ -52,6 +63,7 @@ public record DemoConfig(
 
     public DemoConfig {
         corsOrigins = List.copyOf(corsOrigins);
+        prices = Map.copyOf(prices);
         if (!RATE_LIMIT_IN_MEMORY.equals(rateLimitStore) && !RATE_LIMIT_IN_POSTGRES.equals(rateLimitStore)) {
             throw new IllegalArgumentException("rateLimitStore must be memory or postgres");
         }
@@ -93,8 +105,12 @@ public record DemoConfig(
         boolean metrics = bool(env, "PARLEY_METRICS", true);
         String metricsToken = text(env, "PARLEY_METRICS_TOKEN", null);
         boolean behindTls = bool(env, "PARLEY_BEHIND_TLS", false);
+        Map<String, ModelPrice> prices = prices(text(env, "PARLEY_MODEL_PRICES", ""));
+        BigDecimal budget = budget(text(env, "PARLEY_USER_BUDGET_USD", null));
+        int retentionDays = integer(env, "PARLEY_TRASH_RETENTION_DAYS", DEFAULT_TRASH_RETENTION_DAYS, 0, 36_500);
         return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
-                model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls);
+                model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls,
+                prices, budget, Duration.ofDays(retentionDays));
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -105,7 +121,8 @@ public record DemoConfig(
     /** This configuration on another port (0 for any free one). */
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
-                openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls);
+                openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls,
+                prices, userBudgetUsd, trashRetention);
     }
 
     @Override
@@ -115,7 +132,8 @@ public record DemoConfig(
                 + ", rateLimitPerMinute=" + rateLimitPerMinute + ", corsOrigins=" + corsOrigins
                 + ", openAiBaseUrl=" + openAiBaseUrl + ", model=" + model + ", tokenDelay=" + tokenDelay.toMillis() + "ms"
                 + ", rateLimitStore=" + rateLimitStore + ", metrics=" + metrics + (metricsToken == null ? "" : " (token)")
-                + ", runLease=" + runLease.toSeconds() + "s, behindTls=" + behindTls + "]";
+                + ", runLease=" + runLease.toSeconds() + "s, behindTls=" + behindTls + ", prices=" + prices.keySet()
+                + ", userBudgetUsd=" + userBudgetUsd + ", trashRetention=" + trashRetention.toDays() + "d]";
     }
 
     /** {@code url} with the values of any password parameters hidden. */
@@ -178,6 +196,47 @@ public record DemoConfig(
             origins.add(origin);
         }
         return origins;
+    }
+
+    /** {@code model=input/output,...} in US dollars per million tokens; a bad entry names the variable and the entry. */
+    static Map<String, ModelPrice> prices(String value) {
+        Map<String, ModelPrice> prices = new LinkedHashMap<>();
+        for (String part : value.split(",")) {
+            String entry = part.strip();
+            if (entry.isEmpty()) {
+                continue;
+            }
+            int eq = entry.lastIndexOf('=');
+            String[] amounts = eq < 0 ? new String[0] : entry.substring(eq + 1).split("/", -1);
+            String model = eq < 0 ? "" : entry.substring(0, eq).strip();
+            try {
+                if (model.isEmpty() || amounts.length != 2 || prices.containsKey(model)) {
+                    throw new IllegalArgumentException();
+                }
+                prices.put(model, ModelPrice.of(amounts[0].strip(), amounts[1].strip()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("PARLEY_MODEL_PRICES must be model=input/output entries in US dollars per"
+                        + " million tokens, separated by commas (e.g. gpt-4o-mini=0.15/0.60,llama3.2=0/0), each model once;"
+                        + " was '" + entry + "'");
+            }
+        }
+        return prices;
+    }
+
+    private static BigDecimal budget(String value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            BigDecimal budget = new BigDecimal(value);
+            if (budget.signum() >= 0) {
+                return budget;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("PARLEY_USER_BUDGET_USD must be a non-negative amount of US dollars (e.g. 25 or 2.50),"
+                + " was '" + value + "'");
     }
 
     private static void requireHttpUrl(String name, String value) {

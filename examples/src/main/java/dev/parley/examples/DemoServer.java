@@ -8,6 +8,7 @@ import dev.parley.adapter.http.SecurityHeaders;
 import dev.parley.adapter.jdbc.JdbcChatStores;
 import dev.parley.adapter.openai.OpenAiChatModel;
 import dev.parley.chat.core.ChatService;
+import dev.parley.chat.model.ModelPrice;
 import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.RunObserver;
 import com.zaxxer.hikari.HikariConfig;
@@ -28,6 +29,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,7 +98,9 @@ public final class DemoServer implements AutoCloseable {
                     .model(model)
                     .agents(DemoAgents.agents(config.usesOpenAi() ? config.model() : null, clock))
                     .defaultAgent(DemoAgents.ASSISTANT)
-                    .prices(config.usesOpenAi() ? Map.of() : DemoAgents.prices())
+                    .prices(prices(config))
+                    .monthlyBudgetUsd(config.userBudgetUsd())
+                    .trashRetention(config.trashRetention())
                     .runLease(config.runLease())
                     .build();
             resources.add(chat);
@@ -166,6 +170,13 @@ public final class DemoServer implements AutoCloseable {
         synchronized (resources) {
             closeAll(resources);
         }
+    }
+
+    /** The demo model's own price, and the configured ones (which win). */
+    private static Map<String, ModelPrice> prices(DemoConfig config) {
+        Map<String, ModelPrice> prices = new HashMap<>(config.usesOpenAi() ? Map.of() : DemoAgents.prices());
+        prices.putAll(config.prices());
+        return prices;
     }
 
     private static ChatModel model(DemoConfig config) {

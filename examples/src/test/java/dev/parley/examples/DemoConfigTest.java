@@ -121,11 +121,39 @@ class DemoConfigTest {
             "PARLEY_DEMO_TOKEN_DELAY_MS | fast                     | PARLEY_DEMO_TOKEN_DELAY_MS must be a whole number from 0 to 60000",
             "PARLEY_RUN_LEASE_SECONDS   | 0                        | PARLEY_RUN_LEASE_SECONDS must be a whole number from 1 to 3600",
             "PARLEY_BEHIND_TLS          | https                    | PARLEY_BEHIND_TLS must be true or false, was 'https'",
+            "PARLEY_MODEL_PRICES        | gpt-4o-mini=0.15         | PARLEY_MODEL_PRICES must be model=input/output entries",
+            "PARLEY_MODEL_PRICES        | gpt=a/b                  | was 'gpt=a/b'",
+            "PARLEY_MODEL_PRICES        | gpt=-1/2                 | PARLEY_MODEL_PRICES must be",
+            "PARLEY_MODEL_PRICES        | =1/2                     | PARLEY_MODEL_PRICES must be",
+            "PARLEY_MODEL_PRICES        | a=1/2,a=3/4              | PARLEY_MODEL_PRICES must be",
+            "PARLEY_USER_BUDGET_USD     | lots                     | PARLEY_USER_BUDGET_USD must be a non-negative amount",
+            "PARLEY_USER_BUDGET_USD     | -5                       | PARLEY_USER_BUDGET_USD must be a non-negative amount",
+            "PARLEY_TRASH_RETENTION_DAYS | -1                      | PARLEY_TRASH_RETENTION_DAYS must be a whole number from 0",
     })
     void should_fail_fast_with_a_message_naming_the_bad_variable(String name, String value, String message) {
         assertThatThrownBy(() -> DemoConfig.fromEnvironment(Map.of(name, value)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(message);
+    }
+
+    @Test
+    void should_read_model_prices_a_budget_and_the_trash_retention() {
+        // when
+        DemoConfig config = DemoConfig.fromEnvironment(Map.of(
+                "PARLEY_MODEL_PRICES", "gpt-4o-mini=0.15/0.60, llama3.2=0/0",
+                "PARLEY_USER_BUDGET_USD", "2.50",
+                "PARLEY_TRASH_RETENTION_DAYS", "0"));
+        // then
+        assertThat(config.prices()).containsOnlyKeys("gpt-4o-mini", "llama3.2");
+        assertThat(config.prices().get("gpt-4o-mini").inputPerMillion()).isEqualByComparingTo("0.15");
+        assertThat(config.prices().get("gpt-4o-mini").outputPerMillion()).isEqualByComparingTo("0.60");
+        assertThat(config.prices().get("llama3.2").outputPerMillion()).isEqualByComparingTo("0");
+        assertThat(config.userBudgetUsd()).isEqualByComparingTo("2.5");
+        assertThat(config.trashRetention()).isZero();
+        DemoConfig defaults = DemoConfig.fromEnvironment(Map.of());
+        assertThat(defaults.prices()).isEmpty();
+        assertThat(defaults.userBudgetUsd()).isNull();
+        assertThat(defaults.trashRetention()).isEqualTo(java.time.Duration.ofDays(30));
     }
 
     @Test

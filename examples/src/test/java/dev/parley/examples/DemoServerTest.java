@@ -77,6 +77,24 @@ class DemoServerTest {
     }
 
     @Test
+    void should_answer_problem_json_404_and_405_outside_the_api_beside_the_page() throws Exception {
+        // when
+        HttpResponse<String> page = get("/", null);
+        HttpResponse<String> missing = get("/no/such/page.html", null);
+        HttpResponse<String> wrongMethod = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/dev/login")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        // then
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Type").orElse("")).startsWith("text/html");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(missing.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+        assertThat(JSON.readTree(missing.body()).path("code").asText()).isEqualTo("not_found");
+        assertThat(wrongMethod.statusCode()).isIn(404, 405);
+        assertThat(wrongMethod.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+    }
+
+    @Test
     void should_refuse_a_login_without_a_usable_user_name() throws Exception {
         HttpResponse<String> missing = post("/dev/login", null, "{}");
         assertThat(missing.statusCode()).isEqualTo(422);

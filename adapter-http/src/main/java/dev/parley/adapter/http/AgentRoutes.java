@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -39,6 +40,7 @@ import java.util.stream.Collectors;
 final class AgentRoutes {
     private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
     private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,8}");
+    private static final Set<String> AGENT_LIST = Set.of("limit", "cursor", "status");
 
     private final Api api;
     private final ParleyHttp.Config config;
@@ -56,7 +58,7 @@ final class AgentRoutes {
 
     void install(JavalinConfig cfg) {
         String base = Api.BASE;
-        api.route(cfg, HandlerType.GET, base + "/agents", Api.Access.PUBLIC,
+        api.route(cfg, HandlerType.GET, base + "/agents", Api.Access.PUBLIC, AGENT_LIST,
                 call -> Api.json(call, 200, Wire.page(agents.listAgents(caller(call), status(call), Bodies.page(call.ctx())), this::agent)));
         api.route(cfg, HandlerType.POST, base + "/agents", Api.Access.USER, this::create);
         api.route(cfg, HandlerType.GET, base + "/agents/{agent_id}", Api.Access.PUBLIC,
@@ -66,7 +68,7 @@ final class AgentRoutes {
             agents.archiveAgent(caller(call), agentId(call));
             call.ctx().status(204);
         });
-        api.route(cfg, HandlerType.GET, base + "/agents/{agent_id}/versions", Api.Access.USER,
+        api.route(cfg, HandlerType.GET, base + "/agents/{agent_id}/versions", Api.Access.USER, Api.PAGE,
                 call -> Api.json(call, 200, Wire.page(agents.listAgentVersions(caller(call), agentId(call), Bodies.page(call.ctx())), this::agent)));
         api.route(cfg, HandlerType.GET, base + "/agents/{agent_id}/versions/{version}", Api.Access.USER,
                 call -> Api.json(call, 200, agent(agents.getAgentVersion(caller(call), agentId(call), version(call)))));

@@ -3,6 +3,7 @@ package dev.parley.adapter.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.SortOrder;
@@ -10,6 +11,7 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.WireEnum;
 import dev.parley.chat.port.in.AgentAdmin;
 import dev.parley.chat.port.in.ApprovalCommand;
+import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.CreateThreadCommand;
 import dev.parley.chat.port.in.UpdateThreadCommand;
@@ -75,6 +77,13 @@ final class Api {
 
     private record Route(HandlerType method, String path, Pattern pattern) {}
 
+    /** The query parameters of a list page. */
+    static final Set<String> PAGE = Set.of("limit", "cursor");
+    /** At most this many unknown query parameters are named in one answer. */
+    private static final int MAX_NAMED_PARAMETERS = 20;
+    private static final Set<String> THREAD_LIST = Set.of("limit", "cursor", "agent_id", "status");
+    private static final Set<String> MESSAGE_LIST = Set.of("limit", "cursor", "order");
+
     void install(JavalinConfig cfg, boolean standalone) {
         Docs docs = new Docs();
         route(cfg, HandlerType.GET, "/health", Access.PUBLIC, call -> json(call, 200, Json.object().put("status", "ok")));
@@ -93,19 +102,20 @@ final class Api {
             route(cfg, HandlerType.GET, BASE + "/agents/{agent_id}", Access.PUBLIC, this::getAgent);
         }
         route(cfg, HandlerType.POST, BASE + "/threads", Access.USER, this::createThread);
-        route(cfg, HandlerType.GET, BASE + "/threads", Access.USER, this::listThreads);
+        route(cfg, HandlerType.GET, BASE + "/threads", Access.USER, THREAD_LIST, this::listThreads);
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}", Access.USER, this::getThread);
         route(cfg, HandlerType.PATCH, BASE + "/threads/{thread_id}", Access.USER, this::updateThread);
-        route(cfg, HandlerType.DELETE, BASE + "/threads/{thread_id}", Access.USER, this::deleteThread);
-        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/messages", Access.USER, this::listMessages);
+        route(cfg, HandlerType.DELETE, BASE + "/threads/{thread_id}", Access.USER, Set.of("hard"), this::deleteThread);
+        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/messages", Access.USER, MESSAGE_LIST, this::listMessages);
         route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/chat", Access.USER, call -> chatRoutes.chat(call, false));
         route(cfg, HandlerType.DELETE, BASE + "/threads/{thread_id}/chat", Access.USER, this::cancelActive);
         route(cfg, HandlerType.POST, BASE + "/chat", Access.USER, call -> chatRoutes.chat(call, true));
-        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs", Access.USER, this::listRuns);
+        route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs", Access.USER, PAGE, this::listRuns);
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs/{run_id}", Access.USER, this::getRun);
         route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/runs/{run_id}/cancel", Access.USER, this::cancelRun);
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/runs/{run_id}/events", Access.USER, chatRoutes::events);
         route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/runs/{run_id}/approvals", Access.USER, this::decide);
+        new UsageRoutes(this, config).install(cfg);
 
         WsEndpoint ws = new WsEndpoint(config, credentials, flow);
         route(cfg, HandlerType.GET, BASE + "/ws", Access.PUBLIC, call -> {
@@ -130,12 +140,40 @@ final class Api {
      * no body), instead of Javalin's bare 200 for a HEAD without a handler of its own.
      */
     void route(JavalinConfig cfg, HandlerType method, String path, Access access, Endpoint endpoint) {
+        route(cfg, method, path, access, Set.of(), endpoint);
+    }
+
+    /**
+     * A route that reads the query parameters {@code query}; any other is 400 {@code invalid_parameter}
+     * naming it, before the handler acts (a misspelt {@code ?hard_delete=true} never soft-deletes).
+     */
+    void route(JavalinConfig cfg, HandlerType method, String path, Access access, Set<String> query, Endpoint endpoint) {
         Pattern pattern = Pattern.compile(path.replaceAll("\\{[^/]+}", "[^/]+"));
+        Endpoint checked = call -> {
+            requireKnownParameters(call.ctx(), query);
+            endpoint.handle(call);
+        };
         routes.add(new Route(method, path, pattern));
-        cfg.routes.addHttpHandler(method, path, guard(path, access, endpoint));
+        cfg.routes.addHttpHandler(method, path, guard(path, access, checked));
         if (method == HandlerType.GET) {
             routes.add(new Route(HandlerType.HEAD, path, pattern));
-            cfg.routes.addHttpHandler(HandlerType.HEAD, path, guard(path, access, endpoint));
+            cfg.routes.addHttpHandler(HandlerType.HEAD, path, guard(path, access, checked));
+        }
+    }
+
+    /** 400 {@code invalid_parameter} with one field error per query parameter not in {@code known}. */
+    static void requireKnownParameters(Context ctx, Set<String> known) {
+        List<FieldError> unknown = new ArrayList<>();
+        for (String name : new java.util.TreeSet<>(ctx.queryParamMap().keySet())) {
+            if (!known.contains(name) && unknown.size() < MAX_NAMED_PARAMETERS) {
+                String shown = name.length() > 100 ? name.substring(0, 100) : name;
+                unknown.add(new FieldError(Requests.textProblem(shown) == null ? shown : "?", "is not a parameter of this route"));
+            }
+        }
+        if (!unknown.isEmpty()) {
+            String detail = unknown.size() == 1 ? "Unknown query parameter: " + unknown.get(0).field()
+                    : "Unknown query parameters: " + String.join(", ", unknown.stream().map(FieldError::field).toList());
+            throw new ApiProblem(400, "invalid_parameter", detail, unknown);
         }
     }
 
@@ -315,6 +353,17 @@ final class Api {
         if (agentId != null && Requests.textProblem(agentId) != null) {
             throw ApiProblem.parameter("agent_id", "is not a valid agent id");
         }
+        String status = call.ctx().queryParam("status");
+        if (status != null && !status.equals("active") && !status.equals("deleted")) {
+            throw ApiProblem.parameter("status", "must be active or deleted");
+        }
+        if ("deleted".equals(status)) {
+            if (agentId != null) {
+                throw ApiProblem.parameter("agent_id", "is not a filter of the trash (status=deleted)");
+            }
+            json(call, 200, Wire.page(chat.listDeletedThreads(call.userId(), Bodies.page(call.ctx())), Wire::thread));
+            return;
+        }
         json(call, 200, Wire.page(chat.listThreads(call.userId(), agentId, Bodies.page(call.ctx())), Wire::thread));
     }
 
@@ -359,7 +408,8 @@ final class Api {
     private void getRun(Call call) {
         ThreadId thread = threadId(call);
         RunId run = runId(call);
-        json(call, 200, Wire.runWithSteps(chat.getRun(call.userId(), thread, run)));
+        var outcome = chat.getRun(call.userId(), thread, run);
+        json(call, 200, Wire.runWithSteps(outcome, chat.price(outcome.run().model()).orElse(null)));
     }
 
     private void cancelRun(Call call) {
@@ -372,8 +422,9 @@ final class Api {
         ThreadId thread = threadId(call);
         RunId run = runId(call);
         Requests.Approval approval = Requests.approval(bodies.read(call.ctx()));
-        json(call, 200, Wire.runWithSteps(chat.decide(new ApprovalCommand(call.userId(), thread, run, approval.toolCallId(),
-                approval.decision(), approval.reason()))));
+        RunOutcome outcome = chat.decide(new ApprovalCommand(call.userId(), thread, run, approval.toolCallId(),
+                approval.decision(), approval.reason()));
+        json(call, 200, Wire.runWithSteps(outcome, chat.price(outcome.run().model()).orElse(null)));
     }
 
     private void cancelActive(Call call) {

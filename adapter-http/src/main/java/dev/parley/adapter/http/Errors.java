@@ -1,5 +1,6 @@
 package dev.parley.adapter.http;
 
+import dev.parley.chat.model.BudgetExceededException;
 import dev.parley.chat.model.ChatException;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.EventsExpiredException;
@@ -24,6 +25,10 @@ final class Errors {
         }
         if (error instanceof NotFoundException e) {
             return new ApiProblem(404, e.code(), e.getMessage());
+        }
+        if (error instanceof BudgetExceededException e) {
+            return new ApiProblem(429, e.code(), e.getMessage())
+                    .header("Retry-After", Long.toString(Math.max(1, e.retryAfter().toSeconds() + (e.retryAfter().toNanosPart() > 0 ? 1 : 0))));
         }
         if (error instanceof ForbiddenException e) {
             return new ApiProblem(403, e.code(), e.getMessage());

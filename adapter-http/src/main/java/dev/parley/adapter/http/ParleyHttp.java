@@ -77,6 +77,16 @@ public final class ParleyHttp {
     public static void problemErrors(JavalinConfig cfg) {
         cfg.jetty.modifyServer(server -> server.setErrorHandler(new ProblemErrorHandler()));
         cfg.jetty.modifyServletContextHandler(handler -> handler.setErrorHandler(new ProblemErrorHandler()));
+        // every other 404 and 405 (a path no route or static file serves) as problem+json too
+        for (int status : new int[] {404, 405}) {
+            cfg.routes.error(status, "*", ctx -> {
+                String type = ctx.res().getContentType();
+                if (type == null || !type.startsWith("application/problem+json")) {
+                    ctx.header(Api.REQUEST_ID_HEADER, Api.requestId(ctx.header(Api.REQUEST_ID_HEADER)));
+                    Api.sendProblem(ctx, ProblemErrorHandler.problem(status));
+                }
+            });
+        }
     }
 
     /** {@link #create(Config)} started on {@code port} (0 for an ephemeral port; see {@link Javalin#port()}). */

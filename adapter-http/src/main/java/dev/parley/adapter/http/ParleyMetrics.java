@@ -1,5 +1,6 @@
 package dev.parley.adapter.http;
 
+import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.StepStatus;
@@ -118,6 +119,22 @@ public final class ParleyMetrics implements RunObserver {
         }
         if (usage.outputTokens() > 0) {
             tokens(agent, "output").increment(usage.outputTokens());
+        }
+    }
+
+    @Override
+    public void runCharged(Run ended) {
+        String agent = agent(ended.agentId());
+        String model = ended.model() == null ? "unknown" : ended.model();
+        Counter.builder("parley.run.tokens").description("Tokens used by ended runs, by agent and model")
+                .tag("agent", agent).tag("model", model).tag("kind", "input").register(registry)
+                .increment(ended.usage().inputTokens());
+        Counter.builder("parley.run.tokens").description("Tokens used by ended runs, by agent and model")
+                .tag("agent", agent).tag("model", model).tag("kind", "output").register(registry)
+                .increment(ended.usage().outputTokens());
+        if (ended.costUsd() != null) {
+            Counter.builder("parley.run.cost").baseUnit("usd").description("Cost of ended runs in US dollars, by agent and model")
+                    .tag("agent", agent).tag("model", model).register(registry).increment(ended.costUsd().doubleValue());
         }
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.Message;
+import dev.parley.chat.model.ModelPrice;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
@@ -34,6 +35,11 @@ final class Wire {
         o.put("created_at", Json.time(t.createdAt()));
         o.put("updated_at", Json.time(t.updatedAt()));
         o.set("metadata", metadata(t.metadata()));
+        o.set("usage", usage(Usage.reported(t.usage().inputTokens(), t.usage().outputTokens())));
+        putCost(o, t.usage().costUsd());
+        if (t.deletedAt() != null) {
+            o.put("deleted_at", Json.time(t.deletedAt()));
+        }
         return o;
     }
 
@@ -88,7 +94,8 @@ final class Wire {
         return o;
     }
 
-    static ObjectNode runWithSteps(RunOutcome outcome) {
+    /** A run with its steps, each step's cost at {@code price} (null: the run's model has none). */
+    static ObjectNode runWithSteps(RunOutcome outcome, ModelPrice price) {
         ObjectNode o = run(outcome.run());
         if (outcome.instructions() != null) {
             o.put("agent_version", outcome.instructions().agentVersion());
@@ -97,7 +104,9 @@ final class Wire {
         putRequiredAction(o, outcome);
         ArrayNode steps = o.putArray("steps");
         for (Step s : outcome.steps()) {
-            steps.add(step(s));
+            ObjectNode step = step(s);
+            putCost(step, price == null ? null : price.cost(s.usage()));
+            steps.add(step);
         }
         return o;
     }

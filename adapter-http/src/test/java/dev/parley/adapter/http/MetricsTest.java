@@ -99,6 +99,12 @@ class MetricsTest {
                 .isEqualTo(1.0);
         assertThat(value(text, "parley_tokens_total", "agent", AGENT, "kind", "input")).isGreaterThanOrEqualTo(22.0);
         assertThat(value(text, "parley_tokens_total", "agent", AGENT, "kind", "output")).isGreaterThanOrEqualTo(7.0);
+        // every ended run is charged by agent and model: the two completed, the failed and the cancelled one
+        TestServer.eventually("the ended runs' tokens and cost are counted by agent and model",
+                () -> value(scrape(), "parley_run_tokens_total", "agent", AGENT, "model", "scripted", "kind", "input") >= 22.0
+                        && value(scrape(), "parley_run_cost_usd_total", "agent", AGENT, "model", "scripted") > 0.0);
+        assertThat(value(scrape(), "parley_run_tokens_total", "agent", AGENT, "model", "scripted", "kind", "output"))
+                .isGreaterThanOrEqualTo(7.0);
         assertThat(value(text, "parley_streams_active", "transport", "websocket")).isEqualTo(0.0);
         assertThat(value(text, "parley_store_errors_total", "where", "ready")).isEqualTo(1.0);
         assertThat(value(text, "http_server_requests_seconds_count",

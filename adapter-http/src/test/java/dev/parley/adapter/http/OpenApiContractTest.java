@@ -88,6 +88,10 @@ class OpenApiContractTest {
         assertThat(replay.body()).contains("event: trace_start", "event: trace_end", "event: done");
         server.post(ALICE, "{}", "/api/v1/threads/{thread_id}/runs/{run_id}/cancel", thread, run);
         server.delete(ALICE, "/api/v1/threads/{thread_id}/chat", thread);
+        server.get(ALICE, "/api/v1/usage?group_by=thread");
+        assertThat(server.delete(ALICE, "/api/v1/threads/{thread_id}", thread).status()).isEqualTo(204);
+        server.get(ALICE, "/api/v1/threads?status=deleted");
+        assertThat(server.post(ALICE, "{}", "/api/v1/threads/{thread_id}/restore", thread).status()).isEqualTo(200);
         assertThat(server.delete(ALICE, "/api/v1/threads/{thread_id}", thread).status()).isEqualTo(204);
     }
 

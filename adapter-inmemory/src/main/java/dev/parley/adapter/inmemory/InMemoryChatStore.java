@@ -18,6 +18,8 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.IdempotencyRecord;
 import dev.parley.chat.port.out.IdempotencyStore;
+import dev.parley.chat.port.out.JobLeases;
+import dev.parley.chat.port.out.UsageStore;
 import dev.parley.chat.port.out.MessageStore;
 import dev.parley.chat.port.out.RunEventStore;
 import dev.parley.chat.port.out.RunSignals;
@@ -100,6 +102,10 @@ final class InMemoryChatStore implements ChatStore {
     private final InMemoryIdempotencyStore idempotencyStore = new InMemoryIdempotencyStore(this);
     private final InMemoryAgentStore agentStore = new InMemoryAgentStore(this);
     private final InMemoryRunSignals signals = new InMemoryRunSignals();
+    /** Thread totals and the usage ledger, kept as runs end. Guarded by {@link #lock}. */
+    final InMemoryUsageStore ledger = new InMemoryUsageStore(this);
+    /** Job leases by name. Guarded by {@link #lock}. */
+    final Map<String, Lease> jobLeases = new HashMap<>();
 
     record IdempotencyKey(String ownerId, String scope, String key) {}
 
@@ -139,6 +145,38 @@ final class InMemoryChatStore implements ChatStore {
     @Override
     public AgentStore agents() {
         return agentStore;
+    }
+
+    @Override
+    public UsageStore usage() {
+        return ledger;
+    }
+
+    @Override
+    public JobLeases leases() {
+        return new JobLeases() {
+            @Override
+            public boolean tryAcquire(String name, String holder, Instant now, Instant until) {
+                return locked(() -> {
+                    Lease held = jobLeases.get(name);
+                    if (held != null && !held.owner().equals(holder) && held.expiresAt().isAfter(now)) {
+                        return false;
+                    }
+                    put(jobLeases, name, new Lease(holder, until));
+                    return true;
+                });
+            }
+
+            @Override
+            public void release(String name, String holder) {
+                locked(() -> {
+                    Lease held = jobLeases.get(name);
+                    if (held != null && held.owner().equals(holder)) {
+                        remove(jobLeases, name);
+                    }
+                });
+            }
+        };
     }
 
     @Override

@@ -83,6 +83,9 @@ final class InMemoryRunStore implements RunStore {
             throw ConflictException.runInProgress(run.threadId());
         }
         db.putRun(run);
+        if (run.isTerminal()) {
+            db.ledger.record(run);
+        }
         return true;
     }
 

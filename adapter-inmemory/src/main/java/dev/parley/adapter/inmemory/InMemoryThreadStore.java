@@ -11,6 +11,7 @@ import dev.parley.chat.port.out.IdempotencyRecord;
 import dev.parley.chat.port.out.ThreadStore;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
@@ -55,7 +56,7 @@ final class InMemoryThreadStore implements ThreadStore {
                 return false;
             }
             db.putThread(new ChatThread(stored.id(), stored.ownerId(), stored.agentId(), thread.title(),
-                    thread.metadata(), stored.createdAt(), thread.updatedAt(), null, stored.agentVersion()));
+                    thread.metadata(), stored.createdAt(), thread.updatedAt(), null, stored.agentVersion(), stored.usage()));
             return true;
         });
     }
@@ -101,6 +102,67 @@ final class InMemoryThreadStore implements ThreadStore {
             }
             db.putThread(stored.deleted(now));
             return true;
+        });
+    }
+
+    @Override
+    public Optional<ChatThread> findDeleted(ThreadId id) {
+        return db.locked(() -> Optional.ofNullable(db.threads.get(id)).filter(ChatThread::isDeleted));
+    }
+
+    /** The reference: scans the store's threads (the relational stores read an index). */
+    @Override
+    public Page<ChatThread> listDeleted(String ownerId, PageRequest page) {
+        ChatThread after = page.cursor() == null ? null : decodeDeleted(page.cursor());
+        List<ChatThread> matching = db.locked(() -> db.threads.values().stream()
+                .filter(t -> t.isDeleted() && t.isOwnedBy(ownerId))
+                .filter(t -> after == null || DELETION_ORDER.compare(t, after) > 0)
+                .sorted(DELETION_ORDER)
+                .limit(page.limit() + 1L)
+                .toList());
+        return Pages.of(matching, page.limit(), last -> Cursors.encode(DELETED_CURSOR_KIND, Cursors.instant(last.deletedAt()),
+                last.id().value()));
+    }
+
+    /** Most recently deleted first, ties by id descending. */
+    private static final Comparator<ChatThread> DELETION_ORDER = Comparator.comparing(ChatThread::deletedAt)
+            .thenComparing(ChatThread::id).reversed();
+    private static final String DELETED_CURSOR_KIND = "thd";
+
+    private static ChatThread decodeDeleted(String cursor) {
+        String[] f = Cursors.decode(cursor, DELETED_CURSOR_KIND, 2);
+        Instant deletedAt = Cursors.parseInstant(f[0]);
+        ThreadId id = Cursors.parseId(ThreadId.parse(f[1]));
+        return new ChatThread(id, "cursor", "cursor", null, Map.of(), deletedAt, deletedAt, deletedAt);
+    }
+
+    @Override
+    public boolean restore(ThreadId id) {
+        return db.locked(() -> {
+            ChatThread stored = db.threads.get(id);
+            if (stored == null || !stored.isDeleted()) {
+                return false;
+            }
+            db.putThread(stored.restored());
+            return true;
+        });
+    }
+
+    @Override
+    public List<ThreadId> deletedBefore(Instant deletedBefore, int max) {
+        return db.locked(() -> db.threads.values().stream()
+                .filter(t -> t.isDeleted() && !t.deletedAt().isAfter(deletedBefore))
+                .sorted(Comparator.comparing(ChatThread::deletedAt).thenComparing(ChatThread::id))
+                .limit(max)
+                .map(ChatThread::id)
+                .toList());
+    }
+
+    @Override
+    public boolean purge(ThreadId id, Instant deletedBefore) {
+        return db.inTransaction(() -> {
+            ChatThread stored = db.threads.get(id);
+            return stored != null && stored.isDeleted() && !stored.deletedAt().isAfter(deletedBefore) && hardDelete(id);
         });
     }
 

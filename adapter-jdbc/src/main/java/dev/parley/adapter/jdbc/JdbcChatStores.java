@@ -64,6 +64,7 @@ public final class JdbcChatStores {
         private DataSource dataSource;
         private String schema;
         private boolean migrate = true;
+        private boolean usageLedger = true;
         private int maxPoolSize = 10;
         private Duration connectionTimeout = Duration.ofSeconds(3);
 
@@ -99,6 +100,17 @@ public final class JdbcChatStores {
         /** Whether to run the schema migrations on build (default true). */
         public Builder migrate(boolean migrate) {
             this.migrate = migrate;
+            return this;
+        }
+
+        /**
+         * Whether the store keeps each thread's usage totals and the usage ledger as runs end (default
+         * true). Without them threads report no usage, usage reports are empty and monthly budgets never
+         * trip; the transaction that ends a run is then three statements shorter (for an embedder that
+         * meters elsewhere).
+         */
+        public Builder usageLedger(boolean keep) {
+            this.usageLedger = keep;
             return this;
         }
 
@@ -145,10 +157,10 @@ public final class JdbcChatStores {
                 }
                 if (dialect == Dialect.POSTGRESQL) {
                     PgRunSignals signals = new PgRunSignals(listenConnector(ds, pool != null), ds);
-                    return new JdbiChatStore(new Db(ds, dialect, schema, signals), pool, signals, signals);
+                    return new JdbiChatStore(new Db(ds, dialect, schema, signals), pool, signals, signals, usageLedger);
                 }
                 LocalRunSignals signals = new LocalRunSignals();
-                return new JdbiChatStore(new Db(ds, dialect, schema, signals), pool, signals, null);
+                return new JdbiChatStore(new Db(ds, dialect, schema, signals), pool, signals, null, usageLedger);
             } catch (RuntimeException e) {
                 if (pool != null) {
                     pool.close();

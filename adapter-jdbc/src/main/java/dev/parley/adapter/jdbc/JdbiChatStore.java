@@ -2,6 +2,8 @@ package dev.parley.adapter.jdbc;
 
 import dev.parley.chat.port.out.AgentStore;
 import dev.parley.chat.port.out.IdempotencyStore;
+import dev.parley.chat.port.out.JobLeases;
+import dev.parley.chat.port.out.UsageStore;
 import dev.parley.chat.port.out.MessageStore;
 import dev.parley.chat.port.out.RunEventStore;
 import dev.parley.chat.port.out.RunSignals;
@@ -28,15 +30,21 @@ final class JdbiChatStore implements JdbcChatStore {
     private final IdempotencyStore idempotency;
     private final AgentStore agents;
     private final EventLogCompaction compaction;
+    private final JdbiUsageStore usage;
+    private final boolean keepUsage;
+    private final JobLeases leases;
 
-    JdbiChatStore(Db db, AutoCloseable ownedPool, RunSignals signals, AutoCloseable closeSignals) {
+    JdbiChatStore(Db db, AutoCloseable ownedPool, RunSignals signals, AutoCloseable closeSignals, boolean keepUsage) {
         this.db = db;
         this.ownedPool = ownedPool;
         this.signals = signals;
         this.closeSignals = closeSignals;
         this.threads = new JdbiThreadStore(db);
         this.messages = new JdbiMessageStore(db);
-        this.runs = new JdbiRunStore(db);
+        this.usage = new JdbiUsageStore(db);
+        this.runs = new JdbiRunStore(db, keepUsage ? usage : null);
+        this.keepUsage = keepUsage;
+        this.leases = new JdbiJobLeases(db);
         this.compaction = new EventLogCompaction(db);
         this.events = new JdbiRunEventStore(db, compaction);
         compaction.start();
@@ -77,6 +85,16 @@ final class JdbiChatStore implements JdbcChatStore {
     @Override
     public AgentStore agents() {
         return agents;
+    }
+
+    @Override
+    public UsageStore usage() {
+        return keepUsage ? usage : UsageStore.none();
+    }
+
+    @Override
+    public JobLeases leases() {
+        return leases;
     }
 
     @Override

@@ -24,6 +24,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
@@ -43,6 +44,7 @@ final class JdbiRunStore implements RunStore {
     private static final String ACTIVE = "('queued', 'in_progress', 'requires_action')";
 
     private final Db db;
+    private final JdbiUsageStore ledger;
     private final String insert;
     private final String insertStarted;
     private final String find;
@@ -52,6 +54,9 @@ final class JdbiRunStore implements RunStore {
     private final String leaseExpiresAt;
     final String expiredLeases;
     private final String updateIfLeaseExpired;
+    /** PostgreSQL with a ledger: {@link #update} and {@link #updateIfLeaseExpired} of a run's end with its usage; else null. */
+    private final String updateEnding;
+    private final String updateIfLeaseExpiredEnding;
     final String active;
     final String page;
     final String pageAfter;
@@ -64,8 +69,10 @@ final class JdbiRunStore implements RunStore {
     private final String updateStepIf;
     final String steps;
 
-    JdbiRunStore(Db db) {
+    /** {@code ledger} null: the store keeps no usage (see {@link JdbcChatStores.Builder#usageLedger}). */
+    JdbiRunStore(Db db, JdbiUsageStore ledger) {
         this.db = db;
+        this.ledger = ledger;
         String runs = db.table("parley_runs");
         String stepTable = db.table("parley_steps");
         insert = "INSERT INTO " + runs + " (" + COLUMNS + ") VALUES (:id, :thread, :agent, :model, :user_message, :status,"
@@ -92,6 +99,9 @@ final class JdbiRunStore implements RunStore {
         decisionsDue = select + " r WHERE status = 'requires_action' AND decide_by <= :now" + liveRow
                 + " ORDER BY decide_by, created_at, id LIMIT :limit";
         updateIfLeaseExpired = update + " AND (lease_expires_at IS NULL OR lease_expires_at <= :now)";
+        boolean oneStatement = ledger != null && db.dialect() == Dialect.POSTGRESQL;
+        updateEnding = oneStatement ? ledger.pgEnding(update) : null;
+        updateIfLeaseExpiredEnding = oneStatement ? ledger.pgEnding(updateIfLeaseExpired) : null;
         renewLease = "UPDATE " + runs + " SET lease_expires_at = :lease"
                 + " WHERE id = :id AND status = 'in_progress' AND owner_id = :owner";
         leaseExpiresAt = "SELECT lease_expires_at FROM " + runs + " WHERE id = :id AND lease_expires_at IS NOT NULL";
@@ -150,8 +160,38 @@ final class JdbiRunStore implements RunStore {
     @Override
     public boolean update(Run run, RunStatus expected) {
         Require.notNull(expected, "expected");
-        return db.call(h -> changed(run, bindRun(h.createUpdate(update), run).bind("expected", expected.wireName())
-                .execute()));
+        return ended(run, update, updateEnding, s -> s.bind("expected", expected.wireName()));
+    }
+
+    /**
+     * Runs {@code sql}, the statement that changes the run (its own values bound, then {@code extra});
+     * when it ends the run, together with the run's usage added to the ledger: in one statement
+     * ({@code ending}) on PostgreSQL, in one transaction elsewhere.
+     */
+    private boolean ended(Run run, String sql, String ending, Consumer<SqlStatement<?>> extra) {
+        if (!run.isTerminal() || ledger == null) {
+            return db.call(h -> {
+                var statement = bindRun(h.createUpdate(sql), run);
+                extra.accept(statement);
+                return changed(run, statement.execute());
+            });
+        }
+        if (ending != null) {
+            return db.call(h -> {
+                var statement = ledger.bindLedger(bindRun(h.createQuery(ending), run), run);
+                extra.accept(statement);
+                return changed(run, statement.mapTo(Integer.class).one());
+            });
+        }
+        return db.atomic(h -> {
+            var statement = bindRun(h.createUpdate(sql), run);
+            extra.accept(statement);
+            boolean changed = changed(run, statement.execute());
+            if (changed) {
+                ledger.record(h, run);
+            }
+            return changed;
+        });
     }
 
     @Override
@@ -198,10 +238,8 @@ final class JdbiRunStore implements RunStore {
     @Override
     public boolean updateIfLeaseExpired(Run run, Instant now) {
         Require.notNull(now, "now");
-        return db.call(h -> changed(run, bindRun(h.createUpdate(updateIfLeaseExpired), run)
-                .bind("expected", RunStatus.IN_PROGRESS.wireName())
-                .bindByType("now", now, Instant.class)
-                .execute()));
+        return ended(run, updateIfLeaseExpired, updateIfLeaseExpiredEnding,
+                s -> s.bind("expected", RunStatus.IN_PROGRESS.wireName()).bindByType("now", now, Instant.class));
     }
 
     @Override

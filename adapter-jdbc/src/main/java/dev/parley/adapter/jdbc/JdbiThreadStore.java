@@ -15,7 +15,10 @@ import org.jdbi.v3.core.statement.Query;
 /** Threads in {@code parley_threads}; soft delete sets {@code deleted_at}. */
 final class JdbiThreadStore implements ThreadStore {
     private static final String COLUMNS = "id, owner_id, agent_id, title, metadata, created_at, updated_at, deleted_at, agent_version";
+    /** What a read returns: the columns written and the usage totals the ledger keeps. */
+    private static final String READ = COLUMNS + ", runs_count AS runs, input_tokens, output_tokens, cost_usd, unpriced_runs";
     private static final String CURSOR_KIND = "t1";
+    private static final String DELETED_CURSOR_KIND = "t2";
 
     private final Db db;
     private final String insert;
@@ -26,6 +29,11 @@ final class JdbiThreadStore implements ThreadStore {
     private final String softDelete;
     private final String lockAny;
     private final List<String> hardDelete;
+    private final String findDeleted;
+    private final String[] listDeleted = new String[2];
+    private final String restore;
+    private final String deletedBefore;
+    private final String lockDeleted;
 
     JdbiThreadStore(Db db) {
         this.db = db;
@@ -33,12 +41,12 @@ final class JdbiThreadStore implements ThreadStore {
         String runs = db.table("parley_runs");
         insert = "INSERT INTO " + threads + " (" + COLUMNS + ", message_count) VALUES (:id, :owner, :agent, :title, "
                 + db.dialect().json("metadata") + ", :created, :updated, :deleted, :agent_version, 0)";
-        find = "SELECT " + COLUMNS + " FROM " + threads + " WHERE id = :id AND deleted_at IS NULL";
+        find = "SELECT " + READ + " FROM " + threads + " WHERE id = :id AND deleted_at IS NULL";
         lock = find + " FOR UPDATE";
         update = "UPDATE " + threads + " SET title = :title, metadata = " + db.dialect().json("metadata")
                 + ", updated_at = :updated WHERE id = :id AND deleted_at IS NULL";
         for (int variant = 0; variant < list.length; variant++) {
-            list[variant] = "SELECT " + COLUMNS + " FROM " + threads + " WHERE owner_id = :owner AND deleted_at IS NULL"
+            list[variant] = "SELECT " + READ + " FROM " + threads + " WHERE owner_id = :owner AND deleted_at IS NULL"
                     + ((variant & 1) != 0 ? " AND agent_id = :agent" : "")
                     + ((variant & 2) != 0 ? " AND updated_at <= :after_at AND (updated_at < :after_at OR id < :after_id)" : "")
                     // the equality columns lead the ORDER BY too, so that H2 also reads the index in order
@@ -46,6 +54,17 @@ final class JdbiThreadStore implements ThreadStore {
         }
         lockAny = "SELECT id FROM " + threads + " WHERE id = :id FOR UPDATE";
         softDelete = "UPDATE " + threads + " SET deleted_at = :now WHERE id = :id AND deleted_at IS NULL";
+        findDeleted = "SELECT " + READ + " FROM " + threads + " WHERE id = :id AND deleted_at IS NOT NULL";
+        for (int variant = 0; variant < listDeleted.length; variant++) {
+            listDeleted[variant] = "SELECT " + READ + " FROM " + threads + db.dialect().useIndex("parley_threads_owner_deleted")
+                    + " WHERE owner_id = :owner AND deleted_at IS NOT NULL"
+                    + (variant == 1 ? " AND deleted_at <= :after_at AND (deleted_at < :after_at OR id < :after_id)" : "")
+                    + " ORDER BY owner_id, deleted_at DESC, id DESC LIMIT :limit";
+        }
+        restore = "UPDATE " + threads + " SET deleted_at = NULL WHERE id = :id AND deleted_at IS NOT NULL";
+        deletedBefore = "SELECT id FROM " + threads + db.dialect().useIndex("parley_threads_deleted")
+                + " WHERE deleted_at IS NOT NULL AND deleted_at <= :before ORDER BY deleted_at, id LIMIT :limit";
+        lockDeleted = "SELECT id FROM " + threads + " WHERE id = :id AND deleted_at IS NOT NULL AND deleted_at <= :before FOR UPDATE";
         String ofThread = "(SELECT id FROM " + runs + " WHERE thread_id = :id)";
         hardDelete = List.of(
                 "DELETE FROM " + db.table("parley_run_event_chunks") + " WHERE run_id IN " + ofThread,
@@ -132,6 +151,55 @@ final class JdbiThreadStore implements ThreadStore {
         });
     }
 
+    @Override
+    public Optional<ChatThread> findDeleted(ThreadId id) {
+        return db.call(h -> h.createQuery(findDeleted).bind("id", id.value()).map((rs, ctx) -> thread(rs)).findOne());
+    }
+
+    @Override
+    public Page<ChatThread> listDeleted(String ownerId, PageRequest page) {
+        Cursors.TimeKey after = page.cursor() == null ? null : Cursors.time(DELETED_CURSOR_KIND, page.cursor(), ThreadId.PREFIX);
+        List<ChatThread> rows = db.call(h -> {
+            Query q = h.createQuery(listDeleted[after == null ? 0 : 1])
+                    .bind("owner", Text.put(ownerId))
+                    .bind("limit", page.limit() + 1);
+            if (after != null) {
+                q.bind("after_at", after.at()).bind("after_id", after.id());
+            }
+            return q.map((rs, ctx) -> thread(rs)).list();
+        });
+        if (rows.size() <= page.limit()) {
+            return Page.last(rows);
+        }
+        List<ChatThread> items = rows.subList(0, page.limit());
+        ChatThread last = items.get(items.size() - 1);
+        return new Page<>(items, true, Cursors.time(DELETED_CURSOR_KIND, last.deletedAt(), last.id().value()));
+    }
+
+    @Override
+    public boolean restore(ThreadId id) {
+        return db.call(h -> h.createUpdate(restore).bind("id", id.value()).execute()) == 1;
+    }
+
+    @Override
+    public List<ThreadId> deletedBefore(Instant before, int max) {
+        if (max <= 0) {
+            return List.of();
+        }
+        return db.call(h -> h.createQuery(deletedBefore).bind("before", before).bind("limit", max)
+                .map((rs, ctx) -> new ThreadId(rs.getString("id"))).list());
+    }
+
+    @Override
+    public boolean purge(ThreadId id, Instant before) {
+        return db.atomic(h -> {
+            if (h.createQuery(lockDeleted).bind("id", id.value()).bind("before", before).mapTo(String.class).findOne().isEmpty()) {
+                return false;
+            }
+            return hardDelete(id);
+        });
+    }
+
     static ChatThread thread(ResultSet rs) throws SQLException {
         return new ChatThread(
                 new ThreadId(rs.getString("id")),
@@ -142,6 +210,7 @@ final class JdbiThreadStore implements ThreadStore {
                 Db.instant(rs, "created_at"),
                 Db.instant(rs, "updated_at"),
                 Db.instant(rs, "deleted_at"),
-                rs.getObject("agent_version") == null ? null : rs.getInt("agent_version"));
+                rs.getObject("agent_version") == null ? null : rs.getInt("agent_version"),
+                JdbiUsageStore.totals(rs));
     }
 }

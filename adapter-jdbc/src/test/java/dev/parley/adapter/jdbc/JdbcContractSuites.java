@@ -7,13 +7,16 @@ import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.testkit.AgentStoreContract;
 import dev.parley.chat.testkit.ApprovalStoreContract;
 import dev.parley.chat.testkit.IdempotencyStoreContract;
+import dev.parley.chat.testkit.JobLeasesContract;
 import dev.parley.chat.testkit.MessageStoreContract;
 import dev.parley.chat.testkit.RunEventBusContract;
 import dev.parley.chat.testkit.RunEventStoreContract;
 import dev.parley.chat.testkit.RunSignalsContract;
 import dev.parley.chat.testkit.RunStoreContract;
 import dev.parley.chat.testkit.ThreadStoreContract;
+import dev.parley.chat.testkit.TrashContract;
 import dev.parley.chat.testkit.TransactionContract;
+import dev.parley.chat.testkit.UsageLedgerContract;
 import org.junit.jupiter.api.Nested;
 
 /** Every chat-testkit contract suite over a database of the subclass's, emptied before each test. */
@@ -23,6 +26,30 @@ abstract class JdbcContractSuites {
 
     @Nested
     class Threads extends ThreadStoreContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class Trash extends TrashContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class Usage extends UsageLedgerContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class Leases extends JobLeasesContract {
         @Override
         protected ChatStore createStore() {
             return db().freshStore();

@@ -27,6 +27,7 @@ import dev.parley.chat.model.StoredAgent;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
+import dev.parley.chat.model.UsageTotals;
 import dev.parley.chat.port.out.IdempotencyRecord;
 import java.math.BigDecimal;
 import java.sql.Connection;
@@ -113,9 +114,10 @@ abstract class JdbcStoreBehaviour {
         store.events().append(List.of(token, end));
         store.idempotency().insert(key);
 
-        // then: the thread as given, but for updated_at, which its newest message moved on
+        // then: the thread as given, but for updated_at, which its newest message moved on, and its usage,
+        // which counts the run that failed
         ChatThread updated = thread.touched(store.messages().latest(thread.id(), 10).stream().map(Message::createdAt)
-                .max(Instant::compareTo).orElseThrow());
+                .max(Instant::compareTo).orElseThrow()).withUsage(UsageTotals.ofRun(Usage.ZERO, null));
         assertThat(store.threads().find(thread.id())).contains(updated);
         assertThat(store.threads().list(thread.ownerId(), null, PageRequest.firstPage()).items()).containsExactly(updated);
         assertThat(store.messages().find(message.id())).contains(storedMessage);

@@ -5,6 +5,7 @@ import dev.parley.chat.model.AgentStatus;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.Message;
+import dev.parley.chat.model.ModelPrice;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Require;
@@ -26,12 +27,15 @@ import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.in.UpdateThreadCommand;
+import dev.parley.chat.port.in.UsageQuery;
+import dev.parley.chat.port.in.UsageReport;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.in.RunStream;
 import dev.parley.chat.port.out.RunEventBus;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -98,6 +102,10 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     public static final Duration DEFAULT_REAPER_INTERVAL = Duration.ofSeconds(5);
     /** Default bound of one model call. */
     public static final Duration DEFAULT_MODEL_TIMEOUT = Duration.ofMinutes(10);
+    /** Default time a soft-deleted thread stays restorable. */
+    public static final Duration DEFAULT_TRASH_RETENTION = Duration.ofDays(30);
+    /** Default pause between two purges of the trash. */
+    public static final Duration DEFAULT_TRASH_PURGE_INTERVAL = Duration.ofHours(1);
     /** How often a state change that lost a race is tried again. */
     static final int STATE_ATTEMPTS = 16;
 
@@ -116,6 +124,8 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     private final LeaseKeeper leases;
     private final AgentDesk agentDesk;
     private final ApprovalDesk approvals;
+    private final UsageDesk usage;
+    private final TrashKeeper trash;
 
     ChatService(ChatServiceBuilder b, RunEventBuses.Bus ownBus) {
         this.store = Require.notNull(b.store, "store");
@@ -131,7 +141,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
         timers.setRemoveOnCancelPolicy(true);
         this.watchdog = timers;
         Engine engine = new Engine(store, ObservedEventBus.wrap(bus, b.observer), b.model, MicrosecondClock.of(b.clock),
-                b.ids, Map.copyOf(b.prices), toolExecutor, watchdog, b.modelTimeout, cancelTimeout);
+                b.ids, Map.copyOf(b.prices), toolExecutor, watchdog, b.modelTimeout, cancelTimeout, b.observer);
         String instanceId = b.instanceId != null ? b.instanceId : "parley-" + UUID.randomUUID().toString().substring(0, 13);
         Duration reaperInterval = b.reaperInterval != null ? b.reaperInterval
                 : Duration.ofMillis(Math.max(100, Math.min(DEFAULT_REAPER_INTERVAL.toMillis(), b.runLease.toMillis() / 3)));
@@ -140,11 +150,13 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
         this.approvals = new ApprovalDesk(engine, scheduler);
         this.canceller = new Canceller(engine, scheduler, approvals, cancelTimeout);
         this.threads = new ThreadDesk(engine, agents, canceller);
-        this.sender = new Sender(engine, new RequestValidator(b.maxMessageCodePoints), agents, threads, canceller, scheduler);
+        this.usage = new UsageDesk(engine, b.budgets);
+        this.sender = new Sender(engine, new RequestValidator(b.maxMessageCodePoints), agents, threads, canceller, scheduler, usage);
         this.runs = new RunDesk(engine, threads, scheduler, canceller);
         this.agentDesk = new AgentDesk(engine, agents);
         this.leases = new LeaseKeeper(engine, scheduler, approvals, reaperInterval, b.endedElsewhereCheck);
         LogRetention.start(engine, b.eventLogRetention);
+        this.trash = new TrashKeeper(engine, b.trashRetention, b.trashPurgeInterval, instanceId, watchdog);
         log.info("chat service {} started: run lease {} ms, reaper every {} ms", instanceId, b.runLease.toMillis(),
                 reaperInterval.toMillis());
     }
@@ -156,35 +168,28 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
 
     // ---- threads -----------------------------------------------------------------------------
 
-    @Override
-    public ChatThread createThread(CreateThreadCommand command) {
-        return threads.create(command);
-    }
+    @Override public ChatThread createThread(CreateThreadCommand command) { return threads.create(command); }
 
-    @Override
-    public Page<ChatThread> listThreads(String userId, String agentId, PageRequest page) {
-        return threads.list(userId, agentId, page);
-    }
+    @Override public Page<ChatThread> listThreads(String userId, String agentId, PageRequest page) { return threads.list(userId, agentId, page); }
 
-    @Override
-    public ChatThread getThread(String userId, ThreadId threadId) {
-        return threads.owned(userId, threadId);
-    }
+    @Override public ChatThread getThread(String userId, ThreadId threadId) { return threads.owned(userId, threadId); }
 
-    @Override
-    public ChatThread updateThread(UpdateThreadCommand command) {
-        return threads.update(command);
-    }
+    @Override public ChatThread updateThread(UpdateThreadCommand command) { return threads.update(command); }
 
-    @Override
-    public void deleteThread(String userId, ThreadId threadId, boolean hard) {
-        threads.delete(userId, threadId, hard);
-    }
+    @Override public void deleteThread(String userId, ThreadId threadId, boolean hard) { threads.delete(userId, threadId, hard); }
 
-    @Override
-    public Page<Message> listMessages(String userId, ThreadId threadId, PageRequest page, SortOrder order) {
-        return threads.messages(userId, threadId, page, order);
-    }
+    @Override public Page<ChatThread> listDeletedThreads(String userId, PageRequest page) { return threads.listDeleted(userId, page); }
+
+    @Override public ChatThread restoreThread(String userId, ThreadId threadId) { return threads.restore(userId, threadId); }
+
+    @Override public UsageReport usage(Caller caller, UsageQuery query) { return usage.usage(caller, query); }
+
+    @Override public Optional<ModelPrice> price(String model) { return usage.price(model); }
+
+    /** Empties the trash of threads deleted longer than the retention ago, now (as the periodic purge does); how many went. */
+    public int purgeTrash() { return trash.purge(); }
+
+    @Override public Page<Message> listMessages(String userId, ThreadId threadId, PageRequest page, SortOrder order) { return threads.messages(userId, threadId, page, order); }
 
     // ---- chat --------------------------------------------------------------------------------
 
@@ -281,6 +286,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
             return;
         }
         leases.close();
+        trash.close();
         // the runs were cancelled before the timers stop: a run never meets a stopped timer before it knows it is cancelled
         watchdog.shutdownNow();
         scheduler.awaitStopped(running, cancelTimeout);

@@ -10,11 +10,13 @@ import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
 import dev.parley.chat.port.out.RunObserver;
 import dev.parley.chat.port.out.Tool;
+import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Function;
 
 /**
  * Wires a {@link ChatService}. Required: {@link #store}, {@link #model} and at least one agent.
@@ -41,6 +43,9 @@ public final class ChatServiceBuilder {
     RunObserver observer = RunObserver.NONE;
     Duration eventLogRetention;
     List<AgentSeed> seeds = List.of();
+    Duration trashRetention = ChatService.DEFAULT_TRASH_RETENTION;
+    Duration trashPurgeInterval = ChatService.DEFAULT_TRASH_PURGE_INTERVAL;
+    Function<String, BigDecimal> budgets = user -> null;
 
     ChatServiceBuilder() {
     }
@@ -201,6 +206,16 @@ public final class ChatServiceBuilder {
     }
 
     /**
+     * How long a soft-deleted thread stays in the trash (restorable) before it is removed for good
+     * (default 30 days; zero keeps it forever).
+     */
+    public ChatServiceBuilder trashRetention(Duration retention) {
+        Require.that(retention != null && !retention.isNegative(), "trashRetention must not be negative");
+        this.trashRetention = retention;
+        return this;
+    }
+
+    /**
      * How long the event logs of ended runs are kept (null or zero, the default: forever). Older logs
      * are removed in the background; their runs, steps and messages stay, and {@code /events} of such
      * a run answers {@code events_expired}.
@@ -208,6 +223,34 @@ public final class ChatServiceBuilder {
     public ChatServiceBuilder eventLogRetention(Duration retention) {
         Require.that(retention == null || !retention.isNegative(), "the event log retention must not be negative");
         this.eventLogRetention = retention;
+        return this;
+    }
+
+    /**
+     * How often the trash is purged (default 1 h; zero: never on its own). Among servers sharing a
+     * store one at a time does it, holding the store's job lease for this long at most per pass.
+     */
+    public ChatServiceBuilder trashPurgeInterval(Duration interval) {
+        Require.that(interval != null && !interval.isNegative(), "trashPurgeInterval must not be negative");
+        Require.that(interval.isZero() || interval.toMillis() >= 10, "trashPurgeInterval must be zero or at least 10 ms");
+        this.trashPurgeInterval = interval;
+        return this;
+    }
+
+    /**
+     * The same monthly budget (US dollars per calendar month, UTC) for every user: once a user's
+     * month-to-date cost reaches it, their sends are refused with {@code budget_exceeded}; runs already
+     * going finish. Null for none (the default).
+     */
+    public ChatServiceBuilder monthlyBudgetUsd(BigDecimal usd) {
+        Require.that(usd == null || usd.signum() >= 0, "monthlyBudgetUsd must not be negative");
+        this.budgets = user -> usd;
+        return this;
+    }
+
+    /** Each user's monthly budget in US dollars (null for none), asked at each send; see {@link #monthlyBudgetUsd}. */
+    public ChatServiceBuilder monthlyBudgets(Function<String, BigDecimal> budgetOfUser) {
+        this.budgets = Require.notNull(budgetOfUser, "budgetOfUser");
         return this;
     }
 

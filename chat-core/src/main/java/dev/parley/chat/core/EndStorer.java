@@ -125,6 +125,7 @@ final class EndStorer implements Runnable {
             if (stored != null) {
                 state.run = stored;
                 state.leftoversStored();
+                engine.charged(stored);
             } else {
                 try {
                     engine.store().runs().find(runId).filter(Run::isTerminal).ifPresent(r -> state.run = r);

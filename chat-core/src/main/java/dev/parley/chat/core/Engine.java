@@ -3,11 +3,13 @@ package dev.parley.chat.core;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.IdGenerator;
 import dev.parley.chat.model.ModelPrice;
+import dev.parley.chat.model.Run;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
+import dev.parley.chat.port.out.RunObserver;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
@@ -16,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
+import org.slf4j.LoggerFactory;
 
 /**
  * What every run needs from its service: the ports, time, ids, prices, where tools run, and the
@@ -24,7 +27,7 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 record Engine(ChatStore store, RunEventBus bus, ChatModel model, Clock clock, IdGenerator ids,
               Map<String, ModelPrice> prices, ExecutorService toolExecutor, ScheduledExecutorService timers,
-              Duration modelTimeout, Duration cancelTimeout) {
+              Duration modelTimeout, Duration cancelTimeout, RunObserver observer) {
 
     Instant now() {
         return clock.instant();
@@ -34,6 +37,15 @@ record Engine(ChatStore store, RunEventBus bus, ChatModel model, Clock clock, Id
     BigDecimal cost(String model, Usage usage) {
         ModelPrice price = model == null ? null : prices.get(model);
         return price == null ? null : price.cost(usage);
+    }
+
+    /** Tells the observer that this server stored the end of {@code ended}, with its model, usage and cost. */
+    void charged(Run ended) {
+        try {
+            observer.runCharged(ended);
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(Engine.class).warn("the run observer failed on the end of run {}", ended.id(), e);
+        }
     }
 
     /** Moves the thread's {@code updatedAt} on, when it still exists. */

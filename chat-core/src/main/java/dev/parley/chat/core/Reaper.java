@@ -146,6 +146,7 @@ final class Reaper {
             log.debug("run {}: changed while being ended ({}); will look again", run.id(), e.code());
             return false;
         }
+        engine.charged(ended);
         log.warn("run {} on thread {} ended as {} ({}): its server stopped renewing its lease", run.id(), run.threadId(),
                 ended.status().wireName(), reason);
         return true;

@@ -103,6 +103,7 @@ final class RunEnder {
         s.completedOutcome = new RunOutcome(completed, stored, List.copyOf(s.storedSteps.values()),
                 engine.store().runs().instructions(completed.id()).orElse(null));
         s.run = completed;
+        engine.charged(completed);
         s.openStep = null;
         s.turnText.setLength(0);
         s.seq = done.seq();
@@ -160,6 +161,7 @@ final class RunEnder {
         if (stored.run() != null) {
             s.run = stored.run();
             s.leftoversStored();
+            engine.charged(stored.run());
         }
         s.openStep = null;
         MessageId kept = stored.kept();

@@ -41,9 +41,11 @@ final class Sender {
     private final ThreadDesk threads;
     private final Canceller canceller;
     private final RunScheduler scheduler;
+    private final UsageDesk usage;
 
     Sender(Engine engine, RequestValidator validator, AgentRegistry agents, ThreadDesk threads, Canceller canceller,
-           RunScheduler scheduler) {
+           RunScheduler scheduler, UsageDesk usage) {
+        this.usage = usage;
         this.engine = engine;
         this.validator = validator;
         this.agents = agents;
@@ -77,6 +79,10 @@ final class Sender {
                 if (replay.isPresent()) {
                     return replay.get();
                 }
+            }
+            if (attempt == 1) {
+                // a replay creates no run, so it is answered whatever the budget says
+                usage.requireBudget(command.userId());
             }
             if (command.threadId() != null && command.ifBusy() == BusyPolicy.INTERRUPT) {
                 canceller.stopActiveRuns(command.threadId());

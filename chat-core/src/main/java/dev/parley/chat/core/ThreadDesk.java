@@ -15,6 +15,7 @@ import dev.parley.chat.port.in.CreateThreadCommand;
 import dev.parley.chat.port.in.UpdateThreadCommand;
 import dev.parley.chat.port.out.Agent;
 import java.time.Instant;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,6 +87,14 @@ final class ThreadDesk {
      * run starts between the check and the delete.
      */
     void delete(String userId, ThreadId threadId, boolean hard) {
+        if (hard && inTrash(userId, threadId).isPresent()) {
+            // nothing runs on a thread in the trash: its runs were stopped when it was deleted
+            if (!engine.store().threads().hardDelete(threadId)) {
+                throw NotFoundException.thread(threadId);
+            }
+            log.debug("thread {} removed from the trash", threadId);
+            return;
+        }
         owned(userId, threadId);
         for (int attempt = 1; ; attempt++) {
             canceller.stopActiveRuns(threadId);
@@ -118,6 +127,27 @@ final class ThreadDesk {
         owned(userId, threadId);
         return engine.store().messages().page(threadId, page == null ? PageRequest.firstPage() : page,
                 order == null ? SortOrder.ASC : order);
+    }
+
+    Page<ChatThread> listDeleted(String userId, PageRequest page) {
+        Require.notBlank(userId, "userId");
+        return engine.store().threads().listDeleted(userId, page == null ? PageRequest.firstPage() : page);
+    }
+
+    ChatThread restore(String userId, ThreadId threadId) {
+        ChatThread deleted = inTrash(userId, threadId).orElseThrow(() -> NotFoundException.thread(threadId));
+        if (!engine.store().threads().restore(threadId)) {
+            throw NotFoundException.thread(threadId);
+        }
+        log.debug("thread {} restored", threadId);
+        return engine.store().threads().find(threadId).orElse(deleted.restored());
+    }
+
+    /** The user's thread in the trash, or empty. */
+    private Optional<ChatThread> inTrash(String userId, ThreadId threadId) {
+        Require.notBlank(userId, "userId");
+        Require.notNull(threadId, "threadId");
+        return engine.store().threads().findDeleted(threadId).filter(t -> t.isOwnedBy(userId));
     }
 
     /** The user's thread; {@code thread_not_found} when it is missing, deleted or another user's. */

@@ -28,7 +28,8 @@ class LogRetentionTest {
     }
 
     private LogRetention retention(Duration keep) {
-        Engine engine = new Engine(h.store, null, null, Clock.systemUTC(), null, Map.of(), null, null, Duration.ZERO, Duration.ZERO);
+        Engine engine = new Engine(h.store, null, null, Clock.systemUTC(), null, Map.of(), null, null, Duration.ZERO, Duration.ZERO,
+                dev.parley.chat.port.out.RunObserver.NONE);
         return new LogRetention(engine, keep);
     }
 

@@ -21,8 +21,17 @@ public interface ThreadUseCases {
 
     ChatThread updateThread(UpdateThreadCommand command);
 
-    /** Soft delete (rows kept, hidden everywhere) or, with {@code hard}, removal of everything. */
+    /**
+     * Soft delete (rows kept, hidden everywhere: the trash) or, with {@code hard}, removal of
+     * everything, of a live thread or of one in the trash.
+     */
     void deleteThread(String userId, ThreadId threadId, boolean hard);
+
+    /** The user's soft-deleted threads, most recently deleted first. */
+    Page<ChatThread> listDeletedThreads(String userId, PageRequest page);
+
+    /** Takes the user's thread out of the trash; {@code thread_not_found} when it is not there. */
+    ChatThread restoreThread(String userId, ThreadId threadId);
 
     /** The thread's messages by position, oldest first for {@code ASC}. */
     Page<Message> listMessages(String userId, ThreadId threadId, PageRequest page, SortOrder order);

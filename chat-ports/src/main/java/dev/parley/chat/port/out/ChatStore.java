@@ -26,6 +26,19 @@ public interface ChatStore {
         return AgentStore.none();
     }
 
+    /** The usage ledger; {@link UsageStore#none()} for a store that keeps none. */
+    default UsageStore usage() {
+        return UsageStore.none();
+    }
+
+    /**
+     * Leases for periodic jobs; {@link JobLeases#unshared()} by default, which suits a store used by
+     * one process only. A store shared by several processes keeps them where all of them see them.
+     */
+    default JobLeases leases() {
+        return JobLeases.unshared();
+    }
+
     /**
      * Runs {@code work} in one transaction: every store call it makes on this store's stores
      * (from the calling thread) commits together when it returns, or not at all when it throws (the

@@ -1,5 +1,6 @@
 package dev.parley.chat.port.out;
 
+import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.StepStatus;
@@ -39,5 +40,12 @@ public interface RunObserver {
      */
     default void runEnded(RunId runId, String agentId, RunStatus status, String errorCode, Duration duration,
                           Usage usage) {
+    }
+
+    /**
+     * This server stored the end of {@code ended} (whichever way it ended, also a run of a stopped
+     * server it ended): its model, usage and cost as the store's ledger counted them, once per run.
+     */
+    default void runCharged(Run ended) {
     }
 }

@@ -54,6 +54,10 @@ public interface RunStore {
     /**
      * Replaces the run if its stored status is still {@code expected} (compare-and-set), and
      * returns whether it did. This is how concurrent completers and cancellers agree on one outcome.
+     *
+     * <p>A change that ends a run (to a terminal status; {@link #updateIfLeaseExpired} too) adds the
+     * run's usage and cost to its thread's totals and to the usage ledger ({@link UsageStore}), at
+     * the hour of its {@code completedAt}, atomically with the change: each ended run counts once.
      */
     boolean update(Run run, RunStatus expected);
 

@@ -5,9 +5,14 @@ import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.ThreadId;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
-/** Threads. Soft-deleted threads are invisible to every method but {@link #hardDelete}. */
+/**
+ * Threads. Soft-deleted threads (the trash) are invisible to every method but {@link #hardDelete}
+ * and the trash's own ({@link #findDeleted}, {@link #listDeleted}, {@link #restore}, {@link #purge}).
+ * A thread read back carries the usage totals of its ended runs (see {@link RunStore#update}).
+ */
 public interface ThreadStore {
 
     /** Stores a new thread; a thread with the same id is a ConflictException ({@code duplicate}). */
@@ -39,4 +44,25 @@ public interface ThreadStore {
      * idempotency keys, in one transaction. False when there was nothing to remove.
      */
     boolean hardDelete(ThreadId id);
+
+    /** The soft-deleted thread, or empty when it is live, missing or removed. */
+    Optional<ChatThread> findDeleted(ThreadId id);
+
+    /**
+     * The owner's soft-deleted threads, most recently deleted first (ties by id, descending). Keyset
+     * paging: cost does not grow with depth.
+     */
+    Page<ChatThread> listDeleted(String ownerId, PageRequest page);
+
+    /** Makes a soft-deleted thread live again (its {@code deletedAt} cleared); false when it is not soft-deleted. */
+    boolean restore(ThreadId id);
+
+    /** Up to {@code max} threads soft-deleted at or before {@code deletedBefore}, earliest deletion first. */
+    List<ThreadId> deletedBefore(Instant deletedBefore, int max);
+
+    /**
+     * {@link #hardDelete} of a thread that is still soft-deleted at or before {@code deletedBefore},
+     * decided under the thread's lock (a thread restored meanwhile stays); false when it is not.
+     */
+    boolean purge(ThreadId id, Instant deletedBefore);
 }
