@@ -17,6 +17,8 @@ import java.util.Map;
  * ({@code PARLEY_MODEL} only names the model of an OpenAI-compatible server). {@code rateLimitStore} is
  * {@code memory} or {@code postgres}; {@code metricsToken} is null when {@code /metrics} needs no token.
  * {@code behindTls} ({@code PARLEY_BEHIND_TLS}) says browsers reach the server over HTTPS, which adds HSTS.
+ * {@code oidc} is null unless {@code PARLEY_OIDC_ISSUER} names an identity provider whose tokens the API then
+ * accepts instead of HS256 ones ({@link DemoOidc}); the dev login is then off.
  */
 public record DemoConfig(
         int port,
@@ -36,7 +38,8 @@ public record DemoConfig(
         boolean metrics,
         String metricsToken,
         Duration runLease,
-        boolean behindTls) {
+        boolean behindTls,
+        DemoOidc oidc) {
 
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
@@ -72,7 +75,12 @@ public record DemoConfig(
             throw new IllegalArgumentException("PARLEY_JWT_SECRET must be at least " + MIN_SECRET_BYTES
                     + " bytes (256 bits) for HS256; leave it unset to generate a random one");
         }
-        boolean devLogin = bool(env, "PARLEY_DEV_LOGIN", true);
+        DemoOidc oidc = DemoOidc.fromEnvironment(env);
+        boolean devLogin = bool(env, "PARLEY_DEV_LOGIN", oidc == null);
+        if (devLogin && oidc != null) {
+            throw new IllegalArgumentException("PARLEY_DEV_LOGIN cannot be true with PARLEY_OIDC_ISSUER: the API then accepts only"
+                    + " the identity provider's tokens");
+        }
         int rateLimit = integer(env, "PARLEY_RATE_LIMIT", DEFAULT_RATE_LIMIT, 0, 1_000_000);
         List<String> cors = origins(text(env, "PARLEY_CORS_ORIGINS", ""));
         String baseUrl = text(env, "OPENAI_BASE_URL", null);
@@ -94,7 +102,7 @@ public record DemoConfig(
         String metricsToken = text(env, "PARLEY_METRICS_TOKEN", null);
         boolean behindTls = bool(env, "PARLEY_BEHIND_TLS", false);
         return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
-                model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls);
+                model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls, oidc);
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -105,7 +113,7 @@ public record DemoConfig(
     /** This configuration on another port (0 for any free one). */
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
-                openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls);
+                openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls, oidc);
     }
 
     @Override
@@ -115,7 +123,7 @@ public record DemoConfig(
                 + ", rateLimitPerMinute=" + rateLimitPerMinute + ", corsOrigins=" + corsOrigins
                 + ", openAiBaseUrl=" + openAiBaseUrl + ", model=" + model + ", tokenDelay=" + tokenDelay.toMillis() + "ms"
                 + ", rateLimitStore=" + rateLimitStore + ", metrics=" + metrics + (metricsToken == null ? "" : " (token)")
-                + ", runLease=" + runLease.toSeconds() + "s, behindTls=" + behindTls + "]";
+                + ", runLease=" + runLease.toSeconds() + "s, behindTls=" + behindTls + (oidc == null ? "" : ", " + oidc) + "]";
     }
 
     /** {@code url} with the values of any password parameters hidden. */
