@@ -169,6 +169,12 @@
     await showChat();
   }
 
+  /** A fresh token for the same session (a refreshed one from the identity provider). */
+  function setToken(token) {
+    state.token = token;
+    saveSession();
+  }
+
   // ---------------------------------------------------------------- chat view
 
   async function showChat() {
@@ -1236,6 +1242,14 @@
       return true;
     },
     lastSeq() { return state.stream ? state.stream.lastSeq : 0; },
+  };
+
+  /** What the page's feature files (web/*.js, loaded after this one) may use. */
+  window.Parley = {
+    setToken,
+    showLogin,
+    signOut,
+    startSession,
   };
 
   document.addEventListener('DOMContentLoaded', () => {
