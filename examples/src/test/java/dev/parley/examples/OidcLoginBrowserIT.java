@@ -3,6 +3,12 @@ package dev.parley.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,6 +41,26 @@ class OidcLoginBrowserIT extends BrowserTestBase {
                 "PARLEY_OIDC_ISSUER", provider.issuerUrl("default").toString(),
                 "PARLEY_OIDC_AUDIENCE", "parley",
                 "PARLEY_OIDC_CLIENT_ID", "parley-web"), options -> { });
+        // on a loaded machine the first discovery may time out and be retried
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (status(http, server.url() + "ready") != 200) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the demo never discovered the identity provider");
+            }
+            LockSupport.parkNanos(50_000_000);
+        }
+    }
+
+    private static int status(HttpClient http, String url) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @AfterAll

@@ -39,13 +39,21 @@ class OidcAuthenticatorTest {
     private OidcAuthenticator.Builder settings() {
         return OidcAuthenticator.issuer(provider.issuer()).audience(MockProvider.AUDIENCE)
                 .jwksRefreshMinInterval(Duration.ZERO)
+                .httpTimeout(TestServer.WAIT)
                 .retryDelays(Duration.ofMillis(20), Duration.ofMillis(100));
+    }
+
+    /** The authenticator, once it has discovered the provider (on a loaded machine the first attempt may time out). */
+    private static OidcAuthenticator ready(OidcAuthenticator.Builder builder) {
+        OidcAuthenticator authenticator = builder.build();
+        TestServer.eventually("the provider is discovered", authenticator::isReady);
+        return authenticator;
     }
 
     @Test
     void should_discover_the_provider_and_accept_the_tokens_it_issues() throws Exception {
         // given
-        auth = settings().build();
+        auth = ready(settings());
         // when a client gets a token from the provider's token endpoint (client credentials: the client is the subject)
         provider.server.enqueueCallback(new no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback(
                 MockProvider.ISSUER_ID, "web", "JWT", List.of(MockProvider.AUDIENCE), Map.of("roles", List.of("admin")), 3600));
@@ -67,7 +75,7 @@ class OidcAuthenticatorTest {
 
     @Test
     void should_refuse_other_issuers_audiences_expired_tokens_and_algorithm_confusion() throws Exception {
-        auth = settings().build();
+        auth = ready(settings());
         RSAKey providerKey = (RSAKey) provider.server.getConfig().getTokenProvider().publicJwkSet(MockProvider.ISSUER_ID).getKeys().get(0);
         List<String> refused = List.of(
                 provider.server.issueToken("other", "alice", MockProvider.AUDIENCE, Map.of()).serialize(),
@@ -93,7 +101,7 @@ class OidcAuthenticatorTest {
     @Test
     void should_pick_up_a_rotated_key_without_a_restart_and_refuse_the_removed_one() {
         // given a token of the provider's first key, verified and remembered
-        auth = settings().build();
+        auth = ready(settings());
         String beforeRotation = provider.token("alice");
         assertThat(auth.caller(beforeRotation)).contains(Caller.user("alice"));
         // when the provider rotates to a new key and removes the old one
@@ -108,8 +116,8 @@ class OidcAuthenticatorTest {
 
     @Test
     void should_read_the_user_from_a_configured_claim_and_roles_from_a_nested_claim() {
-        auth = settings().claims(ClaimMapping.defaults().withUserClaim("oid").withRolesClaim("realm_access.roles")
-                .withAdminRole("parley-admin")).build();
+        auth = ready(settings().claims(ClaimMapping.defaults().withUserClaim("oid").withRolesClaim("realm_access.roles")
+                .withAdminRole("parley-admin")));
         String admin = provider.token("sub-1", Map.of("oid", "0f3c-alice", "realm_access", Map.of("roles", List.of("parley-admin", "reader"))));
         String literalAdmin = provider.token("sub-2", Map.of("oid", "0f3c-bob", "realm_access", Map.of("roles", List.of("admin"))));
         String noUser = provider.token("sub-3", Map.of("realm_access", Map.of("roles", List.of("reader"))));
@@ -122,7 +130,7 @@ class OidcAuthenticatorTest {
     @Test
     void should_keep_serving_the_cached_keys_while_the_provider_is_down() {
         // given keys that are due for a refetch at every use
-        auth = settings().jwksCacheLifespan(Duration.ofMillis(1)).build();
+        auth = ready(settings().jwksCacheLifespan(Duration.ofMillis(1)));
         String issuedBeforeTheOutage = provider.token("alice");
         assertThat(auth.caller(provider.token("bob"))).contains(Caller.user("bob"));
         // when the provider goes away
@@ -135,7 +143,7 @@ class OidcAuthenticatorTest {
 
     @Test
     void should_limit_key_set_fetches_for_unknown_kids() {
-        auth = settings().jwksRefreshMinInterval(Duration.ofMinutes(1)).build();
+        auth = ready(settings().jwksRefreshMinInterval(Duration.ofMinutes(1)));
         int before = provider.keySetFetches();
         for (int i = 0; i < 20; i++) {
             assertThat(auth.caller(MockProvider.sign(MockProvider.newKey("forged-" + i), provider.claims("mallory")))).isEmpty();
@@ -153,7 +161,7 @@ class OidcAuthenticatorTest {
         }
         provider.close();
         auth = OidcAuthenticator.issuer("http://localhost:" + port + "/" + MockProvider.ISSUER_ID).audience(MockProvider.AUDIENCE)
-                .retryDelays(Duration.ofMillis(20), Duration.ofMillis(100)).build();
+                .httpTimeout(TestServer.WAIT).retryDelays(Duration.ofMillis(20), Duration.ofMillis(100)).build();
         // then
         assertThat(auth.isReady()).isFalse();
         assertThatThrownBy(auth::checkReady).isInstanceOf(IdentityProviderUnavailableException.class)
@@ -176,7 +184,7 @@ class OidcAuthenticatorTest {
         }
         provider.close();
         auth = OidcAuthenticator.issuer("http://localhost:" + port + "/" + MockProvider.ISSUER_ID).audience(MockProvider.AUDIENCE)
-                .retryDelays(Duration.ofMillis(20), Duration.ofMillis(100)).build();
+                .httpTimeout(TestServer.WAIT).retryDelays(Duration.ofMillis(20), Duration.ofMillis(100)).build();
         OidcAuthenticator oidc = auth;
         try (TestServer server = TestServer.start(dev.parley.adapter.inmemory.ScriptedChatModel.echo(),
                 c -> new ParleyHttp.Config.Builder(c.build().chat(), oidc).readinessCheck(oidc::checkReady))) {
