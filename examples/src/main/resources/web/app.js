@@ -174,6 +174,12 @@
     await showChat();
   }
 
+  /** A fresh token for the same session (a refreshed one from the identity provider). */
+  function setToken(token) {
+    state.token = token;
+    saveSession();
+  }
+
   // ---------------------------------------------------------------- chat view
 
   async function showChat() {
@@ -1246,8 +1252,8 @@
     lastSeq() { return state.stream ? state.stream.lastSeq : 0; },
   };
 
-  // what the page's feature files loaded after this one (approvals.js, usage.js, ...) may use: one property
-  // per line, alphabetical; they may also set the on... hooks (onThreadShown, onLeaveViews)
+  // what the page's feature files loaded after this one (approvals.js, usage.js, oidc.js, ...) may use: one
+  // property per line, alphabetical; they may also set the on... hooks (onThreadShown, onLeaveViews)
   window.Parley = {
     ApiError,
     api,
@@ -1258,7 +1264,11 @@
     hooks,
     loadThreads,
     newConversation,
+    setToken,
     showError,
+    showLogin,
+    signOut,
+    startSession,
     state,
     updateEmptyHints,
   };

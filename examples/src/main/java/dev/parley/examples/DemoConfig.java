@@ -24,6 +24,8 @@ import java.util.Map;
  * million input / output tokens) are empty when unset (the demo model's own price then applies);
  * {@code userBudgetUsd} ({@code PARLEY_USER_BUDGET_USD}) is each user's monthly budget, null for none;
  * {@code trashRetention} ({@code PARLEY_TRASH_RETENTION_DAYS}, 0 = forever) is how long deleted threads stay restorable.
+ * {@code oidc} is null unless {@code PARLEY_OIDC_ISSUER} names an identity provider whose tokens the API then
+ * accepts instead of HS256 ones ({@link DemoOidc}); the dev login is then off.
  */
 public record DemoConfig(
         int port,
@@ -46,7 +48,8 @@ public record DemoConfig(
         boolean behindTls,
         Map<String, ModelPrice> prices,
         BigDecimal userBudgetUsd,
-        Duration trashRetention) {
+        Duration trashRetention,
+        DemoOidc oidc) {
 
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
@@ -84,7 +87,12 @@ public record DemoConfig(
             throw new IllegalArgumentException("PARLEY_JWT_SECRET must be at least " + MIN_SECRET_BYTES
                     + " bytes (256 bits) for HS256; leave it unset to generate a random one");
         }
-        boolean devLogin = bool(env, "PARLEY_DEV_LOGIN", true);
+        DemoOidc oidc = DemoOidc.fromEnvironment(env);
+        boolean devLogin = bool(env, "PARLEY_DEV_LOGIN", oidc == null);
+        if (devLogin && oidc != null) {
+            throw new IllegalArgumentException("PARLEY_DEV_LOGIN cannot be true with PARLEY_OIDC_ISSUER: the API then accepts only"
+                    + " the identity provider's tokens");
+        }
         int rateLimit = integer(env, "PARLEY_RATE_LIMIT", DEFAULT_RATE_LIMIT, 0, 1_000_000);
         List<String> cors = origins(text(env, "PARLEY_CORS_ORIGINS", ""));
         String baseUrl = text(env, "OPENAI_BASE_URL", null);
@@ -110,7 +118,7 @@ public record DemoConfig(
         int retentionDays = integer(env, "PARLEY_TRASH_RETENTION_DAYS", DEFAULT_TRASH_RETENTION_DAYS, 0, 36_500);
         return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
                 model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls,
-                prices, budget, Duration.ofDays(retentionDays));
+                prices, budget, Duration.ofDays(retentionDays), oidc);
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -122,7 +130,7 @@ public record DemoConfig(
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
                 openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls,
-                prices, userBudgetUsd, trashRetention);
+                prices, userBudgetUsd, trashRetention, oidc);
     }
 
     @Override
@@ -133,7 +141,8 @@ public record DemoConfig(
                 + ", openAiBaseUrl=" + openAiBaseUrl + ", model=" + model + ", tokenDelay=" + tokenDelay.toMillis() + "ms"
                 + ", rateLimitStore=" + rateLimitStore + ", metrics=" + metrics + (metricsToken == null ? "" : " (token)")
                 + ", runLease=" + runLease.toSeconds() + "s, behindTls=" + behindTls + ", prices=" + prices.keySet()
-                + ", userBudgetUsd=" + userBudgetUsd + ", trashRetention=" + trashRetention.toDays() + "d]";
+                + ", userBudgetUsd=" + userBudgetUsd + ", trashRetention=" + trashRetention.toDays() + "d"
+                + (oidc == null ? "" : ", " + oidc) + "]";
     }
 
     /** {@code url} with the values of any password parameters hidden. */

@@ -1,6 +1,8 @@
 package dev.parley.examples;
 
+import dev.parley.adapter.http.Authenticator;
 import dev.parley.adapter.http.JwtAuthenticator;
+import dev.parley.adapter.http.OidcAuthenticator;
 import dev.parley.adapter.http.ParleyHttp;
 import dev.parley.adapter.http.ParleyMetrics;
 import dev.parley.adapter.http.RateLimiter;
@@ -105,11 +107,37 @@ public final class DemoServer implements AutoCloseable {
                     .build();
             resources.add(chat);
 
-            byte[] secret = secret(config);
-            ParleyHttp.Config.Builder http = ParleyHttp.config(chat, JwtAuthenticator.hs256(secret).build())
+            OidcAuthenticator oidc = null;
+            byte[] secret = null;
+            Authenticator authenticator;
+            SecurityHeaders.Builder headers = SecurityHeaders.builder().wholeApp(true).behindTls(config.behindTls());
+            if (config.oidc() != null) {
+                // discovered now, or retried in the background while requests answer 503 and /ready says why
+                oidc = config.oidc().authenticator();
+                resources.add(oidc);
+                authenticator = oidc;
+                // the page exchanges its authorization code at the provider's token endpoint
+                headers.pageConnectSources(config.oidc().issuerOrigin());
+                LOG.info("Tokens of the identity provider {} are accepted ({})", config.oidc().issuer(),
+                        oidc.isReady() ? "discovered" : "not reachable yet: retrying in the background");
+                if (config.jwtSecret() != null) {
+                    LOG.warn("PARLEY_JWT_SECRET is ignored with PARLEY_OIDC_ISSUER: only the provider's tokens are accepted");
+                }
+            } else {
+                secret = secret(config);
+                authenticator = JwtAuthenticator.hs256(secret).build();
+            }
+            ParleyHttp.Config.Builder http = ParleyHttp.config(chat, authenticator)
                     .rateLimitPerMinute(config.rateLimitPerMinute())
                     // the page and the dev login get the headers too, the page its strict CSP
-                    .securityHeaders(SecurityHeaders.builder().wholeApp(true).behindTls(config.behindTls()).build());
+                    .securityHeaders(headers.build());
+            if (oidc != null) {
+                OidcAuthenticator provider = oidc;
+                http.readinessCheck(() -> {
+                    provider.checkReady();
+                    chat.checkReady();
+                });
+            }
             if (config.rateLimitPerMinute() > 0 && config.rateLimitStore().equals(DemoConfig.RATE_LIMIT_IN_POSTGRES)) {
                 http.rateLimiter(RateLimiter.postgresql(rateLimitPool(config, resources), config.rateLimitPerMinute()));
                 LOG.info("Rate limits are counted in PostgreSQL, shared by every server on the database");
@@ -128,6 +156,7 @@ public final class DemoServer implements AutoCloseable {
             }
             ParleyHttp.Config httpConfig = http.build();
             DevLogin devLogin = config.devLogin() ? new DevLogin(secret, clock) : null;
+            OidcLogin oidcLogin = oidc != null && config.oidc().clientId() != null ? new OidcLogin(config.oidc(), oidc) : null;
 
             Javalin app = Javalin.create(cfg -> {
                 cfg.concurrency.useVirtualThreads = true;
@@ -139,11 +168,14 @@ public final class DemoServer implements AutoCloseable {
                 if (devLogin != null) {
                     devLogin.install(cfg);
                 }
+                if (oidcLogin != null) {
+                    oidcLogin.install(cfg);
+                }
             });
             app.start(config.port());
             resources.add(app::stop);
             DemoServer server = new DemoServer(app, resources);
-            if (!config.devLogin()) {
+            if (!config.devLogin() && oidc == null) {
                 LOG.info("Dev login is off (PARLEY_DEV_LOGIN=false): clients need a token signed with PARLEY_JWT_SECRET");
             }
             LOG.info("Parley demo is running: open {}", server.url());

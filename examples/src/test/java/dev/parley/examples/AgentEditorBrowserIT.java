@@ -110,7 +110,9 @@ class AgentEditorBrowserIT extends BrowserTestBase {
         await("active again", d -> byTestId("editor-status").getText().endsWith("active") && byTestId("agent-archive").isDisplayed());
         click("agent-archive");
         await("archived again", d -> byTestId("editor-status").getText().endsWith("archived"));
-        assertThat(driver.findElements(By.cssSelector("#agent-select option[value='" + agentId + "']"))).isEmpty();
+        // the picker reloads after the editor shows the new status
+        await("the archived agent gone from the picker",
+                d -> driver.findElements(By.cssSelector("#agent-select option[value='" + agentId + "']")).isEmpty());
         assertThat(driver.findElements(By.cssSelector("#agent-editor b"))).isEmpty();
         screenshot("archived");
 

@@ -66,13 +66,19 @@ abstract class BrowserTestBase {
      * {@code @BeforeAll} of its own and calls this.
      */
     static void start(String tokenDelayMs, Consumer<ChromeOptions> customize) throws IOException {
+        start(tokenDelayMs, Map.of(), customize);
+    }
+
+    /** {@link #start(String, Consumer)} with more environment variables for the demo. */
+    static void start(String tokenDelayMs, Map<String, String> moreEnvironment, Consumer<ChromeOptions> customize) throws IOException {
         requireChromium();
         screenshots = Path.of(System.getProperty("parley.screenshots", "target/screenshots"));
         Files.createDirectories(screenshots);
-        server = DemoServer.start(DemoConfig.fromEnvironment(Map.of(
-                "PARLEY_PORT", "0",
-                "PARLEY_DB_URL", "jdbc:h2:file:" + dataDir.resolve("parley").toAbsolutePath(),
-                "PARLEY_DEMO_TOKEN_DELAY_MS", tokenDelayMs)));
+        Map<String, String> environment = new java.util.HashMap<>(moreEnvironment);
+        environment.put("PARLEY_PORT", "0");
+        environment.put("PARLEY_DB_URL", "jdbc:h2:file:" + dataDir.resolve("parley").toAbsolutePath());
+        environment.put("PARLEY_DEMO_TOKEN_DELAY_MS", tokenDelayMs);
+        server = DemoServer.start(DemoConfig.fromEnvironment(environment));
 
         System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
         ChromeOptions options = new ChromeOptions();

@@ -129,6 +129,10 @@ class DemoConfigTest {
             "PARLEY_USER_BUDGET_USD     | lots                     | PARLEY_USER_BUDGET_USD must be a non-negative amount",
             "PARLEY_USER_BUDGET_USD     | -5                       | PARLEY_USER_BUDGET_USD must be a non-negative amount",
             "PARLEY_TRASH_RETENTION_DAYS | -1                      | PARLEY_TRASH_RETENTION_DAYS must be a whole number from 0",
+            "PARLEY_OIDC_ISSUER         | id.example               | PARLEY_OIDC_ISSUER must be the provider's issuer, an http:// or https:// URL",
+            "PARLEY_OIDC_ISSUER         | https://id.example/?x=1  | PARLEY_OIDC_ISSUER must be the provider's issuer",
+            "PARLEY_OIDC_AUDIENCE       | parley                   | PARLEY_OIDC_AUDIENCE needs PARLEY_OIDC_ISSUER",
+            "PARLEY_OIDC_CLIENT_ID      | parley-web               | PARLEY_OIDC_CLIENT_ID needs PARLEY_OIDC_ISSUER",
     })
     void should_fail_fast_with_a_message_naming_the_bad_variable(String name, String value, String message) {
         assertThatThrownBy(() -> DemoConfig.fromEnvironment(Map.of(name, value)))
@@ -154,6 +158,61 @@ class DemoConfigTest {
         assertThat(defaults.prices()).isEmpty();
         assertThat(defaults.userBudgetUsd()).isNull();
         assertThat(defaults.trashRetention()).isEqualTo(java.time.Duration.ofDays(30));
+    }
+
+    @Test
+    void should_read_the_identity_provider_settings_and_turn_the_dev_login_off() {
+        DemoConfig config = DemoConfig.fromEnvironment(Map.of(
+                "PARLEY_OIDC_ISSUER", "https://id.example/realms/parley",
+                "PARLEY_OIDC_AUDIENCE", "parley",
+                "PARLEY_OIDC_USER_CLAIM", "oid",
+                "PARLEY_OIDC_ROLES_CLAIM", "realm_access.roles",
+                "PARLEY_OIDC_ADMIN_ROLE", "parley-admin",
+                "PARLEY_OIDC_CLIENT_ID", "parley-web",
+                "PARLEY_OIDC_SCOPE", "openid profile parley"));
+        DemoOidc oidc = config.oidc();
+        assertThat(oidc.issuer()).isEqualTo("https://id.example/realms/parley");
+        assertThat(oidc.audience()).isEqualTo("parley");
+        assertThat(oidc.claims().userClaim()).isEqualTo("oid");
+        assertThat(oidc.claims().rolesClaim()).isEqualTo("realm_access.roles");
+        assertThat(oidc.claims().adminRole()).isEqualTo("parley-admin");
+        assertThat(oidc.clientId()).isEqualTo("parley-web");
+        assertThat(oidc.scope()).isEqualTo("openid profile parley");
+        assertThat(oidc.issuerOrigin()).isEqualTo("https://id.example");
+        assertThat(config.devLogin()).isFalse();
+        DemoOidc defaults = DemoConfig.fromEnvironment(Map.of("PARLEY_OIDC_ISSUER", "https://id.example")).oidc();
+        assertThat(defaults.claims()).isEqualTo(dev.parley.adapter.http.ClaimMapping.defaults());
+        assertThat(defaults.clientId()).isNull();
+        assertThat(defaults.scope()).isEqualTo("openid profile email");
+        assertThat(DemoConfig.fromEnvironment(Map.of()).oidc()).isNull();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "PARLEY_OIDC_USER_CLAIM  | user id    | PARLEY_OIDC_USER_CLAIM must be a claim name or a dotted path",
+            "PARLEY_OIDC_ROLES_CLAIM | realm..roles | PARLEY_OIDC_ROLES_CLAIM must be a claim name or a dotted path",
+            "PARLEY_OIDC_CLIENT_ID   | my client  | PARLEY_OIDC_CLIENT_ID must be 1 to 255 printable characters",
+            "PARLEY_OIDC_SCOPE       | profile    | PARLEY_OIDC_SCOPE must be space-separated scopes including openid",
+            "PARLEY_DEV_LOGIN        | true       | PARLEY_DEV_LOGIN cannot be true with PARLEY_OIDC_ISSUER",
+    })
+    void should_name_the_bad_identity_provider_variable(String name, String value, String message) {
+        assertThatThrownBy(() -> DemoConfig.fromEnvironment(Map.of("PARLEY_OIDC_ISSUER", "https://id.example", name, value)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(message);
+    }
+
+    @Test
+    void should_document_exactly_the_variables_it_reads_in_the_readme_table() throws java.io.IOException {
+        java.util.regex.Pattern variable = java.util.regex.Pattern.compile("\"((?:PARLEY|OPENAI)_[A-Z_]+)\"");
+        java.util.Set<String> read = new java.util.TreeSet<>();
+        for (String source : java.util.List.of("DemoConfig.java", "DemoOidc.java")) {
+            variable.matcher(java.nio.file.Files.readString(java.nio.file.Path.of("src/main/java/dev/parley/examples", source)))
+                    .results().forEach(m -> read.add(m.group(1)));
+        }
+        java.util.Set<String> documented = new java.util.TreeSet<>();
+        java.util.regex.Pattern row = java.util.regex.Pattern.compile("(?m)^\\| `((?:PARLEY|OPENAI)_[A-Z_]+)` \\|");
+        row.matcher(java.nio.file.Files.readString(java.nio.file.Path.of("README.md"))).results().forEach(m -> documented.add(m.group(1)));
+        assertThat(documented).isEqualTo(read);
     }
 
     @Test

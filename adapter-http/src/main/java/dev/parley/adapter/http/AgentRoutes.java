@@ -102,17 +102,16 @@ final class AgentRoutes {
      * when a token is given (a bad one is still 401), else anonymous.
      */
     private Caller caller(Api.Call call) {
-        String header = call.ctx().header("Authorization");
-        String userId = call.userId();
-        if (userId == null) {
-            if (header == null || header.isBlank()) {
-                return Caller.anonymous();
-            }
-            userId = credentials.authenticate(header);
-            credentials.rateLimit(userId);
+        if (call.caller() != null) {
+            return call.caller();
         }
-        String token = Credentials.bearerToken(header);
-        return new Caller(userId, token == null ? null : config.authenticator().roles(token));
+        String header = call.ctx().header("Authorization");
+        if (header == null || header.isBlank()) {
+            return Caller.anonymous();
+        }
+        Caller caller = credentials.authenticate(header);
+        credentials.rateLimit(caller.userId());
+        return caller;
     }
 
     private static String agentId(Api.Call call) {

@@ -11,6 +11,7 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.WireEnum;
 import dev.parley.chat.port.in.AgentAdmin;
 import dev.parley.chat.port.in.ApprovalCommand;
+import dev.parley.chat.port.in.Caller;
 import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.CreateThreadCommand;
@@ -67,8 +68,13 @@ final class Api {
     /** Who may call a route. */
     enum Access { PUBLIC, USER }
 
-    /** One request as the handlers see it; {@code userId} is null on public routes. */
-    record Call(Context ctx, String requestId, String userId) {}
+    /** One request as the handlers see it; {@code caller} is null on public routes. */
+    record Call(Context ctx, String requestId, Caller caller) {
+        /** The acting user's id; null on public routes. */
+        String userId() {
+            return caller == null ? null : caller.userId();
+        }
+    }
 
     @FunctionalInterface
     interface Endpoint {
@@ -200,12 +206,12 @@ final class Api {
         try {
             ctx.header(REQUEST_ID_HEADER, requestId);
             cors(ctx);
-            String userId = null;
+            Caller caller = null;
             if (access == Access.USER) {
-                userId = credentials.authenticate(ctx.header("Authorization"));
-                credentials.rateLimit(userId);
+                caller = credentials.authenticate(ctx.header("Authorization"));
+                credentials.rateLimit(caller.userId());
             }
-            endpoint.handle(new Call(ctx, requestId, userId));
+            endpoint.handle(new Call(ctx, requestId, caller));
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
@@ -299,6 +305,9 @@ final class Api {
     private void ready(Call call) {
         try {
             config.readinessCheck().run();
+        } catch (IdentityProviderUnavailableException e) {
+            LOG.warn("Not ready (request {}): {}", call.requestId(), e.getMessage());
+            throw new ApiProblem(503, "unavailable", "The service is not ready: " + e.getMessage());
         } catch (RuntimeException e) {
             LOG.warn("Not ready (request {}): {}", call.requestId(), e.toString());
             throw new ApiProblem(503, "unavailable", "The service is not ready; retry later");

@@ -1,5 +1,6 @@
 package dev.parley.adapter.http;
 
+import dev.parley.chat.port.in.Caller;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
@@ -17,18 +18,18 @@ final class Credentials {
 
     /** The user a bare token (the WebSocket's auth frame) proves, if any. */
     Optional<String> user(String token) {
-        return token == null || token.isEmpty() ? Optional.empty() : authenticator.authenticate(token);
+        return token == null || token.isEmpty() ? Optional.empty() : authenticator.caller(token).map(Caller::userId);
     }
 
-    /** The user a bearer header proves; otherwise a 401 problem. */
-    String authenticate(String authorization) {
+    /** The caller a bearer header proves; otherwise a 401 problem. */
+    Caller authenticate(String authorization) {
         if (authorization == null || authorization.isBlank()) {
             throw new ApiProblem(401, "unauthorized", "A bearer token is required")
                     .header("WWW-Authenticate", "Bearer realm=\"parley\"");
         }
         String token = bearerToken(authorization);
-        Optional<String> user = token == null ? Optional.empty() : authenticator.authenticate(token);
-        return user.orElseThrow(() -> new ApiProblem(401, "unauthorized", "The bearer token is missing, malformed, expired or not valid")
+        Optional<Caller> caller = token == null ? Optional.empty() : authenticator.caller(token);
+        return caller.orElseThrow(() -> new ApiProblem(401, "unauthorized", "The bearer token is missing, malformed, expired or not valid")
                 .header("WWW-Authenticate", "Bearer realm=\"parley\", error=\"invalid_token\""));
     }
 

@@ -51,6 +51,10 @@ final class Errors {
             LOG.warn("Store unavailable (request {}): {}", requestId, e.getMessage());
             return new ApiProblem(503, "unavailable", "The service is temporarily unavailable; retry later");
         }
+        if (error instanceof IdentityProviderUnavailableException e) {
+            LOG.warn("Identity provider unavailable (request {}): {}", requestId, e.getMessage());
+            return new ApiProblem(503, "unavailable", e.getMessage() + "; retry later").header("Retry-After", "5");
+        }
         if (error instanceof ModelException e) {
             return new ApiProblem(502, "model_error", e.getMessage())
                     .with("error", java.util.Map.of("code", e.code(), "message", e.getMessage()));

@@ -16,6 +16,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.ConfigurableJWTProcessor;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import dev.parley.chat.port.in.Caller;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -38,14 +39,16 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
- * Verifies signed JWTs (compact JWS) with nimbus-jose-jwt and answers their {@code sub}.
+ * Verifies signed JWTs (compact JWS) with nimbus-jose-jwt and answers the caller they prove: the
+ * user id and roles read as its {@link ClaimMapping} says ({@code sub} and {@code roles} by default).
  *
  * <p>One key family per authenticator: an HS256 shared secret ({@link #hs256}), or public keys for
  * RS256/ES256 ({@link #publicKey}, {@link #publicKeyPem}, {@link #jwks}, {@link #jwksFile}). Only
  * the algorithms of the configured keys are accepted, so {@code alg: none} and algorithm confusion
- * (an HS256 token "signed" with a public key) are refused. {@code exp} and {@code sub} are
+ * (an HS256 token "signed" with a public key) are refused. {@code exp} and the user claim are
  * required; {@code exp}/{@code nbf} are checked with a small leeway (30 s by default); {@code iss}
  * and {@code aud} are checked when configured. Thread-safe.
  *
@@ -54,7 +57,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * every request pays for its signature once. A remembered token is accepted only while its
  * {@code exp} (and {@code nbf}, when it has one) still hold with the same leeway, and is forgotten
  * once they do not; a token that fails verification is never remembered. The configured keys never
- * change, so a signature once verified stays valid.
+ * change, so a signature once verified stays valid. (Keys fetched from an identity provider do
+ * change: {@link OidcAuthenticator} verifies a remembered token again once the provider's key set
+ * has changed.)
  *
  * <pre>{@code
  * Authenticator auth = JwtAuthenticator.hs256(secretBytes).issuer("https://id.example").audience("parley").build();
@@ -63,10 +68,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class JwtAuthenticator implements Authenticator {
     /** Longest token looked at; anything longer is refused unparsed. */
     public static final int MAX_TOKEN_LENGTH = 8192;
-    /** Most roles and longest role name read from the {@code roles} claim. */
-    private static final int MAX_ROLES = 32;
-    private static final int MAX_ROLE_LENGTH = 64;
-    /** Longest {@code sub} accepted as a user id. */
+    /** Longest user id (the user claim, {@code sub} by default) accepted. */
     public static final int MAX_SUBJECT_LENGTH = 255;
 
     /** Default number of verified tokens remembered. */
@@ -76,11 +78,14 @@ public final class JwtAuthenticator implements Authenticator {
     private final Clock clock;
     private final long leewayMillis;
     private final int cacheSize;
+    private final ClaimMapping mapping;
+    /** Which key set signatures are checked against; a remembered token verified against another is verified again. */
+    private final LongSupplier keyGeneration;
     /** Verified tokens by their exact text; at most {@link #cacheSize} entries. */
     private final ConcurrentHashMap<String, Verified> verified = new ConcurrentHashMap<>();
 
-    /** A verified token's subject and the window (leeway included) in which it is valid, epoch millis. */
-    private record Verified(String subject, Set<String> roles, long notBefore, long expires) {
+    /** A verified token's caller, the window (leeway included) in which it is valid, epoch millis, and the key set it was verified against. */
+    private record Verified(Caller caller, long notBefore, long expires, long keyGeneration) {
         boolean validAt(long now) {
             return now > notBefore && now < expires;
         }
@@ -88,13 +93,15 @@ public final class JwtAuthenticator implements Authenticator {
 
     private JwtAuthenticator(Builder builder) {
         this.clock = builder.clock;
+        this.mapping = builder.mapping;
+        this.keyGeneration = builder.keyGeneration;
         this.leewayMillis = builder.leeway.toSeconds() * 1000; // whole seconds, as the claims verifier counts
         this.cacheSize = builder.cacheSize;
         DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
         p.setJWSKeySelector(new JWSVerificationKeySelector<>(builder.algorithms, builder.keys));
         JWTClaimsSet exact = builder.issuer == null ? new JWTClaimsSet.Builder().build()
                 : new JWTClaimsSet.Builder().issuer(builder.issuer).build();
-        Set<String> required = new HashSet<>(Set.of("sub", "exp"));
+        Set<String> required = new HashSet<>(Set.of("exp"));
         if (builder.audience != null) {
             required.add("aud");
         }
@@ -211,27 +218,45 @@ public final class JwtAuthenticator implements Authenticator {
 
     @Override
     public Optional<String> authenticate(String bearerToken) {
+        return caller(bearerToken).map(Caller::userId);
+    }
+
+    /** The roles of a valid token as its {@link ClaimMapping} reads them; empty when absent, malformed or the token is not valid. */
+    @Override
+    public Set<String> roles(String bearerToken) {
+        return caller(bearerToken).map(Caller::roles).orElse(Set.of());
+    }
+
+    @Override
+    public Optional<Caller> caller(String bearerToken) {
         if (bearerToken == null || bearerToken.isEmpty() || bearerToken.length() > MAX_TOKEN_LENGTH) {
             return Optional.empty();
         }
         long now = clock.millis();
+        long generation = keyGeneration.getAsLong();
         Verified known = verified.get(bearerToken);
         if (known != null) {
-            if (known.validAt(now)) {
-                return Optional.of(known.subject());
+            if (known.validAt(now) && known.keyGeneration() == generation) {
+                return Optional.of(known.caller());
             }
             verified.remove(bearerToken, known);
-            return Optional.empty();
+            if (!known.validAt(now)) {
+                return Optional.empty();
+            }
         }
         try {
             JWTClaimsSet claims = processor.process(bearerToken, null);
-            String subject = claims.getSubject();
-            if (subject == null || subject.isBlank() || subject.length() > MAX_SUBJECT_LENGTH) {
-                return Optional.empty();
+            Optional<Caller> caller = mapping.caller(claims);
+            caller.ifPresent(c -> remember(bearerToken, c, claims, generation));
+            return caller;
+        } catch (ParseException | com.nimbusds.jose.proc.BadJOSEException e) {
+            return Optional.empty();
+        } catch (com.nimbusds.jose.JOSEException e) {
+            if (e instanceof com.nimbusds.jose.KeySourceException && !(e instanceof com.nimbusds.jose.jwk.source.RateLimitReachedException)) {
+                // the provider's keys could not be fetched and none are cached: not the token's fault
+                // (an unknown kid beyond the refresh rate limit is the token's fault: refused)
+                throw new IdentityProviderUnavailableException("The identity provider's signing keys cannot be fetched", e);
             }
-            remember(bearerToken, subject, claims);
-            return Optional.of(subject);
-        } catch (ParseException | com.nimbusds.jose.proc.BadJOSEException | com.nimbusds.jose.JOSEException e) {
             return Optional.empty();
         } catch (RuntimeException e) {
             // a token crafted to break the parser is just a bad token
@@ -239,37 +264,8 @@ public final class JwtAuthenticator implements Authenticator {
         }
     }
 
-    /** The {@code roles} claim of a valid token (a list of strings, or one string); empty when absent or malformed. */
-    @Override
-    public Set<String> roles(String bearerToken) {
-        if (bearerToken == null || bearerToken.isEmpty() || bearerToken.length() > MAX_TOKEN_LENGTH) {
-            return Set.of();
-        }
-        Verified known = verified.get(bearerToken);
-        if (known != null) {
-            return known.validAt(clock.millis()) ? known.roles() : Set.of();
-        }
-        try {
-            return rolesOf(processor.process(bearerToken, null));
-        } catch (ParseException | com.nimbusds.jose.proc.BadJOSEException | com.nimbusds.jose.JOSEException | RuntimeException e) {
-            return Set.of();
-        }
-    }
-
-    private static Set<String> rolesOf(JWTClaimsSet claims) {
-        Object claim = claims.getClaim("roles");
-        java.util.List<?> values = claim instanceof java.util.List<?> list ? list : claim instanceof String s ? java.util.List.of(s) : java.util.List.of();
-        Set<String> roles = new HashSet<>();
-        for (Object value : values) {
-            if (value instanceof String role && !role.isBlank() && role.length() <= MAX_ROLE_LENGTH && roles.size() < MAX_ROLES) {
-                roles.add(role);
-            }
-        }
-        return Set.copyOf(roles);
-    }
-
     /** Remembers a token that passed verification, keeping the cache within its bound. */
-    private void remember(String token, String subject, JWTClaimsSet claims) {
+    private void remember(String token, Caller caller, JWTClaimsSet claims, long generation) {
         if (cacheSize == 0) {
             return;
         }
@@ -280,7 +276,7 @@ public final class JwtAuthenticator implements Authenticator {
         if (verified.size() >= cacheSize) {
             evict();
         }
-        verified.put(token, new Verified(subject, rolesOf(claims), notBefore, expires));
+        verified.put(token, new Verified(caller, notBefore, expires, generation));
     }
 
     /**
@@ -312,10 +308,25 @@ public final class JwtAuthenticator implements Authenticator {
         private Duration leeway = Duration.ofSeconds(30);
         private int cacheSize = DEFAULT_CACHE_SIZE;
         private Clock clock = Clock.systemUTC();
+        private ClaimMapping mapping = ClaimMapping.defaults();
+        private LongSupplier keyGeneration = () -> 0;
 
         private Builder(Set<JWSAlgorithm> algorithms, JWKSource<SecurityContext> keys) {
             this.algorithms = algorithms;
             this.keys = keys;
+        }
+
+        /** Keys that may change (an identity provider's): {@code generation} moves whenever they do. */
+        static Builder changingKeys(Set<JWSAlgorithm> algorithms, JWKSource<SecurityContext> keys, LongSupplier generation) {
+            Builder builder = new Builder(Set.copyOf(algorithms), keys);
+            builder.keyGeneration = Objects.requireNonNull(generation, "generation");
+            return builder;
+        }
+
+        /** Which claims are the user id and the roles, and which role is an admin; {@link ClaimMapping#defaults()} by default. */
+        public Builder claims(ClaimMapping claimMapping) {
+            this.mapping = Objects.requireNonNull(claimMapping, "claimMapping");
+            return this;
         }
 
         /** Required {@code iss} value; null (the default) accepts any issuer. */

@@ -49,16 +49,20 @@ public final class SecurityHeaders {
             "(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
                     + "|\\[[0-9A-Fa-f:.]{2,45}])(?::[0-9]{1,5})?");
 
-    private static final SecurityHeaders OFF = new SecurityHeaders(false, false, null, null, false);
+    private static final SecurityHeaders OFF = new SecurityHeaders(false, false, null, null, false, "");
 
     private final boolean enabled;
     private final boolean behindTls;
     private final String referrerPolicy;
     private final String pagePolicy;
     private final boolean wholeApp;
+    /** Origins the default page policy lets the page connect to besides its own ({@code " https://id.example"}...), or "". */
+    private final String connectSources;
 
-    private SecurityHeaders(boolean enabled, boolean behindTls, String referrerPolicy, String pagePolicy, boolean wholeApp) {
+    private SecurityHeaders(boolean enabled, boolean behindTls, String referrerPolicy, String pagePolicy, boolean wholeApp,
+                            String connectSources) {
         this.enabled = enabled;
+        this.connectSources = connectSources;
         this.behindTls = behindTls;
         this.referrerPolicy = referrerPolicy;
         this.pagePolicy = pagePolicy;
@@ -100,10 +104,10 @@ public final class SecurityHeaders {
             return pagePolicy;
         }
         if (host == null || !HOST.matcher(host).matches()) {
-            return PAGE_POLICY_HEAD + PAGE_POLICY_TAIL;
+            return PAGE_POLICY_HEAD + connectSources + PAGE_POLICY_TAIL;
         }
         String h = host.toLowerCase(Locale.ROOT);
-        return PAGE_POLICY_HEAD + " ws://" + h + " wss://" + h + PAGE_POLICY_TAIL;
+        return PAGE_POLICY_HEAD + " ws://" + h + " wss://" + h + connectSources + PAGE_POLICY_TAIL;
     }
 
     /**
@@ -176,6 +180,7 @@ public final class SecurityHeaders {
         private String referrerPolicy = DEFAULT_REFERRER_POLICY;
         private String pagePolicy;
         private boolean wholeApp;
+        private final StringBuilder connectSources = new StringBuilder();
 
         private Builder() {}
 
@@ -215,8 +220,30 @@ public final class SecurityHeaders {
             return this;
         }
 
+        /**
+         * Lets the page of the default page policy also connect ({@code fetch}) to these origins,
+         * e.g. an identity provider's token endpoint; each an http(s) origin without path.
+         */
+        public Builder pageConnectSources(String... origins) {
+            for (String origin : origins) {
+                java.net.URI uri;
+                try {
+                    uri = new java.net.URI(Objects.requireNonNull(origin, "origin"));
+                } catch (java.net.URISyntaxException e) {
+                    throw new IllegalArgumentException("not an origin: " + origin, e);
+                }
+                if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getRawAuthority() == null
+                        || !HOST.matcher(uri.getRawAuthority()).matches() || (uri.getRawPath() != null && !uri.getRawPath().isEmpty())
+                        || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+                    throw new IllegalArgumentException("not an http(s) origin like https://id.example: " + origin);
+                }
+                connectSources.append(' ').append(origin.toLowerCase(Locale.ROOT));
+            }
+            return this;
+        }
+
         public SecurityHeaders build() {
-            return new SecurityHeaders(true, behindTls, referrerPolicy, pagePolicy, wholeApp);
+            return new SecurityHeaders(true, behindTls, referrerPolicy, pagePolicy, wholeApp, connectSources.toString());
         }
 
         private static String requireHeaderValue(String value, String name) {

@@ -47,6 +47,8 @@ import org.slf4j.MDC;
  */
 final class WsEndpoint {
     static final int CLOSE_UNAUTHORIZED = 4401;
+    /** Close code "try again later" (RFC 6455): the identity provider is not reachable yet. */
+    static final int CLOSE_TRY_AGAIN_LATER = 1013;
     private static final Logger LOG = LoggerFactory.getLogger(WsEndpoint.class);
     private static final int MAX_REQUEST_ID_LENGTH = 128;
 
@@ -94,10 +96,13 @@ final class WsEndpoint {
         String authorization = ctx.header("Authorization");
         if (authorization != null) {
             try {
-                authenticated(socket, credentials.authenticate(authorization), null);
+                authenticated(socket, credentials.authenticate(authorization).userId(), null);
             } catch (ApiProblem e) {
                 socket.send(error("unauthorized", e.getMessage(), null));
                 socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized");
+            } catch (IdentityProviderUnavailableException e) {
+                socket.send(error("unavailable", e.getMessage() + "; retry later", null));
+                socket.session.close(CLOSE_TRY_AGAIN_LATER, "unavailable");
             }
             return;
         }
@@ -206,7 +211,14 @@ final class WsEndpoint {
                 socket.send(validation("token", "is required", requestId));
                 return;
             }
-            Optional<String> user = credentials.user(token.textValue());
+            Optional<String> user;
+            try {
+                user = credentials.user(token.textValue());
+            } catch (IdentityProviderUnavailableException e) {
+                socket.send(error("unavailable", e.getMessage() + "; retry later", requestId));
+                socket.session.close(CLOSE_TRY_AGAIN_LATER, "unavailable");
+                return;
+            }
             if (user.isEmpty()) {
                 socket.send(error("unauthorized", "The token is malformed, expired or not valid", requestId));
                 socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized");

@@ -4,7 +4,9 @@ import java.util.Set;
 
 /**
  * Who acts: the user id (null for an anonymous caller, who may only read built-in and shared
- * agents) and the roles the caller's credentials grant (the JWT's {@code roles} claim).
+ * agents) and the roles the caller's credentials grant (read from the token by the HTTP adapter's
+ * authenticator: the {@code roles} claim by default, or the claim an identity provider uses, with
+ * the provider's admin role standing for {@link #ADMIN}).
  */
 public record Caller(String userId, Set<String> roles) {
     /** The role that may create and change shared agents. */
