@@ -7,6 +7,7 @@ import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.testkit.AgentStoreContract;
 import dev.parley.chat.testkit.IdempotencyStoreContract;
 import dev.parley.chat.testkit.MessageStoreContract;
+import dev.parley.chat.testkit.MessageTreeContract;
 import dev.parley.chat.testkit.RunEventBusContract;
 import dev.parley.chat.testkit.RunEventStoreContract;
 import dev.parley.chat.testkit.RunSignalsContract;
@@ -30,6 +31,14 @@ abstract class JdbcContractSuites {
 
     @Nested
     class Messages extends MessageStoreContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class Tree extends MessageTreeContract {
         @Override
         protected ChatStore createStore() {
             return db().freshStore();

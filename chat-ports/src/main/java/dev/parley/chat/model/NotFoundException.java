@@ -20,6 +20,10 @@ public class NotFoundException extends ChatException {
         return new NotFoundException("run_not_found", "No run " + id);
     }
 
+    public static NotFoundException message(MessageId id) {
+        return new NotFoundException("message_not_found", "No message " + id);
+    }
+
     public static NotFoundException agent(String id) {
         return new NotFoundException("agent_not_found", "No agent " + id);
     }
