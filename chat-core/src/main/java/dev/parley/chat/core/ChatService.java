@@ -5,6 +5,7 @@ import dev.parley.chat.model.AgentStatus;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.Message;
+import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Require;
@@ -20,6 +21,8 @@ import dev.parley.chat.port.in.AgentPatch;
 import dev.parley.chat.port.in.Caller;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.CreateThreadCommand;
+import dev.parley.chat.port.in.EditMessageCommand;
+import dev.parley.chat.port.in.RegenerateCommand;
 import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
@@ -38,8 +41,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The chat engine, a facade over its rooms (threads, sending, scheduling, cancelling, leases, reading
- * runs, agents): Parley's {@link ChatUseCases}, wired from the outbound ports by {@link #builder()}.
+ * The chat engine, a facade over its rooms (threads, the conversation tree, sending, scheduling,
+ * cancelling, leases, reading runs, agents): Parley's {@link ChatUseCases}, wired from the outbound ports by {@link #builder()}.
  *
  * <pre>{@code
  * try (ChatService chat = ChatService.builder()
@@ -113,6 +116,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     private final RunDesk runs;
     private final LeaseKeeper leases;
     private final AgentDesk agentDesk;
+    private final TreeDesk tree;
 
     ChatService(ChatServiceBuilder b, RunEventBuses.Bus ownBus) {
         this.store = Require.notNull(b.store, "store");
@@ -139,6 +143,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
         this.sender = new Sender(engine, new RequestValidator(b.maxMessageCodePoints), agents, threads, canceller, scheduler);
         this.runs = new RunDesk(engine, threads, scheduler, canceller);
         this.agentDesk = new AgentDesk(engine, agents);
+        this.tree = new TreeDesk(engine, threads, sender);
         this.leases = new LeaseKeeper(engine, scheduler, reaperInterval, b.endedElsewhereCheck);
         log.info("chat service {} started: run lease {} ms, reaper every {} ms", instanceId, b.runLease.toMillis(),
                 reaperInterval.toMillis());
@@ -180,6 +185,15 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     public Page<Message> listMessages(String userId, ThreadId threadId, PageRequest page, SortOrder order) {
         return threads.messages(userId, threadId, page, order);
     }
+
+    // ---- the conversation tree: one line each, the rules live in TreeDesk ---------------------
+    @Override public Message getMessage(String userId, ThreadId threadId, MessageId messageId) { return tree.get(userId, threadId, messageId); }
+    @Override public Message updateMessage(String userId, ThreadId threadId, MessageId messageId, Map<String, String> metadata) { return tree.updateMetadata(userId, threadId, messageId, metadata); }
+    @Override public Page<Message> listVersions(String userId, ThreadId threadId, MessageId messageId, PageRequest page) { return tree.versions(userId, threadId, messageId, page); }
+    @Override public SendReceipt edit(EditMessageCommand command) { return tree.edit(command); }
+    @Override public SendReceipt regenerate(RegenerateCommand command) { return tree.regenerate(command); }
+    @Override public ChatThread activateMessage(String userId, ThreadId threadId, MessageId messageId) { return tree.activate(userId, threadId, messageId); }
+    @Override public void deleteMessage(String userId, ThreadId threadId, MessageId messageId) { tree.delete(userId, threadId, messageId); }
 
     // ---- chat --------------------------------------------------------------------------------
 

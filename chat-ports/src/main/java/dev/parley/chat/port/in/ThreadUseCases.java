@@ -24,6 +24,6 @@ public interface ThreadUseCases {
     /** Soft delete (rows kept, hidden everywhere) or, with {@code hard}, removal of everything. */
     void deleteThread(String userId, ThreadId threadId, boolean hard);
 
-    /** The thread's messages by position, oldest first for {@code ASC}. */
+    /** The thread's history (its active path) by position, oldest first for {@code ASC}. */
     Page<Message> listMessages(String userId, ThreadId threadId, PageRequest page, SortOrder order);
 }
