@@ -25,9 +25,9 @@ import org.jdbi.v3.core.Handle;
 
 /**
  * Messages in {@code parley_messages}, a tree kept as branches ({@code parley_branches}, see the
- * V4 migration). An append locks the thread row (concurrent appends take turns), looks up its
- * parent by key, inserts the row (and a branch row when it forks), and moves the thread's active
- * leaf and counters: a fixed number of statements whatever the thread's size. A page of the active
+ * V4 migration). An append is three statements whatever the thread's size: it locks the thread row
+ * while moving its active leaf and counters (concurrent appends take turns), looks up its parent by
+ * key, and inserts the row (and a branch row when it forks). A page of the active
  * path reads the leaf's branch chain with one indexed join, then one index range per branch the
  * page crosses (usually one). The tree's other operations are in {@link MessageTree}.
  */
@@ -42,11 +42,12 @@ final class JdbiMessageStore implements MessageStore {
 
     private final Db db;
     private final MessageTree tree;
-    private final String lockThread;
+    /** Locks the thread row, counts the message, moves the leaf to it and returns the leaf before. */
+    private final String moveLeaf;
     private final String parent;
+    private final String roots;
     private final String insertBranch;
     private final String insert;
-    private final String moveLeafAndCount;
     private final String find;
     private final String chain;
     /** Messages of one branch with {@code :lo < position <= :hi}, oldest first. */
@@ -62,17 +63,26 @@ final class JdbiMessageStore implements MessageStore {
         String branches = db.table("parley_branches");
         String threads = db.table("parley_threads");
         Dialect d = db.dialect();
-        lockThread = "SELECT active_leaf_id FROM " + threads + " WHERE id = :thread FOR UPDATE";
+        String bump = "message_count = message_count + 1, updated_at = GREATEST(updated_at, :created), active_leaf_id = :id";
+        // the thread row is locked before any message is read (in a statement of its own, so that the reads
+        // that follow see what the appends before this one committed)
+        moveLeaf = d == Dialect.POSTGRESQL
+                ? "UPDATE " + threads + " t SET " + bump.replace("message_count +", "t.message_count +")
+                        .replace("GREATEST(updated_at", "GREATEST(t.updated_at") + " FROM (SELECT id, active_leaf_id FROM " + threads
+                        + " WHERE id = :thread FOR UPDATE) o WHERE t.id = o.id RETURNING o.active_leaf_id"
+                : "SELECT active_leaf_id FROM OLD TABLE (UPDATE " + threads + " SET " + bump + " WHERE id = :thread)";
+        // the parent's place, whether the slot below it on its branch is taken (then the message forks), and how
+        // many siblings of the message's role it has already (its versions)
         parent = "SELECT p.branch_id, p.position, b.chain, (SELECT COUNT(*) FROM " + messages + " n WHERE n.branch_id = p.branch_id"
-                + " AND n.position = p.position + 1) AS taken FROM " + messages + " p JOIN " + branches
+                + " AND n.position = p.position + 1) AS taken, (SELECT COUNT(*) FROM " + messages + " s WHERE s.thread_id = :thread"
+                + " AND s.parent_id = p.id AND s.role = :role) AS siblings FROM " + messages + " p JOIN " + branches
                 + " b ON b.id = p.branch_id WHERE p.id = :parent AND p.thread_id = :thread";
+        roots = "SELECT COUNT(*) FROM " + messages + " WHERE thread_id = :thread AND parent_id IS NULL AND role = :role";
         insertBranch = "INSERT INTO " + branches + " (id, thread_id, parent_id, start_position, chain)"
                 + " VALUES (:id, :thread, :parent, :start, :chain)";
         insert = "INSERT INTO " + messages + " (" + COLUMNS + ", branch_id) VALUES (:id, :thread, :position, :run, :role, :status, "
                 + d.json("content") + ", " + d.json("tool_calls") + ", :tool_call_id, " + d.json("metadata") + ", :created,"
                 + " :parent, :thinking, :input_tokens, :output_tokens, :usage_estimated, :branch)";
-        moveLeafAndCount = "UPDATE " + threads + " SET message_count = message_count + 1, active_leaf_id = :id,"
-                + " updated_at = GREATEST(updated_at, :created) WHERE id = :thread";
         String select = "SELECT " + COLUMNS + " FROM " + messages;
         find = select + " m WHERE m.id = :id AND EXISTS (SELECT 1 FROM " + threads
                 + " t WHERE t.id = m.thread_id AND t.deleted_at IS NULL)";
@@ -101,8 +111,9 @@ final class JdbiMessageStore implements MessageStore {
 
     private Message insert(Handle h, Message message, MessageId explicitParent, boolean toLeaf) {
         String thread = message.threadId().value();
-        Optional<Optional<String>> leaf = h.createQuery(lockThread).bind("thread", thread)
-                .map((rs, ctx) -> Optional.ofNullable(rs.getString(1))).findOne();
+        Instant createdAt = Db.stored(message.createdAt());
+        Optional<Optional<String>> leaf = h.createQuery(moveLeaf).bind("thread", thread).bind("id", message.id().value())
+                .bind("created", createdAt).map((rs, ctx) -> Optional.ofNullable(rs.getString(1))).findOne();
         if (leaf.isEmpty()) {
             throw NotFoundException.thread(message.threadId());
         }
@@ -111,11 +122,14 @@ final class JdbiMessageStore implements MessageStore {
         long position = 1;
         String branchChain = branch + "@1";
         String parentBranch = null;
+        long siblings;
         if (parentId != null) {
             ParentRow p = h.createQuery(parent).bind("parent", parentId.value()).bind("thread", thread)
-                    .map((rs, ctx) -> new ParentRow(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getLong(4) > 0))
+                    .bind("role", message.role().wireName())
+                    .map((rs, ctx) -> new ParentRow(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getLong(4) > 0, rs.getLong(5)))
                     .findOne().orElseThrow(() -> NotFoundException.message(parentId));
             position = p.position + 1;
+            siblings = p.siblings;
             if (p.taken) {
                 parentBranch = p.branch;
                 branchChain = p.chain + " " + branch + "@" + position;
@@ -123,12 +137,14 @@ final class JdbiMessageStore implements MessageStore {
                 branch = p.branch;
                 branchChain = null;
             }
+        } else {
+            siblings = h.createQuery(roots).bind("thread", thread).bind("role", message.role().wireName())
+                    .mapTo(Long.class).one();
         }
         if (branchChain != null) {
             h.createUpdate(insertBranch).bind("id", branch).bind("thread", thread).bind("parent", parentBranch)
                     .bind("start", position).bind("chain", branchChain).execute();
         }
-        Instant createdAt = Db.stored(message.createdAt());
         Usage usage = message.usage();
         h.createUpdate(insert)
                 .bind("id", message.id().value())
@@ -149,15 +165,14 @@ final class JdbiMessageStore implements MessageStore {
                 .bindByType("usage_estimated", usage == null ? null : usage.estimated(), Boolean.class)
                 .bind("branch", branch)
                 .execute();
-        h.createUpdate(moveLeafAndCount).bind("id", message.id().value()).bind("created", createdAt).bind("thread", thread)
-                .execute();
-        Message stored = new Message(message.id(), message.threadId(), message.runId(), position, message.role(),
+        // the newest of its siblings: the last of its versions
+        int versions = (int) siblings + 1;
+        return new Message(message.id(), message.threadId(), message.runId(), position, message.role(),
                 message.content(), message.status(), message.toolCalls(), message.toolCallId(), message.metadata(), createdAt,
-                parentId, message.thinking(), usage, Message.Versions.ONLY);
-        return tree.withVersions(h, List.of(stored)).get(0);
+                parentId, message.thinking(), usage, new Message.Versions(versions, versions));
     }
 
-    private record ParentRow(String branch, long position, String chain, boolean taken) {
+    private record ParentRow(String branch, long position, String chain, boolean taken, long siblings) {
     }
 
     @Override
