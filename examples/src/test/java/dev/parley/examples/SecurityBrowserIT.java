@@ -159,7 +159,7 @@ class SecurityBrowserIT extends BrowserTestBase {
                 .contains("javascript:alert(3)");
         // and none of it became markup, ran, or was even tried (a blocked inline handler would be a violation)
         assertThat(driver.findElements(By.cssSelector(INJECTED))).isEmpty();
-        assertThat(js("return Array.from(document.scripts).map(s => s.getAttribute('src')).join(',');")).isEqualTo("/app.js");
+        assertThat(js("return Array.from(document.scripts).map(s => s.getAttribute('src')).join(',');")).isEqualTo("/app.js,/tree.js");
         assertThat(cspViolations(console())).isEmpty();
     }
 
