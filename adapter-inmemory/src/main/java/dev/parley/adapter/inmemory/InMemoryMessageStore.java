@@ -105,7 +105,7 @@ final class InMemoryMessageStore implements MessageStore {
         Require.that(max >= 0, "max must not be negative");
         return db.locked(() -> {
             List<Message> all = activePath(threadId);
-            return all.subList(Math.max(0, all.size() - max), all.size()).stream().map(this::withVersions).toList();
+            return List.copyOf(all.subList(Math.max(0, all.size() - max), all.size()));
         });
     }
 

@@ -200,7 +200,7 @@ final class JdbiMessageStore implements MessageStore {
         if (max == 0) {
             return List.of();
         }
-        List<Message> oldestFirst = new ArrayList<>(db.call(h -> tree.withVersions(h, onPath(h, threadId, AFTER_LAST, max, false))));
+        List<Message> oldestFirst = new ArrayList<>(db.call(h -> onPath(h, threadId, AFTER_LAST, max, false)));
         Collections.reverse(oldestFirst);
         return oldestFirst;
     }

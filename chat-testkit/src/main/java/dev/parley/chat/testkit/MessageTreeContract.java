@@ -69,8 +69,9 @@ public abstract class MessageTreeContract extends StoreContractSupport {
             assertThat(walk(thread, SortOrder.ASC, limit)).containsExactlyElementsOf(expected);
             assertThat(walk(thread, SortOrder.DESC, limit)).containsExactlyElementsOf(reversed);
         }
-        assertThat(store.messages().latest(thread.id(), 4)).containsExactlyElementsOf(expected.subList(8, 12));
-        assertThat(store.messages().latest(thread.id(), 100)).containsExactlyElementsOf(expected);
+        assertThat(ids(store.messages().latest(thread.id(), 4))).containsExactlyElementsOf(ids(expected.subList(8, 12)));
+        assertThat(ids(store.messages().latest(thread.id(), 100))).containsExactlyElementsOf(ids(expected));
+        assertThat(store.messages().latest(thread.id(), 100)).extracting(Message::versions).containsOnly(Message.Versions.ONLY);
     }
 
     @Test

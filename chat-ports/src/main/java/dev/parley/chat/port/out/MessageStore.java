@@ -18,7 +18,7 @@ import java.util.Optional;
  *
  * <p>Costs: an append, a {@link #latest} window and every {@link #page} read cost the same however
  * many messages and branches the thread holds; earlier messages are never rewritten. Reads fill in
- * each message's {@link Message.Versions}.
+ * each message's {@link Message.Versions}, except the window ({@link #latest}).
  */
 public interface MessageStore {
 
@@ -46,7 +46,10 @@ public interface MessageStore {
     /** A keyset page of the thread's active path by position, oldest first ({@code ASC}) or newest first. */
     Page<Message> page(ThreadId threadId, PageRequest page, SortOrder order);
 
-    /** The last {@code max} messages of the thread's active path, oldest first. */
+    /**
+     * The last {@code max} messages of the thread's active path, oldest first: the history window a
+     * run shows its model, which has no use for versions (each is {@link Message.Versions#ONLY}).
+     */
     List<Message> latest(ThreadId threadId, int max);
 
     /** How many messages the thread has, on all branches. */
