@@ -21,7 +21,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -80,14 +82,51 @@ public class TreeBenchmark {
     private final List<Long> middlePositions = new ArrayList<>();
     private int next;
 
+    /**
+     * The branched threads of each store, made once per JVM: in the quick run every trial runs in one
+     * JVM, and making 10,000 messages again for each of them would take most of the run. A trial
+     * adds at most a few dozen messages to a thread of 10,000.
+     */
+    private static final Map<String, Shared> SHARED = new HashMap<>();
+
+    private record Shared(Databases.Database db, ChatStore store, List<ThreadId> threads, List<String> cursors,
+                          List<Long> positions) {
+    }
+
+    private boolean ownDb;
+
     @Setup(Level.Trial)
     public void setUp() {
-        db = Databases.open(Databases.Kind.parse(store), 10);
-        parley = db.chatStore();
-        for (int t = 0; t < pool; t++) {
-            ThreadId thread = shape.equals("10") ? Fixtures.longThread(parley, USER, 10) : branched(parley);
-            threads.add(thread);
-            middleCursors.add(middleCursor(thread));
+        if (shape.equals("10")) {
+            ownDb = true;
+            db = Databases.open(Databases.Kind.parse(store), 10);
+            parley = db.chatStore();
+            for (int t = 0; t < pool; t++) {
+                ThreadId thread = Fixtures.longThread(parley, USER, 10);
+                threads.add(thread);
+                middleCursors.add(middleCursor(thread));
+            }
+        } else {
+            Shared shared = SHARED.computeIfAbsent(store + "/" + pool, key -> {
+                Databases.Database opened = Databases.open(Databases.Kind.parse(store), 10);
+                ChatStore chatStore = opened.chatStore();
+                parley = chatStore;
+                List<ThreadId> made = new ArrayList<>();
+                List<String> cursors = new ArrayList<>();
+                for (int t = 0; t < pool; t++) {
+                    ThreadId thread = branched(chatStore);
+                    made.add(thread);
+                    cursors.add(middleCursor(thread));
+                }
+                Runtime.getRuntime().addShutdownHook(new Thread(opened::close));
+                return new Shared(opened, chatStore, made, cursors, new ArrayList<>(middlePositions));
+            });
+            db = shared.db();
+            parley = shared.store();
+            threads.addAll(shared.threads());
+            middleCursors.addAll(shared.cursors());
+            middlePositions.clear();
+            middlePositions.addAll(shared.positions());
         }
         wired = Fixtures.wire(parley);
     }
@@ -95,7 +134,9 @@ public class TreeBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         wired.close();
-        db.close();
+        if (ownDb) {
+            db.close();
+        }
     }
 
     @Benchmark
