@@ -41,6 +41,8 @@
     olderCursor: null,
     stream: null, // the run being followed on the open thread
   };
+  /** Functions (bubble node, message JSON) that feature files add to decorate each message drawn from history. */
+  const messageDecorators = [];
 
   // ---------------------------------------------------------------- errors and HTTP
 
@@ -429,17 +431,16 @@
     $('trace-list').replaceChildren();
     setBusy(false);
     try {
-      const [messages, runs] = await Promise.all([
-        api('GET', '/threads/' + threadId + '/messages?order=desc&limit=100'),
-        api('GET', '/threads/' + threadId + '/runs?limit=100'),
-      ]);
+      // the runs first: a run that ended in between has its messages in the history read after
+      const runs = await api('GET', '/threads/' + threadId + '/runs?limit=100');
+      const messages = await api('GET', '/threads/' + threadId + '/messages?order=desc&limit=100');
       if (state.threadId !== threadId) return;
       state.olderCursor = messages.has_more ? messages.next_cursor : null;
       $('older-messages').hidden = !state.olderCursor;
       // a run still going is drawn by replaying its events from the start, so what it stored so far
       // (tool-call messages, their traces) is left out of the history: shown once, not twice
       const active = runs.data.find((r) => r.status === 'in_progress' || r.status === 'queued' || r.status === 'requires_action');
-      const settled = active ? messages.data.filter((m) => m.run_id !== active.id) : messages.data;
+      const settled = active ? messages.data.filter((m) => m.run_id !== active.id || m.role === 'user') : messages.data;
       renderHistory(settled.slice().reverse(), runs.data);
       await loadTraces(threadId, settled, runs.data);
       if (active && state.threadId === threadId) follow(threadId, active.id);
@@ -473,10 +474,17 @@
     // a run's summary goes after its last message or, when it left none (a failure before any
     // text), after the user message that started it: the last one sent before the run was made
     const lastIndexOfRun = new Map();
-    messages.forEach((m, i) => { if (m.run_id) lastIndexOfRun.set(m.run_id, i); });
+    const questionOfRun = new Map();
+    messages.forEach((m, i) => { if (m.run_id) (m.role === 'user' ? questionOfRun : lastIndexOfRun).set(m.run_id, i); });
+    // user messages that name their runs: a completed run with no answer here answered on another branch
+    const onBranches = messages.some((m) => m.role === 'user' && m.run_id);
     const metasAfter = new Map();
     for (const run of finished) {
       let index = lastIndexOfRun.get(run.id);
+      if (index === undefined && onBranches) {
+        index = run.status === 'completed' ? undefined : questionOfRun.get(run.id);
+        if (index === undefined) continue;
+      }
       if (index === undefined) {
         const created = Date.parse(run.created_at);
         index = -1;
@@ -502,7 +510,9 @@
       return nodes;
     }
     if (text || !(message.tool_calls && message.tool_calls.length)) {
-      nodes.push(bubble(message.role, text, message.status, message.id));
+      const node = bubble(message.role, text, message.status, message.id);
+      messageDecorators.forEach((decorate) => decorate(node, message));
+      nodes.push(node);
     }
     for (const call of message.tool_calls || []) nodes.push(toolCallChip(call.name, call.arguments));
     return nodes;
@@ -669,6 +679,7 @@
       updateEmptyHints();
       scrollToEnd(true);
       const stream = newStream(threadId);
+      stream.userBubble = userBubble;
       const response = await fetch(API + '/threads/' + threadId + '/chat', {
         method: 'POST',
         headers: authHeaders({ 'Content-Type': 'application/json', Accept: 'text/event-stream' }),
@@ -862,6 +873,7 @@
     if (stream.runId) view.meta.setAttribute('data-run-id', stream.runId);
     switch (type) {
       case 'run_started':
+        if (stream.userBubble && data.message_id) stream.userBubble.setAttribute('data-message-id', data.message_id);
         refreshTitle(stream.threadId);
         break;
       case 'token':
@@ -1239,6 +1251,19 @@
   }
 
   // ---------------------------------------------------------------- wiring
+
+  /** Internals for the page's feature files (tree.js, ...): one property per line, alphabetical. */
+  window.Parley = {
+    ApiError,
+    api,
+    authHeaders,
+    clearError,
+    messageDecorators,
+    openThread,
+    readProblem,
+    showError,
+    state,
+  };
 
   /** Test hooks: simulate a dropped connection while a run streams. */
   window.parleyDebug = {

@@ -24,7 +24,7 @@ import java.util.Set;
 /**
  * The entry point of {@code benchmarks.jar}:
  * <pre>
- * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8] [--out=DIR]   every scenario, then the summary table
+ * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9] [--out=DIR]   every scenario, then the summary table
  * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
  * java -jar benchmarks.jar jfr-summary FILE.jfr                               summary of a recording's execution samples
  * java -jar benchmarks.jar server --stores=memory,h2,postgres [--bare] ...    the server under test alone
@@ -46,7 +46,7 @@ public final class Main {
             case "jmh" -> org.openjdk.jmh.Main.main(rest);
             case "usage" -> UsageBench.main(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,8] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
+                System.err.println("usage: all [--quick] [--only=1,...,9] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
@@ -57,7 +57,7 @@ public final class Main {
 
     private static void all(String[] args) throws Exception {
         boolean quick = false;
-        Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8"));
+        Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9"));
         Path out = Path.of("benchmarks/target/results");
         for (String arg : args) {
             if (arg.equals("--quick")) {
@@ -136,6 +136,10 @@ public final class Main {
         if (only.contains("6")) {
             section("6 history scaling (JMH)");
             jmh.history(report);
+        }
+        if (only.contains("9")) {
+            section("9 conversation tree (JMH)");
+            jmh.tree(report);
         }
         if (!pg) {
             report.skipped("-", "PostgreSQL figures", "PostgreSQL at " + Databases.PG_URL + " did not answer");

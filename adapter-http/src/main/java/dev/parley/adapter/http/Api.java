@@ -52,6 +52,7 @@ final class Api {
     private final Bodies bodies;
     private final ChatFlow flow;
     private final ChatRoutes chatRoutes;
+    private final MessageRoutes messageRoutes;
     private final ParleyMetrics metrics;
     private final List<Route> routes = new ArrayList<>();
 
@@ -63,6 +64,7 @@ final class Api {
         this.bodies = new Bodies(config.maxBodyBytes());
         this.flow = new ChatFlow(chat, metrics, config.heartbeatInterval());
         this.chatRoutes = new ChatRoutes(config, flow, bodies);
+        this.messageRoutes = new MessageRoutes(chat, bodies);
     }
 
     /** Who may call a route. */
@@ -113,6 +115,14 @@ final class Api {
         route(cfg, HandlerType.PATCH, BASE + "/threads/{thread_id}", Access.USER, this::updateThread);
         route(cfg, HandlerType.DELETE, BASE + "/threads/{thread_id}", Access.USER, Set.of("hard"), this::deleteThread);
         route(cfg, HandlerType.GET, BASE + "/threads/{thread_id}/messages", Access.USER, MESSAGE_LIST, this::listMessages);
+        String message = BASE + "/threads/{thread_id}/messages/{message_id}";
+        route(cfg, HandlerType.GET, message, Access.USER, messageRoutes::get);
+        route(cfg, HandlerType.PATCH, message, Access.USER, messageRoutes::update);
+        route(cfg, HandlerType.DELETE, message, Access.USER, messageRoutes::delete);
+        route(cfg, HandlerType.GET, message + "/versions", Access.USER, PAGE, messageRoutes::versions);
+        route(cfg, HandlerType.POST, message + "/activate", Access.USER, messageRoutes::activate);
+        route(cfg, HandlerType.POST, message + "/edit", Access.USER, chatRoutes::edit);
+        route(cfg, HandlerType.POST, message + "/regenerate", Access.USER, chatRoutes::regenerate);
         route(cfg, HandlerType.POST, BASE + "/threads/{thread_id}/chat", Access.USER, call -> chatRoutes.chat(call, false));
         route(cfg, HandlerType.DELETE, BASE + "/threads/{thread_id}/chat", Access.USER, this::cancelActive);
         route(cfg, HandlerType.POST, BASE + "/chat", Access.USER, call -> chatRoutes.chat(call, true));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.DisconnectPolicy;
+import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunError;
 import dev.parley.chat.model.RunId;
@@ -12,6 +13,8 @@ import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepType;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.in.ChatUseCases;
+import dev.parley.chat.port.in.EditMessageCommand;
+import dev.parley.chat.port.in.RegenerateCommand;
 import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.RunStream;
 import dev.parley.chat.port.in.SendReceipt;
@@ -25,11 +28,15 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-/** The REST side of the chat flow: the chat routes (sync or streamed) and a run's {@code /events}, streamed as SSE. */
+/**
+ * The REST side of the chat flow: the chat routes and the edit and regenerate of a message (sync or
+ * streamed), and a run's {@code /events}, streamed as SSE.
+ */
 final class ChatRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(ChatRoutes.class);
 
@@ -75,14 +82,37 @@ final class ChatRoutes {
     }
 
     void chat(Api.Call call, boolean threadless) throws InterruptedException {
-        Context ctx = call.ctx();
         ThreadId pathThread = threadless ? null : Api.threadId(call);
-        Requests.Chat req = Requests.chat(bodies.read(ctx), threadless, config.maxMessageChars());
+        Requests.Chat req = Requests.chat(bodies.read(call.ctx()), threadless, config.maxMessageChars());
         ThreadId threadId = ChatFlow.target(pathThread, req);
+        answer(call, req, key -> flow.send(call.userId(), threadId, req, BusyPolicy.REJECT, key));
+    }
+
+    /** {@code POST .../messages/{message_id}/edit}: a chat request whose message is a new version of a user message. */
+    void edit(Api.Call call) throws InterruptedException {
+        ThreadId threadId = Api.threadId(call);
+        MessageId messageId = Ids.message(call.ctx().pathParam("message_id"));
+        Requests.Chat req = Requests.chat(bodies.read(call.ctx()), false, config.maxMessageChars());
+        answer(call, req, key -> chat.edit(new EditMessageCommand(call.userId(), threadId, messageId, req.content(), req.ifBusy(),
+                key, req.metadata(), req.variables())));
+    }
+
+    /** {@code POST .../messages/{message_id}/regenerate}: the chat options, a new run answering the same question. */
+    void regenerate(Api.Call call) throws InterruptedException {
+        ThreadId threadId = Api.threadId(call);
+        MessageId messageId = Ids.message(call.ctx().pathParam("message_id"));
+        Requests.Chat req = Requests.regenerate(bodies.read(call.ctx()));
+        answer(call, req, key -> chat.regenerate(new RegenerateCommand(call.userId(), threadId, messageId, req.ifBusy(), key,
+                req.variables())));
+    }
+
+    /** Sends (with the request's idempotency key) and answers as the chat route does: a sync reply or the run's events. */
+    private void answer(Api.Call call, Requests.Chat req, Function<String, SendReceipt> send) throws InterruptedException {
+        Context ctx = call.ctx();
         String idempotencyKey = Bodies.idempotencyKey(ctx.header("Idempotency-Key"));
         boolean stream = Boolean.TRUE.equals(req.stream()) || Bodies.acceptsEventStream(ctx.header("Accept"));
         long resumeAfter = stream ? Bodies.lastEventId(ctx) : 0;
-        SendReceipt receipt = flow.send(call.userId(), threadId, req, BusyPolicy.REJECT, idempotencyKey);
+        SendReceipt receipt = send.apply(idempotencyKey);
         if (stream) {
             stream(call, flow.follow(call.userId(), receipt, req, resumeAfter, call.requestId()));
             return;

@@ -1,5 +1,6 @@
 package dev.parley.adapter.http;
 
+import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
 
@@ -9,6 +10,10 @@ final class Ids {
 
     static ThreadId thread(String raw) {
         return ThreadId.parse(raw).orElseThrow(() -> ApiProblem.notFound("thread_not_found", "No such thread"));
+    }
+
+    static MessageId message(String raw) {
+        return MessageId.parse(raw).orElseThrow(() -> ApiProblem.notFound("message_not_found", "No such message"));
     }
 
     static RunId run(String raw) {

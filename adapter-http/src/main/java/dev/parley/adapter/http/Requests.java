@@ -92,6 +92,28 @@ final class Requests {
         return new Chat(content, stream, ifBusy, onDisconnect, metadata, threadId, agentId, variables);
     }
 
+    /** A regenerate body: the chat options without a message (an absent body is all defaults). */
+    static Chat regenerate(JsonNode body) {
+        Requests r = new Requests(body);
+        Boolean stream = r.bool("stream");
+        BusyPolicy ifBusy = r.enumValue("if_busy", BusyPolicy.class);
+        DisconnectPolicy onDisconnect = r.enumValue("on_disconnect", DisconnectPolicy.class);
+        Map<String, String> variables = r.metadata("variables");
+        r.done();
+        return new Chat(List.of(), stream, ifBusy, onDisconnect, null, null, null, variables);
+    }
+
+    /** A message PATCH body: {@code metadata}, required. */
+    static Map<String, String> messagePatch(JsonNode body) {
+        Requests r = new Requests(body);
+        Map<String, String> metadata = r.metadata("metadata");
+        if (metadata == null && !r.errors.stream().anyMatch(e -> e.field().equals("metadata"))) {
+            r.error("metadata", "is required");
+        }
+        r.done();
+        return metadata;
+    }
+
     /** Throws the collected field errors, if any. */
     private void done() {
         if (!errors.isEmpty()) {

@@ -68,6 +68,16 @@ final class Wire {
             calls.add(toolCall(call));
         }
         o.put("tool_call_id", m.toolCallId());
+        o.put("parent_id", m.parentId() == null ? null : m.parentId().value());
+        ObjectNode versions = o.putObject("versions");
+        versions.put("index", m.versions().index());
+        versions.put("count", m.versions().count());
+        o.put("thinking", m.thinking());
+        if (m.usage() == null) {
+            o.putNull("usage");
+        } else {
+            o.set("usage", usage(m.usage()));
+        }
         return o;
     }
 

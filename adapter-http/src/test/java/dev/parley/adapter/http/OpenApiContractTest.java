@@ -81,7 +81,17 @@ class OpenApiContractTest {
         assertThat(reply.status()).isEqualTo(200);
         String run = reply.json().get("run_id").asText();
         server.post(ALICE, "{\"message\":\"again\",\"thread_id\":\"" + thread + "\"}", "/api/v1/chat");
-        server.get(ALICE, "/api/v1/threads/{thread_id}/messages", thread);
+        var history = server.get(ALICE, "/api/v1/threads/{thread_id}/messages", thread).json().get("data");
+        String question = history.get(0).get("id").asText();
+        String answer = history.get(history.size() - 1).get("id").asText();
+        String message = "/api/v1/threads/{thread_id}/messages/{message_id}";
+        server.get(ALICE, message, thread, question);
+        server.patch(ALICE, "{\"metadata\":{\"k\":\"v\"}}", message, thread, question);
+        server.get(ALICE, message + "/versions", thread, question);
+        assertThat(server.post(ALICE, "{}", message + "/regenerate", thread, answer).status()).isEqualTo(200);
+        assertThat(server.post(ALICE, "{\"message\":\"2+2?\"}", message + "/edit", thread, question).status()).isEqualTo(200);
+        server.post(ALICE, "{}", message + "/activate", thread, question);
+        assertThat(server.delete(ALICE, message, thread, answer).status()).isEqualTo(204);
         server.get(ALICE, "/api/v1/threads/{thread_id}/runs", thread);
         server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}", thread, run);
         var replay = server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}/events", thread, run);

@@ -67,6 +67,8 @@ final class InMemoryChatStore implements ChatStore {
     final Map<ThreadId, ChatThread> threads = new HashMap<>();
     final Map<ThreadId, List<Message>> messagesByThread = new HashMap<>();
     final Map<MessageId, Message> messagesById = new HashMap<>();
+    /** Each thread's active leaf; absent while its active path is empty. */
+    final Map<ThreadId, MessageId> activeLeaves = new HashMap<>();
     final Map<RunId, Run> runs = new HashMap<>();
     /** Who executes each run in progress, and until when (runs started by {@link RunStore#start}). */
     final Map<RunId, Lease> leases = new HashMap<>();

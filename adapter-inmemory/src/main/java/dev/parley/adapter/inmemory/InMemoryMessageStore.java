@@ -11,10 +11,19 @@ import dev.parley.chat.model.SortOrder;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.out.MessageStore;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
-/** Messages of an {@link InMemoryChatStore}: one list per thread, index = position - 1. */
+/**
+ * Messages of an {@link InMemoryChatStore}: one list per thread in creation order, each message
+ * naming its parent. The reference: it walks the tree for every read rather than keeping the cost
+ * promises of the port.
+ */
 final class InMemoryMessageStore implements MessageStore {
     private final InMemoryChatStore db;
 
@@ -24,28 +33,45 @@ final class InMemoryMessageStore implements MessageStore {
 
     @Override
     public Message append(Message message) {
+        return db.locked(() -> insert(message, db.activeLeaves.get(message.threadId())));
+    }
+
+    @Override
+    public Message appendTo(Message message, MessageId parentId) {
         return db.locked(() -> {
-            ChatThread thread = db.threads.get(message.threadId());
-            if (thread == null) {
-                throw NotFoundException.thread(message.threadId());
+            if (parentId != null) {
+                Message parent = db.messagesById.get(parentId);
+                if (parent == null || !parent.threadId().equals(message.threadId())) {
+                    throw NotFoundException.message(parentId);
+                }
             }
-            if (db.messagesById.containsKey(message.id())) {
-                throw InMemoryChatStore.duplicate("message " + message.id());
-            }
-            List<Message> list = db.listFor(db.messagesByThread, message.threadId());
-            Message stored = message.atPosition(list.size() + 1L);
-            db.add(list, stored);
-            db.put(db.messagesById, stored.id(), stored);
-            if (stored.createdAt().isAfter(thread.updatedAt())) {
-                db.putThread(thread.touched(stored.createdAt()));
-            }
-            return stored;
+            return insert(message, parentId);
         });
+    }
+
+    private Message insert(Message message, MessageId parentId) {
+        ChatThread thread = db.threads.get(message.threadId());
+        if (thread == null) {
+            throw NotFoundException.thread(message.threadId());
+        }
+        if (db.messagesById.containsKey(message.id())) {
+            throw InMemoryChatStore.duplicate("message " + message.id());
+        }
+        long position = parentId == null ? 1 : db.messagesById.get(parentId).position() + 1;
+        Message stored = message.withParent(parentId).atPosition(position).withVersions(Message.Versions.ONLY);
+        db.add(db.listFor(db.messagesByThread, message.threadId()), stored);
+        db.put(db.messagesById, stored.id(), stored);
+        db.put(db.activeLeaves, stored.threadId(), stored.id());
+        if (stored.createdAt().isAfter(thread.updatedAt())) {
+            db.putThread(thread.touched(stored.createdAt()));
+        }
+        return withVersions(stored);
     }
 
     @Override
     public Optional<Message> find(MessageId id) {
-        return db.locked(() -> Optional.ofNullable(db.messagesById.get(id)).filter(m -> db.isLive(m.threadId())));
+        return db.locked(() -> Optional.ofNullable(db.messagesById.get(id)).filter(m -> db.isLive(m.threadId()))
+                .map(this::withVersions));
     }
 
     @Override
@@ -56,17 +82,17 @@ final class InMemoryMessageStore implements MessageStore {
             throw Cursors.invalid();
         }
         List<Message> slice = db.locked(() -> {
-            List<Message> all = visible(threadId);
+            List<Message> all = activePath(threadId);
             List<Message> out = new ArrayList<>(Math.min(all.size(), page.limit() + 1));
             if (order == SortOrder.ASC) {
                 int from = after < 0 ? 0 : (int) Math.min(after, all.size());
                 for (int i = from; i < all.size() && out.size() <= page.limit(); i++) {
-                    out.add(all.get(i));
+                    out.add(withVersions(all.get(i)));
                 }
             } else {
                 int from = after < 0 ? all.size() - 1 : (int) Math.min(after - 2, all.size() - 1L);
                 for (int i = from; i >= 0 && out.size() <= page.limit(); i--) {
-                    out.add(all.get(i));
+                    out.add(withVersions(all.get(i)));
                 }
             }
             return out;
@@ -78,20 +104,165 @@ final class InMemoryMessageStore implements MessageStore {
     public List<Message> latest(ThreadId threadId, int max) {
         Require.that(max >= 0, "max must not be negative");
         return db.locked(() -> {
-            List<Message> all = visible(threadId);
+            List<Message> all = activePath(threadId);
             return List.copyOf(all.subList(Math.max(0, all.size() - max), all.size()));
         });
     }
 
     @Override
     public long count(ThreadId threadId) {
-        return db.locked(() -> (long) visible(threadId).size());
+        return db.locked(() -> db.isLive(threadId) ? (long) db.messagesByThread.getOrDefault(threadId, List.of()).size() : 0L);
     }
 
-    private List<Message> visible(ThreadId threadId) {
+    @Override
+    public Optional<MessageId> activeLeaf(ThreadId threadId) {
+        return db.locked(() -> db.isLive(threadId) ? Optional.ofNullable(db.activeLeaves.get(threadId)) : Optional.empty());
+    }
+
+    @Override
+    public void moveLeaf(ThreadId threadId, MessageId leafId) {
+        db.locked(() -> {
+            if (!db.threads.containsKey(threadId)) {
+                throw NotFoundException.thread(threadId);
+            }
+            if (leafId == null) {
+                db.remove(db.activeLeaves, threadId);
+                return;
+            }
+            Message leaf = db.messagesById.get(leafId);
+            if (leaf == null || !leaf.threadId().equals(threadId)) {
+                throw NotFoundException.message(leafId);
+            }
+            db.put(db.activeLeaves, threadId, leafId);
+        });
+    }
+
+    @Override
+    public MessageId activate(MessageId messageId) {
+        return db.locked(() -> {
+            Message current = live(messageId);
+            List<Message> all = db.messagesByThread.get(current.threadId());
+            while (true) {
+                Message latestChild = null;
+                for (Message m : all) {
+                    if (current.id().equals(m.parentId())) {
+                        latestChild = m; // creation order: the last one found is the most recent
+                    }
+                }
+                if (latestChild == null) {
+                    break;
+                }
+                current = latestChild;
+            }
+            db.put(db.activeLeaves, current.threadId(), current.id());
+            return current.id();
+        });
+    }
+
+    @Override
+    public Page<Message> versions(MessageId messageId, PageRequest page) {
+        String kind = "msgv";
+        long after = page.cursor() == null ? 0 : Cursors.parseLong(Cursors.decode(page.cursor(), kind, 1)[0]);
+        if (page.cursor() != null && after < 1) {
+            throw Cursors.invalid();
+        }
+        List<Message> slice = db.locked(() -> {
+            List<Message> siblings = siblings(live(messageId));
+            List<Message> out = new ArrayList<>();
+            for (int i = (int) Math.min(after, siblings.size()); i < siblings.size() && out.size() <= page.limit(); i++) {
+                out.add(siblings.get(i).withVersions(new Message.Versions(i + 1, siblings.size())));
+            }
+            return out;
+        });
+        return Pages.of(slice, page.limit(), last -> Cursors.encode(kind, Integer.toString(last.versions().index())));
+    }
+
+    @Override
+    public Message updateMetadata(MessageId messageId, Map<String, String> metadata) {
+        return db.locked(() -> {
+            Message stored = live(messageId);
+            Message updated = stored.withMetadata(metadata);
+            List<Message> list = db.messagesByThread.get(stored.threadId());
+            db.set(list, list.indexOf(stored), updated);
+            db.put(db.messagesById, messageId, updated);
+            return withVersions(updated);
+        });
+    }
+
+    @Override
+    public int delete(MessageId messageId) {
+        return db.locked(() -> {
+            Message root = db.messagesById.get(messageId);
+            if (root == null) {
+                return 0;
+            }
+            List<Message> list = db.messagesByThread.get(root.threadId());
+            Set<MessageId> doomed = new HashSet<>();
+            doomed.add(messageId);
+            for (Message m : list) { // creation order: a parent comes before its children
+                if (m.parentId() != null && doomed.contains(m.parentId())) {
+                    doomed.add(m.id());
+                }
+            }
+            MessageId leaf = db.activeLeaves.get(root.threadId());
+            if (leaf != null && doomed.contains(leaf)) {
+                if (root.parentId() == null) {
+                    db.remove(db.activeLeaves, root.threadId());
+                } else {
+                    db.put(db.activeLeaves, root.threadId(), root.parentId());
+                }
+            }
+            for (int i = list.size() - 1; i >= 0; i--) {
+                if (doomed.contains(list.get(i).id())) {
+                    db.remove(db.messagesById, list.get(i).id());
+                    db.removeAt(list, i);
+                }
+            }
+            return doomed.size();
+        });
+    }
+
+    private Message live(MessageId id) {
+        Message m = db.messagesById.get(id);
+        if (m == null || !db.isLive(m.threadId())) {
+            throw NotFoundException.message(id);
+        }
+        return m;
+    }
+
+    /** The message and its siblings of the same role, oldest first. */
+    private List<Message> siblings(Message message) {
+        List<Message> out = new ArrayList<>();
+        for (Message m : db.messagesByThread.get(message.threadId())) {
+            if (Objects.equals(m.parentId(), message.parentId()) && m.role() == message.role()) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    private Message withVersions(Message message) {
+        List<Message> siblings = siblings(message);
+        int index = 0;
+        while (!siblings.get(index).id().equals(message.id())) {
+            index++;
+        }
+        return message.withVersions(new Message.Versions(index + 1, siblings.size()));
+    }
+
+    /** The messages from the first one to the active leaf. */
+    private List<Message> activePath(ThreadId threadId) {
         if (!db.isLive(threadId)) {
             return List.of();
         }
-        return db.messagesByThread.getOrDefault(threadId, List.of());
+        List<Message> path = new ArrayList<>();
+        MessageId id = db.activeLeaves.get(threadId);
+        while (id != null) {
+            Message m = db.messagesById.get(id);
+            path.add(m);
+            id = m.parentId();
+        }
+        Collections.reverse(path);
+        return path;
     }
 }

@@ -175,6 +175,7 @@ final class InMemoryThreadStore implements ThreadStore {
             }
             db.unlistThread(removed);
             db.remove(db.activeRunsByThread, id);
+            db.remove(db.activeLeaves, id);
             List<Message> messages = db.remove(db.messagesByThread, id);
             if (messages != null) {
                 for (Message m : messages) {

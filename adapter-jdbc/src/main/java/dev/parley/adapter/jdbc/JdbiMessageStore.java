@@ -11,6 +11,7 @@ import dev.parley.chat.model.Role;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.SortOrder;
 import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.out.MessageStore;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -18,18 +19,21 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import org.jdbi.v3.core.statement.SqlStatement;
+import org.jdbi.v3.core.Handle;
 
 /**
- * Messages in {@code parley_messages}. Appending bumps the thread's {@code message_count} and moves its
- * {@code updated_at} (which locks the thread row until the transaction ends, so concurrent appends take
- * turns) and inserts one row at that position: the cost does not depend on the thread's length. On
- * PostgreSQL both are one statement.
+ * Messages in {@code parley_messages}, a tree kept as branches ({@code parley_branches}, see the
+ * V4 migration). An append is three statements whatever the thread's size: it locks the thread row
+ * while moving its active leaf and counters (concurrent appends take turns), looks up its parent by
+ * key, and inserts the row (and a branch row when it forks). A page of the active
+ * path reads the leaf's branch chain with one indexed join, then one index range per branch the
+ * page crosses (usually one). The tree's other operations are in {@link MessageTree}.
  */
 final class JdbiMessageStore implements MessageStore {
-    private static final String COLUMNS =
-            "id, thread_id, position, run_id, role, status, content, tool_calls, tool_call_id, metadata, created_at";
+    static final String COLUMNS = "id, thread_id, position, run_id, role, status, content, tool_calls, tool_call_id, metadata,"
+            + " created_at, parent_id, thinking, input_tokens, output_tokens, usage_estimated";
 
     /** A position below every message's: the cursor of the first oldest-first page. */
     static final long BEFORE_FIRST = Long.MIN_VALUE;
@@ -37,71 +41,115 @@ final class JdbiMessageStore implements MessageStore {
     static final long AFTER_LAST = Long.MAX_VALUE;
 
     private final Db db;
-    /** H2: takes the thread's next position (and moves its updated_at); {@link #insert} then stores the row. */
-    private final String nextPosition;
+    private final MessageTree tree;
+    /** Locks the thread row, counts the message, moves the leaf to it and returns the leaf before. */
+    private final String moveLeaf;
+    private final String parent;
+    private final String roots;
+    private final String insertBranch;
     private final String insert;
-    /** PostgreSQL: both in one statement that yields the position. */
-    private final String appendReturning;
     private final String find;
-    /** Messages after position {@code :after}, oldest first; the first page starts after {@link #BEFORE_FIRST}. */
-    final String pageAsc;
-    /** Messages before position {@code :after}, newest first; the first page starts before {@link #AFTER_LAST}. */
-    final String pageDesc;
+    private final String chain;
+    /** Messages of one branch with {@code :lo < position <= :hi}, oldest first. */
+    final String pieceAsc;
+    /** Messages of one branch with {@code :lo <= position < :hi}, newest first. */
+    final String pieceDesc;
     private final String count;
+    private final String updateMetadata;
 
     JdbiMessageStore(Db db) {
         this.db = db;
         String messages = db.table("parley_messages");
-        Dialect d = db.dialect();
+        String branches = db.table("parley_branches");
         String threads = db.table("parley_threads");
-        String bump = "UPDATE " + threads + " SET message_count = message_count + 1,"
-                + " updated_at = GREATEST(updated_at, :created) WHERE id = :thread";
-        String values = ":run, :role, :status, " + d.json("content") + ", " + d.json("tool_calls") + ", :tool_call_id, "
-                + d.json("metadata") + ", :created";
-        nextPosition = d == Dialect.H2 ? "SELECT message_count FROM FINAL TABLE (" + bump + ")" : null;
-        insert = "INSERT INTO " + messages + " (" + COLUMNS + ") VALUES (:id, :thread, :position, " + values + ")";
-        appendReturning = d == Dialect.POSTGRESQL
-                ? "WITH p AS (" + bump + " RETURNING message_count) INSERT INTO " + messages + " (" + COLUMNS + ")"
-                        + " SELECT :id, :thread, p.message_count, " + values + " FROM p RETURNING position"
-                : null;
+        Dialect d = db.dialect();
+        String bump = "message_count = message_count + 1, updated_at = GREATEST(updated_at, :created), active_leaf_id = :id";
+        // the thread row is locked before any message is read (in a statement of its own, so that the reads
+        // that follow see what the appends before this one committed)
+        moveLeaf = d == Dialect.POSTGRESQL
+                ? "UPDATE " + threads + " t SET " + bump.replace("message_count +", "t.message_count +")
+                        .replace("GREATEST(updated_at", "GREATEST(t.updated_at") + " FROM (SELECT id, active_leaf_id FROM " + threads
+                        + " WHERE id = :thread FOR UPDATE) o WHERE t.id = o.id RETURNING o.active_leaf_id"
+                : "SELECT active_leaf_id FROM OLD TABLE (UPDATE " + threads + " SET " + bump + " WHERE id = :thread)";
+        // the parent's place, whether the slot below it on its branch is taken (then the message forks), and how
+        // many siblings of the message's role it has already (its versions)
+        parent = "SELECT p.branch_id, p.position, b.chain, (SELECT COUNT(*) FROM " + messages + " n WHERE n.branch_id = p.branch_id"
+                + " AND n.position = p.position + 1) AS taken, (SELECT COUNT(*) FROM " + messages + " s WHERE s.thread_id = :thread"
+                + " AND s.parent_id = p.id AND s.role = :role) AS siblings FROM " + messages + " p JOIN " + branches
+                + " b ON b.id = p.branch_id WHERE p.id = :parent AND p.thread_id = :thread";
+        roots = "SELECT COUNT(*) FROM " + messages + " WHERE thread_id = :thread AND parent_id IS NULL AND role = :role";
+        insertBranch = "INSERT INTO " + branches + " (id, thread_id, parent_id, start_position, chain)"
+                + " VALUES (:id, :thread, :parent, :start, :chain)";
+        insert = "INSERT INTO " + messages + " (" + COLUMNS + ", branch_id) VALUES (:id, :thread, :position, :run, :role, :status, "
+                + d.json("content") + ", " + d.json("tool_calls") + ", :tool_call_id, " + d.json("metadata") + ", :created,"
+                + " :parent, :thinking, :input_tokens, :output_tokens, :usage_estimated, :branch)";
         String select = "SELECT " + COLUMNS + " FROM " + messages;
-        // messages of a soft-deleted thread are hidden with it
-        String live = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = :thread AND t.deleted_at IS NULL)";
         find = select + " m WHERE m.id = :id AND EXISTS (SELECT 1 FROM " + threads
                 + " t WHERE t.id = m.thread_id AND t.deleted_at IS NULL)";
-        // thread_id leads the ORDER BY, and every page, the first too, has a range on position: only then does H2
-        // walk the unique (thread_id, position) index and stop after the page, rather than read the whole thread
-        // through the foreign key's index and sort it
-        pageAsc = select + " WHERE thread_id = :thread AND position > :after" + live
-                + " ORDER BY thread_id, position LIMIT :limit";
-        pageDesc = select + " WHERE thread_id = :thread AND position < :after" + live
-                + " ORDER BY thread_id DESC, position DESC LIMIT :limit";
+        chain = "SELECT m.position, b.chain FROM " + threads + " t JOIN " + messages + " m ON m.id = t.active_leaf_id JOIN "
+                + branches + " b ON b.id = m.branch_id WHERE t.id = :thread AND t.deleted_at IS NULL";
+        // branch_id leads the ORDER BY and every read has a range on position: H2 then walks the unique
+        // (branch_id, position) index and stops after the page
+        pieceAsc = select + " WHERE branch_id = :branch AND position > :lo AND position <= :hi"
+                + " ORDER BY branch_id, position LIMIT :limit";
+        pieceDesc = select + " WHERE branch_id = :branch AND position >= :lo AND position < :hi"
+                + " ORDER BY branch_id DESC, position DESC LIMIT :limit";
         count = "SELECT message_count FROM " + threads + " WHERE id = :thread AND deleted_at IS NULL";
+        updateMetadata = "UPDATE " + messages + " SET metadata = " + d.json("metadata") + " WHERE id = :id";
+        tree = new MessageTree(db, this);
     }
 
     @Override
     public Message append(Message message) {
-        Instant createdAt = Db.stored(message.createdAt());
-        if (appendReturning != null) {
-            long position = db.call(h -> bind(h.createQuery(appendReturning), message, createdAt)
-                    .mapTo(Long.class).findOne()
-                    .orElseThrow(() -> NotFoundException.thread(message.threadId())));
-            return stored(message, position, createdAt);
-        }
-        return db.atomic(h -> {
-            long position = h.createQuery(nextPosition).bind("thread", message.threadId().value())
-                    .bind("created", createdAt)
-                    .mapTo(Long.class).findOne()
-                    .orElseThrow(() -> NotFoundException.thread(message.threadId()));
-            bind(h.createUpdate(insert), message, createdAt).bind("position", position).execute();
-            return stored(message, position, createdAt);
-        });
+        return db.atomic(h -> insert(h, message, null, true));
     }
 
-    private static <S extends SqlStatement<S>> S bind(S statement, Message message, Instant createdAt) {
-        return statement
+    @Override
+    public Message appendTo(Message message, MessageId parentId) {
+        return db.atomic(h -> insert(h, message, parentId, false));
+    }
+
+    private Message insert(Handle h, Message message, MessageId explicitParent, boolean toLeaf) {
+        String thread = message.threadId().value();
+        Instant createdAt = Db.stored(message.createdAt());
+        Optional<Optional<String>> leaf = h.createQuery(moveLeaf).bind("thread", thread).bind("id", message.id().value())
+                .bind("created", createdAt).map((rs, ctx) -> Optional.ofNullable(rs.getString(1))).findOne();
+        if (leaf.isEmpty()) {
+            throw NotFoundException.thread(message.threadId());
+        }
+        MessageId parentId = toLeaf ? leaf.get().map(MessageId::new).orElse(null) : explicitParent;
+        String branch = message.id().value();
+        long position = 1;
+        String branchChain = branch + "@1";
+        String parentBranch = null;
+        long siblings;
+        if (parentId != null) {
+            ParentRow p = h.createQuery(parent).bind("parent", parentId.value()).bind("thread", thread)
+                    .bind("role", message.role().wireName())
+                    .map((rs, ctx) -> new ParentRow(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getLong(4) > 0, rs.getLong(5)))
+                    .findOne().orElseThrow(() -> NotFoundException.message(parentId));
+            position = p.position + 1;
+            siblings = p.siblings;
+            if (p.taken) {
+                parentBranch = p.branch;
+                branchChain = p.chain + " " + branch + "@" + position;
+            } else {
+                branch = p.branch;
+                branchChain = null;
+            }
+        } else {
+            siblings = h.createQuery(roots).bind("thread", thread).bind("role", message.role().wireName())
+                    .mapTo(Long.class).one();
+        }
+        if (branchChain != null) {
+            h.createUpdate(insertBranch).bind("id", branch).bind("thread", thread).bind("parent", parentBranch)
+                    .bind("start", position).bind("chain", branchChain).execute();
+        }
+        Usage usage = message.usage();
+        h.createUpdate(insert)
                 .bind("id", message.id().value())
-                .bind("thread", message.threadId().value())
+                .bind("thread", thread)
+                .bind("position", position)
                 .bind("run", message.runId() == null ? null : message.runId().value())
                 .bind("role", message.role().wireName())
                 .bind("status", message.status().wireName())
@@ -109,17 +157,28 @@ final class JdbiMessageStore implements MessageStore {
                 .bind("tool_calls", Json.toolCalls(message.toolCalls()))
                 .bind("tool_call_id", Text.put(message.toolCallId()))
                 .bind("metadata", Json.metadata(message.metadata()))
-                .bind("created", createdAt);
+                .bind("created", createdAt)
+                .bind("parent", parentId == null ? null : parentId.value())
+                .bind("thinking", Text.put(message.thinking()))
+                .bindByType("input_tokens", usage == null ? null : usage.inputTokens(), Long.class)
+                .bindByType("output_tokens", usage == null ? null : usage.outputTokens(), Long.class)
+                .bindByType("usage_estimated", usage == null ? null : usage.estimated(), Boolean.class)
+                .bind("branch", branch)
+                .execute();
+        // the newest of its siblings: the last of its versions
+        int versions = (int) siblings + 1;
+        return new Message(message.id(), message.threadId(), message.runId(), position, message.role(),
+                message.content(), message.status(), message.toolCalls(), message.toolCallId(), message.metadata(), createdAt,
+                parentId, message.thinking(), usage, new Message.Versions(versions, versions));
     }
 
-    private static Message stored(Message message, long position, Instant createdAt) {
-        return new Message(message.id(), message.threadId(), message.runId(), position, message.role(),
-                message.content(), message.status(), message.toolCalls(), message.toolCallId(), message.metadata(), createdAt);
+    private record ParentRow(String branch, long position, String chain, boolean taken, long siblings) {
     }
 
     @Override
     public Optional<Message> find(MessageId id) {
-        return db.call(h -> h.createQuery(find).bind("id", id.value()).map((rs, ctx) -> message(rs)).findOne());
+        return db.call(h -> h.createQuery(find).bind("id", id.value()).map((rs, ctx) -> message(rs)).findOne()
+                .map(m -> tree.withVersions(h, List.of(m)).get(0)));
     }
 
     @Override
@@ -127,8 +186,7 @@ final class JdbiMessageStore implements MessageStore {
         boolean asc = order == SortOrder.ASC;
         String kind = asc ? "ma" : "md";
         long after = page.cursor() != null ? Cursors.position(kind, page.cursor()) : asc ? BEFORE_FIRST : AFTER_LAST;
-        List<Message> rows = db.call(h -> h.createQuery(asc ? pageAsc : pageDesc).bind("thread", threadId.value())
-                .bind("after", after).bind("limit", page.limit() + 1).map((rs, ctx) -> message(rs)).list());
+        List<Message> rows = db.call(h -> tree.withVersions(h, onPath(h, threadId, after, page.limit() + 1, asc)));
         if (rows.size() <= page.limit()) {
             return Page.last(rows);
         }
@@ -142,11 +200,41 @@ final class JdbiMessageStore implements MessageStore {
         if (max == 0) {
             return List.of();
         }
-        List<Message> newestFirst = db.call(h -> h.createQuery(pageDesc).bind("thread", threadId.value())
-                .bind("after", AFTER_LAST).bind("limit", max).map((rs, ctx) -> message(rs)).list());
-        List<Message> oldestFirst = new ArrayList<>(newestFirst);
+        List<Message> oldestFirst = new ArrayList<>(db.call(h -> onPath(h, threadId, AFTER_LAST, max, false)));
         Collections.reverse(oldestFirst);
         return oldestFirst;
+    }
+
+    /**
+     * Up to {@code limit} messages of the active path after position {@code after} (oldest first) or
+     * before it (newest first): the leaf's chain, then one index range per piece of it the read crosses.
+     */
+    private List<Message> onPath(Handle h, ThreadId threadId, long after, int limit, boolean asc) {
+        Optional<Chain> found = h.createQuery(chain).bind("thread", threadId.value())
+                .map((rs, ctx) -> Chain.parse(rs.getString(2), rs.getLong(1))).findOne();
+        if (found.isEmpty()) {
+            return List.of();
+        }
+        Chain c = found.get();
+        List<Message> out = new ArrayList<>(limit);
+        int n = c.size();
+        for (int k = 0; k < n && out.size() < limit; k++) {
+            int i = asc ? k : n - 1 - k;
+            long from = c.start(i);
+            long to = c.end(i);
+            if (asc ? to <= after : from >= after) {
+                continue;
+            }
+            int want = limit - out.size();
+            if (asc) {
+                out.addAll(h.createQuery(pieceAsc).bind("branch", c.branch(i)).bind("lo", Math.max(after, from - 1))
+                        .bind("hi", to).bind("limit", want).map((rs, ctx) -> message(rs)).list());
+            } else {
+                out.addAll(h.createQuery(pieceDesc).bind("branch", c.branch(i)).bind("lo", from)
+                        .bind("hi", Math.min(after, to + 1)).bind("limit", want).map((rs, ctx) -> message(rs)).list());
+            }
+        }
+        return out;
     }
 
     @Override
@@ -154,8 +242,48 @@ final class JdbiMessageStore implements MessageStore {
         return db.call(h -> h.createQuery(count).bind("thread", threadId.value()).mapTo(Long.class).findOne().orElse(0L));
     }
 
+    @Override
+    public Optional<MessageId> activeLeaf(ThreadId threadId) {
+        return tree.activeLeaf(threadId);
+    }
+
+    @Override
+    public void moveLeaf(ThreadId threadId, MessageId leafId) {
+        tree.moveLeaf(threadId, leafId);
+    }
+
+    @Override
+    public MessageId activate(MessageId messageId) {
+        return tree.activate(messageId);
+    }
+
+    @Override
+    public Page<Message> versions(MessageId messageId, PageRequest page) {
+        return tree.versions(messageId, page);
+    }
+
+    @Override
+    public Message updateMetadata(MessageId messageId, Map<String, String> metadata) {
+        return db.atomic(h -> {
+            int n = h.createUpdate(updateMetadata).bind("metadata", Json.metadata(metadata)).bind("id", messageId.value()).execute();
+            Optional<Message> updated = h.createQuery(find).bind("id", messageId.value()).map((rs, ctx) -> message(rs)).findOne();
+            if (n == 0 || updated.isEmpty()) {
+                throw NotFoundException.message(messageId);
+            }
+            return tree.withVersions(h, List.of(updated.get())).get(0);
+        });
+    }
+
+    @Override
+    public int delete(MessageId messageId) {
+        return tree.delete(messageId);
+    }
+
     static Message message(ResultSet rs) throws SQLException {
         String run = rs.getString("run_id");
+        String parentId = rs.getString("parent_id");
+        long input = rs.getLong("input_tokens");
+        Usage usage = rs.wasNull() ? null : new Usage(input, rs.getLong("output_tokens"), rs.getBoolean("usage_estimated"));
         return new Message(
                 new MessageId(rs.getString("id")),
                 new ThreadId(rs.getString("thread_id")),
@@ -167,6 +295,57 @@ final class JdbiMessageStore implements MessageStore {
                 Json.toolCalls(rs.getString("tool_calls")),
                 Text.get(rs.getString("tool_call_id")),
                 Json.metadata(rs.getString("metadata")),
-                Db.instant(rs, "created_at"));
+                Db.instant(rs, "created_at"),
+                parentId == null ? null : new MessageId(parentId),
+                Text.get(rs.getString("thinking")),
+                usage,
+                Message.Versions.ONLY);
+    }
+
+    /**
+     * A branch chain cut at a leaf: piece {@code i} is branch {@code branch(i)} from position
+     * {@code start(i)} to {@code end(i)}, both included.
+     */
+    record Chain(List<String> branches, long[] starts, long leafPosition) {
+        static Chain parse(String chain, long leafPosition) {
+            String[] parts = chain.split(" ");
+            List<String> branches = new ArrayList<>(parts.length);
+            long[] starts = new long[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                int at = parts[i].indexOf('@');
+                branches.add(parts[i].substring(0, at));
+                starts[i] = Long.parseLong(parts[i].substring(at + 1));
+            }
+            return new Chain(branches, starts, leafPosition);
+        }
+
+        int size() {
+            return branches.size();
+        }
+
+        String branch(int i) {
+            return branches.get(i);
+        }
+
+        long start(int i) {
+            return starts[i];
+        }
+
+        long end(int i) {
+            return i + 1 < starts.length ? starts[i + 1] - 1 : leafPosition;
+        }
+
+        /** The branch that holds {@code position} on this path, or null beyond the leaf. */
+        String branchAt(long position) {
+            if (position < 1 || position > leafPosition) {
+                return null;
+            }
+            for (int i = starts.length - 1; i >= 0; i--) {
+                if (starts[i] <= position) {
+                    return branches.get(i);
+                }
+            }
+            return null;
+        }
     }
 }

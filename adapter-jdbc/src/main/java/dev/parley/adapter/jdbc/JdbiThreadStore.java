@@ -73,6 +73,7 @@ final class JdbiThreadStore implements ThreadStore {
                 "DELETE FROM " + db.table("parley_idempotency_keys") + " WHERE thread_id = :id",
                 "DELETE FROM " + runs + " WHERE thread_id = :id",
                 "DELETE FROM " + db.table("parley_messages") + " WHERE thread_id = :id",
+                "DELETE FROM " + db.table("parley_branches") + " WHERE thread_id = :id",
                 "DELETE FROM " + threads + " WHERE id = :id");
     }
 

@@ -9,6 +9,7 @@ import dev.parley.chat.testkit.ApprovalStoreContract;
 import dev.parley.chat.testkit.IdempotencyStoreContract;
 import dev.parley.chat.testkit.JobLeasesContract;
 import dev.parley.chat.testkit.MessageStoreContract;
+import dev.parley.chat.testkit.MessageTreeContract;
 import dev.parley.chat.testkit.RunEventBusContract;
 import dev.parley.chat.testkit.RunEventStoreContract;
 import dev.parley.chat.testkit.RunSignalsContract;
@@ -58,6 +59,14 @@ abstract class JdbcContractSuites {
 
     @Nested
     class Messages extends MessageStoreContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class Tree extends MessageTreeContract {
         @Override
         protected ChatStore createStore() {
             return db().freshStore();

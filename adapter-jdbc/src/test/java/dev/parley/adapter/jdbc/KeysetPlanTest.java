@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.IdGenerator;
+import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
@@ -12,6 +13,7 @@ import dev.parley.chat.model.ThreadId;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -63,13 +65,17 @@ class KeysetPlanTest {
         Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
         ThreadId longThread = ThreadId.next(ids);
         RunId run = RunId.next(ids);
+        AtomicReference<String> branch = new AtomicReference<>();
         store.inTransaction(() -> {
             for (int i = 0; i < LONG; i++) {
                 store.threads().insert(ChatThread.create(i == 0 ? longThread : ThreadId.next(ids), "alice", "assistant",
                         null, null, t0.plusSeconds(i)));
             }
             for (int i = 0; i < LONG; i++) {
-                store.messages().append(JdbcStoreBehaviour.userMessage(longThread, "m" + i));
+                Message m = store.messages().append(JdbcStoreBehaviour.userMessage(longThread, "m" + i));
+                if (i == 0) {
+                    branch.set(m.id().value());
+                }
             }
             for (int i = 0; i < LONG / 2; i++) {
                 store.runs().insert(Run.queued(i == 0 ? run : RunId.next(ids), longThread, "assistant", null,
@@ -89,18 +95,17 @@ class KeysetPlanTest {
         JdbiRunEventStore events = (JdbiRunEventStore) store.events();
         Map<String, Object> first = Map.of("owner", "alice", "thread", longThread.value(), "run", run.value(),
                 "limit", PAGE, "after", 0L, "status", "queued", "upto", (long) PAGE);
-        Map<String, Object> oldest = Map.of("thread", longThread.value(), "limit", PAGE,
-                "after", JdbiMessageStore.BEFORE_FIRST);
+        Map<String, Object> oldest = Map.of("branch", branch.get(), "limit", PAGE, "lo", 0L, "hi", (long) LONG);
+        Map<String, Object> deepPiece = Map.of("branch", branch.get(), "limit", PAGE, "lo", LONG / 3L, "hi", (long) LONG);
+        Map<String, Object> newestPiece = Map.of("branch", branch.get(), "limit", PAGE, "lo", 1L, "hi", LONG + 1L);
         Map<String, Object> deep = Map.of("owner", "alice", "thread", longThread.value(), "run", run.value(),
                 "limit", PAGE, "after", LONG / 3L, "after_at", t0.plusSeconds(LONG / 5), "after_id", "thr_",
                 "upto", LONG / 3L + PAGE);
-        Map<String, Object> newest = Map.of("owner", "alice", "thread", longThread.value(), "limit", PAGE,
-                "after", JdbiMessageStore.AFTER_LAST);
 
         for (var query : List.of(
                 Map.entry(threads.list[0], first), Map.entry(threads.list[2], deep),
-                Map.entry(messages.pageAsc, oldest), Map.entry(messages.pageAsc, deep),
-                Map.entry(messages.pageDesc, newest), Map.entry(messages.pageDesc, deep),
+                Map.entry(messages.pieceAsc, oldest), Map.entry(messages.pieceAsc, deepPiece),
+                Map.entry(messages.pieceDesc, newestPiece), Map.entry(messages.pieceDesc, deepPiece),
                 Map.entry(runs.page, first), Map.entry(runs.pageAfter, deep), Map.entry(runs.withStatus, first),
                 Map.entry(events.readChunks, first), Map.entry(events.readChunks, deep), Map.entry(events.lastChunk, first))) {
             // when
@@ -139,7 +144,7 @@ class KeysetPlanTest {
         JdbiRunStore runs = (JdbiRunStore) store.runs();
         JdbiRunEventStore events = (JdbiRunEventStore) store.events();
         List<String> queries = new ArrayList<>(List.of(threads.list));
-        queries.addAll(List.of(messages.pageAsc, messages.pageDesc,
+        queries.addAll(List.of(messages.pieceAsc, messages.pieceDesc,
                 runs.page, runs.pageAfter, runs.withStatus, events.readChunks, events.lastChunk));
         return queries;
     }
@@ -153,7 +158,8 @@ class KeysetPlanTest {
             q.getConfig(SqlStatements.class).setUnusedBindingAllowed(true);
             q.bind("owner", "alice").bind("agent", "assistant").bind("after_at", Instant.parse("2026-01-01T00:00:00Z"))
                     .bind("after_id", "thr_1").bind("limit", 21).bind("thread", "thr_1").bind("after", 5L)
-                    .bind("status", "queued").bind("run", "run_1").bind("upto", 26L);
+                    .bind("status", "queued").bind("run", "run_1").bind("upto", 26L)
+                    .bind("branch", "msg_1").bind("lo", 5L).bind("hi", 50L);
             return String.join("\n", q.mapTo(String.class).list());
         }
     }

@@ -109,6 +109,57 @@ public final class JmhSuite {
         threadList(report);
     }
 
+    /** Scenario 9: the conversation tree, a short thread beside one of 10,000 messages in 50 branches. */
+    public void tree(Report report) throws RunnerException {
+        if (databases.isEmpty()) {
+            report.skipped("9", "conversation tree", "no database");
+            return;
+        }
+        int warm = quick ? 2 : 10;
+        int measure = quick ? 8 : 40;
+        String[] shapes = {"10", "10000x50"};
+        Map<String, Double> p50 = new HashMap<>();
+        for (String op : List.of("append", "window", "page", "walkPage", "turn")) {
+            ChainedOptionsBuilder b = base(TreeBenchmark.class.getName() + "." + op + "$")
+                    .param("store", databases.toArray(String[]::new))
+                    .param("shape", shapes)
+                    .param("mode", op.equals("turn") ? new String[] {"plain", "edit"} : new String[] {"plain"})
+                    .param("pool", quick ? "1" : "2")
+                    .warmupIterations(warm).measurementIterations(measure).measurementBatchSize(1).warmupBatchSize(1);
+            for (RunResult r : new Runner(b.build()).run()) {
+                p50.put(op + "/" + r.getParams().getParam("store") + "/" + r.getParams().getParam("shape") + "/"
+                        + r.getParams().getParam("mode"), r.getPrimaryResult().getStatistics().getPercentile(50));
+            }
+        }
+        for (String db : databases) {
+            for (String op : List.of("append", "window", "page")) {
+                double small = p50.getOrDefault(op + "/" + db + "/10/plain", Double.NaN);
+                double large = p50.getOrDefault(op + "/" + db + "/10000x50/plain", Double.NaN);
+                String what = switch (op) {
+                    case "append" -> "append to the active leaf";
+                    case "window" -> "history window (latest " + HistoryBenchmark.WINDOW + ")";
+                    default -> "page of 20 from the middle of the active path";
+                };
+                report.add("9", what + ", " + db + ": 10 msgs / 10,000 msgs in 50 branches, p50",
+                        Report.micros(small) + " / " + Report.micros(large), "<= 1.5x", large / small <= 1.5,
+                        "10,000 / 10: " + Report.ratio(large / small));
+            }
+            double walkSmall = p50.getOrDefault("walkPage/" + db + "/10/plain", Double.NaN);
+            double walkLarge = p50.getOrDefault("walkPage/" + db + "/10000x50/plain", Double.NaN);
+            report.add("9", "the same page by a recursive walk from the leaf (parent links only), " + db
+                            + ": 10 msgs / 10,000 msgs in 50 branches, p50",
+                    Report.micros(walkSmall) + " / " + Report.micros(walkLarge), null, null,
+                    "10,000 / 10: " + Report.ratio(walkLarge / walkSmall) + "; the layout not chosen");
+            for (String shape : shapes) {
+                double plain = p50.getOrDefault("turn/" + db + "/" + shape + "/plain", Double.NaN);
+                double edit = p50.getOrDefault("turn/" + db + "/" + shape + "/edit", Double.NaN);
+                report.add("9", "turn through the core, " + db + ", " + (shape.equals("10") ? "10 msgs" : "10,000 msgs in 50 branches")
+                                + ": plain / edit-and-resend, p50",
+                        Report.micros(plain) + " / " + Report.micros(edit), null, null, "edit / plain " + Report.ratio(edit / plain));
+            }
+        }
+    }
+
     private void threadList(Report report) throws RunnerException {
         listPages(report, ThreadListBenchmark.class, "threads", quick ? 5_000 : 100_000, "list threads (20)");
         listPages(report, AgentListBenchmark.class, "agents", 10_000, "list agents (20)");

@@ -6,6 +6,7 @@ import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.ModelPrice;
+import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Require;
@@ -23,6 +24,8 @@ import dev.parley.chat.port.in.AgentPatch;
 import dev.parley.chat.port.in.Caller;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.CreateThreadCommand;
+import dev.parley.chat.port.in.EditMessageCommand;
+import dev.parley.chat.port.in.RegenerateCommand;
 import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
@@ -44,8 +47,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The chat engine, a facade over its rooms (threads, sending, scheduling, cancelling, leases, reading
- * runs, agents): Parley's {@link ChatUseCases}, wired from the outbound ports by {@link #builder()}.
+ * The chat engine, a facade over its rooms (threads, the conversation tree, sending, scheduling,
+ * cancelling, leases, reading runs, agents): Parley's {@link ChatUseCases}, wired from the outbound ports by {@link #builder()}.
  *
  * <pre>{@code
  * try (ChatService chat = ChatService.builder()
@@ -68,21 +71,7 @@ import org.slf4j.LoggerFactory;
  * assistant message stored for that turn: a turn that asks for tools keeps its text on the message
  * that carries the tool calls, and the final turn's text is the message that {@code done} names.
  *
- * <p>A send that names an agent on an existing thread runs that agent for this run; the thread
- * keeps its own. Idempotency keys are scoped per user and per thread (or to sends that named no
- * thread), remembered for {@link #IDEMPOTENCY_WINDOW}; the request fingerprint covers the content,
- * the named agent and the busy policy.
- *
- * <p>Several services (servers) may share one store. Any of them serves any request: a run
- * executes on the server that started it, which holds it under a lease ({@link ChatServiceBuilder#runLease})
- * that it renews while the run executes; a cancel sent to another server is written to the store,
- * and the executing server notices it from the store's {@link dev.parley.chat.port.out.RunSignals}
- * hint at once (or from its periodic check). Every server runs a reaper ({@link ChatServiceBuilder#reaperInterval})
- * that ends the runs whose lease expired (their server stopped) as {@code failed} with code
- * {@code interrupted}, keeping their streamed text, and starts queued runs that no server started.
- * A run that ends while the store cannot be reached publishes its end at once and stays its
- * server's (leased, never reaped there) until that end is stored, with its partial text, once the
- * store answers again.
+ * <p>How several services share one store, and more a send promises: the package documentation.
  *
  * <p>Thread-safe. {@link #close()} stops starting runs and cancels the runs executing here; runs
  * still queued stay queued in the store (another server sharing it starts them).
@@ -126,6 +115,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     private final ApprovalDesk approvals;
     private final UsageDesk usage;
     private final TrashKeeper trash;
+    private final TreeDesk tree;
 
     ChatService(ChatServiceBuilder b, RunEventBuses.Bus ownBus) {
         this.store = Require.notNull(b.store, "store");
@@ -154,6 +144,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
         this.sender = new Sender(engine, new RequestValidator(b.maxMessageCodePoints), agents, threads, canceller, scheduler, usage);
         this.runs = new RunDesk(engine, threads, scheduler, canceller);
         this.agentDesk = new AgentDesk(engine, agents);
+        this.tree = new TreeDesk(engine, threads, sender);
         this.leases = new LeaseKeeper(engine, scheduler, approvals, reaperInterval, b.endedElsewhereCheck);
         LogRetention.start(engine, b.eventLogRetention);
         this.trash = new TrashKeeper(engine, b.trashRetention, b.trashPurgeInterval, instanceId, watchdog);
@@ -190,6 +181,15 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     public int purgeTrash() { return trash.purge(); }
 
     @Override public Page<Message> listMessages(String userId, ThreadId threadId, PageRequest page, SortOrder order) { return threads.messages(userId, threadId, page, order); }
+
+    // ---- the conversation tree: one line each, the rules live in TreeDesk ---------------------
+    @Override public Message getMessage(String userId, ThreadId threadId, MessageId messageId) { return tree.get(userId, threadId, messageId); }
+    @Override public Message updateMessage(String userId, ThreadId threadId, MessageId messageId, Map<String, String> metadata) { return tree.updateMetadata(userId, threadId, messageId, metadata); }
+    @Override public Page<Message> listVersions(String userId, ThreadId threadId, MessageId messageId, PageRequest page) { return tree.versions(userId, threadId, messageId, page); }
+    @Override public SendReceipt edit(EditMessageCommand command) { return tree.edit(command); }
+    @Override public SendReceipt regenerate(RegenerateCommand command) { return tree.regenerate(command); }
+    @Override public ChatThread activateMessage(String userId, ThreadId threadId, MessageId messageId) { return tree.activate(userId, threadId, messageId); }
+    @Override public void deleteMessage(String userId, ThreadId threadId, MessageId messageId) { tree.delete(userId, threadId, messageId); }
 
     // ---- chat --------------------------------------------------------------------------------
 

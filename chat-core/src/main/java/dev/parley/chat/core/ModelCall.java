@@ -84,6 +84,7 @@ final class ModelCall {
                 state.unlessTerminated(() -> {
                     state.openTurnDeltas++;
                     state.openTurnThinkingChars += delta.length();
+                    state.turnThinking.append(delta);
                     state.emitLocked(s -> new RunEvent.Thinking(state.run.id(), s, delta));
                 });
             }

@@ -76,7 +76,8 @@ final class RunEnder {
         Instant now = engine.now();
         Usage total = s.usage;
         BigDecimal cost = engine.cost(s.run.model(), total);
-        Message message = RunMessages.assistant(engine, s.run, s.turnText.toString(), List.of(), MessageStatus.COMPLETED, now);
+        Message message = RunMessages.assistant(engine, s.run, s.turnText.toString(), List.of(), MessageStatus.COMPLETED, now)
+                .withThinking(s.turnThinking.toString()).withUsage(ending.turnUsage());
         Run completed = s.run.completed(now, message.id(), total, cost);
         RunEvent done = new RunEvent.Done(completed.id(), s.seq + 1, completed.threadId(), message.id(), total, cost);
         Step turnEnd = ending.turn().completed(now, null, ending.turnUsage());
@@ -214,7 +215,8 @@ final class RunEnder {
             return Optional.empty();
         }
         Message partial = engine.store().messages().append(
-                RunMessages.assistant(engine, s.run, s.turnText.toString(), List.of(), MessageStatus.INCOMPLETE, now));
+                RunMessages.assistant(engine, s.run, s.turnText.toString(), List.of(), MessageStatus.INCOMPLETE, now)
+                        .withThinking(s.turnThinking.toString()).withUsage(s.partialTurnUsage()));
         return Optional.of(partial.id());
     }
 

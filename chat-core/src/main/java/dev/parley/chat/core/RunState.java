@@ -41,6 +41,8 @@ final class RunState {
     long seq;
     boolean terminated;
     final StringBuilder turnText = new StringBuilder();
+    /** The reasoning text the open turn streamed, stored with the turn's assistant message. */
+    final StringBuilder turnThinking = new StringBuilder();
     Step openStep;
     /** The first model turn's step, stored with the run by its send and not yet begun; else null. */
     Step storedFirstStep;
@@ -180,6 +182,7 @@ final class RunState {
         openTurnDeltas = 0;
         openTurnThinkingChars = 0;
         turnText.setLength(0);
+        turnThinking.setLength(0);
     }
 
     /**
@@ -219,6 +222,7 @@ final class RunState {
     void leftoversStored() {
         pendingCalls.clear();
         turnText.setLength(0);
+        turnThinking.setLength(0);
         openStep = null;
     }
 

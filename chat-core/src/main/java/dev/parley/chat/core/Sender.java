@@ -55,10 +55,49 @@ final class Sender {
     }
 
     SendReceipt send(SendMessageCommand command) {
+        return send(command, Placement.APPEND);
+    }
+
+    /**
+     * Where a send's user message goes in the thread's tree. Called in the send transaction, under the
+     * thread's lock and after the busy check, with the new user message (already naming its run).
+     */
+    interface Placement {
+        /** The plain send: the new message below the active leaf. */
+        Placement APPEND = new Placement() {
+            @Override
+            public Message place(ChatThread thread, Message fresh) {
+                return fresh;
+            }
+
+            @Override
+            public String kind() {
+                return "";
+            }
+        };
+
+        /**
+         * Stores {@code fresh} and returns it as stored, or returns the existing message the run answers,
+         * or returns {@code fresh} itself to have it appended below the active leaf.
+         */
+        Message place(ChatThread thread, Message fresh);
+
+        /** Tells this kind of send from the others in the idempotency fingerprint. */
+        String kind();
+
+        /** False when the send brings no content of its own (a regenerate). */
+        default boolean hasContent() {
+            return true;
+        }
+    }
+
+    SendReceipt send(SendMessageCommand command, Placement placement) {
         Require.notNull(command, "command");
         scheduler.requireOpen();
         RequestValidator.Errors errors = new RequestValidator.Errors();
-        validator.content(command.content(), errors);
+        if (placement.hasContent()) {
+            validator.content(command.content(), errors);
+        }
         RequestValidator.metadata(command.metadata(), errors);
         RequestValidator.idempotencyKey(command.idempotencyKey(), errors);
         errors.throwIfAny();
@@ -69,7 +108,7 @@ final class Sender {
             // the runs it stops must be the user's; otherwise the thread's lock in the send transaction checks
             threads.owned(command.userId(), command.threadId());
         }
-        String fingerprint = command.idempotencyKey() == null ? null : Fingerprints.of(command);
+        String fingerprint = command.idempotencyKey() == null ? null : Fingerprints.of(command) + placement.kind();
         String scope = command.threadId() == null ? "" : command.threadId().value();
         Sent sent = null;
         AtomicReference<RunExecution> starting = new AtomicReference<>();
@@ -88,7 +127,7 @@ final class Sender {
                 canceller.stopActiveRuns(command.threadId());
             }
             try {
-                sent = engine.store().inTransaction(() -> sendInTransaction(command, scope, fingerprint, starting));
+                sent = engine.store().inTransaction(() -> sendInTransaction(command, placement, scope, fingerprint, starting));
             } catch (StillBusy e) {
                 forget(starting);
                 if (attempt >= SEND_ATTEMPTS) {
@@ -141,7 +180,7 @@ final class Sender {
      * server finds its execution (and stops it before it calls the model) instead of taking it for a
      * run executing elsewhere.
      */
-    private Sent sendInTransaction(SendMessageCommand command, String scope, String fingerprint,
+    private Sent sendInTransaction(SendMessageCommand command, Placement placement, String scope, String fingerprint,
                                    AtomicReference<RunExecution> starting) {
         forget(starting); // an earlier attempt of this transaction rolled back
         Instant now = engine.now();
@@ -181,10 +220,14 @@ final class Sender {
                 case ENQUEUE -> { }
             }
         }
-        Message userMessage = engine.store().messages().append(
-                Message.user(MessageId.next(engine.ids()), thread.id(), command.content(), now).withMetadata(command.metadata()));
+        // a user message names the run it started
+        RunId runId = RunId.next(engine.ids());
+        Message fresh = Message.user(MessageId.next(engine.ids()), thread.id(), command.content(), now)
+                .withMetadata(command.metadata()).inRun(runId);
+        Message placed = placement.place(thread, fresh);
+        Message userMessage = placed == fresh ? engine.store().messages().append(fresh) : placed;
         RunInstructions used = agents.render(runAgent, thread, userId, command.variables(), now);
-        Run run = Run.queued(RunId.next(engine.ids()), thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now);
+        Run run = Run.queued(runId, thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now);
         if (idle) {
             // nothing to wait for: the run starts here with its first model turn, committed with the message,
             // so that no further write or read stands between this transaction and the model call

@@ -141,7 +141,8 @@ final class TurnLoop {
             Step turnEnd = turn.completed(now, null, turnUsage);
             Message m = engine.store().inTransaction(() -> {
                 Message stored = engine.store().messages().append(RunMessages.assistant(engine, current, state.turnText.toString(),
-                        response.toolCalls(), MessageStatus.COMPLETED, now));
+                        response.toolCalls(), MessageStatus.COMPLETED, now).withThinking(state.turnThinking.toString())
+                        .withUsage(turnUsage));
                 engine.store().runs().updateStep(turnEnd);
                 return stored;
             });
@@ -149,6 +150,7 @@ final class TurnLoop {
             state.usage = state.usage.plus(turnUsage);
             state.openStep = null;
             state.turnText.setLength(0);
+            state.turnThinking.setLength(0);
             state.pendingCalls.addAll(response.toolCalls());
             return m;
         });

@@ -54,6 +54,41 @@ final class FlakyStore implements ChatStore {
             public long count(ThreadId threadId) {
                 return delegate.messages().count(threadId);
             }
+
+            @Override
+            public Message appendTo(Message message, MessageId parentId) {
+                return delegate.messages().appendTo(message, parentId);
+            }
+
+            @Override
+            public Optional<MessageId> activeLeaf(ThreadId threadId) {
+                return delegate.messages().activeLeaf(threadId);
+            }
+
+            @Override
+            public void moveLeaf(ThreadId threadId, MessageId leafId) {
+                delegate.messages().moveLeaf(threadId, leafId);
+            }
+
+            @Override
+            public MessageId activate(MessageId messageId) {
+                return delegate.messages().activate(messageId);
+            }
+
+            @Override
+            public Page<Message> versions(MessageId messageId, PageRequest page) {
+                return delegate.messages().versions(messageId, page);
+            }
+
+            @Override
+            public Message updateMetadata(MessageId messageId, java.util.Map<String, String> metadata) {
+                return delegate.messages().updateMetadata(messageId, metadata);
+            }
+
+            @Override
+            public int delete(MessageId messageId) {
+                return delegate.messages().delete(messageId);
+            }
         };
     }
 

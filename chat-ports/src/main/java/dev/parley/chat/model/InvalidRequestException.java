@@ -16,7 +16,9 @@ public class InvalidRequestException extends ChatException {
         /** {@code invalid_parameter}: a bad query parameter or cursor. */
         INVALID_PARAMETER,
         /** {@code idempotency_key_reused}: the same idempotency key came with a different request. */
-        IDEMPOTENCY_KEY_REUSED
+        IDEMPOTENCY_KEY_REUSED,
+        /** {@code not_editable}: an edit of a message that is not a user message, or a regenerate of one that is no answer. */
+        NOT_EDITABLE
     }
 
     private final Reason reason;

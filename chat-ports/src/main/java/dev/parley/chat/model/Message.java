@@ -5,8 +5,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A message of a thread. {@code position} is the message's place in its thread (1, 2, 3, ...),
- * assigned by the store on append; it is 0 on a message not yet stored. {@code runId} is null for
+ * A message of a thread. A thread's messages form a tree: {@code parentId} is the message this one
+ * follows (null for a first message), and {@code position} is its depth in that tree (1, 2, 3, ...),
+ * which is its place on every path from the root through it; both are assigned by the store on
+ * append, and the position is 0 on a message not yet stored. {@code thinking} is the reasoning text
+ * the model gave with an assistant message and {@code usage} the model turn that wrote it (both null
+ * otherwise); {@code versions} is the message's place among its siblings of the same role, filled
+ * in by the store's reads. {@code runId} is null for
  * messages written outside a run. {@code toolCalls} is set on assistant messages that asked for
  * tools; {@code toolCallId} links a {@code tool} message to the call it answers.
  *
@@ -26,7 +31,11 @@ public record Message(
         List<ToolCall> toolCalls,
         String toolCallId,
         Map<String, String> metadata,
-        Instant createdAt) {
+        Instant createdAt,
+        MessageId parentId,
+        String thinking,
+        Usage usage,
+        Versions versions) {
 
     public Message {
         Require.notNull(id, "id");
@@ -38,9 +47,18 @@ public record Message(
         toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
         Require.notNull(createdAt, "createdAt");
+        versions = versions == null ? Versions.ONLY : versions;
         Require.that(role == Role.TOOL ? toolCallId != null && !toolCallId.isBlank() : toolCallId == null,
                 "toolCallId is required on tool messages and only there");
         Require.that(toolCalls.isEmpty() || role == Role.ASSISTANT, "only assistant messages carry tool calls");
+    }
+
+    /** A message without a parent, thinking or usage (the first of its branch, as the store has not placed it yet). */
+    public Message(MessageId id, ThreadId threadId, RunId runId, long position, Role role, List<ContentPart> content,
+                   MessageStatus status, List<ToolCall> toolCalls, String toolCallId, Map<String, String> metadata,
+                   Instant createdAt) {
+        this(id, threadId, runId, position, role, content, status, toolCalls, toolCallId, metadata, createdAt, null, null, null,
+                Versions.ONLY);
     }
 
     /** A user message of plain text. */
@@ -76,17 +94,17 @@ public record Message(
 
     /** This message as written by the run {@code newRunId} (null: outside a run). */
     public Message inRun(RunId newRunId) {
-        return new Message(id, threadId, newRunId, position, role, content, status, toolCalls, toolCallId, metadata, createdAt);
+        return new Message(id, threadId, newRunId, position, role, content, status, toolCalls, toolCallId, metadata, createdAt, parentId, thinking, usage, versions);
     }
 
     /** This message with {@code newStatus}. */
     public Message withStatus(MessageStatus newStatus) {
-        return new Message(id, threadId, runId, position, role, content, newStatus, toolCalls, toolCallId, metadata, createdAt);
+        return new Message(id, threadId, runId, position, role, content, newStatus, toolCalls, toolCallId, metadata, createdAt, parentId, thinking, usage, versions);
     }
 
     /** This (assistant) message asking for {@code calls}. */
     public Message withToolCalls(List<ToolCall> calls) {
-        return new Message(id, threadId, runId, position, role, content, status, calls, toolCallId, metadata, createdAt);
+        return new Message(id, threadId, runId, position, role, content, status, calls, toolCallId, metadata, createdAt, parentId, thinking, usage, versions);
     }
 
     /** This (assistant) message asking for {@code calls}. */
@@ -96,7 +114,7 @@ public record Message(
 
     /** This message with {@code newMetadata} instead of its metadata. */
     public Message withMetadata(Map<String, String> newMetadata) {
-        return new Message(id, threadId, runId, position, role, content, status, toolCalls, toolCallId, newMetadata, createdAt);
+        return new Message(id, threadId, runId, position, role, content, status, toolCalls, toolCallId, newMetadata, createdAt, parentId, thinking, usage, versions);
     }
 
     /** The concatenated text of the text parts. */
@@ -115,6 +133,44 @@ public record Message(
 
     /** This message as stored at {@code newPosition}. */
     public Message atPosition(long newPosition) {
-        return new Message(id, threadId, runId, newPosition, role, content, status, toolCalls, toolCallId, metadata, createdAt);
+        return new Message(id, threadId, runId, newPosition, role, content, status, toolCalls, toolCallId, metadata, createdAt,
+                parentId, thinking, usage, versions);
+    }
+
+    /** This message as a child of {@code newParentId} (null: a first message). */
+    public Message withParent(MessageId newParentId) {
+        return new Message(id, threadId, runId, position, role, content, status, toolCalls, toolCallId, metadata, createdAt,
+                newParentId, thinking, usage, versions);
+    }
+
+    /** This (assistant) message with the reasoning text the model gave with it (null or empty: none). */
+    public Message withThinking(String newThinking) {
+        return new Message(id, threadId, runId, position, role, content, status, toolCalls, toolCallId, metadata, createdAt,
+                parentId, newThinking == null || newThinking.isEmpty() ? null : newThinking, usage, versions);
+    }
+
+    /** This (assistant) message with the usage of the model turn that wrote it (null: none). */
+    public Message withUsage(Usage newUsage) {
+        return new Message(id, threadId, runId, position, role, content, status, toolCalls, toolCallId, metadata, createdAt,
+                parentId, thinking, newUsage, versions);
+    }
+
+    /** This message with its place among its versions. */
+    public Message withVersions(Versions newVersions) {
+        return new Message(id, threadId, runId, position, role, content, status, toolCalls, toolCallId, metadata, createdAt,
+                parentId, thinking, usage, newVersions);
+    }
+
+    /**
+     * A message's place among its versions: the messages of the same role with the same parent (or,
+     * for first messages, the thread's other first messages), 1-based in creation order.
+     */
+    public record Versions(int index, int count) {
+        /** The only version of a message. */
+        public static final Versions ONLY = new Versions(1, 1);
+
+        public Versions {
+            Require.that(index >= 1 && index <= count, "index must be within 1..count");
+        }
     }
 }

@@ -24,6 +24,10 @@ public class NotFoundException extends ChatException {
         return new NotFoundException("tool_call_not_found", "No tool call " + Ids.abbreviate(id) + " in this run");
     }
 
+    public static NotFoundException message(MessageId id) {
+        return new NotFoundException("message_not_found", "No message " + id);
+    }
+
     public static NotFoundException agent(String id) {
         return new NotFoundException("agent_not_found", "No agent " + id);
     }

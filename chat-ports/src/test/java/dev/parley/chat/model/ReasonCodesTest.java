@@ -19,7 +19,7 @@ class ReasonCodesTest {
     @Test
     void should_keep_the_wire_code_of_every_invalid_request_reason() {
         assertThat(Arrays.stream(InvalidRequestException.Reason.values()).map(InvalidRequestException.Reason::wireName))
-                .containsExactly("validation_failed", "invalid_parameter", "idempotency_key_reused");
+                .containsExactly("validation_failed", "invalid_parameter", "idempotency_key_reused", "not_editable");
     }
 
     @Test

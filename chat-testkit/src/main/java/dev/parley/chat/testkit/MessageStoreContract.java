@@ -16,6 +16,7 @@ import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Role;
 import dev.parley.chat.model.SortOrder;
 import dev.parley.chat.model.ToolCall;
+import dev.parley.chat.model.Usage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.LongStream;
@@ -72,7 +73,8 @@ public abstract class MessageStoreContract extends StoreContractSupport {
                         ContentPart.text(Fixtures.UNICODE))
                 .withToolCalls(new ToolCall("call_1", "calculator", "{\"expression\":\"6*7\",\"note\":\"π ≈ 3.14 👍\"}"),
                         new ToolCall("call_2", "search", "{}"))
-                .withMetadata("source", "web").withMetadata("emoji", Fixtures.EMOJI).incomplete().build();
+                .withMetadata("source", "web").withMetadata("emoji", Fixtures.EMOJI).incomplete().build()
+                .withThinking("First " + Fixtures.UNICODE).withUsage(Usage.estimated(12, 7));
         Message tool = aMessage().inThread(thread).inRun(runId).answeringToolCall("call_1").withText("42").createdAt(at(4)).build();
         Message image = aMessage().inThread(thread).withContent(ContentPart.imageUrl("data:image/png;base64,iVBORw0KGgo=")).build();
 
@@ -82,9 +84,11 @@ public abstract class MessageStoreContract extends StoreContractSupport {
         Message i = store.messages().append(image);
 
         // then
-        assertThat(store.messages().find(a.id())).contains(assistant.atPosition(2));
-        assertThat(store.messages().find(t.id())).contains(tool.atPosition(3));
-        assertThat(store.messages().find(i.id())).contains(image.atPosition(4));
+        assertThat(store.messages().find(a.id())).contains(assistant.atPosition(2).withParent(question.id()));
+        assertThat(store.messages().find(t.id())).contains(tool.atPosition(3).withParent(a.id()));
+        assertThat(store.messages().find(i.id())).contains(image.atPosition(4).withParent(t.id()));
+        assertThat(store.messages().find(question.id()).orElseThrow().thinking()).isNull();
+        assertThat(store.messages().find(question.id()).orElseThrow().usage()).isNull();
     }
 
     @ParameterizedTest

@@ -33,6 +33,6 @@ public interface ThreadUseCases {
     /** Takes the user's thread out of the trash; {@code thread_not_found} when it is not there. */
     ChatThread restoreThread(String userId, ThreadId threadId);
 
-    /** The thread's messages by position, oldest first for {@code ASC}. */
+    /** The thread's history (its active path) by position, oldest first for {@code ASC}. */
     Page<Message> listMessages(String userId, ThreadId threadId, PageRequest page, SortOrder order);
 }
