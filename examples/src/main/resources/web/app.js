@@ -1252,19 +1252,6 @@
 
   // ---------------------------------------------------------------- wiring
 
-  /** Internals for the page's feature files (tree.js, ...): one property per line, alphabetical. */
-  window.Parley = {
-    ApiError,
-    api,
-    authHeaders,
-    clearError,
-    messageDecorators,
-    openThread,
-    readProblem,
-    showError,
-    state,
-  };
-
   /** Test hooks: simulate a dropped connection while a run streams. */
   window.parleyDebug = {
     dropConnection() {
@@ -1277,18 +1264,23 @@
     lastSeq() { return state.stream ? state.stream.lastSeq : 0; },
   };
 
-  // what the page's feature files loaded after this one (approvals.js, usage.js, oidc.js, ...) may use: one
-  // property per line, alphabetical; they may also set the on... hooks (onThreadShown, onLeaveViews)
+  // what the page's feature files loaded after this one (tree.js, approvals.js, usage.js, oidc.js) may use:
+  // one property per line, alphabetical; they may also set the on... hooks (onThreadShown, onLeaveViews)
   window.Parley = {
     ApiError,
     api,
+    authHeaders,
+    clearError,
     closeDrawer,
     closeSheet,
     el,
     formatCost,
     hooks,
     loadThreads,
+    messageDecorators,
     newConversation,
+    openThread,
+    readProblem,
     setToken,
     showError,
     showLogin,
