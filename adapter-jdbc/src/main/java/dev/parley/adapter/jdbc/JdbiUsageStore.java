@@ -1,5 +1,6 @@
 package dev.parley.adapter.jdbc;
 
+import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.UsageGroup;
@@ -30,6 +31,7 @@ final class JdbiUsageStore implements UsageStore {
 
     private final Db db;
     private final String addToThread;
+    private static final int MERGE_ATTEMPTS = 3;
     private final String addToHourly;
     private final String addToThreadHourly;
     private final Map<UsageGroup, String> byOwner = new java.util.EnumMap<>(UsageGroup.class);
@@ -133,11 +135,28 @@ final class JdbiUsageStore implements UsageStore {
                 .bind("input_tokens", run.usage().inputTokens()).bind("output_tokens", run.usage().outputTokens())
                 .bind("cost", cost).bind("unpriced", unpriced).execute();
         for (String sql : List.of(addToHourly, addToThreadHourly)) {
-            h.createUpdate(sql).bind("thread", run.threadId().value()).bind("hour", hour)
-                    .bind("agent", run.agentId()).bind("model", run.model() == null ? "" : Text.put(run.model()))
-                    .bind("input_tokens", run.usage().inputTokens()).bind("output_tokens", run.usage().outputTokens())
-                    .bind("cost", cost).bind("unpriced", unpriced).execute();
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    h.createUpdate(sql).bind("thread", run.threadId().value()).bind("hour", hour)
+                            .bind("agent", run.agentId()).bind("model", run.model() == null ? "" : Text.put(run.model()))
+                            .bind("input_tokens", run.usage().inputTokens()).bind("output_tokens", run.usage().outputTokens())
+                            .bind("cost", cost).bind("unpriced", unpriced).execute();
+                    break;
+                } catch (RuntimeException e) {
+                    // H2's MERGE is not atomic: two runs ending at once may both find no row of their hour and both
+                    // insert it; the second insert fails once the first commits (a failed statement leaves an H2
+                    // transaction usable), and its retry then finds the row and adds to it. PostgreSQL's
+                    // INSERT ... ON CONFLICT has no such race.
+                    if (db.dialect() == Dialect.POSTGRESQL || attempt == MERGE_ATTEMPTS || !isDuplicate(e)) {
+                        throw e;
+                    }
+                }
+            }
         }
+    }
+
+    private static boolean isDuplicate(RuntimeException e) {
+        return SqlErrors.translate(e) instanceof ConflictException c && c.reason() == ConflictException.Reason.DUPLICATE;
     }
 
     @Override
