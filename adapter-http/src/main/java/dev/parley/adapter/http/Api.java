@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.SortOrder;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.WireEnum;
@@ -421,7 +422,9 @@ final class Api {
 
     private void listRuns(Call call) {
         ThreadId id = threadId(call);
-        json(call, 200, Wire.page(chat.listRuns(call.userId(), id, Bodies.page(call.ctx())), Wire::run));
+        // a run waiting for approval shows what it waits on (at most a few per thread: they are active runs)
+        json(call, 200, Wire.page(chat.listRuns(call.userId(), id, Bodies.page(call.ctx())), r -> Wire.run(r,
+                r.status() == RunStatus.REQUIRES_ACTION ? chat.getRun(call.userId(), id, r.id()).pendingApprovals() : List.of())));
     }
 
     private void getRun(Call call) {

@@ -210,7 +210,8 @@ final class ChatRoutes {
                 calls.add(call);
             }
         }
-        Wire.putRequiredAction(o, outcome);
+        Wire.putRequiredAction(o, outcome.pendingApprovals());
+        o.put("agent_version", run.agentVersion());
         o.set("usage", Wire.usage(run.usage()));
         Wire.putCost(o, run.costUsd());
         return o;

@@ -82,11 +82,17 @@ final class Wire {
     }
 
     static ObjectNode run(Run r) {
+        return run(r, List.of());
+    }
+
+    /** A run as lists and cancels show it, with the tool calls it waits to have decided ({@code required_action}). */
+    static ObjectNode run(Run r, List<ToolCall> pendingApprovals) {
         ObjectNode o = Json.object();
         o.put("id", r.id().value());
         o.put("object", "run");
         o.put("thread_id", r.threadId().value());
         o.put("agent_id", r.agentId());
+        o.put("agent_version", r.agentVersion());
         o.put("status", r.status().wireName());
         o.put("created_at", Json.time(r.createdAt()));
         o.put("started_at", Json.time(r.startedAt()));
@@ -101,6 +107,7 @@ final class Wire {
             e.put("code", r.error().code());
             e.put("message", r.error().message());
         }
+        putRequiredAction(o, pendingApprovals);
         return o;
     }
 
@@ -111,7 +118,7 @@ final class Wire {
             o.put("agent_version", outcome.instructions().agentVersion());
             o.put("instructions", outcome.instructions().instructions());
         }
-        putRequiredAction(o, outcome);
+        putRequiredAction(o, outcome.pendingApprovals());
         ArrayNode steps = o.putArray("steps");
         for (Step s : outcome.steps()) {
             ObjectNode step = step(s);
@@ -122,8 +129,7 @@ final class Wire {
     }
 
     /** {@code required_action}: the tool calls a run waiting for approval waits on, or null. */
-    static void putRequiredAction(ObjectNode o, RunOutcome outcome) {
-        List<ToolCall> pending = outcome.pendingApprovals();
+    static void putRequiredAction(ObjectNode o, List<ToolCall> pending) {
         if (pending.isEmpty()) {
             o.putNull("required_action");
             return;

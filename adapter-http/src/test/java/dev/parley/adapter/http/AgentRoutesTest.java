@@ -297,7 +297,7 @@ class AgentRoutesTest {
         // when
         JsonNode onPinned = server.chat(ALICE, pinned.json().get("id").asText(), "hi");
         String pinnedInstructions = server.model.lastRequest().messages().get(0).text();
-        server.chat(ALICE, latest, "hi");
+        JsonNode onLatest = server.chat(ALICE, latest, "hi");
 
         // then
         assertThat(pinned.status()).as(pinned.body()).isEqualTo(201);
@@ -307,6 +307,12 @@ class AgentRoutesTest {
         JsonNode run = server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}", pinned.json().get("id").asText(),
                 onPinned.get("run_id").asText()).json();
         assertThat(run.get("agent_version").asInt()).isEqualTo(1);
+        assertThat(onPinned.get("agent_version").asInt()).isEqualTo(1);
+        assertThat(onLatest.get("agent_version").asInt()).isEqualTo(2);
+        assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/runs", latest).json().get("data"))
+                .extracting(r -> r.get("agent_version").asInt()).containsExactly(2);
+        assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/runs", pinned.json().get("id").asText()).json().get("data"))
+                .extracting(r -> r.get("agent_version").asInt()).containsExactly(1);
         TestServer.Response noSuch = server.post(ALICE, "{\"agent_id\":\"" + id + "\",\"agent_version\":9}", "/api/v1/threads");
         assertThat(noSuch.status()).isEqualTo(404);
         assertThat(noSuch.json().get("code").asText()).isEqualTo("agent_version_not_found");

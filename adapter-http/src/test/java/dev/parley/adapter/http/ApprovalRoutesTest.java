@@ -69,6 +69,10 @@ class ApprovalRoutesTest {
         assertThat(waiting.get("status").asText()).isEqualTo("requires_action");
         assertThat(waiting.get("steps")).extracting(s -> s.get("status").asText())
                 .containsExactly("completed", "awaiting_approval", "awaiting_approval");
+        JsonNode listed = server.get(ALICE, "/api/v1/threads/{thread_id}/runs", thread).json().get("data").get(0);
+        assertThat(listed.get("status").asText()).isEqualTo("requires_action");
+        assertThat(listed.get("required_action").get("tool_calls")).extracting(c -> c.get("id").asText())
+                .containsExactly("call_r1", "call_r2");
 
         // when: one approved, the other denied
         var first = server.post(ALICE, approval(REFUND_1, "approve", null), APPROVALS, thread, run);
@@ -84,6 +88,8 @@ class ApprovalRoutesTest {
         TestServer.eventually("the run completed", () -> server.get(ALICE, RUN, thread, run).json().get("status").asText()
                 .equals("completed"));
         JsonNode done = server.get(ALICE, RUN, thread, run).json();
+        assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/runs", thread).json().get("data").get(0)
+                .get("required_action").isNull()).isTrue();
         assertThat(done.get("steps")).extracting(s -> s.get("status").asText())
                 .containsExactly("completed", "completed", "denied", "completed");
         String replay = server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}/events", thread, run).body();

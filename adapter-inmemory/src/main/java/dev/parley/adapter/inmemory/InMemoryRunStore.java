@@ -82,7 +82,8 @@ final class InMemoryRunStore implements RunStore {
         if (run.status().holdsThread() && anotherInProgress(run)) {
             throw ConflictException.runInProgress(run.threadId());
         }
-        db.putRun(run);
+        // like a database row, the recorded agent version is not the caller's to change
+        db.putRun(stored.agentVersion() == null || run.agentVersion() != null ? run : run.withAgentVersion(stored.agentVersion()));
         if (run.isTerminal()) {
             db.ledger.record(run);
         }
@@ -379,6 +380,7 @@ final class InMemoryRunStore implements RunStore {
                 throw NotFoundException.run(id);
             }
             db.put(db.runInstructions, id, instructions);
+            db.putRun(db.runs.get(id).withAgentVersion(instructions.agentVersion()));
         });
     }
 

@@ -38,6 +38,8 @@ final class JdbiRunStore implements RunStore {
     private static final String COLUMNS = "id, thread_id, agent_id, model, user_message_id, status, assistant_message_id,"
             + " input_tokens, output_tokens, usage_estimated, cost_usd, error_code, error_message,"
             + " created_at, started_at, completed_at";
+    /** What a read returns: the written columns and the agent version {@link #recordInstructions} set. */
+    private static final String READ_COLUMNS = COLUMNS + ", agent_version";
     private static final String STEP_COLUMNS = "id, run_id, position, type, status, tool_call_id, tool_name, tool_arguments,"
             + " output, error, input_tokens, output_tokens, usage_estimated, started_at, completed_at";
     private static final String CURSOR_KIND = "r1";
@@ -82,7 +84,7 @@ final class JdbiRunStore implements RunStore {
                 + " :model, :user_message, :status, :assistant_message, :input_tokens, :output_tokens, :estimated, :cost,"
                 + " :error_code, :error_message, :created, :started, :completed, :owner, :lease)";
         String threads = db.table("parley_threads");
-        String select = "SELECT " + COLUMNS + " FROM " + runs;
+        String select = "SELECT " + READ_COLUMNS + " FROM " + runs;
         // runs of a soft-deleted thread are hidden with it
         String liveThread = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = :thread AND t.deleted_at IS NULL)";
         String liveRow = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = r.thread_id AND t.deleted_at IS NULL)";
@@ -109,7 +111,7 @@ final class JdbiRunStore implements RunStore {
                 + liveRow + " ORDER BY lease_expires_at NULLS FIRST, created_at, id LIMIT :limit";
         active = select + " WHERE thread_id = :thread AND status IN " + ACTIVE + liveThread + " ORDER BY thread_id, created_at, id";
         String newestFirst = " ORDER BY thread_id, created_at DESC, id DESC LIMIT :limit";
-        String byRecency = "SELECT " + COLUMNS + " FROM " + runs + db.dialect().useIndex("parley_runs_thread_recent");
+        String byRecency = "SELECT " + READ_COLUMNS + " FROM " + runs + db.dialect().useIndex("parley_runs_thread_recent");
         page = byRecency + " WHERE thread_id = :thread" + liveThread + newestFirst;
         pageAfter = byRecency + " WHERE thread_id = :thread AND created_at <= :after_at"
                 + " AND (created_at < :after_at OR id < :after_id)" + liveThread + newestFirst;
@@ -405,7 +407,8 @@ final class JdbiRunStore implements RunStore {
                 errorCode == null ? null : new RunError(Text.get(errorCode), Text.get(rs.getString("error_message"))),
                 Db.instant(rs, "created_at"),
                 Db.instant(rs, "started_at"),
-                Db.instant(rs, "completed_at"));
+                Db.instant(rs, "completed_at"),
+                (Integer) rs.getObject("agent_version", Integer.class));
     }
 
     private static BigDecimal cost(ResultSet rs) throws SQLException {

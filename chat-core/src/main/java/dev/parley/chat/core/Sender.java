@@ -227,7 +227,8 @@ final class Sender {
         Message placed = placement.place(thread, fresh);
         Message userMessage = placed == fresh ? engine.store().messages().append(fresh) : placed;
         RunInstructions used = agents.render(runAgent, thread, userId, command.variables(), now);
-        Run run = Run.queued(runId, thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now);
+        Run run = Run.queued(runId, thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now)
+                .withAgentVersion(used.agentVersion());
         if (idle) {
             // nothing to wait for: the run starts here with its first model turn, committed with the message,
             // so that no further write or read stands between this transaction and the model call

@@ -10,6 +10,7 @@ import dev.parley.chat.model.AgentStatus;
 import dev.parley.chat.model.AgentVariable;
 import dev.parley.chat.model.AgentVisibility;
 import dev.parley.chat.model.ChatException;
+import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.IdGenerator;
 import dev.parley.chat.model.ModelSettings;
@@ -19,6 +20,7 @@ import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.ReasoningEffort;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunInstructions;
+import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.StoredAgent;
 import java.util.ArrayList;
 import java.util.List;
@@ -229,6 +231,26 @@ public abstract class AgentStoreContract extends StoreContractSupport {
         assertThat(store.runs().instructions(run.id())).contains(used);
         store.threads().hardDelete(run.threadId());
         assertThat(store.runs().instructions(run.id())).isEqualTo(Optional.empty());
+    }
+
+    @Test
+    void should_read_the_agent_version_a_run_recorded_on_every_read_of_the_run() {
+        // given
+        ChatThread thread = givenThread();
+        Run run = givenRun(aRun().onThread(thread));
+        Run other = givenRun(aRun().onThread(givenThread()));
+
+        // when
+        store.runs().recordInstructions(run.id(), new RunInstructions(4, "Rendered"));
+        Run started = store.runs().find(run.id()).orElseThrow().started(at(20));
+        boolean updated = store.runs().update(started, RunStatus.QUEUED);
+
+        // then
+        assertThat(updated).isTrue();
+        assertThat(store.runs().find(run.id()).map(Run::agentVersion)).contains(4);
+        assertThat(store.runs().page(thread.id(), PageRequest.firstPage()).items()).extracting(Run::agentVersion).containsExactly(4);
+        assertThat(store.runs().active(thread.id())).extracting(Run::agentVersion).containsExactly(4);
+        assertThat(store.runs().find(other.id()).map(Run::agentVersion)).isEqualTo(Optional.empty());
     }
 
     private static List<String> ids(Page<StoredAgent> page) {
