@@ -206,6 +206,19 @@ final class InMemoryRunStore implements RunStore {
     }
 
     @Override
+    public boolean expediteDecision(RunId id, Instant decideBy) {
+        Require.notNull(decideBy, "decideBy");
+        return db.locked(() -> {
+            Run stored = db.runs.get(id);
+            if (stored == null || stored.status() != RunStatus.REQUIRES_ACTION) {
+                return false;
+            }
+            db.put(db.decideBy, id, decideBy);
+            return true;
+        });
+    }
+
+    @Override
     public List<Run> decisionsDue(Instant now, int max) {
         Require.notNull(now, "now");
         Require.that(max >= 0, "max must not be negative");

@@ -267,6 +267,16 @@ final class JdbiRunStore implements RunStore {
     }
 
     @Override
+    public boolean expediteDecision(RunId id, Instant decideBy) {
+        Require.notNull(decideBy, "decideBy");
+        return db.call(h -> h.createUpdate("UPDATE " + db.table("parley_runs") + " SET decide_by = :decide_by"
+                        + " WHERE id = :id AND status = 'requires_action'")
+                .bind("id", id.value())
+                .bindByType("decide_by", decideBy, Instant.class)
+                .execute()) == 1;
+    }
+
+    @Override
     public List<Run> decisionsDue(Instant now, int max) {
         Require.notNull(now, "now");
         Require.that(max >= 0, "max must not be negative");

@@ -107,7 +107,8 @@ final class ApprovalDesk {
 
     private Decided resumeInTransaction(Run waiting, Instant now) {
         if (scheduler.isClosed()) {
-            // this server stops: the run stays waiting, with every call decided; the timeout pass of a live server resumes it
+            // this server stops: the run stays waiting, with every call decided, due at once for the next pass of a live server
+            engine.store().runs().expediteDecision(waiting.id(), now);
             return new Decided(waiting, false);
         }
         Run resumed = waiting.resumed();

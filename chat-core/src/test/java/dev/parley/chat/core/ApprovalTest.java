@@ -446,6 +446,50 @@ class ApprovalTest {
     }
 
     @Test
+    void should_resume_at_once_on_a_live_server_a_run_whose_last_decision_its_stopping_server_recorded() throws Exception {
+        // given: the run pauses on A (a day to decide); a person's decision on A is held before it reads the run
+        ScriptedChatModel model = ScriptedChatModel.builder().callTools(REFUND).reply("Refunded on B.").build();
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        StoreViews.Gate decisionHeld = new StoreViews.Gate();
+        ChatHarness a = ChatHarness.custom(StoreViews.holdingRunStoreCall(shared, "find", args -> armed.get(), decisionHeld), model,
+                List.of(ChatHarness.agent(AgentLimits.DEFAULT.withApprovalTimeout(Duration.ofDays(1)), tools())),
+                x -> x.reaperInterval(Duration.ZERO));
+        servers.add(a);
+        ChatThread thread = a.newThread(ALICE);
+        RunId runId = a.send(thread.id(), "refund A-1").run().id();
+        awaitSettled(a, runId);
+        armed.set(true);
+        java.util.concurrent.CompletableFuture<Object> decided = new java.util.concurrent.CompletableFuture<>();
+        new Thread(() -> {
+            try {
+                decided.complete(a.service.decide(decision(thread, runId, REFUND, ApprovalDecision.APPROVE, null)));
+            } catch (RuntimeException e) {
+                decided.complete(e);
+            }
+        }, "person").start();
+        assertThat(decisionHeld.awaitEntered()).isTrue();
+
+        // when: A stops while the decision is under way, which then records it; B runs its passes, its clock unmoved
+        a.close();
+        decisionHeld.release();
+        Object recorded = decided.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        ChatHarness b = server(model, AgentLimits.DEFAULT.withApprovalTimeout(Duration.ofDays(1)),
+                x -> x.reaperInterval(Duration.ofMillis(20)));
+
+        // then: recorded on A, resumed and completed on B long before the day is out
+        assertThat(recorded).isInstanceOfSatisfying(RunOutcome.class,
+                r -> assertThat(r.run().status()).isEqualTo(RunStatus.REQUIRES_ACTION));
+        RunOutcome done = awaitTerminal(b, runId);
+        assertThat(done.run().status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(done.responseText()).isEqualTo("Refunded on B.");
+        assertThat(refunds.get()).isEqualTo(1);
+        List<RunEvent> events = b.events(runId);
+        Events.assertWellFormed(events);
+        assertThat(Events.ofType(events, RunEvent.ApprovalDecided.class)).extracting(RunEvent.ApprovalDecided::decision)
+                .containsExactly(ApprovalDecision.APPROVE);
+    }
+
+    @Test
     void should_let_a_reader_on_the_pausing_server_follow_a_run_decided_and_completed_on_another() throws Exception {
         // given: the run pauses on A, where a reader follows it
         ScriptedChatModel modelA = ScriptedChatModel.builder().callTools(REFUND).build();

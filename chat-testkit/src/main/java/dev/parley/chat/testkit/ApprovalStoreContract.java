@@ -173,6 +173,33 @@ public abstract class ApprovalStoreContract extends StoreContractSupport {
     }
 
     @Test
+    void should_bring_a_waiting_runs_decision_time_forward_and_only_a_waiting_runs() {
+        // given
+        Run waiting = givenRunInProgress(10).requiringAction();
+        store.runs().pause(waiting, at(500_000));
+        Run inProgress = givenRunInProgressOnAnotherThread(20);
+
+        // when
+        boolean expedited = store.runs().expediteDecision(waiting.id(), at(1_000));
+        boolean notWaiting = store.runs().expediteDecision(inProgress.id(), at(1_000));
+
+        // then
+        assertThat(expedited).isTrue();
+        assertThat(notWaiting).isFalse();
+        assertThat(store.runs().decisionsDue(at(999), 10)).isEmpty();
+        assertThat(store.runs().decisionsDue(at(1_000), 10)).extracting(Run::id).containsExactly(waiting.id());
+        assertThat(store.runs().find(inProgress.id()).map(Run::status)).contains(RunStatus.IN_PROGRESS);
+    }
+
+    private Run givenRunInProgressOnAnotherThread(long startedAt) {
+        ChatThread other = givenThread();
+        Run queued = givenRun(aRun().onThread(other).forMessage(givenMessage(other).id()).createdAt(at(startedAt)));
+        Run started = queued.started(at(startedAt));
+        assertThat(store.runs().start(started, SERVER_A, at(startedAt + 1_000))).isTrue();
+        return started;
+    }
+
+    @Test
     void should_round_trip_steps_awaiting_approval_approved_and_denied() {
         // given
         Run waiting = givenRunInProgress(10).requiringAction();

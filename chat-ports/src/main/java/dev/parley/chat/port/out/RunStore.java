@@ -112,6 +112,16 @@ public interface RunStore {
     boolean resume(Run resumed, String owner, Instant leaseExpiresAt);
 
     /**
+     * Moves the decision time of a waiting run ({@code requires_action}) to {@code decideBy}, so that
+     * {@link #decisionsDue} returns it from then on: a server that stops after recording the last
+     * decision of a run, before resuming it, hands it to the next pass of a live server. False when the
+     * run does not wait. A store without it returns false, and such a run resumes at its first decision time.
+     */
+    default boolean expediteDecision(RunId id, Instant decideBy) {
+        return false;
+    }
+
+    /**
      * Runs {@code requires_action} on live threads whose decision time ({@link #pause}) is at or before
      * {@code now}, soonest first, at most {@code max}.
      */
