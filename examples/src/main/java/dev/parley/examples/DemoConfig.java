@@ -23,7 +23,8 @@ import java.util.Map;
  * {@code prices} ({@code PARLEY_MODEL_PRICES}, e.g. {@code gpt-4o-mini=0.15/0.60,llama3.2=0/0}: US dollars per
  * million input / output tokens) are empty when unset (the demo model's own price then applies);
  * {@code userBudgetUsd} ({@code PARLEY_USER_BUDGET_USD}) is each user's monthly budget, null for none;
- * {@code trashRetention} ({@code PARLEY_TRASH_RETENTION_DAYS}, 0 = forever) is how long deleted threads stay restorable.
+ * {@code trashRetention} ({@code PARLEY_TRASH_RETENTION_DAYS}, 0 = forever) is how long deleted threads stay restorable;
+ * {@code eventLogRetention} ({@code PARLEY_EVENT_LOG_RETENTION_DAYS}, 0 = forever) how long a finished run's events stay replayable.
  * {@code oidc} is null unless {@code PARLEY_OIDC_ISSUER} names an identity provider whose tokens the API then
  * accepts instead of HS256 ones ({@link DemoOidc}); the dev login is then off.
  */
@@ -49,6 +50,7 @@ public record DemoConfig(
         Map<String, ModelPrice> prices,
         BigDecimal userBudgetUsd,
         Duration trashRetention,
+        Duration eventLogRetention,
         DemoOidc oidc) {
 
     public static final int DEFAULT_PORT = 7070;
@@ -59,6 +61,7 @@ public record DemoConfig(
     public static final long DEFAULT_TOKEN_DELAY_MS = 15;
     public static final int DEFAULT_RUN_LEASE_SECONDS = 30;
     public static final int DEFAULT_TRASH_RETENTION_DAYS = 30;
+    public static final int DEFAULT_EVENT_LOG_RETENTION_DAYS = 0;
     public static final String RATE_LIMIT_IN_MEMORY = "memory";
     public static final String RATE_LIMIT_IN_POSTGRES = "postgres";
     /** HS256 needs a key of at least 256 bits. */
@@ -116,9 +119,10 @@ public record DemoConfig(
         Map<String, ModelPrice> prices = prices(text(env, "PARLEY_MODEL_PRICES", ""));
         BigDecimal budget = budget(text(env, "PARLEY_USER_BUDGET_USD", null));
         int retentionDays = integer(env, "PARLEY_TRASH_RETENTION_DAYS", DEFAULT_TRASH_RETENTION_DAYS, 0, 36_500);
+        int eventLogDays = integer(env, "PARLEY_EVENT_LOG_RETENTION_DAYS", DEFAULT_EVENT_LOG_RETENTION_DAYS, 0, 36_500);
         return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
                 model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls,
-                prices, budget, Duration.ofDays(retentionDays), oidc);
+                prices, budget, Duration.ofDays(retentionDays), Duration.ofDays(eventLogDays), oidc);
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -130,7 +134,7 @@ public record DemoConfig(
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
                 openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls,
-                prices, userBudgetUsd, trashRetention, oidc);
+                prices, userBudgetUsd, trashRetention, eventLogRetention, oidc);
     }
 
     @Override
@@ -142,6 +146,7 @@ public record DemoConfig(
                 + ", rateLimitStore=" + rateLimitStore + ", metrics=" + metrics + (metricsToken == null ? "" : " (token)")
                 + ", runLease=" + runLease.toSeconds() + "s, behindTls=" + behindTls + ", prices=" + prices.keySet()
                 + ", userBudgetUsd=" + userBudgetUsd + ", trashRetention=" + trashRetention.toDays() + "d"
+                + ", eventLogRetention=" + eventLogRetention.toDays() + "d"
                 + (oidc == null ? "" : ", " + oidc) + "]";
     }
 

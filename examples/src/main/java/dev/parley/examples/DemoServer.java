@@ -103,6 +103,7 @@ public final class DemoServer implements AutoCloseable {
                     .prices(prices(config))
                     .monthlyBudgetUsd(config.userBudgetUsd())
                     .trashRetention(config.trashRetention())
+                    .eventLogRetention(config.eventLogRetention().isZero() ? null : config.eventLogRetention())
                     .runLease(config.runLease())
                     .build();
             resources.add(chat);

@@ -129,6 +129,7 @@ class DemoConfigTest {
             "PARLEY_USER_BUDGET_USD     | lots                     | PARLEY_USER_BUDGET_USD must be a non-negative amount",
             "PARLEY_USER_BUDGET_USD     | -5                       | PARLEY_USER_BUDGET_USD must be a non-negative amount",
             "PARLEY_TRASH_RETENTION_DAYS | -1                      | PARLEY_TRASH_RETENTION_DAYS must be a whole number from 0",
+            "PARLEY_EVENT_LOG_RETENTION_DAYS | a week           | PARLEY_EVENT_LOG_RETENTION_DAYS must be a whole number from 0",
             "PARLEY_OIDC_ISSUER         | id.example               | PARLEY_OIDC_ISSUER must be the provider's issuer, an http:// or https:// URL",
             "PARLEY_OIDC_ISSUER         | https://id.example/?x=1  | PARLEY_OIDC_ISSUER must be the provider's issuer",
             "PARLEY_OIDC_AUDIENCE       | parley                   | PARLEY_OIDC_AUDIENCE needs PARLEY_OIDC_ISSUER",
@@ -141,12 +142,13 @@ class DemoConfigTest {
     }
 
     @Test
-    void should_read_model_prices_a_budget_and_the_trash_retention() {
+    void should_read_model_prices_a_budget_and_the_trash_and_event_log_retentions() {
         // when
         DemoConfig config = DemoConfig.fromEnvironment(Map.of(
                 "PARLEY_MODEL_PRICES", "gpt-4o-mini=0.15/0.60, llama3.2=0/0",
                 "PARLEY_USER_BUDGET_USD", "2.50",
-                "PARLEY_TRASH_RETENTION_DAYS", "0"));
+                "PARLEY_TRASH_RETENTION_DAYS", "0",
+                "PARLEY_EVENT_LOG_RETENTION_DAYS", "90"));
         // then
         assertThat(config.prices()).containsOnlyKeys("gpt-4o-mini", "llama3.2");
         assertThat(config.prices().get("gpt-4o-mini").inputPerMillion()).isEqualByComparingTo("0.15");
@@ -154,10 +156,12 @@ class DemoConfigTest {
         assertThat(config.prices().get("llama3.2").outputPerMillion()).isEqualByComparingTo("0");
         assertThat(config.userBudgetUsd()).isEqualByComparingTo("2.5");
         assertThat(config.trashRetention()).isZero();
+        assertThat(config.eventLogRetention()).isEqualTo(java.time.Duration.ofDays(90));
         DemoConfig defaults = DemoConfig.fromEnvironment(Map.of());
         assertThat(defaults.prices()).isEmpty();
         assertThat(defaults.userBudgetUsd()).isNull();
         assertThat(defaults.trashRetention()).isEqualTo(java.time.Duration.ofDays(30));
+        assertThat(defaults.eventLogRetention()).isZero();
     }
 
     @Test
