@@ -7,8 +7,12 @@ import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Require;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.SortOrder;
+import dev.parley.chat.model.Step;
 import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.out.IdempotencyRecord;
 import dev.parley.chat.port.out.MessageStore;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -218,8 +222,46 @@ final class InMemoryMessageStore implements MessageStore {
                     db.removeAt(list, i);
                 }
             }
+            removeRunsOf(root.threadId(), doomed);
             return doomed.size();
         });
+    }
+
+    /** Removes the runs that a removed user message started or a removed assistant message answered, with their rows. */
+    private void removeRunsOf(ThreadId threadId, Set<MessageId> removed) {
+        List<RunId> runIds = db.runsByThread.get(threadId);
+        if (runIds == null) {
+            return;
+        }
+        for (int i = runIds.size() - 1; i >= 0; i--) {
+            RunId runId = runIds.get(i);
+            Run run = db.runs.get(runId);
+            if (run == null || !removed.contains(run.userMessageId())
+                    && (run.assistantMessageId() == null || !removed.contains(run.assistantMessageId()))) {
+                continue;
+            }
+            db.removeAt(runIds, i);
+            db.remove(db.runs, runId);
+            db.remove(db.leases, runId);
+            db.remove(db.decideBy, runId);
+            db.remove(db.runInstructions, runId);
+            db.dropEvents(runId);
+            List<Step> steps = db.remove(db.stepsByRun, runId);
+            if (steps != null) {
+                for (Step step : steps) {
+                    db.remove(db.steps, step.id());
+                }
+            }
+            List<InMemoryChatStore.IdempotencyKey> keys = new ArrayList<>();
+            for (Map.Entry<InMemoryChatStore.IdempotencyKey, IdempotencyRecord> e : db.idempotency.entrySet()) {
+                if (e.getValue().runId().equals(runId)) {
+                    keys.add(e.getKey());
+                }
+            }
+            for (InMemoryChatStore.IdempotencyKey key : keys) {
+                db.remove(db.idempotency, key);
+            }
+        }
     }
 
     private Message live(MessageId id) {

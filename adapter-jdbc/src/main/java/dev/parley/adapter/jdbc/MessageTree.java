@@ -43,6 +43,9 @@ final class MessageTree {
     private final String deleteBranchMessages;
     private final String deleteBranch;
     private final String afterDelete;
+    private final String runsOfTail;
+    private final String runsOfBranches;
+    private final List<String> deleteRuns;
 
     MessageTree(Db db, JdbiMessageStore store) {
         this.db = db;
@@ -74,6 +77,18 @@ final class MessageTree {
         deleteBranchMessages = "DELETE FROM " + messages + " WHERE branch_id IN (<branches>)";
         deleteBranch = "DELETE FROM " + branches + " WHERE id IN (<branches>)";
         afterDelete = "UPDATE " + threads + " SET message_count = message_count - :removed, active_leaf_id = :leaf WHERE id = :thread";
+        // the runs a removed user message started or a removed assistant message answered go with them
+        String runs = db.table("parley_runs");
+        String runsOf = "SELECT r.id FROM " + runs + " r JOIN " + messages + " m ON (m.id = r.user_message_id OR m.id = r.assistant_message_id)"
+                + " WHERE r.thread_id = :thread AND ";
+        runsOfTail = runsOf + "m.branch_id = :branch AND m.position >= :position";
+        runsOfBranches = runsOf + "m.branch_id IN (<branches>)";
+        deleteRuns = List.of(
+                "DELETE FROM " + db.table("parley_run_event_chunks") + " WHERE run_id IN (<runs>)",
+                "DELETE FROM " + db.table("parley_run_events") + " WHERE run_id IN (<runs>)",
+                "DELETE FROM " + db.table("parley_steps") + " WHERE run_id IN (<runs>)",
+                "DELETE FROM " + db.table("parley_idempotency_keys") + " WHERE run_id IN (<runs>)",
+                "DELETE FROM " + runs + " WHERE id IN (<runs>)");
     }
 
     Optional<MessageId> activeLeaf(ThreadId threadId) {
@@ -173,6 +188,19 @@ final class MessageTree {
                         .findOne();
                 leafDoomed = leafPlace.isPresent() && (doomed.contains(leafPlace.get().branch)
                         || leafPlace.get().branch.equals(p.branch) && leafPlace.get().position >= p.position);
+            }
+            Set<String> doomedRuns = new LinkedHashSet<>(h.createQuery(runsOfTail).bind("thread", p.thread).bind("branch", p.branch)
+                    .bind("position", p.position).mapTo(String.class).list());
+            if (!doomed.isEmpty()) {
+                List<String> list = List.copyOf(doomed);
+                doomedRuns.addAll(inList(h.createQuery(inClause(runsOfBranches, "branches", list.size())), "branches", list)
+                        .bind("thread", p.thread).mapTo(String.class).list());
+            }
+            if (!doomedRuns.isEmpty()) {
+                List<String> list = List.copyOf(doomedRuns);
+                for (String statement : deleteRuns) {
+                    inList(h.createUpdate(inClause(statement, "runs", list.size())), "runs", list).execute();
+                }
             }
             long removed = h.createQuery(countBranchTail).bind("branch", p.branch).bind("position", p.position)
                     .mapTo(Long.class).one();

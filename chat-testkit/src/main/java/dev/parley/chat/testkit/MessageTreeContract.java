@@ -193,6 +193,49 @@ public abstract class MessageTreeContract extends StoreContractSupport {
     }
 
     @Test
+    void should_remove_with_a_subtree_the_runs_its_messages_started_or_answered_and_keep_the_others() {
+        // given: q1 a1 q2 a2, each answer a run's; a2 regenerated as a2' by a third run; q1 edited as q1' with a fourth
+        ChatThread thread = givenThread();
+        List<Message> chat = chat(thread, 4);
+        Run first = givenAnsweredRun(thread, chat.get(0), chat.get(1));
+        Run second = givenAnsweredRun(thread, chat.get(2), chat.get(3));
+        Message a2b = store.messages().appendTo(assistant(thread, "a2'"), chat.get(2).id());
+        Run regenerated = givenAnsweredRun(thread, chat.get(2), a2b);
+        Message q1b = store.messages().appendTo(user(thread, "q1'"), null);
+        Run edited = givenAnsweredRun(thread, q1b, store.messages().append(assistant(thread, "a1'")));
+
+        // when: q2 goes, with a2 and a2'
+        int removed = store.messages().delete(chat.get(2).id());
+
+        // then: the runs of q2 went with their steps and events; the others stay whole
+        assertThat(removed).isEqualTo(3);
+        for (Run gone : List.of(second, regenerated)) {
+            assertThat(store.runs().find(gone.id())).isEmpty();
+            assertThat(store.runs().steps(gone.id())).isEmpty();
+            assertThat(store.events().read(gone.id(), 0, 100)).isEmpty();
+        }
+        assertThat(store.runs().page(thread.id(), PageRequest.firstPage()).items()).extracting(Run::id)
+                .containsExactlyInAnyOrder(first.id(), edited.id());
+        for (Run kept : List.of(first, edited)) {
+            assertThat(store.runs().steps(kept.id())).hasSize(1);
+            assertThat(store.events().read(kept.id(), 0, 100)).hasSize(3);
+        }
+    }
+
+    /** A completed run started by {@code question} and answered by {@code answer}, with a step and three events. */
+    private Run givenAnsweredRun(ChatThread thread, Message question, Message answer) {
+        Run run = givenRun(Fixtures.aRun().onThread(thread).forMessage(question.id()).createdAt(tick()));
+        Run started = run.started(tick());
+        assertThat(store.runs().update(started, dev.parley.chat.model.RunStatus.QUEUED)).isTrue();
+        store.runs().insertStep(Fixtures.aStep().ofRun(run).messageCreation().startedAt(tick()).build());
+        Run done = started.completed(tick(), answer.id(), dev.parley.chat.model.Usage.ZERO, null);
+        assertThat(store.runs().update(done, dev.parley.chat.model.RunStatus.IN_PROGRESS)).isTrue();
+        store.events().append(Fixtures.eventsOf(run.id()).started(thread.id(), question.id()).tokens(answer.text())
+                .done(thread.id(), answer.id(), dev.parley.chat.model.Usage.ZERO, null).build());
+        return done;
+    }
+
+    @Test
     void should_leave_an_empty_path_when_the_first_message_is_deleted_and_start_again() {
         // given
         ChatThread thread = givenThread();
