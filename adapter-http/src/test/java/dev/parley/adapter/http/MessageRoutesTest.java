@@ -157,10 +157,13 @@ class MessageRoutesTest {
         assertThat(deleted.status()).isEqualTo(204);
         assertThat(history(thread)).hasSize(2);
         assertThat(server.get(ALICE, MESSAGE, thread, h.get(3).get("id").asText()).status()).isEqualTo(404);
-        // the run of the deleted answer stays readable, and its events replay
+        // the run of the deleted question went with it, events and all (they held its content); the first stays
         String run = h.get(3).get("run_id").asText();
-        assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}", thread, run).status()).isEqualTo(200);
-        assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}/events", thread, run).body()).contains("event: done");
+        assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}", thread, run).status()).isEqualTo(404);
+        assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}/events", thread, run).status()).isEqualTo(404);
+        String kept = h.get(1).get("run_id").asText();
+        assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}/events", thread, kept).body()).contains("event: done");
+        assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/runs", thread).json().get("data")).hasSize(1);
     }
 
     @Test
