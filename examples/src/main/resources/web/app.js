@@ -560,13 +560,15 @@
 
   function runMeta(run) {
     const meta = el('li', { class: 'run-meta', 'data-testid': 'run-meta', 'data-run-id': run.id, 'data-run-status': run.status });
-    fillRunMeta(meta, run.status, run.usage, run.cost_usd, run.error, run.instructions);
+    fillRunMeta(meta, run.status, run.usage, run.cost_usd, run.error, run.instructions, run.agent_version);
     return meta;
   }
 
-  function fillRunMeta(meta, status, usage, cost, error, instructions) {
+  function fillRunMeta(meta, status, usage, cost, error, instructions, agentVersion) {
     meta.setAttribute('data-run-status', status);
     const parts = [el('span', { class: 'status ' + status, 'data-testid': 'run-status', text: status.replace('_', ' ') })];
+    // which version of the agent answered: runs record it
+    if (agentVersion) parts.push(el('span', { 'data-testid': 'run-agent-version', text: 'agent v' + agentVersion }));
     if (usage) {
       parts.push(el('span', {
         'data-testid': 'run-usage',
@@ -954,7 +956,7 @@
   async function refreshRunMeta(threadId, runId, meta) {
     try {
       const run = await api('GET', '/threads/' + threadId + '/runs/' + runId);
-      fillRunMeta(meta, run.status, run.usage, run.cost_usd, run.error, run.instructions);
+      fillRunMeta(meta, run.status, run.usage, run.cost_usd, run.error, run.instructions, run.agent_version);
     } catch (e) { /* the live values stay */ }
   }
 

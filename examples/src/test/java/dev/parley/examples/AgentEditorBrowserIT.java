@@ -80,6 +80,7 @@ class AgentEditorBrowserIT extends BrowserTestBase {
         await("the rendered instructions under the answer", d -> "Greet Grace warmly.".equals(
                 byTestId("run-instructions-text").getAttribute("textContent")));
         assertThat(byTestId("thread-agent").getText()).isEqualTo("agent: Greeter · latest v2");
+        assertThat(byTestId("run-agent-version").getText()).isEqualTo("agent v2");
         byTestId("run-instructions").findElement(By.tagName("summary")).click();
         screenshot("chat");
 
