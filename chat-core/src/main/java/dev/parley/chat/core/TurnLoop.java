@@ -68,8 +68,9 @@ final class TurnLoop {
                 if (decided.status() == StepStatus.DENIED) {
                     runMessages.add(answerDenied(current, decided));
                 } else {
-                    state.guarded(() -> state.openStep = decided);
-                    runMessages.add(finishTool(current, decided.toolCall(), decided));
+                    Step running = decided.runningFrom(engine.now());
+                    state.guarded(() -> state.openStep = running);
+                    runMessages.add(finishTool(current, running.toolCall(), running));
                 }
             }
         } else {

@@ -139,6 +139,7 @@ class ApprovalTest {
         ChatThread thread = server.newThread(ALICE);
         RunId runId = server.send(thread.id(), "refund A-1").run().id();
         awaitSettled(server, runId);
+        server.clock.advance(Duration.ofMinutes(7)); // a person takes their time
 
         // when
         RunOutcome after = server.service.decide(decision(thread, runId, REFUND, ApprovalDecision.APPROVE, null));
@@ -158,6 +159,10 @@ class ApprovalTest {
         assertThat(model.lastRequest().messages().get(model.lastRequest().messages().size() - 1).text()).isEqualTo("refunded #1");
         assertThat(done.steps()).extracting(Step::status).containsExactly(StepStatus.COMPLETED, StepStatus.COMPLETED,
                 StepStatus.COMPLETED);
+        // the call's latency is its own, from when it ran: not the seven minutes it waited for the decision
+        Step call = done.steps().get(1);
+        assertThat(call.latencyMs()).isLessThan(Duration.ofMinutes(1).toMillis());
+        assertThat(Events.ofType(events, RunEvent.TraceEnd.class).get(0).latencyMs()).isLessThan(Duration.ofMinutes(1).toMillis());
     }
 
     @Test

@@ -47,6 +47,17 @@ public record Step(
         return new Step(id, runId, position, type, StepStatus.IN_PROGRESS, toolCall, null, null, usage, startedAt, null);
     }
 
+    /**
+     * An approved call as it starts to run on the resumed run: its latency counts from {@code now},
+     * not from the pause.
+     */
+    public Step runningFrom(Instant now) {
+        if (status != StepStatus.IN_PROGRESS || type != StepType.TOOL_CALL) {
+            throw new IllegalStateException("step " + id + " is not a tool call in progress but " + status.wireName());
+        }
+        return new Step(id, runId, position, type, status, toolCall, null, null, usage, Require.notNull(now, "now"), null);
+    }
+
     /** {@code awaiting_approval -> denied}: never runs; {@code reason} (may be null) is kept as its error. */
     public Step denied(Instant now, String reason) {
         requireAwaiting();
