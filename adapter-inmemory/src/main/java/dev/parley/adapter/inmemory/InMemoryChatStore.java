@@ -415,6 +415,34 @@ final class InMemoryChatStore implements ChatStore {
     }
 
     /** Removes a run's event log (undoably). Call with the store lock held. */
+    /** Removes a run's own rows (the run, its lease, decision time, instructions, events and steps); lock held. */
+    void dropRun(RunId runId) {
+        remove(runs, runId);
+        remove(leases, runId);
+        remove(decideBy, runId);
+        remove(runInstructions, runId);
+        dropEvents(runId);
+        List<Step> removed = remove(stepsByRun, runId);
+        if (removed != null) {
+            for (Step s : removed) {
+                remove(steps, s.id());
+            }
+        }
+    }
+
+    /** Removes the idempotency records that {@code which} selects; lock held. */
+    void dropIdempotency(java.util.function.Predicate<IdempotencyRecord> which) {
+        List<IdempotencyKey> keys = new ArrayList<>();
+        for (Map.Entry<IdempotencyKey, IdempotencyRecord> e : idempotency.entrySet()) {
+            if (which.test(e.getValue())) {
+                keys.add(e.getKey());
+            }
+        }
+        for (IdempotencyKey k : keys) {
+            remove(idempotency, k);
+        }
+    }
+
     void dropEvents(RunId runId) {
         eventsLock.lock();
         try {

@@ -10,9 +10,7 @@ import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.SortOrder;
-import dev.parley.chat.model.Step;
 import dev.parley.chat.model.ThreadId;
-import dev.parley.chat.port.out.IdempotencyRecord;
 import dev.parley.chat.port.out.MessageStore;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -241,26 +239,8 @@ final class InMemoryMessageStore implements MessageStore {
                 continue;
             }
             db.removeAt(runIds, i);
-            db.remove(db.runs, runId);
-            db.remove(db.leases, runId);
-            db.remove(db.decideBy, runId);
-            db.remove(db.runInstructions, runId);
-            db.dropEvents(runId);
-            List<Step> steps = db.remove(db.stepsByRun, runId);
-            if (steps != null) {
-                for (Step step : steps) {
-                    db.remove(db.steps, step.id());
-                }
-            }
-            List<InMemoryChatStore.IdempotencyKey> keys = new ArrayList<>();
-            for (Map.Entry<InMemoryChatStore.IdempotencyKey, IdempotencyRecord> e : db.idempotency.entrySet()) {
-                if (e.getValue().runId().equals(runId)) {
-                    keys.add(e.getKey());
-                }
-            }
-            for (InMemoryChatStore.IdempotencyKey key : keys) {
-                db.remove(db.idempotency, key);
-            }
+            db.dropRun(runId);
+            db.dropIdempotency(r -> r.runId().equals(runId));
         }
     }
 

@@ -5,9 +5,7 @@ import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.RunId;
-import dev.parley.chat.model.Step;
 import dev.parley.chat.model.ThreadId;
-import dev.parley.chat.port.out.IdempotencyRecord;
 import dev.parley.chat.port.out.ThreadStore;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -184,29 +182,9 @@ final class InMemoryThreadStore implements ThreadStore {
             }
             List<RunId> runIds = db.remove(db.runsByThread, id);
             if (runIds != null) {
-                for (RunId runId : runIds) {
-                    db.remove(db.runs, runId);
-                    db.remove(db.leases, runId);
-                    db.remove(db.decideBy, runId);
-                    db.remove(db.runInstructions, runId);
-                    db.dropEvents(runId);
-                    List<Step> steps = db.remove(db.stepsByRun, runId);
-                    if (steps != null) {
-                        for (Step s : steps) {
-                            db.remove(db.steps, s.id());
-                        }
-                    }
-                }
+                runIds.forEach(db::dropRun);
             }
-            List<InMemoryChatStore.IdempotencyKey> keys = new ArrayList<>();
-            for (Map.Entry<InMemoryChatStore.IdempotencyKey, IdempotencyRecord> e : db.idempotency.entrySet()) {
-                if (e.getValue().threadId().equals(id)) {
-                    keys.add(e.getKey());
-                }
-            }
-            for (InMemoryChatStore.IdempotencyKey k : keys) {
-                db.remove(db.idempotency, k);
-            }
+            db.dropIdempotency(r -> r.threadId().equals(id));
             return true;
         });
     }

@@ -83,6 +83,35 @@ class ApprovalTest {
         return server.awaitEnd(runId);
     }
 
+    /** A run waiting for approval of {@link #REFUND} on its server, and a person's approval of it held at its first read of the run. */
+    private record HeldDecision(ChatHarness server, RunId runId, StoreViews.Gate gate,
+                                java.util.concurrent.CompletableFuture<Object> decided) {
+    }
+
+    /** Pauses a run on a server of its own (approval timeout {@code timeout}) and holds a person's approval of its call. */
+    private HeldDecision heldApproval(ScriptedChatModel model, Duration timeout) throws InterruptedException {
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        StoreViews.Gate decisionHeld = new StoreViews.Gate();
+        ChatHarness a = ChatHarness.custom(StoreViews.holdingRunStoreCall(shared, "find", args -> armed.get(), decisionHeld), model,
+                List.of(ChatHarness.agent(AgentLimits.DEFAULT.withApprovalTimeout(timeout), tools())),
+                x -> x.reaperInterval(Duration.ZERO));
+        servers.add(a);
+        ChatThread thread = a.newThread(ALICE);
+        RunId runId = a.send(thread.id(), "refund A-1").run().id();
+        awaitSettled(a, runId);
+        armed.set(true);
+        java.util.concurrent.CompletableFuture<Object> decided = new java.util.concurrent.CompletableFuture<>();
+        new Thread(() -> {
+            try {
+                decided.complete(a.service.decide(decision(thread, runId, REFUND, ApprovalDecision.APPROVE, null)));
+            } catch (RuntimeException e) {
+                decided.complete(e);
+            }
+        }, "person").start();
+        assertThat(decisionHeld.awaitEntered()).isTrue();
+        return new HeldDecision(a, runId, decisionHeld, decided);
+    }
+
     private static ApprovalCommand decision(ChatThread thread, RunId runId, ToolCall call, ApprovalDecision decision, String reason) {
         return new ApprovalCommand(ALICE, thread.id(), runId, call.id(), decision, reason);
     }
@@ -385,32 +414,16 @@ class ApprovalTest {
     void should_refuse_a_persons_decision_that_the_timeout_took_first() throws Exception {
         // given: a person's decision on server A held after it checked the thread, before it reads the run
         ScriptedChatModel model = ScriptedChatModel.builder().callTools(REFUND).reply("No refund then.").build();
-        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
-        StoreViews.Gate decisionHeld = new StoreViews.Gate();
-        ChatHarness a = ChatHarness.custom(StoreViews.holdingRunStoreCall(shared, "find", args -> armed.get(), decisionHeld), model,
-                List.of(ChatHarness.agent(AgentLimits.DEFAULT.withApprovalTimeout(Duration.ofMinutes(1)), tools())),
-                x -> x.reaperInterval(Duration.ZERO));
-        servers.add(a);
-        ChatThread thread = a.newThread(ALICE);
-        RunId runId = a.send(thread.id(), "refund A-1").run().id();
-        awaitSettled(a, runId);
-        armed.set(true);
-        java.util.concurrent.CompletableFuture<Object> decided = new java.util.concurrent.CompletableFuture<>();
-        new Thread(() -> {
-            try {
-                decided.complete(a.service.decide(decision(thread, runId, REFUND, ApprovalDecision.APPROVE, null)));
-            } catch (RuntimeException e) {
-                decided.complete(e);
-            }
-        }, "person").start();
-        assertThat(decisionHeld.awaitEntered()).isTrue();
+        HeldDecision held = heldApproval(model, Duration.ofMinutes(1));
+        RunId runId = held.runId();
+        java.util.concurrent.CompletableFuture<Object> decided = held.decided();
 
         // when: the timeout on server B denies the call and the run completes there; then the person's decision goes on
         ChatHarness b = server(model, AgentLimits.DEFAULT.withApprovalTimeout(Duration.ofMinutes(1)),
                 x -> x.reaperInterval(Duration.ofMillis(20)));
         b.clock.advance(Duration.ofMinutes(2));
         RunOutcome done = awaitTerminal(b, runId);
-        decisionHeld.release();
+        held.gate().release();
 
         // then
         assertThat(decided.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS))
@@ -454,30 +467,13 @@ class ApprovalTest {
     void should_resume_at_once_on_a_live_server_a_run_whose_last_decision_its_stopping_server_recorded() throws Exception {
         // given: the run pauses on A (a day to decide); a person's decision on A is held before it reads the run
         ScriptedChatModel model = ScriptedChatModel.builder().callTools(REFUND).reply("Refunded on B.").build();
-        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
-        StoreViews.Gate decisionHeld = new StoreViews.Gate();
-        ChatHarness a = ChatHarness.custom(StoreViews.holdingRunStoreCall(shared, "find", args -> armed.get(), decisionHeld), model,
-                List.of(ChatHarness.agent(AgentLimits.DEFAULT.withApprovalTimeout(Duration.ofDays(1)), tools())),
-                x -> x.reaperInterval(Duration.ZERO));
-        servers.add(a);
-        ChatThread thread = a.newThread(ALICE);
-        RunId runId = a.send(thread.id(), "refund A-1").run().id();
-        awaitSettled(a, runId);
-        armed.set(true);
-        java.util.concurrent.CompletableFuture<Object> decided = new java.util.concurrent.CompletableFuture<>();
-        new Thread(() -> {
-            try {
-                decided.complete(a.service.decide(decision(thread, runId, REFUND, ApprovalDecision.APPROVE, null)));
-            } catch (RuntimeException e) {
-                decided.complete(e);
-            }
-        }, "person").start();
-        assertThat(decisionHeld.awaitEntered()).isTrue();
+        HeldDecision held = heldApproval(model, Duration.ofDays(1));
+        RunId runId = held.runId();
 
         // when: A stops while the decision is under way, which then records it; B runs its passes, its clock unmoved
-        a.close();
-        decisionHeld.release();
-        Object recorded = decided.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        held.server().close();
+        held.gate().release();
+        Object recorded = held.decided().get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
         ChatHarness b = server(model, AgentLimits.DEFAULT.withApprovalTimeout(Duration.ofDays(1)),
                 x -> x.reaperInterval(Duration.ofMillis(20)));
 
