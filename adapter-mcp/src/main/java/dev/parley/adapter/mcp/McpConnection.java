@@ -30,6 +30,7 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
 
 /**
  * The connection to one MCP server: its SDK client and transport, the tools it offers, the calls in
@@ -120,7 +121,7 @@ final class McpConnection {
             log.info("MCP server {}: connected, {} tools", config.name(), offered.size());
             onToolsChanged.run();
         } catch (Exception e) {
-            String why = describe(e);
+            String why = e instanceof TimeoutException ? "no answer within " + connectTimeout.toMillis() + " ms" : describe(e);
             if (opened != null) {
                 opened.client().close();
             }
@@ -135,25 +136,33 @@ final class McpConnection {
 
     private Session open() throws Exception {
         Session[] self = new Session[1];
-        McpClientTransport raw = transports.open(config, json, reason -> lost(self[0], reason));
-        TrackingTransport transport = new TrackingTransport(raw, e -> lost(self[0], "the connection to the MCP server '"
-                + config.name() + "' failed: " + describe(e)));
+        // a failure before the session is up ends the attempt at once, with its reason
+        CompletableFuture<String> failedEarly = new CompletableFuture<>();
+        Consumer<String> ended = reason -> {
+            failedEarly.complete(reason);
+            lost(self[0], reason);
+        };
+        McpClientTransport raw = transports.open(config, json, ended);
+        TrackingTransport transport = new TrackingTransport(raw, e -> {
+            failedEarly.complete(describe(e));
+            lost(self[0], "the connection to the MCP server '" + config.name() + "' failed: " + describe(e));
+        });
         McpAsyncClient client = McpClient.async(transport)
                 .clientInfo(new McpSchema.Implementation("parley", "1"))
                 .requestTimeout(config.timeout().plus(Duration.ofSeconds(10)))
                 .initializationTimeout(connectTimeout)
                 .jsonSchemaValidator(new DefaultJsonSchemaValidator(mapper))
-                .toolsChangeConsumer(list -> reactor.core.publisher.Mono.fromRunnable(() -> define(list)))
-                .progressConsumer(p -> reactor.core.publisher.Mono.fromRunnable(() -> progress(p)))
+                .toolsChangeConsumer(list -> Mono.fromRunnable(() -> define(list)))
+                .progressConsumer(p -> Mono.fromRunnable(() -> progress(p)))
                 .build();
         Session opened = new Session(client, transport);
         self[0] = opened;
         try {
-            client.initialize().block(connectTimeout);
+            await(client.initialize().toFuture(), failedEarly);
             List<McpSchema.Tool> listed = new ArrayList<>();
             String cursor = null;
             do {
-                McpSchema.ListToolsResult page = client.listTools(cursor).block(connectTimeout);
+                McpSchema.ListToolsResult page = await(client.listTools(cursor).toFuture(), failedEarly);
                 if (page == null) {
                     break;
                 }
@@ -162,9 +171,22 @@ final class McpConnection {
             } while (cursor != null && !cursor.isEmpty());
             define(listed);
             return opened;
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             client.close();
             throw e;
+        }
+    }
+
+    /** What {@code step} gives, unless the connection fails first (then its reason) or the connect timeout passes. */
+    private <T> T await(CompletableFuture<T> step, CompletableFuture<String> failedEarly) throws Exception {
+        CompletableFuture.anyOf(step, failedEarly).get(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (failedEarly.isDone() && !step.isDone()) {
+            throw new IllegalStateException(failedEarly.get());
+        }
+        try {
+            return step.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
         }
     }
 
@@ -347,6 +369,11 @@ final class McpConnection {
     }
 
     static String describe(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof java.net.ConnectException) {
+                return c.getMessage() == null || c.getMessage().isBlank() ? "connection refused" : c.getMessage();
+            }
+        }
         Throwable t = e;
         while ((t.getMessage() == null || t.getMessage().isBlank()) && t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
