@@ -230,8 +230,9 @@ final class McpConnection {
         calls.put(token, new Call(s, outcome, context.progress()));
         Disposable request = null;
         try (Cancellation.Registration ignored = cancellation.onCancel(() -> {
-            outcome.completeExceptionally(new RunCancelledException());
+            // the server is told first: once the outcome completes, the call forgets its request id
             s.transport().cancel(token, "cancelled by the client");
+            outcome.completeExceptionally(new RunCancelledException());
         })) {
             if (session != s) {
                 // the server was lost between the look-up and the registration
