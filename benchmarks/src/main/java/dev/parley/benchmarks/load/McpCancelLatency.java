@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Scenario 13, cancel during a long MCP tool call, in process on the in-memory store: a run's tool is
  * {@code @modelcontextprotocol/server-everything}'s {@code trigger-long-running-operation} over stdio
- * (60 s, a progress notification every 100 ms). Once the first progress reached the run as a
+ * (10 s, a progress notification every 100 ms; the server goes on with a cancelled operation until its end, so a longer one would only pile up progress of abandoned calls). Once the first progress reached the run as a
  * {@code trace_update}, the run is cancelled; measured: cancel -> the run's {@code cancelled} event,
  * beside the same run whose tool is plain Java (waits, reports progress, stops on cancel). The server's
  * stdin passes through {@code tee} into a file, and every cancel must show there as a
@@ -51,7 +51,7 @@ public final class McpCancelLatency {
     private McpCancelLatency() {
     }
 
-    /** Calls the agent's one tool for 60 s in 600 steps; answers its result with one token. */
+    /** Calls the agent's one tool for 10 s in 100 steps; answers its result with one token. */
     private static final class LongCallModel implements ChatModel {
         private final AtomicLong ids = new AtomicLong();
 
@@ -67,21 +67,21 @@ public final class McpCancelLatency {
                 listener.onToken("done");
                 return new ModelResponse("done", List.of(), Usage.reported(10, 1), "stop", defaultModel());
             }
-            ToolCall call = new ToolCall("call_" + ids.incrementAndGet(), request.tools().get(0).name(), "{\"duration\":60,\"steps\":600}");
+            ToolCall call = new ToolCall("call_" + ids.incrementAndGet(), request.tools().get(0).name(), "{\"duration\":10,\"steps\":100}");
             return new ModelResponse("", List.of(call), Usage.reported(10, 1), "tool_calls", defaultModel());
         }
     }
 
-    /** The same tool in Java: a progress line every 100 ms for 60 s, stopped by the cancel. */
+    /** The same tool in Java: a progress line every 100 ms for 10 s, stopped by the cancel. */
     private static Tool javaTool() {
         return Tool.of("java_long", "Waits", "{\"type\":\"object\"}", ctx -> {
             CountDownLatch cancelled = new CountDownLatch(1);
             try (Cancellation.Registration ignored = ctx.cancellation().onCancel(cancelled::countDown)) {
-                for (int i = 1; i <= 600; i++) {
+                for (int i = 1; i <= 100; i++) {
                     if (cancelled.await(100, TimeUnit.MILLISECONDS)) {
                         return "cancelled";
                     }
-                    ctx.progress().accept("progress " + i + "/600");
+                    ctx.progress().accept("progress " + i + "/100");
                 }
             }
             return "done";
