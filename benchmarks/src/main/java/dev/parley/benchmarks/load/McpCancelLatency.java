@@ -37,8 +37,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Scenario 13, cancel during a long MCP tool call, in process on the in-memory store: a run's tool is
  * {@code @modelcontextprotocol/server-everything}'s {@code trigger-long-running-operation} over stdio
- * (10 s, a progress notification every 100 ms; the server goes on with a cancelled operation until its end, so a longer one would only pile up progress of abandoned calls). Once the first progress reached the run as a
- * {@code trace_update}, the run is cancelled; measured: cancel -> the run's {@code cancelled} event,
+ * (10 s, a progress notification every 100 ms; the server goes on with a cancelled operation to its
+ * end, so a longer one would only pile up progress of abandoned calls). Once the first progress
+ * reached the run as a {@code trace_update}, the run is cancelled; measured: cancel -> the run's {@code cancelled} event,
  * beside the same run whose tool is plain Java (waits, reports progress, stops on cancel). The server's
  * stdin passes through {@code tee} into a file, and every cancel must show there as a
  * {@code notifications/cancelled} (checked; the scenario fails otherwise).
