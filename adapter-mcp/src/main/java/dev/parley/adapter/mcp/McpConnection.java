@@ -64,7 +64,8 @@ final class McpConnection {
     private final Duration backoffMin;
     private final Duration backoffMax;
     private final Runnable onToolsChanged;
-    private final Map<String, McpTool> tools = new ConcurrentHashMap<>();
+    /** Every tool the server ever listed, by its name there: the same object across refreshes and reconnects. */
+    private final Map<String, McpTool> known = new ConcurrentHashMap<>();
     private final Map<Object, Call> calls = new ConcurrentHashMap<>();
     private final Object lock = new Object();
     private volatile Session session;
@@ -200,11 +201,10 @@ final class McpConnection {
                         McpTool.parleyName(config.name(), definition.name()));
                 continue;
             }
-            McpTool tool = tools.computeIfAbsent(definition.name(), n -> new McpTool(this, definition));
+            McpTool tool = known.computeIfAbsent(definition.name(), n -> new McpTool(this, definition));
             tool.define(definition);
             now.put(definition.name(), tool);
         }
-        tools.keySet().retainAll(now.keySet());
         boolean changed = !List.copyOf(now.values()).equals(offered);
         offered = List.copyOf(now.values());
         if (changed && session != null) {
@@ -221,7 +221,7 @@ final class McpConnection {
         if (s == null) {
             throw new ToolException(problem + "; Parley reconnects in the background");
         }
-        if (!tools.containsKey(tool.mcpName()) || tools.get(tool.mcpName()) != tool) {
+        if (!offered.contains(tool)) {
             throw new ToolException("the MCP server '" + config.name() + "' no longer offers the tool '" + tool.mcpName() + "'");
         }
         Map<String, Object> arguments = arguments(context.arguments());

@@ -165,6 +165,26 @@ class FaultsTest {
     }
 
     @Test
+    void should_serve_a_tool_again_through_the_same_object_once_the_server_offers_it_again() throws Exception {
+        start(config());
+        Tool quick = Calls.tool(mcp, "jvm_quick");
+        java.util.concurrent.Semaphore changes = new java.util.concurrent.Semaphore(0);
+        mcp.onToolsChanged(changes::release);
+
+        server.server().removeTool("quick");
+        server.server().notifyToolsListChanged();
+        assertThat(changes.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(mcp.tools()).doesNotContain(quick);
+        server.server().addTool(InJvmServer.tool("quick", "Answers at once, again", (exchange, request) -> InJvmServer.text("again")));
+        server.server().notifyToolsListChanged();
+        assertThat(changes.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(mcp.tools()).contains(quick);
+        assertThat(quick.description()).isEqualTo("Answers at once, again");
+        assertThat(new Calls().call(quick, "{}")).isEqualTo("again");
+    }
+
+    @Test
     void should_mark_all_tools_or_tools_by_name_as_requiring_approval() {
         start(config().requiringApprovalOf(Set.of("broken")));
         assertThat(Calls.tool(mcp, "jvm_broken").requiresApproval()).isTrue();
