@@ -10,13 +10,18 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class Calls {
     final Cancellation cancellation = new Cancellation();
     final List<String> progress = new CopyOnWriteArrayList<>();
+    /** Counted down by the first progress line. */
+    final java.util.concurrent.CountDownLatch firstProgress = new java.util.concurrent.CountDownLatch(1);
 
     String call(Tool tool, String arguments) throws Exception {
         return tool.execute(context(arguments));
     }
 
     ToolContext context(String arguments) {
-        return new ToolContext(arguments, "call_1", null, null, "alice", cancellation, progress::add);
+        return new ToolContext(arguments, "call_1", null, null, "alice", cancellation, line -> {
+            progress.add(line);
+            firstProgress.countDown();
+        });
     }
 
     static Tool tool(McpTools mcp, String name) {

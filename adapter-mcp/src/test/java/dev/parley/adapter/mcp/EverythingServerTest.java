@@ -90,15 +90,38 @@ class EverythingServerTest {
             }
         });
         // the call is under way once the server reports progress
-        while (calls.progress.isEmpty() && !call.isDone()) {
-            Thread.onSpinWait();
-        }
+        assertThat(calls.firstProgress.await(10, TimeUnit.SECONDS)).as("the call is under way").isTrue();
         long cancelledAt = System.nanoTime();
         calls.cancellation.cancel();
         assertThatThrownBy(() -> call.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(RunCancelledException.class);
         assertThat(Duration.ofNanos(System.nanoTime() - cancelledAt)).isLessThan(Duration.ofSeconds(1));
         // the connection still serves calls
         assertThat(new Calls().call(Calls.tool(stdio, "everything_echo"), "{\"message\":\"after\"}")).isEqualTo("Echo: after");
+    }
+
+    @Test
+    void should_fail_a_call_at_once_when_the_http_server_dies_during_it() throws Exception {
+        try (Everything.Http dying = new Everything.Http();
+             McpTools tools = McpTools.builder().server(McpServerConfig.http("dying", dying.url, Map.of()))
+                     .reconnectBackoff(Duration.ofMillis(100), Duration.ofMillis(500)).start()) {
+            Calls calls = new Calls();
+            Tool slow = Calls.tool(tools, "dying_trigger-long-running-operation");
+            CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return calls.call(slow, "{\"duration\":20,\"steps\":200}");
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            assertThat(calls.firstProgress.await(10, TimeUnit.SECONDS)).as("the call is under way").isTrue();
+            long killedAt = System.nanoTime();
+            dying.process.destroyForcibly();
+
+            assertThatThrownBy(() -> call.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(ToolException.class)
+                    .cause().hasMessageContaining("the MCP server 'dying'");
+            assertThat(Duration.ofNanos(System.nanoTime() - killedAt)).isLessThan(Duration.ofSeconds(5));
+            assertThat(tools.isConnected("dying")).isFalse();
+        }
     }
 
     @Test
