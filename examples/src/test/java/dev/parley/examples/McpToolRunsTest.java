@@ -159,6 +159,31 @@ class McpToolRunsTest {
         assertThat(chat.await("alice", again.run().id(), TIMEOUT).responseText()).isEqualTo("The everything_echo tool answered: Echo: back");
     }
 
+    @Test
+    void should_wait_for_a_persons_approval_of_a_tool_its_server_marks_so() throws Exception {
+        Path script = Path.of(System.getProperty("parley.mcp.everything",
+                "../adapter-mcp/mcp-servers/node_modules/@modelcontextprotocol/server-everything/dist/index.js"));
+        McpServerConfig guarded = McpServerConfig.stdio("guarded", "node", List.of(script.toAbsolutePath().toString(), "stdio"), Map.of())
+                .requiringApprovalOf(java.util.Set.of("echo"));
+        try (McpTools tools = McpTools.builder().server(guarded).start();
+             ChatService chat = ChatService.builder().store(dev.parley.adapter.inmemory.InMemoryAdapters.store())
+                     .model(new DemoChatModel(Duration.ZERO)).agents(List.of(Agent.builder("guarded").tools(tools.tools()).build())).build()) {
+            SendReceipt receipt = chat.send(SendMessageCommand.newThread("alice", "use guarded_echo {\"message\": \"careful\"}"));
+            RunOutcome waiting = chat.await("alice", receipt.run().id(), TIMEOUT);
+            assertThat(waiting.run().status()).isEqualTo(RunStatus.REQUIRES_ACTION);
+            String callId = waiting.pendingApprovals().get(0).id();
+
+            chat.decide(new dev.parley.chat.port.in.ApprovalCommand("alice", receipt.run().threadId(), receipt.run().id(), callId,
+                    dev.parley.chat.model.ApprovalDecision.APPROVE, null));
+
+            RunOutcome done = chat.await("alice", receipt.run().id(), TIMEOUT);
+            assertThat(done.run().status()).isEqualTo(RunStatus.COMPLETED);
+            assertThat(done.responseText()).isEqualTo("The guarded_echo tool answered: Echo: careful");
+            assertThat(tools.tools()).filteredOn(t -> t.name().equals("guarded_get-sum")).singleElement()
+                    .satisfies(t -> assertThat(t.requiresApproval()).isFalse());
+        }
+    }
+
     private static void awaitEvent(RunStream events, Class<? extends RunEvent> type) throws InterruptedException {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
