@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Parley benchmark and prints the summary table.
 #
-#   benchmarks/run.sh [--quick] [--only=1,2,3,4,5,6,7,8,9] [--profile]
+#   benchmarks/run.sh [--quick] [--only=1,2,3,4,5,6,7,8,9,13] [--profile]
 #
 # --quick     the smoke-check sizes (under 2 minutes once the jar is built)
 # --only=...  a subset of the scenarios (numbers as in BENCHMARKS.md)
@@ -37,6 +37,12 @@ fi
 if [[ ! -f "$jar" ]] || [[ -n "$(find pom.xml */pom.xml */src/main -newer "$jar" -type f -print -quit)" ]]; then
   echo "building $jar ..."
   mvn -q -pl benchmarks -am package -DskipTests
+fi
+
+# scenario 13 starts @modelcontextprotocol/server-everything from npm (pinned in adapter-mcp/mcp-servers)
+only_arg="$(printf '%s\n' ${args[@]+"${args[@]}"} | grep -- '^--only=' || true)"
+if [[ -z "$only_arg" || ",${only_arg#--only=}," == *",13,"* ]]; then
+  sh adapter-mcp/mcp-servers/install.sh
 fi
 
 # one process per side may hold thousands of sockets

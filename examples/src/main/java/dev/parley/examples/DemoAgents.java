@@ -2,6 +2,7 @@ package dev.parley.examples;
 
 import dev.parley.chat.model.ModelPrice;
 import dev.parley.chat.port.out.Agent;
+import dev.parley.chat.port.out.Tool;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,8 @@ public final class DemoAgents {
     public static final String ASSISTANT = "assistant";
     /** A terse agent without tools. */
     public static final String TERSE = "terse";
+    /** The agent with the tools of the MCP servers ({@code PARLEY_MCP_SERVERS}); only there when some are configured. */
+    public static final String MCP = "mcp";
 
     private DemoAgents() {
     }
@@ -37,6 +40,23 @@ public final class DemoAgents {
                 .model(model)
                 .build();
         return List.of(assistant, terse);
+    }
+
+    /** The two agents, and the {@code mcp} agent with {@code mcpTools} when there are any. */
+    public static List<Agent> agents(String model, Clock clock, List<Tool> mcpTools) {
+        if (mcpTools.isEmpty()) {
+            return agents(model, clock);
+        }
+        Agent mcp = Agent.builder(MCP)
+                .name("MCP tools")
+                .description("An assistant with the tools of the configured MCP servers.")
+                .instructions("You are a helpful assistant. Use the tools you have when they help, and say what they answered.")
+                .model(model)
+                .tools(mcpTools)
+                .build();
+        List<Agent> all = new java.util.ArrayList<>(agents(model, clock));
+        all.add(mcp);
+        return List.copyOf(all);
     }
 
     /** Prices in US dollars per million tokens, by model name: the demo model's, so cost shows. */

@@ -46,6 +46,8 @@ import java.util.regex.Pattern;
  *   <li>{@code refund <order> [<order> ...]}: calls the {@code refund} tool once per order (at most
  *       {@value #MAX_REFUNDS}, in one turn), then says which orders were refunded and which were not
  *       (with the reason of a denial);</li>
+ *   <li>{@code use <tool> [<JSON arguments>]}: calls the tool of that name (any tool the agent has, such as
+ *       an MCP server's) with the arguments ({@code {}} when none), then says what it answered;</li>
  *   <li>anything else: a short reply that quotes the message and gives its word count.</li>
  * </ul>
  * Text is streamed word by word (one number per token when counting) with {@code tokenDelay}
@@ -64,6 +66,8 @@ public final class DemoChatModel implements ChatModel {
     private static final Pattern CALCULATE = Pattern.compile("^\\s*calculate\\b(.*)$",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     private static final Pattern COUNT = Pattern.compile("\\bcount\\s+to\\s+(-?\\d+)\\b", Pattern.CASE_INSENSITIVE);
+    private static final Pattern USE = Pattern.compile("^use\\s+([A-Za-z0-9_-]{1,64})\\s*(\\{.*})?\\s*$",
+            Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     private static final Pattern REFUND = Pattern.compile("^refund\\s+(.+)$", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     /** Most orders one {@code refund} message refunds. */
     static final int MAX_REFUNDS = 5;
@@ -105,6 +109,14 @@ public final class DemoChatModel implements ChatModel {
         String text = lastUserText(messages).strip();
         if (text.startsWith("/fail")) {
             throw new ModelException("model_error", "The demo model failed on purpose: the message starts with /fail.");
+        }
+        Matcher use = USE.matcher(text);
+        if (use.matches()) {
+            String tool = use.group(1);
+            if (!offers(request, tool)) {
+                return stream("I cannot use " + tool + " here: this agent has no such tool.", inputTokens, listener, cancellation);
+            }
+            return callTool(tool, use.group(2) == null ? "{}" : use.group(2), inputTokens);
         }
         Matcher calculate = CALCULATE.matcher(text);
         if (calculate.matches()) {

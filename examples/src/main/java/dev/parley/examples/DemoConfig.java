@@ -1,5 +1,6 @@
 package dev.parley.examples;
 
+import dev.parley.adapter.mcp.McpServerConfig;
 import dev.parley.chat.model.ModelPrice;
 import java.math.BigDecimal;
 import java.net.URI;
@@ -27,6 +28,7 @@ import java.util.Map;
  * {@code eventLogRetention} ({@code PARLEY_EVENT_LOG_RETENTION_DAYS}, 0 = forever) how long a finished run's events stay replayable.
  * {@code oidc} is null unless {@code PARLEY_OIDC_ISSUER} names an identity provider whose tokens the API then
  * accepts instead of HS256 ones ({@link DemoOidc}); the dev login is then off.
+ * {@code mcpServers} ({@code PARLEY_MCP_SERVERS}, {@link DemoMcp}) are the MCP servers whose tools join the tool registry.
  */
 public record DemoConfig(
         int port,
@@ -51,7 +53,8 @@ public record DemoConfig(
         BigDecimal userBudgetUsd,
         Duration trashRetention,
         Duration eventLogRetention,
-        DemoOidc oidc) {
+        DemoOidc oidc,
+        List<McpServerConfig> mcpServers) {
 
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
@@ -70,6 +73,7 @@ public record DemoConfig(
     public DemoConfig {
         corsOrigins = List.copyOf(corsOrigins);
         prices = Map.copyOf(prices);
+        mcpServers = mcpServers == null ? List.of() : List.copyOf(mcpServers);
         if (!RATE_LIMIT_IN_MEMORY.equals(rateLimitStore) && !RATE_LIMIT_IN_POSTGRES.equals(rateLimitStore)) {
             throw new IllegalArgumentException("rateLimitStore must be memory or postgres");
         }
@@ -122,7 +126,7 @@ public record DemoConfig(
         int eventLogDays = integer(env, "PARLEY_EVENT_LOG_RETENTION_DAYS", DEFAULT_EVENT_LOG_RETENTION_DAYS, 0, 36_500);
         return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
                 model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls,
-                prices, budget, Duration.ofDays(retentionDays), Duration.ofDays(eventLogDays), oidc);
+                prices, budget, Duration.ofDays(retentionDays), Duration.ofDays(eventLogDays), oidc, DemoMcp.fromEnvironment(env));
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -134,7 +138,7 @@ public record DemoConfig(
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
                 openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls,
-                prices, userBudgetUsd, trashRetention, eventLogRetention, oidc);
+                prices, userBudgetUsd, trashRetention, eventLogRetention, oidc, mcpServers);
     }
 
     @Override
@@ -147,7 +151,7 @@ public record DemoConfig(
                 + ", runLease=" + runLease.toSeconds() + "s, behindTls=" + behindTls + ", prices=" + prices.keySet()
                 + ", userBudgetUsd=" + userBudgetUsd + ", trashRetention=" + trashRetention.toDays() + "d"
                 + ", eventLogRetention=" + eventLogRetention.toDays() + "d"
-                + (oidc == null ? "" : ", " + oidc) + "]";
+                + (oidc == null ? "" : ", " + oidc) + (mcpServers.isEmpty() ? "" : ", mcpServers=" + mcpServers) + "]";
     }
 
     /** {@code url} with the values of any password parameters hidden. */

@@ -8,11 +8,14 @@ import dev.parley.adapter.http.ParleyMetrics;
 import dev.parley.adapter.http.RateLimiter;
 import dev.parley.adapter.http.SecurityHeaders;
 import dev.parley.adapter.jdbc.JdbcChatStores;
+import dev.parley.adapter.mcp.McpServerConfig;
+import dev.parley.adapter.mcp.McpTools;
 import dev.parley.adapter.openai.OpenAiChatModel;
 import dev.parley.chat.core.ChatService;
 import dev.parley.chat.model.ModelPrice;
 import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.RunObserver;
+import dev.parley.chat.port.out.Tool;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -89,6 +92,17 @@ public final class DemoServer implements AutoCloseable {
                     .maxPoolSize(config.dbPoolSize()).build();
             resources.add(store);
 
+            List<Tool> mcpTools = List.of();
+            if (!config.mcpServers().isEmpty()) {
+                McpTools mcp = McpTools.builder().servers(config.mcpServers()).start();
+                resources.add(mcp);
+                // the registry is fixed once the service is built: the tools offered now join it
+                mcpTools = mcp.tools();
+                for (McpServerConfig server : config.mcpServers()) {
+                    LOG.info("MCP server {}: {}", server.name(), mcp.isConnected(server.name())
+                            ? mcp.tools(server.name()).size() + " tools" : mcp.problem(server.name()).orElse("not connected"));
+                }
+            }
             ChatModel model = model(config);
             Clock clock = Clock.systemUTC();
             PrometheusMeterRegistry registry = config.metrics() ? meterRegistry(resources) : null;
@@ -98,7 +112,8 @@ public final class DemoServer implements AutoCloseable {
                     .observer(metrics == null ? RunObserver.NONE : metrics)
                     .store(store)
                     .model(model)
-                    .agents(DemoAgents.agents(config.usesOpenAi() ? config.model() : null, clock))
+                    .agents(DemoAgents.agents(config.usesOpenAi() ? config.model() : null, clock, mcpTools))
+                    .tools(mcpTools)
                     .defaultAgent(DemoAgents.ASSISTANT)
                     .prices(prices(config))
                     .monthlyBudgetUsd(config.userBudgetUsd())

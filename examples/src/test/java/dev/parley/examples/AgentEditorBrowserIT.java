@@ -41,7 +41,9 @@ class AgentEditorBrowserIT extends BrowserTestBase {
 
         // then
         await("version 1", d -> byTestId("editor-status").getText().equals("v1 · active"));
-        String agentId = byTestId("editor-agent").getAttribute("data-agent-id");
+        // the list of one's agents is drawn after the form: wait for it
+        String agentId = await("the agent in the editor's list", d -> displayed(By.cssSelector("[data-testid=editor-agent]")))
+                .getAttribute("data-agent-id");
         screenshot("created");
 
         // when: a bad edit, then a good one

@@ -278,6 +278,31 @@ class DemoChatModelTest {
     }
 
     @Test
+    void should_call_any_offered_tool_named_after_use_with_its_json_arguments_and_say_what_it_answered() {
+        // given
+        ToolSpec echo = new ToolSpec("everything_echo", "Echoes", null);
+        Message question = user("use everything_echo {\"message\": \"hi\"}");
+
+        // when
+        ModelResponse call = model.complete(request(List.of(echo), system(), question), listener, new Cancellation());
+        ModelResponse noArguments = model.complete(request(List.of(echo), system(), user("use everything_echo")), listener, new Cancellation());
+        ModelResponse missing = model.complete(request(List.of(), system(), question), listener, new Cancellation());
+
+        // then
+        assertThat(call.toolCalls()).singleElement().satisfies(c -> {
+            assertThat(c.name()).isEqualTo("everything_echo");
+            assertThat(c.arguments()).isEqualTo("{\"message\": \"hi\"}");
+        });
+        assertThat(noArguments.toolCalls().get(0).arguments()).isEqualTo("{}");
+        assertThat(missing.toolCalls()).isEmpty();
+        assertThat(missing.text()).isEqualTo("I cannot use everything_echo here: this agent has no such tool.");
+        Message assistant = message(Role.ASSISTANT, "", call.toolCalls(), null);
+        Message result = message(Role.TOOL, "Echo: hi", null, call.toolCalls().get(0).id());
+        ModelResponse answer = model.complete(request(List.of(echo), system(), question, assistant, result), listener, new Cancellation());
+        assertThat(answer.text()).isEqualTo("The everything_echo tool answered: Echo: hi");
+    }
+
+    @Test
     void should_not_call_tools_that_the_agent_does_not_offer() {
         // when
         ModelResponse calc = model.complete(request(List.of(), user("calculate 1+1")), listener, new Cancellation());

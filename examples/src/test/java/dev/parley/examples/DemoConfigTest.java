@@ -209,7 +209,7 @@ class DemoConfigTest {
     void should_document_exactly_the_variables_it_reads_in_the_readme_table() throws java.io.IOException {
         java.util.regex.Pattern variable = java.util.regex.Pattern.compile("\"((?:PARLEY|OPENAI)_[A-Z_]+)\"");
         java.util.Set<String> read = new java.util.TreeSet<>();
-        for (String source : java.util.List.of("DemoConfig.java", "DemoOidc.java")) {
+        for (String source : java.util.List.of("DemoConfig.java", "DemoOidc.java", "DemoMcp.java")) {
             variable.matcher(java.nio.file.Files.readString(java.nio.file.Path.of("src/main/java/dev/parley/examples", source)))
                     .results().forEach(m -> read.add(m.group(1)));
         }
@@ -217,6 +217,53 @@ class DemoConfigTest {
         java.util.regex.Pattern row = java.util.regex.Pattern.compile("(?m)^\\| `((?:PARLEY|OPENAI)_[A-Z_]+)` \\|");
         row.matcher(java.nio.file.Files.readString(java.nio.file.Path.of("README.md"))).results().forEach(m -> documented.add(m.group(1)));
         assertThat(documented).isEqualTo(read);
+    }
+
+    @Test
+    void should_read_mcp_servers_over_stdio_and_http_with_timeouts_and_approvals() {
+        DemoConfig config = DemoConfig.fromEnvironment(Map.of("PARLEY_MCP_SERVERS", """
+                [{"name": "files", "command": "npx", "args": ["-y", "some-server", "/srv"], "env": {"TOKEN": "t0p"},
+                  "timeout_seconds": 5, "approval": ["write_file"]},
+                 {"name": "crm", "url": "https://crm.example.com/mcp", "headers": {"Authorization": "Bearer s3cret"}, "approval": true}]
+                """));
+        assertThat(config.mcpServers()).hasSize(2);
+        var files = config.mcpServers().get(0);
+        assertThat(files.isStdio()).isTrue();
+        assertThat(files.command()).isEqualTo("npx");
+        assertThat(files.args()).containsExactly("-y", "some-server", "/srv");
+        assertThat(files.env()).containsEntry("TOKEN", "t0p");
+        assertThat(files.timeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(files.requiresApproval("write_file")).isTrue();
+        assertThat(files.requiresApproval("read_file")).isFalse();
+        var crm = config.mcpServers().get(1);
+        assertThat(crm.url()).hasToString("https://crm.example.com/mcp");
+        assertThat(crm.headers()).containsEntry("Authorization", "Bearer s3cret");
+        assertThat(crm.requiresApproval("anything")).isTrue();
+        // secrets stay out of logs
+        assertThat(config.toString()).contains("files", "crm").doesNotContain("t0p", "s3cret");
+        assertThat(DemoConfig.fromEnvironment(Map.of()).mcpServers()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+            "not json",
+            "{\"name\": \"a\", \"command\": \"x\"}",
+            "[{\"command\": \"x\"}]",
+            "[{\"name\": \"a b\", \"command\": \"x\"}]",
+            "[{\"name\": \"a\"}]",
+            "[{\"name\": \"a\", \"command\": \"x\", \"url\": \"http://h/mcp\"}]",
+            "[{\"name\": \"a\", \"url\": \"ftp://h/mcp\"}]",
+            "[{\"name\": \"a\", \"command\": \"x\", \"args\": \"-y\"}]",
+            "[{\"name\": \"a\", \"command\": \"x\", \"env\": {\"K\": 1}}]",
+            "[{\"name\": \"a\", \"command\": \"x\", \"timeout_seconds\": 0}]",
+            "[{\"name\": \"a\", \"command\": \"x\", \"approval\": \"all\"}]",
+            "[{\"name\": \"a\", \"command\": \"x\", \"cmd\": \"y\"}]",
+            "[{\"name\": \"a\", \"command\": \"x\"}, {\"name\": \"a\", \"command\": \"y\"}]",
+    })
+    void should_stop_on_a_bad_mcp_server_list_naming_the_variable(String value) {
+        assertThatThrownBy(() -> DemoConfig.fromEnvironment(Map.of("PARLEY_MCP_SERVERS", value)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("PARLEY_MCP_SERVERS must be a JSON list of");
     }
 
     @Test
