@@ -65,6 +65,9 @@ final class Api {
         this.flow = new ChatFlow(chat, metrics, config.heartbeatInterval());
         this.chatRoutes = new ChatRoutes(config, flow, bodies);
         this.messageRoutes = new MessageRoutes(chat, bodies);
+        if (metrics != null) {
+            metrics.watch(chat, config.streamLimits());
+        }
     }
 
     /** Who may call a route. */
