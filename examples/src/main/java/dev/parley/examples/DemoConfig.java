@@ -26,6 +26,7 @@ import java.util.Map;
  * {@code trashRetention} ({@code PARLEY_TRASH_RETENTION_DAYS}, 0 = forever) is how long deleted threads stay restorable.
  * {@code oidc} is null unless {@code PARLEY_OIDC_ISSUER} names an identity provider whose tokens the API then
  * accepts instead of HS256 ones ({@link DemoOidc}); the dev login is then off.
+ * {@code limits} are the per-user and per-server limits ({@link DemoLimits}).
  */
 public record DemoConfig(
         int port,
@@ -49,7 +50,8 @@ public record DemoConfig(
         Map<String, ModelPrice> prices,
         BigDecimal userBudgetUsd,
         Duration trashRetention,
-        DemoOidc oidc) {
+        DemoOidc oidc,
+        DemoLimits limits) {
 
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
@@ -118,7 +120,7 @@ public record DemoConfig(
         int retentionDays = integer(env, "PARLEY_TRASH_RETENTION_DAYS", DEFAULT_TRASH_RETENTION_DAYS, 0, 36_500);
         return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
                 model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls,
-                prices, budget, Duration.ofDays(retentionDays), oidc);
+                prices, budget, Duration.ofDays(retentionDays), oidc, DemoLimits.fromEnvironment(env));
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -130,7 +132,7 @@ public record DemoConfig(
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
                 openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls,
-                prices, userBudgetUsd, trashRetention, oidc);
+                prices, userBudgetUsd, trashRetention, oidc, limits);
     }
 
     @Override
@@ -155,7 +157,7 @@ public record DemoConfig(
         return value == null || value.isBlank() ? fallback : value.strip();
     }
 
-    private static int integer(Map<String, String> env, String name, int fallback, int min, int max) {
+    static int integer(Map<String, String> env, String name, int fallback, int min, int max) {
         String value = text(env, name, null);
         if (value == null) {
             return fallback;

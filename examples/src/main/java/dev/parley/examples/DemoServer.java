@@ -104,6 +104,8 @@ public final class DemoServer implements AutoCloseable {
                     .monthlyBudgetUsd(config.userBudgetUsd())
                     .trashRetention(config.trashRetention())
                     .runLease(config.runLease())
+                    .maxActiveRunsPerUser(config.limits().maxActiveRunsPerUser())
+                    .maxExecutingRuns(config.limits().maxExecutingRuns())
                     .build();
             resources.add(chat);
 
@@ -129,6 +131,7 @@ public final class DemoServer implements AutoCloseable {
             }
             ParleyHttp.Config.Builder http = ParleyHttp.config(chat, authenticator)
                     .rateLimitPerMinute(config.rateLimitPerMinute())
+                    .maxStreamsPerUser(config.limits().maxStreamsPerUser())
                     // the page and the dev login get the headers too, the page its strict CSP
                     .securityHeaders(headers.build());
             if (oidc != null) {
@@ -164,6 +167,7 @@ public final class DemoServer implements AutoCloseable {
                 cfg.staticFiles.add("/web", Location.CLASSPATH);
                 ParleyHttp.acceptUnusualPaths(cfg);
                 ParleyHttp.problemErrors(cfg);
+                ParleyHttp.requestHeaderTimeout(cfg, httpConfig.requestHeaderTimeout());
                 ParleyHttp.install(cfg, httpConfig);
                 if (devLogin != null) {
                     devLogin.install(cfg);
