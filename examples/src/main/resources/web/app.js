@@ -43,6 +43,8 @@
   };
   /** Functions (bubble node, message JSON) that feature files add to decorate each message drawn from history. */
   const messageDecorators = [];
+  /** Functions (error) that feature files add to word an error for the banner; the first non-null text wins. */
+  const errorDescribers = [];
 
   // ---------------------------------------------------------------- errors and HTTP
 
@@ -57,7 +59,8 @@
   }
 
   function showError(err) {
-    const text = err instanceof ApiError ? err.message + ' (' + err.code + ')' : String(err && err.message || err);
+    const described = errorDescribers.map((describe) => describe(err)).find((text) => text);
+    const text = described || (err instanceof ApiError ? err.message + ' (' + err.code + ')' : String(err && err.message || err));
     $('error-text').textContent = text;
     $('error-banner').hidden = false;
   }
@@ -75,7 +78,11 @@
 
   async function readProblem(response) {
     const text = await response.text();
-    try { return text ? JSON.parse(text) : null; } catch (e) { return { detail: text.slice(0, 200) }; }
+    let problem;
+    try { problem = text ? JSON.parse(text) : null; } catch (e) { problem = { detail: text.slice(0, 200) }; }
+    const retryAfter = Number(response.headers.get('Retry-After'));
+    if (problem && typeof problem === 'object' && retryAfter > 0 && problem.retry_after === undefined) problem.retry_after = retryAfter;
+    return problem;
   }
 
   async function api(method, path, body) {
@@ -785,6 +792,7 @@
           showError(err);
           break;
         }
+        if (err instanceof ApiError && err.status === 429) showError(err); // said while it retries
       }
     }
     if (!stream.finished && !stream.detached) {
@@ -1272,6 +1280,7 @@
     authHeaders,
     clearError,
     closeDrawer,
+    errorDescribers,
     closeSheet,
     el,
     formatCost,
