@@ -69,7 +69,7 @@ final class Admission {
         taken.decrementAndGet();
     }
 
-    /** A run stays queued because no slot was free here. */
+    /** A send accepted here left its run queued because no slot was free here. */
     void deferredOne() {
         deferred.incrementAndGet();
         backlog.set(true);

@@ -244,7 +244,7 @@ final class RunScheduler {
     private boolean start(Run queued, String ownerId) {
         if (!admission.tryTake()) {
             // no room here: the run stays queued for a server with room (this one too, once a run ends here)
-            admission.deferredOne();
+            admission.backlog(true);
             log.debug("run {} stays queued: {} runs execute here, the most allowed", queued.id(), admission.max());
             return true;
         }
