@@ -65,7 +65,7 @@ final class ChatRoutes {
         RunId run = Api.runId(call);
         long after = Bodies.lastEventId(call.ctx());
         if (call.ctx().method() != HandlerType.HEAD) {
-            StreamLimits.Slot slot = config.streamLimits().acquire(call.userId());
+            StreamLimits.Slot slot = flow.streamSlot(call.userId());
             try {
                 stream(call, ReadAhead.open(chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE)), slot);
             } catch (RuntimeException | Error | InterruptedException e) {
@@ -119,7 +119,7 @@ final class ChatRoutes {
         long resumeAfter = stream ? Bodies.lastEventId(ctx) : 0;
         if (stream) {
             // the stream's slot is taken before the send: a refused stream leaves no run behind
-            StreamLimits.Slot slot = config.streamLimits().acquire(call.userId());
+            StreamLimits.Slot slot = flow.streamSlot(call.userId());
             try {
                 SendReceipt receipt = send.apply(idempotencyKey);
                 stream(call, flow.follow(call.userId(), receipt, req, resumeAfter, call.requestId()), slot);
