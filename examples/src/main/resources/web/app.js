@@ -762,6 +762,7 @@
   }
 
   async function reconnect(stream, joining) {
+    let refused = false; // a 429 is shown while retrying, and cleared once the stream is back
     for (let attempt = 0; attempt < RECONNECT_ATTEMPTS && !stream.finished && !stream.detached; attempt++) {
       if (!joining || attempt > 0) {
         setConnection('Connection lost: reconnecting…');
@@ -785,6 +786,7 @@
         if (response.status === 401) { signOut('Your session has expired: please sign in again.'); return; }
         if (!response.ok) throw new ApiError(response.status, await readProblem(response));
         setConnection(null);
+        if (refused) { clearError(); refused = false; }
         await readEvents(response, stream.controller.signal, (event) => handleEvent(stream, event));
       } catch (err) {
         if (stream.detached) return;
@@ -792,7 +794,7 @@
           showError(err);
           break;
         }
-        if (err instanceof ApiError && err.status === 429) showError(err); // said while it retries
+        if (err instanceof ApiError && err.status === 429) { showError(err); refused = true; } // said while it retries
       }
     }
     if (!stream.finished && !stream.detached) {

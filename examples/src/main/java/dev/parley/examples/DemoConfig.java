@@ -144,7 +144,7 @@ public record DemoConfig(
                 + ", rateLimitStore=" + rateLimitStore + ", metrics=" + metrics + (metricsToken == null ? "" : " (token)")
                 + ", runLease=" + runLease.toSeconds() + "s, behindTls=" + behindTls + ", prices=" + prices.keySet()
                 + ", userBudgetUsd=" + userBudgetUsd + ", trashRetention=" + trashRetention.toDays() + "d"
-                + (oidc == null ? "" : ", " + oidc) + "]";
+                + (oidc == null ? "" : ", " + oidc) + ", " + limits + "]";
     }
 
     /** {@code url} with the values of any password parameters hidden. */
