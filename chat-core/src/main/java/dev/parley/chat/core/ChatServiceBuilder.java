@@ -277,6 +277,8 @@ public final class ChatServiceBuilder {
      * A run beyond it is accepted and stays {@code queued} in the store; it starts, oldest first, on
      * whichever server sharing the store has room (this one when a run ends here). Callers waiting for
      * the run, and its streams, see only the wait. A run resumed after an approval always executes.
+     * With a bounded {@link #executor} keep it below the executor's threads: runs admitted beyond them
+     * wait in the executor, where other servers cannot take them.
      */
     public ChatServiceBuilder maxExecutingRuns(int max) {
         this.maxExecutingRuns = Require.inRange(max, 1, Integer.MAX_VALUE, "maxExecutingRuns");
@@ -294,9 +296,15 @@ public final class ChatServiceBuilder {
         return this;
     }
 
-    /** The default of {@link #maxExecutingRuns}: 64 per processor the runtime has. */
+    /**
+     * The default of {@link #maxExecutingRuns}: 64 per processor the runtime has; without virtual threads
+     * (Java 17) at most 240, below the 256 platform threads of the default run executor, so that admitted
+     * runs never wait in the executor's queue where other servers cannot take them.
+     */
     public static int defaultMaxExecutingRuns() {
-        return 64 * Runtime.getRuntime().availableProcessors();
+        int perProcessor = 64 * Runtime.getRuntime().availableProcessors();
+        return Threads.virtualThreadFactory("parley-probe-").isPresent() ? perProcessor
+                : Math.min(perProcessor, Threads.PLATFORM_RUN_THREADS - 16);
     }
 
     public ChatService build() {

@@ -78,13 +78,18 @@ final class RunScheduler {
         }
         poll = engine.timers().scheduleWithFixedDelay(() -> {
             if (!closed && admission.hasRoom()) {
-                try {
-                    runExecutor.execute(this::startWaiting);
-                } catch (RejectedExecutionException e) {
-                    log.debug("no look for queued runs: the service is closed");
-                }
+                startWaitingSoon();
             }
         }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** {@link #startWaiting()} on the run executor, so that the caller (a send answering its client) does not wait for it. */
+    void startWaitingSoon() {
+        try {
+            runExecutor.execute(this::startWaiting);
+        } catch (RejectedExecutionException e) {
+            log.debug("no look for queued runs: the service is closed");
+        }
     }
 
     /**
@@ -113,6 +118,8 @@ final class RunScheduler {
                 }
                 admission.backlog(startable.size() >= Reaper.QUEUED_BATCH);
             } while (pumpAgain);
+        } catch (StorageUnavailableException e) {
+            log.debug("could not look for queued runs to start (the store is unavailable); looking again later");
         } catch (RuntimeException e) {
             log.warn("could not look for queued runs to start: {}", e.toString());
         } finally {

@@ -161,7 +161,7 @@ final class Sender {
             scheduler.submit(execution);
         } else if (sent.deferred()) {
             log.debug("run {} queued on thread {} until a server has room", receipt.run().id(), receipt.thread().id());
-            scheduler.startWaiting();
+            scheduler.startWaitingSoon();
         } else {
             log.debug("run {} queued on thread {}", receipt.run().id(), receipt.thread().id());
             scheduler.dispatch(receipt.thread().id());
