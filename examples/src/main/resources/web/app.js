@@ -43,6 +43,8 @@
   };
   /** Functions (bubble node, message JSON) that feature files add to decorate each message drawn from history. */
   const messageDecorators = [];
+  /** Functions (error) that feature files add to word an error for the banner; the first non-null text wins. */
+  const errorDescribers = [];
 
   // ---------------------------------------------------------------- errors and HTTP
 
@@ -57,7 +59,8 @@
   }
 
   function showError(err) {
-    const text = err instanceof ApiError ? err.message + ' (' + err.code + ')' : String(err && err.message || err);
+    const described = errorDescribers.map((describe) => describe(err)).find((text) => text);
+    const text = described || (err instanceof ApiError ? err.message + ' (' + err.code + ')' : String(err && err.message || err));
     $('error-text').textContent = text;
     $('error-banner').hidden = false;
   }
@@ -75,7 +78,11 @@
 
   async function readProblem(response) {
     const text = await response.text();
-    try { return text ? JSON.parse(text) : null; } catch (e) { return { detail: text.slice(0, 200) }; }
+    let problem;
+    try { problem = text ? JSON.parse(text) : null; } catch (e) { problem = { detail: text.slice(0, 200) }; }
+    const retryAfter = Number(response.headers.get('Retry-After'));
+    if (problem && typeof problem === 'object' && retryAfter > 0 && problem.retry_after === undefined) problem.retry_after = retryAfter;
+    return problem;
   }
 
   async function api(method, path, body) {
@@ -757,6 +764,7 @@
   }
 
   async function reconnect(stream, joining) {
+    let refused = false; // a 429 is shown while retrying, and cleared once the stream is back
     for (let attempt = 0; attempt < RECONNECT_ATTEMPTS && !stream.finished && !stream.detached; attempt++) {
       if (!joining || attempt > 0) {
         setConnection('Connection lost: reconnecting…');
@@ -780,6 +788,7 @@
         if (response.status === 401) { signOut('Your session has expired: please sign in again.'); return; }
         if (!response.ok) throw new ApiError(response.status, await readProblem(response));
         setConnection(null);
+        if (refused) { clearError(); refused = false; }
         await readEvents(response, stream.controller.signal, (event) => handleEvent(stream, event));
       } catch (err) {
         if (stream.detached) return;
@@ -787,6 +796,7 @@
           showError(err);
           break;
         }
+        if (err instanceof ApiError && err.status === 429) { showError(err); refused = true; } // said while it retries
       }
     }
     if (!stream.finished && !stream.detached) {
@@ -1274,6 +1284,7 @@
     authHeaders,
     clearError,
     closeDrawer,
+    errorDescribers,
     closeSheet,
     el,
     formatCost,

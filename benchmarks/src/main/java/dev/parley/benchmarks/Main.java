@@ -1,6 +1,7 @@
 package dev.parley.benchmarks;
 
 import dev.parley.benchmarks.jmh.JmhSuite;
+import dev.parley.benchmarks.load.AdmissionBurst;
 import dev.parley.benchmarks.load.ApprovalLatency;
 import dev.parley.benchmarks.load.McpCancelLatency;
 import dev.parley.benchmarks.load.CancelLatency;
@@ -25,7 +26,7 @@ import java.util.Set;
 /**
  * The entry point of {@code benchmarks.jar}:
  * <pre>
- * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,13] [--out=DIR]   every scenario, then the summary table
+ * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,13] [--out=DIR]   every scenario, then the summary table
  * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
  * java -jar benchmarks.jar jfr-summary FILE.jfr                               summary of a recording's execution samples
  * java -jar benchmarks.jar server --stores=memory,h2,postgres [--bare] ...    the server under test alone
@@ -47,7 +48,7 @@ public final class Main {
             case "jmh" -> org.openjdk.jmh.Main.main(rest);
             case "usage" -> UsageBench.main(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,9,13] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
+                System.err.println("usage: all [--quick] [--only=1,...,10,13] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
@@ -58,7 +59,7 @@ public final class Main {
 
     private static void all(String[] args) throws Exception {
         boolean quick = false;
-        Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "13"));
+        Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "13"));
         Path out = Path.of("benchmarks/target/results");
         for (String arg : args) {
             if (arg.equals("--quick")) {
@@ -128,6 +129,12 @@ public final class Main {
             for (String db : databases) {
                 ApprovalLatency.run(Databases.Kind.parse(db), quick ? 20 : 200, quick ? 500 : 10_000, report);
             }
+        }
+        if (only.contains("10")) {
+            section("10 burst with admission off and on");
+            // one server over the database that servers share (PostgreSQL when it answers), default pool of 10
+            Databases.Kind kind = Databases.Kind.parse(pg ? "postgres" : "h2");
+            AdmissionBurst.run(kind, quick ? 200 : 1000, new int[] {0, 32, 128}, report);
         }
         if (only.contains("13")) {
             section("13 cancel during a long MCP tool call");

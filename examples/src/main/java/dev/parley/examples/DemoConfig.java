@@ -29,6 +29,7 @@ import java.util.Map;
  * {@code oidc} is null unless {@code PARLEY_OIDC_ISSUER} names an identity provider whose tokens the API then
  * accepts instead of HS256 ones ({@link DemoOidc}); the dev login is then off.
  * {@code mcpServers} ({@code PARLEY_MCP_SERVERS}, {@link DemoMcp}) are the MCP servers whose tools join the tool registry.
+ * {@code limits} are the per-user and per-server limits ({@link DemoLimits}).
  */
 public record DemoConfig(
         int port,
@@ -54,7 +55,8 @@ public record DemoConfig(
         Duration trashRetention,
         Duration eventLogRetention,
         DemoOidc oidc,
-        List<McpServerConfig> mcpServers) {
+        List<McpServerConfig> mcpServers,
+        DemoLimits limits) {
 
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
@@ -126,7 +128,8 @@ public record DemoConfig(
         int eventLogDays = integer(env, "PARLEY_EVENT_LOG_RETENTION_DAYS", DEFAULT_EVENT_LOG_RETENTION_DAYS, 0, 36_500);
         return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
                 model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls,
-                prices, budget, Duration.ofDays(retentionDays), Duration.ofDays(eventLogDays), oidc, DemoMcp.fromEnvironment(env));
+                prices, budget, Duration.ofDays(retentionDays), Duration.ofDays(eventLogDays), oidc, DemoMcp.fromEnvironment(env),
+                DemoLimits.fromEnvironment(env));
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -138,7 +141,7 @@ public record DemoConfig(
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
                 openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls,
-                prices, userBudgetUsd, trashRetention, eventLogRetention, oidc, mcpServers);
+                prices, userBudgetUsd, trashRetention, eventLogRetention, oidc, mcpServers, limits);
     }
 
     @Override
@@ -151,7 +154,7 @@ public record DemoConfig(
                 + ", runLease=" + runLease.toSeconds() + "s, behindTls=" + behindTls + ", prices=" + prices.keySet()
                 + ", userBudgetUsd=" + userBudgetUsd + ", trashRetention=" + trashRetention.toDays() + "d"
                 + ", eventLogRetention=" + eventLogRetention.toDays() + "d"
-                + (oidc == null ? "" : ", " + oidc) + (mcpServers.isEmpty() ? "" : ", mcpServers=" + mcpServers) + "]";
+                + (oidc == null ? "" : ", " + oidc) + (mcpServers.isEmpty() ? "" : ", mcpServers=" + mcpServers) + ", " + limits + "]";
     }
 
     /** {@code url} with the values of any password parameters hidden. */
@@ -164,7 +167,7 @@ public record DemoConfig(
         return value == null || value.isBlank() ? fallback : value.strip();
     }
 
-    private static int integer(Map<String, String> env, String name, int fallback, int min, int max) {
+    static int integer(Map<String, String> env, String name, int fallback, int min, int max) {
         String value = text(env, name, null);
         if (value == null) {
             return fallback;

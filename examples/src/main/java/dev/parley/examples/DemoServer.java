@@ -120,6 +120,8 @@ public final class DemoServer implements AutoCloseable {
                     .trashRetention(config.trashRetention())
                     .eventLogRetention(config.eventLogRetention().isZero() ? null : config.eventLogRetention())
                     .runLease(config.runLease())
+                    .maxActiveRunsPerUser(config.limits().maxActiveRunsPerUser())
+                    .maxExecutingRuns(config.limits().maxExecutingRuns())
                     .build();
             resources.add(chat);
 
@@ -145,6 +147,7 @@ public final class DemoServer implements AutoCloseable {
             }
             ParleyHttp.Config.Builder http = ParleyHttp.config(chat, authenticator)
                     .rateLimitPerMinute(config.rateLimitPerMinute())
+                    .maxStreamsPerUser(config.limits().maxStreamsPerUser())
                     // the page and the dev login get the headers too, the page its strict CSP
                     .securityHeaders(headers.build());
             if (oidc != null) {
@@ -180,6 +183,7 @@ public final class DemoServer implements AutoCloseable {
                 cfg.staticFiles.add("/web", Location.CLASSPATH);
                 ParleyHttp.acceptUnusualPaths(cfg);
                 ParleyHttp.problemErrors(cfg);
+                ParleyHttp.requestHeaderTimeout(cfg, httpConfig.requestHeaderTimeout());
                 ParleyHttp.install(cfg, httpConfig);
                 if (devLogin != null) {
                     devLogin.install(cfg);

@@ -209,7 +209,7 @@ class DemoConfigTest {
     void should_document_exactly_the_variables_it_reads_in_the_readme_table() throws java.io.IOException {
         java.util.regex.Pattern variable = java.util.regex.Pattern.compile("\"((?:PARLEY|OPENAI)_[A-Z_]+)\"");
         java.util.Set<String> read = new java.util.TreeSet<>();
-        for (String source : java.util.List.of("DemoConfig.java", "DemoOidc.java", "DemoMcp.java")) {
+        for (String source : java.util.List.of("DemoConfig.java", "DemoOidc.java", "DemoMcp.java", "DemoLimits.java")) {
             variable.matcher(java.nio.file.Files.readString(java.nio.file.Path.of("src/main/java/dev/parley/examples", source)))
                     .results().forEach(m -> read.add(m.group(1)));
         }

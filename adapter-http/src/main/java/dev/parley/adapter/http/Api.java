@@ -63,9 +63,12 @@ final class Api {
         this.metrics = config.metrics();
         this.credentials = new Credentials(config.authenticator(), config.rateLimiter());
         this.bodies = new Bodies(config.maxBodyBytes());
-        this.flow = new ChatFlow(chat, metrics, config.heartbeatInterval());
+        this.flow = new ChatFlow(chat, metrics, config.heartbeatInterval(), config.streamLimits());
         this.chatRoutes = new ChatRoutes(config, flow, bodies);
         this.messageRoutes = new MessageRoutes(chat, bodies);
+        if (metrics != null) {
+            metrics.watch(chat, config.streamLimits());
+        }
     }
 
     /** Who may call a route. */

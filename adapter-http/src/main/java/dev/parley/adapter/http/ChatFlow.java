@@ -25,11 +25,23 @@ final class ChatFlow {
     private final ChatUseCases chat;
     private final ParleyMetrics metrics;
     private final Duration heartbeat;
+    private final StreamLimits streams;
 
-    ChatFlow(ChatUseCases chat, ParleyMetrics metrics, Duration heartbeat) {
+    ChatFlow(ChatUseCases chat, ParleyMetrics metrics, Duration heartbeat, StreamLimits streams) {
         this.chat = chat;
         this.metrics = metrics;
         this.heartbeat = heartbeat;
+        this.streams = streams;
+    }
+
+    /**
+     * Takes one of the user's stream slots, before anything is sent or subscribed: every transport
+     * streaming a run holds one until its stream ends (close it then), so one limit covers them all.
+     *
+     * @throws dev.parley.chat.model.LimitExceededException {@code too_many_streams} when the user holds the most allowed
+     */
+    StreamLimits.Slot streamSlot(String userId) {
+        return streams.acquire(userId);
     }
 
     /** Where a pumped run's events go; an {@link IOException} from any method means the client is gone. */

@@ -64,21 +64,26 @@ final class ChatRoutes {
         ThreadId thread = Api.threadId(call);
         RunId run = Api.runId(call);
         long after = Bodies.lastEventId(call.ctx());
-        RunStream subscription = chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE);
-        Optional<RunStream> opened = ReadAhead.open(subscription);
-        if (call.ctx().method() == HandlerType.HEAD) {
-            // the checks and headers of the stream without waiting for its events; committed before the
-            // handler ends so that Jetty does not announce a Content-Length of 0 for an open-ended stream
-            opened.ifPresent(RunStream::close);
-            if (opened.isEmpty()) {
-                call.ctx().status(204);
-                return;
+        if (call.ctx().method() != HandlerType.HEAD) {
+            StreamLimits.Slot slot = flow.streamSlot(call.userId());
+            try {
+                stream(call, ReadAhead.open(chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE)), slot);
+            } catch (RuntimeException | Error | InterruptedException e) {
+                slot.close();
+                throw e;
             }
-            SseStream.headers(call.ctx().res());
-            call.ctx().res().flushBuffer();
             return;
         }
-        stream(call, opened);
+        // HEAD: the checks and headers of the stream without waiting for its events (and without a slot); committed
+        // before the handler ends so that Jetty does not announce a Content-Length of 0 for an open-ended stream
+        Optional<RunStream> opened = ReadAhead.open(chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE));
+        opened.ifPresent(RunStream::close);
+        if (opened.isEmpty()) {
+            call.ctx().status(204);
+            return;
+        }
+        SseStream.headers(call.ctx().res());
+        call.ctx().res().flushBuffer();
     }
 
     void chat(Api.Call call, boolean threadless) throws InterruptedException {
@@ -112,11 +117,19 @@ final class ChatRoutes {
         String idempotencyKey = Bodies.idempotencyKey(ctx.header("Idempotency-Key"));
         boolean stream = Boolean.TRUE.equals(req.stream()) || Bodies.acceptsEventStream(ctx.header("Accept"));
         long resumeAfter = stream ? Bodies.lastEventId(ctx) : 0;
-        SendReceipt receipt = send.apply(idempotencyKey);
         if (stream) {
-            stream(call, flow.follow(call.userId(), receipt, req, resumeAfter, call.requestId()));
+            // the stream's slot is taken before the send: a refused stream leaves no run behind
+            StreamLimits.Slot slot = flow.streamSlot(call.userId());
+            try {
+                SendReceipt receipt = send.apply(idempotencyKey);
+                stream(call, flow.follow(call.userId(), receipt, req, resumeAfter, call.requestId()), slot);
+            } catch (RuntimeException | Error | InterruptedException e) {
+                slot.close();
+                throw e;
+            }
             return;
         }
+        SendReceipt receipt = send.apply(idempotencyKey);
         RunOutcome outcome;
         try {
             outcome = chat.await(call.userId(), receipt.run().id(), config.syncChatTimeout());
@@ -142,9 +155,10 @@ final class ChatRoutes {
      * (servlet async), so the request's thread, with Jetty's and Javalin's frames on its stack, does
      * not stay parked for the life of the stream.
      */
-    private void stream(Api.Call call, Optional<RunStream> opened) {
+    private void stream(Api.Call call, Optional<RunStream> opened, StreamLimits.Slot slot) {
         Context ctx = call.ctx();
         if (opened.isEmpty()) {
+            slot.close();
             ctx.status(204); // the run is over and nothing is left after Last-Event-ID: EventSource stops on 204
             return;
         }
@@ -153,9 +167,10 @@ final class ChatRoutes {
             try {
                 AsyncContext async = ctx.req().getAsyncContext();
                 async.setTimeout(0); // a stream lasts as long as its run; heartbeats keep it alive
-                streamThreads.newThread(() -> pump(call, subscription, async)).start();
+                streamThreads.newThread(() -> pump(call, subscription, async, slot)).start();
             } catch (RuntimeException | Error e) {
                 subscription.close();
+                slot.close();
                 throw e;
             }
             // never completed: the pump ends the request itself (see pump), Javalin has nothing left to write
@@ -169,7 +184,7 @@ final class ChatRoutes {
      * have failed and recycled the request already, and Javalin's completion would then run its
      * error handling on a dead response.
      */
-    private void pump(Api.Call call, RunStream subscription, AsyncContext async) {
+    private void pump(Api.Call call, RunStream subscription, AsyncContext async, StreamLimits.Slot slot) {
         Thread self = Thread.currentThread();
         pumping.add(self);
         MDC.put("request_id", call.requestId());
@@ -182,6 +197,7 @@ final class ChatRoutes {
             LOG.debug("Event stream ended by an error (request {}): {}", call.requestId(), Errors.toProblem(e, call.requestId()).code);
         } finally {
             subscription.close();
+            slot.close();
             MDC.remove("request_id");
             pumping.remove(self);
             try {

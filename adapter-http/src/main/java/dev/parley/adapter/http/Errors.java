@@ -6,6 +6,7 @@ import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.EventsExpiredException;
 import dev.parley.chat.model.ForbiddenException;
 import dev.parley.chat.model.InvalidRequestException;
+import dev.parley.chat.model.LimitExceededException;
 import dev.parley.chat.model.ModelException;
 import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.StorageUnavailableException;
@@ -29,6 +30,10 @@ final class Errors {
         if (error instanceof BudgetExceededException e) {
             return new ApiProblem(429, e.code(), e.getMessage())
                     .header("Retry-After", Long.toString(Math.max(1, e.retryAfter().toSeconds() + (e.retryAfter().toNanosPart() > 0 ? 1 : 0))));
+        }
+        if (error instanceof LimitExceededException e) {
+            return new ApiProblem(429, e.code(), e.getMessage()).header("Retry-After", retryAfter(e.retryAfter()))
+                    .with("limit", e.limit());
         }
         if (error instanceof ForbiddenException e) {
             return new ApiProblem(403, e.code(), e.getMessage());
@@ -65,6 +70,11 @@ final class Errors {
         }
         LOG.error("Unexpected error (request {})", requestId, error);
         return internal(requestId);
+    }
+
+    /** Whole seconds, rounded up, at least 1. */
+    static String retryAfter(java.time.Duration wait) {
+        return Long.toString(Math.max(1, wait.toSeconds() + (wait.toNanosPart() > 0 ? 1 : 0)));
     }
 
     static ApiProblem internal(String requestId) {

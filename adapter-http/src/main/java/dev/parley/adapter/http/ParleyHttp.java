@@ -54,6 +54,7 @@ public final class ParleyHttp {
             cfg.startup.showJavalinBanner = false;
             acceptUnusualPaths(cfg);
             problemErrors(cfg);
+            requestHeaderTimeout(cfg, config.requestHeaderTimeout());
             config.securityHeaders().install(cfg, true, config.metricsScrape() != null);
             new Api(config).install(cfg, true);
         });
@@ -89,6 +90,20 @@ public final class ParleyHttp {
         }
     }
 
+    /**
+     * Closes connections that have not sent a complete request head within {@code timeout} of opening
+     * (clients that open sockets and send nothing, or trickle a byte at a time, hold none longer). Applies
+     * to the whole server, so it is optional for embedders; {@link #create(Config)} always does it with
+     * {@link Config#requestHeaderTimeout()}.
+     */
+    public static void requestHeaderTimeout(JavalinConfig cfg, Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive");
+        }
+        cfg.jetty.modifyServer(server -> RequestHeaderTimeout.install(server, timeout));
+    }
+
     /** {@link #create(Config)} started on {@code port} (0 for an ephemeral port; see {@link Javalin#port()}). */
     public static Javalin start(Config config, int port) {
         return create(config).start(port);
@@ -116,12 +131,19 @@ public final class ParleyHttp {
      *                             (default) for no such route
      * @param metricsToken         the bearer token {@code GET /metrics} requires, or null (default) for none
      * @param securityHeaders      the browser-facing security headers, default {@link SecurityHeaders#defaults()}
+     * @param streamLimits         the open event streams each user may hold on this server (SSE streams and
+     *                             authenticated WebSockets), default {@link StreamLimits#perUser} of 32
+     * @param maxUnauthenticatedWebSockets the most WebSockets open at once on this server that have not
+     *                             authenticated yet (more are closed at once with 1013), default 256
+     * @param requestHeaderTimeout how long a new connection may take to send a complete request head before it is
+     *                             closed (standalone servers and {@link #requestHeaderTimeout}), default 10 s
      */
     public record Config(ChatUseCases chat, Authenticator authenticator, int rateLimitPerMinute, long maxBodyBytes,
                          int maxMessageChars, Duration heartbeatInterval, Set<String> corsOrigins,
                          Set<String> webSocketOrigins, Duration webSocketAuthTimeout, Duration syncChatTimeout,
                          Runnable readinessCheck, RateLimiter rateLimiter, ParleyMetrics metrics,
-                         Supplier<String> metricsScrape, String metricsToken, SecurityHeaders securityHeaders) {
+                         Supplier<String> metricsScrape, String metricsToken, SecurityHeaders securityHeaders,
+                         StreamLimits streamLimits, int maxUnauthenticatedWebSockets, Duration requestHeaderTimeout) {
         public static final int DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
         public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
         public static final int DEFAULT_MAX_MESSAGE_CHARS = 32_000;
@@ -148,6 +170,11 @@ public final class ParleyHttp {
                 throw new IllegalArgumentException("metricsToken must not be blank");
             }
             Objects.requireNonNull(securityHeaders, "securityHeaders");
+            Objects.requireNonNull(streamLimits, "streamLimits");
+            if (maxUnauthenticatedWebSockets < 1) {
+                throw new IllegalArgumentException("maxUnauthenticatedWebSockets must be positive");
+            }
+            requirePositive(requestHeaderTimeout, "requestHeaderTimeout");
         }
 
         private static void requirePositive(Duration d, String name) {
@@ -175,6 +202,10 @@ public final class ParleyHttp {
             private Supplier<String> metricsScrape;
             private String metricsToken;
             private SecurityHeaders securityHeaders = SecurityHeaders.defaults();
+            private StreamLimits streamLimits;
+            private int maxStreamsPerUser = StreamLimits.DEFAULT_MAX_PER_USER;
+            private int maxUnauthenticatedWebSockets = 256;
+            private Duration requestHeaderTimeout = Duration.ofSeconds(10);
 
             Builder(ChatUseCases chat, Authenticator authenticator) {
                 this.chat = Objects.requireNonNull(chat, "chat");
@@ -265,13 +296,48 @@ public final class ParleyHttp {
                 return this;
             }
 
+            /**
+             * The most event streams one user holds open on this server at once (default 32; 0 for no limit): SSE
+             * streams of runs and authenticated WebSockets. Past it a stream is refused with 429 {@code too_many_streams}.
+             */
+            public Builder maxStreamsPerUser(int max) {
+                if (max < 0) {
+                    throw new IllegalArgumentException("maxStreamsPerUser must not be negative");
+                }
+                this.maxStreamsPerUser = max;
+                this.streamLimits = null;
+                return this;
+            }
+
+            /**
+             * The stream counter to use instead of a new one of {@link #maxStreamsPerUser}: give the same instance to
+             * every driving adapter of the server so that one limit covers them all.
+             */
+            public Builder streamLimits(StreamLimits limits) {
+                this.streamLimits = Objects.requireNonNull(limits, "limits");
+                return this;
+            }
+
+            /** The most WebSockets open at once that have not authenticated yet (default 256). */
+            public Builder maxUnauthenticatedWebSockets(int max) {
+                this.maxUnauthenticatedWebSockets = max;
+                return this;
+            }
+
+            /** How long a new connection may take to send its first complete request head (default 10 s). */
+            public Builder requestHeaderTimeout(Duration timeout) {
+                this.requestHeaderTimeout = timeout;
+                return this;
+            }
+
             public Config build() {
                 RateLimiter limiter = rateLimiter != null ? rateLimiter
                         : rateLimitPerMinute == 0 ? null : RateLimiter.inMemory(rateLimitPerMinute);
                 return new Config(chat, authenticator, rateLimitPerMinute, maxBodyBytes, maxMessageChars, heartbeatInterval,
                         corsOrigins, webSocketOrigins, webSocketAuthTimeout, syncChatTimeout,
                         readinessCheck == null ? chat::checkReady : readinessCheck, limiter, metrics, metricsScrape, metricsToken,
-                        securityHeaders);
+                        securityHeaders, streamLimits != null ? streamLimits : StreamLimits.perUser(maxStreamsPerUser),
+                        maxUnauthenticatedWebSockets, requestHeaderTimeout);
             }
         }
     }

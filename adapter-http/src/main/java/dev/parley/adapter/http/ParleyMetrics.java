@@ -6,7 +6,10 @@ import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.StepStatus;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.out.RunObserver;
+import dev.parley.chat.port.in.ChatUseCases;
+import dev.parley.chat.port.in.ServerLoad;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -44,6 +47,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       ({@code sse}, {@code websocket}); {@code parley.websocket.sessions} [{@code parley_websocket_sessions}] open sockets</li>
  *   <li>{@code parley.store.errors} [{@code parley_store_errors_total}] requests answered 503 because the store was
  *       unreachable, by {@code where} ({@code http}, {@code websocket}, {@code ready})</li>
+ *   <li>{@code parley.runs.executing} [{@code parley_runs_executing}] runs executing on this server,
+ *       {@code parley.runs.executing.max} [{@code parley_runs_executing_max}] the most it executes at once, and
+ *       {@code parley.runs.queued} [{@code parley_runs_queued}] runs queued in the store for every server sharing it
+ *       (read at most once a second)</li>
+ *   <li>{@code parley.runs.deferred} [{@code parley_runs_deferred_total}] runs this server left queued because it had no room</li>
+ *   <li>{@code parley.limits.refused} [{@code parley_limits_refused_total}] requests refused by a per-user limit, by
+ *       {@code limit} ({@code active_runs}, {@code streams})</li>
  *   <li>{@code http.server.requests} [{@code http_server_requests_seconds}] by {@code method}, {@code uri} (the route
  *       template), {@code status} and {@code outcome}; an SSE stream counts once it is opened (it is pumped
  *       after its handler returns)</li>
@@ -150,6 +160,37 @@ public final class ParleyMetrics implements RunObserver {
     private static Timer.Builder timer(String name, String description) {
         return Timer.builder(name).description(description).serviceLevelObjectives(BUCKETS)
                 .minimumExpectedValue(BUCKETS[0]).maximumExpectedValue(BUCKETS[BUCKETS.length - 1]);
+    }
+
+    // ---- limits and admission ------------------------------------------------------------------
+
+    private volatile ServerLoad lastLoad = ServerLoad.UNKNOWN;
+    private volatile long lastLoadAt;
+
+    /** Registers the gauges and counters of {@code chat}'s load and of the streams {@code streams} refused. */
+    void watch(ChatUseCases chat, StreamLimits streams) {
+        Gauge.builder("parley.runs.executing", () -> load(chat).executing())
+                .description("Runs executing on this server").register(registry);
+        Gauge.builder("parley.runs.executing.max", () -> load(chat).maxExecuting())
+                .description("The most runs this server executes at once").register(registry);
+        Gauge.builder("parley.runs.queued", () -> load(chat).queued())
+                .description("Runs queued in the store, for every server sharing it").register(registry);
+        FunctionCounter.builder("parley.runs.deferred", chat, c -> load(c).admissionDeferred())
+                .description("Runs this server left queued because it had no room").register(registry);
+        FunctionCounter.builder("parley.limits.refused", chat, c -> load(c).refusedActiveRuns()).tag("limit", "active_runs")
+                .description("Requests refused by a per-user limit").register(registry);
+        FunctionCounter.builder("parley.limits.refused", streams, StreamLimits::refused).tag("limit", "streams")
+                .description("Requests refused by a per-user limit").register(registry);
+    }
+
+    /** The chat's load, read again when the last reading is a second old. */
+    private ServerLoad load(ChatUseCases chat) {
+        long now = System.nanoTime();
+        if (now - lastLoadAt > TimeUnit.SECONDS.toNanos(1) || lastLoad == ServerLoad.UNKNOWN) {
+            lastLoad = chat.load();
+            lastLoadAt = now;
+        }
+        return lastLoad;
     }
 
     // ---- HTTP ----------------------------------------------------------------------------------

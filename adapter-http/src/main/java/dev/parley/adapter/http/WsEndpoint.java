@@ -58,11 +58,13 @@ final class WsEndpoint {
     private final ScheduledExecutorService timer;
     private final ThreadFactory workers = Threads.factory("parley-ws-");
     private final Map<String, WsSocket> sockets = new ConcurrentHashMap<>();
+    private final WsGate gate;
 
     WsEndpoint(ParleyHttp.Config config, Credentials credentials, ChatFlow flow) {
         this.config = config;
         this.credentials = credentials;
         this.flow = flow;
+        this.gate = new WsGate(config.streamLimits(), config.maxUnauthenticatedWebSockets());
         this.timer = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread t = new Thread(task, "parley-ws-auth-timeout");
             t.setDaemon(true);
@@ -93,6 +95,9 @@ final class WsEndpoint {
         ctx.session.setMaxTextMessageSize(config.maxBodyBytes());
         ctx.session.setIdleTimeout(config.heartbeatInterval().multipliedBy(3));
         ctx.enableAutomaticPings(config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
+        if (!gate.connected(socket)) {
+            return;
+        }
         String authorization = ctx.header("Authorization");
         if (authorization != null) {
             try {
@@ -132,6 +137,7 @@ final class WsEndpoint {
         if (timeout != null) {
             timeout.cancel(false);
         }
+        gate.closed(socket);
         // followed runs go on unless their chat asked for on_disconnect: cancel (closing applies the policy)
         socket.followed.values().forEach(f -> f.subscription().close());
     }
@@ -140,6 +146,9 @@ final class WsEndpoint {
         ScheduledFuture<?> timeout = socket.authTimeout;
         if (timeout != null) {
             timeout.cancel(false);
+        }
+        if (!gate.authenticated(socket, userId, requestId)) {
+            return;
         }
         socket.userId = userId;
         ObjectNode frame = Json.object().put("type", "session_start").put("session_id", socket.sessionId);

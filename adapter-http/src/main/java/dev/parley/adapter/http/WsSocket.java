@@ -74,6 +74,10 @@ final class WsSocket {
     volatile String userId;
     volatile RunId lastRun;
     volatile ScheduledFuture<?> authTimeout;
+    /** Counted among the sockets waiting for their auth frame ({@link WsGate}); guarded by this socket. */
+    boolean waitingForAuth;
+    /** The user's stream slot the socket holds once authenticated. */
+    volatile StreamLimits.Slot streamSlot;
     /** Completes once the last chat or cancel frame received has taken effect; guarded by {@code this}. */
     private CompletableFuture<Void> lastInOrder = CompletableFuture.completedFuture(null);
 

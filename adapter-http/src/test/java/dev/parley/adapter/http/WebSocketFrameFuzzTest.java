@@ -41,9 +41,11 @@ class WebSocketFrameFuzzTest {
         ParleyHttp.Config config = ParleyHttp.config(chat, JwtAuthenticator.hs256(Tokens.SECRET).build())
                 .rateLimitPerMinute(0)
                 .maxMessageChars(500)
+                // every input authenticates a socket of its own that never closes: no stream limit here
+                .maxStreamsPerUser(0)
                 .build();
         endpoint = new WsEndpoint(config, new Credentials(config.authenticator(), config.rateLimiter()),
-                new ChatFlow(chat, config.metrics(), config.heartbeatInterval()));
+                new ChatFlow(chat, config.metrics(), config.heartbeatInterval(), config.streamLimits()));
     }
 
     @AfterAll

@@ -1,5 +1,6 @@
 package dev.parley.adapter.inmemory;
 
+import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.NotFoundException;
@@ -18,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -285,6 +287,22 @@ final class InMemoryRunStore implements RunStore {
         RunId id = Cursors.parseId(RunId.parse(f[1]));
         return new Run(id, new ThreadId("thr_cursor"), "cursor", null, new MessageId("msg_cursor"),
                 RunStatus.QUEUED, null, null, null, null, createdAt, null, null);
+    }
+
+    /** The store's lock, which a transaction holds to its end, is the lock of every user's count. */
+    @Override
+    public int lockActiveRunsOf(String userId) {
+        Require.notBlank(userId, "userId");
+        return db.locked(() -> {
+            int count = 0;
+            for (Map.Entry<ThreadId, Set<RunId>> entry : db.activeRunsByThread.entrySet()) {
+                ChatThread thread = db.threads.get(entry.getKey());
+                if (thread != null && thread.isOwnedBy(userId) && db.isLive(entry.getKey())) {
+                    count += entry.getValue().size();
+                }
+            }
+            return count;
+        });
     }
 
     @Override

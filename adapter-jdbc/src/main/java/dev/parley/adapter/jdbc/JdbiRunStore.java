@@ -70,6 +70,11 @@ final class JdbiRunStore implements RunStore {
     private final String updateStep;
     private final String updateStepIf;
     final String steps;
+    private final String lockUser;
+    private final String insertUserLock;
+    final String countActiveOfUser;
+    private final String countWithStatus;
+    final String startable;
 
     /** {@code ledger} null: the store keeps no usage (see {@link JdbcChatStores.Builder#usageLedger}). */
     JdbiRunStore(Db db, JdbiUsageStore ledger) {
@@ -128,6 +133,51 @@ final class JdbiRunStore implements RunStore {
         steps = "SELECT " + STEP_COLUMNS + " FROM " + stepTable + " WHERE run_id = :run AND EXISTS (SELECT 1 FROM "
                 + runs + " r JOIN " + threads + " t ON t.id = r.thread_id WHERE r.id = :run AND t.deleted_at IS NULL)"
                 + " ORDER BY run_id, position";
+        String userLocks = db.table("parley_user_run_locks");
+        lockUser = "SELECT user_id FROM " + userLocks + " WHERE user_id = :user FOR UPDATE";
+        // PostgreSQL: one statement that inserts the row or locks the existing one
+        insertUserLock = db.dialect() == Dialect.POSTGRESQL
+                ? "INSERT INTO " + userLocks + " (user_id) VALUES (:user) ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id"
+                : "INSERT INTO " + userLocks + " (user_id) VALUES (:user)";
+        countActiveOfUser = "SELECT COUNT(*) FROM " + runs + " r JOIN " + threads + " t ON t.id = r.thread_id"
+                + " WHERE t.owner_id = :user AND t.deleted_at IS NULL AND r.status IN " + ACTIVE;
+        startable = select + " r WHERE status = 'queued'" + liveRow + " AND NOT EXISTS (SELECT 1 FROM " + runs + " o"
+                + " WHERE o.thread_id = r.thread_id AND o.status IN ('in_progress', 'requires_action'))"
+                + " AND NOT EXISTS (SELECT 1 FROM " + runs + " e WHERE e.thread_id = r.thread_id AND e.status = 'queued'"
+                + " AND (e.created_at < r.created_at OR (e.created_at = r.created_at AND e.id < r.id)))"
+                + " ORDER BY status, created_at, id LIMIT :limit";
+        countWithStatus = "SELECT COUNT(*) FROM " + runs + " r WHERE status = :status" + liveRow;
+    }
+
+    @Override
+    public int lockActiveRunsOf(String userId) {
+        Require.notBlank(userId, "userId");
+        String user = Text.put(userId);
+        if (db.dialect() == Dialect.POSTGRESQL) {
+            db.call(h -> h.createUpdate(insertUserLock).bind("user", user).execute());
+        } else if (db.call(h -> h.createQuery(lockUser).bind("user", user).mapTo(String.class).findOne()).isEmpty()) {
+            try {
+                db.call(h -> h.createUpdate(insertUserLock).bind("user", user).execute());
+            } catch (dev.parley.chat.model.ConflictException e) {
+                // a concurrent first send of the user inserted it (and committed): lock theirs
+                db.call(h -> h.createQuery(lockUser).bind("user", user).mapTo(String.class).findOne());
+            }
+        }
+        return db.call(h -> h.createQuery(countActiveOfUser).bind("user", user).mapTo(Integer.class).one());
+    }
+
+    @Override
+    public List<Run> startable(int max) {
+        Require.that(max >= 0, "max must not be negative");
+        if (max == 0) {
+            return List.of();
+        }
+        return db.call(h -> h.createQuery(startable).bind("limit", max).map((rs, ctx) -> run(rs)).list());
+    }
+
+    @Override
+    public long count(RunStatus status) {
+        return db.call(h -> h.createQuery(countWithStatus).bind("status", status.wireName()).mapTo(Long.class).one());
     }
 
     @Override

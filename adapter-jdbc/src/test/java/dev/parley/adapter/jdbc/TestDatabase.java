@@ -22,7 +22,7 @@ final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
     /** Every Parley table, children first. */
     static final List<String> TABLES = List.of("parley_run_event_chunks", "parley_run_events", "parley_steps", "parley_idempotency_keys",
             "parley_runs", "parley_messages", "parley_branches", "parley_threads", "parley_agent_versions", "parley_agents",
-            "parley_usage_hourly", "parley_usage_thread_hourly", "parley_job_leases");
+            "parley_usage_hourly", "parley_usage_thread_hourly", "parley_job_leases", "parley_user_run_locks");
 
     enum Vendor { H2, POSTGRESQL }
 

@@ -29,6 +29,7 @@ import dev.parley.chat.port.in.RegenerateCommand;
 import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
+import dev.parley.chat.port.in.ServerLoad;
 import dev.parley.chat.port.in.UpdateThreadCommand;
 import dev.parley.chat.port.in.UsageQuery;
 import dev.parley.chat.port.in.UsageReport;
@@ -136,20 +137,22 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
         Duration reaperInterval = b.reaperInterval != null ? b.reaperInterval
                 : Duration.ofMillis(Math.max(100, Math.min(DEFAULT_REAPER_INTERVAL.toMillis(), b.runLease.toMillis() / 3)));
         this.scheduler = new RunScheduler(engine, agents, instanceId, b.runLease,
-                b.executor == null ? Threads.runExecutor() : b.executor, b.executor == null);
+                b.executor == null ? Threads.runExecutor() : b.executor, b.executor == null, new Admission(b.maxExecutingRuns));
         this.approvals = new ApprovalDesk(engine, scheduler);
         this.canceller = new Canceller(engine, scheduler, approvals, cancelTimeout);
         this.threads = new ThreadDesk(engine, agents, canceller);
         this.usage = new UsageDesk(engine, b.budgets);
-        this.sender = new Sender(engine, new RequestValidator(b.maxMessageCodePoints), agents, threads, canceller, scheduler, usage);
+        this.sender = new Sender(engine, new RequestValidator(b.maxMessageCodePoints), agents, threads, canceller, scheduler, usage,
+                b.maxActiveRunsPerUser);
         this.runs = new RunDesk(engine, threads, scheduler, canceller);
         this.agentDesk = new AgentDesk(engine, agents);
         this.tree = new TreeDesk(engine, threads, sender);
         this.leases = new LeaseKeeper(engine, scheduler, approvals, reaperInterval, b.endedElsewhereCheck);
         LogRetention.start(engine, b.eventLogRetention);
         this.trash = new TrashKeeper(engine, b.trashRetention, b.trashPurgeInterval, instanceId, watchdog);
-        log.info("chat service {} started: run lease {} ms, reaper every {} ms", instanceId, b.runLease.toMillis(),
-                reaperInterval.toMillis());
+        scheduler.pollQueued(b.queuedRunsPoll);
+        log.info("chat service {} started: run lease {} ms, reaper every {} ms, at most {} runs executing", instanceId,
+                b.runLease.toMillis(), reaperInterval.toMillis(), b.maxExecutingRuns);
     }
 
     /** A builder; {@code store}, {@code model} and {@code agents} are required. */
@@ -265,15 +268,12 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
 
     @Override public List<ToolSpec> tools() { return agentDesk.tools(); }
 
-    /** How many runs execute on this server now (a run waiting for approval executes nowhere). */
-    int executingHere() {
-        return scheduler.executions().size();
-    }
+    int executingHere() { return scheduler.executions().size(); } // a run waiting for approval executes nowhere
 
-    @Override
-    public void checkReady() {
-        store.ping();
-    }
+    @Override public void checkReady() { store.ping(); }
+
+    /** The runs executing here, this server's limit, the runs queued in the store (one count query) and those deferred here. */
+    @Override public ServerLoad load() { return scheduler.load(); }
 
     /**
      * Stops starting runs, cancels the runs executing here (waiting for each at most the cancel

@@ -23,6 +23,9 @@ import java.util.function.Function;
  * Not thread-safe; build once.
  */
 public final class ChatServiceBuilder {
+    /** Default pause between two looks for queued runs a server with room could start. */
+    public static final Duration DEFAULT_QUEUED_RUNS_POLL = Duration.ofMillis(500);
+
     ChatStore store;
     RunEventBus eventBus;
     ChatModel model;
@@ -46,6 +49,9 @@ public final class ChatServiceBuilder {
     Duration trashRetention = ChatService.DEFAULT_TRASH_RETENTION;
     Duration trashPurgeInterval = ChatService.DEFAULT_TRASH_PURGE_INTERVAL;
     Function<String, BigDecimal> budgets = user -> null;
+    int maxActiveRunsPerUser;
+    int maxExecutingRuns = defaultMaxExecutingRuns();
+    Duration queuedRunsPoll = DEFAULT_QUEUED_RUNS_POLL;
 
     ChatServiceBuilder() {
     }
@@ -252,6 +258,53 @@ public final class ChatServiceBuilder {
     public ChatServiceBuilder monthlyBudgets(Function<String, BigDecimal> budgetOfUser) {
         this.budgets = Require.notNull(budgetOfUser, "budgetOfUser");
         return this;
+    }
+
+    /**
+     * The most active runs ({@code queued}, {@code in_progress}, {@code requires_action}) one user may
+     * have at once, counted in the store so that it holds across every server sharing it (default 0: no
+     * limit). A send past it stores nothing and is refused with a
+     * {@link dev.parley.chat.model.LimitExceededException} {@code too_many_active_runs}; an idempotent
+     * replay of an earlier send is still answered.
+     */
+    public ChatServiceBuilder maxActiveRunsPerUser(int max) {
+        this.maxActiveRunsPerUser = Require.inRange(max, 0, Integer.MAX_VALUE, "maxActiveRunsPerUser");
+        return this;
+    }
+
+    /**
+     * The most runs this server executes at once (default {@link #defaultMaxExecutingRuns()}).
+     * A run beyond it is accepted and stays {@code queued} in the store; it starts, oldest first, on
+     * whichever server sharing the store has room (this one when a run ends here). Callers waiting for
+     * the run, and its streams, see only the wait. A run resumed after an approval always executes.
+     * With a bounded {@link #executor} keep it below the executor's threads: runs admitted beyond them
+     * wait in the executor, where other servers cannot take them.
+     */
+    public ChatServiceBuilder maxExecutingRuns(int max) {
+        this.maxExecutingRuns = Require.inRange(max, 1, Integer.MAX_VALUE, "maxExecutingRuns");
+        return this;
+    }
+
+    /**
+     * How often a server with room looks in the store for queued runs it could start (default 500 ms;
+     * zero: only when a run ends here): the runs that servers without room left queued.
+     */
+    public ChatServiceBuilder queuedRunsPoll(Duration interval) {
+        Require.that(interval != null && !interval.isNegative(), "queuedRunsPoll must not be negative");
+        Require.that(interval.isZero() || interval.toMillis() >= 10, "queuedRunsPoll must be zero or at least 10 ms");
+        this.queuedRunsPoll = interval;
+        return this;
+    }
+
+    /**
+     * The default of {@link #maxExecutingRuns}: 64 per processor the runtime has; without virtual threads
+     * (Java 17) at most 240, below the 256 platform threads of the default run executor, so that admitted
+     * runs never wait in the executor's queue where other servers cannot take them.
+     */
+    public static int defaultMaxExecutingRuns() {
+        int perProcessor = 64 * Runtime.getRuntime().availableProcessors();
+        return Threads.virtualThreadFactory("parley-probe-").isPresent() ? perProcessor
+                : Math.min(perProcessor, Threads.PLATFORM_RUN_THREADS - 16);
     }
 
     public ChatService build() {

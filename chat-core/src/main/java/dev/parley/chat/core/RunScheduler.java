@@ -11,6 +11,7 @@ import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.in.ServerLoad;
 import dev.parley.chat.port.out.Agent;
 import java.time.Duration;
 import java.util.Collection;
@@ -24,6 +25,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,16 +47,94 @@ final class RunScheduler {
     private final ExecutorService runExecutor;
     private final boolean ownsRunExecutor;
     private final ConcurrentMap<RunId, RunExecution> executions = new ConcurrentHashMap<>();
+    private final Admission admission;
+    private final AtomicBoolean pumping = new AtomicBoolean();
+    private volatile boolean pumpAgain;
+    private volatile ScheduledFuture<?> poll;
     private volatile boolean closed;
 
     RunScheduler(Engine engine, AgentRegistry agents, String instanceId, Duration runLease, ExecutorService runExecutor,
-                 boolean ownsRunExecutor) {
+                 boolean ownsRunExecutor, Admission admission) {
+        this.admission = admission;
         this.engine = engine;
         this.agents = agents;
         this.instanceId = instanceId;
         this.runLease = runLease;
         this.runExecutor = runExecutor;
         this.ownsRunExecutor = ownsRunExecutor;
+    }
+
+    Admission admission() {
+        return admission;
+    }
+
+    /**
+     * Looks for queued runs this server has room for every {@code interval} (zero: only when a run
+     * ends here): runs that another server, or this one, left queued for lack of room.
+     */
+    void pollQueued(Duration interval) {
+        if (interval.isZero()) {
+            return;
+        }
+        poll = engine.timers().scheduleWithFixedDelay(() -> {
+            if (!closed && admission.hasRoom()) {
+                startWaitingSoon();
+            }
+        }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** {@link #startWaiting()} on the run executor, so that the caller (a send answering its client) does not wait for it. */
+    void startWaitingSoon() {
+        try {
+            runExecutor.execute(this::startWaiting);
+        } catch (RejectedExecutionException e) {
+            log.debug("no look for queued runs: the service is closed");
+        }
+    }
+
+    /**
+     * Starts queued runs, oldest first across threads (one per thread), while this server has room;
+     * remembers whether runs are left waiting for a server with room. One pass at a time: a call
+     * during a pass makes it look once more.
+     */
+    void startWaiting() {
+        if (!pumping.compareAndSet(false, true)) {
+            pumpAgain = true;
+            return;
+        }
+        try {
+            do {
+                pumpAgain = false;
+                if (closed || !admission.hasRoom()) {
+                    return;
+                }
+                List<Run> startable = engine.store().runs().startable(Reaper.QUEUED_BATCH);
+                for (Run run : startable) {
+                    if (closed || !admission.hasRoom()) {
+                        admission.backlog(true);
+                        return;
+                    }
+                    dispatch(run.threadId());
+                }
+                admission.backlog(startable.size() >= Reaper.QUEUED_BATCH);
+            } while (pumpAgain);
+        } catch (StorageUnavailableException e) {
+            log.debug("could not look for queued runs to start (the store is unavailable); looking again later");
+        } catch (RuntimeException e) {
+            log.warn("could not look for queued runs to start: {}", e.toString());
+        } finally {
+            pumping.set(false);
+        }
+    }
+
+    ServerLoad load() {
+        long queued;
+        try {
+            queued = engine.store().runs().count(RunStatus.QUEUED);
+        } catch (RuntimeException e) {
+            queued = -1;
+        }
+        return new ServerLoad(admission.executing(), admission.max(), queued, admission.deferred(), admission.refusedActiveRuns());
     }
 
     String instanceId() {
@@ -91,6 +172,7 @@ final class RunScheduler {
      * Registers the execution of a run that a send is starting in its transaction, before that
      * transaction commits: from the moment the run is visible in progress, a cancel on this server
      * finds it here. {@link #forget} it when the transaction does not commit, {@link #submit} it when it does.
+     * The caller took the run's slot of {@link #admission()}; the execution gives it back when it ends or is forgotten.
      */
     RunExecution registerStarted(Run started, AgentRegistry.RunAgent agent, String userId, Message userMessage, Step firstStep) {
         RunExecution execution = new RunExecution(engine, started, agent, userId, this::runEnded, userMessage, firstStep);
@@ -100,7 +182,9 @@ final class RunScheduler {
 
     /** Forgets an execution whose start did not happen (it lost its compare-and-set, or its transaction rolled back). */
     void forget(RunExecution execution) {
-        executions.remove(execution.run().id(), execution);
+        if (executions.remove(execution.run().id(), execution)) {
+            admission.release();
+        }
         execution.abandon();
     }
 
@@ -165,11 +249,18 @@ final class RunScheduler {
 
     /** Starts a queued run here; false when another server started or ended it first (look again). */
     private boolean start(Run queued, String ownerId) {
+        if (!admission.tryTake()) {
+            // no room here: the run stays queued for a server with room (this one too, once a run ends here)
+            admission.backlog(true);
+            log.debug("run {} stays queued: {} runs execute here, the most allowed", queued.id(), admission.max());
+            return true;
+        }
         Run started = queued.started(engine.now());
         RunExecution execution = new RunExecution(engine, started,
                 agents.forRun(started, engine.store().runs().instructions(started.id())), ownerId, this::runEnded);
         if (executions.putIfAbsent(started.id(), execution) != null) {
             // another dispatcher here (a send racing the end of the run before) is starting this run
+            admission.release();
             return true;
         }
         boolean won;
@@ -203,7 +294,11 @@ final class RunScheduler {
         RunExecution execution = RunExecution.resumed(engine, resumed,
                 ownerId == null ? null : agents.forRun(resumed, engine.store().runs().instructions(resumed.id())), ownerId,
                 this::runEnded);
-        executions.put(resumed.id(), execution);
+        admission.force();
+        RunExecution before = executions.put(resumed.id(), execution);
+        if (before != null) {
+            admission.release();
+        }
         submit(execution);
     }
 
@@ -227,10 +322,15 @@ final class RunScheduler {
 
     private void runEnded(RunExecution execution) {
         Run run = execution.run();
-        executions.remove(run.id(), execution);
+        if (executions.remove(run.id(), execution)) {
+            admission.release();
+        }
         log.debug("run {} ended as {}", run.id(), run.status().wireName());
         if (!closed) {
             dispatch(run.threadId());
+            if (admission.hasBacklog()) {
+                startWaiting();
+            }
         }
     }
 
@@ -254,6 +354,10 @@ final class RunScheduler {
             return null;
         }
         closed = true;
+        ScheduledFuture<?> polling = poll;
+        if (polling != null) {
+            polling.cancel(false);
+        }
         List<RunExecution> running = executions.values().stream().filter(RunExecution::isSubmitted).toList();
         running.forEach(RunExecution::cancel);
         return running;

@@ -5,6 +5,7 @@ import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.InvalidRequestException;
+import dev.parley.chat.model.LimitExceededException;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.NotFoundException;
@@ -19,6 +20,7 @@ import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.IdempotencyRecord;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +36,8 @@ import org.slf4j.LoggerFactory;
 final class Sender {
     private static final Logger log = LoggerFactory.getLogger(Sender.class);
     private static final int SEND_ATTEMPTS = 3;
+    /** What a client refused for its active runs is told to wait before it tries again. */
+    static final Duration ACTIVE_RUNS_RETRY = Duration.ofSeconds(5);
 
     private final Engine engine;
     private final RequestValidator validator;
@@ -42,10 +46,13 @@ final class Sender {
     private final Canceller canceller;
     private final RunScheduler scheduler;
     private final UsageDesk usage;
+    /** The most active runs a user may have at once, 0 for no limit. */
+    private final int maxActiveRuns;
 
     Sender(Engine engine, RequestValidator validator, AgentRegistry agents, ThreadDesk threads, Canceller canceller,
-           RunScheduler scheduler, UsageDesk usage) {
+           RunScheduler scheduler, UsageDesk usage, int maxActiveRuns) {
         this.usage = usage;
+        this.maxActiveRuns = maxActiveRuns;
         this.engine = engine;
         this.validator = validator;
         this.agents = agents;
@@ -152,6 +159,9 @@ final class Sender {
         if (execution != null) {
             log.debug("run {} started on thread {}", receipt.run().id(), receipt.thread().id());
             scheduler.submit(execution);
+        } else if (sent.deferred()) {
+            log.debug("run {} queued on thread {} until a server has room", receipt.run().id(), receipt.thread().id());
+            scheduler.startWaitingSoon();
         } else {
             log.debug("run {} queued on thread {}", receipt.run().id(), receipt.thread().id());
             scheduler.dispatch(receipt.thread().id());
@@ -160,7 +170,22 @@ final class Sender {
     }
 
     /** What a send transaction stored. */
-    private record Sent(SendReceipt receipt) {
+    private record Sent(SendReceipt receipt, boolean deferred) {
+        Sent(SendReceipt receipt) {
+            this(receipt, false);
+        }
+    }
+
+    /**
+     * Refuses a new run of a user who has {@link #maxActiveRuns} active runs already, counted in the
+     * store for every server sharing it; the count stays locked until the send transaction ends.
+     */
+    private void requireActiveRunRoom(String userId) {
+        if (maxActiveRuns > 0 && engine.store().runs().lockActiveRunsOf(userId) >= maxActiveRuns) {
+            log.debug("user {} has {} active runs, the most allowed", userId, maxActiveRuns);
+            scheduler.admission().refusedActiveRun();
+            throw LimitExceededException.activeRuns(maxActiveRuns, ACTIVE_RUNS_RETRY);
+        }
     }
 
     /**
@@ -220,6 +245,7 @@ final class Sender {
                 case ENQUEUE -> { }
             }
         }
+        requireActiveRunRoom(userId);
         // a user message names the run it started
         RunId runId = RunId.next(engine.ids());
         Message fresh = Message.user(MessageId.next(engine.ids()), thread.id(), command.content(), now)
@@ -229,15 +255,21 @@ final class Sender {
         RunInstructions used = agents.render(runAgent, thread, userId, command.variables(), now);
         Run run = Run.queued(runId, thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now)
                 .withAgentVersion(used.agentVersion());
-        if (idle) {
-            // nothing to wait for: the run starts here with its first model turn, committed with the message,
-            // so that no further write or read stands between this transaction and the model call
-            run = run.started(now);
-            engine.store().runs().insertStarted(run, scheduler.instanceId(), now.plus(scheduler.runLease()));
-            engine.store().runs().recordInstructions(run.id(), used);
-            Step firstStep = Step.messageCreation(StepId.next(engine.ids()), run.id(), 1, now);
-            engine.store().runs().insertStep(firstStep);
-            starting.set(scheduler.registerStarted(run, runAgent.withInstructions(used.instructions()), userId, userMessage, firstStep));
+        Admission admission = scheduler.admission();
+        // runs left queued for lack of room go first: a new run waits behind them
+        boolean admitted = idle && !admission.hasBacklog() && admission.tryTake();
+        if (idle && !admitted) {
+            admission.deferredOne();
+        }
+        if (admitted) {
+            try {
+                run = startNow(run, userId, userMessage, runAgent, used, now, starting);
+            } catch (RuntimeException | Error e) {
+                if (starting.get() == null) {
+                    admission.release();
+                }
+                throw e;
+            }
         } else {
             engine.store().runs().insert(run);
             engine.store().runs().recordInstructions(run.id(), used);
@@ -255,7 +287,22 @@ final class Sender {
                 engine.store().threads().update(updated);
             }
         }
-        return new Sent(new SendReceipt(updated, userMessage, run, false));
+        return new Sent(new SendReceipt(updated, userMessage, run, false), idle && !admitted);
+    }
+
+    /**
+     * Stores the run started here with its first model turn, committed with the message, so that no
+     * further write or read stands between the send transaction and the model call; registers its execution.
+     */
+    private Run startNow(Run queued, String userId, Message userMessage, AgentRegistry.RunAgent runAgent, RunInstructions used,
+                         Instant now, AtomicReference<RunExecution> starting) {
+        Run run = queued.started(now);
+        engine.store().runs().insertStarted(run, scheduler.instanceId(), now.plus(scheduler.runLease()));
+        engine.store().runs().recordInstructions(run.id(), used);
+        Step firstStep = Step.messageCreation(StepId.next(engine.ids()), run.id(), 1, now);
+        engine.store().runs().insertStep(firstStep);
+        starting.set(scheduler.registerStarted(run, runAgent.withInstructions(used.instructions()), userId, userMessage, firstStep));
+        return run;
     }
 
     /** The earlier send with this key, or empty; the key with another request is {@code idempotency_key_reused}. */

@@ -59,7 +59,7 @@ final class Threads {
     }
 
     /** {@code Thread.ofVirtual().name(prefix, 0).factory()}, when available. */
-    private static Optional<ThreadFactory> virtualThreadFactory(String prefix) {
+    static Optional<ThreadFactory> virtualThreadFactory(String prefix) {
         try {
             MethodHandles.Lookup lookup = MethodHandles.publicLookup();
             Class<?> builderClass = Class.forName("java.lang.Thread$Builder");

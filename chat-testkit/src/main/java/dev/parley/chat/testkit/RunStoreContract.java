@@ -359,6 +359,70 @@ public abstract class RunStoreContract extends StoreContractSupport {
     }
 
     @Test
+    void should_count_the_active_runs_of_the_live_threads_a_user_owns() {
+        // given: the fixture thread's owner has a run in progress, a queued one and an ended one here
+        givenRun(aRunHere().inProgress().createdAt(at(1)));
+        givenRun(aRunHere().createdAt(at(2)));
+        givenRun(aRunHere().completed().createdAt(at(0)));
+        ChatThread second = givenThread(Fixtures.aThread().ownedBy(thread.ownerId()));
+        givenRun(aRun().onThread(second).forMessage(givenMessage(second).id()).createdAt(at(3)));
+        ChatThread deleted = givenThread(Fixtures.aThread().ownedBy(thread.ownerId()));
+        givenRun(aRun().onThread(deleted).forMessage(givenMessage(deleted).id()).createdAt(at(4)));
+        store.threads().softDelete(deleted.id(), at(5));
+        ChatThread someoneElses = givenThread(Fixtures.aThread().ownedBy("someone-else"));
+        givenRun(aRun().onThread(someoneElses).forMessage(givenMessage(someoneElses).id()).inProgress());
+
+        // when
+        int mine = store.inTransaction(() -> store.runs().lockActiveRunsOf(thread.ownerId()));
+        int theirs = store.inTransaction(() -> store.runs().lockActiveRunsOf("someone-else"));
+        int nobodys = store.inTransaction(() -> store.runs().lockActiveRunsOf("nobody"));
+
+        // then
+        assertThat(mine).isEqualTo(3);
+        assertThat(theirs).isEqualTo(1);
+        assertThat(nobodys).isZero();
+        assertThat(store.runs().count(RunStatus.QUEUED)).isEqualTo(2);
+        assertThat(store.runs().count(RunStatus.IN_PROGRESS)).isEqualTo(2);
+    }
+
+    @Test
+    void should_let_concurrent_checks_of_one_users_active_runs_add_no_more_than_the_limit() {
+        // given: each racer counts the user's active runs and adds one while fewer than the limit
+        int limit = 3;
+        int racers = 10;
+
+        // when
+        List<Object> added = race(racers, i -> store.inTransaction(() -> {
+            if (store.runs().lockActiveRunsOf(thread.ownerId()) >= limit) {
+                return false;
+            }
+            store.runs().insert(aRunHere().createdAt(at(10 + i)).build());
+            return true;
+        }));
+
+        // then
+        assertThat(added).filteredOn(Boolean.TRUE::equals).hasSize(limit);
+        assertThat(store.runs().active(thread.id())).hasSize(limit);
+    }
+
+    @Test
+    void should_list_as_startable_the_oldest_queued_run_of_each_thread_with_nothing_in_progress() {
+        // given: a run in progress with one queued behind it here, two queued on a second thread, one on a third
+        givenRun(aRunHere().inProgress().createdAt(at(0)));
+        givenRun(aRunHere().createdAt(at(1)));
+        ChatThread second = givenThread();
+        Message secondQuestion = givenMessage(second);
+        Run secondFirst = givenRun(aRun().onThread(second).forMessage(secondQuestion.id()).createdAt(at(3)));
+        givenRun(aRun().onThread(second).forMessage(secondQuestion.id()).createdAt(at(4)));
+        ChatThread third = givenThread();
+        Run thirdOnly = givenRun(aRun().onThread(third).forMessage(givenMessage(third).id()).createdAt(at(2)));
+
+        // when / then
+        assertThat(store.runs().startable(10)).containsExactly(thirdOnly, secondFirst);
+        assertThat(store.runs().startable(1)).containsExactly(thirdOnly);
+    }
+
+    @Test
     void should_hide_the_runs_of_a_soft_deleted_thread() {
         // given
         Run run = givenRun(aRunHere().inProgress());

@@ -12,4 +12,9 @@ package dev.parley.chat.port.in;
 public interface ChatUseCases extends ThreadUseCases, SendUseCases, RunUseCases, AgentUseCases, UsageUseCases, MessageUseCases {
     /** Returns normally when the store is reachable; throws StorageUnavailableException otherwise. */
     void checkReady();
+
+    /** What this server executes and what waits (for metrics); {@link ServerLoad#UNKNOWN} unless the implementation reports it. */
+    default ServerLoad load() {
+        return ServerLoad.UNKNOWN;
+    }
 }

@@ -127,6 +127,39 @@ public interface RunStore {
      */
     List<Run> decisionsDue(Instant now, int max);
 
+    /**
+     * Counts the active runs ({@code queued}, {@code in_progress}, {@code requires_action}) of the
+     * live threads {@code userId} owns, and locks that count until the surrounding
+     * {@link ChatStore#inTransaction} ends: a concurrent call for the same user, on any server sharing
+     * the store, waits until then, so a check of the count followed by an insert in one transaction
+     * holds exactly. Called inside a transaction.
+     */
+    int lockActiveRunsOf(String userId);
+
+    /** How many runs are in {@code status} across all live threads. */
+    default long count(RunStatus status) {
+        return withStatus(status, Integer.MAX_VALUE).size();
+    }
+
+    /**
+     * Queued runs that could start now, oldest first, at most {@code max}: each is the oldest queued
+     * run of a live thread on which no run is in progress or waiting for approval. The default filters
+     * {@link #withStatus} through {@link #active}; a store should answer it in one query.
+     */
+    default List<Run> startable(int max) {
+        List<Run> found = new java.util.ArrayList<>();
+        java.util.Set<ThreadId> seen = new java.util.HashSet<>();
+        for (Run queued : withStatus(RunStatus.QUEUED, Integer.MAX_VALUE)) {
+            if (found.size() >= max) {
+                break;
+            }
+            if (seen.add(queued.threadId()) && active(queued.threadId()).stream().noneMatch(r -> r.status().holdsThread())) {
+                found.add(queued);
+            }
+        }
+        return List.copyOf(found);
+    }
+
     /** The thread's queued, in-progress and waiting ({@code requires_action}) runs, oldest first. */
     List<Run> active(ThreadId threadId);
 
