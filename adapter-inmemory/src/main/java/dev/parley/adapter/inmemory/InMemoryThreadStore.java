@@ -189,6 +189,7 @@ final class InMemoryThreadStore implements ThreadStore {
                     db.remove(db.leases, runId);
                     db.remove(db.decideBy, runId);
                     db.remove(db.runInstructions, runId);
+                    db.remove(db.runOrigins, runId);
                     db.dropEvents(runId);
                     List<Step> steps = db.remove(db.stepsByRun, runId);
                     if (steps != null) {

@@ -1,6 +1,7 @@
 package dev.parley.chat.core;
 
 import dev.parley.chat.model.BusyPolicy;
+import dev.parley.chat.model.ChatException;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.FieldError;
@@ -12,6 +13,7 @@ import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunInstructions;
+import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepId;
 import dev.parley.chat.model.ThreadId;
@@ -19,6 +21,7 @@ import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.IdempotencyRecord;
+import dev.parley.chat.port.out.TraceSpan;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -112,6 +115,7 @@ final class Sender {
         String scope = command.threadId() == null ? "" : command.threadId().value();
         Sent sent = null;
         AtomicReference<RunExecution> starting = new AtomicReference<>();
+        RunOrigin origin = RunMdc.here(engine);
         for (int attempt = 1; sent == null; attempt++) {
             if (fingerprint != null) {
                 Optional<SendReceipt> replay = replay(command, scope, fingerprint, engine.now());
@@ -126,8 +130,9 @@ final class Sender {
             if (command.threadId() != null && command.ifBusy() == BusyPolicy.INTERRUPT) {
                 canceller.stopActiveRuns(command.threadId());
             }
+            TraceSpan transaction = engine.tracer().transaction("send", null);
             try {
-                sent = engine.store().inTransaction(() -> sendInTransaction(command, placement, scope, fingerprint, starting));
+                sent = engine.store().inTransaction(() -> sendInTransaction(command, placement, scope, fingerprint, starting, origin));
             } catch (StillBusy e) {
                 forget(starting);
                 if (attempt >= SEND_ATTEMPTS) {
@@ -141,7 +146,10 @@ final class Sender {
                 // a concurrent retry with the same key committed first: the next round replays it
             } catch (RuntimeException | Error e) {
                 forget(starting);
+                transaction.failed(e instanceof ChatException c ? c.code() : "internal_error", null);
                 throw e;
+            } finally {
+                SafeTracer.end(transaction);
             }
         }
         SendReceipt receipt = sent.receipt();
@@ -181,7 +189,7 @@ final class Sender {
      * run executing elsewhere.
      */
     private Sent sendInTransaction(SendMessageCommand command, Placement placement, String scope, String fingerprint,
-                                   AtomicReference<RunExecution> starting) {
+                                   AtomicReference<RunExecution> starting, RunOrigin origin) {
         forget(starting); // an earlier attempt of this transaction rolled back
         Instant now = engine.now();
         String userId = command.userId();
@@ -236,10 +244,14 @@ final class Sender {
             engine.store().runs().recordInstructions(run.id(), used);
             Step firstStep = Step.messageCreation(StepId.next(engine.ids()), run.id(), 1, now);
             engine.store().runs().insertStep(firstStep);
-            starting.set(scheduler.registerStarted(run, runAgent.withInstructions(used.instructions()), userId, userMessage, firstStep));
+            starting.set(scheduler.registerStarted(run, runAgent.withInstructions(used.instructions()), userId, userMessage, firstStep,
+                    origin));
         } else {
             engine.store().runs().insert(run);
             engine.store().runs().recordInstructions(run.id(), used);
+        }
+        if (!origin.isEmpty()) {
+            engine.store().runs().recordOrigin(run.id(), origin);
         }
         if (fingerprint != null) {
             engine.store().idempotency().insert(new IdempotencyRecord(userId, scope, command.idempotencyKey(), fingerprint, thread.id(),

@@ -19,6 +19,7 @@ import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.ReasoningEffort;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunInstructions;
+import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.StoredAgent;
 import java.util.ArrayList;
 import java.util.List;
@@ -229,6 +230,29 @@ public abstract class AgentStoreContract extends StoreContractSupport {
         assertThat(store.runs().instructions(run.id())).contains(used);
         store.threads().hardDelete(run.threadId());
         assertThat(store.runs().instructions(run.id())).isEqualTo(Optional.empty());
+    }
+
+    @Test
+    void should_keep_where_a_run_came_from_until_the_run_goes() {
+        // given
+        Run run = givenRun(aRun().onThread(givenThread()));
+        Run other = givenRun(aRun().onThread(givenThread()));
+        RunOrigin origin = new RunOrigin("req_0123abc", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+
+        // when
+        store.runs().recordOrigin(run.id(), origin);
+
+        // then
+        assertThat(store.runs().origin(run.id())).isEqualTo(origin);
+        assertThat(store.runs().origin(other.id())).isEqualTo(RunOrigin.NONE);
+        store.threads().hardDelete(run.threadId());
+        assertThat(store.runs().origin(run.id())).isEqualTo(RunOrigin.NONE);
+    }
+
+    @Test
+    void should_refuse_an_origin_for_a_run_it_does_not_hold() {
+        assertThatThrownBy(() -> store.runs().recordOrigin(aRun().build().id(), new RunOrigin("req_1", null)))
+                .isInstanceOf(NotFoundException.class);
     }
 
     private static List<String> ids(Page<StoredAgent> page) {
