@@ -53,18 +53,25 @@
       this.status = status;
       this.code = (problem && problem.code) || 'http_' + status;
       this.problem = problem;
+      // the server's id of the failed request: a user quotes it, an operator finds its log lines and trace
+      this.requestId = (problem && problem.request_id) || null;
     }
   }
 
   function showError(err) {
     const text = err instanceof ApiError ? err.message + ' (' + err.code + ')' : String(err && err.message || err);
     $('error-text').textContent = text;
+    const requestId = err instanceof ApiError ? err.requestId : null;
+    $('error-request-id').textContent = requestId || '';
+    $('error-request').hidden = !requestId;
     $('error-banner').hidden = false;
   }
 
   function clearError() {
     $('error-banner').hidden = true;
     $('error-text').textContent = '';
+    $('error-request-id').textContent = '';
+    $('error-request').hidden = true;
   }
 
   function authHeaders(extra) {
@@ -73,9 +80,16 @@
     return headers;
   }
 
+  /** The problem+json of a failed response, with the request id of its X-Request-Id header when the body has none. */
   async function readProblem(response) {
     const text = await response.text();
-    try { return text ? JSON.parse(text) : null; } catch (e) { return { detail: text.slice(0, 200) }; }
+    let problem;
+    try { problem = text ? JSON.parse(text) : null; } catch (e) { problem = { detail: text.slice(0, 200) }; }
+    const requestId = response.headers.get('X-Request-Id');
+    if (requestId && (!problem || typeof problem !== 'object' || !problem.request_id)) {
+      problem = Object.assign({}, problem && typeof problem === 'object' ? problem : {}, { request_id: requestId });
+    }
+    return problem;
   }
 
   async function api(method, path, body) {
@@ -744,6 +758,8 @@
   }
 
   async function consume(stream, response) {
+    // the request that started the run: its id goes with a failure of the run (the run's log lines carry it too)
+    stream.requestId = stream.requestId || response.headers.get('X-Request-Id');
     try {
       await readEvents(response, stream.controller.signal, (event) => handleEvent(stream, event));
     } catch (err) {
@@ -915,7 +931,7 @@
         break;
       case 'error':
         endRun(stream, 'failed', null, null, { code: data.code, message: data.message }, null);
-        showError(new ApiError(0, { detail: 'The run failed: ' + data.message, code: data.code }));
+        showError(new ApiError(0, { detail: 'The run failed: ' + data.message, code: data.code, request_id: stream.requestId }));
         break;
       case 'cancelled':
         endRun(stream, 'cancelled', null, null, null, data.message_id);

@@ -25,7 +25,8 @@ import java.util.Map;
  * {@code userBudgetUsd} ({@code PARLEY_USER_BUDGET_USD}) is each user's monthly budget, null for none;
  * {@code trashRetention} ({@code PARLEY_TRASH_RETENTION_DAYS}, 0 = forever) is how long deleted threads stay restorable.
  * {@code oidc} is null unless {@code PARLEY_OIDC_ISSUER} names an identity provider whose tokens the API then
- * accepts instead of HS256 ones ({@link DemoOidc}); the dev login is then off.
+ * accepts instead of HS256 ones ({@link DemoOidc}); the dev login is then off. {@code observability} holds
+ * the log level and format and whether traces are exported ({@link DemoObservability}).
  */
 public record DemoConfig(
         int port,
@@ -49,7 +50,8 @@ public record DemoConfig(
         Map<String, ModelPrice> prices,
         BigDecimal userBudgetUsd,
         Duration trashRetention,
-        DemoOidc oidc) {
+        DemoOidc oidc,
+        DemoObservability observability) {
 
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
@@ -67,6 +69,7 @@ public record DemoConfig(
     public DemoConfig {
         corsOrigins = List.copyOf(corsOrigins);
         prices = Map.copyOf(prices);
+        observability = observability == null ? DemoObservability.defaults() : observability;
         if (!RATE_LIMIT_IN_MEMORY.equals(rateLimitStore) && !RATE_LIMIT_IN_POSTGRES.equals(rateLimitStore)) {
             throw new IllegalArgumentException("rateLimitStore must be memory or postgres");
         }
@@ -118,7 +121,7 @@ public record DemoConfig(
         int retentionDays = integer(env, "PARLEY_TRASH_RETENTION_DAYS", DEFAULT_TRASH_RETENTION_DAYS, 0, 36_500);
         return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
                 model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls,
-                prices, budget, Duration.ofDays(retentionDays), oidc);
+                prices, budget, Duration.ofDays(retentionDays), oidc, DemoObservability.fromEnvironment(env));
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -130,7 +133,7 @@ public record DemoConfig(
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
                 openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls,
-                prices, userBudgetUsd, trashRetention, oidc);
+                prices, userBudgetUsd, trashRetention, oidc, observability);
     }
 
     @Override
@@ -142,7 +145,7 @@ public record DemoConfig(
                 + ", rateLimitStore=" + rateLimitStore + ", metrics=" + metrics + (metricsToken == null ? "" : " (token)")
                 + ", runLease=" + runLease.toSeconds() + "s, behindTls=" + behindTls + ", prices=" + prices.keySet()
                 + ", userBudgetUsd=" + userBudgetUsd + ", trashRetention=" + trashRetention.toDays() + "d"
-                + (oidc == null ? "" : ", " + oidc) + "]";
+                + (oidc == null ? "" : ", " + oidc) + ", " + observability + "]";
     }
 
     /** {@code url} with the values of any password parameters hidden. */

@@ -69,6 +69,7 @@ public final class DemoServer implements AutoCloseable {
             System.exit(2);
             return;
         }
+        DemoLogging.apply(config.observability());
         DemoServer server;
         try {
             server = start(config);
@@ -85,6 +86,9 @@ public final class DemoServer implements AutoCloseable {
         List<AutoCloseable> resources = new ArrayList<>();
         try {
             LOG.info("Starting the Parley demo: {}", config);
+            // closed last: the spans of the servers' last work are exported when everything else stopped
+            DemoTracing tracing = DemoTracing.start(config.observability());
+            resources.add(tracing);
             var store = JdbcChatStores.builder().url(config.dbUrl()).credentials(config.dbUser(), config.dbPassword())
                     .maxPoolSize(config.dbPoolSize()).build();
             resources.add(store);
@@ -96,6 +100,7 @@ public final class DemoServer implements AutoCloseable {
             // its event bus is built over the store: the database's hints wake readers of runs on other servers
             ChatService chat = ChatService.builder()
                     .observer(metrics == null ? RunObserver.NONE : metrics)
+                    .tracer(tracing.tracer())
                     .store(store)
                     .model(model)
                     .agents(DemoAgents.agents(config.usesOpenAi() ? config.model() : null, clock))
@@ -130,7 +135,8 @@ public final class DemoServer implements AutoCloseable {
             ParleyHttp.Config.Builder http = ParleyHttp.config(chat, authenticator)
                     .rateLimitPerMinute(config.rateLimitPerMinute())
                     // the page and the dev login get the headers too, the page its strict CSP
-                    .securityHeaders(headers.build());
+                    .securityHeaders(headers.build())
+                    .tracer(tracing.tracer());
             if (oidc != null) {
                 OidcAuthenticator provider = oidc;
                 http.readinessCheck(() -> {

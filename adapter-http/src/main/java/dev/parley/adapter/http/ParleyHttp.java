@@ -1,6 +1,7 @@
 package dev.parley.adapter.http;
 
 import dev.parley.chat.port.in.ChatUseCases;
+import dev.parley.chat.port.out.RunTracer;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import java.time.Duration;
@@ -116,12 +117,15 @@ public final class ParleyHttp {
      *                             (default) for no such route
      * @param metricsToken         the bearer token {@code GET /metrics} requires, or null (default) for none
      * @param securityHeaders      the browser-facing security headers, default {@link SecurityHeaders#defaults()}
+     * @param tracer               traces each API request and WebSocket chat as a span (a child of the client's W3C
+     *                             {@code traceparent} header when it sends one), default {@link RunTracer#NONE}
      */
     public record Config(ChatUseCases chat, Authenticator authenticator, int rateLimitPerMinute, long maxBodyBytes,
                          int maxMessageChars, Duration heartbeatInterval, Set<String> corsOrigins,
                          Set<String> webSocketOrigins, Duration webSocketAuthTimeout, Duration syncChatTimeout,
                          Runnable readinessCheck, RateLimiter rateLimiter, ParleyMetrics metrics,
-                         Supplier<String> metricsScrape, String metricsToken, SecurityHeaders securityHeaders) {
+                         Supplier<String> metricsScrape, String metricsToken, SecurityHeaders securityHeaders,
+                         RunTracer tracer) {
         public static final int DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
         public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
         public static final int DEFAULT_MAX_MESSAGE_CHARS = 32_000;
@@ -148,6 +152,7 @@ public final class ParleyHttp {
                 throw new IllegalArgumentException("metricsToken must not be blank");
             }
             Objects.requireNonNull(securityHeaders, "securityHeaders");
+            tracer = tracer == null ? RunTracer.NONE : tracer;
         }
 
         private static void requirePositive(Duration d, String name) {
@@ -175,6 +180,7 @@ public final class ParleyHttp {
             private Supplier<String> metricsScrape;
             private String metricsToken;
             private SecurityHeaders securityHeaders = SecurityHeaders.defaults();
+            private RunTracer tracer = RunTracer.NONE;
 
             Builder(ChatUseCases chat, Authenticator authenticator) {
                 this.chat = Objects.requireNonNull(chat, "chat");
@@ -265,13 +271,19 @@ public final class ParleyHttp {
                 return this;
             }
 
+            /** Traces each API request and WebSocket chat as a span, e.g. with the tracer the chat service traces runs with. */
+            public Builder tracer(RunTracer tracer) {
+                this.tracer = Objects.requireNonNull(tracer, "tracer");
+                return this;
+            }
+
             public Config build() {
                 RateLimiter limiter = rateLimiter != null ? rateLimiter
                         : rateLimitPerMinute == 0 ? null : RateLimiter.inMemory(rateLimitPerMinute);
                 return new Config(chat, authenticator, rateLimitPerMinute, maxBodyBytes, maxMessageChars, heartbeatInterval,
                         corsOrigins, webSocketOrigins, webSocketAuthTimeout, syncChatTimeout,
                         readinessCheck == null ? chat::checkReady : readinessCheck, limiter, metrics, metricsScrape, metricsToken,
-                        securityHeaders);
+                        securityHeaders, tracer);
             }
         }
     }

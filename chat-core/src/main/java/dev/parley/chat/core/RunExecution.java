@@ -175,7 +175,7 @@ final class RunExecution {
         modelCall.enter();
         Run current = run();
         String requestBefore = RunMdc.put(current.id().value(), current.threadId().value(), origin.requestId());
-        TraceSpan span = engine.tracer().run(current, current.agentId(), origin, resumed);
+        TraceSpan span = engine.tracer().run(current, agent == null ? current.agentId() : agent.name(), origin, resumed);
         state.traceSpan = span;
         TraceSpan.Scope scope = span.makeCurrent();
         Cancellation.Registration interrupting = cancellation.onCancel(modelCall::interrupt);
