@@ -251,7 +251,8 @@ public abstract class AgentStoreContract extends StoreContractSupport {
 
     @Test
     void should_refuse_an_origin_for_a_run_it_does_not_hold() {
-        assertThatThrownBy(() -> store.runs().recordOrigin(aRun().build().id(), new RunOrigin("req_1", null)))
+        Run neverStored = aRun().onThread(givenThread()).build();
+        assertThatThrownBy(() -> store.runs().recordOrigin(neverStored.id(), new RunOrigin("req_1", null)))
                 .isInstanceOf(NotFoundException.class);
     }
 
