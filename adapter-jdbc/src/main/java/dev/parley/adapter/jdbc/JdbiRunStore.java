@@ -468,6 +468,25 @@ final class JdbiRunStore implements RunStore {
         }
     }
 
+    /** The instructions and the origin in one statement: the send transaction writes no more rows than without an origin. */
+    @Override
+    public void recordRun(RunId id, RunInstructions instructions, RunOrigin origin) {
+        Require.notNull(instructions, "instructions");
+        Require.notNull(origin, "origin");
+        int updated = db.call(h -> h.createUpdate("UPDATE " + db.table("parley_runs")
+                        + " SET agent_version = :version, instructions = :instructions, origin_request_id = :request,"
+                        + " origin_trace = :trace WHERE id = :id")
+                .bind("id", id.value())
+                .bind("version", instructions.agentVersion())
+                .bind("instructions", Text.put(instructions.instructions()))
+                .bind("request", origin.requestId())
+                .bind("trace", origin.traceContext())
+                .execute());
+        if (updated == 0) {
+            throw NotFoundException.run(id);
+        }
+    }
+
     @Override
     public RunOrigin origin(RunId id) {
         return db.call(h -> h.createQuery("SELECT origin_request_id, origin_trace FROM " + db.table("parley_runs") + " WHERE id = :id")

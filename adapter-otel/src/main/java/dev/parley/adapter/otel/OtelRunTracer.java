@@ -19,6 +19,8 @@ import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
@@ -150,6 +152,16 @@ public final class OtelRunTracer implements RunTracer {
     static SpanContext parse(String traceparent) {
         if (traceparent == null || traceparent.length() > RunOrigin.MAX_LENGTH) {
             return null;
+        }
+        if (traceparent.length() == 55 && traceparent.startsWith("00-") && traceparent.charAt(35) == '-' && traceparent.charAt(52) == '-') {
+            // the version-00 form this tracer writes, read without the propagator's general parsing (a run reads one at its start)
+            try {
+                SpanContext context = SpanContext.createFromRemoteParent(traceparent.substring(3, 35), traceparent.substring(36, 52),
+                        TraceFlags.fromHex(traceparent, 53), TraceState.getDefault());
+                return context.isValid() ? context : null;
+            } catch (RuntimeException e) {
+                return null; // flags that are no hex
+            }
         }
         Context extracted = W3CTraceContextPropagator.getInstance().extract(Context.root(), traceparent, TRACEPARENT);
         SpanContext context = Span.fromContext(extracted).getSpanContext();

@@ -136,6 +136,17 @@ class OtelRunTracerTest {
     }
 
     @Test
+    void should_read_back_the_trace_contexts_it_writes_and_refuse_broken_ones() {
+        String written = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        assertThat(OtelRunTracer.traceparent(OtelRunTracer.parse(written))).isEqualTo(written);
+        assertThat(OtelRunTracer.parse("00-00000000000000000000000000000000-b7ad6b7169203331-01")).isNull();
+        assertThat(OtelRunTracer.parse("00-0af7651916cd43dd8448eb211c80319c-zzzzzzzzzzzzzzzz-01")).isNull();
+        assertThat(OtelRunTracer.parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331")).isNull();
+        assertThat(OtelRunTracer.parse(null)).isNull();
+        assertThat(OtelRunTracer.parse("x".repeat(500))).isNull();
+    }
+
+    @Test
     void should_make_a_run_a_child_of_its_origin_and_link_a_continued_run_to_it() {
         // given
         OtelRunTracer tracer = OtelRunTracer.builder(sdk).build();

@@ -241,17 +241,14 @@ final class Sender {
             // so that no further write or read stands between this transaction and the model call
             run = run.started(now);
             engine.store().runs().insertStarted(run, scheduler.instanceId(), now.plus(scheduler.runLease()));
-            engine.store().runs().recordInstructions(run.id(), used);
+            engine.store().runs().recordRun(run.id(), used, origin);
             Step firstStep = Step.messageCreation(StepId.next(engine.ids()), run.id(), 1, now);
             engine.store().runs().insertStep(firstStep);
             starting.set(scheduler.registerStarted(run, runAgent.withInstructions(used.instructions()), userId, userMessage, firstStep,
                     origin));
         } else {
             engine.store().runs().insert(run);
-            engine.store().runs().recordInstructions(run.id(), used);
-        }
-        if (!origin.isEmpty()) {
-            engine.store().runs().recordOrigin(run.id(), origin);
+            engine.store().runs().recordRun(run.id(), used, origin);
         }
         if (fingerprint != null) {
             engine.store().idempotency().insert(new IdempotencyRecord(userId, scope, command.idempotencyKey(), fingerprint, thread.id(),

@@ -250,6 +250,25 @@ public abstract class AgentStoreContract extends StoreContractSupport {
     }
 
     @Test
+    void should_record_a_runs_instructions_and_origin_at_once() {
+        // given
+        Run run = givenRun(aRun().onThread(givenThread()));
+        Run plain = givenRun(aRun().onThread(givenThread()));
+        RunInstructions used = new RunInstructions(2, "Rendered");
+        RunOrigin origin = new RunOrigin("req_77", null);
+
+        // when
+        store.runs().recordRun(run.id(), used, origin);
+        store.runs().recordRun(plain.id(), used, RunOrigin.NONE);
+
+        // then
+        assertThat(store.runs().instructions(run.id())).contains(used);
+        assertThat(store.runs().origin(run.id())).isEqualTo(origin);
+        assertThat(store.runs().instructions(plain.id())).contains(used);
+        assertThat(store.runs().origin(plain.id())).isEqualTo(RunOrigin.NONE);
+    }
+
+    @Test
     void should_refuse_an_origin_for_a_run_it_does_not_hold() {
         Run neverStored = aRun().onThread(givenThread()).build();
         assertThatThrownBy(() -> store.runs().recordOrigin(neverStored.id(), new RunOrigin("req_1", null)))

@@ -160,6 +160,17 @@ public interface RunStore {
     default void recordOrigin(RunId id, RunOrigin origin) {
     }
 
+    /**
+     * {@link #recordInstructions} and, unless it is empty, {@link #recordOrigin} at once: what a send
+     * records with the run it stores. A store that can write both in one statement overrides it.
+     */
+    default void recordRun(RunId id, RunInstructions instructions, RunOrigin origin) {
+        recordInstructions(id, instructions);
+        if (!origin.isEmpty()) {
+            recordOrigin(id, origin);
+        }
+    }
+
     /** What {@link #recordOrigin} recorded for the run, or {@link RunOrigin#NONE}. */
     default RunOrigin origin(RunId id) {
         return RunOrigin.NONE;
