@@ -82,11 +82,12 @@ public final class TracingBench {
     static Side[] run(Databases.Kind store, int rounds, double seconds, int samples) throws Exception {
         Side off = Side.of("off");
         Side on = Side.of("on");
-        try (Databases.Database db = Databases.open(store, 10)) {
-            for (int round = -1; round < rounds; round++) {
-                boolean warmUp = round < 0;
-                Side[] order = round % 2 == 0 ? new Side[] {off, on} : new Side[] {on, off};
-                for (Side side : order) {
+        for (int round = -1; round < rounds; round++) {
+            boolean warmUp = round < 0;
+            Side[] order = round % 2 == 0 ? new Side[] {off, on} : new Side[] {on, off};
+            for (Side side : order) {
+                // a fresh database (schema) and store for every measurement: no side reads what the other wrote
+                try (Databases.Database db = Databases.open(store, 20)) {
                     measure(db, side, warmUp, seconds, samples);
                 }
             }

@@ -44,7 +44,7 @@ final class Api {
             HandlerType.GET, HandlerType.HEAD, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE,
             HandlerType.OPTIONS);
     private static final String UNMATCHED = "unmatched";
-    static final String ALLOWED_REQUEST_HEADERS = "Authorization, Content-Type, Accept, Idempotency-Key, Last-Event-ID, X-Request-Id";
+    static final String ALLOWED_REQUEST_HEADERS = "Authorization, Content-Type, Accept, Idempotency-Key, Last-Event-ID, X-Request-Id, traceparent";
 
     private static final HexFormat HEX = HexFormat.of();
 
