@@ -4,8 +4,8 @@ import dev.parley.chat.model.Message;
 import dev.parley.chat.model.ModelException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
-import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.RunCancelledException;
+import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.port.in.RunOutcome;
@@ -163,11 +163,6 @@ final class RunExecution {
     /** For an execution that never ran (another party started or ended the run first): releases its waiters. */
     void abandon() {
         state.abandon();
-    }
-
-    /** The request and trace the run came from. */
-    RunOrigin origin() {
-        return origin;
     }
 
     /** Executes the run on the calling thread; returns when the run has ended. */

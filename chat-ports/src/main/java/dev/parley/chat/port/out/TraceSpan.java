@@ -3,7 +3,7 @@ package dev.parley.chat.port.out;
 /**
  * One span begun by a {@link RunTracer}: what it records is up to the tracer. Ended exactly once by
  * whoever began it, on any thread; calls after {@link #end()} are ignored. {@link #NONE} records
- * nothing. Implementations are thread-safe.
+ * nothing. Implementations are thread-safe, fast, and never throw (the core calls them on the run's path).
  */
 public interface TraceSpan {
 
