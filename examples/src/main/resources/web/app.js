@@ -55,6 +55,8 @@
       this.status = status;
       this.code = (problem && problem.code) || 'http_' + status;
       this.problem = problem;
+      // the server's id of the failed request: a user quotes it, an operator finds its log lines and trace
+      this.requestId = (problem && problem.request_id) || null;
     }
   }
 
@@ -62,12 +64,17 @@
     const described = errorDescribers.map((describe) => describe(err)).find((text) => text);
     const text = described || (err instanceof ApiError ? err.message + ' (' + err.code + ')' : String(err && err.message || err));
     $('error-text').textContent = text;
+    const requestId = err instanceof ApiError ? err.requestId : null;
+    $('error-request-id').textContent = requestId || '';
+    $('error-request').hidden = !requestId;
     $('error-banner').hidden = false;
   }
 
   function clearError() {
     $('error-banner').hidden = true;
     $('error-text').textContent = '';
+    $('error-request-id').textContent = '';
+    $('error-request').hidden = true;
   }
 
   function authHeaders(extra) {
@@ -76,10 +83,15 @@
     return headers;
   }
 
+  /** The problem+json of a failed response, with the request id of its X-Request-Id header when the body has none. */
   async function readProblem(response) {
     const text = await response.text();
     let problem;
     try { problem = text ? JSON.parse(text) : null; } catch (e) { problem = { detail: text.slice(0, 200) }; }
+    const requestId = response.headers.get('X-Request-Id');
+    if (requestId && (!problem || typeof problem !== 'object' || !problem.request_id)) {
+      problem = Object.assign({}, problem && typeof problem === 'object' ? problem : {}, { request_id: requestId });
+    }
     const retryAfter = Number(response.headers.get('Retry-After'));
     if (problem && typeof problem === 'object' && retryAfter > 0 && problem.retry_after === undefined) problem.retry_after = retryAfter;
     return problem;
@@ -753,6 +765,8 @@
   }
 
   async function consume(stream, response) {
+    // the request that started the run: its id goes with a failure of the run (the run's log lines carry it too)
+    stream.requestId = stream.requestId || response.headers.get('X-Request-Id');
     try {
       await readEvents(response, stream.controller.signal, (event) => handleEvent(stream, event));
     } catch (err) {
@@ -927,7 +941,7 @@
         break;
       case 'error':
         endRun(stream, 'failed', null, null, { code: data.code, message: data.message }, null);
-        showError(new ApiError(0, { detail: 'The run failed: ' + data.message, code: data.code }));
+        showError(new ApiError(0, { detail: 'The run failed: ' + data.message, code: data.code, request_id: stream.requestId }));
         break;
       case 'cancelled':
         endRun(stream, 'cancelled', null, null, null, data.message_id);

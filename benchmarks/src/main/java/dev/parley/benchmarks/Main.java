@@ -26,7 +26,8 @@ import java.util.Set;
 /**
  * The entry point of {@code benchmarks.jar}:
  * <pre>
- * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,13] [--out=DIR]   every scenario, then the summary table
+ * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,13] [--out=DIR] every scenario, then the summary table
+ * java -jar benchmarks.jar tracing [--rounds=N] [--seconds=S] [--samples=N]  scenario 11 alone
  * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
  * java -jar benchmarks.jar jfr-summary FILE.jfr                               summary of a recording's execution samples
  * java -jar benchmarks.jar server --stores=memory,h2,postgres [--bare] ...    the server under test alone
@@ -47,8 +48,9 @@ public final class Main {
             case "eventlog-size" -> EventLogSize.main(rest);
             case "jmh" -> org.openjdk.jmh.Main.main(rest);
             case "usage" -> UsageBench.main(rest);
+            case "tracing" -> TracingBench.main(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,10,13] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
+                System.err.println("usage: all [--quick] [--only=1,...,11,13] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
@@ -59,7 +61,7 @@ public final class Main {
 
     private static void all(String[] args) throws Exception {
         boolean quick = false;
-        Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "13"));
+        Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "13"));
         Path out = Path.of("benchmarks/target/results");
         for (String arg : args) {
             if (arg.equals("--quick")) {
@@ -154,6 +156,23 @@ public final class Main {
         if (only.contains("9")) {
             section("9 conversation tree (JMH)");
             jmh.tree(report);
+        }
+        if (only.contains("11")) {
+            section("11 tracing on vs off");
+            for (String store : stores) {
+                Databases.Kind kind = Databases.Kind.parse(store);
+                TracingBench.Side[] sides = TracingBench.run(kind, quick ? 2 : 5, quick ? 2 : 5, quick ? 50 : 300);
+                double offFirst = TracingBench.median(sides[0].firstTokenP50());
+                double onFirst = TracingBench.median(sides[1].firstTokenP50());
+                double offTurns = TracingBench.median(sides[0].turnsPerSecond());
+                double onTurns = TracingBench.median(sides[1].turnsPerSecond());
+                report.add("11", "first token p50, tracing off / on, " + store, Report.micros(offFirst) + " / " + Report.micros(onFirst),
+                        "on within 5% of off", onFirst <= offFirst * 1.05, "on / off " + Report.ratio(onFirst / offFirst));
+                report.add("11", "turns/s, 8 threads, tracing off / on, " + store, Report.num(offTurns, "/s") + " / "
+                        + Report.num(onTurns, "/s"), "on within 5% of off", onTurns >= offTurns * 0.95,
+                        "on / off " + Report.ratio(onTurns / offTurns));
+                System.out.println(kind.label() + "\n" + TracingBench.table(sides));
+            }
         }
         if (!pg) {
             report.skipped("-", "PostgreSQL figures", "PostgreSQL at " + Databases.PG_URL + " did not answer");

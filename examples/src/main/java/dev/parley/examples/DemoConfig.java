@@ -30,6 +30,8 @@ import java.util.Map;
  * accepts instead of HS256 ones ({@link DemoOidc}); the dev login is then off.
  * {@code mcpServers} ({@code PARLEY_MCP_SERVERS}, {@link DemoMcp}) are the MCP servers whose tools join the tool registry.
  * {@code limits} are the per-user and per-server limits ({@link DemoLimits}).
+ * {@code observability} holds
+ * the log level and format and whether traces are exported ({@link DemoObservability}).
  */
 public record DemoConfig(
         int port,
@@ -56,7 +58,8 @@ public record DemoConfig(
         Duration eventLogRetention,
         DemoOidc oidc,
         List<McpServerConfig> mcpServers,
-        DemoLimits limits) {
+        DemoLimits limits,
+        DemoObservability observability) {
 
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
@@ -76,6 +79,7 @@ public record DemoConfig(
         corsOrigins = List.copyOf(corsOrigins);
         prices = Map.copyOf(prices);
         mcpServers = mcpServers == null ? List.of() : List.copyOf(mcpServers);
+        observability = observability == null ? DemoObservability.defaults() : observability;
         if (!RATE_LIMIT_IN_MEMORY.equals(rateLimitStore) && !RATE_LIMIT_IN_POSTGRES.equals(rateLimitStore)) {
             throw new IllegalArgumentException("rateLimitStore must be memory or postgres");
         }
@@ -129,7 +133,7 @@ public record DemoConfig(
         return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
                 model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls,
                 prices, budget, Duration.ofDays(retentionDays), Duration.ofDays(eventLogDays), oidc, DemoMcp.fromEnvironment(env),
-                DemoLimits.fromEnvironment(env));
+                DemoLimits.fromEnvironment(env), DemoObservability.fromEnvironment(env));
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -141,7 +145,7 @@ public record DemoConfig(
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
                 openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls,
-                prices, userBudgetUsd, trashRetention, eventLogRetention, oidc, mcpServers, limits);
+                prices, userBudgetUsd, trashRetention, eventLogRetention, oidc, mcpServers, limits, observability);
     }
 
     @Override
@@ -154,7 +158,7 @@ public record DemoConfig(
                 + ", runLease=" + runLease.toSeconds() + "s, behindTls=" + behindTls + ", prices=" + prices.keySet()
                 + ", userBudgetUsd=" + userBudgetUsd + ", trashRetention=" + trashRetention.toDays() + "d"
                 + ", eventLogRetention=" + eventLogRetention.toDays() + "d"
-                + (oidc == null ? "" : ", " + oidc) + (mcpServers.isEmpty() ? "" : ", mcpServers=" + mcpServers) + ", " + limits + "]";
+                + (oidc == null ? "" : ", " + oidc) + (mcpServers.isEmpty() ? "" : ", mcpServers=" + mcpServers) + ", " + limits + ", " + observability + "]";
     }
 
     /** {@code url} with the values of any password parameters hidden. */

@@ -72,6 +72,7 @@ public final class DemoServer implements AutoCloseable {
             System.exit(2);
             return;
         }
+        DemoLogging.apply(config.observability());
         DemoServer server;
         try {
             server = start(config);
@@ -88,6 +89,9 @@ public final class DemoServer implements AutoCloseable {
         List<AutoCloseable> resources = new ArrayList<>();
         try {
             LOG.info("Starting the Parley demo: {}", config);
+            // closed last: the spans of the servers' last work are exported when everything else stopped
+            DemoTracing tracing = DemoTracing.start(config.observability());
+            resources.add(tracing);
             var store = JdbcChatStores.builder().url(config.dbUrl()).credentials(config.dbUser(), config.dbPassword())
                     .maxPoolSize(config.dbPoolSize()).build();
             resources.add(store);
@@ -110,6 +114,7 @@ public final class DemoServer implements AutoCloseable {
             // its event bus is built over the store: the database's hints wake readers of runs on other servers
             ChatService chat = ChatService.builder()
                     .observer(metrics == null ? RunObserver.NONE : metrics)
+                    .tracer(tracing.tracer())
                     .store(store)
                     .model(model)
                     .agents(DemoAgents.agents(config.usesOpenAi() ? config.model() : null, clock, mcpTools))
@@ -149,7 +154,8 @@ public final class DemoServer implements AutoCloseable {
                     .rateLimitPerMinute(config.rateLimitPerMinute())
                     .maxStreamsPerUser(config.limits().maxStreamsPerUser())
                     // the page and the dev login get the headers too, the page its strict CSP
-                    .securityHeaders(headers.build());
+                    .securityHeaders(headers.build())
+                    .tracer(tracing.tracer());
             if (oidc != null) {
                 OidcAuthenticator provider = oidc;
                 http.readinessCheck(() -> {

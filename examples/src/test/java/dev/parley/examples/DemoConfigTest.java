@@ -130,6 +130,9 @@ class DemoConfigTest {
             "PARLEY_USER_BUDGET_USD     | -5                       | PARLEY_USER_BUDGET_USD must be a non-negative amount",
             "PARLEY_TRASH_RETENTION_DAYS | -1                      | PARLEY_TRASH_RETENTION_DAYS must be a whole number from 0",
             "PARLEY_EVENT_LOG_RETENTION_DAYS | a week           | PARLEY_EVENT_LOG_RETENTION_DAYS must be a whole number from 0",
+            "PARLEY_LOG_LEVEL           | verbose                  | PARLEY_LOG_LEVEL must be trace, debug, info, warn or error, was 'verbose'",
+            "PARLEY_LOG_FORMAT          | xml                      | PARLEY_LOG_FORMAT must be text or json, was 'xml'",
+            "PARLEY_TRACE_CONTENT       | all                      | PARLEY_TRACE_CONTENT must be true or false, was 'all'",
             "PARLEY_OIDC_ISSUER         | id.example               | PARLEY_OIDC_ISSUER must be the provider's issuer, an http:// or https:// URL",
             "PARLEY_OIDC_ISSUER         | https://id.example/?x=1  | PARLEY_OIDC_ISSUER must be the provider's issuer",
             "PARLEY_OIDC_AUDIENCE       | parley                   | PARLEY_OIDC_AUDIENCE needs PARLEY_OIDC_ISSUER",
@@ -209,7 +212,8 @@ class DemoConfigTest {
     void should_document_exactly_the_variables_it_reads_in_the_readme_table() throws java.io.IOException {
         java.util.regex.Pattern variable = java.util.regex.Pattern.compile("\"((?:PARLEY|OPENAI)_[A-Z_]+)\"");
         java.util.Set<String> read = new java.util.TreeSet<>();
-        for (String source : java.util.List.of("DemoConfig.java", "DemoOidc.java", "DemoMcp.java", "DemoLimits.java")) {
+        for (String source : java.util.List.of("DemoConfig.java", "DemoOidc.java", "DemoMcp.java", "DemoLimits.java",
+                "DemoObservability.java")) {
             variable.matcher(java.nio.file.Files.readString(java.nio.file.Path.of("src/main/java/dev/parley/examples", source)))
                     .results().forEach(m -> read.add(m.group(1)));
         }
@@ -264,6 +268,24 @@ class DemoConfigTest {
         assertThatThrownBy(() -> DemoConfig.fromEnvironment(Map.of("PARLEY_MCP_SERVERS", value)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("PARLEY_MCP_SERVERS must be a JSON list of");
+    }
+
+    @Test
+    void should_read_the_log_and_trace_settings() {
+        // defaults: info, text, no traces
+        DemoObservability defaults = DemoConfig.fromEnvironment(Map.of()).observability();
+        assertThat(defaults).isEqualTo(DemoObservability.defaults());
+        assertThat(defaults.exportTraces()).isFalse();
+
+        // set
+        DemoObservability set = DemoConfig.fromEnvironment(Map.of("PARLEY_LOG_LEVEL", "DEBUG", "PARLEY_LOG_FORMAT", " json ",
+                "PARLEY_TRACE_CONTENT", "on", "OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")).observability();
+        assertThat(set).isEqualTo(new DemoObservability("debug", "json", true, true));
+        assertThat(DemoConfig.fromEnvironment(Map.of("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://c:4318/v1/traces"))
+                .observability().exportTraces()).isTrue();
+        assertThat(DemoConfig.fromEnvironment(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318", "OTEL_SDK_DISABLED", "true"))
+                .observability().exportTraces()).isFalse();
+        assertThat(DemoConfig.fromEnvironment(Map.of("PARLEY_LOG_FORMAT", "json")).toString()).contains("logFormat=json");
     }
 
     @Test

@@ -17,6 +17,8 @@ import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.CreateThreadCommand;
 import dev.parley.chat.port.in.UpdateThreadCommand;
+import dev.parley.chat.port.out.RunTracer;
+import dev.parley.chat.port.out.TraceSpan;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -43,7 +45,7 @@ final class Api {
             HandlerType.GET, HandlerType.HEAD, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE,
             HandlerType.OPTIONS);
     private static final String UNMATCHED = "unmatched";
-    static final String ALLOWED_REQUEST_HEADERS = "Authorization, Content-Type, Accept, Idempotency-Key, Last-Event-ID, X-Request-Id";
+    static final String ALLOWED_REQUEST_HEADERS = "Authorization, Content-Type, Accept, Idempotency-Key, Last-Event-ID, X-Request-Id, traceparent";
 
     private static final HexFormat HEX = HexFormat.of();
 
@@ -55,12 +57,16 @@ final class Api {
     private final ChatRoutes chatRoutes;
     private final MessageRoutes messageRoutes;
     private final ParleyMetrics metrics;
+    /** Probes and scrapes are not traced: they would drown the requests worth a trace. */
+    private static final Set<String> UNTRACED = Set.of("/health", "/ready", "/metrics");
+    private final RunTracer tracer;
     private final List<Route> routes = new ArrayList<>();
 
     Api(ParleyHttp.Config config) {
         this.config = config;
         this.chat = config.chat();
         this.metrics = config.metrics();
+        this.tracer = config.tracer();
         this.credentials = new Credentials(config.authenticator(), config.rateLimiter());
         this.bodies = new Bodies(config.maxBodyBytes());
         this.flow = new ChatFlow(chat, metrics, config.heartbeatInterval(), config.streamLimits());
@@ -202,20 +208,26 @@ final class Api {
      * authentication, rate limit, problem+json for every error, and the request's metrics.
      */
     Handler guard(String uri, Access access, Endpoint endpoint) {
+        boolean traced = !UNTRACED.contains(uri);
         return ctx -> {
             long started = System.nanoTime();
-            try {
-                guarded(ctx, uri, access, endpoint);
+            String requestId = requestId(ctx.header(REQUEST_ID_HEADER));
+            TraceSpan span = traced ? tracer.request(ctx.method().name(), uri, requestId, ctx.header("traceparent")) : TraceSpan.NONE;
+            try (TraceSpan.Scope scope = span.makeCurrent()) {
+                guarded(ctx, uri, access, endpoint, requestId);
             } finally {
                 if (metrics != null) {
                     metrics.request(ctx.method().name(), uri, ctx.res().getStatus(), System.nanoTime() - started);
+                }
+                if (span != TraceSpan.NONE) {
+                    tracer.requestAnswered(span, ctx.res().getStatus());
+                    span.end();
                 }
             }
         };
     }
 
-    private void guarded(Context ctx, String uri, Access access, Endpoint endpoint) {
-        String requestId = requestId(ctx.header(REQUEST_ID_HEADER));
+    private void guarded(Context ctx, String uri, Access access, Endpoint endpoint, String requestId) {
         MDC.put("request_id", requestId);
         try {
             ctx.header(REQUEST_ID_HEADER, requestId);

@@ -1,6 +1,7 @@
 package dev.parley.adapter.http;
 
 import dev.parley.chat.port.in.ChatUseCases;
+import dev.parley.chat.port.out.RunTracer;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import java.time.Duration;
@@ -137,13 +138,16 @@ public final class ParleyHttp {
      *                             authenticated yet (more are closed at once with 1013), default 256
      * @param requestHeaderTimeout how long a new connection may take to send a complete request head before it is
      *                             closed (standalone servers and {@link #requestHeaderTimeout}), default 10 s
+     * @param tracer               traces each API request and WebSocket chat as a span (a child of the client's W3C
+     *                             {@code traceparent} header when it sends one), default {@link RunTracer#NONE}
      */
     public record Config(ChatUseCases chat, Authenticator authenticator, int rateLimitPerMinute, long maxBodyBytes,
                          int maxMessageChars, Duration heartbeatInterval, Set<String> corsOrigins,
                          Set<String> webSocketOrigins, Duration webSocketAuthTimeout, Duration syncChatTimeout,
                          Runnable readinessCheck, RateLimiter rateLimiter, ParleyMetrics metrics,
                          Supplier<String> metricsScrape, String metricsToken, SecurityHeaders securityHeaders,
-                         StreamLimits streamLimits, int maxUnauthenticatedWebSockets, Duration requestHeaderTimeout) {
+                         StreamLimits streamLimits, int maxUnauthenticatedWebSockets, Duration requestHeaderTimeout,
+                         RunTracer tracer) {
         public static final int DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
         public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
         public static final int DEFAULT_MAX_MESSAGE_CHARS = 32_000;
@@ -175,6 +179,7 @@ public final class ParleyHttp {
                 throw new IllegalArgumentException("maxUnauthenticatedWebSockets must be positive");
             }
             requirePositive(requestHeaderTimeout, "requestHeaderTimeout");
+            tracer = tracer == null ? RunTracer.NONE : tracer;
         }
 
         private static void requirePositive(Duration d, String name) {
@@ -206,6 +211,7 @@ public final class ParleyHttp {
             private int maxStreamsPerUser = StreamLimits.DEFAULT_MAX_PER_USER;
             private int maxUnauthenticatedWebSockets = 256;
             private Duration requestHeaderTimeout = Duration.ofSeconds(10);
+            private RunTracer tracer = RunTracer.NONE;
 
             Builder(ChatUseCases chat, Authenticator authenticator) {
                 this.chat = Objects.requireNonNull(chat, "chat");
@@ -330,6 +336,12 @@ public final class ParleyHttp {
                 return this;
             }
 
+            /** Traces each API request and WebSocket chat as a span, e.g. with the tracer the chat service traces runs with. */
+            public Builder tracer(RunTracer tracer) {
+                this.tracer = Objects.requireNonNull(tracer, "tracer");
+                return this;
+            }
+
             public Config build() {
                 RateLimiter limiter = rateLimiter != null ? rateLimiter
                         : rateLimitPerMinute == 0 ? null : RateLimiter.inMemory(rateLimitPerMinute);
@@ -337,7 +349,7 @@ public final class ParleyHttp {
                         corsOrigins, webSocketOrigins, webSocketAuthTimeout, syncChatTimeout,
                         readinessCheck == null ? chat::checkReady : readinessCheck, limiter, metrics, metricsScrape, metricsToken,
                         securityHeaders, streamLimits != null ? streamLimits : StreamLimits.perUser(maxStreamsPerUser),
-                        maxUnauthenticatedWebSockets, requestHeaderTimeout);
+                        maxUnauthenticatedWebSockets, requestHeaderTimeout, tracer);
             }
         }
     }

@@ -9,6 +9,7 @@ import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.out.TraceSpan;
 import dev.parley.chat.port.in.ApprovalCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.in.RunStream;
@@ -251,14 +252,14 @@ final class WsEndpoint {
                     credentials.rateLimit(socket.userId);
                     Requests.Chat chat = Requests.chat(frame, true, config.maxMessageChars());
                     String rid = requestId;
-                    inOrder(socket, (before, done) -> runChat(socket, chat, rid, before, done));
+                    inOrder(socket, "chat", (before, done) -> runChat(socket, chat, rid, before, done));
                 }
                 case "cancel" -> {
                     credentials.rateLimit(socket.userId);
                     String rid = requestId;
                     String runId = optionalText(frame, "run_id");
                     String threadId = optionalText(frame, "thread_id");
-                    inOrder(socket, (before, done) -> {
+                    inOrder(socket, "cancel", (before, done) -> {
                         try {
                             before.join();
                             cancel(socket, runId, threadId, rid);
@@ -301,11 +302,22 @@ final class WsEndpoint {
     }
 
     /** Runs {@code step} on a worker of its own, in the socket's order of run-changing frames. */
-    private void inOrder(WsSocket socket, InOrder step) {
+    private void inOrder(WsSocket socket, String frameType, InOrder step) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         CompletableFuture<Void> before = socket.takeTurn(done);
+        // the frame's request id and span go with its work, so that the run it starts names them too
+        String requestId = MDC.get("request_id");
+        TraceSpan frameSpan = config.tracer().request("WS", frameType, requestId, null);
         try {
-            workers.newThread(() -> step.run(before, done)).start();
+            workers.newThread(frameSpan.wrap(() -> {
+                MDC.put("request_id", requestId);
+                try {
+                    step.run(before, done);
+                } finally {
+                    MDC.remove("request_id");
+                    frameSpan.end();
+                }
+            })).start();
         } catch (RuntimeException | Error e) {
             before.whenComplete((ignored, failure) -> done.complete(null));
             throw e;

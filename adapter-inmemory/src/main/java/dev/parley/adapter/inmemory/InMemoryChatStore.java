@@ -2,6 +2,7 @@ package dev.parley.adapter.inmemory;
 
 import dev.parley.chat.model.AgentStatus;
 import dev.parley.chat.model.RunInstructions;
+import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.StoredAgent;
 import dev.parley.chat.port.out.AgentStore;
 import java.util.TreeMap;
@@ -96,6 +97,7 @@ final class InMemoryChatStore implements ChatStore {
     final Map<String, AgentStatus> agentStatus = new HashMap<>();
     /** What each run took from its agent. */
     final Map<RunId, RunInstructions> runInstructions = new HashMap<>();
+    final Map<RunId, RunOrigin> runOrigins = new HashMap<>();
 
     private final InMemoryThreadStore threadStore = new InMemoryThreadStore(this);
     private final InMemoryMessageStore messageStore = new InMemoryMessageStore(this);
@@ -421,6 +423,7 @@ final class InMemoryChatStore implements ChatStore {
         remove(leases, runId);
         remove(decideBy, runId);
         remove(runInstructions, runId);
+        remove(runOrigins, runId);
         dropEvents(runId);
         List<Step> removed = remove(stepsByRun, runId);
         if (removed != null) {

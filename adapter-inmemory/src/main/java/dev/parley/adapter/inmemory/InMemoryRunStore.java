@@ -10,6 +10,7 @@ import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunInstructions;
+import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepStatus;
@@ -418,5 +419,21 @@ final class InMemoryRunStore implements RunStore {
     @Override
     public Optional<RunInstructions> instructions(RunId id) {
         return db.locked(() -> Optional.ofNullable(db.runInstructions.get(id)));
+    }
+
+    @Override
+    public void recordOrigin(RunId id, RunOrigin origin) {
+        Require.notNull(origin, "origin");
+        db.locked(() -> {
+            if (!db.runs.containsKey(id)) {
+                throw NotFoundException.run(id);
+            }
+            db.put(db.runOrigins, id, origin);
+        });
+    }
+
+    @Override
+    public RunOrigin origin(RunId id) {
+        return db.locked(() -> db.runOrigins.getOrDefault(id, RunOrigin.NONE));
     }
 }

@@ -9,6 +9,7 @@ import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunError;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunInstructions;
+import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepId;
@@ -514,5 +515,47 @@ final class JdbiRunStore implements RunStore {
                 .bind("id", id.value())
                 .map((rs, ctx) -> new RunInstructions(rs.getInt("agent_version"), Text.get(rs.getString("instructions"))))
                 .findOne());
+    }
+
+    @Override
+    public void recordOrigin(RunId id, RunOrigin origin) {
+        Require.notNull(origin, "origin");
+        int updated = db.call(h -> h.createUpdate("UPDATE " + db.table("parley_runs")
+                        + " SET origin_request_id = :request, origin_trace = :trace WHERE id = :id")
+                .bind("id", id.value())
+                .bind("request", origin.requestId())
+                .bind("trace", origin.traceContext())
+                .execute());
+        if (updated == 0) {
+            throw NotFoundException.run(id);
+        }
+    }
+
+    /** The instructions and the origin in one statement: the send transaction writes no more rows than without an origin. */
+    @Override
+    public void recordRun(RunId id, RunInstructions instructions, RunOrigin origin) {
+        Require.notNull(instructions, "instructions");
+        Require.notNull(origin, "origin");
+        int updated = db.call(h -> h.createUpdate("UPDATE " + db.table("parley_runs")
+                        + " SET agent_version = :version, instructions = :instructions, origin_request_id = :request,"
+                        + " origin_trace = :trace WHERE id = :id")
+                .bind("id", id.value())
+                .bind("version", instructions.agentVersion())
+                .bind("instructions", Text.put(instructions.instructions()))
+                .bind("request", origin.requestId())
+                .bind("trace", origin.traceContext())
+                .execute());
+        if (updated == 0) {
+            throw NotFoundException.run(id);
+        }
+    }
+
+    @Override
+    public RunOrigin origin(RunId id) {
+        return db.call(h -> h.createQuery("SELECT origin_request_id, origin_trace FROM " + db.table("parley_runs") + " WHERE id = :id")
+                .bind("id", id.value())
+                .map((rs, ctx) -> new RunOrigin(rs.getString("origin_request_id"), rs.getString("origin_trace")))
+                .findOne()
+                .orElse(RunOrigin.NONE));
     }
 }

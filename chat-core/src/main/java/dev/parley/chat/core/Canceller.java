@@ -1,5 +1,6 @@
 package dev.parley.chat.core;
 
+import dev.parley.chat.model.ChatException;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.Run;
@@ -8,6 +9,7 @@ import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.out.TraceSpan;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -56,6 +58,21 @@ final class Canceller {
      * {@code known} is the run as just read, or null.
      */
     Run cancel(RunId runId, Run known) {
+        if (!engine.tracer().isEnabled()) {
+            return cancelUntraced(runId, known);
+        }
+        TraceSpan span = engine.tracer().linked("cancel", runId, engine.store().runs().origin(runId));
+        try (TraceSpan.Scope scope = span.makeCurrent()) {
+            return cancelUntraced(runId, known);
+        } catch (RuntimeException e) {
+            span.failed(e instanceof ChatException c ? c.code() : "internal_error", null);
+            throw e;
+        } finally {
+            SafeTracer.end(span);
+        }
+    }
+
+    private Run cancelUntraced(RunId runId, Run known) {
         for (int attempt = 0; attempt < ChatService.STATE_ATTEMPTS; attempt++) {
             Run run = attempt == 0 && known != null ? known
                     : engine.store().runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));

@@ -132,7 +132,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
         timers.setRemoveOnCancelPolicy(true);
         this.watchdog = timers;
         Engine engine = new Engine(store, ObservedEventBus.wrap(bus, b.observer), b.model, MicrosecondClock.of(b.clock),
-                b.ids, Map.copyOf(b.prices), toolExecutor, watchdog, b.modelTimeout, cancelTimeout, b.observer);
+                b.ids, Map.copyOf(b.prices), toolExecutor, watchdog, b.modelTimeout, cancelTimeout, b.observer, SafeTracer.of(b.tracer));
         String instanceId = b.instanceId != null ? b.instanceId : "parley-" + UUID.randomUUID().toString().substring(0, 13);
         Duration reaperInterval = b.reaperInterval != null ? b.reaperInterval
                 : Duration.ofMillis(Math.max(100, Math.min(DEFAULT_REAPER_INTERVAL.toMillis(), b.runLease.toMillis() / 3)));

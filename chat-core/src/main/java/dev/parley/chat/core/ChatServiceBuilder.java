@@ -9,6 +9,7 @@ import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
 import dev.parley.chat.port.out.RunObserver;
+import dev.parley.chat.port.out.RunTracer;
 import dev.parley.chat.port.out.Tool;
 import java.math.BigDecimal;
 import java.time.Clock;
@@ -44,6 +45,7 @@ public final class ChatServiceBuilder {
     Duration reaperInterval;
     Duration modelTimeout = ChatService.DEFAULT_MODEL_TIMEOUT;
     RunObserver observer = RunObserver.NONE;
+    RunTracer tracer = RunTracer.NONE;
     Duration eventLogRetention;
     List<AgentSeed> seeds = List.of();
     Duration trashRetention = ChatService.DEFAULT_TRASH_RETENTION;
@@ -198,6 +200,17 @@ public final class ChatServiceBuilder {
      */
     public ChatServiceBuilder observer(RunObserver observer) {
         this.observer = Require.notNull(observer, "observer");
+        return this;
+    }
+
+    /**
+     * Traces the service's work as spans (each run, its model and tool calls, the send and end
+     * transactions), e.g. with OpenTelemetry; default {@link RunTracer#NONE}. The request id in the
+     * sending thread's SLF4J MDC ({@code request_id}) and the tracer's current context are kept with
+     * each run, so that the run's log lines and spans, on whichever server, name the request that sent it.
+     */
+    public ChatServiceBuilder tracer(RunTracer tracer) {
+        this.tracer = Require.notNull(tracer, "tracer");
         return this;
     }
 

@@ -10,6 +10,7 @@ import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
 import dev.parley.chat.port.out.RunObserver;
+import dev.parley.chat.port.out.RunTracer;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,11 +24,12 @@ import org.slf4j.LoggerFactory;
 /**
  * What every run needs from its service: the ports, time, ids, prices, where tools run, and the
  * timers that bound a model call ({@code modelTimeout}, zero for none; a model that ignores the
- * cancel is given {@code cancelTimeout} more before its run is ended regardless).
+ * cancel is given {@code cancelTimeout} more before its run is ended regardless), who hears of runs
+ * ({@code observer}) and who traces them ({@code tracer}, guarded by {@link SafeTracer}).
  */
 record Engine(ChatStore store, RunEventBus bus, ChatModel model, Clock clock, IdGenerator ids,
               Map<String, ModelPrice> prices, ExecutorService toolExecutor, ScheduledExecutorService timers,
-              Duration modelTimeout, Duration cancelTimeout, RunObserver observer) {
+              Duration modelTimeout, Duration cancelTimeout, RunObserver observer, RunTracer tracer) {
 
     Instant now() {
         return clock.instant();

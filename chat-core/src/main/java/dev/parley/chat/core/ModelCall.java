@@ -1,14 +1,18 @@
 package dev.parley.chat.core;
 
+import dev.parley.chat.model.ChatException;
 import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.out.Cancellation;
 import dev.parley.chat.port.out.ModelRequest;
 import dev.parley.chat.port.out.ModelResponse;
 import dev.parley.chat.port.out.ModelStreamListener;
+import dev.parley.chat.port.out.TraceSpan;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,8 +65,32 @@ final class ModelCall {
         }
     }
 
-    /** One model call, its tokens streamed into the open turn. */
-    ModelResponse complete(ModelRequest request) {
+    /**
+     * One model call, its tokens streamed into the open turn, traced as a span; {@code estimate} gives
+     * the call's usage from its answer when the model reports none.
+     */
+    ModelResponse complete(ModelRequest request, Function<ModelResponse, Usage> estimate) {
+        TraceSpan span = engine.tracer().modelCall(state.traceSpan, request);
+        try {
+            ModelResponse response = stream(request);
+            if (span != TraceSpan.NONE) {
+                engine.tracer().modelAnswered(span, response, response.usage() != null ? response.usage() : estimate.apply(response));
+            }
+            return response;
+        } catch (RuntimeException | Error e) {
+            if (cancellation.isCancelled()) {
+                span.cancelled();
+            } else {
+                span.failed(e instanceof ChatException c ? c.code() : e instanceof RunFailure f ? f.code : "internal_error",
+                        e instanceof ChatException || e instanceof RunFailure ? RunMessages.sanitize(e.getMessage(), null) : null);
+            }
+            throw e;
+        } finally {
+            SafeTracer.end(span);
+        }
+    }
+
+    private ModelResponse stream(ModelRequest request) {
         ModelStreamListener listener = new ModelStreamListener() {
             @Override
             public void onToken(String delta) {

@@ -14,6 +14,7 @@ import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.ToolCall;
+import dev.parley.chat.port.out.TraceSpan;
 import dev.parley.chat.model.Usage;
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -62,14 +63,20 @@ final class Reaper {
             if (executingHere.test(run.id())) {
                 continue;
             }
-            try {
+            TraceSpan span = engine.tracer().isEnabled()
+                    ? engine.tracer().linked("reap", run.id(), engine.store().runs().origin(run.id())) : TraceSpan.NONE;
+            try (TraceSpan.Scope scope = span.makeCurrent()) {
                 if (reap(run, now)) {
                     freed.add(run.threadId());
                 }
             } catch (StorageUnavailableException e) {
+                span.failed("unavailable", null);
                 throw e;
             } catch (RuntimeException e) {
+                span.failed("internal_error", null);
                 log.warn("run {}: could not end it after its lease expired", run.id(), e);
+            } finally {
+                SafeTracer.end(span);
             }
         }
         return List.copyOf(freed);

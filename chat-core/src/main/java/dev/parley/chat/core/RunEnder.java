@@ -1,5 +1,6 @@
 package dev.parley.chat.core;
 
+import dev.parley.chat.model.ChatException;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.MessageStatus;
@@ -13,6 +14,7 @@ import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.in.RunOutcome;
+import dev.parley.chat.port.out.TraceSpan;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.List;
@@ -56,12 +58,20 @@ final class RunEnder {
             if (state.terminated) {
                 return;
             }
-            if (ending instanceof Ending.Completed completed) {
-                finishCompleted(completed);
-            } else if (ending instanceof Ending.Cancelled && endedInStore != null) {
-                endedElsewhere(Optional.of(endedInStore));
-            } else {
-                finishEarly((Ending.Early) ending);
+            TraceSpan span = engine.tracer().transaction("end", state.run.id());
+            try {
+                if (ending instanceof Ending.Completed completed) {
+                    finishCompleted(completed);
+                } else if (ending instanceof Ending.Cancelled && endedInStore != null) {
+                    endedElsewhere(Optional.of(endedInStore));
+                } else {
+                    finishEarly((Ending.Early) ending);
+                }
+            } catch (RuntimeException | Error e) {
+                span.failed(e instanceof ChatException c ? c.code() : "internal_error", null);
+                throw e;
+            } finally {
+                SafeTracer.end(span);
             }
         } finally {
             state.lock.unlock();

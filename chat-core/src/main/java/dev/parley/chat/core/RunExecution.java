@@ -5,17 +5,18 @@ import dev.parley.chat.model.ModelException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunCancelledException;
+import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.Cancellation;
+import dev.parley.chat.port.out.TraceSpan;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * One run executing on this server: its lifecycle (execute, cancel, stop because the store says it
@@ -35,6 +36,7 @@ import org.slf4j.MDC;
 final class RunExecution {
     private static final Logger log = LoggerFactory.getLogger(RunExecution.class);
 
+    private final Engine engine;
     private final Agent agent;
     private final String userId;
     private final Cancellation cancellation = new Cancellation();
@@ -46,16 +48,19 @@ final class RunExecution {
     private final TurnLoop turns;
     /** The run went on after a pause for approval: it finishes its decided calls first, and has published before. */
     private final boolean resumed;
+    /** The request and trace the run came from (for its log lines and spans). */
+    private final RunOrigin origin;
     /** Handed to the run executor (its run is in progress in the store); see {@link #markSubmitted}. */
     private volatile boolean submitted;
 
-    RunExecution(Engine engine, Run run, AgentRegistry.RunAgent agent, String userId, Consumer<RunExecution> onEnd) {
-        this(engine, run, agent, userId, onEnd, null, null, engine.bus().lastSeq(run.id()), false);
+    RunExecution(Engine engine, Run run, AgentRegistry.RunAgent agent, String userId, Consumer<RunExecution> onEnd, RunOrigin origin) {
+        this(engine, run, agent, userId, onEnd, null, null, engine.bus().lastSeq(run.id()), false, origin);
     }
 
     /** A run resumed here after its last pending tool call was decided (its log continues the stored one). */
-    static RunExecution resumed(Engine engine, Run run, AgentRegistry.RunAgent agent, String userId, Consumer<RunExecution> onEnd) {
-        return new RunExecution(engine, run, agent, userId, onEnd, null, null, engine.bus().lastSeq(run.id()), true);
+    static RunExecution resumed(Engine engine, Run run, AgentRegistry.RunAgent agent, String userId, Consumer<RunExecution> onEnd,
+                                RunOrigin origin) {
+        return new RunExecution(engine, run, agent, userId, onEnd, null, null, engine.bus().lastSeq(run.id()), true, origin);
     }
 
     /**
@@ -63,14 +68,16 @@ final class RunExecution {
      * model turn, in progress): it has published nothing yet.
      */
     RunExecution(Engine engine, Run run, AgentRegistry.RunAgent agent, String userId, Consumer<RunExecution> onEnd, Message userMessage,
-                 Step firstStep) {
+                 Step firstStep, RunOrigin origin) {
         this(engine, run, agent, userId, onEnd, Require.notNull(userMessage, "userMessage"),
-                Require.notNull(firstStep, "firstStep"), 0, false);
+                Require.notNull(firstStep, "firstStep"), 0, false, origin);
     }
 
     private RunExecution(Engine engine, Run run, AgentRegistry.RunAgent runAgent, String userId, Consumer<RunExecution> onEnd,
-                         Message userMessage, Step firstStep, long lastSeq, boolean resumed) {
+                         Message userMessage, Step firstStep, long lastSeq, boolean resumed, RunOrigin origin) {
         this.resumed = resumed;
+        this.engine = engine;
+        this.origin = origin == null ? RunOrigin.NONE : origin;
         this.agent = runAgent == null ? null : runAgent.agent();
         this.userId = userId;
         this.userMessage = userMessage;
@@ -162,8 +169,10 @@ final class RunExecution {
     void execute() {
         modelCall.enter();
         Run current = run();
-        MDC.put("run_id", current.id().value());
-        MDC.put("thread_id", current.threadId().value());
+        String requestBefore = RunMdc.put(current.id().value(), current.threadId().value(), origin.requestId());
+        TraceSpan span = engine.tracer().run(current, agent == null ? current.agentId() : agent.name(), origin, resumed);
+        state.traceSpan = span;
+        TraceSpan.Scope scope = span.makeCurrent();
         Cancellation.Registration interrupting = cancellation.onCancel(modelCall::interrupt);
         try {
             if (turns == null) {
@@ -203,8 +212,10 @@ final class RunExecution {
             interrupting.close();
             modelCall.leave();
             state.end();
-            MDC.remove("run_id");
-            MDC.remove("thread_id");
+            engine.tracer().runEnded(span, state.run());
+            scope.close();
+            SafeTracer.end(span);
+            RunMdc.clear(requestBefore);
         }
     }
 

@@ -6,6 +6,7 @@ import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StorageUnavailableException;
@@ -174,8 +175,9 @@ final class RunScheduler {
      * finds it here. {@link #forget} it when the transaction does not commit, {@link #submit} it when it does.
      * The caller took the run's slot of {@link #admission()}; the execution gives it back when it ends or is forgotten.
      */
-    RunExecution registerStarted(Run started, AgentRegistry.RunAgent agent, String userId, Message userMessage, Step firstStep) {
-        RunExecution execution = new RunExecution(engine, started, agent, userId, this::runEnded, userMessage, firstStep);
+    RunExecution registerStarted(Run started, AgentRegistry.RunAgent agent, String userId, Message userMessage, Step firstStep,
+                                 RunOrigin origin) {
+        RunExecution execution = new RunExecution(engine, started, agent, userId, this::runEnded, userMessage, firstStep, origin);
         executions.put(started.id(), execution);
         return execution;
     }
@@ -257,7 +259,8 @@ final class RunScheduler {
         }
         Run started = queued.started(engine.now());
         RunExecution execution = new RunExecution(engine, started,
-                agents.forRun(started, engine.store().runs().instructions(started.id())), ownerId, this::runEnded);
+                agents.forRun(started, engine.store().runs().instructions(started.id())), ownerId, this::runEnded,
+                engine.store().runs().origin(started.id()));
         if (executions.putIfAbsent(started.id(), execution) != null) {
             // another dispatcher here (a send racing the end of the run before) is starting this run
             admission.release();
@@ -291,9 +294,11 @@ final class RunScheduler {
      */
     void resume(Run resumed) {
         String ownerId = engine.store().threads().find(resumed.threadId()).map(ChatThread::ownerId).orElse(null);
+        RunOrigin stored = engine.store().runs().origin(resumed.id());
+        String requestId = RunMdc.requestId();
         RunExecution execution = RunExecution.resumed(engine, resumed,
                 ownerId == null ? null : agents.forRun(resumed, engine.store().runs().instructions(resumed.id())), ownerId,
-                this::runEnded);
+                this::runEnded, new RunOrigin(requestId != null ? requestId : stored.requestId(), stored.traceContext()));
         admission.force();
         RunExecution before = executions.put(resumed.id(), execution);
         if (before != null) {

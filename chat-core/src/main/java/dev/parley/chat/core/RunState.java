@@ -10,6 +10,7 @@ import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.out.RunEventBus;
+import dev.parley.chat.port.out.TraceSpan;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,6 +65,8 @@ final class RunState {
     volatile RunOutcome completedOutcome;
     /** The run's end is published but not stored yet: {@link #end} waits for it. */
     volatile boolean endToStore;
+    /** The run's span while it executes here, the parent of its model and tool call spans. */
+    volatile TraceSpan traceSpan = TraceSpan.NONE;
     private final CompletableFuture<Run> finished = new CompletableFuture<>();
     private final AtomicBoolean ended = new AtomicBoolean();
 

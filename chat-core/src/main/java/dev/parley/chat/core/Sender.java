@@ -1,6 +1,7 @@
 package dev.parley.chat.core;
 
 import dev.parley.chat.model.BusyPolicy;
+import dev.parley.chat.model.ChatException;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.FieldError;
@@ -13,6 +14,7 @@ import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunInstructions;
+import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepId;
 import dev.parley.chat.model.ThreadId;
@@ -20,6 +22,7 @@ import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.IdempotencyRecord;
+import dev.parley.chat.port.out.TraceSpan;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -119,6 +122,7 @@ final class Sender {
         String scope = command.threadId() == null ? "" : command.threadId().value();
         Sent sent = null;
         AtomicReference<RunExecution> starting = new AtomicReference<>();
+        RunOrigin origin = RunMdc.here(engine);
         for (int attempt = 1; sent == null; attempt++) {
             if (fingerprint != null) {
                 Optional<SendReceipt> replay = replay(command, scope, fingerprint, engine.now());
@@ -133,8 +137,9 @@ final class Sender {
             if (command.threadId() != null && command.ifBusy() == BusyPolicy.INTERRUPT) {
                 canceller.stopActiveRuns(command.threadId());
             }
+            TraceSpan transaction = engine.tracer().transaction("send", null);
             try {
-                sent = engine.store().inTransaction(() -> sendInTransaction(command, placement, scope, fingerprint, starting));
+                sent = engine.store().inTransaction(() -> sendInTransaction(command, placement, scope, fingerprint, starting, origin));
             } catch (StillBusy e) {
                 forget(starting);
                 if (attempt >= SEND_ATTEMPTS) {
@@ -148,7 +153,10 @@ final class Sender {
                 // a concurrent retry with the same key committed first: the next round replays it
             } catch (RuntimeException | Error e) {
                 forget(starting);
+                transaction.failed(e instanceof ChatException c ? c.code() : "internal_error", null);
                 throw e;
+            } finally {
+                SafeTracer.end(transaction);
             }
         }
         SendReceipt receipt = sent.receipt();
@@ -206,7 +214,7 @@ final class Sender {
      * run executing elsewhere.
      */
     private Sent sendInTransaction(SendMessageCommand command, Placement placement, String scope, String fingerprint,
-                                   AtomicReference<RunExecution> starting) {
+                                   AtomicReference<RunExecution> starting, RunOrigin origin) {
         forget(starting); // an earlier attempt of this transaction rolled back
         Instant now = engine.now();
         String userId = command.userId();
@@ -263,7 +271,7 @@ final class Sender {
         }
         if (admitted) {
             try {
-                run = startNow(run, userId, userMessage, runAgent, used, now, starting);
+                run = startNow(run, userId, userMessage, runAgent, used, now, starting, origin);
             } catch (RuntimeException | Error e) {
                 if (starting.get() == null) {
                     admission.release();
@@ -272,7 +280,7 @@ final class Sender {
             }
         } else {
             engine.store().runs().insert(run);
-            engine.store().runs().recordInstructions(run.id(), used);
+            engine.store().runs().recordRun(run.id(), used, origin);
         }
         if (fingerprint != null) {
             engine.store().idempotency().insert(new IdempotencyRecord(userId, scope, command.idempotencyKey(), fingerprint, thread.id(),
@@ -295,13 +303,14 @@ final class Sender {
      * further write or read stands between the send transaction and the model call; registers its execution.
      */
     private Run startNow(Run queued, String userId, Message userMessage, AgentRegistry.RunAgent runAgent, RunInstructions used,
-                         Instant now, AtomicReference<RunExecution> starting) {
+                         Instant now, AtomicReference<RunExecution> starting, RunOrigin origin) {
         Run run = queued.started(now);
         engine.store().runs().insertStarted(run, scheduler.instanceId(), now.plus(scheduler.runLease()));
-        engine.store().runs().recordInstructions(run.id(), used);
+        engine.store().runs().recordRun(run.id(), used, origin);
         Step firstStep = Step.messageCreation(StepId.next(engine.ids()), run.id(), 1, now);
         engine.store().runs().insertStep(firstStep);
-        starting.set(scheduler.registerStarted(run, runAgent.withInstructions(used.instructions()), userId, userMessage, firstStep));
+        starting.set(scheduler.registerStarted(run, runAgent.withInstructions(used.instructions()), userId, userMessage, firstStep,
+                origin));
         return run;
     }
 

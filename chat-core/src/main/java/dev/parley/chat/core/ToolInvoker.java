@@ -10,6 +10,7 @@ import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.Cancellation;
 import dev.parley.chat.port.out.Tool;
 import dev.parley.chat.port.out.ToolContext;
+import dev.parley.chat.port.out.TraceSpan;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +22,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * One tool call of a run: run off the run's thread, bounded by the tool's timeout, cancelled with
@@ -49,8 +49,30 @@ final class ToolInvoker {
     record ToolResult(String output, String error) {
     }
 
-    /** Runs the tool off this thread, bounded by its timeout; cancelling the run cancels the tool. */
+    /** Runs the tool off this thread, bounded by its timeout, traced as a span; cancelling the run cancels the tool. */
     ToolResult invoke(Run current, ToolCall call, Step step) throws InterruptedException {
+        TraceSpan span = engine.tracer().toolCall(state.traceSpan, call);
+        try {
+            ToolResult result = invoke(current, call, step, span);
+            engine.tracer().toolEnded(span, result.output(), result.error());
+            if (result.error() != null) {
+                String error = result.error();
+                int colon = error.indexOf(':');
+                span.failed(colon > 0 && error.substring(0, colon).matches("[a-z_]+") ? error.substring(0, colon) : "tool_error", null);
+            }
+            return result;
+        } catch (RunCancelledException | InterruptedException e) {
+            span.cancelled();
+            throw e;
+        } catch (RuntimeException | Error e) {
+            span.failed("internal_error", null);
+            throw e;
+        } finally {
+            SafeTracer.end(span);
+        }
+    }
+
+    private ToolResult invoke(Run current, ToolCall call, Step step, TraceSpan span) throws InterruptedException {
         Optional<Tool> found = agent.tool(call.name());
         if (found.isEmpty()) {
             return new ToolResult(null, "tool_not_found: there is no tool named " + call.name());
@@ -81,21 +103,20 @@ final class ToolInvoker {
             cancellation.throwIfCancelled();
             String runId = current.id().value();
             String threadId = current.threadId().value();
-            task = engine.toolExecutor().submit(() -> {
+            String requestId = RunMdc.requestId();
+            task = engine.toolExecutor().submit(span.wrap(() -> {
                 if (toolCancellation.isCancelled()) {
                     return; // the run was cancelled before the tool began: it never begins
                 }
-                MDC.put("run_id", runId);
-                MDC.put("thread_id", threadId);
+                String before = RunMdc.put(runId, threadId, requestId);
                 try {
                     outcome.complete(tool.execute(context));
                 } catch (Throwable t) {
                     outcome.completeExceptionally(t);
                 } finally {
-                    MDC.remove("run_id");
-                    MDC.remove("thread_id");
+                    RunMdc.clear(before);
                 }
-            });
+            }));
             Duration timeout = tool.timeout();
             String output = outcome.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
             return new ToolResult(output == null ? "" : output, null);

@@ -100,7 +100,8 @@ final class TurnLoop {
                 state.openTurn(step, promptTokens);
                 return step;
             });
-            ModelResponse response = modelCall.complete(request);
+            ModelResponse response = modelCall.complete(request,
+                    r -> Usage.estimated(promptTokens, TokenEstimate.ofOutput(r.text(), r.toolCalls())));
             Usage turnUsage = response.usage() != null ? response.usage()
                     : Usage.estimated(promptTokens, TokenEstimate.ofOutput(response.text(), response.toolCalls()));
             state.guarded(() -> state.openTurnUsage = turnUsage);

@@ -29,7 +29,7 @@ class LogRetentionTest {
 
     private LogRetention retention(Duration keep) {
         Engine engine = new Engine(h.store, null, null, Clock.systemUTC(), null, Map.of(), null, null, Duration.ZERO, Duration.ZERO,
-                dev.parley.chat.port.out.RunObserver.NONE);
+                dev.parley.chat.port.out.RunObserver.NONE, dev.parley.chat.port.out.RunTracer.NONE);
         return new LogRetention(engine, keep);
     }
 

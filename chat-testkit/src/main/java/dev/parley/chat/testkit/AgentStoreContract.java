@@ -21,6 +21,7 @@ import dev.parley.chat.model.ReasoningEffort;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.StoredAgent;
 import java.util.ArrayList;
 import java.util.List;
@@ -251,6 +252,49 @@ public abstract class AgentStoreContract extends StoreContractSupport {
         assertThat(store.runs().page(thread.id(), PageRequest.firstPage()).items()).extracting(Run::agentVersion).containsExactly(4);
         assertThat(store.runs().active(thread.id())).extracting(Run::agentVersion).containsExactly(4);
         assertThat(store.runs().find(other.id()).map(Run::agentVersion)).isEqualTo(Optional.empty());
+    }
+
+    @Test
+    void should_keep_where_a_run_came_from_until_the_run_goes() {
+        // given
+        Run run = givenRun(aRun().onThread(givenThread()));
+        Run other = givenRun(aRun().onThread(givenThread()));
+        RunOrigin origin = new RunOrigin("req_0123abc", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+
+        // when
+        store.runs().recordOrigin(run.id(), origin);
+
+        // then
+        assertThat(store.runs().origin(run.id())).isEqualTo(origin);
+        assertThat(store.runs().origin(other.id())).isEqualTo(RunOrigin.NONE);
+        store.threads().hardDelete(run.threadId());
+        assertThat(store.runs().origin(run.id())).isEqualTo(RunOrigin.NONE);
+    }
+
+    @Test
+    void should_record_a_runs_instructions_and_origin_at_once() {
+        // given
+        Run run = givenRun(aRun().onThread(givenThread()));
+        Run plain = givenRun(aRun().onThread(givenThread()));
+        RunInstructions used = new RunInstructions(2, "Rendered");
+        RunOrigin origin = new RunOrigin("req_77", null);
+
+        // when
+        store.runs().recordRun(run.id(), used, origin);
+        store.runs().recordRun(plain.id(), used, RunOrigin.NONE);
+
+        // then
+        assertThat(store.runs().instructions(run.id())).contains(used);
+        assertThat(store.runs().origin(run.id())).isEqualTo(origin);
+        assertThat(store.runs().instructions(plain.id())).contains(used);
+        assertThat(store.runs().origin(plain.id())).isEqualTo(RunOrigin.NONE);
+    }
+
+    @Test
+    void should_refuse_an_origin_for_a_run_it_does_not_hold() {
+        Run neverStored = aRun().onThread(givenThread()).build();
+        assertThatThrownBy(() -> store.runs().recordOrigin(neverStored.id(), new RunOrigin("req_1", null)))
+                .isInstanceOf(NotFoundException.class);
     }
 
     private static List<String> ids(Page<StoredAgent> page) {

@@ -5,6 +5,7 @@ import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunInstructions;
+import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepStatus;
@@ -193,5 +194,28 @@ public interface RunStore {
     /** What {@link #recordInstructions} recorded for the run, or empty. */
     default Optional<RunInstructions> instructions(RunId id) {
         return Optional.empty();
+    }
+
+    /**
+     * Records where a run came from (its request id and trace context), once, when the run is stored
+     * (in the same transaction). Removed with the run. Stores that do not keep it ignore it.
+     */
+    default void recordOrigin(RunId id, RunOrigin origin) {
+    }
+
+    /**
+     * {@link #recordInstructions} and, unless it is empty, {@link #recordOrigin} at once: what a send
+     * records with the run it stores. A store that can write both in one statement overrides it.
+     */
+    default void recordRun(RunId id, RunInstructions instructions, RunOrigin origin) {
+        recordInstructions(id, instructions);
+        if (!origin.isEmpty()) {
+            recordOrigin(id, origin);
+        }
+    }
+
+    /** What {@link #recordOrigin} recorded for the run, or {@link RunOrigin#NONE}. */
+    default RunOrigin origin(RunId id) {
+        return RunOrigin.NONE;
     }
 }
