@@ -198,10 +198,15 @@ final class Api {
      * authentication, rate limit, problem+json for every error, and the request's metrics.
      */
     Handler guard(String uri, Access access, Endpoint endpoint) {
+        return guard(uri, access, endpoint, Api::sendProblem);
+    }
+
+    /** {@link #guard(String, Access, Endpoint)} with errors written by {@code errorWriter} (another wire shape). */
+    Handler guard(String uri, Access access, Endpoint endpoint, java.util.function.BiConsumer<Context, ApiProblem> errorWriter) {
         return ctx -> {
             long started = System.nanoTime();
             try {
-                guarded(ctx, uri, access, endpoint);
+                guarded(ctx, uri, access, endpoint, errorWriter);
             } finally {
                 if (metrics != null) {
                     metrics.request(ctx.method().name(), uri, ctx.res().getStatus(), System.nanoTime() - started);
@@ -210,7 +215,8 @@ final class Api {
         };
     }
 
-    private void guarded(Context ctx, String uri, Access access, Endpoint endpoint) {
+    private void guarded(Context ctx, String uri, Access access, Endpoint endpoint,
+                         java.util.function.BiConsumer<Context, ApiProblem> errorWriter) {
         String requestId = requestId(ctx.header(REQUEST_ID_HEADER));
         MDC.put("request_id", requestId);
         try {
@@ -236,7 +242,7 @@ final class Api {
                 LOG.debug("Error after the response was committed (request {}): {}", requestId, problem.code);
                 return;
             }
-            sendProblem(ctx, problem);
+            errorWriter.accept(ctx, problem);
         } finally {
             MDC.remove("request_id");
         }

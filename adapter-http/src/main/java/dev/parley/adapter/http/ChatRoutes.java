@@ -143,6 +143,11 @@ final class ChatRoutes {
      * not stay parked for the life of the stream.
      */
     private void stream(Api.Call call, Optional<RunStream> opened) {
+        stream(call, opened, new SseStream(call.ctx().res()));
+    }
+
+    /** {@link #stream(Api.Call, Optional)} written by {@code sink}: every HTTP event stream, of this API or another on the app, goes here. */
+    void stream(Api.Call call, Optional<RunStream> opened, ChatFlow.Sink sink) {
         Context ctx = call.ctx();
         if (opened.isEmpty()) {
             ctx.status(204); // the run is over and nothing is left after Last-Event-ID: EventSource stops on 204
@@ -153,7 +158,7 @@ final class ChatRoutes {
             try {
                 AsyncContext async = ctx.req().getAsyncContext();
                 async.setTimeout(0); // a stream lasts as long as its run; heartbeats keep it alive
-                streamThreads.newThread(() -> pump(call, subscription, async)).start();
+                streamThreads.newThread(() -> pump(call, subscription, async, sink)).start();
             } catch (RuntimeException | Error e) {
                 subscription.close();
                 throw e;
@@ -169,12 +174,12 @@ final class ChatRoutes {
      * have failed and recycled the request already, and Javalin's completion would then run its
      * error handling on a dead response.
      */
-    private void pump(Api.Call call, RunStream subscription, AsyncContext async) {
+    private void pump(Api.Call call, RunStream subscription, AsyncContext async, ChatFlow.Sink sink) {
         Thread self = Thread.currentThread();
         pumping.add(self);
         MDC.put("request_id", call.requestId());
         try {
-            flow.pump(subscription, new SseStream(call.ctx().res()));
+            flow.pump(subscription, sink);
         } catch (InterruptedException e) {
             // the server is stopping: the stream ends here and the client resumes elsewhere with Last-Event-ID
         } catch (RuntimeException e) {
