@@ -23,8 +23,9 @@ import java.util.Set;
  * {@code POST /v1/chat/completions}, stateless as OpenAI's is: the client sends the whole history,
  * and the agent named by {@code model} answers its last user message with the agent's instructions
  * and server-side tools. Each completion is a run on a thread of its own (so it is in the usage
- * ledger, the budget and the rate limit like any other); the earlier turns the client sent are given
- * to the agent as a transcript in front of the last message. A completion cannot carry an approval:
+ * ledger, the budget and the rate limit like any other); the client's system and developer messages
+ * are appended to the agent's instructions for that run, and the earlier turns it sent are given to
+ * the agent as a transcript in front of the last message. A completion cannot carry an approval:
  * a run that comes to wait for one is cancelled and answered with an error.
  */
 final class ChatCompletions {
@@ -84,10 +85,11 @@ final class ChatCompletions {
             includeUsage = Http.bool(options, "include_usage", false);
         }
         Map<String, String> metadata = Http.metadata(body, "metadata");
-        List<ContentPart> content = content(body.get("messages"));
+        JsonNode messages = body.get("messages");
+        List<ContentPart> content = content(messages);
         String user = request.userId();
         SendReceipt receipt = chat.send(new SendMessageCommand(user, null, model, content, BusyPolicy.REJECT,
-                HttpGateway.idempotencyKey(request.ctx()), metadata));
+                HttpGateway.idempotencyKey(request.ctx()), metadata).withInstructions(instructions(messages)));
         Run run = receipt.run();
         if (stream) {
             gateway.stream(request, gateway.follow(user, receipt, 0, DisconnectPolicy.CONTINUE, request.requestId()),
@@ -144,6 +146,19 @@ final class ChatCompletions {
         return o;
     }
 
+    /** The system and developer messages' text, appended to the agent's instructions for this run; null when none. */
+    static String instructions(JsonNode messages) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < messages.size(); i++) {
+            String role = messages.get(i).path("role").asText("");
+            if (role.equals("system") || role.equals("developer")) {
+                text.append(text.isEmpty() ? "" : "\n\n").append(Input.text(Input.content(messages.get(i).get("content"),
+                        "messages[" + i + "].content")));
+            }
+        }
+        return text.isEmpty() ? null : text.toString();
+    }
+
     /**
      * The user message of the run: the last message's parts, behind a transcript of the turns before
      * it when the client sent any. The last message must be the user's.
@@ -169,6 +184,9 @@ final class ChatCompletions {
                 throw OpenAiError.unsupported(at + ".tool_calls", "client-side tool calls are not offered");
             }
             List<ContentPart> parts = Input.content(message.get("content"), at + ".content");
+            if (role.equals("system") || role.equals("developer")) {
+                continue; // the run's instructions (see instructions)
+            }
             if (i == messages.size() - 1) {
                 if (!role.equals("user")) {
                     throw OpenAiError.invalid(at + ".role", "The last message must be the user's.");

@@ -10,10 +10,12 @@ import java.util.List;
  * run's one user message (their parts in order); an {@code mcp_approval_response} item answers an
  * approval request and must come alone. Anything else is refused naming the item.
  *
- * @param content  the user message's parts (empty for an approval answer)
- * @param approval the approval answer, or null
+ * @param content      the user message's parts (empty for an approval answer)
+ * @param instructions the text of the system and developer messages among the items, for this run's
+ *                     instructions (after the agent's own), or null
+ * @param approval     the approval answer, or null
  */
-record Input(List<ContentPart> content, ApprovalAnswer approval) {
+record Input(List<ContentPart> content, String instructions, ApprovalAnswer approval) {
 
     /** An {@code mcp_approval_response} item. */
     record ApprovalAnswer(String requestId, boolean approve, String reason) {}
@@ -26,12 +28,13 @@ record Input(List<ContentPart> content, ApprovalAnswer approval) {
             if (input.asText().isEmpty()) {
                 throw OpenAiError.invalid("input", "Invalid 'input': empty string.");
             }
-            return new Input(List.of(ContentPart.text(input.asText())), null);
+            return new Input(List.of(ContentPart.text(input.asText())), null, null);
         }
         if (!input.isArray() || input.isEmpty()) {
             throw OpenAiError.invalid("input", "Invalid 'input': expected a string or a non-empty array of input items.");
         }
         List<ContentPart> parts = new ArrayList<>();
+        StringBuilder instructions = new StringBuilder();
         ApprovalAnswer approval = null;
         for (int i = 0; i < input.size(); i++) {
             JsonNode item = input.get(i);
@@ -47,16 +50,34 @@ record Input(List<ContentPart> content, ApprovalAnswer approval) {
                 approval = approval(item, at);
             } else if (type.equals("message")) {
                 String role = item.path("role").asText("");
-                if (!role.equals("user")) {
-                    throw OpenAiError.unsupported(at + ".role", "only user messages are taken as input: the agent's instructions"
-                            + " apply, and earlier turns are in the conversation (conversation or previous_response_id)");
+                if (role.equals("system") || role.equals("developer")) {
+                    instructions.append(instructions.isEmpty() ? "" : "\n\n").append(text(content(item.get("content"), at + ".content")));
+                } else if (role.equals("user")) {
+                    parts.addAll(content(item.get("content"), at + ".content"));
+                } else {
+                    throw OpenAiError.unsupported(at + ".role", "earlier answers are not taken as input: they are in the conversation"
+                            + " (give conversation or previous_response_id)");
                 }
-                parts.addAll(content(item.get("content"), at + ".content"));
             } else {
                 throw OpenAiError.unsupported(at + ".type", "input items of type '" + Http.shown(type) + "' are not offered");
             }
         }
-        return new Input(List.copyOf(parts), approval);
+        if (approval == null && parts.isEmpty()) {
+            throw OpenAiError.invalid("input", "Invalid 'input': no user message to answer.");
+        }
+        return new Input(List.copyOf(parts), instructions.isEmpty() ? null : instructions.toString(), approval);
+    }
+
+    /** The text of content parts; an image in instructions is refused. */
+    static String text(List<ContentPart> parts) {
+        StringBuilder text = new StringBuilder();
+        for (ContentPart part : parts) {
+            if (!(part instanceof ContentPart.Text t)) {
+                throw OpenAiError.unsupported("input", "instructions are text only");
+            }
+            text.append(t.text());
+        }
+        return text.toString();
     }
 
     private static ApprovalAnswer approval(JsonNode item, String at) {

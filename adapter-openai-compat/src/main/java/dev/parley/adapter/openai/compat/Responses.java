@@ -52,7 +52,7 @@ final class Responses {
     }
 
     /** What a create asks for, checked. */
-    private record Create(String model, List<ContentPart> content, Approval approval, ThreadId conversation,
+    private record Create(String model, List<ContentPart> content, String instructions, Approval approval, ThreadId conversation,
                           Wire.Ref previous, boolean stream, boolean background, Map<String, String> metadata) {}
 
     private record Approval(String requestId, boolean approve, String reason) {}
@@ -69,7 +69,7 @@ final class Responses {
             receipt = continueFrom(user, req, key);
         } else {
             receipt = chat.send(new SendMessageCommand(user, req.conversation(), req.model(), req.content(), BusyPolicy.REJECT, key,
-                    req.metadata()));
+                    req.metadata()).withInstructions(req.instructions()));
         }
         answer(request, new Wire.Ref(receipt.run().id(), 0), receipt.run(), receipt, req);
     }
@@ -135,7 +135,16 @@ final class Responses {
         chat.activateMessage(user, run.threadId(), answer.id());
         Optional<Message> next = after(user, run.threadId(), answer);
         if (next.isEmpty()) {
-            return chat.send(new SendMessageCommand(user, run.threadId(), req.model(), req.content(), BusyPolicy.REJECT, key, req.metadata()));
+            return chat.send(new SendMessageCommand(user, run.threadId(), req.model(), req.content(), BusyPolicy.REJECT, key, req.metadata())
+                    .withInstructions(req.instructions()));
+        }
+        if (req.instructions() != null) {
+            throw OpenAiError.unsupported("instructions", "not offered when continuing from a response the conversation went on after"
+                    + " (a new branch runs with the agent's own instructions)");
+        }
+        if (!req.model().equals(run.agentId())) {
+            throw OpenAiError.invalid("model", "A new branch from an earlier response is answered by that response's model, '"
+                    + Http.shown(run.agentId()) + "'.");
         }
         return chat.edit(new EditMessageCommand(user, run.threadId(), next.get().id(), req.content(), BusyPolicy.REJECT, key,
                 req.metadata(), Map.of()));
@@ -291,7 +300,7 @@ final class Responses {
 
     private Create parse(HttpGateway.Request request, JsonNode body) {
         Http.requireKnown(body, CREATE);
-        refuse(body, "instructions", "temperature", "max_output_tokens", "reasoning", "top_p", "truncation", "user",
+        refuse(body, "temperature", "max_output_tokens", "reasoning", "top_p", "truncation", "user",
                 "service_tier", "stream_options", "prompt", "prompt_cache_key", "safety_identifier", "max_tool_calls", "top_logprobs",
                 "parallel_tool_calls");
         if (body.has("store") && !body.get("store").isNull() && !Http.bool(body, "store", true)) {
@@ -330,9 +339,14 @@ final class Responses {
         boolean background = Http.bool(body, "background", false);
         Map<String, String> metadata = Http.metadata(body, "metadata");
         Input input = Input.parse(body.get("input"));
-        return new Create(model, input.content(), input.approval() == null ? null
+        String instructions = join(Http.string(body, "instructions", false), input.instructions());
+        return new Create(model, input.content(), instructions, input.approval() == null ? null
                 : new Approval(input.approval().requestId(), input.approval().approve(), input.approval().reason()),
                 conversation, previous, stream, background, metadata);
+    }
+
+    private static String join(String first, String second) {
+        return first == null ? second : second == null ? first : first + "\n\n" + second;
     }
 
     private static void refuse(JsonNode body, String... names) {

@@ -85,6 +85,18 @@ class ChatCompletionsClientTest {
     }
 
     @Test
+    void should_append_the_clients_system_message_to_the_agents_instructions() {
+        server = CompatServer.start(ScriptedChatModel.echo());
+
+        alice().chat().completions().create(ChatCompletionCreateParams.builder().model(CompatServer.AGENT)
+                .addSystemMessage("Answer in French.").addUserMessage("Hello").build());
+
+        var messages = server.model.lastRequest().messages();
+        assertThat(messages.get(0).text()).isEqualTo("You are helpful.\n\nAnswer in French.");
+        assertThat(messages.get(messages.size() - 1).text()).isEqualTo("Hello");
+    }
+
+    @Test
     void should_refuse_more_than_one_choice_and_client_side_tools_naming_the_parameter() {
         server = CompatServer.start(ScriptedChatModel.echo());
 

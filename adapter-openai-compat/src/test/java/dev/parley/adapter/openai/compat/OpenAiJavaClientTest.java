@@ -249,6 +249,24 @@ class OpenAiJavaClientTest {
         assertThat(client.responses().retrieve(answered.id()).output().size()).isEqualTo(answered.output().size());
     }
 
+    @Test
+    void should_append_instructions_and_system_input_to_the_agents_own_for_that_response() {
+        server = CompatServer.start(ScriptedChatModel.echo());
+
+        alice().responses().create(ResponseCreateParams.builder().model(CompatServer.AGENT).instructions("Answer in French.")
+                .inputOfResponse(List.of(
+                        ResponseInputItem.ofEasyInputMessage(com.openai.models.responses.EasyInputMessage.builder()
+                                .role(com.openai.models.responses.EasyInputMessage.Role.SYSTEM).content("Be brief.").build()),
+                        ResponseInputItem.ofEasyInputMessage(com.openai.models.responses.EasyInputMessage.builder()
+                                .role(com.openai.models.responses.EasyInputMessage.Role.USER).content("Hello").build())))
+                .build());
+
+        dev.parley.chat.model.Message system = server.model.lastRequest().messages().get(0);
+        assertThat(system.role()).isEqualTo(dev.parley.chat.model.Role.SYSTEM);
+        assertThat(system.text()).isEqualTo("You are helpful.\n\nAnswer in French.\n\nBe brief.");
+        assertThat(server.model.lastRequest().messages().get(server.model.lastRequest().messages().size() - 1).text()).isEqualTo("Hello");
+    }
+
     // ---- errors as the SDK's typed exceptions ----
 
     @Test
