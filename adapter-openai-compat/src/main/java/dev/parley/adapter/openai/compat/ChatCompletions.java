@@ -35,7 +35,7 @@ final class ChatCompletions {
             "reasoning_effort", "service_tier", "modalities", "audio", "prediction", "web_search_options", "functions",
             "function_call", "verbosity", "prompt_cache_key", "safety_identifier");
     private static final Set<String> REFUSED = Set.of("temperature", "top_p", "max_tokens", "max_completion_tokens", "response_format",
-            "stop", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "user", "seed",
+            "stop", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "seed",
             "parallel_tool_calls", "reasoning_effort", "service_tier", "modalities", "audio", "prediction", "web_search_options",
             "functions", "function_call", "verbosity", "prompt_cache_key", "safety_identifier");
 
@@ -84,7 +84,7 @@ final class ChatCompletions {
             Http.requireKnown(options, Set.of("include_usage", "include_obfuscation"));
             includeUsage = Http.bool(options, "include_usage", false);
         }
-        Map<String, String> metadata = Http.metadata(body, "metadata");
+        Map<String, String> metadata = Http.metadataWithUser(body);
         JsonNode messages = body.get("messages");
         List<ContentPart> content = content(messages);
         String user = request.userId();

@@ -84,6 +84,22 @@ final class Http {
         return out;
     }
 
+    /**
+     * The request's {@code metadata} with the client's end-user id ({@code user}, as chat UIs send it)
+     * kept under {@code user}: it is recorded on the run's user message, never acted on.
+     */
+    static Map<String, String> metadataWithUser(JsonNode body) {
+        Map<String, String> metadata = metadata(body, "metadata");
+        String user = string(body, "user", false);
+        if (user != null) {
+            if (user.length() > MAX_METADATA_VALUE || metadata.size() == MAX_METADATA_ENTRIES) {
+                throw OpenAiError.invalid("user", "Invalid 'user': at most 512 characters, with at most 15 metadata entries.");
+            }
+            metadata.put("user", user);
+        }
+        return metadata;
+    }
+
     /** The query parameter {@code limit}: 1 to 100, {@code otherwise} when absent. */
     static int limit(Context ctx, int otherwise) {
         String raw = ctx.queryParam("limit");

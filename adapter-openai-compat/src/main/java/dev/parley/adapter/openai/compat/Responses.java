@@ -300,7 +300,7 @@ final class Responses {
 
     private Create parse(HttpGateway.Request request, JsonNode body) {
         Http.requireKnown(body, CREATE);
-        refuse(body, "temperature", "max_output_tokens", "reasoning", "top_p", "truncation", "user",
+        refuse(body, "temperature", "max_output_tokens", "reasoning", "top_p", "truncation",
                 "service_tier", "stream_options", "prompt", "prompt_cache_key", "safety_identifier", "max_tool_calls", "top_logprobs",
                 "parallel_tool_calls");
         if (body.has("store") && !body.get("store").isNull() && !Http.bool(body, "store", true)) {
@@ -337,7 +337,7 @@ final class Responses {
                 "Previous response with id '" + Http.shown(previousId) + "' not found."));
         boolean stream = Http.bool(body, "stream", false);
         boolean background = Http.bool(body, "background", false);
-        Map<String, String> metadata = Http.metadata(body, "metadata");
+        Map<String, String> metadata = Http.metadataWithUser(body);
         Input input = Input.parse(body.get("input"));
         String instructions = join(Http.string(body, "instructions", false), input.instructions());
         return new Create(model, input.content(), instructions, input.approval() == null ? null

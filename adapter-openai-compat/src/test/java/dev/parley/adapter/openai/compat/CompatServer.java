@@ -13,6 +13,7 @@ import dev.parley.adapter.http.ParleyHttp;
 import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.chat.core.ChatService;
+import dev.parley.chat.core.ChatServiceBuilder;
 import dev.parley.chat.model.ModelPrice;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.Tool;
@@ -41,9 +42,10 @@ final class CompatServer implements AutoCloseable {
     final Javalin app;
     final String base;
 
-    private CompatServer(ScriptedChatModel model, UnaryOperator<ParleyHttp.Config.Builder> customize) {
+    private CompatServer(ScriptedChatModel model, UnaryOperator<ChatServiceBuilder> customizeService,
+                         UnaryOperator<ParleyHttp.Config.Builder> customize) {
         this.model = model;
-        this.service = ChatService.builder().store(InMemoryAdapters.store()).model(model)
+        this.service = customizeService.apply(ChatService.builder()).store(InMemoryAdapters.store()).model(model)
                 .agents(List.of(
                         Agent.builder(AGENT).name("Assistant").description("Answers questions").instructions("You are helpful.")
                                 .tools(Tool.of("calculator", "Evaluates an expression", "{\"type\":\"object\"}", ctx -> "42"))
@@ -67,11 +69,15 @@ final class CompatServer implements AutoCloseable {
     }
 
     static CompatServer start(ScriptedChatModel model) {
-        return new CompatServer(model, c -> c);
+        return new CompatServer(model, b -> b, c -> c);
     }
 
     static CompatServer start(ScriptedChatModel model, UnaryOperator<ParleyHttp.Config.Builder> customize) {
-        return new CompatServer(model, customize);
+        return new CompatServer(model, b -> b, customize);
+    }
+
+    static CompatServer withService(ScriptedChatModel model, UnaryOperator<ChatServiceBuilder> customizeService) {
+        return new CompatServer(model, customizeService, c -> c);
     }
 
     /** The official client, as {@code user} (its API key a Parley token), without retries. */

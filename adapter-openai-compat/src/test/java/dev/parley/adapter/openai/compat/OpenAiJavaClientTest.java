@@ -267,6 +267,42 @@ class OpenAiJavaClientTest {
         assertThat(server.model.lastRequest().messages().get(server.model.lastRequest().messages().size() - 1).text()).isEqualTo("Hello");
     }
 
+    @Test
+    void should_answer_a_retry_with_the_same_idempotency_key_with_the_original_response() {
+        server = CompatServer.start(ScriptedChatModel.replying("first answer", "second answer"));
+        ResponseCreateParams keyed = ask("once").putAdditionalHeader("Idempotency-Key", "order-17").build();
+
+        Response original = alice().responses().create(keyed);
+        Response retry = alice().responses().create(keyed);
+
+        assertThat(retry.id()).isEqualTo(original.id());
+        assertThat(text(retry)).isEqualTo("first answer");
+        assertThat(server.model.callCount()).isEqualTo(1);
+    }
+
+    @Test
+    void should_record_the_clients_end_user_id_in_the_responses_metadata() {
+        server = CompatServer.start(ScriptedChatModel.echo());
+
+        @SuppressWarnings("deprecation")
+        Response response = alice().responses().create(ask("hi").user("end-user-7").build());
+
+        assertThat(alice().responses().retrieve(response.id()).metadata().orElseThrow()._additionalProperties().get("user"))
+                .isEqualTo(JsonValue.from("end-user-7"));
+    }
+
+    @Test
+    void should_refuse_a_user_over_budget_with_rate_limit_and_retry_after() {
+        server = CompatServer.withService(ScriptedChatModel.builder().build().enqueue(Script.reply("costly").withUsage(1000, 1000)),
+                b -> b.monthlyBudgetUsd(new java.math.BigDecimal("0.000001")));
+        alice().responses().create(ask("spend").build());
+
+        assertThatThrownBy(() -> alice().responses().create(ask("more").build())).isInstanceOfSatisfying(RateLimitException.class, e -> {
+            assertThat(e.code()).contains("budget_exceeded");
+            assertThat(e.headers().values("Retry-After")).isNotEmpty();
+        });
+    }
+
     // ---- errors as the SDK's typed exceptions ----
 
     @Test
