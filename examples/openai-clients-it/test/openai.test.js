@@ -3,12 +3,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import { startDemo } from '../../clients-it/lib/demo.js';
+import { ask } from '../snippets/ask.js';
 
 let server;
 let client;
+let token;
 before(async () => {
   server = await startDemo();
-  const token = await server.login('openai-node-user');
+  token = await server.login('openai-node-user');
   client = new OpenAI({ apiKey: token, baseURL: `${server.baseUrl}/v1`, maxRetries: 0 });
 });
 after(() => server?.stop());
@@ -86,4 +88,8 @@ test('answers chat completions, streamed and not', async () => {
   }
   assert.equal(text, '1 2 3');
   assert.ok(usage.total_tokens > 0);
+});
+
+test('the documented snippet asks an agent', async () => {
+  assert.equal(await ask({ baseURL: `${server.baseUrl}/v1`, apiKey: token, agent: 'assistant', question: 'calculate 6*7' }), '6*7 = 42');
 });

@@ -4,12 +4,14 @@ import { after, before, test } from 'node:test';
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, streamText } from 'ai';
 import { startDemo } from '../../clients-it/lib/demo.js';
+import { streamAnswer } from '../snippets/stream-text.js';
 
 let server;
 let provider;
+let token;
 before(async () => {
   server = await startDemo();
-  const token = await server.login('vercel-ai-user');
+  token = await server.login('vercel-ai-user');
   provider = createOpenAI({ apiKey: token, baseURL: `${server.baseUrl}/v1` });
 });
 after(() => server?.stop());
@@ -40,4 +42,12 @@ test('generateText and streamText through Chat Completions', async () => {
 
 test('an unknown model is an error the SDK raises', async () => {
   await assert.rejects(generateText({ model: provider('no-such-agent'), prompt: 'hi', maxRetries: 0 }), /does not exist/);
+});
+
+test('the documented snippet streams an answer', async () => {
+  const deltas = [];
+  const text = await streamAnswer({ baseURL: `${server.baseUrl}/v1`, apiKey: token, agent: 'assistant', prompt: 'count to 3',
+    onDelta: (d) => deltas.push(d) });
+  assert.equal(text, '1 2 3');
+  assert.ok(deltas.length >= 3, `deltas: ${deltas}`);
 });
