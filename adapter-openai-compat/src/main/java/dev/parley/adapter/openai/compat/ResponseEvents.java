@@ -1,5 +1,6 @@
 package dev.parley.adapter.openai.compat;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.Run;
@@ -9,6 +10,7 @@ import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Turns a run's events into the events of one OpenAI response, in the official order: {@code
@@ -22,9 +24,12 @@ import java.util.Map;
  * run's next response, segment {@code k}, is what follows its {@code k}-th wait.
  */
 final class ResponseEvents implements RunEvent.Visitor<Void> {
+    private static final String DELTA = "response.output_text.delta";
+
     /** Where the translated events go. */
     interface Emitter {
-        void emit(long sequenceNumber, String type, ObjectNode event);
+        /** {@code json} renders the event; it is not called for an event the emitter skips. */
+        void emit(long sequenceNumber, String type, Supplier<String> json);
     }
 
     /** A translation waiting for its emitter. */
@@ -150,12 +155,22 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
     }
 
     private void emit(String type, ObjectNode data) {
-        sequence++;
-        ObjectNode frame = Wire.object();
-        frame.put("type", type);
-        frame.setAll(data);
-        frame.put("sequence_number", sequence);
-        emitter.emit(sequence, type, frame);
+        long number = ++sequence;
+        emitter.emit(number, type, () -> {
+            ObjectNode frame = Wire.object();
+            frame.put("type", type);
+            frame.setAll(data);
+            frame.put("sequence_number", number);
+            return Wire.write(frame);
+        });
+    }
+
+    /** A text delta, the event of every token: rendered from a template, the same JSON as {@link #emit} would write. */
+    private void emitDelta(String itemId, int index, String delta) {
+        long number = ++sequence;
+        emitter.emit(number, DELTA, () -> "{\"type\":\"" + DELTA + "\",\"output_index\":" + index + ",\"item_id\":\"" + itemId
+                + "\",\"content_index\":0,\"delta\":\"" + new String(JsonStringEncoder.getInstance().quoteAsString(delta))
+                + "\",\"logprobs\":[],\"sequence_number\":" + number + "}");
     }
 
     private ObjectNode responseNow(String status) {
@@ -277,8 +292,7 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
     public Void visit(RunEvent.Token event) {
         openMessage();
         text.append(event.content());
-        emit("response.output_text.delta", at(openMessage).put("item_id", messageId()).put("content_index", 0)
-                .put("delta", event.content()).set("logprobs", Wire.array()));
+        emitDelta(messageId(), openMessage, event.content());
         return null;
     }
 

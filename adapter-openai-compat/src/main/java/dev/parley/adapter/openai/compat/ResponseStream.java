@@ -70,12 +70,12 @@ final class ResponseStream implements ChatFlow.Sink {
         return !events.ended();
     }
 
-    private void write(long sequenceNumber, String type, com.fasterxml.jackson.databind.node.ObjectNode frame) {
+    private void write(long sequenceNumber, String type, java.util.function.Supplier<String> json) {
         if (sequenceNumber <= startingAfter || failure != null) {
             return;
         }
         try {
-            out.write(("event: " + type + "\ndata: " + Wire.write(frame) + "\n\n").getBytes(StandardCharsets.UTF_8));
+            out.write(("event: " + type + "\ndata: " + json.get() + "\n\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             failure = e;
         }

@@ -118,7 +118,7 @@ class OpenAiJavaClientTest {
     @Test
     void should_stream_a_response_with_the_sdk_typed_events() {
         server = CompatServer.start(ScriptedChatModel.builder().build()
-                .enqueue(Script.tokens("Hel", "lo", " there").withUsage(7, 3)));
+                .enqueue(Script.tokens("Hel", "lo", " \"there\"\n\u00e9\ud83d\ude00").withUsage(7, 3)));
 
         List<ResponseStreamEvent> events = drain(alice().responses().createStreaming(ask("Hi").build()));
 
@@ -128,11 +128,11 @@ class OpenAiJavaClientTest {
         assertThat(types).endsWith("response.output_text.done", "response.content_part.done", "response.output_item.done",
                 "response.completed");
         assertThat(events.stream().filter(ResponseStreamEvent::isOutputTextDelta).map(e -> e.outputTextDelta().get().delta()))
-                .containsExactly("Hel", "lo", " there");
+                .containsExactly("Hel", "lo", " \"there\"\n\u00e9\ud83d\ude00");
         List<Long> numbers = events.stream().map(e -> json(e).get("sequence_number").asLong()).toList();
         assertThat(numbers).isEqualTo(java.util.stream.LongStream.range(0, events.size()).boxed().toList());
         Response completed = events.get(events.size() - 1).completed().orElseThrow().response();
-        assertThat(text(completed)).isEqualTo("Hello there");
+        assertThat(text(completed)).isEqualTo("Hello \"there\"\n\u00e9\ud83d\ude00");
         assertThat(completed.usage().orElseThrow().outputTokens()).isEqualTo(3);
         // the stored response is the streamed one
         assertThat(ObjectMappers.jsonMapper().valueToTree(alice().responses().retrieve(completed.id())).get("output"))
