@@ -7,15 +7,15 @@ import java.util.List;
 
 /**
  * The {@code input} of a response: a string, or input items. The user messages among them become the
- * run's one user message (their parts in order); an {@code mcp_approval_response} item answers an
- * approval request and must come alone. Anything else is refused naming the item.
+ * run's one user message (their parts in order); {@code mcp_approval_response} items answer approval
+ * requests and come without messages. Anything else is refused naming the item.
  *
  * @param content      the user message's parts (empty for an approval answer)
  * @param instructions the text of the system and developer messages among the items, for this run's
  *                     instructions (after the agent's own), or null
- * @param approval     the approval answer, or null
+ * @param approvals    the approval answers (empty for a message)
  */
-record Input(List<ContentPart> content, String instructions, ApprovalAnswer approval) {
+record Input(List<ContentPart> content, String instructions, List<ApprovalAnswer> approvals) {
 
     /** An {@code mcp_approval_response} item. */
     record ApprovalAnswer(String requestId, boolean approve, String reason) {}
@@ -28,14 +28,14 @@ record Input(List<ContentPart> content, String instructions, ApprovalAnswer appr
             if (input.asText().isEmpty()) {
                 throw OpenAiError.invalid("input", "Invalid 'input': empty string.");
             }
-            return new Input(List.of(ContentPart.text(input.asText())), null, null);
+            return new Input(List.of(ContentPart.text(input.asText())), null, List.of());
         }
         if (!input.isArray() || input.isEmpty()) {
             throw OpenAiError.invalid("input", "Invalid 'input': expected a string or a non-empty array of input items.");
         }
         List<ContentPart> parts = new ArrayList<>();
         StringBuilder instructions = new StringBuilder();
-        ApprovalAnswer approval = null;
+        List<ApprovalAnswer> approvals = new ArrayList<>();
         for (int i = 0; i < input.size(); i++) {
             JsonNode item = input.get(i);
             String at = "input[" + i + "]";
@@ -44,10 +44,7 @@ record Input(List<ContentPart> content, String instructions, ApprovalAnswer appr
             }
             String type = item.path("type").asText("message");
             if (type.equals("mcp_approval_response")) {
-                if (input.size() != 1) {
-                    throw OpenAiError.invalid(at, "An mcp_approval_response item must be the only input item.");
-                }
-                approval = approval(item, at);
+                approvals.add(approval(item, at));
             } else if (type.equals("message")) {
                 String role = item.path("role").asText("");
                 if (role.equals("system") || role.equals("developer")) {
@@ -62,10 +59,13 @@ record Input(List<ContentPart> content, String instructions, ApprovalAnswer appr
                 throw OpenAiError.unsupported(at + ".type", "input items of type '" + Http.shown(type) + "' are not offered");
             }
         }
-        if (approval == null && parts.isEmpty()) {
+        if (!approvals.isEmpty() && (!parts.isEmpty() || !instructions.isEmpty())) {
+            throw OpenAiError.invalid("input", "mcp_approval_response items answer the response that asked; they come without messages.");
+        }
+        if (approvals.isEmpty() && parts.isEmpty()) {
             throw OpenAiError.invalid("input", "Invalid 'input': no user message to answer.");
         }
-        return new Input(List.copyOf(parts), instructions.isEmpty() ? null : instructions.toString(), approval);
+        return new Input(List.copyOf(parts), instructions.isEmpty() ? null : instructions.toString(), List.copyOf(approvals));
     }
 
     /** The text of content parts; an image in instructions is refused. */

@@ -93,6 +93,13 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
             }
             return;
         }
+        if (inPause && event instanceof RunEvent.TraceStart start) {
+            // the next call of the same turn: its approval request follows it
+            if (current) {
+                pendingStart = start;
+            }
+            return;
+        }
         if (inPause) {
             if (current) {
                 endPause();
@@ -116,7 +123,7 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
      * start is not its approval request, or the events so far are all there is).
      */
     void settle() {
-        if (pendingStart != null) {
+        if (pendingStart != null && !inPause) {
             RunEvent.TraceStart start = pendingStart;
             pendingStart = null;
             openToolItem(start.stepId().value(), start.toolCall());

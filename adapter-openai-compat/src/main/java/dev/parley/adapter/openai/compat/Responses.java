@@ -52,17 +52,16 @@ final class Responses {
     }
 
     /** What a create asks for, checked. */
-    private record Create(String model, List<ContentPart> content, String instructions, Approval approval, ThreadId conversation,
+    private record Create(String model, List<ContentPart> content, String instructions, List<Input.ApprovalAnswer> approvals,
+                          ThreadId conversation,
                           Wire.Ref previous, boolean stream, boolean background, Map<String, String> metadata) {}
-
-    private record Approval(String requestId, boolean approve, String reason) {}
 
     void create(HttpGateway.Request request) throws InterruptedException {
         Create req = parse(request, gateway.readJson(request.ctx()));
         String key = HttpGateway.idempotencyKey(request.ctx());
         String user = request.userId();
         SendReceipt receipt;
-        if (req.approval() != null) {
+        if (!req.approvals().isEmpty()) {
             answerApproval(request, req);
             return;
         } else if (req.previous() != null) {
@@ -182,18 +181,21 @@ final class Responses {
         String user = request.userId();
         RunOutcome asking = find(user, req.previous(), "previous_response_id");
         Run run = asking.run();
-        try {
-            chat.decide(new ApprovalCommand(user, run.threadId(), run.id(), req.approval().requestId(),
-                    req.approval().approve() ? ApprovalDecision.APPROVE : ApprovalDecision.DENY, req.approval().reason()));
-        } catch (NotFoundException e) {
-            throw OpenAiError.invalid("input", "No pending approval request with id '" + Http.shown(req.approval().requestId()) + "'.");
+        if (!req.model().equals(run.agentId())) {
+            throw OpenAiError.invalid("model", "An approval is answered to the model that asked, '" + Http.shown(run.agentId()) + "'.");
         }
-        answer(request, approvalRef(asking, req.previous()), run, null, req);
-    }
-
-    /** The response an approval answer starts: the one after the wait the previous response ended with. */
-    private static Wire.Ref approvalRef(RunOutcome asking, Wire.Ref previous) {
-        return previous.next();
+        if (req.instructions() != null) {
+            throw OpenAiError.unsupported("instructions", "an approval answer continues the run with the instructions it began with");
+        }
+        for (Input.ApprovalAnswer answer : req.approvals()) {
+            try {
+                chat.decide(new ApprovalCommand(user, run.threadId(), run.id(), answer.requestId(),
+                        answer.approve() ? ApprovalDecision.APPROVE : ApprovalDecision.DENY, answer.reason()));
+            } catch (NotFoundException e) {
+                throw OpenAiError.invalid("input", "No pending approval request with id '" + Http.shown(answer.requestId()) + "'.");
+            }
+        }
+        answer(request, req.previous().next(), run, null, req);
     }
 
     void retrieve(HttpGateway.Request request) {
@@ -340,9 +342,7 @@ final class Responses {
         Map<String, String> metadata = Http.metadataWithUser(body);
         Input input = Input.parse(body.get("input"));
         String instructions = join(Http.string(body, "instructions", false), input.instructions());
-        return new Create(model, input.content(), instructions, input.approval() == null ? null
-                : new Approval(input.approval().requestId(), input.approval().approve(), input.approval().reason()),
-                conversation, previous, stream, background, metadata);
+        return new Create(model, input.content(), instructions, input.approvals(), conversation, previous, stream, background, metadata);
     }
 
     private static String join(String first, String second) {

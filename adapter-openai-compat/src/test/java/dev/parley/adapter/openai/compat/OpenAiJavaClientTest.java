@@ -303,6 +303,57 @@ class OpenAiJavaClientTest {
         });
     }
 
+    @Test
+    void should_take_every_decision_of_a_turn_in_one_answer() {
+        server = CompatServer.start(ScriptedChatModel.builder().build()
+                .enqueue(Script.toolCalls(new ToolCall("call_a", "refund", "{\"order\":\"A\"}"),
+                        new ToolCall("call_b", "refund", "{\"order\":\"B\"}")))
+                .enqueue(Script.reply("Refunded A only.")));
+        OpenAIClient client = alice();
+        Response asking = client.responses().create(ResponseCreateParams.builder().model(CompatServer.APPROVING_AGENT)
+                .input("Refund A and B").build());
+        List<String> requests = asking.output().stream().flatMap(i -> i.mcpApprovalRequest().stream())
+                .map(ResponseOutputItem.McpApprovalRequest::id).toList();
+        assertThat(requests).containsExactly("call_a", "call_b");
+
+        Response answered = client.responses().create(ResponseCreateParams.builder().model(CompatServer.APPROVING_AGENT)
+                .previousResponseId(asking.id())
+                .inputOfResponse(List.of(
+                        ResponseInputItem.ofMcpApprovalResponse(ResponseInputItem.McpApprovalResponse.builder()
+                                .approvalRequestId("call_a").approve(true).build()),
+                        ResponseInputItem.ofMcpApprovalResponse(ResponseInputItem.McpApprovalResponse.builder()
+                                .approvalRequestId("call_b").approve(false).reason("not this one").build())))
+                .build());
+
+        List<ResponseOutputItem.McpCall> calls = answered.output().stream().flatMap(i -> i.mcpCall().stream()).toList();
+        assertThat(calls).hasSize(2);
+        assertThat(calls.get(0).output()).contains("refunded");
+        assertThat(calls.get(1).error()).isPresent();
+        assertThat(text(answered)).isEqualTo("Refunded A only.");
+        // a decided request cannot be decided again
+        assertThatThrownBy(() -> client.responses().create(ResponseCreateParams.builder().model(CompatServer.APPROVING_AGENT)
+                .previousResponseId(asking.id())
+                .inputOfResponse(List.of(ResponseInputItem.ofMcpApprovalResponse(ResponseInputItem.McpApprovalResponse.builder()
+                        .approvalRequestId("call_a").approve(true).build())))
+                .build())).isInstanceOfSatisfying(UnexpectedStatusCodeException.class, e -> assertThat(e.statusCode()).isEqualTo(409));
+    }
+
+    @Test
+    void should_end_a_streamed_response_when_the_run_waits_for_approval() {
+        server = CompatServer.start(ScriptedChatModel.builder().build()
+                .enqueue(Script.toolCalls(new ToolCall("call_a", "refund", "{}"), new ToolCall("call_b", "refund", "{}")))
+                .enqueue(Script.reply("Done.")));
+
+        List<ResponseStreamEvent> events = drain(alice().responses().createStreaming(ResponseCreateParams.builder()
+                .model(CompatServer.APPROVING_AGENT).input("Refund both").build()));
+
+        Response last = events.get(events.size() - 1).completed().orElseThrow().response();
+        assertThat(last.output()).extracting(i -> i.mcpApprovalRequest().map(ResponseOutputItem.McpApprovalRequest::id).orElse("?"))
+                .containsExactly("call_a", "call_b");
+        assertThat(ObjectMappers.jsonMapper().valueToTree(alice().responses().retrieve(last.id())).get("output"))
+                .isEqualTo(ObjectMappers.jsonMapper().valueToTree(last).get("output"));
+    }
+
     // ---- errors as the SDK's typed exceptions ----
 
     @Test
