@@ -10,6 +10,7 @@ import dev.parley.chat.port.in.SendReceipt;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
+import jakarta.servlet.http.HttpServletResponse;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -144,7 +145,7 @@ public final class HttpGateway {
     }
 
     /** Sets the status and headers of an event stream ({@code text/event-stream}, no caching, no proxy buffering). */
-    public static void eventStreamHeaders(Context ctx) {
-        SseStream.headers(ctx.res());
+    public static void eventStreamHeaders(HttpServletResponse res) {
+        SseStream.headers(res);
     }
 }

@@ -2,6 +2,7 @@ package dev.parley.adapter.openai.compat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.adapter.http.ChatFlow;
+import dev.parley.adapter.http.HttpGateway;
 import dev.parley.chat.model.RunEvent;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletResponse;
@@ -44,10 +45,7 @@ final class ChatCompletionStream implements ChatFlow.Sink {
 
     @Override
     public void open() throws IOException {
-        res.setStatus(200);
-        res.setContentType("text/event-stream;charset=utf-8");
-        res.setHeader("Cache-Control", "no-cache");
-        res.setHeader("X-Accel-Buffering", "no");
+        HttpGateway.eventStreamHeaders(res);
         out = res.getOutputStream();
         out.flush();
     }

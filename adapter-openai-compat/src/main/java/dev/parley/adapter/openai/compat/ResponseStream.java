@@ -1,6 +1,7 @@
 package dev.parley.adapter.openai.compat;
 
 import dev.parley.adapter.http.ChatFlow;
+import dev.parley.adapter.http.HttpGateway;
 import dev.parley.chat.model.RunEvent;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletResponse;
@@ -36,10 +37,7 @@ final class ResponseStream implements ChatFlow.Sink {
 
     @Override
     public void open() throws IOException {
-        res.setStatus(200);
-        res.setContentType("text/event-stream;charset=utf-8");
-        res.setHeader("Cache-Control", "no-cache");
-        res.setHeader("X-Accel-Buffering", "no");
+        HttpGateway.eventStreamHeaders(res);
         out = res.getOutputStream();
         out.flush();
     }
