@@ -105,6 +105,26 @@ public final class HttpGateway {
                 (ctx, problem) -> errors.write(ctx, failure(problem))));
     }
 
+    /**
+     * Answers a CORS preflight ({@code OPTIONS}) with 204: {@code Allow} with {@code methods}, and for
+     * an origin the configuration allows, the methods, the request headers it asks for (SDKs send
+     * headers of their own) and a max age. Other origins get no CORS headers, so browsers refuse.
+     */
+    public void preflight(Context ctx, String methods) {
+        ctx.header("Allow", methods);
+        String origin = ctx.header("Origin");
+        if (api.corsAllows(origin) && ctx.header("Access-Control-Request-Method") != null) {
+            String asked = ctx.header("Access-Control-Request-Headers");
+            ctx.header("Access-Control-Allow-Origin", config.corsOrigins().contains("*") ? "*" : origin);
+            ctx.header("Vary", "Origin");
+            ctx.header("Access-Control-Allow-Methods", methods);
+            ctx.header("Access-Control-Allow-Headers", asked == null || asked.isBlank() ? Api.ALLOWED_REQUEST_HEADERS
+                    : asked.replaceAll("[^A-Za-z0-9, _-]", ""));
+            ctx.header("Access-Control-Max-Age", "600");
+        }
+        ctx.status(204);
+    }
+
     /** What a client may see of {@code error}. */
     public static Failure failure(Throwable error, String requestId) {
         return failure(Errors.toProblem(error, requestId));

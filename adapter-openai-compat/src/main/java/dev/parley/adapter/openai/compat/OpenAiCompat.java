@@ -75,6 +75,8 @@ public final class OpenAiCompat {
         route(cfg, HandlerType.GET, BASE + "/conversations/{conversation_id}/items", Set.of("limit", "order", "after", "include"),
                 conversations::items);
         route(cfg, HandlerType.POST, BASE + "/chat/completions", Set.of(), completions::create);
+        gateway.route(cfg, HandlerType.OPTIONS, BASE + "/<rest>", false,
+                request -> gateway.preflight(request.ctx(), "GET, POST, DELETE, OPTIONS"), OpenAiError::write);
         for (HandlerType method : ANY_METHOD) {
             gateway.route(cfg, method, BASE + "/<rest>", false, request -> {
                 throw OpenAiError.notFound("not_found", "Unknown request URL: " + method.name() + " " + request.ctx().path());
