@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Parley benchmark and prints the summary table.
 #
-#   benchmarks/run.sh [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,13] [--profile]
+#   benchmarks/run.sh [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--profile]
 #
 # --quick     the smoke-check sizes (under 2 minutes once the jar is built)
 # --only=...  a subset of the scenarios (numbers as in BENCHMARKS.md)

@@ -3,6 +3,7 @@ package dev.parley.benchmarks;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.adapter.http.ParleyHttp;
+import dev.parley.adapter.openai.compat.OpenAiCompat;
 import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.openai.OpenAiChatModel;
 import dev.parley.chat.core.ChatService;
@@ -145,6 +146,7 @@ public final class BenchServer implements AutoCloseable {
             cfg.jetty.modifyServletContextHandler(handler ->
                     handler.addFilter(new FilterHolder(timings), "/*", EnumSet.of(DispatcherType.REQUEST)));
             ParleyHttp.install(cfg, config);
+            OpenAiCompat.install(cfg, config);
             cfg.routes.get("/bench/stats", ctx -> {
                 ObjectNode o = timings.snapshot(JSON.createObjectNode());
                 o.put("heap_used", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());

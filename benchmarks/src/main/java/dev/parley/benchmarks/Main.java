@@ -5,6 +5,7 @@ import dev.parley.benchmarks.load.AdmissionBurst;
 import dev.parley.benchmarks.load.ApprovalLatency;
 import dev.parley.benchmarks.load.McpCancelLatency;
 import dev.parley.benchmarks.load.CancelLatency;
+import dev.parley.benchmarks.load.CompatStreams;
 import dev.parley.benchmarks.load.FakeOpenAi;
 import dev.parley.benchmarks.load.FirstToken;
 import dev.parley.benchmarks.load.IdleStreams;
@@ -26,7 +27,7 @@ import java.util.Set;
 /**
  * The entry point of {@code benchmarks.jar}:
  * <pre>
- * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,13] [--out=DIR] every scenario, then the summary table
+ * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--out=DIR] every scenario, then the summary table
  * java -jar benchmarks.jar tracing [--rounds=N] [--seconds=S] [--samples=N]  scenario 11 alone
  * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
  * java -jar benchmarks.jar jfr-summary FILE.jfr                               summary of a recording's execution samples
@@ -50,7 +51,7 @@ public final class Main {
             case "usage" -> UsageBench.main(rest);
             case "tracing" -> TracingBench.main(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,11,13] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
+                System.err.println("usage: all [--quick] [--only=1,...,13] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
@@ -61,7 +62,7 @@ public final class Main {
 
     private static void all(String[] args) throws Exception {
         boolean quick = false;
-        Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "13"));
+        Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"));
         Path out = Path.of("benchmarks/target/results");
         for (String arg : args) {
             if (arg.equals("--quick")) {
@@ -95,7 +96,7 @@ public final class Main {
                     "counted at the JDBC interface over sequential turns (zero:3); the bare handler of 7 makes 2 writing commits and 10 statements");
         }
 
-        if (only.contains("1") || only.contains("2") || only.contains("4") || only.contains("7")) {
+        if (only.contains("1") || only.contains("2") || only.contains("4") || only.contains("7") || only.contains("12")) {
             try (FakeOpenAi fake = new FakeOpenAi(100);
                  ServerProcess server = ServerProcess.start(List.of("-Xmx2g"),
                          List.of("--stores=" + String.join(",", stores), "--bare", "--openai=" + fake.baseUrl()),
@@ -119,6 +120,10 @@ public final class Main {
                 if (only.contains("7")) {
                     section("7 the limit");
                     Limit.run(server, databases, 16, quick ? 1 : 3, quick ? 0.5 : 3, quick ? 2 : 8, report);
+                }
+                if (only.contains("12")) {
+                    section("12 OpenAI-compatible facade");
+                    CompatStreams.run(server, 20, quick ? 1 : 5, quick ? 3 : 30, quick ? 2_000 : 20_000, quick ? 3 : 7, report);
                 }
             }
         }

@@ -4,6 +4,7 @@ import dev.parley.adapter.http.Authenticator;
 import dev.parley.adapter.http.JwtAuthenticator;
 import dev.parley.adapter.http.OidcAuthenticator;
 import dev.parley.adapter.http.ParleyHttp;
+import dev.parley.adapter.openai.compat.OpenAiCompat;
 import dev.parley.adapter.http.ParleyMetrics;
 import dev.parley.adapter.http.RateLimiter;
 import dev.parley.adapter.http.SecurityHeaders;
@@ -191,6 +192,7 @@ public final class DemoServer implements AutoCloseable {
                 ParleyHttp.problemErrors(cfg);
                 ParleyHttp.requestHeaderTimeout(cfg, httpConfig.requestHeaderTimeout());
                 ParleyHttp.install(cfg, httpConfig);
+                OpenAiCompat.install(cfg, httpConfig);
                 if (devLogin != null) {
                     devLogin.install(cfg);
                 }

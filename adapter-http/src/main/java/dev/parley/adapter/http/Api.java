@@ -208,13 +208,18 @@ final class Api {
      * authentication, rate limit, problem+json for every error, and the request's metrics.
      */
     Handler guard(String uri, Access access, Endpoint endpoint) {
+        return guard(uri, access, endpoint, Api::sendProblem);
+    }
+
+    /** {@link #guard(String, Access, Endpoint)} with errors written by {@code errorWriter} (another wire shape). */
+    Handler guard(String uri, Access access, Endpoint endpoint, java.util.function.BiConsumer<Context, ApiProblem> errorWriter) {
         boolean traced = !UNTRACED.contains(uri);
         return ctx -> {
             long started = System.nanoTime();
             String requestId = requestId(ctx.header(REQUEST_ID_HEADER));
             TraceSpan span = traced ? tracer.request(ctx.method().name(), uri, requestId, ctx.header("traceparent")) : TraceSpan.NONE;
             try (TraceSpan.Scope scope = span.makeCurrent()) {
-                guarded(ctx, uri, access, endpoint, requestId);
+                guarded(ctx, uri, access, endpoint, requestId, errorWriter);
             } finally {
                 if (metrics != null) {
                     metrics.request(ctx.method().name(), uri, ctx.res().getStatus(), System.nanoTime() - started);
@@ -227,7 +232,8 @@ final class Api {
         };
     }
 
-    private void guarded(Context ctx, String uri, Access access, Endpoint endpoint, String requestId) {
+    private void guarded(Context ctx, String uri, Access access, Endpoint endpoint, String requestId,
+                         java.util.function.BiConsumer<Context, ApiProblem> errorWriter) {
         MDC.put("request_id", requestId);
         try {
             ctx.header(REQUEST_ID_HEADER, requestId);
@@ -252,7 +258,7 @@ final class Api {
                 LOG.debug("Error after the response was committed (request {}): {}", requestId, problem.code);
                 return;
             }
-            sendProblem(ctx, problem);
+            errorWriter.accept(ctx, problem);
         } finally {
             MDC.remove("request_id");
         }

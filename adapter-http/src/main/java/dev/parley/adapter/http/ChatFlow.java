@@ -18,7 +18,7 @@ import java.util.Optional;
  * pump that moves a run's events into a {@link Sink} with heartbeats, stream metrics and the
  * terminal event. A transport only says how a frame is written.
  */
-final class ChatFlow {
+public final class ChatFlow {
     /** Most events written between two flushes. */
     private static final int BATCH = 64;
 
@@ -45,7 +45,7 @@ final class ChatFlow {
     }
 
     /** Where a pumped run's events go; an {@link IOException} from any method means the client is gone. */
-    interface Sink {
+    public interface Sink {
         /** Whether a WebSocket carries the stream (the metrics' transport). */
         boolean webSocket();
 

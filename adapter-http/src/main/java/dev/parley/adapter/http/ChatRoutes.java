@@ -156,6 +156,14 @@ final class ChatRoutes {
      * not stay parked for the life of the stream.
      */
     private void stream(Api.Call call, Optional<RunStream> opened, StreamLimits.Slot slot) {
+        stream(call, opened, slot, new SseStream(call.ctx().res()));
+    }
+
+    /**
+     * {@link #stream(Api.Call, Optional, StreamLimits.Slot)} written by {@code sink}: every HTTP event stream, of this
+     * API or another on the app, goes here, holding {@code slot} (closed when the stream ends).
+     */
+    void stream(Api.Call call, Optional<RunStream> opened, StreamLimits.Slot slot, ChatFlow.Sink sink) {
         Context ctx = call.ctx();
         if (opened.isEmpty()) {
             slot.close();
@@ -167,7 +175,7 @@ final class ChatRoutes {
             try {
                 AsyncContext async = ctx.req().getAsyncContext();
                 async.setTimeout(0); // a stream lasts as long as its run; heartbeats keep it alive
-                streamThreads.newThread(() -> pump(call, subscription, async, slot)).start();
+                streamThreads.newThread(() -> pump(call, subscription, async, slot, sink)).start();
             } catch (RuntimeException | Error e) {
                 subscription.close();
                 slot.close();
@@ -184,12 +192,12 @@ final class ChatRoutes {
      * have failed and recycled the request already, and Javalin's completion would then run its
      * error handling on a dead response.
      */
-    private void pump(Api.Call call, RunStream subscription, AsyncContext async, StreamLimits.Slot slot) {
+    private void pump(Api.Call call, RunStream subscription, AsyncContext async, StreamLimits.Slot slot, ChatFlow.Sink sink) {
         Thread self = Thread.currentThread();
         pumping.add(self);
         MDC.put("request_id", call.requestId());
         try {
-            flow.pump(subscription, new SseStream(call.ctx().res()));
+            flow.pump(subscription, sink);
         } catch (InterruptedException e) {
             // the server is stopping: the stream ends here and the client resumes elsewhere with Last-Event-ID
         } catch (RuntimeException e) {

@@ -83,7 +83,8 @@ public final class ParleyHttp {
         for (int status : new int[] {404, 405}) {
             cfg.routes.error(status, "*", ctx -> {
                 String type = ctx.res().getContentType();
-                if (type == null || !type.startsWith("application/problem+json")) {
+                // a JSON error a route wrote itself (such as the OpenAI-compatible facade's) stays as written
+                if (type == null || !(type.startsWith("application/problem+json") || type.startsWith("application/json"))) {
                     ctx.header(Api.REQUEST_ID_HEADER, Api.requestId(ctx.header(Api.REQUEST_ID_HEADER)));
                     Api.sendProblem(ctx, ProblemErrorHandler.problem(status));
                 }

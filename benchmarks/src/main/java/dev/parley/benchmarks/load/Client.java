@@ -103,6 +103,19 @@ public final class Client {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
     }
 
+    /**
+     * {@code POST /v1/responses} with {@code stream: true} (the OpenAI-compatible facade) in the
+     * conversation {@code threadId}; the caller reads the events.
+     */
+    public HttpResponse<InputStream> streamResponse(String user, String threadId, String model, String input)
+            throws IOException, InterruptedException {
+        String body = "{\"model\":" + JSON.writeValueAsString(model) + ",\"input\":" + JSON.writeValueAsString(input)
+                + ",\"stream\":true,\"conversation\":" + JSON.writeValueAsString(threadId) + "}";
+        return http.send(HttpRequest.newBuilder(URI.create(base + "/v1/responses"))
+                .header("Authorization", bearer(user)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
+    }
+
     /** {@code GET /bare/sse}, the baseline stream. */
     public HttpResponse<InputStream> baselineStream() throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(base + "/bare/sse")).GET().build(),

@@ -12,7 +12,7 @@ final class Fingerprints {
 
     private Fingerprints() {}
 
-    /** SHA-256 over the content parts, the requested agent and the busy policy, in lowercase hex. */
+    /** SHA-256 over the content parts, the requested agent, the busy policy and the run's own instructions, in lowercase hex. */
     static String of(SendMessageCommand command) {
         MessageDigest digest = sha256();
         for (ContentPart part : command.content()) {
@@ -27,6 +27,11 @@ final class Fingerprints {
         put(digest, command.agentId() == null ? "" : command.agentId());
         put(digest, "if_busy");
         put(digest, command.ifBusy().wireName());
+        if (command.instructions() != null) {
+            // only when given, so that the fingerprints of sends without them stay what they were
+            put(digest, "instructions");
+            put(digest, command.instructions());
+        }
         byte[] hash = digest.digest();
         char[] out = new char[hash.length * 2];
         for (int i = 0; i < hash.length; i++) {

@@ -261,6 +261,10 @@ final class Sender {
         Message placed = placement.place(thread, fresh);
         Message userMessage = placed == fresh ? engine.store().messages().append(fresh) : placed;
         RunInstructions used = agents.render(runAgent, thread, userId, command.variables(), now);
+        if (command.instructions() != null) {
+            used = new RunInstructions(used.agentVersion(),
+                    used.instructions().isEmpty() ? command.instructions() : used.instructions() + "\n\n" + command.instructions());
+        }
         Run run = Run.queued(runId, thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now)
                 .withAgentVersion(used.agentVersion());
         Admission admission = scheduler.admission();

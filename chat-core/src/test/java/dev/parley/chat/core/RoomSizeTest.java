@@ -12,14 +12,14 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Rooms stay small: no main-code class of the core or of adapter-http (one top-level class per file)
+ * Rooms stay small: no main-code class of the core, adapter-http or adapter-openai-compat (one top-level class per file)
  * is over 500 lines, and the facade under 300; a class that grows past that is split before anything is added.
  */
 class RoomSizeTest {
     static final int MAX_LINES = 500;
     static final int MAX_FACADE_LINES = 300;
     /** The module directories whose main code is held to the limit, relative to chat-core (where this test runs). */
-    static final List<String> MODULES = List.of(".", "../adapter-http");
+    static final List<String> MODULES = List.of(".", "../adapter-http", "../adapter-openai-compat");
 
     @Test
     void should_keep_every_main_class_of_the_core_and_the_http_adapter_under_500_lines() throws IOException {

@@ -12,22 +12,34 @@ import java.util.Map;
  * {@code agentId}, or the default agent when that is null too). {@code idempotencyKey} may be null.
  * {@code variables} are the values of the agent's declared instruction variables for this run;
  * they win over the thread's metadata entries of the same name and over the defaults.
+ * {@code instructions}, when not null, is appended to the agent's rendered instructions for this run
+ * only (the run stores the instructions it sent, these included).
  */
 public record SendMessageCommand(String userId, ThreadId threadId, String agentId, List<ContentPart> content,
                                  BusyPolicy ifBusy, String idempotencyKey, Map<String, String> metadata,
-                                 Map<String, String> variables) {
+                                 Map<String, String> variables, String instructions) {
     public SendMessageCommand {
         Require.notBlank(userId, "userId");
         content = List.copyOf(Require.notNull(content, "content"));
         ifBusy = ifBusy == null ? BusyPolicy.REJECT : ifBusy;
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
         variables = variables == null ? Map.of() : Map.copyOf(variables);
+        if (instructions != null && instructions.isBlank()) {
+            instructions = null;
+        }
+    }
+
+    /** A command without instructions of its own. */
+    public SendMessageCommand(String userId, ThreadId threadId, String agentId, List<ContentPart> content,
+                              BusyPolicy ifBusy, String idempotencyKey, Map<String, String> metadata,
+                              Map<String, String> variables) {
+        this(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, variables, null);
     }
 
     /** A command without instruction variables. */
     public SendMessageCommand(String userId, ThreadId threadId, String agentId, List<ContentPart> content,
                               BusyPolicy ifBusy, String idempotencyKey, Map<String, String> metadata) {
-        this(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, Map.of());
+        this(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, Map.of(), null);
     }
 
     /** A plain-text message that starts a new thread (of the default agent unless {@link #withAgent} names one). */
@@ -41,18 +53,23 @@ public record SendMessageCommand(String userId, ThreadId threadId, String agentI
     }
 
     public SendMessageCommand withBusyPolicy(BusyPolicy policy) {
-        return new SendMessageCommand(userId, threadId, agentId, content, policy, idempotencyKey, metadata, variables);
+        return new SendMessageCommand(userId, threadId, agentId, content, policy, idempotencyKey, metadata, variables, instructions);
     }
 
     public SendMessageCommand withIdempotencyKey(String key) {
-        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, key, metadata, variables);
+        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, key, metadata, variables, instructions);
     }
 
     public SendMessageCommand withAgent(String agent) {
-        return new SendMessageCommand(userId, threadId, agent, content, ifBusy, idempotencyKey, metadata, variables);
+        return new SendMessageCommand(userId, threadId, agent, content, ifBusy, idempotencyKey, metadata, variables, instructions);
     }
 
     public SendMessageCommand withVariables(Map<String, String> values) {
-        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, values);
+        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, values, instructions);
+    }
+
+    /** The command with {@code text} appended to the agent's instructions for this run. */
+    public SendMessageCommand withInstructions(String text) {
+        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, variables, text);
     }
 }

@@ -1,0 +1,123 @@
+package dev.parley.adapter.openai.compat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.openai.client.OpenAIClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.errors.BadRequestException;
+import com.openai.errors.SseException;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import dev.parley.adapter.inmemory.ScriptedChatModel;
+import dev.parley.adapter.inmemory.ScriptedChatModel.Script;
+import dev.parley.chat.model.ContentPart;
+import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.ToolCall;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code /v1/chat/completions} driven by the official Java SDK. */
+class ChatCompletionsClientTest {
+    private CompatServer server;
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private OpenAIClient alice() {
+        return server.client("alice");
+    }
+
+    private static ChatCompletionCreateParams.Builder ask(String text) {
+        return ChatCompletionCreateParams.builder().model(CompatServer.AGENT).addUserMessage(text);
+    }
+
+    @Test
+    void should_answer_a_completion_and_record_its_run() {
+        server = CompatServer.start(ScriptedChatModel.builder().build().enqueue(Script.reply("Hi there.").withUsage(5, 2)));
+
+        ChatCompletion completion = alice().chat().completions().create(ask("Hello").build());
+
+        assertThat(completion.choices()).hasSize(1);
+        assertThat(completion.choices().get(0).message().content()).contains("Hi there.");
+        assertThat(completion.choices().get(0).finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
+        assertThat(completion.usage()).hasValueSatisfying(u -> assertThat(u.totalTokens()).isEqualTo(7));
+        assertThat(server.service.listThreads("alice", null, PageRequest.firstPage()).items()).hasSize(1);
+    }
+
+    @Test
+    void should_stream_a_completion_as_chunks_with_the_usage_last() {
+        server = CompatServer.start(ScriptedChatModel.builder().build().enqueue(Script.tokens("Hel", "lo").withUsage(5, 2)));
+
+        List<ChatCompletionChunk> chunks;
+        try (StreamResponse<ChatCompletionChunk> stream = alice().chat().completions().createStreaming(ask("Hi")
+                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
+            chunks = stream.stream().toList();
+        }
+
+        String text = chunks.stream().flatMap(c -> c.choices().stream()).map(c -> c.delta().content().orElse(""))
+                .reduce("", String::concat);
+        assertThat(text).isEqualTo("Hello");
+        assertThat(chunks.get(0).choices().get(0).delta().role()).isPresent();
+        assertThat(chunks.stream().flatMap(c -> c.choices().stream()).filter(c -> c.finishReason().isPresent())).hasSize(1);
+        ChatCompletionChunk last = chunks.get(chunks.size() - 1);
+        assertThat(last.choices()).isEmpty();
+        assertThat(last.usage()).hasValueSatisfying(u -> assertThat(u.completionTokens()).isEqualTo(2));
+    }
+
+    @Test
+    void should_give_the_agent_the_earlier_turns_the_client_sent() {
+        server = CompatServer.start(ScriptedChatModel.echo());
+
+        alice().chat().completions().create(ChatCompletionCreateParams.builder().model(CompatServer.AGENT)
+                .addUserMessage("My name is Alice.").addAssistantMessage("Hello Alice.").addUserMessage("What is my name?").build());
+
+        String sent = server.model.lastRequest().messages().get(server.model.lastRequest().messages().size() - 1).content().stream()
+                .map(p -> p instanceof ContentPart.Text t ? t.text() : "").reduce("", String::concat);
+        assertThat(sent).contains("user: My name is Alice.", "assistant: Hello Alice.").endsWith("What is my name?");
+    }
+
+    @Test
+    void should_append_the_clients_system_message_to_the_agents_instructions() {
+        server = CompatServer.start(ScriptedChatModel.echo());
+
+        alice().chat().completions().create(ChatCompletionCreateParams.builder().model(CompatServer.AGENT)
+                .addSystemMessage("Answer in French.").addUserMessage("Hello").build());
+
+        var messages = server.model.lastRequest().messages();
+        assertThat(messages.get(0).text()).isEqualTo("You are helpful.\n\nAnswer in French.");
+        assertThat(messages.get(messages.size() - 1).text()).isEqualTo("Hello");
+    }
+
+    @Test
+    void should_refuse_more_than_one_choice_and_client_side_tools_naming_the_parameter() {
+        server = CompatServer.start(ScriptedChatModel.echo());
+
+        OpenAiJavaClientTest.assertParam(() -> alice().chat().completions().create(ask("x").n(2).build()), "n");
+        OpenAiJavaClientTest.assertParam(() -> alice().chat().completions().create(ask("x").temperature(0.5).build()), "temperature");
+        OpenAiJavaClientTest.assertParam(() -> alice().chat().completions().create(ChatCompletionCreateParams.builder()
+                .model(CompatServer.AGENT).addAssistantMessage("only me").build()), "messages[0].role");
+        assertThatThrownBy(() -> alice().chat().completions().create(ask("x").model("nope").build()))
+                .isInstanceOf(BadRequestException.class);
+    }
+
+    @Test
+    void should_end_a_stream_with_an_error_when_the_agent_asks_for_approval() {
+        server = CompatServer.start(ScriptedChatModel.builder().build()
+                .enqueue(Script.toolCalls(new ToolCall("call_1", "refund", "{}"))));
+
+        assertThatThrownBy(() -> {
+            try (StreamResponse<ChatCompletionChunk> stream = alice().chat().completions().createStreaming(
+                    ChatCompletionCreateParams.builder().model(CompatServer.APPROVING_AGENT).addUserMessage("refund").build())) {
+                stream.stream().toList();
+            }
+        }).isInstanceOf(SseException.class);
+    }
+}

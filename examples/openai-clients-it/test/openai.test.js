@@ -1,0 +1,95 @@
+// The official `openai` npm package against Parley's OpenAI-compatible facade (/v1) on the demo jar.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import OpenAI from 'openai';
+import { startDemo } from '../../clients-it/lib/demo.js';
+import { ask } from '../snippets/ask.js';
+
+let server;
+let client;
+let token;
+before(async () => {
+  server = await startDemo();
+  token = await server.login('openai-node-user');
+  client = new OpenAI({ apiKey: token, baseURL: `${server.baseUrl}/v1`, maxRetries: 0 });
+});
+after(() => server?.stop());
+
+test('lists the agents as models', async () => {
+  const ids = [];
+  for await (const model of client.models.list()) ids.push(model.id);
+  assert.ok(ids.includes('assistant'), `models: ${ids}`);
+});
+
+test('answers a response and continues it in its conversation', async () => {
+  const conversation = await client.conversations.create({ metadata: { topic: 'numbers' } });
+  const first = await client.responses.create({ model: 'assistant', input: 'count to 3', conversation: conversation.id });
+  assert.equal(first.status, 'completed');
+  assert.equal(first.output_text, '1 2 3');
+  const second = await client.responses.create({ model: 'assistant', input: 'count to 2', conversation: conversation.id });
+  assert.equal(second.output_text, '1 2');
+  const items = await client.conversations.items.list(conversation.id, { order: 'asc' });
+  assert.deepEqual(items.data.map((i) => i.role), ['user', 'assistant', 'user', 'assistant']);
+});
+
+test('streams a response with typed events in order', async () => {
+  const stream = await client.responses.create({ model: 'assistant', input: 'count to 5', stream: true });
+  const types = [];
+  let text = '';
+  let last;
+  for await (const event of stream) {
+    types.push(event.type);
+    if (event.type === 'response.output_text.delta') text += event.delta;
+    last = event;
+  }
+  assert.deepEqual(types.slice(0, 2), ['response.created', 'response.in_progress']);
+  assert.equal(last.type, 'response.completed');
+  assert.equal(text, '1 2 3 4 5');
+  assert.equal(last.response.output_text ?? last.response.output[0].content[0].text, '1 2 3 4 5');
+});
+
+test('shows a server-side tool call as an mcp_call item', async () => {
+  const response = await client.responses.create({ model: 'assistant', input: 'calculate 6*7' });
+  const call = response.output.find((item) => item.type === 'mcp_call');
+  assert.equal(call.name, 'calculator');
+  assert.equal(call.server_label, 'parley');
+  assert.match(response.output_text, /42/);
+});
+
+test('runs in the background, then retrieves and cancels', async () => {
+  const started = await client.responses.create({ model: 'assistant', input: 'count to 10000', background: true });
+  assert.ok(['queued', 'in_progress'].includes(started.status), started.status);
+  const cancelled = await client.responses.cancel(started.id);
+  assert.equal(cancelled.status, 'cancelled');
+  assert.equal((await client.responses.retrieve(started.id)).status, 'cancelled');
+});
+
+test('raises typed errors', async () => {
+  await assert.rejects(client.responses.retrieve('resp_doesnotexist'), OpenAI.NotFoundError);
+  await assert.rejects(client.responses.create({ model: 'assistant', input: 'x', store: false }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'store');
+  await assert.rejects(client.responses.create({ model: 'assistant', input: 'x', tools: [{ type: 'function', name: 'f', parameters: {} }] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'tools');
+  const stranger = new OpenAI({ apiKey: 'not-a-parley-token', baseURL: `${server.baseUrl}/v1`, maxRetries: 0 });
+  await assert.rejects(stranger.models.list(), OpenAI.AuthenticationError);
+});
+
+test('answers chat completions, streamed and not', async () => {
+  const completion = await client.chat.completions.create({ model: 'assistant', messages: [{ role: 'user', content: 'count to 4' }] });
+  assert.equal(completion.choices[0].message.content, '1 2 3 4');
+  const stream = await client.chat.completions.create({
+    model: 'assistant', messages: [{ role: 'user', content: 'count to 3' }], stream: true, stream_options: { include_usage: true },
+  });
+  let text = '';
+  let usage;
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta?.content ?? '';
+    usage = chunk.usage ?? usage;
+  }
+  assert.equal(text, '1 2 3');
+  assert.ok(usage.total_tokens > 0);
+});
+
+test('the documented snippet asks an agent', async () => {
+  assert.equal(await ask({ baseURL: `${server.baseUrl}/v1`, apiKey: token, agent: 'assistant', question: 'calculate 6*7' }), '6*7 = 42');
+});
