@@ -1,11 +1,9 @@
 package dev.parley.adapter.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ConflictException;
-import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
@@ -104,10 +102,10 @@ final class WsEndpoint {
             try {
                 authenticated(socket, credentials.authenticate(authorization).userId(), null);
             } catch (ApiProblem e) {
-                socket.send(error("unauthorized", e.getMessage(), null));
+                socket.send(WsFrames.error("unauthorized", e.getMessage(), null));
                 socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized");
             } catch (IdentityProviderUnavailableException e) {
-                socket.send(error("unavailable", e.getMessage() + "; retry later", null));
+                socket.send(WsFrames.error("unavailable", e.getMessage() + "; retry later", null));
                 socket.session.close(CLOSE_TRY_AGAIN_LATER, "unavailable");
             }
             return;
@@ -187,11 +185,11 @@ final class WsEndpoint {
         try {
             frame = Json.parse(text);
         } catch (Exception e) {
-            socket.send(error("invalid_json", "Frames must be JSON objects", null));
+            socket.send(WsFrames.error("invalid_json", "Frames must be JSON objects", null));
             return;
         }
         if (frame == null || !frame.isObject()) {
-            socket.send(error("invalid_json", "Frames must be JSON objects", null));
+            socket.send(WsFrames.error("invalid_json", "Frames must be JSON objects", null));
             return;
         }
         JsonNode requestIdNode = frame.get("request_id");
@@ -213,7 +211,7 @@ final class WsEndpoint {
         String type = typeNode.textValue();
         if (socket.userId == null) {
             if (!type.equals("auth")) {
-                socket.send(error("unauthorized", "Authenticate first with {\"type\":\"auth\",\"token\":\"...\"}", requestId));
+                socket.send(WsFrames.error("unauthorized", "Authenticate first with {\"type\":\"auth\",\"token\":\"...\"}", requestId));
                 return;
             }
             JsonNode token = frame.get("token");
@@ -225,12 +223,12 @@ final class WsEndpoint {
             try {
                 user = credentials.user(token.textValue());
             } catch (IdentityProviderUnavailableException e) {
-                socket.send(error("unavailable", e.getMessage() + "; retry later", requestId));
+                socket.send(WsFrames.error("unavailable", e.getMessage() + "; retry later", requestId));
                 socket.session.close(CLOSE_TRY_AGAIN_LATER, "unavailable");
                 return;
             }
             if (user.isEmpty()) {
-                socket.send(error("unauthorized", "The token is malformed, expired or not valid", requestId));
+                socket.send(WsFrames.error("unauthorized", "The token is malformed, expired or not valid", requestId));
                 socket.session.close(CLOSE_UNAUTHORIZED, "unauthorized");
                 return;
             }
@@ -239,7 +237,7 @@ final class WsEndpoint {
         }
         try {
             switch (type) {
-                case "auth" -> socket.send(error("already_authenticated", "This socket is already authenticated", requestId));
+                case "auth" -> socket.send(WsFrames.error("already_authenticated", "This socket is already authenticated", requestId));
                 case "ping" -> {
                     ObjectNode pong = Json.object().put("type", "pong");
                     if (requestId != null) {
@@ -257,8 +255,8 @@ final class WsEndpoint {
                 case "cancel" -> {
                     credentials.rateLimit(socket.userId);
                     String rid = requestId;
-                    String runId = optionalText(frame, "run_id");
-                    String threadId = optionalText(frame, "thread_id");
+                    String runId = WsFrames.optionalText(frame, "run_id");
+                    String threadId = WsFrames.optionalText(frame, "thread_id");
                     inOrder(socket, "cancel", (before, done) -> {
                         try {
                             before.join();
@@ -271,10 +269,10 @@ final class WsEndpoint {
                 case "approval" -> {
                     credentials.rateLimit(socket.userId);
                     Requests.Approval approval = Requests.approval(frame);
-                    RunId runId = Ids.run(Optional.ofNullable(optionalText(frame, "run_id"))
+                    RunId runId = Ids.run(Optional.ofNullable(WsFrames.optionalText(frame, "run_id"))
                             .orElseThrow(() -> ApiProblem.field("run_id", "is required")));
                     WsSocket.Followed followed = socket.followed.get(runId);
-                    String rawThread = optionalText(frame, "thread_id");
+                    String rawThread = WsFrames.optionalText(frame, "thread_id");
                     ThreadId threadId = followed != null ? followed.threadId() : rawThread == null ? null : Ids.thread(rawThread);
                     if (threadId == null) {
                         throw ApiProblem.notFound("run_not_found", "No such run on this socket; name its thread_id to decide on it");
@@ -282,23 +280,12 @@ final class WsEndpoint {
                     config.chat().decide(new ApprovalCommand(socket.userId, threadId, runId, approval.toolCallId(),
                             approval.decision(), approval.reason()));
                 }
-                default -> socket.send(error("unknown_type",
+                default -> socket.send(WsFrames.error("unknown_type",
                         "Unknown frame type; expected auth, chat, cancel, approval, ping or pong", requestId));
             }
         } catch (RuntimeException e) {
             socket.send(problemFrame(Errors.toProblem(e, Api.requestId(null)), requestId));
         }
-    }
-
-    private static String optionalText(JsonNode frame, String name) {
-        JsonNode node = frame.get(name);
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        if (!node.isTextual()) {
-            throw ApiProblem.field(name, "must be a string");
-        }
-        return node.textValue();
     }
 
     /** Runs {@code step} on a worker of its own, in the socket's order of run-changing frames. */
@@ -468,35 +455,11 @@ final class WsEndpoint {
 
     // ---- sending ----
 
-    private static ObjectNode error(String code, String message, String requestId) {
-        ObjectNode frame = Json.object().put("type", "error").put("code", code).put("message", message);
-        if (requestId != null) {
-            frame.put("request_id", requestId);
-        }
-        return frame;
-    }
-
     private ObjectNode validation(String field, String message, String requestId) {
         return problemFrame(ApiProblem.field(field, message), requestId);
     }
 
     private ObjectNode problemFrame(ApiProblem problem, String requestId) {
-        if (problem.status == 503 && config.metrics() != null) {
-            config.metrics().storeError("websocket");
-        }
-        ObjectNode frame = error(problem.code, problem.getMessage(), requestId);
-        if (!problem.errors.isEmpty()) {
-            ArrayNode errors = frame.putArray("errors");
-            for (FieldError e : problem.errors) {
-                errors.addObject().put("field", e.field()).put("message", e.message());
-            }
-        }
-        String retryAfter = problem.headers.get("Retry-After");
-        if (retryAfter != null) {
-            frame.put("retry_after", Long.parseLong(retryAfter));
-        }
-        return frame;
+        return WsFrames.problem(problem, requestId, config.metrics());
     }
-
-
 }
