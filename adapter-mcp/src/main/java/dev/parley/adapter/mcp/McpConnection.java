@@ -73,6 +73,7 @@ final class McpConnection {
     private volatile String problem = "not connected yet";
     private int failures;
     private boolean reconnectScheduled;
+    private boolean connecting;
     private boolean closed;
 
     McpConnection(McpServerConfig config, ObjectMapper mapper, McpJsonMapper json, TransportFactory transports,
@@ -107,15 +108,30 @@ final class McpConnection {
         return session == null ? List.of() : offered;
     }
 
-    /** Connects now; on failure, says why and tries again later, with backoff. */
+    /**
+     * Connects now, unless connected or connecting already; on failure, says why and tries again
+     * later, with backoff. The lock is not held while connecting, so that closing never waits for it.
+     */
     void connect() {
-        Session opened = null;
+        synchronized (lock) {
+            if (closed || session != null || connecting) {
+                return;
+            }
+            connecting = true;
+        }
+        CompletableFuture<String> failedEarly = new CompletableFuture<>();
         try {
+            Session opened = open(failedEarly);
             synchronized (lock) {
-                if (closed || session != null) {
-                    return;
+                connecting = false;
+                // a session that ended while it was being set up is not taken (its end ran lost() before it was current)
+                if (closed || failedEarly.isDone()) {
+                    opened.client().close();
+                    if (closed) {
+                        return;
+                    }
+                    throw new IllegalStateException(failedEarly.getNow("closed"));
                 }
-                opened = open();
                 session = opened;
                 failures = 0;
             }
@@ -123,10 +139,11 @@ final class McpConnection {
             onToolsChanged.run();
         } catch (Exception e) {
             String why = e instanceof TimeoutException ? "no answer within " + connectTimeout.toMillis() + " ms" : describe(e);
-            if (opened != null) {
-                opened.client().close();
-            }
             synchronized (lock) {
+                connecting = false;
+                if (closed) {
+                    return;
+                }
                 problem = "the MCP server '" + config.name() + "' could not be reached: " + why;
                 failures++;
             }
@@ -135,10 +152,9 @@ final class McpConnection {
         }
     }
 
-    private Session open() throws Exception {
+    /** Opens a session; {@code failedEarly} completes with the reason when the transport fails or ends meanwhile. */
+    private Session open(CompletableFuture<String> failedEarly) throws Exception {
         Session[] self = new Session[1];
-        // a failure before the session is up ends the attempt at once, with its reason
-        CompletableFuture<String> failedEarly = new CompletableFuture<>();
         Consumer<String> ended = reason -> {
             failedEarly.complete(reason);
             lost(self[0], reason);

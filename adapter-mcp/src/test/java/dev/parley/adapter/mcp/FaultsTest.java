@@ -185,6 +185,23 @@ class FaultsTest {
     }
 
     @Test
+    void should_close_at_once_while_a_reconnect_waits_for_a_server_that_does_not_answer() throws Exception {
+        mcp = McpTools.builder().server(config(), server.factory())
+                .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+                .connectTimeout(Duration.ofSeconds(20))
+                .start();
+        server.answerNothing();
+        server.crash();
+        assertThat(server.silentlyOpened.await(10, TimeUnit.SECONDS)).as("a reconnect is under way").isTrue();
+
+        long start = System.nanoTime();
+        mcp.close();
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+        assertThat(mcp.isConnected("jvm")).isFalse();
+    }
+
+    @Test
     void should_mark_all_tools_or_tools_by_name_as_requiring_approval() {
         start(config().requiringApprovalOf(Set.of("broken")));
         assertThat(Calls.tool(mcp, "jvm_broken").requiresApproval()).isTrue();

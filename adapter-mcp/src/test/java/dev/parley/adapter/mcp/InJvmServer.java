@@ -38,6 +38,9 @@ final class InJvmServer implements AutoCloseable {
     final CountDownLatch cancelRead = new CountDownLatch(1);
     private final CountDownLatch release = new CountDownLatch(1);
     private volatile boolean refusing;
+    private volatile boolean silent;
+    /** Counted down when a connection was opened to a silent server. */
+    final CountDownLatch silentlyOpened = new CountDownLatch(1);
     private volatile McpSyncServer server;
     private volatile Socket serverSide;
 
@@ -57,6 +60,11 @@ final class InJvmServer implements AutoCloseable {
             accepted = listener.accept();
         }
         serverSide = accepted;
+        if (silent) {
+            // a server that accepts the connection and never answers
+            silentlyOpened.countDown();
+            return new StreamClientTransport(config.name(), json, client.getInputStream(), client.getOutputStream(), onEnd);
+        }
         InputStream in = new LineRecorder(accepted.getInputStream(), line -> {
             received.add(line);
             if (line.contains("\"notifications/cancelled\"")) {
@@ -106,6 +114,11 @@ final class InJvmServer implements AutoCloseable {
 
     void refuseConnections(boolean refuse) {
         refusing = refuse;
+    }
+
+    /** New connections are accepted and never answered. */
+    void answerNothing() {
+        silent = true;
     }
 
     void releaseSlowCalls() {
