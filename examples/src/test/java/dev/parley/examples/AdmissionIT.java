@@ -78,6 +78,8 @@ class AdmissionIT {
         env.put("PARLEY_JWT_SECRET", SECRET);
         env.put("PARLEY_DEMO_TOKEN_DELAY_MS", "10");
         env.put("PARLEY_RATE_LIMIT", "0");
+        // 40 requests at once on a loaded machine: a pool of 10 may keep one waiting past its 3 s timeout (503)
+        env.put("PARLEY_DB_POOL_SIZE", "30");
         return env;
     }
 
@@ -154,7 +156,13 @@ class AdmissionIT {
 
     private static Outcome streamed(int user, Api api) throws Exception {
         try (SseStream stream = api.stream("POST", "/api/v1/chat", chat("count to " + COUNT, true, null), Map.of())) {
-            SseStream.Event end = stream.until(WAIT, "done", "error", "cancelled");
+            SseStream.Event end;
+            try {
+                end = stream.until(WAIT, "done", "error", "cancelled");
+            } catch (AssertionError e) {
+                throw new AssertionError("streamed chat answered " + stream.status() + ": " + e.getMessage() + "\nfull server:\n"
+                        + full.problems() + "other server:\n" + roomy.problems(), e);
+            }
             JsonNode started = stream.received().get(0).data();
             StringBuilder text = new StringBuilder();
             for (SseStream.Event e : stream.received()) {
