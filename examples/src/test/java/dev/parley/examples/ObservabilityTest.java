@@ -338,4 +338,51 @@ class ObservabilityTest {
         assertThat(resumed.getAttributes().get(AttributeKey.stringKey("parley.run.status"))).isEqualTo("completed");
         assertThat(span("execute_tool refund").getParentSpanId()).isEqualTo(resumed.getSpanId());
     }
+
+    @Test
+    void should_link_a_run_resumed_on_another_server_to_the_trace_it_was_sent_in() throws Exception {
+        // given two servers on one database, and a run sent on the first that waits for approval
+        String url = "jdbc:h2:mem:obs-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+        var storeA = dev.parley.adapter.jdbc.JdbcChatStores.builder().url(url).credentials("sa", "").build();
+        var storeB = dev.parley.adapter.jdbc.JdbcChatStores.builder().url(url).credentials("sa", "").build();
+        ScriptedChatModel shared = ScriptedChatModel.builder().build();
+        Agent helper = Agent.builder("helper").name("Helper")
+                .tools(Tool.of("refund", "Refunds an order", "{\"type\":\"object\"}", ctx -> "refunded").requiringApproval()).build();
+        try (storeA; storeB;
+             ChatService first = ChatService.builder().store(storeA).model(shared).agents(List.of(helper)).tracer(tracer)
+                     .instanceId("server-a").build();
+             ChatService second = ChatService.builder().store(storeB).model(shared).agents(List.of(helper)).tracer(tracer)
+                     .instanceId("server-b").build()) {
+            shared.enqueue(Script.toolCalls(new ToolCall("call_5", "refund", "{}")));
+            shared.enqueue(Script.reply("refunded"));
+            TraceSpan sending = tracer.request("POST", "/api/v1/chat", "req-on-a", null);
+            SendReceipt sent;
+            MDC.put("request_id", "req-on-a"); // as the HTTP adapter does for the request's thread
+            try (TraceSpan.Scope scope = sending.makeCurrent()) {
+                sent = first.send(SendMessageCommand.newThread("alice", "refund order 5").withAgent("helper"));
+            } finally {
+                MDC.remove("request_id");
+                sending.end();
+            }
+            awaitSpan("invoke_agent Helper");
+            SpanData sentIn = span("POST /api/v1/chat");
+
+            // when the second server decides on it
+            ended.put("invoke_agent Helper", new CountDownLatch(1));
+            second.decide(new ApprovalCommand("alice", sent.thread().id(), sent.run().id(), "call_5", ApprovalDecision.APPROVE, null));
+            awaitSpan("invoke_agent Helper");
+
+            // then the run's span there is linked to the request that sent it on the first
+            List<SpanData> runs = exporter.getFinishedSpanItems().stream().filter(s -> s.getName().equals("invoke_agent Helper"))
+                    .toList();
+            assertThat(runs).hasSize(2);
+            SpanData resumed = runs.get(1);
+            assertThat(resumed.getAttributes().get(AttributeKey.stringKey("parley.run.status"))).isEqualTo("completed");
+            assertThat(resumed.getAttributes().get(AttributeKey.stringKey("parley.request_id"))).isEqualTo("req-on-a");
+            assertThat(resumed.getLinks()).singleElement().satisfies(link -> {
+                assertThat(link.getSpanContext().getTraceId()).isEqualTo(sentIn.getTraceId());
+                assertThat(link.getSpanContext().getSpanId()).isEqualTo(sentIn.getSpanId());
+            });
+        }
+    }
 }
