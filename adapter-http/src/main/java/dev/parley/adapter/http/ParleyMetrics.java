@@ -167,8 +167,17 @@ public final class ParleyMetrics implements RunObserver {
     private volatile ServerLoad lastLoad = ServerLoad.UNKNOWN;
     private volatile long lastLoadAt;
 
-    /** Registers the gauges and counters of {@code chat}'s load and of the streams {@code streams} refused. */
+    private final java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Registers the gauges and counters of {@code chat}'s load and of the streams {@code streams} refused,
+     * once: every driving adapter of the server built over the same configuration (the API, an
+     * OpenAI-compatible facade through its gateway) shares the chat service and its stream limits.
+     */
     void watch(ChatUseCases chat, StreamLimits streams) {
+        if (!watching.compareAndSet(false, true)) {
+            return;
+        }
         Gauge.builder("parley.runs.executing", () -> load(chat).executing())
                 .description("Runs executing on this server").register(registry);
         Gauge.builder("parley.runs.executing.max", () -> load(chat).maxExecuting())
