@@ -98,11 +98,13 @@ public final class DemoServer implements AutoCloseable {
             resources.add(store);
 
             List<Tool> mcpTools = List.of();
+            java.util.function.Supplier<List<Tool>> mcpToolSource = List::of;
             if (!config.mcpServers().isEmpty()) {
                 McpTools mcp = McpTools.builder().servers(config.mcpServers()).start();
                 resources.add(mcp);
-                // the registry is fixed once the service is built: the tools offered now join it
+                // the built-in agent mcp has the tools offered at start; stored agents may name any tool the servers offer now
                 mcpTools = mcp.tools();
+                mcpToolSource = mcp::tools;
                 for (McpServerConfig server : config.mcpServers()) {
                     LOG.info("MCP server {}: {}", server.name(), mcp.isConnected(server.name())
                             ? mcp.tools(server.name()).size() + " tools" : mcp.problem(server.name()).orElse("not connected"));
@@ -119,7 +121,7 @@ public final class DemoServer implements AutoCloseable {
                     .store(store)
                     .model(model)
                     .agents(DemoAgents.agents(config.usesOpenAi() ? config.model() : null, clock, mcpTools))
-                    .tools(mcpTools)
+                    .toolSource(mcpToolSource)
                     .defaultAgent(DemoAgents.ASSISTANT)
                     .prices(prices(config))
                     .monthlyBudgetUsd(config.userBudgetUsd())

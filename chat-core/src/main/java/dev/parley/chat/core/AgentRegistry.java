@@ -48,11 +48,13 @@ final class AgentRegistry {
     private final Map<String, Agent> byId;
     private final List<String> order;
     private final Map<String, Tool> tools;
+    private final java.util.function.Supplier<? extends java.util.Collection<? extends Tool>> toolSource;
     private final String defaultAgentId;
     private final ChatModel model;
     private final AgentStore store;
 
-    AgentRegistry(List<Agent> agents, String defaultAgent, ChatModel model, List<Tool> extraTools, AgentStore store) {
+    AgentRegistry(List<Agent> agents, String defaultAgent, ChatModel model, List<Tool> extraTools,
+                  java.util.function.Supplier<? extends java.util.Collection<? extends Tool>> toolSource, AgentStore store) {
         Require.notEmpty(agents, "agents");
         Map<String, Agent> map = new LinkedHashMap<>();
         Map<String, Tool> registry = new LinkedHashMap<>();
@@ -69,6 +71,7 @@ final class AgentRegistry {
         this.byId = Map.copyOf(map);
         this.order = List.copyOf(map.keySet());
         this.tools = java.util.Collections.unmodifiableMap(registry);
+        this.toolSource = toolSource;
         this.defaultAgentId = defaultAgent == null ? agents.get(0).id() : defaultAgent;
         Require.that(map.containsKey(defaultAgentId), "the default agent " + defaultAgentId + " is not among the agents");
         this.model = model;
@@ -79,8 +82,17 @@ final class AgentRegistry {
         return defaultAgentId;
     }
 
+    /** The tool registry as it is now: the fixed tools, then the tool source's current ones. */
     Map<String, Tool> tools() {
-        return tools;
+        java.util.Collection<? extends Tool> current = toolSource.get();
+        if (current == null || current.isEmpty()) {
+            return tools;
+        }
+        Map<String, Tool> now = new LinkedHashMap<>(tools);
+        for (Tool tool : current) {
+            now.putIfAbsent(tool.name(), tool);
+        }
+        return java.util.Collections.unmodifiableMap(now);
     }
 
     List<Agent> builtIns() {
@@ -175,8 +187,9 @@ final class AgentRegistry {
     RunAgent runAgent(StoredAgent stored) {
         AgentDefinition d = stored.definition();
         List<Tool> agentTools = new ArrayList<>();
+        Map<String, Tool> registry = tools();
         for (String name : d.tools()) {
-            Tool tool = tools.get(name);
+            Tool tool = registry.get(name);
             if (tool != null) {
                 // the agent may require approval of a tool that does not require it by itself
                 agentTools.add(d.approvalTools().contains(name) && !tool.requiresApproval() ? tool.requiringApproval() : tool);

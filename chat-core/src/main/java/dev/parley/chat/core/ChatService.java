@@ -124,7 +124,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
         RunEventBus bus = ownBus != null ? ownBus : Require.notNull(b.eventBus, "eventBus");
         Require.notNull(b.model, "model");
         this.cancelTimeout = b.cancelTimeout;
-        this.agents = new AgentRegistry(b.agents, b.defaultAgent, b.model, b.tools, store.agents());
+        this.agents = new AgentRegistry(b.agents, b.defaultAgent, b.model, b.tools, b.toolSource, store.agents());
         this.toolExecutor = Threads.toolExecutor();
         // two threads: lease renewals never wait behind a long pass of the reaper; the timers of model calls
         // that ended in time leave the queue at once

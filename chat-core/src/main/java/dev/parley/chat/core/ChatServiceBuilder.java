@@ -32,6 +32,7 @@ public final class ChatServiceBuilder {
     ChatModel model;
     List<Agent> agents = List.of();
     List<Tool> tools = List.of();
+    java.util.function.Supplier<? extends java.util.Collection<? extends Tool>> toolSource = List::of;
     String defaultAgent;
     Map<String, ModelPrice> prices = Map.of();
     Clock clock = Clock.systemUTC();
@@ -90,6 +91,18 @@ public final class ChatServiceBuilder {
      */
     public ChatServiceBuilder tools(List<Tool> tools) {
         this.tools = List.copyOf(tools);
+        return this;
+    }
+
+    /**
+     * Tools whose set changes while the service runs, such as an MCP server's (a server that connects
+     * late, or announces {@code tools/list_changed}): read again at every lookup, so stored agents may
+     * name a tool from the moment the source offers it, and a run gets the source's current tool of
+     * that name. {@link #tools} and the built-in agents' own tools come first on a name they share. The
+     * supplier is called on the request's and the run's threads: keep it cheap and thread-safe.
+     */
+    public ChatServiceBuilder toolSource(java.util.function.Supplier<? extends java.util.Collection<? extends Tool>> source) {
+        this.toolSource = Require.notNull(source, "toolSource");
         return this;
     }
 
