@@ -252,8 +252,13 @@ final class JdbiRunStore implements RunStore {
         Require.that(started.status() == RunStatus.IN_PROGRESS, "start moves a run to in_progress");
         Require.notBlank(owner, "owner");
         Require.notNull(leaseExpiresAt, "leaseExpiresAt");
-        return db.call(h -> changed(started, bindRun(h.createUpdate(start), started)
-                .bind("expected", RunStatus.QUEUED.wireName())
+        return claim(start, started, RunStatus.QUEUED, owner, leaseExpiresAt);
+    }
+
+    /** {@code sql} (a compare-and-set from {@code expected}) puts {@code run} in progress under {@code owner}'s lease. */
+    private boolean claim(String sql, Run run, RunStatus expected, String owner, Instant leaseExpiresAt) {
+        return db.call(h -> changed(run, bindRun(h.createUpdate(sql), run)
+                .bind("expected", expected.wireName())
                 .bind("owner", Text.put(owner))
                 .bindByType("lease", leaseExpiresAt, Instant.class)
                 .execute()));
@@ -310,11 +315,7 @@ final class JdbiRunStore implements RunStore {
         Require.that(resumed.status() == RunStatus.IN_PROGRESS, "resume moves a run to in_progress");
         Require.notBlank(owner, "owner");
         Require.notNull(leaseExpiresAt, "leaseExpiresAt");
-        return db.call(h -> changed(resumed, bindRun(h.createUpdate(resume), resumed)
-                .bind("expected", RunStatus.REQUIRES_ACTION.wireName())
-                .bind("owner", Text.put(owner))
-                .bindByType("lease", leaseExpiresAt, Instant.class)
-                .execute()));
+        return claim(resume, resumed, RunStatus.REQUIRES_ACTION, owner, leaseExpiresAt);
     }
 
     @Override
