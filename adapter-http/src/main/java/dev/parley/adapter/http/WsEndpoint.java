@@ -294,7 +294,7 @@ final class WsEndpoint {
         CompletableFuture<Void> before = socket.takeTurn(done);
         // the frame's request id and span go with its work, so that the run it starts names them too
         String requestId = MDC.get("request_id");
-        TraceSpan frameSpan = config.tracer().request("WS", frameType, requestId, null);
+        TraceSpan frameSpan = config.tracer().frame("websocket", frameType, requestId);
         try {
             workers.newThread(frameSpan.wrap(() -> {
                 MDC.put("request_id", requestId);

@@ -66,6 +66,8 @@ public final class OtelRunTracer implements RunTracer {
     static final AttributeKey<String> HTTP_METHOD = AttributeKey.stringKey("http.request.method");
     static final AttributeKey<String> HTTP_ROUTE = AttributeKey.stringKey("http.route");
     static final AttributeKey<Long> HTTP_STATUS = AttributeKey.longKey("http.response.status_code");
+    static final AttributeKey<String> PROTOCOL = AttributeKey.stringKey("network.protocol.name");
+    static final AttributeKey<String> FRAME_TYPE = AttributeKey.stringKey("parley.frame.type");
     static final AttributeKey<String> REQUEST_ID = AttributeKey.stringKey("parley.request_id");
     static final AttributeKey<String> RUN_ID = AttributeKey.stringKey("parley.run.id");
     static final AttributeKey<String> RUN_STATUS = AttributeKey.stringKey("parley.run.status");
@@ -177,6 +179,21 @@ public final class OtelRunTracer implements RunTracer {
         if (remote != null) {
             b.setParent(Context.root().with(Span.wrap(remote)));
         }
+        if (requestId != null) {
+            b.setAttribute(REQUEST_ID, requestId);
+        }
+        return new OtelSpan(b.startSpan());
+    }
+
+    /**
+     * A frame as a server span named {@code <protocol> <frameType>} (e.g. {@code websocket chat}) with
+     * {@code network.protocol.name}; no HTTP attributes, since a frame is not an HTTP request.
+     */
+    @Override
+    public TraceSpan frame(String protocol, String frameType, String requestId) {
+        SpanBuilder b = tracer.spanBuilder(protocol + " " + frameType).setSpanKind(SpanKind.SERVER)
+                .setAttribute(PROTOCOL, protocol)
+                .setAttribute(FRAME_TYPE, frameType);
         if (requestId != null) {
             b.setAttribute(REQUEST_ID, requestId);
         }

@@ -136,6 +136,24 @@ class OtelRunTracerTest {
     }
 
     @Test
+    void should_trace_a_websocket_frame_as_a_frame_not_as_an_http_request() {
+        // given
+        OtelRunTracer tracer = OtelRunTracer.builder(sdk).build();
+
+        // when
+        tracer.frame("websocket", "chat", "req_ws").end();
+
+        // then
+        SpanData frame = exporter.getFinishedSpanItems().get(0);
+        assertThat(frame.getName()).isEqualTo("websocket chat");
+        assertThat(frame.getKind()).isEqualTo(SpanKind.SERVER);
+        assertThat(frame.getAttributes().get(AttributeKey.stringKey("network.protocol.name"))).isEqualTo("websocket");
+        assertThat(frame.getAttributes().get(AttributeKey.stringKey("parley.frame.type"))).isEqualTo("chat");
+        assertThat(frame.getAttributes().get(AttributeKey.stringKey("parley.request_id"))).isEqualTo("req_ws");
+        assertThat(frame.getAttributes().get(AttributeKey.stringKey("http.request.method"))).isNull();
+    }
+
+    @Test
     void should_read_back_the_trace_contexts_it_writes_and_refuse_broken_ones() {
         String written = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
         assertThat(OtelRunTracer.traceparent(OtelRunTracer.parse(written))).isEqualTo(written);

@@ -80,6 +80,11 @@ final class SafeTracer implements RunTracer {
     }
 
     @Override
+    public TraceSpan frame(String protocol, String frameType, String requestId) {
+        return span("frame", () -> delegate.frame(protocol, frameType, requestId));
+    }
+
+    @Override
     public void requestAnswered(TraceSpan request, int status) {
         quietly("requestAnswered", () -> delegate.requestAnswered(request, status));
     }

@@ -46,6 +46,15 @@ public interface RunTracer {
         return TraceSpan.NONE;
     }
 
+    /**
+     * A message of a long-lived connection that is not an HTTP request of its own: a frame of type
+     * {@code frameType} (e.g. {@code chat}, {@code cancel}) over {@code protocol} (e.g. {@code websocket}).
+     * The caller makes it current while it handles the frame.
+     */
+    default TraceSpan frame(String protocol, String frameType, String requestId) {
+        return TraceSpan.NONE;
+    }
+
     /** The request answered with HTTP {@code status} (for a stream: the status it began with). */
     default void requestAnswered(TraceSpan request, int status) {
     }
