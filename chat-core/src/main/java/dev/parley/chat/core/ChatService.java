@@ -140,9 +140,10 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
                 b.executor == null ? Threads.runExecutor() : b.executor, b.executor == null, new Admission(b.maxExecutingRuns));
         this.approvals = new ApprovalDesk(engine, scheduler);
         this.canceller = new Canceller(engine, scheduler, approvals, cancelTimeout);
-        this.threads = new ThreadDesk(engine, agents, canceller);
+        RequestValidator validator = new RequestValidator(b.maxMessageCodePoints);
+        this.threads = new ThreadDesk(engine, agents, canceller, validator);
         this.usage = new UsageDesk(engine, b.budgets);
-        this.sender = new Sender(engine, new RequestValidator(b.maxMessageCodePoints), agents, threads, canceller, scheduler, usage,
+        this.sender = new Sender(engine, validator, agents, threads, canceller, scheduler, usage,
                 b.maxActiveRunsPerUser);
         this.runs = new RunDesk(engine, threads, scheduler, canceller);
         this.agentDesk = new AgentDesk(engine, agents);

@@ -51,8 +51,13 @@ final class RequestValidator {
     }
 
     void content(List<ContentPart> content, Errors errors) {
+        content(content, "message", errors);
+    }
+
+    /** The content of a message, as field {@code field}: not empty, no NUL or lone surrogate, within the size limit. */
+    void content(List<ContentPart> content, String field, Errors errors) {
         if (content.isEmpty()) {
-            errors.add("message", "must not be empty");
+            errors.add(field, "must not be empty");
             return;
         }
         long codePoints = 0;
@@ -61,7 +66,7 @@ final class RequestValidator {
         for (ContentPart part : content) {
             if (part instanceof ContentPart.Text t) {
                 String text = t.text();
-                if (containsBadCharacters("message", text, errors)) {
+                if (containsBadCharacters(field, text, errors)) {
                     return;
                 }
                 codePoints += Texts.codePoints(text);
@@ -69,15 +74,15 @@ final class RequestValidator {
             } else if (part instanceof ContentPart.ImageUrl img) {
                 hasImage = true;
                 if (!isAcceptedImageUrl(img.url())) {
-                    errors.add("message", "image_url must be an http(s) or data: URL");
+                    errors.add(field, "image_url must be an http(s) or data: URL");
                     return;
                 }
             }
         }
         if (!hasText && !hasImage) {
-            errors.add("message", "must not be empty");
+            errors.add(field, "must not be empty");
         } else if (codePoints > maxMessageCodePoints) {
-            errors.add("message", "must be at most " + maxMessageCodePoints + " characters");
+            errors.add(field, "must be at most " + maxMessageCodePoints + " characters");
         }
     }
 

@@ -1,20 +1,25 @@
 package dev.parley.chat.core;
 
 import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.Message;
+import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Require;
+import dev.parley.chat.model.Role;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.SortOrder;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.in.CreateThreadCommand;
+import dev.parley.chat.port.in.SeedMessage;
 import dev.parley.chat.port.in.UpdateThreadCommand;
 import dev.parley.chat.port.out.Agent;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,15 +30,19 @@ import org.slf4j.LoggerFactory;
  */
 final class ThreadDesk {
     private static final Logger log = LoggerFactory.getLogger(ThreadDesk.class);
+    /** The most messages a thread can be created with. */
+    static final int MAX_SEED_MESSAGES = 1_000;
 
     private final Engine engine;
     private final AgentRegistry agents;
     private final Canceller canceller;
+    private final RequestValidator validator;
 
-    ThreadDesk(Engine engine, AgentRegistry agents, Canceller canceller) {
+    ThreadDesk(Engine engine, AgentRegistry agents, Canceller canceller, RequestValidator validator) {
         this.engine = engine;
         this.agents = agents;
         this.canceller = canceller;
+        this.validator = validator;
     }
 
     ChatThread create(CreateThreadCommand command) {
@@ -41,16 +50,70 @@ final class ThreadDesk {
         RequestValidator.Errors errors = new RequestValidator.Errors();
         RequestValidator.title(command.title(), errors);
         RequestValidator.metadata(command.metadata(), errors);
+        seeds(command.messages(), errors);
         errors.throwIfAny();
         Agent agent = agents.requireActive(command.agentId() != null ? command.agentId() : agents.defaultAgentId(), false).agent();
         if (command.agentVersion() != null) {
             agents.requireVersion(agent.id(), command.agentVersion());
         }
-        ChatThread thread = ChatThread.create(ThreadId.next(engine.ids()), command.userId(), agent.id(), blankToNull(command.title()),
-                command.metadata(), engine.now()).withAgentVersion(command.agentVersion());
-        engine.store().threads().insert(thread);
-        log.debug("thread {} created for agent {}", thread.id(), agent.id());
+        Instant now = engine.now();
+        ChatThread created = ChatThread.create(ThreadId.next(engine.ids()), command.userId(), agent.id(), blankToNull(command.title()),
+                command.metadata(), now).withAgentVersion(command.agentVersion());
+        if (command.messages().isEmpty()) {
+            engine.store().threads().insert(created);
+            log.debug("thread {} created for agent {}", created.id(), agent.id());
+            return created;
+        }
+        ChatThread thread = engine.store().inTransaction(() -> {
+            engine.store().threads().insert(created);
+            String firstQuestion = null;
+            for (SeedMessage seed : command.messages()) {
+                MessageId id = MessageId.next(engine.ids());
+                Message message = seed.role() == Role.USER
+                        ? Message.user(id, created.id(), seed.content(), now)
+                        : Message.assistant(id, created.id(), text(seed.content()), now);
+                engine.store().messages().append(message);
+                if (firstQuestion == null && seed.role() == Role.USER) {
+                    firstQuestion = message.text();
+                }
+            }
+            // a thread without a title takes one from its first user message, as a send's does
+            String title = created.title() != null || firstQuestion == null ? null
+                    : Texts.title(firstQuestion, ChatService.TITLE_CODE_POINTS);
+            ChatThread seeded = title == null ? created.touched(now) : created.touched(now).withTitle(title, now);
+            engine.store().threads().update(seeded);
+            return seeded;
+        });
+        log.debug("thread {} created for agent {} with {} messages", thread.id(), agent.id(), command.messages().size());
         return thread;
+    }
+
+    /** The text parts of {@code content}, joined (a seeded answer is text only). */
+    private static String text(List<ContentPart> content) {
+        StringBuilder text = new StringBuilder();
+        for (ContentPart part : content) {
+            if (part instanceof ContentPart.Text t) {
+                text.append(t.text());
+            }
+        }
+        return text.toString();
+    }
+
+    /** Seeded messages: at most {@link #MAX_SEED_MESSAGES}, each as a chat message's content; an answer is text only. */
+    private void seeds(List<SeedMessage> messages, RequestValidator.Errors errors) {
+        if (messages.size() > MAX_SEED_MESSAGES) {
+            errors.add("messages", "must be at most " + MAX_SEED_MESSAGES + " messages");
+            return;
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            SeedMessage seed = messages.get(i);
+            String field = "messages[" + i + "].content";
+            if (seed.role() == Role.ASSISTANT && seed.content().stream().anyMatch(p -> !(p instanceof ContentPart.Text))) {
+                errors.add(field, "an assistant message is text only");
+                continue;
+            }
+            validator.content(seed.content(), field, errors);
+        }
     }
 
     Page<ChatThread> list(String userId, String agentId, PageRequest page) {

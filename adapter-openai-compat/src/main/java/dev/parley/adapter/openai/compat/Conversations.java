@@ -5,14 +5,19 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.adapter.http.HttpGateway;
 import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.InvalidRequestException;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Role;
 import dev.parley.chat.model.SortOrder;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.CreateThreadCommand;
+import dev.parley.chat.port.in.SeedMessage;
 import dev.parley.chat.port.in.UpdateThreadCommand;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -23,6 +28,9 @@ import java.util.Set;
  * as {@code DELETE /api/v1/threads/{id}} does.
  */
 final class Conversations {
+    /** The most items a conversation starts with, as OpenAI's API allows. */
+    static final int MAX_ITEMS = 20;
+
     private final HttpGateway gateway;
     private final ChatUseCases chat;
 
@@ -34,13 +42,56 @@ final class Conversations {
     void create(HttpGateway.Request request) {
         JsonNode body = gateway.readJson(request.ctx());
         Http.requireKnown(body, Set.of("metadata", "items"));
-        JsonNode items = body.get("items");
-        if (items != null && !items.isNull() && !(items.isArray() && items.isEmpty())) {
-            throw OpenAiError.unsupported("items", "a conversation starts empty; its first response adds the first items");
-        }
+        List<SeedMessage> seeds = seeds(body.get("items"));
         Map<String, String> metadata = Http.metadata(body, "metadata");
-        ChatThread thread = chat.createThread(new CreateThreadCommand(request.userId(), null, null, metadata));
+        ChatThread thread;
+        try {
+            thread = chat.createThread(new CreateThreadCommand(request.userId(), null, null, metadata).withMessages(seeds));
+        } catch (InvalidRequestException e) {
+            // the core names the seeded messages as its Java API does; the client sent them as items
+            String param = e.errors().isEmpty() ? null : e.errors().get(0).field().replace("messages[", "items[");
+            throw OpenAiError.invalid(param, e.getMessage().replace("messages[", "items["));
+        }
         Http.json(request.ctx(), 200, conversation(thread));
+    }
+
+    /**
+     * The {@code items} a conversation starts with: at most {@link #MAX_ITEMS} messages of the user
+     * (text and images) or the assistant (text). System and developer messages are not stored in a
+     * conversation: instructions come with each response (its {@code instructions}) or from the agent.
+     */
+    static List<SeedMessage> seeds(JsonNode items) {
+        if (items == null || items.isNull()) {
+            return List.of();
+        }
+        if (!items.isArray()) {
+            throw OpenAiError.invalid("items", "Invalid 'items': expected an array of items.");
+        }
+        if (items.size() > MAX_ITEMS) {
+            throw OpenAiError.invalid("items", "Invalid 'items': a conversation starts with at most " + MAX_ITEMS + " items.");
+        }
+        List<SeedMessage> seeds = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            JsonNode item = items.get(i);
+            String at = "items[" + i + "]";
+            if (!item.isObject()) {
+                throw OpenAiError.invalid(at, "Invalid '" + at + "': expected an object.");
+            }
+            String type = item.path("type").asText("message");
+            if (!type.equals("message")) {
+                throw OpenAiError.unsupported(at + ".type", "a conversation starts with messages only, not items of type '"
+                        + Http.shown(type) + "'");
+            }
+            String role = item.path("role").asText("");
+            switch (role) {
+                case "user" -> seeds.add(new SeedMessage(Role.USER, Input.content(item.get("content"), at + ".content")));
+                case "assistant" -> seeds.add(new SeedMessage(Role.ASSISTANT, Input.content(item.get("content"), at + ".content")));
+                case "system", "developer" -> throw OpenAiError.unsupported(at + ".role",
+                        "a conversation keeps no " + role + " messages; give instructions with each response or in the agent");
+                default -> throw OpenAiError.invalid(at + ".role", "Invalid '" + at + ".role': expected user or assistant.");
+            }
+        }
+        return seeds;
     }
 
     void get(HttpGateway.Request request) {

@@ -113,7 +113,7 @@ record Input(List<ContentPart> content, String instructions, List<ApprovalAnswer
             String partAt = at + "[" + j + "]";
             String type = part.path("type").asText("");
             switch (type) {
-                case "input_text", "text" -> {
+                case "input_text", "output_text", "text" -> {
                     if (!part.path("text").isTextual()) {
                         throw OpenAiError.invalid(partAt + ".text", "Missing required parameter: '" + partAt + ".text'.");
                     }
