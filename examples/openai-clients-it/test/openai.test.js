@@ -32,6 +32,20 @@ test('answers a response and continues it in its conversation', async () => {
   assert.deepEqual(items.data.map((i) => i.role), ['user', 'assistant', 'user', 'assistant']);
 });
 
+test('a conversation starts with the items it is created with', async () => {
+  const conversation = await client.conversations.create({
+    items: [
+      { type: 'message', role: 'user', content: 'count to 2' },
+      { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: '1 2' }] },
+    ],
+  });
+  const answer = await client.responses.create({ model: 'assistant', input: 'count to 1', conversation: conversation.id });
+  assert.equal(answer.output_text, '1');
+  const items = await client.conversations.items.list(conversation.id, { order: 'asc' });
+  assert.deepEqual(items.data.map((i) => i.role), ['user', 'assistant', 'user', 'assistant']);
+  assert.equal(items.data[1].content[0].text, '1 2');
+});
+
 test('streams a response with typed events in order', async () => {
   const stream = await client.responses.create({ model: 'assistant', input: 'count to 5', stream: true });
   const types = [];
