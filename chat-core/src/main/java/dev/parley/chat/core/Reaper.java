@@ -74,7 +74,7 @@ final class Reaper {
     }
 
     /**
-     * {@link #reap} in a span of its own, linked to the request that sent the run; {@code cause} is
+     * {@link #reap(Run, Instant, String)} in a span of its own, linked to the request that sent the run; {@code cause} is
      * {@link #BY_LEASE} or {@link #BY_LIVENESS}. False when the run was not ended here (also when that
      * failed, which is logged); a store that cannot be reached is thrown.
      */
@@ -106,12 +106,10 @@ final class Reaper {
         return List.copyOf(threads);
     }
 
-    /** Ends one run whose lease expired; false when it was no longer in progress or its lease was renewed. */
-    boolean reap(Run run, Instant now) {
-        return reap(run, now, BY_LEASE);
-    }
-
-    /** See {@link #reap(Run, Instant)}; {@code cause} goes to the observer and the log. */
+    /**
+     * Ends one run whose lease expired; false when it was no longer in progress or its lease was
+     * renewed. {@code cause} goes to the observer and the log.
+     */
     private boolean reap(Run run, Instant now, String cause) {
         List<RunEvent> events = readLog(run.id());
         RunEvent last = events.isEmpty() ? null : events.get(events.size() - 1);
