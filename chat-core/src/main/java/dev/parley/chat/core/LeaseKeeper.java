@@ -44,6 +44,8 @@ final class LeaseKeeper implements AutoCloseable {
         this.reaper = new Reaper(engine);
         this.reaperInterval = reaperInterval;
         this.guard = new ReapGuard(scheduler.runLease());
+        this.liveness = !livenessGrace.isZero() && engine.store().liveness().isSupported()
+                ? new LivenessWatch(engine, scheduler, reaper, guard, livenessGrace) : null;
         if (!endedElsewhereCheck.isZero()) {
             long every = endedElsewhereCheck.toMillis();
             engine.timers().scheduleWithFixedDelay(this::stopRunsEndedElsewhere, every, every, TimeUnit.MILLISECONDS);
@@ -56,8 +58,6 @@ final class LeaseKeeper implements AutoCloseable {
             engine.timers().scheduleWithFixedDelay(this::reapAndRecover, Math.min(reapEvery, 1000), reapEvery, TimeUnit.MILLISECONDS);
         }
         this.runChanges = engine.store().signals().onRunChanged(this::runChangedSomewhere);
-        this.liveness = !livenessGrace.isZero() && engine.store().liveness().isSupported()
-                ? new LivenessWatch(engine, scheduler, reaper, guard, livenessGrace) : null;
     }
 
     /**

@@ -64,7 +64,7 @@ final class LivenessWatch implements AutoCloseable {
     }
 
     /** One look at the owners of runs in progress; ends the runs of those that are gone. */
-    void pass() {
+    private void pass() {
         if (scheduler.isClosed()) {
             return;
         }
