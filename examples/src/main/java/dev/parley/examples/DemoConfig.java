@@ -1,6 +1,7 @@
 package dev.parley.examples;
 
 import dev.parley.adapter.mcp.McpServerConfig;
+import dev.parley.chat.core.ChatServiceBuilder;
 import dev.parley.chat.model.ModelPrice;
 import java.math.BigDecimal;
 import java.net.URI;
@@ -21,6 +22,8 @@ import java.util.Map;
  * ({@code PARLEY_MODEL} only names the model of an OpenAI-compatible server). {@code rateLimitStore} is
  * {@code memory} or {@code postgres}; {@code metricsToken} is null when {@code /metrics} needs no token.
  * {@code behindTls} ({@code PARLEY_BEHIND_TLS}) says browsers reach the server over HTTPS, which adds HSTS.
+ * {@code livenessGrace} ({@code PARLEY_LIVENESS_GRACE_MS}, 0 = off) is how long, on PostgreSQL, a server that holds no
+ * liveness signal must also not have beaten before the others end its runs without waiting for their lease.
  * {@code prices} ({@code PARLEY_MODEL_PRICES}, e.g. {@code gpt-4o-mini=0.15/0.60,llama3.2=0/0}: US dollars per
  * million input / output tokens) are empty when unset (the demo model's own price then applies);
  * {@code userBudgetUsd} ({@code PARLEY_USER_BUDGET_USD}) is each user's monthly budget, null for none;
@@ -51,6 +54,7 @@ public record DemoConfig(
         boolean metrics,
         String metricsToken,
         Duration runLease,
+        Duration livenessGrace,
         boolean behindTls,
         Map<String, ModelPrice> prices,
         BigDecimal userBudgetUsd,
@@ -68,6 +72,9 @@ public record DemoConfig(
     public static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     public static final long DEFAULT_TOKEN_DELAY_MS = 15;
     public static final int DEFAULT_RUN_LEASE_SECONDS = 30;
+    public static final int DEFAULT_LIVENESS_GRACE_MS = (int) ChatServiceBuilder.DEFAULT_LIVENESS_GRACE.toMillis();
+    /** The shortest liveness grace the chat service takes (zero aside). */
+    public static final int MIN_LIVENESS_GRACE_MS = 100;
     public static final int DEFAULT_TRASH_RETENTION_DAYS = 30;
     public static final int DEFAULT_EVENT_LOG_RETENTION_DAYS = 0;
     public static final String RATE_LIMIT_IN_MEMORY = "memory";
@@ -116,6 +123,11 @@ public record DemoConfig(
         String model = baseUrl == null ? DemoChatModel.MODEL_NAME : text(env, "PARLEY_MODEL", DEFAULT_OPENAI_MODEL);
         long delayMs = integer(env, "PARLEY_DEMO_TOKEN_DELAY_MS", (int) DEFAULT_TOKEN_DELAY_MS, 0, 60_000);
         int leaseSeconds = integer(env, "PARLEY_RUN_LEASE_SECONDS", DEFAULT_RUN_LEASE_SECONDS, 1, 3600);
+        int graceMs = integer(env, "PARLEY_LIVENESS_GRACE_MS", DEFAULT_LIVENESS_GRACE_MS, 0, 600_000);
+        if (graceMs > 0 && graceMs < MIN_LIVENESS_GRACE_MS) {
+            throw new IllegalArgumentException("PARLEY_LIVENESS_GRACE_MS must be 0 (off) or a whole number from "
+                    + MIN_LIVENESS_GRACE_MS + " to 600000, was '" + graceMs + "'");
+        }
         String store = text(env, "PARLEY_RATE_LIMIT_STORE", RATE_LIMIT_IN_MEMORY).toLowerCase(Locale.ROOT);
         if (!store.equals(RATE_LIMIT_IN_MEMORY) && !store.equals(RATE_LIMIT_IN_POSTGRES)) {
             throw new IllegalArgumentException("PARLEY_RATE_LIMIT_STORE must be memory or postgres, was '" + store + "'");
@@ -131,7 +143,8 @@ public record DemoConfig(
         int retentionDays = integer(env, "PARLEY_TRASH_RETENTION_DAYS", DEFAULT_TRASH_RETENTION_DAYS, 0, 36_500);
         int eventLogDays = integer(env, "PARLEY_EVENT_LOG_RETENTION_DAYS", DEFAULT_EVENT_LOG_RETENTION_DAYS, 0, 36_500);
         return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
-                model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls,
+                model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds),
+                Duration.ofMillis(graceMs), behindTls,
                 prices, budget, Duration.ofDays(retentionDays), Duration.ofDays(eventLogDays), oidc, DemoMcp.fromEnvironment(env),
                 DemoLimits.fromEnvironment(env), DemoObservability.fromEnvironment(env));
     }
@@ -144,7 +157,7 @@ public record DemoConfig(
     /** This configuration on another port (0 for any free one). */
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
-                openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls,
+                openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, livenessGrace, behindTls,
                 prices, userBudgetUsd, trashRetention, eventLogRetention, oidc, mcpServers, limits, observability);
     }
 
@@ -155,7 +168,8 @@ public record DemoConfig(
                 + ", rateLimitPerMinute=" + rateLimitPerMinute + ", corsOrigins=" + corsOrigins
                 + ", openAiBaseUrl=" + openAiBaseUrl + ", model=" + model + ", tokenDelay=" + tokenDelay.toMillis() + "ms"
                 + ", rateLimitStore=" + rateLimitStore + ", metrics=" + metrics + (metricsToken == null ? "" : " (token)")
-                + ", runLease=" + runLease.toSeconds() + "s, behindTls=" + behindTls + ", prices=" + prices.keySet()
+                + ", runLease=" + runLease.toSeconds() + "s, livenessGrace=" + livenessGrace.toMillis() + "ms"
+                + ", behindTls=" + behindTls + ", prices=" + prices.keySet()
                 + ", userBudgetUsd=" + userBudgetUsd + ", trashRetention=" + trashRetention.toDays() + "d"
                 + ", eventLogRetention=" + eventLogRetention.toDays() + "d"
                 + (oidc == null ? "" : ", " + oidc) + (mcpServers.isEmpty() ? "" : ", mcpServers=" + mcpServers) + ", " + limits + ", " + observability + "]";

@@ -128,6 +128,7 @@ public final class DemoServer implements AutoCloseable {
                     .trashRetention(config.trashRetention())
                     .eventLogRetention(config.eventLogRetention().isZero() ? null : config.eventLogRetention())
                     .runLease(config.runLease())
+                    .livenessGrace(config.livenessGrace())
                     .maxActiveRunsPerUser(config.limits().maxActiveRunsPerUser())
                     .maxExecutingRuns(config.limits().maxExecutingRuns())
                     .build();

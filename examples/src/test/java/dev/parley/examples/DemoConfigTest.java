@@ -29,6 +29,7 @@ class DemoConfigTest {
         assertThat(config.model()).isEqualTo("parley-demo");
         assertThat(config.tokenDelay()).isEqualTo(Duration.ofMillis(15));
         assertThat(config.runLease()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.livenessGrace()).isEqualTo(Duration.ofMillis(1500));
         assertThat(config.rateLimitStore()).isEqualTo("memory");
         assertThat(config.metrics()).isTrue();
         assertThat(config.metricsToken()).isNull();
@@ -66,6 +67,7 @@ class DemoConfigTest {
                 Map.entry("PARLEY_MODEL", "llama3.2"),
                 Map.entry("PARLEY_DEMO_TOKEN_DELAY_MS", "0"),
                 Map.entry("PARLEY_RUN_LEASE_SECONDS", "5"),
+                Map.entry("PARLEY_LIVENESS_GRACE_MS", "2500"),
                 Map.entry("PARLEY_BEHIND_TLS", "true"));
 
         // when
@@ -86,7 +88,13 @@ class DemoConfigTest {
         assertThat(config.model()).isEqualTo("llama3.2");
         assertThat(config.tokenDelay()).isZero();
         assertThat(config.runLease()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.livenessGrace()).isEqualTo(Duration.ofMillis(2500));
         assertThat(config.behindTls()).isTrue();
+    }
+
+    @Test
+    void should_turn_the_liveness_check_off_with_a_grace_of_zero() {
+        assertThat(DemoConfig.fromEnvironment(Map.of("PARLEY_LIVENESS_GRACE_MS", "0")).livenessGrace()).isZero();
     }
 
     @Test
@@ -120,6 +128,8 @@ class DemoConfigTest {
             "OPENAI_BASE_URL            | localhost:11434          | OPENAI_BASE_URL must be an http:// or https:// URL",
             "PARLEY_DEMO_TOKEN_DELAY_MS | fast                     | PARLEY_DEMO_TOKEN_DELAY_MS must be a whole number from 0 to 60000",
             "PARLEY_RUN_LEASE_SECONDS   | 0                        | PARLEY_RUN_LEASE_SECONDS must be a whole number from 1 to 3600",
+            "PARLEY_LIVENESS_GRACE_MS   | 50                       | PARLEY_LIVENESS_GRACE_MS must be 0 (off) or a whole number from 100 to 600000, was '50'",
+            "PARLEY_LIVENESS_GRACE_MS   | soon                     | PARLEY_LIVENESS_GRACE_MS must be a whole number from 0 to 600000",
             "PARLEY_BEHIND_TLS          | https                    | PARLEY_BEHIND_TLS must be true or false, was 'https'",
             "PARLEY_MODEL_PRICES        | gpt-4o-mini=0.15         | PARLEY_MODEL_PRICES must be model=input/output entries",
             "PARLEY_MODEL_PRICES        | gpt=a/b                  | was 'gpt=a/b'",

@@ -52,6 +52,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       {@code parley.runs.queued} [{@code parley_runs_queued}] runs queued in the store for every server sharing it
  *       (read at most once a second)</li>
  *   <li>{@code parley.runs.deferred} [{@code parley_runs_deferred_total}] runs this server left queued because it had no room</li>
+ *   <li>{@code parley.runs.reaped} [{@code parley_runs_reaped_total}] runs of stopped servers this server ended, by
+ *       {@code by} ({@code liveness}: their server was seen gone; {@code lease}: their lease expired)</li>
  *   <li>{@code parley.limits.refused} [{@code parley_limits_refused_total}] requests refused by a per-user limit, by
  *       {@code limit} ({@code active_runs}, {@code streams})</li>
  *   <li>{@code http.server.requests} [{@code http_server_requests_seconds}] by {@code method}, {@code uri} (the route
@@ -146,6 +148,12 @@ public final class ParleyMetrics implements RunObserver {
             Counter.builder("parley.run.cost").baseUnit("usd").description("Cost of ended runs in US dollars, by agent and model")
                     .tag("agent", agent).tag("model", model).register(registry).increment(ended.costUsd().doubleValue());
         }
+    }
+
+    @Override
+    public void runReaped(Run ended, String cause) {
+        Counter.builder("parley.runs.reaped").description("Runs of stopped servers this server ended, by what told it")
+                .tag("by", cause == null ? "unknown" : cause).register(registry).increment();
     }
 
     private Counter tokens(String agent, String kind) {

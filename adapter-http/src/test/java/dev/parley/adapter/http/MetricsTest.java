@@ -5,10 +5,16 @@ import static dev.parley.adapter.http.TestServer.AGENT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.adapter.inmemory.ScriptedChatModel;
+import dev.parley.chat.model.IdGenerator;
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.StorageUnavailableException;
+import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.ToolCall;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -148,6 +154,24 @@ class MetricsTest {
         assertThat(right.status()).isEqualTo(200);
         assertThat(right.contentType()).startsWith("text/plain; version=0.0.4");
         assertThat(right.body()).contains("# TYPE parley_streams_active gauge");
+    }
+
+    @Test
+    void should_count_the_runs_of_stopped_servers_it_ended_by_what_told_it() {
+        // given
+        start(ScriptedChatModel.echo(), null);
+        IdGenerator ids = IdGenerator.timeOrdered();
+        Run run = Run.queued(RunId.next(ids), ThreadId.next(ids), AGENT, null, MessageId.next(ids), Instant.EPOCH);
+
+        // when the chat service ended two runs of a server seen gone and one whose lease expired
+        metrics.runReaped(run, "liveness");
+        metrics.runReaped(run, "liveness");
+        metrics.runReaped(run, "lease");
+
+        // then
+        String scrape = scrape();
+        assertThat(value(scrape, "parley_runs_reaped_total", "by", "liveness")).isEqualTo(2.0);
+        assertThat(value(scrape, "parley_runs_reaped_total", "by", "lease")).isEqualTo(1.0);
     }
 
     @Test

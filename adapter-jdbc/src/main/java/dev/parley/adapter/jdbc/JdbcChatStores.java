@@ -156,11 +156,13 @@ public final class JdbcChatStores {
                     migrate(ds, dialect);
                 }
                 if (dialect == Dialect.POSTGRESQL) {
-                    PgRunSignals signals = new PgRunSignals(listenConnector(ds, pool != null), ds);
-                    return new JdbiChatStore(new Db(ds, dialect, schema, signals), pool, signals, signals, usageLedger);
+                    PgRunSignals signals = new PgRunSignals(ownConnector(ds, pool != null, "parley-signals"), ds);
+                    Db db = new Db(ds, dialect, schema, signals);
+                    PgServerLiveness liveness = new PgServerLiveness(db, ownConnector(ds, pool != null, "parley-liveness"));
+                    return new JdbiChatStore(db, pool, signals, signals, liveness, usageLedger);
                 }
                 LocalRunSignals signals = new LocalRunSignals();
-                return new JdbiChatStore(new Db(ds, dialect, schema, signals), pool, signals, null, usageLedger);
+                return new JdbiChatStore(new Db(ds, dialect, schema, signals), pool, signals, null, null, usageLedger);
             } catch (RuntimeException e) {
                 if (pool != null) {
                     pool.close();
@@ -184,10 +186,11 @@ public final class JdbcChatStores {
         }
 
         /**
-         * Where the signal listener gets its connection: its own, next to the pool made from a URL; a
-         * connection of the caller's pool otherwise (held for as long as the store listens).
+         * Where the signal listener and each liveness signal get their connection: their own, next to the
+         * pool made from a URL, named {@code applicationName} in {@code pg_stat_activity}; a connection of the
+         * caller's pool otherwise (held for as long as the store listens, or the signal is held).
          */
-        private PgRunSignals.Connector listenConnector(DataSource ds, boolean ownPool) {
+        private PgRunSignals.Connector ownConnector(DataSource ds, boolean ownPool, String applicationName) {
             if (!ownPool) {
                 return ds::getConnection;
             }
@@ -202,7 +205,7 @@ public final class JdbcChatStores {
             props.setProperty("connectTimeout", seconds);
             props.setProperty("loginTimeout", seconds);
             props.setProperty("tcpKeepAlive", "true");
-            props.setProperty("ApplicationName", "parley-signals");
+            props.setProperty("ApplicationName", applicationName);
             String jdbcUrl = url;
             return () -> DriverManager.getConnection(jdbcUrl, props);
         }

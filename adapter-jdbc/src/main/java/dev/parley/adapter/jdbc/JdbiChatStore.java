@@ -8,13 +8,14 @@ import dev.parley.chat.port.out.MessageStore;
 import dev.parley.chat.port.out.RunEventStore;
 import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.port.out.RunStore;
+import dev.parley.chat.port.out.ServerLiveness;
 import dev.parley.chat.port.out.ThreadStore;
 import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * The stores over one {@link Db}, their signals, and the pool to close with them (null when the caller
- * owns it).
+ * The stores over one {@link Db}, their signals, the liveness of the servers sharing them (on
+ * PostgreSQL), and the pool to close with them (null when the caller owns it).
  */
 final class JdbiChatStore implements JdbcChatStore {
     private static final int PING_TIMEOUT_SECONDS = 2;
@@ -33,12 +34,16 @@ final class JdbiChatStore implements JdbcChatStore {
     private final JdbiUsageStore usage;
     private final boolean keepUsage;
     private final JobLeases leases;
+    /** Null where the database cannot tell (H2). */
+    private final PgServerLiveness liveness;
 
-    JdbiChatStore(Db db, AutoCloseable ownedPool, RunSignals signals, AutoCloseable closeSignals, boolean keepUsage) {
+    JdbiChatStore(Db db, AutoCloseable ownedPool, RunSignals signals, AutoCloseable closeSignals, PgServerLiveness liveness,
+                  boolean keepUsage) {
         this.db = db;
         this.ownedPool = ownedPool;
         this.signals = signals;
         this.closeSignals = closeSignals;
+        this.liveness = liveness;
         this.threads = new JdbiThreadStore(db);
         this.messages = new JdbiMessageStore(db);
         this.usage = new JdbiUsageStore(db);
@@ -98,6 +103,11 @@ final class JdbiChatStore implements JdbcChatStore {
     }
 
     @Override
+    public ServerLiveness liveness() {
+        return liveness != null ? liveness : ServerLiveness.none();
+    }
+
+    @Override
     public RunSignals signals() {
         return signals;
     }
@@ -120,6 +130,9 @@ final class JdbiChatStore implements JdbcChatStore {
     @Override
     public void close() {
         compaction.close();
+        if (liveness != null) {
+            liveness.close();
+        }
         if (closeSignals != null) {
             try {
                 closeSignals.close();

@@ -14,10 +14,14 @@ import dev.parley.chat.testkit.RunEventBusContract;
 import dev.parley.chat.testkit.RunEventStoreContract;
 import dev.parley.chat.testkit.RunSignalsContract;
 import dev.parley.chat.testkit.RunStoreContract;
+import dev.parley.chat.testkit.ServerLivenessContract;
 import dev.parley.chat.testkit.ThreadStoreContract;
 import dev.parley.chat.testkit.TrashContract;
 import dev.parley.chat.testkit.TransactionContract;
 import dev.parley.chat.testkit.UsageLedgerContract;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import org.junit.jupiter.api.Nested;
 
 /** Every chat-testkit contract suite over a database of the subclass's, emptied before each test. */
@@ -132,6 +136,26 @@ abstract class JdbcContractSuites {
         @Override
         protected RunEventBus createBus(ChatStore sharedStore) {
             return RunEventBuses.create(sharedStore.events(), RunSignals.none());
+        }
+    }
+
+    /** PostgreSQL tells live servers from gone ones; H2 does not (its runs end by their leases). */
+    @Nested
+    class Liveness extends ServerLivenessContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+
+        @Override
+        protected void cutSession(String owner) {
+            try (Connection c = db().connect(); PreparedStatement s = c.prepareStatement(
+                    "SELECT pg_terminate_backend(backend_pid) FROM parley_servers WHERE owner_id = ?")) {
+                s.setString(1, owner);
+                s.execute();
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
         }
     }
 

@@ -23,6 +23,8 @@ final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
     static final List<String> TABLES = List.of("parley_run_event_chunks", "parley_run_events", "parley_steps", "parley_idempotency_keys",
             "parley_runs", "parley_messages", "parley_branches", "parley_threads", "parley_agent_versions", "parley_agents",
             "parley_usage_hourly", "parley_usage_thread_hourly", "parley_job_leases", "parley_user_run_locks");
+    /** Tables of PostgreSQL alone. */
+    static final List<String> POSTGRESQL_TABLES = List.of("parley_servers");
 
     enum Vendor { H2, POSTGRESQL }
 
@@ -97,6 +99,11 @@ final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
             for (String table : TABLES) {
                 s.executeUpdate("DELETE FROM " + table);
             }
+            if (vendor == Vendor.POSTGRESQL) {
+                for (String table : POSTGRESQL_TABLES) {
+                    s.executeUpdate("DELETE FROM " + table);
+                }
+            }
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
@@ -106,6 +113,16 @@ final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
     /** A plain connection to this class's database, outside any pool. */
     Connection connect() throws SQLException {
         return DriverManager.getConnection(url);
+    }
+
+    /** The first column of the first row of {@code sql}, as a number, run with plain SQL. */
+    long queryLong(String sql) {
+        try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Rows of {@code table}, counted with plain SQL. */

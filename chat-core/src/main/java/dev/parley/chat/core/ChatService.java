@@ -148,7 +148,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
         this.runs = new RunDesk(engine, threads, scheduler, canceller);
         this.agentDesk = new AgentDesk(engine, agents);
         this.tree = new TreeDesk(engine, threads, sender);
-        this.leases = new LeaseKeeper(engine, scheduler, approvals, reaperInterval, b.endedElsewhereCheck);
+        this.leases = new LeaseKeeper(engine, scheduler, approvals, reaperInterval, b.endedElsewhereCheck, b.livenessGrace);
         LogRetention.start(engine, b.eventLogRetention);
         this.trash = new TrashKeeper(engine, b.trashRetention, b.trashPurgeInterval, instanceId, watchdog);
         scheduler.pollQueued(b.queuedRunsPoll);
@@ -286,11 +286,11 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
         if (running == null) {
             return;
         }
-        leases.close();
         trash.close();
         // the runs were cancelled before the timers stop: a run never meets a stopped timer before it knows it is cancelled
         watchdog.shutdownNow();
         scheduler.awaitStopped(running, cancelTimeout);
+        leases.close();
         toolExecutor.shutdown();
         if (ownBus != null) {
             ownBus.close();

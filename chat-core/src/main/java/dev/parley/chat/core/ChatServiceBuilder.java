@@ -26,6 +26,8 @@ import java.util.function.Function;
 public final class ChatServiceBuilder {
     /** Default pause between two looks for queued runs a server with room could start. */
     public static final Duration DEFAULT_QUEUED_RUNS_POLL = Duration.ofMillis(500);
+    /** Default of {@link #livenessGrace}. */
+    public static final Duration DEFAULT_LIVENESS_GRACE = Duration.ofMillis(1500);
 
     ChatStore store;
     RunEventBus eventBus;
@@ -44,6 +46,7 @@ public final class ChatServiceBuilder {
     String instanceId;
     Duration runLease = ChatService.DEFAULT_RUN_LEASE;
     Duration reaperInterval;
+    Duration livenessGrace = DEFAULT_LIVENESS_GRACE;
     Duration modelTimeout = ChatService.DEFAULT_MODEL_TIMEOUT;
     RunObserver observer = RunObserver.NONE;
     RunTracer tracer = RunTracer.NONE;
@@ -193,6 +196,23 @@ public final class ChatServiceBuilder {
         Require.that(interval != null && !interval.isNegative(), "reaperInterval must not be negative");
         Require.that(interval.isZero() || interval.toMillis() >= 10, "reaperInterval must be zero or at least 10 ms");
         this.reaperInterval = interval;
+        return this;
+    }
+
+    /**
+     * How long a server sharing the store that holds no liveness signal must also not have beaten
+     * before this server takes it for gone and ends its runs as {@code failed} with code
+     * {@code interrupted}, without waiting for their leases (default 1.5 s; zero: leases only). Only on
+     * a store that can tell ({@link dev.parley.chat.port.out.ServerLiveness}, such as PostgreSQL): each
+     * server then holds a signal tied to a database session of its own, which the database gives up when
+     * the server's process dies, and beats through its pool every sixth of this; a server that is only
+     * slow still holds its signal, and one whose session was cut still beats, so neither is taken for
+     * gone. Every sixth of this, the service looks at the owners of runs in progress.
+     */
+    public ChatServiceBuilder livenessGrace(Duration grace) {
+        Require.that(grace != null && !grace.isNegative(), "livenessGrace must not be negative");
+        Require.that(grace.isZero() || grace.toMillis() >= 100, "livenessGrace must be zero or at least 100 ms");
+        this.livenessGrace = grace;
         return this;
     }
 

@@ -50,6 +50,15 @@ record Engine(ChatStore store, RunEventBus bus, ChatModel model, Clock clock, Id
         }
     }
 
+    /** Tells the observer that this server ended {@code ended}, a run of a stopped server, and why ({@code cause}). */
+    void reaped(Run ended, String cause) {
+        try {
+            observer.runReaped(ended, cause);
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(Engine.class).warn("the run observer failed on the end of run {}", ended.id(), e);
+        }
+    }
+
     /** Moves the thread's {@code updatedAt} on, when it still exists. */
     void touchThread(ThreadId threadId, Instant now) {
         Optional<ChatThread> thread = store.threads().find(threadId);

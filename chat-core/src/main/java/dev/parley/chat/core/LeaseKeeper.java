@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps this server's runs leased and the shared store tidy: renews leases, stops runs ended
- * elsewhere (on a hint or a periodic check), and runs the reaper for runs whose server is gone.
+ * elsewhere (on a hint or a periodic check), and runs the reaper for runs whose server is gone, both
+ * by their expired leases and, on a store that can tell, as soon as their server is seen gone
+ * ({@link LivenessWatch}).
  */
 final class LeaseKeeper implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
@@ -26,17 +28,24 @@ final class LeaseKeeper implements AutoCloseable {
     private final ApprovalDesk approvals;
     private final Duration reaperInterval;
     private final RunSignals.Registration runChanges;
-    private volatile boolean storeWasUnavailable;
-    /** The reaper leaves expired leases alone until then (after the store was unavailable to it). */
-    private volatile Instant reapNotBefore = Instant.MIN;
+    private final ReapGuard guard;
+    /** Null when the store cannot tell live servers from gone ones, or when it is turned off. */
+    private final LivenessWatch liveness;
 
-    /** Starts the renewals, the periodic check (unless {@code endedElsewhereCheck} is zero) and the reaper (unless zero). */
-    LeaseKeeper(Engine engine, RunScheduler scheduler, ApprovalDesk approvals, Duration reaperInterval, Duration endedElsewhereCheck) {
+    /**
+     * Starts the renewals, the periodic check (unless {@code endedElsewhereCheck} is zero), the reaper
+     * (unless zero) and, when the store can tell and {@code livenessGrace} is not zero, the liveness watch.
+     */
+    LeaseKeeper(Engine engine, RunScheduler scheduler, ApprovalDesk approvals, Duration reaperInterval, Duration endedElsewhereCheck,
+                Duration livenessGrace) {
         this.engine = engine;
         this.approvals = approvals;
         this.scheduler = scheduler;
         this.reaper = new Reaper(engine);
         this.reaperInterval = reaperInterval;
+        this.guard = new ReapGuard(scheduler.runLease());
+        this.liveness = !livenessGrace.isZero() && engine.store().liveness().isSupported()
+                ? new LivenessWatch(engine, scheduler, reaper, guard, livenessGrace) : null;
         if (!endedElsewhereCheck.isZero()) {
             long every = endedElsewhereCheck.toMillis();
             engine.timers().scheduleWithFixedDelay(this::stopRunsEndedElsewhere, every, every, TimeUnit.MILLISECONDS);
@@ -51,10 +60,18 @@ final class LeaseKeeper implements AutoCloseable {
         this.runChanges = engine.store().signals().onRunChanged(this::runChangedSomewhere);
     }
 
-    /** Stops listening to the store's hints (the timers stop with the service's watchdog). */
+    /**
+     * Stops listening to the store's hints and the liveness passes, and gives this server's liveness
+     * signal up (the timers stop with the service's watchdog). Called once the service's runs stopped:
+     * before, other servers could take it for gone and end its runs as {@code interrupted} before it
+     * stored their ends.
+     */
     @Override
     public void close() {
         runChanges.close();
+        if (liveness != null) {
+            liveness.close();
+        }
     }
 
     /** Stops local runs whose status another server changed in the store (a cancel sent there). */
@@ -156,16 +173,15 @@ final class LeaseKeeper implements AutoCloseable {
         }
         try {
             Instant now = engine.now();
-            if (storeWasUnavailable) {
+            if (guard.wasUnavailable()) {
                 engine.store().ping();
-                storeWasUnavailable = false;
                 // no server could renew its leases meanwhile: give the live ones a lease to do so and to store the
                 // ends of their runs that ended during the outage, before taking their expired leases for death
-                reapNotBefore = now.plus(scheduler.runLease());
-                log.info("the store answers again; the reaper ends expired runs again after {} ms", scheduler.runLease().toMillis());
+                guard.answered(now);
             }
-            if (!now.isBefore(reapNotBefore)) {
-                for (ThreadId threadId : reaper.reapExpired(now, scheduler::executesHere)) {
+            if (guard.mayReap(now)) {
+                for (ThreadId threadId : reaper.reapExpired(now, scheduler::executesHere,
+                        liveness == null ? runId -> false : liveness::movedLease)) {
                     scheduler.dispatch(threadId);
                 }
             }
@@ -174,8 +190,7 @@ final class LeaseKeeper implements AutoCloseable {
             }
             approvals.denyDue(now);
         } catch (StorageUnavailableException e) {
-            if (!storeWasUnavailable) {
-                storeWasUnavailable = true;
+            if (guard.unavailable()) {
                 log.warn("the reaper could not reach the store; it will try again");
             }
         } catch (RuntimeException e) {

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Ends the runs of servers that stopped. A run in progress whose lease expired has no server
- * renewing it any more: it is marked {@code failed} with code {@code interrupted} (or as its event
+ * renewing it any more (it expired by itself, or {@link LivenessWatch} moved it to now because its
+ * server was seen gone): it is marked {@code failed} with code {@code interrupted} (or as its event
  * log already ended, when its server got that far but could not store the status), the text the
  * model had streamed in its last turn (the {@code token} events stored since the last tool event)
  * is kept as an {@code incomplete} assistant message, tool calls left without a result get one, and
@@ -42,6 +43,10 @@ final class Reaper {
     private static final Logger log = LoggerFactory.getLogger(Reaper.class);
     static final String INTERRUPTED = "interrupted";
     static final String INTERRUPTED_MESSAGE = "The server running this run stopped before the run ended";
+    /** Why a run was reaped, for the observer: its lease expired. */
+    static final String BY_LEASE = "lease";
+    /** Why a run was reaped, for the observer: its server was seen gone. */
+    static final String BY_LIVENESS = "liveness";
     static final int BATCH = 50;
     static final int QUEUED_BATCH = 200;
     private static final int READ_PAGE = 500;
@@ -55,31 +60,39 @@ final class Reaper {
 
     /**
      * Ends the runs whose lease expired at {@code now}, but those {@code executingHere}; returns the
-     * threads whose next queued run may now start.
+     * threads whose next queued run may now start. A run {@code seenGone} names (its lease was moved
+     * because its server was seen gone) counts as ended {@link #BY_LIVENESS}.
      */
-    List<ThreadId> reapExpired(Instant now, Predicate<RunId> executingHere) {
+    List<ThreadId> reapExpired(Instant now, Predicate<RunId> executingHere, Predicate<RunId> seenGone) {
         Set<ThreadId> freed = new LinkedHashSet<>();
         for (Run run : engine.store().runs().expiredLeases(now, BATCH)) {
-            if (executingHere.test(run.id())) {
-                continue;
-            }
-            TraceSpan span = engine.tracer().isEnabled()
-                    ? engine.tracer().linked("reap", run.id(), engine.store().runs().origin(run.id())) : TraceSpan.NONE;
-            try (TraceSpan.Scope scope = span.makeCurrent()) {
-                if (reap(run, now)) {
-                    freed.add(run.threadId());
-                }
-            } catch (StorageUnavailableException e) {
-                span.failed("unavailable", null);
-                throw e;
-            } catch (RuntimeException e) {
-                span.failed("internal_error", null);
-                log.warn("run {}: could not end it after its lease expired", run.id(), e);
-            } finally {
-                SafeTracer.end(span);
+            if (!executingHere.test(run.id()) && reapTraced(run, now, seenGone.test(run.id()) ? BY_LIVENESS : BY_LEASE)) {
+                freed.add(run.threadId());
             }
         }
         return List.copyOf(freed);
+    }
+
+    /**
+     * {@link #reap(Run, Instant, String)} in a span of its own, linked to the request that sent the run; {@code cause} is
+     * {@link #BY_LEASE} or {@link #BY_LIVENESS}. False when the run was not ended here (also when that
+     * failed, which is logged); a store that cannot be reached is thrown.
+     */
+    boolean reapTraced(Run run, Instant now, String cause) {
+        TraceSpan span = engine.tracer().isEnabled()
+                ? engine.tracer().linked("reap", run.id(), engine.store().runs().origin(run.id())) : TraceSpan.NONE;
+        try (TraceSpan.Scope scope = span.makeCurrent()) {
+            return reap(run, now, cause);
+        } catch (StorageUnavailableException e) {
+            span.failed("unavailable", null);
+            throw e;
+        } catch (RuntimeException e) {
+            span.failed("internal_error", null);
+            log.warn("run {}: could not end it after its server stopped", run.id(), e);
+            return false;
+        } finally {
+            SafeTracer.end(span);
+        }
     }
 
     /** Threads with a run queued since before {@code queuedBefore}: each may need its next run started. */
@@ -93,8 +106,11 @@ final class Reaper {
         return List.copyOf(threads);
     }
 
-    /** Ends one run whose lease expired; false when it was no longer in progress or its lease was renewed. */
-    boolean reap(Run run, Instant now) {
+    /**
+     * Ends one run whose lease expired; false when it was no longer in progress or its lease was
+     * renewed. {@code cause} goes to the observer and the log.
+     */
+    private boolean reap(Run run, Instant now, String cause) {
         List<RunEvent> events = readLog(run.id());
         RunEvent last = events.isEmpty() ? null : events.get(events.size() - 1);
         String partialText = openTurnText(events);
@@ -154,8 +170,9 @@ final class Reaper {
             return false;
         }
         engine.charged(ended);
-        log.warn("run {} on thread {} ended as {} ({}): its server stopped renewing its lease", run.id(), run.threadId(),
-                ended.status().wireName(), reason);
+        engine.reaped(ended, cause);
+        log.warn("run {} on thread {} ended as {} ({}): {}", run.id(), run.threadId(), ended.status().wireName(), reason,
+                BY_LIVENESS.equals(cause) ? "its server is gone" : "its server stopped renewing its lease");
         return true;
     }
 

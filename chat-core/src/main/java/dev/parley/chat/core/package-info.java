@@ -13,6 +13,9 @@
  * hint at once (or from its periodic check). Every server runs a reaper ({@link ChatServiceBuilder#reaperInterval})
  * that ends the runs whose lease expired (their server stopped) as {@code failed} with code
  * {@code interrupted}, keeping their streamed text, and starts queued runs that no server started.
+ * On a store that can tell ({@link dev.parley.chat.port.out.ServerLiveness}, such as PostgreSQL) the
+ * runs of a server whose liveness signal is free and whose beat stood still for
+ * {@link ChatServiceBuilder#livenessGrace} are ended the same way without waiting for their leases.
  * A run that ends while the store cannot be reached publishes its end at once and stays its
  * server's (leased, never reaped there) until that end is stored, with its partial text, once the
  * store answers again.

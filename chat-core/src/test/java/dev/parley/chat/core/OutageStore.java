@@ -63,7 +63,7 @@ final class OutageStore {
             if (method.getDeclaringClass() == Object.class) {
                 return invoke(method, target, args);
             }
-            if (method.getName().equals("signals")) {
+            if (method.getName().equals("signals") || method.getName().equals("isSupported")) {
                 return invoke(method, target, args);
             }
             Class<?> returned = method.getReturnType();

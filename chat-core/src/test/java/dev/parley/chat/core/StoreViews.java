@@ -3,6 +3,7 @@ package dev.parley.chat.core;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.port.out.RunStore;
+import dev.parley.chat.port.out.ServerLiveness;
 import dev.parley.chat.port.out.ThreadStore;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -118,6 +119,11 @@ final class StoreViews {
     /** {@code delegate} whose hints are {@code signals}. */
     static ChatStore withSignals(ChatStore delegate, RunSignals signals) {
         return replacing(delegate, "signals", signals);
+    }
+
+    /** {@code delegate} whose liveness is {@code liveness}. */
+    static ChatStore withLiveness(ChatStore delegate, ServerLiveness liveness) {
+        return replacing(delegate, "liveness", liveness);
     }
 
     /** True once {@code thread} waits inside a method named {@code method} (of any class). */

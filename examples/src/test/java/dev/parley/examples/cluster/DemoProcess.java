@@ -9,10 +9,14 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The packaged demo server ({@code parley-demo.jar}) running as a process of its own, its output in
@@ -35,6 +39,12 @@ public final class DemoProcess implements AutoCloseable {
 
     /** Starts the jar with {@code env} (and a free port) and returns once it serves requests. */
     public static DemoProcess start(String name, Map<String, String> env, Path dir) throws IOException, InterruptedException {
+        return start(name, env, dir, List.of());
+    }
+
+    /** {@link #start(String, Map, Path)} with more options for the JVM (before {@code -jar}). */
+    public static DemoProcess start(String name, Map<String, String> env, Path dir, List<String> jvmOptions)
+            throws IOException, InterruptedException {
         int port = freePort();
         Path log = dir.resolve(name + ".log");
         Path jar = Path.of(System.getProperty("parley.demo.jar", "target/parley-demo.jar"));
@@ -42,7 +52,10 @@ public final class DemoProcess implements AutoCloseable {
             throw new IllegalStateException("the packaged demo is missing (mvn package builds it): " + jar);
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-jar", jar.toAbsolutePath().toString())
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar.toAbsolutePath().toString()));
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
@@ -117,6 +130,32 @@ public final class DemoProcess implements AutoCloseable {
 
     public boolean isAlive() {
         return process.isAlive();
+    }
+
+    /** The instance id its chat service logged at start (the owner of the runs it executes). */
+    public String instanceId() throws IOException {
+        Matcher m = Pattern.compile("chat service (\\S+) started").matcher(log());
+        if (!m.find()) {
+            throw new IllegalStateException(name + " logged no instance id");
+        }
+        return m.group(1);
+    }
+
+    /** {@code kill -STOP}: the process stands still, its connections open, until {@link #resume()}. */
+    public void pause() throws IOException, InterruptedException {
+        signal("-STOP");
+    }
+
+    /** {@code kill -CONT}: a paused process goes on. */
+    public void resume() throws IOException, InterruptedException {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException("kill " + signal + " of " + name + " failed");
+        }
     }
 
     /** {@code kill -9}: the process gets no chance to end anything. */

@@ -40,6 +40,14 @@ public interface ChatStore {
     }
 
     /**
+     * Tells that a server sharing the store stopped sooner than its run leases expire;
+     * {@link ServerLiveness#none()} by default (runs of a stopped server then end by their leases).
+     */
+    default ServerLiveness liveness() {
+        return ServerLiveness.none();
+    }
+
+    /**
      * Runs {@code work} in one transaction: every store call it makes on this store's stores
      * (from the calling thread) commits together when it returns, or not at all when it throws (the
      * exception is rethrown). Nested calls join the outer transaction. Row locks taken by

@@ -48,4 +48,13 @@ public interface RunObserver {
      */
     default void runCharged(Run ended) {
     }
+
+    /**
+     * This server ended {@code ended}, a run of another server that stopped, as {@code interrupted}
+     * (or as its log already ended): {@code cause} is {@code liveness} when that server was seen gone
+     * ({@link ServerLiveness}), {@code lease} when the run's lease expired. Called after
+     * {@link #runCharged}, once per run.
+     */
+    default void runReaped(Run ended, String cause) {
+    }
 }
