@@ -1,6 +1,5 @@
 package dev.parley.chat.core;
 
-import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.EventLogRules;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
@@ -14,7 +13,6 @@ import dev.parley.chat.port.out.RunSubscription;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -44,7 +42,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     private final long evictIdleAfterNanos;
     private final long pollIntervalNanos;
     private final ConcurrentHashMap<RunId, RunLog> logs = new ConcurrentHashMap<>();
-    private final Set<RunLog> dirty = ConcurrentHashMap.newKeySet();
+    private final RunLogWriter writer;
     private final ScheduledExecutorService flusher;
     private final RunSignals.Registration wakeUps;
     /** How often the flusher looks for logs to evict: a tenth of the shorter grace, between one tick and 1 s. */
@@ -56,6 +54,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     StoreBackedRunEventBus(RunEventStore store, Duration flushInterval, int batchSize, Duration evictFinishedAfter,
                            Duration evictIdleAfter, Duration pollInterval, RunSignals signals) {
         this.store = Require.notNull(store, "store");
+        this.writer = new RunLogWriter(store);
         this.batchSize = Require.inRange(batchSize, 1, 100_000, "batchSize");
         this.evictFinishedAfterNanos = evictFinishedAfter.toNanos();
         this.evictIdleAfterNanos = evictIdleAfter.toNanos();
@@ -115,9 +114,9 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
             log.lock.unlock();
         }
         if (flushNow) {
-            flush(log, event.isTerminal());
+            writer.flush(log, event.isTerminal());
         } else {
-            dirty.add(log);
+            writer.dirty(log);
         }
     }
 
@@ -141,12 +140,12 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         log.lock.unlock();
         // the buffered events leave with the terminal one; taken before the transaction, so that a write of
         // this run under way on the flusher ends first, and nothing here waits for a lock while it holds the store's
-        List<RunEvent> buffered = takePending(log);
+        List<RunEvent> buffered = writer.takePending(log);
         T result;
         try {
             // after a write of this run that seemed to fail, part of what is buffered may be stored: it is
             // left out here, as a store call that fails inside the transaction would fail the transaction
-            List<RunEvent> batch = new ArrayList<>(log.isStoreFailing() ? notYetStored(event.runId(), buffered) : buffered);
+            List<RunEvent> batch = new ArrayList<>(log.isStoreFailing() ? writer.notYetStored(event.runId(), buffered) : buffered);
             batch.add(event);
             result = chatStore.inTransaction(() -> {
                 T value = work.get();
@@ -165,7 +164,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
                 log.lock.unlock();
             }
             if (!buffered.isEmpty()) {
-                dirty.add(log);
+                writer.dirty(log);
             }
             throw failure;
         }
@@ -182,36 +181,6 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
             log.lock.unlock();
         }
         return result;
-    }
-
-    /** Takes the run's buffered events out of its log, once no write of them is under way. */
-    private List<RunEvent> takePending(RunLog log) {
-        log.flushLock.lock();
-        try {
-            dirty.remove(log);
-            log.lock.lock();
-            try {
-                List<RunEvent> taken = log.pending;
-                log.pending = new ArrayList<>();
-                return taken;
-            } finally {
-                log.lock.unlock();
-            }
-        } finally {
-            log.flushLock.unlock();
-        }
-    }
-
-    /** The events of {@code batch} past the run's last stored seq (an earlier append that seemed to fail stored the rest). */
-    private List<RunEvent> notYetStored(RunId runId, List<RunEvent> batch) {
-        long stored = store.lastSeq(runId);
-        List<RunEvent> rest = new ArrayList<>();
-        for (RunEvent e : batch) {
-            if (e.seq() > stored) {
-                rest.add(e);
-            }
-        }
-        return rest;
     }
 
     /**
@@ -251,90 +220,9 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         return log != null ? log : logs.computeIfAbsent(runId, RunLog::new);
     }
 
-    /**
-     * Persists the run's pending events. Failures keep them pending for the flusher to retry;
-     * {@code rethrow} passes the failure on to the caller (a terminal publish must be durable).
-     */
-    private void flush(RunLog log, boolean rethrow) {
-        log.flushLock.lock();
-        try {
-            dirty.remove(log);
-            List<RunEvent> batch;
-            log.lock.lock();
-            try {
-                if (log.pending.isEmpty()) {
-                    return;
-                }
-                batch = log.pending;
-                log.pending = new ArrayList<>();
-            } finally {
-                log.lock.unlock();
-            }
-            try {
-                append(log.runId, batch);
-                log.markStoreFailing(false);
-            } catch (IllegalArgumentException gap) {
-                // the store's log of this run does not end where ours began: retrying cannot help
-                LOG.error("dropped {} events of run {} the store refused: {}", batch.size(), log.runId, gap.getMessage());
-                if (rethrow) {
-                    throw gap;
-                }
-            } catch (RuntimeException failure) {
-                log.lock.lock();
-                try {
-                    log.pending.addAll(0, batch);
-                    log.storeFailing = true;
-                } finally {
-                    log.lock.unlock();
-                }
-                dirty.add(log);
-                if (rethrow) {
-                    throw failure;
-                }
-                LOG.warn("could not store events of run {}, will retry: {}", log.runId, failure.getMessage());
-            }
-        } finally {
-            log.flushLock.unlock();
-        }
-    }
-
-    /**
-     * Appends a batch; when part of it is already stored (an earlier append that seemed to fail), stores
-     * the rest. When the stored log already ended (another server ended the run after its owner's lease
-     * expired), nothing more of it is written.
-     */
-    private void append(RunId runId, List<RunEvent> batch) {
-        try {
-            store.append(batch);
-        } catch (ConflictException conflict) {
-            if (conflict.reason() == ConflictException.Reason.RUN_ENDED) {
-                droppedAfterEnd(runId, batch.size());
-                return;
-            }
-            List<RunEvent> rest = notYetStored(runId, batch);
-            if (rest.isEmpty()) {
-                return;
-            }
-            try {
-                store.append(rest);
-            } catch (ConflictException again) {
-                if (again.reason() != ConflictException.Reason.RUN_ENDED) {
-                    throw again;
-                }
-                droppedAfterEnd(runId, rest.size());
-            }
-        }
-    }
-
-    private static void droppedAfterEnd(RunId runId, int count) {
-        LOG.warn("dropped {} events of run {}: its stored log already ended (another server ended the run)", count, runId);
-    }
-
     @Override
     public void flush() {
-        for (RunLog log : List.copyOf(dirty)) {
-            flush(log, false);
-        }
+        writer.flushAll();
     }
 
     /** Background work: persist buffered events, then evict logs that are done with. */
@@ -397,7 +285,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         }
         log.flushLock.lock();
         try {
-            flush(log, true);
+            writer.flush(log, true);
             log.lock.lock();
             try {
                 if (!log.pending.isEmpty()) {
