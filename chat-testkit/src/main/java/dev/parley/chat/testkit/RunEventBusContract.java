@@ -19,10 +19,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Contract of {@link RunEventBus}: extend it, implement {@link #createStore()} and
  * {@link #createBus(ChatStore)}. This part holds publishing (the seq rules, durability, a terminal
- * event with a transaction); the parts it extends hold reading ({@link RunEventPullContract}) and
- * the fixtures ({@link RunEventBusFixtures}).
+ * event with a transaction); the parts it extends hold the push subscription ({@link RunEventPushContract}),
+ * reading through the pull form ({@link RunEventPullContract}) and the fixtures ({@link RunEventBusFixtures}).
  */
-public abstract class RunEventBusContract extends RunEventPullContract {
+public abstract class RunEventBusContract extends RunEventPushContract {
 
     @Test
     void should_reject_an_event_whose_seq_is_not_the_next_one() {
