@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The {@code text/event-stream} sink of the chat flow: {@code id: <seq>\nevent: <type>\ndata: <json>\n\n}
- * per event, and
+ * per event (a {@code token}'s data written from a template, see {@link Wire#eventJson}), and
  * {@code event: heartbeat\ndata: {"type":"heartbeat"}\n\n} (no id) per heartbeat, written to the
  * response and flushed when the flow says so (once per burst of events).
  */
@@ -28,7 +28,7 @@ final class SseStream implements ChatFlow.Sink {
         if (!event.isReplayable()) {
             return new String(HEARTBEAT, StandardCharsets.UTF_8);
         }
-        String data = Json.write(Wire.event(event));
+        String data = Wire.eventJson(event, null);
         return new StringBuilder(data.length() + 48).append("id: ").append(event.seq()).append("\nevent: ").append(event.type())
                 .append("\ndata: ").append(data).append("\n\n").toString();
     }

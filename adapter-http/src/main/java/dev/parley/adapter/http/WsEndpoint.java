@@ -391,11 +391,7 @@ final class WsEndpoint {
 
         @Override
         public void event(RunEvent event) throws IOException {
-            ObjectNode frame = Wire.event(event);
-            if (requestId != null) {
-                frame.put("request_id", requestId);
-            }
-            write(Json.write(frame));
+            write(Wire.eventJson(event, requestId));
         }
 
         @Override

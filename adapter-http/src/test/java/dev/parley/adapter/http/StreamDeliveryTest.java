@@ -4,6 +4,8 @@ import static dev.parley.adapter.http.TestServer.ALICE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.adapter.inmemory.ScriptedChatModel;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.RunEventSink;
@@ -15,7 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The chat flow's delivery of pushed events: how a stream answers when its subscription fails first. */
+/** The chat flow's delivery of pushed events: how a stream answers when its subscription fails first, and the token frames. */
 class StreamDeliveryTest {
     private TestServer server;
 
@@ -23,6 +25,21 @@ class StreamDeliveryTest {
     void stop() {
         if (server != null) {
             server.close();
+        }
+    }
+
+    @Test
+    void should_write_a_token_exactly_as_jackson_writes_its_tree() {
+        RunId run = new RunId("run_0123456789abcdef0123456789abcdef");
+        List<String> contents = List.of("", "plain", "quote \" and backslash \\", "control \u0000\u0001\u001f\t\n\r\b\f",
+                "del \u007f, slash /", "emoji \uD83D\uDE00, RTL \u05E9\u05DC\u05D5\u05DD", "separators \u2028\u2029",
+                "lone surrogate \uD800 here", "e\u0301 combining");
+        for (String content : contents) {
+            RunEvent.Token token = new RunEvent.Token(run, 42, content);
+            // the SSE data line, and the WebSocket frame with its request id
+            assertThat(Wire.eventJson(token, null)).isEqualTo(Json.write(Wire.event(token)));
+            assertThat(Wire.eventJson(token, "req \"1\"")).isEqualTo(Json.write(Wire.event(token).put("request_id", "req \"1\"")));
+            assertThat(SseStream.frame(token)).isEqualTo("id: 42\nevent: token\ndata: " + Json.write(Wire.event(token)) + "\n\n");
         }
     }
 
