@@ -39,7 +39,8 @@ import org.eclipse.jetty.util.component.LifeCycle;
  * Run as a child process by the load generators ({@code java -cp benchmarks.jar
  * dev.parley.benchmarks.BenchServer --stores=memory,h2 --bare}); prints one line
  * {@code READY {"memory":port,...}} when it listens. Rate limiting is off (every client is a
- * different user anyway) and tokens are HS256 JWTs ({@link Tokens}).
+ * different user anyway), and so are the limits of executing runs and of streams per user (the
+ * scenarios hold thousands at once); tokens are HS256 JWTs ({@link Tokens}).
  */
 public final class BenchServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -122,10 +123,13 @@ public final class BenchServer implements AutoCloseable {
                 .store(store)
                 .model(model)
                 .agents(List.of(Agent.builder(AGENT).name("Assistant").description("Answers benchmarks").instructions("You are a benchmark.").build()))
+                // the scenarios hold thousands of runs and streams at once: no admission or stream limit (scenario 10 measures admission)
+                .maxExecutingRuns(Integer.MAX_VALUE)
                 .build();
         resources.add(chat);
         ParleyHttp.Config config = ParleyHttp.config(chat, Tokens.authenticator())
                 .rateLimitPerMinute(0)
+                .maxStreamsPerUser(0)
                 .heartbeatInterval(options.heartbeat())
                 .build();
         ServerTimings timings = new ServerTimings();

@@ -27,7 +27,8 @@ import java.util.Set;
 /**
  * The entry point of {@code benchmarks.jar}:
  * <pre>
- * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--out=DIR] every scenario, then the summary table
+ * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--idle-streams=N] [--out=DIR]
+ *                                                                             every scenario, then the summary table
  * java -jar benchmarks.jar tracing [--rounds=N] [--seconds=S] [--samples=N]  scenario 11 alone
  * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
  * java -jar benchmarks.jar jfr-summary FILE.jfr                               summary of a recording's execution samples
@@ -51,7 +52,7 @@ public final class Main {
             case "usage" -> UsageBench.main(rest);
             case "tracing" -> TracingBench.main(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,13] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
+                System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
@@ -62,6 +63,7 @@ public final class Main {
 
     private static void all(String[] args) throws Exception {
         boolean quick = false;
+        Integer idleStreams = null;
         Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"));
         Path out = Path.of("benchmarks/target/results");
         for (String arg : args) {
@@ -71,6 +73,8 @@ public final class Main {
                 only = new HashSet<>(List.of(arg.substring(7).split(",")));
             } else if (arg.startsWith("--out=")) {
                 out = Path.of(arg.substring(6));
+            } else if (arg.startsWith("--idle-streams=")) {
+                idleStreams = Integer.parseInt(arg.substring("--idle-streams=".length()));
             } else {
                 throw new IllegalArgumentException("unknown option " + arg);
             }
@@ -129,7 +133,7 @@ public final class Main {
         }
         if (only.contains("3")) {
             section("3 idle streams");
-            IdleStreams.run(quick ? 300 : 10_000, quick ? 4 : 60, quick ? 1_000 : 15_000, 4, out, report);
+            IdleStreams.run(idleStreams != null ? idleStreams : quick ? 300 : 10_000, quick ? 4 : 60, quick ? 1_000 : 15_000, 4, out, report);
         }
         if (only.contains("8")) {
             section("8 approvals");

@@ -39,6 +39,8 @@ import org.slf4j.MDC;
 final class Api {
     static final String BASE = "/api/v1";
     static final String REQUEST_ID_HEADER = "X-Request-Id";
+    /** The request attribute holding how its route writes errors (an event stream that fails before it opens answers with it). */
+    static final String ERROR_WRITER = "parley.errorWriter";
     private static final Logger LOG = LoggerFactory.getLogger(Api.class);
     private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final List<HandlerType> CATCH_ALL_METHODS = List.of(
@@ -236,6 +238,7 @@ final class Api {
                          java.util.function.BiConsumer<Context, ApiProblem> errorWriter) {
         MDC.put("request_id", requestId);
         try {
+            ctx.attribute(ERROR_WRITER, errorWriter);
             ctx.header(REQUEST_ID_HEADER, requestId);
             cors(ctx);
             Caller caller = null;

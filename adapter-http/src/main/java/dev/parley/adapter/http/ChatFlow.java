@@ -3,29 +3,31 @@ package dev.parley.adapter.http;
 import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.in.ChatUseCases;
-import dev.parley.chat.port.in.RunStream;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * The chat flow every transport shares: starting a chat (send with its busy policy and
  * idempotency, then follow the run with its disconnect policy and the resume rules) and the one
- * pump that moves a run's events into a {@link Sink} with heartbeats, stream metrics and the
- * terminal event. A transport only says how a frame is written.
+ * delivery ({@link StreamDelivery}) that moves a run's events into a {@link Sink} with heartbeats,
+ * stream metrics and the terminal event, pushed by the run's subscription (no thread waits for an
+ * idle run). A transport only says how a frame is written.
  */
 public final class ChatFlow {
-    /** Most events written between two flushes. */
-    private static final int BATCH = 64;
-
     private final ChatUseCases chat;
     private final ParleyMetrics metrics;
     private final Duration heartbeat;
     private final StreamLimits streams;
+    /** The streams open now, ended when the server stops. */
+    private final Set<StreamDelivery> open = ConcurrentHashMap.newKeySet();
 
     ChatFlow(ChatUseCases chat, ParleyMetrics metrics, Duration heartbeat, StreamLimits streams) {
         this.chat = chat;
@@ -33,7 +35,6 @@ public final class ChatFlow {
         this.heartbeat = heartbeat;
         this.streams = streams;
     }
-
     /**
      * Takes one of the user's stream slots, before anything is sent or subscribed: every transport
      * streaming a run holds one until its stream ends (close it then), so one limit covers them all.
@@ -44,7 +45,11 @@ public final class ChatFlow {
         return streams.acquire(userId);
     }
 
-    /** Where a pumped run's events go; an {@link IOException} from any method means the client is gone. */
+    /**
+     * How a transport writes a followed run's frames; an {@link IOException} from any method means the
+     * client is gone. Its methods are called one at a time (on the bus's delivery threads, and heartbeats
+     * on a thread of their own), never concurrently.
+     */
     public interface Sink {
         /** Whether a WebSocket carries the stream (the metrics' transport). */
         boolean webSocket();
@@ -61,7 +66,7 @@ public final class ChatFlow {
         /** Hands what was written to the client. */
         default void flush() throws IOException {}
 
-        /** False once the client is known to be gone. */
+        /** False once the client is known to be gone, or the transport has written its last frame. */
         default boolean isOpen() {
             return true;
         }
@@ -83,20 +88,49 @@ public final class ChatFlow {
     }
 
     /**
-     * Follows the run {@code receipt} started, with the request's disconnect policy ({@code continue}
-     * when it names none). A new run is followed from its first event; a retry that joined the original
-     * run (same idempotency key) resumes after {@code lastSeenSeq}, as {@code /events} does. Empty when
-     * nothing is left to send. A failure names the run (see {@link #afterSend}).
+     * A run to follow for a user: its events after {@code afterSeq}, with a disconnect policy. After a send,
+     * {@code receipt} is the send's (a failure to follow then names the run), else null.
      */
-    Optional<RunStream> follow(String userId, SendReceipt receipt, Requests.Chat request, long lastSeenSeq,
-                               String requestId) throws InterruptedException {
-        DisconnectPolicy onDisconnect = request.onDisconnect() == null ? DisconnectPolicy.CONTINUE : request.onDisconnect();
-        long after = receipt.replayed() ? lastSeenSeq : 0;
-        try {
-            return ReadAhead.open(chat.subscribe(userId, receipt.thread().id(), receipt.run().id(), after, onDisconnect));
-        } catch (RuntimeException e) {
-            throw afterSend(e, receipt, requestId);
+    public record Follow(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect,
+                         SendReceipt receipt, String requestId) {
+        public Follow {
+            onDisconnect = onDisconnect == null ? DisconnectPolicy.CONTINUE : onDisconnect;
         }
+    }
+
+    /**
+     * Following the run {@code receipt} started, with the request's disconnect policy ({@code continue}
+     * when it names none). A new run is followed from its first event; a retry that joined the original
+     * run (same idempotency key) resumes after {@code lastSeenSeq}, as {@code /events} does.
+     */
+    Follow follow(String userId, SendReceipt receipt, Requests.Chat request, long lastSeenSeq, String requestId) {
+        long after = receipt.replayed() ? lastSeenSeq : 0;
+        return new Follow(userId, receipt.thread().id(), receipt.run().id(), after, request.onDisconnect(), receipt, requestId);
+    }
+
+    /**
+     * Subscribes to the run {@code follow} names, its events to be written by {@code sink} once the
+     * returned delivery is {@linkplain StreamDelivery#attach attached}; {@code onEnd} hears how the stream
+     * ended, once, after its last write. A failure to subscribe (the run or thread not found, the log
+     * expired, the store unreachable) is thrown, naming the run after a send (see {@link #afterSend}), and
+     * {@code sink} is never called.
+     */
+    StreamDelivery start(Follow follow, Sink sink, Consumer<StreamDelivery.End> onEnd) {
+        StreamDelivery delivery = new StreamDelivery(sink, metrics, heartbeat.toNanos(), open, onEnd);
+        open.add(delivery);
+        try {
+            delivery.subscribed(chat.subscribe(follow.userId(), follow.threadId(), follow.runId(), follow.afterSeq(),
+                    follow.onDisconnect(), delivery));
+        } catch (RuntimeException e) {
+            open.remove(delivery);
+            throw follow.receipt() == null ? e : afterSend(e, follow.receipt(), follow.requestId());
+        }
+        return delivery;
+    }
+
+    /** Ends every open stream (the server stops; clients resume elsewhere with {@code Last-Event-ID}). */
+    void shutdown() {
+        open.forEach(StreamDelivery::close);
     }
 
     /**
@@ -109,60 +143,5 @@ public final class ChatFlow {
             problem.with("run_id", receipt.run().id().value()).with("thread_id", receipt.thread().id().value());
         }
         return problem;
-    }
-
-    /**
-     * Moves {@code stream} into {@code sink} until its terminal event, the end of the stream or the
-     * client going away: the events already waiting are written together and flushed once, and a
-     * heartbeat goes out after each idle interval. Always closes the stream, which applies its
-     * disconnect policy when the run is not over.
-     */
-    void pump(RunStream stream, Sink sink) throws InterruptedException {
-        if (metrics != null) {
-            metrics.streamOpened(sink.webSocket());
-        }
-        try (stream) {
-            sink.open();
-            while (sink.isOpen()) {
-                Optional<RunEvent> next = stream.next(heartbeat);
-                if (next.isPresent()) {
-                    if (writeReady(stream, sink, next.get())) {
-                        return;
-                    }
-                } else if (stream.isFinished()) {
-                    return;
-                } else {
-                    sink.heartbeat();
-                    sink.flush();
-                }
-            }
-        } catch (IOException clientGone) {
-            // the client went away; closing the stream above decides whether the run goes on
-        } finally {
-            if (metrics != null) {
-                metrics.streamClosed(sink.webSocket());
-            }
-        }
-    }
-
-    /**
-     * Writes {@code first} and the events already waiting behind it (up to {@link #BATCH}), then
-     * flushes once: a burst of events costs one flush, not one each. True after the terminal event.
-     */
-    private static boolean writeReady(RunStream stream, Sink sink, RunEvent first) throws IOException, InterruptedException {
-        RunEvent event = first;
-        for (int written = 1; ; written++) {
-            sink.event(event);
-            if (event.isTerminal() || written == BATCH) {
-                break;
-            }
-            Optional<RunEvent> ready = stream.next(Duration.ZERO);
-            if (ready.isEmpty()) {
-                break;
-            }
-            event = ready.get();
-        }
-        sink.flush();
-        return event.isTerminal();
     }
 }

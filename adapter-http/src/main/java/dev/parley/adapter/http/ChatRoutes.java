@@ -21,17 +21,17 @@ import dev.parley.chat.port.in.SendReceipt;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadFactory;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * The REST side of the chat flow: the chat routes and the edit and regenerate of a message (sync or
@@ -44,9 +44,6 @@ final class ChatRoutes {
     private final ChatUseCases chat;
     private final ChatFlow flow;
     private final Bodies bodies;
-    /** One thread per open event stream (virtual when the JVM has them): it pumps the stream once the request's own thread is handed back. */
-    private final ThreadFactory streamThreads = Threads.factory("parley-sse-");
-    private final Set<Thread> pumping = ConcurrentHashMap.newKeySet();
 
     ChatRoutes(ParleyHttp.Config config, ChatFlow flow, Bodies bodies) {
         this.config = config;
@@ -57,7 +54,7 @@ final class ChatRoutes {
 
     /** Ends the open event streams (their clients resume elsewhere with {@code Last-Event-ID}). */
     void shutdown() {
-        pumping.forEach(Thread::interrupt);
+        flow.shutdown();
     }
 
     void events(Api.Call call) throws InterruptedException, IOException {
@@ -66,19 +63,18 @@ final class ChatRoutes {
         long after = Bodies.lastEventId(call.ctx());
         if (call.ctx().method() != HandlerType.HEAD) {
             StreamLimits.Slot slot = flow.streamSlot(call.userId());
-            try {
-                stream(call, ReadAhead.open(chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE)), slot);
-            } catch (RuntimeException | Error | InterruptedException e) {
-                slot.close();
-                throw e;
-            }
+            stream(call, new ChatFlow.Follow(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE, null, call.requestId()),
+                    slot, new SseStream(call.ctx().res()));
             return;
         }
         // HEAD: the checks and headers of the stream without waiting for its events (and without a slot); committed
-        // before the handler ends so that Jetty does not announce a Content-Length of 0 for an open-ended stream
-        Optional<RunStream> opened = ReadAhead.open(chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE));
-        opened.ifPresent(RunStream::close);
-        if (opened.isEmpty()) {
+        // before the handler ends so that Jetty does not announce a Content-Length of 0 for an open-ended stream.
+        // Nothing is left when the run is over and no event follows Last-Event-ID (the first read sees what the log held)
+        boolean nothingLeft;
+        try (RunStream events = chat.subscribe(call.userId(), thread, run, after, DisconnectPolicy.CONTINUE)) {
+            nothingLeft = events.next(Duration.ZERO).isEmpty() && events.isFinished();
+        }
+        if (nothingLeft) {
             call.ctx().status(204);
             return;
         }
@@ -120,13 +116,14 @@ final class ChatRoutes {
         if (stream) {
             // the stream's slot is taken before the send: a refused stream leaves no run behind
             StreamLimits.Slot slot = flow.streamSlot(call.userId());
+            SendReceipt receipt;
             try {
-                SendReceipt receipt = send.apply(idempotencyKey);
-                stream(call, flow.follow(call.userId(), receipt, req, resumeAfter, call.requestId()), slot);
-            } catch (RuntimeException | Error | InterruptedException e) {
+                receipt = send.apply(idempotencyKey);
+            } catch (RuntimeException | Error e) {
                 slot.close();
                 throw e;
             }
+            stream(call, flow.follow(call.userId(), receipt, req, resumeAfter, call.requestId()), slot, new SseStream(ctx.res()));
             return;
         }
         SendReceipt receipt = send.apply(idempotencyKey);
@@ -150,69 +147,127 @@ final class ChatRoutes {
     }
 
     /**
-     * Answers the request with the subscription's events, or 204 when there is none left (see
-     * {@link ReadAhead}). The stream is pumped by a thread of its own, started once the handler returns
-     * (servlet async), so the request's thread, with Jetty's and Javalin's frames on its stack, does
-     * not stay parked for the life of the stream.
+     * Answers the request with the events of the run {@code follow} names, written by {@code sink}: every HTTP
+     * event stream, of this API or another on the app, goes here, holding {@code slot} (closed when the stream
+     * ends). The subscription is made before the handler returns (its failures are answered as any
+     * request's), and the stream's events are pushed to {@code sink} once the request has gone async (servlet
+     * async, no timeout): no thread is parked for it while the run is idle. The request is completed once the
+     * stream ends; a stream with nothing to send (a finished run resumed after its terminal event) is answered
+     * 204 instead of an empty {@code 200 text/event-stream}, which EventSource would reconnect to forever.
      */
-    private void stream(Api.Call call, Optional<RunStream> opened, StreamLimits.Slot slot) {
-        stream(call, opened, slot, new SseStream(call.ctx().res()));
-    }
-
-    /**
-     * {@link #stream(Api.Call, Optional, StreamLimits.Slot)} written by {@code sink}: every HTTP event stream, of this
-     * API or another on the app, goes here, holding {@code slot} (closed when the stream ends).
-     */
-    void stream(Api.Call call, Optional<RunStream> opened, StreamLimits.Slot slot, ChatFlow.Sink sink) {
+    void stream(Api.Call call, ChatFlow.Follow follow, StreamLimits.Slot slot, ChatFlow.Sink sink) {
         Context ctx = call.ctx();
-        if (opened.isEmpty()) {
+        HttpStream http = new HttpStream(ctx, follow, slot);
+        StreamDelivery delivery;
+        try {
+            delivery = flow.start(follow, sink, http::end);
+        } catch (RuntimeException | Error e) {
             slot.close();
-            ctx.status(204); // the run is over and nothing is left after Last-Event-ID: EventSource stops on 204
-            return;
+            throw e;
         }
-        RunStream subscription = opened.get();
-        ctx.future(() -> {
-            try {
+        try {
+            ctx.future(() -> {
                 AsyncContext async = ctx.req().getAsyncContext();
                 async.setTimeout(0); // a stream lasts as long as its run; heartbeats keep it alive
-                streamThreads.newThread(() -> pump(call, subscription, async, slot, sink)).start();
-            } catch (RuntimeException | Error e) {
-                subscription.close();
-                slot.close();
-                throw e;
-            }
-            // never completed: the pump ends the request itself (see pump), Javalin has nothing left to write
-            return new CompletableFuture<Void>();
-        });
+                async.addListener(new ClosedByContainer(delivery));
+                http.async = async;
+                delivery.attach();
+                // never completed: the stream's end completes the request itself (see HttpStream), Javalin has nothing to write
+                return new CompletableFuture<Void>();
+            });
+        } catch (RuntimeException | Error e) {
+            delivery.abort();
+            throw e;
+        }
     }
 
     /**
-     * Pumps one stream on its own thread, then completes the request's async context itself rather
-     * than through Javalin's future: when the client went away or the server is stopping, Jetty may
-     * have failed and recycled the request already, and Javalin's completion would then run its
+     * The request of one stream, finished at the stream's end: answered 204 when nothing was sent, or with
+     * the problem when the stream failed before it was opened; then its async context is completed here
+     * rather than through Javalin's future, since when the client went away or the server is stopping,
+     * Jetty may have failed and recycled the request already, and Javalin's completion would then run its
      * error handling on a dead response.
      */
-    private void pump(Api.Call call, RunStream subscription, AsyncContext async, StreamLimits.Slot slot, ChatFlow.Sink sink) {
-        Thread self = Thread.currentThread();
-        pumping.add(self);
-        MDC.put("request_id", call.requestId());
-        try {
-            flow.pump(subscription, sink);
-        } catch (InterruptedException e) {
-            // the server is stopping: the stream ends here and the client resumes elsewhere with Last-Event-ID
-        } catch (RuntimeException e) {
-            // the response is committed (headers went out first), so all that is left is to end the stream
-            LOG.debug("Event stream ended by an error (request {}): {}", call.requestId(), Errors.toProblem(e, call.requestId()).code);
-        } finally {
-            subscription.close();
-            slot.close();
-            MDC.remove("request_id");
-            pumping.remove(self);
+    private static final class HttpStream {
+        private final Context ctx;
+        private final ChatFlow.Follow follow;
+        private final String requestId;
+        private final StreamLimits.Slot slot;
+        /** Set before the delivery attaches, read at its end (which follows the attach). */
+        volatile AsyncContext async;
+
+        HttpStream(Context ctx, ChatFlow.Follow follow, StreamLimits.Slot slot) {
+            this.ctx = ctx;
+            this.follow = follow;
+            this.requestId = follow.requestId();
+            this.slot = slot;
+        }
+
+        void end(StreamDelivery.End end) {
             try {
-                async.complete();
-            } catch (RuntimeException alreadyCompleted) {
-                // Jetty completed the failed request itself
+                if (end.failure() != null && !end.byClient()) {
+                    LOG.debug("Event stream ended by an error (request {}): {}", requestId, Errors.toProblem(end.failure(), requestId).code);
+                }
+                if (end.attached() && !end.opened() && !end.byClient()) {
+                    answerWithoutStream(end.failure());
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("Event stream of request {} could not be answered: {}", requestId, e.toString());
+            } finally {
+                slot.close();
+                AsyncContext current = async;
+                if (current != null) {
+                    try {
+                        current.complete();
+                    } catch (RuntimeException alreadyCompleted) {
+                        // Jetty completed the failed request itself
+                    }
+                }
             }
+        }
+
+        /** 204 when there was nothing to send; the problem (in the route's own shape) when the stream failed first. */
+        private void answerWithoutStream(Throwable failure) throws IOException {
+            if (ctx.res().isCommitted()) {
+                return;
+            }
+            if (failure == null) {
+                ctx.res().setStatus(204);
+                return;
+            }
+            ApiProblem problem = failure instanceof RuntimeException e && follow.receipt() != null
+                    ? ChatFlow.afterSend(e, follow.receipt(), requestId) // the message and its run are kept: name them
+                    : Errors.toProblem(failure, requestId);
+            BiConsumer<Context, ApiProblem> errors = ctx.attribute(Api.ERROR_WRITER);
+            (errors == null ? (BiConsumer<Context, ApiProblem>) Api::sendProblem : errors).accept(ctx, problem);
+            InputStream body = ctx.resultInputStream();
+            if (body != null) {
+                try (body) {
+                    body.transferTo(ctx.res().getOutputStream());
+                }
+            }
+        }
+    }
+
+    /** Ends the stream when the container fails or times out its request (a connection error, the server stopping). */
+    private record ClosedByContainer(StreamDelivery delivery) implements AsyncListener {
+        @Override
+        public void onError(AsyncEvent event) {
+            delivery.close();
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            delivery.close();
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+            delivery.close();
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
         }
     }
 

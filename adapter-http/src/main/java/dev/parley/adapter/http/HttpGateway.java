@@ -3,9 +3,10 @@ package dev.parley.adapter.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.FieldError;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.in.Caller;
 import dev.parley.chat.port.in.ChatUseCases;
-import dev.parley.chat.port.in.RunStream;
 import dev.parley.chat.port.in.SendReceipt;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
@@ -14,13 +15,12 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * What another driving adapter on the same Javalin app (such as an OpenAI-compatible facade) shares
  * with this API instead of copying it: the guard of every route (request id, CORS, bearer token, the
  * per-user rate limit, metrics), body reading with its limits, the mapping of errors to a status and
- * a stable code, and the chat flow: following a run and streaming its events on a thread of its own.
+ * a stable code, and the chat flow: following a run and streaming its events as they are pushed.
  * Only the wire shapes differ: the adapter writes its own frames ({@link ChatFlow.Sink}) and its own
  * error bodies ({@link ErrorWriter}).
  */
@@ -157,14 +157,19 @@ public final class HttpGateway {
     }
 
     /**
-     * Follows the run a send started, as the chat routes do: a new run from its first event, a retry
-     * that joined the original run (same idempotency key) after {@code lastSeenSeq}. Empty when nothing
-     * is left to send.
+     * Following the run a send started, as the chat routes do: a new run from its first event, a retry
+     * that joined the original run (same idempotency key) after {@code lastSeenSeq}. Nothing is
+     * subscribed until {@link #stream}.
      */
-    public Optional<RunStream> follow(String userId, SendReceipt receipt, long lastSeenSeq, DisconnectPolicy onDisconnect,
-                                      String requestId) throws InterruptedException {
+    public ChatFlow.Follow follow(String userId, SendReceipt receipt, long lastSeenSeq, DisconnectPolicy onDisconnect,
+                                  String requestId) {
         Requests.Chat options = new Requests.Chat(List.of(), null, null, onDisconnect, Map.of(), null, null, Map.of());
         return flow.follow(userId, receipt, options, lastSeenSeq, requestId);
+    }
+
+    /** Following a run of the user's thread from after {@code afterSeq} (0 for all of it). Nothing is subscribed until {@link #stream}. */
+    public ChatFlow.Follow follow(Request request, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
+        return new ChatFlow.Follow(request.userId(), threadId, runId, afterSeq, onDisconnect, null, request.requestId());
     }
 
     /**
@@ -180,25 +185,21 @@ public final class HttpGateway {
     }
 
     /**
-     * Answers the request with the subscription's events written by {@code sink}, or 204 when there is
-     * none; the stream is pumped by a thread of its own (with heartbeats and the stream metrics) and
-     * ends the request itself. It holds one of the user's stream slots (the one {@link #reserveStream}
-     * took, or one taken now: past the limit, {@code too_many_streams}). Every event stream of an
-     * adapter using this gateway opens here.
+     * Subscribes to the run {@code follow} names and answers the request with its events written by
+     * {@code sink}, or 204 when there is none left; the events are pushed to {@code sink} as they come
+     * (with heartbeats and the stream metrics), no thread waits for them, and the stream ends the request
+     * itself. A failure to subscribe is thrown (and answered as the route's errors are). It holds one of the
+     * user's stream slots (the one {@link #reserveStream} took, or one taken now: past the limit,
+     * {@code too_many_streams}). Every event stream of an adapter using this gateway opens here.
      */
-    public void stream(Request request, Optional<RunStream> opened, ChatFlow.Sink sink) {
+    public void stream(Request request, ChatFlow.Follow follow, ChatFlow.Sink sink) {
         StreamLimits.Slot slot = request.ctx().attribute(RESERVED_SLOT);
         if (slot != null) {
             request.ctx().attribute(RESERVED_SLOT, null);
         } else {
-            try {
-                slot = flow.streamSlot(request.userId());
-            } catch (RuntimeException e) {
-                opened.ifPresent(RunStream::close);
-                throw e;
-            }
+            slot = flow.streamSlot(request.userId());
         }
-        streams.stream(new Api.Call(request.ctx(), request.requestId(), request.caller()), opened, slot, sink);
+        streams.stream(new Api.Call(request.ctx(), request.requestId(), request.caller()), follow, slot, sink);
     }
 
     /** Sets the status and headers of an event stream ({@code text/event-stream}, no caching, no proxy buffering). */

@@ -57,7 +57,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code parley.limits.refused} [{@code parley_limits_refused_total}] requests refused by a per-user limit, by
  *       {@code limit} ({@code active_runs}, {@code streams})</li>
  *   <li>{@code http.server.requests} [{@code http_server_requests_seconds}] by {@code method}, {@code uri} (the route
- *       template), {@code status} and {@code outcome}; an SSE stream counts once it is opened (it is pumped
+ *       template), {@code status} and {@code outcome}; an SSE stream counts once it is opened (its events are written
  *       after its handler returns)</li>
  * </ul>
  * Latency timers publish histogram buckets from 5 ms to 10 min, so quantiles can be computed across servers.

@@ -7,9 +7,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The {@code text/event-stream} sink of the chat flow's pump: {@code id: <seq>\nevent: <type>\ndata: <json>\n\n}
- * per event, and {@code event: heartbeat\ndata: {"type":"heartbeat"}\n\n} (no id) per heartbeat, written
- * to the response and flushed when the pump says so (once per burst of events).
+ * The {@code text/event-stream} sink of the chat flow: {@code id: <seq>\nevent: <type>\ndata: <json>\n\n}
+ * per event (a {@code token}'s data written from a template, see {@link Wire#eventJson}), and
+ * {@code event: heartbeat\ndata: {"type":"heartbeat"}\n\n} (no id) per heartbeat, written to the
+ * response and flushed when the flow says so (once per burst of events).
  */
 final class SseStream implements ChatFlow.Sink {
     private static final byte[] HEARTBEAT = ("event: heartbeat\ndata: " + Json.write(Wire.heartbeat()) + "\n\n")
@@ -27,7 +28,9 @@ final class SseStream implements ChatFlow.Sink {
         if (!event.isReplayable()) {
             return new String(HEARTBEAT, StandardCharsets.UTF_8);
         }
-        return "id: " + event.seq() + "\nevent: " + event.type() + "\ndata: " + Json.write(Wire.event(event)) + "\n\n";
+        String data = Wire.eventJson(event, null);
+        return new StringBuilder(data.length() + 48).append("id: ").append(event.seq()).append("\nevent: ").append(event.type())
+                .append("\ndata: ").append(data).append("\n\n").toString();
     }
 
     /** The status and headers of a stream. */

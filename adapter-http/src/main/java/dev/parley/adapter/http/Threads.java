@@ -1,6 +1,8 @@
 package dev.parley.adapter.http;
 
 import java.lang.reflect.Method;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -23,6 +25,15 @@ final class Threads {
             thread.setDaemon(true);
             return thread;
         };
+    }
+
+    /** Short tasks that may block: a virtual thread each, else a cached pool of daemon threads (reused, not made per task). */
+    static Executor executor(String namePrefix) {
+        ThreadFactory virtual = virtualFactory(namePrefix);
+        if (virtual != null) {
+            return task -> virtual.newThread(task).start();
+        }
+        return Executors.newCachedThreadPool(factory(namePrefix));
     }
 
     private static ThreadFactory virtualFactory(String namePrefix) {

@@ -2,6 +2,7 @@ package dev.parley.adapter.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ContentPart;
@@ -219,6 +220,36 @@ final class Wire {
     static ObjectNode event(RunEvent event) {
         return event.accept(EVENT);
     }
+
+    /**
+     * {@link #event} as JSON text, with {@code request_id} last when given (a WebSocket frame). A
+     * {@code token}, the event of every streamed word, is written from a template, without a tree:
+     * the same text Jackson writes for the tree.
+     */
+    static String eventJson(RunEvent event, String requestId) {
+        if (event instanceof RunEvent.Token token) {
+            String content = token.content();
+            StringBuilder json = new StringBuilder(80 + content.length() + (content.length() >> 3));
+            json.append("{\"type\":\"token\",\"run_id\":\"");
+            QUOTE.quoteAsString(token.runId().value(), json);
+            json.append("\",\"seq\":").append(token.seq()).append(",\"content\":\"");
+            QUOTE.quoteAsString(content, json);
+            json.append('"');
+            if (requestId != null) {
+                json.append(",\"request_id\":\"");
+                QUOTE.quoteAsString(requestId, json);
+                json.append('"');
+            }
+            return json.append('}').toString();
+        }
+        ObjectNode frame = event(event);
+        if (requestId != null) {
+            frame.put("request_id", requestId);
+        }
+        return Json.write(frame);
+    }
+
+    private static final JsonStringEncoder QUOTE = JsonStringEncoder.getInstance();
 
     private static final RunEvent.Visitor<ObjectNode> EVENT = new RunEvent.Visitor<>() {
         @Override

@@ -10,13 +10,13 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.out.TraceSpan;
 import dev.parley.chat.port.in.ApprovalCommand;
 import dev.parley.chat.port.in.SendReceipt;
-import dev.parley.chat.port.in.RunStream;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,8 +36,9 @@ import org.slf4j.MDC;
 /**
  * {@code /api/v1/ws}: authentication by first frame or {@code Authorization} header, {@code chat},
  * {@code cancel}, {@code ping}; run events as frames with the SSE fields plus {@code request_id}.
- * Each chat is followed by its own thread reading its own subscription, so a slow socket only
- * holds up itself. A bad frame is answered with an {@code error} frame and the socket stays open.
+ * Each chat's run is followed by a subscription of its own whose events are pushed to the socket as
+ * they come (no thread waits for an idle run), so a slow socket only holds up itself. A bad frame is
+ * answered with an {@code error} frame and the socket stays open.
  *
  * <p>Ordering: the {@code chat} and {@code cancel} frames of a socket take effect in the order they
  * arrived (each waits until the one before has started its run or sent its cancel), and the runs
@@ -138,7 +139,7 @@ final class WsEndpoint {
         }
         gate.closed(socket);
         // followed runs go on unless their chat asked for on_disconnect: cancel (closing applies the policy)
-        socket.followed.values().forEach(f -> f.subscription().close());
+        socket.followed.values().forEach(f -> f.delivery().close());
     }
 
     private void authenticated(WsSocket socket, String userId, String requestId) {
@@ -319,69 +320,68 @@ final class WsEndpoint {
 
     /**
      * Once the frames before it have taken effect: sends the message (with the chat's busy policy,
-     * interrupting the thread's active run by default), starts following the new run and lets the
-     * next frame go on; then, once the earlier runs of the same thread followed here have sent their
-     * last frame, pumps the new one.
+     * interrupting the thread's active run by default), subscribes to the new run and lets the next frame
+     * go on. The run's frames are pushed to the socket as they come, the first of them once the earlier
+     * runs of the same thread followed here have sent their last frame.
      */
     private void runChat(WsSocket socket, Requests.Chat chat, String requestId, CompletableFuture<Void> before,
                          CompletableFuture<Void> done) {
-        WsSocket.Followed followed;
-        List<WsSocket.Followed> earlier;
         try {
             before.join();
             ThreadId threadId = ChatFlow.target(null, chat);
             SendReceipt receipt = flow.send(socket.userId, threadId, chat, BusyPolicy.INTERRUPT, null);
-            Optional<RunStream> opened = flow.follow(socket.userId, receipt, chat, 0, requestId);
-            if (opened.isEmpty()) {
-                return;
-            }
             RunId runId = receipt.run().id();
             ThreadId thread = receipt.thread().id();
-            followed = new WsSocket.Followed(runId, thread, requestId, opened.get(), new CompletableFuture<>());
-            earlier = socket.followed.values().stream().filter(f -> f.threadId().equals(thread)).toList();
-            socket.followed.put(runId, followed);
+            List<WsSocket.Followed> earlier = socket.followed.values().stream().filter(f -> f.threadId().equals(thread)).toList();
+            CompletableFuture<Void> delivered = new CompletableFuture<>();
+            StreamDelivery delivery = flow.start(flow.follow(socket.userId, receipt, chat, 0, requestId),
+                    new FrameSink(socket, requestId, earlier), end -> {
+                        socket.followed.computeIfPresent(runId, (id, f) -> f.delivered() == delivered ? null : f);
+                        delivered.complete(null);
+                    });
+            socket.followed.put(runId, new WsSocket.Followed(runId, thread, requestId, delivery, delivered));
             socket.lastRun = runId;
+            delivery.attach();
             if (!socket.session.isOpen()) {
-                followed.subscription().close();
+                delivery.close();
             }
         } catch (RuntimeException e) {
             socket.send(problemFrame(Errors.toProblem(e, Api.requestId(null)), requestId));
-            return;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
         } finally {
             done.complete(null);
-        }
-        try {
-            awaitDelivered(earlier);
-            flow.pump(followed.subscription(), new FrameSink(socket, requestId));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            followed.subscription().close();
-            socket.followed.remove(followed.runId());
-            followed.delivered().complete(null);
         }
     }
 
     /**
      * The chat flow's sink for one run followed on a socket: each event or heartbeat is a frame of
-     * its own (with the chat's {@code request_id}), written before the next is read, so a pump
-     * stuck on a slow socket holds up only that socket (and drops it after the send timeout).
+     * its own (with the chat's {@code request_id}), written before the next is handed over, so a
+     * delivery stuck on a slow socket holds up only that socket (and drops it after the send timeout).
+     * Its first frame waits for the {@code earlier} runs of the same thread on this socket.
      */
-    private final class FrameSink implements ChatFlow.Sink {
+    private static final class FrameSink implements ChatFlow.Sink {
         private final WsSocket socket;
         private final String requestId;
+        private final List<WsSocket.Followed> earlier;
 
-        FrameSink(WsSocket socket, String requestId) {
+        FrameSink(WsSocket socket, String requestId, List<WsSocket.Followed> earlier) {
             this.socket = socket;
             this.requestId = requestId;
+            this.earlier = earlier;
         }
 
         @Override
         public boolean webSocket() {
             return true;
+        }
+
+        @Override
+        public void open() throws IOException {
+            try {
+                awaitDelivered(earlier);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while earlier runs were delivered");
+            }
         }
 
         @Override
@@ -391,18 +391,19 @@ final class WsEndpoint {
 
         @Override
         public void event(RunEvent event) throws IOException {
-            write(Wire.event(event));
+            write(Wire.eventJson(event, requestId));
         }
 
         @Override
         public void heartbeat() throws IOException {
-            write(Wire.heartbeat());
-        }
-
-        private void write(ObjectNode frame) throws IOException {
+            ObjectNode frame = Wire.heartbeat();
             if (requestId != null) {
                 frame.put("request_id", requestId);
             }
+            write(Json.write(frame));
+        }
+
+        private void write(String frame) throws IOException {
             if (!socket.send(frame)) {
                 throw new IOException("the WebSocket is closed");
             }
@@ -412,7 +413,7 @@ final class WsEndpoint {
     /**
      * Waits until the {@code earlier} runs of a thread followed on this socket have sent their last
      * frame (their events were all published before the next run's first, so this waits only for
-     * their delivery; a pump stuck that long drops the socket anyway).
+     * their delivery; a delivery stuck that long drops the socket anyway).
      */
     private static void awaitDelivered(List<WsSocket.Followed> earlier) throws InterruptedException {
         long deadline = System.nanoTime() + WsSocket.SEND_TIMEOUT.toNanos();

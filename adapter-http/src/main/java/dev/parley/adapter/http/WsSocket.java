@@ -3,7 +3,6 @@ package dev.parley.adapter.http;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
-import dev.parley.chat.port.in.RunStream;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -24,8 +23,8 @@ final class WsSocket {
     static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
     private static final Logger LOG = LoggerFactory.getLogger(WsSocket.class);
 
-    /** A run followed on a socket; {@code delivered} completes when its pump has stopped (after its terminal frame, normally). */
-    record Followed(RunId runId, ThreadId threadId, String requestId, RunStream subscription,
+    /** A run followed on a socket; {@code delivered} completes when its delivery has ended (after its terminal frame, normally). */
+    record Followed(RunId runId, ThreadId threadId, String requestId, StreamDelivery delivery,
                             CompletableFuture<Void> delivered) {}
 
     /** What the endpoint needs of a WebSocket session. */
@@ -97,13 +96,18 @@ final class WsSocket {
 
     /** Sends one frame and waits for it to be written; false (and the socket closed) when it cannot be. */
     boolean send(ObjectNode frame) {
+        return send(Json.write(frame));
+    }
+
+    /** {@link #send(ObjectNode)} of a frame already written as JSON text. */
+    boolean send(String frame) {
         sendLock.lock();
         try {
             if (!session.isOpen()) {
                 return false;
             }
             Callback.Completable done = new Callback.Completable();
-            session.sendText(Json.write(frame), done);
+            session.sendText(frame, done);
             done.get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             return true;
         } catch (InterruptedException e) {

@@ -112,7 +112,7 @@ public final class IdleStreams {
                     + " s, heartbeat every " + heartbeatMillis + " ms";
             report.add("3", "idle streams held without error", (streams - failed) + " of " + streams,
                     "all", failed == 0, cond + "; " + received + " heartbeats received while held");
-            report.add("3", "heap per idle stream (after full GC)", Report.kib(heapPer), "< 13 KiB", heapPer < 13 * 1024,
+            report.add("3", "heap per idle stream (after full GC)", Report.kib(heapPer), "<= 8 KiB", heapPer <= 8 * 1024,
                     "after the hold: " + Report.kib(heapPerHeld));
             report.add("3", "RSS per idle stream", Report.kib(rssPer), null, null,
                     "server RSS " + Report.mib(before.get("rss").asDouble()) + " -> " + Report.mib(open.get("rss").asDouble()));

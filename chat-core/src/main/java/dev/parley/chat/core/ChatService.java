@@ -26,15 +26,16 @@ import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.CreateThreadCommand;
 import dev.parley.chat.port.in.EditMessageCommand;
 import dev.parley.chat.port.in.RegenerateCommand;
+import dev.parley.chat.port.in.RunEventSink;
 import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.in.ServerLoad;
+import dev.parley.chat.port.in.Subscription;
 import dev.parley.chat.port.in.UpdateThreadCommand;
 import dev.parley.chat.port.in.UsageQuery;
 import dev.parley.chat.port.in.UsageReport;
 import dev.parley.chat.port.out.ChatStore;
-import dev.parley.chat.port.in.RunStream;
 import dev.parley.chat.port.out.RunEventBus;
 import java.time.Duration;
 import java.util.List;
@@ -236,10 +237,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
         return runs.outcome(approvals.decide(command));
     }
 
-    @Override
-    public RunStream subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
-        return runs.subscribe(userId, threadId, runId, afterSeq, onDisconnect);
-    }
+    @Override public Subscription subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect, RunEventSink sink) { return runs.subscribe(userId, threadId, runId, afterSeq, onDisconnect, sink); }
 
     // ---- agents and health -------------------------------------------------------------------
 

@@ -5,10 +5,11 @@ import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.StepId;
 import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.in.RunEventSink;
+import dev.parley.chat.port.in.Subscription;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
 import dev.parley.chat.port.out.RunObserver;
-import dev.parley.chat.port.out.RunSubscription;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -135,7 +136,7 @@ final class ObservedEventBus implements RunEventBus {
     }
 
     @Override
-    public RunSubscription subscribe(RunId runId, long afterSeq) {
-        return delegate.subscribe(runId, afterSeq);
+    public Subscription subscribe(RunId runId, long afterSeq, RunEventSink sink) {
+        return delegate.subscribe(runId, afterSeq, sink);
     }
 }

@@ -12,9 +12,9 @@ import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.in.RunEventSink;
 import dev.parley.chat.port.in.RunOutcome;
-import dev.parley.chat.port.in.RunStream;
-import dev.parley.chat.port.out.RunSubscription;
+import dev.parley.chat.port.in.Subscription;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -103,7 +103,9 @@ final class RunDesk {
         return outcome(threads.runOn(threadId, runId));
     }
 
-    RunStream subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
+    Subscription subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect,
+                           RunEventSink sink) {
+        Require.notNull(sink, "sink");
         threads.owned(userId, threadId);
         Run run = threads.runOn(threadId, runId);
         if (afterSeq < 0) {
@@ -112,17 +114,16 @@ final class RunDesk {
         if (run.isTerminal() && engine.store().events().expired(runId)) {
             throw new EventsExpiredException(runId);
         }
-        RunSubscription subscription = engine.bus().subscribe(runId, afterSeq);
         if (onDisconnect != DisconnectPolicy.CANCEL) {
-            return subscription;
+            return engine.bus().subscribe(runId, afterSeq, sink);
         }
-        return new CancelOnEarlyClose(subscription, () -> {
+        return new CancelOnEarlyEnd(sink, () -> {
             try {
                 CompletableFuture.runAsync(() -> canceller.cancelQuietly(runId), engine.toolExecutor());
             } catch (RejectedExecutionException e) {
                 log.debug("run {} not cancelled on disconnect: the service is closed", runId);
             }
-        });
+        }).open(guarded -> engine.bus().subscribe(runId, afterSeq, guarded));
     }
 
     RunOutcome outcome(Run run) {

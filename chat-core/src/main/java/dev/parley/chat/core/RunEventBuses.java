@@ -12,12 +12,14 @@ import java.time.Duration;
  * several servers). {@link ChatService#builder()} builds one by default; build one here only to
  * share it or to use it without a {@link ChatService}.
  *
- * <p>Readers keep their own cursor into a per-run in-memory log, so a slow reader never blocks a
- * publisher. Events are written in batches (at 64 buffered, every 50 ms, or with the run's terminal
+ * <p>Subscribers are pushed the events ({@link dev.parley.chat.port.in.RunEventSink}) from a cursor
+ * of their own into a per-run in-memory log, on delivery threads (a virtual thread per delivery on
+ * Java 21+): a publisher never waits for a subscriber, a slow subscriber only falls behind and goes on
+ * from the log (or the store) where it stopped, and an idle one holds no thread. Events are written in batches (at 64 buffered, every 50 ms, or with the run's terminal
  * event); a terminal event is stored, with everything buffered before it, before {@code publish}
  * returns. Runs published before a restart, evicted from memory (60 s after they end) or running on
  * another server over the same store are read from the store until they end: a hint from the
- * store's {@link RunSignals} that a run's events were stored wakes their readers at once, and
+ * store's {@link RunSignals} that a run's events were stored wakes their subscribers at once, and
  * polling is the fallback (every 250 ms, or every 50 ms with {@link RunSignals#none()}). Once
  * another server ended a run in the store (its owner's lease had expired), the bus drops the late
  * events it still buffers for that run instead of writing them after the terminal event.
@@ -42,7 +44,8 @@ public final class RunEventBuses {
     }
 
     /**
-     * A {@link RunEventBus} that owns a background flusher thread (a daemon). {@link #close()}
+     * A {@link RunEventBus} that owns a background flusher thread (a daemon), which also times the
+     * polls of subscribers reading the store, and the executor of deliveries. {@link #close()}
      * persists what is buffered, stops the flusher and ends every open subscription.
      */
     public interface Bus extends RunEventBus, AutoCloseable {
@@ -82,7 +85,7 @@ public final class RunEventBuses {
             return this;
         }
 
-        /** How long a finished run's events stay in memory; later readers read the store (default 60 s). */
+        /** How long a finished run's events stay in memory; later subscribers read the store (default 60 s). */
         Builder evictFinishedAfter(Duration grace) {
             Require.that(!grace.isNegative(), "evictFinishedAfter must not be negative");
             this.evictFinishedAfter = grace;
@@ -97,8 +100,8 @@ public final class RunEventBuses {
         }
 
         /**
-         * How often a reader of a run published elsewhere polls the store (default 50 ms, or 250 ms
-         * with {@link #signals}, which then wake readers as events are stored).
+         * How often a subscriber of a run published elsewhere polls the store (default 50 ms, or 250 ms
+         * with {@link #signals}, which then wake subscribers as events are stored).
          */
         Builder pollInterval(Duration interval) {
             Require.that(!interval.isNegative() && !interval.isZero(), "pollInterval must be positive");
@@ -108,7 +111,7 @@ public final class RunEventBuses {
 
         /**
          * Hints from the store that a run's events were stored (normally {@code chatStore.signals()}):
-         * readers of runs published elsewhere then read new events at once instead of at their next
+         * subscribers of runs published elsewhere then read new events at once instead of at their next
          * poll. Polling goes on as a fallback for lost hints.
          */
         Builder signals(RunSignals signals) {

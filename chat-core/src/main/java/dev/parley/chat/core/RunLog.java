@@ -5,17 +5,21 @@ import dev.parley.chat.model.RunId;
 import dev.parley.chat.port.out.RunEventStore;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One run's recent events in {@link StoreBackedRunEventBus}, its unpersisted tail and its readers'
- * wake-up signal. Fields are guarded by {@link #lock}; appends to the store by {@link #flushLock}.
+ * One run's recent events in {@link StoreBackedRunEventBus}, its unpersisted tail and the subscriptions
+ * it wakes. Fields are guarded by {@link #lock}; appends to the store by {@link #flushLock}.
  */
 final class RunLog {
     final RunId runId;
     final ReentrantLock lock = new ReentrantLock();
-    final Condition changed = lock.newCondition();
+    /**
+     * The subscriptions woken by every change of this log (a publish, its eviction); also those that read
+     * the run from the store, for which the log is only the place the store's hints reach them.
+     */
+    final List<RunFeed> feeds = new CopyOnWriteArrayList<>();
     /** Serializes appends of this run to the store, keeping them in seq order. */
     final ReentrantLock flushLock = new ReentrantLock();
     final List<RunEvent> events = new ArrayList<>();
@@ -27,8 +31,6 @@ final class RunLog {
     boolean storeFailing;
     long firstSeq;
     long lastSeq;
-    /** Moves on with every change readers may wait for. */
-    long version;
     long lastActivity = System.nanoTime();
     long terminalAt;
 
@@ -82,13 +84,10 @@ final class RunLog {
         }
     }
 
-    /** Wakes every reader waiting on this log. */
-    void signalReaders() {
-        lock.lock();
-        try {
-            changed.signalAll();
-        } finally {
-            lock.unlock();
+    /** Wakes every subscription of this log; called without holding {@link #lock}. */
+    void wakeFeeds() {
+        for (RunFeed feed : feeds) {
+            feed.wake();
         }
     }
 }

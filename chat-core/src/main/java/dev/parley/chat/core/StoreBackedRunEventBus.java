@@ -1,23 +1,24 @@
 package dev.parley.chat.core;
 
-import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.EventLogRules;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.StorageUnavailableException;
+import dev.parley.chat.port.in.RunEventSink;
+import dev.parley.chat.port.in.Subscription;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
 import dev.parley.chat.port.out.RunEventStore;
 import dev.parley.chat.port.out.RunSignals;
-import dev.parley.chat.port.out.RunSubscription;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -25,15 +26,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The run event bus of one server. Each run known here has an in-memory {@link RunLog} of its recent
- * events; publishing appends to it and wakes the run's readers, and each {@link RunLogSubscription}
- * reads the log through its own cursor, so a slow reader never holds up a publisher. Events are
+ * events; publishing appends to it and wakes the run's subscriptions, and each {@link RunFeed} pushes
+ * the log to its sink from its own cursor, on a delivery thread, so a slow subscriber never holds up a
+ * publisher and an idle one holds no thread. Events are
  * persisted to the {@link RunEventStore} in batches: events are buffered until the run's terminal
  * event arrives, the buffer holds {@code batchSize} events, or the background flusher runs (every
  * {@code flushInterval}); a terminal event is stored, with everything buffered before it, before
  * {@link #publish} returns. Readers of runs this server does not hold (run before a restart,
  * evicted, or executing on another server sharing the store) page from the store and poll it until
  * the terminal event; a hint from the store's {@link RunSignals} that the run's events were stored
- * wakes them before the next poll. Finished runs' logs are evicted after a grace period.
+ * wakes them before the next poll. Finished runs' logs are evicted after a grace period; their
+ * subscribers still behind go on from the store.
  */
 final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     private static final Logger LOG = LoggerFactory.getLogger(StoreBackedRunEventBus.class);
@@ -44,8 +47,10 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     private final long evictIdleAfterNanos;
     private final long pollIntervalNanos;
     private final ConcurrentHashMap<RunId, RunLog> logs = new ConcurrentHashMap<>();
-    private final Set<RunLog> dirty = ConcurrentHashMap.newKeySet();
-    private final ScheduledExecutorService flusher;
+    private final RunLogWriter writer;
+    private final ScheduledThreadPoolExecutor flusher;
+    /** Runs the deliveries of subscriptions: a virtual thread each when the runtime has them. */
+    private final ExecutorService deliveries;
     private final RunSignals.Registration wakeUps;
     /** How often the flusher looks for logs to evict: a tenth of the shorter grace, between one tick and 1 s. */
     private final long evictEveryNanos;
@@ -56,6 +61,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     StoreBackedRunEventBus(RunEventStore store, Duration flushInterval, int batchSize, Duration evictFinishedAfter,
                            Duration evictIdleAfter, Duration pollInterval, RunSignals signals) {
         this.store = Require.notNull(store, "store");
+        this.writer = new RunLogWriter(store);
         this.batchSize = Require.inRange(batchSize, 1, 100_000, "batchSize");
         this.evictFinishedAfterNanos = evictFinishedAfter.toNanos();
         this.evictIdleAfterNanos = evictIdleAfter.toNanos();
@@ -63,27 +69,22 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         long tick = Math.max(1, flushInterval.toMillis());
         this.evictEveryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(tick),
                 Math.min(TimeUnit.SECONDS.toNanos(1), Math.min(evictFinishedAfterNanos, evictIdleAfterNanos) / 10));
-        this.flusher = Executors.newSingleThreadScheduledExecutor(r -> {
+        this.flusher = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "parley-run-event-flusher");
             t.setDaemon(true);
             return t;
         });
+        flusher.setRemoveOnCancelPolicy(true); // the polls of subscriptions that end before them
+        this.deliveries = Threads.deliveryExecutor();
         flusher.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
         this.wakeUps = signals.onEventsStored(this::wakeReaders);
     }
 
-    /** Wakes the readers waiting on the run's log, so that readers polling the store read it now. */
+    /** Wakes the subscriptions of the run, so that those reading the store read it now. */
     private void wakeReaders(RunId runId) {
         RunLog log = logs.get(runId);
-        if (log == null) {
-            return;
-        }
-        log.lock.lock();
-        try {
-            log.version++;
-            log.changed.signalAll();
-        } finally {
-            log.lock.unlock();
+        if (log != null) {
+            log.wakeFeeds();
         }
     }
 
@@ -105,25 +106,24 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
                 log.terminalAt = log.lastActivity;
             }
             log.pending.add(event);
-            log.version++;
             // only the terminal event waits for the store; the others go with it, with a full batch or with
             // the flusher's next tick. While the store fails, a full batch is left to the background flusher,
-            // so that the run (and its live readers) do not wait out a store timeout at every token
+            // so that the run (and its live subscribers) do not wait out a store timeout at every token
             flushNow = event.isTerminal() || (log.pending.size() >= batchSize && !log.storeFailing);
-            log.changed.signalAll();
         } finally {
             log.lock.unlock();
         }
+        log.wakeFeeds();
         if (flushNow) {
-            flush(log, event.isTerminal());
+            writer.flush(log, event.isTerminal());
         } else {
-            dirty.add(log);
+            writer.dirty(log);
         }
     }
 
     /**
      * Stores the terminal event, with the run's buffered events, in the transaction of {@code work}
-     * when this bus persists to {@code chatStore}'s event log; readers get it once that committed.
+     * when this bus persists to {@code chatStore}'s event log; subscribers get it once that committed.
      */
     @Override
     public <T> T publishWith(RunEvent event, ChatStore chatStore, Supplier<T> work) {
@@ -141,12 +141,12 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         log.lock.unlock();
         // the buffered events leave with the terminal one; taken before the transaction, so that a write of
         // this run under way on the flusher ends first, and nothing here waits for a lock while it holds the store's
-        List<RunEvent> buffered = takePending(log);
+        List<RunEvent> buffered = writer.takePending(log);
         T result;
         try {
             // after a write of this run that seemed to fail, part of what is buffered may be stored: it is
             // left out here, as a store call that fails inside the transaction would fail the transaction
-            List<RunEvent> batch = new ArrayList<>(log.isStoreFailing() ? notYetStored(event.runId(), buffered) : buffered);
+            List<RunEvent> batch = new ArrayList<>(log.isStoreFailing() ? writer.notYetStored(event.runId(), buffered) : buffered);
             batch.add(event);
             result = chatStore.inTransaction(() -> {
                 T value = work.get();
@@ -165,7 +165,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
                 log.lock.unlock();
             }
             if (!buffered.isEmpty()) {
-                dirty.add(log);
+                writer.dirty(log);
             }
             throw failure;
         }
@@ -176,42 +176,11 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
             log.lastActivity = System.nanoTime();
             log.terminal = true;
             log.terminalAt = log.lastActivity;
-            log.version++;
-            log.changed.signalAll();
         } finally {
             log.lock.unlock();
         }
+        log.wakeFeeds();
         return result;
-    }
-
-    /** Takes the run's buffered events out of its log, once no write of them is under way. */
-    private List<RunEvent> takePending(RunLog log) {
-        log.flushLock.lock();
-        try {
-            dirty.remove(log);
-            log.lock.lock();
-            try {
-                List<RunEvent> taken = log.pending;
-                log.pending = new ArrayList<>();
-                return taken;
-            } finally {
-                log.lock.unlock();
-            }
-        } finally {
-            log.flushLock.unlock();
-        }
-    }
-
-    /** The events of {@code batch} past the run's last stored seq (an earlier append that seemed to fail stored the rest). */
-    private List<RunEvent> notYetStored(RunId runId, List<RunEvent> batch) {
-        long stored = store.lastSeq(runId);
-        List<RunEvent> rest = new ArrayList<>();
-        for (RunEvent e : batch) {
-            if (e.seq() > stored) {
-                rest.add(e);
-            }
-        }
-        return rest;
     }
 
     /**
@@ -251,90 +220,9 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         return log != null ? log : logs.computeIfAbsent(runId, RunLog::new);
     }
 
-    /**
-     * Persists the run's pending events. Failures keep them pending for the flusher to retry;
-     * {@code rethrow} passes the failure on to the caller (a terminal publish must be durable).
-     */
-    private void flush(RunLog log, boolean rethrow) {
-        log.flushLock.lock();
-        try {
-            dirty.remove(log);
-            List<RunEvent> batch;
-            log.lock.lock();
-            try {
-                if (log.pending.isEmpty()) {
-                    return;
-                }
-                batch = log.pending;
-                log.pending = new ArrayList<>();
-            } finally {
-                log.lock.unlock();
-            }
-            try {
-                append(log.runId, batch);
-                log.markStoreFailing(false);
-            } catch (IllegalArgumentException gap) {
-                // the store's log of this run does not end where ours began: retrying cannot help
-                LOG.error("dropped {} events of run {} the store refused: {}", batch.size(), log.runId, gap.getMessage());
-                if (rethrow) {
-                    throw gap;
-                }
-            } catch (RuntimeException failure) {
-                log.lock.lock();
-                try {
-                    log.pending.addAll(0, batch);
-                    log.storeFailing = true;
-                } finally {
-                    log.lock.unlock();
-                }
-                dirty.add(log);
-                if (rethrow) {
-                    throw failure;
-                }
-                LOG.warn("could not store events of run {}, will retry: {}", log.runId, failure.getMessage());
-            }
-        } finally {
-            log.flushLock.unlock();
-        }
-    }
-
-    /**
-     * Appends a batch; when part of it is already stored (an earlier append that seemed to fail), stores
-     * the rest. When the stored log already ended (another server ended the run after its owner's lease
-     * expired), nothing more of it is written.
-     */
-    private void append(RunId runId, List<RunEvent> batch) {
-        try {
-            store.append(batch);
-        } catch (ConflictException conflict) {
-            if (conflict.reason() == ConflictException.Reason.RUN_ENDED) {
-                droppedAfterEnd(runId, batch.size());
-                return;
-            }
-            List<RunEvent> rest = notYetStored(runId, batch);
-            if (rest.isEmpty()) {
-                return;
-            }
-            try {
-                store.append(rest);
-            } catch (ConflictException again) {
-                if (again.reason() != ConflictException.Reason.RUN_ENDED) {
-                    throw again;
-                }
-                droppedAfterEnd(runId, rest.size());
-            }
-        }
-    }
-
-    private static void droppedAfterEnd(RunId runId, int count) {
-        LOG.warn("dropped {} events of run {}: its stored log already ended (another server ended the run)", count, runId);
-    }
-
     @Override
     public void flush() {
-        for (RunLog log : List.copyOf(dirty)) {
-            flush(log, false);
-        }
+        writer.flushAll();
     }
 
     /** Background work: persist buffered events, then evict logs that are done with. */
@@ -362,7 +250,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
                 log.lock.lock();
                 try {
                     boolean expired;
-                    if (!log.initialized) { // a reader's wake-up point for a run not published here
+                    if (!log.initialized) { // the wake-up point of subscribers of a run not published here
                         expired = now - log.lastActivity >= evictFinishedAfterNanos;
                     } else if (log.terminal) {
                         expired = log.pending.isEmpty() && now - log.terminalAt >= evictFinishedAfterNanos;
@@ -371,9 +259,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
                     }
                     if (expired) {
                         log.evicted = true;
-                        log.version++;
                         logs.remove(log.runId, log);
-                        log.changed.signalAll();
                     }
                 } finally {
                     log.lock.unlock();
@@ -381,11 +267,14 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
             } finally {
                 log.flushLock.unlock();
             }
+            if (log.evicted) {
+                log.wakeFeeds(); // they go on from the store, or from the run's next log
+            }
         }
     }
 
     /**
-     * Stores the run's buffered events and drops its log, so that its readers here go on from the
+     * Stores the run's buffered events and drops its log, so that its subscribers here go on from the
      * store and a later publish continues the stored log (see {@link RunEventBus#handOff}).
      */
     @Override
@@ -397,25 +286,24 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         }
         log.flushLock.lock();
         try {
-            flush(log, true);
+            writer.flush(log, true);
             log.lock.lock();
             try {
                 if (!log.pending.isEmpty()) {
                     throw new StorageUnavailableException("the events of run " + runId + " could not be stored", null);
                 }
                 log.evicted = true;
-                log.version++;
                 logs.remove(log.runId, log);
-                log.changed.signalAll();
             } finally {
                 log.lock.unlock();
             }
         } finally {
             log.flushLock.unlock();
         }
+        log.wakeFeeds();
     }
 
-    /** How often a reader of a run published elsewhere polls the store (for tests). */
+    /** How often a subscriber of a run published elsewhere polls the store (for tests). */
     Duration pollInterval() {
         return Duration.ofNanos(pollIntervalNanos);
     }
@@ -451,10 +339,35 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     }
 
     @Override
-    public RunSubscription subscribe(RunId runId, long afterSeq) {
+    public Subscription subscribe(RunId runId, long afterSeq, RunEventSink sink) {
         Require.notNull(runId, "runId");
         Require.notNegative(afterSeq, "afterSeq");
-        return new RunLogSubscription(this, store, pollIntervalNanos, runId, afterSeq);
+        Require.notNull(sink, "sink");
+        RunFeed feed = new RunFeed(this, store, runId, afterSeq, sink);
+        feed.wake();
+        return feed;
+    }
+
+    /** Starts a delivery of {@code feed}; on the calling thread once the bus is closed (the delivery then ends it). */
+    void deliver(RunFeed feed) {
+        if (!closed) {
+            try {
+                deliveries.execute(feed);
+                return;
+            } catch (RejectedExecutionException closing) {
+                // closed meanwhile
+            }
+        }
+        feed.run();
+    }
+
+    /** Runs {@code wakeUp} after the poll interval (null once the bus is closed, which ends every subscription). */
+    Future<?> afterPollInterval(Runnable wakeUp) {
+        try {
+            return flusher.schedule(wakeUp, pollIntervalNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closing) {
+            return null;
+        }
     }
 
     @Override
@@ -474,8 +387,9 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         }
         flush();
         for (RunLog log : logs.values()) {
-            log.signalReaders();
+            log.wakeFeeds();
         }
+        deliveries.shutdown(); // the deliveries under way end their subscriptions; later ones run on their caller
     }
 
     boolean isClosed() {

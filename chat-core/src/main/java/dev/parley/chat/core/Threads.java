@@ -46,6 +46,16 @@ final class Threads {
         return virtualThreadExecutor("parley-tool-").orElseGet(() -> Executors.newCachedThreadPool(platformFactory("parley-tool-")));
     }
 
+    /**
+     * Deliveries of run events to subscribers: virtual threads, else a cached pool. A delivery lasts
+     * while there is something to hand over (or while its subscriber blocks on a slow client), so an
+     * idle subscription holds no thread.
+     */
+    static ExecutorService deliveryExecutor() {
+        return virtualThreadExecutor("parley-delivery-")
+                .orElseGet(() -> Executors.newCachedThreadPool(platformFactory("parley-delivery-")));
+    }
+
     private static Optional<ExecutorService> virtualThreadExecutor(String prefix) {
         return virtualThreadFactory(prefix).flatMap(factory -> {
             try {

@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A response's events ({@link ResponseEvents}) as OpenAI's server-sent events, {@code event: <type>}
- * and {@code data: {..., "sequence_number": n}}, written by the shared chat flow's pump. Resuming
+ * and {@code data: {..., "sequence_number": n}}, written by the shared chat flow. Resuming
  * after {@code sequence_number} N replays the run's log and writes only what comes after N. The stream
  * ends after the response's terminal event, also when the run goes on (a wait for approval).
  */

@@ -3,6 +3,7 @@ package dev.parley.adapter.openai.compat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.adapter.http.ChatFlow;
 import dev.parley.adapter.http.HttpGateway;
 import dev.parley.chat.model.ApprovalDecision;
 import dev.parley.chat.model.BusyPolicy;
@@ -82,9 +83,9 @@ final class Responses {
         String user = request.userId();
         ResponseEvents.Factory translation = emitter -> new ResponseEvents(ref, started, req.metadata(), req.background(), emitter);
         if (req.stream()) {
-            Optional<RunStream> events = receipt != null
+            ChatFlow.Follow events = receipt != null
                     ? gateway.follow(user, receipt, 0, DisconnectPolicy.CONTINUE, request.requestId())
-                    : Optional.of(chat.subscribe(user, started.threadId(), started.id(), 0, DisconnectPolicy.CONTINUE));
+                    : gateway.follow(request, started.threadId(), started.id(), 0, DisconnectPolicy.CONTINUE);
             gateway.stream(request, events, new ResponseStream(request.ctx().res(), translation, -1));
             return;
         }
@@ -227,9 +228,9 @@ final class Responses {
         }
         Run run = find(user, ref, null).run();
         Map<String, String> metadata = metadata(user, run);
-        RunStream events = chat.subscribe(user, run.threadId(), run.id(), 0, DisconnectPolicy.CONTINUE);
-        gateway.stream(request, Optional.of(events), new ResponseStream(request.ctx().res(),
-                emitter -> new ResponseEvents(ref, run, metadata, false, emitter), startingAfter));
+        gateway.stream(request, gateway.follow(request, run.threadId(), run.id(), 0, DisconnectPolicy.CONTINUE),
+                new ResponseStream(request.ctx().res(), emitter -> new ResponseEvents(ref, run, metadata, false, emitter),
+                        startingAfter));
     }
 
     void cancel(HttpGateway.Request request) {

@@ -4,13 +4,28 @@ import dev.parley.chat.model.RunEvent;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
- * What a driving adapter follows a run with ({@link RunUseCases#subscribe}): a reader of one run's events in seq order, starting after the seq it was opened at. Reading is
- * pull-based and each subscription keeps its own cursor into the shared log, so a slow reader
- * never holds up the run or other readers. Not thread-safe: one reader thread per subscription.
+ * The pull form of a subscription to one run's events ({@link RunUseCases#subscribe(String,
+ * dev.parley.chat.model.ThreadId, dev.parley.chat.model.RunId, long, dev.parley.chat.model.DisconnectPolicy)}):
+ * a reader of the run's events in seq order, starting after the seq it was opened at, for code that
+ * would rather wait for events on a thread of its own than be called ({@link RunEventSink}). It is built
+ * on the push subscription: a slow reader never holds up the run or other readers. Not thread-safe:
+ * one reader thread per stream.
  */
 public interface RunStream extends AutoCloseable {
+
+    /**
+     * The pull form of the push subscription {@code subscribe} opens with the sink it is given: the
+     * subscription's events are queued (a bounded number; past it, the delivery waits for the reader)
+     * and read with {@link #next}; closing the stream closes the subscription. The first read waits for
+     * the subscription's first catch-up, so a read that does not wait still sees every event the log
+     * held when the stream was opened. What {@code subscribe} throws is thrown here.
+     */
+    static RunStream of(Function<? super RunEventSink, ? extends Subscription> subscribe) {
+        return PulledRunStream.open(subscribe);
+    }
 
     /**
      * The next event, waiting at most {@code timeout}; empty when none arrived in time (the caller

@@ -32,8 +32,22 @@ public interface RunUseCases {
     RunOutcome decide(ApprovalCommand command);
 
     /**
-     * Follows a run's events with {@code seq > afterSeq} (0 for all), live or replayed. With
-     * {@link DisconnectPolicy#CANCEL}, closing the subscription before the terminal event cancels the run.
+     * Follows a run: pushes its events with {@code seq > afterSeq} (0 for all) to {@code sink}, replayed
+     * from its log and then live, up to its terminal event, with the guarantees {@link RunEventSink}
+     * states. The thread and run are checked before this returns (a failure is thrown, and the sink is
+     * never called); the events come on delivery threads, so this never waits for them. With
+     * {@link DisconnectPolicy#CANCEL}, an end before the terminal event (the subscription closed, or the
+     * sink failed, as when its client went away) cancels the run.
      */
-    RunStream subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect);
+    Subscription subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect,
+                           RunEventSink sink);
+
+    /**
+     * The pull form of {@link #subscribe(String, ThreadId, RunId, long, DisconnectPolicy, RunEventSink)}
+     * ({@link RunStream#of}): the events are read with {@link RunStream#next}; with
+     * {@link DisconnectPolicy#CANCEL}, closing the stream before the terminal event cancels the run.
+     */
+    default RunStream subscribe(String userId, ThreadId threadId, RunId runId, long afterSeq, DisconnectPolicy onDisconnect) {
+        return RunStream.of(sink -> subscribe(userId, threadId, runId, afterSeq, onDisconnect, sink));
+    }
 }

@@ -4,13 +4,17 @@ import dev.parley.chat.model.EventLogRules;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.port.in.RunEventSink;
+import dev.parley.chat.port.in.RunStream;
+import dev.parley.chat.port.in.Subscription;
 import java.util.function.Supplier;
 
 /**
- * Carries run events from the run engine to every reader, live or late. The bus owns the event
+ * Carries run events from the run engine to every subscriber, live or late. The bus owns the event
  * log: it persists what it publishes (to a {@link RunEventStore}) and replays from it, so
  * {@link #subscribe} works for a run that is live, finished, or (with a shared store) executing
- * on another server. Thread-safe.
+ * on another server. A subscriber is pushed the events ({@link RunEventSink}); a publisher never
+ * waits for a subscriber. Thread-safe.
  */
 public interface RunEventBus {
 
@@ -54,6 +58,20 @@ public interface RunEventBus {
     /** The highest published seq of the run, or 0. */
     long lastSeq(RunId runId);
 
-    /** Reads the run's events with {@code seq > afterSeq}, then follows it live until its terminal event. */
-    RunSubscription subscribe(RunId runId, long afterSeq);
+    /**
+     * Pushes the run's events with {@code seq > afterSeq} to {@code sink}: those in its log (in memory or
+     * stored), then the live ones, until its terminal event, with the guarantees {@link RunEventSink}
+     * states; the events of a run published by another bus over the same store are delivered too. Returns
+     * at once; the events come on delivery threads of the bus. Closing the bus ends its subscriptions
+     * ({@link RunEventSink#onEnd} with null). A negative {@code afterSeq} is an IllegalArgumentException.
+     */
+    Subscription subscribe(RunId runId, long afterSeq, RunEventSink sink);
+
+    /**
+     * The pull form of {@link #subscribe(RunId, long, RunEventSink)} ({@link RunStream#of}): reads the
+     * run's events with {@code seq > afterSeq}, then follows it live until its terminal event.
+     */
+    default RunSubscription subscribe(RunId runId, long afterSeq) {
+        return RunSubscription.of(RunStream.of(sink -> subscribe(runId, afterSeq, sink)));
+    }
 }

@@ -1,0 +1,87 @@
+package dev.parley.adapter.http;
+
+import static dev.parley.adapter.http.TestServer.ALICE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.parley.adapter.inmemory.ScriptedChatModel;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.StorageUnavailableException;
+import dev.parley.chat.port.in.ChatUseCases;
+import dev.parley.chat.port.in.RunEventSink;
+import dev.parley.chat.port.in.Subscription;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The chat flow's delivery of pushed events: how a stream answers when its subscription fails first, and the token frames. */
+class StreamDeliveryTest {
+    private TestServer server;
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void should_write_a_token_exactly_as_jackson_writes_its_tree() {
+        RunId run = new RunId("run_0123456789abcdef0123456789abcdef");
+        List<String> contents = List.of("", "plain", "quote \" and backslash \\", "control \u0000\u0001\u001f\t\n\r\b\f",
+                "del \u007f, slash /", "emoji \uD83D\uDE00, RTL \u05E9\u05DC\u05D5\u05DD", "separators \u2028\u2029",
+                "lone surrogate \uD800 here", "e\u0301 combining");
+        for (String content : contents) {
+            RunEvent.Token token = new RunEvent.Token(run, 42, content);
+            // the SSE data line, and the WebSocket frame with its request id
+            assertThat(Wire.eventJson(token, null)).isEqualTo(Json.write(Wire.event(token)));
+            assertThat(Wire.eventJson(token, "req \"1\"")).isEqualTo(Json.write(Wire.event(token).put("request_id", "req \"1\"")));
+            assertThat(SseStream.frame(token)).isEqualTo("id: 42\nevent: token\ndata: " + Json.write(Wire.event(token)) + "\n\n");
+        }
+    }
+
+    @Test
+    void should_answer_the_problem_when_the_run_cannot_be_read_before_anything_was_sent() {
+        // given a service whose subscriptions fail on their first read of the log, after the checks
+        server = TestServer.start(ScriptedChatModel.echo(), c -> new ParleyHttp.Config.Builder(failingFirstRead(c.build().chat()),
+                JwtAuthenticator.hs256(Tokens.SECRET).build()));
+        String thread = server.newThread(ALICE);
+        var sent = server.post(ALICE, "{\"message\":\"hi\"}", "/api/v1/threads/{thread_id}/chat", thread);
+        String run = sent.json().get("run_id").asText();
+
+        // when
+        var events = server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}/events", thread, run);
+        var streamedChat = server.request("POST", "/api/v1/threads/{thread_id}/chat", thread).as(ALICE)
+                .json("{\"message\":\"kept\",\"stream\":true}").send();
+
+        // then each is answered 503 as a problem, the chat naming its stored run
+        for (var r : List.of(events, streamedChat)) {
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
+            assertThat(r.json().get("code").asText()).isEqualTo("unavailable");
+        }
+        assertThat(streamedChat.json().get("run_id").asText()).startsWith("run_");
+        assertThat(streamedChat.json().get("thread_id").asText()).isEqualTo(thread);
+    }
+
+    /** {@code chat}, whose push subscriptions end with an unreachable store on a delivery thread, as a bus's would. */
+    private static ChatUseCases failingFirstRead(ChatUseCases chat) {
+        return (ChatUseCases) Proxy.newProxyInstance(ChatUseCases.class.getClassLoader(), new Class<?>[] {ChatUseCases.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("subscribe") && args.length == 6) {
+                        RunEventSink sink = (RunEventSink) args[5];
+                        CompletableFuture.runAsync(() -> sink.onEnd(new StorageUnavailableException("pool exhausted", null)));
+                        Subscription none = () -> { };
+                        return none;
+                    }
+                    try {
+                        return method.invoke(chat, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+}

@@ -1,0 +1,240 @@
+package dev.parley.chat.core;
+
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.port.in.RunEventSink;
+import dev.parley.chat.port.in.Subscription;
+import dev.parley.chat.port.out.RunEventStore;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One push subscription of {@link StoreBackedRunEventBus}: a cursor into its run's log and a sink. It
+ * holds no events and no thread of its own. Whatever may have changed its run's log (a publish, an
+ * eviction, a hint from the store, a poll of a run published elsewhere, a close) {@linkplain #wake wakes}
+ * it, and a delivery task on the bus's executor then hands the sink every event past the cursor, reading
+ * the log in memory or, when the log does not hold them (a run published before a restart, evicted, or
+ * published by another server), the store.
+ *
+ * <p>Deliveries never overlap: {@link #wake} counts wake-ups and starts a delivery only when none is
+ * under way; a delivery loops until it has seen every wake-up counted before it ends. Its state is
+ * touched by the delivering task only, and one delivery happens-before the next through the counter.
+ */
+final class RunFeed implements Subscription, Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(RunFeed.class);
+    /** Most events taken from the log (under its lock) or read from the store at once. */
+    static final int PAGE = 256;
+    private static final VarHandle WAKE_UPS;
+
+    static {
+        try {
+            WAKE_UPS = MethodHandles.lookup().findVarHandle(RunFeed.class, "wakeUps", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final StoreBackedRunEventBus bus;
+    private final RunEventStore store;
+    private final RunId runId;
+    private final RunEventSink sink;
+    /** Wake-ups not yet seen by a delivery; a delivery runs while it is above zero. */
+    @SuppressWarnings("unused") // through WAKE_UPS
+    private volatile int wakeUps;
+    private volatile boolean closed;
+
+    // the delivering task's state
+    private long cursor;
+    private RunLog log;
+    private boolean caughtUpOnce;
+    private boolean tailChecked;
+    private boolean ended;
+    private Future<?> poll;
+
+    RunFeed(StoreBackedRunEventBus bus, RunEventStore store, RunId runId, long afterSeq, RunEventSink sink) {
+        this.bus = bus;
+        this.store = store;
+        this.runId = runId;
+        this.cursor = afterSeq;
+        this.sink = sink;
+    }
+
+    /** Something may have changed: makes sure a delivery looks, starting one when none is under way. */
+    void wake() {
+        if ((int) WAKE_UPS.getAndAdd(this, 1) == 0) {
+            bus.deliver(this);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            wake();
+        }
+    }
+
+    /** One delivery: looks until every wake-up counted so far was seen. */
+    @Override
+    public void run() {
+        int seen = 1;
+        while (true) {
+            try {
+                deliver();
+            } catch (RuntimeException | Error failure) {
+                end(failure);
+            }
+            seen = (int) WAKE_UPS.getAndAdd(this, -seen) - seen;
+            if (seen == 0) {
+                return;
+            }
+        }
+    }
+
+    /** Hands the sink everything past the cursor, then tells it so; ends the subscription when it is over. */
+    private void deliver() {
+        if (ended) {
+            return;
+        }
+        boolean delivered = false;
+        while (true) {
+            if (closed || bus.isClosed()) {
+                end(null);
+                return;
+            }
+            List<RunEvent> page = nextPage();
+            if (ended) {
+                return;
+            }
+            if (page.isEmpty()) {
+                break;
+            }
+            for (RunEvent event : page) {
+                if (closed) {
+                    end(null);
+                    return;
+                }
+                try {
+                    sink.onEvent(event);
+                } catch (Exception | Error failure) {
+                    end(failure);
+                    return;
+                }
+                cursor = event.seq();
+                if (event.isTerminal()) {
+                    end(null);
+                    return;
+                }
+            }
+            delivered = true;
+        }
+        if (delivered || !caughtUpOnce) {
+            caughtUpOnce = true;
+            try {
+                sink.onCaughtUp();
+            } catch (Exception | Error failure) {
+                end(failure);
+            }
+        }
+    }
+
+    /**
+     * The events after the cursor that are there now (empty when there is none yet), from the run's log
+     * in memory or else from the store; ends the subscription when the run ended at or before the cursor.
+     */
+    private List<RunEvent> nextPage() {
+        while (true) {
+            RunLog current = log;
+            if (current == null) {
+                current = bus.logFor(runId);
+                current.feeds.add(this); // before looking: a publish from now on wakes this feed
+                log = current;
+            }
+            long want = cursor + 1;
+            boolean over;
+            current.lock.lock();
+            try {
+                if (current.evicted) {
+                    // the run goes on, or will, in a newer log or only in the store
+                    current.feeds.remove(this);
+                    log = null;
+                    continue;
+                }
+                boolean local = current.initialized && want >= current.firstSeq;
+                if (local && want <= current.lastSeq) {
+                    int from = (int) (want - current.firstSeq);
+                    int to = (int) Math.min(current.lastSeq - current.firstSeq + 1, from + (long) PAGE);
+                    return new ArrayList<>(current.events.subList(from, to));
+                }
+                if (local && !current.terminal) {
+                    return List.of(); // nothing new yet: the next publish wakes this feed
+                }
+                over = local; // the run ended at or before the cursor; else it is read from the store
+            } finally {
+                current.lock.unlock();
+            }
+            if (over) {
+                end(null);
+                return List.of();
+            }
+            List<RunEvent> stored = store.read(runId, cursor, PAGE);
+            if (!stored.isEmpty()) {
+                return stored;
+            }
+            if (endedBeforeCursor()) {
+                end(null);
+                return List.of();
+            }
+            schedulePoll();
+            return List.of();
+        }
+    }
+
+    /** For a subscription opened at or after the run's last stored seq: whether that last event was terminal. */
+    private boolean endedBeforeCursor() {
+        if (tailChecked || cursor == 0) {
+            return false;
+        }
+        tailChecked = true;
+        long last = store.lastSeq(runId);
+        if (last == 0 || last > cursor) {
+            return false;
+        }
+        List<RunEvent> tail = store.read(runId, last - 1, 1);
+        return !tail.isEmpty() && tail.get(0).isTerminal();
+    }
+
+    /** The run is read from the store and has nothing new: look again after the bus's poll interval. */
+    private void schedulePoll() {
+        if (poll == null || poll.isDone()) {
+            poll = bus.afterPollInterval(this::wake);
+        }
+    }
+
+    private void end(Throwable failure) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        closed = true;
+        RunLog current = log;
+        if (current != null) {
+            current.feeds.remove(this);
+            log = null;
+        }
+        if (poll != null) {
+            poll.cancel(false);
+            poll = null;
+        }
+        try {
+            sink.onEnd(failure);
+        } catch (RuntimeException | Error e) {
+            LOG.warn("run {}: a subscriber failed at the end of its subscription: {}", runId, e.toString());
+        }
+    }
+}

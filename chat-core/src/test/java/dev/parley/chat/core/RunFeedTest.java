@@ -1,0 +1,175 @@
+package dev.parley.chat.core;
+
+import static dev.parley.chat.testkit.Fixtures.eventsOf;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.parley.adapter.inmemory.InMemoryAdapters;
+import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.RunEvent;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.StorageUnavailableException;
+import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.in.RunEventSink;
+import dev.parley.chat.port.out.RunEventStore;
+import dev.parley.chat.testkit.Fixtures;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The core bus's push subscriptions beyond the port contract: where a subscriber reads from, and when it stops. */
+@Timeout(60)
+class RunFeedTest {
+    private static final Duration NEVER = Duration.ofHours(1);
+
+    private final CountingStore store = new CountingStore(InMemoryAdapters.runEventStore());
+    private final RunId run = Fixtures.runId();
+    private final ThreadId thread = Fixtures.threadId();
+    private final MessageId question = Fixtures.messageId();
+    private final List<RunEventBuses.Bus> buses = new ArrayList<>();
+
+    @AfterEach
+    void closeBuses() {
+        buses.forEach(RunEventBuses.Bus::close);
+    }
+
+    private StoreBackedRunEventBus quietBus() {
+        RunEventBuses.Bus bus = RunEventBuses.builder(store).flushInterval(NEVER).pollInterval(NEVER).build();
+        buses.add(bus);
+        return (StoreBackedRunEventBus) bus;
+    }
+
+    private List<RunEvent> aRun(int tokens) {
+        List<RunEvent> events = new ArrayList<>(eventsOf(run).started(thread, question).build());
+        for (int i = 0; i < tokens; i++) {
+            events.add(new RunEvent.Token(run, events.size() + 1L, "t" + i));
+        }
+        events.add(new RunEvent.Done(run, events.size() + 1L, thread, Fixtures.messageId(), Usage.ZERO, null));
+        return events;
+    }
+
+    @Test
+    void should_go_on_from_the_store_when_the_log_a_slow_subscriber_was_reading_is_evicted() throws Exception {
+        // given a subscriber blocked in its first event while the run publishes everything
+        StoreBackedRunEventBus bus = quietBus();
+        List<RunEvent> events = aRun(600);
+        CountDownLatch release = new CountDownLatch(1);
+        Sink slow = new Sink() {
+            @Override
+            public void onEvent(RunEvent event) throws Exception {
+                super.onEvent(event);
+                if (event.seq() == 1) {
+                    release.await();
+                }
+            }
+        };
+        bus.subscribe(run, 0, slow);
+        events.forEach(bus::publish);
+
+        // when the run's log is evicted before the subscriber goes on
+        bus.evictExpired(System.nanoTime() + Duration.ofHours(2).toNanos());
+        int readsBefore = store.reads.get();
+        release.countDown();
+
+        // then it gets the rest from the store, in order, and ends
+        assertThat(bus.holdsInMemory(run)).isFalse();
+        assertThat(slow.ended.get(20, TimeUnit.SECONDS)).isNull();
+        assertThat(slow.events).containsExactlyElementsOf(events);
+        assertThat(store.reads.get()).isGreaterThan(readsBefore);
+    }
+
+    @Test
+    void should_read_nothing_from_the_store_for_a_subscriber_of_a_run_held_in_memory() throws Exception {
+        // given a subscriber of a live run, caught up
+        StoreBackedRunEventBus bus = quietBus();
+        List<RunEvent> events = aRun(50);
+        bus.publish(events.get(0));
+        Sink sink = new Sink();
+        bus.subscribe(run, 0, sink);
+        assertThat(sink.caughtUp.await(20, TimeUnit.SECONDS)).isTrue();
+        int readsBefore = store.reads.get();
+
+        // when the run goes on and ends
+        events.subList(1, events.size()).forEach(bus::publish);
+
+        // then everything came from memory
+        assertThat(sink.ended.get(20, TimeUnit.SECONDS)).isNull();
+        assertThat(sink.events).containsExactlyElementsOf(events);
+        assertThat(store.reads.get()).isEqualTo(readsBefore);
+    }
+
+    @Test
+    void should_end_the_subscription_with_the_failure_when_the_store_cannot_be_read() throws Exception {
+        // given a run this bus does not hold, and a store that fails its reads
+        StoreBackedRunEventBus bus = quietBus();
+        store.failReads.set(true);
+        Sink sink = new Sink();
+
+        // when
+        bus.subscribe(run, 0, sink);
+
+        // then
+        assertThat(sink.ended.get(20, TimeUnit.SECONDS)).isInstanceOf(StorageUnavailableException.class);
+        assertThat(sink.events).isEmpty();
+    }
+
+    /** Records events; completes {@link #ended} with the end's failure (null for none). */
+    private static class Sink implements RunEventSink {
+        final List<RunEvent> events = new ArrayList<>();
+        final CountDownLatch caughtUp = new CountDownLatch(1);
+        final CompletableFuture<Throwable> ended = new CompletableFuture<>();
+
+        @Override
+        public void onEvent(RunEvent event) throws Exception {
+            events.add(event);
+        }
+
+        @Override
+        public void onCaughtUp() {
+            caughtUp.countDown();
+        }
+
+        @Override
+        public void onEnd(Throwable failure) {
+            ended.complete(failure);
+        }
+    }
+
+    /** An event store that counts reads and can fail them. */
+    private static final class CountingStore implements RunEventStore {
+        private final RunEventStore delegate;
+        final AtomicInteger reads = new AtomicInteger();
+        final AtomicBoolean failReads = new AtomicBoolean();
+
+        CountingStore(RunEventStore delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void append(List<RunEvent> events) {
+            delegate.append(events);
+        }
+
+        @Override
+        public List<RunEvent> read(RunId runId, long afterSeq, int max) {
+            reads.incrementAndGet();
+            if (failReads.get()) {
+                throw new StorageUnavailableException("the store is down", null);
+            }
+            return delegate.read(runId, afterSeq, max);
+        }
+
+        @Override
+        public long lastSeq(RunId runId) {
+            return delegate.lastSeq(runId);
+        }
+    }
+}
