@@ -14,11 +14,14 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.in.ServerLoad;
 import dev.parley.chat.port.out.Agent;
+import dev.parley.chat.port.out.RunSignals;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
@@ -50,9 +53,15 @@ final class RunScheduler {
     private final ConcurrentMap<RunId, RunExecution> executions = new ConcurrentHashMap<>();
     private final Admission admission;
     private final AtomicBoolean pumping = new AtomicBoolean();
+    /** Threads whose runs ended on a waiting caller's thread, to look at for their next run (see {@link #dispatchSoon}). */
+    private final Queue<ThreadId> toDispatch = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean dispatching = new AtomicBoolean();
     private volatile boolean pumpAgain;
     private volatile ScheduledFuture<?> poll;
     private volatile boolean closed;
+    /** Wake-ups of callers waiting for a run that does not execute here (see {@link #nextChange}). */
+    private final ConcurrentMap<RunId, CompletableFuture<Void>> changes = new ConcurrentHashMap<>();
+    private final RunSignals.Registration runChanges;
 
     RunScheduler(Engine engine, AgentRegistry agents, String instanceId, Duration runLease, ExecutorService runExecutor,
                  boolean ownsRunExecutor, Admission admission) {
@@ -63,6 +72,30 @@ final class RunScheduler {
         this.runLease = runLease;
         this.runExecutor = runExecutor;
         this.ownsRunExecutor = ownsRunExecutor;
+        this.runChanges = engine.store().signals().onRunChanged(this::changed);
+    }
+
+    /**
+     * Completes at the run's next change that a waiter may look for: it starts or ends here, or the store
+     * hints that it ended (on any server sharing it). Take it before reading the run, so that no change
+     * after the read is missed; hints may be lost, so wait on it with a bounded pause.
+     */
+    CompletableFuture<Void> nextChange(RunId runId) {
+        return changes.computeIfAbsent(runId, id -> new CompletableFuture<>());
+    }
+
+    /** A waiter that took {@code change} leaves. */
+    void forgetChange(RunId runId, CompletableFuture<Void> change) {
+        if (change != null && !change.isDone()) {
+            changes.remove(runId, change);
+        }
+    }
+
+    private void changed(RunId runId) {
+        CompletableFuture<Void> change = changes.remove(runId);
+        if (change != null) {
+            change.complete(null);
+        }
     }
 
     Admission admission() {
@@ -210,6 +243,20 @@ final class RunScheduler {
     }
 
     /**
+     * Executes on the calling thread a run that this thread's send just started (see {@link #submit}), for
+     * a caller that waits for it: to its end, or until it leaves for a run thread (see
+     * {@link RunExecution#executeOnCallersThread}). Its end's look for the thread's next run is left to a run
+     * thread, so that the caller has its answer without waiting for it.
+     */
+    void executeHere(RunExecution execution) {
+        execution.markSubmitted();
+        if (closed) {
+            execution.cancel();
+        }
+        execution.executeOnCallersThread(runExecutor);
+    }
+
+    /**
      * Starts the thread's oldest queued run when none is in progress. Servers sharing the store
      * agree through the store's compare-and-set on the run's status.
      */
@@ -285,6 +332,7 @@ final class RunScheduler {
         }
         log.debug("run {} started on thread {}", started.id(), started.threadId());
         submit(execution);
+        changed(started.id());
         return true;
     }
 
@@ -305,6 +353,7 @@ final class RunScheduler {
             admission.release();
         }
         submit(execution);
+        changed(resumed.id());
     }
 
     /**
@@ -331,10 +380,54 @@ final class RunScheduler {
             admission.release();
         }
         log.debug("run {} ended as {}", run.id(), run.status().wireName());
-        if (!closed) {
-            dispatch(run.threadId());
-            if (admission.hasBacklog()) {
+        changed(run.id());
+        if (closed) {
+            return;
+        }
+        if (execution.onCallersThread()) {
+            dispatchSoon(run.threadId());
+            return;
+        }
+        dispatch(run.threadId());
+        if (admission.hasBacklog()) {
+            startWaiting();
+        }
+    }
+
+    /**
+     * {@link #dispatch} on a run thread, for runs that ended on the thread of a caller waiting for them: the
+     * threads whose runs ended meanwhile are looked at in one pass, so a burst of ends wakes one run thread.
+     */
+    private void dispatchSoon(ThreadId threadId) {
+        toDispatch.add(threadId);
+        if (!dispatching.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            runExecutor.execute(this::dispatchEnded);
+        } catch (RejectedExecutionException e) {
+            dispatching.set(false);
+            log.debug("thread {}: its next run is not looked for, the service is closed", threadId);
+        }
+    }
+
+    private void dispatchEnded() {
+        try {
+            for (ThreadId threadId = toDispatch.poll(); threadId != null; threadId = toDispatch.poll()) {
+                dispatch(threadId);
+            }
+            if (!closed && admission.hasBacklog()) {
                 startWaiting();
+            }
+        } finally {
+            dispatching.set(false);
+        }
+        // a thread added between the last poll and the flag's reset saw the flag up and left itself to this pass
+        if (!toDispatch.isEmpty() && !closed && dispatching.compareAndSet(false, true)) {
+            try {
+                runExecutor.execute(this::dispatchEnded);
+            } catch (RejectedExecutionException e) {
+                dispatching.set(false);
             }
         }
     }
@@ -359,6 +452,7 @@ final class RunScheduler {
             return null;
         }
         closed = true;
+        runChanges.close();
         ScheduledFuture<?> polling = poll;
         if (polling != null) {
             polling.cancel(false);
