@@ -91,12 +91,12 @@ final class RunDesk {
                     waitFor(change, Math.min(remaining, pause));
                     pause = Math.min(pause * 2, AWAIT_POLL_MAX_NANOS);
                 }
-                scheduler.forgetChange(runId, change);
-                change = scheduler.nextChange(runId);
+                scheduler.changes().forget(runId, change);
+                change = scheduler.changes().next(runId);
                 run = engine.store().runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
             }
         } finally {
-            scheduler.forgetChange(runId, change);
+            scheduler.changes().forget(runId, change);
         }
         return outcome(run);
     }

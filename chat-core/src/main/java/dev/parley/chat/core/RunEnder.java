@@ -5,6 +5,7 @@ import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
@@ -111,8 +112,9 @@ final class RunEnder {
         }
         s.storedSteps.put(turnEnd.id(), turnEnd);
         // what the store recorded, so that an awaited outcome equals the run read back later
-        s.completedOutcome = new RunOutcome(completed, stored, List.copyOf(s.storedSteps.values()),
-                engine.store().runs().instructions(completed.id()).orElse(null));
+        Optional<RunInstructions> instructions = s.storedInstructions != null ? s.storedInstructions
+                : engine.store().runs().instructions(completed.id());
+        s.completedOutcome = new RunOutcome(completed, stored, List.copyOf(s.storedSteps.values()), instructions.orElse(null));
         s.run = completed;
         engine.charged(completed);
         s.openStep = null;

@@ -4,6 +4,7 @@ import dev.parley.chat.model.Message;
 import dev.parley.chat.model.ModelException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunCancelledException;
 import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.Step;
@@ -95,6 +96,12 @@ final class RunExecution {
 
     Run run() {
         return state.run();
+    }
+
+    /** The instructions the store holds for the run (empty: none), known without reading them back. */
+    RunExecution withStoredInstructions(Optional<RunInstructions> stored) {
+        state.storedInstructions = stored;
+        return this;
     }
 
     /** The user the run executes for (its thread's owner). */

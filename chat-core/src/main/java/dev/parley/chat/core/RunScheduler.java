@@ -6,6 +6,7 @@ import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
@@ -14,7 +15,6 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.in.ServerLoad;
 import dev.parley.chat.port.out.Agent;
-import dev.parley.chat.port.out.RunSignals;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -59,9 +59,9 @@ final class RunScheduler {
     private volatile boolean pumpAgain;
     private volatile ScheduledFuture<?> poll;
     private volatile boolean closed;
-    /** Wake-ups of callers waiting for a run that does not execute here (see {@link #nextChange}). */
-    private final ConcurrentMap<RunId, CompletableFuture<Void>> changes = new ConcurrentHashMap<>();
-    private final RunSignals.Registration runChanges;
+    private final RunChanges changes;
+    /** How the store keeps a send's instructions; null until the first send here learned it. */
+    private volatile InstructionsKept instructionsKept;
 
     RunScheduler(Engine engine, AgentRegistry agents, String instanceId, Duration runLease, ExecutorService runExecutor,
                  boolean ownsRunExecutor, Admission admission) {
@@ -72,30 +72,12 @@ final class RunScheduler {
         this.runLease = runLease;
         this.runExecutor = runExecutor;
         this.ownsRunExecutor = ownsRunExecutor;
-        this.runChanges = engine.store().signals().onRunChanged(this::changed);
+        this.changes = new RunChanges(engine.store().signals());
     }
 
-    /**
-     * Completes at the run's next change that a waiter may look for: it starts or ends here, or the store
-     * hints that it ended (on any server sharing it). Take it before reading the run, so that no change
-     * after the read is missed; hints may be lost, so wait on it with a bounded pause.
-     */
-    CompletableFuture<Void> nextChange(RunId runId) {
-        return changes.computeIfAbsent(runId, id -> new CompletableFuture<>());
-    }
-
-    /** A waiter that took {@code change} leaves. */
-    void forgetChange(RunId runId, CompletableFuture<Void> change) {
-        if (change != null && !change.isDone()) {
-            changes.remove(runId, change);
-        }
-    }
-
-    private void changed(RunId runId) {
-        CompletableFuture<Void> change = changes.remove(runId);
-        if (change != null) {
-            change.complete(null);
-        }
+    /** Wake-ups of callers waiting for runs that do not execute here. */
+    RunChanges changes() {
+        return changes;
     }
 
     Admission admission() {
@@ -209,11 +191,35 @@ final class RunScheduler {
      * The caller took the run's slot of {@link #admission()}; the execution gives it back when it ends or is forgotten.
      */
     RunExecution registerStarted(Run started, AgentRegistry.RunAgent agent, String userId, Message userMessage, Step firstStep,
-                                 RunOrigin origin) {
-        RunExecution execution = new RunExecution(engine, started, agent, userId, this::runEnded, userMessage, firstStep, origin);
+                                 RunOrigin origin, RunInstructions recorded) {
+        RunExecution execution = new RunExecution(engine, started, agent, userId, this::runEnded, userMessage, firstStep, origin)
+                .withStoredInstructions(asStored(started.id(), recorded));
         executions.put(started.id(), execution);
         return execution;
     }
+
+    /**
+     * What the store holds for the instructions a send recorded in the transaction under way, learned from the
+     * first such send (read back once): a store that keeps them as given, or keeps none, is not asked again
+     * when its runs complete; null (read at the end) for any other store.
+     */
+    private Optional<RunInstructions> asStored(RunId runId, RunInstructions recorded) {
+        InstructionsKept kept = instructionsKept;
+        if (kept == null) {
+            Optional<RunInstructions> stored = engine.store().runs().instructions(runId);
+            instructionsKept = stored.isEmpty() ? InstructionsKept.NONE
+                    : stored.get().equals(recorded) ? InstructionsKept.AS_GIVEN : InstructionsKept.OTHERWISE;
+            return stored;
+        }
+        return switch (kept) {
+            case AS_GIVEN -> Optional.of(recorded);
+            case NONE -> Optional.empty();
+            case OTHERWISE -> null;
+        };
+    }
+
+    /** How the store keeps the instructions a send records with its run. */
+    private enum InstructionsKept { AS_GIVEN, NONE, OTHERWISE }
 
     /** Forgets an execution whose start did not happen (it lost its compare-and-set, or its transaction rolled back). */
     void forget(RunExecution execution) {
@@ -305,9 +311,9 @@ final class RunScheduler {
             return true;
         }
         Run started = queued.started(engine.now());
-        RunExecution execution = new RunExecution(engine, started,
-                agents.forRun(started, engine.store().runs().instructions(started.id())), ownerId, this::runEnded,
-                engine.store().runs().origin(started.id()));
+        Optional<RunInstructions> instructions = engine.store().runs().instructions(started.id());
+        RunExecution execution = new RunExecution(engine, started, agents.forRun(started, instructions), ownerId, this::runEnded,
+                engine.store().runs().origin(started.id())).withStoredInstructions(instructions);
         if (executions.putIfAbsent(started.id(), execution) != null) {
             // another dispatcher here (a send racing the end of the run before) is starting this run
             admission.release();
@@ -332,7 +338,7 @@ final class RunScheduler {
         }
         log.debug("run {} started on thread {}", started.id(), started.threadId());
         submit(execution);
-        changed(started.id());
+        changes.changed(started.id());
         return true;
     }
 
@@ -353,7 +359,7 @@ final class RunScheduler {
             admission.release();
         }
         submit(execution);
-        changed(resumed.id());
+        changes.changed(resumed.id());
     }
 
     /**
@@ -380,7 +386,7 @@ final class RunScheduler {
             admission.release();
         }
         log.debug("run {} ended as {}", run.id(), run.status().wireName());
-        changed(run.id());
+        changes.changed(run.id());
         if (closed) {
             return;
         }
@@ -452,7 +458,7 @@ final class RunScheduler {
             return null;
         }
         closed = true;
-        runChanges.close();
+        changes.close();
         ScheduledFuture<?> polling = poll;
         if (polling != null) {
             polling.cancel(false);

@@ -2,6 +2,7 @@ package dev.parley.chat.core;
 
 import dev.parley.chat.port.out.ModelResponse;
 import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepId;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
@@ -63,6 +65,11 @@ final class RunState {
 
     /** What the run completed with, as stored; null until it completed here. */
     volatile RunOutcome completedOutcome;
+    /**
+     * The instructions the store holds for the run (empty when it keeps none), when known without reading
+     * them back (the send recorded them, or the start read them); null otherwise.
+     */
+    volatile Optional<RunInstructions> storedInstructions;
     /** The run's end is published but not stored yet: {@link #end} waits for it. */
     volatile boolean endToStore;
     /** The run's span while it executes here, the parent of its model and tool call spans. */

@@ -329,7 +329,7 @@ final class Sender {
         Step firstStep = Step.messageCreation(StepId.next(engine.ids()), run.id(), 1, now);
         engine.store().runs().insertStep(firstStep);
         starting.set(scheduler.registerStarted(run, runAgent.withInstructions(used.instructions()), userId, userMessage, firstStep,
-                origin));
+                origin, used));
         return run;
     }
 
