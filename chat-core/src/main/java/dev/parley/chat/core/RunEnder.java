@@ -60,6 +60,7 @@ final class RunEnder {
                 return;
             }
             TraceSpan span = engine.tracer().transaction("end", state.run.id());
+            state.ending = true;
             try {
                 if (ending instanceof Ending.Completed completed) {
                     finishCompleted(completed);
@@ -72,6 +73,7 @@ final class RunEnder {
                 span.failed(e instanceof ChatException c ? c.code() : "internal_error", null);
                 throw e;
             } finally {
+                state.ending = false;
                 SafeTracer.end(span);
             }
         } finally {

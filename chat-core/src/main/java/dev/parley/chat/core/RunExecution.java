@@ -122,8 +122,9 @@ final class RunExecution {
         return Optional.ofNullable(state.completedOutcome);
     }
 
+    /** True once the run is terminated, or its end is under way here (it is not waited for). */
     boolean isTerminated() {
-        return state.isTerminated();
+        return state.isEndingOrTerminated();
     }
 
     /** True while the run's end, published already, waits for the store to answer again to be stored. */

@@ -70,6 +70,8 @@ final class RunState {
      * them back (the send recorded them, or the start read them); null otherwise.
      */
     volatile Optional<RunInstructions> storedInstructions;
+    /** An end of the run is under way here ({@link RunEnder#finish} holds the lock), so it is about to be terminated. */
+    volatile boolean ending;
     /** The run's end is published but not stored yet: {@link #end} waits for it. */
     volatile boolean endToStore;
     /** The run's span while it executes here, the parent of its model and tool call spans. */
@@ -95,6 +97,15 @@ final class RunState {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * True once the run is terminated or its end is under way here; unlike {@link #isTerminated} it does
+     * not wait for an end under way (a store's hint that the run ended, sent when that end committed,
+     * would otherwise wait for the rest of the end on the run's lock).
+     */
+    boolean isEndingOrTerminated() {
+        return ending || isTerminated();
     }
 
     boolean isTerminated() {
