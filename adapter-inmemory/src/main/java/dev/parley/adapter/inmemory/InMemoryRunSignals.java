@@ -3,15 +3,20 @@ package dev.parley.adapter.inmemory;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.port.out.RunSignals;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
  * The hints of one {@link InMemoryChatStore}, delivered in order on one daemon thread that exists
- * only while there is something to deliver. Nothing is queued while nobody listens.
+ * only while there is something to deliver. Nothing is queued while nobody listens. Hints that come
+ * while the thread delivers are delivered in the same pass: one wake-up of the thread for a burst of
+ * hints (the two of a committed transaction, or those of concurrent ones), not one each.
  */
 final class InMemoryRunSignals implements RunSignals {
     private static final System.Logger LOG = System.getLogger(InMemoryRunSignals.class.getName());
@@ -24,6 +29,10 @@ final class InMemoryRunSignals implements RunSignals {
                 t.setDaemon(true);
                 return t;
             });
+    /** Hints waiting for the delivery thread, in order. */
+    private final Queue<Runnable> queued = new ConcurrentLinkedQueue<>();
+    /** True while a pass of the delivery thread is asked for or under way. */
+    private final AtomicBoolean draining = new AtomicBoolean();
 
     @Override
     public Registration onRunChanged(Consumer<RunId> listener) {
@@ -54,7 +63,7 @@ final class InMemoryRunSignals implements RunSignals {
         if (listeners.isEmpty()) {
             return;
         }
-        delivery.execute(() -> {
+        queued.add(() -> {
             for (Consumer<RunId> listener : listeners) {
                 try {
                     listener.accept(runId);
@@ -63,5 +72,23 @@ final class InMemoryRunSignals implements RunSignals {
                 }
             }
         });
+        if (draining.compareAndSet(false, true)) {
+            delivery.execute(this::drain);
+        }
+    }
+
+    /** Delivers every queued hint, in order, and those that come meanwhile. One pass at a time. */
+    private void drain() {
+        try {
+            for (Runnable hint = queued.poll(); hint != null; hint = queued.poll()) {
+                hint.run();
+            }
+        } finally {
+            draining.set(false);
+        }
+        // a hint queued between the last poll and the flag's reset saw the flag up and left itself to this pass
+        if (!queued.isEmpty() && draining.compareAndSet(false, true)) {
+            delivery.execute(this::drain);
+        }
     }
 }

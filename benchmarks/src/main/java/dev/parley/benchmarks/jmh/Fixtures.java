@@ -45,10 +45,21 @@ final class Fixtures {
         }
     }
 
-    /** One turn through the core: send, wait for the run to end, insist that it completed. */
+    /**
+     * One turn through the core as a synchronous caller makes it ({@code sendAndAwait}: the run executes on
+     * the caller's thread), insisting that it completed.
+     */
     static RunOutcome turn(ChatService chat, String user, ThreadId thread) throws InterruptedException {
+        return completed(chat.sendAndAwait(SendMessageCommand.text(user, thread, "zero:3"), Duration.ofSeconds(60)).outcome());
+    }
+
+    /** One turn through the core as {@code send}, then {@code await}: the run executes on a run thread the caller waits for. */
+    static RunOutcome sendThenAwait(ChatService chat, String user, ThreadId thread) throws InterruptedException {
         SendReceipt sent = chat.send(SendMessageCommand.text(user, thread, "zero:3"));
-        RunOutcome outcome = chat.await(user, sent.run().id(), Duration.ofSeconds(60));
+        return completed(chat.await(user, sent.run().id(), Duration.ofSeconds(60)));
+    }
+
+    private static RunOutcome completed(RunOutcome outcome) {
         if (outcome.run().status() != RunStatus.COMPLETED) {
             throw new IllegalStateException("the run ended as " + outcome.run().status() + ": " + outcome.run().error());
         }

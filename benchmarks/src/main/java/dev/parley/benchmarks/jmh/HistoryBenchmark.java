@@ -36,7 +36,9 @@ import org.springframework.ai.chat.messages.UserMessage;
  *   <li>{@code parley-store}: what Parley's core does for the history of a turn, through the store
  *       port: read the window ({@code latest(50 + 32)}, as the core does), append the user message,
  *       append the assistant message.</li>
- *   <li>{@code parley-core}: a whole turn through the core (run, step, events, messages).</li>
+ *   <li>{@code parley-core}: a whole turn through the core (run, step, events, messages), as a
+ *       synchronous caller makes it ({@code sendAndAwait}); {@code parley-core-send-await} (not in the
+ *       default set) makes it as {@code send}, then {@code await}.</li>
  *   <li>{@code spring-ai}: the repository's turn as Spring AI's chat memory does it: read the
  *       conversation, then {@code saveAll} it with the two new messages (which deletes and re-inserts
  *       the whole conversation). The oldest two are dropped so the length stays {@code length}.</li>
@@ -92,7 +94,7 @@ public class HistoryBenchmark {
             }
         } else {
             parley = db.chatStore();
-            if (impl.equals("parley-core")) {
+            if (impl.startsWith("parley-core")) {
                 wired = Fixtures.wire(parley);
             }
             for (int t = 0; t < pool; t++) {
@@ -124,6 +126,8 @@ public class HistoryBenchmark {
             }
             case "parley-core":
                 return Fixtures.turn(wired.chat(), USER, nextThread());
+            case "parley-core-send-await":
+                return Fixtures.sendThenAwait(wired.chat(), USER, nextThread());
             default: {
                 ThreadId thread = nextThread();
                 List<Message> window = parley.messages().latest(thread, WINDOW);

@@ -23,6 +23,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * history window read, a step, three tokens and {@code run_started}/{@code done} events (persisted by
  * the event bus in batches), the assistant message and the completed run stored. Each benchmark
  * thread talks as a user of its own, with the cost-free model, starting a new chat thread every 50 turns.
+ * {@code api}: {@code sendAndAwait} (the synchronous caller's call; the run executes on the caller's
+ * thread) or {@code send+await} (the run executes on a run thread the caller waits for).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -32,6 +34,9 @@ public class TurnBenchmark {
 
     @Param({"memory", "h2", "postgres"})
     public String store;
+
+    @Param({"sendAndAwait"})
+    public String api;
 
     private Databases.Database db;
     private Fixtures.Wired wired;
@@ -98,6 +103,7 @@ public class TurnBenchmark {
 
     @Benchmark
     public RunOutcome turn(Conversation c) throws InterruptedException {
-        return Fixtures.turn(wired.chat(), c.user, c.thread(this));
+        return api.equals("send+await") ? Fixtures.sendThenAwait(wired.chat(), c.user, c.thread(this))
+                : Fixtures.turn(wired.chat(), c.user, c.thread(this));
     }
 }

@@ -19,6 +19,7 @@ import dev.parley.chat.model.ToolSpec;
 import dev.parley.chat.port.in.AgentAdmin;
 import dev.parley.chat.port.in.AgentSeed;
 import dev.parley.chat.port.in.ApprovalCommand;
+import dev.parley.chat.port.in.AwaitedSend;
 import dev.parley.chat.port.in.AgentInfo;
 import dev.parley.chat.port.in.AgentPatch;
 import dev.parley.chat.port.in.Caller;
@@ -203,6 +204,9 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
         return sender.send(command);
     }
 
+    /** {@inheritDoc} A cancel still stops the run at once: the calling thread is interrupted inside the model call. */
+    @Override public AwaitedSend sendAndAwait(SendMessageCommand c, Duration timeout) throws InterruptedException { return runs.sendAndAwait(sender, c, timeout); }
+
     @Override
     public Run cancelActiveRun(String userId, ThreadId threadId) {
         threads.owned(userId, threadId);
@@ -248,23 +252,14 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     @Override public String defaultAgentId() { return agents.defaultAgentId(); }
 
     // ---- agents as data: one line each, the rules live in AgentDesk ---------------------------
-
     @Override public StoredAgent createAgent(Caller caller, AgentDefinition definition) { return agentDesk.create(caller, definition); }
-
     @Override public StoredAgent getAgent(Caller caller, String agentId) { return agentDesk.get(caller, agentId); }
-
     @Override public StoredAgent getAgentVersion(Caller caller, String agentId, int version) { return agentDesk.version(caller, agentId, version); }
-
     @Override public Page<StoredAgent> listAgentVersions(Caller caller, String agentId, PageRequest page) { return agentDesk.versions(caller, agentId, page); }
-
     @Override public Page<StoredAgent> listAgents(Caller caller, AgentStatus status, PageRequest page) { return agentDesk.list(caller, status, page); }
-
     @Override public StoredAgent updateAgent(Caller caller, String agentId, AgentPatch patch) { return agentDesk.update(caller, agentId, patch); }
-
     @Override public void archiveAgent(Caller caller, String agentId) { agentDesk.archive(caller, agentId); }
-
     @Override public StoredAgent seedAgent(AgentSeed seed) { return agentDesk.seed(seed); }
-
     @Override public List<ToolSpec> tools() { return agentDesk.tools(); }
 
     int executingHere() { return scheduler.executions().size(); } // a run waiting for approval executes nowhere

@@ -9,6 +9,7 @@ import dev.parley.chat.port.out.ModelResponse;
 import dev.parley.chat.port.out.ModelStreamListener;
 import dev.parley.chat.port.out.TraceSpan;
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,6 +33,8 @@ final class ModelCall {
     private final Object interruptLock = new Object();
     private Thread runner;
     private boolean interruptible;
+    /** The runner was interrupted by {@link #interrupt} and has not cleared it yet. */
+    private boolean delivered;
 
     ModelCall(Engine engine, RunState state, RunEnder ender, Cancellation cancellation) {
         this.engine = engine;
@@ -47,12 +50,15 @@ final class ModelCall {
         }
     }
 
-    /** The run's thread leaves; an interrupt meant for a call is cleared. */
+    /**
+     * The run's thread leaves; an interrupt meant for a call is cleared. Any other interrupt of the thread
+     * (the caller's own, when the run executed on a waiting caller's thread) is left to the thread.
+     */
     void leave() {
         synchronized (interruptLock) {
             interruptible = false;
             runner = null;
-            Thread.interrupted();
+            clearDelivered();
         }
     }
 
@@ -60,6 +66,7 @@ final class ModelCall {
     void interrupt() {
         synchronized (interruptLock) {
             if (interruptible && runner != null) {
+                delivered = true;
                 runner.interrupt();
             }
         }
@@ -133,22 +140,18 @@ final class ModelCall {
         Cancellation call = new Cancellation();
         Cancellation.Registration linked = cancellation.onCancel(call::cancel);
         AtomicBoolean timedOut = new AtomicBoolean();
+        AtomicBoolean returned = new AtomicBoolean();
+        // one timer of the service's shared scheduler per call; the stopper is scheduled only once the call timed out
         ScheduledFuture<?> timer = engine.timers().schedule(() -> {
+            if (returned.get()) {
+                return;
+            }
             timedOut.set(true);
             log.warn("run {}: the model did not answer within {} ms; cancelling the call", state.run().id(), timeout.toMillis());
             call.cancel();
             interrupt();
+            scheduleStopper(returned, timeout);
         }, timeout.toMillis(), TimeUnit.MILLISECONDS);
-        // a model that ignores its cancel: the run is ended regardless, its thread left to the model
-        ScheduledFuture<?> stopper = engine.timers().schedule(() -> {
-            if (timedOut.get() && !state.isTerminated()) {
-                log.error("run {}: the model ignored its timeout for {} ms; ending the run without it", state.run().id(),
-                        engine.cancelTimeout().toMillis());
-                cancellation.cancel();
-                ender.finish(new Ending.Failed(MODEL_TIMEOUT, timeoutMessage(timeout)));
-                state.end();
-            }
-        }, timeout.plus(engine.cancelTimeout()).toMillis(), TimeUnit.MILLISECONDS);
         try {
             return engine.model().complete(request, listener, call);
         } catch (RuntimeException e) {
@@ -157,16 +160,41 @@ final class ModelCall {
             }
             throw e;
         } finally {
+            returned.set(true);
             timer.cancel(false);
-            stopper.cancel(false);
             linked.close();
             closeWindow();
+        }
+    }
+
+    /** A model that ignores the cancel of its timed-out call: the run is ended regardless, its thread left to the model. */
+    private void scheduleStopper(AtomicBoolean returned, Duration timeout) {
+        try {
+            engine.timers().schedule(() -> {
+                if (!returned.get() && !state.isTerminated()) {
+                    log.error("run {}: the model ignored its timeout for {} ms; ending the run without it", state.run().id(),
+                            engine.cancelTimeout().toMillis());
+                    cancellation.cancel();
+                    ender.finish(new Ending.Failed(MODEL_TIMEOUT, timeoutMessage(timeout)));
+                    state.end();
+                }
+            }, engine.cancelTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            log.debug("run {}: no stopper for its timed-out model call, the service is closing", state.run().id());
         }
     }
 
     private void closeWindow() {
         synchronized (interruptLock) {
             interruptible = false;
+            clearDelivered();
+        }
+    }
+
+    /** Clears the interrupt this call delivered, if any. Under the lock. */
+    private void clearDelivered() {
+        if (delivered) {
+            delivered = false;
             Thread.interrupted();
         }
     }

@@ -15,6 +15,9 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.in.RunEventSink;
 import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.Subscription;
+import dev.parley.chat.port.in.AwaitedSend;
+import dev.parley.chat.port.in.SendMessageCommand;
+import dev.parley.chat.port.in.SendReceipt;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -27,7 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reading runs: their pages, outcomes and event streams, and waiting for one to end (a run
- * executing here is waited for directly, one elsewhere is polled in the store).
+ * executing here is waited for directly; one elsewhere, or queued, is read again when it starts or
+ * ends here or the store hints that it ended, and after a bounded pause, the fallback for lost hints).
  */
 final class RunDesk {
     private static final Logger log = LoggerFactory.getLogger(RunDesk.class);
@@ -62,35 +66,74 @@ final class RunDesk {
         long deadline = System.nanoTime() + timeout.toNanos();
         long pause = AWAIT_POLL_MIN_NANOS;
         boolean lookAgainFirst = true;
-        while (run == null || !(run.isTerminal() || run.status() == RunStatus.REQUIRES_ACTION)) {
-            long remaining = deadline - System.nanoTime();
-            if (remaining <= 0 && run != null) {
-                break;
-            }
-            RunExecution execution = run == null ? local : scheduler.execution(runId);
-            if (execution != null) {
-                try {
-                    execution.finished().get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
-                } catch (TimeoutException | ExecutionException e) {
-                    // read the store below either way
+        CompletableFuture<Void> change = null;
+        try {
+            while (run == null || !(run.isTerminal() || run.status() == RunStatus.REQUIRES_ACTION)) {
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0 && run != null) {
+                    break;
                 }
-                if (execution == local && userId.equals(local.userId())) {
-                    // completed here for this user: what it stored is known without reading it back
-                    Optional<RunOutcome> completed = local.completedOutcome();
-                    if (completed.isPresent()) {
-                        return completed.get();
+                RunExecution execution = run == null ? local : scheduler.execution(runId);
+                if (execution != null) {
+                    waitFor(execution.finished(), remaining);
+                    if (execution == local && userId.equals(local.userId())) {
+                        // completed here for this user: what it stored is known without reading it back
+                        Optional<RunOutcome> completed = local.completedOutcome();
+                        if (completed.isPresent()) {
+                            return completed.get();
+                        }
                     }
+                } else if (lookAgainFirst) {
+                    // a run executing here may have ended between the read above and the look-up: read before waiting
+                    lookAgainFirst = false;
+                } else {
+                    // woken when the run starts or ends here, or the store hints that it ended; the pause is the fallback
+                    waitFor(change, Math.min(remaining, pause));
+                    pause = Math.min(pause * 2, AWAIT_POLL_MAX_NANOS);
                 }
-            } else if (lookAgainFirst) {
-                // a run executing here may have ended between the read above and the look-up: read before polling
-                lookAgainFirst = false;
-            } else {
-                TimeUnit.NANOSECONDS.sleep(Math.min(remaining, pause));
-                pause = Math.min(pause * 2, AWAIT_POLL_MAX_NANOS);
+                scheduler.changes().forget(runId, change);
+                change = scheduler.changes().next(runId);
+                run = engine.store().runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
             }
-            run = engine.store().runs().find(runId).orElseThrow(() -> NotFoundException.run(runId));
+        } finally {
+            scheduler.changes().forget(runId, change);
         }
         return outcome(run);
+    }
+
+    /**
+     * A send whose caller waits for its run: a run the send started here executes on the calling thread
+     * (see {@link RunScheduler#executeHere}); what is left of the timeout then goes to {@link #await}.
+     */
+    AwaitedSend sendAndAwait(Sender sender, SendMessageCommand command, Duration timeout) throws InterruptedException {
+        Require.notNull(timeout, "timeout");
+        long start = System.nanoTime();
+        boolean callerExecutes = !timeout.isNegative() && !timeout.isZero();
+        Sender.Accepted accepted = sender.send(command, Sender.Placement.APPEND, callerExecutes);
+        SendReceipt receipt = accepted.receipt();
+        RunExecution execution = accepted.toExecute();
+        if (execution != null) {
+            scheduler.executeHere(execution);
+            Optional<RunOutcome> completed = execution.completedOutcome();
+            if (completed.isPresent()) {
+                return new AwaitedSend(receipt, completed.get());
+            }
+        }
+        Duration left = timeout.minusNanos(System.nanoTime() - start);
+        return new AwaitedSend(receipt, await(command.userId(), receipt.run().id(), left.isNegative() ? Duration.ZERO : left));
+    }
+
+    /** Waits up to {@code nanos} for {@code signal}, however it completes. */
+    private static void waitFor(CompletableFuture<?> signal, long nanos) throws InterruptedException {
+        if (signal == null) {
+            TimeUnit.NANOSECONDS.sleep(Math.max(0, nanos));
+            return;
+        }
+        try {
+            signal.get(Math.max(0, nanos), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // the caller reads the store either way
+        }
     }
 
     Page<Run> listRuns(String userId, ThreadId threadId, PageRequest page) {

@@ -5,6 +5,7 @@ import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
@@ -59,6 +60,7 @@ final class RunEnder {
                 return;
             }
             TraceSpan span = engine.tracer().transaction("end", state.run.id());
+            state.ending = true;
             try {
                 if (ending instanceof Ending.Completed completed) {
                     finishCompleted(completed);
@@ -71,6 +73,7 @@ final class RunEnder {
                 span.failed(e instanceof ChatException c ? c.code() : "internal_error", null);
                 throw e;
             } finally {
+                state.ending = false;
                 SafeTracer.end(span);
             }
         } finally {
@@ -111,8 +114,9 @@ final class RunEnder {
         }
         s.storedSteps.put(turnEnd.id(), turnEnd);
         // what the store recorded, so that an awaited outcome equals the run read back later
-        s.completedOutcome = new RunOutcome(completed, stored, List.copyOf(s.storedSteps.values()),
-                engine.store().runs().instructions(completed.id()).orElse(null));
+        Optional<RunInstructions> instructions = s.storedInstructions != null ? s.storedInstructions
+                : engine.store().runs().instructions(completed.id());
+        s.completedOutcome = new RunOutcome(completed, stored, List.copyOf(s.storedSteps.values()), instructions.orElse(null));
         s.run = completed;
         engine.charged(completed);
         s.openStep = null;

@@ -4,6 +4,7 @@ import dev.parley.chat.model.Message;
 import dev.parley.chat.model.ModelException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunCancelledException;
 import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.Step;
@@ -14,6 +15,8 @@ import dev.parley.chat.port.out.Cancellation;
 import dev.parley.chat.port.out.TraceSpan;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +55,8 @@ final class RunExecution {
     private final RunOrigin origin;
     /** Handed to the run executor (its run is in progress in the store); see {@link #markSubmitted}. */
     private volatile boolean submitted;
+    /** True while the run executes on the thread of a caller waiting for it. */
+    private volatile boolean callersThread;
 
     RunExecution(Engine engine, Run run, AgentRegistry.RunAgent agent, String userId, Consumer<RunExecution> onEnd, RunOrigin origin) {
         this(engine, run, agent, userId, onEnd, null, null, engine.bus().lastSeq(run.id()), false, origin);
@@ -93,6 +98,12 @@ final class RunExecution {
         return state.run();
     }
 
+    /** The instructions the store holds for the run (empty: none), known without reading them back. */
+    RunExecution withStoredInstructions(Optional<RunInstructions> stored) {
+        state.storedInstructions = stored;
+        return this;
+    }
+
     /** The user the run executes for (its thread's owner). */
     String userId() {
         return userId;
@@ -111,8 +122,9 @@ final class RunExecution {
         return Optional.ofNullable(state.completedOutcome);
     }
 
+    /** True once the run is terminated, or its end is under way here (it is not waited for). */
     boolean isTerminated() {
-        return state.isTerminated();
+        return state.isEndingOrTerminated();
     }
 
     /** True while the run's end, published already, waits for the store to answer again to be stored. */
@@ -167,18 +179,57 @@ final class RunExecution {
 
     /** Executes the run on the calling thread; returns when the run has ended. */
     void execute() {
-        modelCall.enter();
         Run current = run();
-        String requestBefore = RunMdc.put(current.id().value(), current.threadId().value(), origin.requestId());
         TraceSpan span = engine.tracer().run(current, agent == null ? current.agentId() : agent.name(), origin, resumed);
         state.traceSpan = span;
+        segment(current, span, () -> turns.run(current, userMessage, resumed, false), null);
+    }
+
+    /**
+     * Executes the run on the thread of a caller that waits for it, sparing the hand-off to a run thread
+     * and back: returns when the run has ended, or once its first turn that asks for tools is stored; its
+     * tool calls and further turns then go on on {@code runThreads} (see {@link TurnLoop#run}). True when
+     * the run ended here.
+     */
+    boolean executeOnCallersThread(Executor runThreads) {
+        Run current = run();
+        TraceSpan span = engine.tracer().run(current, agent == null ? current.agentId() : agent.name(), origin, resumed);
+        state.traceSpan = span;
+        callersThread = true;
+        try {
+            return segment(current, span, () -> turns.run(current, userMessage, resumed, true), runThreads);
+        } finally {
+            callersThread = false;
+        }
+    }
+
+    /** True while the run executes on the thread of a caller that waits for it (see {@link #executeOnCallersThread}). */
+    boolean onCallersThread() {
+        return callersThread;
+    }
+
+    /**
+     * One stretch of the run's work on the calling thread, with the run's MDC, span and cancel: to the run's end, or to a
+     * {@link TurnLoop.HandOff} (only when {@code runThreads} is given), whose rest is handed to {@code runThreads}.
+     * True when the run ended in this stretch.
+     */
+    private boolean segment(Run current, TraceSpan span, TurnLoop.Rest work, Executor runThreads) {
+        modelCall.enter();
+        String requestBefore = RunMdc.put(current.id().value(), current.threadId().value(), origin.requestId());
         TraceSpan.Scope scope = span.makeCurrent();
         Cancellation.Registration interrupting = cancellation.onCancel(modelCall::interrupt);
+        TurnLoop.Rest rest = null;
         try {
             if (turns == null) {
                 ender.finish(new Ending.Failed("agent_not_found", "The agent of this run is no longer configured"));
             } else {
-                turns.run(current, userMessage, resumed);
+                work.run();
+            }
+        } catch (TurnLoop.HandOff handOff) {
+            if (runThreads == null) {
+                ender.finish(internalError(current, "was handed off without a thread to go on", handOff));
+            } else {
+                rest = handOff.rest;
             }
         } catch (ApprovalGate.Paused paused) {
             log.debug("run {} waits for approval of tool calls", current.id());
@@ -211,12 +262,30 @@ final class RunExecution {
         } finally {
             interrupting.close();
             modelCall.leave();
-            state.end();
-            engine.tracer().runEnded(span, state.run());
-            scope.close();
-            SafeTracer.end(span);
+            if (rest == null) {
+                state.end();
+                engine.tracer().runEnded(span, state.run());
+                scope.close();
+                SafeTracer.end(span);
+            } else {
+                scope.close();
+            }
             RunMdc.clear(requestBefore);
         }
+        if (rest == null) {
+            return true;
+        }
+        TurnLoop.Rest goOn = rest;
+        callersThread = false;
+        try {
+            runThreads.execute(() -> segment(current, span, goOn, null));
+        } catch (RejectedExecutionException e) {
+            log.warn("run {} could not go on: the executor refused it", current.id());
+            forceCancel();
+            engine.tracer().runEnded(span, state.run());
+            SafeTracer.end(span);
+        }
+        return false;
     }
 
     private static Ending internalError(Run run, String what, Throwable cause) {

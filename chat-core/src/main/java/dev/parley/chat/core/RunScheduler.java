@@ -6,6 +6,7 @@ import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
@@ -18,7 +19,9 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
@@ -50,9 +53,15 @@ final class RunScheduler {
     private final ConcurrentMap<RunId, RunExecution> executions = new ConcurrentHashMap<>();
     private final Admission admission;
     private final AtomicBoolean pumping = new AtomicBoolean();
+    /** Threads whose runs ended on a waiting caller's thread, to look at for their next run (see {@link #dispatchSoon}). */
+    private final Queue<ThreadId> toDispatch = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean dispatching = new AtomicBoolean();
     private volatile boolean pumpAgain;
     private volatile ScheduledFuture<?> poll;
     private volatile boolean closed;
+    private final RunChanges changes;
+    /** How the store keeps a send's instructions; null until the first send here learned it. */
+    private volatile InstructionsKept instructionsKept;
 
     RunScheduler(Engine engine, AgentRegistry agents, String instanceId, Duration runLease, ExecutorService runExecutor,
                  boolean ownsRunExecutor, Admission admission) {
@@ -63,6 +72,12 @@ final class RunScheduler {
         this.runLease = runLease;
         this.runExecutor = runExecutor;
         this.ownsRunExecutor = ownsRunExecutor;
+        this.changes = new RunChanges(engine.store().signals());
+    }
+
+    /** Wake-ups of callers waiting for runs that do not execute here. */
+    RunChanges changes() {
+        return changes;
     }
 
     Admission admission() {
@@ -176,11 +191,35 @@ final class RunScheduler {
      * The caller took the run's slot of {@link #admission()}; the execution gives it back when it ends or is forgotten.
      */
     RunExecution registerStarted(Run started, AgentRegistry.RunAgent agent, String userId, Message userMessage, Step firstStep,
-                                 RunOrigin origin) {
-        RunExecution execution = new RunExecution(engine, started, agent, userId, this::runEnded, userMessage, firstStep, origin);
+                                 RunOrigin origin, RunInstructions recorded) {
+        RunExecution execution = new RunExecution(engine, started, agent, userId, this::runEnded, userMessage, firstStep, origin)
+                .withStoredInstructions(asStored(started.id(), recorded));
         executions.put(started.id(), execution);
         return execution;
     }
+
+    /**
+     * What the store holds for the instructions a send recorded in the transaction under way, learned from the
+     * first such send (read back once): a store that keeps them as given, or keeps none, is not asked again
+     * when its runs complete; null (read at the end) for any other store.
+     */
+    private Optional<RunInstructions> asStored(RunId runId, RunInstructions recorded) {
+        InstructionsKept kept = instructionsKept;
+        if (kept == null) {
+            Optional<RunInstructions> stored = engine.store().runs().instructions(runId);
+            instructionsKept = stored.isEmpty() ? InstructionsKept.NONE
+                    : stored.get().equals(recorded) ? InstructionsKept.AS_GIVEN : InstructionsKept.OTHERWISE;
+            return stored;
+        }
+        return switch (kept) {
+            case AS_GIVEN -> Optional.of(recorded);
+            case NONE -> Optional.empty();
+            case OTHERWISE -> null;
+        };
+    }
+
+    /** How the store keeps the instructions a send records with its run. */
+    private enum InstructionsKept { AS_GIVEN, NONE, OTHERWISE }
 
     /** Forgets an execution whose start did not happen (it lost its compare-and-set, or its transaction rolled back). */
     void forget(RunExecution execution) {
@@ -207,6 +246,20 @@ final class RunScheduler {
             log.warn("run {} could not be started: the executor refused it", execution.run().id());
             execution.forceCancel();
         }
+    }
+
+    /**
+     * Executes on the calling thread a run that this thread's send just started (see {@link #submit}), for
+     * a caller that waits for it: to its end, or until it leaves for a run thread (see
+     * {@link RunExecution#executeOnCallersThread}). Its end's look for the thread's next run is left to a run
+     * thread, so that the caller has its answer without waiting for it.
+     */
+    void executeHere(RunExecution execution) {
+        execution.markSubmitted();
+        if (closed) {
+            execution.cancel();
+        }
+        execution.executeOnCallersThread(runExecutor);
     }
 
     /**
@@ -258,9 +311,9 @@ final class RunScheduler {
             return true;
         }
         Run started = queued.started(engine.now());
-        RunExecution execution = new RunExecution(engine, started,
-                agents.forRun(started, engine.store().runs().instructions(started.id())), ownerId, this::runEnded,
-                engine.store().runs().origin(started.id()));
+        Optional<RunInstructions> instructions = engine.store().runs().instructions(started.id());
+        RunExecution execution = new RunExecution(engine, started, agents.forRun(started, instructions), ownerId, this::runEnded,
+                engine.store().runs().origin(started.id())).withStoredInstructions(instructions);
         if (executions.putIfAbsent(started.id(), execution) != null) {
             // another dispatcher here (a send racing the end of the run before) is starting this run
             admission.release();
@@ -285,6 +338,7 @@ final class RunScheduler {
         }
         log.debug("run {} started on thread {}", started.id(), started.threadId());
         submit(execution);
+        changes.changed(started.id());
         return true;
     }
 
@@ -305,6 +359,7 @@ final class RunScheduler {
             admission.release();
         }
         submit(execution);
+        changes.changed(resumed.id());
     }
 
     /**
@@ -331,10 +386,54 @@ final class RunScheduler {
             admission.release();
         }
         log.debug("run {} ended as {}", run.id(), run.status().wireName());
-        if (!closed) {
-            dispatch(run.threadId());
-            if (admission.hasBacklog()) {
+        changes.changed(run.id());
+        if (closed) {
+            return;
+        }
+        if (execution.onCallersThread()) {
+            dispatchSoon(run.threadId());
+            return;
+        }
+        dispatch(run.threadId());
+        if (admission.hasBacklog()) {
+            startWaiting();
+        }
+    }
+
+    /**
+     * {@link #dispatch} on a run thread, for runs that ended on the thread of a caller waiting for them: the
+     * threads whose runs ended meanwhile are looked at in one pass, so a burst of ends wakes one run thread.
+     */
+    private void dispatchSoon(ThreadId threadId) {
+        toDispatch.add(threadId);
+        if (!dispatching.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            runExecutor.execute(this::dispatchEnded);
+        } catch (RejectedExecutionException e) {
+            dispatching.set(false);
+            log.debug("thread {}: its next run is not looked for, the service is closed", threadId);
+        }
+    }
+
+    private void dispatchEnded() {
+        try {
+            for (ThreadId threadId = toDispatch.poll(); threadId != null; threadId = toDispatch.poll()) {
+                dispatch(threadId);
+            }
+            if (!closed && admission.hasBacklog()) {
                 startWaiting();
+            }
+        } finally {
+            dispatching.set(false);
+        }
+        // a thread added between the last poll and the flag's reset saw the flag up and left itself to this pass
+        if (!toDispatch.isEmpty() && !closed && dispatching.compareAndSet(false, true)) {
+            try {
+                runExecutor.execute(this::dispatchEnded);
+            } catch (RejectedExecutionException e) {
+                dispatching.set(false);
             }
         }
     }
@@ -359,6 +458,7 @@ final class RunScheduler {
             return null;
         }
         closed = true;
+        changes.close();
         ScheduledFuture<?> polling = poll;
         if (polling != null) {
             polling.cancel(false);

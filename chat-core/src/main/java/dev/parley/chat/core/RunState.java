@@ -2,6 +2,7 @@ package dev.parley.chat.core;
 
 import dev.parley.chat.port.out.ModelResponse;
 import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepId;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
@@ -63,6 +65,13 @@ final class RunState {
 
     /** What the run completed with, as stored; null until it completed here. */
     volatile RunOutcome completedOutcome;
+    /**
+     * The instructions the store holds for the run (empty when it keeps none), when known without reading
+     * them back (the send recorded them, or the start read them); null otherwise.
+     */
+    volatile Optional<RunInstructions> storedInstructions;
+    /** An end of the run is under way here ({@link RunEnder#finish} holds the lock), so it is about to be terminated. */
+    volatile boolean ending;
     /** The run's end is published but not stored yet: {@link #end} waits for it. */
     volatile boolean endToStore;
     /** The run's span while it executes here, the parent of its model and tool call spans. */
@@ -88,6 +97,15 @@ final class RunState {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * True once the run is terminated or its end is under way here; unlike {@link #isTerminated} it does
+     * not wait for an end under way (a store's hint that the run ended, sent when that end committed,
+     * would otherwise wait for the rest of the end on the run's lock).
+     */
+    boolean isEndingOrTerminated() {
+        return ending || isTerminated();
     }
 
     boolean isTerminated() {

@@ -102,6 +102,18 @@ final class Sender {
     }
 
     SendReceipt send(SendMessageCommand command, Placement placement) {
+        return send(command, placement, false).receipt();
+    }
+
+    /**
+     * What a send did: its receipt, and the execution of the run it started here when its caller
+     * executes it ({@code callerExecutes}); null otherwise (submitted to the run executor, queued, or replayed).
+     */
+    record Accepted(SendReceipt receipt, RunExecution toExecute) {
+    }
+
+    /** A send; with {@code callerExecutes}, a run it starts here is left for the caller to execute (see {@link Accepted}). */
+    Accepted send(SendMessageCommand command, Placement placement, boolean callerExecutes) {
         Require.notNull(command, "command");
         scheduler.requireOpen();
         RequestValidator.Errors errors = new RequestValidator.Errors();
@@ -127,7 +139,7 @@ final class Sender {
             if (fingerprint != null) {
                 Optional<SendReceipt> replay = replay(command, scope, fingerprint, engine.now());
                 if (replay.isPresent()) {
-                    return replay.get();
+                    return new Accepted(replay.get(), null);
                 }
             }
             if (attempt == 1) {
@@ -161,11 +173,14 @@ final class Sender {
         }
         SendReceipt receipt = sent.receipt();
         if (receipt.replayed()) {
-            return receipt;
+            return new Accepted(receipt, null);
         }
         RunExecution execution = starting.get();
         if (execution != null) {
             log.debug("run {} started on thread {}", receipt.run().id(), receipt.thread().id());
+            if (callerExecutes) {
+                return new Accepted(receipt, execution);
+            }
             scheduler.submit(execution);
         } else if (sent.deferred()) {
             log.debug("run {} queued on thread {} until a server has room", receipt.run().id(), receipt.thread().id());
@@ -174,7 +189,7 @@ final class Sender {
             log.debug("run {} queued on thread {}", receipt.run().id(), receipt.thread().id());
             scheduler.dispatch(receipt.thread().id());
         }
-        return receipt;
+        return new Accepted(receipt, null);
     }
 
     /** What a send transaction stored. */
@@ -314,7 +329,7 @@ final class Sender {
         Step firstStep = Step.messageCreation(StepId.next(engine.ids()), run.id(), 1, now);
         engine.store().runs().insertStep(firstStep);
         starting.set(scheduler.registerStarted(run, runAgent.withInstructions(used.instructions()), userId, userMessage, firstStep,
-                origin));
+                origin, used));
         return run;
     }
 

@@ -51,9 +51,12 @@ final class TurnLoop {
     /**
      * Runs the loop to the run's completion; any other end leaves it as an exception, a pause for
      * approval as {@link ApprovalGate.Paused}. A {@code resumed} run (its last pending call was
-     * decided) first finishes the decided calls of the turn it paused in, then goes on.
+     * decided) first finishes the decided calls of the turn it paused in, then goes on. On the thread
+     * of a caller that waits for the run ({@code onCallersThread}), the loop stops at the first turn
+     * that asks for tools, once that turn is stored, with {@link HandOff}: the tools and the turns
+     * after them go on on a run thread.
      */
-    void run(Run current, Message knownUserMessage, boolean resumed) throws InterruptedException {
+    void run(Run current, Message knownUserMessage, boolean resumed, boolean onCallersThread) throws InterruptedException {
         cancellation.throwIfCancelled();
         Message userMessage = knownUserMessage != null ? knownUserMessage
                 : engine.store().messages().find(current.userMessageId()).orElseThrow(
@@ -78,15 +81,65 @@ final class TurnLoop {
         }
         List<Message> window = HistoryWindow.load(engine.store().messages(), current, userMessage, agent.limits(), engine.ids());
         List<ToolSpec> toolSpecs = agent.tools().stream().map(Tool::spec).toList();
+        loop(new Loop(current, userMessage, window, toolSpecs, runMessages, toolRounds), null, onCallersThread);
+    }
+
+    /** What the loop carries from turn to turn (its thread changes at most once, at a {@link HandOff}). */
+    private static final class Loop {
+        final Run current;
+        final Message userMessage;
+        final List<Message> window;
+        final List<ToolSpec> toolSpecs;
+        final List<Message> runMessages;
+        int toolRounds;
+
+        Loop(Run current, Message userMessage, List<Message> window, List<ToolSpec> toolSpecs, List<Message> runMessages,
+             int toolRounds) {
+            this.current = current;
+            this.userMessage = userMessage;
+            this.window = window;
+            this.toolSpecs = toolSpecs;
+            this.runMessages = runMessages;
+            this.toolRounds = toolRounds;
+        }
+    }
+
+    /**
+     * The run's work left when it leaves the thread of the caller that waited for it: run on a run
+     * thread, it goes on as {@link #run} would have.
+     */
+    interface Rest {
+        void run() throws InterruptedException;
+    }
+
+    /** The run leaves the caller's thread here; {@link #rest} goes on elsewhere. */
+    static final class HandOff extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient Rest rest;
+
+        HandOff(Rest rest) {
+            super(null, null, false, false);
+            this.rest = rest;
+        }
+    }
+
+    /** Model turns until one completes the run; {@code asking}, when not null, is a stored turn whose tools run first. */
+    private void loop(Loop l, ModelResponse asking, boolean onCallersThread) throws InterruptedException {
+        Run current = l.current;
+        ModelResponse toolsToRun = asking;
         while (true) {
+            if (toolsToRun != null) {
+                runTools(l, toolsToRun);
+                toolsToRun = null;
+            }
             cancellation.throwIfCancelled();
             List<Message> conversation = new ArrayList<>();
             if (!agent.systemPrompt().isBlank()) {
-                conversation.add(RunMessages.system(engine, current, agent.systemPrompt(), userMessage.createdAt()));
+                conversation.add(RunMessages.system(engine, current, agent.systemPrompt(), l.userMessage.createdAt()));
             }
-            conversation.addAll(window);
-            conversation.addAll(runMessages);
-            ModelRequest request = new ModelRequest(current.model(), conversation, toolSpecs, settings);
+            conversation.addAll(l.window);
+            conversation.addAll(l.runMessages);
+            ModelRequest request = new ModelRequest(current.model(), conversation, l.toolSpecs, settings);
 
             long promptTokens = TokenEstimate.ofPrompt(conversation);
             Step turn = state.guarded(() -> {
@@ -111,7 +164,7 @@ final class TurnLoop {
                 ender.finish(new Ending.Completed(turn, response, turnUsage));
                 return;
             }
-            if (toolRounds >= agent.limits().maxToolRounds()) {
+            if (l.toolRounds >= agent.limits().maxToolRounds()) {
                 state.guarded(() -> {
                     state.reconcile(response);
                     return null;
@@ -119,19 +172,28 @@ final class TurnLoop {
                 throw new RunFailure("tool_rounds_exceeded",
                         "The agent asked for tools more than " + agent.limits().maxToolRounds() + " times");
             }
-            toolRounds++;
-            runMessages.add(storeAsking(current, turn, response, turnUsage));
-            List<ToolCall> toApprove = new ArrayList<>();
-            for (ToolCall call : response.toolCalls()) {
-                if (approvals.needsApproval(call)) {
-                    toApprove.add(call);
-                } else {
-                    runMessages.add(runTool(current, call));
-                }
+            l.toolRounds++;
+            l.runMessages.add(storeAsking(current, turn, response, turnUsage));
+            if (onCallersThread) {
+                // tools and further turns may take long: the caller's thread is given back, the run goes on elsewhere
+                throw new HandOff(() -> loop(l, response, false));
             }
-            if (!toApprove.isEmpty()) {
-                approvals.pause(current, toApprove);
+            toolsToRun = response;
+        }
+    }
+
+    /** The tool calls of a stored turn: each runs, or waits for approval (the run pauses once all others ran). */
+    private void runTools(Loop l, ModelResponse response) throws InterruptedException {
+        List<ToolCall> toApprove = new ArrayList<>();
+        for (ToolCall call : response.toolCalls()) {
+            if (approvals.needsApproval(call)) {
+                toApprove.add(call);
+            } else {
+                l.runMessages.add(runTool(l.current, call));
             }
+        }
+        if (!toApprove.isEmpty()) {
+            approvals.pause(l.current, toApprove);
         }
     }
 
