@@ -74,24 +74,16 @@ final class JdbiRunStore implements RunStore {
         this.records = new JdbiRunRecords(db);
         String runs = db.table("parley_runs");
         String stepTable = db.table("parley_steps");
-        insert = "INSERT INTO " + runs + " (" + COLUMNS + ") VALUES (:id, :thread, :agent, :model, :user_message, :status,"
-                + " :assistant_message, :input_tokens, :output_tokens, :estimated, :cost, :error_code, :error_message,"
-                + " :created, :started, :completed)";
-        insertStarted = "INSERT INTO " + runs + " (" + COLUMNS + ", owner_id, lease_expires_at) VALUES (:id, :thread, :agent,"
-                + " :model, :user_message, :status, :assistant_message, :input_tokens, :output_tokens, :estimated, :cost,"
-                + " :error_code, :error_message, :created, :started, :completed, :owner, :lease)";
+        insert = "INSERT INTO " + runs + " (" + COLUMNS + ") VALUES (" + RunRows.VALUES + ")";
+        insertStarted = "INSERT INTO " + runs + " (" + COLUMNS + ", owner_id, lease_expires_at) VALUES (" + RunRows.VALUES
+                + ", :owner, :lease)";
         String threads = db.table("parley_threads");
         String select = "SELECT " + READ_COLUMNS + " FROM " + runs;
         // runs of a soft-deleted thread are hidden with it
         String liveThread = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = :thread AND t.deleted_at IS NULL)";
         String liveRow = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = r.thread_id AND t.deleted_at IS NULL)";
         find = select + " r WHERE r.id = :id" + liveRow;
-        update = "UPDATE " + runs + " SET agent_id = :agent, model = :model,"
-                + " user_message_id = :user_message, status = :status, assistant_message_id = :assistant_message,"
-                + " input_tokens = :input_tokens, output_tokens = :output_tokens, usage_estimated = :estimated,"
-                + " cost_usd = :cost, error_code = :error_code, error_message = :error_message,"
-                + " started_at = :started, completed_at = :completed"
-                + " WHERE id = :id AND thread_id = :thread AND status = :expected";
+        update = "UPDATE " + runs + " SET " + RunRows.ASSIGNMENTS + " WHERE id = :id AND thread_id = :thread AND status = :expected";
         start = update.replace(" WHERE ", ", owner_id = :owner, lease_expires_at = :lease WHERE ");
         pause = update.replace(" WHERE ", ", owner_id = NULL, lease_expires_at = NULL, decide_by = :decide_by WHERE ");
         resume = update.replace(" WHERE ", ", owner_id = :owner, lease_expires_at = :lease, decide_by = NULL WHERE ");
@@ -113,14 +105,8 @@ final class JdbiRunStore implements RunStore {
         pageAfter = byRecency + " WHERE thread_id = :thread AND created_at <= :after_at"
                 + " AND (created_at < :after_at OR id < :after_id)" + liveThread + newestFirst;
         withStatus = select + " r WHERE status = :status" + liveRow + " ORDER BY status, created_at, id LIMIT :limit";
-        insertStep = "INSERT INTO " + stepTable + " (" + STEP_COLUMNS + ") VALUES (:id, :run, :position, :type, :status,"
-                + " :tool_call_id, :tool_name, :tool_arguments, :output, :error, :input_tokens, :output_tokens, :estimated,"
-                + " :started, :completed)";
-        updateStep = "UPDATE " + stepTable + " SET position = :position, type = :type, status = :status,"
-                + " tool_call_id = :tool_call_id, tool_name = :tool_name, tool_arguments = :tool_arguments,"
-                + " output = :output, error = :error, input_tokens = :input_tokens, output_tokens = :output_tokens,"
-                + " usage_estimated = :estimated, started_at = :started, completed_at = :completed"
-                + " WHERE id = :id AND run_id = :run";
+        insertStep = "INSERT INTO " + stepTable + " (" + STEP_COLUMNS + ") VALUES (" + RunRows.STEP_VALUES + ")";
+        updateStep = "UPDATE " + stepTable + " SET " + RunRows.STEP_ASSIGNMENTS + " WHERE id = :id AND run_id = :run";
         updateStepIf = updateStep + " AND status = :expected";
         steps = "SELECT " + STEP_COLUMNS + " FROM " + stepTable + " WHERE run_id = :run AND EXISTS (SELECT 1 FROM "
                 + runs + " r JOIN " + threads + " t ON t.id = r.thread_id WHERE r.id = :run AND t.deleted_at IS NULL)"

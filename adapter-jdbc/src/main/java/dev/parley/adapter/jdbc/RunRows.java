@@ -21,10 +21,27 @@ import org.jdbi.v3.core.statement.SqlStatement;
 /** A run's row of {@code parley_runs} and a step's of {@code parley_steps}: their columns, bound and read. */
 final class RunRows {
     static final String COLUMNS = "id, thread_id, agent_id, model, user_message_id, status, assistant_message_id,"
-            + " input_tokens, output_tokens, usage_estimated, cost_usd, error_code, error_message,"
+            + " input_tokens, cached_input_tokens, output_tokens, usage_estimated, cost_usd, error_code, error_message,"
             + " created_at, started_at, completed_at";
+    /** The values of {@link #COLUMNS}, as {@link #bindRun} binds them. */
+    static final String VALUES = ":id, :thread, :agent, :model, :user_message, :status, :assistant_message, :input_tokens,"
+            + " :cached_input_tokens, :output_tokens, :estimated, :cost, :error_code, :error_message, :created, :started, :completed";
+    /** Every column a run's change may set (not its id, thread or creation time). */
+    static final String ASSIGNMENTS = "agent_id = :agent, model = :model,"
+            + " user_message_id = :user_message, status = :status, assistant_message_id = :assistant_message,"
+            + " input_tokens = :input_tokens, cached_input_tokens = :cached_input_tokens, output_tokens = :output_tokens,"
+            + " usage_estimated = :estimated, cost_usd = :cost, error_code = :error_code, error_message = :error_message,"
+            + " started_at = :started, completed_at = :completed";
     static final String STEP_COLUMNS = "id, run_id, position, type, status, tool_call_id, tool_name, tool_arguments,"
-            + " output, error, input_tokens, output_tokens, usage_estimated, started_at, completed_at";
+            + " output, error, input_tokens, cached_input_tokens, output_tokens, usage_estimated, started_at, completed_at";
+    /** The values of {@link #STEP_COLUMNS}, as {@link #bindStep} binds them. */
+    static final String STEP_VALUES = ":id, :run, :position, :type, :status, :tool_call_id, :tool_name, :tool_arguments,"
+            + " :output, :error, :input_tokens, :cached_input_tokens, :output_tokens, :estimated, :started, :completed";
+    /** Every column a step's change may set (not its id or run). */
+    static final String STEP_ASSIGNMENTS = "position = :position, type = :type, status = :status,"
+            + " tool_call_id = :tool_call_id, tool_name = :tool_name, tool_arguments = :tool_arguments,"
+            + " output = :output, error = :error, input_tokens = :input_tokens, cached_input_tokens = :cached_input_tokens,"
+            + " output_tokens = :output_tokens, usage_estimated = :estimated, started_at = :started, completed_at = :completed";
 
     private RunRows() {}
 
@@ -38,6 +55,7 @@ final class RunRows {
                 .bind("status", run.status().wireName())
                 .bind("assistant_message", run.assistantMessageId() == null ? null : run.assistantMessageId().value())
                 .bind("input_tokens", run.usage().inputTokens())
+                .bind("cached_input_tokens", run.usage().cachedInputTokens())
                 .bind("output_tokens", run.usage().outputTokens())
                 .bind("estimated", run.usage().estimated())
                 .bind("cost", run.costUsd())
@@ -62,6 +80,7 @@ final class RunRows {
                 .bind("output", Text.put(step.output()))
                 .bind("error", Text.put(step.error()))
                 .bind("input_tokens", step.usage().inputTokens())
+                .bind("cached_input_tokens", step.usage().cachedInputTokens())
                 .bind("output_tokens", step.usage().outputTokens())
                 .bind("estimated", step.usage().estimated())
                 .bindByType("started", step.startedAt(), Instant.class)
@@ -79,7 +98,7 @@ final class RunRows {
                 new MessageId(rs.getString("user_message_id")),
                 Json.wire(RunStatus.class, rs.getString("status")),
                 assistant == null ? null : new MessageId(assistant),
-                new Usage(rs.getLong("input_tokens"), rs.getLong("output_tokens"), rs.getBoolean("usage_estimated")),
+                usage(rs),
                 cost(rs),
                 errorCode == null ? null : new RunError(Text.get(errorCode), Text.get(rs.getString("error_message"))),
                 Db.instant(rs, "created_at"),
@@ -105,8 +124,15 @@ final class RunRows {
                         Text.get(rs.getString("tool_arguments"))),
                 Text.get(rs.getString("output")),
                 Text.get(rs.getString("error")),
-                new Usage(rs.getLong("input_tokens"), rs.getLong("output_tokens"), rs.getBoolean("usage_estimated")),
+                usage(rs),
                 Db.instant(rs, "started_at"),
                 Db.instant(rs, "completed_at"));
+    }
+
+    /** The usage columns of a run's or a step's row. */
+    private static Usage usage(ResultSet rs) throws SQLException {
+        long input = rs.getLong("input_tokens");
+        return new Usage(input, Math.min(input, rs.getLong("cached_input_tokens")), rs.getLong("output_tokens"),
+                rs.getBoolean("usage_estimated"));
     }
 }
