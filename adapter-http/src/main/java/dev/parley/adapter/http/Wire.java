@@ -35,7 +35,7 @@ final class Wire {
         o.put("created_at", Json.time(t.createdAt()));
         o.put("updated_at", Json.time(t.updatedAt()));
         o.set("metadata", metadata(t.metadata()));
-        o.set("usage", usage(Usage.reported(t.usage().inputTokens(), t.usage().outputTokens())));
+        o.set("usage", usage(t.usage().tokens()));
         putCost(o, t.usage().costUsd());
         if (t.deletedAt() != null) {
             o.put("deleted_at", Json.time(t.deletedAt()));
@@ -195,6 +195,7 @@ final class Wire {
     static ObjectNode usage(Usage u) {
         ObjectNode o = Json.object();
         o.put("input_tokens", u.inputTokens());
+        o.put("input_cached_tokens", u.cachedInputTokens());
         o.put("output_tokens", u.outputTokens());
         o.put("total_tokens", u.totalTokens());
         return o;

@@ -328,8 +328,12 @@ public final class ScriptedChatModel implements ChatModel {
 
         /** Reports this usage (by default none, so the caller estimates). */
         public Script withUsage(long inputTokens, long outputTokens) {
-            return new Script(actions, ending, toolCalls, failureCode, failureMessage, Usage.reported(inputTokens, outputTokens),
-                    tokenDelay, finishReason, model);
+            return withUsage(Usage.reported(inputTokens, outputTokens));
+        }
+
+        /** Reports {@code reported} (cached input tokens included) as this turn's usage. */
+        public Script withUsage(Usage reported) {
+            return new Script(actions, ending, toolCalls, failureCode, failureMessage, reported, tokenDelay, finishReason, model);
         }
 
         /** Waits this long before each delta (cancel cuts the wait short). */
@@ -438,6 +442,11 @@ public final class ScriptedChatModel implements ChatModel {
         /** Makes the LAST turn added report this usage. */
         public Builder usage(long inputTokens, long outputTokens) {
             return adjustLast(s -> s.withUsage(inputTokens, outputTokens));
+        }
+
+        /** Makes the LAST turn added report this usage, of which {@code cachedInputTokens} were read from the prompt cache. */
+        public Builder usage(long inputTokens, long outputTokens, long cachedInputTokens) {
+            return adjustLast(s -> s.withUsage(Usage.reported(inputTokens, outputTokens).withCachedInputTokens(cachedInputTokens)));
         }
 
         /** Makes the LAST turn added wait this long before each delta. */
