@@ -146,6 +146,7 @@ final class ChatCompletions {
         o.put("prompt_tokens", usage.inputTokens());
         o.put("completion_tokens", usage.outputTokens());
         o.put("total_tokens", usage.inputTokens() + usage.outputTokens());
+        o.putObject("prompt_tokens_details").put("cached_tokens", usage.cachedInputTokens());
         return o;
     }
 

@@ -200,7 +200,7 @@ final class Wire {
     static ObjectNode usage(Usage usage) {
         ObjectNode o = object();
         o.put("input_tokens", usage.inputTokens());
-        o.putObject("input_tokens_details").put("cached_tokens", 0);
+        o.putObject("input_tokens_details").put("cached_tokens", usage.cachedInputTokens());
         o.put("output_tokens", usage.outputTokens());
         o.putObject("output_tokens_details").put("reasoning_tokens", 0);
         o.put("total_tokens", usage.inputTokens() + usage.outputTokens());
