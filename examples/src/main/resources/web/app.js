@@ -591,7 +591,8 @@
     if (usage) {
       parts.push(el('span', {
         'data-testid': 'run-usage',
-        text: usage.input_tokens + ' in · ' + usage.output_tokens + ' out · ' + usage.total_tokens + ' tokens',
+        text: usage.input_tokens + ' in' + (usage.input_cached_tokens ? ' (' + usage.input_cached_tokens + ' cached)' : '')
+          + ' · ' + usage.output_tokens + ' out · ' + usage.total_tokens + ' tokens',
       }));
     }
     const costText = formatCost(cost);

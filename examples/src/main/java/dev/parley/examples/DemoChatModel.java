@@ -37,6 +37,9 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>a message starting with {@code /fail}: the call fails with {@link ModelException} code
  *       {@code model_error};</li>
+ *   <li>a message starting with {@code /cached}: the rest of it is answered by the rules below, and the
+ *       model reports the input tokens before that message (the system prompt and the earlier turns) as
+ *       read from its prompt cache;</li>
  *   <li>{@code calculate <expression>}: calls the {@code calculator} tool with
  *       {@code {"expression": "..."}}, then (on the tool's result) answers
  *       {@code <expression> = <result>}, or says why the tool failed;</li>
@@ -73,6 +76,8 @@ public final class DemoChatModel implements ChatModel {
     static final int MAX_REFUNDS = 5;
     private static final Pattern TIME_OR_DATE = Pattern.compile("\\b(time|date)\\b", Pattern.CASE_INSENSITIVE);
     private static final Pattern WORD = Pattern.compile("\\s*\\S+");
+    /** The prefix of a message whose earlier input the model reports as read from its prompt cache. */
+    static final String CACHED = "/cached";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Duration tokenDelay;
@@ -100,6 +105,29 @@ public final class DemoChatModel implements ChatModel {
     @Override
     public ModelResponse complete(ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
         cancellation.throwIfCancelled();
+        ModelResponse response = answer(request, listener, cancellation);
+        long cached = cachedTokens(request.messages());
+        return cached == 0 ? response : new ModelResponse(response.text(), response.toolCalls(),
+                response.usage().withCachedInputTokens(Math.min(cached, response.usage().inputTokens())), response.finishReason(),
+                response.model());
+    }
+
+    /** With {@link #CACHED} before the latest user message: the input tokens of every message before it; else 0. */
+    private static long cachedTokens(List<Message> messages) {
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            if (messages.get(i).role() == Role.USER) {
+                return isCached(messages.get(i).text()) ? countTokens(messages.subList(0, i)) : 0;
+            }
+        }
+        return 0;
+    }
+
+    private static boolean isCached(String text) {
+        String t = text.strip();
+        return t.startsWith(CACHED) && (t.length() == CACHED.length() || Character.isWhitespace(t.charAt(CACHED.length())));
+    }
+
+    private ModelResponse answer(ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
         List<Message> messages = request.messages();
         long inputTokens = countTokens(messages);
         Message last = messages.get(messages.size() - 1);
@@ -107,6 +135,9 @@ public final class DemoChatModel implements ChatModel {
             return stream(answerToolResults(messages), inputTokens, listener, cancellation);
         }
         String text = lastUserText(messages).strip();
+        if (isCached(text)) {
+            text = text.substring(CACHED.length()).strip();
+        }
         if (text.startsWith("/fail")) {
             throw new ModelException("model_error", "The demo model failed on purpose: the message starts with /fail.");
         }

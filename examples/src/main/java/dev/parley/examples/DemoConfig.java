@@ -21,8 +21,9 @@ import java.util.Map;
  * ({@code PARLEY_MODEL} only names the model of an OpenAI-compatible server). {@code rateLimitStore} is
  * {@code memory} or {@code postgres}; {@code metricsToken} is null when {@code /metrics} needs no token.
  * {@code behindTls} ({@code PARLEY_BEHIND_TLS}) says browsers reach the server over HTTPS, which adds HSTS.
- * {@code prices} ({@code PARLEY_MODEL_PRICES}, e.g. {@code gpt-4o-mini=0.15/0.60,llama3.2=0/0}: US dollars per
- * million input / output tokens) are empty when unset (the demo model's own price then applies);
+ * {@code prices} ({@code PARLEY_MODEL_PRICES}, e.g. {@code gpt-4o-mini=0.15/0.60/0.075,llama3.2=0/0}: US dollars per
+ * million input / output / cached input tokens, cached input priced as input when left out) are empty when unset (the
+ * demo model's own price then applies);
  * {@code userBudgetUsd} ({@code PARLEY_USER_BUDGET_USD}) is each user's monthly budget, null for none;
  * {@code trashRetention} ({@code PARLEY_TRASH_RETENTION_DAYS}, 0 = forever) is how long deleted threads stay restorable;
  * {@code eventLogRetention} ({@code PARLEY_EVENT_LOG_RETENTION_DAYS}, 0 = forever) how long a finished run's events stay replayable.
@@ -223,7 +224,10 @@ public record DemoConfig(
         return origins;
     }
 
-    /** {@code model=input/output,...} in US dollars per million tokens; a bad entry names the variable and the entry. */
+    /**
+     * {@code model=input/output[/cached_input],...} in US dollars per million tokens (without a cached input price,
+     * cached input tokens cost as input); a bad entry names the variable and the entry.
+     */
     static Map<String, ModelPrice> prices(String value) {
         Map<String, ModelPrice> prices = new LinkedHashMap<>();
         for (String part : value.split(",")) {
@@ -235,14 +239,15 @@ public record DemoConfig(
             String[] amounts = eq < 0 ? new String[0] : entry.substring(eq + 1).split("/", -1);
             String model = eq < 0 ? "" : entry.substring(0, eq).strip();
             try {
-                if (model.isEmpty() || amounts.length != 2 || prices.containsKey(model)) {
+                if (model.isEmpty() || amounts.length < 2 || amounts.length > 3 || prices.containsKey(model)) {
                     throw new IllegalArgumentException();
                 }
-                prices.put(model, ModelPrice.of(amounts[0].strip(), amounts[1].strip()));
+                prices.put(model, amounts.length == 2 ? ModelPrice.of(amounts[0].strip(), amounts[1].strip())
+                        : ModelPrice.of(amounts[0].strip(), amounts[1].strip(), amounts[2].strip()));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("PARLEY_MODEL_PRICES must be model=input/output entries in US dollars per"
-                        + " million tokens, separated by commas (e.g. gpt-4o-mini=0.15/0.60,llama3.2=0/0), each model once;"
-                        + " was '" + entry + "'");
+                throw new IllegalArgumentException("PARLEY_MODEL_PRICES must be model=input/output or model=input/output/cached_input"
+                        + " entries in US dollars per million tokens, separated by commas (e.g. gpt-4o-mini=0.15/0.60/0.075,llama3.2=0/0),"
+                        + " each model once; was '" + entry + "'");
             }
         }
         return prices;
