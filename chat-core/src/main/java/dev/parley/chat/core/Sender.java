@@ -265,6 +265,8 @@ final class Sender {
             used = new RunInstructions(used.agentVersion(),
                     used.instructions().isEmpty() ? command.instructions() : used.instructions() + "\n\n" + command.instructions());
         }
+        // the run stores the settings it sends, so that a start or a resume elsewhere sends them too
+        used = used.withSettings(runAgent.settings().overriddenBy(command.modelSettings())).continuing(command.continuedFrom());
         Run run = Run.queued(runId, thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now)
                 .withAgentVersion(used.agentVersion());
         Admission admission = scheduler.admission();
@@ -313,7 +315,7 @@ final class Sender {
         engine.store().runs().recordRun(run.id(), used, origin);
         Step firstStep = Step.messageCreation(StepId.next(engine.ids()), run.id(), 1, now);
         engine.store().runs().insertStep(firstStep);
-        starting.set(scheduler.registerStarted(run, runAgent.withInstructions(used.instructions()), userId, userMessage, firstStep,
+        starting.set(scheduler.registerStarted(run, runAgent.forRun(used), userId, userMessage, firstStep,
                 origin));
         return run;
     }
