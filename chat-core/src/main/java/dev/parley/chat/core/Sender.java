@@ -301,7 +301,7 @@ final class Sender {
                 engine.store().threads().update(updated);
             }
         }
-        return new Sent(new SendReceipt(updated, userMessage, run, false), idle && !admitted);
+        return new Sent(new SendReceipt(updated, userMessage, run, false, used), idle && !admitted);
     }
 
     /**
@@ -343,7 +343,7 @@ final class Sender {
         Message userMessage = engine.store().messages().find(run.userMessageId())
                 .orElseThrow(() -> new NotFoundException("message_not_found", "No message " + run.userMessageId()));
         log.debug("idempotent replay of run {} on thread {}", run.id(), thread.id());
-        return Optional.of(new SendReceipt(thread, userMessage, run, true));
+        return Optional.of(new SendReceipt(thread, userMessage, run, true, engine.store().runs().instructions(run.id()).orElse(null)));
     }
 
     /** Rolls back a send with {@code if_busy: interrupt} that found a run started after the interrupt. */
