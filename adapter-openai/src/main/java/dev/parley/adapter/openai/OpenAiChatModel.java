@@ -134,6 +134,7 @@ public final class OpenAiChatModel implements ChatModel {
         private Duration initialBackoff = Duration.ofMillis(500);
         private Duration maxBackoff = Duration.ofSeconds(8);
         private Duration maxRetryAfter = Duration.ofSeconds(30);
+        private String maxTokensParameter = OpenAiSettings.MAX_COMPLETION_TOKENS;
 
         private Builder() {
         }
@@ -269,8 +270,18 @@ public final class OpenAiChatModel implements ChatModel {
         }
 
         /**
+         * The request field that carries a run's output token limit ({@code ModelSettings.maxOutputTokens}):
+         * {@code max_completion_tokens} (the default, OpenAI's) or {@code max_tokens}, the older name that
+         * some servers (Ollama's OpenAI endpoint) read instead.
+         */
+        public Builder maxTokensParameter(String name) {
+            this.maxTokensParameter = name;
+            return this;
+        }
+
+        /**
          * Applies {@code OPENAI_BASE_URL}, {@code OPENAI_API_KEY}, {@code PARLEY_MODEL},
-         * {@code OPENAI_ORG_ID} and {@code OPENAI_PROJECT_ID} when set.
+         * {@code OPENAI_ORG_ID}, {@code OPENAI_PROJECT_ID} and {@code OPENAI_MAX_TOKENS_PARAMETER} when set.
          */
         public Builder environment(Map<String, String> env) {
             Objects.requireNonNull(env, "env");
@@ -285,6 +296,9 @@ public final class OpenAiChatModel implements ChatModel {
             }
             organization(env.get("OPENAI_ORG_ID"));
             project(env.get("OPENAI_PROJECT_ID"));
+            if (!isBlank(env.get("OPENAI_MAX_TOKENS_PARAMETER"))) {
+                maxTokensParameter(env.get("OPENAI_MAX_TOKENS_PARAMETER").strip());
+            }
             return this;
         }
 
@@ -298,7 +312,7 @@ public final class OpenAiChatModel implements ChatModel {
             headers.forEach(probe::header);
             OpenAiSettings settings = new OpenAiSettings(endpoint(), apiKey, model, headers, connectTimeout,
                     firstTokenTimeout, idleTimeout, totalTimeout, options, streaming, includeUsage, maxRetries,
-                    initialBackoff, maxBackoff, maxRetryAfter);
+                    initialBackoff, maxBackoff, maxRetryAfter, maxTokensParameter);
             return new OpenAiChatModel(settings, json);
         }
 
