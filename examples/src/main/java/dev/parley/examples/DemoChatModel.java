@@ -54,7 +54,9 @@ import java.util.regex.Pattern;
  *   <li>anything else: a short reply that quotes the message and gives its word count.</li>
  * </ul>
  * Text is streamed word by word (one number per token when counting) with {@code tokenDelay}
- * between tokens; a cancel stops it at once. Token usage is reported (one token per word).
+ * between tokens; a cancel stops it at once. Token usage is reported (one token per word). With an
+ * output token limit in the request's settings, an answer stops after that many tokens (finish
+ * reason {@code length}).
  * A tool is only called when the request offers it; otherwise the model says it has no such tool.
  * Thread-safe.
  */
@@ -105,11 +107,52 @@ public final class DemoChatModel implements ChatModel {
     @Override
     public ModelResponse complete(ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
         cancellation.throwIfCancelled();
-        ModelResponse response = answer(request, listener, cancellation);
+        ModelResponse response = limited(request, listener, cancellation);
         long cached = cachedTokens(request.messages());
         return cached == 0 ? response : new ModelResponse(response.text(), response.toolCalls(),
                 response.usage().withCachedInputTokens(Math.min(cached, response.usage().inputTokens())), response.finishReason(),
                 response.model());
+    }
+
+    /** The answer, cut after the request's output token limit when it has one. */
+    private ModelResponse limited(ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
+        Integer limit = request.settings().maxOutputTokens();
+        if (limit == null) {
+            return answer(request, listener, cancellation);
+        }
+        StringBuilder text = new StringBuilder();
+        int[] streamed = {0};
+        ModelStreamListener counting = new ModelStreamListener() {
+            @Override
+            public void onToken(String token) {
+                if (streamed[0] == limit) {
+                    throw new LimitReached();
+                }
+                streamed[0]++;
+                text.append(token);
+                listener.onToken(token);
+            }
+
+            @Override
+            public void onThinking(String delta) {
+                listener.onThinking(delta);
+            }
+        };
+        try {
+            return answer(request, counting, cancellation);
+        } catch (LimitReached reached) {
+            return new ModelResponse(text.toString(), List.of(), Usage.reported(countTokens(request.messages()), limit), "length",
+                    MODEL_NAME);
+        }
+    }
+
+    /** Thrown at the first token past the output token limit, to stop the answer there. */
+    private static final class LimitReached extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        LimitReached() {
+            super(null, null, false, false);
+        }
     }
 
     /** With {@link #CACHED} before the latest user message: the input tokens of every message before it; else 0. */

@@ -33,6 +33,9 @@ import java.util.Map;
  * {@code limits} are the per-user and per-server limits ({@link DemoLimits}).
  * {@code observability} holds
  * the log level and format and whether traces are exported ({@link DemoObservability}).
+ * {@code maxTokensParameter} ({@code OPENAI_MAX_TOKENS_PARAMETER}) is the request field of the OpenAI-compatible
+ * server that carries a run's output token limit: {@code max_completion_tokens} (OpenAI's) or {@code max_tokens}
+ * (Ollama's OpenAI endpoint reads only that).
  */
 public record DemoConfig(
         int port,
@@ -60,7 +63,8 @@ public record DemoConfig(
         DemoOidc oidc,
         List<McpServerConfig> mcpServers,
         DemoLimits limits,
-        DemoObservability observability) {
+        DemoObservability observability,
+        String maxTokensParameter) {
 
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
@@ -73,6 +77,8 @@ public record DemoConfig(
     public static final int DEFAULT_EVENT_LOG_RETENTION_DAYS = 0;
     public static final String RATE_LIMIT_IN_MEMORY = "memory";
     public static final String RATE_LIMIT_IN_POSTGRES = "postgres";
+    public static final String MAX_COMPLETION_TOKENS = "max_completion_tokens";
+    public static final String MAX_TOKENS = "max_tokens";
     /** HS256 needs a key of at least 256 bits. */
     public static final int MIN_SECRET_BYTES = 32;
 
@@ -81,6 +87,7 @@ public record DemoConfig(
         prices = Map.copyOf(prices);
         mcpServers = mcpServers == null ? List.of() : List.copyOf(mcpServers);
         observability = observability == null ? DemoObservability.defaults() : observability;
+        maxTokensParameter = maxTokensParameter == null ? MAX_COMPLETION_TOKENS : maxTokensParameter;
         if (!RATE_LIMIT_IN_MEMORY.equals(rateLimitStore) && !RATE_LIMIT_IN_POSTGRES.equals(rateLimitStore)) {
             throw new IllegalArgumentException("rateLimitStore must be memory or postgres");
         }
@@ -114,6 +121,11 @@ public record DemoConfig(
             requireHttpUrl("OPENAI_BASE_URL", baseUrl);
         }
         String apiKey = text(env, "OPENAI_API_KEY", null);
+        String maxTokensParameter = text(env, "OPENAI_MAX_TOKENS_PARAMETER", MAX_COMPLETION_TOKENS);
+        if (!maxTokensParameter.equals(MAX_COMPLETION_TOKENS) && !maxTokensParameter.equals(MAX_TOKENS)) {
+            throw new IllegalArgumentException("OPENAI_MAX_TOKENS_PARAMETER must be max_completion_tokens or max_tokens, was '"
+                    + maxTokensParameter + "'");
+        }
         String model = baseUrl == null ? DemoChatModel.MODEL_NAME : text(env, "PARLEY_MODEL", DEFAULT_OPENAI_MODEL);
         long delayMs = integer(env, "PARLEY_DEMO_TOKEN_DELAY_MS", (int) DEFAULT_TOKEN_DELAY_MS, 0, 60_000);
         int leaseSeconds = integer(env, "PARLEY_RUN_LEASE_SECONDS", DEFAULT_RUN_LEASE_SECONDS, 1, 3600);
@@ -134,7 +146,7 @@ public record DemoConfig(
         return new DemoConfig(port, dbUrl, dbUser, dbPassword, dbPoolSize, secret, devLogin, rateLimit, cors, baseUrl, apiKey,
                 model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds), behindTls,
                 prices, budget, Duration.ofDays(retentionDays), Duration.ofDays(eventLogDays), oidc, DemoMcp.fromEnvironment(env),
-                DemoLimits.fromEnvironment(env), DemoObservability.fromEnvironment(env));
+                DemoLimits.fromEnvironment(env), DemoObservability.fromEnvironment(env), maxTokensParameter);
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -146,7 +158,7 @@ public record DemoConfig(
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
                 openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, behindTls,
-                prices, userBudgetUsd, trashRetention, eventLogRetention, oidc, mcpServers, limits, observability);
+                prices, userBudgetUsd, trashRetention, eventLogRetention, oidc, mcpServers, limits, observability, maxTokensParameter);
     }
 
     @Override

@@ -9,6 +9,7 @@ import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.ModelException;
+import dev.parley.chat.model.ModelSettings;
 import dev.parley.chat.model.Role;
 import dev.parley.chat.model.RunCancelledException;
 import dev.parley.chat.model.ThreadId;
@@ -368,6 +369,27 @@ class DemoChatModelTest {
     void should_read_nothing_from_the_cache_without_the_cached_prefix() {
         assertThat(ask("Hello").usage().cachedInputTokens()).isZero();
         assertThat(ask("/cachedHello").usage().cachedInputTokens()).isZero();
+    }
+
+    @Test
+    void should_stop_an_answer_after_the_output_token_limit_of_the_request() {
+        // given
+        ModelRequest limited = new ModelRequest(null, List.of(system(), user("count to 10")), BOTH_TOOLS,
+                new ModelSettings(0.5, 3, null));
+        ModelRequest roomy = new ModelRequest(null, List.of(system(), user("count to 2")), BOTH_TOOLS, new ModelSettings(null, 3, null));
+
+        // when
+        ModelResponse cut = model.complete(limited, listener, new Cancellation());
+        List<String> cutTokens = List.copyOf(tokens);
+        ModelResponse whole = model.complete(roomy, listener, new Cancellation());
+
+        // then
+        assertThat(cut.text()).isEqualTo("1 2 3");
+        assertThat(cutTokens).containsExactly("1", " 2", " 3");
+        assertThat(cut.finishReason()).isEqualTo("length");
+        assertThat(cut.usage().outputTokens()).isEqualTo(3);
+        assertThat(whole.text()).isEqualTo("1 2");
+        assertThat(whole.finishReason()).isEqualTo("stop");
     }
 
     @Test

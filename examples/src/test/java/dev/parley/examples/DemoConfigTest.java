@@ -121,6 +121,7 @@ class DemoConfigTest {
             "PARLEY_DEMO_TOKEN_DELAY_MS | fast                     | PARLEY_DEMO_TOKEN_DELAY_MS must be a whole number from 0 to 60000",
             "PARLEY_RUN_LEASE_SECONDS   | 0                        | PARLEY_RUN_LEASE_SECONDS must be a whole number from 1 to 3600",
             "PARLEY_BEHIND_TLS          | https                    | PARLEY_BEHIND_TLS must be true or false, was 'https'",
+            "OPENAI_MAX_TOKENS_PARAMETER | max_output_tokens       | OPENAI_MAX_TOKENS_PARAMETER must be max_completion_tokens or max_tokens",
             "PARLEY_MODEL_PRICES        | gpt-4o-mini=0.15         | PARLEY_MODEL_PRICES must be model=input/output or model=input/output/cached_input entries",
             "PARLEY_MODEL_PRICES        | gpt=1/2/3/4              | was 'gpt=1/2/3/4'",
             "PARLEY_MODEL_PRICES        | gpt=1/2/x                | was 'gpt=1/2/x'",
