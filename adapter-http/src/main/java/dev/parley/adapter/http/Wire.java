@@ -7,6 +7,7 @@ import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.ModelPrice;
+import dev.parley.chat.model.ModelSettings;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
@@ -117,6 +118,7 @@ final class Wire {
         if (outcome.instructions() != null) {
             o.put("agent_version", outcome.instructions().agentVersion());
             o.put("instructions", outcome.instructions().instructions());
+            o.set("model_settings", modelSettings(outcome.instructions().settings()));
         }
         putRequiredAction(o, outcome.pendingApprovals());
         ArrayNode steps = o.putArray("steps");
@@ -198,6 +200,21 @@ final class Wire {
         o.put("input_cached_tokens", u.cachedInputTokens());
         o.put("output_tokens", u.outputTokens());
         o.put("total_tokens", u.totalTokens());
+        return o;
+    }
+
+    /** {@code {"temperature"?, "max_output_tokens"?, "reasoning_effort"?}}: the settings given, the others left out. */
+    static ObjectNode modelSettings(ModelSettings settings) {
+        ObjectNode o = Json.object();
+        if (settings.temperature() != null) {
+            o.put("temperature", settings.temperature());
+        }
+        if (settings.maxOutputTokens() != null) {
+            o.put("max_output_tokens", settings.maxOutputTokens());
+        }
+        if (settings.reasoningEffort() != null) {
+            o.put("reasoning_effort", settings.reasoningEffort().wireName());
+        }
         return o;
     }
 
