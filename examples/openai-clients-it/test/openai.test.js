@@ -104,6 +104,40 @@ test('answers chat completions, streamed and not', async () => {
   assert.ok(usage.total_tokens > 0);
 });
 
+test('honours temperature and max_output_tokens, echoes them and names the response a turn continued', async () => {
+  // the demo model stops an answer at its output token limit
+  const first = await client.responses.create({ model: 'assistant', input: 'count to 10', temperature: 0.2, max_output_tokens: 3 });
+  assert.equal(first.output_text, '1 2 3');
+  assert.equal(first.temperature, 0.2);
+  assert.equal(first.max_output_tokens, 3);
+  assert.equal(first.previous_response_id, null);
+  const next = await client.responses.create({
+    model: 'assistant', input: 'count to 4', previous_response_id: first.id, reasoning: { effort: 'low' },
+  });
+  assert.equal(next.output_text, '1 2 3 4');
+  assert.equal(next.previous_response_id, first.id);
+  assert.equal(next.reasoning.effort, 'low');
+  assert.equal(next.max_output_tokens, null);
+  const again = await client.responses.retrieve(first.id);
+  assert.equal(again.temperature, 0.2);
+  assert.equal(again.max_output_tokens, 3);
+  await assert.rejects(client.responses.create({ model: 'assistant', input: 'x', temperature: 3 }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'temperature');
+});
+
+test('honours max_tokens and temperature in chat completions', async () => {
+  const completion = await client.chat.completions.create({
+    model: 'assistant', messages: [{ role: 'user', content: 'count to 9' }], max_tokens: 2, temperature: 0.7,
+  });
+  assert.equal(completion.choices[0].message.content, '1 2');
+});
+
+test('reports the input read from the prompt cache in the usage', async () => {
+  const response = await client.responses.create({ model: 'assistant', input: '/cached hello' });
+  assert.ok(response.usage.input_tokens_details.cached_tokens > 0, JSON.stringify(response.usage));
+  assert.ok(response.usage.input_tokens_details.cached_tokens < response.usage.input_tokens);
+});
+
 test('the documented snippet asks an agent', async () => {
   assert.equal(await ask({ baseURL: `${server.baseUrl}/v1`, apiKey: token, agent: 'assistant', question: 'calculate 6*7' }), '6*7 = 42');
 });

@@ -28,6 +28,7 @@
   /** Where the page's feature files (loaded after this one) plug in: see window.Parley below. */
   const hooks = {
     event: null, // (stream, type, data) for run events this file does not handle itself
+    chatOptions: null, // () => more members of a chat request (settings.js: the run's model_settings)
   };
 
   const state = {
@@ -591,7 +592,8 @@
     if (usage) {
       parts.push(el('span', {
         'data-testid': 'run-usage',
-        text: usage.input_tokens + ' in · ' + usage.output_tokens + ' out · ' + usage.total_tokens + ' tokens',
+        text: usage.input_tokens + ' in' + (usage.input_cached_tokens ? ' (' + usage.input_cached_tokens + ' cached)' : '')
+          + ' · ' + usage.output_tokens + ' out · ' + usage.total_tokens + ' tokens',
       }));
     }
     const costText = formatCost(cost);
@@ -704,7 +706,7 @@
       const response = await fetch(API + '/threads/' + threadId + '/chat', {
         method: 'POST',
         headers: authHeaders({ 'Content-Type': 'application/json', Accept: 'text/event-stream' }),
-        body: JSON.stringify({ message: text, stream: true }),
+        body: JSON.stringify({ message: text, stream: true, ...(hooks.chatOptions ? hooks.chatOptions() : {}) }),
         signal: stream.controller.signal,
       });
       if (!response.ok) {

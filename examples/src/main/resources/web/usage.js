@@ -18,8 +18,11 @@
     return node;
   }
 
+  /** "1,230 tokens", with the input read from the model's prompt cache when there was any: "1,230 tokens (1,024 cached)". */
   function tokens(usage) {
-    return usage ? usage.total_tokens.toLocaleString('en-US') + ' tokens' : '';
+    if (!usage) return '';
+    const cached = usage.input_cached_tokens ? ' (' + usage.input_cached_tokens.toLocaleString('en-US') + ' cached)' : '';
+    return usage.total_tokens.toLocaleString('en-US') + ' tokens' + cached;
   }
 
   function costText(cost) {
@@ -36,7 +39,8 @@
       return;
     }
     badge.textContent = tokens(thread.usage) + ' · ' + costText(thread.cost_usd);
-    badge.title = thread.usage.input_tokens + ' in, ' + thread.usage.output_tokens + ' out';
+    badge.title = thread.usage.input_tokens + ' in (' + (thread.usage.input_cached_tokens || 0) + ' of them cached), '
+      + thread.usage.output_tokens + ' out';
     badge.hidden = false;
   };
 
@@ -116,7 +120,9 @@
       $('usage-chart').replaceChildren(chart(days));
       $('usage-agents').tBodies[0].replaceChildren(...agents.data.map((row) => P.el('tr', { 'data-testid': 'usage-agent-row' },
         P.el('td', { text: row.group }), P.el('td', { text: String(row.runs) }),
-        P.el('td', { text: row.total_tokens.toLocaleString('en-US') }), P.el('td', { text: costText(row.cost_usd) }))));
+        P.el('td', { text: row.total_tokens.toLocaleString('en-US') }),
+        P.el('td', { 'data-testid': 'usage-agent-cached', text: (row.input_cached_tokens || 0).toLocaleString('en-US') }),
+        P.el('td', { text: costText(row.cost_usd) }))));
     } catch (err) {
       if (!(err instanceof P.ApiError && err.status === 401)) P.showError(err);
     }

@@ -59,8 +59,8 @@ public final class DemoAgents {
         return List.copyOf(all);
     }
 
-    /** Prices in US dollars per million tokens, by model name: the demo model's, so cost shows. */
+    /** Prices in US dollars per million input, output and cached input tokens, by model name: the demo model's, so cost shows. */
     public static Map<String, ModelPrice> prices() {
-        return Map.of(DemoChatModel.MODEL_NAME, ModelPrice.of("0.50", "1.50"));
+        return Map.of(DemoChatModel.MODEL_NAME, ModelPrice.of("0.50", "1.50", "0.25"));
     }
 }

@@ -37,6 +37,9 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>a message starting with {@code /fail}: the call fails with {@link ModelException} code
  *       {@code model_error};</li>
+ *   <li>a message starting with {@code /cached}: the rest of it is answered by the rules below, and the
+ *       model reports the input tokens before that message (the system prompt and the earlier turns) as
+ *       read from its prompt cache;</li>
  *   <li>{@code calculate <expression>}: calls the {@code calculator} tool with
  *       {@code {"expression": "..."}}, then (on the tool's result) answers
  *       {@code <expression> = <result>}, or says why the tool failed;</li>
@@ -51,7 +54,9 @@ import java.util.regex.Pattern;
  *   <li>anything else: a short reply that quotes the message and gives its word count.</li>
  * </ul>
  * Text is streamed word by word (one number per token when counting) with {@code tokenDelay}
- * between tokens; a cancel stops it at once. Token usage is reported (one token per word).
+ * between tokens; a cancel stops it at once. Token usage is reported (one token per word). With an
+ * output token limit in the request's settings, an answer stops after that many tokens (finish
+ * reason {@code length}).
  * A tool is only called when the request offers it; otherwise the model says it has no such tool.
  * Thread-safe.
  */
@@ -73,6 +78,8 @@ public final class DemoChatModel implements ChatModel {
     static final int MAX_REFUNDS = 5;
     private static final Pattern TIME_OR_DATE = Pattern.compile("\\b(time|date)\\b", Pattern.CASE_INSENSITIVE);
     private static final Pattern WORD = Pattern.compile("\\s*\\S+");
+    /** The prefix of a message whose earlier input the model reports as read from its prompt cache. */
+    static final String CACHED = "/cached";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Duration tokenDelay;
@@ -100,6 +107,70 @@ public final class DemoChatModel implements ChatModel {
     @Override
     public ModelResponse complete(ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
         cancellation.throwIfCancelled();
+        ModelResponse response = limited(request, listener, cancellation);
+        long cached = cachedTokens(request.messages());
+        return cached == 0 ? response : new ModelResponse(response.text(), response.toolCalls(),
+                response.usage().withCachedInputTokens(Math.min(cached, response.usage().inputTokens())), response.finishReason(),
+                response.model());
+    }
+
+    /** The answer, cut after the request's output token limit when it has one. */
+    private ModelResponse limited(ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
+        Integer limit = request.settings().maxOutputTokens();
+        if (limit == null) {
+            return answer(request, listener, cancellation);
+        }
+        StringBuilder text = new StringBuilder();
+        int[] streamed = {0};
+        ModelStreamListener counting = new ModelStreamListener() {
+            @Override
+            public void onToken(String token) {
+                if (streamed[0] == limit) {
+                    throw new LimitReached();
+                }
+                streamed[0]++;
+                text.append(token);
+                listener.onToken(token);
+            }
+
+            @Override
+            public void onThinking(String delta) {
+                listener.onThinking(delta);
+            }
+        };
+        try {
+            return answer(request, counting, cancellation);
+        } catch (LimitReached reached) {
+            return new ModelResponse(text.toString(), List.of(), Usage.reported(countTokens(request.messages()), limit), "length",
+                    MODEL_NAME);
+        }
+    }
+
+    /** Thrown at the first token past the output token limit, to stop the answer there. */
+    private static final class LimitReached extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        LimitReached() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** With {@link #CACHED} before the latest user message: the input tokens of every message before it; else 0. */
+    private static long cachedTokens(List<Message> messages) {
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            if (messages.get(i).role() == Role.USER) {
+                return isCached(messages.get(i).text()) ? countTokens(messages.subList(0, i)) : 0;
+            }
+        }
+        return 0;
+    }
+
+    private static boolean isCached(String text) {
+        String t = text.strip();
+        return t.startsWith(CACHED) && (t.length() == CACHED.length() || Character.isWhitespace(t.charAt(CACHED.length())));
+    }
+
+    private ModelResponse answer(ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
         List<Message> messages = request.messages();
         long inputTokens = countTokens(messages);
         Message last = messages.get(messages.size() - 1);
@@ -107,6 +178,9 @@ public final class DemoChatModel implements ChatModel {
             return stream(answerToolResults(messages), inputTokens, listener, cancellation);
         }
         String text = lastUserText(messages).strip();
+        if (isCached(text)) {
+            text = text.substring(CACHED.length()).strip();
+        }
         if (text.startsWith("/fail")) {
             throw new ModelException("model_error", "The demo model failed on purpose: the message starts with /fail.");
         }

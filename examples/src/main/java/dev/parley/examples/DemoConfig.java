@@ -24,8 +24,9 @@ import java.util.Map;
  * {@code behindTls} ({@code PARLEY_BEHIND_TLS}) says browsers reach the server over HTTPS, which adds HSTS.
  * {@code livenessGrace} ({@code PARLEY_LIVENESS_GRACE_MS}, 0 = off) is how long, on PostgreSQL, a server that holds no
  * liveness signal must also not have beaten before the others end its runs without waiting for their lease.
- * {@code prices} ({@code PARLEY_MODEL_PRICES}, e.g. {@code gpt-4o-mini=0.15/0.60,llama3.2=0/0}: US dollars per
- * million input / output tokens) are empty when unset (the demo model's own price then applies);
+ * {@code prices} ({@code PARLEY_MODEL_PRICES}, e.g. {@code gpt-4o-mini=0.15/0.60/0.075,llama3.2=0/0}: US dollars per
+ * million input / output / cached input tokens, cached input priced as input when left out) are empty when unset (the
+ * demo model's own price then applies);
  * {@code userBudgetUsd} ({@code PARLEY_USER_BUDGET_USD}) is each user's monthly budget, null for none;
  * {@code trashRetention} ({@code PARLEY_TRASH_RETENTION_DAYS}, 0 = forever) is how long deleted threads stay restorable;
  * {@code eventLogRetention} ({@code PARLEY_EVENT_LOG_RETENTION_DAYS}, 0 = forever) how long a finished run's events stay replayable.
@@ -35,6 +36,9 @@ import java.util.Map;
  * {@code limits} are the per-user and per-server limits ({@link DemoLimits}).
  * {@code observability} holds
  * the log level and format and whether traces are exported ({@link DemoObservability}).
+ * {@code maxTokensParameter} ({@code OPENAI_MAX_TOKENS_PARAMETER}) is the request field of the OpenAI-compatible
+ * server that carries a run's output token limit: {@code max_completion_tokens} (OpenAI's) or {@code max_tokens}
+ * (Ollama's OpenAI endpoint reads only that).
  */
 public record DemoConfig(
         int port,
@@ -63,7 +67,8 @@ public record DemoConfig(
         DemoOidc oidc,
         List<McpServerConfig> mcpServers,
         DemoLimits limits,
-        DemoObservability observability) {
+        DemoObservability observability,
+        String maxTokensParameter) {
 
     public static final int DEFAULT_PORT = 7070;
     public static final String DEFAULT_DB_URL = "jdbc:h2:file:./data/parley";
@@ -79,6 +84,8 @@ public record DemoConfig(
     public static final int DEFAULT_EVENT_LOG_RETENTION_DAYS = 0;
     public static final String RATE_LIMIT_IN_MEMORY = "memory";
     public static final String RATE_LIMIT_IN_POSTGRES = "postgres";
+    public static final String MAX_COMPLETION_TOKENS = "max_completion_tokens";
+    public static final String MAX_TOKENS = "max_tokens";
     /** HS256 needs a key of at least 256 bits. */
     public static final int MIN_SECRET_BYTES = 32;
 
@@ -87,6 +94,7 @@ public record DemoConfig(
         prices = Map.copyOf(prices);
         mcpServers = mcpServers == null ? List.of() : List.copyOf(mcpServers);
         observability = observability == null ? DemoObservability.defaults() : observability;
+        maxTokensParameter = maxTokensParameter == null ? MAX_COMPLETION_TOKENS : maxTokensParameter;
         if (!RATE_LIMIT_IN_MEMORY.equals(rateLimitStore) && !RATE_LIMIT_IN_POSTGRES.equals(rateLimitStore)) {
             throw new IllegalArgumentException("rateLimitStore must be memory or postgres");
         }
@@ -120,6 +128,11 @@ public record DemoConfig(
             requireHttpUrl("OPENAI_BASE_URL", baseUrl);
         }
         String apiKey = text(env, "OPENAI_API_KEY", null);
+        String maxTokensParameter = text(env, "OPENAI_MAX_TOKENS_PARAMETER", MAX_COMPLETION_TOKENS);
+        if (!maxTokensParameter.equals(MAX_COMPLETION_TOKENS) && !maxTokensParameter.equals(MAX_TOKENS)) {
+            throw new IllegalArgumentException("OPENAI_MAX_TOKENS_PARAMETER must be max_completion_tokens or max_tokens, was '"
+                    + maxTokensParameter + "'");
+        }
         String model = baseUrl == null ? DemoChatModel.MODEL_NAME : text(env, "PARLEY_MODEL", DEFAULT_OPENAI_MODEL);
         long delayMs = integer(env, "PARLEY_DEMO_TOKEN_DELAY_MS", (int) DEFAULT_TOKEN_DELAY_MS, 0, 60_000);
         int leaseSeconds = integer(env, "PARLEY_RUN_LEASE_SECONDS", DEFAULT_RUN_LEASE_SECONDS, 1, 3600);
@@ -146,7 +159,7 @@ public record DemoConfig(
                 model, Duration.ofMillis(delayMs), store, metrics, metricsToken, Duration.ofSeconds(leaseSeconds),
                 Duration.ofMillis(graceMs), behindTls,
                 prices, budget, Duration.ofDays(retentionDays), Duration.ofDays(eventLogDays), oidc, DemoMcp.fromEnvironment(env),
-                DemoLimits.fromEnvironment(env), DemoObservability.fromEnvironment(env));
+                DemoLimits.fromEnvironment(env), DemoObservability.fromEnvironment(env), maxTokensParameter);
     }
 
     /** True when the real model (through an OpenAI-compatible server) answers instead of the demo model. */
@@ -158,7 +171,7 @@ public record DemoConfig(
     public DemoConfig withPort(int newPort) {
         return new DemoConfig(newPort, dbUrl, dbUser, dbPassword, dbPoolSize, jwtSecret, devLogin, rateLimitPerMinute, corsOrigins,
                 openAiBaseUrl, openAiApiKey, model, tokenDelay, rateLimitStore, metrics, metricsToken, runLease, livenessGrace, behindTls,
-                prices, userBudgetUsd, trashRetention, eventLogRetention, oidc, mcpServers, limits, observability);
+                prices, userBudgetUsd, trashRetention, eventLogRetention, oidc, mcpServers, limits, observability, maxTokensParameter);
     }
 
     @Override
@@ -237,7 +250,10 @@ public record DemoConfig(
         return origins;
     }
 
-    /** {@code model=input/output,...} in US dollars per million tokens; a bad entry names the variable and the entry. */
+    /**
+     * {@code model=input/output[/cached_input],...} in US dollars per million tokens (without a cached input price,
+     * cached input tokens cost as input); a bad entry names the variable and the entry.
+     */
     static Map<String, ModelPrice> prices(String value) {
         Map<String, ModelPrice> prices = new LinkedHashMap<>();
         for (String part : value.split(",")) {
@@ -249,14 +265,15 @@ public record DemoConfig(
             String[] amounts = eq < 0 ? new String[0] : entry.substring(eq + 1).split("/", -1);
             String model = eq < 0 ? "" : entry.substring(0, eq).strip();
             try {
-                if (model.isEmpty() || amounts.length != 2 || prices.containsKey(model)) {
+                if (model.isEmpty() || amounts.length < 2 || amounts.length > 3 || prices.containsKey(model)) {
                     throw new IllegalArgumentException();
                 }
-                prices.put(model, ModelPrice.of(amounts[0].strip(), amounts[1].strip()));
+                prices.put(model, amounts.length == 2 ? ModelPrice.of(amounts[0].strip(), amounts[1].strip())
+                        : ModelPrice.of(amounts[0].strip(), amounts[1].strip(), amounts[2].strip()));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("PARLEY_MODEL_PRICES must be model=input/output entries in US dollars per"
-                        + " million tokens, separated by commas (e.g. gpt-4o-mini=0.15/0.60,llama3.2=0/0), each model once;"
-                        + " was '" + entry + "'");
+                throw new IllegalArgumentException("PARLEY_MODEL_PRICES must be model=input/output or model=input/output/cached_input"
+                        + " entries in US dollars per million tokens, separated by commas (e.g. gpt-4o-mini=0.15/0.60/0.075,llama3.2=0/0),"
+                        + " each model once; was '" + entry + "'");
             }
         }
         return prices;

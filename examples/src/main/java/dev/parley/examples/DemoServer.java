@@ -245,7 +245,8 @@ public final class DemoServer implements AutoCloseable {
     private static ChatModel model(DemoConfig config) {
         if (config.usesOpenAi()) {
             LOG.info("Model: {} through the OpenAI-compatible server at {}", config.model(), config.openAiBaseUrl());
-            OpenAiChatModel.Builder builder = OpenAiChatModel.builder().baseUrl(config.openAiBaseUrl()).model(config.model());
+            OpenAiChatModel.Builder builder = OpenAiChatModel.builder().baseUrl(config.openAiBaseUrl()).model(config.model())
+                    .maxTokensParameter(config.maxTokensParameter());
             if (config.openAiApiKey() != null) {
                 builder.apiKey(config.openAiApiKey());
             }

@@ -9,6 +9,7 @@ import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.ModelException;
+import dev.parley.chat.model.ModelSettings;
 import dev.parley.chat.model.Role;
 import dev.parley.chat.model.RunCancelledException;
 import dev.parley.chat.model.ThreadId;
@@ -334,6 +335,61 @@ class DemoChatModelTest {
 
         // then
         assertThat(response.toolCalls()).singleElement().satisfies(call -> assertThat(call.arguments()).contains("2*2"));
+    }
+
+    @Test
+    void should_report_the_input_before_a_cached_message_as_read_from_the_prompt_cache() {
+        // given: 5 words of system prompt, 4 of a turn, 4 of its answer, then "/cached Hello there" (3 words)
+        List<Message> history = List.of(system(), user("my name is Ada"), message(Role.ASSISTANT, "Nice to meet you", null, null),
+                user("/cached Hello there"));
+
+        // when
+        ModelResponse response = model.complete(new ModelRequest(null, history, BOTH_TOOLS), listener, new Cancellation());
+
+        // then: the rest of the message is answered as any other; the 13 tokens before it came from the cache
+        assertThat(response.text()).isEqualTo("You said: \"Hello there\" (2 words).");
+        assertThat(response.usage().inputTokens()).isEqualTo(16);
+        assertThat(response.usage().cachedInputTokens()).isEqualTo(13);
+    }
+
+    @Test
+    void should_follow_the_other_rules_after_cached_and_keep_reporting_cache_reads_after_a_tool_call() {
+        // when
+        ModelResponse toolTurn = ask("/cached calculate 6*7");
+        ModelResponse answer = answerTool(toolTurn, "/cached calculate 6*7", "42");
+
+        // then
+        assertThat(toolTurn.toolCalls()).singleElement().satisfies(call -> assertThat(call.name()).isEqualTo("calculator"));
+        assertThat(toolTurn.usage().cachedInputTokens()).isEqualTo(5);
+        assertThat(answer.text()).isEqualTo("6*7 = 42");
+        assertThat(answer.usage().cachedInputTokens()).isEqualTo(5);
+    }
+
+    @Test
+    void should_read_nothing_from_the_cache_without_the_cached_prefix() {
+        assertThat(ask("Hello").usage().cachedInputTokens()).isZero();
+        assertThat(ask("/cachedHello").usage().cachedInputTokens()).isZero();
+    }
+
+    @Test
+    void should_stop_an_answer_after_the_output_token_limit_of_the_request() {
+        // given
+        ModelRequest limited = new ModelRequest(null, List.of(system(), user("count to 10")), BOTH_TOOLS,
+                new ModelSettings(0.5, 3, null));
+        ModelRequest roomy = new ModelRequest(null, List.of(system(), user("count to 2")), BOTH_TOOLS, new ModelSettings(null, 3, null));
+
+        // when
+        ModelResponse cut = model.complete(limited, listener, new Cancellation());
+        List<String> cutTokens = List.copyOf(tokens);
+        ModelResponse whole = model.complete(roomy, listener, new Cancellation());
+
+        // then
+        assertThat(cut.text()).isEqualTo("1 2 3");
+        assertThat(cutTokens).containsExactly("1", " 2", " 3");
+        assertThat(cut.finishReason()).isEqualTo("length");
+        assertThat(cut.usage().outputTokens()).isEqualTo(3);
+        assertThat(whole.text()).isEqualTo("1 2");
+        assertThat(whole.finishReason()).isEqualTo("stop");
     }
 
     @Test

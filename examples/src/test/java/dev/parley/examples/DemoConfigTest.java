@@ -131,7 +131,12 @@ class DemoConfigTest {
             "PARLEY_LIVENESS_GRACE_MS   | 50                       | PARLEY_LIVENESS_GRACE_MS must be 0 (off) or a whole number from 100 to 600000, was '50'",
             "PARLEY_LIVENESS_GRACE_MS   | soon                     | PARLEY_LIVENESS_GRACE_MS must be a whole number from 0 to 600000",
             "PARLEY_BEHIND_TLS          | https                    | PARLEY_BEHIND_TLS must be true or false, was 'https'",
-            "PARLEY_MODEL_PRICES        | gpt-4o-mini=0.15         | PARLEY_MODEL_PRICES must be model=input/output entries",
+            "OPENAI_MAX_TOKENS_PARAMETER | max_output_tokens       | OPENAI_MAX_TOKENS_PARAMETER must be max_completion_tokens or max_tokens",
+            "PARLEY_MODEL_PRICES        | gpt-4o-mini=0.15         | PARLEY_MODEL_PRICES must be model=input/output or model=input/output/cached_input entries",
+            "PARLEY_MODEL_PRICES        | gpt=1/2/3/4              | was 'gpt=1/2/3/4'",
+            "PARLEY_MODEL_PRICES        | gpt=1/2/x                | was 'gpt=1/2/x'",
+            "PARLEY_MODEL_PRICES        | gpt=1/2/-0.5             | PARLEY_MODEL_PRICES must be",
+            "PARLEY_MODEL_PRICES        | gpt=1/2/                 | PARLEY_MODEL_PRICES must be",
             "PARLEY_MODEL_PRICES        | gpt=a/b                  | was 'gpt=a/b'",
             "PARLEY_MODEL_PRICES        | gpt=-1/2                 | PARLEY_MODEL_PRICES must be",
             "PARLEY_MODEL_PRICES        | =1/2                     | PARLEY_MODEL_PRICES must be",
@@ -158,7 +163,7 @@ class DemoConfigTest {
     void should_read_model_prices_a_budget_and_the_trash_and_event_log_retentions() {
         // when
         DemoConfig config = DemoConfig.fromEnvironment(Map.of(
-                "PARLEY_MODEL_PRICES", "gpt-4o-mini=0.15/0.60, llama3.2=0/0",
+                "PARLEY_MODEL_PRICES", "gpt-4o-mini=0.15/0.60/0.075, llama3.2=0/0",
                 "PARLEY_USER_BUDGET_USD", "2.50",
                 "PARLEY_TRASH_RETENTION_DAYS", "0",
                 "PARLEY_EVENT_LOG_RETENTION_DAYS", "90"));
@@ -166,7 +171,9 @@ class DemoConfigTest {
         assertThat(config.prices()).containsOnlyKeys("gpt-4o-mini", "llama3.2");
         assertThat(config.prices().get("gpt-4o-mini").inputPerMillion()).isEqualByComparingTo("0.15");
         assertThat(config.prices().get("gpt-4o-mini").outputPerMillion()).isEqualByComparingTo("0.60");
+        assertThat(config.prices().get("gpt-4o-mini").cachedInputPerMillion()).isEqualByComparingTo("0.075");
         assertThat(config.prices().get("llama3.2").outputPerMillion()).isEqualByComparingTo("0");
+        assertThat(config.prices().get("llama3.2").cachedInputPerMillion()).isEqualByComparingTo("0");
         assertThat(config.userBudgetUsd()).isEqualByComparingTo("2.5");
         assertThat(config.trashRetention()).isZero();
         assertThat(config.eventLogRetention()).isEqualTo(java.time.Duration.ofDays(90));

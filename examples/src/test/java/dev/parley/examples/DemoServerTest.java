@@ -166,6 +166,35 @@ class DemoServerTest {
     }
 
     @Test
+    void should_show_and_price_the_input_the_demo_model_read_from_its_prompt_cache_everywhere() throws Exception {
+        // given
+        String token = JSON.readTree(post("/dev/login", null, "{\"user\": \"gina\"}").body()).path("token").asText();
+
+        // when: the input before a /cached message is reported as read from the prompt cache
+        JsonNode reply = JSON.readTree(post("/api/v1/chat", token, "{\"message\": \"/cached hello\"}").body());
+        JsonNode response = JSON.readTree(post("/v1/responses", token, "{\"model\": \"assistant\", \"input\": \"/cached hello\"}").body());
+        JsonNode report = JSON.readTree(get("/api/v1/usage", token).body());
+        // a run's end is charged to the metrics just after it is stored
+        String metrics = get("/metrics", null).body();
+        for (long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+             !metrics.contains("kind=\"cached_input\",model") && System.nanoTime() < deadline; metrics = get("/metrics", null).body()) {
+            Thread.sleep(50);
+        }
+
+        // then: $0.50, $1.50 and $0.25 per million input, output and cached input tokens
+        JsonNode usage = reply.path("usage");
+        long cached = usage.path("input_cached_tokens").asLong();
+        assertThat(cached).isPositive().isLessThan(usage.path("input_tokens").asLong());
+        assertThat(reply.path("cost_usd").decimalValue()).isEqualByComparingTo(new java.math.BigDecimal(
+                (usage.path("input_tokens").asLong() - cached) * 0.5 + cached * 0.25 + usage.path("output_tokens").asLong() * 1.5)
+                .movePointLeft(6));
+        assertThat(response.at("/usage/input_tokens_details/cached_tokens").asLong()).isEqualTo(cached);
+        assertThat(report.at("/total/input_cached_tokens").asLong()).isEqualTo(2 * cached);
+        assertThat(metrics).contains("parley_tokens_total{agent=\"assistant\",kind=\"cached_input\"}",
+                "parley_run_tokens_total{agent=\"assistant\",kind=\"cached_input\",model=\"parley-demo\"}");
+    }
+
+    @Test
     void should_answer_a_nul_in_the_path_with_problem_json() throws Exception {
         HttpResponse<String> nul = get("/api/v1/threads/%00", null);
         assertThat(nul.statusCode()).isEqualTo(400);

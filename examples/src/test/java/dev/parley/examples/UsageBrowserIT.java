@@ -29,6 +29,26 @@ class UsageBrowserIT extends BrowserTestBase {
     }
 
     @Test
+    void should_show_the_input_read_from_the_prompt_cache_in_the_thread_and_the_usage_view() {
+        // given: the demo model reports the input before a /cached message as read from its prompt cache
+        signIn("ulrich");
+        send("/cached hello");
+        awaitAssistantText("You said: \"hello\" (1 word).");
+        // then: the thread's header
+        WebElement badge = byTestId("thread-usage");
+        await("the thread's cached tokens", d -> badge.isDisplayed()
+                && badge.getText().matches("[0-9,]+ tokens \\([1-9][0-9,]* cached\\) · \\$[0-9.]+"));
+        screenshot("thread-usage-cached");
+        // and the usage view
+        click("usage-button");
+        await("this month's total with its cached tokens", d -> byTestId("usage-total").getText()
+                .matches("1 run · [0-9,]+ tokens \\([1-9][0-9,]* cached\\) · \\$[0-9.]+"));
+        WebElement cached = await("the agent's cached tokens", d -> displayed(By.cssSelector("[data-testid=usage-agent-cached]")));
+        assertThat(Long.parseLong(cached.getText().replace(",", ""))).isPositive();
+        screenshot("usage-view-cached");
+    }
+
+    @Test
     void should_chart_this_months_usage_by_day_and_list_it_by_agent() {
         // given
         signIn("victor");

@@ -9,7 +9,6 @@ import dev.parley.chat.model.AgentVariable;
 import dev.parley.chat.model.AgentVisibility;
 import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.ModelSettings;
-import dev.parley.chat.model.ReasoningEffort;
 import dev.parley.chat.model.StoredAgent;
 import dev.parley.chat.model.ToolSpec;
 import dev.parley.chat.model.WireEnum;
@@ -150,17 +149,7 @@ final class AgentRoutes {
         o.put("description", d.description());
         o.put("instructions", d.instructions());
         o.put("model", d.model());
-        ObjectNode settings = o.putObject("model_settings");
-        ModelSettings s = d.modelSettings();
-        if (s.temperature() != null) {
-            settings.put("temperature", s.temperature());
-        }
-        if (s.maxOutputTokens() != null) {
-            settings.put("max_output_tokens", s.maxOutputTokens());
-        }
-        if (s.reasoningEffort() != null) {
-            settings.put("reasoning_effort", s.reasoningEffort().wireName());
-        }
+        o.set("model_settings", Wire.modelSettings(d.modelSettings()));
         Map<String, ToolSpec> registry = agents.tools().stream()
                 .collect(Collectors.toMap(ToolSpec::name, Function.identity(), (x, y) -> x));
         ArrayNode tools = o.putArray("tools");
@@ -296,37 +285,7 @@ final class AgentRoutes {
         }
 
         private ModelSettings settings() {
-            JsonNode node = member(body, "model_settings");
-            if (node == null) {
-                return null;
-            }
-            if (!node.isObject()) {
-                errors.add(new FieldError("model_settings", "must be an object"));
-                return null;
-            }
-            Double temperature = null;
-            JsonNode t = member(node, "temperature");
-            if (t != null) {
-                if (t.isNumber()) {
-                    temperature = t.doubleValue();
-                } else {
-                    errors.add(new FieldError("model_settings.temperature", "must be a number"));
-                }
-            }
-            Integer maxTokens = null;
-            JsonNode m = member(node, "max_output_tokens");
-            if (m != null) {
-                if (m.isIntegralNumber() && m.canConvertToInt()) {
-                    maxTokens = m.intValue();
-                } else {
-                    errors.add(new FieldError("model_settings.max_output_tokens", "must be an integer from 1 to 1000000"));
-                }
-            }
-            ReasoningEffort effort = enumValue("model_settings.reasoning_effort", member(node, "reasoning_effort"), ReasoningEffort.class);
-            if (!errors.isEmpty()) {
-                return null;
-            }
-            return new ModelSettings(temperature, maxTokens, effort);
+            return Requests.modelSettings(body, errors);
         }
 
         /** {@code [{"name"}, ...]}; a plain name is accepted for each entry as well. */

@@ -84,7 +84,7 @@ public final class ChatFlow {
     SendReceipt send(String userId, ThreadId threadId, Requests.Chat request, BusyPolicy defaultBusy, String idempotencyKey) {
         BusyPolicy ifBusy = request.ifBusy() == null ? defaultBusy : request.ifBusy();
         return chat.send(new SendMessageCommand(userId, threadId, request.agentId(), request.content(), ifBusy,
-                idempotencyKey, request.metadata(), request.variables()));
+                idempotencyKey, request.metadata(), request.variables()).withModelSettings(request.modelSettings()));
     }
 
     /**

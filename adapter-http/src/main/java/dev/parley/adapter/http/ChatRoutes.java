@@ -95,7 +95,7 @@ final class ChatRoutes {
         MessageId messageId = Ids.message(call.ctx().pathParam("message_id"));
         Requests.Chat req = Requests.chat(bodies.read(call.ctx()), false, config.maxMessageChars());
         answer(call, req, key -> chat.edit(new EditMessageCommand(call.userId(), threadId, messageId, req.content(), req.ifBusy(),
-                key, req.metadata(), req.variables())));
+                key, req.metadata(), req.variables()).withModelSettings(req.modelSettings())));
     }
 
     /** {@code POST .../messages/{message_id}/regenerate}: the chat options, a new run answering the same question. */
@@ -104,7 +104,7 @@ final class ChatRoutes {
         MessageId messageId = Ids.message(call.ctx().pathParam("message_id"));
         Requests.Chat req = Requests.regenerate(bodies.read(call.ctx()));
         answer(call, req, key -> chat.regenerate(new RegenerateCommand(call.userId(), threadId, messageId, req.ifBusy(), key,
-                req.variables())));
+                req.variables(), req.modelSettings())));
     }
 
     /** Sends (with the request's idempotency key) and answers as the chat route does: a sync reply or the run's events. */

@@ -163,7 +163,7 @@ public final class HttpGateway {
      */
     public ChatFlow.Follow follow(String userId, SendReceipt receipt, long lastSeenSeq, DisconnectPolicy onDisconnect,
                                   String requestId) {
-        Requests.Chat options = new Requests.Chat(List.of(), null, null, onDisconnect, Map.of(), null, null, Map.of());
+        Requests.Chat options = new Requests.Chat(List.of(), null, null, onDisconnect, Map.of(), null, null, Map.of(), null);
         return flow.follow(userId, receipt, options, lastSeenSeq, requestId);
     }
 

@@ -42,7 +42,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code parley.step.duration} [{@code parley_step_duration_seconds}] of tool call steps, by {@code type},
  *       {@code tool} and {@code status}</li>
  *   <li>{@code parley.tokens} [{@code parley_tokens_total}] of completed runs, by {@code agent} and {@code kind}
- *       ({@code input}, {@code output})</li>
+ *       ({@code input}, {@code output}, and {@code cached_input}: the part of the input read from the model's prompt cache)</li>
  *   <li>{@code parley.streams.active} [{@code parley_streams_active}] open run streams, by {@code transport}
  *       ({@code sse}, {@code websocket}); {@code parley.websocket.sessions} [{@code parley_websocket_sessions}] open sockets</li>
  *   <li>{@code parley.store.errors} [{@code parley_store_errors_total}] requests answered 503 because the store was
@@ -132,6 +132,9 @@ public final class ParleyMetrics implements RunObserver {
         if (usage.outputTokens() > 0) {
             tokens(agent, "output").increment(usage.outputTokens());
         }
+        if (usage.cachedInputTokens() > 0) {
+            tokens(agent, "cached_input").increment(usage.cachedInputTokens());
+        }
     }
 
     @Override
@@ -144,6 +147,9 @@ public final class ParleyMetrics implements RunObserver {
         Counter.builder("parley.run.tokens").description("Tokens used by ended runs, by agent and model")
                 .tag("agent", agent).tag("model", model).tag("kind", "output").register(registry)
                 .increment(ended.usage().outputTokens());
+        Counter.builder("parley.run.tokens").description("Tokens used by ended runs, by agent and model")
+                .tag("agent", agent).tag("model", model).tag("kind", "cached_input").register(registry)
+                .increment(ended.usage().cachedInputTokens());
         if (ended.costUsd() != null) {
             Counter.builder("parley.run.cost").baseUnit("usd").description("Cost of ended runs in US dollars, by agent and model")
                     .tag("agent", agent).tag("model", model).register(registry).increment(ended.costUsd().doubleValue());

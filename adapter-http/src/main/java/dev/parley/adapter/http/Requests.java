@@ -6,6 +6,8 @@ import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.FieldError;
+import dev.parley.chat.model.ModelSettings;
+import dev.parley.chat.model.ReasoningEffort;
 import dev.parley.chat.model.WireEnum;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,7 +40,8 @@ final class Requests {
 
     /** What a chat request (HTTP or WebSocket) asks for; absent members are null. */
     record Chat(List<ContentPart> content, Boolean stream, BusyPolicy ifBusy, DisconnectPolicy onDisconnect,
-                Map<String, String> metadata, String threadId, String agentId, Map<String, String> variables) {}
+                Map<String, String> metadata, String threadId, String agentId, Map<String, String> variables,
+                ModelSettings modelSettings) {}
 
     /** What an approval decision (HTTP or WebSocket) asks for; both members are required. */
     record Approval(String toolCallId, ApprovalDecision decision, String reason) {}
@@ -88,8 +91,9 @@ final class Requests {
         String threadId = withTarget ? r.string("thread_id") : null;
         String agentId = withTarget ? r.string("agent_id") : null;
         Map<String, String> variables = r.metadata("variables");
+        ModelSettings settings = modelSettings(body, r.errors);
         r.done();
-        return new Chat(content, stream, ifBusy, onDisconnect, metadata, threadId, agentId, variables);
+        return new Chat(content, stream, ifBusy, onDisconnect, metadata, threadId, agentId, variables, settings);
     }
 
     /** A regenerate body: the chat options without a message (an absent body is all defaults). */
@@ -99,8 +103,55 @@ final class Requests {
         BusyPolicy ifBusy = r.enumValue("if_busy", BusyPolicy.class);
         DisconnectPolicy onDisconnect = r.enumValue("on_disconnect", DisconnectPolicy.class);
         Map<String, String> variables = r.metadata("variables");
+        ModelSettings settings = modelSettings(body, r.errors);
         r.done();
-        return new Chat(List.of(), stream, ifBusy, onDisconnect, null, null, null, variables);
+        return new Chat(List.of(), stream, ifBusy, onDisconnect, null, null, null, variables, settings);
+    }
+
+    /**
+     * {@code model_settings} of {@code body}: {@code temperature} (0-2), {@code max_output_tokens} (1-1,000,000),
+     * {@code reasoning_effort} (low, medium, high), each optional; null when absent. A member of the wrong type
+     * joins {@code errors}; a value out of range is {@code validation_failed} at once (as {@link ModelSettings} says).
+     */
+    static ModelSettings modelSettings(JsonNode body, List<FieldError> errors) {
+        JsonNode node = body == null ? null : body.get("model_settings");
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            errors.add(new FieldError("model_settings", "must be an object"));
+            return null;
+        }
+        int before = errors.size();
+        Double temperature = null;
+        JsonNode t = node.get("temperature");
+        if (t != null && !t.isNull()) {
+            if (t.isNumber()) {
+                temperature = t.doubleValue();
+            } else {
+                errors.add(new FieldError("model_settings.temperature", "must be a number"));
+            }
+        }
+        Integer maxTokens = null;
+        JsonNode m = node.get("max_output_tokens");
+        if (m != null && !m.isNull()) {
+            if (m.isIntegralNumber() && m.canConvertToInt()) {
+                maxTokens = m.intValue();
+            } else {
+                errors.add(new FieldError("model_settings.max_output_tokens", "must be an integer from 1 to 1000000"));
+            }
+        }
+        ReasoningEffort effort = null;
+        JsonNode e = node.get("reasoning_effort");
+        if (e != null && !e.isNull()) {
+            effort = (e.isTextual() ? WireEnum.fromWire(ReasoningEffort.class, e.textValue()) : Optional.<ReasoningEffort>empty())
+                    .orElse(null);
+            if (effort == null) {
+                errors.add(new FieldError("model_settings.reasoning_effort", "must be one of: "
+                        + Arrays.stream(ReasoningEffort.values()).map(WireEnum::wireName).collect(Collectors.joining(", "))));
+            }
+        }
+        return errors.size() > before ? null : new ModelSettings(temperature, maxTokens, effort);
     }
 
     /** A message PATCH body: {@code metadata}, required. */

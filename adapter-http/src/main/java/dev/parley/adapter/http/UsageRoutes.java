@@ -84,6 +84,7 @@ final class UsageRoutes {
         ObjectNode o = Json.object();
         o.put("runs", t.runs());
         o.put("input_tokens", t.inputTokens());
+        o.put("input_cached_tokens", t.cachedInputTokens());
         o.put("output_tokens", t.outputTokens());
         o.put("total_tokens", t.totalTokens());
         Wire.putCost(o, t.costUsd());

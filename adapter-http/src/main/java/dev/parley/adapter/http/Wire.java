@@ -8,6 +8,7 @@ import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.ModelPrice;
+import dev.parley.chat.model.ModelSettings;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
@@ -36,7 +37,7 @@ final class Wire {
         o.put("created_at", Json.time(t.createdAt()));
         o.put("updated_at", Json.time(t.updatedAt()));
         o.set("metadata", metadata(t.metadata()));
-        o.set("usage", usage(Usage.reported(t.usage().inputTokens(), t.usage().outputTokens())));
+        o.set("usage", usage(t.usage().tokens()));
         putCost(o, t.usage().costUsd());
         if (t.deletedAt() != null) {
             o.put("deleted_at", Json.time(t.deletedAt()));
@@ -118,6 +119,7 @@ final class Wire {
         if (outcome.instructions() != null) {
             o.put("agent_version", outcome.instructions().agentVersion());
             o.put("instructions", outcome.instructions().instructions());
+            o.set("model_settings", modelSettings(outcome.instructions().settings()));
         }
         putRequiredAction(o, outcome.pendingApprovals());
         ArrayNode steps = o.putArray("steps");
@@ -196,8 +198,24 @@ final class Wire {
     static ObjectNode usage(Usage u) {
         ObjectNode o = Json.object();
         o.put("input_tokens", u.inputTokens());
+        o.put("input_cached_tokens", u.cachedInputTokens());
         o.put("output_tokens", u.outputTokens());
         o.put("total_tokens", u.totalTokens());
+        return o;
+    }
+
+    /** {@code {"temperature"?, "max_output_tokens"?, "reasoning_effort"?}}: the settings given, the others left out. */
+    static ObjectNode modelSettings(ModelSettings settings) {
+        ObjectNode o = Json.object();
+        if (settings.temperature() != null) {
+            o.put("temperature", settings.temperature());
+        }
+        if (settings.maxOutputTokens() != null) {
+            o.put("max_output_tokens", settings.maxOutputTokens());
+        }
+        if (settings.reasoningEffort() != null) {
+            o.put("reasoning_effort", settings.reasoningEffort().wireName());
+        }
         return o;
     }
 

@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
+import dev.parley.chat.model.ModelSettings;
+import dev.parley.chat.model.ReasoningEffort;
 import dev.parley.chat.model.ToolCall;
+import dev.parley.chat.port.out.ModelRequest;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -220,6 +223,47 @@ class ChatRoutesTest {
             assertThat(r.status()).as(label).isEqualTo(422);
             assertThat(r.json().get("code").asText()).as(label).isEqualTo("validation_failed");
             assertThat(r.json().get("errors").get(0).get("field").asText()).as(label).isEqualTo(c[1]);
+        }
+        assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/messages", thread).json().get("data")).isEmpty();
+    }
+
+    @Test
+    void should_send_a_chat_requests_own_model_settings_to_the_model_and_show_them_on_the_run() {
+        // given
+        ScriptedChatModel model = start(ScriptedChatModel.replying("one", "two", "three")).model;
+        String thread = server.newThread(ALICE);
+        // when
+        var reply = server.post(ALICE, "{\"message\":\"hi\",\"model_settings\":{\"temperature\":0.4,\"max_output_tokens\":64,"
+                + "\"reasoning_effort\":\"medium\"}}", chatPath(), thread).json();
+        var plain = server.post(ALICE, "{\"message\":\"hi\"}", chatPath(), thread).json();
+        String answer = server.get(ALICE, "/api/v1/threads/{thread_id}/messages?order=desc&limit=1", thread).json()
+                .get("data").get(0).get("id").asText();
+        server.post(ALICE, "{\"model_settings\":{\"temperature\":1.9}}", "/api/v1/threads/{thread_id}/messages/{message_id}/regenerate",
+                thread, answer);
+        // then
+        ModelSettings given = new ModelSettings(0.4, 64, ReasoningEffort.MEDIUM);
+        assertThat(model.requests()).extracting(ModelRequest::settings)
+                .containsExactly(given, ModelSettings.DEFAULT, new ModelSettings(1.9, null, null));
+        var run = server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}", thread, reply.get("run_id").asText()).json();
+        assertThat(run.get("model_settings").toString()).isEqualTo("{\"temperature\":0.4,\"max_output_tokens\":64,\"reasoning_effort\":\"medium\"}");
+        assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}", thread, plain.get("run_id").asText()).json()
+                .get("model_settings").toString()).isEqualTo("{}");
+    }
+
+    @Test
+    void should_answer_422_naming_the_model_setting_out_of_range_or_of_the_wrong_type() {
+        start(ScriptedChatModel.echo());
+        String thread = server.newThread(ALICE);
+        for (String[] c : List.of(
+                new String[] {"{\"message\":\"hi\",\"model_settings\":{\"temperature\":2.5}}", "model_settings.temperature"},
+                new String[] {"{\"message\":\"hi\",\"model_settings\":{\"temperature\":\"hot\"}}", "model_settings.temperature"},
+                new String[] {"{\"message\":\"hi\",\"model_settings\":{\"max_output_tokens\":0}}", "model_settings.max_output_tokens"},
+                new String[] {"{\"message\":\"hi\",\"model_settings\":{\"reasoning_effort\":\"max\"}}", "model_settings.reasoning_effort"},
+                new String[] {"{\"message\":\"hi\",\"model_settings\":[]}", "model_settings"})) {
+            var r = server.post(ALICE, c[0], chatPath(), thread);
+            assertThat(r.status()).as(c[0]).isEqualTo(422);
+            assertThat(r.json().get("code").asText()).as(c[0]).isEqualTo("validation_failed");
+            assertThat(r.json().get("errors").get(0).get("field").asText()).as(c[0]).isEqualTo(c[1]);
         }
         assertThat(server.get(ALICE, "/api/v1/threads/{thread_id}/messages", thread).json().get("data")).isEmpty();
     }

@@ -108,6 +108,27 @@ class TrashAndUsageRoutesTest {
     }
 
     @Test
+    void should_show_cached_input_tokens_wherever_usage_is_shown() {
+        // given: a turn whose 3000 input tokens were 2500 read from the prompt cache
+        server = TestServer.start(ScriptedChatModel.builder().reply("cached").usage(3000, 500, 2500).build());
+        String thread = server.newThread(ALICE);
+        // when
+        JsonNode reply = server.chat(ALICE, thread, "Again?");
+        String runId = reply.get("run_id").asText();
+        JsonNode t = server.get(ALICE, "/api/v1/threads/{thread_id}", thread).json();
+        JsonNode run = server.get(ALICE, "/api/v1/threads/{thread_id}/runs/{run_id}", thread, runId).json();
+        JsonNode answer = server.get(ALICE, "/api/v1/threads/{thread_id}/messages?order=desc&limit=1", thread).json()
+                .get("data").get(0);
+        JsonNode report = server.get(ALICE, "/api/v1/usage?group_by=thread").json();
+        // then
+        for (JsonNode usage : List.of(reply.get("usage"), t.get("usage"), run.get("usage"), run.get("steps").get(0).get("usage"),
+                answer.get("usage"), report.get("data").get(0), report.get("total"))) {
+            assertThat(usage.get("input_cached_tokens").asLong()).as(usage.toString()).isEqualTo(2500);
+            assertThat(usage.get("input_tokens").asLong()).as(usage.toString()).isEqualTo(3000);
+        }
+    }
+
+    @Test
     void should_report_other_users_to_admins_only_and_refuse_bad_ranges() {
         // given
         server = TestServer.start(ScriptedChatModel.echo());

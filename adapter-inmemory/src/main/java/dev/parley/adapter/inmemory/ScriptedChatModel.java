@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -45,15 +44,12 @@ import java.util.function.UnaryOperator;
  * Thread-safe; turns can be added while in use with {@link #enqueue}.
  */
 public final class ScriptedChatModel implements ChatModel {
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
+    private final ScriptedCalls calls = new ScriptedCalls();
+    private final ReentrantLock lock = calls.lock;
     private final Deque<Function<ModelRequest, Script>> turns;
     private final Function<ModelRequest, Script> fallback;
     private final Duration defaultTokenDelay;
     private final String defaultModel;
-    private final List<ModelRequest> requests = new ArrayList<>();
-    private int blocked;
-    private int releases;
 
     private ScriptedChatModel(Builder b) {
         this.turns = new ArrayDeque<>(b.turns);
@@ -108,14 +104,14 @@ public final class ScriptedChatModel implements ChatModel {
         Function<ModelRequest, Script> turn;
         lock.lock();
         try {
-            requests.add(request);
+            calls.received(request);
             turn = turns.isEmpty() ? fallback : turns.removeFirst();
-            changed.signalAll();
+            calls.changed.signalAll();
         } finally {
             lock.unlock();
         }
         Script script = Require.notNull(turn.apply(request), "script");
-        Cancellation.Registration wakeOnCancel = cancellation.onCancel(this::wakeAll);
+        Cancellation.Registration wakeOnCancel = cancellation.onCancel(calls::wakeAll);
         try {
             return play(script, listener, cancellation);
         } finally {
@@ -129,10 +125,10 @@ public final class ScriptedChatModel implements ChatModel {
         StringBuilder text = new StringBuilder();
         for (Action action : script.actions) {
             if (action instanceof Action.Block) {
-                awaitRelease(cancellation);
+                calls.awaitRelease(cancellation);
                 continue;
             }
-            pause(delay, cancellation);
+            calls.pause(delay, cancellation);
             cancellation.throwIfCancelled();
             if (action instanceof Action.Token token) {
                 text.append(token.text);
@@ -143,7 +139,7 @@ public final class ScriptedChatModel implements ChatModel {
         }
         switch (script.ending) {
             case HANG:
-                pause(null, cancellation);
+                calls.pause(null, cancellation);
                 throw new RunCancelledException();
             case FAIL:
                 throw new ModelException(script.failureCode, script.failureMessage);
@@ -155,136 +151,34 @@ public final class ScriptedChatModel implements ChatModel {
         }
     }
 
-    /** Waits {@code duration} (forever when null) unless cancelled first, which throws. */
-    private void pause(Duration duration, Cancellation cancellation) {
-        if (duration != null && duration.isZero()) {
-            return;
-        }
-        long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
-        lock.lock();
-        try {
-            while (!cancellation.isCancelled()) {
-                long remaining = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
-                if (remaining <= 0) {
-                    return;
-                }
-                if (remaining == Long.MAX_VALUE) {
-                    changed.await();
-                } else {
-                    changed.awaitNanos(remaining);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RunCancelledException();
-        } finally {
-            lock.unlock();
-        }
-        throw new RunCancelledException();
-    }
-
-    private void awaitRelease(Cancellation cancellation) {
-        lock.lock();
-        try {
-            blocked++;
-            changed.signalAll();
-            try {
-                while (releases == 0) {
-                    if (cancellation.isCancelled()) {
-                        throw new RunCancelledException();
-                    }
-                    changed.await();
-                }
-                releases--;
-            } finally {
-                blocked--;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RunCancelledException();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void wakeAll() {
-        lock.lock();
-        try {
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** Lets one call blocked at a {@link Script#thenBlock()} step (or the next one to get there) go on. */
     public void release() {
-        lock.lock();
-        try {
-            releases++;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        calls.release();
     }
 
     /** Waits until a call is blocked at a {@link Script#thenBlock()} step; false on timeout. */
     public boolean awaitBlocked(Duration timeout) throws InterruptedException {
-        return awaitUntil(() -> blocked > 0, timeout);
+        return calls.awaitBlocked(timeout);
     }
 
     /** Waits until at least {@code count} calls have started; false on timeout. */
     public boolean awaitCalls(int count, Duration timeout) throws InterruptedException {
-        return awaitUntil(() -> requests.size() >= count, timeout);
-    }
-
-    private boolean awaitUntil(java.util.function.BooleanSupplier condition, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        lock.lock();
-        try {
-            while (!condition.getAsBoolean()) {
-                long remaining = deadline - System.nanoTime();
-                if (remaining <= 0) {
-                    return false;
-                }
-                changed.awaitNanos(remaining);
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
+        return calls.awaitCalls(count, timeout);
     }
 
     /** Every request received so far, in order. */
     public List<ModelRequest> requests() {
-        lock.lock();
-        try {
-            return List.copyOf(requests);
-        } finally {
-            lock.unlock();
-        }
+        return calls.requests();
     }
 
     /** The last request received; IllegalStateException when there was none. */
     public ModelRequest lastRequest() {
-        lock.lock();
-        try {
-            if (requests.isEmpty()) {
-                throw new IllegalStateException("the model was not called");
-            }
-            return requests.get(requests.size() - 1);
-        } finally {
-            lock.unlock();
-        }
+        return calls.lastRequest();
     }
 
     /** How many calls have started. */
     public int callCount() {
-        lock.lock();
-        try {
-            return requests.size();
-        } finally {
-            lock.unlock();
-        }
+        return calls.requests().size();
     }
 
     /** How many scripted turns have not been played yet. */
@@ -434,8 +328,12 @@ public final class ScriptedChatModel implements ChatModel {
 
         /** Reports this usage (by default none, so the caller estimates). */
         public Script withUsage(long inputTokens, long outputTokens) {
-            return new Script(actions, ending, toolCalls, failureCode, failureMessage, Usage.reported(inputTokens, outputTokens),
-                    tokenDelay, finishReason, model);
+            return withUsage(Usage.reported(inputTokens, outputTokens));
+        }
+
+        /** Reports {@code reported} (cached input tokens included) as this turn's usage. */
+        public Script withUsage(Usage reported) {
+            return new Script(actions, ending, toolCalls, failureCode, failureMessage, reported, tokenDelay, finishReason, model);
         }
 
         /** Waits this long before each delta (cancel cuts the wait short). */
@@ -544,6 +442,11 @@ public final class ScriptedChatModel implements ChatModel {
         /** Makes the LAST turn added report this usage. */
         public Builder usage(long inputTokens, long outputTokens) {
             return adjustLast(s -> s.withUsage(inputTokens, outputTokens));
+        }
+
+        /** Makes the LAST turn added report this usage, of which {@code cachedInputTokens} were read from the prompt cache. */
+        public Builder usage(long inputTokens, long outputTokens, long cachedInputTokens) {
+            return adjustLast(s -> s.withUsage(Usage.reported(inputTokens, outputTokens).withCachedInputTokens(cachedInputTokens)));
         }
 
         /** Makes the LAST turn added wait this long before each delta. */

@@ -33,7 +33,7 @@ import org.jdbi.v3.core.Handle;
  */
 final class JdbiMessageStore implements MessageStore {
     static final String COLUMNS = "id, thread_id, position, run_id, role, status, content, tool_calls, tool_call_id, metadata,"
-            + " created_at, parent_id, thinking, input_tokens, output_tokens, usage_estimated";
+            + " created_at, parent_id, thinking, input_tokens, cached_input_tokens, output_tokens, usage_estimated";
 
     /** A position below every message's: the cursor of the first oldest-first page. */
     static final long BEFORE_FIRST = Long.MIN_VALUE;
@@ -82,7 +82,7 @@ final class JdbiMessageStore implements MessageStore {
                 + " VALUES (:id, :thread, :parent, :start, :chain)";
         insert = "INSERT INTO " + messages + " (" + COLUMNS + ", branch_id) VALUES (:id, :thread, :position, :run, :role, :status, "
                 + d.json("content") + ", " + d.json("tool_calls") + ", :tool_call_id, " + d.json("metadata") + ", :created,"
-                + " :parent, :thinking, :input_tokens, :output_tokens, :usage_estimated, :branch)";
+                + " :parent, :thinking, :input_tokens, :cached_input_tokens, :output_tokens, :usage_estimated, :branch)";
         String select = "SELECT " + COLUMNS + " FROM " + messages;
         find = select + " m WHERE m.id = :id AND EXISTS (SELECT 1 FROM " + threads
                 + " t WHERE t.id = m.thread_id AND t.deleted_at IS NULL)";
@@ -161,6 +161,7 @@ final class JdbiMessageStore implements MessageStore {
                 .bind("parent", parentId == null ? null : parentId.value())
                 .bind("thinking", Text.put(message.thinking()))
                 .bindByType("input_tokens", usage == null ? null : usage.inputTokens(), Long.class)
+                .bind("cached_input_tokens", usage == null ? 0 : usage.cachedInputTokens())
                 .bindByType("output_tokens", usage == null ? null : usage.outputTokens(), Long.class)
                 .bindByType("usage_estimated", usage == null ? null : usage.estimated(), Boolean.class)
                 .bind("branch", branch)
@@ -283,7 +284,8 @@ final class JdbiMessageStore implements MessageStore {
         String run = rs.getString("run_id");
         String parentId = rs.getString("parent_id");
         long input = rs.getLong("input_tokens");
-        Usage usage = rs.wasNull() ? null : new Usage(input, rs.getLong("output_tokens"), rs.getBoolean("usage_estimated"));
+        Usage usage = rs.wasNull() ? null : new Usage(input, Math.min(input, rs.getLong("cached_input_tokens")),
+                rs.getLong("output_tokens"), rs.getBoolean("usage_estimated"));
         return new Message(
                 new MessageId(rs.getString("id")),
                 new ThreadId(rs.getString("thread_id")),

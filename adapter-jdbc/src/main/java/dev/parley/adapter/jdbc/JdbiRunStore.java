@@ -1,27 +1,18 @@
 package dev.parley.adapter.jdbc;
 
-import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
-import dev.parley.chat.model.RunError;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
-import dev.parley.chat.model.StepId;
 import dev.parley.chat.model.StepStatus;
-import dev.parley.chat.model.StepType;
 import dev.parley.chat.model.ThreadId;
-import dev.parley.chat.model.ToolCall;
-import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.out.RunStore;
-import java.math.BigDecimal;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -33,21 +24,20 @@ import org.jdbi.v3.core.statement.SqlStatement;
  * in-progress run per thread (a partial unique index on PostgreSQL, a unique generated column on H2);
  * {@link #update} is a compare-and-set on the stored status. A run in progress started by
  * {@link #start} carries its owner and lease in {@code owner_id} and {@code lease_expires_at}. Every
- * change that ends a run is hinted through {@link Db#hint}.
+ * change that ends a run is hinted through {@link Db#hint}. Rows are bound and read by {@link RunRows};
+ * what a run records beside its state (instructions, origin) is kept by {@link JdbiRunRecords}.
  */
 final class JdbiRunStore implements RunStore {
-    private static final String COLUMNS = "id, thread_id, agent_id, model, user_message_id, status, assistant_message_id,"
-            + " input_tokens, output_tokens, usage_estimated, cost_usd, error_code, error_message,"
-            + " created_at, started_at, completed_at";
+    private static final String COLUMNS = RunRows.COLUMNS;
     /** What a read returns: the written columns and the agent version {@link #recordInstructions} set. */
     private static final String READ_COLUMNS = COLUMNS + ", agent_version";
-    private static final String STEP_COLUMNS = "id, run_id, position, type, status, tool_call_id, tool_name, tool_arguments,"
-            + " output, error, input_tokens, output_tokens, usage_estimated, started_at, completed_at";
+    private static final String STEP_COLUMNS = RunRows.STEP_COLUMNS;
     private static final String CURSOR_KIND = "r1";
     private static final String ACTIVE = "('queued', 'in_progress', 'requires_action')";
 
     private final Db db;
     private final JdbiUsageStore ledger;
+    private final JdbiRunRecords records;
     private final String insert;
     private final String insertStarted;
     private final String find;
@@ -81,26 +71,19 @@ final class JdbiRunStore implements RunStore {
     JdbiRunStore(Db db, JdbiUsageStore ledger) {
         this.db = db;
         this.ledger = ledger;
+        this.records = new JdbiRunRecords(db);
         String runs = db.table("parley_runs");
         String stepTable = db.table("parley_steps");
-        insert = "INSERT INTO " + runs + " (" + COLUMNS + ") VALUES (:id, :thread, :agent, :model, :user_message, :status,"
-                + " :assistant_message, :input_tokens, :output_tokens, :estimated, :cost, :error_code, :error_message,"
-                + " :created, :started, :completed)";
-        insertStarted = "INSERT INTO " + runs + " (" + COLUMNS + ", owner_id, lease_expires_at) VALUES (:id, :thread, :agent,"
-                + " :model, :user_message, :status, :assistant_message, :input_tokens, :output_tokens, :estimated, :cost,"
-                + " :error_code, :error_message, :created, :started, :completed, :owner, :lease)";
+        insert = "INSERT INTO " + runs + " (" + COLUMNS + ") VALUES (" + RunRows.VALUES + ")";
+        insertStarted = "INSERT INTO " + runs + " (" + COLUMNS + ", owner_id, lease_expires_at) VALUES (" + RunRows.VALUES
+                + ", :owner, :lease)";
         String threads = db.table("parley_threads");
         String select = "SELECT " + READ_COLUMNS + " FROM " + runs;
         // runs of a soft-deleted thread are hidden with it
         String liveThread = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = :thread AND t.deleted_at IS NULL)";
         String liveRow = " AND EXISTS (SELECT 1 FROM " + threads + " t WHERE t.id = r.thread_id AND t.deleted_at IS NULL)";
         find = select + " r WHERE r.id = :id" + liveRow;
-        update = "UPDATE " + runs + " SET agent_id = :agent, model = :model,"
-                + " user_message_id = :user_message, status = :status, assistant_message_id = :assistant_message,"
-                + " input_tokens = :input_tokens, output_tokens = :output_tokens, usage_estimated = :estimated,"
-                + " cost_usd = :cost, error_code = :error_code, error_message = :error_message,"
-                + " started_at = :started, completed_at = :completed"
-                + " WHERE id = :id AND thread_id = :thread AND status = :expected";
+        update = "UPDATE " + runs + " SET " + RunRows.ASSIGNMENTS + " WHERE id = :id AND thread_id = :thread AND status = :expected";
         start = update.replace(" WHERE ", ", owner_id = :owner, lease_expires_at = :lease WHERE ");
         pause = update.replace(" WHERE ", ", owner_id = NULL, lease_expires_at = NULL, decide_by = :decide_by WHERE ");
         resume = update.replace(" WHERE ", ", owner_id = :owner, lease_expires_at = :lease, decide_by = NULL WHERE ");
@@ -122,14 +105,8 @@ final class JdbiRunStore implements RunStore {
         pageAfter = byRecency + " WHERE thread_id = :thread AND created_at <= :after_at"
                 + " AND (created_at < :after_at OR id < :after_id)" + liveThread + newestFirst;
         withStatus = select + " r WHERE status = :status" + liveRow + " ORDER BY status, created_at, id LIMIT :limit";
-        insertStep = "INSERT INTO " + stepTable + " (" + STEP_COLUMNS + ") VALUES (:id, :run, :position, :type, :status,"
-                + " :tool_call_id, :tool_name, :tool_arguments, :output, :error, :input_tokens, :output_tokens, :estimated,"
-                + " :started, :completed)";
-        updateStep = "UPDATE " + stepTable + " SET position = :position, type = :type, status = :status,"
-                + " tool_call_id = :tool_call_id, tool_name = :tool_name, tool_arguments = :tool_arguments,"
-                + " output = :output, error = :error, input_tokens = :input_tokens, output_tokens = :output_tokens,"
-                + " usage_estimated = :estimated, started_at = :started, completed_at = :completed"
-                + " WHERE id = :id AND run_id = :run";
+        insertStep = "INSERT INTO " + stepTable + " (" + STEP_COLUMNS + ") VALUES (" + RunRows.STEP_VALUES + ")";
+        updateStep = "UPDATE " + stepTable + " SET " + RunRows.STEP_ASSIGNMENTS + " WHERE id = :id AND run_id = :run";
         updateStepIf = updateStep + " AND status = :expected";
         steps = "SELECT " + STEP_COLUMNS + " FROM " + stepTable + " WHERE run_id = :run AND EXISTS (SELECT 1 FROM "
                 + runs + " r JOIN " + threads + " t ON t.id = r.thread_id WHERE r.id = :run AND t.deleted_at IS NULL)"
@@ -173,7 +150,7 @@ final class JdbiRunStore implements RunStore {
         if (max == 0) {
             return List.of();
         }
-        return db.call(h -> h.createQuery(startable).bind("limit", max).map((rs, ctx) -> run(rs)).list());
+        return db.call(h -> h.createQuery(startable).bind("limit", max).map((rs, ctx) -> RunRows.run(rs)).list());
     }
 
     @Override
@@ -184,7 +161,7 @@ final class JdbiRunStore implements RunStore {
     @Override
     public void insert(Run run) {
         try {
-            db.call(h -> bindRun(h.createUpdate(insert), run).execute());
+            db.call(h -> RunRows.bindRun(h.createUpdate(insert), run).execute());
         } catch (NotFoundException e) {
             throw NotFoundException.thread(run.threadId());
         }
@@ -196,7 +173,7 @@ final class JdbiRunStore implements RunStore {
         Require.notBlank(owner, "owner");
         Require.notNull(leaseExpiresAt, "leaseExpiresAt");
         try {
-            db.call(h -> changed(started, bindRun(h.createUpdate(insertStarted), started)
+            db.call(h -> changed(started, RunRows.bindRun(h.createUpdate(insertStarted), started)
                     .bind("owner", Text.put(owner))
                     .bindByType("lease", leaseExpiresAt, Instant.class)
                     .execute()));
@@ -207,7 +184,7 @@ final class JdbiRunStore implements RunStore {
 
     @Override
     public Optional<Run> find(RunId id) {
-        return db.call(h -> h.createQuery(find).bind("id", id.value()).map((rs, ctx) -> run(rs)).findOne());
+        return db.call(h -> h.createQuery(find).bind("id", id.value()).map((rs, ctx) -> RunRows.run(rs)).findOne());
     }
 
     @Override
@@ -224,20 +201,20 @@ final class JdbiRunStore implements RunStore {
     private boolean ended(Run run, String sql, String ending, Consumer<SqlStatement<?>> extra) {
         if (!run.isTerminal() || ledger == null) {
             return db.call(h -> {
-                var statement = bindRun(h.createUpdate(sql), run);
+                var statement = RunRows.bindRun(h.createUpdate(sql), run);
                 extra.accept(statement);
                 return changed(run, statement.execute());
             });
         }
         if (ending != null) {
             return db.call(h -> {
-                var statement = ledger.bindLedger(bindRun(h.createQuery(ending), run), run);
+                var statement = ledger.bindLedger(RunRows.bindRun(h.createQuery(ending), run), run);
                 extra.accept(statement);
                 return changed(run, statement.mapTo(Integer.class).one());
             });
         }
         return db.atomic(h -> {
-            var statement = bindRun(h.createUpdate(sql), run);
+            var statement = RunRows.bindRun(h.createUpdate(sql), run);
             extra.accept(statement);
             boolean changed = changed(run, statement.execute());
             if (changed) {
@@ -257,7 +234,7 @@ final class JdbiRunStore implements RunStore {
 
     /** {@code sql} (a compare-and-set from {@code expected}) puts {@code run} in progress under {@code owner}'s lease. */
     private boolean claim(String sql, Run run, RunStatus expected, String owner, Instant leaseExpiresAt) {
-        return db.call(h -> changed(run, bindRun(h.createUpdate(sql), run)
+        return db.call(h -> changed(run, RunRows.bindRun(h.createUpdate(sql), run)
                 .bind("expected", expected.wireName())
                 .bind("owner", Text.put(owner))
                 .bindByType("lease", leaseExpiresAt, Instant.class)
@@ -290,7 +267,7 @@ final class JdbiRunStore implements RunStore {
             return List.of();
         }
         return db.call(h -> h.createQuery(expiredLeases).bindByType("now", now, Instant.class).bind("limit", max)
-                .map((rs, ctx) -> run(rs)).list());
+                .map((rs, ctx) -> RunRows.run(rs)).list());
     }
 
     @Override
@@ -304,7 +281,7 @@ final class JdbiRunStore implements RunStore {
     public boolean pause(Run waiting, Instant decideBy) {
         Require.that(waiting.status() == RunStatus.REQUIRES_ACTION, "pause moves a run to requires_action");
         Require.notNull(decideBy, "decideBy");
-        return db.call(h -> changed(waiting, bindRun(h.createUpdate(pause), waiting)
+        return db.call(h -> changed(waiting, RunRows.bindRun(h.createUpdate(pause), waiting)
                 .bind("expected", RunStatus.IN_PROGRESS.wireName())
                 .bindByType("decide_by", decideBy, Instant.class)
                 .execute()));
@@ -336,7 +313,7 @@ final class JdbiRunStore implements RunStore {
             return List.of();
         }
         return db.call(h -> h.createQuery(decisionsDue).bindByType("now", now, Instant.class).bind("limit", max)
-                .map((rs, ctx) -> run(rs)).list());
+                .map((rs, ctx) -> RunRows.run(rs)).list());
     }
 
     /** True when the statement changed the run's row; a change that ended the run is hinted. */
@@ -352,7 +329,7 @@ final class JdbiRunStore implements RunStore {
 
     @Override
     public List<Run> active(ThreadId threadId) {
-        return db.call(h -> h.createQuery(active).bind("thread", threadId.value()).map((rs, ctx) -> run(rs)).list());
+        return db.call(h -> h.createQuery(active).bind("thread", threadId.value()).map((rs, ctx) -> RunRows.run(rs)).list());
     }
 
     @Override
@@ -365,7 +342,7 @@ final class JdbiRunStore implements RunStore {
             if (after != null) {
                 q.bind("after_at", after.at()).bind("after_id", after.id());
             }
-            return q.map((rs, ctx) -> run(rs)).list();
+            return q.map((rs, ctx) -> RunRows.run(rs)).list();
         });
         if (rows.size() <= request.limit()) {
             return Page.last(rows);
@@ -382,13 +359,13 @@ final class JdbiRunStore implements RunStore {
             return List.of();
         }
         return db.call(h -> h.createQuery(withStatus).bind("status", status.wireName()).bind("limit", max)
-                .map((rs, ctx) -> run(rs)).list());
+                .map((rs, ctx) -> RunRows.run(rs)).list());
     }
 
     @Override
     public void insertStep(Step step) {
         try {
-            db.call(h -> bindStep(h.createUpdate(insertStep), step).execute());
+            db.call(h -> RunRows.bindStep(h.createUpdate(insertStep), step).execute());
         } catch (NotFoundException e) {
             throw NotFoundException.run(step.runId());
         }
@@ -396,7 +373,7 @@ final class JdbiRunStore implements RunStore {
 
     @Override
     public void updateStep(Step step) {
-        int updated = db.call(h -> bindStep(h.createUpdate(updateStep), step).execute());
+        int updated = db.call(h -> RunRows.bindStep(h.createUpdate(updateStep), step).execute());
         if (updated == 0) {
             throw new NotFoundException("not_found", "No step " + step.id() + " in run " + step.runId());
         }
@@ -405,158 +382,36 @@ final class JdbiRunStore implements RunStore {
     @Override
     public boolean updateStep(Step step, StepStatus expected) {
         Require.notNull(expected, "expected");
-        return db.call(h -> bindStep(h.createUpdate(updateStepIf), step).bind("expected", expected.wireName()).execute()) == 1;
+        return db.call(h -> RunRows.bindStep(h.createUpdate(updateStepIf), step).bind("expected", expected.wireName()).execute()) == 1;
     }
 
     @Override
     public List<Step> steps(RunId runId) {
-        return db.call(h -> h.createQuery(steps).bind("run", runId.value()).map((rs, ctx) -> step(rs)).list());
-    }
-
-    private static <S extends SqlStatement<S>> S bindRun(S statement, Run run) {
-        return statement
-                .bind("id", run.id().value())
-                .bind("thread", run.threadId().value())
-                .bind("agent", run.agentId())
-                .bind("model", Text.put(run.model()))
-                .bind("user_message", run.userMessageId().value())
-                .bind("status", run.status().wireName())
-                .bind("assistant_message", run.assistantMessageId() == null ? null : run.assistantMessageId().value())
-                .bind("input_tokens", run.usage().inputTokens())
-                .bind("output_tokens", run.usage().outputTokens())
-                .bind("estimated", run.usage().estimated())
-                .bind("cost", run.costUsd())
-                .bind("error_code", run.error() == null ? null : Text.put(run.error().code()))
-                .bind("error_message", run.error() == null ? null : Text.put(run.error().message()))
-                .bindByType("created", run.createdAt(), Instant.class)
-                .bindByType("started", run.startedAt(), Instant.class)
-                .bindByType("completed", run.completedAt(), Instant.class);
-    }
-
-    private static <S extends SqlStatement<S>> S bindStep(S statement, Step step) {
-        ToolCall call = step.toolCall();
-        return statement
-                .bind("id", step.id().value())
-                .bind("run", step.runId().value())
-                .bind("position", step.position())
-                .bind("type", step.type().wireName())
-                .bind("status", step.status().wireName())
-                .bind("tool_call_id", call == null ? null : Text.put(call.id()))
-                .bind("tool_name", call == null ? null : Text.put(call.name()))
-                .bind("tool_arguments", call == null ? null : Text.put(call.arguments()))
-                .bind("output", Text.put(step.output()))
-                .bind("error", Text.put(step.error()))
-                .bind("input_tokens", step.usage().inputTokens())
-                .bind("output_tokens", step.usage().outputTokens())
-                .bind("estimated", step.usage().estimated())
-                .bindByType("started", step.startedAt(), Instant.class)
-                .bindByType("completed", step.completedAt(), Instant.class);
-    }
-
-    static Run run(ResultSet rs) throws SQLException {
-        String assistant = rs.getString("assistant_message_id");
-        String errorCode = rs.getString("error_code");
-        return new Run(
-                new RunId(rs.getString("id")),
-                new ThreadId(rs.getString("thread_id")),
-                rs.getString("agent_id"),
-                Text.get(rs.getString("model")),
-                new MessageId(rs.getString("user_message_id")),
-                Json.wire(RunStatus.class, rs.getString("status")),
-                assistant == null ? null : new MessageId(assistant),
-                new Usage(rs.getLong("input_tokens"), rs.getLong("output_tokens"), rs.getBoolean("usage_estimated")),
-                cost(rs),
-                errorCode == null ? null : new RunError(Text.get(errorCode), Text.get(rs.getString("error_message"))),
-                Db.instant(rs, "created_at"),
-                Db.instant(rs, "started_at"),
-                Db.instant(rs, "completed_at"),
-                (Integer) rs.getObject("agent_version", Integer.class));
-    }
-
-    private static BigDecimal cost(ResultSet rs) throws SQLException {
-        String text = rs.getString("cost_usd");
-        return text == null ? null : new BigDecimal(text);
-    }
-
-    static Step step(ResultSet rs) throws SQLException {
-        String callId = rs.getString("tool_call_id");
-        return new Step(
-                new StepId(rs.getString("id")),
-                new RunId(rs.getString("run_id")),
-                rs.getInt("position"),
-                Json.wire(StepType.class, rs.getString("type")),
-                Json.wire(StepStatus.class, rs.getString("status")),
-                callId == null ? null : new ToolCall(Text.get(callId), Text.get(rs.getString("tool_name")),
-                        Text.get(rs.getString("tool_arguments"))),
-                Text.get(rs.getString("output")),
-                Text.get(rs.getString("error")),
-                new Usage(rs.getLong("input_tokens"), rs.getLong("output_tokens"), rs.getBoolean("usage_estimated")),
-                Db.instant(rs, "started_at"),
-                Db.instant(rs, "completed_at"));
+        return db.call(h -> h.createQuery(steps).bind("run", runId.value()).map((rs, ctx) -> RunRows.step(rs)).list());
     }
 
     @Override
     public void recordInstructions(RunId id, RunInstructions instructions) {
-        Require.notNull(instructions, "instructions");
-        int updated = db.call(h -> h.createUpdate("UPDATE " + db.table("parley_runs")
-                        + " SET agent_version = :version, instructions = :instructions WHERE id = :id")
-                .bind("id", id.value())
-                .bind("version", instructions.agentVersion())
-                .bind("instructions", Text.put(instructions.instructions()))
-                .execute());
-        if (updated == 0) {
-            throw NotFoundException.run(id);
-        }
+        records.recordInstructions(id, instructions);
     }
 
     @Override
     public Optional<RunInstructions> instructions(RunId id) {
-        return db.call(h -> h.createQuery("SELECT agent_version, instructions FROM " + db.table("parley_runs")
-                        + " WHERE id = :id AND agent_version IS NOT NULL")
-                .bind("id", id.value())
-                .map((rs, ctx) -> new RunInstructions(rs.getInt("agent_version"), Text.get(rs.getString("instructions"))))
-                .findOne());
+        return records.instructions(id);
     }
 
     @Override
     public void recordOrigin(RunId id, RunOrigin origin) {
-        Require.notNull(origin, "origin");
-        int updated = db.call(h -> h.createUpdate("UPDATE " + db.table("parley_runs")
-                        + " SET origin_request_id = :request, origin_trace = :trace WHERE id = :id")
-                .bind("id", id.value())
-                .bind("request", origin.requestId())
-                .bind("trace", origin.traceContext())
-                .execute());
-        if (updated == 0) {
-            throw NotFoundException.run(id);
-        }
+        records.recordOrigin(id, origin);
     }
 
-    /** The instructions and the origin in one statement: the send transaction writes no more rows than without an origin. */
     @Override
     public void recordRun(RunId id, RunInstructions instructions, RunOrigin origin) {
-        Require.notNull(instructions, "instructions");
-        Require.notNull(origin, "origin");
-        int updated = db.call(h -> h.createUpdate("UPDATE " + db.table("parley_runs")
-                        + " SET agent_version = :version, instructions = :instructions, origin_request_id = :request,"
-                        + " origin_trace = :trace WHERE id = :id")
-                .bind("id", id.value())
-                .bind("version", instructions.agentVersion())
-                .bind("instructions", Text.put(instructions.instructions()))
-                .bind("request", origin.requestId())
-                .bind("trace", origin.traceContext())
-                .execute());
-        if (updated == 0) {
-            throw NotFoundException.run(id);
-        }
+        records.recordRun(id, instructions, origin);
     }
 
     @Override
     public RunOrigin origin(RunId id) {
-        return db.call(h -> h.createQuery("SELECT origin_request_id, origin_trace FROM " + db.table("parley_runs") + " WHERE id = :id")
-                .bind("id", id.value())
-                .map((rs, ctx) -> new RunOrigin(rs.getString("origin_request_id"), rs.getString("origin_trace")))
-                .findOne()
-                .orElse(RunOrigin.NONE));
+        return records.origin(id);
     }
 }

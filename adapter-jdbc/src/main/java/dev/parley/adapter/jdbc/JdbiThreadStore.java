@@ -16,7 +16,8 @@ import org.jdbi.v3.core.statement.Query;
 final class JdbiThreadStore implements ThreadStore {
     private static final String COLUMNS = "id, owner_id, agent_id, title, metadata, created_at, updated_at, deleted_at, agent_version";
     /** What a read returns: the columns written and the usage totals the ledger keeps. */
-    private static final String READ = COLUMNS + ", runs_count AS runs, input_tokens, output_tokens, cost_usd, unpriced_runs";
+    private static final String READ = COLUMNS + ", runs_count AS runs, input_tokens, cached_input_tokens, output_tokens, cost_usd,"
+            + " unpriced_runs";
     private static final String CURSOR_KIND = "t1";
     private static final String DELETED_CURSOR_KIND = "t2";
 

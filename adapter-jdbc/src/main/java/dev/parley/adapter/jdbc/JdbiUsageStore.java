@@ -26,7 +26,8 @@ import org.jdbi.v3.core.statement.SqlStatement;
  * read the aggregates only.
  */
 final class JdbiUsageStore implements UsageStore {
-    private static final String SUMS = "sum(runs) AS runs, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,"
+    private static final String SUMS = "sum(runs) AS runs, sum(input_tokens) AS input_tokens,"
+            + " sum(cached_input_tokens) AS cached_input_tokens, sum(output_tokens) AS output_tokens,"
             + " sum(cost_usd) AS cost_usd, sum(unpriced_runs) AS unpriced_runs";
 
     private final Db db;
@@ -43,13 +44,14 @@ final class JdbiUsageStore implements UsageStore {
         String hourly = db.table("parley_usage_hourly");
         String threadHourly = db.table("parley_usage_thread_hourly");
         addToThread = "UPDATE " + threads + " SET runs_count = runs_count + 1, input_tokens = input_tokens + :input_tokens,"
-                + " output_tokens = output_tokens + :output_tokens, cost_usd = cost_usd + :cost, unpriced_runs = unpriced_runs + :unpriced"
+                + " cached_input_tokens = cached_input_tokens + :cached_input_tokens, output_tokens = output_tokens + :output_tokens, cost_usd = cost_usd + :cost, unpriced_runs = unpriced_runs + :unpriced"
                 + " WHERE id = :thread";
         String values = "SELECT t.owner_id, CAST(:hour AS TIMESTAMP WITH TIME ZONE) AS hour_start, %s 1 AS runs,"
-                + " CAST(:input_tokens AS BIGINT) AS input_tokens, CAST(:output_tokens AS BIGINT) AS output_tokens,"
+                + " CAST(:input_tokens AS BIGINT) AS input_tokens, CAST(:cached_input_tokens AS BIGINT) AS cached_input_tokens,"
+                + " CAST(:output_tokens AS BIGINT) AS output_tokens,"
                 + " CAST(:cost AS NUMERIC(38, 12)) AS cost_usd, CAST(:unpriced AS BIGINT) AS unpriced_runs FROM " + threads + " t WHERE t.id = :thread";
         String add = " runs = u.runs + s.runs, input_tokens = u.input_tokens + s.input_tokens,"
-                + " output_tokens = u.output_tokens + s.output_tokens, cost_usd = u.cost_usd + s.cost_usd,"
+                + " cached_input_tokens = u.cached_input_tokens + s.cached_input_tokens, output_tokens = u.output_tokens + s.output_tokens, cost_usd = u.cost_usd + s.cost_usd,"
                 + " unpriced_runs = u.unpriced_runs + s.unpriced_runs";
         addToHourly = upsert(db.dialect(), hourly, List.of("agent_id", "model"),
                 String.format(values, "CAST(:agent AS VARCHAR(64)) AS agent_id, CAST(:model AS VARCHAR) AS model,"), add);
@@ -77,7 +79,7 @@ final class JdbiUsageStore implements UsageStore {
     private static String upsert(Dialect dialect, String table, List<String> keys, String source, String add) {
         List<String> columns = new ArrayList<>(List.of("owner_id", "hour_start"));
         columns.addAll(keys);
-        columns.addAll(List.of("runs", "input_tokens", "output_tokens", "cost_usd", "unpriced_runs"));
+        columns.addAll(List.of("runs", "input_tokens", "cached_input_tokens", "output_tokens", "cost_usd", "unpriced_runs"));
         String names = String.join(", ", columns);
         if (dialect == Dialect.POSTGRESQL) {
             String conflict = "owner_id, hour_start, " + String.join(", ", keys);
@@ -100,14 +102,15 @@ final class JdbiUsageStore implements UsageStore {
      */
     String pgEnding(String runUpdate) {
         String threads = db.table("parley_threads");
-        String values = " SELECT owner_id, :hour, %s 1, :input_tokens, :output_tokens, :ledger_cost, :unpriced FROM t";
+        String values = " SELECT owner_id, :hour, %s 1, :input_tokens, :cached_input_tokens, :output_tokens, :ledger_cost,"
+                + " :unpriced FROM t";
         String add = " runs = u.runs + EXCLUDED.runs, input_tokens = u.input_tokens + EXCLUDED.input_tokens,"
-                + " output_tokens = u.output_tokens + EXCLUDED.output_tokens, cost_usd = u.cost_usd + EXCLUDED.cost_usd,"
+                + " cached_input_tokens = u.cached_input_tokens + EXCLUDED.cached_input_tokens, output_tokens = u.output_tokens + EXCLUDED.output_tokens, cost_usd = u.cost_usd + EXCLUDED.cost_usd,"
                 + " unpriced_runs = u.unpriced_runs + EXCLUDED.unpriced_runs";
-        String columns = " runs, input_tokens, output_tokens, cost_usd, unpriced_runs)";
+        String columns = " runs, input_tokens, cached_input_tokens, output_tokens, cost_usd, unpriced_runs)";
         return "WITH r AS (" + runUpdate + " RETURNING thread_id),"
                 + " t AS (UPDATE " + threads + " SET runs_count = runs_count + 1, input_tokens = input_tokens + :input_tokens,"
-                + " output_tokens = output_tokens + :output_tokens, cost_usd = cost_usd + :ledger_cost,"
+                + " cached_input_tokens = cached_input_tokens + :cached_input_tokens, output_tokens = output_tokens + :output_tokens, cost_usd = cost_usd + :ledger_cost,"
                 + " unpriced_runs = unpriced_runs + :unpriced WHERE id = (SELECT thread_id FROM r) RETURNING owner_id),"
                 + " h AS (INSERT INTO " + db.table("parley_usage_hourly") + " AS u (owner_id, hour_start, agent_id, model," + columns
                 + String.format(values, ":agent, :ledger_model,")
@@ -132,14 +135,16 @@ final class JdbiUsageStore implements UsageStore {
         int unpriced = run.costUsd() == null ? 1 : 0;
         Instant hour = run.completedAt().truncatedTo(ChronoUnit.HOURS);
         h.createUpdate(addToThread).bind("thread", run.threadId().value())
-                .bind("input_tokens", run.usage().inputTokens()).bind("output_tokens", run.usage().outputTokens())
-                .bind("cost", cost).bind("unpriced", unpriced).execute();
+                .bind("input_tokens", run.usage().inputTokens()).bind("cached_input_tokens", run.usage().cachedInputTokens())
+                .bind("output_tokens", run.usage().outputTokens()).bind("cost", cost).bind("unpriced", unpriced).execute();
         for (String sql : List.of(addToHourly, addToThreadHourly)) {
             for (int attempt = 1; ; attempt++) {
                 try {
                     h.createUpdate(sql).bind("thread", run.threadId().value()).bind("hour", hour)
                             .bind("agent", run.agentId()).bind("model", run.model() == null ? "" : Text.put(run.model()))
-                            .bind("input_tokens", run.usage().inputTokens()).bind("output_tokens", run.usage().outputTokens())
+                            .bind("input_tokens", run.usage().inputTokens())
+                            .bind("cached_input_tokens", run.usage().cachedInputTokens())
+                            .bind("output_tokens", run.usage().outputTokens())
                             .bind("cost", cost).bind("unpriced", unpriced).execute();
                     break;
                 } catch (RuntimeException e) {
@@ -180,7 +185,7 @@ final class JdbiUsageStore implements UsageStore {
     }
 
     static UsageTotals totals(ResultSet rs) throws SQLException {
-        return new UsageTotals(rs.getLong("runs"), rs.getLong("input_tokens"), rs.getLong("output_tokens"),
-                rs.getBigDecimal("cost_usd"), rs.getLong("unpriced_runs"));
+        return new UsageTotals(rs.getLong("runs"), rs.getLong("input_tokens"), rs.getLong("cached_input_tokens"),
+                rs.getLong("output_tokens"), rs.getBigDecimal("cost_usd"), rs.getLong("unpriced_runs"));
     }
 }

@@ -226,10 +226,14 @@ final class Json {
     private static void usage(ObjectNode node, Usage usage) {
         node.put("input_tokens", usage.inputTokens()).put("output_tokens", usage.outputTokens())
                 .put("estimated", usage.estimated());
+        if (usage.cachedInputTokens() > 0) {
+            node.put("cached_input_tokens", usage.cachedInputTokens());
+        }
     }
 
     private static Usage usage(JsonNode node) {
-        return new Usage(node.path("input_tokens").asLong(), node.path("output_tokens").asLong(),
+        long input = node.path("input_tokens").asLong();
+        return new Usage(input, Math.min(input, node.path("cached_input_tokens").asLong()), node.path("output_tokens").asLong(),
                 node.path("estimated").asBoolean());
     }
 

@@ -6,6 +6,7 @@ import dev.parley.chat.port.out.RunEventBus;
 import dev.parley.chat.port.out.RunSignals;
 import dev.parley.chat.testkit.AgentStoreContract;
 import dev.parley.chat.testkit.ApprovalStoreContract;
+import dev.parley.chat.testkit.CachedTokensContract;
 import dev.parley.chat.testkit.IdempotencyStoreContract;
 import dev.parley.chat.testkit.JobLeasesContract;
 import dev.parley.chat.testkit.MessageStoreContract;
@@ -47,6 +48,14 @@ abstract class JdbcContractSuites {
 
     @Nested
     class Usage extends UsageLedgerContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class CachedTokens extends CachedTokensContract {
         @Override
         protected ChatStore createStore() {
             return db().freshStore();

@@ -50,17 +50,20 @@ final class ChatCompletionsRequest {
         for (Map.Entry<String, JsonNode> option : settings.options().entrySet()) {
             root.set(option.getKey(), option.getValue());
         }
-        // the agent's own settings win over the client's defaults; Chat Completions names them
-        // temperature, max_completion_tokens (max_tokens is deprecated) and reasoning_effort
-        ModelSettings agent = request.settings();
-        if (agent.temperature() != null) {
-            root.put("temperature", agent.temperature());
+        // the run's settings (the agent's, overridden by the send's own) win over the client's defaults; Chat
+        // Completions names them temperature, max_completion_tokens (max_tokens, deprecated by OpenAI, where the
+        // server reads only that) and reasoning_effort
+        ModelSettings run = request.settings();
+        if (run.temperature() != null) {
+            root.put("temperature", run.temperature());
         }
-        if (agent.maxOutputTokens() != null) {
-            root.put("max_completion_tokens", agent.maxOutputTokens());
+        if (run.maxOutputTokens() != null) {
+            root.remove(OpenAiSettings.MAX_COMPLETION_TOKENS);
+            root.remove(OpenAiSettings.MAX_TOKENS);
+            root.put(settings.maxTokensParameter(), run.maxOutputTokens());
         }
-        if (agent.reasoningEffort() != null) {
-            root.put("reasoning_effort", agent.reasoningEffort().wireName());
+        if (run.reasoningEffort() != null) {
+            root.put("reasoning_effort", run.reasoningEffort().wireName());
         }
         root.put("stream", settings.streaming());
         if (settings.streaming() && settings.includeUsage()) {

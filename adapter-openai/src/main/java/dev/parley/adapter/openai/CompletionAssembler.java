@@ -22,7 +22,8 @@ import java.util.Map;
  * {@code index}: the first delta of a call brings its id and name, later ones argument fragments;
  * a delta with a new id at a used index starts a new call (servers that send complete calls all
  * at index 0). A refusal is answer text. Usage comes from any chunk that carries a non-null
- * {@code usage} object, the last one winning. Not thread-safe.
+ * {@code usage} object, the last one winning, with the prompt tokens it says were read from the
+ * cache. Not thread-safe.
  */
 final class CompletionAssembler {
     private static final String[] REASONING_FIELDS = {"reasoning_content", "reasoning", "thinking"};
@@ -114,10 +115,20 @@ final class CompletionAssembler {
         }
         JsonNode u = node.get("usage");
         if (u != null && u.isObject()) {
-            long in = u.path("prompt_tokens").asLong(0);
-            long out = u.path("completion_tokens").asLong(0);
-            usage = Usage.reported(Math.max(0, in), Math.max(0, out));
+            long in = Math.max(0, u.path("prompt_tokens").asLong(0));
+            long out = Math.max(0, u.path("completion_tokens").asLong(0));
+            usage = Usage.reported(in, out).withCachedInputTokens(Math.min(in, cachedTokens(u)));
         }
+    }
+
+    /**
+     * The prompt tokens read from the cache: OpenAI's {@code prompt_tokens_details.cached_tokens}, else
+     * DeepSeek's {@code prompt_cache_hit_tokens}; 0 when neither came.
+     */
+    private static long cachedTokens(JsonNode usage) {
+        JsonNode details = usage.path("prompt_tokens_details").path("cached_tokens");
+        long cached = details.canConvertToLong() ? details.asLong() : usage.path("prompt_cache_hit_tokens").asLong(0);
+        return Math.max(0, cached);
     }
 
     private JsonNode firstChoice(JsonNode node) {

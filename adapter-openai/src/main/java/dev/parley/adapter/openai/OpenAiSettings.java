@@ -26,7 +26,13 @@ record OpenAiSettings(
         int maxRetries,
         Duration initialBackoff,
         Duration maxBackoff,
-        Duration maxRetryAfter) {
+        Duration maxRetryAfter,
+        String maxTokensParameter) {
+
+    /** OpenAI's name of the output token limit (its older name {@code max_tokens} is deprecated there). */
+    static final String MAX_COMPLETION_TOKENS = "max_completion_tokens";
+    /** The older name, the only one some servers (Ollama's OpenAI endpoint) read. */
+    static final String MAX_TOKENS = "max_tokens";
 
     OpenAiSettings {
         Require.notNull(endpoint, "endpoint");
@@ -43,6 +49,8 @@ record OpenAiSettings(
         positive(maxBackoff, "maxBackoff");
         Require.notNull(maxRetryAfter, "maxRetryAfter");
         Require.that(!maxRetryAfter.isNegative(), "maxRetryAfter must not be negative");
+        Require.that(MAX_COMPLETION_TOKENS.equals(maxTokensParameter) || MAX_TOKENS.equals(maxTokensParameter),
+                "maxTokensParameter must be max_completion_tokens or max_tokens");
     }
 
     private static void positive(Duration d, String name) {
@@ -68,6 +76,7 @@ record OpenAiSettings(
                 + ", options=" + options.keySet()
                 + ", streaming=" + streaming
                 + ", includeUsage=" + includeUsage
-                + ", maxRetries=" + maxRetries + "]";
+                + ", maxRetries=" + maxRetries
+                + ", maxTokensParameter=" + maxTokensParameter + "]";
     }
 }

@@ -142,7 +142,7 @@ class RequestMappingTest {
     }
 
     @Test
-    void should_send_the_agents_model_settings_over_the_clients_defaults() throws Exception {
+    void should_send_the_runs_model_settings_over_the_clients_defaults() throws Exception {
         // given
         ModelRequest request = new ModelRequest(null, ask("Hi").messages(), List.of(),
                 new ModelSettings(0.2, 300, ReasoningEffort.HIGH));
@@ -154,6 +154,25 @@ class RequestMappingTest {
         assertThat(sent.get("temperature").asDouble()).isEqualTo(0.2);
         assertThat(sent.get("max_completion_tokens").asInt()).isEqualTo(300);
         assertThat(sent.get("reasoning_effort").asText()).isEqualTo("high");
+    }
+
+    @Test
+    void should_send_the_token_limit_under_the_name_the_server_reads_in_place_of_a_configured_one() throws Exception {
+        // given: Ollama's OpenAI endpoint reads max_tokens only
+        ModelRequest request = new ModelRequest(null, ask("Hi").messages(), List.of(), new ModelSettings(null, 40, null));
+
+        // when
+        JsonNode ollama = send(model().maxTokensParameter("max_tokens").option("max_tokens", 999).build(), request);
+        JsonNode openai = send(model().option("max_tokens", 999).build(), request);
+
+        // then
+        assertThat(ollama.get("max_tokens").asInt()).isEqualTo(40);
+        assertThat(ollama.has("max_completion_tokens")).isFalse();
+        assertThat(openai.get("max_completion_tokens").asInt()).isEqualTo(40);
+        assertThat(openai.has("max_tokens")).isFalse();
+        assertThatThrownBy(() -> model().maxTokensParameter("max_output_tokens").build()).isInstanceOf(IllegalArgumentException.class);
+        assertThat(OpenAiChatModel.builder().environment(java.util.Map.of("PARLEY_MODEL", "m", "OPENAI_MAX_TOKENS_PARAMETER", "max_tokens"))
+                .build().toString()).contains("maxTokensParameter=max_tokens");
     }
 
     @Test

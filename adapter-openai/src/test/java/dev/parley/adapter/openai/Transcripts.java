@@ -104,6 +104,25 @@ final class Transcripts {
                     + "\"logprobs\":null,\"finish_reason\":\"tool_calls\"}],"
                     + "\"usage\":{\"prompt_tokens\":82,\"completion_tokens\":17,\"total_tokens\":99}}";
 
+    /** OpenAI: an answer whose prompt was mostly read from the prompt cache ({@code prompt_tokens_details.cached_tokens}). */
+    static final List<String> OPENAI_CACHED_PROMPT = List.of(
+            OPENAI_HEAD + "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Again\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}",
+            OPENAI_HEAD + "\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}],\"usage\":null}",
+            OPENAI_HEAD + "\"choices\":[],\"usage\":{\"prompt_tokens\":2006,\"completion_tokens\":300,\"total_tokens\":2306,\"prompt_tokens_details\":{\"cached_tokens\":1920,\"audio_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":0,\"audio_tokens\":0,\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}}",
+            "[DONE]");
+
+    /** DeepSeek: the cache hits in its own usage fields ({@code prompt_cache_hit_tokens}, {@code prompt_cache_miss_tokens}). */
+    static final List<String> DEEPSEEK_CACHE_HIT = List.of(
+            "{\"id\":\"e3b5\",\"object\":\"chat.completion.chunk\",\"created\":1738000000,\"model\":\"deepseek-chat\",\"system_fingerprint\":\"fp_3a5770e1b4\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Yes.\"},\"logprobs\":null,\"finish_reason\":null}]}",
+            "{\"id\":\"e3b5\",\"object\":\"chat.completion.chunk\",\"created\":1738000000,\"model\":\"deepseek-chat\",\"system_fingerprint\":\"fp_3a5770e1b4\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"logprobs\":null,\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":140,\"completion_tokens\":2,\"total_tokens\":142,\"prompt_tokens_details\":null,\"prompt_cache_hit_tokens\":128,\"prompt_cache_miss_tokens\":12}}",
+            "[DONE]");
+
+    /** A non-streaming completion whose usage reports cached prompt tokens. */
+    static final String NON_STREAMING_CACHED_PROMPT =
+            "{\"id\":\"chatcmpl-abc124\",\"object\":\"chat.completion\",\"created\":1699896917,\"model\":\"gpt-4o-mini\","
+                    + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Sure.\"},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
+                    + "\"usage\":{\"prompt_tokens\":1500,\"completion_tokens\":3,\"total_tokens\":1503,\"prompt_tokens_details\":{\"cached_tokens\":1280}}}";
+
     /** A data line for one text delta in OpenAI's shape. */
     static String textDelta(String text) {
         return OPENAI_HEAD + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + text + "\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}";

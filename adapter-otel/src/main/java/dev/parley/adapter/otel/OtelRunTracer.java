@@ -56,6 +56,8 @@ public final class OtelRunTracer implements RunTracer {
     static final AttributeKey<List<String>> FINISH_REASONS = AttributeKey.stringArrayKey("gen_ai.response.finish_reasons");
     static final AttributeKey<Long> INPUT_TOKENS = AttributeKey.longKey("gen_ai.usage.input_tokens");
     static final AttributeKey<Long> OUTPUT_TOKENS = AttributeKey.longKey("gen_ai.usage.output_tokens");
+    /** The part of the input tokens read from the model's prompt cache; set only when there was any. */
+    static final AttributeKey<Long> CACHE_READ_TOKENS = AttributeKey.longKey("gen_ai.usage.cache_read.input_tokens");
     static final AttributeKey<String> INPUT_MESSAGES = AttributeKey.stringKey("gen_ai.input.messages");
     static final AttributeKey<String> OUTPUT_MESSAGES = AttributeKey.stringKey("gen_ai.output.messages");
     static final AttributeKey<String> TOOL_NAME = AttributeKey.stringKey("gen_ai.tool.name");
@@ -262,6 +264,9 @@ public final class OtelRunTracer implements RunTracer {
         if (usage != null && (usage.inputTokens() > 0 || usage.outputTokens() > 0)) {
             otel.setAttribute(INPUT_TOKENS, usage.inputTokens());
             otel.setAttribute(OUTPUT_TOKENS, usage.outputTokens());
+            if (usage.cachedInputTokens() > 0) {
+                otel.setAttribute(CACHE_READ_TOKENS, usage.cachedInputTokens());
+            }
             if (usage.estimated()) {
                 otel.setAttribute(USAGE_ESTIMATED, true);
             }
@@ -318,6 +323,9 @@ public final class OtelRunTracer implements RunTracer {
         if (usage != null) {
             otel.setAttribute(INPUT_TOKENS, usage.inputTokens());
             otel.setAttribute(OUTPUT_TOKENS, usage.outputTokens());
+            if (usage.cachedInputTokens() > 0) {
+                otel.setAttribute(CACHE_READ_TOKENS, usage.cachedInputTokens());
+            }
             if (usage.estimated()) {
                 otel.setAttribute(USAGE_ESTIMATED, true);
             }

@@ -88,6 +88,30 @@ class OtelRunTracerTest {
     }
 
     @Test
+    void should_record_the_input_tokens_read_from_the_prompt_cache_only_when_there_were_any() {
+        // given
+        OtelRunTracer tracer = OtelRunTracer.builder(sdk).build();
+        TraceSpan run = tracer.run(aRun(), "helper", RunOrigin.NONE, false);
+        Usage cached = new Usage(1_200, 1_024, 30, false);
+
+        // when
+        TraceSpan call = tracer.modelCall(run, aRequest());
+        tracer.modelAnswered(call, new ModelResponse("ok", List.of(), cached, "stop", "gpt-test"), cached);
+        call.end();
+        TraceSpan plain = tracer.modelCall(run, aRequest());
+        tracer.modelAnswered(plain, new ModelResponse("ok", List.of(), new Usage(10, 1, false), "stop", "gpt-test"),
+                new Usage(10, 1, false));
+        plain.end();
+        tracer.runEnded(run, aRun().completed(NOW, new MessageId("msg_02"), cached.plus(new Usage(10, 1, false)), null));
+        run.end();
+
+        // then
+        assertThat(exporter.getFinishedSpanItems()).filteredOn(s -> s.getName().startsWith("chat"))
+                .extracting(s -> s.getAttributes().get(OtelRunTracer.CACHE_READ_TOKENS)).containsExactly(1_024L, null);
+        assertThat(only("invoke_agent helper").getAttributes().get(OtelRunTracer.CACHE_READ_TOKENS)).isEqualTo(1_024L);
+    }
+
+    @Test
     void should_record_content_only_when_asked_to() {
         // given
         OtelRunTracer tracer = OtelRunTracer.builder(sdk).captureContent(true).build();

@@ -38,10 +38,11 @@ import java.util.Optional;
 final class AgentRegistry {
     /** An agent as one run uses it: the agent (tools resolved), its model settings and its version. */
     record RunAgent(Agent agent, ModelSettings settings, int version, List<AgentVariable> variables, boolean archived) {
-        RunAgent withInstructions(String instructions) {
+        /** The agent as a run that recorded {@code used} runs it: with its instructions and its model settings. */
+        RunAgent forRun(RunInstructions used) {
             Agent a = agent;
-            return new RunAgent(new Agent(a.id(), a.name(), a.description(), instructions, a.model(), a.tools(), a.limits()),
-                    settings, version, variables, archived);
+            return new RunAgent(new Agent(a.id(), a.name(), a.description(), used.instructions(), a.model(), a.tools(), a.limits()),
+                    settings.overriddenBy(used.settings()), version, variables, archived);
         }
     }
 
@@ -170,8 +171,8 @@ final class AgentRegistry {
     }
 
     /**
-     * The agent as a stored run uses it: the version it recorded, with the instructions it recorded;
-     * null when the agent is gone.
+     * The agent as a stored run uses it: the version it recorded, with the instructions and model settings
+     * it recorded; null when the agent is gone.
      */
     RunAgent forRun(Run run, Optional<RunInstructions> used) {
         RunAgent base;
@@ -180,7 +181,7 @@ final class AgentRegistry {
         } else {
             base = store.find(run.agentId(), used.get().agentVersion()).map(this::runAgent).orElse(null);
         }
-        return base == null ? null : used.map(u -> base.withInstructions(u.instructions())).orElse(base);
+        return base == null ? null : used.map(base::forRun).orElse(base);
     }
 
     /** A stored agent version as the engine runs it: tools looked up in the registry (unknown ones left out). */

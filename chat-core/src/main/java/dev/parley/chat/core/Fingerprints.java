@@ -1,6 +1,7 @@
 package dev.parley.chat.core;
 
 import dev.parley.chat.model.ContentPart;
+import dev.parley.chat.model.ModelSettings;
 import dev.parley.chat.port.in.SendMessageCommand;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -12,7 +13,10 @@ final class Fingerprints {
 
     private Fingerprints() {}
 
-    /** SHA-256 over the content parts, the requested agent, the busy policy and the run's own instructions, in lowercase hex. */
+    /**
+     * SHA-256 over the content parts, the requested agent, the busy policy and the run's own instructions, model
+     * settings and continued answer, in lowercase hex.
+     */
     static String of(SendMessageCommand command) {
         MessageDigest digest = sha256();
         for (ContentPart part : command.content()) {
@@ -31,6 +35,17 @@ final class Fingerprints {
             // only when given, so that the fingerprints of sends without them stay what they were
             put(digest, "instructions");
             put(digest, command.instructions());
+        }
+        ModelSettings settings = command.modelSettings();
+        if (!settings.isDefault()) {
+            put(digest, "model_settings");
+            put(digest, settings.temperature() == null ? "" : settings.temperature().toString());
+            put(digest, settings.maxOutputTokens() == null ? "" : settings.maxOutputTokens().toString());
+            put(digest, settings.reasoningEffort() == null ? "" : settings.reasoningEffort().wireName());
+        }
+        if (command.continuedFrom() != null) {
+            put(digest, "continued_from");
+            put(digest, command.continuedFrom());
         }
         byte[] hash = digest.digest();
         char[] out = new char[hash.length * 2];

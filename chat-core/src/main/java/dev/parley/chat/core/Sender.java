@@ -280,6 +280,8 @@ final class Sender {
             used = new RunInstructions(used.agentVersion(),
                     used.instructions().isEmpty() ? command.instructions() : used.instructions() + "\n\n" + command.instructions());
         }
+        // the run stores the settings it sends, so that a start or a resume elsewhere sends them too
+        used = used.withSettings(runAgent.settings().overriddenBy(command.modelSettings())).continuing(command.continuedFrom());
         Run run = Run.queued(runId, thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now)
                 .withAgentVersion(used.agentVersion());
         Admission admission = scheduler.admission();
@@ -314,7 +316,7 @@ final class Sender {
                 engine.store().threads().update(updated);
             }
         }
-        return new Sent(new SendReceipt(updated, userMessage, run, false), idle && !admitted);
+        return new Sent(new SendReceipt(updated, userMessage, run, false, used), idle && !admitted);
     }
 
     /**
@@ -328,7 +330,7 @@ final class Sender {
         engine.store().runs().recordRun(run.id(), used, origin);
         Step firstStep = Step.messageCreation(StepId.next(engine.ids()), run.id(), 1, now);
         engine.store().runs().insertStep(firstStep);
-        starting.set(scheduler.registerStarted(run, runAgent.withInstructions(used.instructions()), userId, userMessage, firstStep,
+        starting.set(scheduler.registerStarted(run, runAgent.forRun(used), userId, userMessage, firstStep,
                 origin, used));
         return run;
     }
@@ -356,7 +358,7 @@ final class Sender {
         Message userMessage = engine.store().messages().find(run.userMessageId())
                 .orElseThrow(() -> new NotFoundException("message_not_found", "No message " + run.userMessageId()));
         log.debug("idempotent replay of run {} on thread {}", run.id(), thread.id());
-        return Optional.of(new SendReceipt(thread, userMessage, run, true));
+        return Optional.of(new SendReceipt(thread, userMessage, run, true, engine.store().runs().instructions(run.id()).orElse(null)));
     }
 
     /** Rolls back a send with {@code if_busy: interrupt} that found a run started after the interrupt. */

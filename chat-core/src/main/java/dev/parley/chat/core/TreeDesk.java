@@ -87,7 +87,7 @@ final class TreeDesk {
         noQueue(command.ifBusy());
         threads.owned(command.userId(), command.threadId());
         SendMessageCommand send = new SendMessageCommand(command.userId(), command.threadId(), null, List.of(), command.ifBusy(),
-                command.idempotencyKey(), null, command.variables());
+                command.idempotencyKey(), null, command.variables()).withModelSettings(command.modelSettings());
         return sender.send(send, new Sender.Placement() {
             @Override
             public Message place(ChatThread thread, Message fresh) {

@@ -74,7 +74,8 @@ class AgentsAsDataTest {
         assertThat(request.settings()).isEqualTo(new ModelSettings(0.3, 500, ReasoningEffort.LOW));
         assertThat(request.model()).isEqualTo("gpt-x");
         assertThat(h.store.runs().instructions(sent.run().id()))
-                .contains(new RunInstructions(1, "Help alice in English about Parley."));
+                .contains(new RunInstructions(1, "Help alice in English about Parley.", new ModelSettings(0.3, 500, ReasoningEffort.LOW),
+                        null));
     }
 
     @Test

@@ -3,15 +3,18 @@ package dev.parley.chat.model;
 import java.math.BigDecimal;
 
 /**
- * What a set of ended runs used: how many there were, their tokens, and the cost of those whose
- * model had a price ({@code unpricedRuns} had none).
+ * What a set of ended runs used: how many there were, their tokens ({@code cachedInputTokens} a part
+ * of {@code inputTokens}, see {@link Usage}), and the cost of those whose model had a price
+ * ({@code unpricedRuns} had none).
  */
-public record UsageTotals(long runs, long inputTokens, long outputTokens, BigDecimal pricedCostUsd, long unpricedRuns) {
-    public static final UsageTotals NONE = new UsageTotals(0, 0, 0, BigDecimal.ZERO, 0);
+public record UsageTotals(long runs, long inputTokens, long cachedInputTokens, long outputTokens, BigDecimal pricedCostUsd,
+                          long unpricedRuns) {
+    public static final UsageTotals NONE = new UsageTotals(0, 0, 0, 0, BigDecimal.ZERO, 0);
 
     public UsageTotals {
         Require.notNegative(runs, "runs");
         Require.notNegative(inputTokens, "inputTokens");
+        Require.notNegative(cachedInputTokens, "cachedInputTokens");
         Require.notNegative(outputTokens, "outputTokens");
         // one value, one representation: equal totals are equal records whatever scale a store keeps
         pricedCostUsd = pricedCostUsd == null || pricedCostUsd.signum() == 0 ? BigDecimal.ZERO : pricedCostUsd.stripTrailingZeros();
@@ -19,10 +22,20 @@ public record UsageTotals(long runs, long inputTokens, long outputTokens, BigDec
         Require.notNegative(unpricedRuns, "unpricedRuns");
     }
 
+    /** Totals without cached input tokens. */
+    public UsageTotals(long runs, long inputTokens, long outputTokens, BigDecimal pricedCostUsd, long unpricedRuns) {
+        this(runs, inputTokens, 0, outputTokens, pricedCostUsd, unpricedRuns);
+    }
+
     /** One ended run: its usage and its cost (null when its model had no price). */
     public static UsageTotals ofRun(Usage usage, BigDecimal costUsd) {
-        return new UsageTotals(1, usage.inputTokens(), usage.outputTokens(), costUsd == null ? BigDecimal.ZERO : costUsd,
-                costUsd == null ? 1 : 0);
+        return new UsageTotals(1, usage.inputTokens(), usage.cachedInputTokens(), usage.outputTokens(),
+                costUsd == null ? BigDecimal.ZERO : costUsd, costUsd == null ? 1 : 0);
+    }
+
+    /** The tokens as a {@link Usage} (reported). */
+    public Usage tokens() {
+        return new Usage(inputTokens, Math.min(cachedInputTokens, inputTokens), outputTokens, false);
     }
 
     public long totalTokens() {
@@ -35,7 +48,7 @@ public record UsageTotals(long runs, long inputTokens, long outputTokens, BigDec
     }
 
     public UsageTotals plus(UsageTotals other) {
-        return new UsageTotals(runs + other.runs, inputTokens + other.inputTokens, outputTokens + other.outputTokens,
-                pricedCostUsd.add(other.pricedCostUsd), unpricedRuns + other.unpricedRuns);
+        return new UsageTotals(runs + other.runs, inputTokens + other.inputTokens, cachedInputTokens + other.cachedInputTokens,
+                outputTokens + other.outputTokens, pricedCostUsd.add(other.pricedCostUsd), unpricedRuns + other.unpricedRuns);
     }
 }

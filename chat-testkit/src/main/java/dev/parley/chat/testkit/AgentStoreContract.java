@@ -235,6 +235,26 @@ public abstract class AgentStoreContract extends StoreContractSupport {
     }
 
     @Test
+    void should_keep_the_model_settings_a_run_sends_and_the_answer_it_continued() {
+        // given
+        Run run = givenRun(aRun().onThread(givenThread()));
+        Run partly = givenRun(aRun().onThread(givenThread()));
+        RunInstructions used = new RunInstructions(2, "Rendered", new ModelSettings(0.35, 512, ReasoningEffort.HIGH),
+                "resp_01JABCDEF_2");
+        RunInstructions some = new RunInstructions(1, "", new ModelSettings(null, 64, null), null);
+
+        // when
+        store.runs().recordRun(run.id(), used, new RunOrigin("req_9", null));
+        store.runs().recordInstructions(partly.id(), some);
+
+        // then
+        assertThat(store.runs().instructions(run.id())).contains(used);
+        assertThat(store.runs().instructions(partly.id())).contains(some);
+        store.runs().recordInstructions(partly.id(), new RunInstructions(1, ""));
+        assertThat(store.runs().instructions(partly.id())).hasValueSatisfying(i -> assertThat(i.settings().isDefault()).isTrue());
+    }
+
+    @Test
     void should_read_the_agent_version_a_run_recorded_on_every_read_of_the_run() {
         // given
         ChatThread thread = givenThread();

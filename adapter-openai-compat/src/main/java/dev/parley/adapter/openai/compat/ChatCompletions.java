@@ -6,6 +6,7 @@ import dev.parley.adapter.http.HttpGateway;
 import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.DisconnectPolicy;
+import dev.parley.chat.model.ModelSettings;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
@@ -34,9 +35,9 @@ final class ChatCompletions {
             "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "user", "seed", "parallel_tool_calls",
             "reasoning_effort", "service_tier", "modalities", "audio", "prediction", "web_search_options", "functions",
             "function_call", "verbosity", "prompt_cache_key", "safety_identifier");
-    private static final Set<String> REFUSED = Set.of("temperature", "top_p", "max_tokens", "max_completion_tokens", "response_format",
+    private static final Set<String> REFUSED = Set.of("top_p", "response_format",
             "stop", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "seed",
-            "parallel_tool_calls", "reasoning_effort", "service_tier", "modalities", "audio", "prediction", "web_search_options",
+            "parallel_tool_calls", "service_tier", "modalities", "audio", "prediction", "web_search_options",
             "functions", "function_call", "verbosity", "prompt_cache_key", "safety_identifier");
 
     private final HttpGateway gateway;
@@ -85,6 +86,7 @@ final class ChatCompletions {
             includeUsage = Http.bool(options, "include_usage", false);
         }
         Map<String, String> metadata = Http.metadataWithUser(body);
+        ModelSettings settings = RunSettings.ofChatCompletion(body);
         JsonNode messages = body.get("messages");
         List<ContentPart> content = content(messages);
         String user = request.userId();
@@ -92,7 +94,7 @@ final class ChatCompletions {
             gateway.reserveStream(request); // past the user's stream limit, nothing is sent
         }
         SendReceipt receipt = chat.send(new SendMessageCommand(user, null, model, content, BusyPolicy.REJECT,
-                HttpGateway.idempotencyKey(request.ctx()), metadata).withInstructions(instructions(messages)));
+                HttpGateway.idempotencyKey(request.ctx()), metadata).withInstructions(instructions(messages)).withModelSettings(settings));
         Run run = receipt.run();
         if (stream) {
             gateway.stream(request, gateway.follow(user, receipt, 0, DisconnectPolicy.CONTINUE, request.requestId()),
@@ -146,6 +148,7 @@ final class ChatCompletions {
         o.put("prompt_tokens", usage.inputTokens());
         o.put("completion_tokens", usage.outputTokens());
         o.put("total_tokens", usage.inputTokens() + usage.outputTokens());
+        o.putObject("prompt_tokens_details").put("cached_tokens", usage.cachedInputTokens());
         return o;
     }
 

@@ -41,6 +41,7 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
     private final Run run;
     private final Map<String, String> metadata;
     private final boolean background;
+    private final RunSettings.Echo echo;
     private final Emitter emitter;
 
     private long sequence = -1;
@@ -63,12 +64,16 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
     private boolean inPause;
     private Usage usage = Usage.ZERO;
 
-    /** @param run the run as it was when the translation began (its id, thread, agent, creation time) */
-    ResponseEvents(Wire.Ref ref, Run run, Map<String, String> metadata, boolean background, Emitter emitter) {
+    /**
+     * @param run the run as it was when the translation began (its id, thread, agent, creation time)
+     * @param echo what the response objects say of the run's settings and of the response it continued
+     */
+    ResponseEvents(Wire.Ref ref, Run run, Map<String, String> metadata, boolean background, RunSettings.Echo echo, Emitter emitter) {
         this.ref = ref;
         this.run = run;
         this.metadata = metadata;
         this.background = background;
+        this.echo = echo;
         this.emitter = emitter;
     }
 
@@ -181,7 +186,7 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
     }
 
     private ObjectNode responseNow(String status) {
-        ObjectNode response = Wire.response(ref, run, output.deepCopy(), metadata, background);
+        ObjectNode response = Wire.response(ref, run, output.deepCopy(), metadata, background, echo);
         response.put("status", status);
         response.set("usage", Wire.usage(usage));
         return response;

@@ -10,6 +10,7 @@ import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.Message;
+import dev.parley.chat.model.ModelSettings;
 import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.EventsExpiredException;
@@ -54,8 +55,8 @@ final class Responses {
 
     /** What a create asks for, checked. */
     private record Create(String model, List<ContentPart> content, String instructions, List<Input.ApprovalAnswer> approvals,
-                          ThreadId conversation,
-                          Wire.Ref previous, boolean stream, boolean background, Map<String, String> metadata) {}
+                          ThreadId conversation, Wire.Ref previous, boolean stream, boolean background, Map<String, String> metadata,
+                          ModelSettings settings) {}
 
     void create(HttpGateway.Request request) throws InterruptedException {
         Create req = parse(request, gateway.readJson(request.ctx()));
@@ -72,16 +73,17 @@ final class Responses {
             receipt = continueFrom(user, req, key);
         } else {
             receipt = chat.send(new SendMessageCommand(user, req.conversation(), req.model(), req.content(), BusyPolicy.REJECT, key,
-                    req.metadata()).withInstructions(req.instructions()));
+                    req.metadata()).withInstructions(req.instructions()).withModelSettings(req.settings()));
         }
-        answer(request, new Wire.Ref(receipt.run().id(), 0), receipt.run(), receipt, req);
+        Wire.Ref ref = new Wire.Ref(receipt.run().id(), 0);
+        answer(request, ref, receipt.run(), receipt, req, RunSettings.Echo.of(ref, receipt.instructions()));
     }
 
     /** Answers a create: the response's stream, the response at once ({@code background}), or once it ended. */
-    private void answer(HttpGateway.Request request, Wire.Ref ref, Run started, SendReceipt receipt, Create req)
+    private void answer(HttpGateway.Request request, Wire.Ref ref, Run started, SendReceipt receipt, Create req, RunSettings.Echo echo)
             throws InterruptedException {
         String user = request.userId();
-        ResponseEvents.Factory translation = emitter -> new ResponseEvents(ref, started, req.metadata(), req.background(), emitter);
+        ResponseEvents.Factory translation = emitter -> new ResponseEvents(ref, started, req.metadata(), req.background(), echo, emitter);
         if (req.stream()) {
             ChatFlow.Follow events = receipt != null
                     ? gateway.follow(user, receipt, 0, DisconnectPolicy.CONTINUE, request.requestId())
@@ -102,7 +104,8 @@ final class Responses {
     private ObjectNode read(String user, Wire.Ref ref, Map<String, String> metadata, boolean background) {
         RunOutcome outcome = find(user, ref, null);
         Run run = outcome.run();
-        ResponseEvents translation = new ResponseEvents(ref, run, metadata, background, (n, type, event) -> { });
+        ResponseEvents translation = new ResponseEvents(ref, run, metadata, background, RunSettings.Echo.of(ref, outcome.instructions()),
+                (n, type, event) -> { });
         try (RunStream events = chat.subscribe(user, run.threadId(), run.id(), 0, DisconnectPolicy.CONTINUE)) {
             for (Optional<RunEvent> next = events.next(Duration.ZERO); next.isPresent() && !translation.ended();
                  next = events.next(Duration.ZERO)) {
@@ -139,7 +142,7 @@ final class Responses {
         Optional<Message> next = after(user, run.threadId(), answer);
         if (next.isEmpty()) {
             return chat.send(new SendMessageCommand(user, run.threadId(), req.model(), req.content(), BusyPolicy.REJECT, key, req.metadata())
-                    .withInstructions(req.instructions()));
+                    .withInstructions(req.instructions()).withModelSettings(req.settings()).continuing(req.previous().id()));
         }
         if (req.instructions() != null) {
             throw OpenAiError.unsupported("instructions", "not offered when continuing from a response the conversation went on after"
@@ -150,7 +153,7 @@ final class Responses {
                     + Http.shown(run.agentId()) + "'.");
         }
         return chat.edit(new EditMessageCommand(user, run.threadId(), next.get().id(), req.content(), BusyPolicy.REJECT, key,
-                req.metadata(), Map.of()));
+                req.metadata(), Map.of()).withModelSettings(req.settings()).continuing(req.previous().id()));
     }
 
     /** The message after {@code answer} on the thread's active path, if any. */
@@ -191,6 +194,10 @@ final class Responses {
         if (req.instructions() != null) {
             throw OpenAiError.unsupported("instructions", "an approval answer continues the run with the instructions it began with");
         }
+        if (!req.settings().isDefault()) {
+            throw OpenAiError.unsupported(settingParam(req.settings()), "an approval answer continues the run with the model settings it"
+                    + " began with");
+        }
         for (Input.ApprovalAnswer answer : req.approvals()) {
             try {
                 chat.decide(new ApprovalCommand(user, run.threadId(), run.id(), answer.requestId(),
@@ -199,7 +206,13 @@ final class Responses {
                 throw OpenAiError.invalid("input", "No pending approval request with id '" + Http.shown(answer.requestId()) + "'.");
             }
         }
-        answer(request, req.previous().next(), run, null, req);
+        Wire.Ref next = req.previous().next();
+        answer(request, next, run, null, req, RunSettings.Echo.of(next, asking.instructions()));
+    }
+
+    /** The request parameter of the first setting {@code settings} gives. */
+    private static String settingParam(ModelSettings settings) {
+        return settings.temperature() != null ? "temperature" : settings.maxOutputTokens() != null ? "max_output_tokens" : "reasoning";
     }
 
     void retrieve(HttpGateway.Request request) {
@@ -226,10 +239,12 @@ final class Responses {
             }
             startingAfter = Long.parseLong(after);
         }
-        Run run = find(user, ref, null).run();
+        RunOutcome found = find(user, ref, null);
+        Run run = found.run();
         Map<String, String> metadata = metadata(user, run);
+        RunSettings.Echo echo = RunSettings.Echo.of(ref, found.instructions());
         gateway.stream(request, gateway.follow(request, run.threadId(), run.id(), 0, DisconnectPolicy.CONTINUE),
-                new ResponseStream(request.ctx().res(), emitter -> new ResponseEvents(ref, run, metadata, false, emitter),
+                new ResponseStream(request.ctx().res(), emitter -> new ResponseEvents(ref, run, metadata, false, echo, emitter),
                         startingAfter));
     }
 
@@ -306,7 +321,7 @@ final class Responses {
 
     private Create parse(HttpGateway.Request request, JsonNode body) {
         Http.requireKnown(body, CREATE);
-        refuse(body, "temperature", "max_output_tokens", "reasoning", "top_p", "truncation",
+        refuse(body, "top_p", "truncation",
                 "service_tier", "stream_options", "prompt", "prompt_cache_key", "safety_identifier", "max_tool_calls", "top_logprobs",
                 "parallel_tool_calls");
         if (body.has("store") && !body.get("store").isNull() && !Http.bool(body, "store", true)) {
@@ -346,7 +361,8 @@ final class Responses {
         Map<String, String> metadata = Http.metadataWithUser(body);
         Input input = Input.parse(body.get("input"));
         String instructions = join(Http.string(body, "instructions", false), input.instructions());
-        return new Create(model, input.content(), instructions, input.approvals(), conversation, previous, stream, background, metadata);
+        return new Create(model, input.content(), instructions, input.approvals(), conversation, previous, stream, background, metadata,
+                RunSettings.ofResponse(body));
     }
 
     private static String join(String first, String second) {

@@ -122,13 +122,11 @@ final class Wire {
 
     /**
      * A response object with every member the SDKs read: the run's id, status, model (the agent),
-     * conversation (the thread), usage and error, and {@code output} as given.
+     * conversation (the thread), usage and error, {@code output} as given, and what {@code echo} says
+     * of its settings and the response it continued.
      */
-    static ObjectNode response(Run run, ArrayNode output, Map<String, String> metadata, boolean background) {
-        return response(new Ref(run.id(), 0), run, output, metadata, background);
-    }
-
-    static ObjectNode response(Ref ref, Run run, ArrayNode output, Map<String, String> metadata, boolean background) {
+    static ObjectNode response(Ref ref, Run run, ArrayNode output, Map<String, String> metadata, boolean background,
+                               RunSettings.Echo echo) {
         ObjectNode o = object();
         o.put("id", ref.id());
         o.put("object", "response");
@@ -171,6 +169,7 @@ final class Wire {
         o.put("truncation", "disabled");
         o.set("usage", usage(run.usage()));
         o.putNull("user");
+        echo.writeTo(o);
         return o;
     }
 
@@ -194,13 +193,14 @@ final class Wire {
         if (answer != null && !answer.text().isEmpty()) {
             output.add(outputMessage(messageItemId(run.id()), answer.text(), run.status() == RunStatus.COMPLETED ? "completed" : "incomplete"));
         }
-        return response(run, output, metadata, false);
+        return response(new Ref(run.id(), 0), run, output, metadata, false, RunSettings.Echo.of(new Ref(run.id(), 0),
+                outcome.instructions()));
     }
 
     static ObjectNode usage(Usage usage) {
         ObjectNode o = object();
         o.put("input_tokens", usage.inputTokens());
-        o.putObject("input_tokens_details").put("cached_tokens", 0);
+        o.putObject("input_tokens_details").put("cached_tokens", usage.cachedInputTokens());
         o.put("output_tokens", usage.outputTokens());
         o.putObject("output_tokens_details").put("reasoning_tokens", 0);
         o.put("total_tokens", usage.inputTokens() + usage.outputTokens());

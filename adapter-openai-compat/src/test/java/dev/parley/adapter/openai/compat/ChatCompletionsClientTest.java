@@ -101,7 +101,7 @@ class ChatCompletionsClientTest {
         server = CompatServer.start(ScriptedChatModel.echo());
 
         OpenAiJavaClientTest.assertParam(() -> alice().chat().completions().create(ask("x").n(2).build()), "n");
-        OpenAiJavaClientTest.assertParam(() -> alice().chat().completions().create(ask("x").temperature(0.5).build()), "temperature");
+        OpenAiJavaClientTest.assertParam(() -> alice().chat().completions().create(ask("x").topP(0.5).build()), "top_p");
         OpenAiJavaClientTest.assertParam(() -> alice().chat().completions().create(ChatCompletionCreateParams.builder()
                 .model(CompatServer.AGENT).addAssistantMessage("only me").build()), "messages[0].role");
         assertThatThrownBy(() -> alice().chat().completions().create(ask("x").model("nope").build()))

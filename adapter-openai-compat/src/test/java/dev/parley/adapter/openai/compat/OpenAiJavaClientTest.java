@@ -416,7 +416,7 @@ class OpenAiJavaClientTest {
                 .previousResponseId(earlier.id()).build()), "previous_response_id");
         assertParam(() -> client.responses().create(ask("x").putAdditionalBodyProperty("frobnicate", JsonValue.from(1)).build()),
                 "frobnicate");
-        assertParam(() -> client.responses().create(ask("x").temperature(0.2).build()), "temperature");
+        assertParam(() -> client.responses().create(ask("x").topP(0.2).build()), "top_p");
         assertParam(() -> client.responses().create(ResponseCreateParams.builder().model(CompatServer.AGENT)
                 .inputOfResponse(List.of(ResponseInputItem.ofFunctionCallOutput(ResponseInputItem.FunctionCallOutput.builder()
                         .callId("c").output("o").build()))).build()), "input[0].type");

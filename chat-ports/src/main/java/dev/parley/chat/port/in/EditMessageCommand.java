@@ -3,6 +3,7 @@ package dev.parley.chat.port.in;
 import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.MessageId;
+import dev.parley.chat.model.ModelSettings;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.ThreadId;
 import java.util.List;
@@ -14,7 +15,7 @@ import java.util.Map;
  */
 public record EditMessageCommand(String userId, ThreadId threadId, MessageId messageId, List<ContentPart> content,
                                  BusyPolicy ifBusy, String idempotencyKey, Map<String, String> metadata,
-                                 Map<String, String> variables) {
+                                 Map<String, String> variables, ModelSettings modelSettings, String continuedFrom) {
     public EditMessageCommand {
         Require.notBlank(userId, "userId");
         Require.notNull(threadId, "threadId");
@@ -23,6 +24,14 @@ public record EditMessageCommand(String userId, ThreadId threadId, MessageId mes
         ifBusy = ifBusy == null ? BusyPolicy.REJECT : ifBusy;
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
         variables = variables == null ? Map.of() : Map.copyOf(variables);
+        modelSettings = modelSettings == null ? ModelSettings.DEFAULT : modelSettings;
+    }
+
+    /** An edit without model settings of its own, continuing nothing named. */
+    public EditMessageCommand(String userId, ThreadId threadId, MessageId messageId, List<ContentPart> content,
+                              BusyPolicy ifBusy, String idempotencyKey, Map<String, String> metadata,
+                              Map<String, String> variables) {
+        this(userId, threadId, messageId, content, ifBusy, idempotencyKey, metadata, variables, null, null);
     }
 
     /** A plain-text edit that rejects a busy thread. */
@@ -32,15 +41,30 @@ public record EditMessageCommand(String userId, ThreadId threadId, MessageId mes
     }
 
     public EditMessageCommand withBusyPolicy(BusyPolicy policy) {
-        return new EditMessageCommand(userId, threadId, messageId, content, policy, idempotencyKey, metadata, variables);
+        return new EditMessageCommand(userId, threadId, messageId, content, policy, idempotencyKey, metadata, variables, modelSettings,
+                continuedFrom);
     }
 
     public EditMessageCommand withIdempotencyKey(String key) {
-        return new EditMessageCommand(userId, threadId, messageId, content, ifBusy, key, metadata, variables);
+        return new EditMessageCommand(userId, threadId, messageId, content, ifBusy, key, metadata, variables, modelSettings,
+                continuedFrom);
+    }
+
+    /** The edit with {@code settings} as its run's own model settings (null: none). */
+    public EditMessageCommand withModelSettings(ModelSettings settings) {
+        return new EditMessageCommand(userId, threadId, messageId, content, ifBusy, idempotencyKey, metadata, variables, settings,
+                continuedFrom);
+    }
+
+    /** The edit recording that it continues the answer its client calls {@code id} (see {@link SendMessageCommand#continuing}). */
+    public EditMessageCommand continuing(String id) {
+        return new EditMessageCommand(userId, threadId, messageId, content, ifBusy, idempotencyKey, metadata, variables, modelSettings,
+                id);
     }
 
     /** The send this edit makes. */
     public SendMessageCommand asSend() {
-        return new SendMessageCommand(userId, threadId, null, content, ifBusy, idempotencyKey, metadata, variables);
+        return new SendMessageCommand(userId, threadId, null, content, ifBusy, idempotencyKey, metadata, variables, null, modelSettings,
+                continuedFrom);
     }
 }

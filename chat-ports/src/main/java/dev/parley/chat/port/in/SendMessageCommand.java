@@ -2,7 +2,9 @@ package dev.parley.chat.port.in;
 
 import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ContentPart;
+import dev.parley.chat.model.ModelSettings;
 import dev.parley.chat.model.Require;
+import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.ThreadId;
 import java.util.List;
 import java.util.Map;
@@ -13,11 +15,16 @@ import java.util.Map;
  * {@code variables} are the values of the agent's declared instruction variables for this run;
  * they win over the thread's metadata entries of the same name and over the defaults.
  * {@code instructions}, when not null, is appended to the agent's rendered instructions for this run
- * only (the run stores the instructions it sent, these included).
+ * only (the run stores the instructions it sent, these included). {@code modelSettings} are this
+ * run's own model settings: each one given overrides the agent's (the run stores the settings it
+ * sends, so a queued start or a resume on any server sends them too). {@code continuedFrom} is the
+ * client's own id of the earlier answer this send continues, kept with the run (see
+ * {@link RunInstructions#continuedFrom()}), or null.
  */
 public record SendMessageCommand(String userId, ThreadId threadId, String agentId, List<ContentPart> content,
                                  BusyPolicy ifBusy, String idempotencyKey, Map<String, String> metadata,
-                                 Map<String, String> variables, String instructions) {
+                                 Map<String, String> variables, String instructions, ModelSettings modelSettings,
+                                 String continuedFrom) {
     public SendMessageCommand {
         Require.notBlank(userId, "userId");
         content = List.copyOf(Require.notNull(content, "content"));
@@ -27,6 +34,16 @@ public record SendMessageCommand(String userId, ThreadId threadId, String agentI
         if (instructions != null && instructions.isBlank()) {
             instructions = null;
         }
+        modelSettings = modelSettings == null ? ModelSettings.DEFAULT : modelSettings;
+        Require.that(continuedFrom == null || (!continuedFrom.isBlank() && continuedFrom.length() <= RunInstructions.MAX_CONTINUED_FROM),
+                "continuedFrom must be 1 to " + RunInstructions.MAX_CONTINUED_FROM + " characters");
+    }
+
+    /** A command without model settings of its own, continuing nothing named. */
+    public SendMessageCommand(String userId, ThreadId threadId, String agentId, List<ContentPart> content,
+                              BusyPolicy ifBusy, String idempotencyKey, Map<String, String> metadata,
+                              Map<String, String> variables, String instructions) {
+        this(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, variables, instructions, null, null);
     }
 
     /** A command without instructions of its own. */
@@ -53,23 +70,40 @@ public record SendMessageCommand(String userId, ThreadId threadId, String agentI
     }
 
     public SendMessageCommand withBusyPolicy(BusyPolicy policy) {
-        return new SendMessageCommand(userId, threadId, agentId, content, policy, idempotencyKey, metadata, variables, instructions);
+        return new SendMessageCommand(userId, threadId, agentId, content, policy, idempotencyKey, metadata, variables, instructions,
+                modelSettings, continuedFrom);
     }
 
     public SendMessageCommand withIdempotencyKey(String key) {
-        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, key, metadata, variables, instructions);
+        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, key, metadata, variables, instructions,
+                modelSettings, continuedFrom);
     }
 
     public SendMessageCommand withAgent(String agent) {
-        return new SendMessageCommand(userId, threadId, agent, content, ifBusy, idempotencyKey, metadata, variables, instructions);
+        return new SendMessageCommand(userId, threadId, agent, content, ifBusy, idempotencyKey, metadata, variables, instructions,
+                modelSettings, continuedFrom);
     }
 
     public SendMessageCommand withVariables(Map<String, String> values) {
-        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, values, instructions);
+        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, values, instructions,
+                modelSettings, continuedFrom);
     }
 
     /** The command with {@code text} appended to the agent's instructions for this run. */
     public SendMessageCommand withInstructions(String text) {
-        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, variables, text);
+        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, variables, text,
+                modelSettings, continuedFrom);
+    }
+
+    /** The command with {@code settings} as this run's own model settings (null: none). */
+    public SendMessageCommand withModelSettings(ModelSettings settings) {
+        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, variables, instructions,
+                settings, continuedFrom);
+    }
+
+    /** The command recording that it continues the answer its client calls {@code id} (null: none named). */
+    public SendMessageCommand continuing(String id) {
+        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, variables, instructions,
+                modelSettings, id);
     }
 }

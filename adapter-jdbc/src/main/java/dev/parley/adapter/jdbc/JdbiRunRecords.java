@@ -1,0 +1,102 @@
+package dev.parley.adapter.jdbc;
+
+import dev.parley.chat.model.ModelSettings;
+import dev.parley.chat.model.NotFoundException;
+import dev.parley.chat.model.ReasoningEffort;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunInstructions;
+import dev.parley.chat.model.RunOrigin;
+import dev.parley.chat.model.WireEnum;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Optional;
+import org.jdbi.v3.core.statement.SqlStatement;
+
+/**
+ * What {@code parley_runs} records of a run beside its state: the agent version, instructions and
+ * model settings it sent and the answer it continued, and where it came from (see
+ * {@link dev.parley.chat.port.out.RunStore#recordRun}).
+ */
+final class JdbiRunRecords {
+    private static final String INSTRUCTIONS = "agent_version = :version, instructions = :instructions, temperature = :temperature,"
+            + " max_output_tokens = :max_output_tokens, reasoning_effort = :reasoning_effort, continued_from = :continued_from";
+    private final Db db;
+
+    JdbiRunRecords(Db db) {
+        this.db = db;
+    }
+
+    private static <S extends SqlStatement<S>> S bind(S statement, RunInstructions used) {
+        ModelSettings settings = used.settings();
+        return statement
+                .bind("version", used.agentVersion())
+                .bind("instructions", Text.put(used.instructions()))
+                .bindByType("temperature", settings.temperature(), Double.class)
+                .bindByType("max_output_tokens", settings.maxOutputTokens(), Integer.class)
+                .bind("reasoning_effort", settings.reasoningEffort() == null ? null : settings.reasoningEffort().wireName())
+                .bind("continued_from", Text.put(used.continuedFrom()));
+    }
+
+    private static RunInstructions instructions(ResultSet rs) throws SQLException {
+        String effort = rs.getString("reasoning_effort");
+        ModelSettings settings = new ModelSettings((Double) rs.getObject("temperature", Double.class),
+                (Integer) rs.getObject("max_output_tokens", Integer.class),
+                effort == null ? null : WireEnum.fromWire(ReasoningEffort.class, effort).orElse(null));
+        return new RunInstructions(rs.getInt("agent_version"), Text.get(rs.getString("instructions")), settings,
+                Text.get(rs.getString("continued_from")));
+    }
+
+    void recordInstructions(RunId id, RunInstructions instructions) {
+        Require.notNull(instructions, "instructions");
+        int updated = db.call(h -> bind(h.createUpdate("UPDATE " + db.table("parley_runs") + " SET " + INSTRUCTIONS + " WHERE id = :id"),
+                instructions).bind("id", id.value()).execute());
+        if (updated == 0) {
+            throw NotFoundException.run(id);
+        }
+    }
+
+    Optional<RunInstructions> instructions(RunId id) {
+        return db.call(h -> h.createQuery("SELECT agent_version, instructions, temperature, max_output_tokens, reasoning_effort,"
+                        + " continued_from FROM " + db.table("parley_runs") + " WHERE id = :id AND agent_version IS NOT NULL")
+                .bind("id", id.value())
+                .map((rs, ctx) -> instructions(rs))
+                .findOne());
+    }
+
+    void recordOrigin(RunId id, RunOrigin origin) {
+        Require.notNull(origin, "origin");
+        int updated = db.call(h -> h.createUpdate("UPDATE " + db.table("parley_runs")
+                        + " SET origin_request_id = :request, origin_trace = :trace WHERE id = :id")
+                .bind("id", id.value())
+                .bind("request", origin.requestId())
+                .bind("trace", origin.traceContext())
+                .execute());
+        if (updated == 0) {
+            throw NotFoundException.run(id);
+        }
+    }
+
+    /** The instructions and the origin in one statement: the send transaction writes no more rows than without an origin. */
+    void recordRun(RunId id, RunInstructions instructions, RunOrigin origin) {
+        Require.notNull(instructions, "instructions");
+        Require.notNull(origin, "origin");
+        int updated = db.call(h -> bind(h.createUpdate("UPDATE " + db.table("parley_runs") + " SET " + INSTRUCTIONS
+                        + ", origin_request_id = :request, origin_trace = :trace WHERE id = :id"), instructions)
+                .bind("id", id.value())
+                .bind("request", origin.requestId())
+                .bind("trace", origin.traceContext())
+                .execute());
+        if (updated == 0) {
+            throw NotFoundException.run(id);
+        }
+    }
+
+    RunOrigin origin(RunId id) {
+        return db.call(h -> h.createQuery("SELECT origin_request_id, origin_trace FROM " + db.table("parley_runs") + " WHERE id = :id")
+                .bind("id", id.value())
+                .map((rs, ctx) -> new RunOrigin(rs.getString("origin_request_id"), rs.getString("origin_trace")))
+                .findOne()
+                .orElse(RunOrigin.NONE));
+    }
+}
