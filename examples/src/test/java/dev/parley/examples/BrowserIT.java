@@ -88,9 +88,20 @@ class BrowserIT extends BrowserTestBase {
 
         // reload: still signed in, the thread is in the list, its history comes back
         driver.get(server.url());
-        WebElement thread = await("the thread after reload", d -> threadItems().stream()
-                .filter(item -> item.getText().contains("Hello Parley, how are you today?")).findFirst().orElse(null));
-        thread.click();
+        // the list may be drawn again while the page loads: find and click the item in one step, again if it was replaced
+        await("the thread after reload, clicked", d -> {
+            try {
+                WebElement item = threadItems().stream()
+                        .filter(i -> i.getText().contains("Hello Parley, how are you today?")).findFirst().orElse(null);
+                if (item == null) {
+                    return null;
+                }
+                item.click();
+                return true;
+            } catch (org.openqa.selenium.StaleElementReferenceException e) {
+                return null;
+            }
+        });
         await("the history", d -> assistantTexts().contains("6*7 = 42"));
         List<String> assistant = assistantTexts();
         assertThat(assistant).contains("You said: \"Hello Parley, how are you today?\" (6 words).", all, "6*7 = 42");
