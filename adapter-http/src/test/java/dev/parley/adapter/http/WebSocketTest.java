@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
+import dev.parley.chat.model.ModelSettings;
 import dev.parley.adapter.inmemory.ScriptedChatModel.Script;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Role;
@@ -56,6 +57,23 @@ class WebSocketTest {
             assertThat(messages.get(1).get("content").get(0).get("text").asText()).isEqualTo("Hi there");
             ws.send("{\"type\":\"ping\"}");
             assertThat(ws.next().get("type").asText()).isEqualTo("pong");
+        }
+    }
+
+    @Test
+    void should_send_a_chat_frames_own_model_settings_to_the_model() {
+        server = TestServer.start(ScriptedChatModel.echo());
+        try (WsClient ws = WsClient.connect(server, Map.of("Authorization", "Bearer " + Tokens.forUser(ALICE)))) {
+            assertThat(ws.next().get("type").asText()).isEqualTo("session_start");
+            // when
+            ws.send("{\"type\":\"chat\",\"message\":\"hi\",\"model_settings\":{\"temperature\":0.1,\"max_output_tokens\":5}}");
+            ws.until("done", "error", "cancelled");
+            ws.sendRaw("{\"type\":\"chat\",\"message\":\"hi\",\"model_settings\":{\"temperature\":9}}");
+            // then
+            assertThat(server.model.lastRequest().settings()).isEqualTo(new ModelSettings(0.1, 5, null));
+            JsonNode refused = ws.next();
+            assertThat(refused.get("code").asText()).isEqualTo("validation_failed");
+            assertThat(refused.get("errors").get(0).get("field").asText()).isEqualTo("model_settings.temperature");
         }
     }
 

@@ -185,8 +185,11 @@ public interface RunStore {
     List<Step> steps(RunId runId);
 
     /**
-     * Records the agent version and the rendered instructions a run uses, once, when the run is
-     * stored (in the same transaction). Removed with the run. Stores that do not keep them ignore it.
+     * Records what a run was given (its {@link RunInstructions}: the agent version, the rendered
+     * instructions, the model settings it sends and the answer its send continued), once, when the run
+     * is stored (in the same transaction); {@link #instructions} returns it equal. A run started or
+     * resumed later, on any server, runs with what was recorded. Removed with the run. Stores that do
+     * not keep them ignore it (such a run then runs with its agent's latest instructions and settings).
      */
     default void recordInstructions(RunId id, RunInstructions instructions) {
     }
