@@ -44,6 +44,8 @@ final class PgServerLiveness implements ServerLiveness, AutoCloseable {
     static final int KEY_PROBES = 16;
     /** How long the signal's thread waits on the socket before it looks whether it was closed. */
     private static final int WAIT_MILLIS = 200;
+    /** Beats come every sixth of the grace: six failed ones in a row are about the grace. */
+    private static final int WARN_AFTER_FAILED_BEATS = 6;
     private static final long MIN_BACKOFF_MILLIS = 50;
     private static final long MAX_BACKOFF_MILLIS = 1_000;
 
@@ -173,7 +175,8 @@ final class PgServerLiveness implements ServerLiveness, AutoCloseable {
         private final ScheduledExecutorService beats;
         private volatile boolean isHeld;
         private volatile boolean closed;
-        private volatile boolean beatFailing;
+        /** Beats in a row that failed; touched by the beating thread only. */
+        private int failedBeats;
         private Thread thread;
 
         Held(String owner, long beatMillis) {
@@ -208,14 +211,17 @@ final class PgServerLiveness implements ServerLiveness, AutoCloseable {
         private void beat() {
             try {
                 db.call(h -> h.createUpdate(beat).bind("owner", Text.put(owner)).execute());
-                if (beatFailing) {
-                    beatFailing = false;
+                if (failedBeats >= WARN_AFTER_FAILED_BEATS) {
                     LOG.info("Server {} beats again", owner);
                 }
+                failedBeats = 0;
             } catch (RuntimeException e) {
-                if (!beatFailing && !closed) {
-                    beatFailing = true;
-                    LOG.warn("Server {} could not beat (it tries again): {}", owner, e.getClass().getSimpleName());
+                // a beat that finds the pool busy is no news; beats failing for about the grace are
+                if (!closed && ++failedBeats == WARN_AFTER_FAILED_BEATS) {
+                    LOG.warn("Server {} could not beat {} times in a row (it keeps trying): {}", owner, failedBeats,
+                            e.getClass().getSimpleName());
+                } else if (!closed) {
+                    LOG.debug("Server {} could not beat (it tries again): {}", owner, e.getClass().getSimpleName());
                 }
             }
         }

@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
  */
 final class LivenessWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LivenessWatch.class);
+    private static final int WARN_AFTER_UNAVAILABLE = 5;
 
     private final Engine engine;
     private final RunScheduler scheduler;
@@ -40,6 +41,8 @@ final class LivenessWatch implements AutoCloseable {
     private final ServerLiveness liveness;
     private final ServerLiveness.Signal own;
     private final GoneOwners judge;
+    /** Passes in a row that could not reach the store; touched by the check's one thread only. */
+    private int unavailableInARow;
     private final ScheduledExecutorService passes;
     /** The takes of this server's signal at the last pass; guarded by the single pass thread. */
     private long ownTakes = -1;
@@ -82,6 +85,7 @@ final class LivenessWatch implements AutoCloseable {
                     .filter(o -> !o.owner().equals(scheduler.instanceId()))
                     .toList();
             guard.answered(now);
+            unavailableInARow = 0;
             List<OwnerState> gone = judge.pass(owners, now);
             if (gone.isEmpty() || !guard.mayReap(now)) {
                 return;
@@ -91,8 +95,12 @@ final class LivenessWatch implements AutoCloseable {
             }
         } catch (StorageUnavailableException e) {
             judge.forget();
-            if (guard.unavailable()) {
-                log.warn("the liveness check could not reach the store; it will try again");
+            guard.unavailable();
+            // one pass that finds the pool busy is no news; a store out of reach for several passes is
+            if (++unavailableInARow == WARN_AFTER_UNAVAILABLE) {
+                log.warn("the liveness check could not reach the store {} times in a row; it keeps trying", unavailableInARow);
+            } else {
+                log.debug("the liveness check could not reach the store; it will try again");
             }
         } catch (RuntimeException e) {
             judge.forget();

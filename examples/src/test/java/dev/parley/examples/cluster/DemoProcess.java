@@ -45,6 +45,29 @@ public final class DemoProcess implements AutoCloseable {
     /** {@link #start(String, Map, Path)} with more options for the JVM (before {@code -jar}). */
     public static DemoProcess start(String name, Map<String, String> env, Path dir, List<String> jvmOptions)
             throws IOException, InterruptedException {
+        // a free port can be taken by another process before the server binds it: then start again on another
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startOnce(name, env, dir, jvmOptions);
+            } catch (PortTaken e) {
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** The server could not bind the free port it was given: another process took it first. */
+    private static final class PortTaken extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        PortTaken(String message) {
+            super(message);
+        }
+    }
+
+    private static DemoProcess startOnce(String name, Map<String, String> env, Path dir, List<String> jvmOptions)
+            throws IOException, InterruptedException {
         int port = freePort();
         Path log = dir.resolve(name + ".log");
         Path jar = Path.of(System.getProperty("parley.demo.jar", "target/parley-demo.jar"));
@@ -72,7 +95,9 @@ public final class DemoProcess implements AutoCloseable {
         long deadline = System.nanoTime() + START_DEADLINE.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new IllegalStateException(name + " exited with " + process.exitValue() + ":\n" + log());
+                String log = log();
+                String message = name + " exited with " + process.exitValue() + ":\n" + log;
+                throw log.contains("Address already in use") ? new PortTaken(message) : new IllegalStateException(message);
             }
             if (log().contains("Parley demo is running") && health() == 200) {
                 return;
