@@ -97,11 +97,14 @@ class PostgresRateLimiterTest {
 
     @Test
     void should_refill_the_bucket_over_its_period() {
-        // given an empty bucket of 2 per second
+        // given an emptied bucket of 2 per second (taken until refused: on a slow machine a token may come
+        // back between two takes)
         PostgresRateLimiter limiter = limiter(2, Duration.ofSeconds(1));
-        assertThat(limiter.tryAcquire(ALICE)).isEmpty();
-        assertThat(limiter.tryAcquire(ALICE)).isEmpty();
-        assertThat(limiter.tryAcquire(ALICE)).isPresent();
+        int taken = 0;
+        while (limiter.tryAcquire(ALICE).isEmpty() && taken < 1_000) {
+            taken++;
+        }
+        assertThat(taken).isBetween(2, 999);
 
         // then a request is allowed again once tokens came back
         TestServer.eventually("the bucket refilled", () -> limiter.tryAcquire(ALICE).isEmpty());
