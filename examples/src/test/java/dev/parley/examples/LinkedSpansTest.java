@@ -68,7 +68,7 @@ class LinkedSpansTest {
             // then B's cancel span names the run and links to the request on A
             RunOutcome outcome = first.await("alice", sent.run().id(), Duration.ofSeconds(10));
             assertThat(outcome.run().status()).isEqualTo(RunStatus.CANCELLED);
-            assertLinkedTo(only("parley.cancel"), sentIn, sent);
+            assertLinkedTo(ended("parley.cancel"), sentIn, sent);
         }
     }
 
@@ -91,7 +91,7 @@ class LinkedSpansTest {
                 // then B ended it as interrupted, in a reap span linked to the request on A
                 assertThat(outcome.run().status()).isEqualTo(RunStatus.FAILED);
                 assertThat(outcome.run().error().code()).isEqualTo("interrupted");
-                assertLinkedTo(only("parley.reap"), sentIn, sent);
+                assertLinkedTo(ended("parley.reap"), sentIn, sent);
             }
         }
     }
@@ -111,6 +111,19 @@ class LinkedSpansTest {
             MDC.remove("request_id");
             sending.end();
         }
+    }
+
+    /**
+     * The one span named {@code name}, once it ended: a cancel or reap span ends just after the run's
+     * end is stored, so a waiter on the run can wake before the span is exported.
+     */
+    private SpanData ended(String name) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline
+                && exporter.getFinishedSpanItems().stream().noneMatch(s -> s.getName().equals(name))) {
+            Thread.sleep(5);
+        }
+        return only(name);
     }
 
     private SpanData only(String name) {
