@@ -15,12 +15,14 @@ import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
  * What {@code parley_runs} records of a run beside its state: the agent version, instructions and
- * model settings it sent and the answer it continued, and where it came from (see
+ * model settings it sent, the answer it continued and whether it withheld the tools that require
+ * approval, and where it came from (see
  * {@link dev.parley.chat.port.out.RunStore#recordRun}).
  */
 final class JdbiRunRecords {
     private static final String INSTRUCTIONS = "agent_version = :version, instructions = :instructions, temperature = :temperature,"
-            + " max_output_tokens = :max_output_tokens, reasoning_effort = :reasoning_effort, continued_from = :continued_from";
+            + " max_output_tokens = :max_output_tokens, reasoning_effort = :reasoning_effort, continued_from = :continued_from,"
+            + " approval_tools_withheld = :approval_tools_withheld";
     private final Db db;
 
     JdbiRunRecords(Db db) {
@@ -35,7 +37,8 @@ final class JdbiRunRecords {
                 .bindByType("temperature", settings.temperature(), Double.class)
                 .bindByType("max_output_tokens", settings.maxOutputTokens(), Integer.class)
                 .bind("reasoning_effort", settings.reasoningEffort() == null ? null : settings.reasoningEffort().wireName())
-                .bind("continued_from", Text.put(used.continuedFrom()));
+                .bind("continued_from", Text.put(used.continuedFrom()))
+                .bind("approval_tools_withheld", used.approvalToolsWithheld());
     }
 
     private static RunInstructions instructions(ResultSet rs) throws SQLException {
@@ -44,7 +47,7 @@ final class JdbiRunRecords {
                 (Integer) rs.getObject("max_output_tokens", Integer.class),
                 effort == null ? null : WireEnum.fromWire(ReasoningEffort.class, effort).orElse(null));
         return new RunInstructions(rs.getInt("agent_version"), Text.get(rs.getString("instructions")), settings,
-                Text.get(rs.getString("continued_from")));
+                Text.get(rs.getString("continued_from")), rs.getBoolean("approval_tools_withheld"));
     }
 
     void recordInstructions(RunId id, RunInstructions instructions) {
@@ -58,7 +61,7 @@ final class JdbiRunRecords {
 
     Optional<RunInstructions> instructions(RunId id) {
         return db.call(h -> h.createQuery("SELECT agent_version, instructions, temperature, max_output_tokens, reasoning_effort,"
-                        + " continued_from FROM " + db.table("parley_runs") + " WHERE id = :id AND agent_version IS NOT NULL")
+                        + " continued_from, approval_tools_withheld FROM " + db.table("parley_runs") + " WHERE id = :id AND agent_version IS NOT NULL")
                 .bind("id", id.value())
                 .map((rs, ctx) -> instructions(rs))
                 .findOne());

@@ -38,10 +38,15 @@ import java.util.Optional;
 final class AgentRegistry {
     /** An agent as one run uses it: the agent (tools resolved), its model settings and its version. */
     record RunAgent(Agent agent, ModelSettings settings, int version, List<AgentVariable> variables, boolean archived) {
-        /** The agent as a run that recorded {@code used} runs it: with its instructions and its model settings. */
+        /**
+         * The agent as a run that recorded {@code used} runs it: with its instructions and its model
+         * settings, and without its tools that require approval when the run withholds them.
+         */
         RunAgent forRun(RunInstructions used) {
             Agent a = agent;
-            return new RunAgent(new Agent(a.id(), a.name(), a.description(), used.instructions(), a.model(), a.tools(), a.limits()),
+            List<Tool> tools = used.approvalToolsWithheld()
+                    ? a.tools().stream().filter(t -> !t.requiresApproval()).toList() : a.tools();
+            return new RunAgent(new Agent(a.id(), a.name(), a.description(), used.instructions(), a.model(), tools, a.limits()),
                     settings.overriddenBy(used.settings()), version, variables, archived);
         }
     }

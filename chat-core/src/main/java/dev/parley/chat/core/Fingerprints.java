@@ -2,10 +2,12 @@ package dev.parley.chat.core;
 
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.ModelSettings;
+import dev.parley.chat.port.in.SeedMessage;
 import dev.parley.chat.port.in.SendMessageCommand;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.List;
 
 /** The fingerprint of a send, to tell a retry (same body) from a reused idempotency key (other body). */
 final class Fingerprints {
@@ -15,18 +17,12 @@ final class Fingerprints {
 
     /**
      * SHA-256 over the content parts, the requested agent, the busy policy and the run's own instructions, model
-     * settings and continued answer, in lowercase hex.
+     * settings and continued answer, the history a new thread starts with and whether tools that require
+     * approval are withheld, in lowercase hex.
      */
     static String of(SendMessageCommand command) {
         MessageDigest digest = sha256();
-        for (ContentPart part : command.content()) {
-            put(digest, part.type());
-            if (part instanceof ContentPart.Text t) {
-                put(digest, t.text());
-            } else if (part instanceof ContentPart.ImageUrl i) {
-                put(digest, i.url());
-            }
-        }
+        parts(digest, command.content());
         put(digest, "agent");
         put(digest, command.agentId() == null ? "" : command.agentId());
         put(digest, "if_busy");
@@ -47,6 +43,16 @@ final class Fingerprints {
             put(digest, "continued_from");
             put(digest, command.continuedFrom());
         }
+        if (!command.history().isEmpty()) {
+            put(digest, "history");
+            for (SeedMessage seed : command.history()) {
+                put(digest, seed.role().name());
+                parts(digest, seed.content());
+            }
+        }
+        if (command.approvalToolsWithheld()) {
+            put(digest, "approval_tools_withheld");
+        }
         byte[] hash = digest.digest();
         char[] out = new char[hash.length * 2];
         for (int i = 0; i < hash.length; i++) {
@@ -54,6 +60,17 @@ final class Fingerprints {
             out[2 * i + 1] = HEX[hash[i] & 0xF];
         }
         return new String(out);
+    }
+
+    private static void parts(MessageDigest digest, List<ContentPart> content) {
+        for (ContentPart part : content) {
+            put(digest, part.type());
+            if (part instanceof ContentPart.Text t) {
+                put(digest, t.text());
+            } else if (part instanceof ContentPart.ImageUrl i) {
+                put(digest, i.url());
+            }
+        }
     }
 
     /** Length-prefixed, so that no two different inputs share an encoding. */

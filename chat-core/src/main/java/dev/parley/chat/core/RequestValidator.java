@@ -3,7 +3,9 @@ package dev.parley.chat.core;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.FieldError;
 import dev.parley.chat.model.InvalidRequestException;
+import dev.parley.chat.model.Role;
 import dev.parley.chat.port.in.ApprovalCommand;
+import dev.parley.chat.port.in.SeedMessage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,6 +22,8 @@ final class RequestValidator {
     static final int MAX_METADATA_VALUE_LENGTH = 512;
     static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
     static final int MAX_IMAGE_URL_LENGTH = 8 * 1024 * 1024;
+    /** The most messages a new thread starts with. */
+    static final int MAX_SEED_MESSAGES = 1_000;
 
     private final int maxMessageCodePoints;
 
@@ -83,6 +87,26 @@ final class RequestValidator {
             errors.add(field, "must not be empty");
         } else if (codePoints > maxMessageCodePoints) {
             errors.add(field, "must be at most " + maxMessageCodePoints + " characters");
+        }
+    }
+
+    /**
+     * Messages a new thread starts with ({@code field} names them): at most {@value #MAX_SEED_MESSAGES},
+     * each as a chat message's content; an answer is text only.
+     */
+    void seeds(List<SeedMessage> messages, String field, Errors errors) {
+        if (messages.size() > MAX_SEED_MESSAGES) {
+            errors.add(field, "must be at most " + MAX_SEED_MESSAGES + " messages");
+            return;
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            SeedMessage seed = messages.get(i);
+            String at = field + "[" + i + "].content";
+            if (seed.role() == Role.ASSISTANT && seed.content().stream().anyMatch(p -> !(p instanceof ContentPart.Text))) {
+                errors.add(at, "an assistant message is text only");
+                continue;
+            }
+            content(seed.content(), at, errors);
         }
     }
 

@@ -122,6 +122,7 @@ final class Sender {
         }
         RequestValidator.metadata(command.metadata(), errors);
         RequestValidator.idempotencyKey(command.idempotencyKey(), errors);
+        validator.seeds(command.history(), "history", errors);
         errors.throwIfAny();
         if (command.agentId() != null) {
             agents.require(command.agentId());
@@ -234,6 +235,7 @@ final class Sender {
         Instant now = engine.now();
         String userId = command.userId();
         ChatThread thread;
+        String firstQuestion = null; // of the history a new thread starts with
         if (command.threadId() == null) {
             if (fingerprint != null) {
                 Optional<SendReceipt> replay = replay(command, scope, fingerprint, now);
@@ -244,6 +246,7 @@ final class Sender {
             AgentRegistry.RunAgent named = agents.requireActive(command.agentId() != null ? command.agentId() : agents.defaultAgentId(), true);
             thread = ChatThread.create(ThreadId.next(engine.ids()), userId, named.agent().id(), null, null, now);
             engine.store().threads().insert(thread);
+            firstQuestion = ThreadDesk.appendSeeds(engine, thread.id(), command.history(), now);
         } else {
             thread = engine.store().threads().lock(command.threadId()).filter(t -> t.isOwnedBy(userId))
                     .orElseThrow(() -> NotFoundException.thread(command.threadId()));
@@ -281,7 +284,8 @@ final class Sender {
                     used.instructions().isEmpty() ? command.instructions() : used.instructions() + "\n\n" + command.instructions());
         }
         // the run stores the settings it sends, so that a start or a resume elsewhere sends them too
-        used = used.withSettings(runAgent.settings().overriddenBy(command.modelSettings())).continuing(command.continuedFrom());
+        used = used.withSettings(runAgent.settings().overriddenBy(command.modelSettings())).continuing(command.continuedFrom())
+                .withholdingApprovalTools(command.approvalToolsWithheld());
         Run run = Run.queued(runId, thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now)
                 .withAgentVersion(used.agentVersion());
         Admission admission = scheduler.admission();
@@ -310,7 +314,7 @@ final class Sender {
         // appending the message moved the thread's updated_at; a thread without a title takes one from it
         ChatThread updated = thread.touched(now);
         if (updated.title() == null) {
-            String title = Texts.title(userMessage.text(), ChatService.TITLE_CODE_POINTS);
+            String title = Texts.title(firstQuestion != null ? firstQuestion : userMessage.text(), ChatService.TITLE_CODE_POINTS);
             if (title != null) {
                 updated = updated.withTitle(title, now);
                 engine.store().threads().update(updated);

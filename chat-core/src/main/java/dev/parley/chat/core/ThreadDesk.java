@@ -30,9 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ThreadDesk {
     private static final Logger log = LoggerFactory.getLogger(ThreadDesk.class);
-    /** The most messages a thread can be created with. */
-    static final int MAX_SEED_MESSAGES = 1_000;
-
     private final Engine engine;
     private final AgentRegistry agents;
     private final Canceller canceller;
@@ -50,7 +47,7 @@ final class ThreadDesk {
         RequestValidator.Errors errors = new RequestValidator.Errors();
         RequestValidator.title(command.title(), errors);
         RequestValidator.metadata(command.metadata(), errors);
-        seeds(command.messages(), errors);
+        validator.seeds(command.messages(), "messages", errors);
         errors.throwIfAny();
         Agent agent = agents.requireActive(command.agentId() != null ? command.agentId() : agents.defaultAgentId(), false).agent();
         if (command.agentVersion() != null) {
@@ -66,17 +63,7 @@ final class ThreadDesk {
         }
         ChatThread thread = engine.store().inTransaction(() -> {
             engine.store().threads().insert(created);
-            String firstQuestion = null;
-            for (SeedMessage seed : command.messages()) {
-                MessageId id = MessageId.next(engine.ids());
-                Message message = seed.role() == Role.USER
-                        ? Message.user(id, created.id(), seed.content(), now)
-                        : Message.assistant(id, created.id(), text(seed.content()), now);
-                engine.store().messages().append(message);
-                if (firstQuestion == null && seed.role() == Role.USER) {
-                    firstQuestion = message.text();
-                }
-            }
+            String firstQuestion = appendSeeds(engine, created.id(), command.messages(), now);
             // a thread without a title takes one from its first user message, as a send's does
             String title = created.title() != null || firstQuestion == null ? null
                     : Texts.title(firstQuestion, ChatService.TITLE_CODE_POINTS);
@@ -88,6 +75,25 @@ final class ThreadDesk {
         return thread;
     }
 
+    /**
+     * Appends {@code seeds} to the new thread {@code thread} in order, in the caller's transaction;
+     * returns the text of the first user message among them, or null.
+     */
+    static String appendSeeds(Engine engine, ThreadId thread, List<SeedMessage> seeds, Instant now) {
+        String firstQuestion = null;
+        for (SeedMessage seed : seeds) {
+            MessageId id = MessageId.next(engine.ids());
+            Message message = seed.role() == Role.USER
+                    ? Message.user(id, thread, seed.content(), now)
+                    : Message.assistant(id, thread, text(seed.content()), now);
+            engine.store().messages().append(message);
+            if (firstQuestion == null && seed.role() == Role.USER) {
+                firstQuestion = message.text();
+            }
+        }
+        return firstQuestion;
+    }
+
     /** The text parts of {@code content}, joined (a seeded answer is text only). */
     private static String text(List<ContentPart> content) {
         StringBuilder text = new StringBuilder();
@@ -97,23 +103,6 @@ final class ThreadDesk {
             }
         }
         return text.toString();
-    }
-
-    /** Seeded messages: at most {@link #MAX_SEED_MESSAGES}, each as a chat message's content; an answer is text only. */
-    private void seeds(List<SeedMessage> messages, RequestValidator.Errors errors) {
-        if (messages.size() > MAX_SEED_MESSAGES) {
-            errors.add("messages", "must be at most " + MAX_SEED_MESSAGES + " messages");
-            return;
-        }
-        for (int i = 0; i < messages.size(); i++) {
-            SeedMessage seed = messages.get(i);
-            String field = "messages[" + i + "].content";
-            if (seed.role() == Role.ASSISTANT && seed.content().stream().anyMatch(p -> !(p instanceof ContentPart.Text))) {
-                errors.add(field, "an assistant message is text only");
-                continue;
-            }
-            validator.content(seed.content(), field, errors);
-        }
     }
 
     Page<ChatThread> list(String userId, String agentId, PageRequest page) {

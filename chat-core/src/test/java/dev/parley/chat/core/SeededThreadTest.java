@@ -90,7 +90,7 @@ class SeededThreadTest {
     @Test
     void should_refuse_more_seeded_messages_than_the_limit() {
         List<SeedMessage> many = new ArrayList<>();
-        for (int i = 0; i <= ThreadDesk.MAX_SEED_MESSAGES; i++) {
+        for (int i = 0; i <= RequestValidator.MAX_SEED_MESSAGES; i++) {
             many.add(SeedMessage.user("m" + i));
         }
 

@@ -255,6 +255,24 @@ public abstract class AgentStoreContract extends StoreContractSupport {
     }
 
     @Test
+    void should_keep_whether_a_run_withholds_the_tools_that_require_approval() {
+        // given
+        Run withheld = givenRun(aRun().onThread(givenThread()));
+        Run offered = givenRun(aRun().onThread(givenThread()));
+        RunInstructions without = new RunInstructions(1, "Rendered").withholdingApprovalTools(true);
+
+        // when
+        store.runs().recordRun(withheld.id(), without, RunOrigin.NONE);
+        store.runs().recordInstructions(offered.id(), new RunInstructions(1, "Rendered"));
+
+        // then
+        assertThat(store.runs().instructions(withheld.id())).hasValueSatisfying(i -> assertThat(i.approvalToolsWithheld()).isTrue());
+        assertThat(store.runs().instructions(offered.id())).hasValueSatisfying(i -> assertThat(i.approvalToolsWithheld()).isFalse());
+        store.runs().recordInstructions(withheld.id(), new RunInstructions(1, "Rendered"));
+        assertThat(store.runs().instructions(withheld.id())).hasValueSatisfying(i -> assertThat(i.approvalToolsWithheld()).isFalse());
+    }
+
+    @Test
     void should_read_the_agent_version_a_run_recorded_on_every_read_of_the_run() {
         // given
         ChatThread thread = givenThread();

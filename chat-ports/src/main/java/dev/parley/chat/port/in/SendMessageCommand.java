@@ -19,12 +19,17 @@ import java.util.Map;
  * run's own model settings: each one given overrides the agent's (the run stores the settings it
  * sends, so a queued start or a resume on any server sends them too). {@code continuedFrom} is the
  * client's own id of the earlier answer this send continues, kept with the run (see
- * {@link RunInstructions#continuedFrom()}), or null.
+ * {@link RunInstructions#continuedFrom()}), or null. {@code history} (none by default) is stored in
+ * order as a new thread's first messages, before the sent one, in the send transaction: a client
+ * that keeps its own history hands it over with its next message (a send to an existing thread takes
+ * none). {@code approvalToolsWithheld}: the run does not offer the model the agent's tools that
+ * require approval, for a client that cannot carry an approval (kept with the run, see
+ * {@link RunInstructions#approvalToolsWithheld()}).
  */
 public record SendMessageCommand(String userId, ThreadId threadId, String agentId, List<ContentPart> content,
                                  BusyPolicy ifBusy, String idempotencyKey, Map<String, String> metadata,
                                  Map<String, String> variables, String instructions, ModelSettings modelSettings,
-                                 String continuedFrom) {
+                                 String continuedFrom, List<SeedMessage> history, boolean approvalToolsWithheld) {
     public SendMessageCommand {
         Require.notBlank(userId, "userId");
         content = List.copyOf(Require.notNull(content, "content"));
@@ -37,6 +42,17 @@ public record SendMessageCommand(String userId, ThreadId threadId, String agentI
         modelSettings = modelSettings == null ? ModelSettings.DEFAULT : modelSettings;
         Require.that(continuedFrom == null || (!continuedFrom.isBlank() && continuedFrom.length() <= RunInstructions.MAX_CONTINUED_FROM),
                 "continuedFrom must be 1 to " + RunInstructions.MAX_CONTINUED_FROM + " characters");
+        history = history == null ? List.of() : List.copyOf(history);
+        Require.that(history.isEmpty() || threadId == null, "only a send that starts a new thread takes history");
+    }
+
+    /** A command without history, offering every tool of the agent. */
+    public SendMessageCommand(String userId, ThreadId threadId, String agentId, List<ContentPart> content,
+                              BusyPolicy ifBusy, String idempotencyKey, Map<String, String> metadata,
+                              Map<String, String> variables, String instructions, ModelSettings modelSettings,
+                              String continuedFrom) {
+        this(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, variables, instructions, modelSettings,
+                continuedFrom, List.of(), false);
     }
 
     /** A command without model settings of its own, continuing nothing named. */
@@ -71,39 +87,51 @@ public record SendMessageCommand(String userId, ThreadId threadId, String agentI
 
     public SendMessageCommand withBusyPolicy(BusyPolicy policy) {
         return new SendMessageCommand(userId, threadId, agentId, content, policy, idempotencyKey, metadata, variables, instructions,
-                modelSettings, continuedFrom);
+                modelSettings, continuedFrom, history, approvalToolsWithheld);
     }
 
     public SendMessageCommand withIdempotencyKey(String key) {
         return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, key, metadata, variables, instructions,
-                modelSettings, continuedFrom);
+                modelSettings, continuedFrom, history, approvalToolsWithheld);
     }
 
     public SendMessageCommand withAgent(String agent) {
         return new SendMessageCommand(userId, threadId, agent, content, ifBusy, idempotencyKey, metadata, variables, instructions,
-                modelSettings, continuedFrom);
+                modelSettings, continuedFrom, history, approvalToolsWithheld);
     }
 
     public SendMessageCommand withVariables(Map<String, String> values) {
         return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, values, instructions,
-                modelSettings, continuedFrom);
+                modelSettings, continuedFrom, history, approvalToolsWithheld);
     }
 
     /** The command with {@code text} appended to the agent's instructions for this run. */
     public SendMessageCommand withInstructions(String text) {
         return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, variables, text,
-                modelSettings, continuedFrom);
+                modelSettings, continuedFrom, history, approvalToolsWithheld);
     }
 
     /** The command with {@code settings} as this run's own model settings (null: none). */
     public SendMessageCommand withModelSettings(ModelSettings settings) {
         return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, variables, instructions,
-                settings, continuedFrom);
+                settings, continuedFrom, history, approvalToolsWithheld);
     }
 
     /** The command recording that it continues the answer its client calls {@code id} (null: none named). */
     public SendMessageCommand continuing(String id) {
         return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, variables, instructions,
-                modelSettings, id);
+                modelSettings, id, history, approvalToolsWithheld);
+    }
+
+    /** The new thread's command with {@code messages} stored before the sent one (see {@code history}). */
+    public SendMessageCommand withHistory(List<SeedMessage> messages) {
+        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, variables, instructions,
+                modelSettings, continuedFrom, messages, approvalToolsWithheld);
+    }
+
+    /** The command with the agent's tools that require approval withheld from its run. */
+    public SendMessageCommand withoutApprovalTools() {
+        return new SendMessageCommand(userId, threadId, agentId, content, ifBusy, idempotencyKey, metadata, variables, instructions,
+                modelSettings, continuedFrom, history, true);
     }
 }
