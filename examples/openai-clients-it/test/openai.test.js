@@ -108,6 +108,8 @@ test('honours temperature and max_output_tokens, echoes them and names the respo
   // the demo model stops an answer at its output token limit
   const first = await client.responses.create({ model: 'assistant', input: 'count to 10', temperature: 0.2, max_output_tokens: 3 });
   assert.equal(first.output_text, '1 2 3');
+  assert.equal(first.status, 'incomplete');
+  assert.equal(first.incomplete_details.reason, 'max_output_tokens');
   assert.equal(first.temperature, 0.2);
   assert.equal(first.max_output_tokens, 3);
   assert.equal(first.previous_response_id, null);
@@ -115,6 +117,7 @@ test('honours temperature and max_output_tokens, echoes them and names the respo
     model: 'assistant', input: 'count to 4', previous_response_id: first.id, reasoning: { effort: 'low' },
   });
   assert.equal(next.output_text, '1 2 3 4');
+  assert.equal(next.status, 'completed');
   assert.equal(next.previous_response_id, first.id);
   assert.equal(next.reasoning.effort, 'low');
   assert.equal(next.max_output_tokens, null);
@@ -125,11 +128,32 @@ test('honours temperature and max_output_tokens, echoes them and names the respo
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'temperature');
 });
 
+test('stores the history a chat completion sends as the messages of its thread, and offers no approval tool', async () => {
+  // the demo model reports every message before the last as read from its prompt cache
+  const completion = await client.chat.completions.create({
+    model: 'assistant',
+    messages: [
+      { role: 'user', content: 'Hello there' },
+      { role: 'assistant', content: 'You said: "Hello there" (2 words).' },
+      { role: 'user', content: '/cached refund A-1' },
+    ],
+  });
+  assert.equal(completion.choices[0].message.content, 'I cannot refund here: this agent has no refund tool.');
+  assert.equal(completion.choices[0].finish_reason, 'stop');
+  const alone = await client.chat.completions.create({ model: 'assistant', messages: [{ role: 'user', content: '/cached refund A-1' }] });
+  // one token per word: the two earlier messages hold 2 + 6 words
+  assert.equal(completion.usage.prompt_tokens_details.cached_tokens - alone.usage.prompt_tokens_details.cached_tokens, 8);
+  await assert.rejects(client.chat.completions.create({
+    model: 'assistant', messages: [{ role: 'user', content: 'ok' }, { role: 'assistant', content: '' }, { role: 'user', content: 'next' }],
+  }), (e) => e instanceof OpenAI.BadRequestError && e.param === 'messages[1].content');
+});
+
 test('honours max_tokens and temperature in chat completions', async () => {
   const completion = await client.chat.completions.create({
     model: 'assistant', messages: [{ role: 'user', content: 'count to 9' }], max_tokens: 2, temperature: 0.7,
   });
   assert.equal(completion.choices[0].message.content, '1 2');
+  assert.equal(completion.choices[0].finish_reason, 'length');
 });
 
 test('reports the input read from the prompt cache in the usage', async () => {

@@ -28,6 +28,7 @@
   /** Where the page's feature files (loaded after this one) plug in: see window.Parley below. */
   const hooks = {
     event: null, // (stream, type, data) for run events this file does not handle itself
+    done: null, // (stream, data) after a run's done event was drawn (settings.js: an answer cut at the output limit)
     chatOptions: null, // () => more members of a chat request (settings.js: the run's model_settings)
   };
 
@@ -42,7 +43,7 @@
     olderCursor: null,
     stream: null, // the run being followed on the open thread
   };
-  /** Functions (bubble node, message JSON) that feature files add to decorate each message drawn from history. */
+  /** Functions (bubble node, message JSON, its run's JSON or undefined) that feature files add to decorate each message drawn from history. */
   const messageDecorators = [];
   /** Functions (error) that feature files add to word an error for the banner; the first non-null text wins. */
   const errorDescribers = [];
@@ -514,15 +515,16 @@
       if (!metasAfter.has(index)) metasAfter.set(index, []);
       metasAfter.get(index).push(run);
     }
+    const runById = new Map(finished.map((r) => [r.id, r]));
     messages.forEach((m, i) => {
-      list.append(...messageNodes(m));
+      list.append(...messageNodes(m, runById.get(m.run_id)));
       for (const run of (metasAfter.get(i) || []).sort((a, b) => a.created_at.localeCompare(b.created_at))) {
         list.append(runMeta(run));
       }
     });
   }
 
-  function messageNodes(message) {
+  function messageNodes(message, run) {
     const nodes = [];
     const text = textOf(message.content);
     if (message.role === 'tool') {
@@ -531,7 +533,7 @@
     }
     if (text || !(message.tool_calls && message.tool_calls.length)) {
       const node = bubble(message.role, text, message.status, message.id);
-      messageDecorators.forEach((decorate) => decorate(node, message));
+      messageDecorators.forEach((decorate) => decorate(node, message, run));
       nodes.push(node);
     }
     for (const call of message.tool_calls || []) nodes.push(toolCallChip(call.name, call.arguments));
@@ -940,6 +942,7 @@
       }
       case 'done':
         endRun(stream, 'completed', data.usage, data.cost_usd, null, data.message_id);
+        if (hooks.done) hooks.done(stream, data);
         break;
       case 'error':
         endRun(stream, 'failed', null, null, { code: data.code, message: data.message }, null);

@@ -342,6 +342,7 @@ final class Wire {
             o.set("usage", usage(e.usage()));
             o.put("tokens_used", e.usage().totalTokens());
             putCost(o, e.costUsd());
+            o.put("finish_reason", e.finishReason().wireName());
             return o;
         }
 

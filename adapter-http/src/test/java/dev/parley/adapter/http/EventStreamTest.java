@@ -60,7 +60,7 @@ class EventStreamTest {
                 + "id: 3\nevent: token\ndata: {\"type\":\"token\",\"run_id\":\"" + runId + "\",\"seq\":3,\"content\":\" world\"}\n\n"
                 + "id: 4\nevent: done\ndata: {\"type\":\"done\",\"run_id\":\"" + runId + "\",\"seq\":4,\"thread_id\":\"" + thread
                 + "\",\"message_id\":\"" + assistant + "\",\"usage\":{\"input_tokens\":12,\"input_cached_tokens\":0,\"output_tokens\":5,\"total_tokens\":17},"
-                + "\"tokens_used\":17,\"cost_usd\":0.000022}\n\n";
+                + "\"tokens_used\":17,\"cost_usd\":0.000022,\"finish_reason\":\"stop\"}\n\n";
         assertThat(raw).isEqualTo(expected);
     }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.ApprovalDecision;
 import dev.parley.chat.model.ContentPart;
+import dev.parley.chat.model.FinishReason;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
@@ -159,6 +160,9 @@ final class Json {
             ObjectNode n = MAPPER.createObjectNode().put("thread_id", e.threadId().value())
                     .put("message_id", e.messageId().value());
             usage(n.putObject("usage"), e.usage());
+            if (e.finishReason() != FinishReason.STOP) {
+                n.put("finish_reason", e.finishReason().wireName()); // only then, so a finished answer's event keeps its size
+            }
             return n.put("cost_usd", e.costUsd() == null ? null : e.costUsd().toString());
         }
 
@@ -202,7 +206,8 @@ final class Json {
                     n.path("tool_call_id").asText(), wire(ApprovalDecision.class, n.path("decision").asText()), text(n, "reason"));
             case "done" -> new RunEvent.Done(runId, seq, new ThreadId(n.path("thread_id").asText()),
                     new MessageId(n.path("message_id").asText()), usage(n.path("usage")),
-                    n.hasNonNull("cost_usd") ? new BigDecimal(n.get("cost_usd").asText()) : null);
+                    n.hasNonNull("cost_usd") ? new BigDecimal(n.get("cost_usd").asText()) : null,
+                    n.hasNonNull("finish_reason") ? wire(FinishReason.class, n.get("finish_reason").asText()) : FinishReason.STOP);
             case "error" -> new RunEvent.Error(runId, seq, n.path("code").asText(), n.path("message").asText());
             case "cancelled" -> new RunEvent.Cancelled(runId, seq,
                     n.hasNonNull("message_id") ? new MessageId(n.get("message_id").asText()) : null);

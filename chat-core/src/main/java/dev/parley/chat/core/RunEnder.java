@@ -1,6 +1,7 @@
 package dev.parley.chat.core;
 
 import dev.parley.chat.model.ChatException;
+import dev.parley.chat.model.FinishReason;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.MessageStatus;
@@ -89,10 +90,13 @@ final class RunEnder {
         Instant now = engine.now();
         Usage total = s.usage;
         BigDecimal cost = engine.cost(s.run.model(), total);
-        Message message = RunMessages.assistant(engine, s.run, s.turnText.toString(), List.of(), MessageStatus.COMPLETED, now)
+        // an answer the model stopped at the output token limit is kept as it is, marked cut short
+        FinishReason finish = FinishReason.ofModel(ending.response().finishReason());
+        Message message = RunMessages.assistant(engine, s.run, s.turnText.toString(), List.of(),
+                        finish == FinishReason.LENGTH ? MessageStatus.INCOMPLETE : MessageStatus.COMPLETED, now)
                 .withThinking(s.turnThinking.toString()).withUsage(ending.turnUsage());
         Run completed = s.run.completed(now, message.id(), total, cost);
-        RunEvent done = new RunEvent.Done(completed.id(), s.seq + 1, completed.threadId(), message.id(), total, cost);
+        RunEvent done = new RunEvent.Done(completed.id(), s.seq + 1, completed.threadId(), message.id(), total, cost, finish);
         Step turnEnd = ending.turn().completed(now, null, ending.turnUsage());
         Message stored;
         try {

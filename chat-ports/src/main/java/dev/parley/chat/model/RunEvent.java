@@ -233,14 +233,24 @@ public sealed interface RunEvent {
         }
     }
 
-    /** The run completed; {@code messageId} is the assistant's final message. {@code costUsd} may be null. */
-    record Done(RunId runId, long seq, ThreadId threadId, MessageId messageId, Usage usage, BigDecimal costUsd)
-            implements RunEvent {
+    /**
+     * The run completed; {@code messageId} is the assistant's final message. {@code costUsd} may be null.
+     * {@code finishReason}: {@link FinishReason#LENGTH} when the answer stopped at the output token
+     * limit (the message is then {@code incomplete}); {@link FinishReason#STOP} otherwise (and when null).
+     */
+    record Done(RunId runId, long seq, ThreadId threadId, MessageId messageId, Usage usage, BigDecimal costUsd,
+                FinishReason finishReason) implements RunEvent {
         public Done {
             check(runId, seq);
             Require.notNull(threadId, "threadId");
             Require.notNull(messageId, "messageId");
             Require.notNull(usage, "usage");
+            finishReason = finishReason == null ? FinishReason.STOP : finishReason;
+        }
+
+        /** A run whose answer the model finished. */
+        public Done(RunId runId, long seq, ThreadId threadId, MessageId messageId, Usage usage, BigDecimal costUsd) {
+            this(runId, seq, threadId, messageId, usage, costUsd, FinishReason.STOP);
         }
 
         @Override

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.parley.chat.model.ApprovalDecision;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.FinishReason;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
@@ -90,6 +91,24 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
         assertThat(store.events().read(run.id(), 0, 10)).containsExactly(all.get(0));
         assertThat(store.events().read(failed.id(), 0, 10)).containsExactly(all.get(1));
         assertThat(store.events().read(cancelled.id(), 0, 10)).containsExactly(all.get(2));
+    }
+
+    @Test
+    void should_keep_whether_a_done_event_stopped_at_the_output_token_limit() {
+        // given
+        Run other = anotherRun();
+        RunEvent.Done cut = new RunEvent.Done(run.id(), 1, thread.id(), Fixtures.messageId(), Usage.reported(5, 3), null,
+                FinishReason.LENGTH);
+        RunEvent.Done finished = new RunEvent.Done(other.id(), 1, thread.id(), Fixtures.messageId(), Usage.reported(5, 3), null);
+
+        // when
+        store.events().append(List.of(cut, finished));
+
+        // then
+        assertThat(store.events().read(run.id(), 0, 10)).singleElement()
+                .satisfies(e -> assertThat(((RunEvent.Done) e).finishReason()).isEqualTo(FinishReason.LENGTH));
+        assertThat(store.events().read(other.id(), 0, 10)).singleElement()
+                .satisfies(e -> assertThat(((RunEvent.Done) e).finishReason()).isEqualTo(FinishReason.STOP));
     }
 
     @Test

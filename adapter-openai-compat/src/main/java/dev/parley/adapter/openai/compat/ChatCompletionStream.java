@@ -67,7 +67,7 @@ final class ChatCompletionStream implements ChatFlow.Sink {
             if (!roleSent) {
                 write(chunk(Wire.object().put("role", "assistant").put("content", ""), null));
             }
-            write(chunk(Wire.object(), "stop"));
+            write(chunk(Wire.object(), done.finishReason().wireName())); // "stop", or "length" at the output token limit
             if (includeUsage) {
                 ObjectNode usage = base();
                 usage.putArray("choices");

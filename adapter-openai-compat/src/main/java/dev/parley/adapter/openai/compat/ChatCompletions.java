@@ -6,28 +6,33 @@ import dev.parley.adapter.http.HttpGateway;
 import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.DisconnectPolicy;
+import dev.parley.chat.model.InvalidRequestException;
 import dev.parley.chat.model.ModelSettings;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.Role;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.RunOutcome;
+import dev.parley.chat.port.in.SeedMessage;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * {@code POST /v1/chat/completions}, stateless as OpenAI's is: the client sends the whole history,
  * and the agent named by {@code model} answers its last user message with the agent's instructions
  * and server-side tools. Each completion is a run on a thread of its own (so it is in the usage
- * ledger, the budget and the rate limit like any other); the client's system and developer messages
- * are appended to the agent's instructions for that run, and the earlier turns it sent are given to
- * the agent as a transcript in front of the last message. A completion cannot carry an approval:
- * a run that comes to wait for one is cancelled and answered with an error.
+ * ledger, the budget and the rate limit like any other), which starts with the earlier user and
+ * assistant messages the client sent, stored in the send transaction; the client's system and
+ * developer messages are appended to the agent's instructions for that run. A completion cannot
+ * carry an approval, so the agent's tools that require one are not offered to the model.
  */
 final class ChatCompletions {
     private static final Set<String> KNOWN = Set.of("model", "messages", "stream", "stream_options", "n", "tools", "tool_choice",
@@ -88,13 +93,19 @@ final class ChatCompletions {
         Map<String, String> metadata = Http.metadataWithUser(body);
         ModelSettings settings = RunSettings.ofChatCompletion(body);
         JsonNode messages = body.get("messages");
-        List<ContentPart> content = content(messages);
+        Conversation conversation = conversation(messages);
         String user = request.userId();
         if (stream) {
             gateway.reserveStream(request); // past the user's stream limit, nothing is sent
         }
-        SendReceipt receipt = chat.send(new SendMessageCommand(user, null, model, content, BusyPolicy.REJECT,
-                HttpGateway.idempotencyKey(request.ctx()), metadata).withInstructions(instructions(messages)).withModelSettings(settings));
+        SendReceipt receipt;
+        try {
+            receipt = chat.send(new SendMessageCommand(user, null, model, conversation.last(), BusyPolicy.REJECT,
+                    HttpGateway.idempotencyKey(request.ctx()), metadata).withInstructions(instructions(messages))
+                    .withModelSettings(settings).withHistory(conversation.history()).withoutApprovalTools());
+        } catch (InvalidRequestException e) {
+            throw conversation.named(e);
+        }
         Run run = receipt.run();
         if (stream) {
             gateway.stream(request, gateway.follow(user, receipt, 0, DisconnectPolicy.CONTINUE, request.requestId()),
@@ -111,7 +122,7 @@ final class ChatCompletions {
         if (ended.status() == RunStatus.FAILED) {
             throw new OpenAiError(502, "server_error", null, "model_error", "The agent's run failed: " + ended.error().message());
         }
-        Http.json(request.ctx(), 200, completion(ended, model, outcome.responseText()));
+        Http.json(request.ctx(), 200, completion(ended, model, outcome.responseText(), Wire.isCut(outcome) ? "length" : "stop"));
     }
 
     static OpenAiError approvalNotOffered() {
@@ -123,7 +134,7 @@ final class ChatCompletions {
         return "chatcmpl-" + run.value().substring(RunId.PREFIX.length() + 1);
     }
 
-    private static ObjectNode completion(Run run, String model, String text) {
+    private static ObjectNode completion(Run run, String model, String text, String finishReason) {
         ObjectNode o = Wire.object();
         o.put("id", id(run.id()));
         o.put("object", "chat.completion");
@@ -136,7 +147,7 @@ final class ChatCompletions {
         message.put("content", text);
         message.putNull("refusal");
         message.putArray("annotations");
-        choice.put("finish_reason", "stop");
+        choice.put("finish_reason", finishReason);
         choice.putNull("logprobs");
         o.set("usage", usage(run.usage()));
         o.putNull("system_fingerprint");
@@ -166,14 +177,33 @@ final class ChatCompletions {
     }
 
     /**
-     * The user message of the run: the last message's parts, behind a transcript of the turns before
-     * it when the client sent any. The last message must be the user's.
+     * The messages of a completion: {@code last}, the user message the run answers, and {@code history},
+     * the user and assistant messages before it; {@code indexes} gives each history entry's index in
+     * the client's {@code messages}.
      */
-    static List<ContentPart> content(JsonNode messages) {
+    record Conversation(List<ContentPart> last, List<SeedMessage> history, List<Integer> indexes) {
+        /** {@code e} with the history entries it names renamed as the client's messages. */
+        OpenAiError named(InvalidRequestException e) {
+            if (e.errors().isEmpty()) {
+                return OpenAiError.invalid(null, e.getMessage());
+            }
+            String field = e.errors().get(0).field();
+            Matcher m = HISTORY_FIELD.matcher(field);
+            String param = m.lookingAt() ? "messages[" + indexes.get(Integer.parseInt(m.group(1))) + "]" + field.substring(m.end())
+                    : field.equals("history") ? "messages" : field;
+            return OpenAiError.invalid(param, "Invalid '" + param + "': " + e.errors().get(0).message() + ".");
+        }
+    }
+
+    private static final Pattern HISTORY_FIELD = Pattern.compile("history\\[(\\d+)]");
+
+    /** The client's messages as a conversation: the last one must be the user's. */
+    static Conversation conversation(JsonNode messages) {
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
             throw OpenAiError.invalid("messages", "Invalid 'messages': expected a non-empty array.");
         }
-        StringBuilder transcript = new StringBuilder();
+        List<SeedMessage> history = new ArrayList<>();
+        List<Integer> indexes = new ArrayList<>();
         List<ContentPart> last = null;
         for (int i = 0; i < messages.size(); i++) {
             JsonNode message = messages.get(i);
@@ -199,23 +229,13 @@ final class ChatCompletions {
                 }
                 last = parts;
             } else {
-                transcript.append(role).append(": ");
-                for (ContentPart part : parts) {
-                    if (part instanceof ContentPart.Text text) {
-                        transcript.append(text.text());
-                    } else if (part instanceof ContentPart.ImageUrl image) {
-                        transcript.append("[image ").append(image.url()).append(']');
-                    }
-                }
-                transcript.append("\n\n");
+                history.add(new SeedMessage(role.equals("user") ? Role.USER : Role.ASSISTANT, parts));
+                indexes.add(i);
             }
         }
-        if (transcript.isEmpty()) {
-            return last;
+        if (last == null) {
+            throw OpenAiError.invalid("messages[" + (messages.size() - 1) + "].role", "The last message must be the user's.");
         }
-        List<ContentPart> content = new ArrayList<>();
-        content.add(ContentPart.text("Earlier in this conversation:\n\n" + transcript + "Now:\n\n"));
-        content.addAll(last);
-        return content;
+        return new Conversation(last, history, indexes);
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.Run;
+import dev.parley.chat.model.FinishReason;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.StepStatus;
 import dev.parley.chat.model.ToolCall;
@@ -381,6 +382,14 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
     @Override
     public Void visit(RunEvent.Done event) {
         usage = event.usage();
+        if (event.finishReason() == FinishReason.LENGTH) {
+            // the answer stopped at the output token limit: kept as it is, the response is incomplete
+            closeOpen("incomplete");
+            ObjectNode response = responseNow("incomplete");
+            response.putObject("incomplete_details").put("reason", Wire.MAX_OUTPUT_TOKENS);
+            terminal("response.incomplete", response);
+            return null;
+        }
         closeOpen("completed");
         terminal("response.completed", responseNow("completed"));
         return null;

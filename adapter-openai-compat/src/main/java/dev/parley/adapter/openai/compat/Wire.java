@@ -109,6 +109,15 @@ final class Wire {
 
     // ---- responses ----
 
+    /** OpenAI's reason of a response whose answer stopped at its output token limit. */
+    static final String MAX_OUTPUT_TOKENS = "max_output_tokens";
+
+    /** A completed run whose answer the model stopped at the output token limit (kept cut short, {@code incomplete}). */
+    static boolean isCut(RunOutcome outcome) {
+        return outcome.run().status() == RunStatus.COMPLETED && outcome.assistantMessage() != null
+                && outcome.assistantMessage().status() == MessageStatus.INCOMPLETE;
+    }
+
     /** What OpenAI calls a response's status for a run's: a run that waits for approval ends its response. */
     static String status(RunStatus status) {
         return switch (status) {
@@ -127,6 +136,15 @@ final class Wire {
      */
     static ObjectNode response(Ref ref, Run run, ArrayNode output, Map<String, String> metadata, boolean background,
                                RunSettings.Echo echo) {
+        return response(ref, run, output, metadata, background, echo, false);
+    }
+
+    /**
+     * As {@link #response(Ref, Run, ArrayNode, Map, boolean, RunSettings.Echo)}; {@code cut}: the run's
+     * answer stopped at the output token limit, so the response is {@code incomplete}.
+     */
+    static ObjectNode response(Ref ref, Run run, ArrayNode output, Map<String, String> metadata, boolean background,
+                               RunSettings.Echo echo, boolean cut) {
         ObjectNode o = object();
         o.put("id", ref.id());
         o.put("object", "response");
@@ -147,6 +165,9 @@ final class Wire {
         }
         if (run.status() == RunStatus.CANCELLED) {
             o.putObject("incomplete_details").put("reason", "cancelled");
+        } else if (cut) {
+            o.put("status", "incomplete");
+            o.putObject("incomplete_details").put("reason", MAX_OUTPUT_TOKENS);
         } else {
             o.putNull("incomplete_details");
         }
@@ -190,11 +211,13 @@ final class Wire {
                 }
             }
         }
+        boolean cut = isCut(outcome);
         if (answer != null && !answer.text().isEmpty()) {
-            output.add(outputMessage(messageItemId(run.id()), answer.text(), run.status() == RunStatus.COMPLETED ? "completed" : "incomplete"));
+            output.add(outputMessage(messageItemId(run.id()), answer.text(),
+                    run.status() == RunStatus.COMPLETED && !cut ? "completed" : "incomplete"));
         }
         return response(new Ref(run.id(), 0), run, output, metadata, false, RunSettings.Echo.of(new Ref(run.id(), 0),
-                outcome.instructions()));
+                outcome.instructions()), cut);
     }
 
     static ObjectNode usage(Usage usage) {

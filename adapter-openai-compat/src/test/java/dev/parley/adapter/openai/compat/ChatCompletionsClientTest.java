@@ -6,15 +6,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.openai.client.OpenAIClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
-import com.openai.errors.SseException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.adapter.inmemory.ScriptedChatModel.Script;
-import dev.parley.chat.model.ContentPart;
+import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.Message;
 import dev.parley.chat.model.PageRequest;
+import dev.parley.chat.model.Role;
+import dev.parley.chat.model.SortOrder;
 import dev.parley.chat.model.ToolCall;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -73,15 +75,29 @@ class ChatCompletionsClientTest {
     }
 
     @Test
-    void should_give_the_agent_the_earlier_turns_the_client_sent() {
+    void should_start_the_completions_thread_with_the_earlier_turns_the_client_sent() {
         server = CompatServer.start(ScriptedChatModel.echo());
 
         alice().chat().completions().create(ChatCompletionCreateParams.builder().model(CompatServer.AGENT)
                 .addUserMessage("My name is Alice.").addAssistantMessage("Hello Alice.").addUserMessage("What is my name?").build());
 
-        String sent = server.model.lastRequest().messages().get(server.model.lastRequest().messages().size() - 1).content().stream()
-                .map(p -> p instanceof ContentPart.Text t ? t.text() : "").reduce("", String::concat);
-        assertThat(sent).contains("user: My name is Alice.", "assistant: Hello Alice.").endsWith("What is my name?");
+        // the model sees each earlier turn as a message of its own, as the thread stores them
+        List<Message> seen = server.model.lastRequest().messages().stream().filter(m -> m.role() != Role.SYSTEM).toList();
+        assertThat(seen).extracting(Message::role).containsExactly(Role.USER, Role.ASSISTANT, Role.USER);
+        assertThat(seen).extracting(Message::text).containsExactly("My name is Alice.", "Hello Alice.", "What is my name?");
+        ChatThread thread = server.service.listThreads("alice", null, PageRequest.firstPage()).items().get(0);
+        assertThat(thread.title()).isEqualTo("My name is Alice.");
+        assertThat(server.service.listMessages("alice", thread.id(), PageRequest.firstPage(), SortOrder.ASC).items()).hasSize(4);
+    }
+
+    @Test
+    void should_name_a_bad_earlier_message_by_its_index_in_the_request() {
+        server = CompatServer.start(ScriptedChatModel.echo());
+
+        OpenAiJavaClientTest.assertParam(() -> alice().chat().completions().create(ChatCompletionCreateParams.builder()
+                .model(CompatServer.AGENT).addSystemMessage("Be brief.").addUserMessage("fine").addAssistantMessage("a\u0000b")
+                .addUserMessage("next").build()), "messages[2].content");
+        assertThat(server.service.listThreads("alice", null, PageRequest.firstPage()).items()).isEmpty();
     }
 
     @Test
@@ -109,15 +125,30 @@ class ChatCompletionsClientTest {
     }
 
     @Test
-    void should_end_a_stream_with_an_error_when_the_agent_asks_for_approval() {
-        server = CompatServer.start(ScriptedChatModel.builder().build()
-                .enqueue(Script.toolCalls(new ToolCall("call_1", "refund", "{}"))));
+    void should_not_offer_the_model_the_tools_that_require_approval() {
+        server = CompatServer.start(ScriptedChatModel.echo());
 
-        assertThatThrownBy(() -> {
-            try (StreamResponse<ChatCompletionChunk> stream = alice().chat().completions().createStreaming(
-                    ChatCompletionCreateParams.builder().model(CompatServer.APPROVING_AGENT).addUserMessage("refund").build())) {
-                stream.stream().toList();
-            }
-        }).isInstanceOf(SseException.class);
+        ChatCompletion completion = alice().chat().completions().create(ChatCompletionCreateParams.builder()
+                .model(CompatServer.APPROVING_AGENT).addUserMessage("refund order 7").build());
+
+        assertThat(completion.choices().get(0).finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
+        assertThat(server.model.lastRequest().tools()).isEmpty();
+    }
+
+    @Test
+    void should_stream_to_the_end_without_running_an_approval_tool_the_model_calls_anyway() {
+        server = CompatServer.start(ScriptedChatModel.builder().build()
+                .enqueue(Script.toolCalls(new ToolCall("call_1", "refund", "{}")))
+                .enqueue(Script.reply("I cannot refund from here.")));
+
+        String text;
+        try (StreamResponse<ChatCompletionChunk> stream = alice().chat().completions().createStreaming(
+                ChatCompletionCreateParams.builder().model(CompatServer.APPROVING_AGENT).addUserMessage("refund").build())) {
+            text = stream.stream().flatMap(c -> c.choices().stream()).map(c -> c.delta().content().orElse(""))
+                    .reduce("", String::concat);
+        }
+
+        assertThat(text).isEqualTo("I cannot refund from here.");
+        assertThat(server.model.lastRequest().messages()).anySatisfy(m -> assertThat(m.text()).contains("tool_not_found"));
     }
 }
