@@ -231,14 +231,15 @@ class TimeoutsAndCancellationTest {
         long closedAtNanos;
     }
 
-    /** Streams two tokens, cancels on the first, and records when the server saw the socket close. */
+    /** Streams two tokens (the body left open), cancels on the first, and records when the server saw the socket close. */
     private CancelMeasurement cancelMidStream() throws Exception {
         try (RawHttpServer raw = new RawHttpServer()) {
             CompletableFuture<Long> closedAt = new CompletableFuture<>();
             raw.then(c -> {
                 c.sseHead();
-                c.chunk("data: " + Transcripts.textDelta("Once") + "\n\n");
-                c.chunk("data: " + Transcripts.textDelta(" upon") + "\n\n");
+                // both tokens in one write: a cancel on the first token must not find the second write
+                // still to come (it would fail on the closed socket and never record the close)
+                c.chunk("data: " + Transcripts.textDelta("Once") + "\n\n" + "data: " + Transcripts.textDelta(" upon") + "\n\n");
                 closedAt.complete(c.awaitClientClose(10_000));
             });
             RecordingListener tokens = new RecordingListener();
