@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.adapter.http.Authenticator;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,8 +23,10 @@ import javax.sql.DataSource;
  * tables with plain JDBC, in the fewest transactions that keep the user message safe before the model
  * is called: (1) lock the thread, append the user message, insert the run; (2) read the history
  * window; (3) append the assistant message, insert the step, the events ({@code run_started}, the
- * tokens, {@code done}) and complete the run. No event bus, no run engine, no validation beyond
- * the body's shape.
+ * tokens, {@code done}, as one row of the event log) and complete the run. Messages go on the
+ * thread's active branch as the store's append puts them (the parent is the old leaf, the leaf moves).
+ * No event bus, no run engine, no validation beyond the body's shape, and no thread usage totals or
+ * usage ledger (Parley's turn keeps both; "Usage ledger" in BENCHMARKS.md measures what they cost).
  */
 final class BareChat {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -40,10 +43,14 @@ final class BareChat {
         this.ds = ds;
         this.postgres = postgres;
         this.authenticator = authenticator;
+        // the thread's active leaf moves to the new message; the old leaf is its parent (PostgreSQL: UPDATE ... RETURNING
+        // the row as it was, through a locked subquery; H2: OLD TABLE), as the store's append does
         this.nextPosition = postgres
-                ? "UPDATE parley_threads SET message_count = message_count + 1, updated_at = ? WHERE id = ? RETURNING message_count"
-                : "SELECT message_count FROM FINAL TABLE (UPDATE parley_threads SET message_count = message_count + 1,"
-                        + " updated_at = ? WHERE id = ?)";
+                ? "UPDATE parley_threads t SET message_count = t.message_count + 1, updated_at = ?, active_leaf_id = ? FROM"
+                        + " (SELECT id, active_leaf_id FROM parley_threads WHERE id = ? FOR UPDATE) o WHERE t.id = o.id"
+                        + " RETURNING o.active_leaf_id"
+                : "SELECT active_leaf_id FROM OLD TABLE (UPDATE parley_threads SET message_count = message_count + 1,"
+                        + " updated_at = ?, active_leaf_id = ? WHERE id = ?)";
         this.jsonParam = postgres ? "CAST(? AS jsonb)" : "?";
     }
 
@@ -66,10 +73,10 @@ final class BareChat {
             return;
         }
         String threadId = ctx.pathParam("thread_id");
-        String runId = "run_" + UUID.randomUUID();
-        String userMessageId = "msg_" + UUID.randomUUID();
-        String assistantMessageId = "msg_" + UUID.randomUUID();
-        String stepId = "step_" + UUID.randomUUID();
+        String runId = id("run_");
+        String userMessageId = id("msg_");
+        String assistantMessageId = id("msg_");
+        String stepId = id("step_");
         OffsetDateTime started = now();
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
@@ -93,9 +100,10 @@ final class BareChat {
                 c.commit();
 
                 int history = 0;
-                try (PreparedStatement s = c.prepareStatement("SELECT id, role, content FROM parley_messages"
-                        + " WHERE thread_id = ? ORDER BY position DESC LIMIT " + HISTORY)) {
-                    s.setString(1, threadId);
+                // the window: the newest messages of the leaf's branch (a bare chat never branches)
+                try (PreparedStatement s = c.prepareStatement("SELECT id, role, content FROM parley_messages WHERE branch_id ="
+                        + " (SELECT branch_id FROM parley_messages WHERE id = ?) ORDER BY branch_id DESC, position DESC LIMIT " + HISTORY)) {
+                    s.setString(1, userMessageId);
                     try (ResultSet rs = s.executeQuery()) {
                         while (rs.next()) {
                             rs.getString(3);
@@ -117,17 +125,22 @@ final class BareChat {
                     s.setObject(4, done);
                     s.executeUpdate();
                 }
-                try (PreparedStatement s = c.prepareStatement("INSERT INTO parley_run_events (run_id, seq, type, payload)"
-                        + " VALUES (?, ?, ?, " + jsonParam + ")")) {
+                // the run's events, as one row of the event log (Parley writes a row per flushed batch)
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO parley_run_event_chunks (run_id, first_seq, last_seq,"
+                        + " terminal, packed, events) VALUES (?, 1, ?, true, false, ?)")) {
+                    StringBuilder events = new StringBuilder("[");
                     int seq = 0;
-                    addEvent(s, runId, ++seq, "run_started", "{\"thread_id\":\"" + threadId + "\",\"message_id\":\""
+                    event(events, ++seq, "run_started", "{\"thread_id\":\"" + threadId + "\",\"message_id\":\""
                             + userMessageId + "\",\"agent_id\":\"assistant\",\"history\":" + history + "}");
                     for (int i = 0; i < TOKENS; i++) {
-                        addEvent(s, runId, ++seq, "token", "{\"content\":\"" + BenchModel.TOKEN + "\"}");
+                        event(events, ++seq, "token", "{\"content\":\"" + BenchModel.TOKEN + "\"}");
                     }
-                    addEvent(s, runId, ++seq, "done", "{\"thread_id\":\"" + threadId + "\",\"message_id\":\""
+                    event(events, ++seq, "done", "{\"thread_id\":\"" + threadId + "\",\"message_id\":\""
                             + assistantMessageId + "\",\"usage\":{\"input_tokens\":10,\"output_tokens\":3}}");
-                    s.executeBatch();
+                    s.setString(1, runId);
+                    s.setLong(2, seq);
+                    s.setBytes(3, events.append(']').toString().getBytes(StandardCharsets.UTF_8));
+                    s.executeUpdate();
                 }
                 try (PreparedStatement s = c.prepareStatement("UPDATE parley_runs SET status = 'completed',"
                         + " assistant_message_id = ?, input_tokens = 10, output_tokens = 3, completed_at = ?"
@@ -167,18 +180,40 @@ final class BareChat {
 
     private void appendMessage(Connection c, String id, String threadId, String runId, String role, String content,
                                OffsetDateTime at) throws SQLException {
-        long position;
+        String parent;
         try (PreparedStatement s = c.prepareStatement(nextPosition)) {
             s.setObject(1, at);
-            s.setString(2, threadId);
+            s.setString(2, id);
+            s.setString(3, threadId);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
-                position = rs.getLong(1);
+                parent = rs.getString(1);
+            }
+        }
+        // below the old leaf on its branch; the thread's first message starts the first branch
+        String branch = id;
+        long position = 1;
+        if (parent != null) {
+            try (PreparedStatement s = c.prepareStatement("SELECT branch_id, position FROM parley_messages WHERE id = ?")) {
+                s.setString(1, parent);
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    branch = rs.getString(1);
+                    position = rs.getLong(2) + 1;
+                }
+            }
+        } else {
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO parley_branches (id, thread_id, parent_id, start_position,"
+                    + " chain) VALUES (?, ?, NULL, 1, ?)")) {
+                s.setString(1, id);
+                s.setString(2, threadId);
+                s.setString(3, id + "@1");
+                s.executeUpdate();
             }
         }
         try (PreparedStatement s = c.prepareStatement("INSERT INTO parley_messages (id, thread_id, position, run_id, role,"
-                + " status, content, metadata, created_at) VALUES (?, ?, ?, ?, ?, 'completed', " + jsonParam + ", "
-                + jsonParam + ", ?)")) {
+                + " status, content, metadata, created_at, parent_id, branch_id) VALUES (?, ?, ?, ?, ?, 'completed', " + jsonParam
+                + ", " + jsonParam + ", ?, ?, ?)")) {
             s.setString(1, id);
             s.setString(2, threadId);
             s.setLong(3, position);
@@ -187,16 +222,20 @@ final class BareChat {
             s.setString(6, content);
             s.setString(7, "{}");
             s.setObject(8, at);
+            s.setString(9, parent);
+            s.setString(10, branch);
             s.executeUpdate();
         }
     }
 
-    private static void addEvent(PreparedStatement s, String runId, int seq, String type, String payload) throws SQLException {
-        s.setString(1, runId);
-        s.setLong(2, seq);
-        s.setString(3, type);
-        s.setString(4, payload);
-        s.addBatch();
+    private static void event(StringBuilder events, int seq, String type, String payload) {
+        events.append(seq == 1 ? "" : ",").append("{\"seq\":").append(seq).append(",\"type\":\"").append(type)
+                .append("\",\"payload\":").append(payload).append('}');
+    }
+
+    /** An id of Parley's shape: the prefix and 32 alphanumerics. */
+    private static String id(String prefix) {
+        return prefix + UUID.randomUUID().toString().replace("-", "");
     }
 
     private static String textContent(String text) throws Exception {

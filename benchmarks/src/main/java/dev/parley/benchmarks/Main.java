@@ -51,14 +51,29 @@ public final class Main {
             case "jmh" -> org.openjdk.jmh.Main.main(rest);
             case "usage" -> UsageBench.main(rest);
             case "tracing" -> TracingBench.main(rest);
+            case "turn-sql" -> turnSql(rest);
             default -> {
                 System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
-                        + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only]"
+                        + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only] | turn-sql [--store=h2|postgres]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
             }
         }
         System.exit(0);
+    }
+
+    /** Prints the statements (and writing commits) of one sequential turn through the core, in order: what section 0 counts. */
+    private static void turnSql(String[] args) throws Exception {
+        Databases.Kind kind = Databases.Kind.H2;
+        for (String arg : args) {
+            if (arg.startsWith("--store=")) {
+                kind = Databases.Kind.valueOf(arg.substring("--store=".length()).toUpperCase(java.util.Locale.ROOT));
+            }
+        }
+        List<String> sql = new ArrayList<>();
+        Probes.TurnCost cost = Probes.perTurn(kind, 1, sql);
+        sql.forEach(System.out::println);
+        System.out.printf(java.util.Locale.ROOT, "%s: %.0f writing commits, %.0f statements%n", kind.label(), cost.commits(), cost.statements());
     }
 
     private static void all(String[] args) throws Exception {

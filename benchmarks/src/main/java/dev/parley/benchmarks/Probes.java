@@ -52,10 +52,19 @@ final class Probes {
     record TurnCost(double commits, double statements) {}
 
     static TurnCost perTurn(Databases.Kind kind, int turns) throws InterruptedException {
+        return perTurn(kind, turns, null);
+    }
+
+    /**
+     * As {@link #perTurn(Databases.Kind, int)}; when {@code sql} is not null, the statements the measured turns
+     * executed are added to it in order (each as {@code [thread] statement}, {@code COMMIT} for a writing commit).
+     */
+    static TurnCost perTurn(Databases.Kind kind, int turns, List<String> sql) throws InterruptedException {
         AtomicLong commits = new AtomicLong();
         AtomicLong statements = new AtomicLong();
+        List<String> log = sql == null ? null : java.util.Collections.synchronizedList(new java.util.ArrayList<>());
         try (Databases.Database db = Databases.open(kind, 4)) {
-            DataSource counting = counting(db.dataSource(), commits, statements);
+            DataSource counting = counting(db.dataSource(), commits, statements, log);
             try (JdbcChatStore store = JdbcChatStores.builder().dataSource(counting).schema(db.schema()).build();
                  RunEventBuses.Bus bus = RunEventBuses.create(store);
                  ChatService chat = ChatService.builder().store(store).eventBus(bus).model(new BenchModel())
@@ -68,10 +77,16 @@ final class Probes {
                 bus.flush();
                 long c0 = commits.get();
                 long s0 = statements.get();
+                if (log != null) {
+                    log.clear();
+                }
                 for (int i = 0; i < turns; i++) {
                     turn(chat, thread);
                 }
                 bus.flush();
+                if (sql != null) {
+                    sql.addAll(log);
+                }
                 return new TurnCost((commits.get() - c0) / (double) turns, (statements.get() - s0) / (double) turns);
             }
         }
@@ -86,18 +101,18 @@ final class Probes {
     }
 
     /** A data source whose connections count writing commits (explicit, or a write run in auto-commit) and statements. */
-    private static DataSource counting(DataSource target, AtomicLong commits, AtomicLong statements) {
+    private static DataSource counting(DataSource target, AtomicLong commits, AtomicLong statements, List<String> log) {
         return (DataSource) Proxy.newProxyInstance(Probes.class.getClassLoader(), new Class<?>[] {DataSource.class},
                 (proxy, method, args) -> {
                     Object result = invoke(target, method, args);
                     if (method.getName().equals("getConnection")) {
-                        return countingConnection((Connection) result, commits, statements);
+                        return countingConnection((Connection) result, commits, statements, log);
                     }
                     return result;
                 });
     }
 
-    private static Connection countingConnection(Connection target, AtomicLong commits, AtomicLong statements) {
+    private static Connection countingConnection(Connection target, AtomicLong commits, AtomicLong statements, List<String> log) {
         boolean[] wrote = new boolean[1];
         return (Connection) Proxy.newProxyInstance(Probes.class.getClassLoader(), new Class<?>[] {Connection.class},
                 (proxy, method, args) -> {
@@ -106,6 +121,7 @@ final class Probes {
                         case "commit" -> {
                             if (wrote[0]) {
                                 commits.incrementAndGet();
+                                note(log, "COMMIT");
                             }
                             wrote[0] = false;
                         }
@@ -113,10 +129,11 @@ final class Probes {
                         case "prepareStatement" -> {
                             boolean write = isWrite((String) args[0]);
                             return countingStatement((Statement) result, PreparedStatement.class, target, write, wrote, commits,
-                                    statements);
+                                    statements, log, (String) args[0]);
                         }
                         case "createStatement" -> {
-                            return countingStatement((Statement) result, Statement.class, target, true, wrote, commits, statements);
+                            return countingStatement((Statement) result, Statement.class, target, true, wrote, commits, statements,
+                                    log, null);
                         }
                         default -> { }
                     }
@@ -132,10 +149,12 @@ final class Probes {
     }
 
     private static Object countingStatement(Statement target, Class<?> type, Connection connection, boolean write,
-                                            boolean[] wrote, AtomicLong commits, AtomicLong statements) {
+                                            boolean[] wrote, AtomicLong commits, AtomicLong statements, List<String> log,
+                                            String prepared) {
         return Proxy.newProxyInstance(Probes.class.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) -> {
             if (method.getName().startsWith("execute")) {
                 statements.incrementAndGet();
+                note(log, prepared != null ? prepared : args != null && args.length > 0 ? String.valueOf(args[0]) : method.getName());
                 if (write) {
                     if (connection.getAutoCommit()) {
                         commits.incrementAndGet();
@@ -146,6 +165,12 @@ final class Probes {
             }
             return invoke(target, method, args);
         });
+    }
+
+    private static void note(List<String> log, String what) {
+        if (log != null) {
+            log.add("[" + Thread.currentThread().getName() + "] " + what.replaceAll("\\s+", " "));
+        }
     }
 
     private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
