@@ -2,7 +2,6 @@ package dev.parley.adapter.openai.compat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.openai.client.OpenAIClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
@@ -17,24 +16,13 @@ import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.adapter.inmemory.ScriptedChatModel.Script;
 import dev.parley.chat.model.Usage;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The facade's usage objects carry the cached input tokens as OpenAI's SDKs read them. */
-class CachedTokensClientTest {
+class CachedTokensClientTest extends CompatClientTest {
     private static final Usage CACHED = Usage.reported(1_200, 30).withCachedInputTokens(1_024);
-    private CompatServer server;
 
-    @AfterEach
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
 
-    private OpenAIClient alice() {
-        return server.client("alice");
-    }
 
     @Test
     void should_show_cached_tokens_in_a_responses_usage_created_streamed_and_retrieved() {

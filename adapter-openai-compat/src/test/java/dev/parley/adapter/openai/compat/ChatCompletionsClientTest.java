@@ -3,7 +3,6 @@ package dev.parley.adapter.openai.compat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.openai.client.OpenAIClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
 import com.openai.models.chat.completions.ChatCompletion;
@@ -19,24 +18,10 @@ import dev.parley.chat.model.Role;
 import dev.parley.chat.model.SortOrder;
 import dev.parley.chat.model.ToolCall;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** {@code /v1/chat/completions} driven by the official Java SDK. */
-class ChatCompletionsClientTest {
-    private CompatServer server;
-
-    @AfterEach
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    private OpenAIClient alice() {
-        return server.client("alice");
-    }
-
+class ChatCompletionsClientTest extends CompatClientTest {
     private static ChatCompletionCreateParams.Builder ask(String text) {
         return ChatCompletionCreateParams.builder().model(CompatServer.AGENT).addUserMessage(text);
     }

@@ -3,7 +3,6 @@ package dev.parley.adapter.openai.compat;
 import static dev.parley.adapter.openai.compat.OpenAiJavaClientTest.assertParam;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.openai.client.OpenAIClient;
 import com.openai.models.conversations.Conversation;
 import com.openai.models.conversations.ConversationCreateParams;
 import com.openai.models.conversations.items.ConversationItem;
@@ -15,24 +14,10 @@ import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Role;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** A conversation created with {@code items}, driven by the official Java SDK. */
-class ConversationItemsTest {
-    private CompatServer server;
-
-    @AfterEach
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    private OpenAIClient alice() {
-        return server.client("alice");
-    }
-
+class ConversationItemsTest extends CompatClientTest {
     private static EasyInputMessage message(EasyInputMessage.Role role, String text) {
         return EasyInputMessage.builder().role(role).content(text).build();
     }

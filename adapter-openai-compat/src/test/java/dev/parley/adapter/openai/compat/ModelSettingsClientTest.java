@@ -3,7 +3,6 @@ package dev.parley.adapter.openai.compat;
 import static dev.parley.adapter.openai.compat.OpenAiJavaClientTest.assertParam;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.openai.client.OpenAIClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.Reasoning;
@@ -23,7 +22,6 @@ import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.port.out.ModelRequest;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,20 +29,10 @@ import org.junit.jupiter.api.Test;
  * {@code max_completion_tokens}, {@code reasoning.effort} / {@code reasoning_effort}) reach the model,
  * driven by the official Java SDK; response objects echo them and the response they continued.
  */
-class ModelSettingsClientTest {
+class ModelSettingsClientTest extends CompatClientTest {
     private static final ModelSettings ASKED = new ModelSettings(0.3, 50, dev.parley.chat.model.ReasoningEffort.HIGH);
-    private CompatServer server;
 
-    @AfterEach
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
 
-    private OpenAIClient alice() {
-        return server.client("alice");
-    }
 
     private static ResponseCreateParams.Builder ask(String text) {
         return ResponseCreateParams.builder().model(CompatServer.AGENT).input(text);

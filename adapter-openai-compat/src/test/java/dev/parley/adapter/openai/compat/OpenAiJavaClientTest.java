@@ -32,24 +32,10 @@ import dev.parley.chat.model.ToolCall;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The Responses, Conversations and Models routes driven by the official Java SDK. */
-class OpenAiJavaClientTest {
-    private CompatServer server;
-
-    @AfterEach
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    private OpenAIClient alice() {
-        return server.client("alice");
-    }
-
+class OpenAiJavaClientTest extends CompatClientTest {
     private static ResponseCreateParams.Builder ask(String text) {
         return ResponseCreateParams.builder().model(CompatServer.AGENT).input(text);
     }

@@ -2,7 +2,6 @@ package dev.parley.adapter.openai.compat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.openai.client.OpenAIClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
@@ -14,7 +13,6 @@ import com.openai.models.responses.ResponseStreamEvent;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.adapter.inmemory.ScriptedChatModel.Script;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,20 +20,7 @@ import org.junit.jupiter.api.Test;
  * is {@code incomplete} with reason {@code max_output_tokens} (created, streamed and retrieved), and a
  * chat completion's finish reason is {@code length}.
  */
-class OutputLimitClientTest {
-    private CompatServer server;
-
-    @AfterEach
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    private OpenAIClient alice() {
-        return server.client("alice");
-    }
-
+class OutputLimitClientTest extends CompatClientTest {
     private static Script cut() {
         return Script.tokens("1 ", "2 ", "3").withFinishReason("length");
     }
