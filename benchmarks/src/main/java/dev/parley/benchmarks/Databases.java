@@ -82,7 +82,8 @@ public final class Databases {
             throw new UncheckedIOException(e);
         }
         Path file = H2_DIR.toAbsolutePath().resolve("b" + UUID.randomUUID().toString().replace("-", "").substring(0, 12));
-        String url = "jdbc:h2:file:" + file;
+        // as JdbcChatStores does for an H2 URL it is given: the statements of a turn stay prepared
+        String url = "jdbc:h2:file:" + file + ";QUERY_CACHE_SIZE=64";
         HikariDataSource pool = pool(url, null, null, poolSize, null);
         return new Database(Kind.H2, url, pool, null, () -> {
             pool.close();

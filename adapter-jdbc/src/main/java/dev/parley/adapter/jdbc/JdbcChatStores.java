@@ -30,7 +30,9 @@ import org.flywaydb.core.Flyway;
  * (3 s by default) so that a database outage answers {@link StorageUnavailableException} quickly, and
  * it reconnects by itself when the database is back. An H2 in-memory URL gets
  * {@code DB_CLOSE_DELAY=-1} unless it names its own, so the database lives as long as the JVM rather
- * than as long as one connection.
+ * than as long as one connection, and any H2 URL gets {@code QUERY_CACHE_SIZE=64} unless it names its
+ * own: each session then keeps the statements of a turn prepared (H2 keeps 8 by default and parses
+ * the rest again on every use).
  */
 public final class JdbcChatStores {
     static final String HISTORY_TABLE = "parley_schema_history";
@@ -234,11 +236,22 @@ public final class JdbcChatStores {
         }
     }
 
+    /** The prepared statements an H2 session keeps: a turn runs about 25 distinct ones (H2's default keeps 8). */
+    static final int H2_QUERY_CACHE_SIZE = 64;
+
     static String adjust(String url) {
-        if (url.startsWith("jdbc:h2:mem:") && !url.toUpperCase(java.util.Locale.ROOT).contains("DB_CLOSE_DELAY")) {
-            return url + ";DB_CLOSE_DELAY=-1";
+        if (!url.startsWith("jdbc:h2:")) {
+            return url;
         }
-        return url;
+        String upper = url.toUpperCase(java.util.Locale.ROOT);
+        String adjusted = url;
+        if (url.startsWith("jdbc:h2:mem:") && !upper.contains("DB_CLOSE_DELAY")) {
+            adjusted += ";DB_CLOSE_DELAY=-1";
+        }
+        if (!upper.contains("QUERY_CACHE_SIZE")) {
+            adjusted += ";QUERY_CACHE_SIZE=" + H2_QUERY_CACHE_SIZE;
+        }
+        return adjusted;
     }
 
     private static Dialect detect(DataSource ds) {

@@ -47,7 +47,7 @@ final class JdbiRunEventStore implements RunEventStore {
         String chunks = db.table("parley_run_event_chunks");
         String legacy = db.table("parley_run_events");
         insertChunk = "INSERT INTO " + chunks + " (run_id, first_seq, last_seq, terminal, packed, events)"
-                + " VALUES (:run, :first, :last, :terminal, FALSE, :events)";
+                + " VALUES (:run, :first, :last, :terminal, :packed, :events)";
         // the chunks that end within (after, upto], and the one after them, which may hold upto: two
         // bounded index ranges, however long the log and however its events are chunked
         readChunks = "SELECT first_seq, events FROM (SELECT first_seq, last_seq, events FROM " + chunks
@@ -98,19 +98,28 @@ final class JdbiRunEventStore implements RunEventStore {
                         .bind("first", first.seq())
                         .bind("last", last.seq())
                         .bind("terminal", last.isTerminal())
-                        .bind("events", EventChunks.encode(run, false))
+                        .bind("packed", whole(run))
+                        .bind("events", EventChunks.encode(run, whole(run)))
                         .add();
             }
             batch.execute();
             for (List<RunEvent> run : byRun.values()) {
                 RunEvent last = run.get(run.size() - 1);
                 db.hint(Db.Hint.EVENTS_STORED, last.runId().value());
-                if (last.isTerminal()) {
+                if (last.isTerminal() && !whole(run)) {
                     db.afterCommit(() -> compaction.soon(last.runId()));
                 }
             }
             return null;
         });
+    }
+
+    /**
+     * A run's whole log in one flush (from its first event to its terminal one, at most a packed row's
+     * worth): written packed at once, so the rewrite that packs a finished log has nothing to do.
+     */
+    private static boolean whole(List<RunEvent> run) {
+        return run.get(0).seq() == 1 && run.get(run.size() - 1).isTerminal() && run.size() <= EventLogCompaction.PACKED_EVENTS;
     }
 
     /** The last stored seq of the run and whether it is terminal: one index probe. */

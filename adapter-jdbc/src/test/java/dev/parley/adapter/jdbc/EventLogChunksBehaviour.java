@@ -70,8 +70,16 @@ abstract class EventLogChunksBehaviour {
     }
 
     private long chunksOf(RunId run) {
+        return count("SELECT COUNT(*) FROM parley_run_event_chunks WHERE run_id = ?", run);
+    }
+
+    private long packedChunksOf(RunId run) {
+        return count("SELECT COUNT(*) FROM parley_run_event_chunks WHERE run_id = ? AND packed", run);
+    }
+
+    private long count(String sql, RunId run) {
         try (Connection c = db().connect();
-             PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM parley_run_event_chunks WHERE run_id = ?")) {
+             PreparedStatement s = c.prepareStatement(sql)) {
             s.setString(1, run.value());
             try (var rs = s.executeQuery()) {
                 rs.next();
@@ -95,6 +103,37 @@ abstract class EventLogChunksBehaviour {
         assertThat(whileStreaming).isEqualTo(50);
         assertThat(chunksOf(run.id())).isEqualTo(1);
         assertThat(store.events().lastSeq(run.id())).isEqualTo(300);
+    }
+
+    @Test
+    void should_write_a_log_flushed_whole_as_one_packed_row_that_the_rewrite_leaves_alone() {
+        Run run = aRun();
+        List<RunEvent> events = answer(run, 3);
+
+        store.events().append(events);
+
+        assertThat(chunksOf(run.id())).isEqualTo(1);
+        assertThat(packedChunksOf(run.id())).isEqualTo(1);
+        assertThat(compaction.compact(run.id())).isFalse();
+        assertThat(readAll(run.id(), 0, 2)).isEqualTo(events);
+        assertThat(store.events().read(run.id(), 3, 10)).containsExactlyElementsOf(events.subList(3, events.size()));
+    }
+
+    @Test
+    void should_pack_a_log_flushed_in_parts_soon_after_it_ends() throws InterruptedException {
+        Run run = aRun();
+        List<RunEvent> events = answer(run, 3);
+
+        appendInFlushes(events, 2);
+
+        // the terminal flush hands the log to the compaction thread, which rewrites it into one packed row
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (!(chunksOf(run.id()) == 1 && packedChunksOf(run.id()) == 1) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(chunksOf(run.id())).isEqualTo(1);
+        assertThat(packedChunksOf(run.id())).isEqualTo(1);
+        assertThat(readAll(run.id(), 0, 2)).isEqualTo(events);
     }
 
     @Test
