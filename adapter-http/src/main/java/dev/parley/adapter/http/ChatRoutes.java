@@ -6,7 +6,6 @@ import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.FinishReason;
 import dev.parley.chat.model.MessageId;
-import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunError;
 import dev.parley.chat.model.RunId;
@@ -282,8 +281,8 @@ final class ChatRoutes {
         o.put("user_message_id", receipt.userMessage().id().value());
         o.put("status", run.status().wireName());
         o.put("response", outcome.responseText());
-        o.put("finish_reason", run.status() != RunStatus.COMPLETED || outcome.assistantMessage() == null ? null
-                : (outcome.assistantMessage().status() == MessageStatus.INCOMPLETE ? FinishReason.LENGTH : FinishReason.STOP).wireName());
+        FinishReason finish = outcome.finishReason();
+        o.put("finish_reason", finish == null ? null : finish.wireName());
         ArrayNode calls = o.putArray("tool_calls");
         for (Step step : outcome.steps()) {
             if (step.type() == StepType.TOOL_CALL) {

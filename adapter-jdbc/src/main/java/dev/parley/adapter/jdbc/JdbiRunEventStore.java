@@ -94,12 +94,13 @@ final class JdbiRunEventStore implements RunEventStore {
                 RunEvent last = run.get(run.size() - 1);
                 Last stored = last(h, first.runId());
                 EventLogRules.requireAppendable(stored.seq(), stored.terminal(), first);
+                boolean packed = whole(run);
                 batch.bind("run", first.runId().value())
                         .bind("first", first.seq())
                         .bind("last", last.seq())
                         .bind("terminal", last.isTerminal())
-                        .bind("packed", whole(run))
-                        .bind("events", EventChunks.encode(run, whole(run)))
+                        .bind("packed", packed)
+                        .bind("events", EventChunks.encode(run, packed))
                         .add();
             }
             batch.execute();

@@ -46,6 +46,7 @@ class OutputLimitTest {
         // then
         assertThat(outcome.run().status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(outcome.assistantMessage().status()).isEqualTo(MessageStatus.INCOMPLETE);
+        assertThat(outcome.finishReason()).isEqualTo(FinishReason.LENGTH);
         assertThat(outcome.assistantMessage().text()).isEqualTo("1 2 3");
         assertThat(chat.store.messages().find(outcome.assistantMessage().id()).orElseThrow().status()).isEqualTo(MessageStatus.INCOMPLETE);
         List<RunEvent> events = chat.events(sent.run().id());
@@ -64,6 +65,7 @@ class OutputLimitTest {
 
         // then
         assertThat(outcome.assistantMessage().status()).isEqualTo(MessageStatus.COMPLETED);
+        assertThat(outcome.finishReason()).isEqualTo(FinishReason.STOP);
         List<RunEvent> events = chat.events(sent.run().id());
         assertThat(events.get(events.size() - 1)).isInstanceOfSatisfying(RunEvent.Done.class,
                 done -> assertThat(done.finishReason()).isEqualTo(FinishReason.STOP));

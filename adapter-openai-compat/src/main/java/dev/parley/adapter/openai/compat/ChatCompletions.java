@@ -6,6 +6,7 @@ import dev.parley.adapter.http.HttpGateway;
 import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.DisconnectPolicy;
+import dev.parley.chat.model.FinishReason;
 import dev.parley.chat.model.InvalidRequestException;
 import dev.parley.chat.model.ModelSettings;
 import dev.parley.chat.model.Run;
@@ -122,7 +123,8 @@ final class ChatCompletions {
         if (ended.status() == RunStatus.FAILED) {
             throw new OpenAiError(502, "server_error", null, "model_error", "The agent's run failed: " + ended.error().message());
         }
-        Http.json(request.ctx(), 200, completion(ended, model, outcome.responseText(), Wire.isCut(outcome) ? "length" : "stop"));
+        Http.json(request.ctx(), 200, completion(ended, model, outcome.responseText(),
+                outcome.finishReason() == FinishReason.LENGTH ? "length" : "stop"));
     }
 
     static OpenAiError approvalNotOffered() {

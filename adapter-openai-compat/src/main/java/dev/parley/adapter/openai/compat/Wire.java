@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.ContentPart;
+import dev.parley.chat.model.FinishReason;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.Role;
@@ -112,11 +113,6 @@ final class Wire {
     /** OpenAI's reason of a response whose answer stopped at its output token limit. */
     static final String MAX_OUTPUT_TOKENS = "max_output_tokens";
 
-    /** A completed run whose answer the model stopped at the output token limit (kept cut short, {@code incomplete}). */
-    static boolean isCut(RunOutcome outcome) {
-        return outcome.run().status() == RunStatus.COMPLETED && outcome.assistantMessage() != null
-                && outcome.assistantMessage().status() == MessageStatus.INCOMPLETE;
-    }
 
     /** What OpenAI calls a response's status for a run's: a run that waits for approval ends its response. */
     static String status(RunStatus status) {
@@ -211,7 +207,7 @@ final class Wire {
                 }
             }
         }
-        boolean cut = isCut(outcome);
+        boolean cut = outcome.finishReason() == FinishReason.LENGTH;
         if (answer != null && !answer.text().isEmpty()) {
             output.add(outputMessage(messageItemId(run.id()), answer.text(),
                     run.status() == RunStatus.COMPLETED && !cut ? "completed" : "incomplete"));

@@ -1,6 +1,8 @@
 package dev.parley.chat.port.in;
 
+import dev.parley.chat.model.FinishReason;
 import dev.parley.chat.model.Message;
+import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunInstructions;
 import dev.parley.chat.model.RunStatus;
@@ -33,6 +35,18 @@ public record RunOutcome(Run run, Message assistantMessage, List<Step> steps, Ru
             return List.of();
         }
         return steps.stream().filter(s -> s.status() == StepStatus.AWAITING_APPROVAL).map(Step::toolCall).toList();
+    }
+
+    /**
+     * Why a completed run's answer ended: {@link FinishReason#LENGTH} when the model stopped it at the
+     * output token limit (the answer is kept {@code incomplete}), {@link FinishReason#STOP} otherwise;
+     * null unless the run completed with an answer.
+     */
+    public FinishReason finishReason() {
+        if (run.status() != RunStatus.COMPLETED || assistantMessage == null) {
+            return null;
+        }
+        return assistantMessage.status() == MessageStatus.INCOMPLETE ? FinishReason.LENGTH : FinishReason.STOP;
     }
 
     /** The assistant's text, or empty when there is no assistant message. */
