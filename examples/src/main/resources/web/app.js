@@ -458,9 +458,9 @@
       if (state.threadId !== threadId) return;
       state.olderCursor = messages.has_more ? messages.next_cursor : null;
       $('older-messages').hidden = !state.olderCursor;
-      // a run still going is drawn by replaying its events from the start, so what it stored so far
+      // a run still going (the oldest: runs come newest first) is drawn by replaying its events from the start, so what it stored so far
       // (tool-call messages, their traces) is left out of the history: shown once, not twice
-      const active = runs.data.find((r) => r.status === 'in_progress' || r.status === 'queued' || r.status === 'requires_action');
+      const active = runs.data.filter((r) => r.status === 'in_progress' || r.status === 'queued' || r.status === 'requires_action').pop();
       const settled = active ? messages.data.filter((m) => m.run_id !== active.id || m.role === 'user') : messages.data;
       renderHistory(settled.slice().reverse(), runs.data);
       await loadTraces(threadId, settled, runs.data);

@@ -2,7 +2,8 @@
  * The conversation tree on the demo page: hover actions on a message (edit a question in place and
  * resend it, regenerate an answer, copy, delete with confirmation) and `< i/n >` arrows that switch
  * between the versions of a message. Every change is made on the server, then the thread is drawn
- * again from its history (the active path), following the new run when there is one.
+ * again from its history (the active path), following the new run when there is one. An edit or a
+ * regenerate made while an answer streams waits for that answer to end (if_busy: enqueue).
  */
 (function () {
   'use strict';
@@ -94,8 +95,11 @@
     return P.state.stream && !P.state.stream.finished;
   }
 
+  /** An edit or regenerate sent while a run streams, waiting for its turn: {threadId, notice}, or null. */
+  let waiting = null;
+
   function startEdit(node, message) {
-    if (busy() || node.querySelector('[data-testid=edit-form]')) return;
+    if (waiting || node.querySelector('[data-testid=edit-form]')) return;
     const bubble = node.querySelector('.bubble');
     const input = el('textarea', { class: 'edit-input', 'data-testid': 'edit-input', rows: '3', maxlength: '32000',
       'aria-label': 'Edited message' });
@@ -113,7 +117,10 @@
       e.preventDefault();
       if (!input.value.trim()) return;
       save.disabled = true;
-      resend(message.id, 'edit', { message: input.value }).finally(() => { save.disabled = false; });
+      resend(message.id, 'edit', { message: input.value }).then((sent) => {
+        save.disabled = false;
+        if (sent && form.isConnected) close();
+      });
     });
     bubble.hidden = true;
     node.classList.add('editing');
@@ -123,26 +130,60 @@
 
   /**
    * Edits or regenerates as a streamed request; once the server answers (the run is stored and
-   * started), the thread is drawn again and the page follows the run from its first event.
+   * started), the thread is drawn again and the page follows the run from its first event. While a
+   * run streams, the request waits behind it ({@code if_busy: enqueue}): the page says so, goes on
+   * showing the running answer, and draws the thread again once the waiting run has started. True
+   * when the server took the request.
    */
   async function resend(messageId, verb, body) {
-    if (busy()) return;
+    if (waiting) return false;
     P.clearError();
     const threadId = P.state.threadId;
+    const queue = busy();
     try {
       const controller = new AbortController();
       const response = await fetch(API + path(messageId) + '/' + verb, {
         method: 'POST',
         headers: P.authHeaders({ 'Content-Type': 'application/json', Accept: 'text/event-stream' }),
-        body: JSON.stringify(Object.assign({ stream: true }, body)),
+        body: JSON.stringify(Object.assign({ stream: true }, queue ? { if_busy: 'enqueue' } : {}, body)),
         signal: controller.signal,
       });
       if (!response.ok) throw new P.ApiError(response.status, await P.readProblem(response));
       controller.abort(); // the run goes on (on_disconnect: continue); the page follows it below
-      if (P.state.threadId === threadId) await P.openThread(threadId);
+      if (queue) waitForTurn(threadId, verb);
+      else if (P.state.threadId === threadId) await P.openThread(threadId);
+      return true;
     } catch (err) {
       if (!(err && err.name === 'AbortError')) P.showError(err);
+      return false;
     }
+  }
+
+  /** Shows that a queued edit or regenerate waits, and draws the thread again once no run of it is queued. */
+  function waitForTurn(threadId, verb) {
+    const notice = el('li', { class: 'queued-notice', 'data-testid': 'queued-notice', role: 'status',
+      text: verb === 'edit' ? 'Your edit is sent once the current answer has ended.'
+        : 'A new answer follows once the current one has ended.' });
+    document.getElementById('message-list').append(notice);
+    const mine = { threadId, notice };
+    waiting = mine;
+    const stop = () => {
+      if (waiting === mine) waiting = null;
+      notice.remove();
+    };
+    const check = async () => {
+      if (waiting !== mine || P.state.threadId !== threadId) { stop(); return; }
+      try {
+        const runs = await P.api('GET', '/threads/' + threadId + '/runs?limit=100');
+        if (runs.data.some((r) => r.status === 'queued')) { setTimeout(check, 300); return; }
+      } catch (e) {
+        setTimeout(check, 1000);
+        return;
+      }
+      stop();
+      if (P.state.threadId === threadId) await P.openThread(threadId);
+    };
+    setTimeout(check, 300);
   }
 
   async function switchVersion(message, index) {

@@ -12,7 +12,7 @@ import org.openqa.selenium.interactions.Actions;
 /**
  * The conversation tree on the demo page in a real Chromium: editing a question in place and
  * flipping back to its first version, regenerating an answer into three versions, deleting a
- * subtree, and the same history after a reload.
+ * subtree, the same history after a reload, and an edit queued behind a streaming answer.
  */
 class TreeBrowserIT extends BrowserTestBase {
 
@@ -99,6 +99,41 @@ class TreeBrowserIT extends BrowserTestBase {
         assertThat(finishedAnswers()).hasSize(1);
         driver.navigate().refresh();
         await("the same history after reload", d -> questionTexts().equals(List.of("first question")) && finishedAnswers().size() == 1);
+    }
+
+    @Test
+    void should_queue_an_edit_made_while_an_answer_streams_and_answer_it_once_that_answer_has_ended() {
+        // given: a long answer streaming below an earlier question
+        signIn("quinn");
+        send("hello there");
+        awaitAssistantText("You said: \"hello there\" (2 words).");
+        send("count to 1000");
+        await("the count streaming", d -> streamingBubble().isPresent());
+
+        // when: the earlier question is edited meanwhile
+        act(userBubble("hello there"), "message-edit");
+        WebElement input = await("the edit box", d -> displayed(By.cssSelector("[data-testid=edit-input]")));
+        input.sendKeys(Keys.chord(Keys.CONTROL, "a"), "good evening");
+        click("edit-send");
+
+        // then: the page says the edit waits, and the count goes on where it was asked
+        await("the queued notice", d -> displayed(By.cssSelector("[data-testid=queued-notice]")));
+        assertThat(driver.findElements(By.cssSelector("[data-testid=edit-form]"))).isEmpty();
+        assertThat(streamingBubble()).isPresent();
+        assertThat(questionTexts()).containsExactly("hello there", "count to 1000");
+        screenshot("edit-queued");
+
+        // and then: once the count has ended, the edit is answered on its own branch
+        awaitAssistantText("You said: \"good evening\" (2 words).");
+        await("the edited question as version 2/2", d -> versionLabel(userBubble("good evening")).equals("2/2"));
+        assertThat(questionTexts()).containsExactly("good evening");
+        assertThat(driver.findElements(By.cssSelector("[data-testid=queued-notice]"))).isEmpty();
+
+        // and the first version kept the whole count
+        act(userBubble("good evening"), "version-prev");
+        await("the first branch", d -> questionTexts().equals(List.of("hello there", "count to 1000")));
+        awaitAssistantText(java.util.stream.IntStream.rangeClosed(1, 1000).mapToObj(Integer::toString)
+                .collect(java.util.stream.Collectors.joining(" ")));
     }
 
     // ------------------------------------------------------------------ helpers

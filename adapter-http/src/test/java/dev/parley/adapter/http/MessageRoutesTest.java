@@ -127,7 +127,7 @@ class MessageRoutesTest {
         String q1 = history(thread).get(0).get("id").asText();
 
         for (String body : List.of("{}", "{\"message\":123}", "{\"message\":\"a\\u0000b\"}", "{\"message\":\"\"}",
-                "{\"message\":\"x\",\"if_busy\":\"sometimes\"}", "{\"message\":\"x\",\"if_busy\":\"enqueue\"}")) {
+                "{\"message\":\"x\",\"if_busy\":\"sometimes\"}")) {
             var r = server.post(ALICE, body, MESSAGE + "/edit", thread, q1);
             assertThat(r.status()).as(body).isEqualTo(422);
         }
@@ -198,5 +198,38 @@ class MessageRoutesTest {
         assertThat(busy.get(30, TimeUnit.SECONDS).json().get("status").asText()).isEqualTo("cancelled");
         assertThat(texts(thread)).containsExactly("q1 again", "edited answer");
         assertThat(server.get(ALICE, MESSAGE + "/versions", thread, q1).json().get("data")).hasSize(2);
+    }
+
+    @Test
+    void should_queue_an_edit_behind_the_running_answer_and_answer_it_on_a_branch_of_its_own() throws Exception {
+        // given: q2's run blocked in its model call
+        server.close();
+        ScriptedChatModel model = ScriptedChatModel.builder().reply("a1").tokensThenBlock("a2").reply("edited answer").build();
+        server = TestServer.start(model);
+        String thread = server.newThread(ALICE);
+        server.chat(ALICE, thread, "q1");
+        String q1 = history(thread).get(0).get("id").asText();
+        CompletableFuture<TestServer.Response> busy = CompletableFuture.supplyAsync(
+                () -> server.post(ALICE, "{\"message\":\"q2\"}", "/api/v1/threads/{thread_id}/chat", thread));
+        assertThat(model.awaitBlocked(TestServer.WAIT)).isTrue();
+
+        // when: q1 is edited with enqueue (a sync request: it answers once the queued run has)
+        CompletableFuture<TestServer.Response> edit = CompletableFuture.supplyAsync(() -> server.post(ALICE,
+                "{\"message\":\"q1 again\",\"if_busy\":\"enqueue\"}", MESSAGE + "/edit", thread, q1));
+
+        // then: the edit's run waits, and the history is the running run's until it ends
+        TestServer.eventually("the edit's run is queued", () -> {
+            JsonNode runs = server.get(ALICE, "/api/v1/threads/{thread_id}/runs", thread).json().get("data");
+            return runs.size() == 3 && runs.get(0).get("status").asText().equals("queued");
+        });
+        assertThat(texts(thread)).containsExactly("q1", "a1", "q2");
+        model.release();
+        TestServer.Response answered = edit.get(30, TimeUnit.SECONDS);
+        assertThat(answered.status()).as(answered.body()).isEqualTo(200);
+        assertThat(answered.json().get("response").asText()).isEqualTo("edited answer");
+        assertThat(busy.get(30, TimeUnit.SECONDS).json().get("response").asText()).isEqualTo("a2");
+        assertThat(texts(thread)).containsExactly("q1 again", "edited answer");
+        assertThat(server.post(ALICE, "{}", MESSAGE + "/activate", thread, q1).status()).isEqualTo(200);
+        assertThat(texts(thread)).containsExactly("q1", "a1", "q2", "a2");
     }
 }

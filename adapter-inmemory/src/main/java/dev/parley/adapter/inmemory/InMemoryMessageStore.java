@@ -40,6 +40,15 @@ final class InMemoryMessageStore implements MessageStore {
 
     @Override
     public Message appendTo(Message message, MessageId parentId) {
+        return appendBelow(message, parentId, true);
+    }
+
+    @Override
+    public Message appendAside(Message message, MessageId parentId) {
+        return appendBelow(message, parentId, false);
+    }
+
+    private Message appendBelow(Message message, MessageId parentId, boolean toLeaf) {
         return db.locked(() -> {
             if (parentId != null) {
                 Message parent = db.messagesById.get(parentId);
@@ -47,11 +56,15 @@ final class InMemoryMessageStore implements MessageStore {
                     throw NotFoundException.message(parentId);
                 }
             }
-            return insert(message, parentId);
+            return insert(message, parentId, toLeaf);
         });
     }
 
     private Message insert(Message message, MessageId parentId) {
+        return insert(message, parentId, true);
+    }
+
+    private Message insert(Message message, MessageId parentId, boolean toLeaf) {
         ChatThread thread = db.threads.get(message.threadId());
         if (thread == null) {
             throw NotFoundException.thread(message.threadId());
@@ -63,7 +76,9 @@ final class InMemoryMessageStore implements MessageStore {
         Message stored = message.withParent(parentId).atPosition(position).withVersions(Message.Versions.ONLY);
         db.add(db.listFor(db.messagesByThread, message.threadId()), stored);
         db.put(db.messagesById, stored.id(), stored);
-        db.put(db.activeLeaves, stored.threadId(), stored.id());
+        if (toLeaf) {
+            db.put(db.activeLeaves, stored.threadId(), stored.id());
+        }
         if (stored.createdAt().isAfter(thread.updatedAt())) {
             db.putThread(thread.touched(stored.createdAt()));
         }

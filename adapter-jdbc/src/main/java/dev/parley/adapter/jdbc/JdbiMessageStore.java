@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.statement.Query;
 
 /**
  * Messages in {@code parley_messages}, a tree kept as branches ({@code parley_branches}, see the
@@ -44,6 +45,8 @@ final class JdbiMessageStore implements MessageStore {
     private final MessageTree tree;
     /** Locks the thread row, counts the message, moves the leaf to it and returns the leaf before. */
     private final String moveLeaf;
+    /** As {@link #moveLeaf}, leaving the active leaf where it is. */
+    private final String keepLeaf;
     private final String parent;
     private final String roots;
     private final String insertBranch;
@@ -63,14 +66,11 @@ final class JdbiMessageStore implements MessageStore {
         String branches = db.table("parley_branches");
         String threads = db.table("parley_threads");
         Dialect d = db.dialect();
-        String bump = "message_count = message_count + 1, updated_at = GREATEST(updated_at, :created), active_leaf_id = :id";
+        String bump = "message_count = message_count + 1, updated_at = GREATEST(updated_at, :created)";
         // the thread row is locked before any message is read (in a statement of its own, so that the reads
         // that follow see what the appends before this one committed)
-        moveLeaf = d == Dialect.POSTGRESQL
-                ? "UPDATE " + threads + " t SET " + bump.replace("message_count +", "t.message_count +")
-                        .replace("GREATEST(updated_at", "GREATEST(t.updated_at") + " FROM (SELECT id, active_leaf_id FROM " + threads
-                        + " WHERE id = :thread FOR UPDATE) o WHERE t.id = o.id RETURNING o.active_leaf_id"
-                : "SELECT active_leaf_id FROM OLD TABLE (UPDATE " + threads + " SET " + bump + " WHERE id = :thread)";
+        moveLeaf = bumpThread(d, threads, bump + ", active_leaf_id = :id");
+        keepLeaf = bumpThread(d, threads, bump);
         // the parent's place, whether the slot below it on its branch is taken (then the message forks), and how
         // many siblings of the message's role it has already (its versions)
         parent = "SELECT p.branch_id, p.position, b.chain, (SELECT COUNT(*) FROM " + messages + " n WHERE n.branch_id = p.branch_id"
@@ -99,21 +99,38 @@ final class JdbiMessageStore implements MessageStore {
         tree = new MessageTree(db, this);
     }
 
+    /** Locks the thread row, applies {@code set} and returns the active leaf before. */
+    private static String bumpThread(Dialect d, String threads, String set) {
+        return d == Dialect.POSTGRESQL
+                ? "UPDATE " + threads + " t SET " + set.replace("message_count +", "t.message_count +")
+                        .replace("GREATEST(updated_at", "GREATEST(t.updated_at") + " FROM (SELECT id, active_leaf_id FROM " + threads
+                        + " WHERE id = :thread FOR UPDATE) o WHERE t.id = o.id RETURNING o.active_leaf_id"
+                : "SELECT active_leaf_id FROM OLD TABLE (UPDATE " + threads + " SET " + set + " WHERE id = :thread)";
+    }
+
     @Override
     public Message append(Message message) {
-        return db.atomic(h -> insert(h, message, null, true));
+        return db.atomic(h -> insert(h, message, null, true, true));
     }
 
     @Override
     public Message appendTo(Message message, MessageId parentId) {
-        return db.atomic(h -> insert(h, message, parentId, false));
+        return db.atomic(h -> insert(h, message, parentId, false, true));
     }
 
-    private Message insert(Handle h, Message message, MessageId explicitParent, boolean toLeaf) {
+    @Override
+    public Message appendAside(Message message, MessageId parentId) {
+        return db.atomic(h -> insert(h, message, parentId, false, false));
+    }
+
+    private Message insert(Handle h, Message message, MessageId explicitParent, boolean toLeaf, boolean becomesLeaf) {
         String thread = message.threadId().value();
         Instant createdAt = Db.stored(message.createdAt());
-        Optional<Optional<String>> leaf = h.createQuery(moveLeaf).bind("thread", thread).bind("id", message.id().value())
-                .bind("created", createdAt).map((rs, ctx) -> Optional.ofNullable(rs.getString(1))).findOne();
+        Query bumped = h.createQuery(becomesLeaf ? moveLeaf : keepLeaf).bind("thread", thread).bind("created", createdAt);
+        if (becomesLeaf) {
+            bumped.bind("id", message.id().value());
+        }
+        Optional<Optional<String>> leaf = bumped.map((rs, ctx) -> Optional.ofNullable(rs.getString(1))).findOne();
         if (leaf.isEmpty()) {
             throw NotFoundException.thread(message.threadId());
         }

@@ -321,7 +321,7 @@ final class RunScheduler {
         }
         boolean won;
         try {
-            won = engine.store().runs().start(started, instanceId, engine.now().plus(runLease));
+            won = QueuedStart.start(engine.store(), started, instanceId, engine.now().plus(runLease));
         } catch (ConflictException e) {
             forget(execution);
             if (e.reason() == ConflictException.Reason.RUN_IN_PROGRESS) {

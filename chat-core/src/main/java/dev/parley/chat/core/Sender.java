@@ -76,7 +76,7 @@ final class Sender {
         /** The plain send: the new message below the active leaf. */
         Placement APPEND = new Placement() {
             @Override
-            public Message place(ChatThread thread, Message fresh) {
+            public Message place(ChatThread thread, Message fresh, boolean queued) {
                 return fresh;
             }
 
@@ -88,9 +88,12 @@ final class Sender {
 
         /**
          * Stores {@code fresh} and returns it as stored, or returns the existing message the run answers,
-         * or returns {@code fresh} itself to have it appended below the active leaf.
+         * or returns {@code fresh} itself to have it appended below the active leaf. {@code queued}: the
+         * run does not start in this transaction (the thread is busy, or the servers have no room), so a
+         * placement that changes branches leaves the active leaf alone: the run makes its branch active
+         * when it starts ({@link QueuedStart}), and runs still writing to the active path keep it.
          */
-        Message place(ChatThread thread, Message fresh);
+        Message place(ChatThread thread, Message fresh, boolean queued);
 
         /** Tells this kind of send from the others in the idempotency fingerprint. */
         String kind();
@@ -261,7 +264,6 @@ final class Sender {
                 ? agents.requireActive(command.agentId(), true)
                 : thread.agentVersion() != null ? agents.requireVersion(thread.agentId(), thread.agentVersion())
                 : agents.requireLatest(thread.agentId(), true);
-        Agent agent = runAgent.agent();
         // a new thread has no runs; an existing one is locked, so its active runs cannot change until this commits
         boolean idle = command.threadId() == null || engine.store().runs().active(thread.id()).isEmpty();
         if (!idle) {
@@ -272,11 +274,44 @@ final class Sender {
             }
         }
         requireActiveRunRoom(userId);
+        Admission admission = scheduler.admission();
+        // runs left queued for lack of room go first: a new run waits behind them
+        boolean admitted = idle && !admission.hasBacklog() && admission.tryTake();
+        try {
+            return store(command, placement, scope, fingerprint, starting, origin,
+                    new Locked(now, thread, firstQuestion, runAgent, idle, admitted));
+        } catch (RuntimeException | Error e) {
+            if (admitted && starting.get() == null) {
+                admission.release();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * What the send transaction decided before it stores anything of the send: the thread (locked,
+     * or new with {@code firstQuestion} from its history), the agent, and whether the run starts now.
+     */
+    private record Locked(Instant now, ChatThread thread, String firstQuestion, AgentRegistry.RunAgent runAgent, boolean idle,
+                          boolean admitted) {
+    }
+
+    /** The rest of the send transaction: the user message where the placement puts it, the run, the idempotency key. */
+    private Sent store(SendMessageCommand command, Placement placement, String scope, String fingerprint,
+                       AtomicReference<RunExecution> starting, RunOrigin origin, Locked locked) {
+        String userId = command.userId();
+        Instant now = locked.now();
+        ChatThread thread = locked.thread();
+        String firstQuestion = locked.firstQuestion();
+        AgentRegistry.RunAgent runAgent = locked.runAgent();
+        boolean idle = locked.idle();
+        boolean admitted = locked.admitted();
+        Agent agent = runAgent.agent();
         // a user message names the run it started
         RunId runId = RunId.next(engine.ids());
         Message fresh = Message.user(MessageId.next(engine.ids()), thread.id(), command.content(), now)
                 .withMetadata(command.metadata()).inRun(runId);
-        Message placed = placement.place(thread, fresh);
+        Message placed = placement.place(thread, fresh, !admitted);
         Message userMessage = placed == fresh ? engine.store().messages().append(fresh) : placed;
         RunInstructions used = agents.render(runAgent, thread, userId, command.variables(), now);
         if (command.instructions() != null) {
@@ -288,22 +323,12 @@ final class Sender {
                 .withholdingApprovalTools(command.approvalToolsWithheld());
         Run run = Run.queued(runId, thread.id(), agent.id(), agents.modelName(agent), userMessage.id(), now)
                 .withAgentVersion(used.agentVersion());
-        Admission admission = scheduler.admission();
-        // runs left queued for lack of room go first: a new run waits behind them
-        boolean admitted = idle && !admission.hasBacklog() && admission.tryTake();
-        if (idle && !admitted) {
-            admission.deferredOne();
-        }
         if (admitted) {
-            try {
-                run = startNow(run, userId, userMessage, runAgent, used, now, starting, origin);
-            } catch (RuntimeException | Error e) {
-                if (starting.get() == null) {
-                    admission.release();
-                }
-                throw e;
-            }
+            run = startNow(run, userId, userMessage, runAgent, used, now, starting, origin);
         } else {
+            if (idle) {
+                scheduler.admission().deferredOne();
+            }
             engine.store().runs().insert(run);
             engine.store().runs().recordRun(run.id(), used, origin);
         }

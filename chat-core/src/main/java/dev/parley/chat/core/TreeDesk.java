@@ -1,6 +1,5 @@
 package dev.parley.chat.core;
 
-import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.FieldError;
@@ -26,8 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The conversation tree: a message on any branch, its versions and metadata, edits and
- * regenerates (sends that place their run on a new branch, through the {@link Sender}), switching
- * branches and deleting subtrees (under the thread's lock, refused while a run is active).
+ * regenerates (sends that place their run on a new branch, through the {@link Sender}; queued, the
+ * branch becomes active when the run starts, see {@link QueuedStart}), switching branches and
+ * deleting subtrees (under the thread's lock, refused while a run is active).
  */
 final class TreeDesk {
     private static final Logger log = LoggerFactory.getLogger(TreeDesk.class);
@@ -62,17 +62,17 @@ final class TreeDesk {
 
     SendReceipt edit(EditMessageCommand command) {
         Require.notNull(command, "command");
-        noQueue(command.ifBusy());
         threads.owned(command.userId(), command.threadId());
         SendMessageCommand send = command.asSend();
         return sender.send(send, new Sender.Placement() {
             @Override
-            public Message place(ChatThread thread, Message fresh) {
+            public Message place(ChatThread thread, Message fresh, boolean queued) {
                 Message edited = onThread(thread.id(), command.messageId());
                 if (edited.role() != Role.USER) {
                     throw notEditable("Only a user message can be edited; this one is a " + edited.role().wireName() + " message");
                 }
-                return engine.store().messages().appendTo(fresh, edited.parentId());
+                return queued ? engine.store().messages().appendAside(fresh, edited.parentId())
+                        : engine.store().messages().appendTo(fresh, edited.parentId());
             }
 
             @Override
@@ -84,20 +84,21 @@ final class TreeDesk {
 
     SendReceipt regenerate(RegenerateCommand command) {
         Require.notNull(command, "command");
-        noQueue(command.ifBusy());
         threads.owned(command.userId(), command.threadId());
         SendMessageCommand send = new SendMessageCommand(command.userId(), command.threadId(), null, List.of(), command.ifBusy(),
                 command.idempotencyKey(), null, command.variables()).withModelSettings(command.modelSettings());
         return sender.send(send, new Sender.Placement() {
             @Override
-            public Message place(ChatThread thread, Message fresh) {
+            public Message place(ChatThread thread, Message fresh, boolean queued) {
                 Message answer = onThread(thread.id(), command.messageId());
                 if (answer.role() != Role.ASSISTANT) {
                     throw notEditable("Only an assistant message can be regenerated; this one is a " + answer.role().wireName()
                             + " message");
                 }
                 Message question = questionOf(answer);
-                engine.store().messages().moveLeaf(thread.id(), question.id());
+                if (!queued) {
+                    engine.store().messages().moveLeaf(thread.id(), question.id());
+                }
                 return question;
             }
 
@@ -175,15 +176,5 @@ final class TreeDesk {
     private static InvalidRequestException notEditable(String message) {
         return new InvalidRequestException(InvalidRequestException.Reason.NOT_EDITABLE, message,
                 List.of(new FieldError("message_id", message)));
-    }
-
-    /**
-     * A queued edit or regenerate would have to take over the active path from a run still writing
-     * to it; they interrupt or wait for nothing.
-     */
-    private static void noQueue(BusyPolicy ifBusy) {
-        if (ifBusy == BusyPolicy.ENQUEUE) {
-            throw InvalidRequestException.field("if_busy", "must be reject or interrupt for an edit or a regenerate");
-        }
     }
 }

@@ -164,11 +164,6 @@ class ConversationTreeTest {
             assertThatThrownBy(refused::run).isInstanceOfSatisfying(ConflictException.class,
                     e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_IN_PROGRESS));
         }
-        assertThatThrownBy(() -> chat.service.edit(EditMessageCommand.text(ALICE, thread.id(), busy.userMessage().id(), "q2'")
-                .withBusyPolicy(BusyPolicy.ENQUEUE)))
-                .isInstanceOfSatisfying(InvalidRequestException.class,
-                        e -> assertThat(e.errors()).anySatisfy(f -> assertThat(f.field()).isEqualTo("if_busy")));
-
         // and when: the edit interrupts
         SendReceipt edit = chat.service.edit(EditMessageCommand.text(ALICE, thread.id(), busy.userMessage().id(), "q2'")
                 .withBusyPolicy(BusyPolicy.INTERRUPT));

@@ -61,6 +61,11 @@ final class FlakyStore implements ChatStore {
             }
 
             @Override
+            public Message appendAside(Message message, MessageId parentId) {
+                return delegate.messages().appendAside(message, parentId);
+            }
+
+            @Override
             public Optional<MessageId> activeLeaf(ThreadId threadId) {
                 return delegate.messages().activeLeaf(threadId);
             }

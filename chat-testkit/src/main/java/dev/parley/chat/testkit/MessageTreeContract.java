@@ -50,6 +50,36 @@ public abstract class MessageTreeContract extends StoreContractSupport {
     }
 
     @Test
+    void should_put_a_message_aside_without_moving_the_active_leaf_until_its_branch_is_activated() {
+        // given: q1 a1 q2 a2
+        ChatThread thread = givenThread();
+        List<Message> chat = chat(thread, 4);
+        java.time.Instant before = store.threads().find(thread.id()).orElseThrow().updatedAt();
+
+        // when: an edit of q2 waits aside, and the active path goes on meanwhile
+        Message aside = store.messages().appendAside(user(thread, "q2 edited"), chat.get(1).id());
+        Message a2more = store.messages().append(assistant(thread, "a2, continued"));
+
+        // then: the edit is a version of q2 off the active path, counted with the thread
+        assertThat(aside.parentId()).isEqualTo(chat.get(1).id());
+        assertThat(aside.position()).isEqualTo(3);
+        assertThat(aside.versions()).isEqualTo(new Message.Versions(2, 2));
+        assertThat(a2more.parentId()).isEqualTo(chat.get(3).id());
+        assertThat(store.messages().activeLeaf(thread.id())).contains(a2more.id());
+        assertThat(ids(path(thread))).containsExactly(chat.get(0).id(), chat.get(1).id(), chat.get(2).id(), chat.get(3).id(),
+                a2more.id());
+        assertThat(store.messages().find(aside.id())).contains(aside);
+        assertThat(store.messages().count(thread.id())).isEqualTo(6);
+        assertThat(store.threads().find(thread.id()).orElseThrow().updatedAt()).isAfter(before);
+
+        // and when its branch is made active, the path runs through it
+        store.messages().moveLeaf(thread.id(), aside.id());
+        assertThat(ids(path(thread))).containsExactly(chat.get(0).id(), chat.get(1).id(), aside.id());
+        assertThatThrownBy(() -> store.messages().appendAside(user(thread, "x"), Fixtures.messageId()))
+                .isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
     void should_continue_the_new_branch_and_page_the_active_path_across_branches_both_ways() {
         // given: a long first branch, an edit in its middle and a long continuation
         ChatThread thread = givenThread();

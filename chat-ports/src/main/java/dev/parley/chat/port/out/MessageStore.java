@@ -40,6 +40,13 @@ public interface MessageStore {
      */
     Message appendTo(Message message, MessageId parentId);
 
+    /**
+     * As {@link #appendTo}, but the active leaf stays where it is: the message waits off the active
+     * path (a queued edit, until its run starts and makes its branch active). The thread's
+     * {@code updatedAt} and message count move on as for any append.
+     */
+    Message appendAside(Message message, MessageId parentId);
+
     /** The message, on any branch of its thread; empty when missing or its thread is soft-deleted. */
     Optional<Message> find(MessageId id);
 
