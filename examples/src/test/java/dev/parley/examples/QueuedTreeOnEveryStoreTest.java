@@ -2,9 +2,7 @@ package dev.parley.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
-import dev.parley.adapter.jdbc.JdbcChatStores;
 import dev.parley.chat.core.ChatService;
 import dev.parley.chat.model.BusyPolicy;
 import dev.parley.chat.model.ChatThread;
@@ -19,11 +17,8 @@ import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.ChatStore;
-import dev.parley.testsupport.TestPostgres;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -35,32 +30,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 class QueuedTreeOnEveryStoreTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String ALICE = "alice";
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final EveryStore stores = new EveryStore();
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
+        stores.close();
     }
 
     private ChatService chat(String store, ScriptedChatModel model) {
-        ChatStore chatStore = switch (store) {
-            case "memory" -> InMemoryAdapters.store();
-            case "h2" -> track(JdbcChatStores.create("jdbc:h2:mem:queued-tree-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", ""));
-            case "postgres" -> {
-                TestPostgres.Schema schema = track(TestPostgres.freshSchema("queued_tree"));
-                yield track(JdbcChatStores.create(schema.url()));
-            }
-            default -> throw new IllegalArgumentException(store);
-        };
-        return track(ChatService.builder().store(chatStore).model(model)
+        ChatStore chatStore = stores.open(store, "queued-tree");
+        return stores.track(ChatService.builder().store(chatStore).model(model)
                 .agents(List.of(Agent.builder("helper").instructions("Help.").build())).build());
-    }
-
-    private <T extends AutoCloseable> T track(T resource) {
-        resources.add(resource);
-        return resource;
     }
 
     private static List<String> history(ChatService chat, ChatThread thread) {

@@ -2,9 +2,7 @@ package dev.parley.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
-import dev.parley.adapter.jdbc.JdbcChatStores;
 import dev.parley.chat.core.ChatService;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.DisconnectPolicy;
@@ -18,12 +16,9 @@ import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.ChatStore;
-import dev.parley.testsupport.TestPostgres;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -35,32 +30,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 class UsageOnEveryStoreTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final Agent AGENT = Agent.builder("counter").instructions("Count.").build();
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final EveryStore stores = new EveryStore();
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
+        stores.close();
     }
 
     private ChatService chat(String store, ChatModel model) {
-        ChatStore chatStore = switch (store) {
-            case "memory" -> InMemoryAdapters.store();
-            case "h2" -> track(JdbcChatStores.create("jdbc:h2:mem:usage-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", ""));
-            case "postgres" -> {
-                TestPostgres.Schema schema = track(TestPostgres.freshSchema("usage"));
-                yield track(JdbcChatStores.create(schema.url()));
-            }
-            default -> throw new IllegalArgumentException(store);
-        };
-        return track(ChatService.builder().store(chatStore).model(model).agents(List.of(AGENT))
+        ChatStore chatStore = stores.open(store, "usage");
+        return stores.track(ChatService.builder().store(chatStore).model(model).agents(List.of(AGENT))
                 .prices(Map.of("scripted", ModelPrice.of("0", "1000000"))).build());
-    }
-
-    private <T extends AutoCloseable> T track(T resource) {
-        resources.add(resource);
-        return resource;
     }
 
     /** {@code count} tokens counting up, a number and a comma each their own token ("1", ",", " 2", ",", ...). */

@@ -168,15 +168,10 @@ class MessageRoutesTest {
 
     @Test
     void should_answer_409_to_activate_delete_and_a_default_edit_during_a_run_and_honour_idempotency_keys() throws Exception {
-        server.close();
-        ScriptedChatModel model = ScriptedChatModel.builder().reply("a1").tokensThenBlock("slow").reply("edited answer").build();
-        server = TestServer.start(model);
-        String thread = server.newThread(ALICE);
-        server.chat(ALICE, thread, "q1");
-        String q1 = history(thread).get(0).get("id").asText();
-        CompletableFuture<TestServer.Response> busy = CompletableFuture.supplyAsync(
-                () -> server.post(ALICE, "{\"message\":\"q2\"}", "/api/v1/threads/{thread_id}/chat", thread));
-        assertThat(model.awaitBlocked(TestServer.WAIT)).isTrue();
+        Busy b = busyThread("slow");
+        String thread = b.thread();
+        String q1 = b.q1();
+        CompletableFuture<TestServer.Response> busy = b.answer();
 
         for (TestServer.Response r : List.of(server.post(ALICE, "{}", MESSAGE + "/activate", thread, q1),
                 server.delete(ALICE, MESSAGE, thread, q1), server.post(ALICE, "{\"message\":\"e\"}", MESSAGE + "/edit", thread, q1))) {
@@ -203,15 +198,11 @@ class MessageRoutesTest {
     @Test
     void should_queue_an_edit_behind_the_running_answer_and_answer_it_on_a_branch_of_its_own() throws Exception {
         // given: q2's run blocked in its model call
-        server.close();
-        ScriptedChatModel model = ScriptedChatModel.builder().reply("a1").tokensThenBlock("a2").reply("edited answer").build();
-        server = TestServer.start(model);
-        String thread = server.newThread(ALICE);
-        server.chat(ALICE, thread, "q1");
-        String q1 = history(thread).get(0).get("id").asText();
-        CompletableFuture<TestServer.Response> busy = CompletableFuture.supplyAsync(
-                () -> server.post(ALICE, "{\"message\":\"q2\"}", "/api/v1/threads/{thread_id}/chat", thread));
-        assertThat(model.awaitBlocked(TestServer.WAIT)).isTrue();
+        Busy b = busyThread("a2");
+        String thread = b.thread();
+        String q1 = b.q1();
+        CompletableFuture<TestServer.Response> busy = b.answer();
+        ScriptedChatModel model = b.model();
 
         // when: q1 is edited with enqueue (a sync request: it answers once the queued run has)
         CompletableFuture<TestServer.Response> edit = CompletableFuture.supplyAsync(() -> server.post(ALICE,
@@ -231,5 +222,22 @@ class MessageRoutesTest {
         assertThat(texts(thread)).containsExactly("q1 again", "edited answer");
         assertThat(server.post(ALICE, "{}", MESSAGE + "/activate", thread, q1).status()).isEqualTo(200);
         assertThat(texts(thread)).containsExactly("q1", "a1", "q2", "a2");
+    }
+
+    /** A thread with q1 answered ("a1") and q2's answer blocked in the model after {@code partial}; the model then replies "edited answer". */
+    private record Busy(ScriptedChatModel model, String thread, String q1, CompletableFuture<TestServer.Response> answer) {
+    }
+
+    private Busy busyThread(String partial) throws InterruptedException {
+        server.close();
+        ScriptedChatModel model = ScriptedChatModel.builder().reply("a1").tokensThenBlock(partial).reply("edited answer").build();
+        server = TestServer.start(model);
+        String thread = server.newThread(ALICE);
+        server.chat(ALICE, thread, "q1");
+        String q1 = history(thread).get(0).get("id").asText();
+        CompletableFuture<TestServer.Response> busy = CompletableFuture.supplyAsync(
+                () -> server.post(ALICE, "{\"message\":\"q2\"}", "/api/v1/threads/{thread_id}/chat", thread));
+        assertThat(model.awaitBlocked(TestServer.WAIT)).isTrue();
+        return new Busy(model, thread, q1, busy);
     }
 }
