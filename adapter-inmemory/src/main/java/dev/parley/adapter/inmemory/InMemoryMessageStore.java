@@ -48,7 +48,7 @@ final class InMemoryMessageStore implements MessageStore {
         return appendBelow(message, parentId, false);
     }
 
-    private Message appendBelow(Message message, MessageId parentId, boolean toLeaf) {
+    private Message appendBelow(Message message, MessageId parentId, boolean becomesLeaf) {
         return db.locked(() -> {
             if (parentId != null) {
                 Message parent = db.messagesById.get(parentId);
@@ -56,7 +56,7 @@ final class InMemoryMessageStore implements MessageStore {
                     throw NotFoundException.message(parentId);
                 }
             }
-            return insert(message, parentId, toLeaf);
+            return insert(message, parentId, becomesLeaf);
         });
     }
 
@@ -64,7 +64,7 @@ final class InMemoryMessageStore implements MessageStore {
         return insert(message, parentId, true);
     }
 
-    private Message insert(Message message, MessageId parentId, boolean toLeaf) {
+    private Message insert(Message message, MessageId parentId, boolean becomesLeaf) {
         ChatThread thread = db.threads.get(message.threadId());
         if (thread == null) {
             throw NotFoundException.thread(message.threadId());
@@ -76,7 +76,7 @@ final class InMemoryMessageStore implements MessageStore {
         Message stored = message.withParent(parentId).atPosition(position).withVersions(Message.Versions.ONLY);
         db.add(db.listFor(db.messagesByThread, message.threadId()), stored);
         db.put(db.messagesById, stored.id(), stored);
-        if (toLeaf) {
+        if (becomesLeaf) {
             db.put(db.activeLeaves, stored.threadId(), stored.id());
         }
         if (stored.createdAt().isAfter(thread.updatedAt())) {

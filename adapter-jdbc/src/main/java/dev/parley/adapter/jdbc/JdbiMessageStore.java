@@ -123,7 +123,7 @@ final class JdbiMessageStore implements MessageStore {
         return db.atomic(h -> insert(h, message, parentId, false, false));
     }
 
-    private Message insert(Handle h, Message message, MessageId explicitParent, boolean toLeaf, boolean becomesLeaf) {
+    private Message insert(Handle h, Message message, MessageId explicitParent, boolean belowLeaf, boolean becomesLeaf) {
         String thread = message.threadId().value();
         Instant createdAt = Db.stored(message.createdAt());
         Query bumped = h.createQuery(becomesLeaf ? moveLeaf : keepLeaf).bind("thread", thread).bind("created", createdAt);
@@ -134,7 +134,7 @@ final class JdbiMessageStore implements MessageStore {
         if (leaf.isEmpty()) {
             throw NotFoundException.thread(message.threadId());
         }
-        MessageId parentId = toLeaf ? leaf.get().map(MessageId::new).orElse(null) : explicitParent;
+        MessageId parentId = belowLeaf ? leaf.get().map(MessageId::new).orElse(null) : explicitParent;
         String branch = message.id().value();
         long position = 1;
         String branchChain = branch + "@1";

@@ -3,6 +3,7 @@ package dev.parley.chat.core;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.Run;
+import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.MessageStore;
 import java.time.Instant;
@@ -50,15 +51,17 @@ final class QueuedStart {
      * active leaf. Read before the start; {@link #takePlace} decides again in it.
      */
     static boolean changesBranch(MessageStore messages, Run run) {
-        Optional<MessageId> leaf = messages.activeLeaf(run.threadId());
-        return !(leaf.isPresent() && leaf.get().equals(run.userMessageId())) && messages.find(run.userMessageId()).isPresent();
+        return !isLeaf(messages, run.threadId(), run.userMessageId());
     }
 
     /** In the transaction that starts {@code run}. */
     static void takePlace(MessageStore messages, Run run) {
+        if (!changesBranch(messages, run)) {
+            return; // where the run answers already
+        }
         Message userMessage = messages.find(run.userMessageId()).orElse(null);
-        if (userMessage == null || isLeaf(messages, userMessage)) {
-            return; // gone with its thread to the trash, or where the run answers already
+        if (userMessage == null) {
+            return; // gone with its thread to the trash
         }
         if (regenerates(run, userMessage)) {
             messages.moveLeaf(run.threadId(), userMessage.id());
@@ -67,9 +70,9 @@ final class QueuedStart {
         }
     }
 
-    private static boolean isLeaf(MessageStore messages, Message userMessage) {
-        Optional<MessageId> leaf = messages.activeLeaf(userMessage.threadId());
-        return leaf.isPresent() && leaf.get().equals(userMessage.id());
+    private static boolean isLeaf(MessageStore messages, ThreadId threadId, MessageId messageId) {
+        Optional<MessageId> leaf = messages.activeLeaf(threadId);
+        return leaf.isPresent() && leaf.get().equals(messageId);
     }
 
     /**
