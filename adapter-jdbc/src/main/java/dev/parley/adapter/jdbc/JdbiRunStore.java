@@ -208,9 +208,9 @@ final class JdbiRunStore implements RunStore {
         }
         if (ending != null) {
             return db.call(h -> {
-                var statement = ledger.bindLedger(RunRows.bindRun(h.createQuery(ending), run), run);
+                var statement = ledger.bindLedger(RunRows.bindRun(h.createUpdate(ending), run), run);
                 extra.accept(statement);
-                return changed(run, statement.mapTo(Integer.class).one());
+                return changed(run, statement.execute());
             });
         }
         return db.atomic(h -> {

@@ -1,6 +1,5 @@
 package dev.parley.adapter.jdbc;
 
-import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.UsageGroup;
@@ -8,8 +7,11 @@ import dev.parley.chat.model.UsageRow;
 import dev.parley.chat.model.UsageTotals;
 import dev.parley.chat.port.out.UsageStore;
 import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -32,9 +34,10 @@ final class JdbiUsageStore implements UsageStore {
 
     private final Db db;
     private final String addToThread;
-    private static final int MERGE_ATTEMPTS = 3;
-    private final String addToHourly;
-    private final String addToThreadHourly;
+    /** What each run adds to a ledger row besides one run, in the order the statements take them. */
+    private static final List<String> AMOUNTS = List.of("input_tokens", "cached_input_tokens", "output_tokens", "cost_usd", "unpriced_runs");
+    private final Tally addToHourly;
+    private final Tally addToThreadHourly;
     private final Map<UsageGroup, String> byOwner = new java.util.EnumMap<>(UsageGroup.class);
     private final Map<UsageGroup, String> byEveryone = new java.util.EnumMap<>(UsageGroup.class);
 
@@ -43,20 +46,14 @@ final class JdbiUsageStore implements UsageStore {
         String threads = db.table("parley_threads");
         String hourly = db.table("parley_usage_hourly");
         String threadHourly = db.table("parley_usage_thread_hourly");
-        addToThread = "UPDATE " + threads + " SET runs_count = runs_count + 1, input_tokens = input_tokens + :input_tokens,"
-                + " cached_input_tokens = cached_input_tokens + :cached_input_tokens, output_tokens = output_tokens + :output_tokens, cost_usd = cost_usd + :cost, unpriced_runs = unpriced_runs + :unpriced"
-                + " WHERE id = :thread";
-        String values = "SELECT t.owner_id, CAST(:hour AS TIMESTAMP WITH TIME ZONE) AS hour_start, %s 1 AS runs,"
-                + " CAST(:input_tokens AS BIGINT) AS input_tokens, CAST(:cached_input_tokens AS BIGINT) AS cached_input_tokens,"
-                + " CAST(:output_tokens AS BIGINT) AS output_tokens,"
-                + " CAST(:cost AS NUMERIC(38, 12)) AS cost_usd, CAST(:unpriced AS BIGINT) AS unpriced_runs FROM " + threads + " t WHERE t.id = :thread";
-        String add = " runs = u.runs + s.runs, input_tokens = u.input_tokens + s.input_tokens,"
-                + " cached_input_tokens = u.cached_input_tokens + s.cached_input_tokens, output_tokens = u.output_tokens + s.output_tokens, cost_usd = u.cost_usd + s.cost_usd,"
-                + " unpriced_runs = u.unpriced_runs + s.unpriced_runs";
-        addToHourly = upsert(db.dialect(), hourly, List.of("agent_id", "model"),
-                String.format(values, "CAST(:agent AS VARCHAR(64)) AS agent_id, CAST(:model AS VARCHAR) AS model,"), add);
-        addToThreadHourly = upsert(db.dialect(), threadHourly, List.of("thread_id"),
-                String.format(values, "CAST(:thread AS VARCHAR(80)) AS thread_id,"), add);
+        // the thread's totals, answering its owner, whom the two ledger rows then take as a value (no read of the thread)
+        String totals = "UPDATE " + threads + " SET runs_count = runs_count + 1, input_tokens = input_tokens + ?,"
+                + " cached_input_tokens = cached_input_tokens + ?, output_tokens = output_tokens + ?, cost_usd = cost_usd + ?,"
+                + " unpriced_runs = unpriced_runs + ? WHERE id = ?";
+        addToThread = db.dialect() == Dialect.POSTGRESQL ? totals + " RETURNING owner_id"
+                : "SELECT owner_id FROM FINAL TABLE (" + totals + ")";
+        addToHourly = tally(db.dialect(), hourly, List.of("agent_id", "model"));
+        addToThreadHourly = tally(db.dialect(), threadHourly, List.of("thread_id"));
         for (UsageGroup group : UsageGroup.values()) {
             String table = group == UsageGroup.THREAD ? threadHourly : hourly;
             String key = switch (group) {
@@ -75,21 +72,27 @@ final class JdbiUsageStore implements UsageStore {
         }
     }
 
-    /** An insert-or-add of {@code source}'s one row into {@code table}, keyed by owner, hour and {@code keys}. */
-    private static String upsert(Dialect dialect, String table, List<String> keys, String source, String add) {
-        List<String> columns = new ArrayList<>(List.of("owner_id", "hour_start"));
-        columns.addAll(keys);
-        columns.addAll(List.of("runs", "input_tokens", "cached_input_tokens", "output_tokens", "cost_usd", "unpriced_runs"));
-        String names = String.join(", ", columns);
+    /**
+     * How a run is added to one ledger row of {@code table}, keyed by owner, hour and {@code keys}: on
+     * PostgreSQL one {@code INSERT ... ON CONFLICT DO UPDATE} ({@code insert} null); on H2 an {@code UPDATE}
+     * of the row ({@code add}: the run's amounts ({@link #AMOUNTS}), then the key), and an {@code INSERT}
+     * (the key, then the amounts) only when the hour has no row yet.
+     */
+    private record Tally(String add, String insert) {}
+
+    private static Tally tally(Dialect dialect, String table, List<String> keys) {
+        List<String> key = new ArrayList<>(List.of("owner_id", "hour_start"));
+        key.addAll(keys);
+        String insert = "INSERT INTO " + table + " AS u (" + String.join(", ", key) + ", runs, " + String.join(", ", AMOUNTS)
+                + ") VALUES (" + "?, ".repeat(key.size()) + "1" + ", ?".repeat(AMOUNTS.size()) + ")";
+        StringBuilder add = new StringBuilder(" runs = u.runs + 1");
         if (dialect == Dialect.POSTGRESQL) {
-            String conflict = "owner_id, hour_start, " + String.join(", ", keys);
-            return "INSERT INTO " + table + " AS u (" + names + ") " + source + " ON CONFLICT (" + conflict + ") DO UPDATE SET"
-                    + add.replace("s.", "EXCLUDED.");
+            AMOUNTS.forEach(a -> add.append(", ").append(a).append(" = u.").append(a).append(" + EXCLUDED.").append(a));
+            return new Tally(insert + " ON CONFLICT (" + String.join(", ", key) + ") DO UPDATE SET" + add, null);
         }
-        StringBuilder on = new StringBuilder("u.owner_id = s.owner_id AND u.hour_start = s.hour_start");
-        keys.forEach(k -> on.append(" AND u.").append(k).append(" = s.").append(k));
-        return "MERGE INTO " + table + " u USING (" + source + ") s ON (" + on + ") WHEN MATCHED THEN UPDATE SET" + add
-                + " WHEN NOT MATCHED THEN INSERT (" + names + ") VALUES (s." + String.join(", s.", columns) + ")";
+        AMOUNTS.forEach(a -> add.append(", ").append(a).append(" = u.").append(a).append(" + ?"));
+        String where = String.join(" AND ", key.stream().map(k -> "u." + k + " = ?").toList());
+        return new Tally("UPDATE " + table + " u SET" + add + " WHERE " + where, insert.replace(" AS u ", " "));
     }
 
     /**
@@ -97,8 +100,9 @@ final class JdbiUsageStore implements UsageStore {
      * changes in one statement, so that keeping usage costs the run's end no round trip: the run's
      * update returns its thread, which the thread totals' update and the two ledger upserts follow
      * (data-modifying CTEs, each executed once; nothing when the run's update matched no row). The
-     * statement answers how many runs it updated. Bind the run as for {@code runUpdate}, then
-     * {@link #bindLedger}.
+     * statement's own change is the last upsert, so its update count is the number of runs it ended
+     * (an update count rather than a row to read: measured cheaper per turn). Bind the run as for
+     * {@code runUpdate}, then {@link #bindLedger}.
      */
     String pgEnding(String runUpdate) {
         String threads = db.table("parley_threads");
@@ -114,11 +118,10 @@ final class JdbiUsageStore implements UsageStore {
                 + " unpriced_runs = unpriced_runs + :unpriced WHERE id = (SELECT thread_id FROM r) RETURNING owner_id),"
                 + " h AS (INSERT INTO " + db.table("parley_usage_hourly") + " AS u (owner_id, hour_start, agent_id, model," + columns
                 + String.format(values, ":agent, :ledger_model,")
-                + " ON CONFLICT (owner_id, hour_start, agent_id, model) DO UPDATE SET" + add + "),"
-                + " th AS (INSERT INTO " + db.table("parley_usage_thread_hourly") + " AS u (owner_id, hour_start, thread_id," + columns
+                + " ON CONFLICT (owner_id, hour_start, agent_id, model) DO UPDATE SET" + add + ")"
+                + " INSERT INTO " + db.table("parley_usage_thread_hourly") + " AS u (owner_id, hour_start, thread_id," + columns
                 + String.format(values, ":thread,")
-                + " ON CONFLICT (owner_id, hour_start, thread_id) DO UPDATE SET" + add + ")"
-                + " SELECT count(*) FROM r";
+                + " ON CONFLICT (owner_id, hour_start, thread_id) DO UPDATE SET" + add;
     }
 
     /** The values {@link #pgEnding}'s ledger part needs beyond the run's own. */
@@ -129,39 +132,74 @@ final class JdbiUsageStore implements UsageStore {
                 .bind("ledger_model", run.model() == null ? "" : Text.put(run.model()));
     }
 
-    /** Counts a run that just ended, on the handle (and in the transaction) of the change that ended it. */
+    /**
+     * Counts a run that just ended, on the handle (and in the transaction) of the change that ended it: its
+     * thread's totals, then its two ledger rows. Plain JDBC statements, as this runs in every run's end.
+     */
     void record(Handle h, Run run) {
         BigDecimal cost = run.costUsd() == null ? BigDecimal.ZERO : run.costUsd();
-        int unpriced = run.costUsd() == null ? 1 : 0;
-        Instant hour = run.completedAt().truncatedTo(ChronoUnit.HOURS);
-        h.createUpdate(addToThread).bind("thread", run.threadId().value())
-                .bind("input_tokens", run.usage().inputTokens()).bind("cached_input_tokens", run.usage().cachedInputTokens())
-                .bind("output_tokens", run.usage().outputTokens()).bind("cost", cost).bind("unpriced", unpriced).execute();
-        for (String sql : List.of(addToHourly, addToThreadHourly)) {
-            for (int attempt = 1; ; attempt++) {
-                try {
-                    h.createUpdate(sql).bind("thread", run.threadId().value()).bind("hour", hour)
-                            .bind("agent", run.agentId()).bind("model", run.model() == null ? "" : Text.put(run.model()))
-                            .bind("input_tokens", run.usage().inputTokens())
-                            .bind("cached_input_tokens", run.usage().cachedInputTokens())
-                            .bind("output_tokens", run.usage().outputTokens())
-                            .bind("cost", cost).bind("unpriced", unpriced).execute();
-                    break;
-                } catch (RuntimeException e) {
-                    // H2's MERGE is not atomic: two runs ending at once may both find no row of their hour and both
-                    // insert it; the second insert fails once the first commits (a failed statement leaves an H2
-                    // transaction usable), and its retry then finds the row and adds to it. PostgreSQL's
-                    // INSERT ... ON CONFLICT has no such race.
-                    if (db.dialect() == Dialect.POSTGRESQL || attempt == MERGE_ATTEMPTS || !isDuplicate(e)) {
-                        throw e;
-                    }
+        List<Object> amounts = List.of(run.usage().inputTokens(), run.usage().cachedInputTokens(), run.usage().outputTokens(),
+                cost, run.costUsd() == null ? 1 : 0);
+        Connection c = h.getConnection();
+        try {
+            List<Object> thread = new ArrayList<>(amounts);
+            thread.add(run.threadId().value());
+            String owner;
+            try (PreparedStatement s = prepare(c, addToThread, thread); ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    return; // the thread is gone with its runs: nobody's usage to count
                 }
+                owner = rs.getString(1);
+            }
+            Timestamp hour = Timestamp.from(run.completedAt().truncatedTo(ChronoUnit.HOURS));
+            String model = run.model() == null ? "" : Text.put(run.model());
+            add(c, addToHourly, List.of(owner, hour, run.agentId(), model), amounts);
+            add(c, addToThreadHourly, List.of(owner, hour, run.threadId().value()), amounts);
+        } catch (SQLException e) {
+            throw SqlErrors.translate(e);
+        }
+    }
+
+    private static void add(Connection c, Tally tally, List<Object> key, List<Object> amounts) throws SQLException {
+        List<Object> keyFirst = new ArrayList<>(key);
+        keyFirst.addAll(amounts);
+        if (tally.insert() == null) {
+            execute(c, tally.add(), keyFirst);
+            return;
+        }
+        List<Object> amountsFirst = new ArrayList<>(amounts);
+        amountsFirst.addAll(key);
+        if (execute(c, tally.add(), amountsFirst) == 1) {
+            return;
+        }
+        try {
+            execute(c, tally.insert(), keyFirst);
+        } catch (SQLException e) {
+            // another run of the same hour inserted the row first (a failed statement leaves an H2 transaction
+            // usable): add to the row it made
+            if (!"23505".equals(e.getSQLState()) || execute(c, tally.add(), amountsFirst) != 1) {
+                throw e;
             }
         }
     }
 
-    private static boolean isDuplicate(RuntimeException e) {
-        return SqlErrors.translate(e) instanceof ConflictException c && c.reason() == ConflictException.Reason.DUPLICATE;
+    private static int execute(Connection c, String sql, List<Object> values) throws SQLException {
+        try (PreparedStatement s = prepare(c, sql, values)) {
+            return s.executeUpdate();
+        }
+    }
+
+    private static PreparedStatement prepare(Connection c, String sql, List<Object> values) throws SQLException {
+        PreparedStatement s = c.prepareStatement(sql);
+        try {
+            for (int i = 0; i < values.size(); i++) {
+                s.setObject(i + 1, values.get(i));
+            }
+            return s;
+        } catch (SQLException e) {
+            s.close();
+            throw e;
+        }
     }
 
     @Override
