@@ -112,7 +112,9 @@ final class JdbiRunStore implements RunStore {
                 + runs + " r JOIN " + threads + " t ON t.id = r.thread_id WHERE r.id = :run AND t.deleted_at IS NULL)"
                 + " ORDER BY run_id, position";
         String userLocks = db.table("parley_user_run_locks");
-        lockUser = "SELECT user_id FROM " + userLocks + " WHERE user_id = :user FOR UPDATE";
+        // H2 only (caching no SELECT ... FOR UPDATE, it would parse one on every send): an UPDATE that changes
+        // nothing locks the user's row, and answers 0 when there is none yet
+        lockUser = "UPDATE " + userLocks + " SET user_id = user_id WHERE user_id = :user";
         // PostgreSQL: one statement that inserts the row or locks the existing one
         insertUserLock = db.dialect() == Dialect.POSTGRESQL
                 ? "INSERT INTO " + userLocks + " (user_id) VALUES (:user) ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id"
@@ -133,12 +135,12 @@ final class JdbiRunStore implements RunStore {
         String user = Text.put(userId);
         if (db.dialect() == Dialect.POSTGRESQL) {
             db.call(h -> h.createUpdate(insertUserLock).bind("user", user).execute());
-        } else if (db.call(h -> h.createQuery(lockUser).bind("user", user).mapTo(String.class).findOne()).isEmpty()) {
+        } else if (db.call(h -> h.createUpdate(lockUser).bind("user", user).execute()) == 0) {
             try {
                 db.call(h -> h.createUpdate(insertUserLock).bind("user", user).execute());
             } catch (dev.parley.chat.model.ConflictException e) {
                 // a concurrent first send of the user inserted it (and committed): lock theirs
-                db.call(h -> h.createQuery(lockUser).bind("user", user).mapTo(String.class).findOne());
+                db.call(h -> h.createUpdate(lockUser).bind("user", user).execute());
             }
         }
         return db.call(h -> h.createQuery(countActiveOfUser).bind("user", user).mapTo(Integer.class).one());
