@@ -19,22 +19,25 @@ import org.jdbi.v3.core.statement.PreparedBatch;
  * The run event log in {@code parley_run_event_chunks}, keeping {@link EventLogRules}. Each append
  * writes one row per run: the batch's events as one chunk ({@link EventChunks}), so a caller that
  * buffers token events pays one row and one round trip per flush, not per token. Once a run's log
- * is terminal, {@link EventLogCompaction} rewrites it into deflated rows of up to 1,000 events. A
+ * is terminal, {@link EventLogCompaction} rewrites it into deflated rows of up to 1,000 events (a log
+ * written whole in one flush is written so at once; a short one flushed in parts stays as written). A
  * read is a keyset on (run_id, last_seq): the chunk that holds seq {@code after + 1}, then the ones
  * after it; it reads the same events from loose chunks and from the rewritten rows.
  *
  * <p>Rows of the previous format ({@code parley_run_events}, one per event) still replay: while any
  * are left, reads and appends also look there, and the compaction sweep moves them into chunks.
- * A seq already stored is a {@code duplicate} conflict: the check reads the log's last chunk, and two
- * writers that continue the log from the same point meet on the unique (run_id, first_seq).
+ * A seq already stored is a {@code duplicate} conflict: the check reads the row that ends just before
+ * the batch (or the log's last row), and two writers that continue the log from the same point meet on
+ * the unique (run_id, first_seq).
  */
 final class JdbiRunEventStore implements RunEventStore {
     private static final Set<String> TERMINAL_TYPES = Set.of("done", "error", "cancelled");
     private final Db db;
     private final EventLogCompaction compaction;
     private final String insertChunk;
-    final String readChunks;
+    final List<String> readChunks;
     final String lastChunk;
+    private final String endingAt;
     private final String legacyRead;
     private final String legacyLast;
     private final String expiring;
@@ -49,11 +52,17 @@ final class JdbiRunEventStore implements RunEventStore {
         insertChunk = "INSERT INTO " + chunks + " (run_id, first_seq, last_seq, terminal, packed, events)"
                 + " VALUES (:run, :first, :last, :terminal, :packed, :events)";
         // the chunks that end within (after, upto], and the one after them, which may hold upto: two
-        // bounded index ranges, however long the log and however its events are chunked
-        readChunks = "SELECT first_seq, events FROM (SELECT first_seq, last_seq, events FROM " + chunks
-                + " WHERE run_id = :run AND last_seq > :after AND last_seq <= :upto) within_range"
-                + " UNION ALL SELECT first_seq, events FROM (SELECT first_seq, last_seq, events FROM " + chunks
-                + " WHERE run_id = :run AND last_seq > :upto ORDER BY run_id, last_seq LIMIT 1) straddling";
+        // bounded index ranges, however long the log and however its events are chunked. One statement on
+        // PostgreSQL; two on H2, which caches no UNION and would parse it again on every read
+        String within = "SELECT first_seq, last_seq, events FROM " + chunks
+                + " WHERE run_id = :run AND last_seq > :after AND last_seq <= :upto ORDER BY run_id, last_seq";
+        String straddling = "SELECT first_seq, last_seq, events FROM " + chunks
+                + " WHERE run_id = :run AND last_seq > :upto ORDER BY run_id, last_seq LIMIT 1";
+        readChunks = db.dialect() == Dialect.POSTGRESQL
+                ? List.of("SELECT first_seq, events FROM (" + within + ") within_range"
+                        + " UNION ALL SELECT first_seq, events FROM (" + straddling + ") straddling")
+                : List.of(within, straddling);
+        endingAt = "SELECT terminal FROM " + chunks + " WHERE run_id = :run AND last_seq = :last";
         lastChunk = "SELECT last_seq, terminal FROM " + chunks + " WHERE run_id = :run ORDER BY run_id DESC, last_seq DESC LIMIT 1";
         legacyRead = "SELECT seq, type, payload FROM " + legacy + " WHERE run_id = :run AND seq > :after ORDER BY run_id, seq LIMIT :limit";
         legacyLast = "SELECT seq, type FROM " + legacy + " WHERE run_id = :run ORDER BY run_id DESC, seq DESC LIMIT 1";
@@ -92,22 +101,22 @@ final class JdbiRunEventStore implements RunEventStore {
             for (List<RunEvent> run : byRun.values()) {
                 RunEvent first = run.get(0);
                 RunEvent last = run.get(run.size() - 1);
-                Last stored = last(h, first.runId());
+                Last stored = before(h, first);
                 EventLogRules.requireAppendable(stored.seq(), stored.terminal(), first);
-                boolean packed = whole(run);
+                boolean whole = whole(run);
                 batch.bind("run", first.runId().value())
                         .bind("first", first.seq())
                         .bind("last", last.seq())
                         .bind("terminal", last.isTerminal())
-                        .bind("packed", packed)
-                        .bind("events", EventChunks.encode(run, packed))
+                        .bind("packed", whole || settled(last))
+                        .bind("events", EventChunks.encode(run, whole))
                         .add();
             }
             batch.execute();
             for (List<RunEvent> run : byRun.values()) {
                 RunEvent last = run.get(run.size() - 1);
                 db.hint(Db.Hint.EVENTS_STORED, last.runId().value());
-                if (last.isTerminal() && !whole(run)) {
+                if (last.isTerminal() && !whole(run) && !settled(last)) {
                     db.afterCommit(() -> compaction.soon(last.runId()));
                 }
             }
@@ -121,6 +130,36 @@ final class JdbiRunEventStore implements RunEventStore {
      */
     private static boolean whole(List<RunEvent> run) {
         return run.get(0).seq() == 1 && run.get(run.size() - 1).isTerminal() && run.size() <= EventLogCompaction.PACKED_EVENTS;
+    }
+
+    /**
+     * A finished log of at most {@link #SHORT_LOG} events, flushed in parts: left as written, its last row
+     * marked packed (final) so that no rewrite takes it up. Its few rows of plain JSON cost less to keep
+     * than a rewrite costs every short run (a transaction more, on a background thread, for a few hundred
+     * bytes saved); a long answer's many rows are what the rewrite is for.
+     */
+    private static boolean settled(RunEvent last) {
+        return last.isTerminal() && last.seq() <= SHORT_LOG;
+    }
+
+    static final int SHORT_LOG = 64;
+
+    /**
+     * Where the log stands before {@code first}, as far as appending it needs: nothing to read for a log's
+     * first event (a log already begun has a row from seq 1, and the unique (run_id, first_seq) refuses
+     * another), the row that ends just before it when there is one (a primary-key lookup), else the log's
+     * last row (a gap or a seq already stored, which the rules then refuse).
+     */
+    private Last before(Handle h, RunEvent first) {
+        if (compaction.legacyRowsLeft()) {
+            return last(h, first.runId());
+        }
+        if (first.seq() == 1) {
+            return Last.NONE;
+        }
+        return h.createQuery(endingAt).bind("run", first.runId().value()).bind("last", first.seq() - 1)
+                .map((rs, ctx) -> new Last(first.seq() - 1, rs.getBoolean("terminal"))).findOne()
+                .orElseGet(() -> last(h, first.runId()));
     }
 
     /** The last stored seq of the run and whether it is terminal: one index probe. */
@@ -149,17 +188,24 @@ final class JdbiRunEventStore implements RunEventStore {
             long after = found.isEmpty() ? afterSeq : found.get(found.size() - 1).seq();
             if (found.size() < max) {
                 long upto = after + (max - found.size());
-                List<Map.Entry<Long, byte[]>> rows = new ArrayList<>(h.createQuery(readChunks)
-                        .bind("run", runId.value()).bind("after", after).bind("upto", upto)
-                        .map((rs, ctx) -> Map.entry(rs.getLong("first_seq"), rs.getBytes("events"))).list());
+                List<Map.Entry<Long, byte[]>> rows = new ArrayList<>();
+                for (String sql : readChunks) {
+                    rows.addAll(h.createQuery(sql).bind("run", runId.value()).bind("after", after).bind("upto", upto)
+                            .map((rs, ctx) -> Map.entry(rs.getLong("first_seq"), rs.getBytes("events"))).list());
+                }
                 rows.sort(Map.Entry.comparingByKey());
+                // the events from after + 1 on without a gap: two statements may see a log on either side of its
+                // rewrite (rows that overlap, or the first rewritten row starting past a loose row's end); what
+                // they miss, the next read gets
+                long next = after + 1;
                 for (Map.Entry<Long, byte[]> row : rows) {
-                    if (row.getKey() > upto) {
+                    if (row.getKey() > next || next > upto) {
                         break;
                     }
                     for (RunEvent e : EventChunks.decode(runId, row.getKey(), row.getValue())) {
-                        if (e.seq() > after && e.seq() <= upto) {
+                        if (e.seq() == next && next <= upto) {
                             found.add(e);
+                            next++;
                         }
                     }
                 }
