@@ -49,7 +49,7 @@ final class EventLogSize {
             else throw new IllegalArgumentException("unknown option " + arg);
         }
         System.out.printf(Locale.ROOT, "%d answers of %d tokens, flushes of %d events%n", runs, tokens, flush);
-        System.out.println("| store | previous format (row per event) | chunks while streaming | finished logs (one row each) |");
+        System.out.println("| store | previous format (row per event) | chunks while streaming | finished logs |");
         System.out.println("|---|---|---|---|");
         for (Databases.Kind kind : List.of(Databases.Kind.H2, Databases.Kind.POSTGRES)) {
             long legacy = measure(kind, runs, tokens, flush, Mode.LEGACY);
@@ -74,10 +74,8 @@ final class EventLogSize {
     private static long measureOnce(Databases.Kind kind, int runs, int tokens, int flush, Mode mode) throws Exception {
         try (Databases.Database db = Databases.open(kind, 4)) {
             ChatStore store = db.chatStore();
-            List<RunId> ids = new ArrayList<>();
             for (int r = 0; mode != Mode.NONE && r < runs; r++) {
                 List<RunEvent> events = answer(store, tokens);
-                ids.add(events.get(0).runId());
                 if (mode == Mode.LEGACY) {
                     writeLegacy(db, events);
                 } else {
@@ -88,7 +86,7 @@ final class EventLogSize {
                 }
             }
             if (mode == Mode.FINISHED) {
-                awaitOneRowEach(db, ids);
+                awaitFinal(db);
             }
             if (kind == Databases.Kind.POSTGRES) {
                 String table = mode == Mode.LEGACY ? "parley_run_events" : "parley_run_event_chunks";
@@ -107,7 +105,9 @@ final class EventLogSize {
             } catch (java.sql.SQLException e) {
                 // the shutdown closes the connection under it
             }
-            return Files.size(Path.of(url.substring("jdbc:h2:file:".length()) + ".mv.db"));
+            // the file is the URL's path, without the settings after it (";QUERY_CACHE_SIZE=...")
+            String file = url.substring("jdbc:h2:file:".length()).split(";", 2)[0];
+            return Files.size(Path.of(file + ".mv.db"));
         }
     }
 
@@ -159,14 +159,15 @@ final class EventLogSize {
                 + ",\"estimated\":false},\"cost_usd\":null}";
     }
 
-    private static void awaitOneRowEach(Databases.Database db, List<RunId> ids) throws Exception {
+    /** Waits for every finished log to reach its final form: rewritten, or short and left as written. */
+    private static void awaitFinal(Databases.Database db) throws Exception {
         long deadline = System.nanoTime() + 60_000_000_000L;
         try (Connection c = db.dataSource().getConnection();
-             PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM parley_run_event_chunks")) {
+             PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM parley_run_event_chunks WHERE terminal AND NOT packed")) {
             while (System.nanoTime() < deadline) {
                 try (ResultSet rs = s.executeQuery()) {
                     rs.next();
-                    if (rs.getLong(1) == ids.size()) {
+                    if (rs.getLong(1) == 0) {
                         return;
                     }
                 }

@@ -20,7 +20,7 @@ import org.jdbi.v3.core.statement.PreparedBatch;
  * writes one row per run: the batch's events as one chunk ({@link EventChunks}), so a caller that
  * buffers token events pays one row and one round trip per flush, not per token. Once a run's log
  * is terminal, {@link EventLogCompaction} rewrites it into deflated rows of up to 1,000 events (a log
- * written whole in one flush is written so at once; a short one flushed in parts stays as written). A
+ * written whole in one flush is written so at once). A
  * read is a keyset on (run_id, last_seq): the chunk that holds seq {@code after + 1}, then the ones
  * after it; it reads the same events from loose chunks and from the rewritten rows.
  *
@@ -108,7 +108,7 @@ final class JdbiRunEventStore implements RunEventStore {
                         .bind("first", first.seq())
                         .bind("last", last.seq())
                         .bind("terminal", last.isTerminal())
-                        .bind("packed", whole || settled(last))
+                        .bind("packed", whole)
                         .bind("events", EventChunks.encode(run, whole))
                         .add();
             }
@@ -116,7 +116,7 @@ final class JdbiRunEventStore implements RunEventStore {
             for (List<RunEvent> run : byRun.values()) {
                 RunEvent last = run.get(run.size() - 1);
                 db.hint(Db.Hint.EVENTS_STORED, last.runId().value());
-                if (last.isTerminal() && !whole(run) && !settled(last)) {
+                if (last.isTerminal() && !whole(run)) {
                     db.afterCommit(() -> compaction.soon(last.runId()));
                 }
             }
@@ -131,18 +131,6 @@ final class JdbiRunEventStore implements RunEventStore {
     private static boolean whole(List<RunEvent> run) {
         return run.get(0).seq() == 1 && run.get(run.size() - 1).isTerminal() && run.size() <= EventLogCompaction.PACKED_EVENTS;
     }
-
-    /**
-     * A finished log of at most {@link #SHORT_LOG} events, flushed in parts: left as written, its last row
-     * marked packed (final) so that no rewrite takes it up. Its few rows of plain JSON cost less to keep
-     * than a rewrite costs every short run (a transaction more, on a background thread, for a few hundred
-     * bytes saved); a long answer's many rows are what the rewrite is for.
-     */
-    private static boolean settled(RunEvent last) {
-        return last.isTerminal() && last.seq() <= SHORT_LOG;
-    }
-
-    static final int SHORT_LOG = 64;
 
     /**
      * Where the log stands before {@code first}, as far as appending it needs: nothing to read for a log's

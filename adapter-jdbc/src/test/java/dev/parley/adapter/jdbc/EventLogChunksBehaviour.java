@@ -120,25 +120,9 @@ abstract class EventLogChunksBehaviour {
     }
 
     @Test
-    void should_leave_a_short_log_flushed_in_parts_as_written_and_final() {
-        Run run = aRun();
-        List<RunEvent> events = answer(run, 3);
-
-        appendInFlushes(events, 2);
-
-        // three rows as written, the last marked final: neither the end of the run nor the sweep rewrites them
-        assertThat(chunksOf(run.id())).isEqualTo(3);
-        assertThat(packedChunksOf(run.id())).isEqualTo(1);
-        assertThat(compaction.sweep()).isZero();
-        assertThat(chunksOf(run.id())).isEqualTo(3);
-        assertThat(readAll(run.id(), 0, 2)).isEqualTo(events);
-        assertThat(store.events().read(run.id(), 2, 10)).containsExactlyElementsOf(events.subList(2, events.size()));
-    }
-
-    @Test
     void should_pack_a_log_flushed_in_parts_soon_after_it_ends() throws InterruptedException {
         Run run = aRun();
-        List<RunEvent> events = answer(run, JdbiRunEventStore.SHORT_LOG);
+        List<RunEvent> events = answer(run, 3);
 
         appendInFlushes(events, 2);
 
