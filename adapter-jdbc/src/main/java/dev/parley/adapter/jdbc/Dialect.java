@@ -48,6 +48,16 @@ enum Dialect {
      */
     abstract String useIndex(String index);
 
+    /**
+     * An {@code UPDATE} that changes nothing ({@code column = column}) and so only takes the locks of the rows
+     * of {@code table} that {@code where} matches, until the transaction ends. H2 caches no
+     * {@code SELECT ... FOR UPDATE} (it would parse such a lock again on every call) and locks a row before it
+     * compares values; PostgreSQL takes the same row lock.
+     */
+    static String lockingUpdate(String table, String column, String where) {
+        return "UPDATE " + table + " SET " + column + " = " + column + " WHERE " + where;
+    }
+
     /** The dialect of the database that reports {@code productName} in its connection metadata. */
     static Dialect of(String productName) {
         String name = productName == null ? "" : productName.toLowerCase(Locale.ROOT);

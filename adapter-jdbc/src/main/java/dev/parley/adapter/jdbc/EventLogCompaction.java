@@ -102,8 +102,8 @@ final class EventLogCompaction implements AutoCloseable {
                 // a rewrite adds no fact: one lost in a crash leaves the log loose, and the sweep does it again
                 h.execute("SET LOCAL synchronous_commit TO OFF");
             } else {
-                // H2 caches no SELECT ... FOR UPDATE: an UPDATE that changes nothing locks the rows, then they are read
-                h.createUpdate("UPDATE " + chunks + " SET terminal = terminal WHERE run_id = :run").bind("run", runId.value()).execute();
+                // the rows are locked, then read (H2 caches no SELECT ... FOR UPDATE)
+                h.createUpdate(Dialect.lockingUpdate(chunks, "terminal", "run_id = :run")).bind("run", runId.value()).execute();
             }
             List<Chunk> rows = h.createQuery("SELECT first_seq, terminal, packed, events FROM " + chunks
                             + " WHERE run_id = :run ORDER BY run_id, last_seq" + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : ""))

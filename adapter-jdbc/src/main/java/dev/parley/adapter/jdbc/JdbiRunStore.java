@@ -114,7 +114,7 @@ final class JdbiRunStore implements RunStore {
         String userLocks = db.table("parley_user_run_locks");
         // H2 only (caching no SELECT ... FOR UPDATE, it would parse one on every send): an UPDATE that changes
         // nothing locks the user's row, and answers 0 when there is none yet
-        lockUser = "UPDATE " + userLocks + " SET user_id = user_id WHERE user_id = :user";
+        lockUser = Dialect.lockingUpdate(userLocks, "user_id", "user_id = :user");
         // PostgreSQL: one statement that inserts the row or locks the existing one
         insertUserLock = db.dialect() == Dialect.POSTGRESQL
                 ? "INSERT INTO " + userLocks + " (user_id) VALUES (:user) ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id"

@@ -43,10 +43,10 @@ final class JdbiThreadStore implements ThreadStore {
         insert = "INSERT INTO " + threads + " (" + COLUMNS + ", message_count) VALUES (:id, :owner, :agent, :title, "
                 + db.dialect().json("metadata") + ", :created, :updated, :deleted, :agent_version, 0)";
         find = "SELECT " + READ + " FROM " + threads + " WHERE id = :id AND deleted_at IS NULL";
-        // H2 caches no SELECT ... FOR UPDATE (it would parse the thread's lock again on every send): there
-        // an UPDATE that changes nothing takes the row's lock, cached like every UPDATE, and the read follows
+        // H2 caches no SELECT ... FOR UPDATE (it would parse the thread's lock again on every send): there an
+        // UPDATE that changes nothing takes the row's lock, and the read follows
         lock = db.dialect() == Dialect.POSTGRESQL ? find + " FOR UPDATE"
-                : "UPDATE " + threads + " SET message_count = message_count WHERE id = :id AND deleted_at IS NULL";
+                : Dialect.lockingUpdate(threads, "message_count", "id = :id AND deleted_at IS NULL");
         update = "UPDATE " + threads + " SET title = :title, metadata = " + db.dialect().json("metadata")
                 + ", updated_at = :updated WHERE id = :id AND deleted_at IS NULL";
         for (int variant = 0; variant < list.length; variant++) {

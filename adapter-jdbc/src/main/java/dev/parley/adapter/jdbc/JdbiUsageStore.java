@@ -22,7 +22,7 @@ import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
- * The usage ledger: {@link #record} adds an ended run to its thread's totals ({@code parley_threads})
+ * The usage ledger: {@link #record} (H2) and {@link #pgEnding} (PostgreSQL) add an ended run to its thread's totals ({@code parley_threads})
  * and to the hourly aggregates of its owner ({@code parley_usage_hourly} by agent and model,
  * {@code parley_usage_thread_hourly} by thread), on the handle of the change that ended it; reports
  * read the aggregates only.
@@ -46,14 +46,13 @@ final class JdbiUsageStore implements UsageStore {
         String threads = db.table("parley_threads");
         String hourly = db.table("parley_usage_hourly");
         String threadHourly = db.table("parley_usage_thread_hourly");
-        // the thread's totals, answering its owner, whom the two ledger rows then take as a value (no read of the thread)
-        String totals = "UPDATE " + threads + " SET runs_count = runs_count + 1, input_tokens = input_tokens + ?,"
-                + " cached_input_tokens = cached_input_tokens + ?, output_tokens = output_tokens + ?, cost_usd = cost_usd + ?,"
-                + " unpriced_runs = unpriced_runs + ? WHERE id = ?";
-        addToThread = db.dialect() == Dialect.POSTGRESQL ? totals + " RETURNING owner_id"
-                : "SELECT owner_id FROM FINAL TABLE (" + totals + ")";
-        addToHourly = tally(db.dialect(), hourly, List.of("agent_id", "model"));
-        addToThreadHourly = tally(db.dialect(), threadHourly, List.of("thread_id"));
+        // H2 (see record): the thread's totals, answering its owner, whom the two ledger rows then take as a
+        // value (no read of the thread)
+        addToThread = "SELECT owner_id FROM FINAL TABLE (UPDATE " + threads + " SET runs_count = runs_count + 1,"
+                + " input_tokens = input_tokens + ?, cached_input_tokens = cached_input_tokens + ?, output_tokens = output_tokens + ?,"
+                + " cost_usd = cost_usd + ?, unpriced_runs = unpriced_runs + ? WHERE id = ?)";
+        addToHourly = tally(hourly, List.of("agent_id", "model"));
+        addToThreadHourly = tally(threadHourly, List.of("thread_id"));
         for (UsageGroup group : UsageGroup.values()) {
             String table = group == UsageGroup.THREAD ? threadHourly : hourly;
             String key = switch (group) {
@@ -73,26 +72,21 @@ final class JdbiUsageStore implements UsageStore {
     }
 
     /**
-     * How a run is added to one ledger row of {@code table}, keyed by owner, hour and {@code keys}: on
-     * PostgreSQL one {@code INSERT ... ON CONFLICT DO UPDATE} ({@code insert} null); on H2 an {@code UPDATE}
-     * of the row ({@code add}: the run's amounts ({@link #AMOUNTS}), then the key), and an {@code INSERT}
-     * (the key, then the amounts) only when the hour has no row yet.
+     * How {@link #record} adds a run to one ledger row of {@code table}, keyed by owner, hour and {@code keys}:
+     * an {@code UPDATE} of the row ({@code add}: the run's amounts ({@link #AMOUNTS}), then the key), and an
+     * {@code INSERT} (the key, then the amounts) only when the hour has no row yet.
      */
     private record Tally(String add, String insert) {}
 
-    private static Tally tally(Dialect dialect, String table, List<String> keys) {
+    private static Tally tally(String table, List<String> keys) {
         List<String> key = new ArrayList<>(List.of("owner_id", "hour_start"));
         key.addAll(keys);
-        String insert = "INSERT INTO " + table + " AS u (" + String.join(", ", key) + ", runs, " + String.join(", ", AMOUNTS)
+        String insert = "INSERT INTO " + table + " (" + String.join(", ", key) + ", runs, " + String.join(", ", AMOUNTS)
                 + ") VALUES (" + "?, ".repeat(key.size()) + "1" + ", ?".repeat(AMOUNTS.size()) + ")";
         StringBuilder add = new StringBuilder(" runs = u.runs + 1");
-        if (dialect == Dialect.POSTGRESQL) {
-            AMOUNTS.forEach(a -> add.append(", ").append(a).append(" = u.").append(a).append(" + EXCLUDED.").append(a));
-            return new Tally(insert + " ON CONFLICT (" + String.join(", ", key) + ") DO UPDATE SET" + add, null);
-        }
         AMOUNTS.forEach(a -> add.append(", ").append(a).append(" = u.").append(a).append(" + ?"));
         String where = String.join(" AND ", key.stream().map(k -> "u." + k + " = ?").toList());
-        return new Tally("UPDATE " + table + " u SET" + add + " WHERE " + where, insert.replace(" AS u ", " "));
+        return new Tally("UPDATE " + table + " u SET" + add + " WHERE " + where, insert);
     }
 
     /**
@@ -133,10 +127,12 @@ final class JdbiUsageStore implements UsageStore {
     }
 
     /**
-     * Counts a run that just ended, on the handle (and in the transaction) of the change that ended it: its
+     * H2: counts a run that just ended, on the handle (and in the transaction) of the change that ended it: its
      * thread's totals, then its two ledger rows. Plain JDBC statements, as this runs in every run's end.
+     * (PostgreSQL ends a run and counts it in one statement, {@link #pgEnding}.)
      */
     void record(Handle h, Run run) {
+        Require.that(db.dialect() == Dialect.H2, "PostgreSQL counts a run in the statement that ends it");
         BigDecimal cost = run.costUsd() == null ? BigDecimal.ZERO : run.costUsd();
         List<Object> amounts = List.of(run.usage().inputTokens(), run.usage().cachedInputTokens(), run.usage().outputTokens(),
                 cost, run.costUsd() == null ? 1 : 0);
@@ -163,10 +159,6 @@ final class JdbiUsageStore implements UsageStore {
     private static void add(Connection c, Tally tally, List<Object> key, List<Object> amounts) throws SQLException {
         List<Object> keyFirst = new ArrayList<>(key);
         keyFirst.addAll(amounts);
-        if (tally.insert() == null) {
-            execute(c, tally.add(), keyFirst);
-            return;
-        }
         List<Object> amountsFirst = new ArrayList<>(amounts);
         amountsFirst.addAll(key);
         if (execute(c, tally.add(), amountsFirst) == 1) {
