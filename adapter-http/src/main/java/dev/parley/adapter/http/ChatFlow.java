@@ -5,6 +5,7 @@ import dev.parley.chat.model.DisconnectPolicy;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.in.AwaitedSend;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
@@ -82,9 +83,30 @@ public final class ChatFlow {
 
     /** Sends the message of {@code request} to {@code threadId} with the request's busy policy, {@code defaultBusy} when it names none. */
     SendReceipt send(String userId, ThreadId threadId, Requests.Chat request, BusyPolicy defaultBusy, String idempotencyKey) {
+        return chat.send(command(userId, threadId, request, defaultBusy, idempotencyKey));
+    }
+
+    /**
+     * {@link #send}, then waits up to {@code timeout} for the run, for a caller that answers once the run is
+     * over (a sync reply): the run may execute on the calling thread meanwhile (see
+     * {@link ChatUseCases#sendAndAwait(SendMessageCommand, Duration, Consumer)}), sparing the hand-offs
+     * to a run thread and back. A failure after the send names the run (see {@link #afterSend}).
+     */
+    AwaitedSend sendAndAwait(String userId, ThreadId threadId, Requests.Chat request, BusyPolicy defaultBusy,
+                             String idempotencyKey, Duration timeout, String requestId) throws InterruptedException {
+        SendReceipt[] sent = new SendReceipt[1];
+        try {
+            return chat.sendAndAwait(command(userId, threadId, request, defaultBusy, idempotencyKey), timeout, r -> sent[0] = r);
+        } catch (RuntimeException e) {
+            throw sent[0] == null ? e : afterSend(e, sent[0], requestId);
+        }
+    }
+
+    private static SendMessageCommand command(String userId, ThreadId threadId, Requests.Chat request, BusyPolicy defaultBusy,
+                                              String idempotencyKey) {
         BusyPolicy ifBusy = request.ifBusy() == null ? defaultBusy : request.ifBusy();
-        return chat.send(new SendMessageCommand(userId, threadId, request.agentId(), request.content(), ifBusy,
-                idempotencyKey, request.metadata(), request.variables()).withModelSettings(request.modelSettings()));
+        return new SendMessageCommand(userId, threadId, request.agentId(), request.content(), ifBusy,
+                idempotencyKey, request.metadata(), request.variables()).withModelSettings(request.modelSettings());
     }
 
     /**

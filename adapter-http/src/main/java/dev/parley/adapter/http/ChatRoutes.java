@@ -13,6 +13,7 @@ import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepType;
 import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.in.AwaitedSend;
 import dev.parley.chat.port.in.ChatUseCases;
 import dev.parley.chat.port.in.EditMessageCommand;
 import dev.parley.chat.port.in.RegenerateCommand;
@@ -87,7 +88,8 @@ final class ChatRoutes {
         ThreadId pathThread = threadless ? null : Api.threadId(call);
         Requests.Chat req = Requests.chat(bodies.read(call.ctx()), threadless, config.maxMessageChars());
         ThreadId threadId = ChatFlow.target(pathThread, req);
-        answer(call, req, key -> flow.send(call.userId(), threadId, req, BusyPolicy.REJECT, key));
+        answer(call, req, key -> flow.send(call.userId(), threadId, req, BusyPolicy.REJECT, key),
+                key -> flow.sendAndAwait(call.userId(), threadId, req, BusyPolicy.REJECT, key, config.syncChatTimeout(), call.requestId()));
     }
 
     /** {@code POST .../messages/{message_id}/edit}: a chat request whose message is a new version of a user message. */
@@ -108,8 +110,22 @@ final class ChatRoutes {
                 req.variables(), req.modelSettings())));
     }
 
+    /** A send and its run waited for (up to the sync timeout), given the request's idempotency key. */
+    private interface SyncSend {
+        AwaitedSend apply(String idempotencyKey) throws InterruptedException;
+    }
+
     /** Sends (with the request's idempotency key) and answers as the chat route does: a sync reply or the run's events. */
     private void answer(Api.Call call, Requests.Chat req, Function<String, SendReceipt> send) throws InterruptedException {
+        answer(call, req, send, null);
+    }
+
+    /**
+     * {@link #answer(Api.Call, Requests.Chat, Function)}, where a sync reply's send and wait are {@code syncSend}
+     * when given (the run may then execute on the request's thread), else {@code send} then an await.
+     */
+    private void answer(Api.Call call, Requests.Chat req, Function<String, SendReceipt> send, SyncSend syncSend)
+            throws InterruptedException {
         Context ctx = call.ctx();
         String idempotencyKey = Bodies.idempotencyKey(ctx.header("Idempotency-Key"));
         boolean stream = Boolean.TRUE.equals(req.stream()) || Bodies.acceptsEventStream(ctx.header("Accept"));
@@ -127,12 +143,19 @@ final class ChatRoutes {
             stream(call, flow.follow(call.userId(), receipt, req, resumeAfter, call.requestId()), slot, new SseStream(ctx.res()));
             return;
         }
-        SendReceipt receipt = send.apply(idempotencyKey);
+        SendReceipt receipt;
         RunOutcome outcome;
-        try {
-            outcome = chat.await(call.userId(), receipt.run().id(), config.syncChatTimeout());
-        } catch (RuntimeException e) {
-            throw ChatFlow.afterSend(e, receipt, call.requestId());
+        if (syncSend != null) {
+            AwaitedSend answered = syncSend.apply(idempotencyKey);
+            receipt = answered.receipt();
+            outcome = answered.outcome();
+        } else {
+            receipt = send.apply(idempotencyKey);
+            try {
+                outcome = chat.await(call.userId(), receipt.run().id(), config.syncChatTimeout());
+            } catch (RuntimeException e) {
+                throw ChatFlow.afterSend(e, receipt, call.requestId());
+            }
         }
         Run run = outcome.run();
         if (run.status() == RunStatus.FAILED) {

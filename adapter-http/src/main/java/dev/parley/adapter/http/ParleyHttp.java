@@ -124,7 +124,9 @@ public final class ParleyHttp {
      * @param webSocketOrigins     browser origins allowed to open the WebSocket ({@code *} for any); a
      *                             request without {@code Origin} or from the server's own host is always allowed
      * @param webSocketAuthTimeout how long an unauthenticated WebSocket stays open, default 10 s
-     * @param syncChatTimeout      how long a non-streaming chat waits for its run, default 5 min
+     * @param syncChatTimeout      how long a non-streaming chat waits for its run, default 5 min (the run's first
+     *                             model turn, which a sync chat executes on the request's thread, finishes first:
+     *                             see {@link ChatUseCases#sendAndAwait(dev.parley.chat.port.in.SendMessageCommand, Duration)})
      * @param readinessCheck       what {@code GET /ready} runs (throws when not ready), default {@link ChatUseCases#checkReady()}
      * @param rateLimiter          the per-user request budget, or null for none; default {@link RateLimiter#inMemory}
      *                             with {@code rateLimitPerMinute}

@@ -42,6 +42,32 @@ class ChatRoutesTest {
     }
 
     @Test
+    void should_run_a_sync_chat_on_the_request_thread_and_a_streamed_one_on_a_run_thread() {
+        // given a model that notes the thread of each call
+        List<String> callers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ScriptedChatModel model = ScriptedChatModel.builder().build();
+        for (String reply : List.of("sync", "streamed")) {
+            model.enqueue(request -> {
+                callers.add(Thread.currentThread().getName());
+                return ScriptedChatModel.Script.reply(reply);
+            });
+        }
+        start(model);
+        String thread = server.newThread(ALICE);
+
+        // when
+        JsonNode reply = server.chat(ALICE, thread, "Hi");
+        var streamed = server.request("POST", chatPath(), thread).as(ALICE).json("{\"message\":\"Again\",\"stream\":true}").send();
+
+        // then the sync reply's model call ran on the request's own thread (no hand-off to a run thread and back)
+        assertThat(reply.get("response").asText()).isEqualTo("sync");
+        assertThat(streamed.status()).isEqualTo(200);
+        assertThat(callers).hasSize(2);
+        assertThat(callers.get(0)).doesNotStartWith("parley-run-");
+        assertThat(callers.get(1)).startsWith("parley-run-");
+    }
+
+    @Test
     void should_answer_the_sync_reply_with_tool_calls_usage_and_cost() {
         // given
         start(ScriptedChatModel.builder()
@@ -332,11 +358,19 @@ class ChatRoutesTest {
                 .extracting(m -> m.text()).contains("kept", "kept too");
     }
 
-    /** {@code chat}, whose subscribe and await fail as an unreachable store would. */
+    /** {@code chat}, whose subscribe and await (also the wait of a send-and-await, after its send) fail as an unreachable store would. */
+    @SuppressWarnings("unchecked")
     private static dev.parley.chat.port.in.ChatUseCases failingAfterSend(dev.parley.chat.port.in.ChatUseCases chat) {
         return (dev.parley.chat.port.in.ChatUseCases) java.lang.reflect.Proxy.newProxyInstance(
                 dev.parley.chat.port.in.ChatUseCases.class.getClassLoader(), new Class<?>[] {dev.parley.chat.port.in.ChatUseCases.class},
                 (proxy, method, args) -> {
+                    if (method.getName().equals("sendAndAwait")) {
+                        var receipt = chat.send((dev.parley.chat.port.in.SendMessageCommand) args[0]);
+                        if (args.length == 3) {
+                            ((java.util.function.Consumer<dev.parley.chat.port.in.SendReceipt>) args[2]).accept(receipt);
+                        }
+                        throw new dev.parley.chat.model.StorageUnavailableException("pool exhausted", null);
+                    }
                     if (method.getName().equals("subscribe") || method.getName().equals("await")) {
                         throw new dev.parley.chat.model.StorageUnavailableException("pool exhausted", null);
                     }

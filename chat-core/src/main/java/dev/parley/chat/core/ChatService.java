@@ -39,6 +39,7 @@ import dev.parley.chat.port.in.UsageReport;
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunEventBus;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -205,7 +206,9 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
     }
 
     /** {@inheritDoc} A cancel still stops the run at once: the calling thread is interrupted inside the model call. */
-    @Override public AwaitedSend sendAndAwait(SendMessageCommand c, Duration timeout) throws InterruptedException { return runs.sendAndAwait(sender, c, timeout); }
+    @Override public AwaitedSend sendAndAwait(SendMessageCommand c, Duration timeout, Consumer<SendReceipt> sent) throws InterruptedException {
+        return runs.sendAndAwait(sender, c, timeout, sent);
+    }
 
     @Override
     public Run cancelActiveRun(String userId, ThreadId threadId) {

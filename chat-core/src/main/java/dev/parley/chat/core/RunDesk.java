@@ -19,6 +19,7 @@ import dev.parley.chat.port.in.AwaitedSend;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.in.SendReceipt;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -105,13 +106,23 @@ final class RunDesk {
      * A send whose caller waits for its run: a run the send started here executes on the calling thread
      * (see {@link RunScheduler#executeHere}); what is left of the timeout then goes to {@link #await}.
      */
-    AwaitedSend sendAndAwait(Sender sender, SendMessageCommand command, Duration timeout) throws InterruptedException {
+    AwaitedSend sendAndAwait(Sender sender, SendMessageCommand command, Duration timeout, Consumer<SendReceipt> sent)
+            throws InterruptedException {
         Require.notNull(timeout, "timeout");
+        Require.notNull(sent, "sent");
         long start = System.nanoTime();
         boolean callerExecutes = !timeout.isNegative() && !timeout.isZero();
         Sender.Accepted accepted = sender.send(command, Sender.Placement.APPEND, callerExecutes);
         SendReceipt receipt = accepted.receipt();
         RunExecution execution = accepted.toExecute();
+        try {
+            sent.accept(receipt);
+        } catch (RuntimeException | Error e) {
+            if (execution != null) {
+                scheduler.submit(execution); // the run is stored: it runs on a run thread instead
+            }
+            throw e;
+        }
         if (execution != null) {
             scheduler.executeHere(execution);
             Optional<RunOutcome> completed = execution.completedOutcome();

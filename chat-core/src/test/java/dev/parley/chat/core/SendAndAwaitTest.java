@@ -67,6 +67,47 @@ class SendAndAwaitTest {
     }
 
     @Test
+    void should_tell_the_receipt_once_stored_before_the_run_executes() throws Exception {
+        // given
+        ScriptedChatModel model = ScriptedChatModel.replying("Hello");
+        chat = ChatHarness.of(model);
+        ChatThread thread = chat.newThread(ALICE);
+        List<SendReceipt> told = new CopyOnWriteArrayList<>();
+        List<Integer> modelCallsWhenTold = new CopyOnWriteArrayList<>();
+
+        // when
+        AwaitedSend answered = chat.service.sendAndAwait(SendMessageCommand.text(ALICE, thread.id(), "Hi"), WAIT, receipt -> {
+            told.add(receipt);
+            modelCallsWhenTold.add(model.callCount());
+        });
+
+        // then the caller heard of the stored run before the model was called, and once
+        assertThat(told).containsExactly(answered.receipt());
+        assertThat(modelCallsWhenTold).containsExactly(0);
+        assertThat(chat.service.getRun(ALICE, thread.id(), told.get(0).run().id()).run().status()).isEqualTo(RunStatus.COMPLETED);
+    }
+
+    @Test
+    void should_still_execute_the_stored_run_when_the_receipt_listener_fails() throws Exception {
+        // given
+        chat = ChatHarness.of(ScriptedChatModel.replying("Hello"));
+        ChatThread thread = chat.newThread(ALICE);
+        List<SendReceipt> told = new CopyOnWriteArrayList<>();
+
+        // when the listener throws
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> chat.service.sendAndAwait(
+                SendMessageCommand.text(ALICE, thread.id(), "Hi"), WAIT, receipt -> {
+                    told.add(receipt);
+                    throw new IllegalStateException("listener failed");
+                })).hasMessage("listener failed");
+
+        // then the run it started is not left in progress: a run thread executes it
+        RunOutcome outcome = chat.service.await(ALICE, told.get(0).run().id(), WAIT);
+        assertThat(outcome.run().status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(outcome.responseText()).isEqualTo("Hello");
+    }
+
+    @Test
     void should_trace_a_run_that_left_the_callers_thread_for_its_tools_as_one_run_span() throws Exception {
         // given a tracer that notes its spans, and a model that asks for a tool, then answers
         List<String> traced = new CopyOnWriteArrayList<>();

@@ -99,22 +99,29 @@ final class ChatCompletions {
         if (stream) {
             gateway.reserveStream(request); // past the user's stream limit, nothing is sent
         }
-        SendReceipt receipt;
-        try {
-            receipt = chat.send(new SendMessageCommand(user, null, model, conversation.last(), BusyPolicy.REJECT,
-                    HttpGateway.idempotencyKey(request.ctx()), metadata).withInstructions(instructions(messages))
-                    .withModelSettings(settings).withHistory(conversation.history()).withoutApprovalTools());
-        } catch (InvalidRequestException e) {
-            throw conversation.named(e);
-        }
-        Run run = receipt.run();
+        SendMessageCommand command = new SendMessageCommand(user, null, model, conversation.last(), BusyPolicy.REJECT,
+                HttpGateway.idempotencyKey(request.ctx()), metadata).withInstructions(instructions(messages))
+                .withModelSettings(settings).withHistory(conversation.history()).withoutApprovalTools();
         if (stream) {
+            SendReceipt receipt;
+            try {
+                receipt = chat.send(command);
+            } catch (InvalidRequestException e) {
+                throw conversation.named(e);
+            }
+            Run run = receipt.run();
             gateway.stream(request, gateway.follow(user, receipt, 0, DisconnectPolicy.CONTINUE, request.requestId()),
                     new ChatCompletionStream(request.ctx().res(), id(run.id()), Wire.seconds(run.createdAt()), model, includeUsage,
                             () -> chat.cancelRun(user, run.threadId(), run.id())));
             return;
         }
-        RunOutcome outcome = chat.await(user, run.id(), gateway.config().syncChatTimeout());
+        // a sync completion: the run may execute on this request's thread while it is waited for
+        RunOutcome outcome;
+        try {
+            outcome = chat.sendAndAwait(command, gateway.config().syncChatTimeout()).outcome();
+        } catch (InvalidRequestException e) {
+            throw conversation.named(e);
+        }
         Run ended = outcome.run();
         if (ended.status() == RunStatus.REQUIRES_ACTION) {
             chat.cancelRun(user, ended.threadId(), ended.id());

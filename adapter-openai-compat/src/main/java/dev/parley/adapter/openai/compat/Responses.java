@@ -72,8 +72,16 @@ final class Responses {
         } else if (req.previous() != null) {
             receipt = continueFrom(user, req, key);
         } else {
-            receipt = chat.send(new SendMessageCommand(user, req.conversation(), req.model(), req.content(), BusyPolicy.REJECT, key,
-                    req.metadata()).withInstructions(req.instructions()).withModelSettings(req.settings()));
+            SendMessageCommand command = new SendMessageCommand(user, req.conversation(), req.model(), req.content(), BusyPolicy.REJECT,
+                    key, req.metadata()).withInstructions(req.instructions()).withModelSettings(req.settings());
+            if (!req.stream() && !req.background()) {
+                // a sync response: the run may execute on this request's thread while it is waited for
+                receipt = chat.sendAndAwait(command, gateway.config().syncChatTimeout()).receipt();
+                Wire.Ref ref = new Wire.Ref(receipt.run().id(), 0);
+                Http.json(request.ctx(), 200, read(user, ref, req.metadata(), false));
+                return;
+            }
+            receipt = chat.send(command);
         }
         Wire.Ref ref = new Wire.Ref(receipt.run().id(), 0);
         answer(request, ref, receipt.run(), receipt, req, RunSettings.Echo.of(ref, receipt.instructions()));

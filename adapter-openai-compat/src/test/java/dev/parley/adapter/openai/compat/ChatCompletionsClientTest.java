@@ -40,6 +40,30 @@ class ChatCompletionsClientTest extends CompatClientTest {
     }
 
     @Test
+    void should_run_a_sync_completion_and_a_sync_response_on_the_request_thread() {
+        // given a model that notes the thread of each call
+        List<String> callers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ScriptedChatModel model = ScriptedChatModel.builder().build();
+        for (int i = 0; i < 2; i++) {
+            model.enqueue(request -> {
+                callers.add(Thread.currentThread().getName());
+                return Script.reply("Hi there.");
+            });
+        }
+        server = CompatServer.start(model);
+
+        // when
+        ChatCompletion completion = alice().chat().completions().create(ask("Hello").build());
+        var response = alice().responses().create(com.openai.models.responses.ResponseCreateParams.builder()
+                .model(CompatServer.AGENT).input("Hello").build());
+
+        // then both model calls ran on the request's own thread, not handed to a run thread
+        assertThat(completion.choices().get(0).message().content()).contains("Hi there.");
+        assertThat(response.status()).contains(com.openai.models.responses.ResponseStatus.COMPLETED);
+        assertThat(callers).hasSize(2).noneMatch(name -> name.startsWith("parley-run-"));
+    }
+
+    @Test
     void should_stream_a_completion_as_chunks_with_the_usage_last() {
         server = CompatServer.start(ScriptedChatModel.builder().build().enqueue(Script.tokens("Hel", "lo").withUsage(5, 2)));
 

@@ -1,6 +1,7 @@
 package dev.parley.chat.port.in;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * Everything a driving adapter (HTTP, WebSocket, plain Java) can ask of Parley: the sum of the use
@@ -23,7 +24,18 @@ public interface ChatUseCases extends ThreadUseCases, SendUseCases, RunUseCases,
      * queues behind another is waited for as {@code await} does.
      */
     default AwaitedSend sendAndAwait(SendMessageCommand command, Duration timeout) throws InterruptedException {
+        return sendAndAwait(command, timeout, receipt -> { });
+    }
+
+    /**
+     * {@link #sendAndAwait(SendMessageCommand, Duration)}, telling {@code sent} the send's receipt as soon as
+     * the message and its run are stored, before the run executes or is waited for: a caller whose wait then
+     * fails (the store went away) can still name the run, as after {@link #send}.
+     */
+    default AwaitedSend sendAndAwait(SendMessageCommand command, Duration timeout, Consumer<SendReceipt> sent)
+            throws InterruptedException {
         SendReceipt receipt = send(command);
+        sent.accept(receipt);
         return new AwaitedSend(receipt, await(command.userId(), receipt.run().id(), timeout));
     }
 
