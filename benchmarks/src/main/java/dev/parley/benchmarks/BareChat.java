@@ -87,14 +87,18 @@ final class BareChat {
                     return;
                 }
                 appendMessage(c, userMessageId, threadId, null, "user", textContent(message.asText()), started);
+                // in progress under a lease of its own, as Parley's runs are: a Parley server sharing the database
+                // reaps an in-progress run without a live lease (it would end this one between its two commits)
                 try (PreparedStatement s = c.prepareStatement("INSERT INTO parley_runs (id, thread_id, agent_id, model,"
-                        + " user_message_id, status, input_tokens, output_tokens, usage_estimated, created_at, started_at)"
-                        + " VALUES (?, ?, 'assistant', 'bench', ?, 'in_progress', 0, 0, false, ?, ?)")) {
+                        + " user_message_id, status, input_tokens, output_tokens, usage_estimated, created_at, started_at,"
+                        + " owner_id, lease_expires_at) VALUES (?, ?, 'assistant', 'bench', ?, 'in_progress', 0, 0, false, ?, ?,"
+                        + " 'bare-chat', ?)")) {
                     s.setString(1, runId);
                     s.setString(2, threadId);
                     s.setString(3, userMessageId);
                     s.setObject(4, started);
                     s.setObject(5, started);
+                    s.setObject(6, started.plusMinutes(5));
                     s.executeUpdate();
                 }
                 c.commit();

@@ -12,6 +12,7 @@ import dev.parley.chat.port.out.Agent;
 import dev.parley.chat.port.out.ChatStore;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -215,7 +216,7 @@ public final class UsageBench {
 
     private static void turns(Databases.Kind kind, int turns, int rounds) throws Exception {
         try (Databases.Database db = Databases.open(kind, 10)) {
-            Map<Boolean, List<Double>> perRound = Map.of(true, new ArrayList<>(), false, new ArrayList<>());
+            Map<Boolean, List<double[]>> perRound = Map.of(true, new ArrayList<>(), false, new ArrayList<>());
             try (ChatService with = service(db.chatStore(true)); ChatService without = service(db.chatStore(false))) {
                 // warm-up of both, then alternating rounds so that drift of the machine hits both alike
                 round(with, "warm-a", turns / 2);
@@ -226,19 +227,24 @@ public final class UsageBench {
                     perRound.get(!first).add(round(first ? without : with, "r" + r + "b", turns));
                 }
             }
-            double withMs = median(perRound.get(true));
-            double withoutMs = median(perRound.get(false));
-            System.out.printf(Locale.ROOT, "turn with thread totals and ledger: median of %d rounds %.3f ms per turn (%,.0f turns/s)%n",
-                    rounds, withMs, 1000 / withMs);
-            System.out.printf(Locale.ROOT, "turn without:                       median of %d rounds %.3f ms per turn (%,.0f turns/s)%n",
-                    rounds, withoutMs, 1000 / withoutMs);
-            System.out.printf(Locale.ROOT, "with / without: %.3fx%n", withMs / withoutMs);
-            // each round beside its neighbour of the other kind: drift of the machine over the run cancels out
-            List<Double> paired = new ArrayList<>();
-            for (int r = 0; r < rounds; r++) {
-                paired.add(perRound.get(true).get(r) / perRound.get(false).get(r));
+            for (int m = 0; m < 2; m++) {
+                String what = m == 0 ? "wall time" : "process CPU";
+                int i = m;
+                double withMs = median(perRound.get(true).stream().map(v -> v[i]).toList());
+                double withoutMs = median(perRound.get(false).stream().map(v -> v[i]).toList());
+                System.out.printf(Locale.ROOT, "%s, turn with thread totals and ledger: median of %d rounds %.3f ms per turn%n",
+                        what, rounds, withMs);
+                System.out.printf(Locale.ROOT, "%s, turn without:                       median of %d rounds %.3f ms per turn%n",
+                        what, rounds, withoutMs);
+                System.out.printf(Locale.ROOT, "%s, with / without: %.3fx%n", what, withMs / withoutMs);
+                // each round beside its neighbour of the other kind: drift of the machine over the run cancels out
+                List<Double> paired = new ArrayList<>();
+                for (int r = 0; r < rounds; r++) {
+                    paired.add(perRound.get(true).get(r)[i] / perRound.get(false).get(r)[i]);
+                }
+                System.out.printf(Locale.ROOT, "%s, with / without, median of the %d rounds' own ratios: %.3fx%n", what, rounds,
+                        median(paired));
             }
-            System.out.printf(Locale.ROOT, "with / without, median of the %d rounds' own ratios: %.3fx%n", rounds, median(paired));
         }
     }
 
@@ -249,9 +255,14 @@ public final class UsageBench {
                 .build();
     }
 
-    /** Mean milliseconds per turn of {@code turns} sequential turns, a new thread every 50. */
-    private static double round(ChatService chat, String user, int turns) throws InterruptedException {
+    /**
+     * Mean milliseconds per turn of {@code turns} sequential turns, a new thread every 50: wall time, and the
+     * process's CPU time (every thread: the run's, the compaction's, the database's), which the other
+     * processes of a shared machine disturb less than the wall time.
+     */
+    private static double[] round(ChatService chat, String user, int turns) throws InterruptedException {
         long started = System.nanoTime();
+        long cpuStarted = processCpuNanos();
         ThreadId thread = null;
         for (int i = 0; i < turns; i++) {
             if (i % 50 == 0) {
@@ -263,7 +274,11 @@ public final class UsageBench {
                 throw new IllegalStateException("the run ended as " + outcome.run().status());
             }
         }
-        return (System.nanoTime() - started) / 1e6 / turns;
+        return new double[] {(System.nanoTime() - started) / 1e6 / turns, (processCpuNanos() - cpuStarted) / 1e6 / turns};
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static double median(List<Double> values) {
