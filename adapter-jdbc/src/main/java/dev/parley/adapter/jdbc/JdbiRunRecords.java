@@ -29,6 +29,20 @@ final class JdbiRunRecords {
         this.db = db;
     }
 
+    /** The columns of a run's record, for an INSERT of the run that carries it ({@link #bindRecord}). */
+    static final String RECORD_COLUMNS = "agent_version, instructions, temperature, max_output_tokens, reasoning_effort, continued_from,"
+            + " approval_tools_withheld, origin_request_id, origin_trace";
+    /** The values of {@link #RECORD_COLUMNS}. */
+    static final String RECORD_VALUES = ":version, :instructions, :temperature, :max_output_tokens, :reasoning_effort, :continued_from,"
+            + " :approval_tools_withheld, :request, :trace";
+
+    /** Binds {@link #RECORD_VALUES}: what the run was given and where it came from. */
+    static <S extends SqlStatement<S>> S bindRecord(S statement, RunInstructions instructions, RunOrigin origin) {
+        Require.notNull(instructions, "instructions");
+        Require.notNull(origin, "origin");
+        return bind(statement, instructions).bind("request", origin.requestId()).bind("trace", origin.traceContext());
+    }
+
     private static <S extends SqlStatement<S>> S bind(S statement, RunInstructions used) {
         ModelSettings settings = used.settings();
         return statement

@@ -40,6 +40,8 @@ final class JdbiRunStore implements RunStore {
     private final JdbiRunRecords records;
     private final String insert;
     private final String insertStarted;
+    private final String insertRecorded;
+    private final String insertStartedRecorded;
     private final String find;
     private final String update;
     private final String start;
@@ -77,6 +79,10 @@ final class JdbiRunStore implements RunStore {
         insert = "INSERT INTO " + runs + " (" + COLUMNS + ") VALUES (" + RunRows.VALUES + ")";
         insertStarted = "INSERT INTO " + runs + " (" + COLUMNS + ", owner_id, lease_expires_at) VALUES (" + RunRows.VALUES
                 + ", :owner, :lease)";
+        insertRecorded = "INSERT INTO " + runs + " (" + COLUMNS + ", " + JdbiRunRecords.RECORD_COLUMNS + ") VALUES ("
+                + RunRows.VALUES + ", " + JdbiRunRecords.RECORD_VALUES + ")";
+        insertStartedRecorded = "INSERT INTO " + runs + " (" + COLUMNS + ", owner_id, lease_expires_at, " + JdbiRunRecords.RECORD_COLUMNS
+                + ") VALUES (" + RunRows.VALUES + ", :owner, :lease, " + JdbiRunRecords.RECORD_VALUES + ")";
         String threads = db.table("parley_threads");
         String select = "SELECT " + READ_COLUMNS + " FROM " + runs;
         // runs of a soft-deleted thread are hidden with it
@@ -169,16 +175,44 @@ final class JdbiRunStore implements RunStore {
         }
     }
 
+    /** The run and its record in one INSERT (no UPDATE of the row just written). */
+    @Override
+    public void insert(Run run, RunInstructions instructions, RunOrigin origin) {
+        try {
+            db.call(h -> JdbiRunRecords.bindRecord(RunRows.bindRun(h.createUpdate(insertRecorded), run), instructions, origin).execute());
+        } catch (NotFoundException e) {
+            throw NotFoundException.thread(run.threadId());
+        }
+    }
+
     @Override
     public void insertStarted(Run started, String owner, Instant leaseExpiresAt) {
+        insertStarted(started, owner, leaseExpiresAt, insertStarted, null, null);
+    }
+
+    /** The started run and its record in one INSERT (no UPDATE of the row just written). */
+    @Override
+    public void insertStarted(Run started, String owner, Instant leaseExpiresAt, RunInstructions instructions, RunOrigin origin) {
+        Require.notNull(instructions, "instructions");
+        Require.notNull(origin, "origin");
+        insertStarted(started, owner, leaseExpiresAt, insertStartedRecorded, instructions, origin);
+    }
+
+    private void insertStarted(Run started, String owner, Instant leaseExpiresAt, String sql, RunInstructions instructions,
+                               RunOrigin origin) {
         Require.that(started.status() == RunStatus.IN_PROGRESS, "insertStarted stores a run in progress");
         Require.notBlank(owner, "owner");
         Require.notNull(leaseExpiresAt, "leaseExpiresAt");
         try {
-            db.call(h -> changed(started, RunRows.bindRun(h.createUpdate(insertStarted), started)
-                    .bind("owner", Text.put(owner))
-                    .bindByType("lease", leaseExpiresAt, Instant.class)
-                    .execute()));
+            db.call(h -> {
+                var statement = RunRows.bindRun(h.createUpdate(sql), started)
+                        .bind("owner", Text.put(owner))
+                        .bindByType("lease", leaseExpiresAt, Instant.class);
+                if (instructions != null) {
+                    JdbiRunRecords.bindRecord(statement, instructions, origin);
+                }
+                return changed(started, statement.execute());
+            });
         } catch (NotFoundException e) {
             throw NotFoundException.thread(started.threadId());
         }

@@ -44,9 +44,9 @@ final class JdbiThreadStore implements ThreadStore {
                 + db.dialect().json("metadata") + ", :created, :updated, :deleted, :agent_version, 0)";
         find = "SELECT " + READ + " FROM " + threads + " WHERE id = :id AND deleted_at IS NULL";
         // H2 caches no SELECT ... FOR UPDATE (it would parse the thread's lock again on every send): there an
-        // UPDATE that changes nothing takes the row's lock, and the read follows
+        // UPDATE that changes nothing takes the row's lock, and the row is read from its FINAL TABLE, one statement
         lock = db.dialect() == Dialect.POSTGRESQL ? find + " FOR UPDATE"
-                : Dialect.lockingUpdate(threads, "message_count", "id = :id AND deleted_at IS NULL");
+                : "SELECT " + READ + " FROM FINAL TABLE (" + Dialect.lockingUpdate(threads, "message_count", "id = :id AND deleted_at IS NULL") + ")";
         update = "UPDATE " + threads + " SET title = :title, metadata = " + db.dialect().json("metadata")
                 + ", updated_at = :updated WHERE id = :id AND deleted_at IS NULL";
         for (int variant = 0; variant < list.length; variant++) {
@@ -103,11 +103,7 @@ final class JdbiThreadStore implements ThreadStore {
 
     @Override
     public Optional<ChatThread> lock(ThreadId id) {
-        if (db.dialect() == Dialect.POSTGRESQL) {
-            return db.call(h -> h.createQuery(lock).bind("id", id.value()).map((rs, ctx) -> thread(rs)).findOne());
-        }
-        return db.call(h -> h.createUpdate(lock).bind("id", id.value()).execute() == 0 ? Optional.empty()
-                : h.createQuery(find).bind("id", id.value()).map((rs, ctx) -> thread(rs)).findOne());
+        return db.call(h -> h.createQuery(lock).bind("id", id.value()).map((rs, ctx) -> thread(rs)).findOne());
     }
 
     @Override

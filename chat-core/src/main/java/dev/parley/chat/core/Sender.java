@@ -329,8 +329,7 @@ final class Sender {
             if (idle) {
                 scheduler.admission().deferredOne();
             }
-            engine.store().runs().insert(run);
-            engine.store().runs().recordRun(run.id(), used, origin);
+            engine.store().runs().insert(run, used, origin);
         }
         if (fingerprint != null) {
             engine.store().idempotency().insert(new IdempotencyRecord(userId, scope, command.idempotencyKey(), fingerprint, thread.id(),
@@ -355,8 +354,7 @@ final class Sender {
     private Run startNow(Run queued, String userId, Message userMessage, AgentRegistry.RunAgent runAgent, RunInstructions used,
                          Instant now, AtomicReference<RunExecution> starting, RunOrigin origin) {
         Run run = queued.started(now);
-        engine.store().runs().insertStarted(run, scheduler.instanceId(), now.plus(scheduler.runLease()));
-        engine.store().runs().recordRun(run.id(), used, origin);
+        engine.store().runs().insertStarted(run, scheduler.instanceId(), now.plus(scheduler.runLease()), used, origin);
         Step firstStep = Step.messageCreation(StepId.next(engine.ids()), run.id(), 1, now);
         engine.store().runs().insertStep(firstStep);
         starting.set(scheduler.registerStarted(run, runAgent.forRun(used), userId, userMessage, firstStep,

@@ -293,6 +293,31 @@ public abstract class AgentStoreContract extends StoreContractSupport {
     }
 
     @Test
+    void should_store_a_run_with_its_record_in_one_call_queued_or_started() {
+        // given
+        Run queued = aRun().onThread(givenThread()).build();
+        Run started = aRun().onThread(givenThread()).build().started(at(10));
+        RunInstructions used = new RunInstructions(2, "Rendered", new ModelSettings(0.5, 256, ReasoningEffort.LOW), "resp_1")
+                .withholdingApprovalTools(true);
+        RunOrigin origin = new RunOrigin("req_1", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+
+        // when
+        store.runs().insert(queued, used, origin);
+        store.runs().insertStarted(started, "server-a", at(1_000), new RunInstructions(3, "Other"), RunOrigin.NONE);
+
+        // then each run reads back with what it was given and where it came from
+        assertThat(store.runs().find(queued.id()).map(Run::status)).contains(RunStatus.QUEUED);
+        assertThat(store.runs().find(queued.id()).map(Run::agentVersion)).contains(2);
+        assertThat(store.runs().instructions(queued.id())).contains(used);
+        assertThat(store.runs().origin(queued.id())).isEqualTo(origin);
+        assertThat(store.runs().find(started.id()).map(Run::status)).contains(RunStatus.IN_PROGRESS);
+        assertThat(store.runs().instructions(started.id())).contains(new RunInstructions(3, "Other"));
+        assertThat(store.runs().origin(started.id())).isEqualTo(RunOrigin.NONE);
+        assertThat(store.runs().expiredLeases(at(999), 10)).extracting(Run::id).doesNotContain(started.id());
+        assertThat(store.runs().expiredLeases(at(1_000), 10)).extracting(Run::id).contains(started.id());
+    }
+
+    @Test
     void should_keep_where_a_run_came_from_until_the_run_goes() {
         // given
         Run run = givenRun(aRun().onThread(givenThread()));

@@ -217,6 +217,26 @@ public interface RunStore {
         }
     }
 
+    /**
+     * {@link #insert} and {@link #recordRun} at once: a queued run a send stores, with what it was given and
+     * where it came from. The default makes the two calls; a store that can write the run and its record in
+     * one statement overrides it.
+     */
+    default void insert(Run run, RunInstructions instructions, RunOrigin origin) {
+        insert(run);
+        recordRun(run.id(), instructions, origin);
+    }
+
+    /**
+     * {@link #insertStarted(Run, String, Instant)} and {@link #recordRun} at once: a run a send stores and
+     * starts, with what it was given and where it came from. The default makes the two calls; a store that
+     * can write the run and its record in one statement overrides it.
+     */
+    default void insertStarted(Run started, String owner, Instant leaseExpiresAt, RunInstructions instructions, RunOrigin origin) {
+        insertStarted(started, owner, leaseExpiresAt);
+        recordRun(started.id(), instructions, origin);
+    }
+
     /** What {@link #recordOrigin} recorded for the run, or {@link RunOrigin#NONE}. */
     default RunOrigin origin(RunId id) {
         return RunOrigin.NONE;
