@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The agents this service runs (built-in ones wired in code, stored ones by id and version), the
@@ -51,6 +52,9 @@ final class AgentRegistry {
         }
     }
 
+    /** Most parsed instruction templates kept (by their text): an agent's are parsed once, not at every send. */
+    private static final int TEMPLATES_KEPT = 256;
+    private final Map<String, InstructionTemplate> templates = new ConcurrentHashMap<>();
     private final Map<String, Agent> byId;
     private final List<String> order;
     private final Map<String, Tool> tools;
@@ -237,14 +241,23 @@ final class AgentRegistry {
      */
     RunInstructions render(RunAgent ra, ChatThread thread, String userId, Map<String, String> requestValues, Instant now) {
         String text = ra.agent().systemPrompt();
-        InstructionTemplate template;
-        try {
-            template = InstructionTemplate.parse(text);
-        } catch (InvalidRequestException e) {
-            if (byId.containsKey(ra.agent().id())) {
-                return new RunInstructions(ra.version(), text);
+        InstructionTemplate template = templates.get(text);
+        if (template == null) {
+            try {
+                template = InstructionTemplate.parse(text);
+            } catch (InvalidRequestException e) {
+                if (byId.containsKey(ra.agent().id())) {
+                    return new RunInstructions(ra.version(), text);
+                }
+                throw e;
             }
-            throw e;
+            if (templates.size() >= TEMPLATES_KEPT) {
+                templates.clear();
+            }
+            templates.put(text, template);
+        }
+        if (template.names().isEmpty() && ra.variables().isEmpty()) {
+            return new RunInstructions(ra.version(), template.render(Map.of())); // nothing to fill in
         }
         Map<String, String> values = new HashMap<>();
         values.put("user_id", userId);
