@@ -57,7 +57,7 @@ class OpenApiContractTest {
     @Test
     void should_answer_the_documented_problem_when_headers_are_too_large_on_any_route() {
         for (String path : List.of("/health", "/openapi.json", "/api/v1/agents")) {
-            var refused = server.request("GET", path).header("X-Big", "h".repeat(20_000)).send();
+            var refused = server.request("GET", path).header("X-Big", "h".repeat(20_000)).sendOnSocket();
             assertThat(refused.status()).as(path).isEqualTo(431);
             assertThat(refused.json().get("code").asText()).isEqualTo("headers_too_large");
         }

@@ -294,6 +294,35 @@ final class TestServer implements AutoCloseable {
             }
         }
 
+        /**
+         * Sends the request (without a body) on a socket of its own, HTTP/1.1 with {@code Connection:
+         * close}, and reads the answer until the server closes the connection; checked against the
+         * document like {@link #send()}. For requests the server refuses before reading them whole
+         * (oversized headers), where the bytes the server writes are what is under test.
+         */
+        Response sendOnSocket() {
+            if (body.contentLength() != 0) {
+                throw new IllegalStateException("sendOnSocket sends requests without a body");
+            }
+            StringBuilder head = new StringBuilder(method).append(' ').append(path)
+                    .append(" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+            headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+            head.append("\r\n");
+            try (java.net.Socket socket = new java.net.Socket("localhost", app.port())) {
+                socket.setSoTimeout((int) WAIT.toMillis());
+                socket.getOutputStream().write(head.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                socket.getOutputStream().flush();
+                Response response = parseResponse(readUntilClosed(socket.getInputStream()));
+                transcript.add("http " + response.status() + " " + response.contentType() + "\n" + response.body());
+                if (documented) {
+                    contract.check(method, template.contains("?") ? template.substring(0, template.indexOf('?')) : template, response);
+                }
+                return response;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
         /** Opens an event stream; the response must be 200 {@code text/event-stream}. */
         EventStream stream() {
             HttpResponse<InputStream> r = open();
@@ -323,6 +352,42 @@ final class TestServer implements AutoCloseable {
                 throw new IllegalStateException(e);
             }
         }
+    }
+
+    /** What arrived before the server closed the connection (a reset after the answer keeps what arrived). */
+    private static byte[] readUntilClosed(InputStream in) throws IOException {
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        try {
+            for (int n; (n = in.read(buffer)) != -1; ) {
+                all.write(buffer, 0, n);
+            }
+        } catch (java.net.SocketException reset) {
+            if (all.size() == 0) {
+                throw reset;
+            }
+        }
+        return all.toByteArray();
+    }
+
+    /** An HTTP/1.1 answer as read from the wire: status line, headers, and the body its Content-Length names. */
+    private static Response parseResponse(byte[] bytes) {
+        String text = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+        int headEnd = text.indexOf("\r\n\r\n");
+        assertThat(headEnd).as("an HTTP answer: %s", text).isPositive();
+        String[] lines = text.substring(0, headEnd).split("\r\n");
+        assertThat(lines[0]).as("status line").matches("HTTP/1\\.1 \\d{3}( .*)?");
+        Map<String, List<String>> fields = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            fields.computeIfAbsent(lines[i].substring(0, colon).trim(), k -> new java.util.ArrayList<>())
+                    .add(lines[i].substring(colon + 1).trim());
+        }
+        HttpHeaders headers = HttpHeaders.of(fields, (name, value) -> true);
+        String body = text.substring(headEnd + 4);
+        headers.firstValueAsLong("Content-Length").ifPresent(length ->
+                assertThat(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)).as("body of %s", lines[0]).hasSize((int) length));
+        return new Response(Integer.parseInt(lines[0].substring(9, 12)), headers, body);
     }
 
     /** Polls {@code condition} until it holds or {@link #WAIT} passes. */
