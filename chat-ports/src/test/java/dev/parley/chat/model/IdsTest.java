@@ -28,6 +28,22 @@ class IdsTest {
     }
 
     @Test
+    void should_give_every_id_random_bits_of_its_own_in_the_rfc_variant() {
+        // given
+        IdGenerator ids = IdGenerator.timeOrdered();
+        var tails = new HashSet<String>();
+
+        // when: many draws of the generator's random buffer
+        for (int i = 0; i < 20_000; i++) {
+            String id = ids.next("msg");
+            // then
+            assertThat(id.charAt(4 + 16)).as("RFC 9562 variant nibble of %s", id).isIn('8', '9', 'a', 'b');
+            tails.add(id.substring(4 + 17));
+        }
+        assertThat(tails).as("the 60 random bits after the variant nibble").hasSize(20_000);
+    }
+
+    @Test
     void should_stay_unique_when_many_threads_generate_at_once() throws InterruptedException {
         // given
         IdGenerator ids = IdGenerator.timeOrdered();
