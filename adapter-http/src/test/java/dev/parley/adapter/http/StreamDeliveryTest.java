@@ -12,6 +12,7 @@ import dev.parley.chat.port.in.RunEventSink;
 import dev.parley.chat.port.in.Subscription;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
@@ -40,6 +41,21 @@ class StreamDeliveryTest {
             assertThat(Wire.eventJson(token, null)).isEqualTo(Json.write(Wire.event(token)));
             assertThat(Wire.eventJson(token, "req \"1\"")).isEqualTo(Json.write(Wire.event(token).put("request_id", "req \"1\"")));
             assertThat(SseStream.frame(token)).isEqualTo("id: 42\nevent: token\ndata: " + Json.write(Wire.event(token)) + "\n\n");
+            assertThat(SseStream.frameBytes(token)).as(content).isEqualTo(SseStream.frame(token).getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void should_write_a_plain_ascii_token_frame_with_the_same_bytes_as_its_text() {
+        List<String> contents = List.of("", "word", " Hello, world! 0123456789 <a href='x'>&amp;</a> {}[]:;?/~`|^", "\u007f", "tab\t",
+                "caf\u00e9", "q\"", "b\\");
+        for (long seq : new long[] {1, 9, 10, 99, 100, 123_456_789, Long.MAX_VALUE}) {
+            for (String content : contents) {
+                RunEvent.Token token = new RunEvent.Token(new RunId("run_0123456789abcdef0123456789abcdef"), seq, content);
+                assertThat(SseStream.frameBytes(token)).as("%d %s", seq, content)
+                        .isEqualTo(("id: " + seq + "\nevent: token\ndata: " + Json.write(Wire.event(token)) + "\n\n")
+                                .getBytes(StandardCharsets.UTF_8));
+            }
         }
     }
 
