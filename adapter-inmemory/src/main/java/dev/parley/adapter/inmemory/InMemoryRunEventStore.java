@@ -33,6 +33,38 @@ final class InMemoryRunEventStore implements RunEventStore {
     }
 
     private void appendChecked(List<RunEvent> events) {
+        RunId only = events.get(0).runId();
+        for (RunEvent e : events) {
+            if (!e.runId().equals(only)) {
+                appendToSeveralRuns(events);
+                return;
+            }
+        }
+        db.eventsLock.lock();
+        try {
+            List<RunEvent> log = db.events.get(only);
+            long previous = log == null ? 0 : log.size();
+            boolean ended = endedInStore(only);
+            for (RunEvent e : events) {
+                EventLogRules.requireAppendable(previous, ended, e);
+                ended = e.isTerminal();
+                previous = e.seq();
+            }
+            if (log == null) {
+                log = new ArrayList<>();
+                db.events.put(only, log);
+            }
+            int sizeBefore = log.size();
+            log.addAll(events);
+            db.recordUndo(() -> truncate(Map.of(only, sizeBefore)));
+        } finally {
+            db.eventsLock.unlock();
+        }
+        db.eventsStored(only);
+    }
+
+    /** {@link #appendChecked} of a batch that holds events of more than one run. */
+    private void appendToSeveralRuns(List<RunEvent> events) {
         Map<RunId, Integer> sizesBefore = new HashMap<>();
         db.eventsLock.lock();
         try {
