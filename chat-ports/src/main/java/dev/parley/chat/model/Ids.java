@@ -30,6 +30,16 @@ public final class Ids {
         return true;
     }
 
+    /**
+     * Throws {@link IllegalArgumentException} "not a {@code what}: ..." unless {@code text} is {@link #isValid valid}; the
+     * message is built only then (ids are checked wherever they are made or read).
+     */
+    static void requireValid(String prefix, String text, String what) {
+        if (!isValid(prefix, text)) {
+            throw new IllegalArgumentException("not a " + what + ": " + abbreviate(text));
+        }
+    }
+
     static String abbreviate(String text) {
         if (text == null) {
             return "null";

@@ -10,7 +10,7 @@ public record MessageId(String value) implements Comparable<MessageId> {
     public static final String PREFIX = "msg";
 
     public MessageId {
-        Require.that(Ids.isValid(PREFIX, value), "not a message id: " + Ids.abbreviate(value));
+        Ids.requireValid(PREFIX, value, "message id");
     }
 
     /** A new id from {@code ids}. */

@@ -69,7 +69,9 @@ public sealed interface RunEvent {
 
     private static void check(RunId runId, long seq) {
         Require.notNull(runId, "runId");
-        Require.that(seq >= 1, "seq counts from 1, was " + seq);
+        if (seq < 1) { // the message is built only when it is needed: this runs for every event
+            throw new IllegalArgumentException("seq counts from 1, was " + seq);
+        }
     }
 
     /** The run began executing; {@code messageId} is the user message that triggered it. */

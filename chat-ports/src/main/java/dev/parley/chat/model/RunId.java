@@ -10,7 +10,7 @@ public record RunId(String value) implements Comparable<RunId> {
     public static final String PREFIX = "run";
 
     public RunId {
-        Require.that(Ids.isValid(PREFIX, value), "not a run id: " + Ids.abbreviate(value));
+        Ids.requireValid(PREFIX, value, "run id");
     }
 
     /** A new id from {@code ids}. */

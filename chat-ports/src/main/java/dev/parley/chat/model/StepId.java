@@ -10,7 +10,7 @@ public record StepId(String value) implements Comparable<StepId> {
     public static final String PREFIX = "step";
 
     public StepId {
-        Require.that(Ids.isValid(PREFIX, value), "not a step id: " + Ids.abbreviate(value));
+        Ids.requireValid(PREFIX, value, "step id");
     }
 
     /** A new id from {@code ids}. */

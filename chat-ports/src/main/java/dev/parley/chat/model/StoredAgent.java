@@ -24,7 +24,7 @@ public record StoredAgent(String id, String ownerId, int version, AgentStatus st
 
     /** Version 1 of a new agent. */
     public static StoredAgent create(String id, String ownerId, AgentDefinition definition, Instant now) {
-        Require.that(Ids.isValid(ID_PREFIX, id), "not a stored agent id: " + Ids.abbreviate(id));
+        Ids.requireValid(ID_PREFIX, id, "stored agent id");
         return new StoredAgent(id, Require.notBlank(ownerId, "ownerId"), 1, AgentStatus.ACTIVE, definition, now, now);
     }
 

@@ -10,7 +10,7 @@ public record ThreadId(String value) implements Comparable<ThreadId> {
     public static final String PREFIX = "thr";
 
     public ThreadId {
-        Require.that(Ids.isValid(PREFIX, value), "not a thread id: " + Ids.abbreviate(value));
+        Ids.requireValid(PREFIX, value, "thread id");
     }
 
     /** A new id from {@code ids}. */
