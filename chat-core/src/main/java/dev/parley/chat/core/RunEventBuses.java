@@ -67,6 +67,7 @@ public final class RunEventBuses {
         private Duration evictIdleAfter = Duration.ofMinutes(5);
         private Duration pollInterval;
         private RunSignals signals = RunSignals.none();
+        private Duration deliveryLinger = Duration.ofMillis(200);
 
         private Builder(RunEventStore store) {
             this.store = store;
@@ -119,11 +120,22 @@ public final class RunEventBuses {
             return this;
         }
 
+        /**
+         * How long a subscription's delivery, having handed over every event, waits on its thread for the
+         * next one before the thread ends (default 200 ms; zero: it ends at once). A stream's events then
+         * share one thread while they come faster than that.
+         */
+        Builder deliveryLinger(Duration linger) {
+            Require.that(!linger.isNegative(), "deliveryLinger must not be negative");
+            this.deliveryLinger = linger;
+            return this;
+        }
+
         Bus build() {
             boolean hinted = signals != RunSignals.none();
             Duration poll = pollInterval != null ? pollInterval : Duration.ofMillis(hinted ? 250 : 50);
             return new StoreBackedRunEventBus(store, flushInterval, flushBatchSize, evictFinishedAfter, evictIdleAfter, poll,
-                    signals);
+                    signals, deliveryLinger);
         }
     }
 }

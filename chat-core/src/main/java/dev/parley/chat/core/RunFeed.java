@@ -10,6 +10,7 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Future;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,12 +25,20 @@ import org.slf4j.LoggerFactory;
  * <p>Deliveries never overlap: {@link #wake} counts wake-ups and starts a delivery only when none is
  * under way; a delivery loops until it has seen every wake-up counted before it ends. Its state is
  * touched by the delivering task only, and one delivery happens-before the next through the counter.
+ *
+ * <p>A delivery that has seen every wake-up waits on its thread for the next one (the bus's delivery
+ * linger, 200 ms by default) before it ends; the counter then holds {@link #LINGERING}, and a wake-up
+ * unparks it. A streaming run wakes its feeds every few tens of milliseconds, and one thread then serves
+ * a stream's events instead of a new thread per event. An idle stream holds no thread once that wait is
+ * over.
  */
 final class RunFeed implements Subscription, Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(RunFeed.class);
     /** Most events taken from the log (under its lock) or read from the store at once. */
     static final int PAGE = 256;
     private static final VarHandle WAKE_UPS;
+    /** The counter's value while a delivery waits for the next wake-up; each wake-up adds one to it. */
+    static final int LINGERING = 1 << 30;
 
     static {
         try {
@@ -47,6 +56,8 @@ final class RunFeed implements Subscription, Runnable {
     @SuppressWarnings("unused") // through WAKE_UPS
     private volatile int wakeUps;
     private volatile boolean closed;
+    /** The thread of the delivery under way (the one a wake-up unparks while it lingers). */
+    private volatile Thread deliverer;
 
     // the delivering task's state
     private long cursor;
@@ -66,8 +77,11 @@ final class RunFeed implements Subscription, Runnable {
 
     /** Something may have changed: makes sure a delivery looks, starting one when none is under way. */
     void wake() {
-        if ((int) WAKE_UPS.getAndAdd(this, 1) == 0) {
+        int before = (int) WAKE_UPS.getAndAdd(this, 1);
+        if (before == 0) {
             bus.deliver(this);
+        } else if (before >= LINGERING) {
+            LockSupport.unpark(deliverer);
         }
     }
 
@@ -79,9 +93,10 @@ final class RunFeed implements Subscription, Runnable {
         }
     }
 
-    /** One delivery: looks until every wake-up counted so far was seen. */
+    /** One delivery: looks until every wake-up counted so far was seen, then lingers for the next one. */
     @Override
     public void run() {
+        deliverer = Thread.currentThread();
         int seen = 1;
         while (true) {
             try {
@@ -89,10 +104,46 @@ final class RunFeed implements Subscription, Runnable {
             } catch (RuntimeException | Error failure) {
                 end(failure);
             }
-            seen = (int) WAKE_UPS.getAndAdd(this, -seen) - seen;
+            if (mayLinger() && WAKE_UPS.compareAndSet(this, seen, LINGERING)) {
+                seen = linger();
+            } else {
+                // wake-ups came meanwhile (the counter only grows while a delivery runs), or this delivery ends
+                seen = (int) WAKE_UPS.getAndAdd(this, -seen) - seen;
+            }
             if (seen == 0) {
                 return;
             }
+        }
+    }
+
+    /** Whether a delivery is under way or lingering (for tests). */
+    boolean deliveryUnderWay() {
+        return (int) WAKE_UPS.getVolatile(this) != 0;
+    }
+
+    /** Not once the subscription or the bus is over (nor on a caller's thread, which only happens then). */
+    private boolean mayLinger() {
+        return !ended && !closed && !bus.isClosed() && bus.deliveryLingerNanos() > 0;
+    }
+
+    /**
+     * Waits, the counter at {@link #LINGERING}, for a wake-up: answers how many came (to deliver them), or
+     * 0 once the wait is over with none (the counter back at 0: the next wake-up starts a delivery).
+     */
+    private int linger() {
+        long deadline = System.nanoTime() + bus.deliveryLingerNanos();
+        while (true) {
+            if ((int) WAKE_UPS.getVolatile(this) != LINGERING) {
+                return (int) WAKE_UPS.getAndAdd(this, -LINGERING) - LINGERING;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                if (WAKE_UPS.compareAndSet(this, LINGERING, 0)) {
+                    return 0;
+                }
+                continue; // a wake-up came meanwhile
+            }
+            LockSupport.parkNanos(this, left);
         }
     }
 

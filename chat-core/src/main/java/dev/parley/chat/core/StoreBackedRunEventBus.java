@@ -46,6 +46,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     private final long evictFinishedAfterNanos;
     private final long evictIdleAfterNanos;
     private final long pollIntervalNanos;
+    private final long deliveryLingerNanos;
     private final ConcurrentHashMap<RunId, RunLog> logs = new ConcurrentHashMap<>();
     private final RunLogWriter writer;
     private final ScheduledThreadPoolExecutor flusher;
@@ -59,13 +60,14 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     private volatile boolean closed;
 
     StoreBackedRunEventBus(RunEventStore store, Duration flushInterval, int batchSize, Duration evictFinishedAfter,
-                           Duration evictIdleAfter, Duration pollInterval, RunSignals signals) {
+                           Duration evictIdleAfter, Duration pollInterval, RunSignals signals, Duration deliveryLinger) {
         this.store = Require.notNull(store, "store");
         this.writer = new RunLogWriter(store);
         this.batchSize = Require.inRange(batchSize, 1, 100_000, "batchSize");
         this.evictFinishedAfterNanos = evictFinishedAfter.toNanos();
         this.evictIdleAfterNanos = evictIdleAfter.toNanos();
         this.pollIntervalNanos = Math.max(1, pollInterval.toNanos());
+        this.deliveryLingerNanos = deliveryLinger.toNanos();
         long tick = Math.max(1, flushInterval.toMillis());
         this.evictEveryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(tick),
                 Math.min(TimeUnit.SECONDS.toNanos(1), Math.min(evictFinishedAfterNanos, evictIdleAfterNanos) / 10));
@@ -301,6 +303,11 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
             log.flushLock.unlock();
         }
         log.wakeFeeds();
+    }
+
+    /** How long a delivery that has handed over every event waits on its thread for the next wake-up. */
+    long deliveryLingerNanos() {
+        return deliveryLingerNanos;
     }
 
     /** How often a subscriber of a run published elsewhere polls the store (for tests). */

@@ -121,6 +121,90 @@ class RunFeedTest {
         assertThat(sink.events).isEmpty();
     }
 
+    @Test
+    void should_hand_every_event_of_a_stream_to_one_thread_while_its_delivery_lingers() throws Exception {
+        // given a bus whose deliveries wait longer than the test for their next event
+        StoreBackedRunEventBus bus = lingeringBus(Duration.ofHours(1));
+        List<RunEvent> events = aRun(40);
+        bus.publish(events.get(0));
+        ThreadRecordingSink sink = new ThreadRecordingSink();
+        bus.subscribe(run, 0, sink);
+        assertThat(sink.caughtUp.await(20, TimeUnit.SECONDS)).isTrue();
+
+        // when the run goes on, an event at a time
+        for (RunEvent event : events.subList(1, events.size())) {
+            bus.publish(event);
+            Thread.sleep(1);
+        }
+
+        // then one thread handed them all over
+        assertThat(sink.ended.get(20, TimeUnit.SECONDS)).isNull();
+        assertThat(sink.events).containsExactlyElementsOf(events);
+        assertThat(sink.threads).hasSize(1);
+    }
+
+    @Test
+    void should_hold_no_delivery_once_idle_past_the_linger_and_start_one_for_the_next_event() throws Exception {
+        // given a caught-up subscriber on a bus whose deliveries linger 20 ms
+        StoreBackedRunEventBus bus = lingeringBus(Duration.ofMillis(20));
+        List<RunEvent> events = aRun(3);
+        bus.publish(events.get(0));
+        Sink sink = new Sink();
+        RunFeed feed = (RunFeed) bus.subscribe(run, 0, sink);
+        assertThat(sink.caughtUp.await(20, TimeUnit.SECONDS)).isTrue();
+
+        // when nothing comes for longer than the linger
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (feed.deliveryUnderWay() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+
+        // then no delivery waits any more, and the next events start one
+        assertThat(feed.deliveryUnderWay()).isFalse();
+        events.subList(1, events.size()).forEach(bus::publish);
+        assertThat(sink.ended.get(20, TimeUnit.SECONDS)).isNull();
+        assertThat(sink.events).containsExactlyElementsOf(events);
+    }
+
+    @Test
+    void should_lose_no_event_when_events_come_as_a_delivery_stops_lingering() throws Exception {
+        // given deliveries that linger about as long as the gaps between events
+        StoreBackedRunEventBus bus = lingeringBus(Duration.ofNanos(200_000));
+        List<RunEvent> events = aRun(3_000);
+        Sink sink = new Sink();
+        bus.subscribe(run, 0, sink);
+        java.util.Random gaps = new java.util.Random(7);
+
+        // when
+        for (RunEvent event : events) {
+            bus.publish(event);
+            if (gaps.nextInt(4) == 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(gaps.nextInt(400_000));
+            }
+        }
+
+        // then
+        assertThat(sink.ended.get(30, TimeUnit.SECONDS)).isNull();
+        assertThat(sink.events).containsExactlyElementsOf(events);
+    }
+
+    private StoreBackedRunEventBus lingeringBus(Duration linger) {
+        RunEventBuses.Bus bus = RunEventBuses.builder(store).flushInterval(NEVER).pollInterval(NEVER).deliveryLinger(linger).build();
+        buses.add(bus);
+        return (StoreBackedRunEventBus) bus;
+    }
+
+    /** A {@link Sink} that also notes the threads it was called on. */
+    private static final class ThreadRecordingSink extends Sink {
+        final java.util.Set<Thread> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        @Override
+        public void onEvent(RunEvent event) throws Exception {
+            threads.add(Thread.currentThread());
+            super.onEvent(event);
+        }
+    }
+
     /** Records events; completes {@link #ended} with the end's failure (null for none). */
     private static class Sink implements RunEventSink {
         final List<RunEvent> events = new ArrayList<>();
