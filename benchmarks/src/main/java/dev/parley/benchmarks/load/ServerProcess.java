@@ -92,6 +92,11 @@ public final class ServerProcess implements AutoCloseable {
         return ports.containsKey(store);
     }
 
+    /** The server process's CPU time so far (user and system, all its threads), in nanoseconds; -1 when unknown. */
+    public long cpuNanos() {
+        return process.toHandle().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
+    }
+
     public long pid() {
         return process.pid();
     }

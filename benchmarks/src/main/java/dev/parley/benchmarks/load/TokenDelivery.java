@@ -30,6 +30,7 @@ public final class TokenDelivery {
         AtomicLong errors = new AtomicLong();
         AtomicLong delivered = new AtomicLong();
         CountDownLatch ended = new CountDownLatch(streams);
+        long cpuBefore = server.cpuNanos();
         long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
         long rampNanos = (long) (rampSeconds * 1e9);
         long steadyFromMicros = BenchModel.epochMicros() + TimeUnit.NANOSECONDS.toMicros(rampNanos) + 100_000;
@@ -81,6 +82,7 @@ public final class TokenDelivery {
             });
         }
         boolean allEnded = ended.await((long) (seconds + rampSeconds + 60), TimeUnit.SECONDS);
+        long cpuAfter = server.cpuNanos();
         long unfinished = allEnded ? 0 : ended.getCount();
         String cond = streams + " streams x 20 tokens/s x " + (int) seconds + " s (" + (streams * 20) + " tokens/s), in-memory store";
         report.add("2", "token delivery lag p50 (steady)", Report.micros(steady.getValueAtPercentile(50)), null, null, cond);
@@ -90,5 +92,10 @@ public final class TokenDelivery {
         long errorCount = errors.get() + unfinished;
         report.add("2", "token delivery errors", errorCount + " of " + streams + " streams", "0", errorCount == 0,
                 delivered.get() + " of " + ((long) streams * tokens) + " tokens delivered");
+        if (cpuBefore >= 0 && cpuAfter >= 0 && delivered.get() > 0) {
+            report.add("2", "server CPU per token delivered", Report.micros((cpuAfter - cpuBefore) / 1e3 / delivered.get()), null, null,
+                    String.format(java.util.Locale.ROOT, "%.1f s of server CPU over the %s streams, ramp and ends included",
+                            (cpuAfter - cpuBefore) / 1e9, streams));
+        }
     }
 }
