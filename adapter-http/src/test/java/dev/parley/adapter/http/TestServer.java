@@ -280,12 +280,7 @@ final class TestServer implements AutoCloseable {
         Response send() {
             try {
                 HttpResponse<String> r = client.send(build(), HttpResponse.BodyHandlers.ofString());
-                Response response = new Response(r.statusCode(), r.headers(), r.body());
-                transcript.add("http " + r.statusCode() + " " + response.contentType() + "\n" + r.body());
-                if (documented) {
-                    contract.check(method, template.contains("?") ? template.substring(0, template.indexOf('?')) : template, response);
-                }
-                return response;
+                return received(new Response(r.statusCode(), r.headers(), r.body()));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             } catch (InterruptedException e) {
@@ -312,15 +307,19 @@ final class TestServer implements AutoCloseable {
                 socket.setSoTimeout((int) WAIT.toMillis());
                 socket.getOutputStream().write(head.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
                 socket.getOutputStream().flush();
-                Response response = parseResponse(readUntilClosed(socket.getInputStream()));
-                transcript.add("http " + response.status() + " " + response.contentType() + "\n" + response.body());
-                if (documented) {
-                    contract.check(method, template.contains("?") ? template.substring(0, template.indexOf('?')) : template, response);
-                }
-                return response;
+                return received(parseResponse(readUntilClosed(socket.getInputStream())));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+
+        /** Notes {@code response} in the transcript and checks it against the document (unless undocumented). */
+        private Response received(Response response) {
+            transcript.add("http " + response.status() + " " + response.contentType() + "\n" + response.body());
+            if (documented) {
+                contract.check(method, template.contains("?") ? template.substring(0, template.indexOf('?')) : template, response);
+            }
+            return response;
         }
 
         /** Opens an event stream; the response must be 200 {@code text/event-stream}. */

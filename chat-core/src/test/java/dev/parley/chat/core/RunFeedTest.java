@@ -126,10 +126,8 @@ class RunFeedTest {
         // given a bus whose deliveries wait longer than the test for their next event
         StoreBackedRunEventBus bus = lingeringBus(Duration.ofHours(1));
         List<RunEvent> events = aRun(40);
-        bus.publish(events.get(0));
         ThreadRecordingSink sink = new ThreadRecordingSink();
-        bus.subscribe(run, 0, sink);
-        assertThat(sink.caughtUp.await(20, TimeUnit.SECONDS)).isTrue();
+        caughtUpAfterTheFirst(bus, events, sink);
 
         // when the run goes on, an event at a time
         for (RunEvent event : events.subList(1, events.size())) {
@@ -148,10 +146,8 @@ class RunFeedTest {
         // given a caught-up subscriber on a bus whose deliveries linger 20 ms
         StoreBackedRunEventBus bus = lingeringBus(Duration.ofMillis(20));
         List<RunEvent> events = aRun(3);
-        bus.publish(events.get(0));
         Sink sink = new Sink();
-        RunFeed feed = (RunFeed) bus.subscribe(run, 0, sink);
-        assertThat(sink.caughtUp.await(20, TimeUnit.SECONDS)).isTrue();
+        RunFeed feed = caughtUpAfterTheFirst(bus, events, sink);
 
         // when nothing comes for longer than the linger
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -186,6 +182,14 @@ class RunFeedTest {
         // then
         assertThat(sink.ended.get(30, TimeUnit.SECONDS)).isNull();
         assertThat(sink.events).containsExactlyElementsOf(events);
+    }
+
+    /** Publishes the first of {@code events}, subscribes {@code sink} from the start, and waits until it caught up. */
+    private RunFeed caughtUpAfterTheFirst(StoreBackedRunEventBus bus, List<RunEvent> events, Sink sink) throws InterruptedException {
+        bus.publish(events.get(0));
+        RunFeed feed = (RunFeed) bus.subscribe(run, 0, sink);
+        assertThat(sink.caughtUp.await(20, TimeUnit.SECONDS)).isTrue();
+        return feed;
     }
 
     private StoreBackedRunEventBus lingeringBus(Duration linger) {
