@@ -67,7 +67,8 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         this.evictFinishedAfterNanos = evictFinishedAfter.toNanos();
         this.evictIdleAfterNanos = evictIdleAfter.toNanos();
         this.pollIntervalNanos = Math.max(1, pollInterval.toNanos());
-        this.deliveryLingerNanos = deliveryLinger.toNanos();
+        // a pool of platform threads already reuses its threads; lingering there would hold one per stream
+        this.deliveryLingerNanos = Threads.hasVirtualThreads() ? deliveryLinger.toNanos() : 0;
         long tick = Math.max(1, flushInterval.toMillis());
         this.evictEveryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(tick),
                 Math.min(TimeUnit.SECONDS.toNanos(1), Math.min(evictFinishedAfterNanos, evictIdleAfterNanos) / 10));

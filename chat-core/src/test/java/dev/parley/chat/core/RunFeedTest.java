@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -122,7 +123,14 @@ class RunFeedTest {
     }
 
     @Test
+    void should_not_linger_on_platform_threads_whose_pool_reuses_them() {
+        Assumptions.assumeFalse(Threads.hasVirtualThreads(), "this runtime has virtual threads");
+        assertThat(lingeringBus(Duration.ofHours(1)).deliveryLingerNanos()).isZero();
+    }
+
+    @Test
     void should_hand_every_event_of_a_stream_to_one_thread_while_its_delivery_lingers() throws Exception {
+        Assumptions.assumeTrue(Threads.hasVirtualThreads(), "deliveries linger on virtual threads only");
         // given a bus whose deliveries wait longer than the test for their next event
         StoreBackedRunEventBus bus = lingeringBus(Duration.ofHours(1));
         List<RunEvent> events = aRun(40);
