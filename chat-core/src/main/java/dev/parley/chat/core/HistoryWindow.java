@@ -91,6 +91,9 @@ final class HistoryWindow {
     }
 
     private static void closePending(List<Message> out, Message asking, Set<String> pending, IdGenerator ids, Instant now) {
+        if (pending.isEmpty()) {
+            return; // the common case, once per message: no iterator over the set's emptied table
+        }
         for (String callId : pending) {
             out.add(Message.toolResult(MessageId.next(ids), asking.threadId(), callId,
                     "error: no result was recorded for this call", now).inRun(asking.runId()));
