@@ -121,8 +121,7 @@ final class InMemoryMessageStore implements MessageStore {
     public List<Message> latest(ThreadId threadId, int max) {
         Require.that(max >= 0, "max must not be negative");
         return db.locked(() -> {
-            List<Message> all = activePath(threadId);
-            return List.copyOf(all.subList(Math.max(0, all.size() - max), all.size()));
+            return List.copyOf(activePath(threadId, max));
         });
     }
 
@@ -289,12 +288,17 @@ final class InMemoryMessageStore implements MessageStore {
 
     /** The messages from the first one to the active leaf. */
     private List<Message> activePath(ThreadId threadId) {
+        return activePath(threadId, Integer.MAX_VALUE);
+    }
+
+    /** The last {@code max} messages of the active path, oldest first: walked from the leaf, no further. */
+    private List<Message> activePath(ThreadId threadId, int max) {
         if (!db.isLive(threadId)) {
             return List.of();
         }
         List<Message> path = new ArrayList<>();
         MessageId id = db.activeLeaves.get(threadId);
-        while (id != null) {
+        while (id != null && path.size() < max) {
             Message m = db.messagesById.get(id);
             path.add(m);
             id = m.parentId();

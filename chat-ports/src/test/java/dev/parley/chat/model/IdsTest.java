@@ -44,6 +44,27 @@ class IdsTest {
     }
 
     @Test
+    void should_make_ids_equal_by_their_value_alone() {
+        IdGenerator ids = IdGenerator.timeOrdered();
+        for (String value : List.of(ids.next("msg"), ids.next("thr"), ids.next("run"), ids.next("step"))) {
+            Object a = id(value);
+            Object same = id(new String(value.toCharArray()));
+            Object other = id(ids.next(value.substring(0, value.indexOf('_'))));
+            assertThat(a).isEqualTo(same).hasSameHashCodeAs(same).isNotEqualTo(other).isNotEqualTo(value).isNotEqualTo(null);
+            assertThat(a.hashCode()).isEqualTo(value.hashCode());
+        }
+    }
+
+    private static Object id(String value) {
+        return switch (value.substring(0, value.indexOf('_'))) {
+            case "msg" -> new MessageId(value);
+            case "thr" -> new ThreadId(value);
+            case "run" -> new RunId(value);
+            default -> new StepId(value);
+        };
+    }
+
+    @Test
     void should_stay_unique_when_many_threads_generate_at_once() throws InterruptedException {
         // given
         IdGenerator ids = IdGenerator.timeOrdered();
