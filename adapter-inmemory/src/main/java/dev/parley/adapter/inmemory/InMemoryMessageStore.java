@@ -296,7 +296,7 @@ final class InMemoryMessageStore implements MessageStore {
         if (!db.isLive(threadId)) {
             return List.of();
         }
-        List<Message> path = new ArrayList<>();
+        List<Message> path = new ArrayList<>(Math.min(max, db.messagesByThread.getOrDefault(threadId, List.of()).size()));
         MessageId id = db.activeLeaves.get(threadId);
         while (id != null && path.size() < max) {
             Message m = db.messagesById.get(id);
