@@ -28,17 +28,6 @@ public record ThreadId(String value) implements Comparable<ThreadId> {
         return value.compareTo(other.value);
     }
 
-    /** The value's equality, written out: ids are map keys on every hot path, and a record's generated one costs more there. */
-    @Override
-    public boolean equals(Object other) {
-        return other instanceof ThreadId id && value.equals(id.value);
-    }
-
-    @Override
-    public int hashCode() {
-        return value.hashCode();
-    }
-
     @Override
     public String toString() {
         return value;
