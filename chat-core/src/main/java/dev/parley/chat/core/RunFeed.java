@@ -27,10 +27,10 @@ import org.slf4j.LoggerFactory;
  * touched by the delivering task only, and one delivery happens-before the next through the counter.
  *
  * <p>A delivery that has seen every wake-up waits on its thread for the next one (the bus's delivery
- * linger, 200 ms by default, on virtual threads) before it ends; the counter then holds {@link #LINGERING}, and a wake-up
- * unparks it. A streaming run wakes its feeds every few tens of milliseconds, and one thread then serves
- * a stream's events instead of a new thread per event. An idle stream holds no thread once that wait is
- * over.
+ * linger, 200 ms by default, on virtual threads) before it ends; the counter then holds
+ * {@link #LINGERING}, and a wake-up unparks it. A streaming run wakes its feeds every few tens of
+ * milliseconds, and one thread then serves a stream's events instead of a new thread per event. An
+ * idle stream holds no thread once that wait is over.
  */
 final class RunFeed implements Subscription, Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(RunFeed.class);
