@@ -15,7 +15,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,7 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * ended as {@code interrupted} on another server's stream within seconds, kill after kill; a server
  * that only stands still for a while ({@code kill -STOP}, longer than the grace) or whose liveness
  * session is cut ({@code pg_terminate_backend}) keeps its runs, which complete. The surviving server
- * ends every killed server's run itself, each by liveness, and never a run of a live server.
+ * ends every killed server's run itself, each by liveness, and never a run of a live server; nor does
+ * any server over a soak ({@code PARLEY_LIVENESS_SOAK_SECONDS}) of runs streaming on two servers while,
+ * one at a time, a server stands still or has its liveness session cut.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FailoverIT {
@@ -44,6 +50,9 @@ class FailoverIT {
     private static final Duration WAIT = Duration.ofSeconds(60);
     /** Far below the 30 s lease: a kill must never be left to it. */
     private static final long MOST_MILLIS = 10_000;
+    /** How long the liveness soak lasts: {@code PARLEY_LIVENESS_SOAK_SECONDS}, 30 s by default (BENCHMARKS.md: 600). */
+    private static final long SOAK_SECONDS = Long.parseLong(System.getenv().getOrDefault("PARLEY_LIVENESS_SOAK_SECONDS", "30"));
+    private static final int CLIENTS_PER_SERVER = 3;
 
     @TempDir
     static Path dir;
@@ -208,6 +217,111 @@ class FailoverIT {
         } finally {
             slow.close();
         }
+    }
+
+    @Test
+    @Order(3)
+    void should_never_end_a_live_servers_run_while_servers_stand_still_or_lose_their_liveness_sessions_for_the_whole_soak()
+            throws Exception {
+        DemoProcess other = startAnother();
+        List<DemoProcess> servers = List.of(survivor, other);
+        ExecutorService clients = Executors.newFixedThreadPool(servers.size() * CLIENTS_PER_SERVER);
+        try {
+            long interruptedBefore = schema.queryLong("SELECT COUNT(*) FROM parley_runs WHERE error_code = 'interrupted'");
+            Map<DemoProcess, Long> reapedBefore = new HashMap<>();
+            for (DemoProcess server : servers) {
+                reapedBefore.put(server, reaped(server));
+            }
+            long seed = System.nanoTime();
+            SplittableRandom random = new SplittableRandom(seed);
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(SOAK_SECONDS);
+
+            // given users streaming answers on both servers, run after run, for the whole soak
+            List<Future<Integer>> streaming = new ArrayList<>();
+            for (DemoProcess server : servers) {
+                for (int c = 0; c < CLIENTS_PER_SERVER; c++) {
+                    Api user = Api.signIn(server, "soak-" + server.name() + "-" + c);
+                    streaming.add(clients.submit(() -> streamUntil(user, end)));
+                }
+            }
+
+            // when, one at a time, a server stands still (from 0.2 s to four graces) or has its liveness session cut
+            int pauses = 0;
+            int cuts = 0;
+            long pausedMillis = 0;
+            while (System.nanoTime() < end) {
+                DemoProcess target = servers.get(random.nextInt(servers.size()));
+                if (random.nextBoolean()) {
+                    long millis = random.nextLong(200, 6_000);
+                    target.pause();
+                    try {
+                        TimeUnit.MILLISECONDS.sleep(millis);
+                    } finally {
+                        target.resume();
+                    }
+                    pauses++;
+                    pausedMillis += millis;
+                } else {
+                    String owner = target.instanceId();
+                    assertThat(schema.queryLong("SELECT COUNT(pg_terminate_backend(backend_pid)) FROM parley_servers"
+                            + " WHERE owner_id = '" + owner + "' AND backend_pid IS NOT NULL")).isLessThanOrEqualTo(1);
+                    cuts++;
+                    // (a server that stood still before it took its signal again would be one that is gone)
+                    awaitSignalHeld(owner);
+                }
+                TimeUnit.MILLISECONDS.sleep(random.nextLong(300, 2_000));
+            }
+
+            // then every run streamed to its end, and no run of either server was ended as interrupted
+            int runs = 0;
+            for (Future<Integer> client : streaming) {
+                runs += client.get(2, TimeUnit.MINUTES);
+            }
+            System.out.printf("liveness soak of %d s (seed %d): %d runs completed on %d servers through %d pauses (%d ms in all)"
+                    + " and %d cut liveness sessions, none ended as interrupted%n", SOAK_SECONDS, seed, runs, servers.size(),
+                    pauses, pausedMillis, cuts);
+            assertThat(runs).isPositive();
+            assertThat(schema.queryLong("SELECT COUNT(*) FROM parley_runs WHERE error_code = 'interrupted'"))
+                    .as("seed %d", seed).isEqualTo(interruptedBefore);
+            for (DemoProcess server : servers) {
+                assertThat(reaped(server)).as("runs %s ended by liveness or lease (seed %d)", server.name(), seed)
+                        .isEqualTo(reapedBefore.get(server));
+            }
+            assertThat(schema.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status IN ('queued', 'in_progress')")).isZero();
+        } finally {
+            clients.shutdownNow();
+            other.close();
+        }
+    }
+
+    /** Streams {@code count to 150} runs as {@code user} one after another until {@code end}; each must complete whole. */
+    private static int streamUntil(Api user, long end) throws Exception {
+        int completed = 0;
+        while (System.nanoTime() < end) {
+            try (SseStream run = user.stream("POST", "/api/v1/chat", chat("count to 150", true, null), Map.of())) {
+                SseStream.Event last = run.until(WAIT, "done", "error", "cancelled");
+                assertThat(last.type()).as(last.toString()).isEqualTo("done");
+                assertThat(run.text()).isEqualTo(countTo(150));
+            }
+            completed++;
+        }
+        return completed;
+    }
+
+    /** Waits until the server {@code owner}'s liveness session holds its advisory lock again. */
+    private static void awaitSignalHeld(String owner) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (schema.queryLong("SELECT COUNT(*) FROM parley_servers s JOIN pg_locks l ON l.pid = s.backend_pid"
+                + " AND l.locktype = 'advisory' AND l.granted WHERE s.owner_id = '" + owner + "'") == 0) {
+            assertThat(System.nanoTime()).as("%s holds its liveness signal again", owner).isLessThan(deadline);
+            TimeUnit.MILLISECONDS.sleep(50);
+        }
+    }
+
+    /** The runs {@code server} ended as another server's, by liveness and by lease. */
+    private static long reaped(DemoProcess server) throws Exception {
+        String metrics = Api.signIn(server, "steady").get("/metrics").body();
+        return counter(metrics, "parley_runs_reaped_total", "liveness") + counter(metrics, "parley_runs_reaped_total", "lease");
     }
 
     private static long counter(String scrape, String name, String by) {
