@@ -37,12 +37,14 @@ final class RunFeed implements Subscription, Runnable {
     /** Most events taken from the log (under its lock) or read from the store at once. */
     static final int PAGE = 256;
     private static final VarHandle WAKE_UPS;
+    private static final VarHandle DELIVERER;
     /** The counter's value while a delivery waits for the next wake-up; each wake-up adds one to it. */
     static final int LINGERING = 1 << 30;
 
     static {
         try {
             WAKE_UPS = MethodHandles.lookup().findVarHandle(RunFeed.class, "wakeUps", int.class);
+            DELIVERER = MethodHandles.lookup().findVarHandle(RunFeed.class, "deliverer", Thread.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -56,7 +58,10 @@ final class RunFeed implements Subscription, Runnable {
     @SuppressWarnings("unused") // through WAKE_UPS
     private volatile int wakeUps;
     private volatile boolean closed;
-    /** The thread of the delivery under way (the one a wake-up unparks while it lingers). */
+    /**
+     * The thread of the delivery under way (the one a wake-up unparks while it lingers); null once it ended, so
+     * that an idle stream does not keep its last delivery's thread.
+     */
     private volatile Thread deliverer;
 
     // the delivering task's state
@@ -111,6 +116,8 @@ final class RunFeed implements Subscription, Runnable {
                 seen = (int) WAKE_UPS.getAndAdd(this, -seen) - seen;
             }
             if (seen == 0) {
+                // (unless the next delivery has started meanwhile and put its own thread here)
+                DELIVERER.compareAndSet(this, Thread.currentThread(), null);
                 return;
             }
         }
@@ -119,6 +126,11 @@ final class RunFeed implements Subscription, Runnable {
     /** Whether a delivery is under way or lingering (for tests). */
     boolean deliveryUnderWay() {
         return (int) WAKE_UPS.getVolatile(this) != 0;
+    }
+
+    /** Whether the feed still refers to a delivery's thread (for tests). */
+    boolean holdsAThread() {
+        return deliverer != null;
     }
 
     /** Not once the subscription or the bus is over (nor on a caller's thread, which only happens then). */

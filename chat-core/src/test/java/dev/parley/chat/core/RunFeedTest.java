@@ -150,7 +150,7 @@ class RunFeedTest {
     }
 
     @Test
-    void should_hold_no_delivery_once_idle_past_the_linger_and_start_one_for_the_next_event() throws Exception {
+    void should_hold_no_delivery_nor_its_thread_once_idle_past_the_linger_and_start_one_for_the_next_event() throws Exception {
         // given a caught-up subscriber on a bus whose deliveries linger 20 ms
         StoreBackedRunEventBus bus = lingeringBus(Duration.ofMillis(20));
         List<RunEvent> events = aRun(3);
@@ -158,8 +158,9 @@ class RunFeedTest {
         RunFeed feed = caughtUpAfterTheFirst(bus, events, sink);
 
         // when nothing comes for longer than the linger
-        // then no delivery waits any more, and the next events start one
+        // then no delivery waits any more, the feed keeps no thread, and the next events start a delivery
         ChatHarness.eventually("no delivery is under way", () -> !feed.deliveryUnderWay());
+        ChatHarness.eventually("the ended delivery's thread is let go", () -> !feed.holdsAThread());
         events.subList(1, events.size()).forEach(bus::publish);
         assertThat(sink.ended.get(20, TimeUnit.SECONDS)).isNull();
         assertThat(sink.events).containsExactlyElementsOf(events);
