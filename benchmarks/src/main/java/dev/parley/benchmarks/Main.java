@@ -27,7 +27,7 @@ import java.util.Set;
 /**
  * The entry point of {@code benchmarks.jar}:
  * <pre>
- * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--idle-streams=N] [--out=DIR]
+ * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--out=DIR]
  *                                                                             every scenario, then the summary table
  * java -jar benchmarks.jar tracing [--rounds=N] [--seconds=S] [--samples=N]  scenario 11 alone
  * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
@@ -53,7 +53,7 @@ public final class Main {
             case "tracing" -> TracingBench.main(rest);
             case "turn-sql" -> turnSql(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
+                System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only] | turn-sql [--store=h2|postgres]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
@@ -79,6 +79,8 @@ public final class Main {
     private static void all(String[] args) throws Exception {
         boolean quick = false;
         Integer idleStreams = null;
+        Integer cancels = null;
+        int cancelLanes = 4;
         Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"));
         Path out = Path.of("benchmarks/target/results");
         for (String arg : args) {
@@ -90,6 +92,10 @@ public final class Main {
                 out = Path.of(arg.substring(6));
             } else if (arg.startsWith("--idle-streams=")) {
                 idleStreams = Integer.parseInt(arg.substring("--idle-streams=".length()));
+            } else if (arg.startsWith("--cancels=")) {
+                cancels = Integer.parseInt(arg.substring("--cancels=".length()));
+            } else if (arg.startsWith("--cancel-lanes=")) {
+                cancelLanes = Integer.parseInt(arg.substring("--cancel-lanes=".length()));
             } else {
                 throw new IllegalArgumentException("unknown option " + arg);
             }
@@ -134,7 +140,7 @@ public final class Main {
                 }
                 if (only.contains("4")) {
                     section("4 cancel");
-                    CancelLatency.run(server, fake, quick ? 24 : 200, quick ? 8 : 50, report);
+                    CancelLatency.run(server, fake, cancels != null ? cancels : quick ? 24 : 200, cancelLanes, quick ? 8 : 50, report);
                 }
                 if (only.contains("7")) {
                     section("7 the limit");

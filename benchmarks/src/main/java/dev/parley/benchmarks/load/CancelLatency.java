@@ -21,7 +21,9 @@ import org.HdrHistogram.Histogram;
 public final class CancelLatency {
     private CancelLatency() {}
 
-    public static void run(ServerProcess server, FakeOpenAi fake, int cancels, int upstreamCancels, Report report) throws Exception {
+    /** {@code cancels} of runs on the in-process model, {@code lanes} at a time; {@code upstreamCancels} through adapter-openai, one at a time. */
+    public static void run(ServerProcess server, FakeOpenAi fake, int cancels, int lanes, int upstreamCancels, Report report)
+            throws Exception {
         Client client = new Client(server.port("memory"), Load.EXECUTOR);
         Histogram toEvent = Load.histogram();
         Histogram deleteAnswered = Load.histogram();
@@ -29,7 +31,7 @@ public final class CancelLatency {
         for (int i = 0; i < Math.max(5, cancels / 10); i++) {
             once(client, "cx-warm", null, Load.histogram(), Load.histogram(), null, new AtomicLong());
         }
-        int parallel = 4;
+        int parallel = lanes;
         CountDownLatch done = new CountDownLatch(parallel);
         for (int p = 0; p < parallel; p++) {
             int lane = p;
@@ -47,7 +49,7 @@ public final class CancelLatency {
         report.add("4", "cancel -> cancelled event, p50 / p99 (in-process model)",
                 Report.micros(toEvent.getValueAtPercentile(50)) + " / " + Report.micros(toEvent.getValueAtPercentile(99)),
                 "p99 <= 5 ms", toEvent.getValueAtPercentile(99) <= 5_000,
-                toEvent.getTotalCount() + " cancels, 4 at a time, errors " + errors.get()
+                toEvent.getTotalCount() + " cancels, " + parallel + " at a time, errors " + errors.get()
                         + "; DELETE answered p50 " + Report.micros(deleteAnswered.getValueAtPercentile(50)));
 
         if (fake == null || !server.has("openai")) {

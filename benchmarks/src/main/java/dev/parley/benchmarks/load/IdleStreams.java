@@ -2,17 +2,24 @@ package dev.parley.benchmarks.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.benchmarks.Report;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Scenario 3, idle streams: {@code streams} streamed chats held open on a fresh server, each a run
@@ -41,6 +48,8 @@ public final class IdleStreams {
             // warm the route once so the baseline includes the loaded classes
             warm(admin);
             JsonNode before = admin.bench("/bench/gc", true);
+            Path histogramBefore = logs.resolve("idle-class-histogram-before.txt");
+            classHistogram(server.pid(), histogramBefore);
 
             AtomicBoolean holding = new AtomicBoolean(true);
             AtomicLong errors = new AtomicLong();
@@ -96,7 +105,9 @@ public final class IdleStreams {
             opened.await(300, TimeUnit.SECONDS);
             double openSeconds = (System.nanoTime() - openStart) / 1e9;
             JsonNode open = admin.bench("/bench/gc", true);
-            classHistogram(server.pid(), logs.resolve("idle-class-histogram.txt"));
+            Path histogramOpen = logs.resolve("idle-class-histogram.txt");
+            classHistogram(server.pid(), histogramOpen);
+            perStream(histogramBefore, histogramOpen, streams, logs.resolve("idle-class-histogram-per-stream.txt"));
             long heartbeatsAtOpen = heartbeats.get();
             Load.sleep(holdSeconds);
             JsonNode held = admin.bench("/bench/gc", true);
@@ -119,7 +130,7 @@ public final class IdleStreams {
         }
     }
 
-    /** What the server's heap holds with every stream open (the top of {@code jcmd GC.class_histogram}), for the record. */
+    /** What the server's heap holds (the top of {@code jcmd GC.class_histogram}), for the record. */
     private static void classHistogram(long pid, Path file) {
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
         try {
@@ -129,6 +140,41 @@ public final class IdleStreams {
         } catch (Exception e) {
             Load.noteError(e);
         }
+    }
+
+    /**
+     * What one stream adds, class by class: the difference of the two histograms divided by the number of
+     * streams, the largest first (instances and bytes per stream), written to {@code out}.
+     */
+    static void perStream(Path before, Path open, int streams, Path out) {
+        try {
+            Map<String, long[]> was = histogram(before);
+            List<Map.Entry<String, long[]>> grew = new ArrayList<>();
+            histogram(open).forEach((name, now) -> {
+                long[] then = was.getOrDefault(name, new long[2]);
+                grew.add(Map.entry(name, new long[] {now[0] - then[0], now[1] - then[1]}));
+            });
+            grew.sort((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]));
+            StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "%12s %12s  class (per stream, %d streams)%n",
+                    "instances", "bytes", streams));
+            for (Map.Entry<String, long[]> e : grew.subList(0, Math.min(80, grew.size()))) {
+                text.append(String.format(Locale.ROOT, "%12.2f %12.1f  %s%n", (double) e.getValue()[0] / streams,
+                        (double) e.getValue()[1] / streams, e.getKey()));
+            }
+            Files.writeString(out, text);
+        } catch (Exception e) {
+            Load.noteError(e);
+        }
+    }
+
+    /** A {@code GC.class_histogram}: instances and bytes by class. */
+    private static Map<String, long[]> histogram(Path file) throws IOException {
+        Map<String, long[]> byClass = new HashMap<>();
+        Matcher m = Pattern.compile("(?m)^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)").matcher(Files.readString(file));
+        while (m.find()) {
+            byClass.put(m.group(3), new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
+        }
+        return byClass;
     }
 
     private static void warm(Client admin) throws Exception {
