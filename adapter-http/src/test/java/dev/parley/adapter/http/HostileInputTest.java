@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
@@ -325,7 +324,7 @@ class HostileInputTest {
             out.write(request);
             out.flush();
             socket.shutdownOutput();
-            String text = new String(readAll(socket.getInputStream()), StandardCharsets.UTF_8);
+            String text = new String(TestServer.readUntilClosed(socket.getInputStream()), StandardCharsets.UTF_8);
             int headerEnd = text.indexOf("\r\n\r\n");
             String head = headerEnd < 0 ? text : text.substring(0, headerEnd);
             String body = headerEnd < 0 ? "" : text.substring(headerEnd + 4);
@@ -341,19 +340,6 @@ class HostileInputTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static byte[] readAll(InputStream in) throws IOException {
-        ByteArrayOutputStream all = new ByteArrayOutputStream();
-        byte[] buffer = new byte[8192];
-        try {
-            for (int n; (n = in.read(buffer)) != -1; ) {
-                all.write(buffer, 0, n);
-            }
-        } catch (java.net.SocketException reset) {
-            // a server that closes right after answering may reset the connection; keep what arrived
-        }
-        return all.toByteArray();
     }
 
     private static byte[] bytes(int... values) {

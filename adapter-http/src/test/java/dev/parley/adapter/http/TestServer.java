@@ -353,8 +353,11 @@ final class TestServer implements AutoCloseable {
         }
     }
 
-    /** What arrived before the server closed the connection (a reset after the answer keeps what arrived). */
-    private static byte[] readUntilClosed(InputStream in) throws IOException {
+    /**
+     * What arrived before the server closed the connection: a reset after the answer keeps what arrived, a
+     * reset before any byte fails.
+     */
+    static byte[] readUntilClosed(InputStream in) throws IOException {
         java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
         byte[] buffer = new byte[8192];
         try {
