@@ -159,6 +159,9 @@ public final class ApprovalLatency {
             for (Future<RunOutcome> f : paused) {
                 f.get();
             }
+            // the outcomes are the caller's, not what the server holds: not counted (a local variable of a frame
+            // still running stays a root of the collector)
+            paused.clear();
         } finally {
             senders.shutdown();
         }
