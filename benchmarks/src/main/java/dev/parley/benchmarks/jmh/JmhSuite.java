@@ -106,7 +106,38 @@ public final class JmhSuite {
             report.add("6", "Parley turn at " + longest + " vs 10 msgs, " + db, Report.ratio(flat) + " (store), "
                     + Report.ratio(flatCore) + " (core)", "<= 1.5x", flat <= 1.5 && flatCore <= 1.5, "flat in thread length");
         }
+        warmedTurn(report);
         threadList(report);
+    }
+
+    /**
+     * Scenario 6's goal once the code is compiled: one sequential turn at 10 messages, Parley's core and store
+     * beside Spring AI's, the median of single operations after many untimed ones in the same fork (the single
+     * shots above measure mostly code the JIT has not compiled yet).
+     */
+    private void warmedTurn(Report report) throws RunnerException {
+        int warm = quick ? 20 : 2000;
+        int measure = quick ? 20 : 1000;
+        ChainedOptionsBuilder b = base(HistoryBenchmark.class.getName() + ".turn$")
+                .param("store", databases.toArray(String[]::new))
+                .param("impl", "parley-core", "parley-store", "spring-ai")
+                .param("length", "10")
+                .param("operations", Integer.toString(warm + measure))
+                .warmupIterations(warm).measurementIterations(measure).measurementBatchSize(1).warmupBatchSize(1);
+        Map<String, Double> p50 = new HashMap<>();
+        for (RunResult r : new Runner(b.build()).run()) {
+            p50.put(r.getParams().getParam("store") + "/" + r.getParams().getParam("impl"),
+                    r.getPrimaryResult().getStatistics().getPercentile(50));
+        }
+        for (String db : databases) {
+            double core = p50.getOrDefault(db + "/parley-core", Double.NaN);
+            double store = p50.getOrDefault(db + "/parley-store", Double.NaN);
+            double spring = p50.getOrDefault(db + "/spring-ai", Double.NaN);
+            report.add("6", "one sequential turn at 10 msgs, warmed, " + db + ": Parley core / Parley store / Spring AI, p50",
+                    Report.micros(core) + " / " + Report.micros(store) + " / " + Report.micros(spring),
+                    "core no slower than Spring AI", core <= spring,
+                    "Parley core / Spring AI " + Report.ratio(core / spring) + "; " + measure + " turns after " + warm + " untimed");
+        }
     }
 
     /** Scenario 9: the conversation tree, a short thread beside one of 10,000 messages in 50 branches. */
