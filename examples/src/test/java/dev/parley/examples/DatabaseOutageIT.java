@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.examples.cluster.Api;
 import dev.parley.examples.cluster.DemoProcess;
+import dev.parley.examples.cluster.Poll;
 import dev.parley.examples.cluster.PrivatePostgres;
 import dev.parley.examples.cluster.SseStream;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -94,13 +94,13 @@ class DatabaseOutageIT {
             assertThat(run(api, longStarted).path("status").asText()).isEqualTo("completed");
         } else {
             System.out.println("the long run ended during the outage: " + longEnd);
-            awaitTrue(() -> "failed".equals(run(api, longStarted).path("status").asText()), "the long run failed");
+            Poll.until("the long run failed", WAIT, () -> "failed".equals(run(api, longStarted).path("status").asText()));
             assertThat(run(api, longStarted).path("error").path("code").asText()).isEqualTo("unavailable");
             assertThat(lastMessage(api, longStarted).path("content").get(0).path("text").asText()).isEqualTo(longRun.text());
         }
         // and the run that ended during the outage is stored as its stream said, by its own server once the
         // database is back (not as interrupted by the reaper), with what it had streamed kept
-        awaitTrue(() -> !"in_progress".equals(run(api, shortStarted).path("status").asText()), "the short run ended");
+        Poll.until("the short run ended", WAIT, () -> !"in_progress".equals(run(api, shortStarted).path("status").asText()));
         JsonNode shortRunNow = run(api, shortStarted);
         assertThat(shortRunNow.path("status").asText()).isEqualTo("failed");
         assertThat(shortRunNow.path("error").path("code").asText()).isEqualTo("unavailable");
@@ -109,8 +109,8 @@ class DatabaseOutageIT {
         assertThat(kept.path("status").asText()).isEqualTo("incomplete");
         assertThat(kept.path("content").get(0).path("text").asText()).isEqualTo(shortRun.text());
         assertThat(countTo(150)).startsWith(shortRun.text());
-        awaitTrue(() -> database.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'in_progress'") == 0,
-                "no run is in progress");
+        Poll.until("no run is in progress", WAIT,
+                () -> database.queryLong("SELECT COUNT(*) FROM parley_runs WHERE status = 'in_progress'") == 0);
         shortRun.close();
         longRun.close();
     }
@@ -139,30 +139,12 @@ class DatabaseOutageIT {
     }
 
     private static void awaitStatus(Api api, String path, int status) throws Exception {
-        awaitTrue(() -> api.get(path).status() == status, path + " answers " + status);
+        Poll.until(path + " answers " + status, WAIT, () -> api.get(path).status() == status);
     }
 
     private static Api.Response awaitStatus(Api api, String path, String body, int status) throws Exception {
         Api.Response[] last = new Api.Response[1];
-        awaitTrue(() -> (last[0] = api.post(path, body, Map.of())).status() == status, path + " answers " + status);
+        Poll.until(path + " answers " + status, WAIT, () -> (last[0] = api.post(path, body, Map.of())).status() == status);
         return last[0];
-    }
-
-    @FunctionalInterface
-    private interface Check {
-        boolean holds() throws Exception;
-    }
-
-    /** Polls {@code check} until it holds; fails after {@link #WAIT}. */
-    private static void awaitTrue(Check check, String what) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        long pauseMillis = 10;
-        while (!check.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            TimeUnit.MILLISECONDS.sleep(pauseMillis); // the pause between two polls
-            pauseMillis = Math.min(pauseMillis * 2, 250);
-        }
     }
 }

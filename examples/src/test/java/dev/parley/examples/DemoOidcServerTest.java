@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.examples.cluster.Poll;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,8 +13,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import org.junit.jupiter.api.Test;
 
@@ -52,7 +51,8 @@ class DemoOidcServerTest {
 
             // when the provider comes up
             provider.start(port);
-            eventually("the provider is discovered", () -> get(base + "/ready", null).statusCode() == 200);
+            // generous: discovery is retried with growing pauses (up to a minute), and a loaded machine is slow
+            Poll.until("the provider is discovered", Duration.ofSeconds(120), () -> get(base + "/ready", null).statusCode() == 200);
 
             // then its tokens are accepted, roles from the nested claim, and the page learns how to sign in
             String token = provider.issueToken("default", "alice", "parley",
@@ -86,17 +86,6 @@ class DemoOidcServerTest {
             return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (Exception e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void eventually(String what, BooleanSupplier condition) {
-        // generous: discovery is retried with growing pauses (up to a minute), and a loaded machine is slow
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            LockSupport.parkNanos(20_000_000);
         }
     }
 }

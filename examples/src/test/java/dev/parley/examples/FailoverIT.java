@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.examples.cluster.Api;
 import dev.parley.examples.cluster.DemoProcess;
+import dev.parley.examples.cluster.Poll;
 import dev.parley.examples.cluster.PrivatePostgres;
 import dev.parley.examples.cluster.SseStream;
 import dev.parley.testsupport.TestPostgres;
@@ -203,8 +204,7 @@ class FailoverIT {
             try (SseStream streaming = onSlow.stream("POST", "/api/v1/chat", chat("count to 600", true, null), Map.of())) {
                 streaming.until(WAIT, "token");
                 for (int cut = 0; cut < 5; cut++) {
-                    assertThat(schema.queryLong("SELECT COUNT(pg_terminate_backend(backend_pid)) FROM parley_servers"
-                            + " WHERE owner_id = '" + owner + "' AND backend_pid IS NOT NULL")).isLessThanOrEqualTo(1);
+                    cutLivenessSession(owner);
                     TimeUnit.MILLISECONDS.sleep(800); // the server takes its signal again in between
                 }
 
@@ -263,8 +263,7 @@ class FailoverIT {
                     pausedMillis += millis;
                 } else {
                     String owner = target.instanceId();
-                    assertThat(schema.queryLong("SELECT COUNT(pg_terminate_backend(backend_pid)) FROM parley_servers"
-                            + " WHERE owner_id = '" + owner + "' AND backend_pid IS NOT NULL")).isLessThanOrEqualTo(1);
+                    cutLivenessSession(owner);
                     cuts++;
                     // (a server that stood still before it took its signal again would be one that is gone)
                     awaitSignalHeld(owner);
@@ -308,14 +307,17 @@ class FailoverIT {
         return completed;
     }
 
+    /** Ends the PostgreSQL session in which the server {@code owner} holds its liveness signal (if it holds one). */
+    private static void cutLivenessSession(String owner) {
+        assertThat(schema.queryLong("SELECT COUNT(pg_terminate_backend(backend_pid)) FROM parley_servers"
+                + " WHERE owner_id = '" + owner + "' AND backend_pid IS NOT NULL")).isLessThanOrEqualTo(1);
+    }
+
     /** Waits until the server {@code owner}'s liveness session holds its advisory lock again. */
-    private static void awaitSignalHeld(String owner) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (schema.queryLong("SELECT COUNT(*) FROM parley_servers s JOIN pg_locks l ON l.pid = s.backend_pid"
-                + " AND l.locktype = 'advisory' AND l.granted WHERE s.owner_id = '" + owner + "'") == 0) {
-            assertThat(System.nanoTime()).as("%s holds its liveness signal again", owner).isLessThan(deadline);
-            TimeUnit.MILLISECONDS.sleep(50);
-        }
+    private static void awaitSignalHeld(String owner) throws Exception {
+        Poll.until(owner + " holds its liveness signal again", Duration.ofSeconds(10),
+                () -> schema.queryLong("SELECT COUNT(*) FROM parley_servers s JOIN pg_locks l ON l.pid = s.backend_pid"
+                        + " AND l.locktype = 'advisory' AND l.granted WHERE s.owner_id = '" + owner + "'") > 0);
     }
 
     /** The runs {@code server} ended as another server's, by liveness and by lease. */
