@@ -62,6 +62,20 @@ public final class Main {
         System.exit(0);
     }
 
+    /** The whole number after the {@code =} of {@code --option=N}, which must be 1 or more. */
+    static int atLeastOne(String arg) {
+        String option = arg.substring(0, arg.indexOf('='));
+        try {
+            int n = Integer.parseInt(arg.substring(option.length() + 1));
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException(option + " takes a whole number of 1 or more, not " + arg.substring(option.length() + 1));
+    }
+
     /** Prints the statements (and writing commits) of one sequential turn through the core, in order: what section 0 counts. */
     private static void turnSql(String[] args) throws Exception {
         Databases.Kind kind = Databases.Kind.H2;
@@ -91,11 +105,11 @@ public final class Main {
             } else if (arg.startsWith("--out=")) {
                 out = Path.of(arg.substring(6));
             } else if (arg.startsWith("--idle-streams=")) {
-                idleStreams = Integer.parseInt(arg.substring("--idle-streams=".length()));
+                idleStreams = atLeastOne(arg);
             } else if (arg.startsWith("--cancels=")) {
-                cancels = Integer.parseInt(arg.substring("--cancels=".length()));
+                cancels = atLeastOne(arg);
             } else if (arg.startsWith("--cancel-lanes=")) {
-                cancelLanes = Integer.parseInt(arg.substring("--cancel-lanes=".length()));
+                cancelLanes = atLeastOne(arg);
             } else {
                 throw new IllegalArgumentException("unknown option " + arg);
             }
