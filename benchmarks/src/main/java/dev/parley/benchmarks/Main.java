@@ -33,6 +33,7 @@ import java.util.Set;
  * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
  * java -jar benchmarks.jar jfr-summary FILE.jfr                               summary of a recording's execution samples
  * java -jar benchmarks.jar server --stores=memory,h2,postgres [--bare] ...    the server under test alone
+ * java -jar benchmarks.jar finished-heap [--store=...] [--tokens=N] [--seconds=S] [--threads=T]  heap kept per finished turn
  * java -jar benchmarks.jar jmh [JMH options]                                  JMH's own command line
  * </pre>
  */
@@ -52,9 +53,11 @@ public final class Main {
             case "usage" -> UsageBench.main(rest);
             case "tracing" -> TracingBench.main(rest);
             case "turn-sql" -> turnSql(rest);
+            case "finished-heap" -> FinishedRunsHeap.main(rest);
             default -> {
                 System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only] | turn-sql [--store=h2|postgres]"
+                        + " | finished-heap [--store=postgres|h2|memory] [--tokens=N] [--seconds=S] [--threads=T]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
             }

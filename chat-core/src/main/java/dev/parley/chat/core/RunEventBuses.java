@@ -60,10 +60,12 @@ public final class RunEventBuses {
 
     /** Settings of a {@link Bus}. Not thread-safe; build once. */
     static final class Builder {
+        static final long DEFAULT_MAX_FINISHED_EVENTS = 200_000;
         private final RunEventStore store;
         private Duration flushInterval = Duration.ofMillis(50);
         private int flushBatchSize = 64;
         private Duration evictFinishedAfter = Duration.ofSeconds(60);
+        private long maxFinishedEvents = DEFAULT_MAX_FINISHED_EVENTS;
         private Duration evictIdleAfter = Duration.ofMinutes(5);
         private Duration pollInterval;
         private RunSignals signals = RunSignals.none();
@@ -90,6 +92,18 @@ public final class RunEventBuses {
         Builder evictFinishedAfter(Duration grace) {
             Require.that(!grace.isNegative(), "evictFinishedAfter must not be negative");
             this.evictFinishedAfter = grace;
+            return this;
+        }
+
+        /**
+         * How many events the logs of finished runs may hold in memory together (default
+         * {@value #DEFAULT_MAX_FINISHED_EVENTS}, some tens of megabytes of tokens); past it the runs that
+         * finished first are dropped before their grace period, and their later subscribers read the store.
+         * Bounds the memory of a server that finishes many runs a minute.
+         */
+        Builder maxFinishedEvents(long events) {
+            Require.that(events >= 0, "maxFinishedEvents must not be negative");
+            this.maxFinishedEvents = events;
             return this;
         }
 
@@ -135,8 +149,8 @@ public final class RunEventBuses {
         Bus build() {
             boolean hinted = signals != RunSignals.none();
             Duration poll = pollInterval != null ? pollInterval : Duration.ofMillis(hinted ? 250 : 50);
-            return new StoreBackedRunEventBus(store, flushInterval, flushBatchSize, evictFinishedAfter, evictIdleAfter, poll,
-                    signals, deliveryLinger);
+            return new StoreBackedRunEventBus(store, flushInterval, flushBatchSize, evictFinishedAfter, maxFinishedEvents,
+                    evictIdleAfter, poll, signals, deliveryLinger);
         }
     }
 }

@@ -33,6 +33,8 @@ final class RunLog {
     long lastSeq;
     long lastActivity = System.nanoTime();
     long terminalAt;
+    /** The events this log held when it finished, as counted in the bus's budget for finished logs. */
+    int countedEvents;
 
     RunLog(RunId runId) {
         this.runId = runId;

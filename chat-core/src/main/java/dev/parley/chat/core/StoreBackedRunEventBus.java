@@ -15,11 +15,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +50,11 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     private final long pollIntervalNanos;
     private final long deliveryLingerNanos;
     private final ConcurrentHashMap<RunId, RunLog> logs = new ConcurrentHashMap<>();
+    /** Finished logs in the order they finished, each with the events it holds counted in {@link #finishedEvents}. */
+    private final ConcurrentLinkedQueue<RunLog> finished = new ConcurrentLinkedQueue<>();
+    private final AtomicLong finishedEvents = new AtomicLong();
+    /** How many events finished logs may hold together before the oldest are dropped ahead of their grace. */
+    private final long maxFinishedEvents;
     private final RunLogWriter writer;
     private final ScheduledThreadPoolExecutor flusher;
     /** Runs the deliveries of subscriptions: a virtual thread each when the runtime has them. */
@@ -60,8 +67,10 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     private volatile boolean closed;
 
     StoreBackedRunEventBus(RunEventStore store, Duration flushInterval, int batchSize, Duration evictFinishedAfter,
-                           Duration evictIdleAfter, Duration pollInterval, RunSignals signals, Duration deliveryLinger) {
+                           long maxFinishedEvents, Duration evictIdleAfter, Duration pollInterval, RunSignals signals,
+                           Duration deliveryLinger) {
         this.store = Require.notNull(store, "store");
+        this.maxFinishedEvents = maxFinishedEvents;
         this.writer = new RunLogWriter(store);
         this.batchSize = Require.inRange(batchSize, 1, 100_000, "batchSize");
         this.evictFinishedAfterNanos = evictFinishedAfter.toNanos();
@@ -113,6 +122,9 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
             // the flusher's next tick. While the store fails, a full batch is left to the background flusher,
             // so that the run (and its live subscribers) do not wait out a store timeout at every token
             flushNow = event.isTerminal() || (log.pending.size() >= batchSize && !log.storeFailing);
+            if (event.isTerminal()) {
+                countFinished(log);
+            }
         } finally {
             log.lock.unlock();
         }
@@ -179,6 +191,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
             log.lastActivity = System.nanoTime();
             log.terminal = true;
             log.terminalAt = log.lastActivity;
+            countFinished(log);
         } finally {
             log.lock.unlock();
         }
@@ -228,10 +241,18 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         writer.flushAll();
     }
 
+    /** Queues a log that just finished for {@link #evictOverBudget}. Lock held. */
+    private void countFinished(RunLog log) {
+        log.countedEvents = log.events.size();
+        finishedEvents.addAndGet(log.countedEvents);
+        finished.add(log);
+    }
+
     /** Background work: persist buffered events, then evict logs that are done with. */
     private void tick() {
         try {
             flush();
+            evictOverBudget();
             // every log is looked at, so not at every tick: finished runs are kept for a minute by default anyway
             long now = System.nanoTime();
             if (now - lastEviction >= evictEveryNanos) {
@@ -241,6 +262,60 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         } catch (RuntimeException | Error e) {
             LOG.warn("run event flusher failed: {}", e.toString());
         }
+    }
+
+    /**
+     * While finished logs hold more than {@code maxFinishedEvents} events, drops the oldest ahead of
+     * their grace period (their later subscribers read the store, as after the grace), so that the
+     * memory finished runs take is bounded however many turns a minute the server makes. Logs already
+     * dropped leave the count as they come to the head. Flusher thread (or a test) only.
+     */
+    void evictOverBudget() {
+        // a log that cannot go yet (its events not stored, or a write of them under way) goes to the back,
+        // at most once per log per call
+        int deferrable = finished.size();
+        RunLog head;
+        while ((head = finished.peek()) != null) {
+            boolean over = finishedEvents.get() > maxFinishedEvents;
+            if (!over && !head.evicted) {
+                return;
+            }
+            finished.poll();
+            finishedEvents.addAndGet(-head.countedEvents);
+            if (over && !evictFinished(head)) {
+                finishedEvents.addAndGet(head.countedEvents);
+                finished.add(head);
+                if (--deferrable <= 0) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Drops a finished log whose events are all stored; false when it cannot be dropped now. */
+    private boolean evictFinished(RunLog log) {
+        if (!log.flushLock.tryLock()) {
+            return false;
+        }
+        try {
+            log.lock.lock();
+            try {
+                if (log.evicted) {
+                    return true;
+                }
+                if (!log.pending.isEmpty()) {
+                    return false;
+                }
+                log.evicted = true;
+                logs.remove(log.runId, log);
+            } finally {
+                log.lock.unlock();
+            }
+        } finally {
+            log.flushLock.unlock();
+        }
+        log.wakeFeeds(); // they go on from the store
+        return true;
     }
 
     /** Drops logs that are done with as of {@code now} (a {@link System#nanoTime()} value). */

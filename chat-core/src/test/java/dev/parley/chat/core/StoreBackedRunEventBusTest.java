@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Timeout;
 class StoreBackedRunEventBusTest {
     private static final Duration NEVER = Duration.ofHours(1);
 
-    private final RecordingStore store = new RecordingStore(InMemoryAdapters.runEventStore());
+    private final RecordingEventStore store = new RecordingEventStore(InMemoryAdapters.runEventStore());
     private final RunId run = Fixtures.runId();
     private final ThreadId thread = Fixtures.threadId();
     private final MessageId question = Fixtures.messageId();
@@ -305,7 +305,7 @@ class StoreBackedRunEventBusTest {
     void should_leave_out_of_the_final_transaction_what_a_seemingly_failed_write_stored() {
         // given a bus over a chat store's own event log, whose write of run_started stored it and then failed
         ChatStore database = InMemoryAdapters.store();
-        RecordingStore events = new RecordingStore(database.events());
+        RecordingEventStore events = new RecordingEventStore(database.events());
         ChatStore chatStore = withEvents(database, events);
         StoreBackedRunEventBus bus = bus(RunEventBuses.builder(events).flushInterval(NEVER));
         events.storeThenFailNextAppend();
@@ -498,70 +498,4 @@ class StoreBackedRunEventBusTest {
     }
 
     /** A RunEventStore that records writes and can be told to fail. */
-    private static final class RecordingStore implements RunEventStore {
-        private final RunEventStore delegate;
-        private final List<Integer> batchSizes = new ArrayList<>();
-        private int failures;
-        private boolean storeThenFail;
-        private int reads;
-        private int lastSeqReads;
-        private int attempts;
-
-        RecordingStore(RunEventStore delegate) {
-            this.delegate = delegate;
-        }
-
-        synchronized void failNextAppends(int count) {
-            failures = count;
-        }
-
-        synchronized void storeThenFailNextAppend() {
-            storeThenFail = true;
-        }
-
-        synchronized List<Integer> batchSizes() {
-            return List.copyOf(batchSizes);
-        }
-
-        synchronized int reads() {
-            return reads;
-        }
-
-        synchronized int attempts() {
-            return attempts;
-        }
-
-        synchronized int lastSeqReads() {
-            return lastSeqReads;
-        }
-
-        @Override
-        public synchronized void append(List<RunEvent> events) {
-            attempts++;
-            if (failures > 0) {
-                failures--;
-                throw new StorageUnavailableException("store down", null);
-            }
-            delegate.append(events);
-            batchSizes.add(events.size());
-            if (storeThenFail) {
-                storeThenFail = false;
-                throw new StorageUnavailableException("connection lost after commit", null);
-            }
-        }
-
-        @Override
-        public synchronized List<RunEvent> read(RunId runId, long afterSeq, int max) {
-            reads++;
-            return delegate.read(runId, afterSeq, max);
-        }
-
-        @Override
-        public long lastSeq(RunId runId) {
-            synchronized (this) {
-                lastSeqReads++;
-            }
-            return delegate.lastSeq(runId);
-        }
-    }
 }
