@@ -27,7 +27,7 @@ import java.util.Set;
 /**
  * The entry point of {@code benchmarks.jar}:
  * <pre>
- * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--out=DIR]
+ * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--out=DIR]
  *                                                                             every scenario, then the summary table
  * java -jar benchmarks.jar tracing [--rounds=N] [--seconds=S] [--samples=N]  scenario 11 alone
  * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
@@ -55,7 +55,7 @@ public final class Main {
             case "turn-sql" -> turnSql(rest);
             case "finished-heap" -> FinishedRunsHeap.main(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
+                System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only] | turn-sql [--store=h2|postgres]"
                         + " | finished-heap [--store=postgres|h2|memory] [--tokens=N] [--seconds=S] [--threads=T]"
                         + " | server OPTIONS | jmh OPTIONS");
@@ -98,6 +98,7 @@ public final class Main {
         Integer idleStreams = null;
         Integer cancels = null;
         int cancelLanes = 4;
+        Integer cancelWarmup = null;
         Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"));
         Path out = Path.of("benchmarks/target/results");
         for (String arg : args) {
@@ -113,6 +114,8 @@ public final class Main {
                 cancels = atLeastOne(arg);
             } else if (arg.startsWith("--cancel-lanes=")) {
                 cancelLanes = atLeastOne(arg);
+            } else if (arg.startsWith("--cancel-warmup=")) {
+                cancelWarmup = atLeastOne(arg);
             } else {
                 throw new IllegalArgumentException("unknown option " + arg);
             }
@@ -157,7 +160,8 @@ public final class Main {
                 }
                 if (only.contains("4")) {
                     section("4 cancel");
-                    CancelLatency.run(server, fake, cancels != null ? cancels : quick ? 24 : 200, cancelLanes, quick ? 8 : 50, report);
+                    CancelLatency.run(server, fake, cancelWarmup != null ? cancelWarmup : quick ? 8 : 1000,
+                            cancels != null ? cancels : quick ? 24 : 200, cancelLanes, quick ? 8 : 50, report);
                 }
                 if (only.contains("7")) {
                     section("7 the limit");

@@ -21,35 +21,23 @@ import org.HdrHistogram.Histogram;
 public final class CancelLatency {
     private CancelLatency() {}
 
-    /** {@code cancels} of runs on the in-process model, {@code lanes} at a time; {@code upstreamCancels} through adapter-openai, one at a time. */
-    public static void run(ServerProcess server, FakeOpenAi fake, int cancels, int lanes, int upstreamCancels, Report report)
-            throws Exception {
+    /**
+     * {@code cancels} of runs on the in-process model, {@code lanes} at a time, after {@code warmup}
+     * untimed ones made the same way (a server answers cancels warm: the figure is not the JIT's);
+     * {@code upstreamCancels} through adapter-openai, one at a time.
+     */
+    public static void run(ServerProcess server, FakeOpenAi fake, int warmup, int cancels, int lanes, int upstreamCancels,
+                           Report report) throws Exception {
         Client client = new Client(server.port("memory"), Load.EXECUTOR);
         Histogram toEvent = Load.histogram();
         Histogram deleteAnswered = Load.histogram();
         AtomicLong errors = new AtomicLong();
-        for (int i = 0; i < Math.max(5, cancels / 10); i++) {
-            once(client, "cx-warm", null, Load.histogram(), Load.histogram(), null, new AtomicLong());
-        }
-        int parallel = lanes;
-        CountDownLatch done = new CountDownLatch(parallel);
-        for (int p = 0; p < parallel; p++) {
-            int lane = p;
-            Load.EXECUTOR.execute(() -> {
-                try {
-                    for (int i = lane; i < cancels; i += parallel) {
-                        once(client, "cx-" + lane, null, toEvent, deleteAnswered, null, errors);
-                    }
-                } finally {
-                    done.countDown();
-                }
-            });
-        }
-        done.await(300, TimeUnit.SECONDS);
+        inLanes(client, "cx-warm-", warmup, lanes, Load.histogram(), Load.histogram(), new AtomicLong());
+        inLanes(client, "cx-", cancels, lanes, toEvent, deleteAnswered, errors);
         report.add("4", "cancel -> cancelled event, p50 / p99 (in-process model)",
                 Report.micros(toEvent.getValueAtPercentile(50)) + " / " + Report.micros(toEvent.getValueAtPercentile(99)),
                 "p99 <= 5 ms", toEvent.getValueAtPercentile(99) <= 5_000,
-                toEvent.getTotalCount() + " cancels, " + parallel + " at a time, errors " + errors.get()
+                toEvent.getTotalCount() + " cancels, " + lanes + " at a time, after " + warmup + " untimed, errors " + errors.get()
                         + "; DELETE answered p50 " + Report.micros(deleteAnswered.getValueAtPercentile(50)));
 
         if (fake == null || !server.has("openai")) {
@@ -72,6 +60,25 @@ public final class CancelLatency {
                 upstreamClosed.getTotalCount() + " cancels one at a time, errors " + upstreamErrors.get()
                         + "; cancelled event p50 / p99 " + Report.micros(upstreamEvent.getValueAtPercentile(50)) + " / "
                         + Report.micros(upstreamEvent.getValueAtPercentile(99)));
+    }
+
+    /** {@code count} cancels, {@code lanes} at a time (a user of its own each). */
+    private static void inLanes(Client client, String user, int count, int lanes, Histogram toEvent, Histogram deleteAnswered,
+                                AtomicLong errors) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(lanes);
+        for (int p = 0; p < lanes; p++) {
+            int lane = p;
+            Load.EXECUTOR.execute(() -> {
+                try {
+                    for (int i = lane; i < count; i += lanes) {
+                        once(client, user + lane, null, toEvent, deleteAnswered, null, errors);
+                    }
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        done.await(300, TimeUnit.SECONDS);
     }
 
     /** One streamed chat, cancelled after its first token. */
