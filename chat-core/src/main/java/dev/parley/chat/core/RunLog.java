@@ -35,6 +35,8 @@ final class RunLog {
     long terminalAt;
     /** The events this log held when it finished, as counted in the bus's budget for finished logs. */
     int countedEvents;
+    /** Finished here and queued among the bus's finished logs, which drops it from that queue. */
+    volatile boolean queued;
 
     RunLog(RunId runId) {
         this.runId = runId;

@@ -42,6 +42,8 @@ import org.slf4j.LoggerFactory;
  */
 final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     private static final Logger LOG = LoggerFactory.getLogger(StoreBackedRunEventBus.class);
+    /** How many finished logs that cannot be dropped yet one pass of {@link #evictOverBudget} puts back at most. */
+    private static final int MAX_DEFERRED_PER_PASS = 1_000;
 
     private final RunEventStore store;
     private final int batchSize;
@@ -243,6 +245,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
 
     /** Queues a log that just finished for {@link #evictOverBudget}. Lock held. */
     private void countFinished(RunLog log) {
+        log.queued = true;
         log.countedEvents = log.events.size();
         finishedEvents.addAndGet(log.countedEvents);
         finished.add(log);
@@ -267,22 +270,33 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     /**
      * While finished logs hold more than {@code maxFinishedEvents} events, drops the oldest ahead of
      * their grace period (their later subscribers read the store, as after the grace), so that the
-     * memory finished runs take is bounded however many turns a minute the server makes. Logs already
-     * dropped leave the count as they come to the head. Flusher thread (or a test) only.
+     * memory finished runs take is bounded however many turns a minute the server makes. Flusher
+     * thread (or a test) only.
      */
     void evictOverBudget() {
-        // a log that cannot go yet (its events not stored, or a write of them under way) goes to the back,
-        // at most once per log per call
-        int deferrable = finished.size();
+        drainFinished(0, false);
+    }
+
+    /**
+     * Drops finished logs from the head of {@link #finished} (the order they finished in) while their
+     * events pass the budget or, {@code byTime}, their grace ended as of {@code now}; logs dropped
+     * otherwise leave the count as they come to the head. Finished logs are thus dropped in the number
+     * dropped, never by a walk of every log.
+     */
+    private void drainFinished(long now, boolean byTime) {
+        // a log that cannot go yet (its events not stored, or a write of them under way) goes to the back, a
+        // bounded number per call (the queue's size is not counted: that walks it)
+        int deferrable = MAX_DEFERRED_PER_PASS;
         RunLog head;
         while ((head = finished.peek()) != null) {
             boolean over = finishedEvents.get() > maxFinishedEvents;
-            if (!over && !head.evicted) {
+            boolean expired = byTime && now - head.terminalAt >= evictFinishedAfterNanos;
+            if (!over && !expired && !head.evicted) {
                 return;
             }
             finished.poll();
             finishedEvents.addAndGet(-head.countedEvents);
-            if (over && !evictFinished(head)) {
+            if (!evictFinished(head)) {
                 finishedEvents.addAndGet(head.countedEvents);
                 finished.add(head);
                 if (--deferrable <= 0) {
@@ -320,7 +334,11 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
 
     /** Drops logs that are done with as of {@code now} (a {@link System#nanoTime()} value). */
     void evictExpired(long now) {
+        drainFinished(now, true);
         for (RunLog log : logs.values()) {
+            if (log.queued) {
+                continue; // finished here: dropped from the queue of finished logs, in the order they finished
+            }
             if (!log.flushLock.tryLock()) {
                 continue;
             }

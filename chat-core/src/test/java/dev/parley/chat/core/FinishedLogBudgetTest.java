@@ -119,6 +119,27 @@ class FinishedLogBudgetTest {
     }
 
     @Test
+    void should_drop_the_finished_runs_whose_grace_ended_and_keep_those_that_finished_later() throws Exception {
+        // given: a grace of a second, and a run that finished 100 ms after the first
+        RunEventBuses.Bus built = RunEventBuses.builder(store).flushInterval(NEVER).evictFinishedAfter(Duration.ofSeconds(1)).build();
+        buses.add(built);
+        StoreBackedRunEventBus bus = (StoreBackedRunEventBus) built;
+        RunId first = Fixtures.runId();
+        RunId later = Fixtures.runId();
+        finishedRun(first).forEach(bus::publish);
+        long afterFirst = System.nanoTime();
+        Thread.sleep(100);
+        finishedRun(later).forEach(bus::publish);
+
+        // when: 1.05 s after the first ended, 0.95 s or less after the later one did
+        bus.evictExpired(afterFirst + Duration.ofMillis(1_050).toNanos());
+
+        // then
+        assertThat(bus.holdsInMemory(first)).isFalse();
+        assertThat(bus.holdsInMemory(later)).isTrue();
+    }
+
+    @Test
     void should_keep_a_finished_log_whose_events_the_store_has_not_taken_yet_and_drop_it_once_stored() {
         // given: the terminal write fails, so the run's events wait in memory for the next try
         StoreBackedRunEventBus bus = bus(0);
