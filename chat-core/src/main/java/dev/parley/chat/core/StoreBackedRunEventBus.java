@@ -22,6 +22,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -308,6 +309,15 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
 
     /** Drops a finished log whose events are all stored; false when it cannot be dropped now. */
     private boolean evictFinished(RunLog log) {
+        return dropIf(log, l -> l.pending.isEmpty());
+    }
+
+    /**
+     * Drops {@code log} when {@code due} (tested under its locks) says so, then wakes its subscribers,
+     * which go on from the store or from the run's next log. True when the log is gone (or was already);
+     * false when it stays: not due, or a write of its events under way.
+     */
+    private boolean dropIf(RunLog log, Predicate<RunLog> due) {
         if (!log.flushLock.tryLock()) {
             return false;
         }
@@ -317,7 +327,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
                 if (log.evicted) {
                     return true;
                 }
-                if (!log.pending.isEmpty()) {
+                if (!due.test(log)) {
                     return false;
                 }
                 log.evicted = true;
@@ -328,43 +338,23 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         } finally {
             log.flushLock.unlock();
         }
-        log.wakeFeeds(); // they go on from the store
+        log.wakeFeeds();
         return true;
     }
 
     /** Drops logs that are done with as of {@code now} (a {@link System#nanoTime()} value). */
     void evictExpired(long now) {
         drainFinished(now, true);
+        Predicate<RunLog> expired = log -> {
+            if (!log.initialized) { // the wake-up point of subscribers of a run not published here
+                return now - log.lastActivity >= evictFinishedAfterNanos;
+            }
+            return log.pending.isEmpty() && (log.terminal ? now - log.terminalAt >= evictFinishedAfterNanos
+                    : now - log.lastActivity >= evictIdleAfterNanos);
+        };
         for (RunLog log : logs.values()) {
-            if (log.queued) {
-                continue; // finished here: dropped from the queue of finished logs, in the order they finished
-            }
-            if (!log.flushLock.tryLock()) {
-                continue;
-            }
-            try {
-                log.lock.lock();
-                try {
-                    boolean expired;
-                    if (!log.initialized) { // the wake-up point of subscribers of a run not published here
-                        expired = now - log.lastActivity >= evictFinishedAfterNanos;
-                    } else if (log.terminal) {
-                        expired = log.pending.isEmpty() && now - log.terminalAt >= evictFinishedAfterNanos;
-                    } else {
-                        expired = log.pending.isEmpty() && now - log.lastActivity >= evictIdleAfterNanos;
-                    }
-                    if (expired) {
-                        log.evicted = true;
-                        logs.remove(log.runId, log);
-                    }
-                } finally {
-                    log.lock.unlock();
-                }
-            } finally {
-                log.flushLock.unlock();
-            }
-            if (log.evicted) {
-                log.wakeFeeds(); // they go on from the store, or from the run's next log
+            if (!log.queued) { // a log finished here leaves from the queue of finished logs, in the order they finished
+                dropIf(log, expired);
             }
         }
     }

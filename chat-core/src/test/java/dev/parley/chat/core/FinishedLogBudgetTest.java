@@ -45,12 +45,18 @@ class FinishedLogBudgetTest {
                 .done(Fixtures.threadId(), Fixtures.messageId(), Usage.ZERO, null).build();
     }
 
+    /** Four runs finished on {@code bus}, one after the other: 16 events. */
+    private static List<RunId> fourFinishedRuns(StoreBackedRunEventBus bus) {
+        List<RunId> runs = List.of(Fixtures.runId(), Fixtures.runId(), Fixtures.runId(), Fixtures.runId());
+        runs.forEach(run -> finishedRun(run).forEach(bus::publish));
+        return runs;
+    }
+
     @Test
     void should_drop_the_runs_that_finished_first_once_finished_logs_hold_more_events_than_allowed() {
         // given: four finished runs of four events each, ten events allowed
         StoreBackedRunEventBus bus = bus(10);
-        List<RunId> runs = List.of(Fixtures.runId(), Fixtures.runId(), Fixtures.runId(), Fixtures.runId());
-        runs.forEach(run -> finishedRun(run).forEach(bus::publish));
+        List<RunId> runs = fourFinishedRuns(bus);
 
         // when
         bus.evictOverBudget();
@@ -63,8 +69,7 @@ class FinishedLogBudgetTest {
     void should_keep_every_finished_log_within_the_budget_until_its_grace_ends() {
         // given
         StoreBackedRunEventBus bus = bus(16);
-        List<RunId> runs = List.of(Fixtures.runId(), Fixtures.runId(), Fixtures.runId(), Fixtures.runId());
-        runs.forEach(run -> finishedRun(run).forEach(bus::publish));
+        List<RunId> runs = fourFinishedRuns(bus);
 
         // when
         bus.evictOverBudget();
