@@ -68,6 +68,11 @@ final class InMemoryChatStore implements ChatStore {
     final Map<ThreadId, ChatThread> threads = new HashMap<>();
     final Map<ThreadId, List<Message>> messagesByThread = new HashMap<>();
     final Map<MessageId, Message> messagesById = new HashMap<>();
+    /**
+     * The messages under each parent of each thread (a null parent: the thread's first messages), in the
+     * order they were made: a message's versions and its children without a walk of its whole thread.
+     */
+    final Map<Family, List<Message>> families = new HashMap<>();
     /** Each thread's active leaf; absent while its active path is empty. */
     final Map<ThreadId, MessageId> activeLeaves = new HashMap<>();
     final Map<RunId, Run> runs = new HashMap<>();
@@ -114,6 +119,13 @@ final class InMemoryChatStore implements ChatStore {
     record IdempotencyKey(String ownerId, String scope, String key) {}
 
     record Lease(String owner, Instant expiresAt) {}
+
+    /** The key of {@link #families}: a thread and a parent in it (null for its first messages). */
+    record Family(ThreadId threadId, MessageId parentId) {
+        static Family of(Message message) {
+            return new Family(message.threadId(), message.parentId());
+        }
+    }
 
     record OwnerAgent(String ownerId, String agentId) {}
 

@@ -17,7 +17,6 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
@@ -75,6 +74,7 @@ final class InMemoryMessageStore implements MessageStore {
         long position = parentId == null ? 1 : db.messagesById.get(parentId).position() + 1;
         Message stored = message.withParent(parentId).atPosition(position).withVersions(Message.Versions.ONLY);
         db.add(db.listFor(db.messagesByThread, message.threadId()), stored);
+        db.add(db.listFor(db.families, InMemoryChatStore.Family.of(stored)), stored);
         db.put(db.messagesById, stored.id(), stored);
         if (becomesLeaf) {
             db.put(db.activeLeaves, stored.threadId(), stored.id());
@@ -157,18 +157,12 @@ final class InMemoryMessageStore implements MessageStore {
     public MessageId activate(MessageId messageId) {
         return db.locked(() -> {
             Message current = live(messageId);
-            List<Message> all = db.messagesByThread.get(current.threadId());
             while (true) {
-                Message latestChild = null;
-                for (Message m : all) {
-                    if (current.id().equals(m.parentId())) {
-                        latestChild = m; // creation order: the last one found is the most recent
-                    }
-                }
-                if (latestChild == null) {
+                List<Message> children = db.families.get(new InMemoryChatStore.Family(current.threadId(), current.id()));
+                if (children == null || children.isEmpty()) {
                     break;
                 }
-                current = latestChild;
+                current = children.get(children.size() - 1); // creation order: the last is the most recent
             }
             db.put(db.activeLeaves, current.threadId(), current.id());
             return current.id();
@@ -200,6 +194,8 @@ final class InMemoryMessageStore implements MessageStore {
             Message updated = stored.withMetadata(metadata);
             List<Message> list = db.messagesByThread.get(stored.threadId());
             db.set(list, list.indexOf(stored), updated);
+            List<Message> family = db.families.get(InMemoryChatStore.Family.of(stored));
+            db.set(family, family.indexOf(stored), updated);
             db.put(db.messagesById, messageId, updated);
             return withVersions(updated);
         });
@@ -229,9 +225,12 @@ final class InMemoryMessageStore implements MessageStore {
                 }
             }
             for (int i = list.size() - 1; i >= 0; i--) {
-                if (doomed.contains(list.get(i).id())) {
-                    db.remove(db.messagesById, list.get(i).id());
+                Message m = list.get(i);
+                if (doomed.contains(m.id())) {
+                    db.remove(db.messagesById, m.id());
                     db.removeAt(list, i);
+                    List<Message> family = db.families.get(InMemoryChatStore.Family.of(m));
+                    db.removeAt(family, family.indexOf(m));
                 }
             }
             removeRunsOf(root.threadId(), doomed);
@@ -269,8 +268,8 @@ final class InMemoryMessageStore implements MessageStore {
     /** The message and its siblings of the same role, oldest first. */
     private List<Message> siblings(Message message) {
         List<Message> out = new ArrayList<>();
-        for (Message m : db.messagesByThread.get(message.threadId())) {
-            if (Objects.equals(m.parentId(), message.parentId()) && m.role() == message.role()) {
+        for (Message m : db.families.getOrDefault(InMemoryChatStore.Family.of(message), List.of())) {
+            if (m.role() == message.role()) {
                 out.add(m);
             }
         }

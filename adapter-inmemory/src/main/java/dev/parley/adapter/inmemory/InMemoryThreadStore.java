@@ -178,6 +178,7 @@ final class InMemoryThreadStore implements ThreadStore {
             if (messages != null) {
                 for (Message m : messages) {
                     db.remove(db.messagesById, m.id());
+                    db.remove(db.families, InMemoryChatStore.Family.of(m));
                 }
             }
             List<RunId> runIds = db.remove(db.runsByThread, id);
