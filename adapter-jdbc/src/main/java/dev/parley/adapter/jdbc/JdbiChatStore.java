@@ -1,5 +1,11 @@
 package dev.parley.adapter.jdbc;
 
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.Require;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.Step;
 import dev.parley.chat.port.out.AgentStore;
 import dev.parley.chat.port.out.IdempotencyStore;
 import dev.parley.chat.port.out.JobLeases;
@@ -25,14 +31,16 @@ final class JdbiChatStore implements JdbcChatStore {
     private final RunSignals signals;
     private final AutoCloseable closeSignals;
     private final ThreadStore threads;
-    private final MessageStore messages;
-    private final RunStore runs;
+    private final JdbiMessageStore messages;
+    private final JdbiRunStore runs;
     private final RunEventStore events;
     private final IdempotencyStore idempotency;
     private final AgentStore agents;
     private final EventLogCompaction compaction;
     private final JdbiUsageStore usage;
     private final boolean keepUsage;
+    /** Moves runs pending for the ledger into its hourly rows; null without the ledger. */
+    private final UsageFolding folding;
     private final JobLeases leases;
     /** Null where the database cannot tell (H2). */
     private final PgServerLiveness liveness;
@@ -44,7 +52,8 @@ final class JdbiChatStore implements JdbcChatStore {
         this.signals = signals;
         this.closeSignals = closeSignals;
         this.liveness = liveness;
-        this.threads = new JdbiThreadStore(db);
+        this.folding = keepUsage ? new UsageFolding(db) : null;
+        this.threads = new JdbiThreadStore(db, folding);
         this.messages = new JdbiMessageStore(db);
         this.usage = new JdbiUsageStore(db);
         this.runs = new JdbiRunStore(db, keepUsage ? usage : null);
@@ -53,8 +62,16 @@ final class JdbiChatStore implements JdbcChatStore {
         this.compaction = new EventLogCompaction(db);
         this.events = new JdbiRunEventStore(db, compaction);
         compaction.start();
+        if (folding != null) {
+            folding.start();
+        }
         this.idempotency = new JdbiIdempotencyStore(db);
         this.agents = new JdbiAgentStore(db);
+    }
+
+    /** The folding of pending runs into the ledger's rows (null without the ledger), for tests of this package. */
+    UsageFolding folding() {
+        return folding;
     }
 
     /** The rewriting of finished logs, for tests and benchmarks of this package. */
@@ -117,6 +134,27 @@ final class JdbiChatStore implements JdbcChatStore {
         return db.inTransaction(work);
     }
 
+    /**
+     * With the ledger, the answer's append adds the run to its thread's totals in the update of the
+     * thread's row it makes anyway, and the run's end adds it to the ledger's rows only: one write of
+     * the thread's row less per completed run.
+     */
+    @Override
+    public Message completeRun(Message answer, Step turnEnd, Run completed, RunStatus expected) {
+        if (!keepUsage) {
+            return JdbcChatStore.super.completeRun(answer, turnEnd, completed, expected);
+        }
+        Require.that(completed.isTerminal(), "completeRun ends the run");
+        return db.inTransaction(() -> {
+            Message stored = messages.appendCounting(answer, completed);
+            runs.updateStep(turnEnd);
+            if (!runs.updateCounted(completed, expected)) {
+                throw ConflictException.runNotIn(completed.id(), expected);
+            }
+            return stored;
+        });
+    }
+
     @Override
     public void ping() {
         db.call(h -> h.createQuery("SELECT 1").setQueryTimeout(PING_TIMEOUT_SECONDS).mapTo(Integer.class).one());
@@ -130,6 +168,9 @@ final class JdbiChatStore implements JdbcChatStore {
     @Override
     public void close() {
         compaction.close();
+        if (folding != null) {
+            folding.close();
+        }
         if (liveness != null) {
             liveness.close();
         }

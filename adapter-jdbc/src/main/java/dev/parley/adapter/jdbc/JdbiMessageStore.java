@@ -8,6 +8,7 @@ import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.Role;
+import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.SortOrder;
 import dev.parley.chat.model.ThreadId;
@@ -59,6 +60,7 @@ final class JdbiMessageStore implements MessageStore {
     final String pieceDesc;
     private final String count;
     private final String updateMetadata;
+    private final String moveLeafCounting;
 
     JdbiMessageStore(Db db) {
         this.db = db;
@@ -71,6 +73,8 @@ final class JdbiMessageStore implements MessageStore {
         // that follow see what the appends before this one committed)
         moveLeaf = bumpThread(d, threads, bump + ", active_leaf_id = :id");
         keepLeaf = bumpThread(d, threads, bump);
+        // a completed run's answer: the run's usage joins the thread's totals in the same change of its row
+        moveLeafCounting = bumpThread(d, threads, bump + ", active_leaf_id = :id, " + JdbiUsageStore.ADD_TO_THREAD);
         // the parent's place, whether the slot below it on its branch is taken (then the message forks), and how
         // many siblings of the message's role it has already (its versions)
         parent = "SELECT p.branch_id, p.position, b.chain, (SELECT COUNT(*) FROM " + messages + " n WHERE n.branch_id = p.branch_id"
@@ -110,25 +114,38 @@ final class JdbiMessageStore implements MessageStore {
 
     @Override
     public Message append(Message message) {
-        return db.atomic(h -> insert(h, message, null, true, true));
+        return db.atomic(h -> insert(h, message, null, true, true, null));
     }
 
     @Override
     public Message appendTo(Message message, MessageId parentId) {
-        return db.atomic(h -> insert(h, message, parentId, false, true));
+        return db.atomic(h -> insert(h, message, parentId, false, true, null));
     }
 
     @Override
     public Message appendAside(Message message, MessageId parentId) {
-        return db.atomic(h -> insert(h, message, parentId, false, false));
+        return db.atomic(h -> insert(h, message, parentId, false, false, null));
     }
 
-    private Message insert(Handle h, Message message, MessageId explicitParent, boolean belowLeaf, boolean becomesLeaf) {
+    /**
+     * {@link #append}, adding the usage of {@code completed} (the run the answer ends) to the thread's
+     * totals in the same update of the thread's row, on the caller's transaction.
+     */
+    Message appendCounting(Message answer, Run completed) {
+        return db.atomic(h -> insert(h, answer, null, true, true, completed));
+    }
+
+    private Message insert(Handle h, Message message, MessageId explicitParent, boolean belowLeaf, boolean becomesLeaf,
+                            Run counted) {
         String thread = message.threadId().value();
         Instant createdAt = Db.stored(message.createdAt());
-        Query bumped = h.createQuery(becomesLeaf ? moveLeaf : keepLeaf).bind("thread", thread).bind("created", createdAt);
+        Query bumped = h.createQuery(counted != null ? moveLeafCounting : becomesLeaf ? moveLeaf : keepLeaf)
+                .bind("thread", thread).bind("created", createdAt);
         if (becomesLeaf) {
             bumped.bind("id", message.id().value());
+        }
+        if (counted != null) {
+            JdbiUsageStore.bindThreadTotals(bumped, counted);
         }
         Optional<Optional<String>> leaf = bumped.map((rs, ctx) -> Optional.ofNullable(rs.getString(1))).findOne();
         if (leaf.isEmpty()) {

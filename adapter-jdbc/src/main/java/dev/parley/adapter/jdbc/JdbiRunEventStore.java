@@ -67,8 +67,10 @@ final class JdbiRunEventStore implements RunEventStore {
         legacyRead = "SELECT seq, type, payload FROM " + legacy + " WHERE run_id = :run AND seq > :after ORDER BY run_id, seq LIMIT :limit";
         legacyLast = "SELECT seq, type FROM " + legacy + " WHERE run_id = :run ORDER BY run_id DESC, seq DESC LIMIT 1";
         String runs = db.table("parley_runs");
-        expiring = "SELECT id FROM " + runs + " WHERE events_expired_at IS NULL AND completed_at IS NOT NULL"
-                + " AND completed_at < :before ORDER BY events_expired_at, completed_at LIMIT :max"
+        // runs still pending for the usage ledger's rows wait for it (a second at most while it runs)
+        expiring = "SELECT id FROM " + runs + " WHERE events_expired_at IS NULL AND ledger_pending IS NULL AND completed_at IS NOT NULL"
+                + " AND completed_at < :before ORDER BY events_expired_at, " + (db.dialect() == Dialect.H2 ? "ledger_pending, " : "")
+                + "completed_at LIMIT :max"
                 + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : " FOR UPDATE");
         expire = List.of(
                 "UPDATE " + runs + " SET events_expired_at = CURRENT_TIMESTAMP WHERE id = :run",

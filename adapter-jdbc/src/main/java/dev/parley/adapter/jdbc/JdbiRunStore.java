@@ -52,6 +52,9 @@ final class JdbiRunStore implements RunStore {
     /** PostgreSQL with a ledger: {@link #update} and {@link #updateIfLeaseExpired} of a run's end with its usage; else null. */
     private final String updateEnding;
     private final String updateIfLeaseExpiredEnding;
+    /** {@link #update} and {@link #updateIfLeaseExpired} of a run's end that leaves it pending for the ledger's rows. */
+    private final String updatePending;
+    private final String updateIfLeaseExpiredPending;
     final String active;
     final String page;
     final String pageAfter;
@@ -96,9 +99,13 @@ final class JdbiRunStore implements RunStore {
         decisionsDue = select + " r WHERE status = 'requires_action' AND decide_by <= :now" + liveRow
                 + " ORDER BY decide_by, created_at, id LIMIT :limit";
         updateIfLeaseExpired = update + " AND (lease_expires_at IS NULL OR lease_expires_at <= :now)";
+        // with the ledger, a run's end leaves it pending for the ledger's hourly rows (JdbiUsageStore.fold)
+        String pending = ", ledger_pending = TRUE WHERE ";
         boolean oneStatement = ledger != null && db.dialect() == Dialect.POSTGRESQL;
-        updateEnding = oneStatement ? ledger.pgEnding(update) : null;
-        updateIfLeaseExpiredEnding = oneStatement ? ledger.pgEnding(updateIfLeaseExpired) : null;
+        updatePending = update.replace(" WHERE ", pending);
+        updateIfLeaseExpiredPending = updateIfLeaseExpired.replace(" WHERE ", pending);
+        updateEnding = oneStatement ? ledger.pgEnding(updatePending) : null;
+        updateIfLeaseExpiredEnding = oneStatement ? ledger.pgEnding(updateIfLeaseExpiredPending) : null;
         renewLease = "UPDATE " + runs + " SET lease_expires_at = :lease"
                 + " WHERE id = :id AND status = 'in_progress' AND owner_id = :owner";
         leaseExpiresAt = "SELECT lease_expires_at FROM " + runs + " WHERE id = :id AND lease_expires_at IS NOT NULL";
@@ -226,15 +233,16 @@ final class JdbiRunStore implements RunStore {
     @Override
     public boolean update(Run run, RunStatus expected) {
         Require.notNull(expected, "expected");
-        return ended(run, update, updateEnding, s -> s.bind("expected", expected.wireName()));
+        return ended(run, update, updatePending, updateEnding, s -> s.bind("expected", expected.wireName()));
     }
 
     /**
      * Runs {@code sql}, the statement that changes the run (its own values bound, then {@code extra});
-     * when it ends the run, together with the run's usage added to the ledger: in one statement
-     * ({@code ending}) on PostgreSQL, in one transaction elsewhere.
+     * when it ends the run ({@code pending}: the same, leaving the run pending for the ledger's rows),
+     * together with the run's usage added to its thread's totals: in one statement ({@code ending}) on
+     * PostgreSQL, in one transaction elsewhere.
      */
-    private boolean ended(Run run, String sql, String ending, Consumer<SqlStatement<?>> extra) {
+    private boolean ended(Run run, String sql, String pending, String ending, Consumer<SqlStatement<?>> extra) {
         if (!run.isTerminal() || ledger == null) {
             return db.call(h -> {
                 var statement = RunRows.bindRun(h.createUpdate(sql), run);
@@ -250,7 +258,7 @@ final class JdbiRunStore implements RunStore {
             });
         }
         return db.atomic(h -> {
-            var statement = RunRows.bindRun(h.createUpdate(sql), run);
+            var statement = RunRows.bindRun(h.createUpdate(pending), run);
             extra.accept(statement);
             boolean changed = changed(run, statement.execute());
             if (changed) {
@@ -258,6 +266,17 @@ final class JdbiRunStore implements RunStore {
             }
             return changed;
         });
+    }
+
+    /**
+     * {@link #update} of a run that ends and whose thread's totals were counted already (by its answer's
+     * append, {@link JdbiMessageStore#appendCounting}, on the same transaction): leaves it pending for
+     * the ledger's rows, and nothing more.
+     */
+    boolean updateCounted(Run run, RunStatus expected) {
+        Require.that(run.isTerminal() && ledger != null, "only an end counted in a store with a ledger");
+        return db.call(h -> changed(run, RunRows.bindRun(h.createUpdate(updatePending), run)
+                .bind("expected", expected.wireName()).execute()));
     }
 
     @Override
@@ -309,7 +328,7 @@ final class JdbiRunStore implements RunStore {
     @Override
     public boolean updateIfLeaseExpired(Run run, Instant now) {
         Require.notNull(now, "now");
-        return ended(run, updateIfLeaseExpired, updateIfLeaseExpiredEnding,
+        return ended(run, updateIfLeaseExpired, updateIfLeaseExpiredPending, updateIfLeaseExpiredEnding,
                 s -> s.bind("expected", RunStatus.IN_PROGRESS.wireName()).bindByType("now", now, Instant.class));
     }
 

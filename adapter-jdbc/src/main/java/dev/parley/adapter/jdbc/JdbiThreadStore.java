@@ -30,14 +30,17 @@ final class JdbiThreadStore implements ThreadStore {
     private final String softDelete;
     private final String lockAny;
     private final List<String> hardDelete;
+    private final UsageFolding folding;
     private final String findDeleted;
     private final String[] listDeleted = new String[2];
     private final String restore;
     private final String deletedBefore;
     private final String lockDeleted;
 
-    JdbiThreadStore(Db db) {
+    /** {@code folding}: the ledger's, which a hard delete runs first for the thread; null without a ledger. */
+    JdbiThreadStore(Db db, UsageFolding folding) {
         this.db = db;
+        this.folding = folding;
         String threads = db.table("parley_threads");
         String runs = db.table("parley_runs");
         insert = "INSERT INTO " + threads + " (" + COLUMNS + ", message_count) VALUES (:id, :owner, :agent, :title, "
@@ -148,6 +151,9 @@ final class JdbiThreadStore implements ThreadStore {
     public boolean hardDelete(ThreadId id) {
         return db.atomic(h -> {
             h.createQuery(lockAny).bind("id", id.value()).mapTo(String.class).findOne();
+            if (folding != null) {
+                folding.foldThread(h, id.value()); // the ledger keeps the usage of deleted threads
+            }
             int removed = 0;
             for (String sql : hardDelete) {
                 removed += h.createUpdate(sql).bind("id", id.value()).execute();

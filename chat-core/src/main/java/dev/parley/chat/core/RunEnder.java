@@ -1,6 +1,7 @@
 package dev.parley.chat.core;
 
 import dev.parley.chat.model.ChatException;
+import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.FinishReason;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.MessageId;
@@ -100,17 +101,14 @@ final class RunEnder {
         Step turnEnd = ending.turn().completed(now, null, ending.turnUsage());
         Message stored;
         try {
-            stored = engine.bus().publishWith(done, engine.store(), () -> {
-                Message answer = engine.store().messages().append(message);
-                engine.store().runs().updateStep(turnEnd);
-                if (!engine.store().runs().update(completed, RunStatus.IN_PROGRESS)) {
-                    throw new LostRace();
-                }
-                // appending the answer moved the thread's updated_at
-                return answer;
-            });
-        } catch (LostRace e) {
-            stored = null;
+            // appending the answer moves the thread's updated_at
+            stored = engine.bus().publishWith(done, engine.store(),
+                    () -> engine.store().completeRun(message, turnEnd, completed, RunStatus.IN_PROGRESS));
+        } catch (ConflictException e) {
+            if (e.reason() != ConflictException.Reason.RUN_ENDED) {
+                throw e;
+            }
+            stored = null; // ended by another party (a cancel, the reaper), whose end stands
         }
         if (stored == null) {
             endedElsewhere();

@@ -16,7 +16,7 @@ public class ConflictException extends ChatException {
         NO_ACTIVE_RUN("no_active_run"),
         /** {@code duplicate}: a unique key already exists in a store. */
         DUPLICATE("duplicate"),
-        /** {@code run_ended}: a run's event log already ended. */
+        /** {@code run_ended}: a run's event log already ended, or the run left the status a change expected. */
         RUN_ENDED("run_ended"),
         /** {@code conflict}: the change breaks another rule of the store. */
         CONSTRAINT("conflict"),
@@ -67,6 +67,11 @@ public class ConflictException extends ChatException {
     /** A record with the same key as {@code what} already exists. */
     public static ConflictException duplicate(String what) {
         return new ConflictException(Reason.DUPLICATE, what + " already exists");
+    }
+
+    /** The run {@code runId} was no longer {@code expected} when a change to it was to be stored. */
+    public static ConflictException runNotIn(RunId runId, RunStatus expected) {
+        return new ConflictException(Reason.RUN_ENDED, "Run " + runId + " is no longer " + expected.wireName());
     }
 
     /** The events of {@code runId} already ended with their terminal event. */

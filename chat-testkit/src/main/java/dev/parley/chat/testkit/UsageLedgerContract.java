@@ -1,15 +1,21 @@
 package dev.parley.chat.testkit;
 
+import static dev.parley.chat.testkit.Fixtures.aMessage;
 import static dev.parley.chat.testkit.Fixtures.aRun;
+import static dev.parley.chat.testkit.Fixtures.aStep;
 import static dev.parley.chat.testkit.Fixtures.aThread;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.parley.chat.model.ChatThread;
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.Message;
 import dev.parley.chat.model.PageRequest;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunError;
 import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.SortOrder;
+import dev.parley.chat.model.Step;
 import dev.parley.chat.model.UsageGroup;
 import dev.parley.chat.model.UsageRow;
 import dev.parley.chat.model.UsageTotals;
@@ -135,6 +141,64 @@ public abstract class UsageLedgerContract extends StoreContractSupport {
         // then
         assertThat(store.threads().find(thread.id()).orElseThrow().usage()).isEqualTo(UsageTotals.NONE);
         assertThat(store.usage().usage("alice", DAY1, MONTH_END, UsageGroup.DAY)).isEmpty();
+    }
+
+    @Test
+    void should_count_a_run_completed_with_its_answer_once_in_its_threads_totals_and_the_ledger() {
+        // given
+        ChatThread thread = givenThread(aThread().ownedBy("alice"));
+        Run started = aRun().onThread(thread).withAgent("helper").withModel("gpt").createdAt(DAY1).inProgress().build();
+        store.runs().insert(aRun().withId(started.id()).onThread(thread).withAgent("helper").withModel("gpt").createdAt(DAY1).build());
+        store.runs().start(started, "server-a", DAY1.plusSeconds(60));
+        Step turn = aStep().ofRun(started).messageCreation().startedAt(DAY1.plusSeconds(1)).build();
+        store.runs().insertStep(turn);
+        Message answer = aMessage().inThread(thread).inRun(started.id()).fromAssistant().withText("four").createdAt(DAY1.plusSeconds(2)).build();
+        Run completed = started.completed(DAY1.plusSeconds(2), answer.id(), Usage.reported(30, 4), new BigDecimal("0.003"));
+
+        // when
+        Message stored = store.completeRun(answer, turn.completed(DAY1.plusSeconds(2), null, Usage.reported(30, 4)), completed,
+                RunStatus.IN_PROGRESS);
+
+        // then
+        ChatThread after = store.threads().find(thread.id()).orElseThrow();
+        assertThat(after.usage()).isEqualTo(new UsageTotals(1, 30, 0, 4, new BigDecimal("0.003"), 0));
+        assertThat(stored.id()).isEqualTo(answer.id());
+        assertThat(store.messages().page(thread.id(), PageRequest.firstPage(), SortOrder.ASC).items())
+                .extracting(Message::id).containsExactly(answer.id());
+        assertThat(store.runs().find(started.id()).orElseThrow().status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(store.runs().steps(started.id())).singleElement().satisfies(s -> assertThat(s.completedAt()).isNotNull());
+        assertThat(byGroup(store.usage().usage("alice", DAY1, DAY2, UsageGroup.THREAD)))
+                .containsExactly(Map.entry(thread.id().value(), new UsageTotals(1, 30, 0, 4, new BigDecimal("0.003"), 0)));
+        assertThat(byGroup(store.usage().usage("alice", DAY1, DAY2, UsageGroup.AGENT)))
+                .containsExactly(Map.entry("helper", new UsageTotals(1, 30, 0, 4, new BigDecimal("0.003"), 0)));
+    }
+
+    @Test
+    void should_keep_neither_the_answer_nor_its_usage_when_the_run_ended_otherwise_before_it_completed() {
+        // given: a cancel ended the run first
+        ChatThread thread = givenThread(aThread().ownedBy("alice"));
+        Run started = aRun().onThread(thread).createdAt(DAY1).inProgress().build();
+        store.runs().insert(aRun().withId(started.id()).onThread(thread).createdAt(DAY1).build());
+        store.runs().start(started, "server-a", DAY1.plusSeconds(60));
+        Step turn = aStep().ofRun(started).messageCreation().startedAt(DAY1.plusSeconds(1)).build();
+        store.runs().insertStep(turn);
+        assertThat(store.runs().update(started.cancelled(DAY1.plusSeconds(2), null, Usage.reported(5, 1), BigDecimal.ONE),
+                RunStatus.IN_PROGRESS)).isTrue();
+        Message answer = aMessage().inThread(thread).inRun(started.id()).fromAssistant().withText("late").createdAt(DAY1.plusSeconds(3)).build();
+        Run completed = started.completed(DAY1.plusSeconds(3), answer.id(), Usage.reported(30, 4), new BigDecimal("0.003"));
+
+        // when
+        assertThatThrownBy(() -> store.completeRun(answer, turn.completed(DAY1.plusSeconds(3), null, Usage.reported(30, 4)), completed,
+                RunStatus.IN_PROGRESS))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_ENDED));
+
+        // then: the cancel's usage alone, and no answer
+        ChatThread after = store.threads().find(thread.id()).orElseThrow();
+        assertThat(after.usage()).isEqualTo(new UsageTotals(1, 5, 0, 1, BigDecimal.ONE, 0));
+        assertThat(store.messages().find(answer.id())).isEmpty();
+        assertThat(store.runs().find(started.id()).orElseThrow().status()).isEqualTo(RunStatus.CANCELLED);
+        assertThat(store.usage().usage("alice", DAY1, DAY2, UsageGroup.DAY)).singleElement()
+                .satisfies(r -> assertThat(r.totals().runs()).isEqualTo(1));
     }
 
     @Test

@@ -1,5 +1,10 @@
 package dev.parley.chat.port.out;
 
+import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.Message;
+import dev.parley.chat.model.Run;
+import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.Step;
 import java.util.function.Supplier;
 
 /**
@@ -68,6 +73,27 @@ public interface ChatStore {
         inTransaction(() -> {
             work.run();
             return null;
+        });
+    }
+
+    /**
+     * Stores a run's answer and its completion together, in one transaction (joining the caller's):
+     * appends {@code answer} below its thread's active leaf ({@link MessageStore#append}), replaces
+     * the step {@code turnEnd} ({@link RunStore#updateStep}) and moves the run from {@code expected}
+     * to {@code completed} ({@link RunStore#update}, which counts its usage once), and returns the
+     * stored answer. When the run is no longer {@code expected} it throws ConflictException
+     * ({@link ConflictException.Reason#RUN_ENDED}), and the transaction it fails keeps nothing. A store
+     * may do this with fewer writes than the three calls, which the default makes: a store of SQL
+     * changes the thread's row once for the answer and the run's usage.
+     */
+    default Message completeRun(Message answer, Step turnEnd, Run completed, RunStatus expected) {
+        return inTransaction(() -> {
+            Message stored = messages().append(answer);
+            runs().updateStep(turnEnd);
+            if (!runs().update(completed, expected)) {
+                throw ConflictException.runNotIn(completed.id(), expected);
+            }
+            return stored;
         });
     }
 

@@ -6,10 +6,11 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * The usage ledger: the usage and cost of ended runs, kept by the store as each run ends (see
+ * The usage ledger: the usage and cost of ended runs, counted by the store as each run ends (see
  * {@link RunStore#update}) in hourly aggregates per user, so that a report reads aggregates and never
- * every run. Runs count at the hour of their end; the ledger keeps them after their thread is
- * deleted. Thread-safe.
+ * every run (a store may move a run into its aggregates shortly after its end, reports counting it
+ * meanwhile all the same). Runs count once, at the hour of their end; the ledger keeps them after
+ * their thread is deleted. Thread-safe.
  */
 public interface UsageStore {
 
