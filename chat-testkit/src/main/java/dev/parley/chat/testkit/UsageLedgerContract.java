@@ -51,6 +51,14 @@ public abstract class UsageLedgerContract extends StoreContractSupport {
         return done;
     }
 
+    /** A run of {@code thread} created at {@link #DAY1} and started on server-a with a lease until {@code leaseExpiresAt}. */
+    private Run startedRun(ChatThread thread, Instant leaseExpiresAt) {
+        Run started = aRun().onThread(thread).createdAt(DAY1).inProgress().build();
+        store.runs().insert(aRun().withId(started.id()).onThread(thread).createdAt(DAY1).build());
+        store.runs().start(started, "server-a", leaseExpiresAt);
+        return started;
+    }
+
     private static Map<String, UsageTotals> byGroup(List<UsageRow> rows) {
         return rows.stream().collect(Collectors.toMap(UsageRow::group, UsageRow::totals));
     }
@@ -114,9 +122,7 @@ public abstract class UsageLedgerContract extends StoreContractSupport {
     void should_count_a_run_ended_by_another_server_after_its_lease_expired() {
         // given
         ChatThread thread = givenThread(aThread().ownedBy("alice"));
-        Run started = aRun().onThread(thread).createdAt(DAY1).inProgress().build();
-        store.runs().insert(aRun().withId(started.id()).onThread(thread).createdAt(DAY1).build());
-        store.runs().start(started, "server-a", DAY1.plusSeconds(30));
+        Run started = startedRun(thread, DAY1.plusSeconds(30));
         // when
         Run failed = started.failed(DAY1.plusSeconds(60), new RunError("interrupted", "gone"), null, Usage.reported(3, 4),
                 new BigDecimal("0.25"));
@@ -130,9 +136,7 @@ public abstract class UsageLedgerContract extends StoreContractSupport {
     void should_count_nothing_when_the_transaction_that_ended_the_run_rolls_back() {
         // given
         ChatThread thread = givenThread(aThread().ownedBy("alice"));
-        Run started = aRun().onThread(thread).createdAt(DAY1).inProgress().build();
-        store.runs().insert(aRun().withId(started.id()).onThread(thread).createdAt(DAY1).build());
-        store.runs().start(started, "server-a", DAY1.plusSeconds(30));
+        Run started = startedRun(thread, DAY1.plusSeconds(30));
         // when
         assertThatThrownBy(() -> store.inTransaction(() -> {
             store.runs().update(started.completed(DAY1.plusSeconds(5), null, Usage.reported(1, 1), BigDecimal.ONE), RunStatus.IN_PROGRESS);
@@ -177,9 +181,7 @@ public abstract class UsageLedgerContract extends StoreContractSupport {
     void should_keep_neither_the_answer_nor_its_usage_when_the_run_ended_otherwise_before_it_completed() {
         // given: a cancel ended the run first
         ChatThread thread = givenThread(aThread().ownedBy("alice"));
-        Run started = aRun().onThread(thread).createdAt(DAY1).inProgress().build();
-        store.runs().insert(aRun().withId(started.id()).onThread(thread).createdAt(DAY1).build());
-        store.runs().start(started, "server-a", DAY1.plusSeconds(60));
+        Run started = startedRun(thread, DAY1.plusSeconds(60));
         Step turn = aStep().ofRun(started).messageCreation().startedAt(DAY1.plusSeconds(1)).build();
         store.runs().insertStep(turn);
         assertThat(store.runs().update(started.cancelled(DAY1.plusSeconds(2), null, Usage.reported(5, 1), BigDecimal.ONE),
