@@ -190,7 +190,14 @@ public final class UsageBench {
         List<String> statements = new ArrayList<>();
         for (String statement : script.replaceAll("(?m)^--.*$", "").split(";")) {
             String s = statement.strip();
-            if (s.startsWith("UPDATE parley_threads") || s.startsWith("INSERT INTO parley_usage")) {
+            // the ledger tables gained cached_input_tokens since (V10): the backfill names its columns, which H2 requires
+            if (s.startsWith("INSERT INTO parley_usage_hourly")) {
+                statements.add(s.replaceFirst("parley_usage_hourly", "parley_usage_hourly"
+                        + " (owner_id, hour_start, agent_id, model, runs, input_tokens, output_tokens, cost_usd, unpriced_runs)"));
+            } else if (s.startsWith("INSERT INTO parley_usage_thread_hourly")) {
+                statements.add(s.replaceFirst("parley_usage_thread_hourly", "parley_usage_thread_hourly"
+                        + " (owner_id, hour_start, thread_id, runs, input_tokens, output_tokens, cost_usd, unpriced_runs)"));
+            } else if (s.startsWith("UPDATE parley_threads")) {
                 statements.add(s);
             }
         }
