@@ -136,8 +136,9 @@ final class JdbiChatStore implements JdbcChatStore {
 
     /**
      * With the ledger, the answer's append adds the run to its thread's totals in the update of the
-     * thread's row it makes anyway, and the run's end adds it to the ledger's rows only: one write of
-     * the thread's row less per completed run.
+     * thread's row it makes anyway, and the run's end marks it pending for the ledger's hourly rows
+     * ({@link UsageFolding} moves it there outside the turn): nothing written for the ledger beyond
+     * the rows the turn changes anyway.
      */
     @Override
     public Message completeRun(Message answer, Step turnEnd, Run completed, RunStatus expected) {

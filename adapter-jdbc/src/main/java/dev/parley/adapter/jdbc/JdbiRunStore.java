@@ -99,7 +99,7 @@ final class JdbiRunStore implements RunStore {
         decisionsDue = select + " r WHERE status = 'requires_action' AND decide_by <= :now" + liveRow
                 + " ORDER BY decide_by, created_at, id LIMIT :limit";
         updateIfLeaseExpired = update + " AND (lease_expires_at IS NULL OR lease_expires_at <= :now)";
-        // with the ledger, a run's end leaves it pending for the ledger's hourly rows (JdbiUsageStore.fold)
+        // with the ledger, a run's end leaves it pending for the ledger's hourly rows (UsageFolding)
         String pending = ", ledger_pending = TRUE WHERE ";
         boolean oneStatement = ledger != null && db.dialect() == Dialect.POSTGRESQL;
         updatePending = update.replace(" WHERE ", pending);
