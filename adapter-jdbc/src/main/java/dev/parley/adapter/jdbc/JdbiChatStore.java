@@ -54,7 +54,7 @@ final class JdbiChatStore implements JdbcChatStore {
         this.liveness = liveness;
         this.folding = keepUsage ? new UsageFolding(db) : null;
         this.threads = new JdbiThreadStore(db, folding);
-        this.messages = new JdbiMessageStore(db);
+        this.messages = new JdbiMessageStore(db, folding);
         this.usage = new JdbiUsageStore(db);
         this.runs = new JdbiRunStore(db, keepUsage ? usage : null);
         this.keepUsage = keepUsage;

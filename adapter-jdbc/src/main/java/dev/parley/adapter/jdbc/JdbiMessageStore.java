@@ -62,7 +62,8 @@ final class JdbiMessageStore implements MessageStore {
     private final String updateMetadata;
     private final String moveLeafCounting;
 
-    JdbiMessageStore(Db db) {
+    /** {@code folding}: the ledger's (see {@link MessageTree}); null without a ledger. */
+    JdbiMessageStore(Db db, UsageFolding folding) {
         this.db = db;
         String messages = db.table("parley_messages");
         String branches = db.table("parley_branches");
@@ -100,7 +101,7 @@ final class JdbiMessageStore implements MessageStore {
                 + " ORDER BY branch_id DESC, position DESC LIMIT :limit";
         count = "SELECT message_count FROM " + threads + " WHERE id = :thread AND deleted_at IS NULL";
         updateMetadata = "UPDATE " + messages + " SET metadata = " + d.json("metadata") + " WHERE id = :id";
-        tree = new MessageTree(db, this);
+        tree = new MessageTree(db, this, folding);
     }
 
     /** Locks the thread row, applies {@code set} and returns the active leaf before. */

@@ -46,9 +46,12 @@ final class MessageTree {
     private final String runsOfTail;
     private final String runsOfBranches;
     private final List<String> deleteRuns;
+    private final UsageFolding folding;
 
-    MessageTree(Db db, JdbiMessageStore store) {
+    /** {@code folding}: the ledger's, which a delete runs first for the runs it removes; null without a ledger. */
+    MessageTree(Db db, JdbiMessageStore store, UsageFolding folding) {
         this.db = db;
+        this.folding = folding;
         String messages = db.table("parley_messages");
         String branches = db.table("parley_branches");
         String threads = db.table("parley_threads");
@@ -198,6 +201,9 @@ final class MessageTree {
             }
             if (!doomedRuns.isEmpty()) {
                 List<String> list = List.copyOf(doomedRuns);
+                if (folding != null) {
+                    folding.foldRuns(h, list); // the ledger keeps what the removed runs cost
+                }
                 for (String statement : deleteRuns) {
                     inList(h.createUpdate(inClause(statement, "runs", list.size())), "runs", list).execute();
                 }

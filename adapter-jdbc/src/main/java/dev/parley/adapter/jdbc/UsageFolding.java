@@ -33,6 +33,7 @@ final class UsageFolding implements AutoCloseable {
     private final Db db;
     private final String pending;
     private final String pendingOfThread;
+    private final String pendingRun;
     private final String clear;
     private final String addToHourly;
     private final String addToThreadHourly;
@@ -51,6 +52,7 @@ final class UsageFolding implements AutoCloseable {
         // servers folding at once take runs apart on PostgreSQL; the clearing decides anyway
         pending = select + order + " LIMIT :max" + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE OF r SKIP LOCKED" : "");
         pendingOfThread = select + " AND r.thread_id = :thread";
+        pendingRun = select + " AND r.id = :id";
         clear = "UPDATE " + runs + " SET ledger_pending = NULL WHERE id = :id AND ledger_pending = TRUE";
         String hourly = db.table("parley_usage_hourly");
         String threadHourly = db.table("parley_usage_thread_hourly");
@@ -97,6 +99,15 @@ final class UsageFolding implements AutoCloseable {
     /** Folds the thread's pending runs on the caller's transaction (before its runs are deleted). */
     void foldThread(Handle h, String threadId) {
         fold(h, h.createQuery(pendingOfThread).bind("thread", threadId).map((rs, ctx) -> Pending.of(rs)).list());
+    }
+
+    /** Folds those of the runs that are pending on the caller's transaction (before the runs are deleted). */
+    void foldRuns(Handle h, List<String> runIds) {
+        List<Pending> read = new ArrayList<>();
+        for (String id : runIds) {
+            read.addAll(h.createQuery(pendingRun).bind("id", id).map((rs, ctx) -> Pending.of(rs)).list());
+        }
+        fold(h, read);
     }
 
     /** A pending run as read, with its thread's owner (all as stored). */
