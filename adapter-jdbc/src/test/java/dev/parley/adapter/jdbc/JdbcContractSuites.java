@@ -14,6 +14,8 @@ import dev.parley.chat.testkit.MessageTreeContract;
 import dev.parley.chat.testkit.RunEventBusContract;
 import dev.parley.chat.testkit.RunEventStoreContract;
 import dev.parley.chat.testkit.RunSignalsContract;
+import dev.parley.chat.testkit.RunLeaseContract;
+import dev.parley.chat.testkit.RunStepContract;
 import dev.parley.chat.testkit.RunStoreContract;
 import dev.parley.chat.testkit.ServerLivenessContract;
 import dev.parley.chat.testkit.ThreadStoreContract;
@@ -88,6 +90,22 @@ abstract class JdbcContractSuites {
 
     @Nested
     class Runs extends RunStoreContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class RunSteps extends RunStepContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class RunLeases extends RunLeaseContract {
         @Override
         protected ChatStore createStore() {
             return db().freshStore();

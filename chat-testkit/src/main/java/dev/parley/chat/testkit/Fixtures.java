@@ -1,6 +1,5 @@
 package dev.parley.chat.testkit;
 
-import dev.parley.chat.model.ApprovalDecision;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ContentPart;
 import dev.parley.chat.model.IdGenerator;
@@ -10,7 +9,6 @@ import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.Role;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunError;
-import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
@@ -20,11 +18,8 @@ import dev.parley.chat.model.StepType;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
-import dev.parley.chat.port.out.IdempotencyRecord;
 import java.math.BigDecimal;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -454,144 +449,6 @@ public final class Fixtures {
             Instant end = status.isTerminal() ? startedAt.plusMillis(25) : null;
             return new Step(id != null ? id : stepId(), runId, position, type, status, toolCall, output, error, usage,
                     startedAt, end);
-        }
-    }
-
-    /** Builds an {@link IdempotencyRecord}; defaults: owner {@code alice}, empty scope, key {@code key-1}, at {@link #T0}. */
-    public static final class IdempotencyRecordBuilder {
-        private String ownerId = "alice";
-        private String scope = "";
-        private String key = "key-1";
-        private String requestHash = "sha256:0f1e2d";
-        private ThreadId threadId;
-        private RunId runId;
-        private Instant createdAt = T0;
-
-        private IdempotencyRecordBuilder() {}
-
-        public IdempotencyRecordBuilder ownedBy(String value) {
-            this.ownerId = value;
-            return this;
-        }
-
-        public IdempotencyRecordBuilder inScope(String value) {
-            this.scope = value;
-            return this;
-        }
-
-        public IdempotencyRecordBuilder withKey(String value) {
-            this.key = value;
-            return this;
-        }
-
-        public IdempotencyRecordBuilder withRequestHash(String value) {
-            this.requestHash = value;
-            return this;
-        }
-
-        public IdempotencyRecordBuilder forRun(Run run) {
-            this.threadId = run.threadId();
-            this.runId = run.id();
-            return this;
-        }
-
-        public IdempotencyRecordBuilder forRun(ThreadId thread, RunId run) {
-            this.threadId = thread;
-            this.runId = run;
-            return this;
-        }
-
-        public IdempotencyRecordBuilder createdAt(Instant value) {
-            this.createdAt = value;
-            return this;
-        }
-
-        public IdempotencyRecord build() {
-            if (threadId == null || runId == null) {
-                throw new IllegalStateException("anIdempotencyRecord() needs forRun(...)");
-            }
-            return new IdempotencyRecord(ownerId, scope, key, requestHash, threadId, runId, createdAt);
-        }
-    }
-
-    /** Appends events with consecutive seqs; {@link #build()} returns them in order. */
-    public static final class EventsBuilder {
-        private final RunId runId;
-        private final List<RunEvent> events = new ArrayList<>();
-        private long seq;
-
-        private EventsBuilder(RunId runId) {
-            this.runId = runId;
-        }
-
-        /** Numbers the next event {@code lastSeq + 1}. */
-        public EventsBuilder after(long lastSeq) {
-            this.seq = lastSeq;
-            return this;
-        }
-
-        public EventsBuilder started(ThreadId threadId, MessageId userMessage) {
-            events.add(new RunEvent.RunStarted(runId, ++seq, threadId, userMessage, "assistant"));
-            return this;
-        }
-
-        public EventsBuilder tokens(String... deltas) {
-            Arrays.stream(deltas).forEach(d -> events.add(new RunEvent.Token(runId, ++seq, d)));
-            return this;
-        }
-
-        public EventsBuilder thinking(String delta) {
-            events.add(new RunEvent.Thinking(runId, ++seq, delta));
-            return this;
-        }
-
-        public EventsBuilder traceStart(StepId stepId, ToolCall call) {
-            events.add(new RunEvent.TraceStart(runId, ++seq, stepId, call));
-            return this;
-        }
-
-        public EventsBuilder traceUpdate(StepId stepId, String progress) {
-            events.add(new RunEvent.TraceUpdate(runId, ++seq, stepId, progress));
-            return this;
-        }
-
-        public EventsBuilder traceEnd(StepId stepId, StepStatus status, String output, String error, long latencyMs) {
-            events.add(new RunEvent.TraceEnd(runId, ++seq, stepId, status, output, error, latencyMs));
-            return this;
-        }
-
-        public EventsBuilder approvalRequired(StepId stepId, ToolCall call) {
-            events.add(new RunEvent.ApprovalRequired(runId, ++seq, stepId, call));
-            return this;
-        }
-
-        public EventsBuilder approvalDecided(StepId stepId, String toolCallId, ApprovalDecision decision, String reason) {
-            events.add(new RunEvent.ApprovalDecided(runId, ++seq, stepId, toolCallId, decision, reason));
-            return this;
-        }
-
-        public EventsBuilder done(ThreadId threadId, MessageId assistantMessage, Usage usage, BigDecimal costUsd) {
-            events.add(new RunEvent.Done(runId, ++seq, threadId, assistantMessage, usage, costUsd));
-            return this;
-        }
-
-        public EventsBuilder error(String code, String message) {
-            events.add(new RunEvent.Error(runId, ++seq, code, message));
-            return this;
-        }
-
-        public EventsBuilder cancelled(MessageId partialMessage) {
-            events.add(new RunEvent.Cancelled(runId, ++seq, partialMessage));
-            return this;
-        }
-
-        /** The seq of the last event added (or given to {@link #after}). */
-        public long lastSeq() {
-            return seq;
-        }
-
-        public List<RunEvent> build() {
-            return List.copyOf(events);
         }
     }
 }
