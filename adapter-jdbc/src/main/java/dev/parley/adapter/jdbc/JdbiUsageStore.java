@@ -7,6 +7,8 @@ import dev.parley.chat.model.UsageRow;
 import dev.parley.chat.model.UsageTotals;
 import dev.parley.chat.port.out.UsageStore;
 import java.math.BigDecimal;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -139,11 +141,11 @@ final class JdbiUsageStore implements UsageStore {
         });
     }
 
-    private static String key(java.sql.ResultSet rs, UsageGroup groupBy) throws java.sql.SQLException {
+    private static String key(ResultSet rs, UsageGroup groupBy) throws SQLException {
         return groupBy == UsageGroup.DAY ? rs.getString("grp") : Text.get(rs.getString("grp"));
     }
 
-    static UsageTotals totals(java.sql.ResultSet rs) throws java.sql.SQLException {
+    static UsageTotals totals(ResultSet rs) throws SQLException {
         return new UsageTotals(rs.getLong("runs"), rs.getLong("input_tokens"), rs.getLong("cached_input_tokens"),
                 rs.getLong("output_tokens"), rs.getBigDecimal("cost_usd"), rs.getLong("unpriced_runs"));
     }

@@ -3,6 +3,7 @@ package dev.parley.adapter.jdbc;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.PreparedBatch;
 import org.slf4j.Logger;
@@ -40,6 +42,8 @@ final class UsageFolding implements AutoCloseable {
     private final String insertHourly;
     private final String insertThreadHourly;
     private final ScheduledThreadPoolExecutor timer;
+    /** Attempts failed in a row (logged at WARN only the first of them). */
+    private final AtomicInteger failures = new AtomicInteger();
 
     UsageFolding(Db db) {
         this.db = db;
@@ -90,10 +94,24 @@ final class UsageFolding implements AutoCloseable {
                 folded = db.atomic(h -> fold(h, h.createQuery(pending).bind("max", BATCH).map((rs, ctx) -> Pending.of(rs)).list()));
                 total += folded;
             } while (folded > 0);
+            int failed = failures.getAndSet(0);
+            if (failed > 0) {
+                LOG.info("usage ledger: folding pending runs works again, after {} failed attempts", failed);
+            }
         } catch (RuntimeException e) {
-            LOG.warn("usage ledger: folding pending runs failed, tried again in {} ms: {}", EVERY_MILLIS, e.toString());
+            // once per outage at WARN (the timer tries every second while the database is away), then at DEBUG
+            if (failures.getAndIncrement() == 0) {
+                LOG.warn("usage ledger: folding pending runs failed, tried again every {} ms: {}", EVERY_MILLIS, e.toString());
+            } else {
+                LOG.debug("usage ledger: folding pending runs failed again: {}", e.toString());
+            }
         }
         return total;
+    }
+
+    /** Attempts that failed since the last one that worked. */
+    int failuresInARow() {
+        return failures.get();
     }
 
     /** Folds the thread's pending runs on the caller's transaction (before its runs are deleted). */
@@ -113,7 +131,7 @@ final class UsageFolding implements AutoCloseable {
     /** A pending run as read, with its thread's owner (all as stored). */
     private record Pending(String id, String threadId, String agentId, String model, Instant completedAt, long input,
                            long cached, long output, BigDecimal cost, String owner) {
-        static Pending of(java.sql.ResultSet rs) throws SQLException {
+        static Pending of(ResultSet rs) throws SQLException {
             String cost = rs.getString("cost_usd");
             return new Pending(rs.getString("id"), rs.getString("thread_id"), rs.getString("agent_id"), rs.getString("model"),
                     rs.getTimestamp("completed_at").toInstant(), rs.getLong("input_tokens"), rs.getLong("cached_input_tokens"),

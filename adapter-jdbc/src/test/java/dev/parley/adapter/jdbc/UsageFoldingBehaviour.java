@@ -12,6 +12,9 @@ import dev.parley.chat.model.Usage;
 import dev.parley.chat.model.UsageGroup;
 import dev.parley.chat.model.UsageRow;
 import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.EnumMap;
@@ -34,6 +37,7 @@ abstract class UsageFoldingBehaviour {
     @BeforeEach
     void freshStore() {
         store = (JdbiChatStore) db().freshStore();
+        store.folding().close(); // no fold but the test's own (its timer would fold every second meanwhile)
         store.folding().foldPending(); // nothing left from before
     }
 
@@ -89,6 +93,38 @@ abstract class UsageFoldingBehaviour {
         assertThat(pending.get(UsageGroup.AGENT)).extracting(UsageRow::group).containsExactly("coder", "helper");
         assertThat(pending.get(UsageGroup.USER)).extracting(r -> r.totals().runs()).containsExactly(3L, 1L);
         assertThat(store.folding().foldPending()).isZero();
+    }
+
+    @Test
+    void should_keep_the_pending_runs_of_a_failed_fold_for_the_next_one() throws Exception {
+        // given: a pending run, and a ledger table the fold cannot write (as while the database is away)
+        endedRun("alice", "helper", "gpt", HOUR.plusSeconds(100), new BigDecimal("0.25"));
+        Map<UsageGroup, List<UsageRow>> pending = reports("alice");
+        execute("ALTER TABLE parley_usage_hourly RENAME TO parley_usage_hourly_away");
+        try {
+            // when
+            int failed = store.folding().foldPending();
+            int failedAgain = store.folding().foldPending();
+
+            // then: nothing folded, nothing lost, both failures counted (only the first is logged as a warning)
+            assertThat(failed + failedAgain).isZero();
+            assertThat(store.folding().failuresInARow()).isEqualTo(2);
+            assertThat(pendingRuns()).isEqualTo(1);
+        } finally {
+            execute("ALTER TABLE parley_usage_hourly_away RENAME TO parley_usage_hourly");
+        }
+
+        // and when the table is back
+        assertThat(store.folding().foldPending()).isEqualTo(1);
+        assertThat(store.folding().failuresInARow()).isZero();
+        assertThat(pendingRuns()).isZero();
+        assertThat(reports("alice")).isEqualTo(pending);
+    }
+
+    private void execute(String sql) throws SQLException {
+        try (Connection c = db().connect(); Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
     }
 
     @Test
