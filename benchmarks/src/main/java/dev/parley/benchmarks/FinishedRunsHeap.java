@@ -9,6 +9,7 @@ import dev.parley.chat.port.out.Agent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -52,9 +53,9 @@ final class FinishedRunsHeap {
                 long before = Jdk.heapAfterGc();
                 long turns = callers(chat, text, threads, seconds, "run");
                 long after = Jdk.heapAfterGc();
-                System.out.printf("store=%s tokens=%d threads=%d seconds=%d turns=%d (%.0f/s)%n", kind.label(), tokens, threads,
+                System.out.printf(Locale.ROOT, "store=%s tokens=%d threads=%d seconds=%d turns=%d (%.0f/s)%n", kind.label(), tokens, threads,
                         seconds, turns, turns / (double) seconds);
-                System.out.printf("heap after GC: before %.1f MiB, after %.1f MiB, grown %.1f MiB, %.0f B a turn%n",
+                System.out.printf(Locale.ROOT, "heap after GC: before %.1f MiB, after %.1f MiB, grown %.1f MiB, %.0f B a turn%n",
                         before / 1048576.0, after / 1048576.0, (after - before) / 1048576.0, (after - before) / (double) turns);
             } finally {
                 chat.close();
