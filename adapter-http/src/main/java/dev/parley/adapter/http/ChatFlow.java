@@ -55,7 +55,10 @@ public final class ChatFlow {
         /** Whether a WebSocket carries the stream (the metrics' transport). */
         boolean webSocket();
 
-        /** Called once before the first event or heartbeat. */
+        /**
+         * Called once before the first event or heartbeat; what it writes (headers, say) goes out with the next
+         * {@link #flush}, together with the first events when there are some.
+         */
         default void open() throws IOException {}
 
         /** Writes (or queues until {@link #flush}) one event. */

@@ -50,7 +50,6 @@ final class SseStream implements ChatFlow.Sink {
     public void open() throws IOException {
         headers(res);
         out = res.getOutputStream();
-        out.flush();
     }
 
     @Override

@@ -151,6 +151,7 @@ final class StreamDelivery implements RunEventSink {
             ready();
             if (!opened) {
                 open();
+                flush(); // nothing to send yet: the client sees the stream open (its headers)
             } else if (unflushed > 0) {
                 flush();
             }

@@ -13,12 +13,15 @@ import dev.parley.chat.port.in.Subscription;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The chat flow's delivery of pushed events: how a stream answers when its subscription fails first, and the token frames. */
+/** The chat flow's delivery of pushed events: how a stream answers when its subscription fails first, its flushes, and the token frames. */
 class StreamDeliveryTest {
     private TestServer server;
 
@@ -81,6 +84,69 @@ class StreamDeliveryTest {
         }
         assertThat(streamedChat.json().get("run_id").asText()).startsWith("run_");
         assertThat(streamedChat.json().get("thread_id").asText()).isEqualTo(thread);
+    }
+
+    @Test
+    void should_write_the_streams_opening_and_its_first_events_in_one_flush() throws Exception {
+        // given an attached delivery whose first catch-up finds two events
+        RecordingSink sink = new RecordingSink();
+        StreamDelivery delivery = new StreamDelivery(sink, null, TimeUnit.SECONDS.toNanos(15), ConcurrentHashMap.newKeySet(), end -> { });
+        delivery.attach();
+        RunId run = new RunId("run_0123456789abcdef0123456789abcdef");
+
+        // when
+        delivery.onEvent(new RunEvent.Token(run, 1, "Hel"));
+        delivery.onEvent(new RunEvent.Token(run, 2, "lo"));
+        delivery.onCaughtUp();
+        delivery.onEnd(null);
+
+        // then the headers go out with the events, not in a flush of their own
+        assertThat(sink.calls).containsExactly("open", "event 1", "event 2", "flush");
+    }
+
+    @Test
+    void should_flush_the_opening_at_once_when_the_first_catch_up_finds_nothing() throws Exception {
+        // given
+        RecordingSink sink = new RecordingSink();
+        StreamDelivery delivery = new StreamDelivery(sink, null, TimeUnit.SECONDS.toNanos(15), ConcurrentHashMap.newKeySet(), end -> { });
+        delivery.attach();
+
+        // when
+        delivery.onCaughtUp();
+        delivery.onEnd(null);
+
+        // then the client sees the stream open while the run has nothing to say yet
+        assertThat(sink.calls).containsExactly("open", "flush");
+    }
+
+    /** A transport that records what the delivery asks of it. */
+    private static final class RecordingSink implements ChatFlow.Sink {
+        final List<String> calls = new ArrayList<>();
+
+        @Override
+        public boolean webSocket() {
+            return false;
+        }
+
+        @Override
+        public void open() {
+            calls.add("open");
+        }
+
+        @Override
+        public void event(RunEvent event) {
+            calls.add("event " + event.seq());
+        }
+
+        @Override
+        public void heartbeat() {
+            calls.add("heartbeat");
+        }
+
+        @Override
+        public void flush() {
+            calls.add("flush");
+        }
     }
 
     /** {@code chat}, whose push subscriptions end with an unreachable store on a delivery thread, as a bus's would. */

@@ -47,7 +47,6 @@ final class ChatCompletionStream implements ChatFlow.Sink {
     public void open() throws IOException {
         HttpGateway.eventStreamHeaders(res);
         out = res.getOutputStream();
-        out.flush();
     }
 
     @Override

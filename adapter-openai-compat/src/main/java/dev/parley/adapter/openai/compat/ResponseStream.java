@@ -39,7 +39,6 @@ final class ResponseStream implements ChatFlow.Sink {
     public void open() throws IOException {
         HttpGateway.eventStreamHeaders(res);
         out = res.getOutputStream();
-        out.flush();
     }
 
     @Override
