@@ -2,6 +2,7 @@ package dev.parley.adapter.jdbc;
 
 import dev.parley.chat.model.AgentStatus;
 import dev.parley.chat.model.ConflictException;
+import dev.parley.chat.model.InvalidRequestException;
 import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.Page;
 import dev.parley.chat.model.PageRequest;
@@ -30,7 +31,8 @@ final class JdbiAgentStore implements AgentStore {
     private final String findLatest;
     private final String lockLatest;
     private final String findVersion;
-    private final String[] list = new String[4];
+    /** The page queries: by viewer or not, after a cursor or not (package-private for the plan tests). */
+    final String[] list = new String[4];
     private final String[] versions = new String[2];
     private final String advance;
     private final String exists;
@@ -52,13 +54,20 @@ final class JdbiAgentStore implements AgentStore {
         for (int variant = 0; variant < list.length; variant++) {
             boolean viewer = (variant & 1) != 0;
             String after = (variant & 2) != 0 ? " AND id < :after" : "";
+            // the equality columns lead each ORDER BY too, so that H2 also reads its index in order and stops after the
+            // page (ordered by id alone, it read every agent of the status and sorted them: 90 ms at 10,000 agents)
             String shared = "SELECT id FROM " + agents + " WHERE visibility = 'shared' AND status = :status" + after
-                    + " ORDER BY id DESC LIMIT :limit";
+                    + " ORDER BY visibility, status, id DESC LIMIT :limit";
             String own = "SELECT id FROM " + agents + " WHERE owner_id = :viewer AND status = :status" + after
-                    + " ORDER BY id DESC LIMIT :limit";
+                    + " ORDER BY owner_id, status, id DESC LIMIT :limit";
             String ids = viewer ? "(" + shared + ") UNION (" + own + ")" : shared;
-            list[variant] = "SELECT " + columns + " FROM " + joined + " AND v.version = a.latest_version"
-                    + " WHERE a.id IN (SELECT id FROM (" + ids + ") visible) ORDER BY a.id DESC LIMIT :limit";
+            // PostgreSQL plans the page best as agents whose id is in the visible ones; H2 would read every agent for that,
+            // and is fast when it starts from the visible ids (PostgreSQL is 1.5x slower so)
+            list[variant] = db.dialect() == Dialect.POSTGRESQL
+                    ? "SELECT " + columns + " FROM " + joined + " AND v.version = a.latest_version"
+                            + " WHERE a.id IN (SELECT id FROM (" + ids + ") visible) ORDER BY a.id DESC LIMIT :limit"
+                    : "SELECT " + columns + " FROM (" + ids + ") visible JOIN " + agents + " a ON a.id = visible.id JOIN "
+                            + agentVersions + " v ON v.agent_id = a.id AND v.version = a.latest_version ORDER BY a.id DESC LIMIT :limit";
         }
         for (int variant = 0; variant < versions.length; variant++) {
             versions[variant] = "SELECT " + columns + " FROM " + joined + " WHERE a.id = :id"
@@ -188,7 +197,7 @@ final class JdbiAgentStore implements AgentStore {
     private static String listCursor(String cursor) {
         String id = Cursors.textOf(LIST_CURSOR, cursor);
         if (!dev.parley.chat.model.Ids.isValid(StoredAgent.ID_PREFIX, id)) {
-            throw dev.parley.chat.model.InvalidRequestException.parameter("cursor", "is not a cursor of this list");
+            throw InvalidRequestException.parameter("cursor", "is not a cursor of this list");
         }
         return id;
     }

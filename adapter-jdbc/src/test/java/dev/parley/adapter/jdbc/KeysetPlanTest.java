@@ -2,6 +2,8 @@ package dev.parley.adapter.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.parley.chat.model.AgentDefinition;
+import dev.parley.chat.model.AgentVisibility;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.IdGenerator;
 import dev.parley.chat.model.Message;
@@ -9,6 +11,7 @@ import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.StoredAgent;
 import dev.parley.chat.model.ThreadId;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -115,6 +118,40 @@ class KeysetPlanTest {
 
             // then: H2 counts the rows each table access read; none reads past the page
             assertThat(maxScanCount(plan)).as(plan).isLessThanOrEqualTo(PAGE + 1);
+        }
+    }
+
+    @Test
+    void should_read_no_more_rows_than_its_page_for_an_agent_list_on_h2_however_many_agents() {
+        // given: 600 agents, two fifths shared, two fifths the viewer's own, one fifth other users' private ones
+        JdbcChatStore store = H2.freshStore();
+        IdGenerator ids = IdGenerator.timeOrdered();
+        Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+        List<String> created = new ArrayList<>();
+        store.inTransaction(() -> {
+            for (int i = 0; i < LONG; i++) {
+                int kind = i % 5;
+                String owner = kind <= 1 ? "admin" : kind <= 3 ? "viewer" : "other";
+                AgentVisibility visibility = kind <= 1 ? AgentVisibility.SHARED : AgentVisibility.PRIVATE;
+                AgentDefinition definition = new AgentDefinition("Agent " + i, null, "Answer briefly.", null, null, null, null,
+                        visibility, null, null, null);
+                StoredAgent agent = StoredAgent.create(ids.next(StoredAgent.ID_PREFIX), owner, definition, t0.plusSeconds(i));
+                store.agents().create(agent);
+                created.add(agent.id());
+            }
+        });
+        JdbiAgentStore agents = (JdbiAgentStore) store.agents();
+        Map<String, Object> first = Map.of("viewer", "viewer", "status", "active", "limit", PAGE);
+        Map<String, Object> deep = Map.of("viewer", "viewer", "status", "active", "limit", PAGE, "after", created.get(LONG / 2));
+
+        for (var query : List.of(Map.entry(agents.list[0], first), Map.entry(agents.list[1], first),
+                Map.entry(agents.list[2], deep), Map.entry(agents.list[3], deep))) {
+            // when
+            String plan = explainAnalyze(query.getKey(), query.getValue());
+
+            // then: each half (shared, own) reads its page off its index, and each of the two pages' agents is looked up
+            // with its version, never the 240 agents of a half
+            assertThat(maxScanCount(plan)).as(plan).isLessThanOrEqualTo(4 * (PAGE + 1));
         }
     }
 
