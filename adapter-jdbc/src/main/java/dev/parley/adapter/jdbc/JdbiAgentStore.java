@@ -33,7 +33,8 @@ final class JdbiAgentStore implements AgentStore {
     private final String findVersion;
     /** The page queries: by viewer or not, after a cursor or not (package-private for the plan tests). */
     final String[] list = new String[4];
-    private final String[] versions = new String[2];
+    /** The pages of an agent's versions: first, after a cursor (package-private for the plan tests). */
+    final String[] versions = new String[2];
     private final String advance;
     private final String exists;
     private final String setStatus;
@@ -70,8 +71,9 @@ final class JdbiAgentStore implements AgentStore {
                             + agentVersions + " v ON v.agent_id = a.id AND v.version = a.latest_version ORDER BY a.id DESC LIMIT :limit";
         }
         for (int variant = 0; variant < versions.length; variant++) {
-            versions[variant] = "SELECT " + columns + " FROM " + joined + " WHERE a.id = :id"
-                    + (variant == 1 ? " AND v.version < :below" : "") + " ORDER BY v.version DESC LIMIT :limit";
+            // agent_id leads the ORDER BY (as the WHERE fixes it) so that H2 also walks the key backwards and stops after the page
+            versions[variant] = "SELECT " + columns + " FROM " + joined + " WHERE v.agent_id = :id"
+                    + (variant == 1 ? " AND v.version < :below" : "") + " ORDER BY v.agent_id DESC, v.version DESC LIMIT :limit";
         }
         advance = "UPDATE " + agents + " SET latest_version = :version, visibility = :visibility, updated_at = :at"
                 + " WHERE id = :id AND latest_version = :previous";
