@@ -120,9 +120,7 @@ final class InMemoryMessageStore implements MessageStore {
     @Override
     public List<Message> latest(ThreadId threadId, int max) {
         Require.that(max >= 0, "max must not be negative");
-        return db.locked(() -> {
-            return List.copyOf(activePath(threadId, max));
-        });
+        return db.locked(() -> Collections.unmodifiableList(activePath(threadId, max)));
     }
 
     @Override

@@ -30,7 +30,7 @@ final class HistoryWindow {
 
     static List<Message> load(MessageStore store, Run run, Message userMessage, AgentLimits limits, IdGenerator ids) {
         List<Message> latest = store.latest(run.threadId(), limits.historyMessages() + READ_AHEAD);
-        List<Message> prior = new ArrayList<>();
+        List<Message> prior = new ArrayList<>(latest.size());
         for (Message m : latest) {
             if (m.id().equals(userMessage.id())) {
                 continue;

@@ -100,7 +100,7 @@ public record AgentDefinition(String name, String description, String instructio
         for (int i = 0; i < tools.size(); i++) {
             String tool = tools.get(i);
             String field = "tools[" + i + "].name";
-            if (tool == null || !tool.matches("[A-Za-z0-9_-]{1,64}")) {
+            if (tool == null || !ToolSpec.NAME.matcher(tool).matches()) {
                 errors.add(new FieldError(field, "must be 1-64 of A-Z a-z 0-9 _ -"));
             } else if (!seen.add(tool)) {
                 errors.add(new FieldError(field, "names a tool twice"));

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * An agent: who answers a thread. {@code model} names the model (null for the ChatModel's
@@ -22,9 +23,12 @@ import java.util.Optional;
  */
 public record Agent(String id, String name, String description, String systemPrompt, String model,
                     List<Tool> tools, AgentLimits limits) {
+    /** What an agent id may be (compiled once: a turn builds its agent). */
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+
     public Agent {
         Require.notBlank(id, "id");
-        Require.that(id.matches("[A-Za-z0-9_.-]{1,64}"), "agent ids are 1-64 of A-Z a-z 0-9 _ . -");
+        Require.that(ID.matcher(id).matches(), "agent ids are 1-64 of A-Z a-z 0-9 _ . -");
         Require.notBlank(name, "name");
         description = description == null ? "" : description;
         systemPrompt = systemPrompt == null ? "" : systemPrompt;
@@ -32,7 +36,9 @@ public record Agent(String id, String name, String description, String systemPro
         limits = limits == null ? AgentLimits.DEFAULT : limits;
         var names = new HashSet<String>();
         for (Tool t : tools) {
-            Require.that(names.add(t.name()), "duplicate tool name " + t.name() + " in agent " + id);
+            if (!names.add(t.name())) {
+                throw new IllegalArgumentException("duplicate tool name " + t.name() + " in agent " + id);
+            }
         }
     }
 
