@@ -15,7 +15,6 @@ import dev.parley.chat.model.StepStatus;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,21 +23,13 @@ import org.junit.jupiter.api.Test;
  * compare-and-set of a step's decision, and a waiting run holding its thread. Extend it and
  * implement {@link #createStore()}.
  */
-public abstract class ApprovalStoreContract extends StoreContractSupport {
+public abstract class ApprovalStoreContract extends RunContractSupport {
     private static final String SERVER_A = "server-a";
     private static final String SERVER_B = "server-b";
 
-    protected ChatThread thread;
-    protected Message question;
-
-    @BeforeEach
-    void givenAThreadWithAQuestion() {
-        thread = givenThread();
-        question = givenMessage(thread);
-    }
 
     private Run givenRunInProgress(long startedAt) {
-        Run queued = givenRun(aRun().onThread(thread).forMessage(question.id()).createdAt(at(startedAt)));
+        Run queued = givenRun(aRunHere().createdAt(at(startedAt)));
         Run started = queued.started(at(startedAt));
         assertThat(store.runs().start(started, SERVER_A, at(startedAt + 1_000))).isTrue();
         return started;
@@ -91,13 +82,13 @@ public abstract class ApprovalStoreContract extends StoreContractSupport {
         // given
         Run started = givenRunInProgress(10);
         store.runs().pause(started.requiringAction(), at(5_000));
-        Run next = givenRun(aRun().onThread(thread).forMessage(question.id()).createdAt(at(30)));
+        Run next = givenRun(aRunHere().createdAt(at(30)));
 
         // when / then
         assertThatThrownBy(() -> store.runs().start(next.started(at(31)), SERVER_B, at(2_000)))
                 .isInstanceOfSatisfying(ConflictException.class,
                         e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_IN_PROGRESS));
-        assertThatThrownBy(() -> store.runs().insertStarted(aRun().onThread(thread).forMessage(question.id()).createdAt(at(32))
+        assertThatThrownBy(() -> store.runs().insertStarted(aRunHere().createdAt(at(32))
                 .build().started(at(32)), SERVER_B, at(2_000)))
                 .isInstanceOfSatisfying(ConflictException.class,
                         e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_IN_PROGRESS));
@@ -274,7 +265,7 @@ public abstract class ApprovalStoreContract extends StoreContractSupport {
         assertThat(cancelled).isTrue();
         assertThat(store.runs().active(thread.id())).isEmpty();
         assertThat(store.runs().steps(waiting.id())).extracting(Step::status).containsExactly(StepStatus.CANCELLED);
-        Run next = givenRun(aRun().onThread(thread).forMessage(question.id()).createdAt(at(50)));
+        Run next = givenRun(aRunHere().createdAt(at(50)));
         assertThat(store.runs().start(next.started(at(51)), SERVER_B, at(2_000))).isTrue();
     }
 }

@@ -6,10 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.parley.chat.model.ApprovalDecision;
-import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.FinishReason;
-import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.StepStatus;
@@ -27,24 +25,20 @@ import org.junit.jupiter.api.Test;
  * Contract of {@link dev.parley.chat.port.out.RunEventStore}: extend it and implement
  * {@link #createStore()}. Events belong to runs stored in the same store.
  */
-public abstract class RunEventStoreContract extends StoreContractSupport {
+public abstract class RunEventStoreContract extends RunContractSupport {
     private static final RecursiveComparisonConfiguration BY_VALUE = RecursiveComparisonConfiguration.builder()
             .withComparatorForType(BigDecimal::compareTo, BigDecimal.class).build();
 
-    protected ChatThread thread;
-    protected Message question;
     protected Run run;
 
     @BeforeEach
     void givenARun() {
-        thread = givenThread();
-        question = givenMessage(thread);
-        run = givenRun(aRun().onThread(thread).forMessage(question.id()).inProgress());
+        run = givenRun(aRunHere().inProgress());
     }
 
     /** Another run, on the same thread, to interleave with. */
     protected Run anotherRun() {
-        return givenRun(aRun().onThread(thread).forMessage(question.id()).createdAt(Fixtures.at(1)));
+        return givenRun(aRunHere().createdAt(Fixtures.at(1)));
     }
 
     @Test
@@ -78,7 +72,7 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
     void should_round_trip_each_terminal_event() {
         // given
         Run failed = anotherRun();
-        Run cancelled = givenRun(aRun().onThread(thread).forMessage(question.id()).createdAt(Fixtures.at(2)));
+        Run cancelled = givenRun(aRunHere().createdAt(Fixtures.at(2)));
         List<RunEvent> all = new ArrayList<>();
         all.addAll(eventsOf(run.id()).done(thread.id(), Fixtures.messageId(), Usage.reported(1, 2), null).build());
         all.addAll(eventsOf(failed.id()).error("model_error", "The model failed").build());
@@ -323,8 +317,8 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
     @Test
     void should_remove_only_the_logs_of_runs_that_ended_before_the_cutoff_and_remember_it() {
         // given: a run that ended at T0 + 2 ms, one that ended an hour later, and one still going
-        Run old = givenRun(aRun().onThread(thread).forMessage(question.id()).completed());
-        Run recent = givenRun(aRun().onThread(thread).forMessage(question.id()).createdAt(Fixtures.at(3_600_000)).completed());
+        Run old = givenRun(aRunHere().completed());
+        Run recent = givenRun(aRunHere().createdAt(Fixtures.at(3_600_000)).completed());
         for (Run r : List.of(old, recent, run)) {
             store.events().append(eventsOf(r.id()).started(thread.id(), question.id()).tokens("a", "b").build());
         }
@@ -349,7 +343,7 @@ public abstract class RunEventStoreContract extends StoreContractSupport {
     @Test
     void should_expire_at_most_the_number_asked_for_at_a_time() {
         for (int i = 0; i < 3; i++) {
-            Run ended = givenRun(aRun().onThread(thread).forMessage(question.id()).completed());
+            Run ended = givenRun(aRunHere().completed());
             store.events().append(eventsOf(ended.id()).started(thread.id(), question.id()).build());
         }
 

@@ -5,8 +5,6 @@ import static dev.parley.chat.testkit.Fixtures.at;
 import static dev.parley.chat.testkit.Fixtures.eventsOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.parley.chat.model.ChatThread;
-import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.RunStatus;
@@ -20,7 +18,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,19 +25,11 @@ import org.junit.jupiter.api.Test;
  * (not {@link RunSignals#none()}): changes committed through the store after a listener was
  * registered reach it while the store is reachable. Extend it and implement {@link #createStore()}.
  */
-public abstract class RunSignalsContract extends StoreContractSupport {
+public abstract class RunSignalsContract extends RunContractSupport {
     /** How long a hint may take; generous, as hints of a shared store cross a network. */
     protected static final Duration HINT_DEADLINE = Duration.ofSeconds(10);
 
     private final List<RunSignals.Registration> registrations = new ArrayList<>();
-    protected ChatThread thread;
-    protected Message question;
-
-    @BeforeEach
-    void givenAThreadWithAQuestion() {
-        thread = givenThread();
-        question = givenMessage(thread);
-    }
 
     @AfterEach
     void closeRegistrations() {
