@@ -252,7 +252,7 @@ final class JdbiRunStore implements RunStore {
         }
         if (ending != null) {
             return db.call(h -> {
-                var statement = ledger.bindLedger(RunRows.bindRun(h.createUpdate(ending), run), run);
+                var statement = JdbiUsageStore.bindThreadTotals(RunRows.bindRun(h.createUpdate(ending), run), run);
                 extra.accept(statement);
                 return changed(run, statement.execute());
             });

@@ -10,8 +10,10 @@ import java.math.BigDecimal;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.core.statement.SqlStatement;
 
@@ -32,7 +34,7 @@ final class JdbiUsageStore implements UsageStore {
     /**
      * What a run adds to its thread's totals, as a part of an {@code UPDATE} of the thread's row (bound
      * by {@link #bindThreadTotals}): how the answer's append counts a completed run in the change of the
-     * thread's row it makes anyway.
+     * thread's row it makes anyway, and how {@link #pgEnding} counts the run it ends.
      */
     static final String ADD_TO_THREAD = "runs_count = runs_count + 1, input_tokens = input_tokens + :t_input,"
             + " cached_input_tokens = cached_input_tokens + :t_cached, output_tokens = output_tokens + :t_output,"
@@ -40,8 +42,8 @@ final class JdbiUsageStore implements UsageStore {
 
     private final Db db;
     private final String addToThread;
-    private final Map<UsageGroup, String> byOwner = new java.util.EnumMap<>(UsageGroup.class);
-    private final Map<UsageGroup, String> byEveryone = new java.util.EnumMap<>(UsageGroup.class);
+    private final Map<UsageGroup, String> byOwner = new EnumMap<>(UsageGroup.class);
+    private final Map<UsageGroup, String> byEveryone = new EnumMap<>(UsageGroup.class);
 
     JdbiUsageStore(Db db) {
         this.db = db;
@@ -94,13 +96,11 @@ final class JdbiUsageStore implements UsageStore {
      * to its thread's totals in one statement, so that keeping usage costs the run's end no round trip:
      * the run's update returns its thread, whose update follows (a data-modifying CTE; nothing when the
      * run's update matched no row). Its update count is the number of runs it ended. Bind the run as for
-     * {@code runUpdate}, then {@link #bindLedger}.
+     * {@code runUpdate}, then {@link #bindThreadTotals}.
      */
     String pgEnding(String runUpdate) {
         return "WITH r AS (" + runUpdate + " RETURNING thread_id) UPDATE " + db.table("parley_threads")
-                + " SET runs_count = runs_count + 1, input_tokens = input_tokens + :input_tokens,"
-                + " cached_input_tokens = cached_input_tokens + :cached_input_tokens, output_tokens = output_tokens + :output_tokens,"
-                + " cost_usd = cost_usd + :ledger_cost, unpriced_runs = unpriced_runs + :unpriced WHERE id = (SELECT thread_id FROM r)";
+                + " SET " + ADD_TO_THREAD + " WHERE id = (SELECT thread_id FROM r)";
     }
 
     /** Binds what {@link #ADD_TO_THREAD} adds of {@code run}. */
@@ -111,17 +111,11 @@ final class JdbiUsageStore implements UsageStore {
                 .bind("t_unpriced", run.costUsd() == null ? 1 : 0);
     }
 
-    /** The values {@link #pgEnding}'s thread totals need beyond the run's own. */
-    <S extends SqlStatement<S>> S bindLedger(S statement, Run run) {
-        return statement.bind("ledger_cost", run.costUsd() == null ? BigDecimal.ZERO : run.costUsd())
-                .bind("unpriced", run.costUsd() == null ? 1 : 0);
-    }
-
     /**
      * H2: adds a run that just ended to its thread's totals, on the handle (and in the transaction) of the
      * change that ended it. (PostgreSQL ends a run and counts it in one statement, {@link #pgEnding}.)
      */
-    void record(org.jdbi.v3.core.Handle h, Run run) {
+    void record(Handle h, Run run) {
         Require.that(db.dialect() == Dialect.H2, "PostgreSQL counts a run in the statement that ends it");
         bindThreadTotals(h.createUpdate(addToThread), run).bind("thread", run.threadId().value()).execute();
     }
