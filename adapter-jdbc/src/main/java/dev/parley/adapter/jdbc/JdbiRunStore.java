@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
@@ -244,28 +245,28 @@ final class JdbiRunStore implements RunStore {
      */
     private boolean ended(Run run, String sql, String pending, String ending, Consumer<SqlStatement<?>> extra) {
         if (!run.isTerminal() || ledger == null) {
-            return db.call(h -> {
-                var statement = RunRows.bindRun(h.createUpdate(sql), run);
-                extra.accept(statement);
-                return changed(run, statement.execute());
-            });
+            return db.call(h -> change(h, sql, run, false, extra));
         }
         if (ending != null) {
-            return db.call(h -> {
-                var statement = JdbiUsageStore.bindThreadTotals(RunRows.bindRun(h.createUpdate(ending), run), run);
-                extra.accept(statement);
-                return changed(run, statement.execute());
-            });
+            return db.call(h -> change(h, ending, run, true, extra));
         }
         return db.atomic(h -> {
-            var statement = RunRows.bindRun(h.createUpdate(pending), run);
-            extra.accept(statement);
-            boolean changed = changed(run, statement.execute());
+            boolean changed = change(h, pending, run, false, extra);
             if (changed) {
                 ledger.record(h, run);
             }
             return changed;
         });
+    }
+
+    /** Runs {@code sql} for {@code run} (with what it adds to its thread's totals when {@code threadTotals}); whether it changed it. */
+    private boolean change(Handle h, String sql, Run run, boolean threadTotals, Consumer<SqlStatement<?>> extra) {
+        var statement = RunRows.bindRun(h.createUpdate(sql), run);
+        if (threadTotals) {
+            JdbiUsageStore.bindThreadTotals(statement, run);
+        }
+        extra.accept(statement);
+        return changed(run, statement.execute());
     }
 
     /**
@@ -275,8 +276,7 @@ final class JdbiRunStore implements RunStore {
      */
     boolean updateCounted(Run run, RunStatus expected) {
         Require.that(run.isTerminal() && ledger != null, "only an end counted in a store with a ledger");
-        return db.call(h -> changed(run, RunRows.bindRun(h.createUpdate(updatePending), run)
-                .bind("expected", expected.wireName()).execute()));
+        return db.call(h -> change(h, updatePending, run, false, st -> st.bind("expected", expected.wireName())));
     }
 
     @Override
