@@ -1,14 +1,11 @@
 package dev.parley.chat.testkit;
 
-import static dev.parley.chat.testkit.Fixtures.aRun;
 import static dev.parley.chat.testkit.Fixtures.at;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.IdGenerator;
-import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunError;
 import dev.parley.chat.model.RunId;
@@ -176,8 +173,8 @@ public abstract class RunLeaseContract extends RunContractSupport {
     void should_list_expired_leases_soonest_first_up_to_max_and_only_of_runs_in_progress() {
         // given runs on three threads, expiring at 300, 100 and 200, and a queued run
         Run late = queuedThenStarted(SERVER_A, at(300));
-        Run early = startedOnNewThread(SERVER_B, at(100));
-        Run middle = startedOnNewThread(SERVER_A, at(200));
+        Run early = givenRunStartedOnNewThread(SERVER_B, at(100));
+        Run middle = givenRunStartedOnNewThread(SERVER_A, at(200));
         givenRun(aRunHere().createdAt(at(50)));
 
         // when / then
@@ -275,15 +272,6 @@ public abstract class RunLeaseContract extends RunContractSupport {
 
     private Run queuedThenStarted(String owner, Instant leaseExpiresAt) {
         Run queued = givenRun(aRunHere());
-        Run started = queued.started(at(1));
-        assertThat(store.runs().start(started, owner, leaseExpiresAt)).isTrue();
-        return started;
-    }
-
-    private Run startedOnNewThread(String owner, Instant leaseExpiresAt) {
-        ChatThread other = givenThread();
-        Message otherQuestion = givenMessage(other);
-        Run queued = givenRun(aRun().onThread(other).forMessage(otherQuestion.id()));
         Run started = queued.started(at(1));
         assertThat(store.runs().start(started, owner, leaseExpiresAt)).isTrue();
         return started;

@@ -224,12 +224,7 @@ public abstract class ServerLivenessContract extends StoreContractSupport {
 
     /** A run in progress on a thread of its own, held by {@code owner} under a lease until {@link #LEASE}. */
     protected Run givenRunInProgressOf(String owner) {
-        ChatThread thread = givenThread();
-        Message question = givenMessage(thread);
-        Run queued = givenRun(aRun().onThread(thread).forMessage(question.id()));
-        Run started = queued.started(at(1));
-        assertThat(store.runs().start(started, owner, LEASE)).isTrue();
-        return started;
+        return givenRunStartedOnNewThread(owner, LEASE);
     }
 
     private Optional<OwnerState> owner(String owner) {

@@ -4,6 +4,7 @@ import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.port.out.ChatStore;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -59,6 +60,17 @@ public abstract class StoreContractSupport {
         Run r = run.build();
         store.runs().insert(r);
         return r;
+    }
+
+    /** A run in progress on a thread of its own, started by {@code owner} under a lease until {@code leaseExpiresAt}. */
+    protected Run givenRunStartedOnNewThread(String owner, Instant leaseExpiresAt) {
+        ChatThread thread = givenThread();
+        Message question = givenMessage(thread);
+        Run started = givenRun(Fixtures.aRun().onThread(thread).forMessage(question.id())).started(Fixtures.at(1));
+        if (!store.runs().start(started, owner, leaseExpiresAt)) {
+            throw new AssertionError("the store did not start " + started.id());
+        }
+        return started;
     }
 
     /**
