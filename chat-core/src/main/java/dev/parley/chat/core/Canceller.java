@@ -139,6 +139,14 @@ final class Canceller {
     private Run stopAndWait(RunExecution execution) {
         execution.cancel();
         try {
+            // an end that waits for the store to answer again is waited for below, as one stored by the run's thread
+            if (execution.endCancelledInModelCall() && !execution.isStoringEnd()) {
+                return execution.run();
+            }
+        } catch (RuntimeException e) {
+            log.warn("run {} could not be ended on its canceller's thread; waiting for its own", execution.run().id(), e);
+        }
+        try {
             return execution.finished().get(cancelTimeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             log.warn("run {} did not stop within {} ms of its cancel; ending it", execution.run().id(), cancelTimeout.toMillis());

@@ -62,6 +62,13 @@ final class ModelCall {
         }
     }
 
+    /** True while the executing thread is inside a model call (and may be interrupted there). */
+    boolean inCall() {
+        synchronized (interruptLock) {
+            return interruptible && runner != null;
+        }
+    }
+
     /** Interrupts the executing thread if it is inside a model call. */
     void interrupt() {
         synchronized (interruptLock) {

@@ -57,6 +57,8 @@ final class RunExecution {
     private volatile boolean submitted;
     /** True while the run executes on the thread of a caller waiting for it. */
     private volatile boolean callersThread;
+    /** The run was ended by its canceller, on the canceller's thread. */
+    private volatile boolean endedByCanceller;
 
     RunExecution(Engine engine, Run run, AgentRegistry.RunAgent agent, String userId, Consumer<RunExecution> onEnd, RunOrigin origin) {
         this(engine, run, agent, userId, onEnd, null, null, engine.bus().lastSeq(run.id()), false, origin);
@@ -135,6 +137,28 @@ final class RunExecution {
     /** Asks the run to stop: the model call is interrupted, a running tool is cancelled. */
     void cancel() {
         cancellation.cancel();
+    }
+
+    /**
+     * After {@link #cancel}: when the run's thread waits in a model call, ends the run as cancelled on the
+     * calling thread (its partial text, its open step and its status stored, {@code cancelled} published)
+     * instead of waiting for that thread to wake from the cancel; the model's later tokens are dropped and the
+     * thread, once it returns, finds the run ended. True when the run ended here (or had ended already); false
+     * while the run is not in a model call (a tool call, a store write), which stops on its own thread.
+     */
+    boolean endCancelledInModelCall() {
+        if (!modelCall.inCall()) {
+            return false;
+        }
+        endedByCanceller = true;
+        ender.finish(new Ending.Cancelled());
+        state.end();
+        return true;
+    }
+
+    /** True when the run was ended on its canceller's thread ({@link #endCancelledInModelCall}). */
+    boolean endedByCanceller() {
+        return endedByCanceller;
     }
 
     /**

@@ -53,7 +53,7 @@ final class RunScheduler {
     private final ConcurrentMap<RunId, RunExecution> executions = new ConcurrentHashMap<>();
     private final Admission admission;
     private final AtomicBoolean pumping = new AtomicBoolean();
-    /** Threads whose runs ended on a waiting caller's thread, to look at for their next run (see {@link #dispatchSoon}). */
+    /** Threads whose runs ended on a waiting caller's thread or their canceller's, to look at for their next run (see {@link #dispatchSoon}). */
     private final Queue<ThreadId> toDispatch = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean dispatching = new AtomicBoolean();
     private volatile boolean pumpAgain;
@@ -390,7 +390,7 @@ final class RunScheduler {
         if (closed) {
             return;
         }
-        if (execution.onCallersThread()) {
+        if (execution.onCallersThread() || execution.endedByCanceller()) {
             dispatchSoon(run.threadId());
             return;
         }
@@ -401,7 +401,7 @@ final class RunScheduler {
     }
 
     /**
-     * {@link #dispatch} on a run thread, for runs that ended on the thread of a caller waiting for them: the
+     * {@link #dispatch} on a run thread, for runs that ended on the thread of a caller waiting for them or of their canceller: the
      * threads whose runs ended meanwhile are looked at in one pass, so a burst of ends wakes one run thread.
      */
     private void dispatchSoon(ThreadId threadId) {

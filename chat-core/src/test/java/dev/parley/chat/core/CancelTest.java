@@ -4,6 +4,7 @@ import static dev.parley.chat.core.ChatHarness.ALICE;
 import static dev.parley.chat.core.ChatHarness.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.parley.adapter.inmemory.ScriptedChatModel;
 import dev.parley.chat.model.BusyPolicy;
@@ -268,6 +269,55 @@ class CancelTest {
         assertThat(Events.types(events)).containsExactly("run_started", "token", "cancelled");
         assertThat(chat.history(thread.id())).extracting(Message::text)
                 .containsExactly("stuck", "partial", "again", "next answer");
+    }
+
+    @Test
+    void should_end_a_run_waiting_in_its_model_call_on_the_cancelling_thread_without_waiting_for_the_model() throws Exception {
+        // given a model that cannot be stopped until the test lets it go, a cancel timeout far longer than
+        // the test may take, and a second run queued behind the first
+        CountDownLatch calling = new CountDownLatch(1);
+        CountDownLatch letGo = new CountDownLatch(1);
+        CountDownLatch returned = new CountDownLatch(1);
+        ChatModel stubborn = (request, listener, cancellation) -> {
+            listener.onToken("partial");
+            calling.countDown();
+            awaitUninterruptibly(letGo);
+            listener.onToken(" more");
+            returned.countDown();
+            return ModelResponse.text("partial more", null);
+        };
+        ScriptedChatModel next = ScriptedChatModel.replying("next answer");
+        ChatModel model = (request, listener, cancellation) -> request.messages().get(request.messages().size() - 1)
+                .text().equals("stuck") ? stubborn.complete(request, listener, cancellation) : next.complete(request, listener, cancellation);
+        chat = ChatHarness.custom(dev.parley.adapter.inmemory.InMemoryAdapters.store(), model,
+                List.of(ChatHarness.agent(null)), b -> b.cancelTimeout(Duration.ofMinutes(10)));
+        ChatThread thread = chat.newThread(ALICE);
+        SendReceipt sent = chat.send(thread.id(), "stuck");
+        assertThat(calling.await(10, TimeUnit.SECONDS)).isTrue();
+        SendReceipt queued = chat.send(thread.id(), "again", BusyPolicy.ENQUEUE);
+
+        // when
+        Run cancelled = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> chat.service.cancelActiveRun(ALICE, thread.id()));
+
+        // then the run ended while its model still held its thread, and the queued run went on
+        assertThat(returned.getCount()).isEqualTo(1);
+        assertThat(cancelled.status()).isEqualTo(RunStatus.CANCELLED);
+        assertThat(chat.awaitEnd(queued.run().id()).responseText()).isEqualTo("next answer");
+        // (the queued question was stored when it was sent, before the cancel stored the partial answer)
+        assertThat(chat.history(thread.id())).extracting(Message::text)
+                .containsExactly("stuck", "again", "partial", "next answer");
+        Message partial = chat.history(thread.id()).get(2);
+        assertThat(partial.status()).isEqualTo(MessageStatus.INCOMPLETE);
+        assertThat(cancelled.assistantMessageId()).isEqualTo(partial.id());
+        // and the model's thread, once it returns, adds nothing to the ended run
+        letGo.countDown();
+        assertThat(returned.await(10, TimeUnit.SECONDS)).isTrue();
+        List<RunEvent> events = chat.events(sent.run().id());
+        Events.assertWellFormed(events);
+        assertThat(Events.types(events)).containsExactly("run_started", "token", "cancelled");
+        assertThat(chat.storedRun(sent.run().id()).status()).isEqualTo(RunStatus.CANCELLED);
+        assertThat(chat.service.getRun(ALICE, thread.id(), sent.run().id()).steps())
+                .singleElement().satisfies(s -> assertThat(s.status()).isEqualTo(StepStatus.CANCELLED));
     }
 
     @Test

@@ -158,7 +158,11 @@ class StoreOutageTest {
         ChatModel model = (request, listener, cancellation) -> {
             listener.onToken("Half");
             CountDownLatch cancelled = new CountDownLatch(1);
-            cancellation.onCancel(cancelled::countDown);
+            // the database stops within the cancel, before the run's end is stored (on whichever thread ends it)
+            cancellation.onCancel(() -> {
+                outage.stop();
+                cancelled.countDown();
+            });
             while (true) {
                 try {
                     cancelled.await();
@@ -167,7 +171,6 @@ class StoreOutageTest {
                     // the run's cancel interrupts the model call too; wait for the cancel itself
                 }
             }
-            outage.stop();
             throw new RunCancelledException();
         };
         ChatHarness chat = ChatHarness.custom(outage.store(), model, List.of(ChatHarness.agent(null)),
