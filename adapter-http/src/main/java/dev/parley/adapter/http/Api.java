@@ -293,13 +293,16 @@ final class Api {
         ctx.status(problem.status);
         problem.headers.forEach(ctx::header);
         ctx.contentType("application/problem+json");
-        ctx.result(Json.write(problem.body()));
+        if (!ctx.res().isCommitted()) {
+            ctx.res().resetBuffer(); // a body written before the failure is replaced, as a result would be
+        }
+        Json.respond(ctx, problem.body());
     }
 
     static void json(Call call, int status, JsonNode body) {
         call.ctx().status(status);
         call.ctx().contentType("application/json");
-        call.ctx().result(Json.write(body));
+        Json.respond(call.ctx(), body);
     }
 
     // ---- unknown routes, preflight ----

@@ -14,6 +14,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.http.Context;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -86,6 +88,18 @@ final class Json {
             throw e;
         } catch (RuntimeException e) {
             throw new JsonParseException(null, "not representable: " + e.getClass().getSimpleName());
+        }
+    }
+
+    /**
+     * Writes {@code node} as the response's body, straight to its output stream: {@code ctx.result} would copy
+     * it there through a buffer of Javalin's response buffer size (32 KiB by default), allocated per response.
+     */
+    static void respond(Context ctx, JsonNode node) {
+        try {
+            ctx.outputStream().write(MAPPER.writeValueAsBytes(node));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

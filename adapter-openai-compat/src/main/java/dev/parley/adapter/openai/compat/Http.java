@@ -17,7 +17,7 @@ final class Http {
     static void json(Context ctx, int status, JsonNode body) {
         ctx.status(status);
         ctx.contentType("application/json");
-        ctx.result(Wire.write(body));
+        Wire.respond(ctx, body);
     }
 
     /** {@code text} as it may be shown in a message: at most 64 characters of letters, digits and a few marks. */

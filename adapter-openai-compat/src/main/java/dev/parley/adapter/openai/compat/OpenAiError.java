@@ -78,7 +78,10 @@ final class OpenAiError extends RuntimeException {
         ctx.contentType("application/json");
         ObjectNode root = Wire.object();
         root.set("error", body());
-        ctx.result(Wire.write(root));
+        if (!ctx.res().isCommitted()) {
+            ctx.res().resetBuffer(); // a body written before the failure is replaced, as a result would be
+        }
+        Wire.respond(ctx, root);
     }
 
     static void write(Context ctx, HttpGateway.Failure failure) {

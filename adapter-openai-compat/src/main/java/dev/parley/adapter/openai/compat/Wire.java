@@ -21,6 +21,8 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.in.RunOutcome;
+import io.javalin.http.Context;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.Map;
@@ -42,6 +44,18 @@ final class Wire {
 
     static ArrayNode array() {
         return NODES.arrayNode();
+    }
+
+    /**
+     * Writes {@code node} as the response's body, straight to its output stream: {@code ctx.result} would copy
+     * it there through a buffer of Javalin's response buffer size (32 KiB by default), allocated per response.
+     */
+    static void respond(Context ctx, JsonNode node) {
+        try {
+            ctx.outputStream().write(MAPPER.writeValueAsBytes(node));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     static String write(JsonNode node) {
