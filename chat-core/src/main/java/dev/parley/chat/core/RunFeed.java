@@ -29,8 +29,10 @@ import org.slf4j.LoggerFactory;
  * <p>A delivery that has seen every wake-up waits on its thread for the next one (the bus's delivery
  * linger, 200 ms by default, on virtual threads) before it ends; the counter then holds
  * {@link #LINGERING}, and a wake-up unparks it. A streaming run wakes its feeds every few tens of
- * milliseconds, and one thread then serves a stream's events instead of a new thread per event. An
- * idle stream holds no thread once that wait is over.
+ * milliseconds, and one thread then serves a stream's events instead of a new thread per event. The
+ * wait is an untimed park: the bus's {@link Lingerers} sweep unparks it once the linger is over (a
+ * timed park would schedule and cancel a timer per event). An idle stream holds no thread once that
+ * wait is over.
  */
 final class RunFeed implements Subscription, Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(RunFeed.class);
@@ -38,6 +40,7 @@ final class RunFeed implements Subscription, Runnable {
     static final int PAGE = 256;
     private static final VarHandle WAKE_UPS;
     private static final VarHandle DELIVERER;
+    private static final VarHandle QUEUED;
     /** The counter's value while a delivery waits for the next wake-up; each wake-up adds one to it. */
     static final int LINGERING = 1 << 30;
 
@@ -45,6 +48,7 @@ final class RunFeed implements Subscription, Runnable {
         try {
             WAKE_UPS = MethodHandles.lookup().findVarHandle(RunFeed.class, "wakeUps", int.class);
             DELIVERER = MethodHandles.lookup().findVarHandle(RunFeed.class, "deliverer", Thread.class);
+            QUEUED = MethodHandles.lookup().findVarHandle(RunFeed.class, "queued", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -63,6 +67,11 @@ final class RunFeed implements Subscription, Runnable {
      * that an idle stream does not keep its last delivery's thread.
      */
     private volatile Thread deliverer;
+    /** On the bus's {@link Lingerers} queue. */
+    @SuppressWarnings("unused") // through QUEUED
+    private volatile boolean queued;
+    /** When the current linger is over ({@link System#nanoTime()}); set before the counter goes to {@link #LINGERING}. */
+    private volatile long lingerUntil;
 
     // the delivering task's state
     private long cursor;
@@ -109,7 +118,11 @@ final class RunFeed implements Subscription, Runnable {
             } catch (RuntimeException | Error failure) {
                 end(failure);
             }
-            if (mayLinger() && WAKE_UPS.compareAndSet(this, seen, LINGERING)) {
+            boolean mayLinger = mayLinger();
+            if (mayLinger) {
+                lingerUntil = System.nanoTime() + bus.deliveryLingerNanos();
+            }
+            if (mayLinger && WAKE_UPS.compareAndSet(this, seen, LINGERING)) {
                 seen = linger();
             } else {
                 // wake-ups came meanwhile (the counter only grows while a delivery runs), or this delivery ends
@@ -140,22 +153,48 @@ final class RunFeed implements Subscription, Runnable {
 
     /**
      * Waits, the counter at {@link #LINGERING}, for a wake-up: answers how many came (to deliver them), or
-     * 0 once the wait is over with none (the counter back at 0: the next wake-up starts a delivery).
+     * 0 once the wait is over with none (the counter back at 0: the next wake-up starts a delivery). Parks
+     * untimed, on the bus's {@link Lingerers} queue, whose sweep unparks it once the linger is over.
      */
     private int linger() {
-        long deadline = System.nanoTime() + bus.deliveryLingerNanos();
+        if (!queued && QUEUED.compareAndSet(this, false, true)) {
+            bus.lingerers.add(this);
+        }
         while (true) {
             if ((int) WAKE_UPS.getVolatile(this) != LINGERING) {
                 return (int) WAKE_UPS.getAndAdd(this, -LINGERING) - LINGERING;
             }
-            long left = deadline - System.nanoTime();
-            if (left <= 0 || Thread.currentThread().isInterrupted()) {
+            if (lingerOver(System.nanoTime()) || Thread.currentThread().isInterrupted() || bus.isClosed()) {
                 if (WAKE_UPS.compareAndSet(this, LINGERING, 0)) {
                     return 0;
                 }
                 continue; // a wake-up came meanwhile
             }
-            LockSupport.parkNanos(this, left);
+            LockSupport.park(this);
+        }
+    }
+
+    /** True while a delivery waits for a wake-up (for the {@link Lingerers} sweep). */
+    boolean lingering() {
+        return (int) WAKE_UPS.getVolatile(this) == LINGERING;
+    }
+
+    boolean lingerOver(long now) {
+        return now - lingerUntil >= 0;
+    }
+
+    void unparkDeliverer() {
+        LockSupport.unpark(deliverer);
+    }
+
+    /**
+     * The sweep took the feed off the queue, having seen it not lingering; when it lingers by now, it goes
+     * back (unless its delivery has put it back itself): a feed that lingers is always on the queue.
+     */
+    void dequeued() {
+        queued = false;
+        if (lingering() && QUEUED.compareAndSet(this, false, true)) {
+            bus.lingerers.add(this);
         }
     }
 

@@ -52,6 +52,8 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
     private final long evictIdleAfterNanos;
     private final long pollIntervalNanos;
     private final long deliveryLingerNanos;
+    /** The deliveries that linger, and the sweep that lets them go. */
+    final Lingerers lingerers = new Lingerers();
     private final ConcurrentHashMap<RunId, RunLog> logs = new ConcurrentHashMap<>();
     /** Finished logs in the order they finished, each with the events it holds counted in {@link #finishedEvents}. */
     private final ConcurrentLinkedQueue<RunLog> finished = new ConcurrentLinkedQueue<>();
@@ -92,6 +94,10 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         flusher.setRemoveOnCancelPolicy(true); // the polls of subscriptions that end before them
         this.deliveries = Threads.deliveryExecutor();
         flusher.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+        if (deliveryLingerNanos > 0) { // a lingering delivery ends within a quarter of the linger (at least 1 ms) of its end
+            long sweep = Math.max(TimeUnit.MILLISECONDS.toNanos(1), deliveryLingerNanos / 4);
+            flusher.scheduleWithFixedDelay(() -> lingerers.sweep(false), sweep, sweep, TimeUnit.NANOSECONDS);
+        }
         this.wakeUps = signals.onEventsStored(this::wakeReaders);
     }
 
@@ -480,6 +486,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         for (RunLog log : logs.values()) {
             log.wakeFeeds();
         }
+        lingerers.sweep(true);
         deliveries.shutdown(); // the deliveries under way end their subscriptions; later ones run on their caller
     }
 

@@ -167,6 +167,52 @@ class RunFeedTest {
     }
 
     @Test
+    void should_let_a_delivery_that_lingers_longer_than_the_test_go_when_the_bus_closes() throws Exception {
+        Assumptions.assumeTrue(Threads.hasVirtualThreads(), "deliveries linger on virtual threads only");
+        // given a caught-up subscriber whose delivery waits an hour for the next event
+        StoreBackedRunEventBus bus = lingeringBus(Duration.ofHours(1));
+        List<RunEvent> events = aRun(3);
+        Sink sink = new Sink();
+        RunFeed feed = caughtUpAfterTheFirst(bus, events, sink);
+        ChatHarness.eventually("the delivery lingers", feed::lingering);
+        assertThat(bus.lingerers.size()).isEqualTo(1);
+
+        // when
+        bus.close();
+
+        // then the subscription ends and its delivery lets its thread go
+        assertThat(sink.ended.get(20, TimeUnit.SECONDS)).isNull();
+        ChatHarness.eventually("no delivery is under way", () -> !feed.deliveryUnderWay());
+        ChatHarness.eventually("the ended delivery's thread is let go", () -> !feed.holdsAThread());
+    }
+
+    @Test
+    void should_keep_a_feed_once_on_the_lingerers_queue_however_often_its_delivery_lingers() throws Exception {
+        Assumptions.assumeTrue(Threads.hasVirtualThreads(), "deliveries linger on virtual threads only");
+        // given a subscriber whose delivery lingers between events
+        StoreBackedRunEventBus bus = lingeringBus(Duration.ofHours(1));
+        List<RunEvent> events = aRun(50);
+        Sink sink = new Sink();
+        RunFeed feed = caughtUpAfterTheFirst(bus, events, sink);
+
+        // when the run goes on, an event at a time, and the sweep looks between them
+        for (RunEvent event : events.subList(1, events.size() - 1)) {
+            bus.publish(event);
+            ChatHarness.eventually("the delivery lingers again", feed::lingering);
+            bus.lingerers.sweep(false);
+        }
+
+        // then the feed is on the queue once, and only until it ends
+        assertThat(bus.lingerers.size()).isEqualTo(1);
+        bus.publish(events.get(events.size() - 1));
+        assertThat(sink.ended.get(20, TimeUnit.SECONDS)).isNull();
+        ChatHarness.eventually("no delivery is under way", () -> !feed.deliveryUnderWay());
+        bus.lingerers.sweep(false);
+        assertThat(bus.lingerers.size()).isZero();
+        assertThat(sink.events).containsExactlyElementsOf(events);
+    }
+
+    @Test
     void should_lose_no_event_when_events_come_as_a_delivery_stops_lingering() throws Exception {
         // given deliveries that linger about as long as the gaps between events
         StoreBackedRunEventBus bus = lingeringBus(Duration.ofNanos(200_000));
