@@ -27,7 +27,7 @@ import java.util.Set;
 /**
  * The entry point of {@code benchmarks.jar}:
  * <pre>
- * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--out=DIR]
+ * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--out=DIR]
  *                                                                             every scenario, then the summary table
  * java -jar benchmarks.jar tracing [--rounds=N] [--seconds=S] [--samples=N]  scenario 11 alone
  * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
@@ -55,7 +55,7 @@ public final class Main {
             case "turn-sql" -> turnSql(rest);
             case "finished-heap" -> FinishedRunsHeap.main(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
+                System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only] | turn-sql [--store=h2|postgres]"
                         + " | finished-heap [--store=postgres|h2|memory] [--tokens=N] [--seconds=S] [--threads=T]"
                         + " | server OPTIONS | jmh OPTIONS");
@@ -99,6 +99,7 @@ public final class Main {
         Integer cancels = null;
         int cancelLanes = 4;
         Integer cancelWarmup = null;
+        String deliveryStore = "memory";
         Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"));
         Path out = Path.of("benchmarks/target/results");
         for (String arg : args) {
@@ -116,6 +117,8 @@ public final class Main {
                 cancelLanes = atLeastOne(arg);
             } else if (arg.startsWith("--cancel-warmup=")) {
                 cancelWarmup = atLeastOne(arg);
+            } else if (arg.startsWith("--delivery-store=")) {
+                deliveryStore = Databases.Kind.parse(arg.substring("--delivery-store=".length())).name().toLowerCase(Locale.ROOT);
             } else {
                 throw new IllegalArgumentException("unknown option " + arg);
             }
@@ -156,7 +159,7 @@ public final class Main {
                 }
                 if (only.contains("2")) {
                     section("2 token delivery");
-                    TokenDelivery.run(server, quick ? 200 : 1000, quick ? 4 : 20, quick ? 1 : 5, report);
+                    TokenDelivery.run(server, deliveryStore, quick ? 200 : 1000, quick ? 4 : 20, quick ? 1 : 5, report);
                 }
                 if (only.contains("4")) {
                     section("4 cancel");

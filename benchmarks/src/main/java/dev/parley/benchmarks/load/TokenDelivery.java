@@ -21,8 +21,9 @@ import org.HdrHistogram.Histogram;
 public final class TokenDelivery {
     private TokenDelivery() {}
 
-    public static void run(ServerProcess server, int streams, double seconds, double rampSeconds, Report report) throws Exception {
-        Client client = new Client(server.port("memory"), Load.EXECUTOR);
+    public static void run(ServerProcess server, String store, int streams, double seconds, double rampSeconds, Report report)
+            throws Exception {
+        Client client = new Client(server.port(store), Load.EXECUTOR);
         List<String> threads = client.createThreads("td-", streams);
         int tokens = (int) (seconds * 20);
         Histogram all = Load.histogram();
@@ -84,7 +85,7 @@ public final class TokenDelivery {
         boolean allEnded = ended.await((long) (seconds + rampSeconds + 60), TimeUnit.SECONDS);
         long cpuAfter = server.cpuNanos();
         long unfinished = allEnded ? 0 : ended.getCount();
-        String cond = streams + " streams x 20 tokens/s x " + (int) seconds + " s (" + (streams * 20) + " tokens/s), in-memory store";
+        String cond = streams + " streams x 20 tokens/s x " + (int) seconds + " s (" + (streams * 20) + " tokens/s), " + (store.equals("memory") ? "in-memory" : store) + " store";
         report.add("2", "token delivery lag p50 (steady)", Report.micros(steady.getValueAtPercentile(50)), null, null, cond);
         report.add("2", "token delivery lag p99 (steady)", Report.micros(steady.getValueAtPercentile(99)), "< 10 ms",
                 steady.getValueAtPercentile(99) < 10_000, "max " + Report.micros(steady.getMaxValue())

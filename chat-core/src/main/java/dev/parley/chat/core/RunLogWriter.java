@@ -31,10 +31,69 @@ final class RunLogWriter {
         dirty.add(log);
     }
 
-    /** Persists every log's waiting events; failures stay for the next try. */
+    /**
+     * Persists every log's waiting events; failures stay for the next try. The logs whose write is not under
+     * way elsewhere go in one append (one transaction however many runs stream, each run's events in seq
+     * order under its flush lock); when that append fails, each goes on its own, so that one run's refusal
+     * (a gap, a log that already ended) or the store's failure is handled as for a single run.
+     */
     void flushAll() {
-        for (RunLog log : List.copyOf(dirty)) {
-            flush(log, false);
+        List<RunLog> logs = List.copyOf(dirty);
+        if (logs.size() < 2) {
+            logs.forEach(log -> flush(log, false));
+            return;
+        }
+        List<RunLog> held = new ArrayList<>(logs.size());
+        List<List<RunEvent>> batches = new ArrayList<>(logs.size());
+        boolean failed = false;
+        try {
+            List<RunEvent> all = new ArrayList<>();
+            for (RunLog log : logs) {
+                if (!log.flushLock.tryLock()) {
+                    continue; // its publisher writes it now (it stays dirty if anything is left)
+                }
+                dirty.remove(log);
+                List<RunEvent> batch;
+                log.lock.lock();
+                try {
+                    batch = log.pending;
+                    if (!batch.isEmpty()) {
+                        log.pending = new ArrayList<>();
+                    }
+                } finally {
+                    log.lock.unlock();
+                }
+                if (batch.isEmpty()) {
+                    log.flushLock.unlock();
+                    continue;
+                }
+                held.add(log);
+                batches.add(batch);
+                all.addAll(batch);
+            }
+            if (held.isEmpty()) {
+                return;
+            }
+            try {
+                store.append(all);
+                held.forEach(log -> log.markStoreFailing(false));
+            } catch (RuntimeException failure) {
+                failed = true;
+                for (int i = 0; i < held.size(); i++) {
+                    RunLog log = held.get(i);
+                    log.lock.lock();
+                    try {
+                        log.pending.addAll(0, batches.get(i));
+                    } finally {
+                        log.lock.unlock();
+                    }
+                }
+            }
+        } finally {
+            held.forEach(log -> log.flushLock.unlock());
+        }
+        if (failed) {
+            held.forEach(log -> flush(log, false));
         }
     }
 

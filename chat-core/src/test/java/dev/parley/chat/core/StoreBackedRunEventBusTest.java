@@ -254,23 +254,6 @@ class StoreBackedRunEventBusTest {
     }
 
     @Test
-    void should_keep_events_whose_write_failed_and_write_them_later() {
-        // given
-        StoreBackedRunEventBus bus = quietBus();
-        store.failNextAppends(1);
-
-        // when
-        bus.publish(eventsOf(run).started(thread, question).build().get(0));
-        bus.publish(new RunEvent.Token(run, 2, "a"));
-        bus.flush();
-        assertThat(store.lastSeq(run)).isZero();
-        bus.flush();
-
-        // then
-        assertThat(store.read(run, 0, 10)).extracting(RunEvent::seq).containsExactly(1L, 2L);
-    }
-
-    @Test
     void should_fail_a_terminal_publish_the_store_could_not_take_and_keep_it_for_later() {
         // given
         StoreBackedRunEventBus bus = quietBus();
@@ -283,22 +266,6 @@ class StoreBackedRunEventBusTest {
         assertThatThrownBy(() -> bus.publish(done)).isInstanceOf(StorageUnavailableException.class);
         bus.flush();
         assertThat(store.read(run, 0, 10)).extracting(RunEvent::seq).containsExactly(1L, 2L);
-    }
-
-    @Test
-    void should_not_store_twice_what_a_seemingly_failed_write_stored() {
-        // given
-        StoreBackedRunEventBus bus = quietBus();
-        store.storeThenFailNextAppend();
-
-        // when
-        bus.publish(eventsOf(run).started(thread, question).build().get(0));
-        bus.flush();
-        bus.publish(new RunEvent.Token(run, 2, "a"));
-        bus.publish(new RunEvent.Done(run, 3, thread, Fixtures.messageId(), Usage.ZERO, null));
-
-        // then
-        assertThat(store.read(run, 0, 10)).extracting(RunEvent::seq).containsExactly(1L, 2L, 3L);
     }
 
     @Test
@@ -439,26 +406,6 @@ class StoreBackedRunEventBusTest {
 
         // then
         assertThat(rest.get(20, TimeUnit.SECONDS)).containsExactlyElementsOf(events.subList(1, events.size()));
-    }
-
-    @Test
-    void should_drop_its_late_events_when_another_server_already_ended_the_run_in_the_store() {
-        // given: this server stored the start of a run and buffers two tokens
-        StoreBackedRunEventBus bus = quietBus();
-        List<RunEvent> ours = eventsOf(run).started(thread, question).tokens("a", "b").build();
-        bus.publish(ours.get(0));
-        bus.flush();
-        ours.subList(1, 3).forEach(bus::publish);
-        // and meanwhile another server ended the run in the store (this one's lease had expired)
-        store.append(List.of(new RunEvent.Error(run, 2, "interrupted", "The server running this run stopped")));
-
-        // when: the buffered tokens and a later one are written
-        bus.flush();
-        bus.publish(new RunEvent.Token(run, 4, "c"));
-        bus.flush();
-
-        // then: the stored log still ends with the other server's terminal event
-        assertThat(store.read(run, 0, 10)).extracting(RunEvent::type).containsExactly("run_started", "error");
     }
 
     @Test
