@@ -136,7 +136,8 @@ public final class RunEventBuses {
 
         /**
          * How long a subscription's delivery, having handed over every event, waits on its thread for the
-         * next one before the thread ends (default 200 ms; zero: it ends at once). A stream's events then
+         * next one before the thread ends (default 200 ms, let go by a sweep every quarter of it, so up to a
+         * quarter longer; zero: it ends at once). A stream's events then
          * share one thread while they come faster than that. Virtual threads only: without them the
          * deliveries run on a pool of platform threads, which reuses its threads and does not linger.
          */
