@@ -3,6 +3,7 @@ package dev.parley.chat.core;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.port.out.RunEventStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,8 +35,9 @@ final class RunLogWriter {
     /**
      * Persists every log's waiting events; failures stay for the next try. The logs whose write is not under
      * way elsewhere go in one append (one transaction however many runs stream, each run's events in seq
-     * order under its flush lock); when that append fails, each goes on its own, so that one run's refusal
-     * (a gap, a log that already ended) or the store's failure is handled as for a single run.
+     * order under its flush lock); when the store refuses that append, each goes on its own, so that one
+     * run's refusal (a gap, a log that already ended) is handled as for a single run. When the store cannot
+     * be reached, every event stays for the next tick without a try per run.
      */
     void flushAll() {
         List<RunLog> logs = List.copyOf(dirty);
@@ -45,7 +47,7 @@ final class RunLogWriter {
         }
         List<RunLog> held = new ArrayList<>(logs.size());
         List<List<RunEvent>> batches = new ArrayList<>(logs.size());
-        boolean failed = false;
+        boolean refused = false;
         try {
             List<RunEvent> all = new ArrayList<>();
             for (RunLog log : logs) {
@@ -78,21 +80,29 @@ final class RunLogWriter {
                 store.append(all);
                 held.forEach(log -> log.markStoreFailing(false));
             } catch (RuntimeException failure) {
-                failed = true;
+                boolean unreachable = failure instanceof StorageUnavailableException;
+                refused = !unreachable;
                 for (int i = 0; i < held.size(); i++) {
                     RunLog log = held.get(i);
                     log.lock.lock();
                     try {
                         log.pending.addAll(0, batches.get(i));
+                        log.storeFailing |= unreachable;
                     } finally {
                         log.lock.unlock();
                     }
+                    if (unreachable) {
+                        dirty.add(log);
+                    }
+                }
+                if (unreachable) {
+                    LOG.warn("could not store events of {} runs, will retry: {}", held.size(), failure.getMessage());
                 }
             }
         } finally {
             held.forEach(log -> log.flushLock.unlock());
         }
-        if (failed) {
+        if (refused) {
             held.forEach(log -> flush(log, false));
         }
     }

@@ -83,20 +83,28 @@ class RunLogWriterTest {
 
 
     @Test
-    void should_keep_every_run_s_events_when_the_common_append_fails_and_write_them_later() {
-        // given two streaming runs and a store that fails its next two appends
+    void should_keep_every_run_s_events_while_the_store_is_unreachable_without_a_try_per_run_and_write_them_later() {
+        // given two streaming runs and a store that cannot be reached for the next flush
         StoreBackedRunEventBus bus = quietBus();
         RunId other = Fixtures.runId();
         eventsOf(run).started(thread, question).tokens("a").build().forEach(bus::publish);
         eventsOf(other).started(Fixtures.threadId(), Fixtures.messageId()).tokens("c").build().forEach(bus::publish);
-        store.failNextAppends(2);
+        store.failNextAppends(1);
 
-        // when the common append and one run's own fail, and a later flush works
+        // when
         bus.flush();
+
+        // then one append was tried, and nothing was stored
+        assertThat(store.attempts()).isEqualTo(1);
+        assertThat(store.lastSeq(run)).isZero();
+        assertThat(store.lastSeq(other)).isZero();
+
+        // when the store answers again
         bus.publish(new RunEvent.Token(run, 3, "b"));
         bus.flush();
 
-        // then nothing was lost nor stored twice
+        // then everything is stored once, in one append
+        assertThat(store.attempts()).isEqualTo(2);
         assertThat(store.read(run, 0, 10)).extracting(RunEvent::seq).containsExactly(1L, 2L, 3L);
         assertThat(store.read(other, 0, 10)).extracting(RunEvent::seq).containsExactly(1L, 2L);
     }
