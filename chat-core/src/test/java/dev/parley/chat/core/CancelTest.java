@@ -24,7 +24,10 @@ import dev.parley.chat.model.StepType;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.port.in.RunOutcome;
 import dev.parley.chat.port.in.SendReceipt;
+import dev.parley.chat.port.out.Cancellation;
 import dev.parley.chat.port.out.ChatModel;
+import dev.parley.chat.port.out.ModelRequest;
+import dev.parley.chat.port.out.ModelStreamListener;
 import dev.parley.chat.port.out.ModelResponse;
 import dev.parley.chat.port.in.RunStream;
 import java.time.Duration;
@@ -234,30 +237,17 @@ class CancelTest {
     @Test
     void should_end_the_run_anyway_when_the_model_ignores_the_cancel() throws Exception {
         // given a model that cannot be stopped until the test lets it go
-        CountDownLatch calling = new CountDownLatch(1);
-        CountDownLatch letGo = new CountDownLatch(1);
-        CountDownLatch returned = new CountDownLatch(1);
-        ChatModel stubborn = (request, listener, cancellation) -> {
-            listener.onToken("partial");
-            calling.countDown();
-            awaitUninterruptibly(letGo);
-            listener.onToken(" more");
-            returned.countDown();
-            return ModelResponse.text("partial more", null);
-        };
-        ScriptedChatModel next = ScriptedChatModel.replying("next answer");
-        ChatModel model = (request, listener, cancellation) -> request.messages().get(request.messages().size() - 1)
-                .text().equals("stuck") ? stubborn.complete(request, listener, cancellation) : next.complete(request, listener, cancellation);
+        StubbornModel model = new StubbornModel();
         chat = ChatHarness.custom(dev.parley.adapter.inmemory.InMemoryAdapters.store(), model,
                 List.of(ChatHarness.agent(null)), b -> b.cancelTimeout(Duration.ofMillis(100)));
         ChatThread thread = chat.newThread(ALICE);
         SendReceipt sent = chat.send(thread.id(), "stuck");
-        assertThat(calling.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(model.calling.await(10, TimeUnit.SECONDS)).isTrue();
 
         // when
         Run cancelled = chat.service.cancelActiveRun(ALICE, thread.id());
-        letGo.countDown();
-        assertThat(returned.await(10, TimeUnit.SECONDS)).isTrue();
+        model.letGo.countDown();
+        assertThat(model.returned.await(10, TimeUnit.SECONDS)).isTrue();
         SendReceipt after = chat.send(thread.id(), "again");
 
         // then
@@ -275,32 +265,19 @@ class CancelTest {
     void should_end_a_run_waiting_in_its_model_call_on_the_cancelling_thread_without_waiting_for_the_model() throws Exception {
         // given a model that cannot be stopped until the test lets it go, a cancel timeout far longer than
         // the test may take, and a second run queued behind the first
-        CountDownLatch calling = new CountDownLatch(1);
-        CountDownLatch letGo = new CountDownLatch(1);
-        CountDownLatch returned = new CountDownLatch(1);
-        ChatModel stubborn = (request, listener, cancellation) -> {
-            listener.onToken("partial");
-            calling.countDown();
-            awaitUninterruptibly(letGo);
-            listener.onToken(" more");
-            returned.countDown();
-            return ModelResponse.text("partial more", null);
-        };
-        ScriptedChatModel next = ScriptedChatModel.replying("next answer");
-        ChatModel model = (request, listener, cancellation) -> request.messages().get(request.messages().size() - 1)
-                .text().equals("stuck") ? stubborn.complete(request, listener, cancellation) : next.complete(request, listener, cancellation);
+        StubbornModel model = new StubbornModel();
         chat = ChatHarness.custom(dev.parley.adapter.inmemory.InMemoryAdapters.store(), model,
                 List.of(ChatHarness.agent(null)), b -> b.cancelTimeout(Duration.ofMinutes(10)));
         ChatThread thread = chat.newThread(ALICE);
         SendReceipt sent = chat.send(thread.id(), "stuck");
-        assertThat(calling.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(model.calling.await(10, TimeUnit.SECONDS)).isTrue();
         SendReceipt queued = chat.send(thread.id(), "again", BusyPolicy.ENQUEUE);
 
         // when
         Run cancelled = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> chat.service.cancelActiveRun(ALICE, thread.id()));
 
         // then the run ended while its model still held its thread, and the queued run went on
-        assertThat(returned.getCount()).isEqualTo(1);
+        assertThat(model.returned.getCount()).isEqualTo(1);
         assertThat(cancelled.status()).isEqualTo(RunStatus.CANCELLED);
         assertThat(chat.awaitEnd(queued.run().id()).responseText()).isEqualTo("next answer");
         // (the queued question was stored when it was sent, before the cancel stored the partial answer)
@@ -310,8 +287,8 @@ class CancelTest {
         assertThat(partial.status()).isEqualTo(MessageStatus.INCOMPLETE);
         assertThat(cancelled.assistantMessageId()).isEqualTo(partial.id());
         // and the model's thread, once it returns, adds nothing to the ended run
-        letGo.countDown();
-        assertThat(returned.await(10, TimeUnit.SECONDS)).isTrue();
+        model.letGo.countDown();
+        assertThat(model.returned.await(10, TimeUnit.SECONDS)).isTrue();
         List<RunEvent> events = chat.events(sent.run().id());
         Events.assertWellFormed(events);
         assertThat(Events.types(events)).containsExactly("run_started", "token", "cancelled");
@@ -403,6 +380,30 @@ class CancelTest {
                 assertThat(outcome.run().status()).isEqualTo(RunStatus.COMPLETED);
                 assertThat(Events.last(events)).isInstanceOf(RunEvent.Done.class);
             }
+        }
+    }
+
+    /**
+     * A model whose call for the message {@code stuck} streams {@code partial} and then cannot be stopped until the
+     * test lets it go; any other message it answers with {@code next answer}.
+     */
+    private static final class StubbornModel implements ChatModel {
+        final CountDownLatch calling = new CountDownLatch(1);
+        final CountDownLatch letGo = new CountDownLatch(1);
+        final CountDownLatch returned = new CountDownLatch(1);
+        private final ScriptedChatModel next = ScriptedChatModel.replying("next answer");
+
+        @Override
+        public ModelResponse complete(ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
+            if (!request.messages().get(request.messages().size() - 1).text().equals("stuck")) {
+                return next.complete(request, listener, cancellation);
+            }
+            listener.onToken("partial");
+            calling.countDown();
+            awaitUninterruptibly(letGo);
+            listener.onToken(" more");
+            returned.countDown();
+            return ModelResponse.text("partial more", null);
         }
     }
 
