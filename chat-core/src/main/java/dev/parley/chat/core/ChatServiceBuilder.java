@@ -149,7 +149,10 @@ public final class ChatServiceBuilder {
         return this;
     }
 
-    /** How long a cancel waits for the run to stop before it ends the run regardless (default 10 s). */
+    /**
+     * How long a cancel waits for the run to stop before it ends the run regardless (default 10 s); a run
+     * waiting in a model call is ended at once by the cancel, on its caller's thread.
+     */
     public ChatServiceBuilder cancelTimeout(Duration timeout) {
         Require.that(timeout != null && !timeout.isNegative() && !timeout.isZero(), "cancelTimeout must be positive");
         this.cancelTimeout = timeout;
