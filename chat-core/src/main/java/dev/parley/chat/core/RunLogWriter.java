@@ -55,16 +55,7 @@ final class RunLogWriter {
                     continue; // its publisher writes it now (it stays dirty if anything is left)
                 }
                 dirty.remove(log);
-                List<RunEvent> batch;
-                log.lock.lock();
-                try {
-                    batch = log.pending;
-                    if (!batch.isEmpty()) {
-                        log.pending = new ArrayList<>();
-                    }
-                } finally {
-                    log.lock.unlock();
-                }
+                List<RunEvent> batch = takeBatch(log);
                 if (batch.isEmpty()) {
                     log.flushLock.unlock();
                     continue;
@@ -84,13 +75,7 @@ final class RunLogWriter {
                 refused = !unreachable;
                 for (int i = 0; i < held.size(); i++) {
                     RunLog log = held.get(i);
-                    log.lock.lock();
-                    try {
-                        log.pending.addAll(0, batches.get(i));
-                        log.storeFailing |= unreachable;
-                    } finally {
-                        log.lock.unlock();
-                    }
+                    putBack(log, batches.get(i), unreachable);
                     if (unreachable) {
                         dirty.add(log);
                     }
@@ -125,6 +110,31 @@ final class RunLogWriter {
         }
     }
 
+    /** The log's waiting events, taken out of it (empty, and left in place, when none wait). Under its flush lock. */
+    private static List<RunEvent> takeBatch(RunLog log) {
+        log.lock.lock();
+        try {
+            List<RunEvent> batch = log.pending;
+            if (!batch.isEmpty()) {
+                log.pending = new ArrayList<>();
+            }
+            return batch;
+        } finally {
+            log.lock.unlock();
+        }
+    }
+
+    /** Puts a batch that could not be stored back before the log's waiting events; {@code failing}: the store is failing. */
+    private static void putBack(RunLog log, List<RunEvent> batch, boolean failing) {
+        log.lock.lock();
+        try {
+            log.pending.addAll(0, batch);
+            log.storeFailing |= failing;
+        } finally {
+            log.lock.unlock();
+        }
+    }
+
     /** The events of {@code batch} past the run's last stored seq (an earlier append that seemed to fail stored the rest). */
     List<RunEvent> notYetStored(RunId runId, List<RunEvent> batch) {
         long stored = store.lastSeq(runId);
@@ -145,16 +155,9 @@ final class RunLogWriter {
         log.flushLock.lock();
         try {
             dirty.remove(log);
-            List<RunEvent> batch;
-            log.lock.lock();
-            try {
-                if (log.pending.isEmpty()) {
-                    return;
-                }
-                batch = log.pending;
-                log.pending = new ArrayList<>();
-            } finally {
-                log.lock.unlock();
+            List<RunEvent> batch = takeBatch(log);
+            if (batch.isEmpty()) {
+                return;
             }
             try {
                 append(log.runId, batch);
@@ -166,13 +169,7 @@ final class RunLogWriter {
                     throw gap;
                 }
             } catch (RuntimeException failure) {
-                log.lock.lock();
-                try {
-                    log.pending.addAll(0, batch);
-                    log.storeFailing = true;
-                } finally {
-                    log.lock.unlock();
-                }
+                putBack(log, batch, true);
                 dirty.add(log);
                 if (rethrow) {
                     throw failure;
