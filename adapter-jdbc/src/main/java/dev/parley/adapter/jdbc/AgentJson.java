@@ -17,7 +17,7 @@ import java.util.Map;
 
 /** An agent version's definition as one JSON document, with the field names of the HTTP contract. */
 final class AgentJson {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final ObjectMapper MAPPER = Json.MAPPER;
 
     private AgentJson() {}
 

@@ -24,7 +24,7 @@ import java.util.zip.Inflater;
 final class EventChunks {
     static final byte PLAIN = 'J';
     static final byte DEFLATED = 'Z';
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final ObjectMapper MAPPER = Json.MAPPER;
 
     private EventChunks() {}
 

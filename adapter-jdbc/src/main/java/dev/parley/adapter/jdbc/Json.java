@@ -1,8 +1,13 @@
 package dev.parley.adapter.jdbc;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.ApprovalDecision;
@@ -17,6 +22,7 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.model.WireEnum;
+import java.io.IOException;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,7 +35,14 @@ import java.util.Map;
  * the HTTP contract so that the stored documents read like the API.
  */
 final class Json {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /**
+     * The adapter's one mapper. Its buffers go back to a shared pool after each use: the default pool
+     * keeps them per thread, and a virtual thread per request or run would allocate them anew each time.
+     */
+    static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                    .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool())
+                    .build())
+            .build();
 
     private Json() {}
 
@@ -39,13 +52,22 @@ final class Json {
         return write(node);
     }
 
+    /** Read token by token (no tree): every message of a history window has this column and {@code content}. */
     static Map<String, String> metadata(String stored) {
-        JsonNode node = read(stored);
         Map<String, String> out = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonNode> e : node.properties()) {
-            out.put(e.getKey(), e.getValue().asText());
+        if (stored.equals("{}")) {
+            return out;
         }
-        return out;
+        try (JsonParser p = parser(stored)) {
+            expect(p, JsonToken.START_OBJECT);
+            for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+                String name = p.currentName();
+                out.put(name, scalarText(p, p.nextToken()));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new IllegalStateException("stored JSON is unreadable", e);
+        }
     }
 
     static String content(List<ContentPart> parts) {
@@ -62,16 +84,33 @@ final class Json {
     }
 
     static List<ContentPart> content(String stored) {
-        List<ContentPart> parts = new ArrayList<>();
-        for (JsonNode node : read(stored)) {
-            String type = node.path("type").asText();
-            switch (type) {
-                case "text" -> parts.add(ContentPart.text(node.path("text").asText()));
-                case "image_url" -> parts.add(ContentPart.imageUrl(node.path("url").asText()));
-                default -> throw new IllegalStateException("unknown content part type " + type);
+        List<ContentPart> parts = new ArrayList<>(1);
+        try (JsonParser p = parser(stored)) {
+            expect(p, JsonToken.START_ARRAY);
+            for (JsonToken part = p.nextToken(); part == JsonToken.START_OBJECT; part = p.nextToken()) {
+                String type = "";
+                String text = "";
+                String url = "";
+                for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+                    String name = p.currentName();
+                    String value = scalarText(p, p.nextToken());
+                    switch (name) {
+                        case "type" -> type = value;
+                        case "text" -> text = value;
+                        case "url" -> url = value;
+                        default -> { }
+                    }
+                }
+                switch (type) {
+                    case "text" -> parts.add(ContentPart.text(text));
+                    case "image_url" -> parts.add(ContentPart.imageUrl(url));
+                    default -> throw new IllegalStateException("unknown content part type " + type);
+                }
             }
+            return parts;
+        } catch (IOException e) {
+            throw new IllegalStateException("stored JSON is unreadable", e);
         }
-        return parts;
     }
 
     /** The calls as a JSON array, or null when there are none. */
@@ -253,6 +292,25 @@ final class Json {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write JSON", e);
         }
+    }
+
+    private static JsonParser parser(String stored) throws IOException {
+        return MAPPER.createParser(Text.getJson(stored));
+    }
+
+    private static void expect(JsonParser p, JsonToken expected) throws IOException {
+        if (p.nextToken() != expected) {
+            throw new IllegalStateException("stored JSON is not " + (expected == JsonToken.START_ARRAY ? "an array" : "an object"));
+        }
+    }
+
+    /** A value's text as {@link JsonNode#asText()} gives it: a scalar's text, empty for an object or array (skipped). */
+    private static String scalarText(JsonParser p, JsonToken value) throws IOException {
+        if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+            p.skipChildren();
+            return "";
+        }
+        return p.getText();
     }
 
     private static JsonNode read(String stored) {

@@ -1,9 +1,12 @@
 package dev.parley.adapter.openai;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.parley.chat.model.ModelException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunCancelledException;
@@ -116,8 +119,12 @@ public final class OpenAiChatModel implements ChatModel {
      */
     public static final class Builder {
         private static final Set<String> RESERVED = Set.of("model", "messages", "tools", "stream", "stream_options");
-        private final ObjectMapper json = new ObjectMapper()
-                .configure(DeserializationFeature.FAIL_ON_TRAILING_TOKENS, true);
+        // buffers go back to a shared pool after each use instead of being kept per (virtual) thread
+        private final ObjectMapper json = JsonMapper.builder(JsonFactory.builder()
+                        .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool())
+                        .build())
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .build();
         private String baseUrl = "https://api.openai.com/v1";
         private String apiKey;
         private String model;

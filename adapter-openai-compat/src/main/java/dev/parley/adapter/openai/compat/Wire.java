@@ -1,8 +1,11 @@
 package dev.parley.adapter.openai.compat;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -30,7 +33,11 @@ import java.util.Optional;
 
 /** The OpenAI objects of the facade (responses, their items, conversations, models, usage) as JSON. */
 final class Wire {
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Buffers go back to a shared pool after each use instead of being kept per (virtual) thread. */
+    static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                    .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool())
+                    .build())
+            .build();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     /** Every tool step is shown as a call to this one MCP server: Parley's own tools run on the server. */
     static final String SERVER_LABEL = "parley";
