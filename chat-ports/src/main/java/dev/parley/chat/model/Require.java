@@ -1,7 +1,6 @@
 package dev.parley.chat.model;
 
 import java.util.Collection;
-import java.util.Objects;
 
 /** Argument checks used by the compact constructors of the domain records. */
 public final class Require {
@@ -9,7 +8,10 @@ public final class Require {
 
     /** Returns {@code value} or throws {@link NullPointerException} naming the field. */
     public static <T> T notNull(T value, String name) {
-        return Objects.requireNonNull(value, () -> name + " must not be null");
+        if (value == null) {
+            throw new NullPointerException(name + " must not be null");
+        }
+        return value;
     }
 
     /** Returns {@code value} when it has a non-whitespace character, else throws {@link IllegalArgumentException}. */

@@ -1,13 +1,13 @@
 package dev.parley.chat.model;
 
-import java.util.Locale;
 import java.util.Optional;
 
 /** An enum with a stable lowercase snake_case name used on the wire and in stores. */
 public interface WireEnum {
     /** The stable name, e.g. {@code in_progress}. */
     default String wireName() {
-        return ((Enum<?>) this).name().toLowerCase(Locale.ROOT);
+        Enum<?> constant = (Enum<?>) this;
+        return WireNames.LOWERCASE.get(constant.getDeclaringClass())[constant.ordinal()];
     }
 
     /** The constant of {@code type} whose {@link #wireName()} is {@code name}, or empty. */
@@ -15,11 +15,6 @@ public interface WireEnum {
         if (name == null) {
             return Optional.empty();
         }
-        for (E value : type.getEnumConstants()) {
-            if (value.wireName().equals(name)) {
-                return Optional.of(value);
-            }
-        }
-        return Optional.empty();
+        return Optional.ofNullable(type.cast(WireNames.BY_WIRE_NAME.get(type).get(name)));
     }
 }
