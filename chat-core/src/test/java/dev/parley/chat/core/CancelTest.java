@@ -262,6 +262,38 @@ class CancelTest {
     }
 
     @Test
+    void should_end_the_run_after_the_cancel_timeout_when_its_thread_is_held_outside_a_model_call() throws Exception {
+        // given a run whose thread is held in the read of its history window (a store that stopped answering),
+        // which no cancel signal reaches
+        StoreViews.Gate windowRead = new StoreViews.Gate();
+        ScriptedChatModel model = ScriptedChatModel.replying("never asked");
+        chat = ChatHarness.custom(StoreViews.holdingMessageStoreCall(dev.parley.adapter.inmemory.InMemoryAdapters.store(), "latest",
+                Thread.currentThread(), windowRead), model, List.of(ChatHarness.agent(null)), b -> b.cancelTimeout(Duration.ofMillis(200)));
+        ChatThread thread = chat.newThread(ALICE);
+        SendReceipt sent = chat.send(thread.id(), "held");
+        assertThat(windowRead.awaitEntered()).isTrue();
+
+        // when
+        Run cancelled;
+        try {
+            cancelled = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> chat.service.cancelActiveRun(ALICE, thread.id()));
+        } finally {
+            windowRead.release();
+        }
+        SendReceipt after = chat.send(thread.id(), "again");
+
+        // then the cancel ended the run without its thread, and that thread, let go, neither asked the model nor added anything
+        assertThat(cancelled.status()).isEqualTo(RunStatus.CANCELLED);
+        assertThat(chat.awaitEnd(after.run().id()).responseText()).isEqualTo("never asked");
+        assertThat(model.callCount()).isEqualTo(1);
+        assertThat(chat.storedRun(sent.run().id()).status()).isEqualTo(RunStatus.CANCELLED);
+        List<RunEvent> events = chat.events(sent.run().id());
+        Events.assertWellFormed(events);
+        assertThat(Events.types(events)).containsExactly("run_started", "cancelled");
+        assertThat(chat.history(thread.id())).extracting(Message::text).containsExactly("held", "again", "never asked");
+    }
+
+    @Test
     void should_end_a_run_waiting_in_its_model_call_on_the_cancelling_thread_without_waiting_for_the_model() throws Exception {
         // given a model that cannot be stopped until the test lets it go, a cancel timeout far longer than
         // the test may take, and a second run queued behind the first

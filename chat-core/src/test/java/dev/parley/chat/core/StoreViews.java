@@ -2,6 +2,7 @@ package dev.parley.chat.core;
 
 import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.RunSignals;
+import dev.parley.chat.port.out.MessageStore;
 import dev.parley.chat.port.out.RunStore;
 import dev.parley.chat.port.out.ServerLiveness;
 import dev.parley.chat.port.out.ThreadStore;
@@ -87,6 +88,16 @@ final class StoreViews {
             }
         });
         return replacing(delegate, "threads", threads);
+    }
+
+    /** {@code delegate} whose first {@code messages().<method>} call made off {@code spared} (e.g. a test's own thread) waits at {@code gate}. */
+    static ChatStore holdingMessageStoreCall(ChatStore delegate, String method, Thread spared, Gate gate) {
+        MessageStore messages = proxy(MessageStore.class, delegate.messages(), (m, args) -> {
+            if (m.getName().equals(method) && Thread.currentThread() != spared) {
+                gate.pass();
+            }
+        });
+        return replacing(delegate, "messages", messages);
     }
 
     /** {@code delegate} whose first transaction run by the thread named {@code thread} waits at {@code gate} once it committed. */
