@@ -87,7 +87,10 @@ final class Json {
         List<ContentPart> parts = new ArrayList<>(1);
         try (JsonParser p = parser(stored)) {
             expect(p, JsonToken.START_ARRAY);
-            for (JsonToken part = p.nextToken(); part == JsonToken.START_OBJECT; part = p.nextToken()) {
+            for (JsonToken part = p.nextToken(); part != JsonToken.END_ARRAY; part = p.nextToken()) {
+                if (part != JsonToken.START_OBJECT) {
+                    throw new IllegalStateException("stored content part is not an object");
+                }
                 String type = "";
                 String text = "";
                 String url = "";

@@ -64,5 +64,8 @@ class JsonColumnsTest {
         assertThatThrownBy(() -> Json.content("{\"type\": \"text\"}")).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> Json.metadata("[]")).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> Json.content("[{\"type\": \"text\", \"text\": \"cut")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> Json.content("[{\"type\": \"text\", \"text\": \"a\"}, \"b\"]")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> Json.content("[{\"type\": \"text\", \"text\": \"a\"}")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> Json.metadata("{\"a\": \"b\"")).isInstanceOf(IllegalStateException.class);
     }
 }
