@@ -59,7 +59,10 @@ import java.util.function.Supplier;
  */
 final class InMemoryChatStore implements ChatStore {
     final ReentrantLock lock = new ReentrantLock();
-    private Deque<Runnable> undo; // non-null while the lock holder is inside a transaction
+    /** Whether the lock holder is inside a transaction. Guarded by {@link #lock}. */
+    private boolean transacting;
+    /** How to revert the changes of the transaction under way, newest first; reused. Guarded by {@link #lock}. */
+    private final Deque<Runnable> undo = new ArrayDeque<>(64);
     /** The first store call that failed in the transaction under way; it rolls back. Guarded by {@link #lock}. */
     private RuntimeException failure;
     /** Hints of the transaction under way, sent when it commits. Guarded by {@link #lock}. */
@@ -130,8 +133,10 @@ final class InMemoryChatStore implements ChatStore {
     record OwnerAgent(String ownerId, String agentId) {}
 
     /** Most recently updated first, ties by id descending: the order of {@link ThreadStore#list}. */
-    static final Comparator<ChatThread> THREAD_ORDER = Comparator.comparing(ChatThread::updatedAt)
-            .thenComparing(ChatThread::id).reversed();
+    static final Comparator<ChatThread> THREAD_ORDER = (a, b) -> {
+        int byTime = b.updatedAt().compareTo(a.updatedAt());
+        return byTime != 0 ? byTime : b.id().compareTo(a.id());
+    };
 
     @Override
     public ThreadStore threads() {
@@ -206,11 +211,12 @@ final class InMemoryChatStore implements ChatStore {
         T result;
         lock.lock();
         try {
-            if (undo != null) {
+            if (transacting) {
                 // nested: join the outer transaction, which fails with anything that leaves here
                 return withinTransaction(work);
             }
-            undo = new ArrayDeque<>();
+            transacting = true;
+            undo.clear(); // empty unless a revert threw
             failure = null;
             try {
                 result = work.get();
@@ -218,14 +224,14 @@ final class InMemoryChatStore implements ChatStore {
                     // the work caught a store call's failure and went on: the transaction cannot commit
                     throw failure;
                 }
-                undo = null;
+                transacting = false;
+                undo.clear();
             } catch (Throwable thrown) {
-                Deque<Runnable> log = undo;
-                undo = null;
+                transacting = false; // the reverts below record nothing
                 failure = null;
                 pendingHints.clear();
-                while (!log.isEmpty()) {
-                    log.pop().run();
+                while (!undo.isEmpty()) {
+                    undo.pop().run();
                 }
                 throw thrown;
             }
@@ -244,7 +250,7 @@ final class InMemoryChatStore implements ChatStore {
      * one it just runs. Any thread may call it.
      */
     <T> T withinTransaction(Supplier<T> call) {
-        boolean inside = lock.isHeldByCurrentThread() && undo != null;
+        boolean inside = lock.isHeldByCurrentThread() && transacting;
         if (inside && failure != null) {
             throw new IllegalStateException("A store call failed earlier in this transaction: it can only roll back", failure);
         }
@@ -275,7 +281,7 @@ final class InMemoryChatStore implements ChatStore {
 
     /** Never waits for the store lock: the event bus calls this from its own thread. */
     private void hint(Runnable send) {
-        if (lock.isHeldByCurrentThread() && undo != null) {
+        if (lock.isHeldByCurrentThread() && transacting) {
             pendingHints.add(send);
             return;
         }
@@ -303,7 +309,7 @@ final class InMemoryChatStore implements ChatStore {
 
     /** Records how to revert a change when the calling thread is inside a transaction. */
     void recordUndo(Runnable revert) {
-        if (lock.isHeldByCurrentThread() && undo != null) {
+        if (lock.isHeldByCurrentThread() && transacting) {
             undo.push(revert);
         }
     }
@@ -420,15 +426,22 @@ final class InMemoryChatStore implements ChatStore {
 
     /** The list under {@code key}, created (undoably) when absent. */
     <K, E> List<E> listFor(Map<K, List<E>> map, K key) {
+        return listFor(map, key, 10);
+    }
+
+    /**
+     * The list under {@code key}, created (undoably) with room for {@code capacity} elements when absent:
+     * a message's family or a run's steps mostly stay at one, and the store keeps one for each.
+     */
+    <K, E> List<E> listFor(Map<K, List<E>> map, K key, int capacity) {
         List<E> list = map.get(key);
         if (list == null) {
-            list = new ArrayList<>();
+            list = new ArrayList<>(capacity);
             put(map, key, list);
         }
         return list;
     }
 
-    /** Removes a run's event log (undoably). Call with the store lock held. */
     /** Removes a run's own rows (the run, its lease, decision time, instructions, events and steps); lock held. */
     void dropRun(RunId runId) {
         remove(runs, runId);

@@ -74,7 +74,7 @@ final class InMemoryMessageStore implements MessageStore {
         long position = parentId == null ? 1 : db.messagesById.get(parentId).position() + 1;
         Message stored = message.withParent(parentId).atPosition(position).withVersions(Message.Versions.ONLY);
         db.add(db.listFor(db.messagesByThread, message.threadId()), stored);
-        db.add(db.listFor(db.families, InMemoryChatStore.Family.of(stored)), stored);
+        db.add(db.listFor(db.families, InMemoryChatStore.Family.of(stored), 1), stored);
         db.put(db.messagesById, stored.id(), stored);
         if (becomesLeaf) {
             db.put(db.activeLeaves, stored.threadId(), stored.id());
@@ -288,15 +288,27 @@ final class InMemoryMessageStore implements MessageStore {
         return activePath(threadId, Integer.MAX_VALUE);
     }
 
-    /** The last {@code max} messages of the active path, oldest first: walked from the leaf, no further. */
+    /**
+     * The last {@code max} messages of the active path, oldest first: walked from the leaf, no further.
+     * A conversation that never branched is the tail of its thread's list (creation order), so each
+     * parent is first looked for just before its child there; a miss (a branch) looks it up by id.
+     */
     private List<Message> activePath(ThreadId threadId, int max) {
         if (!db.isLive(threadId)) {
             return List.of();
         }
-        List<Message> path = new ArrayList<>(Math.min(max, db.messagesByThread.getOrDefault(threadId, List.of()).size()));
+        List<Message> all = db.messagesByThread.getOrDefault(threadId, List.of());
+        List<Message> path = new ArrayList<>(Math.min(max, all.size()));
         MessageId id = db.activeLeaves.get(threadId);
+        int next = all.size() - 1;
         while (id != null && path.size() < max) {
-            Message m = db.messagesById.get(id);
+            Message m = next >= 0 ? all.get(next) : null;
+            if (m != null && (m.id() == id || m.id().equals(id))) {
+                next--;
+            } else {
+                m = db.messagesById.get(id);
+                next = -1;
+            }
             path.add(m);
             id = m.parentId();
         }

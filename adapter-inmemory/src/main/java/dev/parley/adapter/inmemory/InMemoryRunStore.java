@@ -342,7 +342,7 @@ final class InMemoryRunStore implements RunStore {
             if (db.steps.containsKey(step.id())) {
                 throw InMemoryChatStore.duplicate("step " + step.id());
             }
-            List<Step> list = db.listFor(db.stepsByRun, step.runId());
+            List<Step> list = db.listFor(db.stepsByRun, step.runId(), 1);
             db.add(list, insertionPoint(list, step), step);
             db.put(db.steps, step.id(), step);
         });
