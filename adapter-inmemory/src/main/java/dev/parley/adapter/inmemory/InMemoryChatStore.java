@@ -29,16 +29,13 @@ import dev.parley.chat.port.out.ThreadStore;
 import java.util.ArrayDeque;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableSet;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -86,12 +83,8 @@ final class InMemoryChatStore implements ChatStore {
     final Map<ThreadId, List<RunId>> runsByThread = new HashMap<>();
     /** The queued and in-progress runs of each thread that has any (oldest first); kept by {@link #putRun}. */
     final Map<ThreadId, Set<RunId>> activeRunsByThread = new HashMap<>();
-    /**
-     * The live (not deleted) threads of each owner, in the order of {@link ThreadStore#list}, and of
-     * each owner and agent; kept by {@link #putThread} and {@link #unlistThread}.
-     */
-    final Map<String, NavigableSet<ChatThread>> threadsByOwner = new HashMap<>();
-    final Map<OwnerAgent, NavigableSet<ChatThread>> threadsByOwnerAgent = new HashMap<>();
+    /** The live threads in the order of {@link ThreadStore#list}; kept by {@link #putThread} and {@link #unlistThread}. */
+    final ThreadListing listing = new ThreadListing(this);
     final Map<RunId, List<Step>> stepsByRun = new HashMap<>();
     final Map<StepId, Step> steps = new HashMap<>();
     /** Guarded by {@link #eventsLock}, not by {@link #lock}. */
@@ -129,14 +122,6 @@ final class InMemoryChatStore implements ChatStore {
             return new Family(message.threadId(), message.parentId());
         }
     }
-
-    record OwnerAgent(String ownerId, String agentId) {}
-
-    /** Most recently updated first, ties by id descending: the order of {@link ThreadStore#list}. */
-    static final Comparator<ChatThread> THREAD_ORDER = (a, b) -> {
-        int byTime = b.updatedAt().compareTo(a.updatedAt());
-        return byTime != 0 ? byTime : b.id().compareTo(a.id());
-    };
 
     @Override
     public ThreadStore threads() {
@@ -386,42 +371,16 @@ final class InMemoryChatStore implements ChatStore {
         }
     }
 
-    /** Stores a thread (new or replacing its stored version) and keeps the owner indexes in step. */
+    /** Stores a thread (new or replacing its stored version) and keeps the listing in step. */
     void putThread(ChatThread thread) {
         ChatThread previous = threads.get(thread.id());
         put(threads, thread.id(), thread);
-        if (previous != null) {
-            unlistThread(previous);
-        }
-        if (!thread.isDeleted()) {
-            addTo(setFor(threadsByOwner, thread.ownerId()), thread);
-            addTo(setFor(threadsByOwnerAgent, new OwnerAgent(thread.ownerId(), thread.agentId())), thread);
-        }
+        listing.replace(previous, thread);
     }
 
-    /** Takes a stored thread version out of the owner indexes (the thread map is left alone). */
+    /** Takes a stored thread version out of the listing (the thread map is left alone). */
     void unlistThread(ChatThread stored) {
-        unlistFrom(threadsByOwner, stored.ownerId(), stored);
-        unlistFrom(threadsByOwnerAgent, new OwnerAgent(stored.ownerId(), stored.agentId()), stored);
-    }
-
-    private <K> void unlistFrom(Map<K, NavigableSet<ChatThread>> index, K key, ChatThread stored) {
-        NavigableSet<ChatThread> set = index.get(key);
-        if (set != null) {
-            removeFrom(set, stored);
-            if (set.isEmpty()) {
-                remove(index, key);
-            }
-        }
-    }
-
-    private <K> NavigableSet<ChatThread> setFor(Map<K, NavigableSet<ChatThread>> index, K key) {
-        NavigableSet<ChatThread> set = index.get(key);
-        if (set == null) {
-            set = new TreeSet<>(THREAD_ORDER);
-            put(index, key, set);
-        }
-        return set;
+        listing.unlist(stored);
     }
 
     /** The list under {@code key}, created (undoably) when absent. */

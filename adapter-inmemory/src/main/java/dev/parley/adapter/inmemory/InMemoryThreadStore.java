@@ -8,11 +8,9 @@ import dev.parley.chat.model.RunId;
 import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.out.ThreadStore;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableSet;
 import java.util.Optional;
 
 /** Threads of an {@link InMemoryChatStore}. */
@@ -62,33 +60,19 @@ final class InMemoryThreadStore implements ThreadStore {
     /** Costs the page, not the user's threads: live threads are indexed by owner and by owner and agent. */
     @Override
     public Page<ChatThread> list(String ownerId, String agentId, PageRequest page) {
-        ChatThread after = page.cursor() == null ? null : decode(page.cursor());
-        List<ChatThread> matching = db.locked(() -> {
-            NavigableSet<ChatThread> owned = agentId == null ? db.threadsByOwner.get(ownerId)
-                    : db.threadsByOwnerAgent.get(new InMemoryChatStore.OwnerAgent(ownerId, agentId));
-            List<ChatThread> found = new ArrayList<>();
-            if (owned == null) {
-                return found;
-            }
-            // one more than the page, so that Pages can tell whether another page follows
-            for (ChatThread t : after == null ? owned : owned.tailSet(after, false)) {
-                if (found.size() > page.limit()) {
-                    break;
-                }
-                found.add(t);
-            }
-            return found;
-        });
+        ThreadListing.Key after = page.cursor() == null ? null : decode(page.cursor());
+        // one more than the page, so that Pages can tell whether another page follows
+        List<ChatThread> matching = db.locked(() -> db.listing.page(ownerId, agentId, after, page.limit() + 1));
         return Pages.of(matching, page.limit(), last -> Cursors.encode(CURSOR_KIND, Cursors.instant(last.updatedAt()),
                 last.id().value()));
     }
 
-    /** A stand-in thread carrying the cursor's sort key. */
-    private static ChatThread decode(String cursor) {
+    /** The sort key the cursor carries. */
+    private static ThreadListing.Key decode(String cursor) {
         String[] f = Cursors.decode(cursor, CURSOR_KIND, 2);
         Instant updatedAt = Cursors.parseInstant(f[0]);
         ThreadId id = Cursors.parseId(ThreadId.parse(f[1]));
-        return new ChatThread(id, "cursor", "cursor", null, Map.of(), updatedAt, updatedAt, null);
+        return new ThreadListing.Key(updatedAt, id);
     }
 
     @Override
