@@ -302,9 +302,9 @@ final class InMemoryMessageStore implements MessageStore {
         MessageId id = db.activeLeaves.get(threadId);
         int next = all.size() - 1;
         while (id != null && path.size() < max) {
-            Message m = next >= 0 ? all.get(next) : null;
-            if (m != null && (m.id() == id || m.id().equals(id))) {
-                next--;
+            Message m;
+            if (next >= 0 && all.get(next).id().equals(id)) {
+                m = all.get(next--);
             } else {
                 m = db.messagesById.get(id);
                 next = -1;
