@@ -156,13 +156,14 @@ class StoreOutageTest {
         // given a run streaming on a server, whose model stops the database as the run is cancelled
         TestClock clock = new TestClock(Instant.parse("2026-01-05T10:00:00Z"));
         ChatModel model = (request, listener, cancellation) -> {
-            listener.onToken("Half");
             CountDownLatch cancelled = new CountDownLatch(1);
-            // the database stops within the cancel, before the run's end is stored (on whichever thread ends it)
+            // the database stops within the cancel, before the run's end is stored (on whichever thread ends it);
+            // registered before the token, which the test waits for before it cancels
             cancellation.onCancel(() -> {
                 outage.stop();
                 cancelled.countDown();
             });
+            listener.onToken("Half");
             while (true) {
                 try {
                     cancelled.await();
