@@ -33,6 +33,8 @@ final class RunLog {
     long lastSeq;
     long lastActivity = System.nanoTime();
     long terminalAt;
+    /** A {@code token} or {@code thinking} event was published here (the run's first text was handed over). */
+    boolean textPublished;
     /** The events this log held when it finished, as counted in the bus's budget for finished logs. */
     int countedEvents;
     /** Finished here and queued among the bus's finished logs, which drops it from that queue. */
@@ -90,8 +92,31 @@ final class RunLog {
 
     /** Wakes every subscription of this log; called without holding {@link #lock}. */
     void wakeFeeds() {
+        wakeFeeds(false);
+    }
+
+    /**
+     * Wakes every subscription of this log, without holding {@link #lock}; when {@code awaited} (see
+     * {@link #awaited}) and the log has subscriptions, the calling thread then lets their deliveries go first
+     * ({@link Threads#yieldToWoken}): started, woken from their linger or queued, they wait for a carrier.
+     */
+    void wakeFeeds(boolean awaited) {
         for (RunFeed feed : feeds) {
             feed.wake();
         }
+        if (awaited && !feeds.isEmpty()) {
+            Threads.yieldToWoken();
+        }
+    }
+
+    /**
+     * Whether readers wait for {@code event} as for nothing else of the run: its first text (a {@code token} or
+     * {@code thinking}) and its end. Lock held.
+     */
+    boolean awaited(RunEvent event) {
+        boolean text = event instanceof RunEvent.Token || event instanceof RunEvent.Thinking;
+        boolean first = text && !textPublished;
+        textPublished |= text;
+        return first || event.isTerminal();
     }
 }

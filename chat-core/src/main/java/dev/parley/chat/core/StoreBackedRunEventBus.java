@@ -118,7 +118,9 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         }
         RunLog log = lockedLogFor(event);
         boolean flushNow;
+        boolean awaited;
         try {
+            awaited = log.awaited(event);
             log.events.add(event);
             log.lastSeq = event.seq();
             log.lastActivity = System.nanoTime();
@@ -137,7 +139,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         } finally {
             log.lock.unlock();
         }
-        log.wakeFeeds();
+        log.wakeFeeds(awaited);
         if (flushNow) {
             writer.flush(log, event.isTerminal());
         } else {
@@ -204,7 +206,7 @@ final class StoreBackedRunEventBus implements RunEventBuses.Bus {
         } finally {
             log.lock.unlock();
         }
-        log.wakeFeeds();
+        log.wakeFeeds(true);
         return result;
     }
 

@@ -23,6 +23,42 @@ final class Threads {
 
     private Threads() {}
 
+    /** {@code Thread::isVirtual}, or null before Java 21. */
+    private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
+
+    private static MethodHandle isVirtualHandle() {
+        try {
+            return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual", MethodType.methodType(boolean.class));
+        } catch (ReflectiveOperationException e) {
+            return null;
+        }
+    }
+
+    /** True when the calling thread is a virtual thread. */
+    static boolean onVirtualThread() {
+        if (IS_VIRTUAL == null) {
+            return false;
+        }
+        try {
+            return (boolean) IS_VIRTUAL.invokeExact(Thread.currentThread());
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
+    /**
+     * After a publish that woke the deliveries of an event readers wait for (a run's first text, its end): a
+     * virtual thread lets its carrier run them first. A thread started or woken by a virtual thread waits in
+     * that carrier's queue, and the publisher (a run going on with its answer, a cancel answering its
+     * request) would otherwise keep the carrier while the delivery waits for another carrier to take it. No
+     * effect on platform threads.
+     */
+    static void yieldToWoken() {
+        if (onVirtualThread()) {
+            Thread.yield();
+        }
+    }
+
     /** True when this runtime offers virtual threads. */
     static boolean hasVirtualThreads() {
         return virtualThreadFactory("probe-").isPresent();
