@@ -20,7 +20,8 @@ import org.HdrHistogram.Recorder;
  * Server-side timestamps of event streams, taken in a servlet filter in front of every route: from
  * the moment the request reaches the servlet layer (headers parsed by Jetty) to the moment the first
  * event frame, and the first {@code token} frame, has been flushed to the socket. Only streamed
- * responses of {@code POST .../chat} and of the baseline route {@code GET /bare/sse} are timed.
+ * responses of {@code POST .../chat} and of the baseline route {@code GET /bare/sse} are timed; and
+ * each cancel ({@code DELETE .../chat}) from the servlet layer to its answer.
  */
 final class ServerTimings implements Filter {
     private static final byte[] TOKEN_EVENT = "event: token".getBytes(StandardCharsets.US_ASCII);
@@ -28,12 +29,22 @@ final class ServerTimings implements Filter {
     private final Recorder parleyFirstEvent = new Recorder(3);
     private final Recorder parleyFirstToken = new Recorder(3);
     private final Recorder baselineFirstEvent = new Recorder(3);
+    private final Recorder cancelAnswered = new Recorder(3);
 
     @Override
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain) throws IOException, ServletException {
         HttpServletRequest req = (HttpServletRequest) request;
         String path = req.getRequestURI();
         boolean baseline = path.equals("/bare/sse");
+        if (path.endsWith("/chat") && "DELETE".equals(req.getMethod()) && path.startsWith("/api/")) {
+            long start = System.nanoTime();
+            try {
+                chain.doFilter(request, response);
+            } finally {
+                cancelAnswered.recordValue(micros(System.nanoTime() - start));
+            }
+            return;
+        }
         if (!baseline && !(path.endsWith("/chat") && "POST".equals(req.getMethod()) && path.startsWith("/api/"))) {
             chain.doFilter(request, response);
             return;
@@ -48,6 +59,7 @@ final class ServerTimings implements Filter {
         Stats.put(into, "parley_first_event_us", parleyFirstEvent.getIntervalHistogram());
         Stats.put(into, "parley_first_token_us", parleyFirstToken.getIntervalHistogram());
         Stats.put(into, "baseline_first_event_us", baselineFirstEvent.getIntervalHistogram());
+        Stats.put(into, "cancel_answered_us", cancelAnswered.getIntervalHistogram());
         return into;
     }
 

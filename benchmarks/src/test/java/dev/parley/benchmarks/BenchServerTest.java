@@ -76,9 +76,10 @@ class BenchServerTest {
     }
 
     @Test
-    void should_cancel_a_hanging_run_and_end_its_stream_with_cancelled() throws Exception {
+    void should_cancel_a_hanging_run_end_its_stream_with_cancelled_and_time_the_cancel_on_the_server_side() throws Exception {
         // given
         String thread = client.createThread("carol");
+        client.bench("/bench/stats", false);
         HttpResponse<InputStream> res = client.streamChat("carol", thread, "hang:1", false);
         List<String> types = new ArrayList<>();
 
@@ -95,5 +96,6 @@ class BenchServerTest {
 
         // then
         assertThat(types).containsExactly("run_started", "token", "cancelled");
+        assertThat(client.bench("/bench/stats", false).get("cancel_answered_us").get("count").asLong()).isEqualTo(1);
     }
 }
