@@ -24,6 +24,8 @@ final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
             "parley_runs", "parley_messages", "parley_branches", "parley_threads", "parley_agent_versions", "parley_agents",
             "parley_usage_hourly", "parley_usage_thread_hourly", "parley_job_leases", "parley_user_run_locks");
     /** Tables of PostgreSQL alone. */
+    /** PostgreSQL's SQLSTATE of a transaction ended to break a deadlock. */
+    private static final String DEADLOCK = "40P01";
     static final List<String> POSTGRESQL_TABLES = List.of("parley_servers");
 
     enum Vendor { H2, POSTGRESQL }
@@ -93,21 +95,29 @@ final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
         return store;
     }
 
-    /** The class's store, with every table emptied. */
+    /**
+     * The class's store, with every table emptied. The store's own background work (the event log's
+     * compaction of a run an earlier test ended) may still be changing rows while they are deleted; when
+     * PostgreSQL ends one of the two as a deadlock and it is the emptying, it is done again.
+     */
     JdbcChatStore freshStore() {
-        try (Connection c = connect(); Statement s = c.createStatement()) {
-            for (String table : TABLES) {
-                s.executeUpdate("DELETE FROM " + table);
-            }
-            if (vendor == Vendor.POSTGRESQL) {
-                for (String table : POSTGRESQL_TABLES) {
+        for (int attempt = 1; ; attempt++) {
+            try (Connection c = connect(); Statement s = c.createStatement()) {
+                for (String table : TABLES) {
                     s.executeUpdate("DELETE FROM " + table);
                 }
+                if (vendor == Vendor.POSTGRESQL) {
+                    for (String table : POSTGRESQL_TABLES) {
+                        s.executeUpdate("DELETE FROM " + table);
+                    }
+                }
+                return store;
+            } catch (SQLException e) {
+                if (!DEADLOCK.equals(e.getSQLState()) || attempt == 5) {
+                    throw new IllegalStateException(e);
+                }
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
         }
-        return store;
     }
 
     /** A plain connection to this class's database, outside any pool. */
