@@ -34,8 +34,7 @@ import org.jdbi.v3.core.statement.SqlStatement;
  * key, and inserts the row (and a branch row when it forks); on PostgreSQL the look-up and the insert
  * of a message that does not fork are one statement. A page of the active
  * path reads the leaf's branch chain with one indexed join, then one index range per branch the
- * page crosses (usually one; on PostgreSQL the newest page reads the chain and the leaf's branch in one
- * statement). The tree's other operations are in {@link MessageTree}.
+ * page crosses (usually one). The tree's other operations are in {@link MessageTree}.
  */
 final class JdbiMessageStore implements MessageStore {
     static final String COLUMNS = "id, thread_id, position, run_id, role, status, content, tool_calls, tool_call_id, metadata,"
@@ -63,11 +62,6 @@ final class JdbiMessageStore implements MessageStore {
     private final String insert;
     private final String find;
     private final String chain;
-    /**
-     * PostgreSQL: {@link #chain} and the newest messages of the leaf's own branch (up to the leaf) in one statement,
-     * each row carrying the chain; null on H2.
-     */
-    private final String chainAndNewest;
     /** Messages of one branch with {@code :lo < position <= :hi}, oldest first. */
     final String pieceAsc;
     /** Messages of one branch with {@code :lo <= position < :hi}, newest first. */
@@ -115,11 +109,6 @@ final class JdbiMessageStore implements MessageStore {
                 + " t WHERE t.id = m.thread_id AND t.deleted_at IS NULL)";
         chain = "SELECT m.position, b.chain FROM " + threads + " t JOIN " + messages + " m ON m.id = t.active_leaf_id JOIN "
                 + branches + " b ON b.id = m.branch_id WHERE t.id = :thread AND t.deleted_at IS NULL";
-        chainAndNewest = d != Dialect.POSTGRESQL ? null
-                : "SELECT l.position AS leaf_position, b.chain AS leaf_chain, w.* FROM " + threads + " t JOIN " + messages
-                        + " l ON l.id = t.active_leaf_id JOIN " + branches + " b ON b.id = l.branch_id CROSS JOIN LATERAL (SELECT "
-                        + COLUMNS + " FROM " + messages + " m WHERE m.branch_id = l.branch_id AND m.position <= l.position"
-                        + " ORDER BY m.branch_id DESC, m.position DESC LIMIT :limit) w WHERE t.id = :thread AND t.deleted_at IS NULL";
         // branch_id leads the ORDER BY and every read has a range on position: H2 then walks the unique
         // (branch_id, position) index and stops after the page
         pieceAsc = select + " WHERE branch_id = :branch AND position > :lo AND position <= :hi"
@@ -283,33 +272,15 @@ final class JdbiMessageStore implements MessageStore {
      * before it (newest first): the leaf's chain, then one index range per piece of it the read crosses.
      */
     private List<Message> onPath(Handle h, ThreadId threadId, long after, int limit, boolean asc) {
-        List<Message> out = new ArrayList<>(limit);
-        Chain c;
-        int first = 0;
-        if (chainAndNewest != null && !asc && after == AFTER_LAST) {
-            // the newest page: the leaf's branch read with the chain, the pieces before it as below
-            Chain[] read = new Chain[1];
-            out.addAll(h.createQuery(chainAndNewest).bind("thread", threadId.value()).bind("limit", limit).map((rs, ctx) -> {
-                if (read[0] == null) {
-                    read[0] = Chain.parse(rs.getString("leaf_chain"), rs.getLong("leaf_position"));
-                }
-                return message(rs);
-            }).list());
-            if (read[0] == null) {
-                return List.of();
-            }
-            c = read[0];
-            first = 1;
-        } else {
-            Optional<Chain> found = h.createQuery(chain).bind("thread", threadId.value())
-                    .map((rs, ctx) -> Chain.parse(rs.getString(2), rs.getLong(1))).findOne();
-            if (found.isEmpty()) {
-                return List.of();
-            }
-            c = found.get();
+        Optional<Chain> found = h.createQuery(chain).bind("thread", threadId.value())
+                .map((rs, ctx) -> Chain.parse(rs.getString(2), rs.getLong(1))).findOne();
+        if (found.isEmpty()) {
+            return List.of();
         }
+        Chain c = found.get();
+        List<Message> out = new ArrayList<>(limit);
         int n = c.size();
-        for (int k = first; k < n && out.size() < limit; k++) {
+        for (int k = 0; k < n && out.size() < limit; k++) {
             int i = asc ? k : n - 1 - k;
             long from = c.start(i);
             long to = c.end(i);
