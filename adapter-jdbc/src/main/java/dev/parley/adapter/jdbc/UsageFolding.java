@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
  * at most {@value #BATCH} runs, each clearing its runs' flag and adding them to their rows together.
  * A run is added by the transaction whose clearing of its flag changed it, so servers folding at the
  * same time never count a run twice; reports count pending runs from the runs themselves until then.
+ * On PostgreSQL a fold takes its batch with one statement that skips the runs another transaction holds.
  */
 final class UsageFolding implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UsageFolding.class);
@@ -34,6 +35,8 @@ final class UsageFolding implements AutoCloseable {
 
     private final Db db;
     private final String pending;
+    /** PostgreSQL: takes a batch of pending runs (see the constructor); null on H2. */
+    private final String take;
     private final String pendingOfThread;
     private final String pendingRun;
     private final String clear;
@@ -53,8 +56,15 @@ final class UsageFolding implements AutoCloseable {
                 + db.table("parley_threads") + " t ON t.id = r.thread_id WHERE " + JdbiUsageStore.PENDING;
         String order = db.dialect() == Dialect.POSTGRESQL ? " ORDER BY r.completed_at"
                 : " ORDER BY r.events_expired_at, r.ledger_pending, r.completed_at";
-        // servers folding at once take runs apart on PostgreSQL; the clearing decides anyway
-        pending = select + order + " LIMIT :max" + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE OF r SKIP LOCKED" : "");
+        pending = select + order + " LIMIT :max";
+        // PostgreSQL: the batch's runs locked (skipping those another fold or a deletion holds), their flag cleared and
+        // what they add read back, in one statement, instead of a read and then one clearing statement per run
+        take = db.dialect() != Dialect.POSTGRESQL ? null
+                : "UPDATE " + runs + " r SET ledger_pending = NULL FROM " + db.table("parley_threads") + " t WHERE t.id = r.thread_id"
+                        + " AND r.ledger_pending = TRUE AND r.id IN (SELECT id FROM " + runs + " WHERE events_expired_at IS NULL"
+                        + " AND ledger_pending = TRUE ORDER BY completed_at LIMIT :max FOR UPDATE SKIP LOCKED) RETURNING r.id,"
+                        + " r.thread_id, r.agent_id, coalesce(r.model, '') AS model, r.completed_at, r.input_tokens,"
+                        + " r.cached_input_tokens, r.output_tokens, r.cost_usd, t.owner_id";
         pendingOfThread = select + " AND r.thread_id = :thread";
         pendingRun = select + " AND r.id = :id";
         clear = "UPDATE " + runs + " SET ledger_pending = NULL WHERE id = :id AND ledger_pending = TRUE";
@@ -91,7 +101,9 @@ final class UsageFolding implements AutoCloseable {
         try {
             int folded;
             do {
-                folded = db.atomic(h -> fold(h, h.createQuery(pending).bind("max", BATCH).map((rs, ctx) -> Pending.of(rs)).list()));
+                folded = db.atomic(h -> take != null
+                        ? addToRows(h, h.createQuery(take).bind("max", BATCH).map((rs, ctx) -> Pending.of(rs)).list())
+                        : fold(h, h.createQuery(pending).bind("max", BATCH).map((rs, ctx) -> Pending.of(rs)).list()));
                 total += folded;
             } while (folded > 0);
             int failed = failures.getAndSet(0);
@@ -173,18 +185,23 @@ final class UsageFolding implements AutoCloseable {
         PreparedBatch batch = h.prepareBatch(clear);
         read.forEach(p -> batch.bind("id", p.id()).add());
         int[] cleared = batch.execute();
+        List<Pending> taken = new ArrayList<>(read.size());
+        for (int i = 0; i < read.size(); i++) {
+            if (cleared[i] == 1) { // else folded by another transaction first
+                taken.add(read.get(i));
+            }
+        }
+        return addToRows(h, taken);
+    }
+
+    /** Adds runs whose flag this transaction cleared to their rows. Returns how many. */
+    private int addToRows(Handle h, List<Pending> taken) {
         Map<List<Object>, Sums> byAgent = new LinkedHashMap<>();
         Map<List<Object>, Sums> byThread = new LinkedHashMap<>();
-        int folded = 0;
-        for (int i = 0; i < read.size(); i++) {
-            if (cleared[i] != 1) {
-                continue; // folded by another transaction first
-            }
-            Pending p = read.get(i);
+        for (Pending p : taken) {
             Timestamp hour = Timestamp.from(p.completedAt().truncatedTo(ChronoUnit.HOURS));
             byAgent.computeIfAbsent(List.of(p.owner(), hour, p.agentId(), p.model()), k -> new Sums()).add(p);
             byThread.computeIfAbsent(List.of(p.owner(), hour, p.threadId()), k -> new Sums()).add(p);
-            folded++;
         }
         Connection c = h.getConnection();
         try {
@@ -197,7 +214,7 @@ final class UsageFolding implements AutoCloseable {
         } catch (SQLException e) {
             throw SqlErrors.translate(e);
         }
-        return folded;
+        return taken.size();
     }
 
     /**
