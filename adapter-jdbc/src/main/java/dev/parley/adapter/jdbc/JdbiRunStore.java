@@ -43,6 +43,9 @@ final class JdbiRunStore implements RunStore {
     private final String insertStarted;
     private final String insertRecorded;
     private final String insertStartedRecorded;
+    /** PostgreSQL: {@link #insertStartedRecorded} and the first step (its parameters after {@link #FIRST_STEP}); null on H2. */
+    private final String insertStartedWithStep;
+    private static final String FIRST_STEP = "step_";
     private final String find;
     private final String update;
     private final String start;
@@ -87,6 +90,9 @@ final class JdbiRunStore implements RunStore {
                 + RunRows.VALUES + ", " + JdbiRunRecords.RECORD_VALUES + ")";
         insertStartedRecorded = "INSERT INTO " + runs + " (" + COLUMNS + ", owner_id, lease_expires_at, " + JdbiRunRecords.RECORD_COLUMNS
                 + ") VALUES (" + RunRows.VALUES + ", :owner, :lease, " + JdbiRunRecords.RECORD_VALUES + ")";
+        insertStartedWithStep = db.dialect() != Dialect.POSTGRESQL ? null
+                : "WITH r AS (" + insertStartedRecorded + ") INSERT INTO " + stepTable + " (" + STEP_COLUMNS + ") VALUES ("
+                        + RunRows.STEP_VALUES.replace(":", ":" + FIRST_STEP) + ")";
         String threads = db.table("parley_threads");
         String select = "SELECT " + READ_COLUMNS + " FROM " + runs;
         // runs of a soft-deleted thread are hidden with it
@@ -195,7 +201,7 @@ final class JdbiRunStore implements RunStore {
 
     @Override
     public void insertStarted(Run started, String owner, Instant leaseExpiresAt) {
-        insertStarted(started, owner, leaseExpiresAt, insertStarted, null, null);
+        insertStarted(started, owner, leaseExpiresAt, insertStarted, null, null, null);
     }
 
     /** The started run and its record in one INSERT (no UPDATE of the row just written). */
@@ -203,11 +209,25 @@ final class JdbiRunStore implements RunStore {
     public void insertStarted(Run started, String owner, Instant leaseExpiresAt, RunInstructions instructions, RunOrigin origin) {
         Require.notNull(instructions, "instructions");
         Require.notNull(origin, "origin");
-        insertStarted(started, owner, leaseExpiresAt, insertStartedRecorded, instructions, origin);
+        insertStarted(started, owner, leaseExpiresAt, insertStartedRecorded, instructions, origin, null);
+    }
+
+    /** On PostgreSQL the run, its record and its first step in one statement. */
+    @Override
+    public void insertStarted(Run started, String owner, Instant leaseExpiresAt, RunInstructions instructions, RunOrigin origin,
+                              Step firstStep) {
+        if (insertStartedWithStep == null) {
+            RunStore.super.insertStarted(started, owner, leaseExpiresAt, instructions, origin, firstStep);
+            return;
+        }
+        Require.notNull(instructions, "instructions");
+        Require.notNull(origin, "origin");
+        Require.that(firstStep.runId().equals(started.id()), "the first step belongs to another run");
+        insertStarted(started, owner, leaseExpiresAt, insertStartedWithStep, instructions, origin, firstStep);
     }
 
     private void insertStarted(Run started, String owner, Instant leaseExpiresAt, String sql, RunInstructions instructions,
-                               RunOrigin origin) {
+                               RunOrigin origin, Step firstStep) {
         Require.that(started.status() == RunStatus.IN_PROGRESS, "insertStarted stores a run in progress");
         Require.notBlank(owner, "owner");
         Require.notNull(leaseExpiresAt, "leaseExpiresAt");
@@ -218,6 +238,9 @@ final class JdbiRunStore implements RunStore {
                         .bindByType("lease", leaseExpiresAt, Instant.class);
                 if (instructions != null) {
                     JdbiRunRecords.bindRecord(statement, instructions, origin);
+                }
+                if (firstStep != null) {
+                    RunRows.bindStep(statement, firstStep, FIRST_STEP);
                 }
                 return changed(started, statement.execute());
             });

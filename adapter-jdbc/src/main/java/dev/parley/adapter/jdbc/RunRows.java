@@ -67,24 +67,29 @@ final class RunRows {
     }
 
     static <S extends SqlStatement<S>> S bindStep(S statement, Step step) {
+        return bindStep(statement, step, "");
+    }
+
+    /** {@link #bindStep}, each name after {@code prefix} (a statement that binds a run's values too). */
+    static <S extends SqlStatement<S>> S bindStep(S statement, Step step, String prefix) {
         ToolCall call = step.toolCall();
         return statement
-                .bind("id", step.id().value())
-                .bind("run", step.runId().value())
-                .bind("position", step.position())
-                .bind("type", step.type().wireName())
-                .bind("status", step.status().wireName())
-                .bind("tool_call_id", call == null ? null : Text.put(call.id()))
-                .bind("tool_name", call == null ? null : Text.put(call.name()))
-                .bind("tool_arguments", call == null ? null : Text.put(call.arguments()))
-                .bind("output", Text.put(step.output()))
-                .bind("error", Text.put(step.error()))
-                .bind("input_tokens", step.usage().inputTokens())
-                .bind("cached_input_tokens", step.usage().cachedInputTokens())
-                .bind("output_tokens", step.usage().outputTokens())
-                .bind("estimated", step.usage().estimated())
-                .bindByType("started", step.startedAt(), Instant.class)
-                .bindByType("completed", step.completedAt(), Instant.class);
+                .bind(prefix + "id", step.id().value())
+                .bind(prefix + "run", step.runId().value())
+                .bind(prefix + "position", step.position())
+                .bind(prefix + "type", step.type().wireName())
+                .bind(prefix + "status", step.status().wireName())
+                .bind(prefix + "tool_call_id", call == null ? null : Text.put(call.id()))
+                .bind(prefix + "tool_name", call == null ? null : Text.put(call.name()))
+                .bind(prefix + "tool_arguments", call == null ? null : Text.put(call.arguments()))
+                .bind(prefix + "output", Text.put(step.output()))
+                .bind(prefix + "error", Text.put(step.error()))
+                .bind(prefix + "input_tokens", step.usage().inputTokens())
+                .bind(prefix + "cached_input_tokens", step.usage().cachedInputTokens())
+                .bind(prefix + "output_tokens", step.usage().outputTokens())
+                .bind(prefix + "estimated", step.usage().estimated())
+                .bindByType(prefix + "started", step.startedAt(), Instant.class)
+                .bindByType(prefix + "completed", step.completedAt(), Instant.class);
     }
 
     static Run run(ResultSet rs) throws SQLException {

@@ -354,9 +354,8 @@ final class Sender {
     private Run startNow(Run queued, String userId, Message userMessage, AgentRegistry.RunAgent runAgent, RunInstructions used,
                          Instant now, AtomicReference<RunExecution> starting, RunOrigin origin) {
         Run run = queued.started(now);
-        engine.store().runs().insertStarted(run, scheduler.instanceId(), now.plus(scheduler.runLease()), used, origin);
         Step firstStep = Step.messageCreation(StepId.next(engine.ids()), run.id(), 1, now);
-        engine.store().runs().insertStep(firstStep);
+        engine.store().runs().insertStarted(run, scheduler.instanceId(), now.plus(scheduler.runLease()), used, origin, firstStep);
         starting.set(scheduler.registerStarted(run, runAgent.forRun(used), userId, userMessage, firstStep,
                 origin, used));
         return run;

@@ -9,7 +9,10 @@ import dev.parley.chat.model.IdGenerator;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunError;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunInstructions;
+import dev.parley.chat.model.RunOrigin;
 import dev.parley.chat.model.RunStatus;
+import dev.parley.chat.model.Step;
 import dev.parley.chat.model.Usage;
 import java.time.Instant;
 import java.util.List;
@@ -68,6 +71,50 @@ public abstract class RunLeaseContract extends RunContractSupport {
         assertThatThrownBy(() -> store.runs().insertStarted(second, SERVER_B, at(1_000)))
                 .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_IN_PROGRESS));
         assertThat(store.runs().find(second.id())).isEmpty();
+    }
+
+    @Test
+    void should_insert_a_started_run_with_its_record_and_first_step_in_one_call() {
+        // given
+        Run started = aRunHere().build().withAgentVersion(2).started(at(10));
+        Step first = Step.messageCreation(Fixtures.stepId(), started.id(), 1, at(10));
+        RunOrigin origin = new RunOrigin("req_1", null);
+
+        // when
+        store.runs().insertStarted(started, SERVER_A, at(1_000), new RunInstructions(2, "Be brief"), origin, first);
+
+        // then
+        assertThat(store.runs().find(started.id())).contains(started);
+        assertThat(store.runs().instructions(started.id())).contains(new RunInstructions(2, "Be brief"));
+        assertThat(store.runs().origin(started.id())).isEqualTo(origin);
+        assertThat(store.runs().steps(started.id())).containsExactly(first);
+        assertThat(store.runs().expiredLeases(at(1_000), 10)).containsExactly(started);
+    }
+
+    @Test
+    void should_store_neither_the_run_nor_its_first_step_beside_a_run_in_progress() {
+        // given
+        store.runs().insertStarted(aRunHere().createdAt(at(2)).build().started(at(2)), SERVER_A, at(1_000));
+        Run second = aRunHere().createdAt(at(3)).build().started(at(3));
+        Step first = Step.messageCreation(Fixtures.stepId(), second.id(), 1, at(3));
+
+        // when / then
+        assertThatThrownBy(() -> store.runs().insertStarted(second, SERVER_B, at(1_000), new RunInstructions(1, ""), RunOrigin.NONE, first))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_IN_PROGRESS));
+        assertThat(store.runs().find(second.id())).isEmpty();
+        assertThat(store.runs().steps(second.id())).isEmpty();
+    }
+
+    @Test
+    void should_refuse_a_first_step_of_another_run() {
+        // given
+        Run started = aRunHere().build().started(at(10));
+        Step elsewhere = Step.messageCreation(Fixtures.stepId(), Fixtures.runId(), 1, at(10));
+
+        // when / then
+        assertThatThrownBy(() -> store.runs().insertStarted(started, SERVER_A, at(1_000), new RunInstructions(1, ""), RunOrigin.NONE,
+                elsewhere)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(store.runs().find(started.id())).isEmpty();
     }
 
     @Test

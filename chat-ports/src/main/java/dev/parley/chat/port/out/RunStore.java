@@ -237,6 +237,20 @@ public interface RunStore {
         recordRun(started.id(), instructions, origin);
     }
 
+    /**
+     * {@link #insertStarted(Run, String, Instant, RunInstructions, RunOrigin)} and {@link #insertStep} of the run's
+     * first step at once: the run a send starts, ready for its first model turn. The default makes the two calls;
+     * a store that can write both in one round trip overrides it.
+     */
+    default void insertStarted(Run started, String owner, Instant leaseExpiresAt, RunInstructions instructions, RunOrigin origin,
+                               Step firstStep) {
+        if (!firstStep.runId().equals(started.id())) {
+            throw new IllegalArgumentException("the first step belongs to another run");
+        }
+        insertStarted(started, owner, leaseExpiresAt, instructions, origin);
+        insertStep(firstStep);
+    }
+
     /** What {@link #recordOrigin} recorded for the run, or {@link RunOrigin#NONE}. */
     default RunOrigin origin(RunId id) {
         return RunOrigin.NONE;
