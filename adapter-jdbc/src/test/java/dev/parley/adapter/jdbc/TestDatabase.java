@@ -24,9 +24,9 @@ final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
             "parley_runs", "parley_messages", "parley_branches", "parley_threads", "parley_agent_versions", "parley_agents",
             "parley_usage_hourly", "parley_usage_thread_hourly", "parley_job_leases", "parley_user_run_locks");
     /** Tables of PostgreSQL alone. */
+    static final List<String> POSTGRESQL_TABLES = List.of("parley_servers");
     /** PostgreSQL's SQLSTATE of a transaction ended to break a deadlock. */
     private static final String DEADLOCK = "40P01";
-    static final List<String> POSTGRESQL_TABLES = List.of("parley_servers");
 
     enum Vendor { H2, POSTGRESQL }
 
