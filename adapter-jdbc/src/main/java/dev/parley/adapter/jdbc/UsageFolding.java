@@ -34,6 +34,7 @@ final class UsageFolding implements AutoCloseable {
     private static final long EVERY_MILLIS = 1_000;
 
     private final Db db;
+    /** H2: reads a batch of pending runs; null on PostgreSQL. */
     private final String pending;
     /** PostgreSQL: takes a batch of pending runs (see the constructor); null on H2. */
     private final String take;
@@ -54,12 +55,12 @@ final class UsageFolding implements AutoCloseable {
         String select = "SELECT r.id, r.thread_id, r.agent_id, coalesce(r.model, '') AS model, r.completed_at, r.input_tokens,"
                 + " r.cached_input_tokens, r.output_tokens, r.cost_usd, t.owner_id FROM " + runs + " r JOIN "
                 + db.table("parley_threads") + " t ON t.id = r.thread_id WHERE " + JdbiUsageStore.PENDING;
-        String order = db.dialect() == Dialect.POSTGRESQL ? " ORDER BY r.completed_at"
-                : " ORDER BY r.events_expired_at, r.ledger_pending, r.completed_at";
-        pending = select + order + " LIMIT :max";
+        boolean postgres = db.dialect() == Dialect.POSTGRESQL;
+        // H2: a batch read, then cleared run by run (see fold)
+        pending = postgres ? null : select + " ORDER BY r.events_expired_at, r.ledger_pending, r.completed_at LIMIT :max";
         // PostgreSQL: the batch's runs locked (skipping those another fold or a deletion holds), their flag cleared and
         // what they add read back, in one statement, instead of a read and then one clearing statement per run
-        take = db.dialect() != Dialect.POSTGRESQL ? null
+        take = !postgres ? null
                 : "UPDATE " + runs + " r SET ledger_pending = NULL FROM " + db.table("parley_threads") + " t WHERE t.id = r.thread_id"
                         + " AND r.ledger_pending = TRUE AND r.id IN (SELECT id FROM " + runs + " WHERE events_expired_at IS NULL"
                         + " AND ledger_pending = TRUE ORDER BY completed_at LIMIT :max FOR UPDATE SKIP LOCKED) RETURNING r.id,"
