@@ -36,7 +36,8 @@ final class ServerTimings implements Filter {
         HttpServletRequest req = (HttpServletRequest) request;
         String path = req.getRequestURI();
         boolean baseline = path.equals("/bare/sse");
-        if (path.endsWith("/chat") && "DELETE".equals(req.getMethod()) && path.startsWith("/api/")) {
+        boolean chat = path.endsWith("/chat") && path.startsWith("/api/");
+        if (chat && "DELETE".equals(req.getMethod())) {
             long start = System.nanoTime();
             try {
                 chain.doFilter(request, response);
@@ -45,7 +46,7 @@ final class ServerTimings implements Filter {
             }
             return;
         }
-        if (!baseline && !(path.endsWith("/chat") && "POST".equals(req.getMethod()) && path.startsWith("/api/"))) {
+        if (!baseline && !(chat && "POST".equals(req.getMethod()))) {
             chain.doFilter(request, response);
             return;
         }
