@@ -21,7 +21,7 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
- * Runs in {@code parley_runs} and their steps in {@code parley_steps}. The database enforces one
+ * Runs in {@code parley_runs} (their steps are kept by {@link JdbiRunSteps}). The database enforces one
  * in-progress run per thread (a partial unique index on PostgreSQL, a unique generated column on H2);
  * {@link #update} is a compare-and-set on the stored status. A run in progress started by
  * {@link #start} carries its owner and lease in {@code owner_id} and {@code lease_expires_at}. Every
@@ -39,6 +39,7 @@ final class JdbiRunStore implements RunStore {
     private final Db db;
     private final JdbiUsageStore ledger;
     private final JdbiRunRecords records;
+    private final JdbiRunSteps steps;
     private final String insert;
     private final String insertStarted;
     private final String insertRecorded;
@@ -66,10 +67,6 @@ final class JdbiRunStore implements RunStore {
     private final String pause;
     private final String resume;
     final String decisionsDue;
-    private final String insertStep;
-    private final String updateStep;
-    private final String updateStepIf;
-    final String steps;
     private final String lockUser;
     private final String insertUserLock;
     final String countActiveOfUser;
@@ -81,6 +78,7 @@ final class JdbiRunStore implements RunStore {
         this.db = db;
         this.ledger = ledger;
         this.records = new JdbiRunRecords(db);
+        this.steps = new JdbiRunSteps(db);
         String runs = db.table("parley_runs");
         String stepTable = db.table("parley_steps");
         insert = "INSERT INTO " + runs + " (" + COLUMNS + ") VALUES (" + RunRows.VALUES + ")";
@@ -125,12 +123,6 @@ final class JdbiRunStore implements RunStore {
         pageAfter = byRecency + " WHERE thread_id = :thread AND created_at <= :after_at"
                 + " AND (created_at < :after_at OR id < :after_id)" + liveThread + newestFirst;
         withStatus = select + " r WHERE status = :status" + liveRow + " ORDER BY status, created_at, id LIMIT :limit";
-        insertStep = "INSERT INTO " + stepTable + " (" + STEP_COLUMNS + ") VALUES (" + RunRows.STEP_VALUES + ")";
-        updateStep = "UPDATE " + stepTable + " SET " + RunRows.STEP_ASSIGNMENTS + " WHERE id = :id AND run_id = :run";
-        updateStepIf = updateStep + " AND status = :expected";
-        steps = "SELECT " + STEP_COLUMNS + " FROM " + stepTable + " WHERE run_id = :run AND EXISTS (SELECT 1 FROM "
-                + runs + " r JOIN " + threads + " t ON t.id = r.thread_id WHERE r.id = :run AND t.deleted_at IS NULL)"
-                + " ORDER BY run_id, position";
         String userLocks = db.table("parley_user_run_locks");
         // H2 only (caching no SELECT ... FOR UPDATE, it would parse one on every send): an UPDATE that changes
         // nothing locks the user's row, and answers 0 when there is none yet
@@ -442,30 +434,22 @@ final class JdbiRunStore implements RunStore {
 
     @Override
     public void insertStep(Step step) {
-        try {
-            db.call(h -> RunRows.bindStep(h.createUpdate(insertStep), step).execute());
-        } catch (NotFoundException e) {
-            throw NotFoundException.run(step.runId());
-        }
+        steps.insertStep(step);
     }
 
     @Override
     public void updateStep(Step step) {
-        int updated = db.call(h -> RunRows.bindStep(h.createUpdate(updateStep), step).execute());
-        if (updated == 0) {
-            throw new NotFoundException("not_found", "No step " + step.id() + " in run " + step.runId());
-        }
+        steps.updateStep(step);
     }
 
     @Override
     public boolean updateStep(Step step, StepStatus expected) {
-        Require.notNull(expected, "expected");
-        return db.call(h -> RunRows.bindStep(h.createUpdate(updateStepIf), step).bind("expected", expected.wireName()).execute()) == 1;
+        return steps.updateStep(step, expected);
     }
 
     @Override
     public List<Step> steps(RunId runId) {
-        return db.call(h -> h.createQuery(steps).bind("run", runId.value()).map((rs, ctx) -> RunRows.step(rs)).list());
+        return steps.steps(runId);
     }
 
     @Override
