@@ -156,6 +156,25 @@ final class JdbiChatStore implements JdbcChatStore {
         });
     }
 
+    /**
+     * On PostgreSQL with the ledger, the run's end answers in the same statement whether a queued run waits on
+     * the thread (the append before it locked the thread), in place of a read of the thread's active runs.
+     */
+    @Override
+    public Completion completeRunAndLook(Message answer, Step turnEnd, Run completed, RunStatus expected) {
+        if (!keepUsage || db.dialect() != Dialect.POSTGRESQL) {
+            return JdbcChatStore.super.completeRunAndLook(answer, turnEnd, completed, expected);
+        }
+        Require.that(completed.isTerminal(), "completeRun ends the run");
+        return db.inTransaction(() -> {
+            Message stored = messages.appendCounting(answer, completed);
+            runs.updateStep(turnEnd);
+            boolean queued = runs.updateCountedLooking(completed, expected)
+                    .orElseThrow(() -> ConflictException.runNotIn(completed.id(), expected));
+            return new Completion(stored, queued);
+        });
+    }
+
     @Override
     public void ping() {
         db.call(h -> h.createQuery("SELECT 1").setQueryTimeout(PING_TIMEOUT_SECONDS).mapTo(Integer.class).one());

@@ -14,6 +14,7 @@ import dev.parley.chat.testkit.MessageTreeContract;
 import dev.parley.chat.testkit.RunEventBusContract;
 import dev.parley.chat.testkit.RunEventStoreContract;
 import dev.parley.chat.testkit.RunSignalsContract;
+import dev.parley.chat.testkit.RunCompletionContract;
 import dev.parley.chat.testkit.RunLeaseContract;
 import dev.parley.chat.testkit.RunStepContract;
 import dev.parley.chat.testkit.RunStoreContract;
@@ -106,6 +107,14 @@ abstract class JdbcContractSuites {
 
     @Nested
     class RunLeases extends RunLeaseContract {
+        @Override
+        protected ChatStore createStore() {
+            return db().freshStore();
+        }
+    }
+
+    @Nested
+    class RunCompletion extends RunCompletionContract {
         @Override
         protected ChatStore createStore() {
             return db().freshStore();

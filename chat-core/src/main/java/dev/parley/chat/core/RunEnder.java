@@ -17,6 +17,7 @@ import dev.parley.chat.model.StorageUnavailableException;
 import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.in.RunOutcome;
+import dev.parley.chat.port.out.ChatStore;
 import dev.parley.chat.port.out.TraceSpan;
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -99,21 +100,23 @@ final class RunEnder {
         Run completed = s.run.completed(now, message.id(), total, cost);
         RunEvent done = new RunEvent.Done(completed.id(), s.seq + 1, completed.threadId(), message.id(), total, cost, finish);
         Step turnEnd = ending.turn().completed(now, null, ending.turnUsage());
-        Message stored;
+        ChatStore.Completion completion;
         try {
             // appending the answer moves the thread's updated_at
-            stored = engine.bus().publishWith(done, engine.store(),
-                    () -> engine.store().completeRun(message, turnEnd, completed, RunStatus.IN_PROGRESS));
+            completion = engine.bus().publishWith(done, engine.store(),
+                    () -> engine.store().completeRunAndLook(message, turnEnd, completed, RunStatus.IN_PROGRESS));
         } catch (ConflictException e) {
             if (e.reason() != ConflictException.Reason.RUN_ENDED) {
                 throw e;
             }
-            stored = null; // ended by another party (a cancel, the reaper), whose end stands
+            completion = null; // ended by another party (a cancel, the reaper), whose end stands
         }
-        if (stored == null) {
+        if (completion == null) {
             endedElsewhere();
             return;
         }
+        Message stored = completion.answer();
+        s.runQueuedBehind = completion.runQueued();
         s.storedSteps.put(turnEnd.id(), turnEnd);
         // what the store recorded, so that an awaited outcome equals the run read back later
         Optional<RunInstructions> instructions = s.storedInstructions != null ? s.storedInstructions

@@ -156,6 +156,11 @@ final class RunExecution {
         return true;
     }
 
+    /** False when the run completed and its end found no queued run on its thread to start next. */
+    boolean runQueuedBehind() {
+        return state.runQueuedBehind;
+    }
+
     /** True when the run was ended on its canceller's thread ({@link #endCancelledInModelCall}). */
     boolean endedByCanceller() {
         return endedByCanceller;

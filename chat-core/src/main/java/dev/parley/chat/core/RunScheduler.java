@@ -390,6 +390,10 @@ final class RunScheduler {
         if (closed) {
             return;
         }
+        if (!execution.runQueuedBehind() && !admission.hasBacklog()) {
+            // its end found no run queued behind it, and a send that queues one later finds the thread idle
+            return;
+        }
         if (execution.onCallersThread() || execution.endedByCanceller()) {
             dispatchSoon(run.threadId());
             return;

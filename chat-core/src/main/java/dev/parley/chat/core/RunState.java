@@ -63,6 +63,11 @@ final class RunState {
     /** Tool calls of the run that have no result stored yet. */
     final List<ToolCall> pendingCalls = new ArrayList<>();
 
+    /**
+     * False when the run completed here and its end's transaction found no queued run on its thread (see
+     * {@link dev.parley.chat.port.out.ChatStore#completeRunAndLook}): nothing to start after it. True otherwise.
+     */
+    volatile boolean runQueuedBehind = true;
     /** What the run completed with, as stored; null until it completed here. */
     volatile RunOutcome completedOutcome;
     /**

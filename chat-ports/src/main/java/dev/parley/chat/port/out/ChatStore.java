@@ -5,6 +5,7 @@ import dev.parley.chat.model.Message;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
+import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
@@ -95,6 +96,28 @@ public interface ChatStore {
             }
             return stored;
         });
+    }
+
+    /**
+     * {@link #completeRun}, telling also whether a queued run waits on the run's thread, read in the same
+     * transaction after the answer's append locked the thread: a send that queues a run behind this one commits
+     * either before that read, which sees its run, or after this transaction, and then finds the thread without
+     * a run in progress. Its caller looks for the thread's next run only when one waits. A store may answer with
+     * fewer statements than the default, which reads the thread's active runs.
+     */
+    default Completion completeRunAndLook(Message answer, Step turnEnd, Run completed, RunStatus expected) {
+        return inTransaction(() -> {
+            Message stored = completeRun(answer, turnEnd, completed, expected);
+            boolean queued = runs().active(completed.threadId()).stream().anyMatch(r -> r.status() == RunStatus.QUEUED);
+            return new Completion(stored, queued);
+        });
+    }
+
+    /** What {@link #completeRunAndLook} stored, and whether a queued run waits on the thread ({@code runQueued}). */
+    record Completion(Message answer, boolean runQueued) {
+        public Completion {
+            Objects.requireNonNull(answer, "answer");
+        }
     }
 
     /** Returns normally when the backend answers; throws StorageUnavailableException otherwise. */
