@@ -13,6 +13,7 @@ import dev.parley.chat.model.MessageId;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.RunId;
+import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
 import dev.parley.chat.model.StepId;
 import dev.parley.chat.model.ThreadId;
@@ -188,6 +189,20 @@ final class InMemoryChatStore implements ChatStore {
     @Override
     public RunSignals signals() {
         return signals;
+    }
+
+    /** Looks at the thread's active runs in the transaction, under the store's lock: a look-up, no copy. */
+    @Override
+    public Completion completeRunAndLook(Message answer, Step turnEnd, Run completed, RunStatus expected) {
+        return inTransaction(() -> {
+            Message stored = completeRun(answer, turnEnd, completed, expected);
+            boolean queued = false;
+            for (RunId id : activeRunsByThread.getOrDefault(completed.threadId(), Set.of())) {
+                Run run = runs.get(id);
+                queued |= run != null && run.status() == RunStatus.QUEUED;
+            }
+            return new Completion(stored, queued);
+        });
     }
 
     @Override

@@ -157,8 +157,9 @@ final class JdbiChatStore implements JdbcChatStore {
     }
 
     /**
-     * On PostgreSQL with the ledger, the run's end answers in the same statement whether a queued run waits on
-     * the thread (the append before it locked the thread), in place of a read of the thread's active runs.
+     * On PostgreSQL with the ledger, the run's compare-and-set answers whether a queued run waits on the thread,
+     * in the same statement (the append before it locked the thread). Elsewhere the store does not look (a read of
+     * its own would lengthen the turn's transaction), and the caller looks after the end.
      */
     @Override
     public Completion completeRunAndLook(Message answer, Step turnEnd, Run completed, RunStatus expected) {

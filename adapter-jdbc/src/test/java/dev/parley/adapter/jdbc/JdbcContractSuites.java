@@ -119,6 +119,11 @@ abstract class JdbcContractSuites {
         protected ChatStore createStore() {
             return db().freshStore();
         }
+
+        @Override
+        protected boolean looksForQueuedRuns() {
+            return db().isPostgres();
+        }
     }
 
     @Nested

@@ -99,21 +99,22 @@ public interface ChatStore {
     }
 
     /**
-     * {@link #completeRun}, telling also whether a queued run waits on the run's thread, read in the same
-     * transaction after the answer's append locked the thread: a send that queues a run behind this one commits
-     * either before that read, which sees its run, or after this transaction, and then finds the thread without
-     * a run in progress. Its caller looks for the thread's next run only when one waits. A store may answer with
-     * fewer statements than the default, which reads the thread's active runs.
+     * {@link #completeRun}, telling also whether a queued run may wait on the run's thread. A store that looks
+     * reads it in the same transaction after the answer's append locked the thread: a send that queues a run
+     * behind this one commits either before that read, which sees its run, or after this transaction, and then
+     * finds the thread without a run in progress. {@code runQueued} is false only when the store looked and saw
+     * no queued run; the caller then does not look for the thread's next run. The default does not look (it
+     * answers true, and the caller looks after the end): a store looks when it can do so at no cost to the
+     * turn, such as in a statement it makes anyway.
      */
     default Completion completeRunAndLook(Message answer, Step turnEnd, Run completed, RunStatus expected) {
-        return inTransaction(() -> {
-            Message stored = completeRun(answer, turnEnd, completed, expected);
-            boolean queued = runs().active(completed.threadId()).stream().anyMatch(r -> r.status() == RunStatus.QUEUED);
-            return new Completion(stored, queued);
-        });
+        return new Completion(completeRun(answer, turnEnd, completed, expected), true);
     }
 
-    /** What {@link #completeRunAndLook} stored, and whether a queued run waits on the thread ({@code runQueued}). */
+    /**
+     * What {@link #completeRunAndLook} stored, and whether a queued run may wait on the thread ({@code runQueued}:
+     * false only when none does).
+     */
     record Completion(Message answer, boolean runQueued) {
         public Completion {
             Objects.requireNonNull(answer, "answer");
