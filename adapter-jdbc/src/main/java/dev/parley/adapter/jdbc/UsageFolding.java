@@ -52,9 +52,11 @@ final class UsageFolding implements AutoCloseable {
     UsageFolding(Db db) {
         this.db = db;
         String runs = db.table("parley_runs");
-        String select = "SELECT r.id, r.thread_id, r.agent_id, coalesce(r.model, '') AS model, r.completed_at, r.input_tokens,"
-                + " r.cached_input_tokens, r.output_tokens, r.cost_usd, t.owner_id FROM " + runs + " r JOIN "
-                + db.table("parley_threads") + " t ON t.id = r.thread_id WHERE " + JdbiUsageStore.PENDING;
+        // what a fold reads of a run (see Pending.of), its thread joined as t
+        String read = "r.id, r.thread_id, r.agent_id, coalesce(r.model, '') AS model, r.completed_at, r.input_tokens,"
+                + " r.cached_input_tokens, r.output_tokens, r.cost_usd, t.owner_id";
+        String select = "SELECT " + read + " FROM " + runs + " r JOIN " + db.table("parley_threads") + " t ON t.id = r.thread_id"
+                + " WHERE " + JdbiUsageStore.PENDING;
         boolean postgres = db.dialect() == Dialect.POSTGRESQL;
         // H2: a batch read, then cleared run by run (see fold)
         pending = postgres ? null : select + " ORDER BY r.events_expired_at, r.ledger_pending, r.completed_at LIMIT :max";
@@ -63,9 +65,7 @@ final class UsageFolding implements AutoCloseable {
         take = !postgres ? null
                 : "UPDATE " + runs + " r SET ledger_pending = NULL FROM " + db.table("parley_threads") + " t WHERE t.id = r.thread_id"
                         + " AND r.ledger_pending = TRUE AND r.id IN (SELECT id FROM " + runs + " WHERE events_expired_at IS NULL"
-                        + " AND ledger_pending = TRUE ORDER BY completed_at LIMIT :max FOR UPDATE SKIP LOCKED) RETURNING r.id,"
-                        + " r.thread_id, r.agent_id, coalesce(r.model, '') AS model, r.completed_at, r.input_tokens,"
-                        + " r.cached_input_tokens, r.output_tokens, r.cost_usd, t.owner_id";
+                        + " AND ledger_pending = TRUE ORDER BY completed_at LIMIT :max FOR UPDATE SKIP LOCKED) RETURNING " + read;
         pendingOfThread = select + " AND r.thread_id = :thread";
         pendingRun = select + " AND r.id = :id";
         clear = "UPDATE " + runs + " SET ledger_pending = NULL WHERE id = :id AND ledger_pending = TRUE";
