@@ -16,7 +16,6 @@ import dev.parley.chat.model.Step;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.port.out.ChatStore;
 import java.math.BigDecimal;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -131,7 +130,9 @@ public abstract class RunCompletionContract extends RunContractSupport {
             // when: the run completes meanwhile, and the send commits while the completion waits for the thread
             Future<ChatStore.Completion> completing = pool.submit(() -> store.completeRunAndLook(answer,
                     turn.completed(at(30), null, Usage.reported(3, 1)), completedWith(started, answer), RunStatus.IN_PROGRESS));
-            CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS)).join();
+            // time for the completion to reach the thread's lock and wait there; had it not, it reads after the commit,
+            // and the answer must be the same
+            Thread.sleep(300);
             release.countDown();
             send.get(30, TimeUnit.SECONDS);
 
