@@ -157,13 +157,14 @@ final class JdbiChatStore implements JdbcChatStore {
     }
 
     /**
-     * On PostgreSQL with the ledger, the run's compare-and-set answers whether a queued run waits on the thread,
-     * in the same statement (the append before it locked the thread). Elsewhere the store does not look (a read of
-     * its own would lengthen the turn's transaction), and the caller looks after the end.
+     * With the ledger, the run's compare-and-set answers whether a queued run waits on the thread, in the same
+     * statement (the append before it locked the thread): {@code RETURNING} on PostgreSQL, a select from the
+     * update's {@code FINAL TABLE} on H2. Without it the store does not look (a read of its own would lengthen the
+     * turn's transaction), and the caller looks after the end.
      */
     @Override
     public Completion completeRunAndLook(Message answer, Step turnEnd, Run completed, RunStatus expected) {
-        if (!keepUsage || db.dialect() != Dialect.POSTGRESQL) {
+        if (!keepUsage) {
             return JdbcChatStore.super.completeRunAndLook(answer, turnEnd, completed, expected);
         }
         Require.that(completed.isTerminal(), "completeRun ends the run");

@@ -60,7 +60,7 @@ final class JdbiRunStore implements RunStore {
     /** {@link #update} and {@link #updateIfLeaseExpired} of a run's end that leaves it pending for the ledger's rows. */
     private final String updatePending;
     private final String updateIfLeaseExpiredPending;
-    /** PostgreSQL with a ledger: {@link #updatePending} answering whether a queued run waits on the run's thread; else null. */
+    /** With a ledger: {@link #updatePending} answering whether a queued run waits on the run's thread; else null. */
     private final String updatePendingLooking;
     final String active;
     final String page;
@@ -112,8 +112,9 @@ final class JdbiRunStore implements RunStore {
         updatePending = update.replace(" WHERE ", pending);
         updateIfLeaseExpiredPending = updateIfLeaseExpired.replace(" WHERE ", pending);
         updateEnding = oneStatement ? ledger.pgEnding(updatePending) : null;
-        updatePendingLooking = oneStatement ? updatePending + " RETURNING EXISTS (SELECT 1 FROM " + runs
-                + " q WHERE q.thread_id = :thread AND q.status = 'queued')" : null;
+        String queuedBehind = "EXISTS (SELECT 1 FROM " + runs + " q WHERE q.thread_id = :thread AND q.status = 'queued')";
+        updatePendingLooking = ledger == null ? null : oneStatement ? updatePending + " RETURNING " + queuedBehind
+                : "SELECT " + queuedBehind + " FROM FINAL TABLE (" + updatePending + ")";
         updateIfLeaseExpiredEnding = oneStatement ? ledger.pgEnding(updateIfLeaseExpiredPending) : null;
         renewLease = "UPDATE " + runs + " SET lease_expires_at = :lease"
                 + " WHERE id = :id AND status = 'in_progress' AND owner_id = :owner";
@@ -299,12 +300,12 @@ final class JdbiRunStore implements RunStore {
     }
 
     /**
-     * {@link #updateCounted}, on PostgreSQL, answering in the same statement whether a queued run waits on the
+     * {@link #updateCounted}, answering in the same statement whether a queued run waits on the
      * run's thread (its snapshot is taken after the statements before it in the transaction locked the thread):
      * empty when the run was not {@code expected}.
      */
     Optional<Boolean> updateCountedLooking(Run run, RunStatus expected) {
-        Require.that(run.isTerminal() && updatePendingLooking != null, "only an end counted in a PostgreSQL store with a ledger");
+        Require.that(run.isTerminal() && updatePendingLooking != null, "only an end counted in a store with a ledger");
         Optional<Boolean> queued = db.call(h -> RunRows.bindRun(h.createQuery(updatePendingLooking), run)
                 .bind("expected", expected.wireName()).mapTo(Boolean.class).findOne());
         changed(run, queued.isPresent() ? 1 : 0);

@@ -120,9 +120,10 @@ abstract class JdbcContractSuites {
             return db().freshStore();
         }
 
+        /** Both dialects look in the run's compare-and-set when the store keeps the ledger, as it does by default. */
         @Override
         protected boolean looksForQueuedRuns() {
-            return db().isPostgres();
+            return true;
         }
     }
 

@@ -45,11 +45,6 @@ final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
         return new TestDatabase(Vendor.H2);
     }
 
-    /** True for the PostgreSQL database, false for H2. */
-    boolean isPostgres() {
-        return vendor == Vendor.POSTGRESQL;
-    }
-
     static TestDatabase postgres() {
         return new TestDatabase(Vendor.POSTGRESQL);
     }
