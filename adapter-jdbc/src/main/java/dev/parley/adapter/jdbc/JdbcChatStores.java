@@ -7,7 +7,9 @@ import dev.parley.chat.model.ChatException;
 import dev.parley.chat.model.StorageUnavailableException;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
@@ -158,7 +160,8 @@ public final class JdbcChatStores {
                     migrate(ds, dialect);
                 }
                 if (dialect == Dialect.POSTGRESQL) {
-                    PgRunSignals signals = new PgRunSignals(ownConnector(ds, pool != null, "parley-signals"), ds);
+                    PgRunSignals signals = new PgRunSignals(ownConnector(ds, pool != null, "parley-signals"), ds,
+                            schema != null ? schema : currentSchema(ds));
                     Db db = new Db(ds, dialect, schema, signals);
                     PgServerLiveness liveness = new PgServerLiveness(db, ownConnector(ds, pool != null, "parley-liveness"));
                     return new JdbiChatStore(db, pool, signals, signals, liveness, usageLedger);
@@ -257,6 +260,15 @@ public final class JdbcChatStores {
     private static Dialect detect(DataSource ds) {
         try (Connection c = ds.getConnection()) {
             return Dialect.of(c.getMetaData().getDatabaseProductName());
+        } catch (SQLException e) {
+            throw SqlErrors.translate(e);
+        }
+    }
+
+    /** The schema that a connection's unqualified names resolve to (its {@code search_path}'s first). */
+    private static String currentSchema(DataSource ds) {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_schema()")) {
+            return rs.next() ? rs.getString(1) : null;
         } catch (SQLException e) {
             throw SqlErrors.translate(e);
         }

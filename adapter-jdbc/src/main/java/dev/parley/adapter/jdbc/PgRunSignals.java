@@ -2,6 +2,9 @@ package dev.parley.adapter.jdbc;
 
 import dev.parley.chat.model.RunId;
 import dev.parley.chat.port.out.RunSignals;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.sql.Array;
 import java.sql.Connection;
@@ -41,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * payload is the run id and this store's origin tag (far below the 8,000-byte limit); the listener
  * ignores its own.
  *
- * <p>One daemon thread holds one connection that listens on the two channels and calls the
+ * <p>One daemon thread holds one connection that listens on the schema's two channels and calls the
  * listeners in turn. It starts with the first listener; when the connection is lost it reconnects
  * with a backoff. Hints sent while a server does not listen, or while the database cannot be
  * reached, or that find the bounded queue full, are lost: they are wake-ups, and readers poll as a
@@ -64,6 +67,8 @@ final class PgRunSignals implements RunSignals, Db.Hints, AutoCloseable {
      * a cost of this much latency for the other servers.
      */
     static final long GATHER_MICROS = 1_000;
+    /** PostgreSQL's longest identifier, a channel's name included, in bytes. */
+    static final int MAX_CHANNEL_LENGTH = 63;
     /**
      * One auto-committed statement: the notifications of a batch, in a transaction that does not wait
      * for its WAL flush (a hint lost in a crash costs a poll, and notifications are delivered at
@@ -91,15 +96,22 @@ final class PgRunSignals implements RunSignals, Db.Hints, AutoCloseable {
     private volatile Thread sender;
     private volatile boolean closed;
 
+    private final String runChangedChannel;
+    private final String eventsStoredChannel;
+
     private record Outgoing(String channel, String payload) {}
 
     /**
      * @param connector where the listening connection comes from
      * @param sendVia   the pool the sender borrows a connection from for each batch of notifications
+     * @param schema    the schema whose tables the store uses: stores in other schemas of the database
+     *                  neither hear nor send its hints (null: the hints of the default schema)
      */
-    PgRunSignals(Connector connector, DataSource sendVia) {
+    PgRunSignals(Connector connector, DataSource sendVia, String schema) {
         this.connector = connector;
         this.sendVia = sendVia;
+        this.runChangedChannel = channel(Db.Hint.RUN_CHANGED, schema);
+        this.eventsStoredChannel = channel(Db.Hint.EVENTS_STORED, schema);
         byte[] tag = new byte[6];
         new SecureRandom().nextBytes(tag);
         this.origin = HexFormat.of().formatHex(tag);
@@ -134,13 +146,39 @@ final class PgRunSignals implements RunSignals, Db.Hints, AutoCloseable {
         if (closed) {
             return;
         }
-        if (!outgoing.offer(new Outgoing(hint.channel(), runId + " " + origin))) {
+        if (!outgoing.offer(new Outgoing(channel(hint), runId + " " + origin))) {
             if (dropped.getAndIncrement() == 0) {
                 LOG.warn("Run signals for other servers are being dropped (the database is slow or away); they poll meanwhile");
             }
             return;
         }
         startSender();
+    }
+
+    private String channel(Db.Hint hint) {
+        return hint == Db.Hint.RUN_CHANGED ? runChangedChannel : eventsStoredChannel;
+    }
+
+    /**
+     * The channel of {@code hint} for the stores of {@code schema}: notifications are database-wide, so each
+     * schema has channels of its own. The default schema ({@code public}, or none) keeps the plain names; a
+     * schema whose name would make the channel longer than PostgreSQL's 63 bytes is named by a digest (after
+     * a {@code #}, which no schema name that the store accepts contains).
+     */
+    static String channel(Db.Hint hint, String schema) {
+        if (schema == null || schema.equals("public")) {
+            return hint.channel();
+        }
+        String named = hint.channel() + "." + schema;
+        if (named.length() <= MAX_CHANNEL_LENGTH) {
+            return named;
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(schema.getBytes(StandardCharsets.UTF_8));
+            return hint.channel() + "#" + HexFormat.of().formatHex(digest, 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
+        }
     }
 
     private void startListener() {
@@ -279,8 +317,8 @@ final class PgRunSignals implements RunSignals, Db.Hints, AutoCloseable {
         while (!closed) {
             try (Connection c = connector.open()) {
                 try (Statement s = c.createStatement()) {
-                    s.execute("LISTEN " + Db.Hint.RUN_CHANGED.channel());
-                    s.execute("LISTEN " + Db.Hint.EVENTS_STORED.channel());
+                    s.execute("LISTEN \"" + runChangedChannel + "\"");
+                    s.execute("LISTEN \"" + eventsStoredChannel + "\"");
                 }
                 if (reportedLoss) {
                     LOG.info("Listening for run signals again");
@@ -328,9 +366,9 @@ final class PgRunSignals implements RunSignals, Db.Hints, AutoCloseable {
     /** A notification of another server: its payload is {@code <run id> <origin>}. */
     private void dispatch(String channel, String payload) {
         Db.Hint hint;
-        if (Db.Hint.RUN_CHANGED.channel().equals(channel)) {
+        if (runChangedChannel.equals(channel)) {
             hint = Db.Hint.RUN_CHANGED;
-        } else if (Db.Hint.EVENTS_STORED.channel().equals(channel)) {
+        } else if (eventsStoredChannel.equals(channel)) {
             hint = Db.Hint.EVENTS_STORED;
         } else {
             return;

@@ -18,6 +18,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * PostgreSQL specifics: appends never touch earlier rows; hints reach every store on the database; outages become
+ * PostgreSQL specifics: appends never touch earlier rows; hints reach every store on the database's schema; outages become
  * StorageUnavailableException and heal.
  */
 class PostgresStorageTest {
@@ -117,19 +118,75 @@ class PostgresStorageTest {
         }
     }
 
+    @Test
+    void should_keep_hints_among_the_stores_of_one_schema() throws Exception {
+        // given: a second server on this store's schema, and two servers of another deployment in another schema of
+        // the same database, one of them listening
+        String schema = "parley_other_" + Long.toHexString(System.nanoTime());
+        try (JdbcChatStore sameSchema = JdbcChatStores.builder().url(DB.url()).maxPoolSize(2).build();
+             JdbcChatStore elsewhere = JdbcChatStores.builder().url(DB.url()).schema(schema).maxPoolSize(2).build();
+             JdbcChatStore elsewhereToo = JdbcChatStores.builder().url(DB.url()).schema(schema).maxPoolSize(2).build()) {
+            BlockingQueue<RunId> heardOnSameSchema = new LinkedBlockingQueue<>();
+            BlockingQueue<RunId> heardElsewhere = new LinkedBlockingQueue<>();
+            RunSignals.Registration same = sameSchema.signals().onRunChanged(heardOnSameSchema::add);
+            RunSignals.Registration other = elsewhere.signals().onRunChanged(heardElsewhere::add);
+            Run here = aQueuedRun(store, aThreadWithAQuestion(store));
+            Run there = aQueuedRun(elsewhereToo, aThreadWithAQuestion(elsewhereToo));
+
+            // when: this store ends a run, and once that hint went out, the other deployment ends one of its own
+            store.runs().update(here.cancelled(JdbcStoreBehaviour.now(), null, Usage.ZERO, null), RunStatus.QUEUED);
+            assertThat(heardOnSameSchema.poll(10, TimeUnit.SECONDS)).isEqualTo(here.id());
+            elsewhereToo.runs().update(there.cancelled(JdbcStoreBehaviour.now(), null, Usage.ZERO, null), RunStatus.QUEUED);
+
+            // then: the other deployment hears its own run first (notifications reach a listener in commit order, so
+            // this store's hint, had it crossed over, would have come before it)
+            assertThat(heardElsewhere.poll(10, TimeUnit.SECONDS)).isEqualTo(there.id());
+            assertThat(heardOnSameSchema).doesNotContain(there.id());
+            same.close();
+            other.close();
+        } finally {
+            try (Connection c = DB.connect(); Statement s = c.createStatement()) {
+                s.execute("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE");
+            }
+        }
+    }
+
+    @Test
+    void should_name_a_channel_per_schema_within_postgres_limit() {
+        String longest = "s".repeat(63);
+        String longestToo = "s".repeat(62) + "t";
+
+        assertThat(PgRunSignals.channel(Db.Hint.RUN_CHANGED, null)).isEqualTo("parley_run_changed");
+        assertThat(PgRunSignals.channel(Db.Hint.RUN_CHANGED, "public")).isEqualTo("parley_run_changed");
+        assertThat(PgRunSignals.channel(Db.Hint.EVENTS_STORED, "tenant_a")).isEqualTo("parley_run_events.tenant_a");
+        assertThat(PgRunSignals.channel(Db.Hint.RUN_CHANGED, "Tenant_A")).isNotEqualTo(PgRunSignals.channel(Db.Hint.RUN_CHANGED, "tenant_a"));
+        assertThat(PgRunSignals.channel(Db.Hint.RUN_CHANGED, longest))
+                .hasSizeLessThanOrEqualTo(PgRunSignals.MAX_CHANNEL_LENGTH)
+                .startsWith("parley_run_changed#")
+                .isNotEqualTo(PgRunSignals.channel(Db.Hint.RUN_CHANGED, longestToo));
+    }
+
     /** A new thread of alice's holding one question. */
     private Message aThreadWithAQuestion() {
+        return aThreadWithAQuestion(store);
+    }
+
+    private static Message aThreadWithAQuestion(JdbcChatStore in) {
         ChatThread thread = ChatThread.create(ThreadId.next(JdbcStoreBehaviour.IDS), "alice", "agent", null, Map.of(),
                 JdbcStoreBehaviour.now());
-        store.threads().insert(thread);
-        return store.messages().append(JdbcStoreBehaviour.userMessage(thread.id(), "hi"));
+        in.threads().insert(thread);
+        return in.messages().append(JdbcStoreBehaviour.userMessage(thread.id(), "hi"));
     }
 
     /** A stored run queued for {@code question}. */
     private Run aQueuedRun(Message question) {
+        return aQueuedRun(store, question);
+    }
+
+    private static Run aQueuedRun(JdbcChatStore in, Message question) {
         Run run = Run.queued(RunId.next(JdbcStoreBehaviour.IDS), question.threadId(), "agent", null, question.id(),
                 JdbcStoreBehaviour.now());
-        store.runs().insert(run);
+        in.runs().insert(run);
         return run;
     }
 
