@@ -62,6 +62,13 @@ final class JdbiMessageStore implements MessageStore {
     private final String insert;
     private final String find;
     private final String chain;
+    /**
+     * The newest messages of the active path's last piece (the leaf's branch, up to the leaf), each row with the
+     * leaf's chain and position: {@link #chain} and the first {@link #pieceDesc} of a read from the newest in one
+     * statement. The leaf is found by uncorrelated subqueries, so the range of the {@code (branch_id, position)}
+     * index is known before the scan and both databases walk it backwards and stop at the limit.
+     */
+    final String newestOnPath;
     /** Messages of one branch with {@code :lo < position <= :hi}, oldest first. */
     final String pieceAsc;
     /** Messages of one branch with {@code :lo <= position < :hi}, newest first. */
@@ -109,6 +116,12 @@ final class JdbiMessageStore implements MessageStore {
                 + " t WHERE t.id = m.thread_id AND t.deleted_at IS NULL)";
         chain = "SELECT m.position, b.chain FROM " + threads + " t JOIN " + messages + " m ON m.id = t.active_leaf_id JOIN "
                 + branches + " b ON b.id = m.branch_id WHERE t.id = :thread AND t.deleted_at IS NULL";
+        String ofLeaf = " FROM " + threads + " t JOIN " + messages + " l ON l.id = t.active_leaf_id";
+        String liveThread = " WHERE t.id = :thread AND t.deleted_at IS NULL)";
+        newestOnPath = "SELECT " + COLUMNS + ", (SELECT b.chain" + ofLeaf + " JOIN " + branches + " b ON b.id = l.branch_id" + liveThread
+                + " AS leaf_chain, (SELECT l.position" + ofLeaf + liveThread + " AS leaf_position FROM " + messages
+                + " WHERE branch_id = (SELECT l.branch_id" + ofLeaf + liveThread + " AND position <= (SELECT l.position" + ofLeaf + liveThread
+                + " ORDER BY branch_id DESC, position DESC LIMIT :limit";
         // branch_id leads the ORDER BY and every read has a range on position: H2 then walks the unique
         // (branch_id, position) index and stops after the page
         pieceAsc = select + " WHERE branch_id = :branch AND position > :lo AND position <= :hi"
@@ -272,15 +285,41 @@ final class JdbiMessageStore implements MessageStore {
      * before it (newest first): the leaf's chain, then one index range per piece of it the read crosses.
      */
     private List<Message> onPath(Handle h, ThreadId threadId, long after, int limit, boolean asc) {
+        if (!asc && after == AFTER_LAST) {
+            return newestOnPath(h, threadId, limit);
+        }
         Optional<Chain> found = h.createQuery(chain).bind("thread", threadId.value())
                 .map((rs, ctx) -> Chain.parse(rs.getString(2), rs.getLong(1))).findOne();
         if (found.isEmpty()) {
             return List.of();
         }
-        Chain c = found.get();
+        return fromPieces(h, found.get(), after, limit, asc, 0, new ArrayList<>(limit));
+    }
+
+    /**
+     * Up to {@code limit} of the active path's newest messages, newest first: the leaf's branch in the statement
+     * that finds the leaf, and the pieces before it only when the read reaches them.
+     */
+    private List<Message> newestOnPath(Handle h, ThreadId threadId, int limit) {
+        String[] chainAt = new String[1];
+        long[] leafAt = new long[1];
         List<Message> out = new ArrayList<>(limit);
+        out.addAll(h.createQuery(newestOnPath).bind("thread", threadId.value()).bind("limit", limit).map((rs, ctx) -> {
+            chainAt[0] = rs.getString("leaf_chain");
+            leafAt[0] = rs.getLong("leaf_position");
+            return message(rs);
+        }).list());
+        if (out.isEmpty() || out.size() == limit) {
+            return out; // no leaf (an empty or a deleted thread), or the window is full
+        }
+        Chain c = Chain.parse(chainAt[0], leafAt[0]);
+        return fromPieces(h, c, AFTER_LAST, limit, false, 1, out);
+    }
+
+    /** Adds to {@code out} the messages of {@code c}'s pieces, skipping the first {@code skip} in read order. */
+    private List<Message> fromPieces(Handle h, Chain c, long after, int limit, boolean asc, int skip, List<Message> out) {
         int n = c.size();
-        for (int k = 0; k < n && out.size() < limit; k++) {
+        for (int k = skip; k < n && out.size() < limit; k++) {
             int i = asc ? k : n - 1 - k;
             long from = c.start(i);
             long to = c.end(i);
