@@ -138,6 +138,10 @@ public final class Main {
             double commit = Probes.commitMicros(Databases.Kind.parse(db), quick ? 100 : 300);
             report.add("0", "context: one-row insert + commit, plain JDBC, p50, " + db, Report.micros(commit), null, null,
                     db.equals("postgres") ? "synchronous_commit=on: every commit waits for its WAL flush" : "H2 MVStore file");
+            long[] paced = Probes.commitNanos(Databases.Kind.parse(db), quick ? 20 : 60, 100, 50_000);
+            report.add("0", "context: the same, one commit every 50 ms, p50 / p90, " + db, Report.micros(paced[paced.length / 2] / 1_000.0)
+                    + " / " + Report.micros(paced[paced.length * 9 / 10] / 1_000.0), null, null,
+                    "the machine idles between commits, as between scenario 1's turns at 20/s");
             Probes.TurnCost cost = Probes.perTurn(Databases.Kind.parse(db), quick ? 20 : 50);
             report.add("0", "context: writing commits / statements per turn through the core, " + db,
                     String.format(Locale.ROOT, "%.1f / %.1f", cost.commits(), cost.statements()), null, null,

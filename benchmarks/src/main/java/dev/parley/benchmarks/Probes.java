@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
 
 /** Context for the database figures: what one commit costs on this machine, with plain JDBC. */
@@ -27,24 +28,40 @@ final class Probes {
 
     /** Median microseconds of a one-row insert committed on its own, on one connection. */
     static double commitMicros(Databases.Kind kind, int commits) {
+        long[] took = commitNanos(kind, commits, 0, 0);
+        return took[commits / 2] / 1_000.0;
+    }
+
+    /**
+     * Nanoseconds (sorted) of {@code commits} one-row inserts committed on their own, on one connection, after
+     * {@code warm} untimed ones, each timed commit {@code pauseMicros} after the end of the one before: at 20 per
+     * second the database and the machine idle between commits, as they do between the turns of scenario 1's
+     * slow rate.
+     */
+    static long[] commitNanos(Databases.Kind kind, int commits, int warm, long pauseMicros) {
         try (Databases.Database db = Databases.open(kind, 1)) {
             db.execute("CREATE TABLE commit_probe (id INT PRIMARY KEY, payload VARCHAR(100))");
             long[] took = new long[commits];
             try (Connection c = db.dataSource().getConnection();
                  PreparedStatement s = c.prepareStatement("INSERT INTO commit_probe (id, payload) VALUES (?, ?)")) {
                 c.setAutoCommit(true);
-                for (int i = 0; i < commits; i++) {
+                for (int i = -warm; i < commits; i++) {
+                    if (i >= 0 && pauseMicros > 0) {
+                        LockSupport.parkNanos(pauseMicros * 1_000);
+                    }
                     long t0 = System.nanoTime();
-                    s.setInt(1, i);
+                    s.setInt(1, i + warm);
                     s.setString(2, "a row about as long as a short chat message, give or take");
                     s.executeUpdate();
-                    took[i] = System.nanoTime() - t0;
+                    if (i >= 0) {
+                        took[i] = System.nanoTime() - t0;
+                    }
                 }
             } catch (SQLException e) {
                 throw new IllegalStateException(e.getMessage(), e);
             }
             Arrays.sort(took);
-            return took[commits / 2] / 1_000.0;
+            return took;
         }
     }
 
