@@ -34,7 +34,9 @@ import org.jdbi.v3.core.statement.SqlStatement;
  * key, and inserts the row (and a branch row when it forks); on PostgreSQL the look-up and the insert
  * of a message that does not fork are one statement. A page of the active
  * path reads the leaf's branch chain with one indexed join, then one index range per branch the
- * page crosses (usually one). The tree's other operations are in {@link MessageTree}.
+ * page crosses (usually one); on PostgreSQL a read from the newest (a run's history window, a first
+ * newest-first page) reads the leaf's branch in the statement that finds the leaf, and the chain only
+ * when it reaches past the branch's start. The tree's other operations are in {@link MessageTree}.
  */
 final class JdbiMessageStore implements MessageStore {
     static final String COLUMNS = "id, thread_id, position, run_id, role, status, content, tool_calls, tool_call_id, metadata,"
@@ -63,10 +65,10 @@ final class JdbiMessageStore implements MessageStore {
     private final String find;
     private final String chain;
     /**
-     * The newest messages of the active path's last piece (the leaf's branch, up to the leaf), each row with the
-     * leaf's chain and position: {@link #chain} and the first {@link #pieceDesc} of a read from the newest in one
-     * statement. The leaf is found by uncorrelated subqueries, so the range of the {@code (branch_id, position)}
-     * index is known before the scan and both databases walk it backwards and stop at the limit.
+     * The newest messages of the active path's last piece (the leaf's branch, up to the leaf), without reading
+     * {@link #chain} first, on PostgreSQL (null on H2). The leaf is found by uncorrelated subqueries, evaluated
+     * once before the scan, so PostgreSQL walks the {@code (branch_id, position)} index backwards and stops at the
+     * limit. H2 has no round trip to save and would evaluate the subqueries again for every row it returns.
      */
     final String newestOnPath;
     /** Messages of one branch with {@code :lo < position <= :hi}, oldest first. */
@@ -114,13 +116,11 @@ final class JdbiMessageStore implements MessageStore {
         String select = "SELECT " + COLUMNS + " FROM " + messages;
         find = select + " m WHERE m.id = :id AND EXISTS (SELECT 1 FROM " + threads
                 + " t WHERE t.id = m.thread_id AND t.deleted_at IS NULL)";
-        chain = "SELECT m.position, b.chain FROM " + threads + " t JOIN " + messages + " m ON m.id = t.active_leaf_id JOIN "
+        chain = "SELECT m.position, b.chain, m.id FROM " + threads + " t JOIN " + messages + " m ON m.id = t.active_leaf_id JOIN "
                 + branches + " b ON b.id = m.branch_id WHERE t.id = :thread AND t.deleted_at IS NULL";
-        String ofLeaf = " FROM " + threads + " t JOIN " + messages + " l ON l.id = t.active_leaf_id";
-        String liveThread = " WHERE t.id = :thread AND t.deleted_at IS NULL)";
-        newestOnPath = "SELECT " + COLUMNS + ", (SELECT b.chain" + ofLeaf + " JOIN " + branches + " b ON b.id = l.branch_id" + liveThread
-                + " AS leaf_chain, (SELECT l.position" + ofLeaf + liveThread + " AS leaf_position FROM " + messages
-                + " WHERE branch_id = (SELECT l.branch_id" + ofLeaf + liveThread + " AND position <= (SELECT l.position" + ofLeaf + liveThread
+        String ofLeaf = " FROM " + threads + " t JOIN " + messages + " l ON l.id = t.active_leaf_id"
+                + " WHERE t.id = :thread AND t.deleted_at IS NULL)";
+        newestOnPath = d != Dialect.POSTGRESQL ? null : select + " WHERE branch_id = (SELECT l.branch_id" + ofLeaf + " AND position <= (SELECT l.position" + ofLeaf
                 + " ORDER BY branch_id DESC, position DESC LIMIT :limit";
         // branch_id leads the ORDER BY and every read has a range on position: H2 then walks the unique
         // (branch_id, position) index and stops after the page
@@ -285,7 +285,7 @@ final class JdbiMessageStore implements MessageStore {
      * before it (newest first): the leaf's chain, then one index range per piece of it the read crosses.
      */
     private List<Message> onPath(Handle h, ThreadId threadId, long after, int limit, boolean asc) {
-        if (!asc && after == AFTER_LAST) {
+        if (!asc && after == AFTER_LAST && newestOnPath != null) {
             return newestOnPath(h, threadId, limit);
         }
         Optional<Chain> found = h.createQuery(chain).bind("thread", threadId.value())
@@ -298,22 +298,29 @@ final class JdbiMessageStore implements MessageStore {
 
     /**
      * Up to {@code limit} of the active path's newest messages, newest first: the leaf's branch in the statement
-     * that finds the leaf, and the pieces before it only when the read reaches them.
+     * that finds the leaf; the chain, and the pieces before the leaf's, only when the read reaches them (a path
+     * that forked, read past its last fork).
      */
     private List<Message> newestOnPath(Handle h, ThreadId threadId, int limit) {
-        String[] chainAt = new String[1];
-        long[] leafAt = new long[1];
         List<Message> out = new ArrayList<>(limit);
-        out.addAll(h.createQuery(newestOnPath).bind("thread", threadId.value()).bind("limit", limit).map((rs, ctx) -> {
-            chainAt[0] = rs.getString("leaf_chain");
-            leafAt[0] = rs.getLong("leaf_position");
-            return message(rs);
-        }).list());
-        if (out.isEmpty() || out.size() == limit) {
-            return out; // no leaf (an empty or a deleted thread), or the window is full
+        out.addAll(h.createQuery(newestOnPath).bind("thread", threadId.value()).bind("limit", limit).map((rs, ctx) -> message(rs)).list());
+        long oldest = out.isEmpty() ? 1 : out.get(out.size() - 1).position();
+        if (out.size() == limit || oldest == 1) {
+            return out; // the window is full, or it reached the root (or the thread is empty or deleted)
         }
-        Chain c = Chain.parse(chainAt[0], leafAt[0]);
-        return fromPieces(h, c, AFTER_LAST, limit, false, 1, out);
+        String[] leaf = new String[1];
+        Optional<Chain> found = h.createQuery(chain).bind("thread", threadId.value()).map((rs, ctx) -> {
+            leaf[0] = rs.getString(3);
+            return Chain.parse(rs.getString(2), rs.getLong(1));
+        }).findOne();
+        if (found.isEmpty()) {
+            return List.of(); // deleted meanwhile
+        }
+        if (!leaf[0].equals(out.get(0).id().value())) {
+            // the leaf moved between the two reads: the path as the chain has it, read from its leaf
+            return fromPieces(h, found.get(), AFTER_LAST, limit, false, 0, new ArrayList<>(limit));
+        }
+        return fromPieces(h, found.get(), oldest, limit, false, 0, out);
     }
 
     /** Adds to {@code out} the messages of {@code c}'s pieces, skipping the first {@code skip} in read order. */
