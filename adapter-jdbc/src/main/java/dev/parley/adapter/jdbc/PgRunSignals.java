@@ -24,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -69,6 +70,7 @@ final class PgRunSignals implements RunSignals, Db.Hints, AutoCloseable {
     static final long GATHER_MICROS = 1_000;
     /** PostgreSQL's longest identifier, a channel's name included, in bytes. */
     static final int MAX_CHANNEL_LENGTH = 63;
+    private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9_]+");
     /**
      * One auto-committed statement: the notifications of a batch, in a transaction that does not wait
      * for its WAL flush (a hint lost in a crash costs a poll, and notifications are delivered at
@@ -162,15 +164,16 @@ final class PgRunSignals implements RunSignals, Db.Hints, AutoCloseable {
     /**
      * The channel of {@code hint} for the stores of {@code schema}: notifications are database-wide, so each
      * schema has channels of its own. The default schema ({@code public}, or none) keeps the plain names; a
-     * schema whose name would make the channel longer than PostgreSQL's 63 bytes is named by a digest (after
-     * a {@code #}, which no schema name that the store accepts contains).
+     * schema whose name would make the channel longer than PostgreSQL's 63 bytes, or that has characters
+     * besides A-Z a-z 0-9 _ (a connection's own schema may), is named by a digest (after a {@code #}, which
+     * such a plain name never contains).
      */
     static String channel(Db.Hint hint, String schema) {
         if (schema == null || schema.equals("public")) {
             return hint.channel();
         }
         String named = hint.channel() + "." + schema;
-        if (named.length() <= MAX_CHANNEL_LENGTH) {
+        if (named.length() <= MAX_CHANNEL_LENGTH && PLAIN_NAME.matcher(schema).matches()) {
             return named;
         }
         try {

@@ -152,7 +152,7 @@ class PostgresStorageTest {
     }
 
     @Test
-    void should_name_a_channel_per_schema_within_postgres_limit() {
+    void should_name_a_channel_per_schema_within_postgres_limit_and_plain_characters() {
         String longest = "s".repeat(63);
         String longestToo = "s".repeat(62) + "t";
 
@@ -164,6 +164,7 @@ class PostgresStorageTest {
                 .hasSizeLessThanOrEqualTo(PgRunSignals.MAX_CHANNEL_LENGTH)
                 .startsWith("parley_run_changed#")
                 .isNotEqualTo(PgRunSignals.channel(Db.Hint.RUN_CHANGED, longestToo));
+        assertThat(PgRunSignals.channel(Db.Hint.RUN_CHANGED, "odd \"name\"")).matches("parley_run_changed#[0-9a-f]{24}");
     }
 
     /** A new thread of alice's holding one question. */
