@@ -54,10 +54,12 @@ public final class Main {
             case "tracing" -> TracingBench.main(rest);
             case "turn-sql" -> turnSql(rest);
             case "finished-heap" -> FinishedRunsHeap.main(rest);
+            case "statement-costs" -> StatementCosts.main(rest);
             default -> {
                 System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only] | turn-sql [--store=h2|postgres]"
                         + " | finished-heap [--store=postgres|h2|memory] [--tokens=N] [--seconds=S] [--threads=T]"
+                        + " | statement-costs [--store=postgres|h2] [--n=N]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
             }
