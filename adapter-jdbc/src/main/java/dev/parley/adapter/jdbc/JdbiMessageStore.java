@@ -288,8 +288,7 @@ final class JdbiMessageStore implements MessageStore {
         if (!asc && after == AFTER_LAST && newestOnPath != null) {
             return newestOnPath(h, threadId, limit);
         }
-        Optional<Chain> found = h.createQuery(chain).bind("thread", threadId.value())
-                .map((rs, ctx) -> Chain.parse(rs.getString(2), rs.getLong(1))).findOne();
+        Optional<Chain> found = chainOf(h, threadId);
         if (found.isEmpty()) {
             return List.of();
         }
@@ -308,19 +307,21 @@ final class JdbiMessageStore implements MessageStore {
         if (out.size() == limit || oldest == 1) {
             return out; // the window is full, or it reached the root (or the thread is empty or deleted)
         }
-        String[] leaf = new String[1];
-        Optional<Chain> found = h.createQuery(chain).bind("thread", threadId.value()).map((rs, ctx) -> {
-            leaf[0] = rs.getString(3);
-            return Chain.parse(rs.getString(2), rs.getLong(1));
-        }).findOne();
+        Optional<Chain> found = chainOf(h, threadId);
         if (found.isEmpty()) {
             return List.of(); // deleted meanwhile
         }
-        if (!leaf[0].equals(out.get(0).id().value())) {
+        if (!found.get().leafId().equals(out.get(0).id().value())) {
             // the leaf moved between the two reads: the path as the chain has it, read from its leaf
             return fromPieces(h, found.get(), AFTER_LAST, limit, false, 0, new ArrayList<>(limit));
         }
         return fromPieces(h, found.get(), oldest, limit, false, 0, out);
+    }
+
+    /** The active path's chain, cut at its leaf; empty for a thread without messages or a deleted one. */
+    private Optional<Chain> chainOf(Handle h, ThreadId threadId) {
+        return h.createQuery(chain).bind("thread", threadId.value())
+                .map((rs, ctx) -> Chain.parse(rs.getString(2), rs.getLong(1), rs.getString(3))).findOne();
     }
 
     /** Adds to {@code out} the messages of {@code c}'s pieces, skipping the first {@code skip} in read order. */
@@ -413,10 +414,10 @@ final class JdbiMessageStore implements MessageStore {
 
     /**
      * A branch chain cut at a leaf: piece {@code i} is branch {@code branch(i)} from position
-     * {@code start(i)} to {@code end(i)}, both included.
+     * {@code start(i)} to {@code end(i)}, both included; the leaf is message {@code leafId}.
      */
-    record Chain(List<String> branches, long[] starts, long leafPosition) {
-        static Chain parse(String chain, long leafPosition) {
+    record Chain(List<String> branches, long[] starts, long leafPosition, String leafId) {
+        static Chain parse(String chain, long leafPosition, String leafId) {
             String[] parts = chain.split(" ");
             List<String> branches = new ArrayList<>(parts.length);
             long[] starts = new long[parts.length];
@@ -425,7 +426,7 @@ final class JdbiMessageStore implements MessageStore {
                 branches.add(parts[i].substring(0, at));
                 starts[i] = Long.parseLong(parts[i].substring(at + 1));
             }
-            return new Chain(branches, starts, leafPosition);
+            return new Chain(branches, starts, leafPosition, leafId);
         }
 
         int size() {
