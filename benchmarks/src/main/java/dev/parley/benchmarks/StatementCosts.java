@@ -44,6 +44,9 @@ final class StatementCosts {
                 throw new IllegalArgumentException("unknown option " + arg);
             }
         }
+        if (n < 30) {
+            throw new IllegalArgumentException("--n must be at least 30 (the paced figures time n / 30)");
+        }
         try (Databases.Database db = Databases.open(kind, 2)) {
             ChatStore store = db.chatStore();
             IdGenerator ids = IdGenerator.timeOrdered();
