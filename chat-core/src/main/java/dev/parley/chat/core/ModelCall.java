@@ -1,14 +1,20 @@
 package dev.parley.chat.core;
 
 import dev.parley.chat.model.ChatException;
+import dev.parley.chat.model.RunCancelledException;
 import dev.parley.chat.model.RunEvent;
 import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.out.AsyncChatModel;
 import dev.parley.chat.port.out.Cancellation;
 import dev.parley.chat.port.out.ModelRequest;
 import dev.parley.chat.port.out.ModelResponse;
 import dev.parley.chat.port.out.ModelStreamListener;
 import dev.parley.chat.port.out.TraceSpan;
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +41,8 @@ final class ModelCall {
     private boolean interruptible;
     /** The runner was interrupted by {@link #interrupt} and has not cleared it yet. */
     private boolean delivered;
+    /** An asynchronous call ({@link #start}) is under way: the run waits in it without a thread. */
+    private boolean awaiting;
 
     ModelCall(Engine engine, RunState state, RunEnder ender, Cancellation cancellation) {
         this.engine = engine;
@@ -62,10 +70,13 @@ final class ModelCall {
         }
     }
 
-    /** True while the executing thread is inside a model call (and may be interrupted there). */
+    /**
+     * True while the executing thread is inside a model call (and may be interrupted there), or the run waits
+     * for an asynchronous call without a thread.
+     */
     boolean inCall() {
         synchronized (interruptLock) {
-            return interruptible && runner != null;
+            return interruptible && runner != null || awaiting;
         }
     }
 
@@ -87,25 +98,117 @@ final class ModelCall {
         TraceSpan span = engine.tracer().modelCall(state.traceSpan, request);
         try {
             ModelResponse response = stream(request);
-            if (span != TraceSpan.NONE) {
-                engine.tracer().modelAnswered(span, response, response.usage() != null ? response.usage() : estimate.apply(response));
-            }
+            traced(span, response, estimate);
             return response;
         } catch (RuntimeException | Error e) {
-            if (cancellation.isCancelled()) {
-                span.cancelled();
-            } else {
-                span.failed(e instanceof ChatException c ? c.code() : e instanceof RunFailure f ? f.code : "internal_error",
-                        e instanceof ChatException || e instanceof RunFailure ? RunMessages.sanitize(e.getMessage(), null) : null);
-            }
+            untraced(span, e);
             throw e;
         } finally {
             SafeTracer.end(span);
         }
     }
 
-    private ModelResponse stream(ModelRequest request) {
-        ModelStreamListener listener = new ModelStreamListener() {
+    /** True when the model is waited for without a thread ({@link AsyncChatModel}): see {@link #start}. */
+    boolean asynchronous() {
+        return engine.model() instanceof AsyncChatModel;
+    }
+
+    /**
+     * One call of an {@linkplain #asynchronous() asynchronous} model, as {@link #complete} makes it but
+     * without holding the calling thread while the model works: the future completes (on the model's
+     * thread) with the answer, or with what {@link #complete} would have thrown, once the call is traced
+     * and its timer cancelled. While it waits, the run counts as in its model call ({@link #inCall}).
+     */
+    CompletableFuture<ModelResponse> start(ModelRequest request, Function<ModelResponse, Usage> estimate) {
+        TraceSpan span = engine.tracer().modelCall(state.traceSpan, request);
+        CompletableFuture<ModelResponse> answered = new CompletableFuture<>();
+        synchronized (interruptLock) {
+            if (cancellation.isCancelled()) {
+                span.cancelled();
+                SafeTracer.end(span);
+                throw new RunCancelledException();
+            }
+            awaiting = true;
+        }
+        CallScope scope;
+        try {
+            scope = new CallScope();
+        } catch (RuntimeException | Error e) {
+            synchronized (interruptLock) {
+                awaiting = false;
+            }
+            untraced(span, e);
+            SafeTracer.end(span);
+            throw e;
+        }
+        CompletionStage<ModelResponse> stage;
+        try {
+            stage = ((AsyncChatModel) engine.model()).completeAsync(request, listener(), scope.call);
+            if (stage == null) {
+                stage = CompletableFuture.failedFuture(new IllegalStateException("the model started no call"));
+            }
+        } catch (RuntimeException | Error e) {
+            stage = CompletableFuture.failedFuture(e);
+        }
+        stage.whenComplete((response, failure) -> {
+            scope.close();
+            synchronized (interruptLock) {
+                awaiting = false;
+            }
+            try {
+                if (failure == null) {
+                    traced(span, response, estimate);
+                    answered.complete(response);
+                } else {
+                    Throwable thrown;
+                    try {
+                        thrown = scope.failure(AsyncChatModel.unwrap(failure));
+                    } catch (Error error) {
+                        thrown = error;
+                    }
+                    untraced(span, thrown);
+                    answered.completeExceptionally(thrown);
+                }
+            } catch (RuntimeException | Error e) {
+                answered.completeExceptionally(e);
+            } finally {
+                SafeTracer.end(span);
+            }
+        });
+        return answered;
+    }
+
+    /** The answer of a completed {@link #start}, or what it failed with, thrown as {@link #complete} throws it. */
+    static ModelResponse answerOf(CompletableFuture<ModelResponse> answered) {
+        try {
+            return answered.join();
+        } catch (CompletionException | CancellationException e) {
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw cause instanceof RuntimeException runtime ? runtime : AsyncChatModel.unwrap(cause);
+        }
+    }
+
+    private void traced(TraceSpan span, ModelResponse response, Function<ModelResponse, Usage> estimate) {
+        if (span != TraceSpan.NONE) {
+            engine.tracer().modelAnswered(span, response, response.usage() != null ? response.usage() : estimate.apply(response));
+        }
+    }
+
+    private void untraced(TraceSpan span, Throwable e) {
+        if (cancellation.isCancelled()) {
+            span.cancelled();
+        } else {
+            span.failed(e instanceof ChatException c ? c.code() : e instanceof RunFailure f ? f.code : "internal_error",
+                    e instanceof ChatException || e instanceof RunFailure ? RunMessages.sanitize(e.getMessage(), null) : null);
+        }
+    }
+
+    /** The listener of a call: its deltas go into the run's open turn, and out as events, unless the run has ended. */
+    private ModelStreamListener listener() {
+        return new ModelStreamListener() {
             @Override
             public void onToken(String delta) {
                 if (delta == null || delta.isEmpty()) {
@@ -131,46 +234,79 @@ final class ModelCall {
                 });
             }
         };
+    }
+
+    private ModelResponse stream(ModelRequest request) {
+        ModelStreamListener listener = listener();
         synchronized (interruptLock) {
             cancellation.throwIfCancelled();
             interruptible = true;
         }
-        Duration timeout = engine.modelTimeout();
-        if (timeout.isZero()) {
-            try {
-                return engine.model().complete(request, listener, cancellation);
-            } finally {
-                closeWindow();
-            }
+        CallScope scope;
+        try {
+            scope = new CallScope();
+        } catch (RuntimeException e) {
+            closeWindow();
+            throw e;
         }
-        // the call gets a cancel signal of its own: the run's cancel, or the call's timeout
-        Cancellation call = new Cancellation();
-        Cancellation.Registration linked = cancellation.onCancel(call::cancel);
-        AtomicBoolean timedOut = new AtomicBoolean();
-        AtomicBoolean returned = new AtomicBoolean();
-        // one timer of the service's shared scheduler per call; the stopper is scheduled only once the call timed out
-        ScheduledFuture<?> timer = engine.timers().schedule(() -> {
-            if (returned.get()) {
+        try {
+            return engine.model().complete(request, listener, scope.call);
+        } catch (RuntimeException e) {
+            throw scope.failure(e);
+        } finally {
+            scope.close();
+            closeWindow();
+        }
+    }
+
+    /**
+     * A call's own cancel signal: the run's cancel, or the call's timeout (the model timeout; none when it is
+     * zero, the call then takes the run's signal as it is), with the call's timer on the service's shared scheduler.
+     */
+    private final class CallScope {
+        final Cancellation call;
+        private final Duration timeout = engine.modelTimeout();
+        private final Cancellation.Registration linked;
+        private final AtomicBoolean timedOut = new AtomicBoolean();
+        private final AtomicBoolean returned = new AtomicBoolean();
+        private final ScheduledFuture<?> timer;
+
+        CallScope() {
+            if (timeout.isZero()) {
+                call = cancellation;
+                linked = null;
+                timer = null;
                 return;
             }
-            timedOut.set(true);
-            log.warn("run {}: the model did not answer within {} ms; cancelling the call", state.run().id(), timeout.toMillis());
-            call.cancel();
-            interrupt();
-            scheduleStopper(returned, timeout);
-        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
-        try {
-            return engine.model().complete(request, listener, call);
-        } catch (RuntimeException e) {
+            call = new Cancellation();
+            linked = cancellation.onCancel(call::cancel);
+            // the stopper is scheduled only once the call timed out
+            timer = engine.timers().schedule(() -> {
+                if (returned.get()) {
+                    return;
+                }
+                timedOut.set(true);
+                log.warn("run {}: the model did not answer within {} ms; cancelling the call", state.run().id(), timeout.toMillis());
+                call.cancel();
+                interrupt();
+                scheduleStopper(returned, timeout);
+            }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        /** What the call's failure {@code e} ends the run with: {@code model_timeout} when the call timed out, else {@code e}. */
+        RuntimeException failure(RuntimeException e) {
             if (timedOut.get() && !cancellation.isCancelled()) {
-                throw new RunFailure(MODEL_TIMEOUT, timeoutMessage(timeout));
+                return new RunFailure(MODEL_TIMEOUT, timeoutMessage(timeout));
             }
-            throw e;
-        } finally {
+            return e;
+        }
+
+        void close() {
             returned.set(true);
-            timer.cancel(false);
-            linked.close();
-            closeWindow();
+            if (timer != null) {
+                timer.cancel(false);
+                linked.close();
+            }
         }
     }
 

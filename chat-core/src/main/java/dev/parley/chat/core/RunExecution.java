@@ -206,12 +206,15 @@ final class RunExecution {
         state.abandon();
     }
 
-    /** Executes the run on the calling thread; returns when the run has ended. */
-    void execute() {
+    /**
+     * Executes the run on the calling thread; returns when the run has ended, or when it waits for an
+     * asynchronous model call without a thread (it goes on on {@code runThreads} once the model answered).
+     */
+    void execute(Executor runThreads) {
         Run current = run();
         TraceSpan span = engine.tracer().run(current, agent == null ? current.agentId() : agent.name(), origin, resumed);
         state.traceSpan = span;
-        segment(current, span, () -> turns.run(current, userMessage, resumed, false), null);
+        segment(current, span, () -> turns.run(current, userMessage, resumed, false), runThreads);
     }
 
     /**
@@ -238,9 +241,10 @@ final class RunExecution {
     }
 
     /**
-     * One stretch of the run's work on the calling thread, with the run's MDC, span and cancel: to the run's end, or to a
-     * {@link TurnLoop.HandOff} (only when {@code runThreads} is given), whose rest is handed to {@code runThreads}.
-     * True when the run ended in this stretch.
+     * One stretch of the run's work on the calling thread, with the run's MDC, span and cancel: to the run's end, to a
+     * {@link TurnLoop.HandOff}, whose rest is handed to {@code runThreads}, or to a {@link TurnLoop.Suspend}, whose rest
+     * is handed to {@code runThreads} once its model call is over (both only when {@code runThreads} is given). True
+     * when the run ended in this stretch.
      */
     private boolean segment(Run current, TraceSpan span, TurnLoop.Rest work, Executor runThreads) {
         modelCall.enter();
@@ -248,6 +252,7 @@ final class RunExecution {
         TraceSpan.Scope scope = span.makeCurrent();
         Cancellation.Registration interrupting = cancellation.onCancel(modelCall::interrupt);
         TurnLoop.Rest rest = null;
+        CompletableFuture<?> until = null;
         try {
             if (turns == null) {
                 ender.finish(new Ending.Failed("agent_not_found", "The agent of this run is no longer configured"));
@@ -259,6 +264,13 @@ final class RunExecution {
                 ender.finish(internalError(current, "was handed off without a thread to go on", handOff));
             } else {
                 rest = handOff.rest;
+            }
+        } catch (TurnLoop.Suspend suspend) {
+            if (runThreads == null) {
+                ender.finish(internalError(current, "waited for its model without a thread to go on", suspend));
+            } else {
+                rest = suspend.rest;
+                until = suspend.until;
             }
         } catch (ApprovalGate.Paused paused) {
             log.debug("run {} waits for approval of tool calls", current.id());
@@ -306,15 +318,24 @@ final class RunExecution {
         }
         TurnLoop.Rest goOn = rest;
         callersThread = false;
+        if (until == null) {
+            goOn(current, span, goOn, runThreads);
+        } else {
+            until.whenComplete((answer, failure) -> goOn(current, span, goOn, runThreads));
+        }
+        return false;
+    }
+
+    /** The rest of the run's work, on a run thread. */
+    private void goOn(Run current, TraceSpan span, TurnLoop.Rest rest, Executor runThreads) {
         try {
-            runThreads.execute(() -> segment(current, span, goOn, null));
+            runThreads.execute(() -> segment(current, span, rest, runThreads));
         } catch (RejectedExecutionException e) {
             log.warn("run {} could not go on: the executor refused it", current.id());
             forceCancel();
             engine.tracer().runEnded(span, state.run());
             SafeTracer.end(span);
         }
-        return false;
     }
 
     private static Ending internalError(Run run, String what, Throwable cause) {

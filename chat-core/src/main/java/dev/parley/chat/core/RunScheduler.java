@@ -241,7 +241,7 @@ final class RunScheduler {
             execution.cancel();
         }
         try {
-            runExecutor.execute(execution::execute);
+            runExecutor.execute(() -> execution.execute(runExecutor));
         } catch (RejectedExecutionException e) {
             log.warn("run {} could not be started: the executor refused it", execution.run().id());
             execution.forceCancel();

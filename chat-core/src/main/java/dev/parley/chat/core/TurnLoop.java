@@ -19,6 +19,8 @@ import dev.parley.chat.port.out.Tool;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * A run's model turns and tool rounds: each turn's answer either asks for tools (stored with its
@@ -54,7 +56,8 @@ final class TurnLoop {
      * decided) first finishes the decided calls of the turn it paused in, then goes on. On the thread
      * of a caller that waits for the run ({@code onCallersThread}), the loop stops at the first turn
      * that asks for tools, once that turn is stored, with {@link HandOff}: the tools and the turns
-     * after them go on on a run thread.
+     * after them go on on a run thread. Off a caller's thread, the run waits for an asynchronous model
+     * ({@link ModelCall#asynchronous()}) without a thread, leaving with {@link Suspend}.
      */
     void run(Run current, Message knownUserMessage, boolean resumed, boolean onCallersThread) throws InterruptedException {
         cancellation.throwIfCancelled();
@@ -123,6 +126,22 @@ final class TurnLoop {
         }
     }
 
+    /**
+     * The run waits for an asynchronous model call ({@link ModelCall#start}) without a thread: {@link #rest}
+     * goes on on a run thread once {@link #until} completed.
+     */
+    static final class Suspend extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient CompletableFuture<?> until;
+        final transient Rest rest;
+
+        Suspend(CompletableFuture<?> until, Rest rest) {
+            super(null, null, false, false);
+            this.until = until;
+            this.rest = rest;
+        }
+    }
+
     /** Model turns until one completes the run; {@code asking}, when not null, is a stored turn whose tools run first. */
     private void loop(Loop l, ModelResponse asking, boolean onCallersThread) throws InterruptedException {
         Run current = l.current;
@@ -153,33 +172,60 @@ final class TurnLoop {
                 state.openTurn(step, promptTokens);
                 return step;
             });
-            ModelResponse response = modelCall.complete(request,
-                    r -> Usage.estimated(promptTokens, TokenEstimate.ofOutput(r.text(), r.toolCalls())));
-            Usage turnUsage = response.usage() != null ? response.usage()
-                    : Usage.estimated(promptTokens, TokenEstimate.ofOutput(response.text(), response.toolCalls()));
-            state.guarded(() -> state.openTurnUsage = turnUsage);
-            cancellation.throwIfCancelled();
-
-            if (!response.hasToolCalls()) {
-                ender.finish(new Ending.Completed(turn, response, turnUsage));
+            Function<ModelResponse, Usage> estimate = r -> Usage.estimated(promptTokens, TokenEstimate.ofOutput(r.text(), r.toolCalls()));
+            ModelResponse response;
+            if (!onCallersThread && modelCall.asynchronous()) {
+                CompletableFuture<ModelResponse> answer = modelCall.start(request, estimate);
+                if (!answer.isDone()) {
+                    // no thread waits for the model: the loop goes on on a run thread once it answered
+                    throw new Suspend(answer, () -> {
+                        ModelResponse reply = ModelCall.answerOf(answer);
+                        if (answered(l, turn, reply, estimate, false)) {
+                            loop(l, reply, false);
+                        }
+                    });
+                }
+                response = ModelCall.answerOf(answer);
+            } else {
+                response = modelCall.complete(request, estimate);
+            }
+            if (!answered(l, turn, response, estimate, onCallersThread)) {
                 return;
-            }
-            if (l.toolRounds >= agent.limits().maxToolRounds()) {
-                state.guarded(() -> {
-                    state.reconcile(response);
-                    return null;
-                });
-                throw new RunFailure("tool_rounds_exceeded",
-                        "The agent asked for tools more than " + agent.limits().maxToolRounds() + " times");
-            }
-            l.toolRounds++;
-            l.runMessages.add(storeAsking(current, turn, response, turnUsage));
-            if (onCallersThread) {
-                // tools and further turns may take long: the caller's thread is given back, the run goes on elsewhere
-                throw new HandOff(() -> loop(l, response, false));
             }
             toolsToRun = response;
         }
+    }
+
+    /**
+     * A model turn's answer: the run completes (false), or the turn that asks for tools is stored (true: the
+     * loop goes on with its tools). On the thread of a caller that waits for the run, a turn that asks for
+     * tools leaves that thread with {@link HandOff}.
+     */
+    private boolean answered(Loop l, Step turn, ModelResponse response, Function<ModelResponse, Usage> estimate,
+                             boolean onCallersThread) {
+        Usage turnUsage = response.usage() != null ? response.usage() : estimate.apply(response);
+        state.guarded(() -> state.openTurnUsage = turnUsage);
+        cancellation.throwIfCancelled();
+
+        if (!response.hasToolCalls()) {
+            ender.finish(new Ending.Completed(turn, response, turnUsage));
+            return false;
+        }
+        if (l.toolRounds >= agent.limits().maxToolRounds()) {
+            state.guarded(() -> {
+                state.reconcile(response);
+                return null;
+            });
+            throw new RunFailure("tool_rounds_exceeded",
+                    "The agent asked for tools more than " + agent.limits().maxToolRounds() + " times");
+        }
+        l.toolRounds++;
+        l.runMessages.add(storeAsking(l.current, turn, response, turnUsage));
+        if (onCallersThread) {
+            // tools and further turns may take long: the caller's thread is given back, the run goes on elsewhere
+            throw new HandOff(() -> loop(l, response, false));
+        }
+        return true;
     }
 
     /** The tool calls of a stored turn: each runs, or waits for approval (the run pauses once all others ran). */

@@ -1,7 +1,8 @@
 package dev.parley.chat.port.out;
 
 /**
- * A chat completion model. Implementations must be thread-safe (one instance serves every run).
+ * A chat completion model. Implementations must be thread-safe (one instance serves every run). A model
+ * that can wait without holding a thread implements {@link AsyncChatModel}.
  */
 public interface ChatModel {
 

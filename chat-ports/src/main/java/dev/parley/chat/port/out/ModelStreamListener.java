@@ -1,6 +1,9 @@
 package dev.parley.chat.port.out;
 
-/** Receives a model's deltas as they arrive, on the thread that called the model. */
+/**
+ * Receives a model's deltas as they arrive: on the thread that called the model, or, for
+ * {@link AsyncChatModel#completeAsync}, on the model's threads, one call at a time.
+ */
 public interface ModelStreamListener {
 
     /** A delta of answer text. */
