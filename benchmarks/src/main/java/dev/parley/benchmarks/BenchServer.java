@@ -50,14 +50,24 @@ public final class BenchServer implements AutoCloseable {
     private final Map<String, Integer> ports = new LinkedHashMap<>();
     private final List<AutoCloseable> resources = new ArrayList<>();
 
-    /** Options: which stores, the heartbeat interval, the bare routes, and an OpenAI-compatible model server. */
-    public record Options(List<Databases.Kind> stores, boolean bare, Duration heartbeat, String openAiBaseUrl, int poolSize) {
+    /**
+     * Options: which stores, the heartbeat interval, the bare routes, an OpenAI-compatible model server, and whether
+     * the cost-free model is the {@linkplain BenchModel#asynchronous() asynchronous} one ({@code --model=async}) or
+     * the one that holds its run's thread while it works ({@code --model=blocking}, the default).
+     */
+    public record Options(List<Databases.Kind> stores, boolean bare, Duration heartbeat, String openAiBaseUrl, int poolSize,
+                          boolean asyncModel) {
+        public Options(List<Databases.Kind> stores, boolean bare, Duration heartbeat, String openAiBaseUrl, int poolSize) {
+            this(stores, bare, heartbeat, openAiBaseUrl, poolSize, false);
+        }
+
         public static Options parse(String[] args) {
             List<Databases.Kind> stores = new ArrayList<>();
             boolean bare = false;
             Duration heartbeat = Duration.ofSeconds(15);
             String openAi = null;
             int pool = 10;
+            boolean asyncModel = false;
             for (String arg : args) {
                 if (arg.startsWith("--stores=")) {
                     for (String s : arg.substring(9).split(",")) {
@@ -73,11 +83,22 @@ public final class BenchServer implements AutoCloseable {
                     openAi = arg.substring(9);
                 } else if (arg.startsWith("--pool=")) {
                     pool = Integer.parseInt(arg.substring(7));
+                } else if (arg.startsWith("--model=")) {
+                    asyncModel = modelForm(arg.substring(8));
                 } else {
                     throw new IllegalArgumentException("unknown option " + arg);
                 }
             }
-            return new Options(stores, bare, heartbeat, openAi, pool);
+            return new Options(stores, bare, heartbeat, openAi, pool, asyncModel);
+        }
+
+        /** {@code async} or {@code blocking}: true for the asynchronous model. */
+        public static boolean modelForm(String form) {
+            return switch (form) {
+                case "async" -> true;
+                case "blocking" -> false;
+                default -> throw new IllegalArgumentException("--model is async or blocking, not " + form);
+            };
         }
     }
 
@@ -104,7 +125,7 @@ public final class BenchServer implements AutoCloseable {
                 ChatStore store = db.chatStore();
                 BareChat bare = options.bare() && db.dataSource() != null
                         ? new BareChat(db.dataSource(), kind == Databases.Kind.POSTGRES, Tokens.authenticator()) : null;
-                server.ports.put(kind.name().toLowerCase(java.util.Locale.ROOT), server.app(store, new BenchModel(), options, bare));
+                server.ports.put(kind.name().toLowerCase(java.util.Locale.ROOT), server.app(store, options.asyncModel() ? BenchModel.asynchronous() : new BenchModel(), options, bare));
             }
             if (options.openAiBaseUrl() != null) {
                 ChatModel model = OpenAiChatModel.builder().baseUrl(options.openAiBaseUrl()).model("fake-model")

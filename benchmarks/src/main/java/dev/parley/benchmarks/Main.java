@@ -27,7 +27,7 @@ import java.util.Set;
 /**
  * The entry point of {@code benchmarks.jar}:
  * <pre>
- * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--out=DIR]
+ * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--model=blocking|async] [--out=DIR]
  *                                                                             every scenario, then the summary table
  * java -jar benchmarks.jar tracing [--rounds=N] [--seconds=S] [--samples=N]  scenario 11 alone
  * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
@@ -56,7 +56,7 @@ public final class Main {
             case "finished-heap" -> FinishedRunsHeap.main(rest);
             case "statement-costs" -> StatementCosts.main(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
+                System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--model=blocking|async] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only] | turn-sql [--store=h2|postgres]"
                         + " | finished-heap [--store=postgres|h2|memory] [--tokens=N] [--seconds=S] [--threads=T]"
                         + " | statement-costs [--store=postgres|h2] [--n=N]"
@@ -102,6 +102,7 @@ public final class Main {
         int cancelLanes = 4;
         Integer cancelWarmup = null;
         String deliveryStore = "memory";
+        String model = "blocking";
         Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"));
         Path out = Path.of("benchmarks/target/results");
         for (String arg : args) {
@@ -121,6 +122,9 @@ public final class Main {
                 cancelWarmup = atLeastOne(arg);
             } else if (arg.startsWith("--delivery-store=")) {
                 deliveryStore = Databases.Kind.parse(arg.substring("--delivery-store=".length())).name().toLowerCase(Locale.ROOT);
+            } else if (arg.startsWith("--model=")) {
+                model = arg.substring("--model=".length());
+                BenchServer.Options.modelForm(model);
             } else {
                 throw new IllegalArgumentException("unknown option " + arg);
             }
@@ -134,7 +138,7 @@ public final class Main {
         }
         List<String> stores = new ArrayList<>(List.of("memory"));
         stores.addAll(databases);
-        Report report = new Report(out, conditions(quick, pg));
+        Report report = new Report(out, conditions(quick, pg) + " The servers' cost-free model is the " + model + " one (--model).");
         System.out.println(report.markdown());
         for (String db : databases) {
             double commit = Probes.commitMicros(Databases.Kind.parse(db), quick ? 100 : 300);
@@ -153,7 +157,7 @@ public final class Main {
         if (only.contains("1") || only.contains("2") || only.contains("4") || only.contains("7") || only.contains("12")) {
             try (FakeOpenAi fake = new FakeOpenAi(100);
                  ServerProcess server = ServerProcess.start(List.of("-Xmx2g"),
-                         List.of("--stores=" + String.join(",", stores), "--bare", "--openai=" + fake.baseUrl()),
+                         List.of("--stores=" + String.join(",", stores), "--bare", "--openai=" + fake.baseUrl(), "--model=" + model),
                          out.resolve("server-main.log"))) {
                 if (only.contains("1")) {
                     section("1 first token");
@@ -184,7 +188,7 @@ public final class Main {
         }
         if (only.contains("3")) {
             section("3 idle streams");
-            IdleStreams.run(idleStreams != null ? idleStreams : quick ? 300 : 10_000, quick ? 4 : 60, quick ? 1_000 : 15_000, 4, out, report);
+            IdleStreams.run(idleStreams != null ? idleStreams : quick ? 300 : 10_000, quick ? 4 : 60, quick ? 1_000 : 15_000, 4, model, out, report);
         }
         if (only.contains("8")) {
             section("8 approvals");

@@ -11,6 +11,7 @@ import dev.parley.chat.model.MessageStatus;
 import dev.parley.chat.model.Role;
 import dev.parley.chat.model.RunCancelledException;
 import dev.parley.chat.model.ThreadId;
+import dev.parley.chat.port.out.AsyncChatModel;
 import dev.parley.chat.port.out.Cancellation;
 import dev.parley.chat.port.out.ModelRequest;
 import dev.parley.chat.port.out.ModelResponse;
@@ -81,5 +82,43 @@ class BenchModelTest {
     private static ModelRequest request(String text) {
         return new ModelRequest(null, List.of(new Message(MessageId.next(IDS), ThreadId.next(IDS), null, 1, Role.USER,
                 List.of(ContentPart.text(text)), MessageStatus.COMPLETED, List.of(), null, null, Instant.now())), List.of());
+    }
+
+    @Test
+    void should_answer_the_same_directives_asynchronously_with_paced_tokens_from_its_timer() throws Exception {
+        // given
+        AsyncChatModel async = BenchModel.asynchronous();
+        List<String> tokens = new CopyOnWriteArrayList<>();
+
+        // when
+        ModelResponse zero = async.completeAsync(request("zero:4"), t -> { }, new Cancellation()).toCompletableFuture().getNow(null);
+        ModelResponse paced = async.completeAsync(request("paced:1:3"), tokens::add, new Cancellation()).toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
+
+        // then a zero call is answered when it returns, a paced one later
+        assertThat(zero).isNotNull();
+        assertThat(zero.text()).isEqualTo(BenchModel.TOKEN.repeat(4));
+        assertThat(tokens).hasSize(3);
+        assertThat(paced.text()).isEqualTo(String.join("", tokens));
+    }
+
+    @Test
+    void should_fail_an_asynchronous_hanging_or_paced_call_on_its_cancel() {
+        // given
+        AsyncChatModel async = BenchModel.asynchronous();
+        Cancellation hangCancel = new Cancellation();
+        Cancellation pacedCancel = new Cancellation();
+        CompletableFuture<ModelResponse> hang = async.completeAsync(request("hang:1"), t -> { }, hangCancel).toCompletableFuture();
+        CompletableFuture<ModelResponse> paced = async.completeAsync(request("paced:1000:5"), t -> { }, pacedCancel).toCompletableFuture();
+        assertThat(hang).isNotDone();
+        assertThat(paced).isNotDone();
+
+        // when
+        hangCancel.cancel();
+        pacedCancel.cancel();
+
+        // then
+        assertThatThrownBy(() -> hang.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(RunCancelledException.class);
+        assertThatThrownBy(() -> paced.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(RunCancelledException.class);
     }
 }

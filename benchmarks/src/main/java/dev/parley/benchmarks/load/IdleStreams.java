@@ -35,10 +35,10 @@ public final class IdleStreams {
 
     private IdleStreams() {}
 
-    public static void run(int streams, double holdSeconds, long heartbeatMillis, int sourceAddresses, Path logs, Report report)
-            throws Exception {
+    public static void run(int streams, double holdSeconds, long heartbeatMillis, int sourceAddresses, String model, Path logs,
+                           Report report) throws Exception {
         List<String> jvm = List.of("-Xmx4g", "-XX:+UseG1GC");
-        try (ServerProcess server = ServerProcess.start(jvm, List.of("--stores=memory", "--heartbeat-ms=" + heartbeatMillis),
+        try (ServerProcess server = ServerProcess.start(jvm, List.of("--stores=memory", "--heartbeat-ms=" + heartbeatMillis, "--model=" + model),
                 logs.resolve("server-idle.log"))) {
             List<Client> clients = new ArrayList<>();
             for (int a = 0; a < sourceAddresses; a++) {
