@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -23,6 +24,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -40,9 +42,9 @@ import org.slf4j.LoggerFactory;
  */
 final class ChatCompletionsClient {
     private static final Logger log = LoggerFactory.getLogger(OpenAiChatModel.class);
-    private static final long MAX_COMPLETION_BYTES = 32L * 1024 * 1024;
-    private static final long DRAIN_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-    private static final ScheduledExecutorService WATCHDOGS = watchdogScheduler();
+    static final long MAX_COMPLETION_BYTES = 32L * 1024 * 1024;
+    static final long DRAIN_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    static final ScheduledExecutorService WATCHDOGS = watchdogScheduler();
 
     private final OpenAiSettings settings;
     private final HttpClient http;
@@ -91,15 +93,10 @@ final class ChatCompletionsClient {
                     log.debug("Chat completion failed: {} {}", e.code(), e.getMessage());
                     throw e;
                 } catch (RetryableFailure failure) {
-                    ModelException error = failure.error;
-                    Duration delay = retryDelay(attempt, error.retryAfter().orElse(null));
-                    if (attempt > settings.maxRetries() || delay == null
-                            || System.nanoTime() + delay.toNanos() - deadline >= 0) {
-                        log.debug("Chat completion failed after {} attempt(s): {}", attempt, error.code());
-                        throw error;
+                    Duration delay = retryWait(attempt, failure.error, deadline);
+                    if (delay == null) {
+                        throw failure.error;
                     }
-                    log.info("Model server call failed ({}), retry {} of {} in {} ms", error.code(), attempt,
-                            settings.maxRetries(), delay.toMillis());
                     state.pause(delay);
                     cancellation.throwIfCancelled();
                 }
@@ -107,6 +104,37 @@ final class ChatCompletionsClient {
         } finally {
             registration.close();
         }
+    }
+
+    /** {@link #complete} without a thread waiting: see {@link AsyncCompletion}. */
+    CompletionStage<ModelResponse> completeAsync(ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(listener, "listener");
+        Objects.requireNonNull(cancellation, "cancellation");
+        if (cancellation.isCancelled()) {
+            return CompletableFuture.failedFuture(new RunCancelledException());
+        }
+        HttpRequest httpRequest = httpRequest(requests.body(request));
+        if (log.isDebugEnabled()) {
+            log.debug("Chat completion to {} model={} messages={} tools={} streaming={}", settings.endpointForLogs(),
+                    requests.modelFor(request), request.messages().size(), request.tools().size(), settings.streaming());
+        }
+        return new AsyncCompletion(this, http, settings, httpRequest, listener, cancellation).start();
+    }
+
+    /**
+     * The wait before another attempt after attempt number {@code attempt} failed with {@code error}, which another
+     * attempt may cure; null when there is none (retries used up, too long a wait asked for, or past the deadline).
+     */
+    Duration retryWait(int attempt, ModelException error, long deadline) {
+        Duration delay = retryDelay(attempt, error.retryAfter().orElse(null));
+        if (attempt > settings.maxRetries() || delay == null || System.nanoTime() + delay.toNanos() - deadline >= 0) {
+            log.debug("Chat completion failed after {} attempt(s): {}", attempt, error.code());
+            return null;
+        }
+        log.info("Model server call failed ({}), retry {} of {} in {} ms", error.code(), attempt, settings.maxRetries(),
+                delay.toMillis());
+        return delay;
     }
 
     /** The wait before retry number {@code attempt}, or null when the server asked for too long a wait. */
@@ -133,15 +161,9 @@ final class ChatCompletionsClient {
             exchange.attach(body);
             int status = response.statusCode();
             if (status < 200 || status > 299) {
-                byte[] errorBody = readErrorBody(body);
-                ModelException error = errors.forStatus(status, response.headers(), errorBody);
-                if (UpstreamErrors.retryable(status)) {
-                    throw new RetryableFailure(error);
-                }
-                throw error;
+                throw statusFailure(status, response.headers(), readErrorBody(body));
             }
-            String contentType = response.headers().firstValue("content-type").orElse("").toLowerCase(Locale.ROOT);
-            if (!settings.streaming() || contentType.startsWith("application/json")) {
+            if (!streamed(response.headers())) {
                 readCompletion(body, assembler);
             } else {
                 readStream(body, assembler, watchdog);
@@ -166,6 +188,18 @@ final class ChatCompletionsClient {
         }
     }
 
+    /** What a status other than 2xx fails the attempt with: a {@link RetryableFailure} when another attempt may cure it. */
+    RuntimeException statusFailure(int status, HttpHeaders headers, byte[] errorBody) {
+        ModelException error = errors.forStatus(status, headers, errorBody);
+        return UpstreamErrors.retryable(status) ? new RetryableFailure(error) : error;
+    }
+
+    /** Whether a 2xx answer is a stream of events (else one JSON completion). */
+    boolean streamed(HttpHeaders headers) {
+        String contentType = headers.firstValue("content-type").orElse("").toLowerCase(Locale.ROOT);
+        return settings.streaming() && !contentType.startsWith("application/json");
+    }
+
     private HttpResponse<InputStream> send(Exchange exchange, HttpRequest request) throws IOException {
         CompletableFuture<HttpResponse<InputStream>> future = http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream());
         exchange.attach(future);
@@ -182,31 +216,35 @@ final class ChatCompletionsClient {
             if (exchange.abortReason() != null) {
                 throw new IOException("exchange aborted", cause);
             }
-            if (cause instanceof HttpConnectTimeoutException) {
-                throw new RetryableFailure(new ModelException("model_timeout",
-                        "Could not connect to the model server within " + human(settings.connectTimeout()), null, cause));
-            }
-            if (cause instanceof ConnectException) {
-                throw new RetryableFailure(new ModelException("model_upstream",
-                        "Could not connect to the model server", null, cause));
-            }
-            if (cause instanceof HttpTimeoutException) {
-                throw new ModelException("model_timeout", "The model server did not answer in time", null, cause);
-            }
-            if (cause instanceof SSLException) {
-                throw new ModelException("model_upstream", "The TLS handshake with the model server failed", null, cause);
-            }
-            if (cause instanceof IOException) {
-                // closed before any response (e.g. a stale pooled connection): nothing was received yet
-                throw new RetryableFailure(new ModelException("model_connection_lost",
-                        "The model server closed the connection before answering", null, cause));
-            }
-            throw new ModelException("model_error", "The model call failed", null, cause);
+            throw sendFailure(cause);
         }
     }
 
+    /** What a request that got no response fails with: a {@link RetryableFailure} when another attempt may cure it. */
+    RuntimeException sendFailure(Throwable cause) {
+        if (cause instanceof HttpConnectTimeoutException) {
+            return new RetryableFailure(new ModelException("model_timeout",
+                    "Could not connect to the model server within " + human(settings.connectTimeout()), null, cause));
+        }
+        if (cause instanceof ConnectException) {
+            return new RetryableFailure(new ModelException("model_upstream", "Could not connect to the model server", null, cause));
+        }
+        if (cause instanceof HttpTimeoutException) {
+            return new ModelException("model_timeout", "The model server did not answer in time", null, cause);
+        }
+        if (cause instanceof SSLException) {
+            return new ModelException("model_upstream", "The TLS handshake with the model server failed", null, cause);
+        }
+        if (cause instanceof IOException) {
+            // closed before any response (e.g. a stale pooled connection): nothing was received yet
+            return new RetryableFailure(new ModelException("model_connection_lost",
+                    "The model server closed the connection before answering", null, cause));
+        }
+        return new ModelException("model_error", "The model call failed", null, cause);
+    }
+
     /** What a failure to read a response body (not an abort) means for the caller. */
-    private static ModelException readFailure(IOException e) {
+    static ModelException readFailure(IOException e) {
         if (e instanceof SseReader.EventTooLargeException) {
             return CompletionAssembler.badResponse("a stream event is too large");
         }
@@ -237,20 +275,33 @@ final class ChatCompletionsClient {
         String data;
         while ((data = sse.nextData()) != null) {
             watchdog.activity();
-            String event = data.strip();
-            if (event.equals("[DONE]")) {
+            if (acceptEvent(data, assembler)) {
                 drain(sse, watchdog);
                 return;
             }
-            if (event.isEmpty()) {
-                continue;
-            }
-            JsonNode chunk = parse(event, "a stream event is not JSON");
-            if (isError(chunk)) {
-                throw errors.forStreamedError(chunk);
-            }
-            assembler.acceptChunk(chunk);
         }
+        streamEnded(assembler);
+    }
+
+    /** One streamed event's data into the answer; true when it is the stream's last ({@code [DONE]}). */
+    boolean acceptEvent(String data, CompletionAssembler assembler) {
+        String event = data.strip();
+        if (event.equals("[DONE]")) {
+            return true;
+        }
+        if (event.isEmpty()) {
+            return false;
+        }
+        JsonNode chunk = parse(event, "a stream event is not JSON");
+        if (isError(chunk)) {
+            throw errors.forStreamedError(chunk);
+        }
+        assembler.acceptChunk(chunk);
+        return false;
+    }
+
+    /** The stream ended without {@code [DONE]}: the answer, when its end came, or a failure. */
+    static void streamEnded(CompletionAssembler assembler) {
         if (assembler.finishReason() == null) {
             throw new ModelException("model_connection_lost",
                     "The model server ended the stream before the answer was complete");
@@ -270,7 +321,11 @@ final class ChatCompletionsClient {
     }
 
     private void readCompletion(InputStream body, CompletionAssembler assembler) throws IOException {
-        byte[] bytes = body.readNBytes((int) MAX_COMPLETION_BYTES + 1);
+        acceptCompletion(body.readNBytes((int) MAX_COMPLETION_BYTES + 1), assembler);
+    }
+
+    /** A whole (not streamed) completion's bytes into the answer; more than {@link #MAX_COMPLETION_BYTES} fail. */
+    void acceptCompletion(byte[] bytes, CompletionAssembler assembler) {
         if (bytes.length > MAX_COMPLETION_BYTES) {
             throw CompletionAssembler.badResponse("the completion is too large");
         }
@@ -306,7 +361,7 @@ final class ChatCompletionsClient {
         }
     }
 
-    private RuntimeException aborted(Exchange.Abort why, Throwable cause) {
+    RuntimeException aborted(Exchange.Abort why, Throwable cause) {
         return switch (why) {
             case CANCELLED -> new RunCancelledException();
             case FIRST_TOKEN_TIMEOUT -> new ModelException("model_timeout",
@@ -320,7 +375,7 @@ final class ChatCompletionsClient {
         };
     }
 
-    private HttpRequest httpRequest(byte[] body) {
+    HttpRequest httpRequest(byte[] body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(settings.endpoint())
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .header("Content-Type", "application/json")
@@ -347,7 +402,7 @@ final class ChatCompletionsClient {
     }
 
     /** A failure before anything was received, which another attempt may cure. */
-    private static final class RetryableFailure extends RuntimeException {
+    static final class RetryableFailure extends RuntimeException {
         private static final long serialVersionUID = 1L;
         final transient ModelException error;
 

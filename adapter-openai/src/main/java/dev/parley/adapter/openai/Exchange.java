@@ -1,7 +1,5 @@
 package dev.parley.adapter.openai;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -18,7 +16,7 @@ final class Exchange {
     private final Object lock = new Object();
     private Abort reason;
     private CompletableFuture<?> pending;
-    private InputStream body;
+    private AutoCloseable body;
 
     /** Remembers the future of the request; cancels it at once when already aborted. */
     void attach(CompletableFuture<?> future) {
@@ -31,8 +29,11 @@ final class Exchange {
         future.cancel(true);
     }
 
-    /** Remembers the response body; closes it at once when already aborted. */
-    void attach(InputStream stream) {
+    /**
+     * Remembers the response body (a stream, or what stops a body read as it arrives); closes it at once when
+     * already aborted.
+     */
+    void attach(AutoCloseable stream) {
         synchronized (lock) {
             if (reason == null) {
                 body = stream;
@@ -45,7 +46,7 @@ final class Exchange {
     /** Aborts the exchange; returns false when it was aborted before. */
     boolean abort(Abort why) {
         CompletableFuture<?> f;
-        InputStream in;
+        AutoCloseable in;
         synchronized (lock) {
             if (reason != null) {
                 return false;
@@ -68,7 +69,7 @@ final class Exchange {
     /** Releases the connection after a normal end (no abort reason is recorded). */
     void close() {
         CompletableFuture<?> f;
-        InputStream in;
+        AutoCloseable in;
         synchronized (lock) {
             f = pending;
             in = body;
@@ -90,10 +91,10 @@ final class Exchange {
         }
     }
 
-    private static void closeQuietly(InputStream in) {
+    private static void closeQuietly(AutoCloseable in) {
         try {
             in.close();
-        } catch (IOException | RuntimeException ignored) {
+        } catch (Exception ignored) {
             // the stream is being torn down; nothing more can be done
         }
     }

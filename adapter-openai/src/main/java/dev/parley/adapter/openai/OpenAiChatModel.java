@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.parley.chat.model.ModelException;
 import dev.parley.chat.model.Require;
 import dev.parley.chat.model.RunCancelledException;
+import dev.parley.chat.port.out.AsyncChatModel;
 import dev.parley.chat.port.out.Cancellation;
 import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.ModelRequest;
@@ -28,6 +29,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A {@link ChatModel} over the OpenAI Chat Completions wire format ({@code POST
@@ -51,9 +53,10 @@ import java.util.Set;
  * Cancellation aborts the HTTP exchange at once and closes the connection (the client speaks
  * HTTP/1.1 so that closing a response closes its socket) and throws {@link RunCancelledException}.
  * The API key is never logged nor shown by {@link #toString()}. Thread-safe: one instance serves
- * every run.
+ * every run. An {@link AsyncChatModel}: {@link #completeAsync} makes the same call with no thread waiting
+ * for it (the core's runs use it), {@link #complete} reads the response on the calling thread.
  */
-public final class OpenAiChatModel implements ChatModel {
+public final class OpenAiChatModel implements AsyncChatModel {
     private final OpenAiSettings settings;
     private final ChatCompletionsClient client;
 
@@ -89,6 +92,16 @@ public final class OpenAiChatModel implements ChatModel {
     @Override
     public ModelResponse complete(ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
         return client.complete(request, listener, cancellation);
+    }
+
+    /**
+     * The same call as {@link #complete} without a thread waiting for it: the response is read as it arrives,
+     * on the HTTP client's threads (where the listener hears its deltas), and the stage completes with the
+     * answer or fails as {@link #complete} would throw. A run of the core waits for it without a thread.
+     */
+    @Override
+    public CompletionStage<ModelResponse> completeAsync(ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
+        return client.completeAsync(request, listener, cancellation);
     }
 
     /** See {@link ChatCompletionsClient#retryDelay}. */

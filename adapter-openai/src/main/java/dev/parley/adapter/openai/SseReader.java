@@ -7,9 +7,12 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 
 /**
- * Reads Server-Sent Events from a byte stream and returns the {@code data} of each event.
+ * Reads Server-Sent Events from a byte stream and returns the {@code data} of each event: pulled from
+ * an {@link InputStream} ({@link #nextData()}), or pushed as the bytes arrive ({@link #push},
+ * {@link #finish}, then {@link #poll}).
  *
  * <p>One UTF-8 decoder runs over the whole stream, so a character split across network reads is
  * decoded once its last byte arrives, and a line split across reads is returned once its end
@@ -26,14 +29,21 @@ final class SseReader {
     private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.REPLACE)
             .onUnmappableCharacter(CodingErrorAction.REPLACE);
-    private final byte[] readBuffer = new byte[8192];
     private final ByteBuffer bytes = ByteBuffer.allocate(8192 + 8);
     private final CharBuffer chars = CharBuffer.allocate(8192 + 8);
     private final StringBuilder line = new StringBuilder();
     private final StringBuilder data = new StringBuilder();
+    /** Events dispatched and not yet taken. */
+    private final ArrayDeque<String> ready = new ArrayDeque<>();
+    private byte[] readBuffer;
     private boolean hasData;
     private boolean lastWasCr;
     private boolean eof;
+
+    /** A reader whose bytes are {@linkplain #push pushed}. */
+    SseReader() {
+        this(null, DEFAULT_MAX_EVENT_CHARS);
+    }
 
     SseReader(InputStream in) {
         this(in, DEFAULT_MAX_EVENT_CHARS);
@@ -42,7 +52,6 @@ final class SseReader {
     SseReader(InputStream in, int maxEventChars) {
         this.in = in;
         this.maxEventChars = maxEventChars;
-        chars.flip();
     }
 
     /** Thrown when a line or an event is longer than the reader accepts. */
@@ -55,74 +64,137 @@ final class SseReader {
     }
 
     /**
-     * The data of the next event, or {@code null} at the end of the stream.
+     * The data of the next event, read from the stream, or {@code null} at its end.
      *
      * @throws IOException when reading fails or an event exceeds the size limit
      */
     String nextData() throws IOException {
-        String l;
-        while ((l = nextLine()) != null) {
-            if (l.isEmpty()) {
-                if (hasData) {
-                    String event = data.toString();
-                    data.setLength(0);
-                    hasData = false;
-                    return event;
-                }
-                continue;
+        if (readBuffer == null) {
+            readBuffer = new byte[8192];
+        }
+        while (ready.isEmpty()) {
+            if (eof) {
+                return null;
             }
-            if (l.charAt(0) == ':') {
-                continue;
-            }
-            int colon = l.indexOf(':');
-            String field = colon < 0 ? l : l.substring(0, colon);
-            if (!field.equals("data")) {
-                continue;
-            }
-            String value = colon < 0 ? "" : l.substring(colon + 1);
-            if (value.startsWith(" ")) {
-                value = value.substring(1);
-            }
-            if (hasData) {
-                data.append('\n');
-            }
-            data.append(value);
-            hasData = true;
-            if (data.length() > maxEventChars) {
-                throw new EventTooLargeException();
+            int n = in.read(readBuffer);
+            if (n < 0) {
+                finish();
+            } else {
+                push(ByteBuffer.wrap(readBuffer, 0, n));
             }
         }
-        return null;
+        return ready.poll();
     }
 
-    /** The next line without its terminator, or {@code null} at the end of the stream. */
-    private String nextLine() throws IOException {
+    /**
+     * Takes {@code src}'s bytes (all of them); the events they complete are then {@linkplain #poll ready}.
+     *
+     * @throws EventTooLargeException when an event exceeds the size limit
+     */
+    void push(ByteBuffer src) throws EventTooLargeException {
+        while (src.hasRemaining()) {
+            int n = Math.min(src.remaining(), bytes.remaining());
+            ByteBuffer slice = src.slice();
+            slice.limit(n);
+            bytes.put(slice);
+            src.position(src.position() + n);
+            decode(false);
+        }
+    }
+
+    /** The stream ended: decodes what is left; an event still open is dropped. */
+    void finish() throws EventTooLargeException {
+        if (eof) {
+            return;
+        }
+        eof = true;
+        decode(true);
+        if (line.length() > 0) {
+            onLine(takeLine());
+        }
+    }
+
+    /** The data of the next event dispatched so far, or {@code null} when none is ready. */
+    String poll() {
+        return ready.poll();
+    }
+
+    /** Decodes the buffered bytes and splits them into lines. */
+    private void decode(boolean endOfInput) throws EventTooLargeException {
         while (true) {
-            while (chars.hasRemaining()) {
-                char c = chars.get();
-                if (c == '\n') {
-                    if (lastWasCr) {
-                        lastWasCr = false;
-                        continue;
-                    }
-                    return takeLine();
+            bytes.flip();
+            decoder.decode(bytes, chars, endOfInput);
+            bytes.compact();
+            if (chars.position() == 0) {
+                break;
+            }
+            scanChars();
+        }
+        if (endOfInput) {
+            decoder.flush(chars);
+            scanChars();
+        }
+    }
+
+    private void scanChars() throws EventTooLargeException {
+        chars.flip();
+        try {
+            scan();
+        } finally {
+            chars.clear();
+        }
+    }
+
+    private void scan() throws EventTooLargeException {
+        while (chars.hasRemaining()) {
+            char c = chars.get();
+            if (c == '\n') {
+                if (lastWasCr) {
+                    lastWasCr = false;
+                    continue;
                 }
-                if (c == '\r') {
-                    lastWasCr = true;
-                    return takeLine();
-                }
+                onLine(takeLine());
+            } else if (c == '\r') {
+                lastWasCr = true;
+                onLine(takeLine());
+            } else {
                 lastWasCr = false;
                 line.append(c);
                 if (line.length() > maxEventChars) {
                     throw new EventTooLargeException();
                 }
             }
-            if (eof || !fill()) {
-                if (line.length() > 0) {
-                    return takeLine();
-                }
-                return null;
+        }
+    }
+
+    private void onLine(String l) throws EventTooLargeException {
+        if (l.isEmpty()) {
+            if (hasData) {
+                ready.add(data.toString());
+                data.setLength(0);
+                hasData = false;
             }
+            return;
+        }
+        if (l.charAt(0) == ':') {
+            return;
+        }
+        int colon = l.indexOf(':');
+        String field = colon < 0 ? l : l.substring(0, colon);
+        if (!field.equals("data")) {
+            return;
+        }
+        String value = colon < 0 ? "" : l.substring(colon + 1);
+        if (value.startsWith(" ")) {
+            value = value.substring(1);
+        }
+        if (hasData) {
+            data.append('\n');
+        }
+        data.append(value);
+        hasData = true;
+        if (data.length() > maxEventChars) {
+            throw new EventTooLargeException();
         }
     }
 
@@ -130,32 +202,5 @@ final class SseReader {
         String s = line.toString();
         line.setLength(0);
         return s;
-    }
-
-    /** Decodes more characters into {@link #chars}; false at the end of the stream. */
-    private boolean fill() throws IOException {
-        chars.clear();
-        try {
-            while (true) {
-                bytes.flip();
-                decoder.decode(bytes, chars, eof);
-                bytes.compact();
-                if (eof) {
-                    decoder.flush(chars);
-                    return chars.position() > 0;
-                }
-                if (chars.position() > 0) {
-                    return true;
-                }
-                int n = in.read(readBuffer, 0, Math.min(readBuffer.length, bytes.remaining()));
-                if (n < 0) {
-                    eof = true;
-                } else {
-                    bytes.put(readBuffer, 0, n);
-                }
-            }
-        } finally {
-            chars.flip();
-        }
     }
 }

@@ -1,5 +1,8 @@
 package dev.parley.adapter.openai;
 
+import dev.parley.chat.port.out.ModelStreamListener;
+import dev.parley.chat.port.out.ModelRequest;
+import dev.parley.chat.port.out.ChatModel;
 import static dev.parley.adapter.openai.Conversations.ask;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,6 +14,11 @@ import org.junit.jupiter.api.Test;
 
 /** The whole client over a server that cuts its stream in awkward places. */
 class ByteSplitStreamTest {
+
+    /** One call of {@code model}: here {@link ChatModel#complete}; the asynchronous twin of this test makes it with {@code completeAsync}. */
+    ModelResponse complete(ChatModel model, ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
+        return model.complete(request, listener, cancellation);
+    }
 
     @Test
     void should_survive_a_utf8_character_and_a_json_line_split_across_http_chunks() throws Exception {
@@ -37,7 +45,7 @@ class ByteSplitStreamTest {
             OpenAiChatModel model = OpenAiChatModel.builder().baseUrl(raw.baseUrl()).model("m").build();
 
             // when
-            ModelResponse response = model.complete(ask("Hi"), listener, new Cancellation());
+            ModelResponse response = complete(model, ask("Hi"), listener, new Cancellation());
 
             // then
             assertThat(listener.tokens).containsExactly("Grüße ", "🌍 ok");

@@ -1,5 +1,8 @@
 package dev.parley.adapter.openai;
 
+import dev.parley.chat.port.out.ModelStreamListener;
+import dev.parley.chat.port.out.ModelRequest;
+import dev.parley.chat.port.out.ChatModel;
 import static dev.parley.adapter.openai.Conversations.ask;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,6 +15,11 @@ import org.junit.jupiter.api.Test;
 
 /** The prompt tokens a server says it read from its prompt cache become the usage's cached input tokens. */
 class CachedPromptTokensTest {
+
+    /** One call of {@code model}: here {@link ChatModel#complete}; the asynchronous twin of this test makes it with {@code completeAsync}. */
+    ModelResponse complete(ChatModel model, ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
+        return model.complete(request, listener, cancellation);
+    }
     private final FakeChatServer server = new FakeChatServer();
     private final RecordingListener listener = new RecordingListener();
 
@@ -29,7 +37,7 @@ class CachedPromptTokensTest {
         // given
         server.then(FakeChatServer.events(Transcripts.OPENAI_CACHED_PROMPT));
         // when
-        ModelResponse response = model().build().complete(ask("Again?"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("Again?"), listener, new Cancellation());
         // then
         assertThat(response.usage()).isEqualTo(new Usage(2006, 1920, 300, false));
     }
@@ -39,7 +47,7 @@ class CachedPromptTokensTest {
         // given
         server.then(FakeChatServer.json(200, Transcripts.NON_STREAMING_CACHED_PROMPT));
         // when
-        ModelResponse response = model().streaming(false).build().complete(ask("Again?"), listener, new Cancellation());
+        ModelResponse response = complete(model().streaming(false).build(), ask("Again?"), listener, new Cancellation());
         // then
         assertThat(response.usage()).isEqualTo(new Usage(1500, 1280, 3, false));
     }
@@ -49,7 +57,7 @@ class CachedPromptTokensTest {
         // given
         server.then(FakeChatServer.events(Transcripts.DEEPSEEK_CACHE_HIT));
         // when
-        ModelResponse response = model().build().complete(ask("Still?"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("Still?"), listener, new Cancellation());
         // then
         assertThat(response.usage()).isEqualTo(new Usage(140, 128, 2, false));
     }
@@ -60,8 +68,8 @@ class CachedPromptTokensTest {
         server.then(FakeChatServer.events(Transcripts.OPENAI_PARALLEL_TOOL_CALLS));
         server.then(FakeChatServer.events(Transcripts.LLAMA_CPP));
         // when
-        ModelResponse openai = model().build().complete(ask("Weather?"), listener, new Cancellation());
-        ModelResponse llama = model().build().complete(ask("Hi"), listener, new Cancellation());
+        ModelResponse openai = complete(model().build(), ask("Weather?"), listener, new Cancellation());
+        ModelResponse llama = complete(model().build(), ask("Hi"), listener, new Cancellation());
         // then
         assertThat(List.of(openai.usage().cachedInputTokens(), llama.usage().cachedInputTokens())).containsOnly(0L);
     }
@@ -76,7 +84,7 @@ class CachedPromptTokensTest {
                         + "\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":1,\"prompt_tokens_details\":{\"cached_tokens\":99}}}",
                 "[DONE]")));
         // when
-        ModelResponse response = model().build().complete(ask("x"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("x"), listener, new Cancellation());
         // then
         assertThat(response.usage()).isEqualTo(new Usage(10, 10, 1, false));
     }

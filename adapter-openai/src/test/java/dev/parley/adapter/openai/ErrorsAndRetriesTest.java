@@ -1,5 +1,8 @@
 package dev.parley.adapter.openai;
 
+import dev.parley.chat.port.out.ModelStreamListener;
+import dev.parley.chat.port.out.ModelRequest;
+import dev.parley.chat.port.out.ChatModel;
 import static dev.parley.adapter.openai.Conversations.ask;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -20,6 +23,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Error statuses, malformed and broken streams, and when the model tries again. */
 class ErrorsAndRetriesTest {
+
+    /** One call of {@code model}: here {@link ChatModel#complete}; the asynchronous twin of this test makes it with {@code completeAsync}. */
+    ModelResponse complete(ChatModel model, ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
+        return model.complete(request, listener, cancellation);
+    }
     private static final String KEY = "sk-proj-abcDEF123456789secret";
     private final FakeChatServer server = new FakeChatServer();
     private final RecordingListener listener = new RecordingListener();
@@ -36,7 +44,7 @@ class ErrorsAndRetriesTest {
 
     private ModelException failure(OpenAiChatModel model) {
         return catchThrowableOfType(ModelException.class,
-                () -> model.complete(ask("Hi"), listener, new Cancellation()));
+                () -> complete(model, ask("Hi"), listener, new Cancellation()));
     }
 
     @ParameterizedTest(name = "HTTP {0} -> {1}")
@@ -100,7 +108,7 @@ class ErrorsAndRetriesTest {
                 .then(FakeChatServer.events(Transcripts.OPENAI_TEXT));
 
         // when
-        ModelResponse response = model().build().complete(ask("Hi"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("Hi"), listener, new Cancellation());
 
         // then
         assertThat(response.text()).isEqualTo("Hello! How can I help?");
@@ -117,7 +125,7 @@ class ErrorsAndRetriesTest {
                 .then(FakeChatServer.events(Transcripts.OPENAI_TEXT));
 
         // when
-        ModelResponse response = model().build().complete(ask("Hi"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("Hi"), listener, new Cancellation());
 
         // then
         assertThat(response.text()).isNotEmpty();

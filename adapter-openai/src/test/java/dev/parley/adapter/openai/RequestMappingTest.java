@@ -1,5 +1,8 @@
 package dev.parley.adapter.openai;
 
+import dev.parley.chat.port.out.ModelResponse;
+import dev.parley.chat.port.out.ModelStreamListener;
+import dev.parley.chat.port.out.ChatModel;
 import static dev.parley.adapter.openai.Conversations.assistant;
 import static dev.parley.adapter.openai.Conversations.ask;
 import static dev.parley.adapter.openai.Conversations.request;
@@ -26,6 +29,11 @@ import org.junit.jupiter.api.Test;
 
 /** What the model sends: the request JSON and headers as the fake server received them. */
 class RequestMappingTest {
+
+    /** One call of {@code model}: here {@link ChatModel#complete}; the asynchronous twin of this test makes it with {@code completeAsync}. */
+    ModelResponse complete(ChatModel model, ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
+        return model.complete(request, listener, cancellation);
+    }
     private final FakeChatServer server = new FakeChatServer();
     private final ObjectMapper json = new ObjectMapper();
 
@@ -40,7 +48,7 @@ class RequestMappingTest {
 
     private JsonNode send(OpenAiChatModel model, ModelRequest request) throws Exception {
         server.then(FakeChatServer.events(Transcripts.NO_USAGE));
-        model.complete(request, new RecordingListener(), new Cancellation());
+        complete(model, request, new RecordingListener(), new Cancellation());
         return json.readTree(server.lastRequest().body());
     }
 
@@ -190,7 +198,7 @@ class RequestMappingTest {
         ModelRequest request = request(List.of(user("Hi")), new ToolSpec("broken", "", "[1,2"));
 
         // when / then
-        assertThatThrownBy(() -> model().build().complete(request, new RecordingListener(), new Cancellation()))
+        assertThatThrownBy(() -> complete(model().build(), request, new RecordingListener(), new Cancellation()))
                 .isInstanceOf(ModelException.class)
                 .hasFieldOrPropertyWithValue("code", "model_error");
         assertThat(server.received()).isEmpty();
@@ -207,7 +215,7 @@ class RequestMappingTest {
         assertThat(unconfigured).isEmpty();
         assertThat(configured).isPresent();
         server.then(FakeChatServer.events(Transcripts.NO_USAGE));
-        configured.get().complete(ask("Hi"), new RecordingListener(), new Cancellation());
+        complete(configured.get(), ask("Hi"), new RecordingListener(), new Cancellation());
         assertThat(configured.get().defaultModel()).isEqualTo("qwen3:8b");
         assertThat(server.lastRequest().header("Authorization")).isEqualTo("Bearer env-key");
     }

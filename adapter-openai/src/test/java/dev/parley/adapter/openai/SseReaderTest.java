@@ -145,4 +145,37 @@ class SseReaderTest {
         // when / then
         assertThatThrownBy(reader::nextData).isInstanceOf(SseReader.EventTooLargeException.class);
     }
+
+    @Test
+    void should_read_a_stream_ending_inside_a_character_and_keep_the_events_before() throws IOException {
+        // given a complete event, then an unterminated line ending in the first byte of a two-byte character
+        byte[] bytes = {'d', 'a', 't', 'a', ':', ' ', 'o', 'k', '\n', '\n', 'd', 'a', 't', 'a', ':', 'x', (byte) 0xC3};
+
+        // when
+        List<String> events = readAll(new ByteArrayInputStream(bytes));
+
+        // then
+        assertThat(events).containsExactly("ok");
+    }
+
+    @Test
+    void should_give_the_events_of_pushed_bytes_as_their_ends_arrive() throws IOException {
+        // given
+        SseReader reader = new SseReader();
+        byte[] stream = "data: h\u00e9\n\ndata: one\ndata: two\r\n\r\ndata: open".getBytes(StandardCharsets.UTF_8);
+        List<String> events = new ArrayList<>();
+
+        // when the bytes come one at a time
+        for (byte b : stream) {
+            reader.push(java.nio.ByteBuffer.wrap(new byte[] {b}));
+            for (String d; (d = reader.poll()) != null; ) {
+                events.add(d);
+            }
+        }
+        reader.finish();
+
+        // then each event is there once its blank line came; the open one is dropped
+        assertThat(events).containsExactly("h\u00e9", "one\ntwo");
+        assertThat(reader.poll()).isNull();
+    }
 }

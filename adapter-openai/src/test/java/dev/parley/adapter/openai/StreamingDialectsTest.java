@@ -1,5 +1,8 @@
 package dev.parley.adapter.openai;
 
+import dev.parley.chat.port.out.ModelStreamListener;
+import dev.parley.chat.port.out.ModelRequest;
+import dev.parley.chat.port.out.ChatModel;
 import static dev.parley.adapter.openai.Conversations.ask;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,6 +18,11 @@ import org.junit.jupiter.api.Test;
 
 /** Replays each server family's stream transcript through the model. */
 class StreamingDialectsTest {
+
+    /** One call of {@code model}: here {@link ChatModel#complete}; the asynchronous twin of this test makes it with {@code completeAsync}. */
+    ModelResponse complete(ChatModel model, ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
+        return model.complete(request, listener, cancellation);
+    }
     private final FakeChatServer server = new FakeChatServer();
     private final RecordingListener listener = new RecordingListener();
 
@@ -33,7 +41,7 @@ class StreamingDialectsTest {
         server.then(FakeChatServer.events(Transcripts.OPENAI_PARALLEL_TOOL_CALLS));
 
         // when
-        ModelResponse response = model().build().complete(ask("Weather in Paris and Tokyo?"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("Weather in Paris and Tokyo?"), listener, new Cancellation());
 
         // then
         assertThat(response.toolCalls()).containsExactly(
@@ -52,7 +60,7 @@ class StreamingDialectsTest {
         server.then(FakeChatServer.events(Transcripts.OPENAI_TEXT));
 
         // when
-        ModelResponse response = model().build().complete(ask("Hello"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("Hello"), listener, new Cancellation());
 
         // then
         assertThat(listener.tokens).containsExactly("Hello", "! How can", " I help?");
@@ -71,7 +79,7 @@ class StreamingDialectsTest {
         server.then(FakeChatServer.events(Transcripts.OLLAMA_REASONING));
 
         // when
-        ModelResponse response = model().build().complete(ask("Hi"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("Hi"), listener, new Cancellation());
 
         // then
         assertThat(listener.thinking).containsExactly("The user", " greets me.");
@@ -86,7 +94,7 @@ class StreamingDialectsTest {
         server.then(FakeChatServer.events(Transcripts.OLLAMA_TOOL_CALLS));
 
         // when
-        ModelResponse response = model().build().complete(ask("Weather and time in Paris?"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("Weather and time in Paris?"), listener, new Cancellation());
 
         // then
         assertThat(response.toolCalls()).containsExactly(
@@ -102,7 +110,7 @@ class StreamingDialectsTest {
         server.then(FakeChatServer.events(Transcripts.VLLM_REASONING_CONTENT));
 
         // when
-        ModelResponse response = model().build().complete(ask("9.11 or 9.8?"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("9.11 or 9.8?"), listener, new Cancellation());
 
         // then
         assertThat(listener.thoughts()).isEqualTo("Compare 9.11 and 9.8.");
@@ -116,7 +124,7 @@ class StreamingDialectsTest {
         server.then(FakeChatServer.events(Transcripts.VLLM_BOTH_REASONING_ALIASES));
 
         // when
-        ModelResponse response = model().build().complete(ask("Go"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("Go"), listener, new Cancellation());
 
         // then
         assertThat(listener.thinking).containsExactly("Think.");
@@ -132,7 +140,7 @@ class StreamingDialectsTest {
                 "[DONE]")));
 
         // when
-        ModelResponse response = model().build().complete(ask("Go"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("Go"), listener, new Cancellation());
 
         // then
         assertThat(listener.thinking).containsExactly("hmm");
@@ -145,7 +153,7 @@ class StreamingDialectsTest {
         server.then(FakeChatServer.events(Transcripts.NO_USAGE));
 
         // when
-        ModelResponse response = model().includeUsage(false).build().complete(ask("Hi"), listener, new Cancellation());
+        ModelResponse response = complete(model().includeUsage(false).build(), ask("Hi"), listener, new Cancellation());
 
         // then
         assertThat(response.text()).isEqualTo("Just text.");
@@ -160,7 +168,7 @@ class StreamingDialectsTest {
         server.then(FakeChatServer.events(Transcripts.LLAMA_CPP));
 
         // when
-        ModelResponse response = model().build().complete(ask("test"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("test"), listener, new Cancellation());
 
         // then
         assertThat(listener.thinking).containsExactly("We");
@@ -174,7 +182,7 @@ class StreamingDialectsTest {
         server.then(FakeChatServer.json(200, Transcripts.NON_STREAMING_COMPLETION));
 
         // when
-        ModelResponse response = model().streaming(false).build().complete(ask("Weather in Boston?"), listener, new Cancellation());
+        ModelResponse response = complete(model().streaming(false).build(), ask("Weather in Boston?"), listener, new Cancellation());
 
         // then
         assertThat(listener.thinking).containsExactly("Need weather.");
@@ -195,7 +203,7 @@ class StreamingDialectsTest {
         server.then(FakeChatServer.json(200, Transcripts.NON_STREAMING_COMPLETION));
 
         // when
-        ModelResponse response = model().build().complete(ask("Weather in Boston?"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("Weather in Boston?"), listener, new Cancellation());
 
         // then
         assertThat(response.text()).isEqualTo("Checking.");
@@ -208,7 +216,7 @@ class StreamingDialectsTest {
         server.then(FakeChatServer.events(List.of(Transcripts.textDelta("All"), Transcripts.finish("stop"))));
 
         // when
-        ModelResponse response = model().build().complete(ask("Hi"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("Hi"), listener, new Cancellation());
 
         // then
         assertThat(response.text()).isEqualTo("All");
@@ -225,7 +233,7 @@ class StreamingDialectsTest {
                 "data: " + Transcripts.finish("stop") + "\r\n\r\ndata: [DONE]\r\n\r\n"));
 
         // when
-        ModelResponse response = model().build().complete(ask("Count"), listener, new Cancellation());
+        ModelResponse response = complete(model().build(), ask("Count"), listener, new Cancellation());
 
         // then
         assertThat(response.text()).isEqualTo("one two");

@@ -1,5 +1,9 @@
 package dev.parley.adapter.openai;
 
+import dev.parley.chat.port.out.ModelResponse;
+import dev.parley.chat.port.out.ModelStreamListener;
+import dev.parley.chat.port.out.ModelRequest;
+import dev.parley.chat.port.out.ChatModel;
 import static dev.parley.adapter.openai.Conversations.ask;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -22,6 +26,11 @@ import org.junit.jupiter.api.Test;
 
 /** Hung servers, watchdog timeouts, and cancellation closing the connection. */
 class TimeoutsAndCancellationTest {
+
+    /** One call of {@code model}: here {@link ChatModel#complete}; the asynchronous twin of this test makes it with {@code completeAsync}. */
+    ModelResponse complete(ChatModel model, ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
+        return model.complete(request, listener, cancellation);
+    }
     private static final Duration SHORT = Duration.ofMillis(300);
     private final ExecutorService caller = Executors.newCachedThreadPool();
     private final FakeChatServer server = new FakeChatServer();
@@ -44,7 +53,7 @@ class TimeoutsAndCancellationTest {
         OpenAiChatModel model = model(server.baseUrl()).firstTokenTimeout(SHORT).build();
 
         // when
-        Throwable e = catchThrowable(() -> model.complete(ask("Hi"), listener, new Cancellation()));
+        Throwable e = catchThrowable(() -> complete(model, ask("Hi"), listener, new Cancellation()));
 
         // then
         assertThat(e).isInstanceOf(ModelException.class).hasFieldOrPropertyWithValue("code", "model_timeout")
@@ -58,7 +67,7 @@ class TimeoutsAndCancellationTest {
         OpenAiChatModel model = model(server.baseUrl()).firstTokenTimeout(SHORT).build();
 
         // when
-        Throwable e = catchThrowable(() -> model.complete(ask("Hi"), listener, new Cancellation()));
+        Throwable e = catchThrowable(() -> complete(model, ask("Hi"), listener, new Cancellation()));
 
         // then
         assertThat(e).isInstanceOf(ModelException.class).hasFieldOrPropertyWithValue("code", "model_timeout")
@@ -73,7 +82,7 @@ class TimeoutsAndCancellationTest {
         long started = System.nanoTime();
 
         // when
-        Throwable e = catchThrowable(() -> model.complete(ask("Hi"), listener, new Cancellation()));
+        Throwable e = catchThrowable(() -> complete(model, ask("Hi"), listener, new Cancellation()));
 
         // then
         assertThat(e).isInstanceOf(ModelException.class).hasFieldOrPropertyWithValue("code", "model_timeout")
@@ -90,7 +99,7 @@ class TimeoutsAndCancellationTest {
         OpenAiChatModel model = model(server.baseUrl()).firstTokenTimeout(Duration.ofSeconds(20)).totalTimeout(SHORT).build();
 
         // when
-        Throwable e = catchThrowable(() -> model.complete(ask("Hi"), listener, new Cancellation()));
+        Throwable e = catchThrowable(() -> complete(model, ask("Hi"), listener, new Cancellation()));
 
         // then
         assertThat(e).isInstanceOf(ModelException.class).hasFieldOrPropertyWithValue("code", "model_timeout")
@@ -104,7 +113,7 @@ class TimeoutsAndCancellationTest {
         OpenAiChatModel model = model(server.baseUrl()).streaming(false).totalTimeout(SHORT).build();
 
         // when
-        Throwable e = catchThrowable(() -> model.complete(ask("Hi"), listener, new Cancellation()));
+        Throwable e = catchThrowable(() -> complete(model, ask("Hi"), listener, new Cancellation()));
 
         // then
         assertThat(e).isInstanceOf(ModelException.class).hasFieldOrPropertyWithValue("code", "model_timeout");
@@ -123,7 +132,7 @@ class TimeoutsAndCancellationTest {
             OpenAiChatModel model = model(raw.baseUrl()).idleTimeout(SHORT).build();
 
             // when
-            Throwable e = catchThrowable(() -> model.complete(ask("Hi"), listener, new Cancellation()));
+            Throwable e = catchThrowable(() -> complete(model, ask("Hi"), listener, new Cancellation()));
 
             // then
             assertThat(e).isInstanceOf(ModelException.class).hasFieldOrPropertyWithValue("code", "model_timeout");
@@ -138,7 +147,7 @@ class TimeoutsAndCancellationTest {
         cancellation.cancel();
 
         // when / then
-        assertThatThrownBy(() -> model(server.baseUrl()).build().complete(ask("Hi"), listener, cancellation))
+        assertThatThrownBy(() -> complete(model(server.baseUrl()).build(), ask("Hi"), listener, cancellation))
                 .isInstanceOf(RunCancelledException.class);
         assertThat(server.received()).isEmpty();
     }
@@ -176,7 +185,7 @@ class TimeoutsAndCancellationTest {
             });
             Cancellation cancellation = new Cancellation();
             OpenAiChatModel model = model(raw.baseUrl()).build();
-            Future<?> call = caller.submit(() -> model.complete(ask("Hi"), listener, cancellation));
+            Future<?> call = caller.submit(() -> complete(model, ask("Hi"), listener, cancellation));
             requestSeen.get(10, TimeUnit.SECONDS);
 
             // when
@@ -196,7 +205,7 @@ class TimeoutsAndCancellationTest {
         OpenAiChatModel model = model(server.baseUrl()).build();
         CompletableFuture<Throwable> outcome = new CompletableFuture<>();
         Thread caller = new Thread(() -> outcome.complete(
-                catchThrowable(() -> model.complete(ask("Hi"), listener, new Cancellation()))));
+                catchThrowable(() -> complete(model, ask("Hi"), listener, new Cancellation()))));
         caller.start();
         assertThat(server.awaitRequests(1, 10_000)).isTrue();
 
@@ -213,7 +222,7 @@ class TimeoutsAndCancellationTest {
         server.then(FakeChatServer.json(429, "{}", "Retry-After", "25"));
         Cancellation cancellation = new Cancellation();
         OpenAiChatModel model = model(server.baseUrl()).maxRetries(1).maxRetryAfter(Duration.ofSeconds(30)).build();
-        Future<?> call = caller.submit(() -> model.complete(ask("Hi"), listener, cancellation));
+        Future<?> call = caller.submit(() -> complete(model, ask("Hi"), listener, cancellation));
         assertThat(server.awaitRequests(1, 10_000)).isTrue();
 
         // when
@@ -245,7 +254,7 @@ class TimeoutsAndCancellationTest {
             RecordingListener tokens = new RecordingListener();
             Cancellation cancellation = new Cancellation();
             OpenAiChatModel model = model(raw.baseUrl()).build();
-            Future<?> call = caller.submit(() -> model.complete(ask("Tell a story"), tokens, cancellation));
+            Future<?> call = caller.submit(() -> complete(model, ask("Tell a story"), tokens, cancellation));
             assertThat(tokens.firstToken.await(10, TimeUnit.SECONDS)).isTrue();
 
             CancelMeasurement m = new CancelMeasurement();
