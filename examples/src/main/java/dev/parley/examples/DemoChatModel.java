@@ -12,8 +12,8 @@ import dev.parley.chat.model.ToolCall;
 import dev.parley.chat.model.ToolException;
 import dev.parley.chat.model.ToolSpec;
 import dev.parley.chat.model.Usage;
+import dev.parley.chat.port.out.AsyncChatModel;
 import dev.parley.chat.port.out.Cancellation;
-import dev.parley.chat.port.out.ChatModel;
 import dev.parley.chat.port.out.ModelRequest;
 import dev.parley.chat.port.out.ModelResponse;
 import dev.parley.chat.port.out.ModelStreamListener;
@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -58,9 +59,10 @@ import java.util.regex.Pattern;
  * output token limit in the request's settings, an answer stops after that many tokens (finish
  * reason {@code length}).
  * A tool is only called when the request offers it; otherwise the model says it has no such tool.
- * Thread-safe.
+ * Thread-safe. An {@link AsyncChatModel}: {@link #completeAsync} decides the same turn at once and streams it
+ * with the same delays from a shared timer thread, so that a run holds no thread while it streams.
  */
-public final class DemoChatModel implements ChatModel {
+public final class DemoChatModel implements AsyncChatModel {
     /** The name this model reports and answers to. */
     public static final String MODEL_NAME = "parley-demo";
     /** Largest N of {@code count to N}. */
@@ -84,6 +86,8 @@ public final class DemoChatModel implements ChatModel {
 
     private final Duration tokenDelay;
     private final IdGenerator ids;
+    /** This model without delays: decides the turns {@link #completeAsync} streams. */
+    private final DemoChatModel undelayed;
 
     /** A demo model that waits {@code tokenDelay} between streamed tokens (zero for none). */
     public DemoChatModel(Duration tokenDelay) {
@@ -97,6 +101,7 @@ public final class DemoChatModel implements ChatModel {
         }
         this.tokenDelay = tokenDelay;
         this.ids = Objects.requireNonNull(ids, "ids");
+        this.undelayed = tokenDelay.isZero() ? this : new DemoChatModel(Duration.ZERO, ids);
     }
 
     @Override
@@ -112,6 +117,28 @@ public final class DemoChatModel implements ChatModel {
         return cached == 0 ? response : new ModelResponse(response.text(), response.toolCalls(),
                 response.usage().withCachedInputTokens(Math.min(cached, response.usage().inputTokens())), response.finishReason(),
                 response.model());
+    }
+
+    /**
+     * The turn {@link #complete} streams, streamed without a thread waiting: its first token is heard now, the
+     * others one every {@code tokenDelay}; the stage completes with the same answer, or fails as {@link #complete}
+     * throws.
+     */
+    @Override
+    public CompletionStage<ModelResponse> completeAsync(ModelRequest request, ModelStreamListener listener, Cancellation cancellation) {
+        List<String> tokens = new ArrayList<>();
+        ModelResponse response = undelayed.complete(request, new ModelStreamListener() {
+            @Override
+            public void onToken(String delta) {
+                tokens.add(delta);
+            }
+
+            @Override
+            public void onThinking(String delta) {
+                listener.onThinking(delta);
+            }
+        }, cancellation);
+        return TokenPacer.play(tokens, response, tokenDelay, listener, cancellation);
     }
 
     /** The answer, cut after the request's output token limit when it has one. */

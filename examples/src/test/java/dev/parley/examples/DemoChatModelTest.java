@@ -173,6 +173,42 @@ class DemoChatModelTest {
     }
 
     @Test
+    void should_stream_the_same_turn_asynchronously_with_the_token_delay_between_tokens() throws Exception {
+        // given
+        DemoChatModel slow = new DemoChatModel(Duration.ofMillis(20));
+        ModelRequest request = request(BOTH_TOOLS, user("count to 6"));
+        ModelResponse expected = model.complete(request, t -> { }, new Cancellation());
+        long start = System.nanoTime();
+
+        // when
+        CompletableFuture<ModelResponse> call = slow.completeAsync(request, listener, new Cancellation()).toCompletableFuture();
+
+        // then the first token is heard at once, the answer comes after five pauses, the same as complete's
+        assertThat(tokens).containsExactly("1");
+        assertThat(call).isNotDone();
+        ModelResponse response = call.get(10, TimeUnit.SECONDS);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(100));
+        assertThat(response).isEqualTo(expected);
+        assertThat(String.join("", tokens)).isEqualTo(expected.text());
+    }
+
+    @Test
+    void should_fail_an_asynchronous_turn_at_once_when_cancelled() {
+        // given
+        DemoChatModel slow = new DemoChatModel(Duration.ofSeconds(30));
+        Cancellation cancellation = new Cancellation();
+        CompletableFuture<ModelResponse> call = slow.completeAsync(request(BOTH_TOOLS, user("count to 5000")), listener, cancellation)
+                .toCompletableFuture();
+
+        // when
+        cancellation.cancel();
+
+        // then
+        assertThatThrownBy(() -> call.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(RunCancelledException.class);
+        assertThat(tokens).containsExactly("1");
+    }
+
+    @Test
     void should_not_start_when_already_cancelled() {
         Cancellation cancellation = new Cancellation();
         cancellation.cancel();

@@ -20,8 +20,8 @@ public interface AsyncChatModel extends ChatModel {
     /**
      * Starts one completion and returns without waiting for it. The stage completes with the whole answer;
      * the concatenated {@code onToken} deltas must equal {@link ModelResponse#text()}. Listener calls come
-     * on the model's threads, one at a time, each returning before the next and all before the stage
-     * completes.
+     * on the calling thread before this method returns or on the model's threads, one at a time, each
+     * returning before the next and all before the stage completes.
      *
      * <p>On {@code cancellation} the call must stop promptly (closing any network exchange) and complete
      * the stage exceptionally with {@link RunCancelledException}. Failures complete it
