@@ -41,7 +41,10 @@ final class ModelCall {
     private boolean interruptible;
     /** The runner was interrupted by {@link #interrupt} and has not cleared it yet. */
     private boolean delivered;
-    /** An asynchronous call ({@link #start}) is under way: the run waits in it without a thread. */
+    /**
+     * An asynchronous call ({@link #start}) is under way, or has ended and its answer waits for a run thread: the
+     * run waits without a thread.
+     */
     private boolean awaiting;
 
     ModelCall(Engine engine, RunState state, RunEnder ender, Cancellation cancellation) {
@@ -51,10 +54,11 @@ final class ModelCall {
         this.cancellation = cancellation;
     }
 
-    /** The run executes on the calling thread from now on. */
+    /** The run executes on the calling thread from now on (taking up the answer of an asynchronous call, if any). */
     void enter() {
         synchronized (interruptLock) {
             runner = Thread.currentThread();
+            awaiting = false;
         }
     }
 
@@ -117,7 +121,8 @@ final class ModelCall {
      * One call of an {@linkplain #asynchronous() asynchronous} model, as {@link #complete} makes it but
      * without holding the calling thread while the model works: the future completes (on the model's
      * thread) with the answer, or with what {@link #complete} would have thrown, once the call is traced
-     * and its timer cancelled. While it waits, the run counts as in its model call ({@link #inCall}).
+     * and its timer cancelled. Until a run thread takes the answer up ({@link #enter}), the run counts as in
+     * its model call ({@link #inCall}).
      */
     CompletableFuture<ModelResponse> start(ModelRequest request, Function<ModelResponse, Usage> estimate) {
         TraceSpan span = engine.tracer().modelCall(state.traceSpan, request);
@@ -152,9 +157,7 @@ final class ModelCall {
         }
         stage.whenComplete((response, failure) -> {
             scope.close();
-            synchronized (interruptLock) {
-                awaiting = false;
-            }
+            // the run still counts as in its call until its thread takes the answer up (enter): nothing touches it before
             try {
                 if (failure == null) {
                     traced(span, response, estimate);

@@ -46,6 +46,9 @@ class AsyncModelTest {
     private final ExecutorService pool = Executors.newCachedThreadPool();
     /** Run tasks under way on the service's run executor. */
     private final AtomicInteger busyRunThreads = new AtomicInteger();
+    /** While set, run tasks wait in {@link #held} instead of running. */
+    private volatile boolean holdRunTasks;
+    private final List<Runnable> held = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AsyncFake model = new AsyncFake();
     private ChatHarness chat;
 
@@ -95,6 +98,10 @@ class AsyncModelTest {
         ExecutorService runThreads = new AbstractExecutorService() {
             @Override
             public void execute(Runnable task) {
+                if (holdRunTasks) {
+                    held.add(task);
+                    return;
+                }
                 pool.execute(() -> {
                     busyRunThreads.incrementAndGet();
                     try {
@@ -218,6 +225,36 @@ class AsyncModelTest {
         Run next = chat.send(thread.id(), "again").run();
         model.next().answer("fine");
         assertThat(chat.awaitEnd(next.id()).run().status()).isEqualTo(RunStatus.COMPLETED);
+    }
+
+    @Test
+    void should_end_the_run_on_the_cancelling_thread_before_a_run_thread_takes_up_the_failed_call() throws Exception {
+        // given a run waiting for its model, and no run thread free to take up what the model answers
+        chat = harness(b -> b.cancelTimeout(Duration.ofSeconds(30)));
+        ChatThread thread = chat.newThread(ALICE);
+        Run run = chat.send(thread.id(), "hello").run();
+        Call call = model.next();
+        call.listener().onToken("Half");
+        ChatHarness.eventually("no run thread busy", () -> busyRunThreads.get() == 0);
+        holdRunTasks = true;
+
+        // when (the model fails its call on the cancel, on the cancelling thread)
+        long start = System.nanoTime();
+        Run cancelled = chat.service.cancelActiveRun(ALICE, thread.id());
+
+        // then the cancel did not wait for a run thread
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(cancelled.status()).isEqualTo(RunStatus.CANCELLED);
+        assertThat(held).isNotEmpty();
+        holdRunTasks = false;
+        held.forEach(this::runHeld);
+        RunOutcome outcome = chat.awaitEnd(run.id());
+        assertThat(outcome.responseText()).isEqualTo("Half");
+        Events.assertWellFormed(chat.events(run.id()));
+    }
+
+    private void runHeld(Runnable task) {
+        pool.execute(task);
     }
 
     @Test
