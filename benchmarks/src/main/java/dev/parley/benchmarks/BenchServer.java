@@ -52,13 +52,14 @@ public final class BenchServer implements AutoCloseable {
 
     /**
      * Options: which stores, the heartbeat interval, the bare routes, an OpenAI-compatible model server, and whether
-     * the cost-free model is the {@linkplain BenchModel#asynchronous() asynchronous} one ({@code --model=async}) or
-     * the one that holds its run's thread while it works ({@code --model=blocking}, the default).
+     * the cost-free model is the {@linkplain BenchModel#asynchronous() asynchronous} one ({@code --model=async}, the
+     * default, as the models Parley ships are) or one that holds its run's thread while it works
+     * ({@code --model=blocking}, as a model implementing only {@code ChatModel.complete} does).
      */
     public record Options(List<Databases.Kind> stores, boolean bare, Duration heartbeat, String openAiBaseUrl, int poolSize,
                           boolean asyncModel) {
         public Options(List<Databases.Kind> stores, boolean bare, Duration heartbeat, String openAiBaseUrl, int poolSize) {
-            this(stores, bare, heartbeat, openAiBaseUrl, poolSize, false);
+            this(stores, bare, heartbeat, openAiBaseUrl, poolSize, true);
         }
 
         public static Options parse(String[] args) {
@@ -67,7 +68,7 @@ public final class BenchServer implements AutoCloseable {
             Duration heartbeat = Duration.ofSeconds(15);
             String openAi = null;
             int pool = 10;
-            boolean asyncModel = false;
+            boolean asyncModel = true;
             for (String arg : args) {
                 if (arg.startsWith("--stores=")) {
                     for (String s : arg.substring(9).split(",")) {

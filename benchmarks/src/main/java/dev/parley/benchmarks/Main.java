@@ -27,7 +27,7 @@ import java.util.Set;
 /**
  * The entry point of {@code benchmarks.jar}:
  * <pre>
- * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--model=blocking|async] [--out=DIR]
+ * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--model=async|blocking] [--out=DIR]
  *                                                                             every scenario, then the summary table
  * java -jar benchmarks.jar tracing [--rounds=N] [--seconds=S] [--samples=N]  scenario 11 alone
  * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
@@ -56,7 +56,7 @@ public final class Main {
             case "finished-heap" -> FinishedRunsHeap.main(rest);
             case "statement-costs" -> StatementCosts.main(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--model=blocking|async] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
+                System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--model=async|blocking] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only] | turn-sql [--store=h2|postgres]"
                         + " | finished-heap [--store=postgres|h2|memory] [--tokens=N] [--seconds=S] [--threads=T]"
                         + " | statement-costs [--store=postgres|h2] [--n=N]"
@@ -102,7 +102,7 @@ public final class Main {
         int cancelLanes = 4;
         Integer cancelWarmup = null;
         String deliveryStore = "memory";
-        String model = "blocking";
+        String model = "async";
         Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"));
         Path out = Path.of("benchmarks/target/results");
         for (String arg : args) {

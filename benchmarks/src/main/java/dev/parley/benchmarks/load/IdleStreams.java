@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  * several loopback source addresses (127.0.0.2, 127.0.0.3, ...). The server's heap after a full
  * collection and its RSS are read before the streams open and once they are all open; the difference
  * divided by the number of streams is the cost of one stream (socket, request, subscription and the
- * run waiting on its model).
+ * run waiting on its model: with the asynchronous model, {@code --model=async}, that run holds no thread).
  */
 public final class IdleStreams {
     /** Streams being opened at once. */
