@@ -181,8 +181,14 @@ final class ModelCall {
         return answered;
     }
 
-    /** The answer of a completed {@link #start}, or what it failed with, thrown as {@link #complete} throws it. */
-    static ModelResponse answerOf(CompletableFuture<ModelResponse> answered) {
+    /**
+     * The answer of a completed {@link #start}, or what it failed with, thrown as {@link #complete} throws it,
+     * taken up by the calling run thread: the run no longer counts as in its call.
+     */
+    ModelResponse answerOf(CompletableFuture<ModelResponse> answered) {
+        synchronized (interruptLock) {
+            awaiting = false;
+        }
         try {
             return answered.join();
         } catch (CompletionException | CancellationException e) {

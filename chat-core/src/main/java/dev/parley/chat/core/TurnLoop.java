@@ -179,13 +179,13 @@ final class TurnLoop {
                 if (!answer.isDone()) {
                     // no thread waits for the model: the loop goes on on a run thread once it answered
                     throw new Suspend(answer, () -> {
-                        ModelResponse reply = ModelCall.answerOf(answer);
+                        ModelResponse reply = modelCall.answerOf(answer);
                         if (answered(l, turn, reply, estimate, false)) {
                             loop(l, reply, false);
                         }
                     });
                 }
-                response = ModelCall.answerOf(answer);
+                response = modelCall.answerOf(answer);
             } else {
                 response = modelCall.complete(request, estimate);
             }
