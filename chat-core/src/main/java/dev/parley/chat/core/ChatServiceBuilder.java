@@ -138,11 +138,13 @@ public final class ChatServiceBuilder {
     }
 
     /**
-     * Where runs execute (one task per run, blocking for the run's length). By default one
-     * virtual thread per run when the runtime has them, else a bounded pool of platform
-     * threads. An executor given here is not shut down by {@link ChatService#close()}. Tool calls
-     * always run on the service's own threads. A run started by {@link ChatService#sendAndAwait} begins on
-     * the caller's thread and comes here only for its tools and later turns.
+     * Where runs execute (one task per run, blocking for the run's length; with an
+     * {@link dev.parley.chat.port.out.AsyncChatModel}, one task per stretch of a run between the model's
+     * answers, none while the model works). By default one virtual thread per task when the runtime has them,
+     * else a bounded pool of platform threads. An executor given here is not shut down by
+     * {@link ChatService#close()}. Tool calls always run on the service's own threads. A run started by
+     * {@link ChatService#sendAndAwait} begins on the caller's thread and comes here only for its tools and
+     * later turns.
      */
     public ChatServiceBuilder executor(ExecutorService executor) {
         this.executor = Require.notNull(executor, "executor");
