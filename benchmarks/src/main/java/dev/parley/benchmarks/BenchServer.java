@@ -34,6 +34,7 @@ import org.eclipse.jetty.util.component.LifeCycle;
  *   <li>{@code GET /bench/stats}: server-side first-event timings ({@link ServerTimings}), heap and RSS;</li>
  *   <li>{@code POST /bench/gc}: heap in use after a full collection, and RSS;</li>
  *   <li>{@code GET /bare/sse}: the baseline, a trivial handler that answers one event frame;</li>
+ *   <li>{@code POST /bare/idle-sse}: the baseline of an idle stream ({@link BareIdleStream});</li>
  *   <li>{@code POST /bare/threads/{id}/chat}: the bare JDBC limit ({@link BareChat}), on database stores.</li>
  * </ul>
  * Run as a child process by the load generators ({@code java -cp benchmarks.jar
@@ -198,6 +199,7 @@ public final class BenchServer implements AutoCloseable {
             if (bare != null) {
                 bare.install(cfg);
             }
+            new BareIdleStream(Tokens.authenticator(), options.heartbeat()).install(cfg);
         });
         app.start("127.0.0.1", 0);
         resources.add(app::stop);

@@ -116,6 +116,15 @@ public final class Client {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
     }
 
+    /** {@code POST /bare/idle-sse}, the baseline of an idle stream: the request of {@link #streamChat}, held by a bare handler. */
+    public HttpResponse<InputStream> bareIdleStream(String user, String message) throws IOException, InterruptedException {
+        String body = "{\"message\":" + JSON.writeValueAsString(message) + ",\"stream\":true,\"on_disconnect\":\"cancel\"}";
+        return http.send(HttpRequest.newBuilder(URI.create(base + "/bare/idle-sse"))
+                .header("Authorization", bearer(user)).header("Content-Type", "application/json")
+                .header("Accept", "text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
+    }
+
     /** {@code GET /bare/sse}, the baseline stream. */
     public HttpResponse<InputStream> baselineStream() throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(base + "/bare/sse")).GET().build(),

@@ -28,6 +28,8 @@ import java.util.regex.Pattern;
  * collection and its RSS are read before the streams open and once they are all open; the difference
  * divided by the number of streams is the cost of one stream (socket, request, subscription and the
  * run waiting on its model: with the asynchronous model, {@code --model=async}, that run holds no thread).
+ * Then, on a fresh server, as many streams with the same requests held by a bare Javalin handler
+ * ({@code BareIdleStream}, {@code POST /bare/idle-sse}): the transport's share of a stream, and by difference Parley's.
  */
 public final class IdleStreams {
     /** Streams being opened at once. */
@@ -37,13 +39,11 @@ public final class IdleStreams {
 
     public static void run(int streams, double holdSeconds, long heartbeatMillis, int sourceAddresses, String model, Path logs,
                            Report report) throws Exception {
-        List<String> jvm = List.of("-Xmx4g", "-XX:+UseG1GC");
-        try (ServerProcess server = ServerProcess.start(jvm, List.of("--stores=memory", "--heartbeat-ms=" + heartbeatMillis, "--model=" + model),
-                logs.resolve("server-idle.log"))) {
-            List<Client> clients = new ArrayList<>();
-            for (int a = 0; a < sourceAddresses; a++) {
-                clients.add(new Client(server.port("memory"), InetAddress.getByName("127.0.0." + (2 + a)), Load.EXECUTOR));
-            }
+        String cond;
+        double heapPer;
+        double rssPer;
+        try (ServerProcess server = server(heartbeatMillis, model, logs.resolve("server-idle.log"))) {
+            List<Client> clients = clients(server, sourceAddresses);
             Client admin = new Client(server.port("memory"), Load.EXECUTOR);
             // warm the route once so the baseline includes the loaded classes
             warm(admin);
@@ -51,75 +51,23 @@ public final class IdleStreams {
             Path histogramBefore = logs.resolve("idle-class-histogram-before.txt");
             classHistogram(server.pid(), histogramBefore);
 
-            AtomicBoolean holding = new AtomicBoolean(true);
-            AtomicLong errors = new AtomicLong();
-            AtomicLong heartbeats = new AtomicLong();
-            AtomicLong closedEarly = new AtomicLong();
-            CountDownLatch opened = new CountDownLatch(streams);
-            Semaphore opening = new Semaphore(OPENING);
-            long openStart = System.nanoTime();
-            for (int i = 0; i < streams; i++) {
-                Client client = clients.get(i % clients.size());
-                String user = "idle-" + (i % 500);
-                opening.acquire();
-                Load.EXECUTOR.execute(() -> {
-                    boolean released = false;
-                    try {
-                        HttpResponse<InputStream> res = client.streamChat(user, null, "hang:0", true);
-                        if (res.statusCode() != 200) {
-                            errors.incrementAndGet();
-                            Load.noteError(new IllegalStateException("status " + res.statusCode()));
-                            res.body().close();
-                            return;
-                        }
-                        try (Client.EventReader events = new Client.EventReader(res.body())) {
-                            Client.Event e;
-                            while ((e = events.next()) != null) {
-                                if (e.type().equals("run_started") && !released) {
-                                    released = true;
-                                    opening.release();
-                                    opened.countDown();
-                                } else if (e.type().equals("heartbeat")) {
-                                    heartbeats.incrementAndGet();
-                                } else {
-                                    break;
-                                }
-                            }
-                        }
-                        if (holding.get()) {
-                            closedEarly.incrementAndGet();
-                        }
-                    } catch (Exception e) {
-                        if (holding.get()) {
-                            errors.incrementAndGet();
-                            Load.noteError(e);
-                        }
-                    } finally {
-                        if (!released) {
-                            opening.release();
-                            opened.countDown();
-                        }
-                    }
-                });
-            }
-            opened.await(300, TimeUnit.SECONDS);
-            double openSeconds = (System.nanoTime() - openStart) / 1e9;
+            Streams held = open(streams, clients, (client, user) -> client.streamChat(user, null, "hang:0", true));
             JsonNode open = admin.bench("/bench/gc", true);
             Path histogramOpen = logs.resolve("idle-class-histogram.txt");
             classHistogram(server.pid(), histogramOpen);
             perStream(histogramBefore, histogramOpen, streams, logs.resolve("idle-class-histogram-per-stream.txt"));
-            long heartbeatsAtOpen = heartbeats.get();
+            long heartbeatsAtOpen = held.heartbeats.get();
             Load.sleep(holdSeconds);
-            JsonNode held = admin.bench("/bench/gc", true);
-            long failed = errors.get() + closedEarly.get();
-            long received = heartbeats.get() - heartbeatsAtOpen;
-            holding.set(false);
+            JsonNode after = admin.bench("/bench/gc", true);
+            long failed = held.errors.get() + held.closedEarly.get();
+            long received = held.heartbeats.get() - heartbeatsAtOpen;
+            held.holding.set(false);
 
-            double heapPer = (open.get("heap_after_gc").asDouble() - before.get("heap_after_gc").asDouble()) / streams;
-            double rssPer = (open.get("rss").asDouble() - before.get("rss").asDouble()) / streams;
-            double heapPerHeld = (held.get("heap_after_gc").asDouble() - before.get("heap_after_gc").asDouble()) / streams;
-            String cond = streams + " streams from " + sourceAddresses + " source addresses, opened in "
-                    + String.format(java.util.Locale.ROOT, "%.1f s", openSeconds) + ", held " + (int) holdSeconds
+            heapPer = (open.get("heap_after_gc").asDouble() - before.get("heap_after_gc").asDouble()) / streams;
+            rssPer = (open.get("rss").asDouble() - before.get("rss").asDouble()) / streams;
+            double heapPerHeld = (after.get("heap_after_gc").asDouble() - before.get("heap_after_gc").asDouble()) / streams;
+            cond = streams + " streams from " + sourceAddresses + " source addresses, opened in "
+                    + String.format(java.util.Locale.ROOT, "%.1f s", held.openSeconds) + ", held " + (int) holdSeconds
                     + " s, heartbeat every " + heartbeatMillis + " ms";
             report.add("3", "idle streams held without error", (streams - failed) + " of " + streams,
                     "all", failed == 0, cond + "; " + received + " heartbeats received while held");
@@ -128,6 +76,117 @@ public final class IdleStreams {
             report.add("3", "RSS per idle stream", Report.kib(rssPer), null, null,
                     "server RSS " + Report.mib(before.get("rss").asDouble()) + " -> " + Report.mib(open.get("rss").asDouble()));
         }
+        bare(streams, heartbeatMillis, sourceAddresses, model, logs, heapPer, rssPer, report);
+    }
+
+    /**
+     * The baseline: as many streams, with the same requests, held by a bare Javalin handler ({@code POST
+     * /bare/idle-sse}: no run, no subscription) on a fresh server of the same kind. What one of them holds is
+     * the transport's share of an idle stream; the rest of {@code parleyHeap} is Parley's.
+     */
+    private static void bare(int streams, long heartbeatMillis, int sourceAddresses, String model, Path logs, double parleyHeap,
+                             double parleyRss, Report report) throws Exception {
+        try (ServerProcess server = server(heartbeatMillis, model, logs.resolve("server-idle-bare.log"))) {
+            List<Client> clients = clients(server, sourceAddresses);
+            Client admin = new Client(server.port("memory"), Load.EXECUTOR);
+            Streams warm = open(1, List.of(admin), (client, user) -> client.bareIdleStream(user, "hang:0"));
+            warm.holding.set(false);
+            JsonNode before = admin.bench("/bench/gc", true);
+            Streams held = open(streams, clients, (client, user) -> client.bareIdleStream(user, "hang:0"));
+            JsonNode open = admin.bench("/bench/gc", true);
+            held.holding.set(false);
+            long failed = held.errors.get() + held.closedEarly.get();
+            double heapPer = (open.get("heap_after_gc").asDouble() - before.get("heap_after_gc").asDouble()) / streams;
+            double rssPer = (open.get("rss").asDouble() - before.get("rss").asDouble()) / streams;
+            report.add("3", "heap per idle stream of a bare Javalin handler (the transport's share)", Report.kib(heapPer), null, null,
+                    (streams - failed) + " of " + streams + " streams held, the same requests, on a fresh server; RSS per stream "
+                            + Report.kib(rssPer));
+            report.add("3", "Parley's share of an idle stream's heap", Report.kib(parleyHeap - heapPer), null, null,
+                    "heap per idle stream minus the bare handler's; RSS " + Report.kib(parleyRss - rssPer));
+        }
+    }
+
+    private static ServerProcess server(long heartbeatMillis, String model, Path log) throws IOException {
+        List<String> jvm = List.of("-Xmx4g", "-XX:+UseG1GC");
+        return ServerProcess.start(jvm, List.of("--stores=memory", "--heartbeat-ms=" + heartbeatMillis, "--model=" + model), log);
+    }
+
+    private static List<Client> clients(ServerProcess server, int sourceAddresses) throws IOException {
+        List<Client> clients = new ArrayList<>();
+        for (int a = 0; a < sourceAddresses; a++) {
+            clients.add(new Client(server.port("memory"), InetAddress.getByName("127.0.0." + (2 + a)), Load.EXECUTOR));
+        }
+        return clients;
+    }
+
+    /** Opens one stream: its response, whose events the caller reads. */
+    @FunctionalInterface
+    private interface Opener {
+        HttpResponse<InputStream> open(Client client, String user) throws Exception;
+    }
+
+    /** Streams held open, read on the load generator's threads until {@link #holding} is cleared. */
+    private static final class Streams {
+        final AtomicBoolean holding = new AtomicBoolean(true);
+        final AtomicLong errors = new AtomicLong();
+        final AtomicLong heartbeats = new AtomicLong();
+        final AtomicLong closedEarly = new AtomicLong();
+        double openSeconds;
+    }
+
+    /** Opens {@code streams} streams ({@link #OPENING} at a time), returning once each has started (or failed). */
+    private static Streams open(int streams, List<Client> clients, Opener opener) throws InterruptedException {
+        Streams held = new Streams();
+        CountDownLatch opened = new CountDownLatch(streams);
+        Semaphore opening = new Semaphore(OPENING);
+        long openStart = System.nanoTime();
+        for (int i = 0; i < streams; i++) {
+            Client client = clients.get(i % clients.size());
+            String user = "idle-" + (i % 500);
+            opening.acquire();
+            Load.EXECUTOR.execute(() -> {
+                boolean released = false;
+                try {
+                    HttpResponse<InputStream> res = opener.open(client, user);
+                    if (res.statusCode() != 200) {
+                        held.errors.incrementAndGet();
+                        Load.noteError(new IllegalStateException("status " + res.statusCode()));
+                        res.body().close();
+                        return;
+                    }
+                    try (Client.EventReader events = new Client.EventReader(res.body())) {
+                        Client.Event e;
+                        while ((e = events.next()) != null) {
+                            if (e.type().equals("run_started") && !released) {
+                                released = true;
+                                opening.release();
+                                opened.countDown();
+                            } else if (e.type().equals("heartbeat")) {
+                                held.heartbeats.incrementAndGet();
+                            } else {
+                                break;
+                            }
+                        }
+                    }
+                    if (held.holding.get()) {
+                        held.closedEarly.incrementAndGet();
+                    }
+                } catch (Exception e) {
+                    if (held.holding.get()) {
+                        held.errors.incrementAndGet();
+                        Load.noteError(e);
+                    }
+                } finally {
+                    if (!released) {
+                        opening.release();
+                        opened.countDown();
+                    }
+                }
+            });
+        }
+        opened.await(300, TimeUnit.SECONDS);
+        held.openSeconds = (System.nanoTime() - openStart) / 1e9;
+        return held;
     }
 
     /** What the server's heap holds (the top of {@code jcmd GC.class_histogram}), for the record. */
