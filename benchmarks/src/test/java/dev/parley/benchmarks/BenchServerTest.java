@@ -51,6 +51,28 @@ class BenchServerTest {
     }
 
     @Test
+    void should_hold_a_bare_idle_stream_and_write_its_heartbeats_from_the_shared_timer() throws Exception {
+        // given
+        try (BenchServer fast = BenchServer.start(new BenchServer.Options(List.of(Databases.Kind.MEMORY), false, Duration.ofMillis(50), null, 2))) {
+            Client c = new Client(fast.ports().get("memory"), Load.EXECUTOR);
+
+            // when
+            HttpResponse<InputStream> res = c.bareIdleStream("carol", "hang:0");
+            List<String> types = new ArrayList<>();
+            try (Client.EventReader events = new Client.EventReader(res.body())) {
+                while (types.size() < 3) {
+                    types.add(events.next().type());
+                }
+            }
+
+            // then
+            assertThat(res.statusCode()).isEqualTo(200);
+            assertThat(res.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("text/event-stream"));
+            assertThat(types).containsExactly("run_started", "heartbeat", "heartbeat");
+        }
+    }
+
+    @Test
     void should_time_streamed_chats_and_the_baseline_on_the_server_side() throws Exception {
         // given
         String thread = client.createThread("bob");
