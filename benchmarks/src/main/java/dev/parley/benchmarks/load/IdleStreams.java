@@ -92,8 +92,13 @@ public final class IdleStreams {
             Streams warm = open(1, List.of(admin), (client, user) -> client.bareIdleStream(user, "hang:0"));
             warm.holding.set(false);
             JsonNode before = admin.bench("/bench/gc", true);
+            Path histogramBefore = logs.resolve("idle-class-histogram-bare-before.txt");
+            classHistogram(server.pid(), histogramBefore);
             Streams held = open(streams, clients, (client, user) -> client.bareIdleStream(user, "hang:0"));
             JsonNode open = admin.bench("/bench/gc", true);
+            Path histogramOpen = logs.resolve("idle-class-histogram-bare.txt");
+            classHistogram(server.pid(), histogramOpen);
+            perStream(histogramBefore, histogramOpen, streams, logs.resolve("idle-class-histogram-bare-per-stream.txt"));
             held.holding.set(false);
             long failed = held.errors.get() + held.closedEarly.get();
             double heapPer = (open.get("heap_after_gc").asDouble() - before.get("heap_after_gc").asDouble()) / streams;

@@ -43,14 +43,14 @@ final class RunState {
     Run run;
     long seq;
     boolean terminated;
-    final StringBuilder turnText = new StringBuilder();
-    /** The reasoning text the open turn streamed, stored with the turn's assistant message. */
-    final StringBuilder turnThinking = new StringBuilder();
+    final StringBuilder turnText = new StringBuilder(0);
+    /** The reasoning text the open turn streamed, stored with the turn's assistant message (most turns have none). */
+    final StringBuilder turnThinking = new StringBuilder(0);
     Step openStep;
     /** The first model turn's step, stored with the run by its send and not yet begun; else null. */
     Step storedFirstStep;
     /** The run's steps as stored, in position order: known here while every write of them committed. */
-    final Map<StepId, Step> storedSteps = new LinkedHashMap<>();
+    final Map<StepId, Step> storedSteps = new LinkedHashMap<>(4); // most runs have a step or two
     long openTurnPromptTokens;
     /** Deltas (text and thinking) the open turn streamed: each is at least one token the model produced. */
     long openTurnDeltas;

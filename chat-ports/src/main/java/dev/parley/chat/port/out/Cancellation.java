@@ -11,7 +11,8 @@ import java.util.List;
  */
 public final class Cancellation {
     private final Object lock = new Object();
-    private final List<Runnable> callbacks = new ArrayList<>();
+    /** Guarded by {@link #lock}; null until a callback is registered (most signals never get one, or one or two). */
+    private List<Runnable> callbacks;
     private volatile boolean cancelled;
 
     /** Signals cancellation and runs every registered callback (once). Later calls do nothing. */
@@ -22,8 +23,8 @@ public final class Cancellation {
                 return;
             }
             cancelled = true;
-            toRun = List.copyOf(callbacks);
-            callbacks.clear();
+            toRun = callbacks == null ? List.of() : List.copyOf(callbacks);
+            callbacks = null;
         }
         for (Runnable r : toRun) {
             try {
@@ -52,10 +53,15 @@ public final class Cancellation {
     public Registration onCancel(Runnable callback) {
         synchronized (lock) {
             if (!cancelled) {
+                if (callbacks == null) {
+                    callbacks = new ArrayList<>(2);
+                }
                 callbacks.add(callback);
                 return () -> {
                     synchronized (lock) {
-                        callbacks.remove(callback);
+                        if (callbacks != null) {
+                            callbacks.remove(callback);
+                        }
                     }
                 };
             }
