@@ -23,8 +23,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One call of {@link OpenAiChatModel#completeAsync}: the same exchange, retries, timeouts, cancellation and
@@ -35,8 +33,6 @@ import org.slf4j.LoggerFactory;
  * comes while a read is handing deltas to the listener ends the call once that read returns.
  */
 final class AsyncCompletion {
-    private static final Logger log = LoggerFactory.getLogger(OpenAiChatModel.class);
-
     private final ChatCompletionsClient client;
     private final HttpClient http;
     private final OpenAiSettings settings;
@@ -169,11 +165,7 @@ final class AsyncCompletion {
                     result.completeExceptionally(new RunCancelledException());
                     return;
                 }
-                if (log.isDebugEnabled()) {
-                    log.debug("Chat completion done in {} ms: finish={} toolCalls={} usage={}",
-                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), response.finishReason(),
-                            response.toolCalls().size(), response.usage() == null ? "none" : "reported");
-                }
+                ChatCompletionsClient.logDone(response, started);
                 result.complete(response);
                 return;
             }
@@ -184,7 +176,7 @@ final class AsyncCompletion {
                 return;
             }
             if (error instanceof ModelException m) {
-                log.debug("Chat completion failed: {} {}", m.code(), m.getMessage());
+                ChatCompletionsClient.logFailed(m);
             }
             result.completeExceptionally(error);
         }

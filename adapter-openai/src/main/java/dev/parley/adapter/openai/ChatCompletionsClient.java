@@ -72,10 +72,7 @@ final class ChatCompletionsClient {
         HttpRequest httpRequest = httpRequest(requests.body(request));
         long started = System.nanoTime();
         long deadline = started + settings.totalTimeout().toNanos();
-        if (log.isDebugEnabled()) {
-            log.debug("Chat completion to {} model={} messages={} tools={} streaming={}", settings.endpointForLogs(),
-                    requests.modelFor(request), request.messages().size(), request.tools().size(), settings.streaming());
-        }
+        logCall(request);
         CallState state = new CallState();
         Cancellation.Registration registration = cancellation.onCancel(state::cancel);
         try {
@@ -83,14 +80,10 @@ final class ChatCompletionsClient {
                 try {
                     ModelResponse response = attempt(httpRequest, listener, state, deadline);
                     cancellation.throwIfCancelled();
-                    if (log.isDebugEnabled()) {
-                        log.debug("Chat completion done in {} ms: finish={} toolCalls={} usage={}",
-                                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), response.finishReason(),
-                                response.toolCalls().size(), response.usage() == null ? "none" : "reported");
-                    }
+                    logDone(response, started);
                     return response;
                 } catch (ModelException e) {
-                    log.debug("Chat completion failed: {} {}", e.code(), e.getMessage());
+                    logFailed(e);
                     throw e;
                 } catch (RetryableFailure failure) {
                     Duration delay = retryWait(attempt, failure.error, deadline);
@@ -115,11 +108,29 @@ final class ChatCompletionsClient {
             return CompletableFuture.failedFuture(new RunCancelledException());
         }
         HttpRequest httpRequest = httpRequest(requests.body(request));
+        logCall(request);
+        return new AsyncCompletion(this, http, settings, httpRequest, listener, cancellation).start();
+    }
+
+    private void logCall(ModelRequest request) {
         if (log.isDebugEnabled()) {
             log.debug("Chat completion to {} model={} messages={} tools={} streaming={}", settings.endpointForLogs(),
                     requests.modelFor(request), request.messages().size(), request.tools().size(), settings.streaming());
         }
-        return new AsyncCompletion(this, http, settings, httpRequest, listener, cancellation).start();
+    }
+
+    /** The debug line of a call that answered, {@code started} its {@link System#nanoTime}. */
+    static void logDone(ModelResponse response, long started) {
+        if (log.isDebugEnabled()) {
+            log.debug("Chat completion done in {} ms: finish={} toolCalls={} usage={}",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), response.finishReason(),
+                    response.toolCalls().size(), response.usage() == null ? "none" : "reported");
+        }
+    }
+
+    /** The debug line of a call that failed for good. */
+    static void logFailed(ModelException e) {
+        log.debug("Chat completion failed: {} {}", e.code(), e.getMessage());
     }
 
     /**
