@@ -274,7 +274,8 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
 
     /**
      * Stops starting runs, cancels the runs executing here (waiting for each at most the cancel
-     * timeout) and releases the threads and the event bus this service created. Idempotent.
+     * timeout) and releases the threads and the event bus this service created. Idempotent. Once it returned,
+     * no timer task (a reaper pass) is in the store, unless one outlasted another cancel timeout.
      */
     @Override
     public void close() {
@@ -286,6 +287,7 @@ public final class ChatService implements ChatUseCases, AgentAdmin, AutoCloseabl
         // the runs were cancelled before the timers stop: a run never meets a stopped timer before it knows it is cancelled
         watchdog.shutdownNow();
         scheduler.awaitStopped(running, cancelTimeout);
+        Threads.awaitTermination(watchdog, cancelTimeout, "a timer task of the chat service");
         leases.close();
         toolExecutor.shutdown();
         if (ownBus != null) {

@@ -3,6 +3,7 @@ package dev.parley.chat.core;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -11,6 +12,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Executors for runs and tool calls: one virtual thread per task when the runtime has them
@@ -18,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * through method handles.
  */
 final class Threads {
+    private static final Logger log = LoggerFactory.getLogger(Threads.class);
     /** Platform threads for runs when there are no virtual threads. */
     static final int PLATFORM_RUN_THREADS = 256;
 
@@ -127,5 +131,19 @@ final class Threads {
             thread.setDaemon(true);
             return thread;
         };
+    }
+
+    /**
+     * Waits at most {@code timeout} for {@code executor}, shut down, to finish the task it may still run (one
+     * interrupted in a store call that outlasts the interrupt, as a JDBC call can); says so when it did not.
+     */
+    static void awaitTermination(ExecutorService executor, Duration timeout, String what) {
+        try {
+            if (!executor.awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                log.warn("{} was still under way {} ms after close", what, timeout.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

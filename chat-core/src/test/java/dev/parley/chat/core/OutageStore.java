@@ -5,8 +5,11 @@ import dev.parley.chat.port.out.ChatStore;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -21,6 +24,7 @@ final class OutageStore {
     private final ChatStore delegate;
     private final ChatStore store;
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private final Map<String, Hold> holds = new ConcurrentHashMap<>();
     private volatile boolean down;
     private volatile boolean backOnPing;
 
@@ -57,6 +61,44 @@ final class OutageStore {
         return calls.computeIfAbsent(method, m -> new AtomicInteger()).get();
     }
 
+    /** From now on, calls of a method of that name wait for {@link Hold#release}, interrupted or not (as a JDBC call can). */
+    Hold hold(String method) {
+        Hold hold = new Hold();
+        holds.put(method, hold);
+        return hold;
+    }
+
+    /** Calls held in the store until released. */
+    static final class Hold {
+        private final CountDownLatch entered = new CountDownLatch(1);
+        private final CountDownLatch released = new CountDownLatch(1);
+
+        /** True once a call entered the hold within {@code timeout}. */
+        boolean awaitEntered(Duration timeout) throws InterruptedException {
+            return entered.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        void release() {
+            released.countDown();
+        }
+
+        private void pass() {
+            entered.countDown();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    released.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private <T> T proxy(Class<T> type, T target) {
         return (T) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (p, method, args) -> {
@@ -74,6 +116,10 @@ final class OutageStore {
             if (down && backOnPing && method.getName().equals("ping")) {
                 backOnPing = false;
                 down = false;
+            }
+            Hold hold = holds.get(method.getName());
+            if (hold != null) {
+                hold.pass();
             }
             if (down) {
                 throw new StorageUnavailableException("connection refused", null);

@@ -4,6 +4,7 @@ import static dev.parley.chat.core.ChatHarness.ALICE;
 import static dev.parley.chat.core.ChatHarness.WAIT;
 import static dev.parley.chat.core.ChatHarness.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.parley.adapter.inmemory.InMemoryAdapters;
 import dev.parley.adapter.inmemory.ScriptedChatModel;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +47,25 @@ class StoreOutageTest {
                 b -> b.clock(clock).runLease(LEASE).reaperInterval(reaperInterval).endedElsewhereCheck(Duration.ZERO));
         servers.add(server);
         return server;
+    }
+
+    @Test
+    void should_return_from_close_only_once_a_reaper_pass_under_way_is_out_of_the_store() throws Exception {
+        // given a server whose reaper pass is in a store call that outlasts an interrupt, as a JDBC call can
+        OutageStore.Hold pass = outage.hold("expiredLeases");
+        TestClock clock = new TestClock(Instant.parse("2026-01-05T10:00:00Z"));
+        ChatHarness chat = server(OutageStore.Target.THROUGH_OUTAGE, ScriptedChatModel.builder().reply("Hi").build(), clock,
+                Duration.ofMillis(20));
+        assertThat(pass.awaitEntered(WAIT)).isTrue();
+
+        // when the service closes
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(chat::close);
+
+        // then close waits for the pass (after which the store may be closed), and returns once it is done
+        assertThatThrownBy(() -> closing.get(300, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+        pass.release();
+        closing.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(closing).isCompleted();
     }
 
     @Test
