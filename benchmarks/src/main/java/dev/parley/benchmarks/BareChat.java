@@ -59,9 +59,7 @@ final class BareChat {
     }
 
     private void chat(Context ctx) throws Exception {
-        String auth = ctx.header("Authorization");
-        Optional<String> user = auth == null || !auth.startsWith("Bearer ") ? Optional.empty()
-                : authenticator.authenticate(auth.substring(7));
+        Optional<String> user = Tokens.user(authenticator, ctx.header("Authorization"));
         if (user.isEmpty()) {
             ctx.status(401).result("{\"code\":\"unauthorized\"}");
             return;

@@ -11,6 +11,7 @@ import dev.parley.adapter.http.JwtAuthenticator;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Date;
+import java.util.Optional;
 
 /** The HS256 secret the bench server and its load generators share, and the tokens made with it. */
 public final class Tokens {
@@ -34,5 +35,14 @@ public final class Tokens {
         } catch (JOSEException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * The user a bare handler's request names in its {@code Authorization: Bearer} header, verified by
+     * {@code authenticator}; empty when it has none or it does not verify.
+     */
+    static Optional<String> user(Authenticator authenticator, String authorization) {
+        return authorization == null || !authorization.startsWith("Bearer ") ? Optional.empty()
+                : authenticator.authenticate(authorization.substring(7));
     }
 }
