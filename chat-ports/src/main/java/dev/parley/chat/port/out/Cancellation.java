@@ -23,7 +23,7 @@ public final class Cancellation {
                 return;
             }
             cancelled = true;
-            toRun = callbacks == null ? List.of() : List.copyOf(callbacks);
+            toRun = callbacks == null ? List.of() : callbacks; // detached: no one adds to or removes from it any more
             callbacks = null;
         }
         for (Runnable r : toRun) {
