@@ -94,7 +94,12 @@ public final class Client {
     /** {@code POST /api/v1/threads/{id}/chat} with {@code stream: true}; the caller reads the events. */
     public HttpResponse<InputStream> streamChat(String user, String threadId, String message, boolean cancelOnDisconnect)
             throws IOException, InterruptedException {
-        String path = threadId == null ? "/api/v1/chat" : "/api/v1/threads/" + threadId + "/chat";
+        return postStream(threadId == null ? "/api/v1/chat" : "/api/v1/threads/" + threadId + "/chat", user, message, cancelOnDisconnect);
+    }
+
+    /** A streamed chat's request ({@code stream: true}, the event stream accepted) to {@code path}. */
+    private HttpResponse<InputStream> postStream(String path, String user, String message, boolean cancelOnDisconnect)
+            throws IOException, InterruptedException {
         String body = "{\"message\":" + JSON.writeValueAsString(message) + ",\"stream\":true"
                 + (cancelOnDisconnect ? ",\"on_disconnect\":\"cancel\"" : "") + "}";
         return http.send(HttpRequest.newBuilder(URI.create(base + path))
@@ -118,11 +123,7 @@ public final class Client {
 
     /** {@code POST /bare/idle-sse}, the baseline of an idle stream: the request of {@link #streamChat}, held by a bare handler. */
     public HttpResponse<InputStream> bareIdleStream(String user, String message) throws IOException, InterruptedException {
-        String body = "{\"message\":" + JSON.writeValueAsString(message) + ",\"stream\":true,\"on_disconnect\":\"cancel\"}";
-        return http.send(HttpRequest.newBuilder(URI.create(base + "/bare/idle-sse"))
-                .header("Authorization", bearer(user)).header("Content-Type", "application/json")
-                .header("Accept", "text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
+        return postStream("/bare/idle-sse", user, message, true);
     }
 
     /** {@code GET /bare/sse}, the baseline stream. */

@@ -39,7 +39,6 @@ public final class IdleStreams {
 
     public static void run(int streams, double holdSeconds, long heartbeatMillis, int sourceAddresses, String model, Path logs,
                            Report report) throws Exception {
-        String cond;
         double heapPer;
         double rssPer;
         try (ServerProcess server = server(heartbeatMillis, model, logs.resolve("server-idle.log"))) {
@@ -63,10 +62,10 @@ public final class IdleStreams {
             long received = held.heartbeats.get() - heartbeatsAtOpen;
             held.holding.set(false);
 
-            heapPer = (open.get("heap_after_gc").asDouble() - before.get("heap_after_gc").asDouble()) / streams;
-            rssPer = (open.get("rss").asDouble() - before.get("rss").asDouble()) / streams;
-            double heapPerHeld = (after.get("heap_after_gc").asDouble() - before.get("heap_after_gc").asDouble()) / streams;
-            cond = streams + " streams from " + sourceAddresses + " source addresses, opened in "
+            heapPer = grewPerStream(before, open, "heap_after_gc", streams);
+            rssPer = grewPerStream(before, open, "rss", streams);
+            double heapPerHeld = grewPerStream(before, after, "heap_after_gc", streams);
+            String cond = streams + " streams from " + sourceAddresses + " source addresses, opened in "
                     + String.format(java.util.Locale.ROOT, "%.1f s", held.openSeconds) + ", held " + (int) holdSeconds
                     + " s, heartbeat every " + heartbeatMillis + " ms";
             report.add("3", "idle streams held without error", (streams - failed) + " of " + streams,
@@ -101,14 +100,19 @@ public final class IdleStreams {
             perStream(histogramBefore, histogramOpen, streams, logs.resolve("idle-class-histogram-bare-per-stream.txt"));
             held.holding.set(false);
             long failed = held.errors.get() + held.closedEarly.get();
-            double heapPer = (open.get("heap_after_gc").asDouble() - before.get("heap_after_gc").asDouble()) / streams;
-            double rssPer = (open.get("rss").asDouble() - before.get("rss").asDouble()) / streams;
+            double heapPer = grewPerStream(before, open, "heap_after_gc", streams);
+            double rssPer = grewPerStream(before, open, "rss", streams);
             report.add("3", "heap per idle stream of a bare Javalin handler (the transport's share)", Report.kib(heapPer), null, null,
                     (streams - failed) + " of " + streams + " streams held, the same requests, on a fresh server; RSS per stream "
                             + Report.kib(rssPer));
             report.add("3", "Parley's share of an idle stream's heap", Report.kib(parleyHeap - heapPer), null, null,
                     "heap per idle stream minus the bare handler's; RSS " + Report.kib(parleyRss - rssPer));
         }
+    }
+
+    /** What {@code field} of {@code /bench/gc} grew by from {@code before} to {@code after}, per stream. */
+    private static double grewPerStream(JsonNode before, JsonNode after, String field, int streams) {
+        return (after.get(field).asDouble() - before.get(field).asDouble()) / streams;
     }
 
     private static ServerProcess server(long heartbeatMillis, String model, Path log) throws IOException {
