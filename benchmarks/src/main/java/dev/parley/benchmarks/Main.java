@@ -34,6 +34,7 @@ import java.util.Set;
  * java -jar benchmarks.jar jfr-summary FILE.jfr                               summary of a recording's execution samples
  * java -jar benchmarks.jar server --stores=memory,h2,postgres [--bare] ...    the server under test alone
  * java -jar benchmarks.jar finished-heap [--store=...] [--tokens=N] [--seconds=S] [--threads=T]  heap kept per finished turn
+ * java -jar benchmarks.jar turn-time [--store=...] [--turns=N]                 where a sequential turn's time goes
  * java -jar benchmarks.jar jmh [JMH options]                                  JMH's own command line
  * </pre>
  */
@@ -41,6 +42,11 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) throws Exception {
+        // The JDK client keeps an idle connection as long as Jetty does (30 s each): a request sent on one the
+        // server is closing at that moment fails ("header parser received no bytes"). The client closes first.
+        if (System.getProperty("jdk.httpclient.keepalive.timeout") == null) {
+            System.setProperty("jdk.httpclient.keepalive.timeout", "10");
+        }
         String command = args.length == 0 ? "all" : args[0];
         String[] rest = args.length == 0 ? new String[0] : Arrays.copyOfRange(args, 1, args.length);
         switch (command) {
@@ -55,11 +61,12 @@ public final class Main {
             case "turn-sql" -> turnSql(rest);
             case "finished-heap" -> FinishedRunsHeap.main(rest);
             case "statement-costs" -> StatementCosts.main(rest);
+            case "turn-time" -> TurnTimeline.main(rest);
             default -> {
                 System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--model=async|blocking] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only] | turn-sql [--store=h2|postgres]"
                         + " | finished-heap [--store=postgres|h2|memory] [--tokens=N] [--seconds=S] [--threads=T]"
-                        + " | statement-costs [--store=postgres|h2] [--n=N]"
+                        + " | statement-costs [--store=postgres|h2] [--n=N] | turn-time [--store=postgres|h2] [--turns=N]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
             }
