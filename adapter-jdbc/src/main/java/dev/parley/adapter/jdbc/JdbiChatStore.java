@@ -148,8 +148,7 @@ final class JdbiChatStore implements JdbcChatStore {
         Require.that(completed.isTerminal(), "completeRun ends the run");
         return db.inTransaction(() -> {
             Message stored = messages.appendCounting(answer, completed);
-            runs.updateStep(turnEnd);
-            if (!runs.updateCounted(completed, expected)) {
+            if (!runs.ends().end(turnEnd, completed, expected)) {
                 throw ConflictException.runNotIn(completed.id(), expected);
             }
             return stored;
@@ -159,7 +158,8 @@ final class JdbiChatStore implements JdbcChatStore {
     /**
      * With the ledger, the run's compare-and-set answers whether a queued run waits on the thread, in the same
      * statement (the append before it locked the thread): {@code RETURNING} on PostgreSQL, a select from the
-     * update's {@code FINAL TABLE} on H2. Without it the store does not look (a read of its own would lengthen the
+     * update's {@code FINAL TABLE} on H2; on PostgreSQL the turn's last step rides in that statement too
+     * ({@link JdbiRunEnds}). Without it the store does not look (a read of its own would lengthen the
      * turn's transaction), and the caller looks after the end.
      */
     @Override
@@ -170,8 +170,7 @@ final class JdbiChatStore implements JdbcChatStore {
         Require.that(completed.isTerminal(), "completeRun ends the run");
         return db.inTransaction(() -> {
             Message stored = messages.appendCounting(answer, completed);
-            runs.updateStep(turnEnd);
-            boolean queued = runs.updateCountedLooking(completed, expected)
+            boolean queued = runs.ends().endLooking(turnEnd, completed, expected)
                     .orElseThrow(() -> ConflictException.runNotIn(completed.id(), expected));
             return new Completion(stored, queued);
         });

@@ -14,7 +14,8 @@ import java.util.List;
 final class JdbiRunSteps {
     private final Db db;
     private final String insertStep;
-    private final String updateStep;
+    /** A step's update (its values bound by {@link RunRows#bindStep}); {@link JdbiRunEnds} sends it with a run's end. */
+    final String updateStep;
     private final String updateStepIf;
     private final String steps;
 

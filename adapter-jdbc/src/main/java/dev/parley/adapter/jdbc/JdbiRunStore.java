@@ -60,8 +60,8 @@ final class JdbiRunStore implements RunStore {
     /** {@link #update} and {@link #updateIfLeaseExpired} of a run's end that leaves it pending for the ledger's rows. */
     private final String updatePending;
     private final String updateIfLeaseExpiredPending;
-    /** With a ledger: {@link #updatePending} answering whether a queued run waits on the run's thread; else null. */
-    private final String updatePendingLooking;
+    /** With a ledger: a run's end whose thread's totals its answer's append counted; else null. */
+    private final JdbiRunEnds ends;
     final String active;
     final String page;
     final String pageAfter;
@@ -112,9 +112,7 @@ final class JdbiRunStore implements RunStore {
         updatePending = update.replace(" WHERE ", pending);
         updateIfLeaseExpiredPending = updateIfLeaseExpired.replace(" WHERE ", pending);
         updateEnding = oneStatement ? ledger.pgEnding(updatePending) : null;
-        String queuedBehind = "EXISTS (SELECT 1 FROM " + runs + " q WHERE q.thread_id = :thread AND q.status = 'queued')";
-        updatePendingLooking = ledger == null ? null : oneStatement ? updatePending + " RETURNING " + queuedBehind
-                : "SELECT " + queuedBehind + " FROM FINAL TABLE (" + updatePending + ")";
+        ends = ledger == null ? null : new JdbiRunEnds(db, steps, updatePending);
         updateIfLeaseExpiredEnding = oneStatement ? ledger.pgEnding(updateIfLeaseExpiredPending) : null;
         renewLease = "UPDATE " + runs + " SET lease_expires_at = :lease"
                 + " WHERE id = :id AND status = 'in_progress' AND owner_id = :owner";
@@ -289,29 +287,6 @@ final class JdbiRunStore implements RunStore {
         return changed(run, statement.execute());
     }
 
-    /**
-     * {@link #update} of a run that ends and whose thread's totals were counted already (by its answer's
-     * append, {@link JdbiMessageStore#appendCounting}, on the same transaction): leaves it pending for
-     * the ledger's rows, and nothing more.
-     */
-    boolean updateCounted(Run run, RunStatus expected) {
-        Require.that(run.isTerminal() && ledger != null, "only an end counted in a store with a ledger");
-        return db.call(h -> change(h, updatePending, run, false, st -> st.bind("expected", expected.wireName())));
-    }
-
-    /**
-     * {@link #updateCounted}, answering in the same statement whether a queued run waits on the
-     * run's thread (its snapshot is taken after the statements before it in the transaction locked the thread):
-     * empty when the run was not {@code expected}.
-     */
-    Optional<Boolean> updateCountedLooking(Run run, RunStatus expected) {
-        Require.that(run.isTerminal() && updatePendingLooking != null, "only an end counted in a store with a ledger");
-        Optional<Boolean> queued = db.call(h -> RunRows.bindRun(h.createQuery(updatePendingLooking), run)
-                .bind("expected", expected.wireName()).mapTo(Boolean.class).findOne());
-        changed(run, queued.isPresent() ? 1 : 0);
-        return queued;
-    }
-
     @Override
     public boolean start(Run started, String owner, Instant leaseExpiresAt) {
         Require.that(started.status() == RunStatus.IN_PROGRESS, "start moves a run to in_progress");
@@ -448,6 +423,11 @@ final class JdbiRunStore implements RunStore {
         }
         return db.call(h -> h.createQuery(withStatus).bind("status", status.wireName()).bind("limit", max)
                 .map((rs, ctx) -> RunRows.run(rs)).list());
+    }
+
+    /** With a ledger: the end of a run whose answer's append counted it in its thread's totals; else null. */
+    JdbiRunEnds ends() {
+        return ends;
     }
 
     @Override

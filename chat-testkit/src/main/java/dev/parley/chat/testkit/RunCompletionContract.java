@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.ConflictException;
 import dev.parley.chat.model.Message;
+import dev.parley.chat.model.NotFoundException;
 import dev.parley.chat.model.Run;
 import dev.parley.chat.model.RunStatus;
 import dev.parley.chat.model.Step;
@@ -106,6 +107,37 @@ public abstract class RunCompletionContract extends RunContractSupport {
                 .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).isEqualTo(ConflictException.Reason.RUN_ENDED));
         assertThat(store.messages().find(answer.id())).isEmpty();
         assertThat(store.runs().find(started.id()).orElseThrow().status()).isEqualTo(RunStatus.CANCELLED);
+    }
+
+    @Test
+    void should_refuse_and_keep_nothing_when_the_turns_step_was_never_stored() {
+        // given: the turn's step the completion carries is not the store's
+        Run started = startedHere();
+        Step unstored = aStep().ofRun(started).messageCreation().startedAt(at(11)).build();
+        Message answer = answerOf(started, "four");
+
+        // when / then
+        assertThatThrownBy(() -> store.completeRunAndLook(answer, unstored.completed(at(30), null, Usage.reported(3, 1)),
+                completedWith(started, answer), RunStatus.IN_PROGRESS))
+                .isInstanceOf(NotFoundException.class);
+        assertThat(store.messages().find(answer.id())).isEmpty();
+        assertThat(store.runs().find(started.id()).orElseThrow().status()).isEqualTo(RunStatus.IN_PROGRESS);
+        assertThat(store.runs().steps(started.id())).isEmpty();
+    }
+
+    @Test
+    void should_refuse_a_plain_completion_too_when_the_turns_step_was_never_stored() {
+        // given
+        Run started = startedHere();
+        Step unstored = aStep().ofRun(started).messageCreation().startedAt(at(11)).build();
+        Message answer = answerOf(started, "four");
+
+        // when / then
+        assertThatThrownBy(() -> store.completeRun(answer, unstored.completed(at(30), null, Usage.reported(3, 1)),
+                completedWith(started, answer), RunStatus.IN_PROGRESS))
+                .isInstanceOf(NotFoundException.class);
+        assertThat(store.messages().find(answer.id())).isEmpty();
+        assertThat(store.runs().find(started.id()).orElseThrow().status()).isEqualTo(RunStatus.IN_PROGRESS);
     }
 
     @Test
