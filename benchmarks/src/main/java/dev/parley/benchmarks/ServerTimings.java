@@ -13,6 +13,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ConcurrentHashMap;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -21,15 +22,20 @@ import org.HdrHistogram.Recorder;
  * the moment the request reaches the servlet layer (headers parsed by Jetty) to the moment the first
  * event frame, and the first {@code token} frame, has been flushed to the socket. Only streamed
  * responses of {@code POST .../chat} and of the baseline route {@code GET /bare/sse} are timed; and
- * each cancel ({@code DELETE .../chat}) from the servlet layer to its answer.
+ * each cancel ({@code DELETE .../chat}) from the servlet layer to its answer, and to the flush of the
+ * {@code cancelled} frame on the stream of the same thread's chat.
  */
 final class ServerTimings implements Filter {
     private static final byte[] TOKEN_EVENT = "event: token".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CANCELLED_EVENT = "event: cancelled".getBytes(StandardCharsets.US_ASCII);
 
     private final Recorder parleyFirstEvent = new Recorder(3);
     private final Recorder parleyFirstToken = new Recorder(3);
     private final Recorder baselineFirstEvent = new Recorder(3);
     private final Recorder cancelAnswered = new Recorder(3);
+    private final Recorder cancelToCancelled = new Recorder(3);
+    /** When the cancel of a chat's path reached the servlet layer, until its stream flushes the {@code cancelled} frame. */
+    private final ConcurrentHashMap<String, Long> cancelArrived = new ConcurrentHashMap<>();
 
     @Override
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain) throws IOException, ServletException {
@@ -39,6 +45,7 @@ final class ServerTimings implements Filter {
         boolean chat = path.endsWith("/chat") && path.startsWith("/api/");
         if (chat && "DELETE".equals(req.getMethod())) {
             long start = System.nanoTime();
+            cancelArrived.put(path, start);
             try {
                 chain.doFilter(request, response);
             } finally {
@@ -52,7 +59,8 @@ final class ServerTimings implements Filter {
         }
         // recorded when the frame is flushed, not when the handler returns: a stream may be pumped
         // by another thread after the request's own has been handed back (servlet async)
-        chain.doFilter(request, new Timed((HttpServletResponse) response, System.nanoTime(), baseline));
+        cancelArrived.remove(path);
+        chain.doFilter(request, new Timed((HttpServletResponse) response, System.nanoTime(), baseline, path));
     }
 
     /** Percentiles (µs) since the last call, then starts a new interval. */
@@ -61,6 +69,7 @@ final class ServerTimings implements Filter {
         Stats.put(into, "parley_first_token_us", parleyFirstToken.getIntervalHistogram());
         Stats.put(into, "baseline_first_event_us", baselineFirstEvent.getIntervalHistogram());
         Stats.put(into, "cancel_answered_us", cancelAnswered.getIntervalHistogram());
+        Stats.put(into, "cancel_to_cancelled_us", cancelToCancelled.getIntervalHistogram());
         return into;
     }
 
@@ -85,14 +94,16 @@ final class ServerTimings implements Filter {
     private final class Timed extends HttpServletResponseWrapper {
         private final long start;
         private final boolean baseline;
+        private final String path;
         private ServletOutputStream stream;
         volatile long firstEvent;
         volatile long firstToken;
 
-        Timed(HttpServletResponse response, long start, boolean baseline) {
+        Timed(HttpServletResponse response, long start, boolean baseline, String path) {
             super(response);
             this.start = start;
             this.baseline = baseline;
+            this.path = path;
         }
 
         private boolean isEventStream() {
@@ -112,6 +123,7 @@ final class ServerTimings implements Filter {
             private final ServletOutputStream out;
             private boolean written;
             private boolean tokenWritten;
+            private boolean cancelledWritten;
 
             TimedStream(ServletOutputStream out) {
                 this.out = out;
@@ -127,8 +139,11 @@ final class ServerTimings implements Filter {
             public void write(byte[] b, int off, int len) throws IOException {
                 if (len > 0) {
                     written = true;
-                    if (firstToken == 0 && isToken(b, off, len)) {
+                    if (firstToken == 0 && contains(b, off, Math.min(len, 48), TOKEN_EVENT)) {
                         tokenWritten = true;
+                    }
+                    if (!baseline && !cancelledWritten && contains(b, off, len, CANCELLED_EVENT)) {
+                        cancelledWritten = true;
                     }
                 }
                 out.write(b, off, len);
@@ -141,6 +156,12 @@ final class ServerTimings implements Filter {
                     firstEvent = System.nanoTime() - start;
                     if (isEventStream()) {
                         (baseline ? baselineFirstEvent : parleyFirstEvent).recordValue(micros(firstEvent));
+                    }
+                }
+                if (cancelledWritten) {
+                    Long arrived = cancelArrived.remove(path);
+                    if (arrived != null) {
+                        cancelToCancelled.recordValue(micros(System.nanoTime() - arrived));
                     }
                 }
                 if (tokenWritten && firstToken == 0) {
@@ -167,12 +188,12 @@ final class ServerTimings implements Filter {
                 out.setWriteListener(listener);
             }
 
-            private boolean isToken(byte[] b, int off, int len) {
-                int end = Math.min(off + len, off + 48) - TOKEN_EVENT.length;
+            private static boolean contains(byte[] b, int off, int len, byte[] needle) {
+                int end = off + len - needle.length;
                 outer:
                 for (int i = off; i <= end; i++) {
-                    for (int j = 0; j < TOKEN_EVENT.length; j++) {
-                        if (b[i + j] != TOKEN_EVENT[j]) {
+                    for (int j = 0; j < needle.length; j++) {
+                        if (b[i + j] != needle[j]) {
                             continue outer;
                         }
                     }
