@@ -21,17 +21,20 @@ import org.HdrHistogram.Recorder;
  * Server-side timestamps of event streams, taken in a servlet filter in front of every route: from
  * the moment the request reaches the servlet layer (headers parsed by Jetty) to the moment the first
  * event frame, and the first {@code token} frame, has been flushed to the socket. Only streamed
- * responses of {@code POST .../chat} and of the baseline route {@code GET /bare/sse} are timed; and
+ * responses of {@code POST .../chat}, of {@code POST /v1/responses} (its first token: the first
+ * {@code response.output_text.delta}) and of the baseline route {@code GET /bare/sse} are timed; and
  * each cancel ({@code DELETE .../chat}) from the servlet layer to its answer, and to the flush of the
  * {@code cancelled} frame on the stream of the same thread's chat.
  */
 final class ServerTimings implements Filter {
     private static final byte[] TOKEN_EVENT = "event: token".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DELTA_EVENT = "event: response.output_text.delta".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CANCELLED_EVENT = "event: cancelled".getBytes(StandardCharsets.US_ASCII);
 
     private final Recorder parleyFirstEvent = new Recorder(3);
     private final Recorder parleyFirstToken = new Recorder(3);
     private final Recorder baselineFirstEvent = new Recorder(3);
+    private final Recorder compatFirstToken = new Recorder(3);
     private final Recorder cancelAnswered = new Recorder(3);
     private final Recorder cancelToCancelled = new Recorder(3);
     /** When the cancel of a chat's path reached the servlet layer, until its stream flushes the {@code cancelled} frame. */
@@ -43,6 +46,7 @@ final class ServerTimings implements Filter {
         String path = req.getRequestURI();
         boolean baseline = path.equals("/bare/sse");
         boolean chat = path.endsWith("/chat") && path.startsWith("/api/");
+        boolean compat = path.equals("/v1/responses") && "POST".equals(req.getMethod());
         if (chat && "DELETE".equals(req.getMethod())) {
             long start = System.nanoTime();
             cancelArrived.put(path, start);
@@ -53,14 +57,14 @@ final class ServerTimings implements Filter {
             }
             return;
         }
-        if (!baseline && !(chat && "POST".equals(req.getMethod()))) {
+        if (!baseline && !compat && !(chat && "POST".equals(req.getMethod()))) {
             chain.doFilter(request, response);
             return;
         }
         // recorded when the frame is flushed, not when the handler returns: a stream may be pumped
         // by another thread after the request's own has been handed back (servlet async)
         cancelArrived.remove(path);
-        chain.doFilter(request, new Timed((HttpServletResponse) response, System.nanoTime(), baseline, path));
+        chain.doFilter(request, new Timed((HttpServletResponse) response, System.nanoTime(), baseline, compat, path));
     }
 
     /** Percentiles (µs) since the last call, then starts a new interval. */
@@ -68,6 +72,7 @@ final class ServerTimings implements Filter {
         Stats.put(into, "parley_first_event_us", parleyFirstEvent.getIntervalHistogram());
         Stats.put(into, "parley_first_token_us", parleyFirstToken.getIntervalHistogram());
         Stats.put(into, "baseline_first_event_us", baselineFirstEvent.getIntervalHistogram());
+        Stats.put(into, "compat_first_token_us", compatFirstToken.getIntervalHistogram());
         Stats.put(into, "cancel_answered_us", cancelAnswered.getIntervalHistogram());
         Stats.put(into, "cancel_to_cancelled_us", cancelToCancelled.getIntervalHistogram());
         return into;
@@ -94,15 +99,17 @@ final class ServerTimings implements Filter {
     private final class Timed extends HttpServletResponseWrapper {
         private final long start;
         private final boolean baseline;
+        private final boolean compat;
         private final String path;
         private ServletOutputStream stream;
         volatile long firstEvent;
         volatile long firstToken;
 
-        Timed(HttpServletResponse response, long start, boolean baseline, String path) {
+        Timed(HttpServletResponse response, long start, boolean baseline, boolean compat, String path) {
             super(response);
             this.start = start;
             this.baseline = baseline;
+            this.compat = compat;
             this.path = path;
         }
 
@@ -139,7 +146,7 @@ final class ServerTimings implements Filter {
             public void write(byte[] b, int off, int len) throws IOException {
                 if (len > 0) {
                     written = true;
-                    if (firstToken == 0 && contains(b, off, Math.min(len, 48), TOKEN_EVENT)) {
+                    if (firstToken == 0 && (compat ? contains(b, off, len, DELTA_EVENT) : contains(b, off, Math.min(len, 48), TOKEN_EVENT))) {
                         tokenWritten = true;
                     }
                     if (!baseline && !cancelledWritten && contains(b, off, len, CANCELLED_EVENT)) {
@@ -154,7 +161,7 @@ final class ServerTimings implements Filter {
                 out.flush();
                 if (written && firstEvent == 0) {
                     firstEvent = System.nanoTime() - start;
-                    if (isEventStream()) {
+                    if (isEventStream() && !compat) {
                         (baseline ? baselineFirstEvent : parleyFirstEvent).recordValue(micros(firstEvent));
                     }
                 }
@@ -167,7 +174,7 @@ final class ServerTimings implements Filter {
                 if (tokenWritten && firstToken == 0) {
                     firstToken = System.nanoTime() - start;
                     if (!baseline && isEventStream()) {
-                        parleyFirstToken.recordValue(micros(firstToken));
+                        (compat ? compatFirstToken : parleyFirstToken).recordValue(micros(firstToken));
                     }
                 }
             }
