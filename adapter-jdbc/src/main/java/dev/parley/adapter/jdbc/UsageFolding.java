@@ -45,6 +45,7 @@ final class UsageFolding implements AutoCloseable {
     private final String addToThreadHourly;
     private final String insertHourly;
     private final String insertThreadHourly;
+    private static final long CLOSE_WAIT_SECONDS = 5;
     private final ScheduledThreadPoolExecutor timer;
     /** Attempts failed in a row (logged at WARN only the first of them). */
     private final AtomicInteger failures = new AtomicInteger();
@@ -253,8 +254,20 @@ final class UsageFolding implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops folding. A fold under way finishes first (for up to {@value #CLOSE_WAIT_SECONDS} s, then it is interrupted
+     * and its transaction rolls back, its runs left pending): the pool the store closes next is not taken from under it.
+     */
     @Override
     public void close() {
-        timer.shutdownNow();
+        timer.shutdown();
+        try {
+            if (!timer.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                timer.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            timer.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 }

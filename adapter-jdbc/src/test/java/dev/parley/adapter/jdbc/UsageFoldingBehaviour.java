@@ -11,6 +11,9 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.model.Usage;
 import dev.parley.chat.model.UsageGroup;
 import dev.parley.chat.model.UsageRow;
+import com.zaxxer.hikari.HikariDataSource;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -20,6 +23,13 @@ import java.time.temporal.ChronoUnit;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -72,6 +82,51 @@ abstract class UsageFoldingBehaviour {
 
     private long pendingRuns() {
         return db().queryLong("SELECT count(*) FROM parley_runs WHERE ledger_pending = TRUE");
+    }
+
+    @Test
+    void should_let_a_fold_under_way_finish_before_the_store_closes() throws Exception {
+        // given: a store whose timed fold waits for its connection until the test lets it go
+        CountDownLatch foldWaits = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean foldInterrupted = new AtomicBoolean();
+        ExecutorService closer = Executors.newSingleThreadExecutor();
+        try (HikariDataSource pool = new HikariDataSource()) {
+            pool.setJdbcUrl(db().url());
+            DataSource gated = (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
+                    (proxy, method, args) -> {
+                        if (method.getName().equals("getConnection") && Thread.currentThread().getName().equals("parley-usage-folding")
+                                && foldWaits.getCount() > 0) {
+                            foldWaits.countDown();
+                            try {
+                                release.await();
+                            } catch (InterruptedException e) {
+                                foldInterrupted.set(true);
+                                throw new SQLException("interrupted", e);
+                            }
+                        }
+                        try {
+                            return method.invoke(pool, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            JdbcChatStore gatedStore = JdbcChatStores.builder().dataSource(gated).build();
+            assertThat(foldWaits.await(10, TimeUnit.SECONDS)).isTrue();
+
+            // when: the store closes while its fold waits
+            Future<?> closing = closer.submit(() -> gatedStore.close());
+
+            // then: the close waits for the fold, which goes on uninterrupted once let go
+            Thread.sleep(300);
+            assertThat(closing.isDone()).isFalse();
+            release.countDown();
+            closing.get(10, TimeUnit.SECONDS);
+            assertThat(foldInterrupted).isFalse();
+        } finally {
+            release.countDown();
+            closer.shutdownNow();
+        }
     }
 
     @Test
