@@ -200,14 +200,6 @@ final class EventLogCompaction implements AutoCloseable {
     @Override
     public void close() {
         sweeper.shutdownNow();
-        worker.shutdown();
-        try {
-            if (!worker.awaitTermination(5, TimeUnit.SECONDS)) {
-                worker.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            worker.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        Background.stop(worker, 5);
     }
 }

@@ -260,14 +260,6 @@ final class UsageFolding implements AutoCloseable {
      */
     @Override
     public void close() {
-        timer.shutdown();
-        try {
-            if (!timer.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
-                timer.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            timer.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        Background.stop(timer, CLOSE_WAIT_SECONDS);
     }
 }
