@@ -17,9 +17,6 @@ import org.jdbi.v3.core.statement.SqlStatement;
  * a refusal (the run not in the expected status, the step not stored) leaves changed rows for it to roll back.
  */
 final class JdbiRunEnds {
-    /** The step's parameters in the PostgreSQL statements, after the run's. */
-    private static final String STEP = "step_";
-
     private final Db db;
     private final JdbiRunSteps steps;
     private final String pending;
@@ -39,7 +36,7 @@ final class JdbiRunEnds {
         boolean pg = db.dialect() == Dialect.POSTGRESQL;
         pendingLooking = pg ? updatePending + " RETURNING " + queuedBehind
                 : "SELECT " + queuedBehind + " FROM FINAL TABLE (" + updatePending + ")";
-        String stepFirst = "WITH s AS (" + steps.updateStep.replace(":", ":" + STEP) + " RETURNING 1) ";
+        String stepFirst = "WITH s AS (" + RunRows.stepParameters(steps.updateStep) + " RETURNING 1) ";
         String stepsUpdated = "(SELECT COUNT(*) FROM s) AS steps";
         withStep = pg ? stepFirst + updatePending + " RETURNING " + stepsUpdated : null;
         withStepLooking = pg ? stepFirst + updatePending + " RETURNING " + stepsUpdated + ", " + queuedBehind + " AS queued" : null;
@@ -85,7 +82,7 @@ final class JdbiRunEnds {
 
     private static <S extends SqlStatement<S>> S bound(S statement, Step turnEnd, Run run, RunStatus expected, boolean withStep) {
         RunRows.bindRun(statement, run).bind("expected", expected.wireName());
-        return withStep ? RunRows.bindStep(statement, turnEnd, STEP) : statement;
+        return withStep ? RunRows.bindStep(statement, turnEnd, RunRows.STEP_PREFIX) : statement;
     }
 
     private static void requireStep(Step step, long updated) {

@@ -44,9 +44,8 @@ final class JdbiRunStore implements RunStore {
     private final String insertStarted;
     private final String insertRecorded;
     private final String insertStartedRecorded;
-    /** PostgreSQL: {@link #insertStartedRecorded} and the first step (its parameters after {@link #FIRST_STEP}); null on H2. */
+    /** PostgreSQL: {@link #insertStartedRecorded} and the first step (its parameters after {@link RunRows#STEP_PREFIX}); null on H2. */
     private final String insertStartedWithStep;
-    private static final String FIRST_STEP = "step_";
     private final String find;
     private final String update;
     private final String start;
@@ -92,7 +91,7 @@ final class JdbiRunStore implements RunStore {
                 + ") VALUES (" + RunRows.VALUES + ", :owner, :lease, " + JdbiRunRecords.RECORD_VALUES + ")";
         insertStartedWithStep = db.dialect() != Dialect.POSTGRESQL ? null
                 : "WITH r AS (" + insertStartedRecorded + ") INSERT INTO " + stepTable + " (" + STEP_COLUMNS + ") VALUES ("
-                        + RunRows.STEP_VALUES.replace(":", ":" + FIRST_STEP) + ")";
+                        + RunRows.stepParameters(RunRows.STEP_VALUES) + ")";
         String threads = db.table("parley_threads");
         String select = "SELECT " + READ_COLUMNS + " FROM " + runs;
         // runs of a soft-deleted thread are hidden with it
@@ -235,7 +234,7 @@ final class JdbiRunStore implements RunStore {
                     JdbiRunRecords.bindRecord(statement, instructions, origin);
                 }
                 if (firstStep != null) {
-                    RunRows.bindStep(statement, firstStep, FIRST_STEP);
+                    RunRows.bindStep(statement, firstStep, RunRows.STEP_PREFIX);
                 }
                 return changed(started, statement.execute());
             });

@@ -43,7 +43,15 @@ final class RunRows {
             + " output = :output, error = :error, input_tokens = :input_tokens, cached_input_tokens = :cached_input_tokens,"
             + " output_tokens = :output_tokens, usage_estimated = :estimated, started_at = :started, completed_at = :completed";
 
+    /** Before each of a step's parameter names in a statement that binds a run's values too ({@link #bindStep(SqlStatement, Step, String)}). */
+    static final String STEP_PREFIX = "step_";
+
     private RunRows() {}
+
+    /** {@code sql} with every named parameter prefixed by {@link #STEP_PREFIX}: a step's part of a statement with a run's. */
+    static String stepParameters(String sql) {
+        return sql.replace(":", ":" + STEP_PREFIX);
+    }
 
     static <S extends SqlStatement<S>> S bindRun(S statement, Run run) {
         return statement
