@@ -190,7 +190,8 @@ final class Probes {
         }
     }
 
-    private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+    /** Calls {@code method} on {@code target}, throwing what it throws (not its reflective wrapper): for the proxies of JDBC objects. */
+    static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
         try {
             return method.invoke(target, args);
         } catch (InvocationTargetException e) {

@@ -9,8 +9,6 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.in.CreateThreadCommand;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.out.Agent;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -155,7 +153,7 @@ final class TurnTimeline {
     private DataSource timed(DataSource target) {
         return (DataSource) Proxy.newProxyInstance(TurnTimeline.class.getClassLoader(), new Class<?>[] {DataSource.class},
                 (proxy, method, args) -> {
-                    Object result = invoke(target, method, args);
+                    Object result = Probes.invoke(target, method, args);
                     return method.getName().equals("getConnection") ? timedConnection((Connection) result) : result;
                 });
     }
@@ -164,7 +162,7 @@ final class TurnTimeline {
         return (Connection) Proxy.newProxyInstance(TurnTimeline.class.getClassLoader(), new Class<?>[] {Connection.class},
                 (proxy, method, args) -> {
                     long start = System.nanoTime();
-                    Object result = invoke(target, method, args);
+                    Object result = Probes.invoke(target, method, args);
                     switch (method.getName()) {
                         case "commit", "rollback" -> record(method.getName().toUpperCase(Locale.ROOT), start);
                         case "prepareStatement" -> {
@@ -182,7 +180,7 @@ final class TurnTimeline {
     private Object timedStatement(Statement target, Class<?> type, String prepared) {
         return Proxy.newProxyInstance(TurnTimeline.class.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) -> {
             long start = System.nanoTime();
-            Object result = invoke(target, method, args);
+            Object result = Probes.invoke(target, method, args);
             if (method.getName().startsWith("execute")) {
                 record(prepared != null ? prepared : args != null && args.length > 0 ? String.valueOf(args[0]) : method.getName(), start);
             }
@@ -190,11 +188,4 @@ final class TurnTimeline {
         });
     }
 
-    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
-        try {
-            return method.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
-    }
 }
