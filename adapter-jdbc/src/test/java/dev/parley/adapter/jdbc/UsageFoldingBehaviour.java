@@ -1,6 +1,7 @@
 package dev.parley.adapter.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.parley.chat.model.ChatThread;
 import dev.parley.chat.model.MessageId;
@@ -28,6 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeEach;
@@ -118,8 +120,7 @@ abstract class UsageFoldingBehaviour {
             Future<?> closing = closer.submit(() -> gatedStore.close());
 
             // then: the close waits for the fold, which goes on uninterrupted once let go
-            Thread.sleep(300);
-            assertThat(closing.isDone()).isFalse();
+            assertThatThrownBy(() -> closing.get(300, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
             release.countDown();
             closing.get(10, TimeUnit.SECONDS);
             assertThat(foldInterrupted).isFalse();
