@@ -18,6 +18,8 @@ import java.nio.charset.StandardCharsets;
 final class ChatCompletionStream implements ChatFlow.Sink {
     private static final byte[] HEARTBEAT = ": keep-alive\n\n".getBytes(StandardCharsets.UTF_8);
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.UTF_8);
 
     private final HttpServletResponse res;
     private final String id;
@@ -25,6 +27,8 @@ final class ChatCompletionStream implements ChatFlow.Sink {
     private final String model;
     private final boolean includeUsage;
     private final Runnable cancel;
+    /** The chunk of a token after the first (which also gives the role), its fixed parts rendered once. */
+    private final TextFrame tokenChunk;
     private ServletOutputStream out;
     private boolean roleSent;
     private boolean ended;
@@ -36,6 +40,7 @@ final class ChatCompletionStream implements ChatFlow.Sink {
         this.model = model;
         this.includeUsage = includeUsage;
         this.cancel = cancel;
+        this.tokenChunk = TextFrame.chatChunk(id, created, model);
     }
 
     @Override
@@ -55,13 +60,12 @@ final class ChatCompletionStream implements ChatFlow.Sink {
             return;
         }
         if (event instanceof RunEvent.Token token) {
-            ObjectNode delta = Wire.object();
-            if (!roleSent) {
-                delta.put("role", "assistant");
-                roleSent = true;
+            if (roleSent) {
+                out.write(tokenChunk.bytes(DATA, token.content(), 0, END));
+                return;
             }
-            delta.put("content", token.content());
-            write(chunk(delta, null));
+            roleSent = true;
+            write(chunk(Wire.object().put("role", "assistant").put("content", token.content()), null));
         } else if (event instanceof RunEvent.Done done) {
             if (!roleSent) {
                 write(chunk(Wire.object().put("role", "assistant").put("content", ""), null));

@@ -1,6 +1,5 @@
 package dev.parley.adapter.openai.compat;
 
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.chat.model.Run;
@@ -31,6 +30,14 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
     interface Emitter {
         /** {@code json} renders the event; it is not called for an event the emitter skips. */
         void emit(long sequenceNumber, String type, Supplier<String> json);
+
+        /**
+         * A text delta, the event of every token: {@code frame} renders it; by default as {@link #emit} would
+         * be given it, while a stream may write the frame's bytes at once.
+         */
+        default void delta(long sequenceNumber, TextFrame frame, String text) {
+            emit(sequenceNumber, DELTA, () -> frame.json(text, sequenceNumber));
+        }
     }
 
     /** A translation waiting for its emitter. */
@@ -55,6 +62,8 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
     private int openMessage = -1;
     private int openReasoning = -1;
     private int firstMessage = -1;
+    /** The delta of the open message item, its fixed parts rendered once. */
+    private TextFrame delta;
     private final StringBuilder text = new StringBuilder();
     private final StringBuilder thinking = new StringBuilder();
     private boolean started;
@@ -159,12 +168,18 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
 
     private void start() {
         started = true;
-        ObjectNode created = Wire.object();
-        created.set("response", responseNow("in_progress"));
-        emit("response.created", created);
-        ObjectNode progress = Wire.object();
-        progress.set("response", responseNow("in_progress"));
-        emit("response.in_progress", progress);
+        // the two first events show the same response: rendered once, when the first one is written
+        ObjectNode response = responseNow("in_progress");
+        String[] rendered = new String[1];
+        Supplier<String> json = () -> rendered[0] != null ? rendered[0] : (rendered[0] = Wire.write(response));
+        emitResponse("response.created", json);
+        emitResponse("response.in_progress", json);
+    }
+
+    /** An event whose data is {@code response}: the same JSON as {@link #emit} writes. */
+    private void emitResponse(String type, Supplier<String> response) {
+        long number = ++sequence;
+        emitter.emit(number, type, () -> "{\"type\":\"" + type + "\",\"response\":" + response.get() + ",\"sequence_number\":" + number + "}");
     }
 
     private void emit(String type, ObjectNode data) {
@@ -176,14 +191,6 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
             frame.put("sequence_number", number);
             return Wire.write(frame);
         });
-    }
-
-    /** A text delta, the event of every token: rendered from a template, the same JSON as {@link #emit} would write. */
-    private void emitDelta(String itemId, int index, String delta) {
-        long number = ++sequence;
-        emitter.emit(number, DELTA, () -> "{\"type\":\"" + DELTA + "\",\"output_index\":" + index + ",\"item_id\":\"" + itemId
-                + "\",\"content_index\":0,\"delta\":\"" + new String(JsonStringEncoder.getInstance().quoteAsString(delta))
-                + "\",\"logprobs\":[],\"sequence_number\":" + number + "}");
     }
 
     private ObjectNode responseNow(String status) {
@@ -223,6 +230,7 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
         ObjectNode part = at(openMessage).put("item_id", messageId()).put("content_index", 0);
         part.set("part", Wire.outputText(""));
         emit("response.content_part.added", part);
+        delta = TextFrame.responseDelta(openMessage, messageId());
     }
 
     /** The first message item of a run has the id a retrieve shows; later ones (after tool calls) are numbered. */
@@ -305,7 +313,7 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
     public Void visit(RunEvent.Token event) {
         openMessage();
         text.append(event.content());
-        emitDelta(messageId(), openMessage, event.content());
+        emitter.delta(++sequence, delta, event.content());
         return null;
     }
 

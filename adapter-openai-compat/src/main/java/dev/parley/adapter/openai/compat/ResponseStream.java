@@ -7,6 +7,7 @@ import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
 
 /**
  * A response's events ({@link ResponseEvents}) as OpenAI's server-sent events, {@code event: <type>}
@@ -16,6 +17,8 @@ import java.nio.charset.StandardCharsets;
  */
 final class ResponseStream implements ChatFlow.Sink {
     private static final byte[] HEARTBEAT = ": keep-alive\n\n".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] DELTA = "event: response.output_text.delta\ndata: ".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.UTF_8);
 
     private final HttpServletResponse res;
     private final long startingAfter;
@@ -27,7 +30,19 @@ final class ResponseStream implements ChatFlow.Sink {
     ResponseStream(HttpServletResponse res, ResponseEvents.Factory events, long startingAfter) {
         this.res = res;
         this.startingAfter = startingAfter;
-        this.events = events.create(this::write);
+        this.events = events.create(new ResponseEvents.Emitter() {
+            @Override
+            public void emit(long sequenceNumber, String type, Supplier<String> json) {
+                write(sequenceNumber, type, json);
+            }
+
+            @Override
+            public void delta(long sequenceNumber, TextFrame frame, String text) {
+                if (sequenceNumber > startingAfter && failure == null) {
+                    write(frame.bytes(DELTA, text, sequenceNumber, END));
+                }
+            }
+        });
     }
 
     @Override
@@ -67,12 +82,16 @@ final class ResponseStream implements ChatFlow.Sink {
         return !events.ended();
     }
 
-    private void write(long sequenceNumber, String type, java.util.function.Supplier<String> json) {
+    private void write(long sequenceNumber, String type, Supplier<String> json) {
         if (sequenceNumber <= startingAfter || failure != null) {
             return;
         }
+        write(("event: " + type + "\ndata: " + json.get() + "\n\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void write(byte[] frame) {
         try {
-            out.write(("event: " + type + "\ndata: " + json.get() + "\n\n").getBytes(StandardCharsets.UTF_8));
+            out.write(frame);
         } catch (IOException e) {
             failure = e;
         }

@@ -1,0 +1,90 @@
+package dev.parley.adapter.openai.compat;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The JSON of an event sent for every token, as a template: what comes before the token's text and what
+ * comes after it are rendered once, and each token only escapes its text (as Jackson writes a string)
+ * and fills in its sequence number, if the event has one. The same bytes as the event's tree written by
+ * {@link Wire#write}.
+ */
+final class TextFrame {
+    private static final JsonStringEncoder ENCODER = JsonStringEncoder.getInstance();
+
+    private final byte[] head;
+    private final byte[] tail;
+    private final boolean numbered;
+
+    /**
+     * @param head the frame up to the token's text (the opening quote included)
+     * @param tail the frame after the text: up to the sequence number when {@code numbered}, else to its end
+     * @param numbered whether a sequence number and the closing brace follow {@code tail}
+     */
+    private TextFrame(String head, String tail, boolean numbered) {
+        this.head = head.getBytes(StandardCharsets.UTF_8);
+        this.tail = tail.getBytes(StandardCharsets.UTF_8);
+        this.numbered = numbered;
+    }
+
+    /** {@code response.output_text.delta} of the message item {@code itemId} at {@code outputIndex}. */
+    static TextFrame responseDelta(int outputIndex, String itemId) {
+        return new TextFrame("{\"type\":\"response.output_text.delta\",\"output_index\":" + outputIndex + ",\"item_id\":\""
+                + quoted(itemId) + "\",\"content_index\":0,\"delta\":\"", "\",\"logprobs\":[],\"sequence_number\":", true);
+    }
+
+    /** A {@code chat.completion.chunk} whose delta is only content (no role, no finish reason). */
+    static TextFrame chatChunk(String id, long created, String model) {
+        return new TextFrame("{\"id\":\"" + quoted(id) + "\",\"object\":\"chat.completion.chunk\",\"created\":" + created
+                + ",\"model\":\"" + quoted(model) + "\",\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"delta\":{\"content\":\"",
+                "\"},\"logprobs\":null,\"finish_reason\":null}]}", false);
+    }
+
+    /** {@code "text"} as a JSON string's content, quotes left out. */
+    private static String quoted(String text) {
+        return new String(ENCODER.quoteAsString(text));
+    }
+
+    /** The frame of {@code text}, as UTF-8, between {@code before} and {@code after} (framing of the transport). */
+    byte[] bytes(byte[] before, String text, long sequenceNumber, byte[] after) {
+        byte[] escaped = ENCODER.quoteAsUTF8(text);
+        int digits = numbered ? digits(sequenceNumber) : 0;
+        byte[] frame = new byte[before.length + head.length + escaped.length + tail.length + digits + (numbered ? 1 : 0) + after.length];
+        int at = put(before, frame, 0);
+        at = put(head, frame, at);
+        at = put(escaped, frame, at);
+        at = put(tail, frame, at);
+        if (numbered) {
+            long v = sequenceNumber;
+            for (int i = at + digits - 1; i >= at; i--) {
+                frame[i] = (byte) ('0' + (v % 10));
+                v /= 10;
+            }
+            at += digits;
+            frame[at++] = '}';
+        }
+        put(after, frame, at);
+        return frame;
+    }
+
+    /** The frame of {@code text} as a JSON string. */
+    String json(String text, long sequenceNumber) {
+        return new String(bytes(new byte[0], text, sequenceNumber, new byte[0]), StandardCharsets.UTF_8);
+    }
+
+    private static int digits(long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("a sequence number is not negative: " + value);
+        }
+        int n = 1;
+        for (long v = value; v >= 10; v /= 10) {
+            n++;
+        }
+        return n;
+    }
+
+    private static int put(byte[] part, byte[] frame, int at) {
+        System.arraycopy(part, 0, frame, at, part.length);
+        return at + part.length;
+    }
+}
