@@ -121,6 +121,15 @@ public final class Client {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
     }
 
+    /** {@code POST /v1/chat/completions} streamed: {@code input} as the one user message to {@code model}. */
+    public HttpResponse<InputStream> streamChatCompletion(String user, String model, String input) throws IOException, InterruptedException {
+        String body = "{\"model\":" + JSON.writeValueAsString(model) + ",\"messages\":[{\"role\":\"user\",\"content\":"
+                + JSON.writeValueAsString(input) + "}],\"stream\":true}";
+        return http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                .header("Authorization", bearer(user)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
+    }
+
     /** {@code POST /bare/idle-sse}, the baseline of an idle stream: the request of {@link #streamChat}, held by a bare handler. */
     public HttpResponse<InputStream> bareIdleStream(String user, String message) throws IOException, InterruptedException {
         return postStream("/bare/idle-sse", user, message, true);

@@ -59,21 +59,27 @@ public final class CompatStreams {
 
         List<Double> apiRates = new ArrayList<>();
         List<Double> compatRates = new ArrayList<>();
+        List<Double> completionRates = new ArrayList<>();
         String thread = client.createThread("oc-one");
         for (int round = 0; round < rounds + 1; round++) {
-            double a = oneStream(client, thread, tokens, false);
-            double c = oneStream(client, thread, tokens, true);
-            if (round > 0) { // the first round warms both paths up
+            double a = oneStream(client, thread, tokens, Route.API);
+            double c = oneStream(client, thread, tokens, Route.RESPONSES);
+            double cc = oneStream(client, thread, tokens, Route.CHAT_COMPLETIONS);
+            if (round > 0) { // the first round warms the paths up
                 apiRates.add(a);
                 compatRates.add(c);
+                completionRates.add(cc);
             }
         }
         double apiRate = median(apiRates);
         double compatRate = median(compatRates);
+        double completionRate = median(completionRates);
         report.add("12", "one stream of " + tokens + " tokens, tokens/s, /api/v1 chat", Report.num(apiRate, "tokens/s"), null, null,
                 "median of " + rounds + " rounds");
         report.add("12", "one stream of " + tokens + " tokens, tokens/s, /v1/responses", Report.num(compatRate, "tokens/s"), null, null,
                 Report.ratio(compatRate / apiRate) + " of /api/v1");
+        report.add("12", "one stream of " + tokens + " tokens, tokens/s, /v1/chat/completions", Report.num(completionRate, "tokens/s"),
+                null, null, Report.ratio(completionRate / apiRate) + " of /api/v1");
     }
 
     /** Paced streamed turns, even ones through /api/v1 and odd ones through /v1; records due -> first token. */
@@ -108,12 +114,17 @@ public final class CompatStreams {
         }, errors);
     }
 
+    /** The routes one stream is read through. */
+    private enum Route { API, RESPONSES, CHAT_COMPLETIONS }
+
     /** Text events per second of one run of {@code tokens} tokens, from its first text event to its terminal one. */
-    private static double oneStream(Client client, String thread, int tokens, boolean viaCompat) throws Exception {
-        HttpResponse<InputStream> res = viaCompat ? client.streamResponse("oc-one", thread, AGENT, "zero:" + tokens)
-                : client.streamChat("oc-one", thread, "zero:" + tokens, false);
-        String tokenType = viaCompat ? "response.output_text.delta" : "token";
-        String endType = viaCompat ? "response.completed" : "done";
+    private static double oneStream(Client client, String thread, int tokens, Route route) throws Exception {
+        String input = "zero:" + tokens;
+        HttpResponse<InputStream> res = switch (route) {
+            case API -> client.streamChat("oc-one", thread, input, false);
+            case RESPONSES -> client.streamResponse("oc-one", thread, AGENT, input);
+            case CHAT_COMPLETIONS -> client.streamChatCompletion("oc-one", AGENT, input);
+        };
         long first = 0;
         long seen = 0;
         try (Client.EventReader events = new Client.EventReader(res.body())) {
@@ -122,11 +133,21 @@ public final class CompatStreams {
             }
             Client.Event e;
             while ((e = events.next()) != null) {
-                if (e.type().equals(tokenType)) {
+                boolean text = switch (route) {
+                    case API -> e.type().equals("token");
+                    case RESPONSES -> e.type().equals("response.output_text.delta");
+                    case CHAT_COMPLETIONS -> e.data() != null && e.data().contains("\"content\":\"");
+                };
+                boolean end = switch (route) {
+                    case API -> e.type().equals("done");
+                    case RESPONSES -> e.type().equals("response.completed");
+                    case CHAT_COMPLETIONS -> "[DONE]".equals(e.data());
+                };
+                if (text) {
                     if (seen++ == 0) {
                         first = e.receivedNanos();
                     }
-                } else if (e.type().equals(endType)) {
+                } else if (end) {
                     if (seen != tokens) {
                         throw new IllegalStateException(seen + " of " + tokens + " tokens");
                     }
