@@ -23,6 +23,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Agents as data: creating, reading, versioning and archiving stored agents under the rules of
@@ -36,6 +38,8 @@ final class AgentDesk {
     private final Engine engine;
     private final AgentRegistry agents;
     private final Instant startedAt;
+    /** The built-in agents as stored agents, made once each (the built-ins are fixed for the service's life). */
+    private final Map<String, StoredAgent> builtInViews = new ConcurrentHashMap<>();
 
     AgentDesk(Engine engine, AgentRegistry agents) {
         this.engine = engine;
@@ -207,6 +211,10 @@ final class AgentDesk {
     }
 
     private StoredAgent builtInView(Agent agent) {
+        return builtInViews.computeIfAbsent(agent.id(), id -> viewOf(agent));
+    }
+
+    private StoredAgent viewOf(Agent agent) {
         List<String> toolNames = agent.tools().stream().map(Tool::name).toList();
         List<String> approvals = agent.tools().stream().filter(Tool::requiresApproval).map(Tool::name).toList();
         Duration timeout = agent.limits().approvalTimeout();

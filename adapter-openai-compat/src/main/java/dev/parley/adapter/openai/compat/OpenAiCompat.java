@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * An OpenAI-compatible facade over the inbound port, beside the Parley API on the same Javalin
@@ -38,6 +39,8 @@ import java.util.Set;
 public final class OpenAiCompat {
     /** Where the facade is mounted. */
     public static final String BASE = "/v1";
+    /** What an agent id can be: anything else names no model, without a look in the store. */
+    private static final Pattern MODEL_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
     private static final List<HandlerType> ANY_METHOD = List.of(HandlerType.GET, HandlerType.POST, HandlerType.PUT,
             HandlerType.PATCH, HandlerType.DELETE);
 
@@ -133,7 +136,7 @@ public final class OpenAiCompat {
 
     /** When the agent {@code id} the caller may use was created; NotFoundException when there is none. */
     Instant modelCreated(Caller caller, String id) {
-        if (id == null || !id.matches("[A-Za-z0-9_.:-]{1,64}")) {
+        if (id == null || !MODEL_ID.matcher(id).matches()) {
             throw new NotFoundException("agent_not_found", "No such agent");
         }
         if (chat instanceof AgentAdmin admin) {
