@@ -61,14 +61,22 @@ public final class CompatStreams {
         List<Double> compatRates = new ArrayList<>();
         List<Double> completionRates = new ArrayList<>();
         String thread = client.createThread("oc-one");
+        long[] cpu = new long[Route.values().length];
         for (int round = 0; round < rounds + 1; round++) {
+            long before = server.cpuNanos();
             double a = oneStream(client, thread, tokens, Route.API);
+            long afterApi = server.cpuNanos();
             double c = oneStream(client, thread, tokens, Route.RESPONSES);
+            long afterCompat = server.cpuNanos();
             double cc = oneStream(client, thread, tokens, Route.CHAT_COMPLETIONS);
+            long afterCompletions = server.cpuNanos();
             if (round > 0) { // the first round warms the paths up
                 apiRates.add(a);
                 compatRates.add(c);
                 completionRates.add(cc);
+                cpu[Route.API.ordinal()] += afterApi - before;
+                cpu[Route.RESPONSES.ordinal()] += afterCompat - afterApi;
+                cpu[Route.CHAT_COMPLETIONS.ordinal()] += afterCompletions - afterCompat;
             }
         }
         double apiRate = median(apiRates);
@@ -80,6 +88,16 @@ public final class CompatStreams {
                 Report.ratio(compatRate / apiRate) + " of /api/v1");
         report.add("12", "one stream of " + tokens + " tokens, tokens/s, /v1/chat/completions", Report.num(completionRate, "tokens/s"),
                 null, null, Report.ratio(completionRate / apiRate) + " of /api/v1");
+        if (server.cpuNanos() >= 0) {
+            double perToken = 1e3 * rounds * tokens;
+            double apiCpu = cpu[Route.API.ordinal()] / perToken;
+            double responsesCpu = cpu[Route.RESPONSES.ordinal()] / perToken;
+            double completionsCpu = cpu[Route.CHAT_COMPLETIONS.ordinal()] / perToken;
+            report.add("12", "server CPU per token of one stream, /api/v1 chat, /v1/responses, /v1/chat/completions",
+                    String.format(java.util.Locale.ROOT, "%.2f µs, %.2f µs, %.2f µs", apiCpu, responsesCpu, completionsCpu), null, null,
+                    "the server process's CPU over the same " + rounds + " rounds (run, event log and frames), over its tokens; "
+                            + Report.ratio(responsesCpu / apiCpu) + " and " + Report.ratio(completionsCpu / apiCpu) + " of /api/v1");
+        }
     }
 
     /** Paced streamed turns, even ones through /api/v1 and odd ones through /v1; records due -> first token. */
