@@ -24,7 +24,6 @@ import java.util.function.Supplier;
  * run's next response, segment {@code k}, is what follows its {@code k}-th wait.
  */
 final class ResponseEvents implements RunEvent.Visitor<Void> {
-    private static final String DELTA = "response.output_text.delta";
 
     /** Where the translated events go. */
     interface Emitter {
@@ -32,11 +31,11 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
         void emit(long sequenceNumber, String type, Supplier<String> json);
 
         /**
-         * A text delta, the event of every token: {@code frame} renders it; by default as {@link #emit} would
+         * A text or reasoning delta, the event of every token: {@code frame} renders it; by default as {@link #emit} would
          * be given it, while a stream may write the frame's bytes at once.
          */
         default void delta(long sequenceNumber, TextFrame frame, String text) {
-            emit(sequenceNumber, DELTA, () -> frame.json(text, sequenceNumber));
+            emit(sequenceNumber, frame.type(), () -> frame.json(text, sequenceNumber));
         }
     }
 
@@ -62,8 +61,9 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
     private int openMessage = -1;
     private int openReasoning = -1;
     private int firstMessage = -1;
-    /** The delta of the open message item, its fixed parts rendered once. */
+    /** The deltas of the open message and reasoning items, their fixed parts rendered once. */
     private TextFrame delta;
+    private TextFrame reasoningDelta;
     private final StringBuilder text = new StringBuilder();
     private final StringBuilder thinking = new StringBuilder();
     private boolean started;
@@ -276,6 +276,7 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
         ObjectNode part = at(openReasoning).put("item_id", item.get("id").asText()).put("summary_index", 0);
         part.putObject("part").put("type", "summary_text").put("text", "");
         emit("response.reasoning_summary_part.added", part);
+        reasoningDelta = TextFrame.reasoningDelta(openReasoning, Wire.reasoningItemId(run.id()));
     }
 
     private void closeReasoning() {
@@ -321,8 +322,7 @@ final class ResponseEvents implements RunEvent.Visitor<Void> {
     public Void visit(RunEvent.Thinking event) {
         openReasoning();
         thinking.append(event.content());
-        emit("response.reasoning_summary_text.delta", at(openReasoning).put("item_id", Wire.reasoningItemId(run.id()))
-                .put("summary_index", 0).put("delta", event.content()));
+        emitter.delta(++sequence, reasoningDelta, event.content());
         return null;
     }
 

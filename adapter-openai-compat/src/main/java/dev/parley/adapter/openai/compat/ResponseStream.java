@@ -17,7 +17,8 @@ import java.util.function.Supplier;
  */
 final class ResponseStream implements ChatFlow.Sink {
     private static final byte[] HEARTBEAT = ": keep-alive\n\n".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] DELTA = "event: response.output_text.delta\ndata: ".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] TEXT_DELTA = ("event: " + TextFrame.OUTPUT_TEXT_DELTA + "\ndata: ").getBytes(StandardCharsets.UTF_8);
+    private static final byte[] REASONING_DELTA = ("event: " + TextFrame.REASONING_DELTA + "\ndata: ").getBytes(StandardCharsets.UTF_8);
     private static final byte[] END = "\n\n".getBytes(StandardCharsets.UTF_8);
 
     private final HttpServletResponse res;
@@ -39,7 +40,8 @@ final class ResponseStream implements ChatFlow.Sink {
             @Override
             public void delta(long sequenceNumber, TextFrame frame, String text) {
                 if (sequenceNumber > startingAfter && failure == null) {
-                    write(frame.bytes(DELTA, text, sequenceNumber, END));
+                    byte[] head = frame.type().equals(TextFrame.OUTPUT_TEXT_DELTA) ? TEXT_DELTA : REASONING_DELTA;
+                    write(frame.bytes(head, text, sequenceNumber, END));
                 }
             }
         });

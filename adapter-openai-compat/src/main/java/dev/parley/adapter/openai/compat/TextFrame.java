@@ -10,8 +10,11 @@ import java.nio.charset.StandardCharsets;
  * {@link Wire#write}.
  */
 final class TextFrame {
+    static final String OUTPUT_TEXT_DELTA = "response.output_text.delta";
+    static final String REASONING_DELTA = "response.reasoning_summary_text.delta";
     private static final JsonStringEncoder ENCODER = JsonStringEncoder.getInstance();
 
+    private final String type;
     private final byte[] head;
     private final byte[] tail;
     private final boolean numbered;
@@ -21,7 +24,8 @@ final class TextFrame {
      * @param tail the frame after the text: up to the sequence number when {@code numbered}, else to its end
      * @param numbered whether a sequence number and the closing brace follow {@code tail}
      */
-    private TextFrame(String head, String tail, boolean numbered) {
+    private TextFrame(String type, String head, String tail, boolean numbered) {
+        this.type = type;
         this.head = head.getBytes(StandardCharsets.UTF_8);
         this.tail = tail.getBytes(StandardCharsets.UTF_8);
         this.numbered = numbered;
@@ -29,15 +33,26 @@ final class TextFrame {
 
     /** {@code response.output_text.delta} of the message item {@code itemId} at {@code outputIndex}. */
     static TextFrame responseDelta(int outputIndex, String itemId) {
-        return new TextFrame("{\"type\":\"response.output_text.delta\",\"output_index\":" + outputIndex + ",\"item_id\":\""
-                + quoted(itemId) + "\",\"content_index\":0,\"delta\":\"", "\",\"logprobs\":[],\"sequence_number\":", true);
+        return new TextFrame(OUTPUT_TEXT_DELTA, "{\"type\":\"" + OUTPUT_TEXT_DELTA + "\",\"output_index\":" + outputIndex
+                + ",\"item_id\":\"" + quoted(itemId) + "\",\"content_index\":0,\"delta\":\"", "\",\"logprobs\":[],\"sequence_number\":", true);
+    }
+
+    /** {@code response.reasoning_summary_text.delta} of the reasoning item {@code itemId} at {@code outputIndex}. */
+    static TextFrame reasoningDelta(int outputIndex, String itemId) {
+        return new TextFrame(REASONING_DELTA, "{\"type\":\"" + REASONING_DELTA + "\",\"output_index\":" + outputIndex
+                + ",\"item_id\":\"" + quoted(itemId) + "\",\"summary_index\":0,\"delta\":\"", "\",\"sequence_number\":", true);
     }
 
     /** A {@code chat.completion.chunk} whose delta is only content (no role, no finish reason). */
     static TextFrame chatChunk(String id, long created, String model) {
-        return new TextFrame("{\"id\":\"" + quoted(id) + "\",\"object\":\"chat.completion.chunk\",\"created\":" + created
+        return new TextFrame(null, "{\"id\":\"" + quoted(id) + "\",\"object\":\"chat.completion.chunk\",\"created\":" + created
                 + ",\"model\":\"" + quoted(model) + "\",\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"delta\":{\"content\":\"",
                 "\"},\"logprobs\":null,\"finish_reason\":null}]}", false);
+    }
+
+    /** The event's type, as its {@code type} field says; null for a chat completion chunk, which has none. */
+    String type() {
+        return type;
     }
 
     /** {@code "text"} as a JSON string's content, quotes left out. */

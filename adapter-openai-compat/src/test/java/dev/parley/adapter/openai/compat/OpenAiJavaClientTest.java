@@ -23,6 +23,7 @@ import com.openai.models.responses.Response;
 import com.openai.models.responses.ResponseCreateParams;
 import com.openai.models.responses.ResponseInputItem;
 import com.openai.models.responses.ResponseOutputItem;
+import com.openai.models.responses.ResponseReasoningSummaryTextDeltaEvent;
 import com.openai.models.responses.ResponseRetrieveParams;
 import com.openai.models.responses.ResponseStatus;
 import com.openai.models.responses.ResponseStreamEvent;
@@ -123,6 +124,32 @@ class OpenAiJavaClientTest extends CompatClientTest {
         // the stored response is the streamed one
         assertThat(ObjectMappers.jsonMapper().valueToTree(alice().responses().retrieve(completed.id())).get("output"))
                 .isEqualTo(ObjectMappers.jsonMapper().valueToTree(completed).get("output"));
+    }
+
+    @Test
+    void should_stream_a_models_thinking_as_a_reasoning_item_before_its_answer() {
+        server = CompatServer.start(ScriptedChatModel.builder().build()
+                .enqueue(Script.thinking("Count \"one\", then \u00e9 two").thenTokens("1", " 2")));
+
+        List<ResponseStreamEvent> events = drain(alice().responses().createStreaming(ask("Count").build()));
+
+        List<ResponseReasoningSummaryTextDeltaEvent> thoughts = events.stream()
+                .flatMap(e -> e.reasoningSummaryTextDelta().stream()).toList();
+        assertThat(thoughts).isNotEmpty().allSatisfy(d -> {
+            assertThat(d.outputIndex()).isZero();
+            assertThat(d.summaryIndex()).isZero();
+            assertThat(d.itemId()).startsWith("rs_");
+        });
+        assertThat(thoughts.stream().map(ResponseReasoningSummaryTextDeltaEvent::delta).collect(java.util.stream.Collectors.joining()))
+                .isEqualTo("Count \"one\", then \u00e9 two");
+        assertThat(events.stream().flatMap(e -> e.outputTextDelta().stream()).map(d -> d.outputIndex() + ":" + d.delta()))
+                .containsExactly("1:1", "1: 2");
+        List<Long> numbers = events.stream().map(e -> json(e).get("sequence_number").asLong()).toList();
+        assertThat(numbers).isEqualTo(java.util.stream.LongStream.range(0, events.size()).boxed().toList());
+        Response completed = events.get(events.size() - 1).completed().orElseThrow().response();
+        assertThat(completed.output().get(0).reasoning().orElseThrow().summary().get(0).text())
+                .isEqualTo("Count \"one\", then \u00e9 two");
+        assertThat(text(completed)).isEqualTo("1 2");
     }
 
     @Test

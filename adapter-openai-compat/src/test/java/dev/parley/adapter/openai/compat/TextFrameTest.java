@@ -25,6 +25,18 @@ class TextFrameTest {
     }
 
     @Test
+    void should_write_a_reasoning_summary_delta_as_jackson_writes_its_tree() {
+        for (String text : TEXTS) {
+            TextFrame frame = TextFrame.reasoningDelta(0, "rs_1");
+            ObjectNode tree = Wire.object().put("type", "response.reasoning_summary_text.delta").put("output_index", 0)
+                    .put("item_id", "rs_1").put("summary_index", 0).put("delta", text).put("sequence_number", 9L);
+
+            assertThat(frame.type()).isEqualTo("response.reasoning_summary_text.delta");
+            assertThat(frame.json(text, 9L)).isEqualTo(Wire.write(tree));
+        }
+    }
+
+    @Test
     void should_write_a_chat_completion_chunk_as_jackson_writes_its_tree() {
         for (String text : TEXTS) {
             TextFrame frame = TextFrame.chatChunk("chatcmpl-1", 1_765_000_000L, "mödel \"x\"");
