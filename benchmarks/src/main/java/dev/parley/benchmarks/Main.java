@@ -27,7 +27,7 @@ import java.util.Set;
 /**
  * The entry point of {@code benchmarks.jar}:
  * <pre>
- * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--model=async|blocking] [--out=DIR]
+ * java -jar benchmarks.jar all [--quick] [--only=1,2,3,4,5,6,7,8,9,10,11,12,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--warm-seconds=S] [--delivery-store=memory|h2|postgres] [--model=async|blocking] [--out=DIR]
  *                                                                             every scenario, then the summary table
  * java -jar benchmarks.jar tracing [--rounds=N] [--seconds=S] [--samples=N]  scenario 11 alone
  * java -jar benchmarks.jar profile [--seconds=N] [--store=memory|h2|postgres] JFR profile of the hot path
@@ -63,7 +63,7 @@ public final class Main {
             case "statement-costs" -> StatementCosts.main(rest);
             case "turn-time" -> TurnTimeline.main(rest);
             default -> {
-                System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--delivery-store=memory|h2|postgres] [--model=async|blocking] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
+                System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--warm-seconds=S] [--delivery-store=memory|h2|postgres] [--model=async|blocking] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only] | turn-sql [--store=h2|postgres]"
                         + " | finished-heap [--store=postgres|h2|memory] [--tokens=N] [--seconds=S] [--threads=T]"
                         + " | statement-costs [--store=postgres|h2] [--n=N] | turn-time [--store=postgres|h2] [--turns=N]"
@@ -108,6 +108,7 @@ public final class Main {
         Integer cancels = null;
         int cancelLanes = 4;
         Integer cancelWarmup = null;
+        Integer warmSeconds = null;
         String deliveryStore = "memory";
         String model = "async";
         Set<String> only = new HashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"));
@@ -125,6 +126,8 @@ public final class Main {
                 cancels = atLeastOne(arg);
             } else if (arg.startsWith("--cancel-lanes=")) {
                 cancelLanes = atLeastOne(arg);
+            } else if (arg.startsWith("--warm-seconds=")) {
+                warmSeconds = atLeastOne(arg);
             } else if (arg.startsWith("--cancel-warmup=")) {
                 cancelWarmup = atLeastOne(arg);
             } else if (arg.startsWith("--delivery-store=")) {
@@ -168,7 +171,7 @@ public final class Main {
                          out.resolve("server-main.log"))) {
                 if (only.contains("1")) {
                     section("1 first token");
-                    FirstToken.run(server, stores, 200, quick ? 1 : 5, quick ? 2 : 20, report);
+                    FirstToken.run(server, stores, 200, warmSeconds != null ? warmSeconds : quick ? 1 : 5, quick ? 2 : 20, report);
                     if (!quick) {
                         // the database stores again at a rate they sustain, to tell queueing from per-turn cost
                         FirstToken.run(server, databases, 20, 3, 15, report);
