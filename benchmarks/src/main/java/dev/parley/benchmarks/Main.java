@@ -192,7 +192,7 @@ public final class Main {
                 }
                 if (only.contains("12")) {
                     section("12 OpenAI-compatible facade");
-                    CompatStreams.run(server, 20, quick ? 1 : 5, quick ? 3 : 30, quick ? 2_000 : 20_000, quick ? 3 : 7, report);
+                    CompatStreams.run(server, 20, warmSeconds != null ? warmSeconds : quick ? 1 : 5, quick ? 3 : 30, quick ? 2_000 : 20_000, quick ? 3 : 7, report);
                 }
             }
         }
