@@ -86,18 +86,18 @@ final class SseStream implements ChatFlow.Sink {
             return null;
         }
         long seq = token.seq();
-        int seqDigits = digits(seq);
+        int seqDigits = FrameBytes.digits(seq);
         byte[] frame = new byte[TOKEN_ID.length + seqDigits + TOKEN_RUN.length + runId.length() + TOKEN_SEQ.length + seqDigits
                 + TOKEN_CONTENT.length + content.length() + TOKEN_END.length];
-        int at = put(TOKEN_ID, frame, 0);
-        at = putDigits(seq, seqDigits, frame, at);
-        at = put(TOKEN_RUN, frame, at);
+        int at = FrameBytes.put(TOKEN_ID, frame, 0);
+        at = FrameBytes.putDigits(seq, seqDigits, frame, at);
+        at = FrameBytes.put(TOKEN_RUN, frame, at);
         at = putAscii(runId, frame, at);
-        at = put(TOKEN_SEQ, frame, at);
-        at = putDigits(seq, seqDigits, frame, at);
-        at = put(TOKEN_CONTENT, frame, at);
+        at = FrameBytes.put(TOKEN_SEQ, frame, at);
+        at = FrameBytes.putDigits(seq, seqDigits, frame, at);
+        at = FrameBytes.put(TOKEN_CONTENT, frame, at);
         at = putAscii(content, frame, at);
-        put(TOKEN_END, frame, at);
+        FrameBytes.put(TOKEN_END, frame, at);
         return frame;
     }
 
@@ -110,28 +110,6 @@ final class SseStream implements ChatFlow.Sink {
             }
         }
         return true;
-    }
-
-    private static int digits(long value) {
-        int n = 1;
-        for (long v = value; v >= 10; v /= 10) {
-            n++;
-        }
-        return n;
-    }
-
-    private static int put(byte[] part, byte[] frame, int at) {
-        System.arraycopy(part, 0, frame, at, part.length);
-        return at + part.length;
-    }
-
-    private static int putDigits(long value, int digits, byte[] frame, int at) {
-        long v = value;
-        for (int i = at + digits - 1; i >= at; i--) {
-            frame[i] = (byte) ('0' + (v % 10));
-            v /= 10;
-        }
-        return at + digits;
     }
 
     private static int putAscii(String text, byte[] frame, int at) {

@@ -1,6 +1,7 @@
 package dev.parley.adapter.openai.compat;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.parley.adapter.http.FrameBytes;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -63,43 +64,22 @@ final class TextFrame {
     /** The frame of {@code text}, as UTF-8, between {@code before} and {@code after} (framing of the transport). */
     byte[] bytes(byte[] before, String text, long sequenceNumber, byte[] after) {
         byte[] escaped = ENCODER.quoteAsUTF8(text);
-        int digits = numbered ? digits(sequenceNumber) : 0;
+        int digits = numbered ? FrameBytes.digits(sequenceNumber) : 0;
         byte[] frame = new byte[before.length + head.length + escaped.length + tail.length + digits + (numbered ? 1 : 0) + after.length];
-        int at = put(before, frame, 0);
-        at = put(head, frame, at);
-        at = put(escaped, frame, at);
-        at = put(tail, frame, at);
+        int at = FrameBytes.put(before, frame, 0);
+        at = FrameBytes.put(head, frame, at);
+        at = FrameBytes.put(escaped, frame, at);
+        at = FrameBytes.put(tail, frame, at);
         if (numbered) {
-            long v = sequenceNumber;
-            for (int i = at + digits - 1; i >= at; i--) {
-                frame[i] = (byte) ('0' + (v % 10));
-                v /= 10;
-            }
-            at += digits;
+            at = FrameBytes.putDigits(sequenceNumber, digits, frame, at);
             frame[at++] = '}';
         }
-        put(after, frame, at);
+        FrameBytes.put(after, frame, at);
         return frame;
     }
 
     /** The frame of {@code text} as a JSON string. */
     String json(String text, long sequenceNumber) {
         return new String(bytes(new byte[0], text, sequenceNumber, new byte[0]), StandardCharsets.UTF_8);
-    }
-
-    private static int digits(long value) {
-        if (value < 0) {
-            throw new IllegalArgumentException("a sequence number is not negative: " + value);
-        }
-        int n = 1;
-        for (long v = value; v >= 10; v /= 10) {
-            n++;
-        }
-        return n;
-    }
-
-    private static int put(byte[] part, byte[] frame, int at) {
-        System.arraycopy(part, 0, frame, at, part.length);
-        return at + part.length;
     }
 }
