@@ -17,7 +17,9 @@ import org.HdrHistogram.Histogram;
  *       {@code POST /api/v1/threads/{id}/chat} (first {@code token} event) and
  *       {@code POST /v1/responses} (first {@code response.output_text.delta}), each from its due time;</li>
  *   <li>tokens/s of one stream: one run of N tokens emitted at once, read through each route in
- *       turn, from its first text event to its terminal one; the median of a few rounds.</li>
+ *       turn ({@code /api/v1}, {@code /v1/responses}, {@code /v1/chat/completions}), from its first text
+ *       event to its terminal one; the median of a few rounds. Beside it, the server process's CPU over
+ *       those rounds per token, which the client's reading on the same cores does not blur.</li>
  * </ul>
  */
 public final class CompatStreams {
