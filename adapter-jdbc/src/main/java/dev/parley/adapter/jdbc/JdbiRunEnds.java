@@ -47,12 +47,12 @@ final class JdbiRunEnds {
         Require.that(run.isTerminal(), "only a run's end");
         if (withStep == null) {
             steps.updateStep(turnEnd);
-            return changed(run, db.call(h -> bound(h.createUpdate(pending), turnEnd, run, expected, false).execute()) == 1);
+            return RunRows.changed(db, run, db.call(h -> bound(h.createUpdate(pending), turnEnd, run, expected, false).execute()) == 1);
         }
         Optional<Long> updated = db.call(h -> bound(h.createQuery(withStep), turnEnd, run, expected, true)
                 .mapTo(Long.class).findOne());
         updated.ifPresent(stepsUpdated -> requireStep(turnEnd, stepsUpdated));
-        return changed(run, updated.isPresent());
+        return RunRows.changed(db, run, updated.isPresent());
     }
 
     /**
@@ -66,14 +66,14 @@ final class JdbiRunEnds {
             steps.updateStep(turnEnd);
             Optional<Boolean> queued = db.call(h -> bound(h.createQuery(pendingLooking), turnEnd, run, expected, false)
                     .mapTo(Boolean.class).findOne());
-            changed(run, queued.isPresent());
+            RunRows.changed(db, run, queued.isPresent());
             return queued;
         }
         Optional<Looked> looked = db.call(h -> bound(h.createQuery(withStepLooking), turnEnd, run, expected, true)
                 .map((rs, ctx) -> new Looked(rs.getLong("steps"), rs.getBoolean("queued")))
                 .findOne());
         looked.ifPresent(l -> requireStep(turnEnd, l.stepsUpdated()));
-        changed(run, looked.isPresent());
+        RunRows.changed(db, run, looked.isPresent());
         return looked.map(Looked::queued);
     }
 
@@ -91,11 +91,4 @@ final class JdbiRunEnds {
         }
     }
 
-    /** True when the run's row changed; the end is then hinted (once the transaction commits). */
-    private boolean changed(Run run, boolean changed) {
-        if (changed) {
-            db.hint(Db.Hint.RUN_CHANGED, run.id().value());
-        }
-        return changed;
-    }
-}
+    /** True when the run's row changed; the end is then hinted (once the transaction commits). */}

@@ -380,13 +380,7 @@ final class JdbiRunStore implements RunStore {
 
     /** True when the statement changed the run's row; a change that ended the run is hinted. */
     private boolean changed(Run run, int rows) {
-        if (rows != 1) {
-            return false;
-        }
-        if (run.isTerminal()) {
-            db.hint(Db.Hint.RUN_CHANGED, run.id().value());
-        }
-        return true;
+        return RunRows.changed(db, run, rows == 1);
     }
 
     @Override

@@ -53,6 +53,17 @@ final class RunRows {
         return sql.replace(":", ":" + STEP_PREFIX);
     }
 
+    /**
+     * Whether a compare-and-set of {@code run}'s row {@code changed} it; a changed run that has ended sends the
+     * run-changed hint (at commit), which wakes whoever waits for its end.
+     */
+    static boolean changed(Db db, Run run, boolean changed) {
+        if (changed && run.isTerminal()) {
+            db.hint(Db.Hint.RUN_CHANGED, run.id().value());
+        }
+        return changed;
+    }
+
     static <S extends SqlStatement<S>> S bindRun(S statement, Run run) {
         return statement
                 .bind("id", run.id().value())
