@@ -46,7 +46,7 @@ public final class JmhSuite {
                 .threads(8)
                 .warmupIterations(quick ? 1 : 3).warmupTime(TimeValue.seconds(quick ? 1 : 3))
                 .measurementIterations(quick ? 2 : 5).measurementTime(TimeValue.seconds(quick ? 1 : 4));
-        Map<String, Double> goals = Map.of("memory", 100_000.0, "h2", 5_000.0, "postgres", 1_500.0);
+        Map<String, Double> goals = Map.of("memory", 60_000.0, "h2", 5_000.0, "postgres", 1_500.0);
         for (RunResult r : new Runner(b.build()).run()) {
             String store = r.getParams().getParam("store");
             double median = r.getPrimaryResult().getStatistics().getPercentile(50);

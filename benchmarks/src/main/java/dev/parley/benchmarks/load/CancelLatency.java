@@ -69,7 +69,7 @@ public final class CancelLatency {
         }
         report.add("4", "cancel -> model HTTP exchange closed, p50 / p99 (adapter-openai)",
                 Report.micros(upstreamClosed.getValueAtPercentile(50)) + " / " + Report.micros(upstreamClosed.getValueAtPercentile(99)),
-                "<= 50 ms", upstreamClosed.getTotalCount() > 0 && upstreamClosed.getValueAtPercentile(99) <= 50_000,
+                "p99 <= 10 ms", upstreamClosed.getTotalCount() > 0 && upstreamClosed.getValueAtPercentile(99) <= 10_000,
                 upstreamClosed.getTotalCount() + " cancels one at a time, errors " + upstreamErrors.get()
                         + "; cancelled event p50 / p99 " + Report.micros(upstreamEvent.getValueAtPercentile(50)) + " / "
                         + Report.micros(upstreamEvent.getValueAtPercentile(99)));
