@@ -170,9 +170,9 @@ final class JdbiMessageStore implements MessageStore {
         String thread = message.threadId().value();
         Instant createdAt = Db.stored(message.createdAt());
         Query bumped = h.createQuery(counted != null ? moveLeafCounting : becomesLeaf ? moveLeaf : keepLeaf)
-                .bind("thread", thread).bind("created", createdAt);
+                .bind("thread", Args.text(thread)).bind("created", Args.time(createdAt));
         if (becomesLeaf) {
-            bumped.bind("id", message.id().value());
+            bumped.bind("id", Args.text(message.id().value()));
         }
         if (counted != null) {
             JdbiUsageStore.bindThreadTotals(bumped, counted);
@@ -190,8 +190,8 @@ final class JdbiMessageStore implements MessageStore {
         boolean inserted = false;
         if (parentId != null) {
             Query look = parentAndInsert != null ? bindMessage(h.createQuery(parentAndInsert), message, parentId, createdAt)
-                    : h.createQuery(parent).bind("parent", parentId.value()).bind("thread", thread)
-                            .bind("role", message.role().wireName());
+                    : h.createQuery(parent).bind("parent", Args.text(parentId.value())).bind("thread", Args.text(thread))
+                            .bind("role", Args.text(message.role().wireName()));
             ParentRow p = look.map((rs, ctx) -> new ParentRow(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getLong(4) > 0,
                             rs.getLong(5), parentAndInsert != null && rs.getLong(6) > 0))
                     .findOne().orElseThrow(() -> NotFoundException.message(parentId));
@@ -214,7 +214,8 @@ final class JdbiMessageStore implements MessageStore {
                     .bind("start", position).bind("chain", branchChain).execute();
         }
         if (!inserted) {
-            bindMessage(h.createUpdate(insert), message, parentId, createdAt).bind("position", position).bind("branch", branch).execute();
+            bindMessage(h.createUpdate(insert), message, parentId, createdAt).bind("position", Args.int64(position))
+                    .bind("branch", Args.text(branch)).execute();
         }
         Usage usage = message.usage();
         // the newest of its siblings: the last of its versions
@@ -228,22 +229,22 @@ final class JdbiMessageStore implements MessageStore {
     private static <S extends SqlStatement<S>> S bindMessage(S statement, Message message, MessageId parentId, Instant createdAt) {
         Usage usage = message.usage();
         return statement
-                .bind("id", message.id().value())
-                .bind("thread", message.threadId().value())
-                .bind("run", message.runId() == null ? null : message.runId().value())
-                .bind("role", message.role().wireName())
-                .bind("status", message.status().wireName())
-                .bind("content", Json.content(message.content()))
-                .bind("tool_calls", Json.toolCalls(message.toolCalls()))
-                .bind("tool_call_id", Text.put(message.toolCallId()))
-                .bind("metadata", Json.metadata(message.metadata()))
-                .bind("created", createdAt)
-                .bind("parent", parentId == null ? null : parentId.value())
-                .bind("thinking", Text.put(message.thinking()))
-                .bindByType("input_tokens", usage == null ? null : usage.inputTokens(), Long.class)
-                .bind("cached_input_tokens", usage == null ? 0 : usage.cachedInputTokens())
-                .bindByType("output_tokens", usage == null ? null : usage.outputTokens(), Long.class)
-                .bindByType("usage_estimated", usage == null ? null : usage.estimated(), Boolean.class);
+                .bind("id", Args.text(message.id().value()))
+                .bind("thread", Args.text(message.threadId().value()))
+                .bind("run", Args.text(message.runId() == null ? null : message.runId().value()))
+                .bind("role", Args.text(message.role().wireName()))
+                .bind("status", Args.text(message.status().wireName()))
+                .bind("content", Args.text(Json.content(message.content())))
+                .bind("tool_calls", Args.text(Json.toolCalls(message.toolCalls())))
+                .bind("tool_call_id", Args.text(Text.put(message.toolCallId())))
+                .bind("metadata", Args.text(Json.metadata(message.metadata())))
+                .bind("created", Args.time(createdAt))
+                .bind("parent", Args.text(parentId == null ? null : parentId.value()))
+                .bind("thinking", Args.text(Text.put(message.thinking())))
+                .bind("input_tokens", usage == null ? Args.int64((Long) null) : Args.int64(usage.inputTokens()))
+                .bind("cached_input_tokens", Args.int64(usage == null ? 0 : usage.cachedInputTokens()))
+                .bind("output_tokens", usage == null ? Args.int64((Long) null) : Args.int64(usage.outputTokens()))
+                .bind("usage_estimated", usage == null ? Args.bool((Boolean) null) : Args.bool(usage.estimated()));
     }
 
     /** The parent's place; {@code inserted} when the statement that read it inserted the message too. */
@@ -302,7 +303,7 @@ final class JdbiMessageStore implements MessageStore {
      */
     private List<Message> newestOnPath(Handle h, ThreadId threadId, int limit) {
         List<Message> out = new ArrayList<>(limit);
-        out.addAll(h.createQuery(newestOnPath).bind("thread", threadId.value()).bind("limit", limit).map((rs, ctx) -> message(rs)).list());
+        out.addAll(h.createQuery(newestOnPath).bind("thread", Args.text(threadId.value())).bind("limit", Args.int32(limit)).map((rs, ctx) -> message(rs)).list());
         long oldest = out.isEmpty() ? 1 : out.get(out.size() - 1).position();
         if (out.size() == limit || oldest == 1) {
             return out; // the window is full, or it reached the root (or the thread is empty or deleted)
@@ -320,7 +321,7 @@ final class JdbiMessageStore implements MessageStore {
 
     /** The active path's chain, cut at its leaf; empty for a thread without messages or a deleted one. */
     private Optional<Chain> chainOf(Handle h, ThreadId threadId) {
-        return h.createQuery(chain).bind("thread", threadId.value())
+        return h.createQuery(chain).bind("thread", Args.text(threadId.value()))
                 .map((rs, ctx) -> Chain.parse(rs.getString(2), rs.getLong(1), rs.getString(3))).findOne();
     }
 
@@ -336,11 +337,11 @@ final class JdbiMessageStore implements MessageStore {
             }
             int want = limit - out.size();
             if (asc) {
-                out.addAll(h.createQuery(pieceAsc).bind("branch", c.branch(i)).bind("lo", Math.max(after, from - 1))
-                        .bind("hi", to).bind("limit", want).map((rs, ctx) -> message(rs)).list());
+                out.addAll(h.createQuery(pieceAsc).bind("branch", Args.text(c.branch(i))).bind("lo", Args.int64(Math.max(after, from - 1)))
+                        .bind("hi", Args.int64(to)).bind("limit", Args.int32(want)).map((rs, ctx) -> message(rs)).list());
             } else {
-                out.addAll(h.createQuery(pieceDesc).bind("branch", c.branch(i)).bind("lo", from)
-                        .bind("hi", Math.min(after, to + 1)).bind("limit", want).map((rs, ctx) -> message(rs)).list());
+                out.addAll(h.createQuery(pieceDesc).bind("branch", Args.text(c.branch(i))).bind("lo", Args.int64(from))
+                        .bind("hi", Args.int64(Math.min(after, to + 1))).bind("limit", Args.int32(want)).map((rs, ctx) -> message(rs)).list());
             }
         }
         return out;

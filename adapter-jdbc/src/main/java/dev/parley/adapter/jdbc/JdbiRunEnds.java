@@ -81,7 +81,7 @@ final class JdbiRunEnds {
     private record Looked(long stepsUpdated, boolean queued) {}
 
     private static <S extends SqlStatement<S>> S bound(S statement, Step turnEnd, Run run, RunStatus expected, boolean withStep) {
-        RunRows.bindRun(statement, run).bind("expected", expected.wireName());
+        RunRows.bindRun(statement, run).bind("expected", Args.text(expected.wireName()));
         return withStep ? RunRows.bindStep(statement, turnEnd, RunRows.STEP_PREFIX) : statement;
     }
 

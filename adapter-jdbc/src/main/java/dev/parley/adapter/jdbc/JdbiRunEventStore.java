@@ -106,12 +106,12 @@ final class JdbiRunEventStore implements RunEventStore {
                 Last stored = before(h, first);
                 EventLogRules.requireAppendable(stored.seq(), stored.terminal(), first);
                 boolean whole = whole(run);
-                batch.bind("run", first.runId().value())
-                        .bind("first", first.seq())
-                        .bind("last", last.seq())
-                        .bind("terminal", last.isTerminal())
-                        .bind("packed", whole)
-                        .bind("events", EventChunks.encode(run, whole))
+                batch.bind("run", Args.text(first.runId().value()))
+                        .bind("first", Args.int64(first.seq()))
+                        .bind("last", Args.int64(last.seq()))
+                        .bind("terminal", Args.bool(last.isTerminal()))
+                        .bind("packed", Args.bool(whole))
+                        .bind("events", Args.bytes(EventChunks.encode(run, whole)))
                         .add();
             }
             batch.execute();
@@ -147,7 +147,7 @@ final class JdbiRunEventStore implements RunEventStore {
         if (first.seq() == 1) {
             return Last.NONE;
         }
-        return h.createQuery(endingAt).bind("run", first.runId().value()).bind("last", first.seq() - 1)
+        return h.createQuery(endingAt).bind("run", Args.text(first.runId().value())).bind("last", Args.int64(first.seq() - 1))
                 .map((rs, ctx) -> new Last(first.seq() - 1, rs.getBoolean("terminal"))).findOne()
                 .orElseGet(() -> last(h, first.runId()));
     }

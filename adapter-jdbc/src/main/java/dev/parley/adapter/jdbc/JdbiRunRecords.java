@@ -40,19 +40,20 @@ final class JdbiRunRecords {
     static <S extends SqlStatement<S>> S bindRecord(S statement, RunInstructions instructions, RunOrigin origin) {
         Require.notNull(instructions, "instructions");
         Require.notNull(origin, "origin");
-        return bind(statement, instructions).bind("request", origin.requestId()).bind("trace", origin.traceContext());
+        return bind(statement, instructions).bind("request", Args.text(origin.requestId()))
+                .bind("trace", Args.text(origin.traceContext()));
     }
 
     private static <S extends SqlStatement<S>> S bind(S statement, RunInstructions used) {
         ModelSettings settings = used.settings();
         return statement
-                .bind("version", used.agentVersion())
-                .bind("instructions", Text.put(used.instructions()))
-                .bindByType("temperature", settings.temperature(), Double.class)
-                .bindByType("max_output_tokens", settings.maxOutputTokens(), Integer.class)
-                .bind("reasoning_effort", settings.reasoningEffort() == null ? null : settings.reasoningEffort().wireName())
-                .bind("continued_from", Text.put(used.continuedFrom()))
-                .bind("approval_tools_withheld", used.approvalToolsWithheld());
+                .bind("version", Args.int32(used.agentVersion()))
+                .bind("instructions", Args.text(Text.put(used.instructions())))
+                .bind("temperature", Args.float64(settings.temperature()))
+                .bind("max_output_tokens", Args.int32(settings.maxOutputTokens()))
+                .bind("reasoning_effort", Args.text(settings.reasoningEffort() == null ? null : settings.reasoningEffort().wireName()))
+                .bind("continued_from", Args.text(Text.put(used.continuedFrom())))
+                .bind("approval_tools_withheld", Args.bool(used.approvalToolsWithheld()));
     }
 
     private static RunInstructions instructions(ResultSet rs) throws SQLException {

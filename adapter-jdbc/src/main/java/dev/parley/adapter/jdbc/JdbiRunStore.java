@@ -228,8 +228,8 @@ final class JdbiRunStore implements RunStore {
         try {
             db.call(h -> {
                 var statement = RunRows.bindRun(h.createUpdate(sql), started)
-                        .bind("owner", Text.put(owner))
-                        .bindByType("lease", leaseExpiresAt, Instant.class);
+                        .bind("owner", Args.text(Text.put(owner)))
+                        .bind("lease", Args.time(leaseExpiresAt));
                 if (instructions != null) {
                     JdbiRunRecords.bindRecord(statement, instructions, origin);
                 }
@@ -251,7 +251,7 @@ final class JdbiRunStore implements RunStore {
     @Override
     public boolean update(Run run, RunStatus expected) {
         Require.notNull(expected, "expected");
-        return ended(run, update, updatePending, updateEnding, s -> s.bind("expected", expected.wireName()));
+        return ended(run, update, updatePending, updateEnding, s -> s.bind("expected", Args.text(expected.wireName())));
     }
 
     /**
@@ -297,9 +297,9 @@ final class JdbiRunStore implements RunStore {
     /** {@code sql} (a compare-and-set from {@code expected}) puts {@code run} in progress under {@code owner}'s lease. */
     private boolean claim(String sql, Run run, RunStatus expected, String owner, Instant leaseExpiresAt) {
         return db.call(h -> changed(run, RunRows.bindRun(h.createUpdate(sql), run)
-                .bind("expected", expected.wireName())
-                .bind("owner", Text.put(owner))
-                .bindByType("lease", leaseExpiresAt, Instant.class)
+                .bind("expected", Args.text(expected.wireName()))
+                .bind("owner", Args.text(Text.put(owner)))
+                .bind("lease", Args.time(leaseExpiresAt))
                 .execute()));
     }
 
@@ -309,9 +309,9 @@ final class JdbiRunStore implements RunStore {
         Require.notBlank(owner, "owner");
         Require.notNull(leaseExpiresAt, "leaseExpiresAt");
         return db.call(h -> h.createUpdate(renewLease)
-                .bind("id", id.value())
-                .bind("owner", Text.put(owner))
-                .bindByType("lease", leaseExpiresAt, Instant.class)
+                .bind("id", Args.text(id.value()))
+                .bind("owner", Args.text(Text.put(owner)))
+                .bind("lease", Args.time(leaseExpiresAt))
                 .execute()) == 1;
     }
 
@@ -385,7 +385,7 @@ final class JdbiRunStore implements RunStore {
 
     @Override
     public List<Run> active(ThreadId threadId) {
-        return db.call(h -> h.createQuery(active).bind("thread", threadId.value()).map((rs, ctx) -> RunRows.run(rs)).list());
+        return db.call(h -> h.createQuery(active).bind("thread", Args.text(threadId.value())).map((rs, ctx) -> RunRows.run(rs)).list());
     }
 
     @Override

@@ -106,7 +106,7 @@ final class JdbiThreadStore implements ThreadStore {
 
     @Override
     public Optional<ChatThread> lock(ThreadId id) {
-        return db.call(h -> h.createQuery(lock).bind("id", id.value()).map((rs, ctx) -> thread(rs)).findOne());
+        return db.call(h -> h.createQuery(lock).bind("id", Args.text(id.value())).map((rs, ctx) -> thread(rs)).findOne());
     }
 
     @Override

@@ -105,10 +105,11 @@ final class JdbiUsageStore implements UsageStore {
 
     /** Binds what {@link #ADD_TO_THREAD} adds of {@code run}. */
     static <S extends SqlStatement<S>> S bindThreadTotals(S statement, Run run) {
-        return statement.bind("t_input", run.usage().inputTokens()).bind("t_cached", run.usage().cachedInputTokens())
-                .bind("t_output", run.usage().outputTokens())
-                .bind("t_cost", run.costUsd() == null ? BigDecimal.ZERO : run.costUsd())
-                .bind("t_unpriced", run.costUsd() == null ? 1 : 0);
+        return statement.bind("t_input", Args.int64(run.usage().inputTokens()))
+                .bind("t_cached", Args.int64(run.usage().cachedInputTokens()))
+                .bind("t_output", Args.int64(run.usage().outputTokens()))
+                .bind("t_cost", Args.decimal(run.costUsd() == null ? BigDecimal.ZERO : run.costUsd()))
+                .bind("t_unpriced", Args.int32(run.costUsd() == null ? 1 : 0));
     }
 
     /**

@@ -66,23 +66,23 @@ final class RunRows {
 
     static <S extends SqlStatement<S>> S bindRun(S statement, Run run) {
         return statement
-                .bind("id", run.id().value())
-                .bind("thread", run.threadId().value())
-                .bind("agent", run.agentId())
-                .bind("model", Text.put(run.model()))
-                .bind("user_message", run.userMessageId().value())
-                .bind("status", run.status().wireName())
-                .bind("assistant_message", run.assistantMessageId() == null ? null : run.assistantMessageId().value())
-                .bind("input_tokens", run.usage().inputTokens())
-                .bind("cached_input_tokens", run.usage().cachedInputTokens())
-                .bind("output_tokens", run.usage().outputTokens())
-                .bind("estimated", run.usage().estimated())
-                .bind("cost", run.costUsd())
-                .bind("error_code", run.error() == null ? null : Text.put(run.error().code()))
-                .bind("error_message", run.error() == null ? null : Text.put(run.error().message()))
-                .bindByType("created", run.createdAt(), Instant.class)
-                .bindByType("started", run.startedAt(), Instant.class)
-                .bindByType("completed", run.completedAt(), Instant.class);
+                .bind("id", Args.text(run.id().value()))
+                .bind("thread", Args.text(run.threadId().value()))
+                .bind("agent", Args.text(run.agentId()))
+                .bind("model", Args.text(Text.put(run.model())))
+                .bind("user_message", Args.text(run.userMessageId().value()))
+                .bind("status", Args.text(run.status().wireName()))
+                .bind("assistant_message", Args.text(run.assistantMessageId() == null ? null : run.assistantMessageId().value()))
+                .bind("input_tokens", Args.int64(run.usage().inputTokens()))
+                .bind("cached_input_tokens", Args.int64(run.usage().cachedInputTokens()))
+                .bind("output_tokens", Args.int64(run.usage().outputTokens()))
+                .bind("estimated", Args.bool(run.usage().estimated()))
+                .bind("cost", Args.decimal(run.costUsd()))
+                .bind("error_code", Args.text(run.error() == null ? null : Text.put(run.error().code())))
+                .bind("error_message", Args.text(run.error() == null ? null : Text.put(run.error().message())))
+                .bind("created", Args.time(run.createdAt()))
+                .bind("started", Args.time(run.startedAt()))
+                .bind("completed", Args.time(run.completedAt()));
     }
 
     static <S extends SqlStatement<S>> S bindStep(S statement, Step step) {
@@ -93,22 +93,22 @@ final class RunRows {
     static <S extends SqlStatement<S>> S bindStep(S statement, Step step, String prefix) {
         ToolCall call = step.toolCall();
         return statement
-                .bind(prefix + "id", step.id().value())
-                .bind(prefix + "run", step.runId().value())
-                .bind(prefix + "position", step.position())
-                .bind(prefix + "type", step.type().wireName())
-                .bind(prefix + "status", step.status().wireName())
-                .bind(prefix + "tool_call_id", call == null ? null : Text.put(call.id()))
-                .bind(prefix + "tool_name", call == null ? null : Text.put(call.name()))
-                .bind(prefix + "tool_arguments", call == null ? null : Text.put(call.arguments()))
-                .bind(prefix + "output", Text.put(step.output()))
-                .bind(prefix + "error", Text.put(step.error()))
-                .bind(prefix + "input_tokens", step.usage().inputTokens())
-                .bind(prefix + "cached_input_tokens", step.usage().cachedInputTokens())
-                .bind(prefix + "output_tokens", step.usage().outputTokens())
-                .bind(prefix + "estimated", step.usage().estimated())
-                .bindByType(prefix + "started", step.startedAt(), Instant.class)
-                .bindByType(prefix + "completed", step.completedAt(), Instant.class);
+                .bind(prefix + "id", Args.text(step.id().value()))
+                .bind(prefix + "run", Args.text(step.runId().value()))
+                .bind(prefix + "position", Args.int32(step.position()))
+                .bind(prefix + "type", Args.text(step.type().wireName()))
+                .bind(prefix + "status", Args.text(step.status().wireName()))
+                .bind(prefix + "tool_call_id", Args.text(call == null ? null : Text.put(call.id())))
+                .bind(prefix + "tool_name", Args.text(call == null ? null : Text.put(call.name())))
+                .bind(prefix + "tool_arguments", Args.text(call == null ? null : Text.put(call.arguments())))
+                .bind(prefix + "output", Args.text(Text.put(step.output())))
+                .bind(prefix + "error", Args.text(Text.put(step.error())))
+                .bind(prefix + "input_tokens", Args.int64(step.usage().inputTokens()))
+                .bind(prefix + "cached_input_tokens", Args.int64(step.usage().cachedInputTokens()))
+                .bind(prefix + "output_tokens", Args.int64(step.usage().outputTokens()))
+                .bind(prefix + "estimated", Args.bool(step.usage().estimated()))
+                .bind(prefix + "started", Args.time(step.startedAt()))
+                .bind(prefix + "completed", Args.time(step.completedAt()));
     }
 
     static Run run(ResultSet rs) throws SQLException {
