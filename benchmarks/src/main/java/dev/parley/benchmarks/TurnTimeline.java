@@ -9,6 +9,7 @@ import dev.parley.chat.model.ThreadId;
 import dev.parley.chat.port.in.CreateThreadCommand;
 import dev.parley.chat.port.in.SendMessageCommand;
 import dev.parley.chat.port.out.Agent;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -27,7 +28,10 @@ import javax.sql.DataSource;
  * scenario 6's warmed comparison): every statement's and commit's time at the JDBC interface, and the time
  * between them (Parley's own code, its hand-offs and waits), as medians over many turns of one shape.
  *
- * <pre>java -jar benchmarks.jar turn-time [--store=postgres|h2] [--turns=N]</pre>
+ * <pre>java -jar benchmarks.jar turn-time [--store=postgres|h2] [--turns=N] [--plain]</pre>
+ *
+ * With {@code --plain} the JDBC calls are not timed (no proxies around the driver): it reports the turn's wall
+ * clock, the calling thread's CPU time and the bytes it allocates, medians per turn, as the turn costs without the instrument.
  */
 final class TurnTimeline {
     private static final String NOTIFIER = "parley-pg-notifier";
@@ -43,16 +47,64 @@ final class TurnTimeline {
     static void main(String[] args) throws Exception {
         Databases.Kind kind = Databases.Kind.POSTGRES;
         int turns = 2_000;
+        boolean plain = false;
         for (String arg : args) {
             if (arg.startsWith("--store=")) {
                 kind = Databases.Kind.parse(arg.substring("--store=".length()));
             } else if (arg.startsWith("--turns=")) {
                 turns = Main.atLeastOne(arg);
+            } else if (arg.equals("--plain")) {
+                plain = true;
             } else {
                 throw new IllegalArgumentException("unknown option " + arg);
             }
         }
-        System.out.println(new TurnTimeline().measure(kind, turns));
+        TurnTimeline timeline = new TurnTimeline();
+        System.out.println(plain ? timeline.plain(kind, turns) : timeline.measure(kind, turns));
+    }
+
+    /** Wall clock, the calling thread's CPU time and allocations per turn, medians, with nothing between Parley and the driver. */
+    private String plain(Databases.Kind kind, int turns) throws Exception {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        List<Long> walls = new ArrayList<>();
+        List<Long> cpus = new ArrayList<>();
+        List<Long> allocated = new ArrayList<>();
+        try (Databases.Database db = Databases.open(kind, 10);
+             JdbcChatStore store = JdbcChatStores.builder().dataSource(db.dataSource()).schema(db.schema()).build();
+             RunEventBuses.Bus bus = RunEventBuses.create(store);
+             ChatService chat = service(store, bus)) {
+            ThreadId thread = null;
+            int warm = Math.max(500, turns / 2);
+            for (int i = -warm; i < turns; i++) {
+                if (Math.floorMod(i, 5) == 0) {
+                    thread = chat.createThread(new CreateThreadCommand("timeline", null, null, null)).id();
+                }
+                long bytes = threads.getCurrentThreadAllocatedBytes();
+                long cpu = threads.getCurrentThreadCpuTime();
+                long start = System.nanoTime();
+                var outcome = chat.sendAndAwait(SendMessageCommand.text("timeline", thread, "zero:3"), Duration.ofSeconds(60)).outcome();
+                long end = System.nanoTime();
+                long cpuEnd = threads.getCurrentThreadCpuTime();
+                long bytesEnd = threads.getCurrentThreadAllocatedBytes();
+                if (outcome.run().status() != RunStatus.COMPLETED) {
+                    throw new IllegalStateException("the run ended as " + outcome.run().status());
+                }
+                if (i >= 0) {
+                    walls.add(end - start);
+                    cpus.add(cpuEnd - cpu);
+                    allocated.add(bytesEnd - bytes);
+                }
+            }
+        }
+        return String.format(Locale.ROOT, "%s: %d turns (sendAndAwait, a new chat thread every 5 turns, no JDBC timing), median %.0f µs a"
+                        + " turn; the calling thread's CPU %.0f µs and its allocations %,d bytes a turn (medians)", kind.label(), walls.size(),
+                median(walls) / 1_000.0, median(cpus) / 1_000.0, median(allocated));
+    }
+
+    private static ChatService service(JdbcChatStore store, RunEventBuses.Bus bus) {
+        return ChatService.builder().store(store).eventBus(bus).model(new BenchModel())
+                .agents(List.of(Agent.builder("assistant").name("Assistant").instructions("You are a benchmark.").build()))
+                .build();
     }
 
     private String measure(Databases.Kind kind, int turns) throws Exception {
@@ -63,9 +115,7 @@ final class TurnTimeline {
             DataSource timed = timed(db.dataSource());
             try (JdbcChatStore store = JdbcChatStores.builder().dataSource(timed).schema(db.schema()).build();
                  RunEventBuses.Bus bus = RunEventBuses.create(store);
-                 ChatService chat = ChatService.builder().store(store).eventBus(bus).model(new BenchModel())
-                         .agents(List.of(Agent.builder("assistant").name("Assistant").instructions("You are a benchmark.").build()))
-                         .build()) {
+                 ChatService chat = service(store, bus)) {
                 ThreadId thread = null;
                 int warm = Math.max(500, turns / 2);
                 for (int i = -warm; i < turns; i++) {
