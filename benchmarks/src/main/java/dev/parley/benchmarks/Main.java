@@ -34,7 +34,7 @@ import java.util.Set;
  * java -jar benchmarks.jar jfr-summary FILE.jfr                               summary of a recording's execution samples
  * java -jar benchmarks.jar server --stores=memory,h2,postgres [--bare] ...    the server under test alone
  * java -jar benchmarks.jar finished-heap [--store=...] [--tokens=N] [--seconds=S] [--threads=T]  heap kept per finished turn
- * java -jar benchmarks.jar turn-time [--store=...] [--turns=N]                 where a sequential turn's time goes
+ * java -jar benchmarks.jar turn-time [--store=...] [--turns=N] [--plain]  where a sequential turn's time goes
  * java -jar benchmarks.jar jmh [JMH options]                                  JMH's own command line
  * </pre>
  */
@@ -66,7 +66,7 @@ public final class Main {
                 System.err.println("usage: all [--quick] [--only=1,...,13] [--idle-streams=N] [--cancels=N] [--cancel-lanes=N] [--cancel-warmup=N] [--warm-seconds=S] [--delivery-store=memory|h2|postgres] [--model=async|blocking] [--out=DIR] | profile [--seconds=N] [--store=memory|h2|postgres] | jfr-summary FILE | eventlog-size [--runs=N] [--tokens=N] [--flush=N]"
                         + " | usage [--store=postgres|h2] [--runs=N] [--turns=N] [--rounds=N] [--turns-only] | turn-sql [--store=h2|postgres]"
                         + " | finished-heap [--store=postgres|h2|memory] [--tokens=N] [--seconds=S] [--threads=T]"
-                        + " | statement-costs [--store=postgres|h2] [--n=N] | turn-time [--store=postgres|h2] [--turns=N]"
+                        + " | statement-costs [--store=postgres|h2] [--n=N] | turn-time [--store=postgres|h2] [--turns=N] [--plain]"
                         + " | server OPTIONS | jmh OPTIONS");
                 System.exit(2);
             }
