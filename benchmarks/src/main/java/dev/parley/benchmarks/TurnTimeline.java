@@ -73,28 +73,20 @@ final class TurnTimeline {
              JdbcChatStore store = JdbcChatStores.builder().dataSource(db.dataSource()).schema(db.schema()).build();
              RunEventBuses.Bus bus = RunEventBuses.create(store);
              ChatService chat = service(store, bus)) {
-            ThreadId thread = null;
-            int warm = Math.max(500, turns / 2);
-            for (int i = -warm; i < turns; i++) {
-                if (Math.floorMod(i, 5) == 0) {
-                    thread = chat.createThread(new CreateThreadCommand("timeline", null, null, null)).id();
-                }
+            turns(chat, turns, (i, send) -> {
                 long bytes = threads.getCurrentThreadAllocatedBytes();
                 long cpu = threads.getCurrentThreadCpuTime();
                 long start = System.nanoTime();
-                var outcome = chat.sendAndAwait(SendMessageCommand.text("timeline", thread, "zero:3"), Duration.ofSeconds(60)).outcome();
+                send.run();
                 long end = System.nanoTime();
                 long cpuEnd = threads.getCurrentThreadCpuTime();
                 long bytesEnd = threads.getCurrentThreadAllocatedBytes();
-                if (outcome.run().status() != RunStatus.COMPLETED) {
-                    throw new IllegalStateException("the run ended as " + outcome.run().status());
-                }
                 if (i >= 0) {
                     walls.add(end - start);
                     cpus.add(cpuEnd - cpu);
                     allocated.add(bytesEnd - bytes);
                 }
-            }
+            });
         }
         return String.format(Locale.ROOT, "%s: %d turns (sendAndAwait, a new chat thread every 5 turns, no JDBC timing), median %.0f µs a"
                         + " turn; the calling thread's CPU %.0f µs and its allocations %,d bytes a turn (medians)", kind.label(), walls.size(),
@@ -107,37 +99,56 @@ final class TurnTimeline {
                 .build();
     }
 
+    /** One turn's send and wait. */
+    private interface Send {
+        void run() throws Exception;
+    }
+
+    /** What is measured around one turn's send; {@code turn} is negative while the service warms up. */
+    private interface AroundTurn {
+        void around(int turn, Send send) throws Exception;
+    }
+
+    /** The warm-up's turns, then {@code turns} timed ones: each a {@code sendAndAwait}, on a new chat thread every 5 turns. */
+    private static void turns(ChatService chat, int turns, AroundTurn measure) throws Exception {
+        ThreadId thread = null;
+        int warm = Math.max(500, turns / 2);
+        for (int i = -warm; i < turns; i++) {
+            if (Math.floorMod(i, 5) == 0) {
+                thread = chat.createThread(new CreateThreadCommand("timeline", null, null, null)).id();
+            }
+            ThreadId on = thread;
+            measure.around(i, () -> {
+                var outcome = chat.sendAndAwait(SendMessageCommand.text("timeline", on, "zero:3"), Duration.ofSeconds(60)).outcome();
+                if (outcome.run().status() != RunStatus.COMPLETED) {
+                    throw new IllegalStateException("the run ended as " + outcome.run().status());
+                }
+            });
+        }
+    }
+
     private String measure(Databases.Kind kind, int turns) throws Exception {
         List<List<Span>> perTurn = new ArrayList<>();
         List<Long> totals = new ArrayList<>();
-        int notifierCalls = 0;
+        int[] notifierCalls = {0};
         try (Databases.Database db = Databases.open(kind, 10)) {
             DataSource timed = timed(db.dataSource());
             try (JdbcChatStore store = JdbcChatStores.builder().dataSource(timed).schema(db.schema()).build();
                  RunEventBuses.Bus bus = RunEventBuses.create(store);
                  ChatService chat = service(store, bus)) {
-                ThreadId thread = null;
-                int warm = Math.max(500, turns / 2);
-                for (int i = -warm; i < turns; i++) {
-                    if (Math.floorMod(i, 5) == 0) {
-                        thread = chat.createThread(new CreateThreadCommand("timeline", null, null, null)).id();
-                    }
+                turns(chat, turns, (i, send) -> {
                     spans.clear();
                     recording = i >= 0;
                     long start = System.nanoTime();
-                    var outcome = chat.sendAndAwait(SendMessageCommand.text("timeline", thread, "zero:3"), Duration.ofSeconds(60))
-                            .outcome();
+                    send.run();
                     long end = System.nanoTime();
                     recording = false;
-                    if (outcome.run().status() != RunStatus.COMPLETED) {
-                        throw new IllegalStateException("the run ended as " + outcome.run().status());
-                    }
                     if (i >= 0) {
                         List<Span> turn = new ArrayList<>();
                         synchronized (spans) {
                             for (Span s : spans) {
                                 if (s.what().startsWith("[" + NOTIFIER + "]")) {
-                                    notifierCalls++;
+                                    notifierCalls[0]++;
                                 } else {
                                     turn.add(new Span(s.what(), s.start() - start, s.end() - start));
                                 }
@@ -148,10 +159,10 @@ final class TurnTimeline {
                         perTurn.add(turn);
                         totals.add(end - start);
                     }
-                }
+                });
             }
         }
-        return report(kind, perTurn, totals, notifierCalls);
+        return report(kind, perTurn, totals, notifierCalls[0]);
     }
 
     /** Medians per position over the turns of the most frequent shape (the same statements in the same order). */
