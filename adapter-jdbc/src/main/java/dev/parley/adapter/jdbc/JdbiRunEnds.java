@@ -90,5 +90,4 @@ final class JdbiRunEnds {
             throw new NotFoundException("not_found", "No step " + step.id() + " in run " + step.runId());
         }
     }
-
-    /** True when the run's row changed; the end is then hinted (once the transaction commits). */}
+}

@@ -15,7 +15,6 @@ import dev.parley.chat.model.Usage;
 import java.math.BigDecimal;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
 import org.jdbi.v3.core.statement.SqlStatement;
 
 /** A run's row of {@code parley_runs} and a step's of {@code parley_steps}: their columns, bound and read. */
